@@ -1,0 +1,152 @@
+// elfrun's command line.
+import { Command, Option } from 'commander';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import koffi from 'koffi';
+
+export const EXIT = {
+  /** the program was not found */
+  NOT_FOUND: 127,
+  /** the program cannot be executed (not ELF, wrong arch, corrupt, dynamic...) */
+  CANNOT_EXEC: 126,
+  /** the guest called a syscall (or used a feature) elfrun does not implement */
+  UNIMPLEMENTED: 125,
+  /** elfrun itself failed (a bug: please report it) */
+  INTERNAL: 124,
+} as const;
+
+const EXIT_HELP = `
+Exit status:
+  the guest's own exit status; 128+N if the guest was killed by signal N
+  (elfrun then kills itself with signal N, as qemu-user does, so a parent
+  shell sees the same thing as for a native run)
+  ${EXIT.NOT_FOUND}  the program was not found
+  ${EXIT.CANNOT_EXEC}  the program cannot be executed (not an ELF file, another machine,
+       32-bit, dynamically linked, truncated or corrupt)
+  ${EXIT.UNIMPLEMENTED}  the guest called a syscall elfrun does not implement (a line on
+       stderr names it: syscall, number, arch, pid, pc); see --on-missing
+  ${EXIT.INTERNAL}  elfrun failed internally (a bug)`;
+
+function die(code: number, msg: string): never {
+  process.stderr.write(`elfrun: ${msg}\n`);
+  process.exit(code);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Like execvp: a name without '/' is looked up in PATH. */
+function findProgram(prog: string): string {
+  if (prog.includes('/')) return prog;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, prog);
+    try {
+      if (statSync(p).isFile()) {
+        accessSync(p, constants.X_OK);
+        return p;
+      }
+    } catch {
+      /* next */
+    }
+  }
+  return die(EXIT.NOT_FOUND, `${prog}: command not found`);
+}
+
+function buildEnv(sets: string[], unsets: string[], clear: boolean): string[] {
+  const env = new Map<string, string>();
+  if (!clear) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+  for (const u of unsets) env.delete(u);
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) die(2, `-E expects VAR=VALUE, got '${s}'`);
+    env.set(s.slice(0, i), s.slice(i + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** End elfrun as the guest ended: same exit status, or death by the same signal. */
+function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number }): never {
+  if (state.kind === 'exited') process.exit(state.code);
+  const libc = koffi.load('libc.so.6');
+  const signal = libc.func('intptr_t signal(int sig, intptr_t handler)');
+  const raise = libc.func('int raise(int sig)');
+  // No core file for the emulator: the guest's crash is not elfrun's.
+  const setrlimit = libc.func('int setrlimit(int resource, const uint64_t *rlim)');
+  setrlimit(4 /* RLIMIT_CORE */, new BigUint64Array([0n, 0n]));
+  signal(state.signal, 0 /* SIG_DFL */);
+  raise(state.signal);
+  process.exit(128 + state.signal);
+}
+
+async function runCommand(program: string, args: string[], o: RunOpts): Promise<never> {
+  const { Machine, NotFoundError, ExecFormatError, Panic } = await import('../src/index.js');
+  const path = findProgram(program);
+  let machine;
+  try {
+    machine = new Machine({
+      program: path,
+      argv: [o.argv0 ?? program, ...args],
+      env: buildEnv(o.env, o.unset, o.clearEnv ?? false),
+      onMissing: o.onMissing,
+      debug: o.debug,
+    });
+  } catch (e) {
+    if (e instanceof NotFoundError) die(EXIT.NOT_FOUND, `${program}: ${e.message}`);
+    if (e instanceof ExecFormatError) die(EXIT.CANNOT_EXEC, `${program}: cannot execute: ${e.message}`);
+    if (o.debug) throw e;
+    die(EXIT.INTERNAL, `${program}: ${(e as Error).message}`);
+  }
+  let state;
+  try {
+    state = machine.run();
+  } catch (e) {
+    if (e instanceof Panic) die(EXIT.UNIMPLEMENTED, e.message);
+    if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);
+    die(EXIT.INTERNAL, `internal error: ${(e as Error).message} (run with --debug for details)`);
+  }
+  if (state.kind === 'signaled' && o.debug && state.fault) {
+    const f = state.fault;
+    process.stderr.write(`elfrun: guest killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
+  }
+  exitLike(state);
+}
+
+interface RunOpts {
+  env: string[];
+  unset: string[];
+  clearEnv?: boolean;
+  argv0?: string;
+  onMissing: 'panic' | 'enosys';
+  debug: boolean;
+}
+
+const program = new Command();
+program
+  .name('elfrun')
+  .description('Run unmodified static Linux ELF binaries (x86_64, arm64) in the Unicorn CPU emulator, with every syscall serviced by elfrun.')
+  .addHelpText('after', EXIT_HELP)
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+program
+  .command('run')
+  .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals')
+  .argument('<program>', 'the ELF executable (a name without "/" is looked up in PATH)')
+  .argument('[args...]', 'arguments for the program')
+  .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
+  .option('-U, --unset <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
+  .option('--clear-env', 'start the guest with an empty environment (then -E adds to it)')
+  .option('--argv0 <name>', 'argv[0] for the program (default: the program as given)')
+  .addOption(
+    new Option('--on-missing <mode>', 'what an unimplemented syscall does: panic (stop with one line naming it, exit 125) or enosys (return -ENOSYS and go on)')
+      .choices(['panic', 'enosys'])
+      .default('panic'),
+  )
+  .option('--debug', 'print a guest crash\'s fault address and elfrun\'s own stack traces on stderr', false)
+  .addHelpText('after', EXIT_HELP)
+  .passThroughOptions()
+  .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o));
+
+program.parseAsync(process.argv).catch((e: Error) => die(EXIT.INTERNAL, e.message));

@@ -1,0 +1,72 @@
+import type { Arch } from './arch.js';
+import { UC_ARCH_ARM64, UC_MODE_ARM } from './unicorn.js';
+import { SIG } from '../proc/signals.js';
+
+const X = (n: number): number => (n <= 28 ? 199 + n : n === 29 ? 1 : 2);
+
+export const A64 = {
+  X,
+  SP: 4,
+  PC: 260,
+  NZCV: 3,
+  TPIDR_EL0: 262,
+  FPCR: 291,
+  FPSR: 292,
+  CPU_A72: 2,
+} as const;
+
+// HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h) that Unicorn's Cortex-A72 model executes.
+const HWCAP_FP = 1 << 0;
+const HWCAP_ASIMD = 1 << 1;
+const HWCAP_AES = 1 << 3;
+const HWCAP_PMULL = 1 << 4;
+const HWCAP_SHA1 = 1 << 5;
+const HWCAP_SHA2 = 1 << 6;
+const HWCAP_CRC32 = 1 << 7;
+
+export const arm64: Arch = {
+  name: 'arm64',
+  machine: 'aarch64',
+  elfMachine: 183,
+  ucArch: UC_ARCH_ARM64,
+  ucMode: UC_MODE_ARM,
+  cpuModel: A64.CPU_A72,
+  // 48-bit VA: TASK_SIZE = 2^48; STACK_TOP = TASK_SIZE; mmap_base = TASK_SIZE - 128 MiB;
+  // ELF_ET_DYN_BASE = 2/3 TASK_SIZE, page aligned.
+  layout: {
+    taskSize: 0x1000000000000,
+    stackTop: 0x1000000000000,
+    mmapBase: 0xfffff8000000,
+    etDynBase: 0xaaaaaaaab000,
+  },
+  platform: 'aarch64',
+  hwcap: () => HWCAP_FP | HWCAP_ASIMD | HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_CRC32,
+  hwcap2: 0,
+  // Linux's signal_minsigstksz without SVE/SME: sizeof(struct rt_sigframe) (4688)
+  // + a frame record (16) + 16 bytes of alignment padding.
+  minSigStkSz: 4720,
+  pcReg: A64.PC,
+  spReg: A64.SP,
+  syscallRegs: [X(8), X(0), X(1), X(2), X(3), X(4), X(5), A64.PC],
+  returnRegs: [X(0)],
+  syscallReturn(result, _regs, out) {
+    out[0] = result >>> 0;
+    out[1] = Math.floor(result / 0x100000000) >>> 0;
+  },
+  entryRegs: [...Array.from({ length: 31 }, (_, i): [number, number] => [X(i), 0]), [A64.NZCV, 0]],
+  tlsReg: A64.TPIDR_EL0,
+  syscallHook: { kind: 'intr', intno: 2 },
+  trapSignal(intno) {
+    switch (intno) {
+      case 1: // EXCP_UDEF
+        return SIG.SIGILL;
+      case 7: // EXCP_BKPT
+        return SIG.SIGTRAP;
+      case 4: // EXCP_PREFETCH_ABORT
+      case 5: // EXCP_DATA_ABORT
+        return SIG.SIGSEGV;
+      default:
+        return SIG.SIGILL;
+    }
+  },
+};

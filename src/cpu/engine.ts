@@ -1,0 +1,272 @@
+// One Unicorn engine (one address space's CPU) and the hooks that bring guest
+// syscalls and faults into TypeScript.
+//
+// All engines share one registered callback per hook kind (koffi caps live
+// callbacks), dispatching to the engine that is running now (`current`).
+import koffi from 'koffi';
+import type { Arch } from './arch.js';
+import {
+  loadUnicorn,
+  IntrCb,
+  MemInvalidCb,
+  SyscallInsnCb,
+  UC_CTL_CPU_MODEL,
+  UC_CTL_TB_REMOVE_CACHE,
+  UC_HOOK_INSN,
+  UC_HOOK_INTR,
+  UC_HOOK_MEM_INVALID,
+  UC_MEM_FETCH_PROT,
+  UC_MEM_FETCH_UNMAPPED,
+  UC_MEM_READ_PROT,
+  UC_MEM_READ_UNMAPPED,
+  UC_MEM_WRITE_PROT,
+  UC_MEM_WRITE_UNMAPPED,
+  ucCtlWrite,
+  type Engine,
+  type UnicornLib,
+} from './unicorn.js';
+import { Scratch, hostFree } from '../host/libc.js';
+import { Chunk, PAGE, type MemBackend } from '../mm/address-space.js';
+import { SIG } from '../proc/signals.js';
+
+/** Why emulation stopped, when it was not a syscall asking to stop. */
+export interface Fault {
+  signal: number;
+  /** fault address for memory faults, else the pc */
+  addr: number;
+  pc: number;
+  what: string;
+}
+
+/** The receiver of an engine's events: a task. */
+export interface CpuClient {
+  /** A syscall instruction: regs holds syscallRegs as lo/hi uint32 pairs; write results with cpu.setReturn. */
+  onSyscall(cpu: Cpu, regs: Uint32Array): void;
+  /** A fault or trap: the client records it; the engine stops. */
+  onFault(cpu: Cpu, fault: Fault): void;
+}
+
+const UNTIL = 0xffffffffffffffffn;
+const MAX_BATCH = 40;
+
+let current: Cpu | null = null;
+let callbacks: { insn: unknown; intr: unknown; mem: unknown } | null = null;
+
+function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown } {
+  if (callbacks) return callbacks;
+  callbacks = {
+    insn: koffi.register((_uc: unknown, _user: unknown) => current?.syscallEntry(), koffi.pointer(SyscallInsnCb)),
+    intr: koffi.register((_uc: unknown, intno: number, _user: unknown) => current?.interrupt(intno), koffi.pointer(IntrCb)),
+    mem: koffi.register(
+      (_uc: unknown, type: number, address: number | bigint, _size: number, _value: unknown, _user: unknown) =>
+        current ? current.memFault(type, Number(address)) : false,
+      koffi.pointer(MemInvalidCb),
+    ),
+  };
+  return callbacks;
+}
+
+/** Native scratch for batch register access: ids, pointer array, values. */
+class RegBatch {
+  readonly ids: Int32Array;
+  readonly vals: Uint32Array;
+  readonly idsAddr: number;
+  readonly ptrsAddr: number;
+  readonly valsAddr: number;
+  count = 0;
+  constructor(scratch: Scratch, base: number) {
+    this.idsAddr = scratch.addr + base;
+    this.ptrsAddr = this.idsAddr + 256;
+    this.valsAddr = this.ptrsAddr + 8 * MAX_BATCH;
+    this.ids = new Int32Array(scratch.bytes.buffer, base, MAX_BATCH);
+    this.vals = new Uint32Array(scratch.bytes.buffer, base + 256 + 8 * MAX_BATCH, MAX_BATCH * 2);
+    const ptrs = new BigUint64Array(scratch.bytes.buffer, base + 256, MAX_BATCH);
+    for (let i = 0; i < MAX_BATCH; i++) ptrs[i] = BigInt(this.valsAddr + 8 * i);
+  }
+  setIds(ids: number[]): void {
+    this.ids.set(ids);
+    this.count = ids.length;
+  }
+}
+
+export class Cpu implements MemBackend {
+  readonly lib: UnicornLib;
+  readonly uc: Engine;
+  client: CpuClient | null = null;
+  private readonly scratch = new Scratch(4096);
+  private readonly sys: RegBatch;
+  private readonly ret: RegBatch;
+  private readonly any: RegBatch;
+  private readonly reg8 = Buffer.alloc(16);
+  private stopping = false;
+  private hooks = new BigUint64Array(1);
+
+  constructor(readonly arch: Arch) {
+    this.lib = loadUnicorn();
+    const out: [Engine | null] = [null];
+    const err = this.lib.open(arch.ucArch, arch.ucMode, out);
+    if (err !== 0) throw new Error(`uc_open(${arch.name}): ${this.lib.strerror(err)}`);
+    this.uc = out[0]!;
+    if (arch.cpuModel >= 0) this.check(this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_CPU_MODEL, 1), 'int', arch.cpuModel), 'uc_ctl(CPU_MODEL)');
+    this.sys = new RegBatch(this.scratch, 0);
+    this.ret = new RegBatch(this.scratch, 1024);
+    this.any = new RegBatch(this.scratch, 2048);
+    this.sys.setIds(arch.syscallRegs);
+    this.ret.setIds(arch.returnRegs);
+    const cb = sharedCallbacks();
+    const h = arch.syscallHook;
+    if (h.kind === 'insn') {
+      this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INSN, cb.insn, null, 1n, 0n, 'int', h.insn), 'hook syscall');
+      this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INTR, cb.intr, null, 1n, 0n), 'hook intr');
+    } else {
+      this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INTR, cb.intr, null, 1n, 0n), 'hook intr');
+    }
+    this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_MEM_INVALID, cb.mem, null, 1n, 0n), 'hook mem');
+  }
+
+  private check(err: number, what: string): void {
+    if (err !== 0) throw new Error(`${what}: ${this.lib.strerror(err)}`);
+  }
+
+  // ---- MemBackend -------------------------------------------------------------
+
+  map(start: number, size: number, prot: number, hostAddr: number): void {
+    this.check(this.lib.memMapPtr(this.uc, start, size, prot, hostAddr), `uc_mem_map_ptr(0x${start.toString(16)}, 0x${size.toString(16)})`);
+  }
+  unmap(start: number, size: number): void {
+    this.check(this.lib.memUnmap(this.uc, start, size), `uc_mem_unmap(0x${start.toString(16)}, 0x${size.toString(16)})`);
+  }
+  protect(start: number, size: number, prot: number): void {
+    this.check(this.lib.memProtect(this.uc, start, size, prot), 'uc_mem_protect');
+  }
+  /** Drop translated code for a range whose bytes changed behind the engine's back. */
+  invalidateCode(start: number, end: number): void {
+    this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_TB_REMOVE_CACHE, 2), 'uint64_t', start, 'uint64_t', end);
+  }
+
+  // ---- registers ------------------------------------------------------------
+
+  /** A register as a number (exact below 2^53; guest addresses always are). */
+  reg(id: number): number {
+    this.lib.regRead(this.uc, id, this.reg8);
+    return this.reg8.readUInt32LE(0) + this.reg8.readUInt32LE(4) * 0x100000000;
+  }
+  regBig(id: number): bigint {
+    this.lib.regRead(this.uc, id, this.reg8);
+    return this.reg8.readBigUInt64LE(0);
+  }
+  setReg(id: number, val: number | bigint): void {
+    this.reg8.writeBigUInt64LE(BigInt.asUintN(64, BigInt(val)), 0);
+    this.lib.regWrite(this.uc, id, this.reg8);
+  }
+  setRegs(pairs: Array<[number, number]>): void {
+    const b = this.any;
+    b.setIds(pairs.map((p) => p[0]));
+    pairs.forEach(([, v], i) => {
+      b.vals[2 * i] = v >>> 0;
+      b.vals[2 * i + 1] = Math.floor(v / 0x100000000) >>> 0;
+    });
+    this.check(this.lib.regWriteBatch(this.uc, b.idsAddr, b.ptrsAddr, b.count), 'uc_reg_write_batch');
+  }
+  get pc(): number {
+    return this.reg(this.arch.pcReg);
+  }
+
+  // ---- running --------------------------------------------------------------
+
+  /** Run from the current pc until a hook stops the engine. Returns the Unicorn error code. */
+  run(): number {
+    const prev = current;
+    current = this;
+    this.stopping = false;
+    try {
+      return this.lib.emuStart(this.uc, this.pc, UNTIL, 0, 0);
+    } finally {
+      current = prev;
+    }
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.lib.emuStop(this.uc);
+  }
+
+  close(): void {
+    this.lib.close(this.uc);
+    this.scratch.free();
+  }
+
+  /** Write the syscall result registers. */
+  setReturn(result: number): void {
+    const r = this.ret;
+    this.arch.syscallReturn(result, this.sys.vals, r.vals);
+    this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
+  }
+
+  /** Run CPUID on the emulated x86 CPU (before the guest's memory is set up). Returns [eax, ebx, ecx, edx]. */
+  cpuid(leaf: number): number[] {
+    const page = Chunk.alloc(PAGE);
+    page.bytes.set([0x0f, 0xa2], 0); // cpuid
+    const at = 0x10000;
+    this.map(at, PAGE, 5, page.addr);
+    try {
+      this.setRegs([
+        [35, leaf], // rax
+        [38, 0], // rcx
+      ]);
+      this.check(this.lib.emuStart(this.uc, at, BigInt(at + 2), 0, 0), 'cpuid probe');
+      return [35, 37, 38, 40].map((r) => this.reg(r) >>> 0);
+    } finally {
+      this.unmap(at, PAGE);
+      hostFree(page.addr, PAGE);
+    }
+  }
+
+  // ---- hook entry points (called by the shared callbacks) ---------------------
+
+  syscallEntry(): void {
+    const s = this.sys;
+    this.lib.regReadBatch(this.uc, s.idsAddr, s.ptrsAddr, s.count);
+    try {
+      this.client!.onSyscall(this, s.vals);
+    } catch (e) {
+      // An exception must never unwind through Unicorn: record it and stop.
+      this.internalError = e as Error;
+      this.stop();
+    }
+  }
+
+  internalError: Error | null = null;
+
+  interrupt(intno: number): void {
+    const h = this.arch.syscallHook;
+    if (h.kind === 'intr' && intno === h.intno) {
+      this.syscallEntry();
+      return;
+    }
+    const pc = this.pc;
+    this.client!.onFault(this, { signal: this.arch.trapSignal(intno), addr: pc, pc, what: `exception ${intno}` });
+    this.stop();
+  }
+
+  memFault(type: number, addr: number): boolean {
+    const what =
+      type === UC_MEM_READ_UNMAPPED
+        ? 'read of unmapped memory'
+        : type === UC_MEM_WRITE_UNMAPPED
+          ? 'write to unmapped memory'
+          : type === UC_MEM_FETCH_UNMAPPED
+            ? 'fetch from unmapped memory'
+            : type === UC_MEM_WRITE_PROT
+              ? 'write to protected memory'
+              : type === UC_MEM_READ_PROT
+                ? 'read of protected memory'
+                : type === UC_MEM_FETCH_PROT
+                  ? 'fetch from non-executable memory'
+                  : `memory fault ${type}`;
+    this.client!.onFault(this, { signal: SIG.SIGSEGV, addr, pc: this.pc, what });
+    return false;
+  }
+}
+

@@ -1,0 +1,194 @@
+// Typed binding over libunicorn (2.x) through koffi.
+//
+// Which library is loaded is decided here and only here (see findUnicorn):
+// ELFRUN_UNICORN=/path overrides; otherwise the project's own patched build in
+// the cache (scripts/build-unicorn.sh), then the system's libunicorn.so.2.
+import koffi from 'koffi';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const UC_ARCH_ARM64 = 2;
+export const UC_ARCH_X86 = 4;
+export const UC_MODE_ARM = 0;
+export const UC_MODE_64 = 8;
+
+export const UC_HOOK_INTR = 1;
+export const UC_HOOK_INSN = 2;
+export const UC_HOOK_MEM_INVALID = 1008; // all *_UNMAPPED and *_PROT hooks
+
+export const UC_PROT_NONE = 0;
+export const UC_PROT_READ = 1;
+export const UC_PROT_WRITE = 2;
+export const UC_PROT_EXEC = 4;
+
+export const UC_ERR_OK = 0;
+export const UC_ERR_NOMEM = 1;
+export const UC_ERR_READ_UNMAPPED = 6;
+export const UC_ERR_WRITE_UNMAPPED = 7;
+export const UC_ERR_FETCH_UNMAPPED = 8;
+export const UC_ERR_INSN_INVALID = 10;
+export const UC_ERR_MAP = 11;
+export const UC_ERR_WRITE_PROT = 12;
+export const UC_ERR_READ_PROT = 13;
+export const UC_ERR_FETCH_PROT = 14;
+export const UC_ERR_READ_UNALIGNED = 16;
+export const UC_ERR_WRITE_UNALIGNED = 17;
+export const UC_ERR_FETCH_UNALIGNED = 18;
+export const UC_ERR_EXCEPTION = 21;
+
+export const UC_MEM_READ_UNMAPPED = 19;
+export const UC_MEM_WRITE_UNMAPPED = 20;
+export const UC_MEM_FETCH_UNMAPPED = 21;
+export const UC_MEM_WRITE_PROT = 22;
+export const UC_MEM_READ_PROT = 23;
+export const UC_MEM_FETCH_PROT = 24;
+
+// uc_ctl encoding: type | (nargs << 26) | (rw << 30)
+export const UC_CTL_IO_WRITE = 1;
+export const UC_CTL_CPU_MODEL = 7;
+export const UC_CTL_TB_REMOVE_CACHE = 9;
+export const UC_CTL_TCG_BUFFER_SIZE = 12; // 2.1.x only
+export function ucCtlWrite(type: number, nargs: number): number {
+  return (type | (nargs << 26) | (UC_CTL_IO_WRITE << 30)) >>> 0;
+}
+
+export type Engine = unknown; // opaque uc_engine*
+
+export interface UnicornLib {
+  path: string;
+  version: { major: number; minor: number; patch: number };
+  patched: boolean;
+  open(arch: number, mode: number, out: [Engine | null]): number;
+  close(uc: Engine): number;
+  strerror(err: number): string;
+  memMapPtr(uc: Engine, addr: number, size: number, perms: number, hostAddr: number): number;
+  memUnmap(uc: Engine, addr: number, size: number): number;
+  memProtect(uc: Engine, addr: number, size: number, perms: number): number;
+  regRead(uc: Engine, reg: number, out: Buffer | Uint8Array): number;
+  regWrite(uc: Engine, reg: number, val: Buffer | Uint8Array): number;
+  /** regs and vals are raw host addresses (int*, void**) of native memory. */
+  regReadBatch(uc: Engine, regs: number, vals: number, count: number): number;
+  regWriteBatch(uc: Engine, regs: number, vals: number, count: number): number;
+  hookAdd(uc: Engine, out: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, ...extra: unknown[]): number;
+  hookDel(uc: Engine, hh: bigint): number;
+  emuStart(uc: Engine, begin: bigint | number, until: bigint, timeout: number, count: number): number;
+  emuStop(uc: Engine): number;
+  ctl(uc: Engine, control: number, ...extra: unknown[]): number;
+  contextAlloc(uc: Engine, out: [unknown]): number;
+  contextSave(uc: Engine, ctx: unknown): number;
+  contextRestore(uc: Engine, ctx: unknown): number;
+  contextFree(ctx: unknown): number;
+}
+
+const CACHE_DIR = process.env.ELFRUN_CACHE ?? join(homedir(), '.cache', 'elfrun');
+
+/** Candidate libraries, best first. */
+export function unicornCandidates(): string[] {
+  const env = process.env.ELFRUN_UNICORN;
+  if (env) return [env];
+  return [
+    join(CACHE_DIR, 'unicorn-2.1.4-elfrun1', 'lib', 'libunicorn.so.2'),
+    'libunicorn.so.2',
+  ];
+}
+
+let loaded: UnicornLib | null = null;
+
+export class UnicornLoadError extends Error {}
+
+export function loadUnicorn(): UnicornLib {
+  if (loaded) return loaded;
+  const errors: string[] = [];
+  for (const path of unicornCandidates()) {
+    if (path.includes('/') && !existsSync(path)) {
+      errors.push(`${path}: not found`);
+      continue;
+    }
+    try {
+      loaded = bind(path);
+      if (!loaded.patched && !process.env.ELFRUN_UNICORN && !process.env.ELFRUN_QUIET_UNICORN) {
+        process.stderr.write(
+          `elfrun: warning: using unpatched ${path} (Unicorn ${loaded.version.major}.${loaded.version.minor}.${loaded.version.patch}); ` +
+            'guest stores run slowly. Run scripts/build-unicorn.sh for the fast engine.\n',
+        );
+      }
+      return loaded;
+    } catch (e) {
+      errors.push(`${path}: ${(e as Error).message}`);
+    }
+  }
+  throw new UnicornLoadError(`cannot load libunicorn (${errors.join('; ')}); run scripts/setup.sh`);
+}
+
+function bind(path: string): UnicornLib {
+  const lib = koffi.load(path);
+  const versionFn = lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)');
+  const v = versionFn(null, null) as number;
+  const major = (v >>> 24) & 0xff;
+  const minor = (v >>> 16) & 0xff;
+  if (major !== 2) throw new Error(`unsupported Unicorn version ${major}.${minor}`);
+  const patched = path.includes('elfrun');
+  const open = lib.func('int uc_open(int arch, int mode, _Out_ void **uc)');
+  const strerror = lib.func('const char *uc_strerror(int code)');
+  const fns = {
+    close: lib.func('int uc_close(void *uc)'),
+    memMapPtr: lib.func('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, intptr_t ptr)'),
+    memUnmap: lib.func('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
+    memProtect: lib.func('int uc_mem_protect(void *uc, uint64_t address, size_t size, uint32_t perms)'),
+    regRead: lib.func('int uc_reg_read(void *uc, int regid, void *value)'),
+    regWrite: lib.func('int uc_reg_write(void *uc, int regid, const void *value)'),
+    regReadBatch: lib.func('int uc_reg_read_batch(void *uc, intptr_t regs, intptr_t vals, int count)'),
+    regWriteBatch: lib.func('int uc_reg_write_batch(void *uc, intptr_t regs, intptr_t vals, int count)'),
+    hookAdd: lib.func('int uc_hook_add(void *uc, _Out_ uint64_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)'),
+    hookDel: lib.func('int uc_hook_del(void *uc, uint64_t hh)'),
+    emuStart: lib.func('int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+    emuStop: lib.func('int uc_emu_stop(void *uc)'),
+    ctl: lib.func('int uc_ctl(void *uc, int control, ...)'),
+    contextAlloc: lib.func('int uc_context_alloc(void *uc, _Out_ void **context)'),
+    contextSave: lib.func('int uc_context_save(void *uc, void *context)'),
+    contextRestore: lib.func('int uc_context_restore(void *uc, void *context)'),
+    contextFree: lib.func('int uc_context_free(void *context)'),
+  };
+  return {
+    path,
+    version: { major, minor, patch: (v >>> 8) & 0xff },
+    patched,
+    open: (arch, mode, out) => {
+      const o: unknown[] = [null];
+      const r = open(arch, mode, o) as number;
+      out[0] = o[0] as Engine;
+      return r;
+    },
+    strerror: (e) => strerror(e) as string,
+    close: fns.close as UnicornLib['close'],
+    memMapPtr: fns.memMapPtr as UnicornLib['memMapPtr'],
+    memUnmap: fns.memUnmap as UnicornLib['memUnmap'],
+    memProtect: fns.memProtect as UnicornLib['memProtect'],
+    regRead: fns.regRead as UnicornLib['regRead'],
+    regWrite: fns.regWrite as UnicornLib['regWrite'],
+    regReadBatch: fns.regReadBatch as UnicornLib['regReadBatch'],
+    regWriteBatch: fns.regWriteBatch as UnicornLib['regWriteBatch'],
+    hookAdd: fns.hookAdd as UnicornLib['hookAdd'],
+    hookDel: fns.hookDel as UnicornLib['hookDel'],
+    emuStart: fns.emuStart as UnicornLib['emuStart'],
+    emuStop: fns.emuStop as UnicornLib['emuStop'],
+    ctl: fns.ctl as UnicornLib['ctl'],
+    contextAlloc: (uc, out) => {
+      const o: unknown[] = [null];
+      const r = fns.contextAlloc(uc, o) as number;
+      out[0] = o[0];
+      return r;
+    },
+    contextSave: fns.contextSave as UnicornLib['contextSave'],
+    contextRestore: fns.contextRestore as UnicornLib['contextRestore'],
+    contextFree: fns.contextFree as UnicornLib['contextFree'],
+  };
+}
+
+/** Callback prototypes shared by every engine. */
+export const SyscallInsnCb = koffi.proto('void elfrun_insn_cb(void *uc, void *user)');
+export const IntrCb = koffi.proto('void elfrun_intr_cb(void *uc, uint32_t intno, void *user)');
+export const MemInvalidCb = koffi.proto(
+  'bool elfrun_mem_cb(void *uc, int type, uint64_t address, int size, int64_t value, void *user)',
+);

@@ -1,0 +1,109 @@
+import type { Arch } from './arch.js';
+import { UC_ARCH_X86, UC_MODE_64 } from './unicorn.js';
+import { SIG } from '../proc/signals.js';
+
+export const X86 = {
+  RAX: 35,
+  RBP: 36,
+  RBX: 37,
+  RCX: 38,
+  RDI: 39,
+  RDX: 40,
+  RIP: 41,
+  RSI: 43,
+  RSP: 44,
+  R8: 106,
+  R9: 107,
+  R10: 108,
+  R11: 109,
+  R12: 110,
+  R13: 111,
+  R14: 112,
+  R15: 113,
+  EFLAGS: 25,
+  FS_BASE: 250,
+  GS_BASE: 251,
+  INS_SYSCALL: 699,
+} as const;
+
+let cpuidEdx = -1;
+/** Set by the engine from the emulated CPU's CPUID leaf 1 (EDX is Linux's AT_HWCAP on x86). */
+export function setX86Hwcap(edx: number): void {
+  cpuidEdx = edx;
+}
+
+export const x86_64: Arch = {
+  name: 'x86_64',
+  machine: 'x86_64',
+  elfMachine: 62,
+  ucArch: UC_ARCH_X86,
+  ucMode: UC_MODE_64,
+  cpuModel: -1,
+  // TASK_SIZE = 2^47 - 4096; mmap_base = TASK_SIZE - 128 MiB gap; ELF_ET_DYN_BASE = 2/3 TASK_SIZE (page aligned).
+  layout: {
+    taskSize: 0x7ffffffff000,
+    stackTop: 0x7ffffffff000,
+    mmapBase: 0x7ffff7fff000,
+    etDynBase: 0x555555554000,
+  },
+  platform: 'x86_64',
+  hwcap: () => (cpuidEdx >= 0 ? cpuidEdx : 0),
+  hwcap2: 0,
+  minSigStkSz: 0,
+  pcReg: X86.RIP,
+  spReg: X86.RSP,
+  syscallRegs: [X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.EFLAGS],
+  returnRegs: [X86.RAX, X86.RCX, X86.R11],
+  syscallReturn(result, regs, out) {
+    out[0] = result >>> 0;
+    out[1] = Math.floor(result / 0x100000000) >>> 0;
+    // rcx = address after the 2-byte syscall instruction, r11 = rflags
+    const ripLo = regs[14] + 2;
+    out[2] = ripLo >>> 0;
+    out[3] = regs[15] + (ripLo > 0xffffffff ? 1 : 0);
+    out[4] = regs[16];
+    out[5] = regs[17];
+  },
+  // Linux clears every GPR at entry; rdx = 0 means "no atexit function" to glibc's _start.
+  entryRegs: [
+    [X86.RAX, 0],
+    [X86.RBX, 0],
+    [X86.RCX, 0],
+    [X86.RDX, 0],
+    [X86.RSI, 0],
+    [X86.RDI, 0],
+    [X86.RBP, 0],
+    [X86.R8, 0],
+    [X86.R9, 0],
+    [X86.R10, 0],
+    [X86.R11, 0],
+    [X86.R12, 0],
+    [X86.R13, 0],
+    [X86.R14, 0],
+    [X86.R15, 0],
+    [X86.EFLAGS, 0x202],
+  ],
+  tlsReg: X86.FS_BASE,
+  syscallHook: { kind: 'insn', insn: X86.INS_SYSCALL },
+  trapSignal(intno) {
+    switch (intno) {
+      case 0: // #DE divide error
+        return SIG.SIGFPE;
+      case 1: // #DB
+      case 3: // #BP int3
+        return SIG.SIGTRAP;
+      case 4: // #OF into
+      case 5: // #BR bound
+        return SIG.SIGSEGV;
+      case 6: // #UD
+        return SIG.SIGILL;
+      case 16: // #MF x87
+      case 19: // #XM SIMD
+        return SIG.SIGFPE;
+      case 17: // #AC alignment
+        return SIG.SIGBUS;
+      default: // #GP, #SS, #NP, software int N: Linux delivers SIGSEGV
+        return SIG.SIGSEGV;
+    }
+  },
+};

@@ -1,0 +1,66 @@
+// A process's file descriptor table: fd -> (open-file description, FD_CLOEXEC).
+import { E, fail } from '../syscalls/errno.js';
+import type { FileDescription } from './file.js';
+
+export interface FdEntry {
+  file: FileDescription;
+  cloexec: boolean;
+}
+
+export class FdTable {
+  private fds: Array<FdEntry | undefined> = [];
+  /** RLIMIT_NOFILE soft limit */
+  limit = 1024;
+
+  get(fd: number): FdEntry {
+    const e = fd >= 0 ? this.fds[fd] : undefined;
+    if (e === undefined) fail(E.EBADF);
+    return e;
+  }
+
+  file(fd: number): FileDescription {
+    return this.get(fd).file;
+  }
+
+  has(fd: number): boolean {
+    return fd >= 0 && this.fds[fd] !== undefined;
+  }
+
+  /** Install at the lowest free fd >= min. The table takes the caller's reference. */
+  add(file: FileDescription, cloexec: boolean, min = 0): number {
+    let fd = min;
+    while (fd < this.fds.length && this.fds[fd] !== undefined) fd++;
+    if (fd >= this.limit) fail(E.EMFILE);
+    this.fds[fd] = { file, cloexec };
+    return fd;
+  }
+
+  /** dup2/dup3: install at exactly fd, closing what was there. */
+  set(fd: number, file: FileDescription, cloexec: boolean): void {
+    if (fd < 0 || fd >= this.limit) fail(E.EBADF);
+    const old = this.fds[fd];
+    file.refs++;
+    this.fds[fd] = { file, cloexec };
+    if (old) this.unref(old.file);
+  }
+
+  close(fd: number): void {
+    const e = this.get(fd);
+    this.fds[fd] = undefined;
+    this.unref(e.file);
+  }
+
+  private unref(f: FileDescription): void {
+    if (--f.refs === 0) f.release();
+  }
+
+  closeAll(): void {
+    for (let fd = 0; fd < this.fds.length; fd++) if (this.fds[fd]) this.close(fd);
+  }
+
+  entries(): Array<[number, FdEntry]> {
+    const out: Array<[number, FdEntry]> = [];
+    this.fds.forEach((e, fd) => e && out.push([fd, e]));
+    return out;
+  }
+}

@@ -1,0 +1,210 @@
+// Open-file descriptions. The base class answers every operation with the
+// error Linux gives for a file that does not support it; each kind of file
+// overrides what it supports (the browser_wasi_shim idiom, Linux's defaults).
+import type { ArchName } from '../cpu/arch.js';
+import { AddressSpace, PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { E, fail } from '../syscalls/errno.js';
+import { host, Scratch } from '../host/libc.js';
+import { O_ACCMODE, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
+import { guestStat, HOST_STAT_SIZE } from './stat.js';
+
+/** What a file operation needs of the calling task. */
+export interface IoContext {
+  mm: AddressSpace;
+  arch: { name: ArchName };
+}
+
+let scratch: Scratch | null = null;
+/** Host memory for results the host writes before they are translated for the guest. */
+export function hostScratch(): Scratch {
+  return (scratch ??= new Scratch(65536));
+}
+
+export abstract class FileDescription {
+  refs = 1;
+  /** status flags (O_APPEND, O_NONBLOCK...) and access mode, guest values */
+  constructor(public flags: number) {}
+
+  get readable(): boolean {
+    return (this.flags & O_ACCMODE) !== O_WRONLY;
+  }
+  get writable(): boolean {
+    return (this.flags & O_ACCMODE) !== O_RDONLY;
+  }
+
+  read(_t: IoContext, _addr: number, _len: number): number {
+    return fail(E.EINVAL);
+  }
+  write(_t: IoContext, _addr: number, _len: number): number {
+    return fail(E.EINVAL);
+  }
+  pread(_t: IoContext, _addr: number, _len: number, _off: number): number {
+    return fail(E.ESPIPE);
+  }
+  pwrite(_t: IoContext, _addr: number, _len: number, _off: number): number {
+    return fail(E.ESPIPE);
+  }
+  lseek(_off: number, _whence: number): number {
+    return fail(E.ESPIPE);
+  }
+  getdents64(_t: IoContext, _addr: number, _len: number): number {
+    return fail(E.ENOTDIR);
+  }
+  ioctl(_t: IoContext, _req: number, _arg: number): number {
+    return fail(E.ENOTTY);
+  }
+  abstract fstat(t: IoContext, addr: number): void;
+  getFlags(_t: IoContext): number {
+    return this.flags;
+  }
+  setFlags(f: number): void {
+    this.flags = f;
+  }
+  ftruncate(_len: number): number {
+    return fail(E.EINVAL);
+  }
+  fsync(): number {
+    return fail(E.EINVAL);
+  }
+  /** The host fd behind this file, for *at() calls relative to it; -1 if none. */
+  get hostFd(): number {
+    return -1;
+  }
+  /** Called when the last reference goes. */
+  release(): void {}
+}
+
+const chk = (r: number): number => (r < 0 ? fail(-r) : r);
+
+/**
+ * Transfer into or out of guest memory in host-contiguous pieces. A short
+ * transfer ends it; an error after some bytes moved returns the bytes moved.
+ */
+export function transfer(
+  mm: AddressSpace,
+  addr: number,
+  len: number,
+  prot: number,
+  op: (host: number, n: number, done: number) => number,
+): number {
+  let total = 0;
+  let err = 0;
+  mm.pieces(addr, len, prot, (h, n, done) => {
+    const r = op(h, n, done);
+    if (r < 0) {
+      err = r;
+      return false;
+    }
+    total += r;
+    return r === n;
+  });
+  if (total === 0 && err < 0) fail(-err);
+  return total;
+}
+
+/** A file of the host, passed through (the hostfs of the VFS issue will take over path handling). */
+export class HostFile extends FileDescription {
+  constructor(
+    private fd: number,
+    flags: number,
+    readonly path: string,
+  ) {
+    super(flags);
+  }
+  override get hostFd(): number {
+    return this.fd;
+  }
+  override read(t: IoContext, addr: number, len: number): number {
+    return transfer(t.mm, addr, len, PROT_WRITE, (h, n) => host.read(this.fd, h, n));
+  }
+  override write(t: IoContext, addr: number, len: number): number {
+    return transfer(t.mm, addr, len, PROT_READ, (h, n) => host.write(this.fd, h, n));
+  }
+  override pread(t: IoContext, addr: number, len: number, off: number): number {
+    return transfer(t.mm, addr, len, PROT_WRITE, (h, n, done) => host.pread(this.fd, h, n, off + done));
+  }
+  override pwrite(t: IoContext, addr: number, len: number, off: number): number {
+    return transfer(t.mm, addr, len, PROT_READ, (h, n, done) => host.pwrite(this.fd, h, n, off + done));
+  }
+  override lseek(off: number, whence: number): number {
+    return chk(host.lseek(this.fd, off, whence));
+  }
+  override getdents64(t: IoContext, addr: number, len: number): number {
+    // One piece only: a dirent must not be split across host ranges.
+    const h = t.mm.hostRange(addr, len, PROT_WRITE);
+    if (h >= 0) return chk(host.getdents64(this.fd, h, len));
+    const s = hostScratch();
+    const n = chk(host.getdents64(this.fd, s.addr, Math.min(len, s.bytes.length)));
+    t.mm.write(addr, s.bytes.subarray(0, n));
+    return n;
+  }
+  override ioctl(t: IoContext, req: number, arg: number): number {
+    return hostTtyIoctl(t, this.fd, req, arg);
+  }
+  override fstat(t: IoContext, addr: number): void {
+    const s = hostScratch();
+    chk(host.fstat(this.fd, s.addr));
+    t.mm.write(addr, guestStat(t.arch.name, s.bytes.subarray(0, HOST_STAT_SIZE)));
+  }
+  override getFlags(t: IoContext): number {
+    return fromHostOpenFlags(t.arch.name, chk(host.fcntl(this.fd, 3 /* F_GETFL */, 0)));
+  }
+  override setFlags(f: number): void {
+    chk(host.fcntl(this.fd, 4 /* F_SETFL */, f));
+  }
+  override ftruncate(len: number): number {
+    return chk(host.ftruncate(this.fd, len));
+  }
+  override fsync(): number {
+    return chk(host.fsync(this.fd));
+  }
+  override release(): void {
+    host.close(this.fd);
+  }
+}
+
+export const TCGETS = 0x5401;
+export const TCSETS = 0x5402;
+export const TCSETSW = 0x5403;
+export const TCSETSF = 0x5404;
+export const TIOCGPGRP = 0x540f;
+export const TIOCSPGRP = 0x5410;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSWINSZ = 0x5414;
+export const FIONREAD = 0x541b;
+const TERMIOS_SIZE = 36; // struct termios (kernel): 4 flags, c_line, c_cc[19]; same on x86_64 and arm64
+const WINSIZE_SIZE = 8;
+
+/**
+ * Terminal ioctls on a host fd: passed through to the host terminal (same
+ * struct layout on both arches); ENOTTY when the fd is not a terminal.
+ */
+export function hostTtyIoctl(t: IoContext, fd: number, req: number, arg: number): number {
+  const s = hostScratch();
+  switch (req) {
+    case TCGETS:
+    case TIOCGWINSZ: {
+      const size = req === TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE;
+      t.mm.check(arg, size, PROT_WRITE);
+      chk(host.ioctl(fd, req, s.addr));
+      t.mm.write(arg, s.bytes.subarray(0, size));
+      return 0;
+    }
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF:
+    case TIOCSWINSZ: {
+      const size = req === TIOCSWINSZ ? WINSIZE_SIZE : TERMIOS_SIZE;
+      s.bytes.set(t.mm.read(arg, size), 0);
+      return chk(host.ioctl(fd, req, s.addr));
+    }
+    case FIONREAD: {
+      t.mm.check(arg, 4, PROT_WRITE);
+      chk(host.ioctl(fd, req, s.addr));
+      t.mm.write(arg, s.bytes.subarray(0, 4));
+      return 0;
+    }
+    default:
+      return fail(E.ENOTTY);
+  }
+}

@@ -1,0 +1,144 @@
+// The host's libc, through koffi: memory for guest RAM, and passthrough I/O that
+// reads and writes guest memory in place (raw host addresses, no copies).
+// Every function returns -errno on failure, like a raw syscall.
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
+const MAP_NORESERVE = 0x4000;
+const MAP_FIXED = 0x10;
+
+const mmapFn = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
+const mmapFixedFn = libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
+const munmapFn = libc.func('int munmap(intptr_t addr, size_t len)');
+const madviseFn = libc.func('int madvise(intptr_t addr, size_t len, int advice)');
+const memmoveFn = libc.func('intptr_t memmove(intptr_t dst, intptr_t src, size_t n)');
+const readFn = libc.func('intptr_t read(int fd, intptr_t buf, size_t n)');
+const writeFn = libc.func('intptr_t write(int fd, intptr_t buf, size_t n)');
+const preadFn = libc.func('intptr_t pread64(int fd, intptr_t buf, size_t n, int64_t off)');
+const pwriteFn = libc.func('intptr_t pwrite64(int fd, intptr_t buf, size_t n, int64_t off)');
+const lseekFn = libc.func('int64_t lseek64(int fd, int64_t off, int whence)');
+const getdentsFn = libc.func('intptr_t getdents64(int fd, intptr_t buf, size_t n)');
+const ioctlFn = libc.func('int ioctl(int fd, unsigned long req, intptr_t arg)');
+const openatFn = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)');
+const closeFn = libc.func('int close(int fd)');
+const dupFn = libc.func('int dup(int fd)');
+const fcntlFn = libc.func('int fcntl(int fd, int cmd, intptr_t arg)');
+const statxFn = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, intptr_t buf)');
+const readlinkatFn = libc.func('intptr_t readlinkat(int dirfd, const char *path, intptr_t buf, size_t n)');
+const fstatatFn = libc.func('int fstatat64(int dirfd, const char *path, intptr_t buf, int flags)');
+const fstatFn = libc.func('int fstat64(int fd, intptr_t buf)');
+const ftruncateFn = libc.func('int ftruncate64(int fd, int64_t len)');
+const fsyncFn = libc.func('int fsync(int fd)');
+const faccessatFn = libc.func('int faccessat(int dirfd, const char *path, int mode, int flags)');
+const sendfileFn = libc.func('intptr_t sendfile64(int out, int in, _Inout_ int64_t *off, size_t n)');
+const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
+const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
+const unameFn = libc.func('int uname(intptr_t buf)');
+const isattyFn = libc.func('int isatty(int fd)');
+
+function ret(r: number): number {
+  return r < 0 ? -koffi.errno() : r;
+}
+
+/** Host memory: an anonymous private mapping, and its address as a number. */
+export interface HostBlock {
+  addr: number;
+  size: number;
+  ptr: unknown;
+}
+
+export function hostAlloc(size: number): HostBlock {
+  const ptr = mmapFn(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
+  if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host mmap of ${size} bytes failed: errno ${koffi.errno()}`);
+  return { addr, size, ptr };
+}
+
+/** Address space only (PROT_NONE): pages are committed later with hostAllocAt. */
+export function hostReserve(size: number): HostBlock {
+  const ptr = mmapFn(null, size, 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
+  if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host reservation of ${size} bytes failed`);
+  return { addr, size, ptr };
+}
+
+/** Fresh zeroed read-write pages at a host address inside a reservation. */
+export function hostAllocAt(addr: number, size: number): void {
+  const r = mmapFixedFn(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (Number(r) !== addr) throw new Error(`host mmap at 0x${addr.toString(16)} failed: errno ${koffi.errno()}`);
+}
+
+/** An ArrayBuffer over host memory (no copy). */
+export function hostView(block: HostBlock): ArrayBuffer {
+  return koffi.view(block.ptr, block.size) as ArrayBuffer;
+}
+
+export function hostFree(addr: number, size: number): void {
+  munmapFn(addr, size);
+}
+
+/** Give pages back to the host (they read as zero afterwards). */
+export function hostZeroPages(addr: number, size: number): void {
+  const MADV_DONTNEED = 4;
+  madviseFn(addr, size, MADV_DONTNEED);
+}
+
+export function hostMemmove(dst: number, src: number, n: number): void {
+  memmoveFn(dst, src, n);
+}
+
+export const host = {
+  read: (fd: number, buf: number, n: number): number => ret(readFn(fd, buf, n) as number),
+  write: (fd: number, buf: number, n: number): number => ret(writeFn(fd, buf, n) as number),
+  pread: (fd: number, buf: number, n: number, off: number): number => ret(preadFn(fd, buf, n, off) as number),
+  pwrite: (fd: number, buf: number, n: number, off: number): number => ret(pwriteFn(fd, buf, n, off) as number),
+  lseek: (fd: number, off: number, whence: number): number => ret(lseekFn(fd, off, whence) as number),
+  getdents64: (fd: number, buf: number, n: number): number => ret(getdentsFn(fd, buf, n) as number),
+  ioctl: (fd: number, req: number, arg: number): number => ret(ioctlFn(fd, req, arg) as number),
+  openat: (dirfd: number, path: string | Buffer, flags: number, mode: number): number =>
+    ret(openatFn(dirfd, path, flags, mode) as number),
+  close: (fd: number): number => ret(closeFn(fd) as number),
+  dup: (fd: number): number => ret(dupFn(fd) as number),
+  fcntl: (fd: number, cmd: number, arg: number): number => ret(fcntlFn(fd, cmd, arg) as number),
+  statx: (dirfd: number, path: string | Buffer, flags: number, mask: number, buf: number): number =>
+    ret(statxFn(dirfd, path, flags, mask, buf) as number),
+  readlinkat: (dirfd: number, path: string | Buffer, buf: number, n: number): number =>
+    ret(readlinkatFn(dirfd, path, buf, n) as number),
+  fstatat: (dirfd: number, path: string | Buffer, buf: number, flags: number): number =>
+    ret(fstatatFn(dirfd, path, buf, flags) as number),
+  fstat: (fd: number, buf: number): number => ret(fstatFn(fd, buf) as number),
+  ftruncate: (fd: number, len: number): number => ret(ftruncateFn(fd, len) as number),
+  fsync: (fd: number): number => ret(fsyncFn(fd) as number),
+  faccessat: (dirfd: number, path: Buffer, mode: number, flags: number): number =>
+    ret(faccessatFn(dirfd, path, mode, flags) as number),
+  /** off: null to use and move the file offset; else [offset], updated in place */
+  sendfile: (out: number, inp: number, off: [number] | null, n: number): number => ret(sendfileFn(out, inp, off, n) as number),
+  clockGettime: (clk: number, ts: number): number => ret(clockGettimeFn(clk, ts) as number),
+  clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
+  uname: (buf: number): number => ret(unameFn(buf) as number),
+  isatty: (fd: number): boolean => (isattyFn(fd) as number) === 1,
+};
+
+/** A page of host scratch memory, for results the host writes before we translate them. */
+export class Scratch {
+  readonly block: HostBlock;
+  readonly bytes: Uint8Array;
+  readonly dv: DataView;
+  constructor(size = 65536) {
+    this.block = hostAlloc(size);
+    const ab = hostView(this.block);
+    this.bytes = new Uint8Array(ab);
+    this.dv = new DataView(ab);
+  }
+  get addr(): number {
+    return this.block.addr;
+  }
+  free(): void {
+    hostFree(this.block.addr, this.block.size);
+  }
+}

@@ -1,0 +1,184 @@
+// Map a static ELF image into an address space and build the initial stack
+// exactly as Linux's fs/binfmt_elf.c does (create_elf_tables).
+import { randomBytes } from 'node:crypto';
+import type { Arch } from '../cpu/arch.js';
+import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
+import { hostFree } from '../host/libc.js';
+import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
+
+export const AT = {
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
+  SYSINFO_EHDR: 33,
+  MINSIGSTKSZ: 51,
+} as const;
+
+/** RLIMIT_STACK's default: the stack VMA is mapped at its full size. */
+export const STACK_SIZE = 8 << 20;
+/** Linux refuses mappings below vm.mmap_min_addr (64 KiB by default). */
+const MMAP_MIN_ADDR = 0x10000;
+/** Largest image we map in one piece (a JS view of host memory is capped near 4 GiB). */
+const MAX_IMAGE = 0xfff00000;
+
+export interface StartInfo {
+  entry: number;
+  sp: number;
+  brk: number;
+  auxv: Array<[number, number]>;
+  /** where argv/envp strings live, for /proc/PID/cmdline and environ */
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+}
+
+export interface ExecArgs {
+  argv: Buffer[];
+  envp: Buffer[];
+  /** the path given to execve (AT_EXECFN) */
+  execfn: Buffer;
+  /** name shown in /proc/self/maps for the image */
+  mapName: string;
+  dev: number;
+  ino: number;
+  uid: number;
+  gid: number;
+}
+
+const protOf = (flags: number): number =>
+  (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
+
+/** Map PT_LOAD segments. Returns the load bias. */
+export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: ExecArgs): number {
+  const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
+  const lo = pageDown(loads[0].vaddr);
+  const hi = pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
+  const bias = elf.type === ET_DYN ? space.layout.etDynBase - lo : 0;
+  const start = lo + bias;
+  const span = hi - lo;
+  if (span > MAX_IMAGE) throw new ExecFormatError(`ELF image too large (${span} bytes of address space)`);
+  if (start < MMAP_MIN_ADDR) throw new ExecFormatError('ELF segment below the minimum mapping address (vm.mmap_min_addr)');
+  if (start + span > space.layout.stackTop - STACK_SIZE) throw new ExecFormatError('ELF segment outside the user address space');
+  if (elf.type !== ET_DYN && !(elf.entry >= start && elf.entry < start + span)) {
+    // Linux maps it anyway and the program dies with SIGSEGV at its first instruction; we do the same.
+  }
+
+  const chunk = Chunk.alloc(span);
+  for (const p of loads) {
+    chunk.bytes.set(file.subarray(p.offset, p.offset + p.filesz), p.vaddr - lo);
+  }
+  // One VMA per segment (file-backed pages, then anonymous bss pages); a page
+  // shared by two segments belongs to the later one, as with Linux's MAP_FIXED.
+  let prevEnd = start;
+  const vmas: Vma[] = [];
+  for (const p of loads) {
+    const segStart = Math.max(pageDown(p.vaddr + bias), prevEnd);
+    const fileEnd = Math.max(segStart, pageUp(p.vaddr + bias + p.filesz));
+    const memEnd = pageUp(p.vaddr + bias + p.memsz);
+    if (segStart > prevEnd) hostFree(chunk.addr + (prevEnd - start), segStart - prevEnd); // gap
+    const prot = protOf(p.flags);
+    const fileInfo = { name: a.mapName, shared: false, offset: pageDown(p.offset) + (segStart - pageDown(p.vaddr + bias)), dev: a.dev, ino: a.ino };
+    if (fileEnd > segStart) vmas.push(new Vma(segStart, Math.min(fileEnd, memEnd), prot, chunk, segStart - start, fileInfo));
+    if (memEnd > fileEnd) vmas.push(new Vma(fileEnd, memEnd, prot, chunk, fileEnd - start, anon()));
+    prevEnd = Math.max(prevEnd, memEnd);
+  }
+  for (const v of vmas) space.insert(v);
+  space.setBrkStart(prevEnd);
+  return bias;
+}
+
+/** Build the initial stack; returns the initial sp and the auxv. */
+export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias: number, a: ExecArgs): StartInfo {
+  const top = space.layout.stackTop;
+  const gnuStack = elf.phdrs.find((p) => p.type === PT_GNU_STACK);
+  const stackProt = PROT_READ | PROT_WRITE | (gnuStack && gnuStack.flags & PF_X ? PROT_EXEC : 0);
+  space.mapAnon(top - STACK_SIZE, STACK_SIZE, stackProt, anon('[stack]'));
+
+  const nul = Buffer.alloc(1);
+  // bprm->p starts one pointer below the top; strings are copied downwards:
+  // execfn first, then envp and argv (last string highest).
+  let p = top - 8;
+  const put = (b: Buffer): number => {
+    p -= b.length + 1;
+    space.poke(p, Buffer.concat([b, nul]));
+    return p;
+  };
+  const execfn = put(a.execfn);
+  const envEnd = p;
+  const envPtrs = a.envp.map(() => 0);
+  for (let i = a.envp.length - 1; i >= 0; i--) envPtrs[i] = put(a.envp[i]);
+  const argEnd = p;
+  const argPtrs = a.argv.map(() => 0);
+  for (let i = a.argv.length - 1; i >= 0; i--) argPtrs[i] = put(a.argv[i]);
+  const argStart = p;
+
+  p -= p % 16; // arch_align_stack without randomization
+  const platform = put(Buffer.from(arch.platform));
+  p -= 16;
+  const random = p;
+  space.poke(random, randomBytes(16));
+
+  const loads = elf.phdrs.filter((ph) => ph.type === PT_LOAD);
+  const phdrSeg = elf.phdrs.find((ph) => ph.type === PT_PHDR);
+  const covering = loads.find((ph) => elf.phoff >= ph.offset && elf.phoff + elf.phnum * 56 <= ph.offset + ph.filesz);
+  const phdrAddr = phdrSeg ? phdrSeg.vaddr + bias : covering ? covering.vaddr + (elf.phoff - covering.offset) + bias : 0;
+
+  const auxv: Array<[number, number]> = [];
+  if (arch.minSigStkSz) auxv.push([AT.MINSIGSTKSZ, arch.minSigStkSz]);
+  auxv.push(
+    [AT.HWCAP, arch.hwcap()],
+    [AT.PAGESZ, PAGE],
+    [AT.CLKTCK, 100],
+    [AT.PHDR, phdrAddr],
+    [AT.PHENT, 56],
+    [AT.PHNUM, elf.phnum],
+    [AT.BASE, 0],
+    [AT.FLAGS, 0],
+    [AT.ENTRY, elf.entry + bias],
+    [AT.UID, a.uid],
+    [AT.EUID, a.uid],
+    [AT.GID, a.gid],
+    [AT.EGID, a.gid],
+    [AT.SECURE, 0],
+    [AT.RANDOM, random],
+    [AT.HWCAP2, arch.hwcap2],
+    [AT.EXECFN, execfn],
+    [AT.PLATFORM, platform],
+    [AT.NULL, 0],
+  );
+
+  const words: number[] = [a.argv.length, ...argPtrs, 0, ...envPtrs, 0];
+  for (const [k, v] of auxv) words.push(k, v);
+  p -= words.length * 8;
+  p -= p % 16; // STACK_ROUND
+  const table = Buffer.alloc(words.length * 8);
+  words.forEach((w, i) => table.writeBigUInt64LE(BigInt(w), i * 8));
+  space.poke(p, table);
+  return {
+    entry: elf.entry + bias,
+    sp: p,
+    brk: space.brkCur,
+    auxv,
+    argStart,
+    argEnd,
+    envStart: argEnd,
+    envEnd,
+  };
+}

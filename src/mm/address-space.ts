@@ -1,0 +1,481 @@
+// A guest address space: page-granular VMAs, each backed by host memory (a
+// "chunk" from the host's mmap) and mirrored into the CPU engine with
+// uc_mem_map_ptr, so syscalls read and write guest memory in place.
+//
+// The engine is behind MemBackend so this class is testable without Unicorn.
+import { E, fail } from '../syscalls/errno.js';
+import { hostAlloc, hostAllocAt, hostReserve, hostFree, hostView, hostZeroPages, hostMemmove, type HostBlock } from '../host/libc.js';
+
+export const PAGE = 4096;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+/** Host address space reserved for brk (nothing is committed until used). */
+const HEAP_RESERVE = 1 << 30;
+
+export const pageDown = (a: number): number => a - (a % PAGE);
+export const pageUp = (a: number): number => Math.ceil(a / PAGE) * PAGE;
+
+export interface MemBackend {
+  map(start: number, size: number, prot: number, hostAddr: number): void;
+  unmap(start: number, size: number): void;
+  protect(start: number, size: number, prot: number): void;
+}
+
+/** Host memory holding one or more VMAs' pages. */
+export class Chunk {
+  readonly addr: number;
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly dv: DataView;
+  constructor(block: HostBlock) {
+    this.addr = block.addr;
+    this.size = block.size;
+    const ab = hostView(block);
+    this.bytes = new Uint8Array(ab);
+    this.dv = new DataView(ab);
+  }
+  static alloc(size: number): Chunk {
+    return new Chunk(hostAlloc(size));
+  }
+}
+
+export interface VmaInfo {
+  /** what /proc/self/maps shows in its last column: a path, [heap], [stack]... */
+  name: string;
+  shared: boolean;
+  /** file-backed mappings: offset of start within the file, and identity */
+  offset: number;
+  dev: number;
+  ino: number;
+}
+
+export class Vma {
+  constructor(
+    public start: number,
+    public end: number,
+    public prot: number,
+    public chunk: Chunk,
+    /** offset of `start` within chunk */
+    public off: number,
+    public info: VmaInfo,
+  ) {}
+  get size(): number {
+    return this.end - this.start;
+  }
+  hostAddr(addr: number): number {
+    return this.chunk.addr + this.off + (addr - this.start);
+  }
+  /** A copy of this VMA cut to [start, end). */
+  slice(start: number, end: number): Vma {
+    const info = { ...this.info, offset: this.info.offset + (start - this.start) };
+    return new Vma(start, end, this.prot, this.chunk, this.off + (start - this.start), info);
+  }
+}
+
+export const anon = (name = ''): VmaInfo => ({ name, shared: false, offset: 0, dev: 0, ino: 0 });
+
+/** Linux's per-arch layout constants, as `setarch -R` (no randomization) shows them. */
+export interface Layout {
+  /** highest user address + 1 */
+  taskSize: number;
+  stackTop: number;
+  mmapBase: number;
+  etDynBase: number;
+}
+
+export class AddressSpace {
+  /** sorted by start, non-overlapping */
+  vmas: Vma[] = [];
+  brkStart = 0;
+  brkCur = 0;
+  private heap: Chunk | null = null;
+  private last: Vma | null = null;
+
+  constructor(
+    readonly backend: MemBackend,
+    readonly layout: Layout,
+  ) {}
+
+  // ---- lookup -------------------------------------------------------------
+
+  private index(addr: number): number {
+    // index of the VMA containing addr, or -(insertion point)-1
+    let lo = 0;
+    let hi = this.vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.vmas[mid];
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return mid;
+    }
+    return -lo - 1;
+  }
+
+  find(addr: number): Vma | null {
+    const l = this.last;
+    if (l !== null && addr >= l.start && addr < l.end) return l;
+    const i = this.index(addr);
+    if (i < 0) return null;
+    return (this.last = this.vmas[i]);
+  }
+
+  /** Is [addr, addr+len) entirely free? */
+  isFree(addr: number, len: number): boolean {
+    const end = addr + len;
+    let i = this.index(addr);
+    if (i >= 0) return false;
+    i = -i - 1;
+    return i >= this.vmas.length || this.vmas[i].start >= end;
+  }
+
+  // ---- guest pointer access (EFAULT on anything not mapped with `prot`) ----
+
+  /**
+   * Calls fn(hostAddr, len, doneSoFar) for each host-contiguous piece of
+   * [addr, addr+len); every byte must be mapped with `prot`, else EFAULT
+   * before any piece is visited.
+   */
+  pieces(addr: number, len: number, prot: number, fn: (host: number, n: number, done: number) => boolean | void): void {
+    if (len === 0) return;
+    this.check(addr, len, prot);
+    let a = addr;
+    let done = 0;
+    while (done < len) {
+      const v = this.find(a)!;
+      const n = Math.min(v.end - a, len - done);
+      if (fn(v.hostAddr(a), n, done) === false) return;
+      a += n;
+      done += n;
+    }
+  }
+
+  /** EFAULT unless all of [addr, addr+len) is mapped with prot. */
+  check(addr: number, len: number, prot: number): void {
+    if (!(addr >= 0) || addr + len > this.layout.taskSize || !Number.isSafeInteger(addr)) fail(E.EFAULT);
+    let a = addr;
+    const end = addr + len;
+    while (a < end) {
+      const v = this.find(a);
+      if (v === null || (v.prot & prot) !== prot) fail(E.EFAULT);
+      a = v.end;
+    }
+  }
+
+  /** Host address of a range that lies within one VMA, or -1. */
+  hostRange(addr: number, len: number, prot: number): number {
+    const v = this.find(addr);
+    if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return -1;
+    return v.hostAddr(addr);
+  }
+
+  read(addr: number, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    this.pieces(addr, len, PROT_READ, (_h, n, done) => {
+      const v = this.find(addr + done)!;
+      const o = v.off + (addr + done - v.start);
+      out.set(v.chunk.bytes.subarray(o, o + n), done);
+    });
+    return out;
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    this.pieces(addr, data.length, PROT_WRITE, (_h, n, done) => {
+      const v = this.find(addr + done)!;
+      v.chunk.bytes.set(data.subarray(done, done + n), v.off + (addr + done - v.start));
+    });
+  }
+
+  /** Write ignoring protections (the kernel's own writes: loader, initial stack). */
+  poke(addr: number, data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      const v = this.find(addr + done);
+      if (v === null) throw new Error(`poke into unmapped guest memory at 0x${(addr + done).toString(16)}`);
+      const n = Math.min(v.end - (addr + done), data.length - done);
+      v.chunk.bytes.set(data.subarray(done, done + n), v.off + (addr + done - v.start));
+      done += n;
+    }
+  }
+
+  /** A DataView and offset for an aligned scalar access; EFAULT if not mapped. */
+  private scalar(addr: number, size: number, prot: number): [DataView, number] {
+    const v = this.find(addr);
+    if (v === null || addr + size > v.end || (v.prot & prot) !== prot) {
+      this.check(addr, size, prot); // throws EFAULT if really bad
+      // straddles two VMAs: fall back to a copy
+      return [new DataView(this.read(addr, size).buffer), 0];
+    }
+    return [v.chunk.dv, v.off + (addr - v.start)];
+  }
+
+  u8(addr: number): number {
+    const [dv, o] = this.scalar(addr, 1, PROT_READ);
+    return dv.getUint8(o);
+  }
+  u32(addr: number): number {
+    const [dv, o] = this.scalar(addr, 4, PROT_READ);
+    return dv.getUint32(o, true);
+  }
+  i32(addr: number): number {
+    const [dv, o] = this.scalar(addr, 4, PROT_READ);
+    return dv.getInt32(o, true);
+  }
+  /** A 64-bit value as a number (exact below 2^53). */
+  u64(addr: number): number {
+    const [dv, o] = this.scalar(addr, 8, PROT_READ);
+    return dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 0x100000000;
+  }
+  i64(addr: number): number {
+    const [dv, o] = this.scalar(addr, 8, PROT_READ);
+    return dv.getUint32(o, true) + dv.getInt32(o + 4, true) * 0x100000000;
+  }
+  big64(addr: number): bigint {
+    const [dv, o] = this.scalar(addr, 8, PROT_READ);
+    return dv.getBigUint64(o, true);
+  }
+
+  setU32(addr: number, val: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(val >>> 0);
+    this.write(addr, b);
+  }
+  setI32(addr: number, val: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeInt32LE(val | 0);
+    this.write(addr, b);
+  }
+  setU64(addr: number, val: number | bigint): void {
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(val)));
+    this.write(addr, b);
+  }
+
+  /** A NUL-terminated string of at most max bytes (ENAMETOOLONG past it). */
+  cstring(addr: number, max = 4096): Buffer {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let a = addr;
+    for (;;) {
+      const v = this.find(a);
+      if (v === null || (v.prot & PROT_READ) === 0) fail(E.EFAULT);
+      const o = v.off + (a - v.start);
+      const avail = v.end - a;
+      const seg = v.chunk.bytes.subarray(o, o + avail);
+      const nul = seg.indexOf(0);
+      const take = nul >= 0 ? nul : avail;
+      if (total + take >= max) fail(E.ENAMETOOLONG);
+      parts.push(Buffer.from(seg.subarray(0, take)));
+      total += take;
+      if (nul >= 0) break;
+      a = v.end;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  // ---- mapping ------------------------------------------------------------
+
+  /** Map fresh zeroed anonymous memory at [start, start+len), replacing what was there. */
+  mapAnon(start: number, len: number, prot: number, info: VmaInfo = anon()): Vma {
+    const chunk = Chunk.alloc(len);
+    return this.insert(new Vma(start, start + len, prot, chunk, 0, info));
+  }
+
+  /** Insert a VMA over whatever is mapped in its range (MAP_FIXED semantics). */
+  insert(vma: Vma): Vma {
+    this.removeRange(vma.start, vma.end);
+    const i = -this.index(vma.start) - 1;
+    this.vmas.splice(i, 0, vma);
+    this.backend.map(vma.start, vma.size, vma.prot, vma.hostAddr(vma.start));
+    this.last = null;
+    return vma;
+  }
+
+  /** Unmap [start, end): VMAs are cut, their host pages released. */
+  removeRange(start: number, end: number): void {
+    let i = this.index(start);
+    if (i < 0) i = -i - 1;
+    const added: Vma[] = [];
+    let j = i;
+    while (j < this.vmas.length && this.vmas[j].start < end) {
+      const v = this.vmas[j];
+      this.backend.unmap(v.start, v.size);
+      const cutStart = Math.max(v.start, start);
+      const cutEnd = Math.min(v.end, end);
+      hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
+      if (v.start < start) added.push(v.slice(v.start, start));
+      if (v.end > end) added.push(v.slice(end, v.end));
+      j++;
+    }
+    this.vmas.splice(i, j - i, ...added);
+    for (const v of added) this.backend.map(v.start, v.size, v.prot, v.hostAddr(v.start));
+    this.last = null;
+  }
+
+  /** mprotect: ENOMEM if any page in the range is unmapped. */
+  protect(start: number, end: number, prot: number): void {
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) fail(E.ENOMEM);
+      a = v.end;
+    }
+    let i = this.index(start);
+    const out: Vma[] = [];
+    let j = i;
+    while (j < this.vmas.length && this.vmas[j].start < end) {
+      const v = this.vmas[j];
+      if (v.prot === prot) {
+        out.push(v);
+        j++;
+        continue;
+      }
+      this.backend.unmap(v.start, v.size);
+      const parts: Vma[] = [];
+      if (v.start < start) parts.push(v.slice(v.start, start));
+      const mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
+      mid.prot = prot;
+      parts.push(mid);
+      if (v.end > end) parts.push(v.slice(end, v.end));
+      for (const p of parts) this.backend.map(p.start, p.size, p.prot, p.hostAddr(p.start));
+      out.push(...parts);
+      j++;
+    }
+    this.vmas.splice(i, j - i, ...out);
+    this.last = null;
+    this.mergeAround(start, end);
+  }
+
+  /** Merge neighbours that Linux would show as one VMA (same chunk, contiguous, same attributes). */
+  private mergeAround(start: number, end: number): void {
+    let i = this.index(start);
+    if (i < 0) i = -i - 1;
+    if (i > 0) i--;
+    while (i + 1 < this.vmas.length && this.vmas[i].start <= end) {
+      const a = this.vmas[i];
+      const b = this.vmas[i + 1];
+      if (
+        a.end === b.start &&
+        a.chunk === b.chunk &&
+        a.off + a.size === b.off &&
+        a.prot === b.prot &&
+        a.info.name === b.info.name &&
+        a.info.shared === b.info.shared &&
+        a.info.ino === b.info.ino
+      ) {
+        this.backend.unmap(a.start, a.size);
+        this.backend.unmap(b.start, b.size);
+        a.end = b.end;
+        this.backend.map(a.start, a.size, a.prot, a.hostAddr(a.start));
+        this.vmas.splice(i + 1, 1);
+        this.last = null;
+      } else i++;
+    }
+  }
+
+  /** Find a free range of len bytes, top-down below mmapBase (Linux's default allocator). */
+  findFree(len: number, hint = 0): number {
+    if (hint !== 0) {
+      const h = pageDown(hint);
+      if (h + len <= this.layout.taskSize && this.isFree(h, len)) return h;
+    }
+    let top = this.layout.mmapBase;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const v = i >= 0 ? this.vmas[i] : null;
+      if (v !== null && v.start >= top) continue;
+      const floor = v === null ? PAGE * 16 : v.end;
+      if (top - floor >= len) return top - len;
+      if (v !== null) top = Math.min(top, v.start);
+    }
+    return fail(E.ENOMEM);
+  }
+
+  // ---- brk ----------------------------------------------------------------
+
+  setBrkStart(addr: number): void {
+    this.brkStart = this.brkCur = addr;
+  }
+
+  brk(want: number): number {
+    if (want < this.brkStart) return this.brkCur;
+    const oldTop = pageUp(this.brkCur);
+    const newTop = pageUp(want);
+    if (newTop > oldTop) {
+      if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
+        return this.brkCur;
+      // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
+      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE));
+      const off = oldTop - pageUp(this.brkStart);
+      hostAllocAt(this.heap.addr + off, newTop - oldTop);
+      this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
+      this.mergeAround(oldTop, newTop);
+    } else if (newTop < oldTop) {
+      this.removeRange(newTop, oldTop);
+    }
+    this.brkCur = want;
+    return want;
+  }
+
+  // ---- mremap ---------------------------------------------------------------
+
+  /** Move/resize the mapping at [old, old+oldLen) (anonymous private memory). */
+  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+    const v = this.find(old);
+    if (v === null || old + oldLen > v.end) fail(E.EFAULT);
+    if (fixedAt === null && newLen <= oldLen) {
+      if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
+      return old;
+    }
+    if (fixedAt === null && old + oldLen === v.end && this.isFree(v.end, newLen - oldLen)) {
+      // grow in place: map the tail as a new piece with the same attributes
+      const tail = this.mapAnon(v.end, newLen - oldLen, v.prot, { ...v.info });
+      void tail;
+      return old;
+    }
+    if (!mayMove && fixedAt === null) fail(E.ENOMEM);
+    const dest = fixedAt ?? this.findFree(newLen);
+    const chunk = Chunk.alloc(newLen);
+    const copy = Math.min(oldLen, newLen);
+    hostMemmove(chunk.addr, v.hostAddr(old), copy);
+    const info = { ...v.info, offset: v.info.offset + (old - v.start) };
+    const prot = v.prot;
+    this.removeRange(old, old + oldLen);
+    this.insert(new Vma(dest, dest + newLen, prot, chunk, 0, info));
+    return dest;
+  }
+
+  /** Zero pages in place (MADV_DONTNEED on private anonymous memory). */
+  zeroPages(start: number, end: number): void {
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) {
+        a += PAGE;
+        continue;
+      }
+      const e = Math.min(v.end, end);
+      hostZeroPages(v.hostAddr(a), e - a);
+      a = e;
+    }
+  }
+
+  /** Release everything (process exit). */
+  destroy(): void {
+    this.removeRange(0, this.layout.taskSize);
+  }
+
+  /** /proc/self/maps-style lines. */
+  maps(): string[] {
+    const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    return this.vmas.map((v) => {
+      const p =
+        (v.prot & PROT_READ ? 'r' : '-') +
+        (v.prot & PROT_WRITE ? 'w' : '-') +
+        (v.prot & PROT_EXEC ? 'x' : '-') +
+        (v.info.shared ? 's' : 'p');
+      const dev = `${((v.info.dev >>> 8) & 0xfff).toString(16).padStart(2, '0')}:${(v.info.dev & 0xff).toString(16).padStart(2, '0')}`;
+      const head = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.info.offset)} ${dev} ${v.info.ino}`;
+      return v.info.name ? `${head.padEnd(73)}${v.info.name}` : head;
+    });
+  }
+}

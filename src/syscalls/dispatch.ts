@@ -1,0 +1,88 @@
+// Dispatch: (arch, nr) -> table entry -> handler; errors become -errno; an
+// absent syscall panics (Moss's rule) unless the user asked for ENOSYS.
+import type { Task } from '../proc/task.js';
+import type { Args } from './args.js';
+import { E, SysError } from './errno.js';
+
+export type Status = 'supported' | 'partial' | 'probe';
+
+export type Handler = (t: Task, a: Args) => number;
+
+export interface SyscallEntry {
+  nr: number;
+  name: string;
+  status: Status | 'absent';
+  note: string;
+  handler: Handler | null;
+}
+
+export interface SyscallTable {
+  arch: string;
+  byNr: Array<SyscallEntry | undefined>;
+  entries: SyscallEntry[];
+}
+
+/** A guest asked for something elfrun does not do: stop the run with one clear line. */
+export class Panic extends Error {}
+
+/** Something elfrun lacks within a syscall it does implement (a flag, an ioctl request). */
+export class Unsupported extends Error {
+  constructor(
+    readonly what: string,
+    /** the errno to return under --on-missing=enosys */
+    readonly errno: number,
+  ) {
+    super(what);
+  }
+}
+
+export interface MissingRecord {
+  name: string;
+  nr: number;
+  count: number;
+  firstPc: number;
+  pids: Set<number>;
+}
+
+/** Calls that were missing (under --on-missing=enosys), for the report. */
+export const missing = new Map<string, MissingRecord>();
+
+function noteMissing(t: Task, name: string, nr: number): void {
+  let m = missing.get(name);
+  if (!m) {
+    m = { name, nr, count: 0, firstPc: t.cpu.pc, pids: new Set() };
+    missing.set(name, m);
+  }
+  m.count++;
+  m.pids.add(t.pid);
+}
+
+export function dispatch(t: Task, a: Args): number {
+  const nr = a.nr;
+  const e = nr >= 0 ? t.table.byNr[nr] : undefined;
+  if (e === undefined) return -E.ENOSYS; // a number Linux does not know either
+  if (e.handler === null) {
+    if (t.opts.onMissing === 'enosys') {
+      noteMissing(t, e.name, nr);
+      return -E.ENOSYS;
+    }
+    throw new Panic(
+      `unimplemented syscall ${e.name} (${nr}) on ${t.arch.name}, pid ${t.pid}, pc 0x${t.cpu.pc.toString(16)}`,
+    );
+  }
+  try {
+    return e.handler(t, a);
+  } catch (err) {
+    if (err instanceof SysError) return -err.errno;
+    if (err instanceof Unsupported) {
+      if (t.opts.onMissing === 'enosys') {
+        noteMissing(t, `${e.name}: ${err.what}`, nr);
+        return -err.errno;
+      }
+      throw new Panic(
+        `unsupported ${err.what} in ${e.name} (${nr}) on ${t.arch.name}, pid ${t.pid}, pc 0x${t.cpu.pc.toString(16)}`,
+      );
+    }
+    throw err;
+  }
+}

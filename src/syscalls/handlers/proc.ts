@@ -1,0 +1,212 @@
+// Process identity, limits, system information.
+import { randomFillSync } from 'node:crypto';
+import koffi from 'koffi';
+import type { Task } from '../../proc/task.js';
+import { PROT_WRITE } from '../../mm/address-space.js';
+import { hostScratch } from '../../fs/file.js';
+import { host } from '../../host/libc.js';
+import { E, fail } from '../errno.js';
+import { Unsupported } from '../dispatch.js';
+import { chk, partial, supported, type Def } from './util.js';
+import type { Args } from '../args.js';
+
+const libc = koffi.load('libc.so.6');
+const getrlimitFn = libc.func('int getrlimit(int resource, _Out_ uint64_t *rlim)');
+
+const RLIM_NLIMITS = 16;
+const RLIM_INFINITY = 0xffffffffffffffffn;
+const RLIMIT_NOFILE = 7;
+
+/** The guest's limits start as the host's (a native run inherits them). */
+export function hostRlimits(): Array<[bigint, bigint]> {
+  const out: Array<[bigint, bigint]> = [];
+  for (let r = 0; r < RLIM_NLIMITS; r++) {
+    const buf = new BigUint64Array(2);
+    getrlimitFn(r, buf);
+    out.push([buf[0], buf[1]]);
+  }
+  return out;
+}
+
+function exitGroup(t: Task, code: number): number {
+  t.exit = { kind: 'exited', code: code & 0xff };
+  return 0;
+}
+
+const ARCH_SET_GS = 0x1001;
+const ARCH_SET_FS = 0x1002;
+const ARCH_GET_FS = 0x1003;
+const ARCH_GET_GS = 0x1004;
+const ARCH_GET_CPUID = 0x1011;
+const ARCH_SET_CPUID = 0x1012;
+const ARCH_CET_STATUS = 0x3001;
+
+function archPrctl(t: Task, a: Args): number {
+  const code = a.i32(0);
+  const X86_FS_BASE = 250;
+  const X86_GS_BASE = 251;
+  switch (code) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS: {
+      const v = a.u64(1);
+      if (v >= t.mm.layout.taskSize) fail(E.EPERM);
+      t.cpu.setReg(code === ARCH_SET_FS ? X86_FS_BASE : X86_GS_BASE, v);
+      return 0;
+    }
+    case ARCH_GET_FS:
+    case ARCH_GET_GS:
+      t.mm.setU64(a.ptr(1), t.cpu.regBig(code === ARCH_GET_FS ? X86_FS_BASE : X86_GS_BASE));
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1; // cpuid is not faulting
+    case ARCH_SET_CPUID:
+      throw new Unsupported('arch_prctl ARCH_SET_CPUID', E.ENODEV);
+    case ARCH_CET_STATUS:
+      return fail(E.EINVAL); // what kernels without CET (and all current mainline kernels) answer
+    default:
+      return fail(E.EINVAL);
+  }
+}
+
+function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
+  if (pid !== 0 && pid !== t.pid) fail(E.ESRCH);
+  if (resource < 0 || resource >= RLIM_NLIMITS) fail(E.EINVAL);
+  let next: [bigint, bigint] | null = null;
+  if (newAddr !== 0) {
+    next = [t.mm.big64(newAddr), t.mm.big64(newAddr + 8)];
+    if (next[0] > next[1]) fail(E.EINVAL);
+    const cur = t.rlimits[resource];
+    if (next[1] > cur[1] && process.geteuid!() !== 0) fail(E.EPERM);
+    if (resource === RLIMIT_NOFILE && next[1] !== RLIM_INFINITY && next[1] > 1048576n) fail(E.EPERM);
+  }
+  if (oldAddr !== 0) {
+    const [soft, hard] = t.rlimits[resource];
+    t.mm.check(oldAddr, 16, PROT_WRITE);
+    t.mm.setU64(oldAddr, soft);
+    t.mm.setU64(oldAddr + 8, hard);
+  }
+  if (next) {
+    t.rlimits[resource] = next;
+    if (resource === RLIMIT_NOFILE) t.fds.limit = next[0] > 1048576n ? 1048576 : Number(next[0]);
+  }
+  return 0;
+}
+
+const UTS_LEN = 65;
+
+function uname(t: Task, addr: number): number {
+  t.mm.check(addr, UTS_LEN * 6, PROT_WRITE);
+  const s = hostScratch();
+  chk(host.uname(s.addr));
+  const buf = Buffer.from(s.bytes.subarray(0, UTS_LEN * 6));
+  buf.fill(0, UTS_LEN * 4, UTS_LEN * 5);
+  buf.write(t.arch.machine, UTS_LEN * 4, 'latin1');
+  t.mm.write(addr, buf);
+  return 0;
+}
+
+const GRND_NONBLOCK = 1;
+const GRND_RANDOM = 2;
+const GRND_INSECURE = 4;
+
+function getrandom(t: Task, addr: number, len: number, flags: number): number {
+  if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) fail(E.EINVAL);
+  if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) fail(E.EINVAL);
+  const n = Math.min(len, 0x1ffffff); // Linux returns at most 32 MiB - 1 per call
+  if (n === 0) return 0;
+  t.mm.pieces(addr, n, PROT_WRITE, (_h, m, done) => {
+    const v = t.mm.find(addr + done)!;
+    const o = v.off + (addr + done - v.start);
+    randomFillSync(v.chunk.bytes, o, m);
+  });
+  return n;
+}
+
+const PR_SET_PDEATHSIG = 1;
+const PR_GET_PDEATHSIG = 2;
+const PR_GET_DUMPABLE = 3;
+const PR_SET_DUMPABLE = 4;
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PR_GET_NO_NEW_PRIVS = 39;
+
+function prctl(t: Task, a: Args): number {
+  const op = a.i32(0);
+  switch (op) {
+    case PR_SET_NAME: {
+      const raw = t.mm.read(a.ptr(1), 1); // EFAULT if unreadable
+      void raw;
+      let name: Buffer;
+      try {
+        name = t.mm.cstring(a.ptr(1), 16);
+      } catch {
+        name = t.mm.read(a.ptr(1), 15); // longer names are truncated to 15 bytes
+      }
+      t.comm = name.subarray(0, 15).toString('latin1');
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const b = Buffer.alloc(16);
+      b.write(t.comm, 0, 15, 'latin1');
+      t.mm.write(a.ptr(1), b);
+      return 0;
+    }
+    case PR_SET_PDEATHSIG: {
+      const sig = a.u64(1);
+      if (sig > 64) fail(E.EINVAL);
+      t.pdeathsig = sig;
+      return 0;
+    }
+    case PR_GET_PDEATHSIG:
+      t.mm.setI32(a.ptr(1), t.pdeathsig);
+      return 0;
+    case PR_GET_DUMPABLE:
+      return t.dumpable;
+    case PR_SET_DUMPABLE: {
+      const v = a.u64(1);
+      if (v !== 0 && v !== 1) fail(E.EINVAL);
+      t.dumpable = v;
+      return 0;
+    }
+    case PR_SET_NO_NEW_PRIVS:
+      if (a.u64(1) !== 1 || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
+      t.noNewPrivs = true;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      if (a.u64(1) || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
+      return t.noNewPrivs ? 1 : 0;
+    default:
+      throw new Unsupported(`prctl option ${op}`, E.EINVAL);
+  }
+}
+
+export const procDefs: Record<string, Def> = {
+  prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are reported as unsupported'),
+  exit: partial((t, a) => exitGroup(t, a.i32(0)), 'single-threaded processes: ends the process'),
+  exit_group: supported((t, a) => exitGroup(t, a.i32(0))),
+  getpid: supported((t) => t.pid),
+  getppid: supported((t) => t.ppid),
+  gettid: supported((t) => t.tid),
+  getuid: supported(() => process.getuid!()),
+  geteuid: supported(() => process.geteuid!()),
+  getgid: supported(() => process.getgid!()),
+  getegid: supported(() => process.getegid!()),
+  set_tid_address: supported((t, a) => {
+    t.clearChildTid = a.ptr(0);
+    return t.tid;
+  }),
+  set_robust_list: supported((t, a) => {
+    if (a.u64(1) !== 24) fail(E.EINVAL); // sizeof(struct robust_list_head)
+    t.robustList = a.ptr(0);
+    t.robustListLen = 24;
+    return 0;
+  }),
+  arch_prctl: partial(archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
+  prlimit64: supported((t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
+  getrlimit: supported((t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
+  setrlimit: supported((t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
+  uname: supported((t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
+  getrandom: supported((t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
+  sched_yield: supported(() => 0),
+};

@@ -1,0 +1,83 @@
+// Clocks and sleeping.
+import type { Task } from '../../proc/task.js';
+import { host, Scratch } from '../../host/libc.js';
+import { E, fail } from '../errno.js';
+import { chk, hostOut, partial, supported, type Def } from './util.js';
+
+const CLOCK_REALTIME = 0;
+const CLOCK_PROCESS_CPUTIME_ID = 2;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+
+/** Clock ids the guest may read from the host as they are (struct timespec is the same on both arches). */
+function clockId(id: number): number {
+  // Negative ids are per-process/thread CPU clocks or fd clocks: not passed through.
+  if (id < 0) return fail(E.EINVAL);
+  if (id > 11) return fail(E.EINVAL);
+  return id;
+}
+
+function sleepNs(ns: number): void {
+  if (ns <= 0) return;
+  // Until the scheduler (processes issue) can park a task, a sleep blocks the single guest.
+  const sab = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(sab, 0, 0, ns / 1e6);
+}
+
+function readTimespec(t: Task, addr: number): number {
+  const b = t.mm.read(addr, 16);
+  const sec = Number(b.readBigInt64LE(0));
+  const nsec = Number(b.readBigInt64LE(8));
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
+  return sec * 1e9 + nsec;
+}
+
+export const timeDefs: Record<string, Def> = {
+  clock_gettime: partial(
+    (t, a) => hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGettime(clockId(a.i32(0)), h))),
+    'the host\'s clocks; CPU-time clocks measure the elfrun process, not the guest alone; per-pid CPU clocks are EINVAL',
+  ),
+  clock_getres: supported((t, a) => {
+    const id = clockId(a.i32(0));
+    if (a.ptr(1) === 0) return chk(host.clockGetres(id, 0));
+    return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGetres(id, h)));
+  }),
+  gettimeofday: supported((t, a) => {
+    const tv = a.ptr(0);
+    if (tv !== 0) {
+      const now = clockNow(CLOCK_REALTIME);
+      const b = Buffer.alloc(16);
+      b.writeBigInt64LE(now / 1000000000n, 0);
+      b.writeBigInt64LE((now % 1000000000n) / 1000n, 8);
+      t.mm.write(tv, b);
+    }
+    const tz = a.ptr(1);
+    if (tz !== 0) t.mm.write(tz, Buffer.alloc(8)); // struct timezone: UTC, no DST (what Linux keeps unless settimeofday set it)
+    return 0;
+  }),
+  time: supported((t, a) => {
+    const now = Number(clockNow(CLOCK_REALTIME) / 1000000000n);
+    if (a.ptr(0) !== 0) t.mm.setU64(a.ptr(0), now);
+    return now;
+  }),
+  nanosleep: partial((t, a) => {
+    sleepNs(readTimespec(t, a.ptr(0)));
+    return 0;
+  }, 'blocks the whole emulator until the scheduler lands; never interrupted by signals yet'),
+  clock_nanosleep: partial((t, a) => {
+    const id = a.i32(0);
+    if (id === CLOCK_THREAD_CPUTIME_ID) fail(E.EINVAL);
+    if (id === CLOCK_PROCESS_CPUTIME_ID) fail(E.ENOTSUP);
+    const flags = a.i32(1);
+    let ns = readTimespec(t, a.ptr(2));
+    if (flags & 1 /* TIMER_ABSTIME */) ns -= Number(clockNow(clockId(id)));
+    sleepNs(ns);
+    return 0;
+  }, 'blocks the whole emulator until the scheduler lands; never interrupted by signals yet'),
+};
+
+let ts: Scratch | null = null;
+function clockNow(id: number): bigint {
+  ts ??= new Scratch(4096);
+  chk(host.clockGettime(id, ts.addr));
+  return ts.dv.getBigInt64(0, true) * 1000000000n + ts.dv.getBigInt64(8, true);
+}

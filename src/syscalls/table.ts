@@ -1,0 +1,51 @@
+// THE TABLE: per arch, syscall number -> name -> handler + status (gVisor's
+// linux64.go, declaratively). Handlers are shared between arches by name; a
+// name an arch does not have (open, fork... on arm64) is simply not in its table.
+import type { ArchName } from '../cpu/arch.js';
+import { ARM64_SYSCALLS, X86_64_SYSCALLS } from './numbers.js';
+import { E } from './errno.js';
+import type { SyscallEntry, SyscallTable } from './dispatch.js';
+import type { Def } from './handlers/util.js';
+import { fsDefs } from './handlers/fs.js';
+import { mmDefs } from './handlers/mm.js';
+import { procDefs } from './handlers/proc.js';
+import { timeDefs } from './handlers/time.js';
+import { signalDefs } from './handlers/signal.js';
+
+export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs };
+
+/**
+ * Probed syscalls: a libc tries them and falls back when the kernel answers
+ * ENOSYS, so ENOSYS is a correct (if older-kernel) answer. Each says who probes it.
+ */
+export const PROBES: Record<string, string> = {
+  // glibc >= 2.35 registers restartable sequences at start-up and carries on without them.
+  rseq: 'glibc >= 2.35 registers rseq at start-up and runs without it on ENOSYS',
+};
+
+function build(arch: ArchName, names: Readonly<Record<number, string>>): SyscallTable {
+  const byNr: Array<SyscallEntry | undefined> = [];
+  const entries: SyscallEntry[] = [];
+  for (const [nrStr, name] of Object.entries(names)) {
+    const nr = Number(nrStr);
+    const def = DEFS[name];
+    let entry: SyscallEntry;
+    if (def) entry = { nr, name, status: def.status, note: def.note ?? '', handler: def.handler };
+    else if (PROBES[name]) entry = { nr, name, status: 'probe', note: PROBES[name], handler: () => -E.ENOSYS };
+    else entry = { nr, name, status: 'absent', note: '', handler: null };
+    byNr[nr] = entry;
+    entries.push(entry);
+  }
+  return { arch, byNr, entries };
+}
+
+const tables = new Map<ArchName, SyscallTable>();
+
+export function syscallTable(arch: ArchName): SyscallTable {
+  let t = tables.get(arch);
+  if (!t) {
+    t = build(arch, arch === 'x86_64' ? X86_64_SYSCALLS : ARM64_SYSCALLS);
+    tables.set(arch, t);
+  }
+  return t;
+}

@@ -1,0 +1,375 @@
+/*
+ * Checks elfrun's patched libunicorn (scripts/build-unicorn.sh,
+ * scripts/unicorn/cputlb.patch) on x86_64 guest code:
+ *   (a) a store-heavy loop, timed on a non-exec page and on an RWX page;
+ *   (b) self-modifying code on RWX pages is re-translated (also after
+ *       uc_mem_protect adds EXEC to a page that was stored to before);
+ *   (c) UC_HOOK_MEM_WRITE fires on non-exec pages, also when the hook is
+ *       added after the code was translated and ran;
+ *   (d) stores to read-only / unmapped pages still fail, also right after
+ *       uc_mem_protect / uc_mem_unmap of a page that was stored to;
+ *   (e) uc_ctl(UC_CTL_TCG_BUFFER_SIZE) works before the first instruction.
+ * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
+ * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
+ * (check.sh --compare); then (e) is skipped.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unicorn/unicorn.h>
+
+#define CODE 0x10000ULL     /* R|X: the code blob */
+#define DATA 0x100000ULL    /* RW, 1 MiB */
+#define RWXD 0x300000ULL    /* RWX, 1 MiB: stores to a page that may hold code */
+#define SMC 0x200000ULL     /* RWX, 8 KiB */
+#define STACK 0x500000ULL   /* RW, 64 KiB */
+#define RO 0x600000ULL      /* R */
+#define LATE 0x700000ULL    /* RW, becomes RWX / R later */
+#define UNMAPPED 0x900000ULL
+
+/* as --64, intel syntax (see offsets below) */
+static const uint8_t blob[] = {
+    /* 0x00 store_loop: rdi = base, rcx = iterations, 4 stores per iteration */
+    0x48, 0x89, 0xc8,                               /* mov rax, rcx */
+    0x25, 0xf8, 0xff, 0x00, 0x00,                   /* and eax, 0xfff8 */
+    0x48, 0x89, 0x0c, 0x07,                         /* mov [rdi+rax], rcx */
+    0x48, 0x89, 0x8c, 0x07, 0x00, 0x00, 0x01, 0x00, /* mov [rdi+rax+0x10000], rcx */
+    0x48, 0x89, 0x8c, 0x07, 0x00, 0x00, 0x02, 0x00, /* mov [rdi+rax+0x20000], rcx */
+    0x48, 0x89, 0x8c, 0x07, 0x00, 0x00, 0x03, 0x00, /* mov [rdi+rax+0x30000], rcx */
+    0x48, 0xff, 0xc9,                               /* dec rcx */
+    0x75, 0xd7,                                     /* jnz store_loop */
+    /* 0x29 */ 0x90,
+    /* 0x2a smc_call: rdi = T ("mov eax,1; ret"), rsp set */
+    0xff, 0xd7,                                     /* call rdi */
+    0x89, 0xc3,                                     /* mov ebx, eax */
+    0xc6, 0x47, 0x01, 0x02,                         /* mov byte [rdi+1], 2 */
+    0xff, 0xd7,                                     /* call rdi */
+    /* 0x34 */ 0x90,
+    /* 0x35 smc_inline: patches the immediate of the next instruction */
+    0xc6, 0x05, 0x01, 0x00, 0x00, 0x00, 0x02,       /* mov byte [rip+1], 2 */
+    0xb8, 0x01, 0x00, 0x00, 0x00,                   /* mov eax, 1 */
+    /* 0x41 */ 0x90,
+    /* 0x42 one_store: rdi = address */
+    0x48, 0xc7, 0x07, 0x34, 0x12, 0x00, 0x00,       /* mov qword [rdi], 0x1234 */
+    /* 0x49 */ 0x90,
+    /* 0x4a write_code: stores "mov eax,1; ret" at rdi */
+    0xc7, 0x07, 0xb8, 0x01, 0x00, 0x00,             /* mov dword [rdi], 0x1b8 */
+    0x66, 0xc7, 0x47, 0x04, 0x00, 0xc3,             /* mov word [rdi+4], 0xc300 */
+    /* 0x56 */ 0x90,
+};
+#define STORE_LOOP 0x00
+#define STORE_END 0x29
+#define SMC_CALL 0x2a
+#define SMC_CALL_END 0x34
+#define SMC_INLINE 0x35
+#define SMC_INLINE_END 0x41
+#define ONE_STORE 0x42
+#define ONE_STORE_END 0x49
+#define WRITE_CODE 0x4a
+#define WRITE_CODE_END 0x56
+
+static const uint8_t T[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3}; /* mov eax,1; ret */
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (cond) {                                                            \
+            passed++;                                                          \
+            printf("ok   ");                                                   \
+        } else {                                                               \
+            failed++;                                                          \
+            printf("FAIL ");                                                   \
+        }                                                                      \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+    } while (0)
+
+#define MUST(call)                                                             \
+    do {                                                                       \
+        uc_err e_ = (call);                                                    \
+        if (e_ != UC_ERR_OK) {                                                 \
+            printf("FAIL %s:%d %s: %s\n", __FILE__, __LINE__, #call,           \
+                   uc_strerror(e_));                                           \
+            exit(2);                                                           \
+        }                                                                      \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uc_engine *open_engine(void)
+{
+    uc_engine *uc;
+    MUST(uc_open(UC_ARCH_X86, UC_MODE_64, &uc));
+    MUST(uc_mem_map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC));
+    MUST(uc_mem_map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(uc_mem_map(uc, RWXD, 0x100000, UC_PROT_ALL));
+    MUST(uc_mem_map(uc, SMC, 0x2000, UC_PROT_ALL));
+    MUST(uc_mem_map(uc, STACK, 0x10000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(uc_mem_map(uc, RO, 0x1000, UC_PROT_READ));
+    MUST(uc_mem_map(uc, LATE, 0x1000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(uc_mem_write(uc, CODE, blob, sizeof blob));
+    MUST(uc_mem_write(uc, SMC + 0x1000, blob, sizeof blob));
+    uint64_t rsp = STACK + 0x10000 - 0x100;
+    MUST(uc_reg_write(uc, UC_X86_REG_RSP, &rsp));
+    return uc;
+}
+
+static uc_err run(uc_engine *uc, uint64_t base, int from, int to, uint64_t rdi,
+                  uint64_t rcx)
+{
+    MUST(uc_reg_write(uc, UC_X86_REG_RDI, &rdi));
+    MUST(uc_reg_write(uc, UC_X86_REG_RCX, &rcx));
+    return uc_emu_start(uc, base + from, base + to, 0, 0);
+}
+
+static uint64_t reg(uc_engine *uc, int r)
+{
+    uint64_t v = 0;
+    MUST(uc_reg_read(uc, r, &v));
+    return v;
+}
+
+static uint64_t hook_count;
+static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                     int64_t value, void *user)
+{
+    (void)uc; (void)type; (void)addr; (void)size; (void)value; (void)user;
+    hook_count++;
+}
+static bool on_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                          int size, int64_t value, void *user)
+{
+    (void)uc; (void)type; (void)addr; (void)size; (void)value; (void)user;
+    hook_count++;
+    return false; /* not handled: the store must still fail */
+}
+static void on_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                    int64_t value, void *user)
+{
+    (void)uc; (void)type; (void)addr; (void)size; (void)value; (void)user;
+}
+
+static void bench(uint64_t iters)
+{
+    const char *names[] = {"non-exec RW page", "RWX page"};
+    uint64_t bases[] = {DATA, RWXD};
+    for (int i = 0; i < 2; i++) {
+        uc_engine *uc = open_engine();
+        MUST(run(uc, CODE, STORE_LOOP, STORE_END, bases[i], 1000)); /* warm up */
+        double t0 = now_ms();
+        uc_err e = run(uc, CODE, STORE_LOOP, STORE_END, bases[i], iters);
+        double ms = now_ms() - t0;
+        uint64_t probe = 0;
+        MUST(uc_mem_read(uc, bases[i] + 8, &probe, 8));
+        CHECK(e == UC_ERR_OK && reg(uc, UC_X86_REG_RCX) == 0,
+              "(a) store loop on %s: %" PRIu64 " stores in %.1f ms = %.2f ns/store",
+              names[i], iters * 4, ms, ms * 1e6 / (double)(iters * 4));
+        uc_close(uc);
+    }
+}
+
+static void smc_tests(void)
+{
+    uc_engine *uc = open_engine();
+
+    /* (b1) call T, overwrite its immediate from guest code, call T again */
+    MUST(uc_mem_write(uc, SMC, T, sizeof T));
+    uc_err e = run(uc, CODE, SMC_CALL, SMC_CALL_END, SMC, 0);
+    CHECK(e == UC_ERR_OK && reg(uc, UC_X86_REG_RBX) == 1 &&
+              reg(uc, UC_X86_REG_RAX) == 2,
+          "(b1) SMC on RWX page: first call eax=%" PRIu64 ", after the guest "
+          "patched it eax=%" PRIu64 " (want 1, 2) [%s]",
+          reg(uc, UC_X86_REG_RBX), reg(uc, UC_X86_REG_RAX), uc_strerror(e));
+
+    /* (b1') restore T from the host side: uc_mem_write does not drop
+     * translated code, uc_ctl_remove_cache does (what elfrun must do when it
+     * writes into executable guest memory). Then SMC again. */
+    MUST(uc_mem_write(uc, SMC + 1, T + 1, 1));
+    MUST(uc_ctl_remove_cache(uc, SMC, SMC + 0x1000));
+    e = run(uc, CODE, SMC_CALL, SMC_CALL_END, SMC, 0);
+    CHECK(e == UC_ERR_OK && reg(uc, UC_X86_REG_RBX) == 1 &&
+              reg(uc, UC_X86_REG_RAX) == 2,
+          "(b1') host rewrite + uc_ctl_remove_cache, then SMC again: eax %" PRIu64
+          " -> %" PRIu64 " (want 1 -> 2)",
+          reg(uc, UC_X86_REG_RBX), reg(uc, UC_X86_REG_RAX));
+
+    /* (b2) a store that patches the next instruction in the same block */
+    e = run(uc, SMC + 0x1000, SMC_INLINE, SMC_INLINE_END, 0, 0);
+    CHECK(e == UC_ERR_OK && reg(uc, UC_X86_REG_RAX) == 2,
+          "(b2) SMC inside the running block: eax=%" PRIu64 " (want 2)",
+          reg(uc, UC_X86_REG_RAX));
+    uc_close(uc);
+
+    /* (b3) guest writes code into an RW page (TLB entry filled without the
+     * slow path), uc_mem_protect adds EXEC, then SMC on it. A read hook on
+     * the page disables Unicorn's own re-marking in tb_gen_code, so this
+     * needs the TLB flush the patch adds to uc_mem_protect. */
+    for (int with_hook = 0; with_hook < 2; with_hook++) {
+        uc = open_engine();
+        uc_hook hh;
+        MUST(run(uc, CODE, WRITE_CODE, WRITE_CODE_END, LATE, 0));
+        if (with_hook)
+            MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_READ, (void *)on_read, NULL,
+                             LATE, LATE + 0xfff));
+        MUST(uc_mem_protect(uc, LATE, 0x1000, UC_PROT_ALL));
+        e = run(uc, CODE, SMC_CALL, SMC_CALL_END, LATE, 0);
+        CHECK(e == UC_ERR_OK && reg(uc, UC_X86_REG_RBX) == 1 &&
+                  reg(uc, UC_X86_REG_RAX) == 2,
+              "(b3%s) code stored into an RW page, then mprotect RWX, then SMC: "
+              "eax %" PRIu64 " -> %" PRIu64 " (want 1 -> 2)",
+              with_hook ? "+read hook" : "", reg(uc, UC_X86_REG_RBX),
+              reg(uc, UC_X86_REG_RAX));
+        uc_close(uc);
+    }
+}
+
+static uc_hook late_hook;
+static int late_added;
+static void add_hook_mid_run(uc_engine *uc, uint64_t addr, uint32_t size,
+                             void *user)
+{
+    (void)addr; (void)size; (void)user;
+    if (!late_added) {
+        late_added = 1;
+        MUST(uc_hook_add(uc, &late_hook, UC_HOOK_MEM_WRITE, (void *)on_write,
+                         NULL, DATA, DATA + 0xfffff));
+    }
+}
+
+static void hook_tests(void)
+{
+    uc_hook hh;
+    /* (c1) hook added before any code ran */
+    uc_engine *uc = open_engine();
+    hook_count = 0;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_WRITE, (void *)on_write, NULL, DATA,
+                     DATA + 0xfffff));
+    uc_err e = run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100);
+    CHECK(e == UC_ERR_OK && hook_count == 400,
+          "(c1) UC_HOOK_MEM_WRITE on non-exec page: %" PRIu64 " calls (want 400)",
+          hook_count);
+    uc_close(uc);
+
+    /* (c2) hook added after the store loop was translated and ran */
+    uc = open_engine();
+    MUST(run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100));
+    hook_count = 0;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_WRITE, (void *)on_write, NULL, DATA,
+                     DATA + 0xfffff));
+    e = run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100);
+    CHECK(e == UC_ERR_OK && hook_count == 400,
+          "(c2) UC_HOOK_MEM_WRITE added after the code ran: %" PRIu64
+          " calls (want 400)",
+          hook_count);
+    /* (c3) deleting it: stores go on working */
+    MUST(uc_hook_del(uc, hh));
+    hook_count = 0;
+    e = run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100);
+    CHECK(e == UC_ERR_OK && hook_count == 0,
+          "(c3) after uc_hook_del: %" PRIu64 " calls (want 0)", hook_count);
+    uc_close(uc);
+
+    /* (c4) hook added from a callback in the middle of a run, after the store
+     * loop was translated without hooks and its TLB entries were filled:
+     * needs the TLB flush the patch adds to uc_hook_add */
+    uc = open_engine();
+    MUST(run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100));
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_CODE, (void *)add_hook_mid_run, NULL,
+                     CODE + 0x24, CODE + 0x24)); /* the "dec rcx" */
+    hook_count = 0;
+    late_added = 0;
+    e = run(uc, CODE, STORE_LOOP, STORE_END, DATA, 100);
+    CHECK(e == UC_ERR_OK && hook_count == 396,
+          "(c4) UC_HOOK_MEM_WRITE added during a run: %" PRIu64
+          " calls (want 396)",
+          hook_count);
+    uc_close(uc);
+}
+
+static void fault_tests(void)
+{
+    uc_engine *uc = open_engine();
+    uc_err e = run(uc, CODE, ONE_STORE, ONE_STORE_END, RO, 0);
+    CHECK(e == UC_ERR_WRITE_PROT, "(d1) store to read-only page: %s (want %s)",
+          uc_strerror(e), uc_strerror(UC_ERR_WRITE_PROT));
+
+    e = run(uc, CODE, ONE_STORE, ONE_STORE_END, UNMAPPED, 0);
+    CHECK(e == UC_ERR_WRITE_UNMAPPED, "(d2) store to unmapped page: %s",
+          uc_strerror(e));
+
+    /* (d3) page stored to (fast TLB entry), then made read-only */
+    MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, LATE, 0));
+    MUST(uc_mem_protect(uc, LATE, 0x1000, UC_PROT_READ));
+    e = run(uc, CODE, ONE_STORE, ONE_STORE_END, LATE, 0);
+    CHECK(e == UC_ERR_WRITE_PROT,
+          "(d3) store after uc_mem_protect(READ) of a page stored to before: %s",
+          uc_strerror(e));
+
+    /* (d4) page stored to, then unmapped */
+    MUST(uc_mem_protect(uc, LATE, 0x1000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, LATE, 0));
+    MUST(uc_mem_unmap(uc, LATE, 0x1000));
+    e = run(uc, CODE, ONE_STORE, ONE_STORE_END, LATE, 0);
+    CHECK(e == UC_ERR_WRITE_UNMAPPED,
+          "(d4) store after uc_mem_unmap of a page stored to before: %s",
+          uc_strerror(e));
+
+    /* (d5) UC_HOOK_MEM_WRITE_PROT sees the fault */
+    uc_hook hh;
+    hook_count = 0;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_WRITE_PROT, (void *)on_write_prot, NULL, 1,
+                     0));
+    e = run(uc, CODE, ONE_STORE, ONE_STORE_END, RO, 0);
+    CHECK(e == UC_ERR_WRITE_PROT && hook_count == 1,
+          "(d5) UC_HOOK_MEM_WRITE_PROT called %" PRIu64 " time(s), %s",
+          hook_count, uc_strerror(e));
+    uc_close(uc);
+}
+
+static void tcg_buffer_test(void)
+{
+    unsigned major = 0, minor = 0;
+    uc_version(&major, &minor);
+    if (major < 2 || (major == 2 && minor < 1)) {
+        printf("skip (e) TCG buffer size: library is %u.%u\n", major, minor);
+        return;
+    }
+    uc_engine *uc;
+    MUST(uc_open(UC_ARCH_X86, UC_MODE_64, &uc));
+    uint32_t want = 32u << 20, got = 0;
+    uc_err e = uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), want);
+    MUST(uc_mem_map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC));
+    MUST(uc_mem_map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(uc_mem_write(uc, CODE, blob, sizeof blob));
+    MUST(run(uc, CODE, STORE_LOOP, STORE_END, DATA, 1000));
+    uc_err e2 = uc_ctl(uc, UC_CTL_READ(UC_CTL_TCG_BUFFER_SIZE, 1), &got);
+    CHECK(e == UC_ERR_OK && e2 == UC_ERR_OK && got == want,
+          "(e) uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1) = 0x%x, "
+          "(uint32_t)%u) then read back (UC_CTL_READ = 0x%x): %u",
+          (unsigned)UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), want,
+          (unsigned)UC_CTL_READ(UC_CTL_TCG_BUFFER_SIZE, 1), got);
+    uc_close(uc);
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 5000000;
+    unsigned major = 0, minor = 0;
+    unsigned v = uc_version(&major, &minor);
+    printf("libunicorn %u.%u (0x%08x)\n", major, minor, v);
+    bench(iters);
+    smc_tests();
+    hook_tests();
+    fault_tests();
+    tcg_buffer_test();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
