@@ -36,6 +36,7 @@ const ftruncateFn = libc.func('int ftruncate64(int fd, int64_t len)');
 const fsyncFn = libc.func('int fsync(int fd)');
 const faccessatFn = libc.func('int faccessat(int dirfd, const char *path, int mode, int flags)');
 const sendfileFn = libc.func('intptr_t sendfile64(int out, int in, _Inout_ int64_t *off, size_t n)');
+const sysinfoFn = libc.func('int sysinfo(intptr_t info)');
 const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
 const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
 const unameFn = libc.func('int uname(intptr_t buf)');
@@ -118,6 +119,7 @@ export const host = {
     ret(faccessatFn(dirfd, path, mode, flags) as number),
   /** off: null to use and move the file offset; else [offset], updated in place */
   sendfile: (out: number, inp: number, off: [number] | null, n: number): number => ret(sendfileFn(out, inp, off, n) as number),
+  sysinfo: (buf: number): number => ret(sysinfoFn(buf) as number),
   clockGettime: (clk: number, ts: number): number => ret(clockGettimeFn(clk, ts) as number),
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),

@@ -7,7 +7,7 @@ import { hostScratch } from '../../fs/file.js';
 import { host } from '../../host/libc.js';
 import { E, fail } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
-import { chk, partial, supported, type Def } from './util.js';
+import { chk, hostOut, partial, supported, type Def } from './util.js';
 import type { Args } from '../args.js';
 
 const libc = koffi.load('libc.so.6');
@@ -209,4 +209,6 @@ export const procDefs: Record<string, Def> = {
   uname: supported((t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
   getrandom: supported((t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
   sched_yield: supported(() => 0),
+  // struct sysinfo is the same on x86_64 and arm64 (112 bytes)
+  sysinfo: supported((t, a) => hostOut(t, a.ptr(0), 112, (h) => chk(host.sysinfo(h))), 'the host\'s uptime, load, memory and process count'),
 };

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fetch busybox-static 1.35 for amd64 and arm64 from Debian (apt-get download;
+# arm64 through a private apt configuration, leaving the system's dpkg
+# architectures alone) and build our own test programs from fixtures/src/.
+# Idempotent: what exists is kept. Output: fixtures/{x86_64,arm64}/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ELFRUN_CACHE:-$HOME/.cache/elfrun}
+mkdir -p "$root/fixtures/x86_64" "$root/fixtures/arm64" "$cache/debs"
+
+fetch_busybox() { # $1 = debian arch, $2 = our arch dir
+  local dest="$root/fixtures/$2/busybox"
+  [ -x "$dest" ] && return 0
+  local work; work=$(mktemp -d)
+  if [ "$1" = amd64 ]; then
+    (cd "$work" && apt-get download -q busybox-static >/dev/null 2> >(grep -v unsandboxed >&2))
+  else
+    local apt="$cache/apt-arm64"
+    mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+    cat > "$apt/sources.list" <<SRC
+deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
+deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
+SRC
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+      -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Debug::NoLocking=1)
+    apt-get "${opts[@]}" -q update >/dev/null 2> >(grep -v unsandboxed >&2)
+    (cd "$work" && apt-get "${opts[@]}" download -q busybox-static:arm64 >/dev/null 2> >(grep -v unsandboxed >&2))
+  fi
+  local deb; deb=$(ls "$work"/busybox-static_*.deb)
+  cp "$deb" "$cache/debs/"
+  dpkg-deb -x "$deb" "$work/x"
+  install -m 755 "$work/x/bin/busybox" "$dest"
+  rm -rf "$work"
+  echo "fixtures: $2/busybox from $(basename "$deb")"
+}
+
+fetch_busybox amd64 x86_64
+fetch_busybox arm64 arm64
+
+# Our own programs: musl for x86_64, glibc (Debian's cross toolchain) for arm64, both static.
+for src in "$root"/fixtures/src/*.c; do
+  name=$(basename "$src" .c)
+  for arch in x86_64 arm64; do
+    out="$root/fixtures/$arch/$name"
+    [ "$out" -nt "$src" ] && continue
+    if [ $arch = x86_64 ]; then cc=musl-gcc; else cc=aarch64-linux-gnu-gcc; fi
+    "$cc" -static -O2 -Wall -o "$out" "$src"
+  done
+done
+echo "fixtures: ready in $root/fixtures"

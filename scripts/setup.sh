@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything elfrun needs on a fresh Debian 12 machine (run as root, or
+# with sudo available): Debian packages, npm packages, the fast Unicorn build
+# (falls back to Debian's libunicorn2 if it cannot be built), the TypeScript
+# build, and the fixtures. Safe to run again: finished steps are skipped fast.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+
+pkgs=(libunicorn2 qemu-user musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross strace cmake ninja-build pkg-config)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if ! lib=$(scripts/build-unicorn.sh); then
+  echo "setup: warning: the fast Unicorn could not be built; elfrun falls back to Debian's libunicorn2 (slower)" >&2
+else
+  echo "setup: Unicorn: ${lib##*$'\n'}"
+fi
+
+echo "setup: building TypeScript"
+npm run --silent build
+scripts/fixtures.sh
+echo "setup: done"

@@ -1,0 +1,71 @@
+// Our own test programs (fixtures/src) under elfrun against Linux.
+import { describe, expect, it } from 'vitest';
+import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
+
+for (const arch of ARCHES) {
+  describe(`fixtures on ${arch}`, () => {
+    it('errors: bad pointers, fds and arguments give Linux\'s errno', () => {
+      const want = runLinux(arch, fixture(arch, 'errors'), []);
+      const got = runElfrun(fixture(arch, 'errors'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+      expect(got.status).toBe(want.status);
+    });
+
+    it('auxv: argv, envp and the auxv values Linux fixes', () => {
+      const args = ['one', 'two words', ''];
+      const want = runLinux(arch, fixture(arch, 'auxv'), args);
+      const got = runElfrun(fixture(arch, 'auxv'), args);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(0);
+    });
+
+    for (const how of ['segv', 'ill']) {
+      it(`crash ${how}: killed by the same signal`, () => {
+        const want = runLinux(arch, fixture(arch, 'crash'), [how]);
+        const got = runElfrun(fixture(arch, 'crash'), [how]);
+        expect(want.signal).not.toBeNull();
+        expect(got.signal).toBe(want.signal);
+        expect(got.stdout).toBe(want.stdout);
+        expect(got.stderr).toBe('');
+      });
+    }
+
+    it('crash: --debug prints the fault address', () => {
+      const got = runElfrun(fixture(arch, 'crash'), ['segv'], { flags: ['--debug'] });
+      expect(got.signal).toBe('SIGSEGV');
+      expect(got.stderr).toMatch(/^elfrun: guest killed by signal 11: write to unmapped memory at 0x10 \(pc 0x[0-9a-f]+\)\n$/);
+    });
+
+    it('exit status passes through', () => {
+      const want = runLinux(arch, fixture(arch, 'crash'), ['exit', '42']);
+      const got = runElfrun(fixture(arch, 'crash'), ['exit', '42']);
+      expect(want.status).toBe(42);
+      expect(got.status).toBe(42);
+    });
+
+    it('an unimplemented syscall panics with one clear line', () => {
+      const got = runElfrun(fixture(arch, 'kexec'), []);
+      const nr = arch === 'x86_64' ? 246 : 104;
+      expect(got.stderr).toMatch(new RegExp(`^elfrun: unimplemented syscall kexec_load \\(${nr}\\) on ${arch}, pid \\d+, pc 0x[0-9a-f]+\\n$`));
+      expect(got.status).toBe(125);
+      expect(got.stdout).toBe('');
+    });
+
+    it('--on-missing=enosys returns ENOSYS as a kernel without the syscall would', () => {
+      const got = runElfrun(fixture(arch, 'kexec'), [], { flags: ['--on-missing=enosys'] });
+      expect(got.stdout).toBe('kexec_load = -1 (Function not implemented)\n');
+      expect(got.status).toBe(0);
+    });
+
+    it('-E, -U and --argv0 shape the guest\'s environment and argv', () => {
+      const bb = fixture(arch, 'busybox');
+      const env = { PATH: '/usr/bin:/bin', KEEP: 'yes', DROP: 'no', ELFRUN_QUIET_UNICORN: '1' };
+      const want = runLinux(arch, bb, ['env'], { env: { PATH: '/usr/bin:/bin', KEEP: 'yes', ADDED: 'x=y', ELFRUN_QUIET_UNICORN: '1' } });
+      const got = runElfrun(bb, ['env'], { env, flags: ['-U', 'DROP', '-E', 'ADDED=x=y'] });
+      expect(got.stdout.split('\n').sort()).toEqual(want.stdout.split('\n').sort());
+      const a0 = runElfrun(fixture(arch, 'auxv'), [], { flags: ['--argv0', 'renamed'] });
+      expect(a0.stdout).toContain('argv[0]=renamed\n');
+    });
+  });
+}
