@@ -91,6 +91,7 @@ export function parseElf(file: Buffer, supported: Record<number, string>): ElfIm
   if (!(machine in supported))
     bad(`ELF for ${machineName(machine)} is not supported (elfrun runs ${Object.values(supported).join(' and ')})`);
   const entry = u64(file, 24);
+  if (!Number.isFinite(entry)) bad('corrupt ELF file (entry point out of range)');
   const phoff = u64(file, 32);
   const phentsize = file.readUInt16LE(54);
   const phnum = file.readUInt16LE(56);
@@ -119,8 +120,13 @@ export function parseElf(file: Buffer, supported: Record<number, string>): ElfIm
   let prevEnd = -1;
   for (const p of phdrs) {
     if (p.type === PT_INTERP) {
-      if (p.offset + p.filesz > file.length || p.filesz < 2 || p.filesz > 4096) bad('corrupt ELF file (bad PT_INTERP)');
-      interp = file.subarray(p.offset, p.offset + p.filesz - 1).toString('latin1').replace(/\0.*$/, '');
+      // Linux (binfmt_elf.c) wants a NUL at p_filesz - 1; a path with control
+      // characters is no interpreter either (and would break the one-line message).
+      if (p.offset + p.filesz > file.length || p.filesz < 2 || p.filesz > 4096 || file[p.offset + p.filesz - 1] !== 0)
+        bad('corrupt ELF file (bad PT_INTERP)');
+      interp = file.subarray(p.offset, p.offset + p.filesz - 1).toString('latin1');
+      interp = interp.slice(0, (interp + '\0').indexOf('\0'));
+      if (interp === '' || /[\x00-\x1f\x7f]/.test(interp)) bad('corrupt ELF file (bad PT_INTERP)');
     }
     if (p.type !== PT_LOAD) continue;
     if (!Number.isFinite(p.vaddr) || !Number.isFinite(p.memsz) || !Number.isFinite(p.offset) || !Number.isFinite(p.filesz))

@@ -5,7 +5,7 @@ import { AddressSpace } from '../mm/address-space.js';
 import { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import { Args } from '../syscalls/args.js';
-import { dispatch, type SyscallTable } from '../syscalls/dispatch.js';
+import { dispatch, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
 import { NSIG } from './signals.js';
 
 export interface SigAction {
@@ -80,6 +80,23 @@ export class Task implements CpuClient {
 
   onFault(_cpu: Cpu, fault: Fault): void {
     if (this.exit === null) this.exit = { kind: 'signaled', signal: fault.signal, fault };
+  }
+
+  /**
+   * A signal the kernel raises synchronously in this task (SIGPIPE on a write
+   * to a broken pipe). Default actions and ignoring are exact; running a guest
+   * handler needs signal delivery (processes issue) and is reported as such.
+   */
+  raise(sig: number, errnoIfUnsupported: number): void {
+    const act = this.sigactions[sig];
+    const blocked = (this.sigmask >> BigInt(sig - 1)) & 1n;
+    if (act.handler === 1 /* SIG_IGN */) return;
+    if (act.handler === 0 /* SIG_DFL */ && !blocked) {
+      if (sig === SIG.SIGCHLD || sig === SIG.SIGURG || sig === SIG.SIGWINCH || sig === SIG.SIGCONT) return;
+      this.exit = { kind: 'signaled', signal: sig };
+      return;
+    }
+    throw new Unsupported(`delivery of signal ${sig} to a guest handler or a blocked signal`, errnoIfUnsupported);
   }
 
   /** Run until the task exits (single task: no scheduler yet). */

@@ -1,6 +1,7 @@
 // Our own test programs (fixtures/src) under elfrun against Linux.
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
+import { spawnSync } from 'node:child_process';
+import { ARCHES, ELFRUN, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
 
 for (const arch of ARCHES) {
   describe(`fixtures on ${arch}`, () => {
@@ -56,6 +57,16 @@ for (const arch of ARCHES) {
       const got = runElfrun(fixture(arch, 'kexec'), [], { flags: ['--on-missing=enosys'] });
       expect(got.stdout).toBe('kexec_load = -1 (Function not implemented)\n');
       expect(got.status).toBe(0);
+    });
+
+    it('a write to a closed pipe kills with SIGPIPE, as on Linux', () => {
+      const bb = fixture(arch, 'busybox');
+      const linux = arch === 'x86_64' ? `${bb}` : `qemu-aarch64 ${bb}`;
+      const cmd = (run: string): string => `${run} seq 1 200000 | head -2; echo "status=\${PIPESTATUS[0]}"`;
+      const want = spawnSync('bash', ['-c', cmd(linux)], { env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+      const got = spawnSync('bash', ['-c', cmd(`${ELFRUN} run ${bb}`)], { env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+      expect(got.stdout.toString()).toBe(want.stdout.toString());
+      expect(got.stderr.toString()).toBe(want.stderr.toString());
     });
 
     it('-E, -U and --argv0 shape the guest\'s environment and argv', () => {

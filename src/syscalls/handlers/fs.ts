@@ -7,7 +7,8 @@ import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
 import { O_CLOEXEC, O_CREAT, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, HOST_STAT_SIZE } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
-import { E, fail } from '../errno.js';
+import { E, SysError, fail } from '../errno.js';
+import { SIG } from '../../proc/signals.js';
 import { Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
 import {
@@ -27,6 +28,18 @@ import {
 
 const IOV_MAX = 1024;
 const MAX_RW = 0x7ffff000; // Linux caps one read/write at MAX_RW_COUNT
+
+/** A write that hit a broken pipe also raises SIGPIPE (then fails with EPIPE if the signal is ignored). */
+function epipe<T extends unknown[]>(fn: (t: Task, ...rest: T) => number): (t: Task, ...rest: T) => number {
+  return (t, ...rest) => {
+    try {
+      return fn(t, ...rest);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE, E.EPIPE);
+      throw e;
+    }
+  };
+}
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fds.file(fd);
@@ -270,29 +283,29 @@ const SEEK_MAX = 4; // SEEK_SET..SEEK_HOLE
 
 export const fsDefs: Record<string, Def> = {
   read: supported((t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
-  write: supported((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
+  write: supported(epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
   pread64: supported((t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return readableFile(t, a.i32(0)).pread(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
   }),
-  pwrite64: supported((t, a) => {
+  pwrite64: supported(epipe((t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return writableFile(t, a.i32(0)).pwrite(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
-  }),
+  })),
   readv: supported((t, a) => {
     const f = readableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_WRITE);
     return vectored(t, iov, (b, l) => f.read(t, b, l));
   }),
-  writev: supported((t, a) => {
+  writev: supported(epipe((t, a) => {
     const f = writableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_READ);
     return vectored(t, iov, (b, l) => f.write(t, b, l));
-  }),
+  })),
   lseek: supported((t, a) => {
     const whence = a.u32(2);
     const f = t.fds.file(a.i32(0));
@@ -381,7 +394,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(len);
   }),
-  sendfile: partial(sendfile, 'between host files (the kernel does the copy); emulated files are reported as unsupported'),
+  sendfile: partial(epipe(sendfile), 'between host files (the kernel does the copy); emulated files are reported as unsupported'),
   fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
 };

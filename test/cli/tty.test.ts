@@ -1,0 +1,28 @@
+// On a terminal (a pty from util-linux `script`), terminal ioctls reach the
+// host terminal: ls lays out columns from TIOCGWINSZ, stty reads termios.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { ARCHES, ELFRUN, ROOT, fixture } from '../helpers/oracle.js';
+
+function onTty(cmd: string): string {
+  const r = spawnSync('script', ['-qec', `stty cols 90 rows 25; ${cmd}`, '/dev/null'], {
+    cwd: ROOT,
+    env: { ...process.env, ELFRUN_QUIET_UNICORN: '1', TERM: 'dumb' },
+    timeout: 60_000,
+  });
+  return r.stdout.toString('latin1');
+}
+
+for (const arch of ARCHES) {
+  describe(`terminal on ${arch}`, () => {
+    const bb = fixture(arch, 'busybox');
+    const linux = arch === 'x86_64' ? bb : `qemu-aarch64 ${bb}`;
+    for (const args of ['ls src/syscalls', 'stty -a', 'stty size', 'tty']) {
+      it(args, () => {
+        const want = onTty(`${linux} ${args}; echo status=$?`);
+        const got = onTty(`${ELFRUN} run ${bb} ${args}; echo status=$?`);
+        expect(got).toBe(want);
+      });
+    }
+  });
+}
