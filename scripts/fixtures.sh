@@ -48,4 +48,12 @@ for src in "$root"/fixtures/src/*.c; do
     "$cc" -static -O2 -Wall -o "$out" "$src"
   done
 done
+# One static-PIE program per arch (ET_DYN without PT_INTERP), loaded at ELF_ET_DYN_BASE.
+# glibc for both (musl-gcc's wrapper makes a dynamic PIE of -static-pie).
+for arch in x86_64 arm64; do
+  out="$root/fixtures/$arch/auxv-pie"; src="$root/fixtures/src/auxv.c"
+  [ "$out" -nt "$src" ] && continue
+  if [ $arch = x86_64 ]; then cc=gcc; else cc=aarch64-linux-gnu-gcc; fi
+  "$cc" -static-pie -fPIE -O2 -Wall -o "$out" "$src"
+done
 echo "fixtures: ready in $root/fixtures"

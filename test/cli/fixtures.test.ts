@@ -21,6 +21,19 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(0);
     });
 
+    for (const [prog, what] of [
+      ['regs', 'the syscall register ABI (result, clobbers, preserved registers)'],
+      ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
+    ]) {
+      it(`${prog}: ${what}`, () => {
+        const want = runLinux(arch, fixture(arch, prog), ['arg']);
+        const got = runElfrun(fixture(arch, prog), ['arg']);
+        expect(got.stdout).toBe(want.stdout);
+        expect(got.stderr).toBe(want.stderr);
+        expect(got.status).toBe(want.status);
+      });
+    }
+
     for (const how of ['segv', 'ill']) {
       it(`crash ${how}: killed by the same signal`, () => {
         const want = runLinux(arch, fixture(arch, 'crash'), [how]);
