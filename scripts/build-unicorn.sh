@@ -140,7 +140,7 @@ progress "sdist verified (sha256 $SDIST_SHA)"
 run "unpack" tar -xzf "$TARBALL" -C "$STAGE"
 SRC=$STAGE/unicorn-$UC_VERSION/src
 [[ -f $SRC/CMakeLists.txt && -f $SRC/qemu/accel/tcg/cputlb.c ]] || fail "unexpected sdist layout (no src/CMakeLists.txt)"
-run "patch" patch -p1 -d "$SRC" --forward --no-backup-if-mismatch -i "$PATCH_FILE"
+run "patch" patch -p1 -d "$SRC" --forward --fuzz=0 --no-backup-if-mismatch -i "$PATCH_FILE"
 progress "patched ($(basename "$PATCH_FILE"), sha256 ${PATCH_SHA:0:12}...)"
 
 # ---- 3. build (Release, x86 + aarch64 only)

@@ -12,6 +12,7 @@ import {
   SyscallInsnCb,
   UC_CTL_CPU_MODEL,
   UC_CTL_TB_REMOVE_CACHE,
+  UC_CTL_TCG_BUFFER_SIZE,
   UC_HOOK_INSN,
   UC_HOOK_INTR,
   UC_HOOK_MEM_INVALID,
@@ -28,6 +29,7 @@ import {
 import { Scratch, hostFree } from '../host/libc.js';
 import { Chunk, PAGE, type MemBackend } from '../mm/address-space.js';
 import { SIG } from '../proc/signals.js';
+import { Panic } from '../syscalls/dispatch.js';
 
 /** Why emulation stopped, when it was not a syscall asking to stop. */
 export interface Fault {
@@ -48,6 +50,7 @@ export interface CpuClient {
 
 const UNTIL = 0xffffffffffffffffn;
 const MAX_BATCH = 40;
+const TCG_BUFFER = 64 << 20;
 
 let current: Cpu | null = null;
 let callbacks: { insn: unknown; intr: unknown; mem: unknown } | null = null;
@@ -107,6 +110,9 @@ export class Cpu implements MemBackend {
     const err = this.lib.open(arch.ucArch, arch.ucMode, out);
     if (err !== 0) throw new Error(`uc_open(${arch.name}): ${this.lib.strerror(err)}`);
     this.uc = out[0]!;
+    // 2.1.x: translated code gets a 64 MiB buffer instead of reserving 1 GiB per engine
+    // (must come before anything initialises the engine; 2.0.x has no such control).
+    if (this.lib.version.minor >= 1) this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_TCG_BUFFER_SIZE, 1), 'uint32_t', TCG_BUFFER);
     if (arch.cpuModel >= 0) this.check(this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_CPU_MODEL, 1), 'int', arch.cpuModel), 'uc_ctl(CPU_MODEL)');
     this.sys = new RegBatch(this.scratch, 0);
     this.ret = new RegBatch(this.scratch, 1024);
@@ -246,6 +252,12 @@ export class Cpu implements MemBackend {
       return;
     }
     const pc = this.pc;
+    if (this.arch.name === 'x86_64' && intno === 0x80) {
+      // int $0x80 from 64-bit code runs Linux's i386 syscall table: not emulated.
+      this.internalError = new Panic(`unimplemented syscall ABI: int $0x80 (i386 syscalls) on x86_64, pc 0x${pc.toString(16)}`);
+      this.stop();
+      return;
+    }
     this.client!.onFault(this, { signal: this.arch.trapSignal(intno), addr: pc, pc, what: `exception ${intno}` });
     this.stop();
   }

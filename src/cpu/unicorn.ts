@@ -48,7 +48,7 @@ export const UC_MEM_FETCH_PROT = 24;
 export const UC_CTL_IO_WRITE = 1;
 export const UC_CTL_CPU_MODEL = 7;
 export const UC_CTL_TB_REMOVE_CACHE = 9;
-export const UC_CTL_TCG_BUFFER_SIZE = 12; // 2.1.x only
+export const UC_CTL_TCG_BUFFER_SIZE = 13; // 2.1.x only
 export function ucCtlWrite(type: number, nargs: number): number {
   return (type | (nargs << 26) | (UC_CTL_IO_WRITE << 30)) >>> 0;
 }
