@@ -34,6 +34,17 @@ for (const arch of ARCHES) {
       });
     }
 
+    it('mem: mmap/munmap/mprotect/mremap/brk/madvise semantics', () => {
+      // The oracle is the native x86_64 run for both arches: the semantics are
+      // arch-neutral and qemu-aarch64 7.2 gets MAP_FIXED_NOREPLACE wrong (it
+      // replaces an existing mapping instead of failing with EEXIST).
+      const want = runLinux('x86_64', fixture('x86_64', 'mem'), []);
+      const got = runElfrun(fixture(arch, 'mem'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+      expect(got.status).toBe(want.status);
+    });
+
     for (const how of ['segv', 'ill']) {
       it(`crash ${how}: killed by the same signal`, () => {
         const want = runLinux(arch, fixture(arch, 'crash'), [how]);
