@@ -80,8 +80,8 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
   process.exit(128 + state.signal);
 }
 
-async function runCommand(program: string, args: string[], o: RunOpts): Promise<never> {
-  const { Machine, NotFoundError, ExecFormatError, Panic } = await import('../src/index.js');
+async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
+  const { Machine, NotFoundError, ExecFormatError, Panic, missing } = await import('../src/index.js');
   const path = findProgram(program);
   let machine;
   try {
@@ -106,11 +106,41 @@ async function runCommand(program: string, args: string[], o: RunOpts): Promise<
     if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);
     die(EXIT.INTERNAL, `internal error: ${(e as Error).message} (run with --debug for details)`);
   }
+  if (report) {
+    const { writeFileSync } = await import('node:fs');
+    const arch = machine.task.arch.name;
+    const rows = [...missing.values()].map((m) => ({
+      name: m.name,
+      nr: m.nr,
+      arch,
+      count: m.count,
+      pids: [...m.pids],
+      firstPc: `0x${m.firstPc.toString(16)}`,
+      status: m.name.includes(':') ? 'partial' : 'absent',
+    }));
+    const text = report.json
+      ? JSON.stringify({ arch, missing: rows }, null, 2) + '\n'
+      : rows.length === 0
+        ? `elfrun: nothing missing (${arch})\n`
+        : `elfrun: missing on ${arch}:\n` +
+          rows
+            .map((r) => `  ${r.name} (${r.nr}): ${r.count} call${r.count === 1 ? '' : 's'}, pid ${r.pids.join(',')}, first at pc ${r.firstPc}, ${r.status}`)
+            .join('\n') +
+          '\n';
+    if (report.output) writeFileSync(report.output, text);
+    else process.stderr.write(text);
+    if (rows.length > 0) process.exit(EXIT.UNIMPLEMENTED);
+  }
   if (state.kind === 'signaled' && o.debug && state.fault) {
     const f = state.fault;
     process.stderr.write(`elfrun: guest killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
   }
   exitLike(state);
+}
+
+interface MissingOpts {
+  json?: boolean;
+  output?: string;
 }
 
 interface RunOpts {
@@ -148,5 +178,37 @@ program
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o));
+
+program
+  .command('missing')
+  .description('run a program with --on-missing=enosys and report every missing syscall (and unsupported case of a partial one): name, number, arch, calls, pids, first pc. Exit 125 if anything was missing, else the program\'s status')
+  .argument('<program>', 'the ELF executable')
+  .argument('[args...]', 'arguments for the program')
+  .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
+  .option('-U, --unset <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
+  .option('--json', 'the report as JSON')
+  .option('-o, --output <file>', 'write the report to a file instead of stderr')
+  .passThroughOptions()
+  .action((prog: string, args: string[], o: RunOpts & MissingOpts) =>
+    runCommand(prog, args, { ...o, onMissing: 'enosys', debug: false }, { json: o.json, output: o.output }),
+  );
+
+program
+  .command('syscalls')
+  .description('list the syscall table: counts per status per arch, and every entry with its note')
+  .addOption(new Option('--arch <arch>', 'only this arch').choices(['x86_64', 'arm64']))
+  .option('--status <list>', 'only these statuses (comma-separated: supported,partial,probe,absent)', 'supported,partial,probe')
+  .option('--markdown', 'print the Markdown document committed as docs/syscalls.md')
+  .action(async (o: { arch?: 'x86_64' | 'arm64'; status: string; markdown?: boolean }) => {
+    const { coverageMarkdown, coverageText, STATUSES } = await import('../src/syscalls/coverage.js');
+    if (o.markdown) {
+      process.stdout.write(coverageMarkdown());
+      return;
+    }
+    const statuses = o.status.split(',').map((s) => s.trim());
+    for (const s of statuses)
+      if (!(STATUSES as readonly string[]).includes(s)) die(2, `unknown status '${s}' (one of ${STATUSES.join(', ')})`);
+    process.stdout.write(coverageText(o.arch ? [o.arch] : ['x86_64', 'arm64'], statuses as typeof STATUSES[number][]));
+  });
 
 program.parseAsync(process.argv).catch((e: Error) => die(EXIT.INTERNAL, e.message));

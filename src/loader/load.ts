@@ -76,6 +76,8 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
   if (span > MAX_IMAGE) throw new ExecFormatError(`ELF image too large (${span} bytes of address space)`);
   if (start < MMAP_MIN_ADDR) throw new ExecFormatError('ELF segment below the minimum mapping address (vm.mmap_min_addr)');
   if (start + span > space.layout.stackTop - STACK_SIZE) throw new ExecFormatError('ELF segment outside the user address space');
+  // binfmt_elf.c: BAD_ADDR(e_entry) fails the exec with EINVAL.
+  if (elf.entry + bias >= space.layout.taskSize) throw new ExecFormatError('entry point outside the user address space');
   if (elf.type !== ET_DYN && !(elf.entry >= start && elf.entry < start + span)) {
     // Linux maps it anyway and the program dies with SIGSEGV at its first instruction; we do the same.
   }

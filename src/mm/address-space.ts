@@ -11,6 +11,8 @@ export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const PROT_EXEC = 4;
 
+/** Largest piece of host memory one Chunk may view (see Chunk.alloc). */
+export const MAX_CHUNK = 2 ** 32;
 /** Host address space reserved for brk (nothing is committed until used). */
 const HEAP_RESERVE = 1 << 30;
 
@@ -36,8 +38,20 @@ export class Chunk {
     this.bytes = new Uint8Array(ab);
     this.dv = new DataView(ab);
   }
+  /**
+   * Fresh zeroed host memory, or ENOMEM (as Linux's mmap fails) when the host
+   * cannot give it or it is larger than a view of host memory can be: koffi.view
+   * (a napi external ArrayBuffer) aborts the whole process above 4 GiB.
+   */
   static alloc(size: number): Chunk {
-    return new Chunk(hostAlloc(size));
+    if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
+    let block: HostBlock;
+    try {
+      block = hostAlloc(size);
+    } catch {
+      return fail(E.ENOMEM);
+    }
+    return new Chunk(block);
   }
 }
 
