@@ -1,0 +1,170 @@
+// npm run bench: elfrun against native and qemu-user, measured in the same run,
+// interleaved (native, qemu, elfrun, native, ...), median of N runs after a
+// warm-up, every run's stdout checked against the first native (or qemu) run.
+//
+//   npm run bench [-- --runs N] [--arch x86_64|arm64] [--only NAME,...] [--tiny]
+//
+// --tiny: one run of each, small inputs (CI proves the script works; no timing claims).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ELFRUN = join(ROOT, 'bin/elfrun');
+type Arch = 'x86_64' | 'arm64';
+
+const argv = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const tiny = argv.includes('--tiny');
+const runs = tiny ? 1 : Number(opt('--runs') ?? 5);
+const arches: Arch[] = opt('--arch') ? [opt('--arch') as Arch] : ['x86_64', 'arm64'];
+const only = opt('--only')?.split(',');
+
+// ---- deterministic inputs -------------------------------------------------------
+
+const dir = join(tmpdir(), `elfrun-bench${tiny ? '-tiny' : ''}`);
+mkdirSync(dir, { recursive: true });
+function prng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+function input(name: string, make: () => Buffer): string {
+  const p = join(dir, name);
+  if (!existsSync(p)) writeFileSync(p, make());
+  return p;
+}
+const MB = 1 << 20;
+const BIG = tiny ? 1 : 64;
+const TEXT = tiny ? 1 : 16;
+const LINES = tiny ? 2000 : 200000;
+const DD = tiny ? 2000 : 200000;
+const PPID = tiny ? 10000 : 1000000;
+const big = input('random.bin', () => {
+  const r = prng(1);
+  const b = Buffer.alloc(BIG * MB);
+  for (let i = 0; i < b.length; i += 4) b.writeUInt32LE(r(), i);
+  return b;
+});
+const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+const text = input('text.txt', () => {
+  const r = prng(2);
+  const lines: string[] = [];
+  let size = 0;
+  while (size < TEXT * MB) {
+    const l = Array.from({ length: 3 + (r() % 9) }, () => words[r() % words.length]).join(' ') + ` ${r() % 100000}`;
+    lines.push(l);
+    size += l.length + 1;
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+});
+const sortIn = input('sort.txt', () => {
+  const r = prng(3);
+  return Buffer.from(Array.from({ length: LINES }, () => `${words[r() % 12]} ${r() % 1000000}`).join('\n') + '\n');
+});
+
+// ---- workloads ------------------------------------------------------------------
+
+interface Workload {
+  name: string;
+  args: (bb: string, arch: Arch) => string[];
+  /** binary other than busybox */
+  prog?: (arch: Arch) => string;
+  /** needs fork/exec (processes issue): skipped until elfrun runs it */
+  needs?: string;
+}
+
+const fixture = (arch: Arch, name: string): string => join(ROOT, 'fixtures', arch, name);
+const workloads: Workload[] = [
+  { name: 'true', args: () => ['true'] },
+  { name: `md5sum ${BIG}M`, args: () => ['md5sum', big] },
+  { name: `sha256sum ${BIG}M`, args: () => ['sha256sum', big] },
+  { name: `gzip -c ${TEXT}M`, args: () => ['gzip', '-c', text] },
+  { name: `sort ${LINES} lines`, args: () => ['sort', sortIn] },
+  { name: `dd bs=1 count=${DD}`, args: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${DD}`] },
+  { name: `getppid x${PPID}`, prog: (a) => fixture(a, 'getppid'), args: () => [String(PPID)] },
+  { name: 'pipeline ls|awk|sort|head', args: () => [], needs: 'fork/exec' },
+  { name: 'shell loop 100k', args: () => [], needs: 'fork/exec' },
+  { name: 'fork+exit+wait x300', args: () => [], needs: 'fork/exec' },
+  { name: 'fork+execve true x300', args: () => [], needs: 'fork/exec' },
+];
+
+interface Sample {
+  ms: number;
+  out: string;
+  status: number | null;
+}
+
+function once(cmd: string, args: string[]): Sample {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { ms, out: createHash('sha256').update(r.stdout ?? '').digest('hex'), status: r.status };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (ms: number | null): string => (ms === null ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? '—' : `${(a / b).toFixed(2)}×`);
+
+let broken = 0;
+for (const arch of arches) {
+  const bb = fixture(arch, 'busybox');
+  const qemu = arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64';
+  const hasNative = arch === process.arch.replace('x64', 'x86_64');
+  console.log(`\n## ${arch}: median of ${runs} run(s) after a warm-up, interleaved; ratios are elfrun/native and elfrun/${qemu}`);
+  console.log(`(${qemu} runs each program in one emulator process; workloads that exec children will wrap them in ${qemu} explicitly)`);
+  console.log('| workload | native | qemu | elfrun | ÷native | ÷qemu |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  const geo: number[] = [];
+  for (const w of workloads) {
+    if (only && !only.some((o) => w.name.startsWith(o))) continue;
+    if (w.needs) {
+      console.log(`| ${w.name} | — | — | — | — | — |  (needs ${w.needs}: not yet in elfrun)`);
+      continue;
+    }
+    const prog = w.prog ? w.prog(arch) : bb;
+    const args = w.args(bb, arch);
+    const variants: Array<[string, string, string[]]> = [];
+    if (hasNative) variants.push(['native', prog, args]);
+    variants.push(['qemu', qemu, [prog, ...args]]);
+    variants.push(['elfrun', ELFRUN, ['run', prog, ...args]]);
+    const times: Record<string, number[]> = { native: [], qemu: [], elfrun: [] };
+    let expected: Sample | null = null;
+    for (let i = 0; i <= runs; i++) {
+      for (const [label, cmd, a] of variants) {
+        const s = once(cmd, a);
+        expected ??= s;
+        if (s.out !== expected.out || s.status !== expected.status) {
+          console.error(`bench: ${arch} ${w.name}: ${label} output differs from ${variants[0][0]} (status ${s.status} vs ${expected.status})`);
+          broken++;
+          continue;
+        }
+        if (i > 0 || tiny) times[label].push(s.ms); // run 0 is the warm-up
+      }
+    }
+    const m = (k: string): number | null => (times[k].length ? median(times[k]) : null);
+    const [n, q, e] = [m('native'), m('qemu'), m('elfrun')];
+    if (e !== null && q !== null) geo.push(e / q);
+    console.log(`| ${w.name} | ${fmt(n)} | ${fmt(q)} | ${fmt(e)} | ${ratio(e, n)} | ${ratio(e, q)} |`);
+  }
+  if (geo.length)
+    console.log(`\n${arch}: geometric mean elfrun/qemu over ${geo.length} rows: ${Math.exp(geo.reduce((s, x) => s + Math.log(x), 0) / geo.length).toFixed(2)}×`);
+}
+if (broken) {
+  console.error(`bench: ${broken} run(s) gave wrong output`);
+  process.exit(1);
+}
