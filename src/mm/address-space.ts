@@ -90,6 +90,9 @@ export class Vma {
 
 export const anon = (name = ''): VmaInfo => ({ name, shared: false, offset: 0, dev: 0, ino: 0 });
 
+/** No file behind it: no name, or a kernel name such as [heap], [stack]. */
+const isAnon = (info: VmaInfo): boolean => info.name === '' || info.name.startsWith('[');
+
 /** Linux's per-arch layout constants, as `setarch -R` (no randomization) shows them. */
 export interface Layout {
   /** highest user address + 1 */
@@ -131,6 +134,7 @@ export class AddressSpace {
   find(addr: number): Vma | null {
     const l = this.last;
     if (l !== null && addr >= l.start && addr < l.end) return l;
+    if (!(addr >= 0)) return null; // NaN would fall into the middle VMA of the binary search
     const i = this.index(addr);
     if (i < 0) return null;
     return (this.last = this.vmas[i]);
@@ -219,8 +223,9 @@ export class AddressSpace {
     const v = this.find(addr);
     if (v === null || addr + size > v.end || (v.prot & prot) !== prot) {
       this.check(addr, size, prot); // throws EFAULT if really bad
-      // straddles two VMAs: fall back to a copy
-      return [new DataView(this.read(addr, size).buffer), 0];
+      // straddles two VMAs: fall back to a copy (a small Buffer is a slice of a shared pool)
+      const b = this.read(addr, size);
+      return [new DataView(b.buffer, b.byteOffset, b.byteLength), 0];
     }
     return [v.chunk.dv, v.off + (addr - v.start)];
   }
@@ -318,7 +323,10 @@ export class AddressSpace {
       this.backend.unmap(v.start, v.size);
       const cutStart = Math.max(v.start, start);
       const cutEnd = Math.min(v.end, end);
-      hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
+      // Heap pages stay mapped on the host (zeroed, given back): brk maps them
+      // again with MAP_FIXED, which must not land on host memory allocated in a hole.
+      if (v.chunk === this.heap) hostZeroPages(v.hostAddr(cutStart), cutEnd - cutStart);
+      else hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
       if (v.start < start) added.push(v.slice(v.start, start));
       if (v.end > end) added.push(v.slice(end, v.end));
       j++;
@@ -330,6 +338,7 @@ export class AddressSpace {
 
   /** mprotect: ENOMEM if any page in the range is unmapped. */
   protect(start: number, end: number, prot: number): void {
+    if (start >= end) return;
     for (let a = start; a < end; ) {
       const v = this.find(a);
       if (v === null) fail(E.ENOMEM);
@@ -376,7 +385,10 @@ export class AddressSpace {
         a.prot === b.prot &&
         a.info.name === b.info.name &&
         a.info.shared === b.info.shared &&
-        a.info.ino === b.info.ino
+        a.info.ino === b.info.ino &&
+        a.info.dev === b.info.dev &&
+        // two pieces of a file merge only if they map contiguous file offsets (as on Linux)
+        (isAnon(a.info) || a.info.offset + a.size === b.info.offset)
       ) {
         this.backend.unmap(a.start, a.size);
         this.backend.unmap(b.start, b.size);
@@ -435,16 +447,21 @@ export class AddressSpace {
 
   /** Move/resize the mapping at [old, old+oldLen) (anonymous private memory). */
   remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+    if (fixedAt !== null && !(fixedAt >= 0 && fixedAt + newLen <= this.layout.taskSize)) fail(E.EINVAL);
     const v = this.find(old);
     if (v === null || old + oldLen > v.end) fail(E.EFAULT);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
       return old;
     }
-    if (fixedAt === null && old + oldLen === v.end && this.isFree(v.end, newLen - oldLen)) {
-      // grow in place: map the tail as a new piece with the same attributes
-      const tail = this.mapAnon(v.end, newLen - oldLen, v.prot, { ...v.info });
-      void tail;
+    const grow = newLen - oldLen;
+    if (fixedAt === null && old + oldLen === v.end && v.end + grow <= this.layout.taskSize && this.isFree(v.end, grow)) {
+      // Grow in place. Linux extends the VMA; host memory cannot grow behind it,
+      // so the whole VMA gets new host memory at the same guest addresses and
+      // stays one VMA (a second mremap of the whole range needs that).
+      const chunk = Chunk.alloc(v.size + grow);
+      hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
+      this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
       return old;
     }
     if (!mayMove && fixedAt === null) fail(E.ENOMEM);
@@ -476,20 +493,29 @@ export class AddressSpace {
   /** Release everything (process exit). */
   destroy(): void {
     this.removeRange(0, this.layout.taskSize);
+    if (this.heap !== null) hostFree(this.heap.addr, this.heap.size);
+    this.heap = null;
   }
 
-  /** /proc/self/maps-style lines. */
+  /** /proc/self/maps lines, formatted as fs/proc/task_mmu.c does. */
   maps(): string[] {
     const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
     return this.vmas.map((v) => {
       const p =
         (v.prot & PROT_READ ? 'r' : '-') +
         (v.prot & PROT_WRITE ? 'w' : '-') +
         (v.prot & PROT_EXEC ? 'x' : '-') +
         (v.info.shared ? 's' : 'p');
-      const dev = `${((v.info.dev >>> 8) & 0xfff).toString(16).padStart(2, '0')}:${(v.info.dev & 0xff).toString(16).padStart(2, '0')}`;
-      const head = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(v.info.offset)} ${dev} ${v.info.ino}`;
-      return v.info.name ? `${head.padEnd(73)}${v.info.name}` : head;
+      // st_dev as glibc encodes it (gnu_dev_major/minor): minors above 255 are split.
+      const lo = v.info.dev >>> 0;
+      const hi = Math.floor(v.info.dev / 0x100000000);
+      const major = (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
+      const minor = ((lo & 0xff) | ((lo >>> 12) & 0xfff00) | ((hi & 0xfff) << 20)) >>> 0;
+      // Every line ends its fields with a space; a name is then padded to column 73.
+      const offset = isAnon(v.info) ? 0 : v.info.offset; // Linux shows a file offset for files only
+      const head = `${hex(v.start)}-${hex(v.end)} ${p} ${hex(offset)} ${hex2(major)}:${hex2(minor)} ${v.info.ino} `;
+      return v.info.name ? `${head.padEnd(72)} ${v.info.name}` : head;
     });
   }
 }

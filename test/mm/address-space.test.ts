@@ -1,0 +1,665 @@
+// AddressSpace without Unicorn: a fake MemBackend records what would be mapped
+// in the engine, and after every operation the engine's view must be exactly
+// the VMA list (no overlaps, each VMA mapped once, same protection and host
+// memory). Guest memory is real host memory (src/host/libc.ts mmaps).
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import {
+  AddressSpace,
+  Chunk,
+  MAX_CHUNK,
+  PAGE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+  Vma,
+  anon,
+  type Layout,
+  type MemBackend,
+} from '../../src/mm/address-space.js';
+import { SysError } from '../../src/syscalls/errno.js';
+import koffi from 'koffi';
+import { hostFree } from '../../src/host/libc.js';
+
+const hostMmap = koffi.load('libc.so.6').func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
+
+const RW = PROT_READ | PROT_WRITE;
+const RX = PROT_READ | PROT_EXEC;
+
+/** x86_64's layout (src/cpu/x86_64.ts). */
+const LAYOUT: Layout = { taskSize: 0x7ffffffff000, stackTop: 0x7ffffffff000, mmapBase: 0x7ffff7fff000, etDynBase: 0x555555554000 };
+
+interface Region {
+  start: number;
+  size: number;
+  prot: number;
+  host: number;
+}
+
+class FakeBackend implements MemBackend {
+  regions = new Map<number, Region>();
+  log: string[] = [];
+  map(start: number, size: number, prot: number, host: number): void {
+    this.log.push(`map ${start.toString(16)} ${size.toString(16)} ${prot}`);
+    expect(start % PAGE, 'map start aligned').toBe(0);
+    expect(size % PAGE, 'map size aligned').toBe(0);
+    expect(size).toBeGreaterThan(0);
+    for (const r of this.regions.values())
+      if (start < r.start + r.size && r.start < start + size)
+        throw new Error(`engine: map 0x${start.toString(16)}+0x${size.toString(16)} overlaps 0x${r.start.toString(16)}+0x${r.size.toString(16)}`);
+    this.regions.set(start, { start, size, prot, host });
+  }
+  unmap(start: number, size: number): void {
+    this.log.push(`unmap ${start.toString(16)} ${size.toString(16)}`);
+    const r = this.regions.get(start);
+    if (!r || r.size !== size) throw new Error(`engine: unmap 0x${start.toString(16)}+0x${size.toString(16)} is not a mapped region`);
+    this.regions.delete(start);
+  }
+  protect(start: number, size: number, prot: number): void {
+    this.log.push(`protect ${start.toString(16)} ${size.toString(16)} ${prot}`);
+    const r = this.regions.get(start);
+    if (!r || r.size !== size) throw new Error(`engine: protect 0x${start.toString(16)}+0x${size.toString(16)} is not a mapped region`);
+    r.prot = prot;
+  }
+}
+
+const spaces: AddressSpace[] = [];
+afterEach(() => {
+  while (spaces.length) spaces.pop()!.destroy();
+});
+
+function fresh(layout: Layout = LAYOUT): { as: AddressSpace; be: FakeBackend } {
+  const be = new FakeBackend();
+  const as = new AddressSpace(be, layout);
+  spaces.push(as);
+  return { as, be };
+}
+
+/** The engine's view equals the VMA list; VMAs are sorted, disjoint, page-aligned, inside their chunk. */
+function consistent(as: AddressSpace, be: FakeBackend): void {
+  let prev = -1;
+  for (const v of as.vmas) {
+    expect(v.start % PAGE).toBe(0);
+    expect(v.end % PAGE).toBe(0);
+    expect(v.end).toBeGreaterThan(v.start);
+    expect(v.start).toBeGreaterThanOrEqual(prev);
+    expect(v.off).toBeGreaterThanOrEqual(0);
+    expect(v.off + v.size).toBeLessThanOrEqual(v.chunk.size);
+    prev = v.end;
+  }
+  const engine = [...be.regions.values()].sort((a, b) => a.start - b.start);
+  expect(engine).toEqual(as.vmas.map((v) => ({ start: v.start, size: v.size, prot: v.prot, host: v.hostAddr(v.start) })));
+}
+
+/** [start, end, prot] of each VMA, in hex for readable failures. */
+const shape = (as: AddressSpace): Array<[string, string, number]> =>
+  as.vmas.map((v) => [v.start.toString(16), v.end.toString(16), v.prot]);
+
+function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return e.errno;
+    throw e;
+  }
+  throw new Error('no error');
+}
+const EFAULT = 14;
+const ENOMEM = 12;
+const EINVAL = 22;
+const ENAMETOOLONG = 36;
+
+const fill = (n: number, byte: number): Buffer => Buffer.alloc(n, byte);
+const A = 0x10000000; // a base address for the tests
+
+describe('mapAnon and insert (MAP_FIXED)', () => {
+  it('maps zeroed memory, mirrored once in the engine', () => {
+    const { as, be } = fresh();
+    const v = as.mapAnon(A, 4 * PAGE, RW);
+    expect(v).toBe(as.find(A));
+    expect(as.find(A + 4 * PAGE - 1)).toBe(v);
+    expect(as.find(A + 4 * PAGE)).toBeNull();
+    expect(as.find(A - 1)).toBeNull();
+    expect(as.read(A, 4 * PAGE).equals(Buffer.alloc(4 * PAGE))).toBe(true);
+    as.write(A + 10, Buffer.from('hello'));
+    expect(as.read(A + 10, 5).toString()).toBe('hello');
+    expect(be.log).toEqual([`map ${A.toString(16)} 4000 3`]);
+    consistent(as, be);
+  });
+
+  it('a mapping in the middle of another splits it in three', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 8 * PAGE, RW);
+    as.write(A, fill(8 * PAGE, 0xaa));
+    as.mapAnon(A + 2 * PAGE, 2 * PAGE, PROT_READ);
+    expect(shape(as)).toEqual([
+      [A.toString(16), (A + 2 * PAGE).toString(16), RW],
+      [(A + 2 * PAGE).toString(16), (A + 4 * PAGE).toString(16), PROT_READ],
+      [(A + 4 * PAGE).toString(16), (A + 8 * PAGE).toString(16), RW],
+    ]);
+    consistent(as, be);
+    expect(as.read(A, 2 * PAGE).equals(fill(2 * PAGE, 0xaa))).toBe(true);
+    expect(as.read(A + 2 * PAGE, 2 * PAGE).equals(fill(2 * PAGE, 0))).toBe(true);
+    expect(as.read(A + 4 * PAGE, 4 * PAGE).equals(fill(4 * PAGE, 0xaa))).toBe(true);
+  });
+
+  it('at the start edge, the end edge, exactly over, and across a gap and several VMAs', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 4 * PAGE, RW);
+    as.write(A, fill(4 * PAGE, 1));
+    as.mapAnon(A, PAGE, RX); // start edge
+    consistent(as, be);
+    as.mapAnon(A + 3 * PAGE, PAGE, PROT_READ); // end edge
+    consistent(as, be);
+    expect(as.vmas.map((v) => v.prot)).toEqual([RX, RW, PROT_READ]);
+    expect(as.read(A + PAGE, 2 * PAGE).equals(fill(2 * PAGE, 1))).toBe(true);
+    as.mapAnon(A + PAGE, 2 * PAGE, PROT_EXEC | PROT_READ); // exactly over the middle VMA
+    consistent(as, be);
+    expect(as.vmas).toHaveLength(3);
+    as.mapAnon(A + 10 * PAGE, PAGE, RW); // after a gap
+    as.mapAnon(A + 2 * PAGE, 10 * PAGE, RW); // over the tail of one, two whole ones, and the gap
+    consistent(as, be);
+    expect(shape(as)).toEqual([
+      [A.toString(16), (A + PAGE).toString(16), RX],
+      [(A + PAGE).toString(16), (A + 2 * PAGE).toString(16), RX],
+      [(A + 2 * PAGE).toString(16), (A + 12 * PAGE).toString(16), RW],
+    ]);
+  });
+
+  it('insert of a VMA that shares a chunk (the loader case)', () => {
+    const { as, be } = fresh();
+    const c = Chunk.alloc(3 * PAGE);
+    as.insert(new Vma(A, A + PAGE, PROT_READ, c, 0, anon('/bin/x')));
+    as.insert(new Vma(A + PAGE, A + 3 * PAGE, RW, c, PAGE, anon('/bin/x')));
+    consistent(as, be);
+    c.bytes[PAGE + 5] = 7;
+    expect(as.u8(A + PAGE + 5)).toBe(7);
+  });
+
+  it('refuses sizes a host view cannot hold (ENOMEM, not a crash)', () => {
+    const { as, be } = fresh();
+    expect(errnoOf(() => as.mapAnon(A, MAX_CHUNK + PAGE, RW))).toBe(ENOMEM);
+    expect(errnoOf(() => as.mapAnon(A, 0x10000000000, RW))).toBe(ENOMEM);
+    expect(as.vmas).toHaveLength(0);
+    consistent(as, be);
+  });
+});
+
+describe('removeRange', () => {
+  it('cuts the middle, the edges, or whole VMAs; leaves the rest intact', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 8 * PAGE, RW);
+    as.write(A, fill(8 * PAGE, 0x55));
+    as.removeRange(A + 3 * PAGE, A + 5 * PAGE);
+    consistent(as, be);
+    expect(shape(as)).toEqual([
+      [A.toString(16), (A + 3 * PAGE).toString(16), RW],
+      [(A + 5 * PAGE).toString(16), (A + 8 * PAGE).toString(16), RW],
+    ]);
+    expect(as.read(A + 5 * PAGE, 3 * PAGE).equals(fill(3 * PAGE, 0x55))).toBe(true);
+    as.removeRange(A, A + PAGE); // start edge
+    as.removeRange(A + 7 * PAGE, A + 8 * PAGE); // end edge
+    consistent(as, be);
+    expect(shape(as)).toEqual([
+      [(A + PAGE).toString(16), (A + 3 * PAGE).toString(16), RW],
+      [(A + 5 * PAGE).toString(16), (A + 7 * PAGE).toString(16), RW],
+    ]);
+    expect(as.read(A + PAGE, 2 * PAGE).equals(fill(2 * PAGE, 0x55))).toBe(true);
+    as.removeRange(A - 16 * PAGE, A + 16 * PAGE); // both, and the gaps
+    consistent(as, be);
+    expect(as.vmas).toHaveLength(0);
+    expect(be.regions.size).toBe(0);
+  });
+
+  it('a range with nothing in it touches nothing', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.mapAnon(A + 4 * PAGE, PAGE, RW);
+    be.log = [];
+    as.removeRange(A + PAGE, A + 4 * PAGE);
+    expect(be.log).toEqual([]);
+    consistent(as, be);
+  });
+
+  it('is what destroy() does to everything', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.setBrkStart(A + 0x100000);
+    as.brk(A + 0x100000 + 3 * PAGE);
+    as.destroy();
+    expect(as.vmas).toHaveLength(0);
+    expect(be.regions.size).toBe(0);
+  });
+});
+
+describe('protect', () => {
+  it('splits a VMA, and merges it back when the protection is restored', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 8 * PAGE, RW);
+    as.write(A, fill(8 * PAGE, 9));
+    as.protect(A + 2 * PAGE, A + 4 * PAGE, PROT_READ);
+    consistent(as, be);
+    expect(as.vmas.map((v) => v.prot)).toEqual([RW, PROT_READ, RW]);
+    expect(errnoOf(() => as.write(A + 2 * PAGE, Buffer.from('x')))).toBe(EFAULT);
+    expect(as.read(A + 2 * PAGE, 4).equals(fill(4, 9))).toBe(true);
+    as.protect(A + 2 * PAGE, A + 4 * PAGE, RW);
+    consistent(as, be);
+    expect(shape(as)).toEqual([[A.toString(16), (A + 8 * PAGE).toString(16), RW]]);
+    expect(as.maps()).toHaveLength(1);
+    expect(as.read(A, 8 * PAGE).equals(fill(8 * PAGE, 9))).toBe(true);
+  });
+
+  it('at the edges, across several VMAs, and to PROT_NONE', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 4 * PAGE, RW);
+    as.mapAnon(A + 4 * PAGE, 4 * PAGE, RX);
+    as.protect(A, A + PAGE, 0);
+    consistent(as, be);
+    as.protect(A + 3 * PAGE, A + 5 * PAGE, PROT_READ);
+    consistent(as, be);
+    expect(as.vmas.map((v) => [v.end - v.start, v.prot])).toEqual([
+      [PAGE, 0],
+      [2 * PAGE, RW],
+      [PAGE, PROT_READ],
+      [PAGE, PROT_READ],
+      [3 * PAGE, RX],
+    ]);
+    expect(errnoOf(() => as.read(A, 1))).toBe(EFAULT);
+    // the two PROT_READ pieces come from different chunks: no merge
+    as.protect(A, A + 8 * PAGE, RW);
+    consistent(as, be);
+    expect(as.vmas).toHaveLength(2);
+  });
+
+  it('ENOMEM and no change if any page is unmapped', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 2 * PAGE, RW);
+    as.mapAnon(A + 3 * PAGE, 2 * PAGE, RW);
+    const before = shape(as);
+    expect(errnoOf(() => as.protect(A, A + 5 * PAGE, PROT_READ))).toBe(ENOMEM);
+    expect(errnoOf(() => as.protect(A - PAGE, A + PAGE, PROT_READ))).toBe(ENOMEM);
+    expect(shape(as)).toEqual(before);
+    consistent(as, be);
+  });
+
+  it('an empty range changes nothing', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 4 * PAGE, RW);
+    as.protect(A + PAGE, A + PAGE, PROT_READ);
+    as.protect(A + 8 * PAGE, A + 8 * PAGE, PROT_READ);
+    expect(shape(as)).toEqual([[A.toString(16), (A + 4 * PAGE).toString(16), RW]]);
+    consistent(as, be);
+  });
+});
+
+describe('brk', () => {
+  const B = 0x5000000;
+
+  it('grows into one [heap] VMA, shrinks, and regrows with zeroed pages', () => {
+    const { as, be } = fresh();
+    as.setBrkStart(B);
+    expect(as.brk(0)).toBe(B);
+    expect(as.vmas).toHaveLength(0);
+    expect(as.brk(B + 100)).toBe(B + 100);
+    expect(as.brk(B + 3 * PAGE)).toBe(B + 3 * PAGE);
+    expect(as.brk(B + 5 * PAGE + 1)).toBe(B + 5 * PAGE + 1);
+    consistent(as, be);
+    expect(shape(as)).toEqual([[B.toString(16), (B + 6 * PAGE).toString(16), RW]]);
+    expect(as.maps()[0]).toMatch(/ \[heap\]$/);
+    as.write(B, fill(6 * PAGE, 0xee));
+    expect(as.brk(B + PAGE + 10)).toBe(B + PAGE + 10);
+    consistent(as, be);
+    expect(shape(as)).toEqual([[B.toString(16), (B + 2 * PAGE).toString(16), RW]]);
+    expect(errnoOf(() => as.read(B + 2 * PAGE, 1))).toBe(EFAULT);
+    expect(as.brk(B + 6 * PAGE)).toBe(B + 6 * PAGE);
+    consistent(as, be);
+    expect(as.vmas).toHaveLength(1);
+    expect(as.read(B, 2 * PAGE).equals(fill(2 * PAGE, 0xee))).toBe(true); // kept
+    expect(as.read(B + 2 * PAGE, 4 * PAGE).equals(fill(4 * PAGE, 0))).toBe(true); // fresh
+    expect(as.brk(B)).toBe(B);
+    expect(as.vmas).toHaveLength(0);
+    consistent(as, be);
+  });
+
+  it('below brk start, into a mapping, or past mmapBase: unchanged', () => {
+    const { as, be } = fresh();
+    as.setBrkStart(B);
+    as.brk(B + PAGE);
+    expect(as.brk(B - PAGE)).toBe(B + PAGE);
+    as.mapAnon(B + 4 * PAGE, PAGE, RW);
+    expect(as.brk(B + 8 * PAGE)).toBe(B + PAGE);
+    expect(as.brk(LAYOUT.mmapBase + PAGE)).toBe(B + PAGE);
+    expect(as.brk(B + 4 * PAGE)).toBe(B + 4 * PAGE); // up to the mapping is fine
+    consistent(as, be);
+  });
+
+  it('shrinking does not leave a hole in the heap reservation that the host can reuse', () => {
+    // After a shrink, regrowing maps pages with MAP_FIXED at the same host
+    // address: if the shrink had unmapped them, host memory allocated in the
+    // meantime (by V8, koffi, libc...) could have landed there and be clobbered.
+    // The host's mmap takes a free hint as is: the hole must not be free.
+    const { as, be } = fresh();
+    as.setBrkStart(B);
+    as.brk(B + 64 * PAGE);
+    const heapHost = as.find(B)!.hostAddr(B);
+    as.brk(B + PAGE);
+    const hint = heapHost + 8 * PAGE;
+    const got = Number(hostMmap(hint, PAGE, 3, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0));
+    try {
+      expect(got, 'host mmap placed a mapping inside the heap reservation').not.toBe(hint);
+    } finally {
+      if (got !== -1) hostFree(got, PAGE);
+    }
+    as.brk(B + 64 * PAGE);
+    consistent(as, be);
+    expect(as.read(B + PAGE, 63 * PAGE).equals(Buffer.alloc(63 * PAGE))).toBe(true);
+  });
+});
+
+describe('findFree', () => {
+  it('top-down below mmapBase, skipping what is mapped', () => {
+    const { as, be } = fresh();
+    const top = LAYOUT.mmapBase;
+    expect(as.findFree(PAGE)).toBe(top - PAGE);
+    as.mapAnon(as.findFree(4 * PAGE), 4 * PAGE, RW);
+    expect(as.vmas[0].start).toBe(top - 4 * PAGE);
+    expect(as.findFree(PAGE)).toBe(top - 5 * PAGE);
+    // a hole: the highest one that fits is used
+    as.mapAnon(top - 10 * PAGE, 2 * PAGE, RW); // hole of 4 pages above it, at top-8p..top-4p
+    expect(as.findFree(4 * PAGE)).toBe(top - 8 * PAGE);
+    expect(as.findFree(2 * PAGE)).toBe(top - 6 * PAGE);
+    expect(as.findFree(5 * PAGE)).toBe(top - 15 * PAGE);
+    // mappings above mmapBase (the stack) do not matter
+    as.mapAnon(LAYOUT.stackTop - 0x800000, 0x800000, RW);
+    expect(as.findFree(PAGE)).toBe(top - 5 * PAGE);
+    // a mapping straddling mmapBase pushes the search below it
+    as.mapAnon(top - PAGE, 2 * PAGE, RW);
+    expect(as.findFree(PAGE)).toBe(top - 5 * PAGE);
+    consistent(as, be);
+  });
+
+  it('a free hint is used as is; a taken one is ignored', () => {
+    const { as } = fresh();
+    expect(as.findFree(2 * PAGE, A + 123)).toBe(A);
+    as.mapAnon(A, PAGE, RW);
+    expect(as.findFree(2 * PAGE, A)).toBe(LAYOUT.mmapBase - 2 * PAGE);
+    expect(as.findFree(2 * PAGE, LAYOUT.taskSize - PAGE)).toBe(LAYOUT.mmapBase - 2 * PAGE);
+  });
+
+  it('ENOMEM when nothing fits above mmap_min_addr', () => {
+    const { as } = fresh({ ...LAYOUT, mmapBase: 0x40000 });
+    expect(as.findFree(0x30000)).toBe(0x10000);
+    expect(errnoOf(() => as.findFree(0x31000))).toBe(ENOMEM);
+    as.mapAnon(0x20000, PAGE, RW);
+    expect(as.findFree(0x1f000)).toBe(0x21000);
+    expect(as.findFree(0x10000)).toBe(0x30000);
+    expect(as.findFree(0x10000 - PAGE)).toBe(0x31000);
+    expect(errnoOf(() => as.findFree(0x20000))).toBe(ENOMEM);
+  });
+});
+
+describe('remap', () => {
+  it('grows in place when the next pages are free, keeping the contents (twice)', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 2 * PAGE, RW);
+    as.write(A, fill(2 * PAGE, 3));
+    expect(as.remap(A, 2 * PAGE, 4 * PAGE, false, null)).toBe(A);
+    consistent(as, be);
+    expect(as.read(A, 2 * PAGE).equals(fill(2 * PAGE, 3))).toBe(true);
+    expect(as.read(A + 2 * PAGE, 2 * PAGE).equals(fill(2 * PAGE, 0))).toBe(true);
+    // Linux extends the VMA: one VMA, and the whole range can be remapped again
+    expect(as.maps()).toHaveLength(1);
+    expect(as.remap(A, 4 * PAGE, 8 * PAGE, false, null)).toBe(A);
+    consistent(as, be);
+    expect(as.read(A, 2 * PAGE).equals(fill(2 * PAGE, 3))).toBe(true);
+    expect(shape(as)).toEqual([[A.toString(16), (A + 8 * PAGE).toString(16), RW]]);
+  });
+
+  it('moves when blocked and allowed to, else ENOMEM', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 2 * PAGE, PROT_READ);
+    as.poke(A, fill(2 * PAGE, 4));
+    as.mapAnon(A + 2 * PAGE, PAGE, RW); // blocks growth
+    expect(errnoOf(() => as.remap(A, 2 * PAGE, 4 * PAGE, false, null))).toBe(ENOMEM);
+    consistent(as, be);
+    const to = as.remap(A, 2 * PAGE, 4 * PAGE, true, null);
+    expect(to).toBe(LAYOUT.mmapBase - 4 * PAGE);
+    consistent(as, be);
+    expect(as.find(A)).toBeNull();
+    expect(as.find(to)!.prot).toBe(PROT_READ);
+    expect(as.read(to, 2 * PAGE).equals(fill(2 * PAGE, 4))).toBe(true);
+    expect(as.read(to + 2 * PAGE, 2 * PAGE).equals(fill(2 * PAGE, 0))).toBe(true);
+  });
+
+  it('moves to a fixed address, replacing what is there; shrinks in place', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 4 * PAGE, RW);
+    as.write(A, fill(4 * PAGE, 6));
+    as.mapAnon(A + 0x100000, 8 * PAGE, RX);
+    expect(as.remap(A, 4 * PAGE, 2 * PAGE, true, A + 0x100000 + PAGE)).toBe(A + 0x100000 + PAGE);
+    consistent(as, be);
+    expect(as.find(A)).toBeNull();
+    expect(as.vmas.map((v) => [v.start - A, v.end - v.start, v.prot])).toEqual([
+      [0x100000, PAGE, RX],
+      [0x100000 + PAGE, 2 * PAGE, RW],
+      [0x100000 + 3 * PAGE, 5 * PAGE, RX],
+    ]);
+    expect(as.read(A + 0x100000 + PAGE, 2 * PAGE).equals(fill(2 * PAGE, 6))).toBe(true);
+    expect(as.remap(A + 0x100000 + PAGE, 2 * PAGE, PAGE, false, null)).toBe(A + 0x100000 + PAGE);
+    consistent(as, be);
+    expect(as.find(A + 0x100000 + 2 * PAGE)).toBeNull();
+  });
+
+  it('EFAULT for a range that is not one mapping; EINVAL or ENOMEM past the user address space', () => {
+    const { as, be } = fresh();
+    expect(errnoOf(() => as.remap(A, PAGE, 2 * PAGE, true, null))).toBe(EFAULT);
+    as.mapAnon(A, PAGE, RW);
+    expect(errnoOf(() => as.remap(A, 2 * PAGE, 4 * PAGE, true, null))).toBe(EFAULT);
+    expect(errnoOf(() => as.remap(A, PAGE, 2 * PAGE, true, LAYOUT.taskSize - PAGE))).toBe(EINVAL);
+    // a mapping that ends at the top cannot grow in place past it
+    as.mapAnon(LAYOUT.taskSize - PAGE, PAGE, RW);
+    expect(errnoOf(() => as.remap(LAYOUT.taskSize - PAGE, PAGE, 2 * PAGE, false, null))).toBe(ENOMEM);
+    const moved = as.remap(LAYOUT.taskSize - PAGE, PAGE, 2 * PAGE, true, null);
+    expect(moved + 2 * PAGE).toBeLessThanOrEqual(LAYOUT.mmapBase);
+    for (const v of as.vmas) expect(v.end).toBeLessThanOrEqual(LAYOUT.taskSize);
+    consistent(as, be);
+  });
+});
+
+describe('guest memory access', () => {
+  it('read, write, cstring and scalars across two adjacent VMAs', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.mapAnon(A + PAGE, PAGE, RW);
+    expect(as.vmas).toHaveLength(2);
+    const at = A + PAGE - 3;
+    as.write(at, Buffer.from('abcdef\0'));
+    expect(as.read(at, 6).toString()).toBe('abcdef');
+    expect(as.cstring(at).toString()).toBe('abcdef');
+    expect(as.cstring(at + 3).toString()).toBe('def');
+    as.setU64(A + PAGE - 4, 0x1122334455667788n);
+    expect(as.big64(A + PAGE - 4)).toBe(0x1122334455667788n);
+    as.setU32(A + PAGE - 2, 0xdeadbeef);
+    expect(as.u32(A + PAGE - 2)).toBe(0xdeadbeef);
+    expect(as.i32(A + PAGE - 2)).toBe(0xdeadbeef | 0);
+    as.setU64(A + PAGE - 4, 2 ** 52 + 5);
+    expect(as.u64(A + PAGE - 4)).toBe(2 ** 52 + 5);
+    as.setU64(A + PAGE - 4, -2n);
+    expect(as.i64(A + PAGE - 4)).toBe(-2);
+    let pieces = 0;
+    as.pieces(A + 10, 2 * PAGE - 20, PROT_READ, () => void pieces++);
+    expect(pieces).toBe(2);
+    consistent(as, be);
+  });
+
+  it('EFAULT for unmapped, partly mapped, or wrongly protected ranges, before any byte is written', () => {
+    const { as } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.mapAnon(A + PAGE, PAGE, PROT_READ);
+    as.mapAnon(A + 2 * PAGE, PAGE, PROT_WRITE);
+    as.mapAnon(A + 3 * PAGE, PAGE, 0);
+    expect(errnoOf(() => as.read(A - 1, 2))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(A + 4 * PAGE, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(A + 2 * PAGE, 1))).toBe(EFAULT); // write-only
+    expect(errnoOf(() => as.read(A + 3 * PAGE, 1))).toBe(EFAULT); // PROT_NONE
+    expect(errnoOf(() => as.u32(A + 3 * PAGE - 2))).toBe(EFAULT); // straddles into PROT_NONE
+    expect(errnoOf(() => as.write(A + PAGE, Buffer.from('x')))).toBe(EFAULT); // read-only
+    expect(errnoOf(() => as.write(A + PAGE - 2, Buffer.from('xyz')))).toBe(EFAULT);
+    expect(as.read(A + PAGE - 2, 2).equals(Buffer.alloc(2))).toBe(true); // nothing written
+    expect(errnoOf(() => as.setU32(A + 3 * PAGE, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.cstring(A + 3 * PAGE))).toBe(EFAULT);
+    expect(errnoOf(() => as.cstring(A - 1))).toBe(EFAULT);
+    expect(as.hostRange(A, PAGE, PROT_READ)).toBe(as.find(A)!.hostAddr(A));
+    expect(as.hostRange(A, PAGE + 1, PROT_READ)).toBe(-1);
+    expect(as.hostRange(A + PAGE, 1, PROT_WRITE)).toBe(-1);
+    expect(() => as.check(A + 5 * PAGE, 0, PROT_READ)).not.toThrow(); // nothing to access
+  });
+
+  it('EFAULT for addresses beyond the user address space (and impossible numbers)', () => {
+    const { as } = fresh();
+    as.mapAnon(LAYOUT.taskSize - PAGE, PAGE, RW);
+    expect(as.read(LAYOUT.taskSize - 4, 4).length).toBe(4);
+    expect(errnoOf(() => as.read(LAYOUT.taskSize - 4, 5))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(LAYOUT.taskSize, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(2 ** 53, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(Infinity, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(NaN, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.read(-PAGE, 1))).toBe(EFAULT);
+    expect(errnoOf(() => as.write(LAYOUT.taskSize + PAGE, Buffer.from('x')))).toBe(EFAULT);
+    expect(errnoOf(() => as.cstring(Infinity))).toBe(EFAULT);
+    expect(errnoOf(() => as.cstring(NaN))).toBe(EFAULT);
+    expect(errnoOf(() => as.u64(LAYOUT.taskSize))).toBe(EFAULT);
+  });
+
+  it('NaN is no address (the binary search must not land on a VMA)', () => {
+    const { as } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.mapAnon(A + PAGE, PAGE, RW);
+    as.write(A + PAGE, Buffer.from('hi\0'));
+    expect(as.find(NaN)).toBeNull();
+    expect(as.hostRange(NaN, 1, PROT_READ)).toBe(-1);
+    expect(errnoOf(() => as.cstring(NaN))).toBe(EFAULT);
+  });
+
+  it('ENAMETOOLONG for an unterminated string, EFAULT if it runs into unmapped memory first', () => {
+    const { as } = fresh();
+    as.mapAnon(A, 2 * PAGE, RW);
+    as.mapAnon(A + 2 * PAGE, 2 * PAGE, RW);
+    as.write(A, fill(4 * PAGE, 0x61));
+    expect(errnoOf(() => as.cstring(A))).toBe(ENAMETOOLONG);
+    expect(errnoOf(() => as.cstring(A + 3 * PAGE))).toBe(ENAMETOOLONG); // 4096 readable bytes, no NUL
+    expect(errnoOf(() => as.cstring(A + 3 * PAGE + 1))).toBe(EFAULT); // 4095 bytes, then unmapped
+    expect(errnoOf(() => as.cstring(A, 16))).toBe(ENAMETOOLONG);
+    as.u8(A); // still fine
+    as.write(A + 4095, Buffer.from([0]));
+    expect(as.cstring(A).length).toBe(4095); // PATH_MAX counts the NUL
+    as.write(A + 4095, Buffer.from([0x61]));
+    as.write(A + 4096, Buffer.from([0]));
+    expect(errnoOf(() => as.cstring(A))).toBe(ENAMETOOLONG);
+    expect(as.cstring(A + 1).length).toBe(4095);
+  });
+
+  it('poke writes through any protection; into unmapped memory it throws', () => {
+    const { as } = fresh();
+    as.mapAnon(A, PAGE, PROT_READ);
+    as.mapAnon(A + PAGE, PAGE, 0);
+    as.poke(A + PAGE - 2, Buffer.from('wxyz'));
+    expect(as.read(A + PAGE - 2, 2).toString()).toBe('wx');
+    expect(() => as.poke(A + 2 * PAGE - 1, Buffer.from('ab'))).toThrow(/unmapped/);
+  });
+});
+
+describe('maps()', () => {
+  /** glibc's makedev(): how st_dev encodes (major, minor). */
+  const makedev = (major: number, minor: number): number =>
+    ((major & 0xfff) << 8) + (minor & 0xff) + (minor & ~0xff) * 0x1000 + Math.floor(major / 0x1000) * 2 ** 44;
+
+  interface HostLine {
+    line: string;
+    start: number;
+    end: number;
+    prot: number;
+    shared: boolean;
+    offset: number;
+    dev: number;
+    ino: number;
+    name: string;
+  }
+
+  function hostLines(): HostLine[] {
+    const re = /^([0-9a-f]+)-([0-9a-f]+) ([r-])([w-])([x-])([ps]) ([0-9a-f]+) ([0-9a-f]+):([0-9a-f]+) (\d+) *(.*)$/;
+    return readFileSync('/proc/self/maps', 'latin1')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((line) => {
+        const m = re.exec(line)!;
+        expect(m, line).not.toBeNull();
+        return {
+          line,
+          start: parseInt(m[1], 16),
+          end: parseInt(m[2], 16),
+          prot: (m[3] === 'r' ? PROT_READ : 0) | (m[4] === 'w' ? PROT_WRITE : 0) | (m[5] === 'x' ? PROT_EXEC : 0),
+          shared: m[6] === 's',
+          offset: parseInt(m[7], 16),
+          dev: makedev(parseInt(m[8], 16), parseInt(m[9], 16)),
+          ino: Number(m[10]),
+          name: m[11],
+        };
+      });
+  }
+
+  it('formats lines exactly as the host kernel does (named, anonymous, [heap]/[stack])', () => {
+    const lines = hostLines().filter((h) => h.end <= LAYOUT.taskSize && h.end - h.start <= 1 << 28);
+    const picks = [
+      lines.find((h) => h.name.startsWith('/') && h.offset === 0),
+      lines.find((h) => h.name.startsWith('/') && h.offset !== 0),
+      lines.find((h) => h.name === ''),
+      lines.find((h) => h.name === '[heap]' || h.name === '[stack]'),
+    ].filter((h): h is HostLine => h !== undefined);
+    expect(picks.length).toBeGreaterThanOrEqual(3);
+    for (const h of picks) {
+      const { as } = fresh();
+      as.mapAnon(h.start, h.end - h.start, h.prot, { name: h.name, shared: h.shared, offset: h.offset, dev: h.dev, ino: h.ino });
+      expect(as.maps()).toEqual([h.line]);
+    }
+  });
+
+  it('pieces of anonymous memory show offset 0; pieces of a file show their file offset', () => {
+    const { as } = fresh();
+    as.mapAnon(A, 4 * PAGE, RW);
+    as.mapAnon(A + 8 * PAGE, 4 * PAGE, RW, { name: '/f', shared: false, offset: 0x10000, dev: 0xfe00, ino: 5 });
+    as.protect(A + PAGE, A + 2 * PAGE, PROT_READ);
+    as.protect(A + 9 * PAGE, A + 10 * PAGE, PROT_READ);
+    expect(as.maps().map((l) => l.split(' ')[2])).toEqual(['00000000', '00000000', '00000000', '00010000', '00011000', '00012000']);
+  });
+
+  it('pieces of one chunk merge only if their file offsets are contiguous (the loader case)', () => {
+    const { as, be } = fresh();
+    const c = Chunk.alloc(3 * PAGE);
+    const file = (offset: number) => ({ name: '/bin/x', shared: false, offset, dev: 0xfe00, ino: 9 });
+    as.insert(new Vma(A, A + PAGE, PROT_READ, c, 0, file(0x5000)));
+    as.insert(new Vma(A + PAGE, A + 2 * PAGE, RW, c, PAGE, file(0x5000))); // another segment, same file page
+    as.insert(new Vma(A + 2 * PAGE, A + 3 * PAGE, PROT_READ, c, 2 * PAGE, file(0x6000)));
+    as.protect(A + PAGE, A + 2 * PAGE, PROT_READ); // like mprotect(PT_GNU_RELRO)
+    consistent(as, be);
+    expect(as.vmas).toHaveLength(2);
+    expect(as.maps().map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      `${A.toString(16).padStart(8, '0')}-${(A + PAGE).toString(16).padStart(8, '0')} r--p 00005000`,
+      `${(A + PAGE).toString(16).padStart(8, '0')}-${(A + 3 * PAGE).toString(16).padStart(8, '0')} r--p 00005000`,
+    ]);
+  });
+
+  it('short addresses, flags, shared mappings and large device numbers', () => {
+    const { as } = fresh();
+    as.mapAnon(0x400000, PAGE, RX, { name: '/bin/busybox', shared: false, offset: 0x1000, dev: makedev(0xfe, 1), ino: 1234 });
+    as.mapAnon(0x401000, PAGE, RW, { name: '/dev/shm/x', shared: true, offset: 0, dev: makedev(0, 300), ino: 7 });
+    as.mapAnon(0x402000, PAGE, 0, { name: '/x', shared: false, offset: 0x123456789, dev: makedev(259, 3), ino: 2 ** 40 });
+    as.mapAnon(0x403000, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC);
+    const m = as.maps();
+    expect(m[0]).toBe('00400000-00401000 r-xp 00001000 fe:01 1234' + ' '.repeat(73 - 42) + '/bin/busybox');
+    expect(m[1]).toMatch(/^00401000-00402000 rw-s 00000000 00:12c 7 +\/dev\/shm\/x$/);
+    expect(m[1].indexOf('/dev')).toBe(73);
+    expect(m[2]).toMatch(/^00402000-00403000 ---p 123456789 103:03 1099511627776 +\/x$/);
+    expect(m[3]).toBe('00403000-00404000 rwxp 00000000 00:00 0 ');
+  });
+});
