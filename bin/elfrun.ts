@@ -100,7 +100,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   }
   let state;
   try {
-    state = machine.run();
+    state = await machine.run();
   } catch (e) {
     if (e instanceof Panic) die(EXIT.UNIMPLEMENTED, e.message);
     if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);

@@ -2,12 +2,13 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Arch, ArchName } from './cpu/arch.js';
-import { x86_64, setX86Hwcap } from './cpu/x86_64.js';
+import { x86_64 } from './cpu/x86_64.js';
 import { arm64 } from './cpu/arm64.js';
-import { parseElf, ExecFormatError, type ElfImage } from './loader/elf.js';
-import { mapImage, setupStack } from './loader/load.js';
-import { Task, type ExitState } from './proc/task.js';
-import { syscallTable } from './syscalls/table.js';
+import { ExecFormatError, type ElfImage } from './loader/elf.js';
+import { Kernel } from './proc/kernel.js';
+import { buildMm, checkElf } from './proc/exec.js';
+import type { ExitState } from './proc/process.js';
+import type { Task } from './proc/task.js';
 import { HostFile } from './fs/file.js';
 import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
@@ -15,7 +16,7 @@ import { hostRlimits } from './syscalls/handlers/proc.js';
 
 export { ExecFormatError } from './loader/elf.js';
 export { Panic, missing } from './syscalls/dispatch.js';
-export type { ExitState } from './proc/task.js';
+export type { ExitState } from './proc/process.js';
 
 export const ARCHES: Record<ArchName, Arch> = { x86_64, arm64 };
 const BY_MACHINE: Record<number, string> = { 62: 'x86_64', 183: 'aarch64' };
@@ -48,55 +49,49 @@ export function loadProgram(path: string): { file: Buffer; elf: ElfImage; arch: 
     if (code === 'EACCES') throw new ExecFormatError('Permission denied');
     throw new ExecFormatError((e as Error).message);
   }
-  const elf = parseElf(file, BY_MACHINE);
-  if (elf.interp !== null)
-    throw new ExecFormatError(`dynamically linked programs are not supported yet (interpreter ${elf.interp})`);
+  const elf = checkElf(file, BY_MACHINE);
   const arch = elf.machine === 62 ? x86_64 : arm64;
   return { file, elf, arch };
 }
 
 export class Machine {
+  readonly kernel: Kernel;
   readonly task: Task;
 
   constructor(readonly opts: MachineOptions) {
     const { file, elf, arch } = loadProgram(opts.program);
     const cwd = opts.cwd ?? process.cwd();
-    const t = new Task(arch, syscallTable(arch.name), { onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false }, process.pid, process.ppid, cwd);
-    this.task = t;
+    const exe = realpathSync(resolve(cwd, opts.program));
+    let dev = 0;
+    let ino = 0;
     try {
-      if (arch.name === 'x86_64') setX86Hwcap(t.cpu.cpuid(1)[3]);
-      t.rlimits = hostRlimits();
-      const exe = realpathSync(resolve(cwd, opts.program));
-      let dev = 0;
-      let ino = 0;
-      try {
-        const st = statSync(exe);
-        dev = st.dev;
-        ino = st.ino;
-      } catch {
-        /* identity is cosmetic (maps) */
-      }
-      t.exePath = exe;
-      t.comm = basename(opts.program).slice(0, 15);
-      const args = {
-        argv: opts.argv.map((s) => Buffer.from(s)),
-        envp: opts.env.map((s) => Buffer.from(s)),
-        execfn: Buffer.from(opts.program),
-        mapName: exe,
-        dev,
-        ino,
-        uid: process.getuid!(),
-        gid: process.getgid!(),
-      };
-      const bias = mapImage(t.mm, elf, file, args);
-      const start = setupStack(t.mm, arch, elf, bias, args);
-      t.start = start;
-      t.cpu.setRegs([...arch.entryRegs, [arch.spReg, start.sp], [arch.pcReg, start.entry]]);
-      this.inheritStdio();
-    } catch (e) {
-      t.destroy();
-      throw e;
+      const st = statSync(exe);
+      dev = st.dev;
+      ino = st.ino;
+    } catch {
+      /* identity is cosmetic (maps) */
     }
+    const args = {
+      argv: opts.argv.map((s) => Buffer.from(s)),
+      envp: opts.env.map((s) => Buffer.from(s)),
+      execfn: Buffer.from(opts.program),
+      mapName: exe,
+      dev,
+      ino,
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+    };
+    const { mm, start, sigtramp } = buildMm(arch, elf, file, args);
+    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
+    const t = this.kernel.createInit(arch, mm, cwd, process.umask());
+    this.task = t;
+    const p = t.proc;
+    p.rlimits = hostRlimits();
+    p.exePath = exe;
+    p.comm = basename(opts.program).slice(0, 15);
+    p.start = start;
+    p.sigtramp = sigtramp;
+    this.inheritStdio();
   }
 
   private inheritStdio(): void {
@@ -111,13 +106,12 @@ export class Machine {
     }
   }
 
-  run(): ExitState {
+  async run(): Promise<ExitState> {
     const old = process.umask(0);
     try {
-      return this.task.run();
+      return await this.kernel.run();
     } finally {
       process.umask(old);
-      this.task.destroy();
     }
   }
 }

@@ -33,6 +33,8 @@ export interface Arch {
    * from the result and the registers read at entry (same layout in `regs`).
    */
   syscallReturn(result: number, regs: Uint32Array, out: Uint32Array): void;
+  /** address of the syscall instruction, from the registers read at syscall entry */
+  syscallInsnAddr(regs: Uint32Array): number;
   /** register values at the ELF entry point (besides pc and sp) */
   entryRegs: Array<[number, number]>;
   /** the TLS pointer register (arch_prctl on x86_64; TPIDR_EL0 on arm64) */

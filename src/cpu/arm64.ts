@@ -53,6 +53,8 @@ export const arm64: Arch = {
     out[0] = result >>> 0;
     out[1] = Math.floor(result / 0x100000000) >>> 0;
   },
+  // the hook sees pc already past the 4-byte svc
+  syscallInsnAddr: (regs) => regs[14] + regs[15] * 0x100000000 - 4,
   entryRegs: [...Array.from({ length: 31 }, (_, i): [number, number] => [X(i), 0]), [A64.NZCV, 0]],
   tlsReg: A64.TPIDR_EL0,
   syscallHook: { kind: 'intr', intno: 2 },

@@ -180,16 +180,64 @@ export class Cpu implements MemBackend {
 
   // ---- running --------------------------------------------------------------
 
-  /** Run from the current pc until a hook stops the engine. Returns the Unicorn error code. */
-  run(): number {
+  /**
+   * Run from the current pc until a hook stops the engine, or for at most
+   * timeoutUs microseconds (0: no limit). Returns the Unicorn error code.
+   */
+  run(timeoutUs = 0): number {
     const prev = current;
     current = this;
     this.stopping = false;
+    this.running = true;
     try {
-      return this.lib.emuStart(this.uc, this.pc, UNTIL, 0, 0);
+      return this.lib.emuStart(this.uc, this.pc, UNTIL, timeoutUs, 0);
     } finally {
+      this.running = false;
       current = prev;
     }
+  }
+
+  running = false;
+
+  /** Stop the engine if it is running this client now (a task killed from inside a hook). */
+  stopIfRunning(client: CpuClient): void {
+    if (this.running && this.client === client) this.stop();
+  }
+
+  setPc(pc: number): void {
+    this.setReg(this.arch.pcReg, pc);
+  }
+
+  /** Save the registers into ctx (allocated on first use); returns ctx. */
+  saveContext(ctx: unknown): unknown {
+    if (ctx === null) {
+      const out: [unknown] = [null];
+      this.check(this.lib.contextAlloc(this.uc, out), 'uc_context_alloc');
+      ctx = out[0];
+    }
+    this.check(this.lib.contextSave(this.uc, ctx), 'uc_context_save');
+    return ctx;
+  }
+
+  restoreContext(ctx: unknown): void {
+    this.check(this.lib.contextRestore(this.uc, ctx), 'uc_context_restore');
+  }
+
+  freeContext(ctx: unknown): void {
+    this.lib.contextFree(ctx);
+  }
+
+  /** The value of a register as 16 raw bytes (vector registers). */
+  regBytes(id: number, n: number): Buffer {
+    const b = Buffer.alloc(Math.max(16, n));
+    this.lib.regRead(this.uc, id, b);
+    return b.subarray(0, n);
+  }
+
+  setRegBytes(id: number, bytes: Uint8Array): void {
+    const b = Buffer.alloc(Math.max(16, bytes.length));
+    b.set(bytes);
+    this.lib.regWrite(this.uc, id, b);
   }
 
   stop(): void {
@@ -203,10 +251,15 @@ export class Cpu implements MemBackend {
     this.scratch.free();
   }
 
-  /** Write the syscall result registers. */
+  /** Write the syscall result registers (for the syscall being serviced now). */
   setReturn(result: number): void {
+    this.setReturnWith(result, this.sys.vals);
+  }
+
+  /** Write the result registers of a syscall whose entry registers were `regs`. */
+  setReturnWith(result: number, regs: Uint32Array): void {
     const r = this.ret;
-    this.arch.syscallReturn(result, this.sys.vals, r.vals);
+    this.arch.syscallReturn(result, regs, r.vals);
     this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
   }
 

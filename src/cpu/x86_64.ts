@@ -64,6 +64,8 @@ export const x86_64: Arch = {
     out[4] = regs[16];
     out[5] = regs[17];
   },
+  // the hook sees rip at the 2-byte syscall instruction itself
+  syscallInsnAddr: (regs) => regs[14] + regs[15] * 0x100000000,
   // Linux clears every GPR at entry; rdx = 0 means "no atexit function" to glibc's _start.
   entryRegs: [
     [X86.RAX, 0],

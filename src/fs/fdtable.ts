@@ -9,6 +9,26 @@ export interface FdEntry {
 
 export class FdTable {
   private fds: Array<FdEntry | undefined> = [];
+  /** tasks sharing this table (CLONE_FILES) */
+  refs = 1;
+
+  /** A copy for a child process: the same open-file descriptions, each one more referenced. */
+  clone(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    this.fds.forEach((e, fd) => {
+      if (e) {
+        e.file.refs++;
+        t.fds[fd] = { file: e.file, cloexec: e.cloexec };
+      }
+    });
+    return t;
+  }
+
+  /** execve: close every close-on-exec fd. */
+  closeOnExec(): void {
+    this.fds.forEach((e, fd) => e?.cloexec && this.close(fd));
+  }
   /** RLIMIT_NOFILE soft limit */
   limit = 1024;
 

@@ -1,18 +1,16 @@
 // Open-file descriptions. The base class answers every operation with the
 // error Linux gives for a file that does not support it; each kind of file
 // overrides what it supports (the browser_wasi_shim idiom, Linux's defaults).
-import type { ArchName } from '../cpu/arch.js';
-import { AddressSpace, PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import type { Task } from '../proc/task.js';
+import type { WaitQueue } from '../proc/waitq.js';
+import { PROT_READ, PROT_WRITE, type AddressSpace } from '../mm/address-space.js';
 import { E, fail } from '../syscalls/errno.js';
 import { host, Scratch } from '../host/libc.js';
-import { O_ACCMODE, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
 import { guestStat, HOST_STAT_SIZE } from './stat.js';
 
-/** What a file operation needs of the calling task. */
-export interface IoContext {
-  mm: AddressSpace;
-  arch: { name: ArchName };
-}
+/** The calling task, as file operations see it (memory, arch, and parking for blocking I/O). */
+export type IoContext = Task;
 
 let scratch: Scratch | null = null;
 /** Host memory for results the host writes before they are translated for the guest. */
@@ -72,7 +70,29 @@ export abstract class FileDescription {
   }
   /** Called when the last reference goes. */
   release(): void {}
+
+  /**
+   * poll(2): which of POLLIN/POLLOUT/POLLERR/POLLHUP hold now. A regular
+   * file is always ready (Linux's default for files without a poll method).
+   */
+  poll(_t: IoContext, _events: number): number {
+    return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+  }
+
+  /** The queues woken when poll's answer may change (none for always-ready files). */
+  pollQueues(_t: IoContext, _events: number): WaitQueue[] {
+    return [];
+  }
 }
+
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40;
+export const POLLWRNORM = 0x100;
 
 const chk = (r: number): number => (r < 0 ? fail(-r) : r);
 
@@ -114,7 +134,31 @@ export class HostFile extends FileDescription {
   override get hostFd(): number {
     return this.fd;
   }
+  private blocking = -1;
+  /** Can a read of this host fd wait (pipe, terminal, socket), so that it must not block the emulator? */
+  private mayBlock(): boolean {
+    if (this.blocking < 0) {
+      const s = hostScratch();
+      const mode = host.fstat(this.fd, s.addr) === 0 ? s.dv.getUint32(24, true) & 0o170000 : 0o100000;
+      this.blocking = mode === 0o100000 || mode === 0o040000 || mode === 0o060000 ? 0 : 1;
+    }
+    return this.blocking === 1;
+  }
+
+  override poll(_t: IoContext, events: number): number {
+    if (!this.mayBlock()) return super.poll(_t, events);
+    return host.pollEvents(this.fd, events & (POLLIN | POLLOUT | POLLPRI));
+  }
+
+  override pollQueues(t: IoContext, events: number): WaitQueue[] {
+    return this.mayBlock() ? [t.kernel.hostPollQueue(this.fd, events & (POLLIN | POLLOUT | POLLPRI))] : [];
+  }
+
   override read(t: IoContext, addr: number, len: number): number {
+    if (len > 0 && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, 1 /* POLLIN */)) {
+      t.mm.check(addr, len, PROT_WRITE);
+      t.block([t.kernel.hostPollQueue(this.fd, 1)]);
+    }
     return transfer(t.mm, addr, len, PROT_WRITE, (h, n) => host.read(this.fd, h, n));
   }
   override write(t: IoContext, addr: number, len: number): number {

@@ -24,3 +24,49 @@ export function guestStat(arch: ArchName, host: Uint8Array): Uint8Array {
   h.copy(g, 72, 72, 120); // atime, mtime, ctime with nsec
   return g;
 }
+
+/** Fields of a file elfrun emulates (pipes, tmpfs, procfs...), for writeStat. */
+export interface StatFields {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** Encode a struct stat in the host (x86_64) layout. */
+export function hostStatBytes(f: StatFields): Buffer {
+  const b = Buffer.alloc(HOST_STAT_SIZE);
+  const ts = (off: number, ms: number): void => {
+    const s = Math.floor(ms / 1000);
+    b.writeBigInt64LE(BigInt(s), off);
+    b.writeBigInt64LE(BigInt(Math.round((ms - s * 1000) * 1e6)), off + 8);
+  };
+  b.writeBigUInt64LE(BigInt(f.dev), 0);
+  b.writeBigUInt64LE(BigInt(f.ino), 8);
+  b.writeBigUInt64LE(BigInt(f.nlink), 16);
+  b.writeUInt32LE(f.mode, 24);
+  b.writeUInt32LE(f.uid, 28);
+  b.writeUInt32LE(f.gid, 32);
+  b.writeBigUInt64LE(BigInt(f.rdev), 40);
+  b.writeBigInt64LE(BigInt(f.size), 48);
+  b.writeBigInt64LE(BigInt(f.blksize), 56);
+  b.writeBigInt64LE(BigInt(f.blocks), 64);
+  ts(72, f.atimeMs);
+  ts(88, f.mtimeMs);
+  ts(104, f.ctimeMs);
+  return b;
+}
+
+/** Write an emulated file's stat into guest memory, in the guest's layout. */
+export function writeStat(t: { mm: { write(addr: number, data: Uint8Array): void }; arch: { name: ArchName } }, addr: number, f: StatFields): void {
+  t.mm.write(addr, guestStat(t.arch.name, hostStatBytes(f)));
+}

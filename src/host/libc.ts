@@ -2,6 +2,7 @@
 // reads and writes guest memory in place (raw host addresses, no copies).
 // Every function returns -errno on failure, like a raw syscall.
 import koffi from 'koffi';
+import { readFileSync } from 'node:fs';
 
 const libc = koffi.load('libc.so.6');
 
@@ -16,6 +17,7 @@ const mmapFn = libc.func('void *mmap(void *addr, size_t len, int prot, int flags
 const mmapFixedFn = libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
 const munmapFn = libc.func('int munmap(intptr_t addr, size_t len)');
 const madviseFn = libc.func('int madvise(intptr_t addr, size_t len, int advice)');
+const mincoreFn = libc.func('int mincore(intptr_t addr, size_t len, _Out_ uint8_t *vec)');
 const memmoveFn = libc.func('intptr_t memmove(intptr_t dst, intptr_t src, size_t n)');
 const readFn = libc.func('intptr_t read(int fd, intptr_t buf, size_t n)');
 const writeFn = libc.func('intptr_t write(int fd, intptr_t buf, size_t n)');
@@ -37,6 +39,26 @@ const fsyncFn = libc.func('int fsync(int fd)');
 const faccessatFn = libc.func('int faccessat(int dirfd, const char *path, int mode, int flags)');
 const sendfileFn = libc.func('intptr_t sendfile64(int out, int in, _Inout_ int64_t *off, size_t n)');
 const sysinfoFn = libc.func('int sysinfo(intptr_t info)');
+const pollFn = libc.func('int poll(_Inout_ int16_t *fds, unsigned long n, int timeout)');
+const pathFns = {
+  unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
+  mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+  renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
+  symlinkat: libc.func('int symlinkat(const char *target, int newdirfd, const char *linkpath)'),
+  linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)'),
+  fchmodat: libc.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
+  fchmod: libc.func('int fchmod(int fd, uint32_t mode)'),
+  fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t owner, uint32_t group, int flags)'),
+  fchown: libc.func('int fchown(int fd, uint32_t owner, uint32_t group)'),
+  utimensat: libc.func('int utimensat(int dirfd, const char *path, intptr_t times, int flags)'),
+  truncate: libc.func('int truncate64(const char *path, int64_t len)'),
+  mknodat: libc.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
+  statfs: libc.func('int statfs64(const char *path, intptr_t buf)'),
+  fstatfs: libc.func('int fstatfs64(int fd, intptr_t buf)'),
+  sync: libc.func('void sync(void)'),
+  syncfs: libc.func('int syncfs(int fd)'),
+  fdatasync: libc.func('int fdatasync(int fd)'),
+};
 const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
 const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
 const unameFn = libc.func('int uname(intptr_t buf)');
@@ -89,6 +111,49 @@ export function hostZeroPages(addr: number, size: number): void {
   madviseFn(addr, size, MADV_DONTNEED);
 }
 
+/** Is any swap active? Then non-resident pages may hold data and must be copied too. */
+let swapActive: boolean | null = null;
+function swapOn(): boolean {
+  if (swapActive === null) {
+    try {
+      swapActive = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
+    } catch {
+      swapActive = true;
+    }
+  }
+  return swapActive;
+}
+
+/**
+ * Copy len bytes of host memory, skipping pages that were never touched
+ * (mincore: not resident, so they read as zero and the fresh destination
+ * already is). Both addresses page-aligned.
+ */
+export function hostCopyResident(dst: number, src: number, len: number): void {
+  if (swapOn()) {
+    memmoveFn(dst, src, len);
+    return;
+  }
+  const pages = Math.ceil(len / 4096);
+  const vec = new Uint8Array(pages);
+  if ((mincoreFn(src, len, vec) as number) !== 0) {
+    memmoveFn(dst, src, len);
+    return;
+  }
+  let i = 0;
+  while (i < pages) {
+    if (!(vec[i] & 1)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < pages && vec[j] & 1) j++;
+    const off = i * 4096;
+    memmoveFn(dst + off, src + off, Math.min(j * 4096, len) - off);
+    i = j;
+  }
+}
+
 export function hostMemmove(dst: number, src: number, n: number): void {
   memmoveFn(dst, src, n);
 }
@@ -120,6 +185,34 @@ export const host = {
   /** off: null to use and move the file offset; else [offset], updated in place */
   sendfile: (out: number, inp: number, off: [number] | null, n: number): number => ret(sendfileFn(out, inp, off, n) as number),
   sysinfo: (buf: number): number => ret(sysinfoFn(buf) as number),
+  /** Is the host fd ready for these poll events now? (errors and hang-ups count as ready) */
+  pollReady: (fd: number, events: number): boolean => {
+    const pfd = new Int16Array([fd & 0xffff, fd >>> 16, events, 0]);
+    const r = pollFn(pfd, 1, 0) as number;
+    return r !== 0;
+  },
+  /** The host's revents for this fd now (0 if nothing is ready). */
+  pollEvents: (fd: number, events: number): number => {
+    const pfd = new Int16Array([fd & 0xffff, fd >>> 16, events, 0]);
+    return (pollFn(pfd, 1, 0) as number) > 0 ? pfd[3] & 0xffff : 0;
+  },
+  unlinkat: (d: number, p: Buffer, f: number): number => ret(pathFns.unlinkat(d, p, f) as number),
+  mkdirat: (d: number, p: Buffer, m: number): number => ret(pathFns.mkdirat(d, p, m) as number),
+  renameat2: (od: number, op: Buffer, nd: number, np: Buffer, f: number): number => ret(pathFns.renameat2(od, op, nd, np, f) as number),
+  symlinkat: (target: Buffer, d: number, p: Buffer): number => ret(pathFns.symlinkat(target, d, p) as number),
+  linkat: (od: number, op: Buffer, nd: number, np: Buffer, f: number): number => ret(pathFns.linkat(od, op, nd, np, f) as number),
+  fchmodat: (d: number, p: Buffer, m: number, f: number): number => ret(pathFns.fchmodat(d, p, m, f) as number),
+  fchmod: (fd: number, m: number): number => ret(pathFns.fchmod(fd, m) as number),
+  fchownat: (d: number, p: Buffer, u: number, g: number, f: number): number => ret(pathFns.fchownat(d, p, u, g, f) as number),
+  fchown: (fd: number, u: number, g: number): number => ret(pathFns.fchown(fd, u, g) as number),
+  utimensat: (d: number, p: Buffer | null, times: number, f: number): number => ret(pathFns.utimensat(d, p, times, f) as number),
+  truncate: (p: Buffer, len: number): number => ret(pathFns.truncate(p, len) as number),
+  mknodat: (d: number, p: Buffer, m: number, dev: number): number => ret(pathFns.mknodat(d, p, m, dev) as number),
+  statfs: (p: Buffer, buf: number): number => ret(pathFns.statfs(p, buf) as number),
+  fstatfs: (fd: number, buf: number): number => ret(pathFns.fstatfs(fd, buf) as number),
+  sync: (): void => void pathFns.sync(),
+  syncfs: (fd: number): number => ret(pathFns.syncfs(fd) as number),
+  fdatasync: (fd: number): number => ret(pathFns.fdatasync(fd) as number),
   clockGettime: (clk: number, ts: number): number => ret(clockGettimeFn(clk, ts) as number),
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),

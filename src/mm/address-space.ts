@@ -4,7 +4,7 @@
 //
 // The engine is behind MemBackend so this class is testable without Unicorn.
 import { E, fail } from '../syscalls/errno.js';
-import { hostAlloc, hostAllocAt, hostReserve, hostFree, hostView, hostZeroPages, hostMemmove, type HostBlock } from '../host/libc.js';
+import { hostAlloc, hostAllocAt, hostCopyResident, hostReserve, hostFree, hostView, hostZeroPages, hostMemmove, type HostBlock } from '../host/libc.js';
 
 export const PAGE = 4096;
 export const PROT_READ = 1;
@@ -474,6 +474,26 @@ export class AddressSpace {
     this.removeRange(old, old + oldLen);
     this.insert(new Vma(dest, dest + newLen, prot, chunk, 0, info));
     return dest;
+  }
+
+  /** Copy every VMA into an empty address space (fork): same layout, private copies of the memory. */
+  forkInto(child: AddressSpace): void {
+    child.brkStart = this.brkStart;
+    child.brkCur = this.brkCur;
+    for (const v of this.vmas) {
+      let chunk: Chunk;
+      let off = 0;
+      if (v.chunk === this.heap) {
+        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE));
+        chunk = child.heap;
+        off = v.off;
+        hostAllocAt(chunk.addr + off, v.size);
+      } else chunk = Chunk.alloc(v.size);
+      hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
+      const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
+      child.vmas.push(c);
+      child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+    }
   }
 
   /** Zero pages in place (MADV_DONTNEED on private anonymous memory). */

@@ -35,6 +35,9 @@ export const SIG = {
 
 export const NSIG = 64;
 
+/** The mask bit of a signal. */
+export const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
+
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(SIG).map(([k, v]) => [v, k]));
 
 export function signalName(n: number): string {

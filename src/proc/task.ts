@@ -1,142 +1,183 @@
-// A guest task (for now: a single-threaded process) and its kernel state.
+// A guest task: one thread of a process, with its own CPU context, signal
+// mask and pending signals. Handlers receive it; what the process shares
+// (memory, fds, cwd, signal handlers) is reached through it.
 import type { Arch } from '../cpu/arch.js';
-import { Cpu, type CpuClient, type Fault } from '../cpu/engine.js';
-import { AddressSpace } from '../mm/address-space.js';
-import { FdTable } from '../fs/fdtable.js';
-import type { StartInfo } from '../loader/load.js';
+import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import type { FdTable } from '../fs/fdtable.js';
 import { Args } from '../syscalls/args.js';
-import { dispatch, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
-import { NSIG } from './signals.js';
+import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
+import type { Kernel } from './kernel.js';
+import type { Process, SigAction } from './process.js';
+import { Blocked, type WaitQueue } from './waitq.js';
 
-export interface SigAction {
-  handler: number; // SIG_DFL = 0, SIG_IGN = 1, else a guest address
-  flags: number;
-  restorer: number;
-  mask: bigint;
-}
-
-export type ExitState = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; fault?: Fault };
+export type { ExitState } from './process.js';
 
 export interface TaskOptions {
   onMissing: 'panic' | 'enosys';
   debug: boolean;
 }
 
+export type TaskState = 'runnable' | 'blocked' | 'dead';
+
 export class Task implements CpuClient {
-  readonly cpu: Cpu;
-  readonly mm: AddressSpace;
-  readonly fds = new FdTable();
   readonly args = new Args();
-  pid: number;
-  ppid: number;
-  cwd: string;
-  umask = 0o022;
-  exit: ExitState | null = null;
+  private syscalls = 0;
+  state: TaskState = 'runnable';
+  /** why the engine was stopped from inside a hook, if it was */
+  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | null = null;
   /** an error thrown by elfrun itself while servicing the guest (a bug, or a panic) */
   error: Error | null = null;
+  /** the engine context holding this task's registers while another task owns the engine */
+  ctx: unknown = null;
+  /** registers to set when this task next owns its engine (fork/clone children) */
+  pendingRegs: Array<[number, number | bigint]> = [];
+
+  // signals
+  sigmask = 0n;
+  pending = 0n;
+  readonly siginfo = new Map<number, Buffer>();
+  /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */
+  savedMask: bigint | null = null;
+  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+
+  // a parked syscall
+  blocked: Blocked | null = null;
+  blockRegs: Uint32Array | null = null;
+  /** true while a parked syscall is being retried */
+  restarting = false;
+  /** per-syscall scratch that must survive a retry (e.g. a sleep's deadline) */
+  restartState: number | null = null;
+  timer: ReturnType<typeof setTimeout> | null = null;
+
   clearChildTid = 0;
   robustList = 0;
   robustListLen = 0;
-  sigactions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: 0, flags: 0, restorer: 0, mask: 0n }));
-  sigmask = 0n;
-  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
-  start: StartInfo | null = null;
-  exePath = '';
-  rlimits: Array<[bigint, bigint]> = [];
-  comm = '';
-  pdeathsig = 0;
-  dumpable = 1;
-  noNewPrivs = false;
+  fault: Fault | null = null;
 
   constructor(
-    readonly arch: Arch,
-    readonly table: SyscallTable,
+    readonly kernel: Kernel,
+    public tid: number,
+    public proc: Process,
     readonly opts: TaskOptions,
-    pid: number,
-    ppid: number,
-    cwd: string,
-  ) {
-    this.cpu = new Cpu(arch);
-    this.cpu.client = this;
-    this.mm = new AddressSpace(this.cpu, arch.layout);
-    this.pid = pid;
-    this.ppid = ppid;
-    this.cwd = cwd;
+  ) {}
+
+  // ---- what the process shares, as handlers see it --------------------------
+  get arch(): Arch {
+    return this.proc.arch;
+  }
+  get table(): SyscallTable {
+    return this.kernel.table(this.proc.arch);
+  }
+  get mm(): AddressSpace {
+    return this.proc.mm.space;
+  }
+  get cpu(): Cpu {
+    return this.proc.mm.cpu;
+  }
+  get fds(): FdTable {
+    return this.proc.fds;
+  }
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get ppid(): number {
+    return this.proc.parent?.pid ?? this.kernel.hostPpid;
+  }
+  get cwd(): string {
+    return this.proc.fs.cwd;
+  }
+  set cwd(v: string) {
+    this.proc.fs.cwd = v;
+  }
+  get umask(): number {
+    return this.proc.fs.umask;
+  }
+  set umask(v: number) {
+    this.proc.fs.umask = v;
+  }
+  get sigactions(): SigAction[] {
+    return this.proc.sighand.actions;
+  }
+  get rlimits(): Array<[bigint, bigint]> {
+    return this.proc.rlimits;
+  }
+  set rlimits(v: Array<[bigint, bigint]>) {
+    this.proc.rlimits = v;
+  }
+  get exePath(): string {
+    return this.proc.exePath;
+  }
+  get comm(): string {
+    return this.proc.comm;
+  }
+  set comm(v: string) {
+    this.proc.comm = v;
+  }
+  get pdeathsig(): number {
+    return this.proc.pdeathsig;
+  }
+  set pdeathsig(v: number) {
+    this.proc.pdeathsig = v;
+  }
+  get dumpable(): number {
+    return this.proc.dumpable;
+  }
+  set dumpable(v: number) {
+    this.proc.dumpable = v;
+  }
+  get noNewPrivs(): boolean {
+    return this.proc.noNewPrivs;
+  }
+  set noNewPrivs(v: boolean) {
+    this.proc.noNewPrivs = v;
   }
 
-  get tid(): number {
-    return this.pid;
-  }
+  // ---- engine events ----------------------------------------------------------
 
   onSyscall(cpu: Cpu, regs: Uint32Array): void {
     this.args.regs = regs;
     const r = dispatch(this, this.args);
-    if (this.exit !== null || this.error !== null) {
+    if (r === NORETURN) {
+      // parked with a signal already pending: wake at once, the retry is interrupted by it
+      if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signalsPending(this)) this.kernel.wake(this);
       cpu.stop();
       return;
     }
     cpu.setReturn(r);
+    if (this.stopReason !== null || this.kernel.signalsPending(this)) {
+      this.stopReason ??= 'signal';
+      cpu.stop();
+    } else if ((++this.syscalls & 15) === 0 && performance.now() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
+      this.stopReason = 'signal'; // the slice is over and others are waiting: yield
+      cpu.stop();
+    }
   }
 
   onFault(_cpu: Cpu, fault: Fault): void {
-    if (this.exit === null) this.exit = { kind: 'signaled', signal: fault.signal, fault };
+    this.fault ??= fault;
+  }
+
+  // ---- parking ------------------------------------------------------------------
+
+  /** Park on these queues (and/or until a deadline); the syscall is retried when woken. */
+  block(queues: WaitQueue[], opts: { deadline?: number; restartable?: boolean; interruptible?: boolean; partial?: number } = {}): never {
+    throw new Blocked(queues, opts.deadline ?? Infinity, opts.restartable ?? true, opts.interruptible ?? true, opts.partial ?? null);
+  }
+
+  /** set by a futex wake: the waiter's retry returns 0 */
+  futexWoken = false;
+
+  wake(): void {
+    if (this.state !== 'blocked') return;
+    this.kernel.wake(this);
   }
 
   /**
    * A signal the kernel raises synchronously in this task (SIGPIPE on a write
-   * to a broken pipe). Default actions and ignoring are exact; running a guest
-   * handler needs signal delivery (processes issue) and is reported as such.
+   * to a broken pipe): queued like any other, delivered when the syscall returns.
    */
-  raise(sig: number, errnoIfUnsupported: number): void {
-    const act = this.sigactions[sig];
-    const blocked = (this.sigmask >> BigInt(sig - 1)) & 1n;
-    if (act.handler === 1 /* SIG_IGN */) return;
-    if (act.handler === 0 /* SIG_DFL */ && !blocked) {
-      if (sig === SIG.SIGCHLD || sig === SIG.SIGURG || sig === SIG.SIGWINCH || sig === SIG.SIGCONT) return;
-      this.exit = { kind: 'signaled', signal: sig };
-      return;
-    }
-    throw new Unsupported(`delivery of signal ${sig} to a guest handler or a blocked signal`, errnoIfUnsupported);
-  }
-
-  /** Run until the task exits (single task: no scheduler yet). */
-  run(): ExitState {
-    while (this.exit === null && this.error === null) {
-      const err = this.cpu.run();
-      if (this.cpu.internalError) {
-        this.error = this.cpu.internalError;
-        break;
-      }
-      if (err !== 0 && this.exit === null) {
-        // A fault Unicorn reported without a hook (e.g. invalid instruction).
-        const pc = this.cpu.pc;
-        this.exit = { kind: 'signaled', signal: ucErrorSignal(err), fault: { signal: ucErrorSignal(err), addr: pc, pc, what: this.cpu.lib.strerror(err) } };
-      }
-    }
-    if (this.error) throw this.error;
-    return this.exit!;
-  }
-
-  destroy(): void {
-    this.fds.closeAll();
-    this.mm.destroy();
-    this.cpu.close();
-  }
-}
-
-import { UC_ERR_INSN_INVALID, UC_ERR_EXCEPTION, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED, UC_ERR_FETCH_UNALIGNED } from '../cpu/unicorn.js';
-import { SIG } from './signals.js';
-
-function ucErrorSignal(err: number): number {
-  switch (err) {
-    case UC_ERR_INSN_INVALID:
-    case UC_ERR_EXCEPTION:
-      return SIG.SIGILL;
-    case UC_ERR_READ_UNALIGNED:
-    case UC_ERR_WRITE_UNALIGNED:
-    case UC_ERR_FETCH_UNALIGNED:
-      return SIG.SIGBUS;
-    default:
-      return SIG.SIGSEGV;
+  raise(sig: number, _errnoIfUnsupported: number): void {
+    this.kernel.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
   }
 }

@@ -3,6 +3,10 @@
 import type { Task } from '../proc/task.js';
 import type { Args } from './args.js';
 import { E, SysError } from './errno.js';
+import { Blocked } from '../proc/waitq.js';
+
+/** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
+export const NORETURN = Number.MIN_SAFE_INTEGER;
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -57,6 +61,8 @@ function noteMissing(t: Task, name: string, nr: number): void {
   m.pids.add(t.pid);
 }
 
+const TRACE = process.env.ELFRUN_TRACE_DEBUG === '1';
+
 export function dispatch(t: Task, a: Args): number {
   const nr = a.nr;
   const e = nr >= 0 ? t.table.byNr[nr] : undefined;
@@ -71,9 +77,19 @@ export function dispatch(t: Task, a: Args): number {
     );
   }
   try {
-    return e.handler(t, a);
+    const r = e.handler(t, a);
+    t.restartState = null;
+    if (TRACE) process.stderr.write(`[${t.tid}] ${e.name}(${[0, 1, 2].map((i) => '0x' + a.u64(i).toString(16)).join(', ')}) = ${r}\n`);
+    return r;
   } catch (err) {
-    if (err instanceof SysError) return -err.errno;
+    if (err instanceof SysError) {
+      t.restartState = null;
+      return -err.errno;
+    }
+    if (err instanceof Blocked) {
+      t.kernel.park(t, err, a.regs);
+      return NORETURN;
+    }
     if (err instanceof Unsupported) {
       if (t.opts.onMissing === 'enosys') {
         noteMissing(t, `${e.name}: ${err.what}`, nr);

@@ -11,8 +11,11 @@ import { mmDefs } from './handlers/mm.js';
 import { procDefs } from './handlers/proc.js';
 import { timeDefs } from './handlers/time.js';
 import { signalDefs } from './handlers/signal.js';
+import { processDefs } from './handlers/process.js';
+import { pollDefs } from './handlers/poll.js';
+import { pathDefs } from './handlers/paths.js';
 
-export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs };
+export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs };
 
 /**
  * Probed syscalls: a libc tries them and falls back when the kernel answers
@@ -21,6 +24,8 @@ export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ..
 export const PROBES: Record<string, string> = {
   // glibc >= 2.35 registers restartable sequences at start-up and carries on without them.
   rseq: 'glibc >= 2.35 registers rseq at start-up and runs without it on ENOSYS',
+  // glibc >= 2.34 tries clone3 (pthread_create, posix_spawn) and falls back to clone on ENOSYS.
+  clone3: 'glibc >= 2.34 tries clone3 first and falls back to clone on ENOSYS',
 };
 
 function build(arch: ArchName, names: Readonly<Record<number, string>>): SyscallTable {

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
 import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
+import { PipeEnd } from '../../fs/pipe.js';
 import { O_CLOEXEC, O_CREAT, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, HOST_STAT_SIZE } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
@@ -267,15 +268,45 @@ function sendfile(t: Task, a: Args): number {
   const count = Math.min(a.size(3), MAX_RW);
   if (!inp.readable || !out.writable) fail(E.EBADF);
   if (out.flags & O_APPEND) fail(E.EINVAL);
-  if (!(inp instanceof HostFile) || !(out instanceof HostFile))
-    throw new Unsupported('sendfile between elfrun-emulated files', E.EINVAL);
-  if (offAddr === 0) return chk(host.sendfile(out.hostFd, inp.hostFd, null, count));
-  const off = t.mm.i64(offAddr);
-  t.mm.check(offAddr, 8, PROT_WRITE);
-  if (off < 0) fail(E.EINVAL);
-  const o: [number] = [off];
-  const r = chk(host.sendfile(out.hostFd, inp.hostFd, o, count));
-  t.mm.setU64(offAddr, o[0]);
+  let off: [number] | null = null;
+  if (offAddr !== 0) {
+    t.mm.check(offAddr, 8, PROT_WRITE);
+    off = [t.mm.i64(offAddr)];
+    if (off[0] < 0) fail(E.EINVAL);
+  }
+  let r: number;
+  if (inp instanceof HostFile && out instanceof HostFile) {
+    r = chk(host.sendfile(out.hostFd, inp.hostFd, off, count));
+  } else if (inp instanceof HostFile && out instanceof PipeEnd) {
+    // file -> pipe: wait for room first, then move what fits through scratch memory
+    const p = out.pipe;
+    if (p.readers === 0) fail(E.EPIPE);
+    if (count === 0) return 0;
+    if (p.space === 0) {
+      if (out.flags & O_NONBLOCK) fail(E.EAGAIN);
+      t.block([p.writable]);
+    }
+    const s = hostScratch();
+    const n = Math.min(count, p.space, s.bytes.length);
+    r = chk(off ? host.pread(inp.hostFd, s.addr, n, off[0]) : host.read(inp.hostFd, s.addr, n));
+    if (off) off[0] += r;
+    p.putBytes(s.bytes.subarray(0, r));
+  } else if (inp instanceof PipeEnd && out instanceof HostFile) {
+    if (off) fail(E.ESPIPE);
+    const p = inp.pipe;
+    if (count === 0) return 0;
+    if (p.size === 0) {
+      if (p.writers === 0) return 0;
+      if (inp.flags & O_NONBLOCK) fail(E.EAGAIN);
+      t.block([p.readable]);
+    }
+    const s = hostScratch();
+    const n = p.takeBytes(s.bytes.subarray(0, Math.min(count, s.bytes.length)));
+    r = chk(host.write(out.hostFd, s.addr, n));
+  } else {
+    throw new Unsupported('sendfile between these kinds of files', E.EINVAL);
+  }
+  if (off && offAddr !== 0) t.mm.setU64(offAddr, off[0]);
   return r;
 }
 
@@ -394,7 +425,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(len);
   }),
-  sendfile: partial(epipe(sendfile), 'between host files (the kernel does the copy); emulated files are reported as unsupported'),
+  sendfile: partial(epipe(sendfile), 'host file to host file (the host kernel copies), host file to pipe, pipe to host file; other pairs are reported as unsupported'),
   fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
 };

@@ -28,10 +28,6 @@ export function hostRlimits(): Array<[bigint, bigint]> {
   return out;
 }
 
-function exitGroup(t: Task, code: number): number {
-  t.exit = { kind: 'exited', code: code & 0xff };
-  return 0;
-}
 
 const ARCH_SET_GS = 0x1001;
 const ARCH_SET_FS = 0x1002;
@@ -183,8 +179,6 @@ function prctl(t: Task, a: Args): number {
 
 export const procDefs: Record<string, Def> = {
   prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are reported as unsupported'),
-  exit: partial((t, a) => exitGroup(t, a.i32(0)), 'single-threaded processes: ends the process'),
-  exit_group: supported((t, a) => exitGroup(t, a.i32(0))),
   getpid: supported((t) => t.pid),
   getppid: supported((t) => t.ppid),
   gettid: supported((t) => t.tid),
@@ -208,7 +202,10 @@ export const procDefs: Record<string, Def> = {
   setrlimit: supported((t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
   uname: supported((t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
   getrandom: supported((t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
-  sched_yield: supported(() => 0),
+  sched_yield: supported((t) => {
+    t.stopReason = 'signal'; // let the scheduler run another task
+    return 0;
+  }),
   // struct sysinfo is the same on x86_64 and arm64 (112 bytes)
   sysinfo: supported((t, a) => hostOut(t, a.ptr(0), 112, (h) => chk(host.sysinfo(h))), 'the host\'s uptime, load, memory and process count'),
 };

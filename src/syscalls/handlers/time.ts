@@ -5,8 +5,6 @@ import { E, fail } from '../errno.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
 
 const CLOCK_REALTIME = 0;
-const CLOCK_PROCESS_CPUTIME_ID = 2;
-const CLOCK_THREAD_CPUTIME_ID = 3;
 
 /** Clock ids the guest may read from the host as they are (struct timespec is the same on both arches). */
 function clockId(id: number): number {
@@ -14,21 +12,6 @@ function clockId(id: number): number {
   if (id < 0) return fail(E.EINVAL);
   if (id > 11) return fail(E.EINVAL);
   return id;
-}
-
-function sleepNs(ns: number): void {
-  if (ns <= 0) return;
-  // Until the scheduler (processes issue) can park a task, a sleep blocks the single guest.
-  const sab = new Int32Array(new SharedArrayBuffer(4));
-  Atomics.wait(sab, 0, 0, ns / 1e6);
-}
-
-function readTimespec(t: Task, addr: number): number {
-  const b = t.mm.read(addr, 16);
-  const sec = Number(b.readBigInt64LE(0));
-  const nsec = Number(b.readBigInt64LE(8));
-  if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
-  return sec * 1e9 + nsec;
 }
 
 export const timeDefs: Record<string, Def> = {
@@ -59,20 +42,6 @@ export const timeDefs: Record<string, Def> = {
     if (a.ptr(0) !== 0) t.mm.setU64(a.ptr(0), now);
     return now;
   }),
-  nanosleep: partial((t, a) => {
-    sleepNs(readTimespec(t, a.ptr(0)));
-    return 0;
-  }, 'blocks the whole emulator until the scheduler lands; never interrupted by signals yet'),
-  clock_nanosleep: partial((t, a) => {
-    const id = a.i32(0);
-    if (id === CLOCK_THREAD_CPUTIME_ID) fail(E.EINVAL);
-    if (id === CLOCK_PROCESS_CPUTIME_ID) fail(E.ENOTSUP);
-    const flags = a.i32(1);
-    let ns = readTimespec(t, a.ptr(2));
-    if (flags & 1 /* TIMER_ABSTIME */) ns -= Number(clockNow(clockId(id)));
-    sleepNs(ns);
-    return 0;
-  }, 'blocks the whole emulator until the scheduler lands; never interrupted by signals yet'),
 };
 
 let ts: Scratch | null = null;

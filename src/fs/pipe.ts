@@ -1,0 +1,191 @@
+// Pipes: a 64 KiB ring in JS memory between two open-file descriptions.
+// Readers and writers park on the pipe's queues; EOF when no writer is left,
+// EPIPE (and SIGPIPE) for a write with no reader left.
+import { WaitQueue } from '../proc/waitq.js';
+import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { E, fail } from '../syscalls/errno.js';
+import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from './file.js';
+import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
+import { writeStat, type StatFields } from './stat.js';
+
+export const PIPE_BUF = 4096;
+const CAPACITY = 65536;
+/** pipefs's device number as Linux reports it (anonymous, major 0) */
+const PIPEFS_DEV = 0xc;
+let nextIno = 100000;
+
+export class Pipe {
+  private buf = new Uint8Array(CAPACITY);
+  private head = 0; // read position
+  size = 0;
+  readers = 0;
+  writers = 0;
+  readonly readable = new WaitQueue('pipe read');
+  readonly writable = new WaitQueue('pipe write');
+  readonly ino = nextIno++;
+  readonly ctime = Date.now();
+
+  get space(): number {
+    return CAPACITY - this.size;
+  }
+
+  /** Copy up to n bytes out into guest memory at addr. */
+  take(t: IoContext, addr: number, n: number): number {
+    n = Math.min(n, this.size);
+    let done = 0;
+    while (done < n) {
+      const chunk = Math.min(n - done, CAPACITY - this.head);
+      t.mm.write(addr + done, this.buf.subarray(this.head, this.head + chunk));
+      this.head = (this.head + chunk) % CAPACITY;
+      this.size -= chunk;
+      done += chunk;
+    }
+    return done;
+  }
+
+  /** Copy n bytes in from guest memory at addr (n <= space). */
+  put(t: IoContext, addr: number, n: number): void {
+    let done = 0;
+    while (done < n) {
+      const tail = (this.head + this.size) % CAPACITY;
+      const chunk = Math.min(n - done, CAPACITY - tail);
+      this.buf.set(t.mm.read(addr + done, chunk), tail);
+      this.size += chunk;
+      done += chunk;
+    }
+  }
+
+  /** Append bytes from elfrun's own memory (n <= space). */
+  putBytes(src: Uint8Array): void {
+    let done = 0;
+    while (done < src.length) {
+      const tail = (this.head + this.size) % CAPACITY;
+      const chunk = Math.min(src.length - done, CAPACITY - tail);
+      this.buf.set(src.subarray(done, done + chunk), tail);
+      this.size += chunk;
+      done += chunk;
+    }
+    this.readable.wake();
+  }
+
+  /** Remove up to dst.length bytes into elfrun's own memory. */
+  takeBytes(dst: Uint8Array): number {
+    const n = Math.min(dst.length, this.size);
+    let done = 0;
+    while (done < n) {
+      const chunk = Math.min(n - done, CAPACITY - this.head);
+      dst.set(this.buf.subarray(this.head, this.head + chunk), done);
+      this.head = (this.head + chunk) % CAPACITY;
+      this.size -= chunk;
+      done += chunk;
+    }
+    this.writable.wake();
+    return n;
+  }
+
+  stat(): StatFields {
+    const now = this.ctime;
+    return { dev: PIPEFS_DEV, ino: this.ino, mode: 0o010600, nlink: 1, uid: process.getuid!(), gid: process.getgid!(), rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  }
+}
+
+export class PipeEnd extends FileDescription {
+  constructor(
+    readonly pipe: Pipe,
+    flags: number,
+  ) {
+    super(flags);
+    if (this.readable) pipe.readers++;
+    if (this.writable) pipe.writers++;
+  }
+
+  override read(t: IoContext, addr: number, len: number): number {
+    const p = this.pipe;
+    if (len === 0) return 0;
+    if (p.size === 0) {
+      if (p.writers === 0) return 0;
+      if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
+      t.block([p.readable]);
+    }
+    t.mm.check(addr, Math.min(len, p.size), PROT_WRITE);
+    const n = p.take(t, addr, len);
+    p.writable.wake();
+    return n;
+  }
+
+  override write(t: IoContext, addr: number, len: number): number {
+    const p = this.pipe;
+    const task = t;
+    const done = task.restarting && task.restartState !== null ? task.restartState : 0;
+    if (p.readers === 0) {
+      if (done > 0) return done;
+      fail(E.EPIPE);
+    }
+    if (len === 0) return 0;
+    t.mm.check(addr, len, PROT_READ);
+    let written = done;
+    // writes of at most PIPE_BUF bytes are atomic: all or wait
+    if (len <= PIPE_BUF && p.space < len) {
+      if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
+      task.block([p.writable]);
+    }
+    while (written < len) {
+      const n = Math.min(len - written, p.space);
+      if (n === 0) {
+        if (this.flags & O_NONBLOCK) {
+          if (written > 0) return written;
+          fail(E.EAGAIN);
+        }
+        task.restartState = written;
+        p.readable.wake();
+        task.block([p.writable], { partial: written > 0 ? written : undefined });
+      }
+      p.put(t, addr + written, n);
+      written += n;
+      p.readable.wake();
+    }
+    return written;
+  }
+
+  override fstat(t: IoContext, addr: number): void {
+    writeStat(t, addr, this.pipe.stat());
+  }
+
+  override poll(_t: IoContext, _events: number): number {
+    const p = this.pipe;
+    let r = 0;
+    if (this.readable) {
+      if (p.size > 0) r |= POLLIN | POLLRDNORM;
+      if (p.writers === 0) r |= POLLHUP;
+    }
+    if (this.writable) {
+      if (p.readers === 0) r |= POLLERR;
+      else if (p.space >= PIPE_BUF) r |= POLLOUT | POLLWRNORM;
+    }
+    return r;
+  }
+
+  override pollQueues(): WaitQueue[] {
+    return [this.readable ? this.pipe.readable : this.pipe.writable];
+  }
+
+  override ioctl(t: IoContext, req: number, arg: number): number {
+    if (req === 0x541b /* FIONREAD */) {
+      t.mm.setI32(arg, this.pipe.size);
+      return 0;
+    }
+    return fail(E.ENOTTY);
+  }
+
+  override release(): void {
+    if (this.readable) this.pipe.readers--;
+    if (this.writable) this.pipe.writers--;
+    this.pipe.readable.wake();
+    this.pipe.writable.wake();
+  }
+}
+
+export function makePipe(extraFlags: number): [PipeEnd, PipeEnd] {
+  const p = new Pipe();
+  return [new PipeEnd(p, O_RDONLY | extraFlags), new PipeEnd(p, O_WRONLY | extraFlags)];
+}

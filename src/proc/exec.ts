@@ -1,0 +1,115 @@
+// Building a fresh address space from an ELF image (the first program, and execve).
+import { basename } from 'node:path';
+import type { Arch } from '../cpu/arch.js';
+import { Cpu } from '../cpu/engine.js';
+import { setX86Hwcap } from '../cpu/x86_64.js';
+import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-space.js';
+import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
+import { mapImage, setupStack, type ExecArgs, type StartInfo } from '../loader/load.js';
+import { Mm, SIG_DFL, SIG_IGN } from './process.js';
+import { SIGTRAMP_CODE } from './sigframe.js';
+import type { Kernel } from './kernel.js';
+import type { Task } from './task.js';
+
+let cpuidDone = false;
+
+/** Parse an executable for this set of machines; dynamically linked ones are refused for now. */
+export function checkElf(file: Buffer, machines: Record<number, string>): ElfImage {
+  const elf = parseElf(file, machines);
+  if (elf.interp !== null) throw new DynamicElfError(elf.interp);
+  return elf;
+}
+
+export class DynamicElfError extends ExecFormatError {
+  constructor(readonly interp: string) {
+    super(`dynamically linked programs are not supported yet (interpreter ${interp})`);
+  }
+}
+
+/** A new engine and address space holding the image, with registers set for its entry. */
+export function buildMm(arch: Arch, elf: ElfImage, file: Buffer, args: ExecArgs): { mm: Mm; start: StartInfo; sigtramp: number } {
+  const cpu = new Cpu(arch);
+  try {
+    if (arch.name === 'x86_64' && !cpuidDone) {
+      setX86Hwcap(cpu.cpuid(1)[3]);
+      cpuidDone = true;
+    }
+    const space = new AddressSpace(cpu, arch.layout);
+    const bias = mapImage(space, elf, file, args);
+    const start = setupStack(space, arch, elf, bias, args);
+    let sigtramp = 0;
+    if (arch.name === 'arm64') {
+      // Linux returns from arm64 signal handlers through its vDSO's sigtramp; we map our own page.
+      sigtramp = arch.layout.mmapBase;
+      const v = space.mapAnon(sigtramp, PAGE, PROT_READ | PROT_EXEC, anon('[sigpage]'));
+      v.chunk.bytes.set(SIGTRAMP_CODE, v.off);
+    }
+    cpu.setRegs([...arch.entryRegs, [arch.spReg, start.sp], [arch.pcReg, start.entry]]);
+    return { mm: new Mm(cpu, space), start, sigtramp };
+  } catch (e) {
+    cpu.close();
+    throw e;
+  }
+}
+
+export interface ExecRequest {
+  arch: Arch;
+  elf: ElfImage;
+  file: Buffer;
+  args: ExecArgs;
+  /** the canonical host path of the program (/proc/self/exe) */
+  exePath: string;
+}
+
+/** The point of no return of execve: t's process now runs the new image. */
+export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
+  const p = t.proc;
+  const built = buildMm(req.arch, req.elf, req.file, req.args);
+  // other threads die (de_thread); the caller becomes the leader
+  for (const o of [...p.threads]) {
+    if (o !== t) {
+      k.killThreadForExec(o);
+      p.threads.delete(o);
+    }
+  }
+  if (t.tid !== p.pid) k.retid(t, p.pid);
+  const old = p.mm;
+  if (t.ctx !== null) {
+    old.cpu.freeContext(t.ctx);
+    t.ctx = null;
+  }
+  if (old.owner === t) old.owner = null;
+  p.mm = built.mm;
+  built.mm.owner = t;
+  k.releaseMm(old);
+  t.pendingRegs = [];
+  if (p.fds.refs > 1) {
+    p.fds.refs--;
+    p.fds = p.fds.clone();
+  }
+  p.fds.closeOnExec();
+  if (p.sighand.refs > 1) {
+    p.sighand.refs--;
+    p.sighand = p.sighand.clone();
+  }
+  for (const a of p.sighand.actions) {
+    if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
+    a.flags = 0;
+    a.restorer = 0;
+    a.mask = 0n;
+  }
+  t.altstack = { sp: 0, flags: 2, size: 0 };
+  t.clearChildTid = 0;
+  t.robustList = 0;
+  p.arch = req.arch;
+  p.exePath = req.exePath;
+  p.comm = basename(req.args.execfn.toString('latin1')).slice(0, 15);
+  p.start = built.start;
+  p.sigtramp = built.sigtramp;
+  p.execed = true;
+  if (p.vforkParent) {
+    p.vforkParent = null;
+    p.parent?.vforkDone.wake();
+  }
+  t.stopReason = 'exec';
+}

@@ -1,0 +1,133 @@
+// clone/fork/vfork: a new task, in a new process or (CLONE_THREAD) the caller's.
+import { Cpu } from '../cpu/engine.js';
+import { AddressSpace } from '../mm/address-space.js';
+import { E, fail } from '../syscalls/errno.js';
+import { Unsupported } from '../syscalls/dispatch.js';
+import { Mm, Process } from './process.js';
+import { Task } from './task.js';
+import type { Kernel } from './kernel.js';
+
+export const CLONE = {
+  VM: 0x100,
+  FS: 0x200,
+  FILES: 0x400,
+  SIGHAND: 0x800,
+  PIDFD: 0x1000,
+  PTRACE: 0x2000,
+  VFORK: 0x4000,
+  PARENT: 0x8000,
+  THREAD: 0x10000,
+  NEWNS: 0x20000,
+  SYSVSEM: 0x40000,
+  SETTLS: 0x80000,
+  PARENT_SETTID: 0x100000,
+  CHILD_CLEARTID: 0x200000,
+  DETACHED: 0x400000,
+  UNTRACED: 0x800000,
+  CHILD_SETTID: 0x1000000,
+  NEWCGROUP: 0x2000000,
+  NEWUTS: 0x4000000,
+  NEWIPC: 0x8000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+  IO: 0x80000000,
+} as const;
+
+const NAMESPACES = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
+
+export interface CloneArgs {
+  flags: number;
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: number;
+}
+
+/** Copy the parent's memory into a new engine (fork). */
+function forkMm(parent: Mm): Mm {
+  const cpu = new Cpu(parent.cpu.arch);
+  const space = new AddressSpace(cpu, parent.space.layout);
+  parent.space.forkInto(space);
+  return new Mm(cpu, space);
+}
+
+/** clone(2): returns the child's tid to the parent. The child returns 0. */
+export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
+  const f = a.flags;
+  if (t.restarting && t.restartState !== null) {
+    // a vfork parent woken: done once the child has exec'd or exited
+    const child = k.processes.get(t.restartState);
+    if (child && child.vforkParent !== null) t.block([t.proc.vforkDone], { interruptible: false });
+    return t.restartState;
+  }
+  if (f & CLONE.THREAD && !(f & CLONE.SIGHAND)) fail(E.EINVAL);
+  if (f & CLONE.SIGHAND && !(f & CLONE.VM)) fail(E.EINVAL);
+  if (f & CLONE.FS && f & CLONE.NEWNS) fail(E.EINVAL);
+  if (f & NAMESPACES) throw new Unsupported(`clone namespace flags 0x${(f & NAMESPACES).toString(16)}`, E.EPERM);
+  if (f & CLONE.PIDFD) throw new Unsupported('clone flag CLONE_PIDFD', E.EINVAL);
+  if (f & CLONE.PTRACE) throw new Unsupported('clone flag CLONE_PTRACE', E.EINVAL);
+
+  const parent = t.proc;
+  const regs = t.args.regs;
+  const tid = k.allocPid();
+  let proc: Process;
+  if (f & CLONE.THREAD) {
+    proc = parent;
+  } else {
+    const mm = f & CLONE.VM ? parent.mm : forkMm(parent.mm);
+    if (f & CLONE.VM) mm.refs++;
+    const fds = f & CLONE.FILES ? parent.fds : parent.fds.clone();
+    if (f & CLONE.FILES) fds.refs++;
+    const fs = f & CLONE.FS ? parent.fs : parent.fs.clone();
+    if (f & CLONE.FS) fs.refs++;
+    const sighand = f & CLONE.SIGHAND ? parent.sighand : parent.sighand.clone();
+    if (f & CLONE.SIGHAND) sighand.refs++;
+    proc = new Process(tid, parent.arch, mm, fds, fs, sighand);
+    proc.parent = f & CLONE.PARENT ? parent.parent : parent;
+    if (proc.parent === null) proc.parent = parent;
+    proc.parent.children.add(proc);
+    proc.pgid = parent.pgid;
+    proc.sid = parent.sid;
+    proc.exitSignal = f & 0xff;
+    proc.exePath = parent.exePath;
+    proc.comm = parent.comm;
+    proc.start = parent.start;
+    proc.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
+    proc.sigtramp = parent.sigtramp;
+    proc.dumpable = parent.dumpable;
+    proc.noNewPrivs = parent.noNewPrivs;
+  }
+
+  const child = new Task(k, tid, proc, t.opts);
+  child.sigmask = t.sigmask;
+  child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: 2, size: 0 } : { ...t.altstack };
+  // The child starts from the parent's registers at this syscall, returning 0 after it.
+  const cpu = t.cpu;
+  const snapshot = cpu.saveContext(null);
+  if (proc.mm === parent.mm) child.ctx = snapshot;
+  else {
+    proc.mm.cpu.restoreContext(snapshot);
+    cpu.freeContext(snapshot);
+    proc.mm.owner = child;
+  }
+  const arch = t.arch;
+  const ret = new Uint32Array(arch.returnRegs.length * 2);
+  arch.syscallReturn(0, regs, ret);
+  arch.returnRegs.forEach((r, i) => child.pendingRegs.push([r, ret[2 * i] + ret[2 * i + 1] * 0x100000000]));
+  child.pendingRegs.push([arch.pcReg, arch.syscallInsnAddr(regs) + (arch.name === 'x86_64' ? 2 : 4)]);
+  if (a.stack !== 0) child.pendingRegs.push([arch.spReg, a.stack]);
+  if (f & CLONE.SETTLS) child.pendingRegs.push([arch.tlsReg, a.tls]);
+
+  if (f & CLONE.PARENT_SETTID) t.mm.setI32(a.parentTid, tid);
+  if (f & CLONE.CHILD_SETTID) proc.mm.space.setI32(a.childTid, tid);
+  if (f & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
+
+  k.addTask(child);
+  if (f & CLONE.VFORK) {
+    proc.vforkParent = parent;
+    t.restartState = tid;
+    t.block([parent.vforkDone], { interruptible: false });
+  }
+  return tid;
+}

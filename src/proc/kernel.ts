@@ -1,0 +1,723 @@
+// The kernel core: process and thread table, the scheduler, signals, exit and
+// wait. Many guest processes live in this one Node process: one guest task
+// runs at a time inside uc_emu_start; a syscall that must wait parks its task
+// (the engine stops) and the scheduler runs another task or awaits the event
+// loop. A parked syscall is retried in JS when woken, so it completes before
+// any signal that arrived meanwhile is delivered, as on Linux.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Arch, ArchName } from '../cpu/arch.js';
+import type { Cpu, Fault } from '../cpu/engine.js';
+import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
+import { FdTable } from '../fs/fdtable.js';
+import { host, Scratch } from '../host/libc.js';
+import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
+import { E } from '../syscalls/errno.js';
+import { syscallTable } from '../syscalls/table.js';
+import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, waitStatus, type ExitState } from './process.js';
+import { SIG, bit } from './signals.js';
+import { deliverFrame, sigreturn } from './sigframe.js';
+import { Task, type TaskOptions } from './task.js';
+import { Blocked, WaitQueue } from './waitq.js';
+
+const SA_NOCLDSTOP = 1;
+const SA_NOCLDWAIT = 2;
+const SA_RESTART = 0x10000000;
+void SA_NOCLDSTOP;
+
+/** Linux's default action for each signal. */
+function defaultAction(sig: number): 'term' | 'core' | 'ignore' | 'stop' | 'cont' {
+  switch (sig) {
+    case SIG.SIGCHLD:
+    case SIG.SIGURG:
+    case SIG.SIGWINCH:
+      return 'ignore';
+    case SIG.SIGCONT:
+      return 'cont';
+    case SIG.SIGSTOP:
+    case SIG.SIGTSTP:
+    case SIG.SIGTTIN:
+    case SIG.SIGTTOU:
+      return 'stop';
+    case SIG.SIGQUIT:
+    case SIG.SIGILL:
+    case SIG.SIGTRAP:
+    case SIG.SIGABRT:
+    case SIG.SIGBUS:
+    case SIG.SIGFPE:
+    case SIG.SIGSEGV:
+    case SIG.SIGXCPU:
+    case SIG.SIGXFSZ:
+    case SIG.SIGSYS:
+      return 'core';
+    default:
+      return 'term';
+  }
+}
+
+const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
+/** Signals a fault raises: delivered before any other pending signal. */
+const SYNCHRONOUS = bit(SIG.SIGSEGV) | bit(SIG.SIGBUS) | bit(SIG.SIGILL) | bit(SIG.SIGTRAP) | bit(SIG.SIGFPE) | bit(SIG.SIGSYS);
+
+function ucErrorSignal(err: number): number {
+  switch (err) {
+    case UC_ERR_INSN_INVALID:
+    case UC_ERR_EXCEPTION:
+      return SIG.SIGILL;
+    case UC_ERR_READ_UNALIGNED:
+    case UC_ERR_WRITE_UNALIGNED:
+    case UC_ERR_FETCH_UNALIGNED:
+      return SIG.SIGBUS;
+    default:
+      return SIG.SIGSEGV;
+  }
+}
+
+/** Interrupted parked syscall: how to finish it if a handler runs. */
+interface Interrupted {
+  regs: Uint32Array;
+  restartable: boolean;
+  partial: number | null;
+}
+
+/** Waiters on one futex word, each with its FUTEX_BITSET mask, in arrival order. */
+export class FutexQueue {
+  readonly waiters = new Map<Task, number>();
+  add(t: Task, mask: number): void {
+    this.waiters.set(t, mask);
+  }
+}
+
+/** A task that keeps making syscalls yields to others after this long. */
+const SLICE_MS = 10;
+
+export class Kernel {
+  /** when the running task's slice ends (checked at its syscalls) */
+  sliceEnd = 0;
+  private timers = 0;
+  readonly processes = new Map<number, Process>();
+  readonly tasks = new Map<number, Task>();
+  private runq: Task[] = [];
+  init: Process | null = null;
+  readonly hostPpid = process.ppid;
+  private nextPid = process.pid;
+  private wakeup: (() => void) | null = null;
+  /** engines to close once no hook of theirs is on the stack */
+  private graveyard: Cpu[] = [];
+  private hostPolls = new Map<number, { queue: WaitQueue; events: number }>();
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  fatal: Error | null = null;
+  readonly uid = process.getuid!();
+
+  constructor(readonly opts: TaskOptions) {}
+
+  table(arch: Arch): SyscallTable {
+    return syscallTable(arch.name as ArchName);
+  }
+
+  allocPid(): number {
+    let pid = this.nextPid;
+    while (this.tasks.has(pid) || this.processes.has(pid) || this.pgroupInUse(pid)) pid = pid >= 4194304 ? 300 : pid + 1;
+    this.nextPid = pid + 1;
+    return pid;
+  }
+
+  private pgroupInUse(id: number): boolean {
+    for (const p of this.processes.values()) if (p.pgid === id || p.sid === id) return true;
+    return false;
+  }
+
+  /** The first process: its exit ends the run. */
+  createInit(arch: Arch, mm: Mm, cwd: string, umask: number): Task {
+    const pid = this.allocPid();
+    const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
+    const t = new Task(this, pid, p, this.opts);
+    p.threads.add(t);
+    mm.owner = t;
+    this.processes.set(pid, p);
+    this.tasks.set(pid, t);
+    this.init = p;
+    this.runq.push(t);
+    return t;
+  }
+
+  /** Register a new task (clone): runnable at once. */
+  addTask(t: Task): void {
+    this.tasks.set(t.tid, t);
+    t.proc.threads.add(t);
+    if (!this.processes.has(t.proc.pid)) this.processes.set(t.proc.pid, t.proc);
+    this.runq.push(t);
+    this.kick();
+  }
+
+  // ---- the scheduler ------------------------------------------------------------
+
+  /** Host signals reach the guest: ^C (SIGINT, SIGQUIT) its foreground process group, SIGTERM/SIGHUP its init. */
+  private forwardHostSignals(): () => void {
+    const handlers: Array<[NodeJS.Signals, () => void]> = [];
+    const on = (name: NodeJS.Signals, sig: number, group: boolean): void => {
+      const h = (): void => {
+        const init = this.init!;
+        const info = this.userInfo(sig, 0);
+        info.writeInt32LE(0x80, 8); // SI_KERNEL
+        for (const p of [...this.processes.values()]) if (p.exit === null && (group ? p.pgid === init.pgid : p === init)) this.sendToProcess(p, sig, info);
+        this.kick();
+      };
+      process.on(name, h);
+      handlers.push([name, h]);
+    };
+    on('SIGINT', SIG.SIGINT, true);
+    on('SIGQUIT', SIG.SIGQUIT, true);
+    on('SIGTERM', SIG.SIGTERM, false);
+    on('SIGHUP', SIG.SIGHUP, false);
+    return () => handlers.forEach(([n, h]) => process.off(n, h));
+  }
+
+  async run(): Promise<ExitState> {
+    const init = this.init!;
+    const unforward = this.forwardHostSignals();
+    try {
+      return await this.loop(init);
+    } finally {
+      unforward();
+    }
+  }
+
+  private async loop(init: Process): Promise<ExitState> {
+    let sinceYield = performance.now();
+    while (init.exit === null && this.fatal === null) {
+      const t = this.runq.shift();
+      if (t === undefined) {
+        await this.idle();
+        sinceYield = performance.now();
+        continue;
+      }
+      if (t.state !== 'runnable') continue;
+      this.runTask(t);
+      this.buryEngines();
+      if (performance.now() - sinceYield > 20) {
+        await yieldToEventLoop();
+        sinceYield = performance.now();
+      }
+    }
+    this.shutdown();
+    if (this.fatal) throw this.fatal;
+    return init.exit!;
+  }
+
+  private idle(): Promise<void> {
+    if (this.runq.length > 0) return Promise.resolve();
+    if (this.hostPolls.size > 0) this.schedulePoll(0);
+    // Every task waits. If nothing outside can wake them the guest is deadlocked,
+    // and hangs as it would on Linux: keep Node alive (a host signal can end it).
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    return new Promise((resolve) => {
+      this.wakeup = () => {
+        clearInterval(keepAlive);
+        resolve();
+      };
+    });
+  }
+
+  /** Something became runnable from an async source: resume the scheduler. */
+  private kick(): void {
+    const w = this.wakeup;
+    if (w) {
+      this.wakeup = null;
+      w();
+    }
+  }
+
+  /** Give the engine to t, saving the registers of the task that held it. */
+  switchTo(t: Task): void {
+    const mm = t.proc.mm;
+    const cpu = mm.cpu;
+    if (mm.owner !== t) {
+      const prev = mm.owner;
+      if (prev !== null && prev.state !== 'dead') prev.ctx = cpu.saveContext(prev.ctx);
+      if (t.ctx !== null) cpu.restoreContext(t.ctx);
+      mm.owner = t;
+    }
+    if (t.pendingRegs.length) {
+      for (const [r, v] of t.pendingRegs) cpu.setReg(r, v);
+      t.pendingRegs = [];
+    }
+    cpu.client = t;
+  }
+
+  private runTask(t: Task): void {
+    this.switchTo(t);
+    if (t.blockRegs !== null) {
+      this.retry(t);
+      if (t.state !== 'runnable') return;
+    }
+    if (this.signalsPending(t)) {
+      this.deliver(t, null);
+      if (t.state !== 'runnable') return;
+    }
+    t.stopReason = null;
+    t.fault = null;
+    const cpu = t.cpu;
+    // No asynchronous time limit: Unicorn's timeout stop leaves a stale pc (unicorn
+    // issue #1105) and resuming re-executes instructions. Tasks yield at syscalls
+    // once their slice is over (Task.onSyscall).
+    this.sliceEnd = performance.now() + SLICE_MS;
+    const err = cpu.run(0);
+    if (cpu.internalError !== null) {
+      this.fatal = cpu.internalError;
+      cpu.internalError = null;
+      return;
+    }
+    if (t.state === 'dead') return;
+    if (t.stopReason === 'sigreturn' && !sigreturn(t)) {
+      this.exitGroup(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });
+      return;
+    }
+    const f = t.fault as Fault | null;
+    if (f !== null || (err !== 0 && t.stopReason === null)) {
+      const sig = f?.signal ?? ucErrorSignal(err);
+      const pc = cpu.pc;
+      const fault = f ?? { signal: sig, addr: pc, pc, what: cpu.lib.strerror(err) };
+      this.forceSignal(t, sig, fault);
+      if (t.state !== 'runnable') return;
+    }
+    if (t.state === 'runnable') this.runq.push(t);
+  }
+
+  /** Are other tasks runnable, or host events (timers, signals, I/O) possibly due? */
+  othersWaiting(): boolean {
+    return this.runq.length > 0 || this.hostPolls.size > 0 || this.timers > 0;
+  }
+
+  /** Wake a parked task: it retries its syscall when next scheduled. */
+  wake(t: Task): void {
+    if (t.state !== 'blocked') return;
+    for (const q of t.blocked?.queues ?? []) q.remove(t);
+    if (t.timer) {
+      clearTimeout(t.timer);
+      t.timer = null;
+      this.timers--;
+    }
+    t.state = 'runnable';
+    this.runq.push(t);
+    this.kick();
+  }
+
+  /** Called by dispatch when a handler throws Blocked. */
+  park(t: Task, b: Blocked, regs: Uint32Array): void {
+    t.blocked = b;
+    t.blockRegs = regs === t.blockRegs ? regs : Uint32Array.from(regs.subarray(0, 20));
+    t.state = 'blocked';
+    t.stopReason = 'block';
+    for (const q of b.queues) q.add(t);
+    if (b.deadline !== Infinity) {
+      const ms = Math.max(0, b.deadline - performance.now());
+      this.timers++;
+      t.timer = setTimeout(() => {
+        t.timer = null;
+        this.timers--;
+        this.wake(t);
+      }, ms);
+    }
+  }
+
+  private unpark(t: Task): void {
+    for (const q of t.blocked?.queues ?? []) q.remove(t);
+    if (t.timer) {
+      clearTimeout(t.timer);
+      t.timer = null;
+      this.timers--;
+    }
+    t.blocked = null;
+    t.blockRegs = null;
+    t.state = 'runnable';
+  }
+
+  /** Retry a woken task's parked syscall. */
+  private retry(t: Task): void {
+    const regs = t.blockRegs!;
+    t.blocked = null;
+    t.restarting = true;
+    t.args.regs = regs;
+    let r: number;
+    try {
+      r = dispatch(t, t.args);
+    } catch (e) {
+      this.fatal = e as Error;
+      return;
+    } finally {
+      t.restarting = false;
+    }
+    if (r === NORETURN) {
+      if (t.state === 'blocked' && t.blocked!.interruptible && this.signalsPending(t)) {
+        const nb = t.blocked!;
+        this.unpark(t);
+        this.deliver(t, { regs, restartable: nb.restartable, partial: nb.partial });
+      }
+      return;
+    }
+    t.blockRegs = null;
+    t.cpu.setReturnWith(r, regs);
+  }
+
+  // ---- host fds that may block (stdin, host pipes) ----------------------------------
+
+  /** A queue woken when the host fd is ready (POLLIN=1, POLLOUT=4). */
+  hostPollQueue(fd: number, events: number): WaitQueue {
+    let e = this.hostPolls.get(fd);
+    if (!e) {
+      e = { queue: new WaitQueue(`host fd ${fd}`), events };
+      this.hostPolls.set(fd, e);
+    }
+    e.events |= events;
+    return e.queue;
+  }
+
+  private pollDelay = 1;
+  private schedulePoll(delay: number): void {
+    if (this.pollTimer !== null) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      let woke = false;
+      for (const [fd, e] of this.hostPolls) {
+        if (e.queue.waiters.size === 0) {
+          this.hostPolls.delete(fd);
+          continue;
+        }
+        if (host.pollReady(fd, e.events)) {
+          this.hostPolls.delete(fd);
+          e.queue.wake();
+          woke = true;
+        }
+      }
+      if (woke) this.pollDelay = 1;
+      else this.pollDelay = Math.min(this.pollDelay * 2, 20);
+      if (this.hostPolls.size > 0) this.schedulePoll(this.pollDelay);
+    }, delay);
+  }
+
+  // ---- signals ---------------------------------------------------------------------
+
+  signalsPending(t: Task): boolean {
+    if (t.pending === 0n && t.proc.pending === 0n) return false;
+    return ((t.pending | t.proc.pending) & ~t.sigmask) !== 0n;
+  }
+
+  /** siginfo for a signal sent by a process (SI_USER). */
+  userInfo(sig: number, pid: number): Buffer {
+    const b = Buffer.alloc(128);
+    b.writeInt32LE(sig, 0);
+    b.writeInt32LE(0, 8); // SI_USER
+    b.writeInt32LE(pid, 16);
+    b.writeUInt32LE(this.uid, 20);
+    return b;
+  }
+
+  private ignored(p: Process, sig: number): boolean {
+    const a = p.sighand.actions[sig];
+    return a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultAction(sig) === 'ignore');
+  }
+
+  /** A signal to a whole process (kill). */
+  sendToProcess(p: Process, sig: number, info: Buffer): void {
+    if (sig === 0 || p.exit !== null || p.exiting !== null) return;
+    if (sig === SIG.SIGKILL) {
+      this.exitGroup(p, { kind: 'signaled', signal: SIG.SIGKILL });
+      return;
+    }
+    const blockedEverywhere = [...p.threads].every((t) => (t.sigmask & bit(sig)) !== 0n);
+    if (this.ignored(p, sig) && !blockedEverywhere) return;
+    p.pending |= bit(sig);
+    if (!p.siginfo.has(sig)) p.siginfo.set(sig, info);
+    for (const t of p.threads) {
+      if ((t.sigmask & bit(sig)) === 0n) {
+        if (t.state === 'blocked' && t.blocked?.interruptible) this.wake(t);
+        break;
+      }
+    }
+  }
+
+  /** A signal to one thread (tgkill, SIGPIPE, faults). */
+  sendToTask(t: Task, sig: number, info: Buffer): void {
+    if (sig === 0 || t.state === 'dead') return;
+    if (sig === SIG.SIGKILL) {
+      this.exitGroup(t.proc, { kind: 'signaled', signal: SIG.SIGKILL });
+      return;
+    }
+    if (this.ignored(t.proc, sig) && (t.sigmask & bit(sig)) === 0n) return;
+    t.pending |= bit(sig);
+    if (!t.siginfo.has(sig)) t.siginfo.set(sig, info);
+    if (t.state === 'blocked' && t.blocked?.interruptible && (t.sigmask & bit(sig)) === 0n) this.wake(t);
+  }
+
+  /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
+  private forceSignal(t: Task, sig: number, fault: { signal: number; addr: number; pc: number; what: string }): void {
+    const a = t.sigactions[sig];
+    if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {
+      this.exitGroup(t.proc, { kind: 'signaled', signal: sig, fault });
+      return;
+    }
+    const info = Buffer.alloc(128);
+    info.writeInt32LE(sig, 0);
+    info.writeInt32LE(sig === SIG.SIGSEGV ? 1 /* SEGV_MAPERR */ : sig === SIG.SIGILL ? 1 /* ILL_ILLOPC */ : 0, 8);
+    info.writeBigUInt64LE(BigInt(fault.addr), 16);
+    t.pending |= bit(sig);
+    t.siginfo.set(sig, info);
+    this.deliver(t, null);
+  }
+
+  /** Deliver pending signals to t (which owns its engine, between instructions). */
+  deliver(t: Task, interrupted: Interrupted | null): void {
+    for (;;) {
+      const ready = (t.pending | t.proc.pending) & ~t.sigmask;
+      if (ready === 0n) break;
+      const sync = ready & SYNCHRONOUS;
+      const pick = sync !== 0n ? sync : ready;
+      let sig = 1;
+      while ((pick & bit(sig)) === 0n) sig++;
+      let info: Buffer | undefined;
+      if (t.pending & bit(sig)) {
+        t.pending &= ~bit(sig);
+        info = t.siginfo.get(sig);
+        t.siginfo.delete(sig);
+      } else {
+        t.proc.pending &= ~bit(sig);
+        info = t.proc.siginfo.get(sig);
+        t.proc.siginfo.delete(sig);
+      }
+      info ??= this.userInfo(sig, 0);
+      const act = t.sigactions[sig];
+      if (act.handler === SIG_IGN) continue;
+      if (act.handler === SIG_DFL) {
+        const d = defaultAction(sig);
+        if (d === 'ignore' || d === 'cont') continue;
+        if (d === 'stop') {
+          if (this.opts.onMissing === 'enosys') continue;
+          this.fatal = new Unsupported(`job-control stop (default action of signal ${sig})`, 0);
+          return;
+        }
+        this.exitGroup(t.proc, { kind: 'signaled', signal: sig });
+        return;
+      }
+      // A handler runs: finish an interrupted syscall first (EINTR, or restart after the handler).
+      if (interrupted !== null) {
+        const { regs, restartable, partial } = interrupted;
+        interrupted = null;
+        if (partial !== null) t.cpu.setReturnWith(partial, regs);
+        else if (restartable && act.flags & SA_RESTART) t.cpu.setPc(t.arch.syscallInsnAddr(regs));
+        else t.cpu.setReturnWith(-E.EINTR, regs);
+      }
+      const oldMask = t.savedMask ?? t.sigmask;
+      t.savedMask = null;
+      if (!deliverFrame(t, sig, act, info, oldMask)) {
+        // the frame could not be written: Linux kills with SIGSEGV
+        this.exitGroup(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });
+        return;
+      }
+      t.sigmask = (t.sigmask | act.mask | (act.flags & 0x40000000 /* SA_NODEFER */ ? 0n : bit(sig))) & ~UNBLOCKABLE;
+      if (act.flags & 0x80000000 /* SA_RESETHAND */) t.sigactions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
+      break;
+    }
+    if (interrupted !== null) {
+      // Nothing ran a handler: the syscall goes on waiting (Linux restarts it transparently).
+      t.restarting = true;
+      t.args.regs = interrupted.regs;
+      try {
+        const r = dispatch(t, t.args);
+        if (r !== NORETURN) t.cpu.setReturnWith(r, interrupted.regs);
+      } finally {
+        t.restarting = false;
+      }
+    }
+  }
+
+  // ---- exit and wait -------------------------------------------------------------------
+
+  /** End every thread of p with this status; p becomes a zombie for its parent. */
+  exitGroup(p: Process, state: ExitState): void {
+    if (p.exit !== null) return;
+    if (this.opts.debug && state.kind === 'signaled' && state.fault && p !== this.init) {
+      const f = state.fault;
+      process.stderr.write(`elfrun: pid ${p.pid} killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
+    }
+    p.exiting = state;
+    for (const t of [...p.threads]) this.killTask(t);
+    p.threads.clear();
+    this.releaseResources(p);
+    p.exit = state;
+    if (p.vforkParent) {
+      p.vforkParent = null;
+      p.parent?.vforkDone.wake();
+    }
+    // orphans go to init (or die with it)
+    for (const c of [...p.children]) {
+      p.children.delete(c);
+      if (c.pdeathsig) this.sendToProcess(c, c.pdeathsig, this.userInfo(c.pdeathsig, p.pid));
+      if (p === this.init || this.init === null || this.init.exit !== null) {
+        if (c.exit === null) this.exitGroup(c, { kind: 'signaled', signal: SIG.SIGKILL });
+        continue;
+      }
+      c.parent = this.init;
+      this.init.children.add(c);
+      if (c.exit !== null) this.init.childEvents.wake();
+    }
+    const parent = p.parent;
+    if (parent === null) return;
+    if (p.exitSignal === SIG.SIGCHLD) {
+      const a = parent.sighand.actions[SIG.SIGCHLD];
+      if (a.handler === SIG_IGN || a.flags & SA_NOCLDWAIT) {
+        this.reap(p); // auto-reaped: no zombie
+        parent.childEvents.wake();
+        return;
+      }
+    }
+    if (p.exitSignal > 0) this.sendToProcess(parent, p.exitSignal, this.childInfo(p));
+    parent.childEvents.wake();
+  }
+
+  private childInfo(p: Process): Buffer {
+    const s = p.exit!;
+    const b = Buffer.alloc(128);
+    b.writeInt32LE(p.exitSignal, 0);
+    b.writeInt32LE(s.kind === 'exited' ? 1 /* CLD_EXITED */ : s.core ? 3 : 2 /* CLD_KILLED */, 8);
+    b.writeInt32LE(p.pid, 16);
+    b.writeUInt32LE(this.uid, 20);
+    b.writeInt32LE(s.kind === 'exited' ? s.code : s.signal, 24);
+    return b;
+  }
+
+  private killTask(t: Task): void {
+    if (t.state === 'dead') return;
+    for (const m of this.futexes.values()) for (const q of m.values()) q.waiters.delete(t);
+    if (t.state === 'blocked') this.unpark(t);
+    t.state = 'dead';
+    t.blockRegs = null;
+    if (t.clearChildTid !== 0 && t.proc.mm.refs > 1) {
+      try {
+        t.mm.setU32(t.clearChildTid, 0);
+      } catch {
+        /* Linux ignores a bad clear_child_tid */
+      }
+      this.futexWake(t.proc.mm, t.clearChildTid, 1);
+    }
+    this.tasks.delete(t.tid);
+    if (t.ctx !== null) {
+      t.cpu.freeContext(t.ctx);
+      t.ctx = null;
+    }
+    if (t.proc.mm.owner === t) t.proc.mm.owner = null;
+    t.stopReason = 'exit';
+    t.cpu.stopIfRunning(t);
+  }
+
+  // ---- futexes (keyed by address space and address: private memory only) ----------
+
+  private futexes = new Map<Mm, Map<number, FutexQueue>>();
+
+  futexQueue(mm: Mm, addr: number): FutexQueue {
+    let m = this.futexes.get(mm);
+    if (!m) this.futexes.set(mm, (m = new Map()));
+    let q = m.get(addr);
+    if (!q) m.set(addr, (q = new FutexQueue()));
+    return q;
+  }
+
+  /** Wake up to n waiters whose bitset intersects mask. */
+  futexWakeN(mm: Mm, addr: number, n: number, mask: number): number {
+    const q = this.futexes.get(mm)?.get(addr);
+    if (!q) return 0;
+    let woken = 0;
+    for (const [t, m] of q.waiters) {
+      if (woken >= n) break;
+      if ((m & mask) === 0) continue;
+      q.waiters.delete(t);
+      if (t.state === 'blocked') {
+        t.futexWoken = true;
+        this.wake(t);
+        woken++;
+      }
+    }
+    return woken;
+  }
+
+  /** Move up to n waiters from one futex to another. */
+  futexRequeue(mm: Mm, from: number, to: number, n: number): number {
+    const q = this.futexes.get(mm)?.get(from);
+    if (!q) return 0;
+    const dst = this.futexQueue(mm, to);
+    let moved = 0;
+    for (const [t, m] of q.waiters) {
+      if (moved >= n) break;
+      q.waiters.delete(t);
+      dst.waiters.set(t, m);
+      moved++;
+    }
+    return moved;
+  }
+
+  private futexWake(mm: Mm, addr: number, n: number): void {
+    this.futexWakeN(mm, addr, n, 0xffffffff);
+  }
+
+  /** exit(2): one thread ends; the last one ends the process. */
+  exitThread(t: Task, code: number): void {
+    const p = t.proc;
+    if (p.threads.size <= 1) {
+      this.exitGroup(p, { kind: 'exited', code });
+      return;
+    }
+    this.killTask(t);
+    p.threads.delete(t);
+  }
+
+  killThreadForExec(t: Task): void {
+    this.killTask(t);
+  }
+
+  /** execve from a non-leader thread: it takes the leader's id. */
+  retid(t: Task, tid: number): void {
+    this.tasks.delete(t.tid);
+    t.tid = tid;
+    this.tasks.set(tid, t);
+  }
+
+  /** Host memory for results the host writes before elfrun translates them. */
+  readonly scratch = new Scratch(4096);
+
+  releaseMm(mm: Mm): void {
+    if (--mm.refs > 0) return;
+    mm.space.destroy();
+    this.graveyard.push(mm.cpu);
+  }
+
+  private releaseResources(p: Process): void {
+    if (--p.fds.refs === 0) p.fds.closeAll();
+    if (--p.fs.refs < 0) p.fs.refs = 0;
+    if (--p.sighand.refs < 0) p.sighand.refs = 0;
+    this.releaseMm(p.mm);
+  }
+
+  reap(p: Process): void {
+    p.reaped = true;
+    p.parent?.children.delete(p);
+    this.processes.delete(p.pid);
+  }
+
+  /** Close engines whose hooks are no longer on the stack. */
+  private buryEngines(): void {
+    if (this.graveyard.length === 0) return;
+    for (const cpu of this.graveyard) cpu.close();
+    this.graveyard = [];
+  }
+
+  private shutdown(): void {
+    for (const p of [...this.processes.values()]) if (p.exit === null) this.exitGroup(p, { kind: 'signaled', signal: SIG.SIGKILL });
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    for (const t of this.tasks.values()) if (t.timer) clearTimeout(t.timer);
+    this.buryEngines();
+  }
+
+  /** wait4/waitid: the status word of a reapable child, or null. */
+  waitStatusOf(p: Process): number {
+    return waitStatus(p.exit!);
+  }
+}

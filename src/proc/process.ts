@@ -1,0 +1,112 @@
+// A guest process (thread group) and the state its threads may share.
+import type { Arch } from '../cpu/arch.js';
+import type { Cpu } from '../cpu/engine.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import type { FdTable } from '../fs/fdtable.js';
+import type { StartInfo } from '../loader/load.js';
+import { NSIG } from './signals.js';
+import { WaitQueue } from './waitq.js';
+import type { Task } from './task.js';
+
+export interface SigAction {
+  handler: number; // SIG_DFL = 0, SIG_IGN = 1, else a guest address
+  flags: number;
+  restorer: number;
+  mask: bigint;
+}
+
+export const SIG_DFL = 0;
+export const SIG_IGN = 1;
+
+/** Signal handlers (shared by CLONE_SIGHAND). */
+export class SigHand {
+  actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
+  refs = 1;
+  clone(): SigHand {
+    const s = new SigHand();
+    s.actions = this.actions.map((a) => ({ ...a }));
+    return s;
+  }
+}
+
+/** cwd and umask (shared by CLONE_FS). */
+export class FsState {
+  refs = 1;
+  constructor(
+    public cwd: string,
+    public umask: number,
+  ) {}
+  clone(): FsState {
+    return new FsState(this.cwd, this.umask);
+  }
+}
+
+/** An address space and the engine that executes in it (shared by CLONE_VM). */
+export class Mm {
+  refs = 1;
+  /** the task whose registers the engine holds now */
+  owner: Task | null = null;
+  constructor(
+    readonly cpu: Cpu,
+    readonly space: AddressSpace,
+  ) {}
+}
+
+export type ExitState = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; core?: boolean; fault?: import('../cpu/engine.js').Fault };
+
+/** wait(2) status word for an exit state */
+export function waitStatus(s: ExitState): number {
+  return s.kind === 'exited' ? (s.code & 0xff) << 8 : (s.signal & 0x7f) | (s.core ? 0x80 : 0);
+}
+
+export class Process {
+  readonly threads = new Set<Task>();
+  readonly children = new Set<Process>();
+  /** woken when a child changes state (wait4) */
+  readonly childEvents = new WaitQueue('wait');
+  /** woken when a vfork child execs or exits */
+  readonly vforkDone = new WaitQueue('vfork');
+  parent: Process | null = null;
+  pgid: number;
+  sid: number;
+  /** signal sent to the parent when this process ends (clone's low byte) */
+  exitSignal = 17;
+  /** set when every thread is gone: the process is a zombie until reaped */
+  exit: ExitState | null = null;
+  reaped = false;
+  /** has called execve (setpgid on it from the parent: EACCES) */
+  execed = false;
+  /** the pending exit_group status, while threads are being torn down */
+  exiting: ExitState | null = null;
+  /** a vfork child, until it execs or exits: the parent waits on it */
+  vforkParent: Process | null = null;
+  exePath = '';
+  /** arm64: address of our rt_sigreturn trampoline page (Linux's vDSO sigtramp) */
+  sigtramp = 0;
+  comm = '';
+  start: StartInfo | null = null;
+  rlimits: Array<[bigint, bigint]> = [];
+  pdeathsig = 0;
+  dumpable = 1;
+  noNewPrivs = false;
+  /** process-directed pending signals */
+  pending = 0n;
+  siginfo = new Map<number, Buffer>();
+  readonly startTime = performance.now();
+
+  constructor(
+    readonly pid: number,
+    public arch: Arch,
+    public mm: Mm,
+    public fds: FdTable,
+    public fs: FsState,
+    public sighand: SigHand,
+  ) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+
+  get ppid(): number {
+    return this.parent?.pid ?? 0;
+  }
+}

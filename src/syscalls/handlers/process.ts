@@ -1,0 +1,455 @@
+// Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
+// sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
+import { readFileSync, realpathSync } from 'node:fs';
+import type { Task } from '../../proc/task.js';
+import type { Process } from '../../proc/process.js';
+import { doClone, CLONE } from '../../proc/fork.js';
+import { checkElf, DynamicElfError, execInto } from '../../proc/exec.js';
+import { SIG, NSIG, bit } from '../../proc/signals.js';
+import { ExecFormatError } from '../../loader/elf.js';
+import { makePipe } from '../../fs/pipe.js';
+import { O_CLOEXEC, O_NONBLOCK, OPEN_FLAGS } from '../../fs/flags.js';
+import { PROT_WRITE } from '../../mm/address-space.js';
+import { host } from '../../host/libc.js';
+import { E, fail } from '../errno.js';
+import { NORETURN, Unsupported } from '../dispatch.js';
+import type { Args } from '../args.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, hostPath, partial, pathArg, supported, type Def } from './util.js';
+
+// ---- clone family ------------------------------------------------------------------
+
+const clone: Def = partial((t, a) => {
+  // x86_64: (flags, stack, parent_tid, child_tid, tls); arm64: (flags, stack, parent_tid, tls, child_tid)
+  const x86 = t.arch.name === 'x86_64';
+  return doClone(t.kernel, t, {
+    flags: a.u32(0),
+    stack: a.ptr(1),
+    parentTid: a.ptr(2),
+    childTid: a.ptr(x86 ? 3 : 4),
+    tls: a.ptr(x86 ? 4 : 3),
+  });
+}, 'namespaces, CLONE_PIDFD and CLONE_PTRACE are reported as unsupported; CLONE_SYSVSEM and CLONE_IO are accepted (no SysV semaphores, no I/O contexts)');
+
+// ---- execve ------------------------------------------------------------------------
+
+const MAX_ARG_STRLEN = 131072;
+const ARG_MAX = 2 * 1024 * 1024;
+
+function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
+  const out: Buffer[] = [];
+  if (addr === 0) return out;
+  for (let i = 0; ; i++) {
+    const p = t.mm.u64(addr + 8 * i);
+    if (p === 0) break;
+    let s: Buffer;
+    try {
+      s = t.mm.cstring(p, MAX_ARG_STRLEN);
+    } catch (e) {
+      if (e instanceof Error && 'errno' in e && (e as { errno: number }).errno === E.ENAMETOOLONG) fail(E.E2BIG);
+      throw e;
+    }
+    total.n += s.length + 1 + 8;
+    if (total.n > ARG_MAX) fail(E.E2BIG);
+    out.push(s);
+  }
+  return out;
+}
+
+const EXE_LINK = /^\/proc\/(self|thread-self|\d+)\/exe$/;
+
+/** Read an executable for execve: returns its bytes and canonical host path, with Linux's errors. */
+function readExecutable(t: Task, dirfd: number, path: Buffer, flags: number): { file: Buffer; exe: string } {
+  const m = EXE_LINK.exec(path.toString('latin1'));
+  if (m) {
+    const pid = m[1] === 'self' || m[1] === 'thread-self' ? t.pid : Number(m[1]);
+    const p = t.kernel.processes.get(pid);
+    if (!p || p.exit !== null) fail(E.ENOENT);
+    return { file: readFileSync(p.exePath), exe: p.exePath };
+  }
+  const [hd, hp] = hostPath(t, dirfd, path, flags & AT_EMPTY_PATH);
+  const s = t.kernel.scratch;
+  let r = host.fstatat(hd, hp, s.addr, flags & AT_SYMLINK_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0);
+  if (r < 0) fail(r === -E.ELOOP && flags & AT_SYMLINK_NOFOLLOW ? E.ELOOP : -r);
+  const mode = s.dv.getUint32(24, true);
+  if ((mode & 0o170000) !== 0o100000) fail(E.EACCES);
+  r = host.faccessat(hd, hp, 1 /* X_OK */, 0);
+  if (r < 0) fail(-r);
+  const fd = host.openat(hd, hp, 0o2000000 /* O_RDONLY|O_CLOEXEC */, 0);
+  if (fd < 0) fail(-fd);
+  try {
+    const real = realpathSync(`/proc/self/fd/${fd}`);
+    return { file: readFileSync(real), exe: real };
+  } finally {
+    host.close(fd);
+  }
+}
+
+function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) fail(E.EINVAL);
+  let path = pathArg(t, pathAddr);
+  const total = { n: 0 };
+  let argv = stringArray(t, argvAddr, total);
+  const envp = stringArray(t, envpAddr, total);
+  const execfn = path;
+  let { file, exe } = readExecutable(t, dirfd, path, flags);
+  // '#!' scripts: the interpreter runs with [interp, optional arg, script path, argv[1..]]
+  for (let depth = 0; file.length >= 2 && file[0] === 0x23 && file[1] === 0x21; depth++) {
+    if (depth >= 4) fail(E.ELOOP);
+    const line = file.subarray(2, Math.min(file.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
+    const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
+    if (!m) fail(E.ENOEXEC);
+    const interp = Buffer.from(m[1], 'latin1');
+    argv = [interp, ...(m[2] ? [Buffer.from(m[2], 'latin1')] : []), path, ...argv.slice(1)];
+    path = interp;
+    ({ file, exe } = readExecutable(t, AT_FDCWD, path, 0));
+  }
+  let elf;
+  try {
+    elf = checkElf(file, { [t.arch.elfMachine]: t.arch.name });
+  } catch (e) {
+    if (e instanceof DynamicElfError) throw new Unsupported(`execve of a dynamically linked program (${exe}, interpreter ${e.interp})`, E.ENOEXEC);
+    if (e instanceof ExecFormatError) fail(E.ENOEXEC);
+    throw e;
+  }
+  execInto(t.kernel, t, {
+    arch: t.arch,
+    elf,
+    file,
+    exePath: exe,
+    args: {
+      argv,
+      envp,
+      execfn,
+      mapName: exe,
+      dev: 0,
+      ino: 0,
+      uid: t.kernel.uid,
+      gid: process.getgid!(),
+    },
+  });
+  return NORETURN;
+}
+
+// ---- exit and wait -------------------------------------------------------------------
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WEXITED = 4;
+const WCONTINUED = 8;
+const WNOWAIT = 0x01000000;
+const __WNOTHREAD = 0x20000000;
+const __WALL = 0x40000000;
+const __WCLONE = 0x80000000;
+
+function matches(t: Task, c: Process, idtype: 'pid' | 'pgid' | 'all', id: number, options: number): boolean {
+  if (idtype === 'pid' && c.pid !== id) return false;
+  if (idtype === 'pgid' && c.pgid !== id) return false;
+  if (options & __WALL) return true;
+  const isClone = c.exitSignal !== SIG.SIGCHLD;
+  return options & __WCLONE ? isClone : !isClone;
+}
+
+/** Find a child to report; null if none yet (block unless WNOHANG); ECHILD if none can ever match. */
+function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options: number): Process | null {
+  let any = false;
+  const family = [t.proc];
+  if (!(options & __WNOTHREAD)) {
+    /* threads of a process share its children */
+  }
+  for (const p of family) {
+    for (const c of p.children) {
+      if (!matches(t, c, idtype, id, options)) continue;
+      any = true;
+      if (c.exit !== null && !c.reaped) return c;
+    }
+  }
+  if (!any) fail(E.ECHILD);
+  return null;
+}
+
+function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage: number): number {
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
+  const [idtype, id] = pid > 0 ? (['pid', pid] as const) : pid === 0 ? (['pgid', t.proc.pgid] as const) : pid === -1 ? (['all', 0] as const) : (['pgid', -pid] as const);
+  const c = waitChild(t, idtype, id, options);
+  if (c === null) {
+    if (options & WNOHANG) return 0;
+    t.block([t.proc.childEvents]);
+  }
+  if (statusAddr !== 0) t.mm.setI32(statusAddr, t.kernel.waitStatusOf(c));
+  if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144)); // struct rusage: elfrun does not account CPU time per process yet
+  t.kernel.reap(c);
+  return c.pid;
+}
+
+function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: number, rusage: number): number {
+  if (options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
+  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) fail(E.EINVAL);
+  const idtype = idtypeArg === 0 ? 'all' : idtypeArg === 1 ? 'pid' : idtypeArg === 2 ? 'pgid' : null;
+  if (idtype === null) {
+    if (idtypeArg === 3) throw new Unsupported('waitid P_PIDFD', E.EINVAL);
+    fail(E.EINVAL);
+  }
+  if (idtype === 'pid' && id <= 0) fail(E.EINVAL);
+  const c = options & WEXITED ? waitChild(t, idtype, idtype === 'pgid' && id === 0 ? t.proc.pgid : id, options) : null;
+  if (c === null) {
+    if (options & WNOHANG) {
+      if (infop !== 0) t.mm.write(infop, Buffer.alloc(128));
+      return 0;
+    }
+    t.block([t.proc.childEvents]);
+  }
+  if (infop !== 0) {
+    const s = c.exit!;
+    const b = Buffer.alloc(128);
+    b.writeInt32LE(SIG.SIGCHLD, 0);
+    b.writeInt32LE(s.kind === 'exited' ? 1 : s.core ? 3 : 2, 8);
+    b.writeInt32LE(c.pid, 16);
+    b.writeUInt32LE(t.kernel.uid, 20);
+    b.writeInt32LE(s.kind === 'exited' ? s.code : s.signal, 24);
+    t.mm.write(infop, b);
+  }
+  if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144));
+  if (!(options & WNOWAIT)) t.kernel.reap(c);
+  return 0;
+}
+
+// ---- signals to others ------------------------------------------------------------------
+
+function kill(t: Task, pid: number, sig: number): number {
+  if (sig < 0 || sig > NSIG) fail(E.EINVAL);
+  const k = t.kernel;
+  const info = k.userInfo(sig, t.pid);
+  const targets: Process[] = [];
+  if (pid > 0) {
+    const p = k.processes.get(pid) ?? k.tasks.get(pid)?.proc;
+    if (!p) fail(E.ESRCH);
+    targets.push(p);
+  } else {
+    const pg = pid === 0 ? t.proc.pgid : pid === -1 ? null : -pid;
+    for (const p of k.processes.values()) {
+      if (pg === null ? p !== k.init && p !== t.proc : p.pgid === pg) targets.push(p);
+    }
+    if (targets.length === 0) fail(E.ESRCH);
+  }
+  for (const p of targets) if (p.exit === null) k.sendToProcess(p, sig, info);
+  return 0;
+}
+
+function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
+  if (sig < 0 || sig > NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) fail(E.EINVAL);
+  const target = t.kernel.tasks.get(tid);
+  if (!target || target.state === 'dead' || (tgid !== -1 && target.proc.pid !== tgid)) fail(E.ESRCH);
+  const info = t.kernel.userInfo(sig, t.pid);
+  info.writeInt32LE(-6, 8); // SI_TKILL
+  t.kernel.sendToTask(target, sig, info);
+  return 0;
+}
+
+// ---- process groups and sessions ----------------------------------------------------
+
+function findProc(t: Task, pid: number): Process {
+  if (pid === 0) return t.proc;
+  const p = t.kernel.processes.get(pid);
+  if (!p || p.reaped) fail(E.ESRCH);
+  return p;
+}
+
+function setpgid(t: Task, pid: number, pgid: number): number {
+  if (pgid < 0) fail(E.EINVAL);
+  const p = findProc(t, pid);
+  if (p !== t.proc && p.parent !== t.proc) fail(E.ESRCH);
+  if (p !== t.proc && p.execed) fail(E.EACCES);
+  if (p !== t.proc && p.sid !== t.proc.sid) fail(E.EPERM);
+  if (p.sid === p.pid) fail(E.EPERM); // a session leader cannot move
+  const target = pgid === 0 ? p.pid : pgid;
+  if (target !== p.pid) {
+    const ok = [...t.kernel.processes.values()].some((q) => q.pgid === target && q.sid === p.sid && q.exit === null);
+    if (!ok) fail(E.EPERM);
+  }
+  p.pgid = target;
+  return 0;
+}
+
+function setsid(t: Task): number {
+  const p = t.proc;
+  for (const q of t.kernel.processes.values()) if (q.pgid === p.pid && q.exit === null) fail(E.EPERM);
+  p.sid = p.pid;
+  p.pgid = p.pid;
+  return p.pid;
+}
+
+// ---- waiting for signals -------------------------------------------------------------------
+
+function rtSigsuspend(t: Task, maskAddr: number, size: number): number {
+  if (size !== 8) fail(E.EINVAL);
+  if (!t.restarting) {
+    const mask = t.mm.big64(maskAddr);
+    t.savedMask = t.sigmask;
+    t.sigmask = mask & ~(bit(SIG.SIGKILL) | bit(SIG.SIGSTOP));
+  }
+  t.block([], { restartable: false });
+}
+
+// ---- pipes ------------------------------------------------------------------------------
+
+function pipe2(t: Task, fdsAddr: number, flags: number): number {
+  const direct = OPEN_FLAGS[t.arch.name].O_DIRECT;
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | direct | 0o200000000 /* O_NOTIFICATION_PIPE */)) fail(E.EINVAL);
+  if (flags & direct) throw new Unsupported('pipe2 flag O_DIRECT (packet mode)', E.EINVAL);
+  t.mm.check(fdsAddr, 8, PROT_WRITE);
+  const [r, w] = makePipe(flags & O_NONBLOCK);
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  let rfd = -1;
+  try {
+    rfd = t.fds.add(r, cloexec);
+    const wfd = t.fds.add(w, cloexec);
+    const b = Buffer.alloc(8);
+    b.writeInt32LE(rfd, 0);
+    b.writeInt32LE(wfd, 4);
+    t.mm.write(fdsAddr, b);
+  } catch (e) {
+    if (rfd >= 0) t.fds.close(rfd);
+    else r.release();
+    w.release();
+    throw e;
+  }
+  return 0;
+}
+
+// ---- futex ----------------------------------------------------------------------------
+
+const FUTEX_WAIT = 0;
+const FUTEX_WAKE = 1;
+const FUTEX_REQUEUE = 3;
+const FUTEX_CMP_REQUEUE = 4;
+const FUTEX_WAIT_BITSET = 9;
+const FUTEX_WAKE_BITSET = 10;
+const FUTEX_PRIVATE = 128;
+const FUTEX_CLOCK_REALTIME = 256;
+
+function timeoutDeadline(t: Task, addr: number, absolute: boolean, realtime: boolean): number {
+  if (addr === 0) return Infinity;
+  const b = t.mm.read(addr, 16);
+  const sec = Number(b.readBigInt64LE(0));
+  const nsec = Number(b.readBigInt64LE(8));
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
+  const ms = sec * 1e3 + nsec / 1e6;
+  if (!absolute) return performance.now() + ms;
+  const now = realtime ? Date.now() : Number(process.hrtime.bigint()) / 1e6;
+  return performance.now() + (ms - now);
+}
+
+function futex(t: Task, a: Args): number {
+  const addr = a.ptr(0);
+  const op = a.i32(1);
+  const cmd = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+  const val = a.u32(2);
+  const k = t.kernel;
+  const mm = t.proc.mm;
+  switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+      const mask = cmd === FUTEX_WAIT ? 0xffffffff : a.u32(5);
+      if (mask === 0) fail(E.EINVAL);
+      if (addr % 4 !== 0) fail(E.EINVAL);
+      if (t.restarting) {
+        if (t.futexWoken) {
+          t.futexWoken = false;
+          return 0;
+        }
+        const deadline = t.restartState ?? Infinity;
+        if (performance.now() >= deadline) fail(E.ETIMEDOUT);
+        k.futexQueue(mm, addr).add(t, mask);
+        t.block([], { deadline, restartable: false });
+      }
+      if (t.mm.u32(addr) !== val) fail(E.EAGAIN);
+      const deadline = timeoutDeadline(t, a.ptr(3), cmd === FUTEX_WAIT_BITSET, (op & FUTEX_CLOCK_REALTIME) !== 0);
+      t.restartState = deadline === Infinity ? null : deadline;
+      t.futexWoken = false;
+      k.futexQueue(mm, addr).add(t, mask);
+      t.block([], { deadline, restartable: false });
+    }
+    // falls through: never reached (block throws)
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+      const mask = cmd === FUTEX_WAKE ? 0xffffffff : a.u32(5);
+      if (mask === 0) fail(E.EINVAL);
+      return k.futexWakeN(mm, addr, val, mask);
+    }
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE: {
+      if (cmd === FUTEX_CMP_REQUEUE && t.mm.u32(addr) !== a.u32(5)) fail(E.EAGAIN);
+      const woken = k.futexWakeN(mm, addr, val, 0xffffffff);
+      const moved = k.futexRequeue(mm, addr, a.ptr(4), a.u32(3));
+      return cmd === FUTEX_CMP_REQUEUE ? woken + moved : woken;
+    }
+    default:
+      throw new Unsupported(`futex operation ${cmd}`, E.ENOSYS);
+  }
+}
+
+// ---- sleeping -----------------------------------------------------------------------------
+
+function nanosleep(t: Task, reqAddr: number, remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
+  if (!t.restarting) {
+    const b = t.mm.read(reqAddr, 16);
+    const sec = Number(b.readBigInt64LE(0));
+    const nsec = Number(b.readBigInt64LE(8));
+    if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
+    const ms = sec * 1e3 + nsec / 1e6;
+    const now = clock === 'abs-real' ? Date.now() : clock === 'abs-mono' ? Number(process.hrtime.bigint()) / 1e6 : 0;
+    t.restartState = performance.now() + (clock === 'rel' ? ms : ms - now);
+  }
+  const deadline = t.restartState!;
+  const left = deadline - performance.now();
+  if (left <= 0) return 0;
+  void remAddr;
+  t.block([], { deadline, restartable: true });
+}
+
+// ---- the table entries --------------------------------------------------------------------
+
+export const processDefs: Record<string, Def> = {
+  clone,
+  fork: supported((t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
+  vfork: supported((t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
+  execve: partial((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), 'static ELF programs and #! scripts; dynamically linked programs are reported as unsupported'),
+  execveat: partial((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), 'static ELF programs and #! scripts; dynamically linked programs are reported as unsupported'),
+  exit: supported((t, a) => {
+    t.kernel.exitThread(t, a.i32(0) & 0xff);
+    return NORETURN;
+  }),
+  exit_group: supported((t, a) => {
+    t.kernel.exitGroup(t.proc, { kind: 'exited', code: a.i32(0) & 0xff });
+    return NORETURN;
+  }),
+  wait4: partial((t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'stopped and continued children are never reported (no job-control stops yet); rusage is zero'),
+  waitid: partial((t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; stopped/continued children are never reported; rusage is zero'),
+  kill: supported((t, a) => kill(t, a.i32(0), a.i32(1))),
+  tgkill: supported((t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
+  tkill: supported((t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
+  getpgid: supported((t, a) => findProc(t, a.i32(0)).pgid),
+  getpgrp: supported((t) => t.proc.pgid),
+  setpgid: supported((t, a) => setpgid(t, a.i32(0), a.i32(1))),
+  getsid: supported((t, a) => findProc(t, a.i32(0)).sid),
+  setsid: supported((t) => setsid(t)),
+  rt_sigreturn: supported((t) => {
+    // Registers are restored once the engine has stopped: Unicorn's x86 syscall
+    // helper adds the instruction length to whatever rip a hook writes.
+    t.stopReason = 'sigreturn';
+    return NORETURN;
+  }),
+  rt_sigsuspend: supported((t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
+  pause: supported((t) => t.block([], { restartable: false })),
+  pipe2: partial((t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported'),
+  pipe: supported((t, a) => pipe2(t, a.ptr(0), 0)),
+  futex: partial(futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
+  nanosleep: partial((t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
+  clock_nanosleep: partial((t, a) => {
+    const id = a.i32(0);
+    if (id === 3 /* CLOCK_THREAD_CPUTIME_ID */ || id < 0 || id > 11) fail(E.EINVAL);
+    if (id === 2 /* CLOCK_PROCESS_CPUTIME_ID */) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);
+    const abs = (a.i32(1) & 1) !== 0;
+    return nanosleep(t, a.ptr(2), a.ptr(3), !abs ? 'rel' : id === 0 || id === 11 ? 'abs-real' : 'abs-mono');
+  }, 'the remaining time is not written back when a signal interrupts it'),
+};
