@@ -45,7 +45,7 @@ for src in "$root"/fixtures/src/*.c; do
     out="$root/fixtures/$arch/$name"
     [ "$out" -nt "$src" ] && continue
     if [ $arch = x86_64 ]; then cc=musl-gcc; else cc=aarch64-linux-gnu-gcc; fi
-    "$cc" -static -O2 -Wall -o "$out" "$src"
+    "$cc" -static -O2 -Wall -pthread -o "$out" "$src"
   done
 done
 # One static-PIE program per arch (ET_DYN without PT_INTERP), loaded at ELF_ET_DYN_BASE.

@@ -591,7 +591,9 @@ export class Kernel {
     if (t.state === 'blocked') this.unpark(t);
     t.state = 'dead';
     t.blockRegs = null;
-    if (t.clearChildTid !== 0 && t.proc.mm.refs > 1) {
+    // CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (pthread_join).
+    // The memory is still mapped here, even when the whole process is ending.
+    if (t.clearChildTid !== 0) {
       try {
         t.mm.setU32(t.clearChildTid, 0);
       } catch {

@@ -24,6 +24,7 @@ for (const arch of ARCHES) {
     for (const [prog, what] of [
       ['regs', 'the syscall register ABI (result, clobbers, preserved registers)'],
       ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
+      ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const want = runLinux(arch, fixture(arch, prog), ['arg']);
