@@ -7,7 +7,7 @@
 // --tiny: one run of each, small inputs (CI proves the script works; no timing claims).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,11 +74,34 @@ const sortIn = input('sort.txt', () => {
   return Buffer.from(Array.from({ length: LINES }, () => `${words[r() % 12]} ${r() % 1000000}`).join('\n') + '\n');
 });
 
+// 500 files of varied sizes for the pipeline; a bindir of busybox applet links
+// per arch; for qemu, wrappers that run an exec'd child under qemu too.
+const filesDir = join(dir, 'files');
+if (!existsSync(filesDir)) {
+  mkdirSync(filesDir);
+  const r = prng(4);
+  for (let i = 0; i < 500; i++) writeFileSync(join(filesDir, `f${String(i).padStart(3, '0')}.txt`), Buffer.alloc(r() % 5000, 'x'));
+}
+function bindir(arch: Arch, forQemu: boolean): string {
+  const d = join(dir, `bin-${arch}${forQemu ? '-qemu' : ''}`);
+  if (!existsSync(d)) {
+    mkdirSync(d);
+    const bb = join(ROOT, 'fixtures', arch, 'busybox');
+    const qemu = arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64';
+    // qemu-user turns a guest execve into a host execve: wrap the child so it is emulated too
+    if (forQemu) writeFileSync(join(d, 'true'), `#!/bin/sh\nexec ${qemu} ${bb} true "$@"\n`, { mode: 0o755 });
+    else symlinkSync(bb, join(d, 'true'));
+  }
+  return d;
+}
+const FORKS = tiny ? 20 : 300;
+const LOOP = tiny ? 1000 : 100000;
+
 // ---- workloads ------------------------------------------------------------------
 
 interface Workload {
   name: string;
-  args: (bb: string, arch: Arch) => string[];
+  args: (bb: string, arch: Arch, variant: 'native' | 'qemu' | 'elfrun') => string[];
   /** binary other than busybox */
   prog?: (arch: Arch) => string;
   /** needs fork/exec (processes issue): skipped until elfrun runs it */
@@ -94,10 +117,10 @@ const workloads: Workload[] = [
   { name: `sort ${LINES} lines`, args: () => ['sort', sortIn] },
   { name: `dd bs=1 count=${DD}`, args: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${DD}`] },
   { name: `getppid x${PPID}`, prog: (a) => fixture(a, 'getppid'), args: () => [String(PPID)] },
-  { name: 'pipeline ls|awk|sort|head', args: () => [], needs: 'fork/exec' },
-  { name: 'shell loop 100k', args: () => [], needs: 'fork/exec' },
-  { name: 'fork+exit+wait x300', args: () => [], needs: 'fork/exec' },
-  { name: 'fork+execve true x300', args: () => [], needs: 'fork/exec' },
+  { name: 'pipeline ls|awk|sort|head', args: () => ['sh', '-c', `ls -l ${filesDir} | awk '{print $5}' | sort -n | head -5`] },
+  { name: `shell loop ${LOOP}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${LOOP} ]; do i=$((i+1)); done; echo $i`] },
+  { name: `fork+exit+wait x${FORKS}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${FORKS} ]; do (exit 0); i=$((i+1)); done; echo $i`] },
+  { name: `fork+execve true x${FORKS}`, args: (_bb, arch, v) => ['sh', '-c', `i=0; while [ $i -lt ${FORKS} ]; do ${bindir(arch, v === 'qemu')}/true; i=$((i+1)); done; echo $i`] },
 ];
 
 interface Sample {
@@ -126,7 +149,7 @@ for (const arch of arches) {
   const qemu = arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64';
   const hasNative = arch === process.arch.replace('x64', 'x86_64');
   console.log(`\n## ${arch}: median of ${runs} run(s) after a warm-up, interleaved; ratios are elfrun/native and elfrun/${qemu}`);
-  console.log(`(${qemu} runs each program in one emulator process; workloads that exec children will wrap them in ${qemu} explicitly)`);
+  console.log(`(under ${qemu}, an exec'd child is a host script that runs it under ${qemu} too, since qemu-user turns a guest execve into a host execve)`);
   console.log('| workload | native | qemu | elfrun | ÷native | ÷qemu |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   const geo: number[] = [];
@@ -137,11 +160,10 @@ for (const arch of arches) {
       continue;
     }
     const prog = w.prog ? w.prog(arch) : bb;
-    const args = w.args(bb, arch);
     const variants: Array<[string, string, string[]]> = [];
-    if (hasNative) variants.push(['native', prog, args]);
-    variants.push(['qemu', qemu, [prog, ...args]]);
-    variants.push(['elfrun', ELFRUN, ['run', prog, ...args]]);
+    if (hasNative) variants.push(['native', prog, w.args(bb, arch, 'native')]);
+    variants.push(['qemu', qemu, [prog, ...w.args(bb, arch, 'qemu')]]);
+    variants.push(['elfrun', ELFRUN, ['run', prog, ...w.args(bb, arch, 'elfrun')]]);
     const times: Record<string, number[]> = { native: [], qemu: [], elfrun: [] };
     let expected: Sample | null = null;
     for (let i = 0; i <= runs; i++) {

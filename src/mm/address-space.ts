@@ -29,14 +29,41 @@ export interface MemBackend {
 export class Chunk {
   readonly addr: number;
   readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly dv: DataView;
-  constructor(block: HostBlock) {
+  private readonly block: HostBlock;
+  private _bytes: Uint8Array | null = null;
+  private _dv: DataView | null = null;
+  /**
+   * How much of the chunk JS may need to see (from offset 0): all of it, except
+   * for the heap's reservation, which grows with brk. Views are made lazily and
+   * only that large: V8 counts a view's length as external memory, and a 1 GiB
+   * view costs ~2.5 ms of GC pressure per process.
+   */
+  committed: number;
+  /**
+   * Address spaces using this chunk, once it has been shared by fork (read-only
+   * VMAs are shared, not copied). A shared chunk's pages are never freed piece
+   * by piece: the host could reuse a freed range while another process still
+   * maps it. It is freed whole when its last user goes.
+   */
+  users: Set<AddressSpace> | null = null;
+  constructor(block: HostBlock, committed = block.size) {
     this.addr = block.addr;
     this.size = block.size;
-    const ab = hostView(block);
-    this.bytes = new Uint8Array(ab);
-    this.dv = new DataView(ab);
+    this.block = block;
+    this.committed = committed;
+  }
+  get bytes(): Uint8Array {
+    if (this._bytes === null || this._bytes.length < this.committed) this.makeView();
+    return this._bytes!;
+  }
+  get dv(): DataView {
+    if (this._dv === null || this._dv.byteLength < this.committed) this.makeView();
+    return this._dv!;
+  }
+  private makeView(): void {
+    const ab = hostView({ ...this.block, size: this.committed });
+    this._bytes = new Uint8Array(ab);
+    this._dv = new DataView(ab);
   }
   /**
    * Fresh zeroed host memory, or ENOMEM (as Linux's mmap fails) when the host
@@ -326,7 +353,7 @@ export class AddressSpace {
       // Heap pages stay mapped on the host (zeroed, given back): brk maps them
       // again with MAP_FIXED, which must not land on host memory allocated in a hole.
       if (v.chunk === this.heap) hostZeroPages(v.hostAddr(cutStart), cutEnd - cutStart);
-      else hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
+      else if (v.chunk.users === null) hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
       if (v.start < start) added.push(v.slice(v.start, start));
       if (v.end > end) added.push(v.slice(end, v.end));
       j++;
@@ -357,7 +384,8 @@ export class AddressSpace {
       this.backend.unmap(v.start, v.size);
       const parts: Vma[] = [];
       if (v.start < start) parts.push(v.slice(v.start, start));
-      const mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
+      let mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
+      if (prot & PROT_WRITE && v.chunk.users !== null && v.chunk.users.size > 1) mid = this.privateCopy(mid);
       mid.prot = prot;
       parts.push(mid);
       if (v.end > end) parts.push(v.slice(end, v.end));
@@ -431,9 +459,10 @@ export class AddressSpace {
       if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
         return this.brkCur;
       // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
-      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE));
+      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE), 0);
       const off = oldTop - pageUp(this.brkStart);
       hostAllocAt(this.heap.addr + off, newTop - oldTop);
+      this.heap.committed = Math.max(this.heap.committed, off + (newTop - oldTop));
       this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
       this.mergeAround(oldTop, newTop);
     } else if (newTop < oldTop) {
@@ -476,18 +505,39 @@ export class AddressSpace {
     return dest;
   }
 
-  /** Copy every VMA into an empty address space (fork): same layout, private copies of the memory. */
+  /** A VMA over a private copy of its pages (copy-on-write of a shared chunk, done eagerly). */
+  private privateCopy(v: Vma): Vma {
+    const chunk = Chunk.alloc(v.size);
+    hostCopyResident(chunk.addr, v.hostAddr(v.start), v.size);
+    return new Vma(v.start, v.end, v.prot, chunk, 0, { ...v.info });
+  }
+
+  /**
+   * Copy every VMA into an empty address space (fork): same layout; writable
+   * memory is copied (only the pages ever touched), memory without write
+   * permission is shared until one side makes it writable.
+   */
   forkInto(child: AddressSpace): void {
     child.brkStart = this.brkStart;
     child.brkCur = this.brkCur;
     for (const v of this.vmas) {
       let chunk: Chunk;
       let off = 0;
+      if (!(v.prot & PROT_WRITE) && v.chunk !== this.heap) {
+        chunk = v.chunk;
+        chunk.users ??= new Set([this]);
+        chunk.users.add(child);
+        const c = new Vma(v.start, v.end, v.prot, chunk, v.off, { ...v.info });
+        child.vmas.push(c);
+        child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+        continue;
+      }
       if (v.chunk === this.heap) {
-        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE));
+        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE), 0);
         chunk = child.heap;
         off = v.off;
         hostAllocAt(chunk.addr + off, v.size);
+        chunk.committed = Math.max(chunk.committed, off + v.size);
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
@@ -505,14 +555,24 @@ export class AddressSpace {
         continue;
       }
       const e = Math.min(v.end, end);
-      hostZeroPages(v.hostAddr(a), e - a);
+      if (v.chunk.users !== null && v.chunk.users.size > 1) {
+        // shared with another process: give this one fresh zero pages instead
+        this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });
+      } else hostZeroPages(v.hostAddr(a), e - a);
       a = e;
     }
   }
 
+
   /** Release everything (process exit). */
   destroy(): void {
+    const shared = new Set<Chunk>();
+    for (const v of this.vmas) if (v.chunk.users !== null) shared.add(v.chunk);
     this.removeRange(0, this.layout.taskSize);
+    for (const c of shared) {
+      c.users!.delete(this);
+      if (c.users!.size === 0) hostFree(c.addr, c.size);
+    }
     if (this.heap !== null) hostFree(this.heap.addr, this.heap.size);
     this.heap = null;
   }

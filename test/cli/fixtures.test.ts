@@ -25,6 +25,7 @@ for (const arch of ARCHES) {
       ['regs', 'the syscall register ABI (result, clobbers, preserved registers)'],
       ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
       ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
+      ['forkmem', 'fork: copied and shared memory stay private to each process'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const want = runLinux(arch, fixture(arch, prog), ['arg']);
