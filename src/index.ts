@@ -64,10 +64,12 @@ export class Machine {
     const exe = realpathSync(resolve(cwd, opts.program));
     let dev = 0;
     let ino = 0;
+    let fileKey: string | null = null;
     try {
       const st = statSync(exe);
       dev = st.dev;
       ino = st.ino;
+      fileKey = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     } catch {
       /* identity is cosmetic (maps) */
     }
@@ -80,10 +82,12 @@ export class Machine {
       ino,
       uid: process.getuid!(),
       gid: process.getgid!(),
+      fileKey,
     };
-    const { mm, start, sigtramp } = buildMm(arch, elf, file, args);
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
+    const { mm, start, sigtramp, regs } = buildMm(this.kernel.engine(arch), elf, file, args);
     const t = this.kernel.createInit(arch, mm, cwd, process.umask());
+    t.pendingRegs = regs;
     this.task = t;
     const p = t.proc;
     p.rlimits = hostRlimits();

@@ -92,6 +92,21 @@ class RegBatch {
   }
 }
 
+/** An address space's view of the shared engine: changes apply only while it is active. */
+export class Mirror implements MemBackend {
+  space: object | null = null;
+  constructor(readonly cpu: Cpu) {}
+  map(start: number, size: number, prot: number, hostAddr: number): void {
+    if (this.cpu.active === this.space) this.cpu.map(start, size, prot, hostAddr);
+  }
+  unmap(start: number, size: number): void {
+    if (this.cpu.active === this.space) this.cpu.unmap(start, size);
+  }
+  protect(start: number, size: number, prot: number): void {
+    if (this.cpu.active === this.space) this.cpu.protect(start, size, prot);
+  }
+}
+
 export class Cpu implements MemBackend {
   readonly lib: UnicornLib;
   readonly uc: Engine;
@@ -134,12 +149,51 @@ export class Cpu implements MemBackend {
     if (err !== 0) throw new Error(`${what}: ${this.lib.strerror(err)}`);
   }
 
-  // ---- MemBackend -------------------------------------------------------------
+  // ---- memory ---------------------------------------------------------------------
+  //
+  // One engine serves every process of its arch, so translated code survives
+  // fork and exec (qemu-user keeps its cache across a host fork; a fresh engine
+  // per process re-translated everything the child ran). The engine holds the
+  // mappings of one address space at a time: `activate` swaps in another
+  // space's VMAs, keeping the regions both share (the same host memory at the
+  // same addresses, e.g. text shared by fork or by the file cache), so their
+  // translations stay valid.
+
+  /** what is mapped in the engine now: start -> region */
+  private regions = new Map<number, { end: number; prot: number; host: number }>();
+  /** the address space whose mappings the engine holds */
+  active: object | null = null;
+  /** the task whose registers the engine holds */
+  owner: CpuClient | null = null;
+
+  /** A MemBackend for one address space: changes reach the engine while that space is active. */
+  mirror(): Mirror {
+    return new Mirror(this);
+  }
+
+  /** Make the engine hold these regions (sorted, non-overlapping), changing only what differs. */
+  activate(space: object, want: Array<{ start: number; end: number; prot: number; host: number }>): void {
+    const keep = new Set<number>();
+    for (const w of want) {
+      const r = this.regions.get(w.start);
+      if (r !== undefined && r.end === w.end && r.prot === w.prot && r.host === w.host) keep.add(w.start);
+    }
+    for (const [start, r] of [...this.regions]) if (!keep.has(start)) this.unmap(start, r.end - start);
+    for (const w of want) if (!keep.has(w.start)) this.map(w.start, w.end - w.start, w.prot, w.host);
+    this.active = space;
+  }
+
+  /** Forget the active space without touching the engine (it is being destroyed). */
+  deactivate(space: object): void {
+    if (this.active === space) this.active = null;
+  }
 
   map(start: number, size: number, prot: number, hostAddr: number): void {
+    this.regions.set(start, { end: start + size, prot, host: hostAddr });
     this.check(this.lib.memMapPtr(this.uc, start, size, prot, hostAddr), `uc_mem_map_ptr(0x${start.toString(16)}, 0x${size.toString(16)})`);
   }
   unmap(start: number, size: number): void {
+    this.regions.delete(start);
     this.check(this.lib.memUnmap(this.uc, start, size), `uc_mem_unmap(0x${start.toString(16)}, 0x${size.toString(16)})`);
   }
   protect(start: number, size: number, prot: number): void {

@@ -60,6 +60,8 @@ export interface ExecArgs {
   ino: number;
   uid: number;
   gid: number;
+  /** identity of the file's contents (dev, inode, size, mtime), to share its read-only pages; null: never shared */
+  fileKey?: string | null;
 }
 
 const protOf = (flags: number): number =>
@@ -82,12 +84,9 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
     // Linux maps it anyway and the program dies with SIGSEGV at its first instruction; we do the same.
   }
 
-  const chunk = Chunk.alloc(span);
-  for (const p of loads) {
-    chunk.bytes.set(file.subarray(p.offset, p.offset + p.filesz), p.vaddr - lo);
-  }
   // One VMA per segment (file-backed pages, then anonymous bss pages); a page
-  // shared by two segments belongs to the later one, as with Linux's MAP_FIXED.
+  // shared by two segments goes with the earlier one, holding both segments' bytes.
+  const chunk = Chunk.alloc(span);
   let prevEnd = start;
   const vmas: Vma[] = [];
   for (const p of loads) {
@@ -101,10 +100,43 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
     if (memEnd > fileEnd) vmas.push(new Vma(fileEnd, memEnd, prot, chunk, fileEnd - start, anon()));
     prevEnd = Math.max(prevEnd, memEnd);
   }
+  /** Copy the file bytes that belong in [off, off+len) of the image. */
+  const fill = (dst: Uint8Array, off: number, len: number): void => {
+    for (const p of loads) {
+      const s0 = Math.max(off, p.vaddr - lo);
+      const e0 = Math.min(off + len, p.vaddr - lo + p.filesz);
+      if (e0 > s0) dst.set(file.subarray(p.offset + (s0 - (p.vaddr - lo)), p.offset + (e0 - (p.vaddr - lo))), s0 - off);
+    }
+  };
+  // Read-only segments come from the file cache when the same file was mapped
+  // before: every process running it then maps the same host memory, so the
+  // engine keeps its translated code across fork and exec.
+  for (let i = 0; i < vmas.length; i++) {
+    const v = vmas[i];
+    if (!a.fileKey || v.prot & PROT_WRITE || v.info.name === '') {
+      fill(chunk.bytes.subarray(v.off, v.off + v.size), v.off, v.size);
+      continue;
+    }
+    const key = `${a.fileKey}:${v.info.offset}:${v.size}:${v.prot}:${(v.start - bias) % PAGE}`;
+    let cached = fileCache.get(key);
+    if (cached === undefined) {
+      cached = Chunk.alloc(v.size);
+      fill(cached.bytes, v.off, v.size);
+      cached.users = new Set();
+      cached.onFree = () => fileCache.delete(key);
+      fileCache.set(key, cached);
+    }
+    cached.users!.add(space);
+    hostFree(chunk.addr + v.off, v.size);
+    vmas[i] = new Vma(v.start, v.end, v.prot, cached, 0, v.info);
+  }
   for (const v of vmas) space.insert(v);
   space.setBrkStart(prevEnd);
   return bias;
 }
+
+/** Read-only pages of executables, by file identity, offset, size and protection. */
+const fileCache = new Map<string, Chunk>();
 
 /** Build the initial stack; returns the initial sp and the auxv. */
 export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias: number, a: ExecArgs): StartInfo {

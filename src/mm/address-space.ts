@@ -46,6 +46,8 @@ export class Chunk {
    * maps it. It is freed whole when its last user goes.
    */
   users: Set<AddressSpace> | null = null;
+  /** called when a shared chunk is freed (the file cache forgets it) */
+  onFree: (() => void) | null = null;
   constructor(block: HostBlock, committed = block.size) {
     this.addr = block.addr;
     this.size = block.size;
@@ -140,7 +142,14 @@ export class AddressSpace {
   constructor(
     readonly backend: MemBackend,
     readonly layout: Layout,
-  ) {}
+  ) {
+    if ('space' in backend) (backend as { space: object | null }).space = this;
+  }
+
+  /** The regions an engine must hold to run in this space. */
+  regions(): Array<{ start: number; end: number; prot: number; host: number }> {
+    return this.vmas.map((v) => ({ start: v.start, end: v.end, prot: v.prot, host: v.hostAddr(v.start) }));
+  }
 
   // ---- lookup -------------------------------------------------------------
 
@@ -571,7 +580,10 @@ export class AddressSpace {
     this.removeRange(0, this.layout.taskSize);
     for (const c of shared) {
       c.users!.delete(this);
-      if (c.users!.size === 0) hostFree(c.addr, c.size);
+      if (c.users!.size === 0) {
+        hostFree(c.addr, c.size);
+        c.onFree?.();
+      }
     }
     if (this.heap !== null) hostFree(this.heap.addr, this.heap.size);
     this.heap = null;

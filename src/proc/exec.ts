@@ -1,8 +1,7 @@
 // Building a fresh address space from an ELF image (the first program, and execve).
 import { basename } from 'node:path';
 import type { Arch } from '../cpu/arch.js';
-import { Cpu } from '../cpu/engine.js';
-import { setX86Hwcap } from '../cpu/x86_64.js';
+import type { Cpu } from '../cpu/engine.js';
 import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-space.js';
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
 import { mapImage, setupStack, type ExecArgs, type StartInfo } from '../loader/load.js';
@@ -10,8 +9,6 @@ import { Mm, SIG_DFL, SIG_IGN } from './process.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
-
-let cpuidDone = false;
 
 /** Parse an executable for this set of machines; dynamically linked ones are refused for now. */
 export function checkElf(file: Buffer, machines: Record<number, string>): ElfImage {
@@ -27,14 +24,10 @@ export class DynamicElfError extends ExecFormatError {
 }
 
 /** A new engine and address space holding the image, with registers set for its entry. */
-export function buildMm(arch: Arch, elf: ElfImage, file: Buffer, args: ExecArgs): { mm: Mm; start: StartInfo; sigtramp: number } {
-  const cpu = new Cpu(arch);
+export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
+  const arch = cpu.arch;
+  const space = new AddressSpace(cpu.mirror(), arch.layout);
   try {
-    if (arch.name === 'x86_64' && !cpuidDone) {
-      setX86Hwcap(cpu.cpuid(1)[3]);
-      cpuidDone = true;
-    }
-    const space = new AddressSpace(cpu, arch.layout);
     const bias = mapImage(space, elf, file, args);
     const start = setupStack(space, arch, elf, bias, args);
     let sigtramp = 0;
@@ -44,10 +37,10 @@ export function buildMm(arch: Arch, elf: ElfImage, file: Buffer, args: ExecArgs)
       const v = space.mapAnon(sigtramp, PAGE, PROT_READ | PROT_EXEC, anon('[sigpage]'));
       v.chunk.bytes.set(SIGTRAMP_CODE, v.off);
     }
-    cpu.setRegs([...arch.entryRegs, [arch.spReg, start.sp], [arch.pcReg, start.entry]]);
-    return { mm: new Mm(cpu, space), start, sigtramp };
+    const regs: Array<[number, number]> = [...arch.entryRegs, [arch.tlsReg, 0], [arch.spReg, start.sp], [arch.pcReg, start.entry]];
+    return { mm: new Mm(cpu, space), start, sigtramp, regs };
   } catch (e) {
-    cpu.close();
+    space.destroy();
     throw e;
   }
 }
@@ -64,7 +57,7 @@ export interface ExecRequest {
 /** The point of no return of execve: t's process now runs the new image. */
 export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   const p = t.proc;
-  const built = buildMm(req.arch, req.elf, req.file, req.args);
+  const built = buildMm(k.engine(req.arch), req.elf, req.file, req.args);
   // other threads die (de_thread); the caller becomes the leader
   for (const o of [...p.threads]) {
     if (o !== t) {
@@ -78,11 +71,9 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
     old.cpu.freeContext(t.ctx);
     t.ctx = null;
   }
-  if (old.owner === t) old.owner = null;
   p.mm = built.mm;
-  built.mm.owner = t;
   k.releaseMm(old);
-  t.pendingRegs = [];
+  t.pendingRegs = built.regs;
   if (p.fds.refs > 1) {
     p.fds.refs--;
     p.fds = p.fds.clone();

@@ -1,5 +1,4 @@
 // clone/fork/vfork: a new task, in a new process or (CLONE_THREAD) the caller's.
-import { Cpu } from '../cpu/engine.js';
 import { AddressSpace } from '../mm/address-space.js';
 import { E, fail } from '../syscalls/errno.js';
 import { Unsupported } from '../syscalls/dispatch.js';
@@ -46,10 +45,9 @@ export interface CloneArgs {
 
 /** Copy the parent's memory into a new engine (fork). */
 function forkMm(parent: Mm): Mm {
-  const cpu = new Cpu(parent.cpu.arch);
-  const space = new AddressSpace(cpu, parent.space.layout);
+  const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout);
   parent.space.forkInto(space);
-  return new Mm(cpu, space);
+  return new Mm(parent.cpu, space);
 }
 
 /** clone(2): returns the child's tid to the parent. The child returns 0. */
@@ -103,14 +101,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.sigmask = t.sigmask;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: 2, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.
-  const cpu = t.cpu;
-  const snapshot = cpu.saveContext(null);
-  if (proc.mm === parent.mm) child.ctx = snapshot;
-  else {
-    proc.mm.cpu.restoreContext(snapshot);
-    cpu.freeContext(snapshot);
-    proc.mm.owner = child;
-  }
+  child.ctx = t.cpu.saveContext(null);
   const arch = t.arch;
   const ret = new Uint32Array(arch.returnRegs.length * 2);
   arch.syscallReturn(0, regs, ret);

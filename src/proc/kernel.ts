@@ -6,7 +6,8 @@
 // any signal that arrived meanwhile is delivered, as on Linux.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Arch, ArchName } from '../cpu/arch.js';
-import type { Cpu, Fault } from '../cpu/engine.js';
+import { Cpu, type Fault } from '../cpu/engine.js';
+import { setX86Hwcap } from '../cpu/x86_64.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { FdTable } from '../fs/fdtable.js';
 import { host, Scratch } from '../host/libc.js';
@@ -101,8 +102,8 @@ export class Kernel {
   readonly hostPpid = process.ppid;
   private nextPid = process.pid;
   private wakeup: (() => void) | null = null;
-  /** engines to close once no hook of theirs is on the stack */
-  private graveyard: Cpu[] = [];
+  /** address spaces to destroy once no hook of their engine is on the stack */
+  private graveyard: Mm[] = [];
   private hostPolls = new Map<number, { queue: WaitQueue; events: number }>();
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   fatal: Error | null = null;
@@ -132,10 +133,10 @@ export class Kernel {
     const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
     const t = new Task(this, pid, p, this.opts);
     p.threads.add(t);
-    mm.owner = t;
     this.processes.set(pid, p);
     this.tasks.set(pid, t);
     this.init = p;
+    void mm;
     this.runq.push(t);
     return t;
   }
@@ -231,12 +232,13 @@ export class Kernel {
   switchTo(t: Task): void {
     const mm = t.proc.mm;
     const cpu = mm.cpu;
-    if (mm.owner !== t) {
-      const prev = mm.owner;
+    if (cpu.owner !== t) {
+      const prev = cpu.owner as Task | null;
       if (prev !== null && prev.state !== 'dead') prev.ctx = cpu.saveContext(prev.ctx);
+      if (cpu.active !== mm.space) cpu.activate(mm.space, mm.space.regions());
       if (t.ctx !== null) cpu.restoreContext(t.ctx);
-      mm.owner = t;
-    }
+      cpu.owner = t;
+    } else if (cpu.active !== mm.space) cpu.activate(mm.space, mm.space.regions());
     if (t.pendingRegs.length) {
       for (const [r, v] of t.pendingRegs) cpu.setReg(r, v);
       t.pendingRegs = [];
@@ -606,7 +608,7 @@ export class Kernel {
       t.cpu.freeContext(t.ctx);
       t.ctx = null;
     }
-    if (t.proc.mm.owner === t) t.proc.mm.owner = null;
+    if (t.cpu.owner === t) t.cpu.owner = null;
     t.stopReason = 'exit';
     t.cpu.stopIfRunning(t);
   }
@@ -685,10 +687,23 @@ export class Kernel {
   /** Host memory for results the host writes before elfrun translates them. */
   readonly scratch = new Scratch(4096);
 
+  /** Drop a reference to an address space; the last one destroys it once no hook is on the stack. */
   releaseMm(mm: Mm): void {
     if (--mm.refs > 0) return;
-    mm.space.destroy();
-    this.graveyard.push(mm.cpu);
+    this.graveyard.push(mm);
+  }
+
+  private engines = new Map<ArchName, Cpu>();
+
+  /** The engine that runs every process of this arch. */
+  engine(arch: Arch): Cpu {
+    let cpu = this.engines.get(arch.name);
+    if (!cpu) {
+      cpu = new Cpu(arch);
+      if (arch.name === 'x86_64') setX86Hwcap(cpu.cpuid(1)[3]);
+      this.engines.set(arch.name, cpu);
+    }
+    return cpu;
   }
 
   private releaseResources(p: Process): void {
@@ -707,7 +722,12 @@ export class Kernel {
   /** Close engines whose hooks are no longer on the stack. */
   private buryEngines(): void {
     if (this.graveyard.length === 0) return;
-    for (const cpu of this.graveyard) cpu.close();
+    for (const mm of this.graveyard) {
+      // Leave the engine's mappings alone: the next activation keeps what the
+      // next space shares with this one (its text, and the translations of it).
+      mm.cpu.deactivate(mm.space);
+      mm.space.destroy();
+    }
     this.graveyard = [];
   }
 
@@ -716,6 +736,8 @@ export class Kernel {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     for (const t of this.tasks.values()) if (t.timer) clearTimeout(t.timer);
     this.buryEngines();
+    for (const cpu of this.engines.values()) cpu.close();
+    this.engines.clear();
   }
 
   /** wait4/waitid: the status word of a reapable child, or null. */

@@ -41,11 +41,9 @@ export class FsState {
   }
 }
 
-/** An address space and the engine that executes in it (shared by CLONE_VM). */
+/** An address space (shared by CLONE_VM), run on its arch's shared engine. */
 export class Mm {
   refs = 1;
-  /** the task whose registers the engine holds now */
-  owner: Task | null = null;
   constructor(
     readonly cpu: Cpu,
     readonly space: AddressSpace,

@@ -1,6 +1,6 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
@@ -58,13 +58,31 @@ function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
 const EXE_LINK = /^\/proc\/(self|thread-self|\d+)\/exe$/;
 
 /** Read an executable for execve: returns its bytes and canonical host path, with Linux's errors. */
+function identity(path: string): { key: string; dev: number; ino: number } {
+  const st = statSync(path);
+  return { key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`, dev: st.dev, ino: st.ino };
+}
+
+/** The last executables read, by identity: a shell execs the same few programs over and over. */
+const exeCache = new Map<string, Buffer>();
+function readExe(path: string): Buffer {
+  const key = identity(path).key;
+  let b = exeCache.get(key);
+  if (b === undefined) {
+    b = readFileSync(path);
+    if (exeCache.size >= 8) exeCache.delete(exeCache.keys().next().value!);
+    exeCache.set(key, b);
+  }
+  return b;
+}
+
 function readExecutable(t: Task, dirfd: number, path: Buffer, flags: number): { file: Buffer; exe: string } {
   const m = EXE_LINK.exec(path.toString('latin1'));
   if (m) {
     const pid = m[1] === 'self' || m[1] === 'thread-self' ? t.pid : Number(m[1]);
     const p = t.kernel.processes.get(pid);
     if (!p || p.exit !== null) fail(E.ENOENT);
-    return { file: readFileSync(p.exePath), exe: p.exePath };
+    return { file: readExe(p.exePath), exe: p.exePath };
   }
   const [hd, hp] = hostPath(t, dirfd, path, flags & AT_EMPTY_PATH);
   const s = t.kernel.scratch;
@@ -78,7 +96,7 @@ function readExecutable(t: Task, dirfd: number, path: Buffer, flags: number): { 
   if (fd < 0) fail(-fd);
   try {
     const real = realpathSync(`/proc/self/fd/${fd}`);
-    return { file: readFileSync(real), exe: real };
+    return { file: readExe(real), exe: real };
   } finally {
     host.close(fd);
   }
@@ -111,6 +129,7 @@ function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envp
     if (e instanceof ExecFormatError) fail(E.ENOEXEC);
     throw e;
   }
+  const id = identity(exe);
   execInto(t.kernel, t, {
     arch: t.arch,
     elf,
@@ -121,10 +140,11 @@ function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envp
       envp,
       execfn,
       mapName: exe,
-      dev: 0,
-      ino: 0,
+      dev: id.dev,
+      ino: id.ino,
       uid: t.kernel.uid,
       gid: process.getgid!(),
+      fileKey: id.key,
     },
   });
   return NORETURN;
