@@ -46,6 +46,8 @@ export interface CpuClient {
   onSyscall(cpu: Cpu, regs: Uint32Array): void;
   /** A fault or trap: the client records it; the engine stops. */
   onFault(cpu: Cpu, fault: Fault): void;
+  /** An access just below the stack: grow it (true: the access is retried). */
+  growStack?(addr: number): boolean;
 }
 
 const UNTIL = 0xffffffffffffffffn;
@@ -370,6 +372,7 @@ export class Cpu implements MemBackend {
   }
 
   memFault(type: number, addr: number): boolean {
+    if ((type === UC_MEM_READ_UNMAPPED || type === UC_MEM_WRITE_UNMAPPED) && this.client!.growStack?.(addr)) return true;
     const what =
       type === UC_MEM_READ_UNMAPPED
         ? 'read of unmapped memory'

@@ -143,7 +143,12 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
   const top = space.layout.stackTop;
   const gnuStack = elf.phdrs.find((p) => p.type === PT_GNU_STACK);
   const stackProt = PROT_READ | PROT_WRITE | (gnuStack && gnuStack.flags & PF_X ? PROT_EXEC : 0);
-  space.mapAnon(top - STACK_SIZE, STACK_SIZE, stackProt, anon('[stack]'));
+  // The stack starts small (Linux: 128 KiB plus the arguments) and grows down
+  // on faults up to RLIMIT_STACK, inside one reservation of STACK_SIZE.
+  const argBytes = [...a.argv, ...a.envp, a.execfn].reduce((n, b) => n + b.length + 1 + 8, 0);
+  const initial = Math.min(STACK_SIZE, pageUp(argBytes + 4096) + 0x20000);
+  const stackChunk = Chunk.alloc(STACK_SIZE);
+  space.stack = space.insert(new Vma(top - initial, top, stackProt, stackChunk, STACK_SIZE - initial, anon('[stack]')));
 
   const nul = Buffer.alloc(1);
   // bprm->p starts one pointer below the top; strings are copied downwards:

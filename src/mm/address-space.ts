@@ -541,6 +541,17 @@ export class AddressSpace {
         child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
         continue;
       }
+      if (v === this.stack) {
+        // the child's stack keeps its room to grow: a chunk as large as the reservation
+        chunk = Chunk.alloc(v.off + v.size);
+        off = v.off;
+        hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
+        const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
+        child.vmas.push(c);
+        child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+        child.stack = c;
+        continue;
+      }
       if (v.chunk === this.heap) {
         child.heap ??= new Chunk(hostReserve(HEAP_RESERVE), 0);
         chunk = child.heap;
@@ -553,6 +564,27 @@ export class AddressSpace {
       child.vmas.push(c);
       child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
     }
+  }
+
+  /** The [stack] VMA grows down on demand (like Linux's VM_GROWSDOWN), within its reservation. */
+  stack: Vma | null = null;
+
+  /** A fault at addr: grow the stack down to it if Linux would. */
+  growStack(addr: number, limit: number): boolean {
+    const v = this.stack;
+    if (v === null || addr >= v.start || !this.vmas.includes(v)) return false;
+    const top = v.end;
+    const floor = Math.max(top - Math.min(limit, v.off + v.size), top - (v.off + v.size));
+    if (addr < floor) return false;
+    const start = Math.max(floor, pageDown(addr) - 16 * PAGE);
+    if (!this.isFree(start, v.start - start)) return false;
+    const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
+    this.backend.unmap(v.start, v.size);
+    this.vmas[this.vmas.indexOf(v)] = grown;
+    this.backend.map(grown.start, grown.size, grown.prot, grown.hostAddr(grown.start));
+    this.stack = grown;
+    this.last = null;
+    return true;
   }
 
   /** Zero pages in place (MADV_DONTNEED on private anonymous memory). */

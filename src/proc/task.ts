@@ -159,6 +159,11 @@ export class Task implements CpuClient {
     this.fault ??= fault;
   }
 
+  growStack(addr: number): boolean {
+    const limit = this.rlimits[3]?.[0] ?? 8n << 20n; // RLIMIT_STACK
+    return this.mm.growStack(addr, limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit));
+  }
+
   // ---- parking ------------------------------------------------------------------
 
   /** Park on these queues (and/or until a deadline); the syscall is retried when woken. */

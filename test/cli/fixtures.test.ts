@@ -26,6 +26,7 @@ for (const arch of ARCHES) {
       ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
       ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
+      ['stack', 'the stack grows on demand: 6 MiB of frames'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const want = runLinux(arch, fixture(arch, prog), ['arg']);
@@ -57,6 +58,13 @@ for (const arch of ARCHES) {
         expect(got.stderr).toBe('');
       });
     }
+
+    it('stack overflow past RLIMIT_STACK dies by SIGSEGV, as on Linux', () => {
+      const want = runLinux(arch, fixture(arch, 'stack'), ['overflow']);
+      const got = runElfrun(fixture(arch, 'stack'), ['overflow']);
+      expect(got.signal).toBe(want.signal);
+      expect(got.stdout).toBe(want.stdout);
+    });
 
     it('crash: --debug prints the fault address', () => {
       const got = runElfrun(fixture(arch, 'crash'), ['segv'], { flags: ['--debug'] });

@@ -145,7 +145,14 @@ describe('setupStack', () => {
     const { s, elf, a, info } = start(arch, readFileSync(bbPath(name)));
     const top = arch.layout.stackTop;
     expect(s.find(top - 1)!.info.name).toBe('[stack]');
-    expect(s.find(top - STACK_SIZE)!.end).toBe(top);
+    // Linux's initial stack: a small VMA below the top that grows down on faults, up to RLIMIT_STACK
+    const stack = s.find(info.sp)!;
+    expect(stack.end).toBe(top);
+    expect(stack.start).toBeGreaterThan(top - STACK_SIZE);
+    expect(s.find(top - STACK_SIZE)).toBeNull();
+    expect(s.growStack(top - STACK_SIZE / 2, STACK_SIZE)).toBe(true);
+    expect(s.find(top - STACK_SIZE / 2)).toBe(s.find(top - 1));
+    expect(s.growStack(top - STACK_SIZE - 4096, STACK_SIZE)).toBe(false);
     expect(info.sp % 16).toBe(0);
     expect(info.entry).toBe(elf.entry);
     let p = info.sp;
