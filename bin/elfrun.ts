@@ -85,12 +85,29 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   const path = findProgram(program);
   let machine;
   try {
+    let trace;
+    if (o.strace) {
+      let only: Set<string> | undefined;
+      for (const e of o.expr ?? []) {
+        const m = /^(?:trace=)?(.*)$/.exec(e)!;
+        if (m[1] !== 'all') only = new Set([...(only ?? []), ...m[1].split(',').filter(Boolean)]);
+      }
+      const { openSync } = await import('node:fs');
+      trace = {
+        fd: o.output ? openSync(o.output, 'w') : 2,
+        follow: o.follow ?? false,
+        only,
+        strsize: Number(o.strsize ?? 32),
+        toFile: o.output !== undefined,
+      };
+    }
     machine = new Machine({
       program: path,
       argv: [o.argv0 ?? program, ...args],
       env: buildEnv(o.env, o.unset, o.clearEnv ?? false),
       onMissing: o.onMissing,
       debug: o.debug,
+      trace,
     });
   } catch (e) {
     if (e instanceof NotFoundError) die(EXIT.NOT_FOUND, `${program}: ${e.message}`);
@@ -144,6 +161,11 @@ interface MissingOpts {
 }
 
 interface RunOpts {
+  strace?: boolean;
+  follow?: boolean;
+  output?: string;
+  expr?: string[];
+  strsize?: string;
   env: string[];
   unset: string[];
   clearEnv?: boolean;
@@ -175,9 +197,25 @@ program
       .default('panic'),
   )
   .option('--debug', 'print a guest crash\'s fault address and elfrun\'s own stack traces on stderr', false)
+  .option('--strace', 'trace syscalls like strace -f (on stderr; see elfrun trace for more options)')
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
-  .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o));
+  .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));
+
+program
+  .command('trace')
+  .description('run a program and print its syscalls in strace\'s format (decoded arguments, errors, signals, exits)')
+  .argument('<program>', 'the ELF executable')
+  .argument('[args...]', 'arguments for the program')
+  .option('-f, --follow', 'trace child processes and threads too, prefixing lines with [pid N] as strace -f does')
+  .option('-o, --output <file>', 'write the trace to a file instead of stderr')
+  .option('-e, --expr <expr>', 'trace=NAME[,NAME...]: only these syscalls (repeatable)', collect, [])
+  .option('-s, --strsize <n>', 'the longest string to print (strace -s)', '32')
+  .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
+  .option('-U, --unset <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
+  .addOption(new Option('--on-missing <mode>', 'panic or enosys (see run)').choices(['panic', 'enosys']).default('panic'))
+  .passThroughOptions()
+  .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, { ...o, strace: true, debug: false }));
 
 program
   .command('missing')

@@ -13,6 +13,7 @@ import { HostFile } from './fs/file.js';
 import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
 import { hostRlimits } from './syscalls/handlers/proc.js';
+import { Tracer, type TraceOptions } from './syscalls/trace.js';
 
 export { ExecFormatError } from './loader/elf.js';
 export { Panic, missing } from './syscalls/dispatch.js';
@@ -31,6 +32,8 @@ export interface MachineOptions {
   cwd?: string;
   onMissing?: 'panic' | 'enosys';
   debug?: boolean;
+  /** strace-style tracing of the guest's syscalls */
+  trace?: TraceOptions;
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -85,6 +88,7 @@ export class Machine {
       fileKey,
     };
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
+    if (opts.trace) this.kernel.setTracer(new Tracer(opts.trace));
     const { mm, start, sigtramp, regs } = buildMm(this.kernel.engine(arch), elf, file, args);
     const t = this.kernel.createInit(arch, mm, cwd, process.umask());
     t.pendingRegs = regs;

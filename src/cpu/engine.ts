@@ -107,6 +107,9 @@ export class Mirror implements MemBackend {
   protect(start: number, size: number, prot: number): void {
     if (this.cpu.active === this.space) this.cpu.protect(start, size, prot);
   }
+  release(start: number, size: number, hostAddr: number): void {
+    this.cpu.releaseHost(start, size, hostAddr);
+  }
 }
 
 export class Cpu implements MemBackend {
@@ -183,6 +186,17 @@ export class Cpu implements MemBackend {
     for (const [start, r] of [...this.regions]) if (!keep.has(start)) this.unmap(start, r.end - start);
     for (const w of want) if (!keep.has(w.start)) this.map(w.start, w.end - w.start, w.prot, w.host);
     this.active = space;
+  }
+
+  /**
+   * Host memory behind [start, start+size) is being freed: unmap any region of
+   * the engine that still points into it (a dead space's region left mapped
+   * for the next activation must not outlive its memory).
+   */
+  releaseHost(start: number, size: number, hostAddr: number): void {
+    for (const [s, r] of [...this.regions]) {
+      if (s < start + size && r.end > start && r.host - s === hostAddr - start) this.unmap(s, r.end - s);
+    }
   }
 
   /** Forget the active space without touching the engine (it is being destroyed). */

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Arch } from '../cpu/arch.js';
 import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
-import { hostFree } from '../host/libc.js';
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
 
 export const AT = {
@@ -93,7 +92,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
     const segStart = Math.max(pageDown(p.vaddr + bias), prevEnd);
     const fileEnd = Math.max(segStart, pageUp(p.vaddr + bias + p.filesz));
     const memEnd = pageUp(p.vaddr + bias + p.memsz);
-    if (segStart > prevEnd) hostFree(chunk.addr + (prevEnd - start), segStart - prevEnd); // gap
+    if (segStart > prevEnd) chunk.free(prevEnd - start, segStart - prevEnd); // gap
     const prot = protOf(p.flags);
     const fileInfo = { name: a.mapName, shared: false, offset: pageDown(p.offset) + (segStart - pageDown(p.vaddr + bias)), dev: a.dev, ino: a.ino };
     if (fileEnd > segStart) vmas.push(new Vma(segStart, Math.min(fileEnd, memEnd), prot, chunk, segStart - start, fileInfo));
@@ -127,7 +126,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
       fileCache.set(key, cached);
     }
     cached.users!.add(space);
-    hostFree(chunk.addr + v.off, v.size);
+    chunk.free(v.off, v.size);
     vmas[i] = new Vma(v.start, v.end, v.prot, cached, 0, v.info);
   }
   for (const v of vmas) space.insert(v);

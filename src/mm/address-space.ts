@@ -23,6 +23,8 @@ export interface MemBackend {
   map(start: number, size: number, prot: number, hostAddr: number): void;
   unmap(start: number, size: number): void;
   protect(start: number, size: number, prot: number): void;
+  /** Host memory of [start, start+size) is about to be freed: no engine may keep it mapped. */
+  release?(start: number, size: number, hostAddr: number): void;
 }
 
 /** Host memory holding one or more VMAs' pages. */
@@ -54,6 +56,31 @@ export class Chunk {
     this.block = block;
     this.committed = committed;
   }
+  /** ranges (offset, length) already given back to the host */
+  private freed: Array<[number, number]> = [];
+
+  /** Give [off, off+len) back to the host, once. */
+  free(off: number, len: number): void {
+    if (len <= 0) return;
+    hostFree(this.addr + off, len);
+    this.freed.push([off, len]);
+  }
+
+  /**
+   * Give back everything not already given back. Never the whole range blindly:
+   * a freed piece may since hold another allocation of the host's.
+   */
+  freeAll(): void {
+    const pieces = [...this.freed].sort((a, b) => a[0] - b[0]);
+    let at = 0;
+    for (const [off, len] of pieces) {
+      if (off > at) hostFree(this.addr + at, off - at);
+      at = Math.max(at, off + len);
+    }
+    if (this.size > at) hostFree(this.addr + at, this.size - at);
+    this.freed = [[0, this.size]];
+  }
+
   get bytes(): Uint8Array {
     if (this._bytes === null || this._bytes.length < this.committed) this.makeView();
     return this._bytes!;
@@ -362,7 +389,10 @@ export class AddressSpace {
       // Heap pages stay mapped on the host (zeroed, given back): brk maps them
       // again with MAP_FIXED, which must not land on host memory allocated in a hole.
       if (v.chunk === this.heap) hostZeroPages(v.hostAddr(cutStart), cutEnd - cutStart);
-      else if (v.chunk.users === null) hostFree(v.hostAddr(cutStart), cutEnd - cutStart);
+      else if (v.chunk.users === null) {
+        this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
+        v.chunk.free(v.off + (cutStart - v.start), cutEnd - cutStart);
+      }
       if (v.start < start) added.push(v.slice(v.start, start));
       if (v.end > end) added.push(v.slice(end, v.end));
       j++;
@@ -608,16 +638,19 @@ export class AddressSpace {
   /** Release everything (process exit). */
   destroy(): void {
     const shared = new Set<Chunk>();
-    for (const v of this.vmas) if (v.chunk.users !== null) shared.add(v.chunk);
+    for (const v of this.vmas) {
+      if (v.chunk.users !== null) shared.add(v.chunk);
+      if (v.chunk === this.heap || (v.chunk.users !== null && v.chunk.users.size === 1)) this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
+    }
     this.removeRange(0, this.layout.taskSize);
     for (const c of shared) {
       c.users!.delete(this);
       if (c.users!.size === 0) {
-        hostFree(c.addr, c.size);
+        c.freeAll();
         c.onFree?.();
       }
     }
-    if (this.heap !== null) hostFree(this.heap.addr, this.heap.size);
+    if (this.heap !== null) this.heap.freeAll();
     this.heap = null;
   }
 

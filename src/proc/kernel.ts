@@ -19,6 +19,7 @@ import { SIG, bit } from './signals.js';
 import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
 import { Blocked, WaitQueue } from './waitq.js';
+import type { Tracer } from '../syscalls/trace.js';
 
 const SA_NOCLDSTOP = 1;
 const SA_NOCLDWAIT = 2;
@@ -109,7 +110,15 @@ export class Kernel {
   fatal: Error | null = null;
   readonly uid = process.getuid!();
 
+  /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
+  tracer: Tracer | null = null;
+
   constructor(readonly opts: TaskOptions) {}
+
+  setTracer(tr: Tracer): void {
+    this.tracer = tr;
+    tr.live = () => this.tasks.size;
+  }
 
   table(arch: Arch): SyscallTable {
     return syscallTable(arch.name as ArchName);
@@ -455,6 +464,13 @@ export class Kernel {
   private forceSignal(t: Task, sig: number, fault: { signal: number; addr: number; pc: number; what: string }): void {
     const a = t.sigactions[sig];
     if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {
+      if (this.tracing(t)) {
+        const info = Buffer.alloc(128);
+        info.writeInt32LE(sig, 0);
+        info.writeInt32LE(sig === SIG.SIGSEGV ? 1 : sig === SIG.SIGILL ? 1 : 0, 8);
+        info.writeBigUInt64LE(BigInt(fault.addr), 16);
+        this.tracer!.signal(t, sig, info);
+      }
       this.exitGroup(t.proc, { kind: 'signaled', signal: sig, fault });
       return;
     }
@@ -492,6 +508,7 @@ export class Kernel {
       if (act.handler === SIG_DFL) {
         const d = defaultAction(sig);
         if (d === 'ignore' || d === 'cont') continue;
+        if (this.tracing(t)) this.tracer!.signal(t, sig, info);
         if (d === 'stop') {
           if (this.opts.onMissing === 'enosys') continue;
           this.fatal = new Unsupported(`job-control stop (default action of signal ${sig})`, 0);
@@ -508,6 +525,7 @@ export class Kernel {
         else if (restartable && act.flags & SA_RESTART) t.cpu.setPc(t.arch.syscallInsnAddr(regs));
         else t.cpu.setReturnWith(-E.EINTR, regs);
       }
+      if (this.tracing(t)) this.tracer!.signal(t, sig, info);
       const oldMask = t.savedMask ?? t.sigmask;
       t.savedMask = null;
       if (!deliverFrame(t, sig, act, info, oldMask)) {
@@ -535,8 +553,14 @@ export class Kernel {
   // ---- exit and wait -------------------------------------------------------------------
 
   /** End every thread of p with this status; p becomes a zombie for its parent. */
+  private tracing(t: Task): boolean {
+    return this.tracer !== null && (this.tracer.o.follow || t.proc === this.init);
+  }
+
   exitGroup(p: Process, state: ExitState): void {
     if (p.exit !== null) return;
+    const leader = [...p.threads][0];
+    if (leader && this.tracing(leader)) this.tracer!.exited(leader, state);
     if (this.opts.debug && state.kind === 'signaled' && state.fault && p !== this.init) {
       const f = state.fault;
       process.stderr.write(`elfrun: pid ${p.pid} killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);

@@ -4,6 +4,7 @@ import type { Task } from '../proc/task.js';
 import type { Args } from './args.js';
 import { E, SysError } from './errno.js';
 import { Blocked } from '../proc/waitq.js';
+import type { Tracer } from './trace.js';
 
 /** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
 export const NORETURN = Number.MIN_SAFE_INTEGER;
@@ -61,9 +62,33 @@ function noteMissing(t: Task, name: string, nr: number): void {
   m.pids.add(t.pid);
 }
 
-const TRACE = process.env.ELFRUN_TRACE_DEBUG === '1';
-
 export function dispatch(t: Task, a: Args): number {
+  const tr = t.kernel.tracer;
+  if (tr !== null && (tr.o.follow || t.proc === t.kernel.init)) return traced(tr, t, a);
+  return untraced(t, a);
+}
+
+/** The same, observed by the tracer. */
+function traced(tr: Tracer, t: Task, a: Args): number {
+  const nr = a.nr;
+  const e = nr >= 0 ? t.table.byNr[nr] : undefined;
+  if (e === undefined || !tr.wants(e.name)) return untraced(t, a);
+  const p = t.restarting ? (tr.pending.get(t) ?? tr.enter(t, e, a)) : tr.enter(t, e, a);
+  tr.pending.set(t, p);
+  const r = untraced(t, a);
+  if (r === NORETURN) {
+    if (t.state === 'blocked') {
+      tr.park(t, p);
+      return r;
+    }
+    if (t.stopReason === 'exec') tr.exit(t, a, p, 0);
+    else tr.noReturn(t, p);
+  } else tr.exit(t, a, p, r);
+  tr.pending.delete(t);
+  return r;
+}
+
+function untraced(t: Task, a: Args): number {
   const nr = a.nr;
   const e = nr >= 0 ? t.table.byNr[nr] : undefined;
   if (e === undefined) return -E.ENOSYS; // a number Linux does not know either
@@ -79,7 +104,6 @@ export function dispatch(t: Task, a: Args): number {
   try {
     const r = e.handler(t, a);
     t.restartState = null;
-    if (TRACE) process.stderr.write(`[${t.tid}] ${e.name}(${[0, 1, 2].map((i) => '0x' + a.u64(i).toString(16)).join(', ')}) = ${r}\n`);
     return r;
   } catch (err) {
     if (err instanceof SysError) {
