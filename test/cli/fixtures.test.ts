@@ -107,8 +107,8 @@ for (const arch of ARCHES) {
 
     it('-E, -U and --argv0 shape the guest\'s environment and argv', () => {
       const bb = fixture(arch, 'busybox');
-      const env = { PATH: '/usr/bin:/bin', KEEP: 'yes', DROP: 'no', ELFRUN_QUIET_UNICORN: '1' };
-      const want = runLinux(arch, bb, ['env'], { env: { PATH: '/usr/bin:/bin', KEEP: 'yes', ADDED: 'x=y', ELFRUN_QUIET_UNICORN: '1' } });
+      const env = { PATH: '/usr/bin:/bin', KEEP: 'yes', DROP: 'no', ELFRUN_QUIET_UNICORN: '1', HOME: process.env.HOME ?? '/' };
+      const want = runLinux(arch, bb, ['env'], { env: { PATH: '/usr/bin:/bin', KEEP: 'yes', ADDED: 'x=y', ELFRUN_QUIET_UNICORN: '1', HOME: process.env.HOME ?? '/' } });
       const got = runElfrun(bb, ['env'], { env, flags: ['-U', 'DROP', '-E', 'ADDED=x=y'] });
       expect(got.stdout.split('\n').sort()).toEqual(want.stdout.split('\n').sort());
       const a0 = runElfrun(fixture(arch, 'auxv'), [], { flags: ['--argv0', 'renamed'] });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, type TestArch } from '../helpers/oracle.js';
 
@@ -32,7 +32,8 @@ function run(cmd: string, args: string[], arch: TestArch, input = ''): { out: st
     cwd: join(dir, 'work'),
     input,
     timeout: 60_000,
-    env: { PATH: `${bindir(arch)}:/usr/bin:/bin`, HOME: dir, LC_ALL: 'C', ELFRUN_QUIET_UNICORN: '1' },
+    // ELFRUN_CACHE: elfrun finds its Unicorn build under $HOME, which the script's env replaces
+    env: { PATH: `${bindir(arch)}:/usr/bin:/bin`, HOME: dir, LC_ALL: 'C', ELFRUN_QUIET_UNICORN: '1', ELFRUN_CACHE: process.env.ELFRUN_CACHE ?? join(homedir(), '.cache', 'elfrun') },
   });
   return { out: r.stdout.toString(), err: r.stderr.toString(), status: r.status, signal: r.signal };
 }
