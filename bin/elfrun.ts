@@ -231,6 +231,77 @@ program
     runCommand(prog, args, { ...o, onMissing: 'enosys', debug: false }, { json: o.json, output: o.output }),
   );
 
+interface CompareCliOpts {
+  oracle?: string;
+  stdin?: string;
+  cwd?: string;
+  sandboxCopy?: string;
+  json?: boolean;
+  record?: string;
+  ignoreStderrLine: string[];
+  normalizeArch?: boolean;
+}
+
+program
+  .command('compare')
+  .description('run a program under elfrun and under Linux (native, qemu-user, or a recorded golden file) and diff stdout, stderr, exit status and, with --sandbox-copy, the files left behind. Exit 0 only when everything matches, 1 when something differs, 2 when the oracle is unavailable')
+  .argument('<program>', 'the ELF executable')
+  .argument('[args...]', 'arguments for the program')
+  .option('--oracle <oracle>', 'native (the host runs it; x86_64 programs here), qemu (qemu-x86_64 / qemu-aarch64), or golden:FILE (default: native when the arch matches the host, else qemu)')
+  .option('--record <file>', 'run the oracle and record its outcome as a golden file (no elfrun run)')
+  .option('--stdin <file>', 'feed this file to both runs\' stdin (default: empty)')
+  .option('--cwd <dir>', 'working directory of both runs')
+  .option('--sandbox-copy <dir>', 'run each in its own fresh copy of DIR and compare the trees afterwards')
+  .option('--ignore-stderr-line <regex>', 'drop stderr lines matching REGEX from both sides (repeatable)', collect, [])
+  .option('--normalize-arch', 'treat x86_64/aarch64/arm64 words in the output as equal')
+  .option('--json', 'print the report as JSON')
+  .passThroughOptions()
+  .action(async (prog: string, args: string[], o: CompareCliOpts) => {
+    const c = await import('../src/compare.js');
+    const { loadProgram, NotFoundError, ExecFormatError } = await import('../src/index.js');
+    const { readFileSync, realpathSync } = await import('node:fs');
+    const path = findProgram(prog);
+    let arch: 'x86_64' | 'arm64';
+    try {
+      arch = loadProgram(path).arch.name;
+    } catch (e) {
+      if (e instanceof NotFoundError) die(EXIT.NOT_FOUND, `${prog}: ${e.message}`);
+      if (e instanceof ExecFormatError) die(EXIT.CANNOT_EXEC, `${prog}: cannot execute: ${e.message}`);
+      throw e;
+    }
+    const host = process.arch === 'x64' ? 'x86_64' : process.arch;
+    const oracle = o.oracle ?? (arch === host ? 'native' : 'qemu');
+    const opts = {
+      elfrun: realpathSync(process.argv[1]).replace(/dist\/bin\/elfrun\.js$/, 'bin/elfrun'),
+      program: path,
+      args,
+      arch,
+      oracle: oracle.startsWith('golden:') ? `golden (${oracle.slice(7)})` : oracle,
+      stdin: o.stdin ? readFileSync(o.stdin) : Buffer.alloc(0),
+      cwd: o.cwd ?? process.cwd(),
+      sandboxCopy: o.sandboxCopy,
+      ignoreStderr: o.ignoreStderrLine.map((r) => new RegExp(r)),
+      normalizeArch: o.normalizeArch ?? false,
+      env: process.env,
+    };
+    try {
+      if (o.record) {
+        if (oracle.startsWith('golden:')) die(2, '--record needs a live oracle (native or qemu)');
+        c.writeGolden(o.record, opts, c.runOracle(opts));
+        process.stdout.write(`recorded ${o.record} from ${oracle}\n`);
+        return;
+      }
+      const want = oracle.startsWith('golden:') ? c.readGolden(oracle.slice(7)) : c.runOracle(opts);
+      const got = c.runElfrun(opts);
+      const report = c.compareOutcomes(want, got, opts);
+      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : c.formatReport(report));
+      process.exitCode = report.identical ? 0 : 1;
+    } catch (e) {
+      if (e instanceof c.OracleUnavailable) die(2, `compare: ${e.message}`);
+      throw e;
+    }
+  });
+
 program
   .command('syscalls')
   .description('list the syscall table: counts per status per arch, and every entry with its note')
