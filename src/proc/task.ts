@@ -109,30 +109,6 @@ export class Task implements CpuClient {
   get exePath(): string {
     return this.proc.exePath;
   }
-  get comm(): string {
-    return this.proc.comm;
-  }
-  set comm(v: string) {
-    this.proc.comm = v;
-  }
-  get pdeathsig(): number {
-    return this.proc.pdeathsig;
-  }
-  set pdeathsig(v: number) {
-    this.proc.pdeathsig = v;
-  }
-  get dumpable(): number {
-    return this.proc.dumpable;
-  }
-  set dumpable(v: number) {
-    this.proc.dumpable = v;
-  }
-  get noNewPrivs(): boolean {
-    return this.proc.noNewPrivs;
-  }
-  set noNewPrivs(v: boolean) {
-    this.proc.noNewPrivs = v;
-  }
 
   // ---- engine events ----------------------------------------------------------
 

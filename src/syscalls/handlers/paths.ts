@@ -84,6 +84,13 @@ function utimensAt(t: Task, dirfd: number, addr: number, timesAddr: number, flag
   return chk(host.utimensat(d, p, times, flags));
 }
 
+function mknodAt(t: Task, dirfd: number, addr: number, mode: number): number {
+  const type = mode & 0o170000;
+  if (type === 0o020000 || type === 0o060000) throw new Unsupported('mknod of a device node', E.EPERM);
+  const [d, p] = at(t, dirfd, addr);
+  return chk(host.mknodat(d, p, type | (mode & 0o7777 & ~t.umask), 0));
+}
+
 function hostFdOf(t: Task, fd: number, what: string): number {
   const f = t.fds.file(fd);
   if (f.hostFd < 0) throw new Unsupported(`${what} on an elfrun-emulated file`, E.EINVAL);
@@ -117,20 +124,8 @@ export const pathDefs: Record<string, Def> = {
     const [, p] = at(t, AT_FDCWD, a.ptr(0));
     return chk(host.truncate(p, len));
   }),
-  mknodat: partial((t, a) => {
-    const mode = a.u32(2);
-    const type = mode & 0o170000;
-    if (type === 0o020000 || type === 0o060000) throw new Unsupported('mknod of a device node', E.EPERM);
-    const [d, p] = at(t, a.i32(0), a.ptr(1));
-    return chk(host.mknodat(d, p, (mode & 0o170000) | (mode & 0o7777 & ~t.umask), 0));
-  }, 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
-  mknod: partial((t, a) => {
-    const mode = a.u32(1);
-    const type = mode & 0o170000;
-    if (type === 0o020000 || type === 0o060000) throw new Unsupported('mknod of a device node', E.EPERM);
-    const [d, p] = at(t, AT_FDCWD, a.ptr(0));
-    return chk(host.mknodat(d, p, (mode & 0o170000) | (mode & 0o7777 & ~t.umask), 0));
-  }, 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
+  mknodat: partial((t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2)), 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
+  mknod: partial((t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1)), 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
   // struct statfs is the same 120 bytes on x86_64 and arm64
   statfs: supported((t, a) => {
     const [, p] = at(t, AT_FDCWD, a.ptr(0));

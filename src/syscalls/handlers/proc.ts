@@ -139,39 +139,39 @@ function prctl(t: Task, a: Args): number {
       } catch {
         name = t.mm.read(a.ptr(1), 15); // longer names are truncated to 15 bytes
       }
-      t.comm = name.subarray(0, 15).toString('latin1');
+      t.proc.comm = name.subarray(0, 15).toString('latin1');
       return 0;
     }
     case PR_GET_NAME: {
       const b = Buffer.alloc(16);
-      b.write(t.comm, 0, 15, 'latin1');
+      b.write(t.proc.comm, 0, 15, 'latin1');
       t.mm.write(a.ptr(1), b);
       return 0;
     }
     case PR_SET_PDEATHSIG: {
       const sig = a.u64(1);
       if (sig > 64) fail(E.EINVAL);
-      t.pdeathsig = sig;
+      t.proc.pdeathsig = sig;
       return 0;
     }
     case PR_GET_PDEATHSIG:
-      t.mm.setI32(a.ptr(1), t.pdeathsig);
+      t.mm.setI32(a.ptr(1), t.proc.pdeathsig);
       return 0;
     case PR_GET_DUMPABLE:
-      return t.dumpable;
+      return t.proc.dumpable;
     case PR_SET_DUMPABLE: {
       const v = a.u64(1);
       if (v !== 0 && v !== 1) fail(E.EINVAL);
-      t.dumpable = v;
+      t.proc.dumpable = v;
       return 0;
     }
     case PR_SET_NO_NEW_PRIVS:
       if (a.u64(1) !== 1 || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
-      t.noNewPrivs = true;
+      t.proc.noNewPrivs = true;
       return 0;
     case PR_GET_NO_NEW_PRIVS:
       if (a.u64(1) || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
-      return t.noNewPrivs ? 1 : 0;
+      return t.proc.noNewPrivs ? 1 : 0;
     default:
       throw new Unsupported(`prctl option ${op}`, E.EINVAL);
   }
