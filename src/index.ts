@@ -1,5 +1,5 @@
 // The library API: a Machine you configure (program, argv, env, options) and run.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Arch, ArchName } from './cpu/arch.js';
 import { x86_64 } from './cpu/x86_64.js';
@@ -102,9 +102,22 @@ export class Machine {
     this.inheritStdio();
   }
 
+  /**
+   * The guest gets elfrun's open fds as a native program gets its parent's:
+   * 0, 1, 2 and any other fd without FD_CLOEXEC (Node's own fds all have it).
+   */
   private inheritStdio(): void {
     const t = this.task;
-    for (const fd of [0, 1, 2]) {
+    const inherited = new Set([0, 1, 2]);
+    try {
+      for (const name of readdirSync('/proc/self/fd')) {
+        const fd = Number(name);
+        if (fd > 2 && host.fcntl(fd, 1 /* F_GETFD */, 0) === 0) inherited.add(fd);
+      }
+    } catch {
+      /* no /proc: stdio only */
+    }
+    for (const fd of inherited) {
       const flags = host.fcntl(fd, 3 /* F_GETFL */, 0);
       if (flags < 0) continue; // closed on the host: closed for the guest
       const dup = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 3);

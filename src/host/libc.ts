@@ -59,6 +59,8 @@ const pathFns = {
   syncfs: libc.func('int syncfs(int fd)'),
   fdatasync: libc.func('int fdatasync(int fd)'),
 };
+const getpgrpFn = libc.func('int getpgrp(void)');
+const getsidFn = libc.func('int getsid(int pid)');
 const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
 const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
 const unameFn = libc.func('int uname(intptr_t buf)');
@@ -213,6 +215,8 @@ export const host = {
   sync: (): void => void pathFns.sync(),
   syncfs: (fd: number): number => ret(pathFns.syncfs(fd) as number),
   fdatasync: (fd: number): number => ret(pathFns.fdatasync(fd) as number),
+  getpgrp: (): number => getpgrpFn() as number,
+  getsid: (): number => getsidFn(0) as number,
   clockGettime: (clk: number, ts: number): number => ret(clockGettimeFn(clk, ts) as number),
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),

@@ -140,6 +140,9 @@ export class Kernel {
   createInit(arch: Arch, mm: Mm, cwd: string, umask: number): Task {
     const pid = this.allocPid();
     const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
+    // like any process, the first one is in elfrun's own process group and session
+    p.pgid = host.getpgrp();
+    p.sid = host.getsid();
     const t = new Task(this, pid, p, this.opts);
     p.threads.add(t);
     this.processes.set(pid, p);

@@ -5,6 +5,7 @@ import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
 import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
 import { PipeEnd } from '../../fs/pipe.js';
+import { guestAbsPath, openProc, ProcFile, procFollow, procNode, procStat, type ProcNode } from '../../fs/procfs.js';
 import { O_CLOEXEC, O_CREAT, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, HOST_STAT_SIZE } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
@@ -53,8 +54,23 @@ function writableFile(t: Task, fd: number): FileDescription {
   return f;
 }
 
+/** A /proc path of the guest: its node (or the host path a /proc link leads to), else null. */
+function procLookup(t: Task, dirfd: number, path: Buffer, follow: boolean): ProcNode | string | null {
+  const abs = guestAbsPath(t, dirfd, path.toString('latin1'));
+  if (abs === null) return null;
+  const n = procNode(t, abs);
+  if (n === null) return null;
+  return follow ? procFollow(t, n) : n;
+}
+
 function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
-  const path = pathArg(t, pathAddr);
+  let path = pathArg(t, pathAddr);
+  const proc = procLookup(t, dirfd, path, !(flags & OPEN_FLAGS[t.arch.name].O_NOFOLLOW));
+  if (proc !== null && typeof proc !== 'string') {
+    const f = openProc(proc, flags & ~O_CLOEXEC);
+    return t.fds.add(f, (flags & O_CLOEXEC) !== 0);
+  }
+  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
   const [hd, hp] = hostPath(t, dirfd, path);
   const hflags = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
   const m = flags & O_CREAT || (flags & 0o20000000) !== 0 ? mode & 0o7777 & ~t.umask : 0;
@@ -119,7 +135,14 @@ function doStat(t: Task, addr: number, fill: (hostAddr: number) => number): numb
 
 function fstatAt(t: Task, dirfd: number, pathAddr: number, statAddr: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) fail(E.EINVAL);
-  const path = pathArg(t, pathAddr);
+  let path = pathArg(t, pathAddr);
+  const proc = path.length ? procLookup(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW)) : null;
+  if (proc !== null && typeof proc !== 'string') {
+    t.mm.check(statAddr, t.arch.name === 'x86_64' ? 144 : 128, PROT_WRITE);
+    procStat(t, proc, statAddr);
+    return 0;
+  }
+  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
   if (path.length === 0 && flags & AT_EMPTY_PATH) {
     if (dirfd === AT_FDCWD) {
       const [hd, hp] = hostPath(t, dirfd, path, flags);
@@ -136,10 +159,12 @@ function fstatAt(t: Task, dirfd: number, pathAddr: number, statAddr: number, fla
 function readlinkAt(t: Task, dirfd: number, pathAddr: number, buf: number, size: number): number {
   const path = pathArg(t, pathAddr);
   if (size <= 0 || size > 0x7fffffff) fail(E.EINVAL);
-  if (path.toString() === '/proc/self/exe' || path.toString() === `/proc/${t.pid}/exe`) {
-    const exe = Buffer.from(t.exePath);
-    const n = Math.min(exe.length, size);
-    t.mm.write(buf, exe.subarray(0, n));
+  const proc = path.length ? procLookup(t, dirfd, path, false) : null;
+  if (proc !== null && typeof proc !== 'string') {
+    if (proc.kind !== 'link') fail(E.EINVAL);
+    const target = Buffer.from(proc.target(), 'latin1');
+    const n = Math.min(target.length, size);
+    t.mm.write(buf, target.subarray(0, n));
     return n;
   }
   const [hd, hp] = hostPath(t, dirfd, path, AT_EMPTY_PATH);
@@ -149,7 +174,14 @@ function readlinkAt(t: Task, dirfd: number, pathAddr: number, buf: number, size:
 function faccessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
   if (mode & ~7) fail(E.EINVAL);
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  const path = pathArg(t, pathAddr);
+  let path = pathArg(t, pathAddr);
+  const proc = path.length ? procLookup(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW)) : null;
+  if (proc !== null && typeof proc !== 'string') {
+    if (mode & 2 /* W_OK */) fail(E.EACCES);
+    if (mode & 1 /* X_OK */ && proc.kind === 'file') fail(E.EACCES);
+    return 0;
+  }
+  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
   const [hd, hp] = hostPath(t, dirfd, path, flags);
   return chk(host.faccessat(hd, hp, mode, flags));
 }
@@ -303,6 +335,24 @@ function sendfile(t: Task, a: Args): number {
     const s = hostScratch();
     const n = p.takeBytes(s.bytes.subarray(0, Math.min(count, s.bytes.length)));
     r = chk(host.write(out.hostFd, s.addr, n));
+  } else if (inp instanceof ProcFile && (out instanceof HostFile || out instanceof PipeEnd)) {
+    if (off) fail(E.ESPIPE);
+    if (out instanceof PipeEnd) {
+      const p = out.pipe;
+      if (p.readers === 0) fail(E.EPIPE);
+      if (count > 0 && p.space === 0) {
+        if (out.flags & O_NONBLOCK) fail(E.EAGAIN);
+        t.block([p.writable]);
+      }
+      const data = inp.takeBytes(Math.min(count, p.space));
+      p.putBytes(data);
+      r = data.length;
+    } else {
+      const s = hostScratch();
+      const data = inp.takeBytes(Math.min(count, s.bytes.length));
+      s.bytes.set(data);
+      r = chk(host.write(out.hostFd, s.addr, data.length));
+    }
   } else {
     throw new Unsupported('sendfile between these kinds of files', E.EINVAL);
   }
@@ -402,8 +452,8 @@ export const fsDefs: Record<string, Def> = {
     return dup3(t, oldfd, newfd, 0);
   }),
   dup3: supported((t, a) => dup3(t, a.i32(0), a.i32(1), a.i32(2))),
-  readlinkat: partial((t, a) => readlinkAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3)), '/proc/self/exe is emulated; other /proc links are the host\'s until procfs lands'),
-  readlink: partial((t, a) => readlinkAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.i32(2)), '/proc/self/exe is emulated; other /proc links are the host\'s until procfs lands'),
+  readlinkat: supported((t, a) => readlinkAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
+  readlink: supported((t, a) => readlinkAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.i32(2))),
   faccessat: supported((t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), 0)),
   faccessat2: supported((t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), a.i32(3))),
   access: supported((t, a) => faccessAt(t, AT_FDCWD, a.ptr(0), a.i32(1), 0)),
@@ -425,7 +475,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(len);
   }),
-  sendfile: partial(epipe(sendfile), 'host file to host file (the host kernel copies), host file to pipe, pipe to host file; other pairs are reported as unsupported'),
+  sendfile: partial(epipe(sendfile), 'host file to host file (the host kernel copies), host file or procfs file to pipe, pipe or procfs file to host file; other pairs are reported as unsupported'),
   fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
 };
