@@ -31,4 +31,6 @@ fi
 echo "setup: building TypeScript"
 npm run --silent build
 scripts/fixtures.sh
+# busybox's own test suite, from Debian's source package (npm run conformance)
+node dist/scripts/conformance.js --fetch-only
 echo "setup: done"
