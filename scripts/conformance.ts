@@ -1,4 +1,4 @@
-// npm run conformance [-- --arch x86_64|arm64] [--json FILE] [--work DIR] [--fetch-only] [applet...]
+// npm run conformance [-- --arch x86_64|arm64] [--json FILE] [--work DIR] [--exclude a,b] [--fetch-only] [applet...]
 //
 // busybox 1.35.0's own test suite (testsuite/ of Debian's source package, the
 // version busybox-static is built from, with Debian's busybox-static .config)
@@ -27,6 +27,7 @@ const opt = (name: string): string | undefined => {
 const arches = (opt('--arch')?.split(',') ?? ['x86_64', 'arm64']) as Array<'x86_64' | 'arm64'>;
 const jsonOut = opt('--json');
 const workRoot = opt('--work') ?? '/tmp';
+const exclude = new Set((opt('--exclude') ?? '').split(',').filter(Boolean));
 const fetchOnly = argv.includes('--fetch-only') ? (argv.splice(argv.indexOf('--fetch-only'), 1), true) : false;
 const applets = argv;
 
@@ -73,6 +74,7 @@ function runSuite(src: string, work: string, busybox: { link: string } | { scrip
     : readdirSync(tsdir)
         .filter((f) => f.endsWith('.tests') || statSync(join(tsdir, f)).isDirectory())
         .map((f) => f.replace(/\.tests$/, ''))
+        .filter((a) => !exclude.has(a))
         .sort();
   const results: Result = new Map();
   let n = 0;

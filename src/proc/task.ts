@@ -159,7 +159,7 @@ export class Task implements CpuClient {
    * A signal the kernel raises synchronously in this task (SIGPIPE on a write
    * to a broken pipe): queued like any other, delivered when the syscall returns.
    */
-  raise(sig: number, _errnoIfUnsupported: number): void {
+  raise(sig: number): void {
     this.kernel.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
   }
 }

@@ -37,7 +37,7 @@ function epipe<T extends unknown[]>(fn: (t: Task, ...rest: T) => number): (t: Ta
     try {
       return fn(t, ...rest);
     } catch (e) {
-      if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE, E.EPIPE);
+      if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
       throw e;
     }
   };

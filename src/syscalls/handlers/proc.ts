@@ -127,19 +127,30 @@ const PR_GET_NAME = 16;
 const PR_SET_NO_NEW_PRIVS = 38;
 const PR_GET_NO_NEW_PRIVS = 39;
 
+/** Up to max bytes of a string, stopping at its NUL or at the first unreadable byte after the first. */
+function readUpTo(t: Task, addr: number, max: number): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < max; i++) {
+    let c: number;
+    try {
+      c = t.mm.u8(addr + i);
+    } catch (e) {
+      if (i === 0) throw e;
+      break;
+    }
+    if (c === 0) break;
+    out.push(c);
+  }
+  return Buffer.from(out);
+}
+
 function prctl(t: Task, a: Args): number {
   const op = a.i32(0);
   switch (op) {
     case PR_SET_NAME: {
-      const raw = t.mm.read(a.ptr(1), 1); // EFAULT if unreadable
-      void raw;
-      let name: Buffer;
-      try {
-        name = t.mm.cstring(a.ptr(1), 16);
-      } catch {
-        name = t.mm.read(a.ptr(1), 15); // longer names are truncated to 15 bytes
-      }
-      t.proc.comm = name.subarray(0, 15).toString('latin1');
+      // Linux copies at most 15 bytes (strncpy_from_user into a 16-byte comm)
+      const name = t.mm.read(a.ptr(1), 1)[0] === 0 ? Buffer.alloc(0) : readUpTo(t, a.ptr(1), 15);
+      t.proc.comm = name.toString('latin1');
       return 0;
     }
     case PR_GET_NAME: {
