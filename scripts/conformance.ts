@@ -52,8 +52,8 @@ function fetchSource(): string {
 
 type Result = Map<string, 'PASS' | 'FAIL' | 'SKIPPED' | 'UNTESTED'>;
 
-/** Run the suite with this `busybox` in bindir; stream progress; collect results by test name. */
-function runSuite(src: string, work: string, busybox: { link: string } | { script: string }, label: string): Promise<Result> {
+/** A fresh copy of the suite with this `busybox` in its bindir. */
+function prepare(src: string, work: string, busybox: { link: string } | { script: string }): string {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   cpSync(join(src, 'testsuite'), join(work, 'testsuite'), { recursive: true });
@@ -66,20 +66,25 @@ function runSuite(src: string, work: string, busybox: { link: string } | { scrip
     writeFileSync(join(work, 'busybox'), busybox.script, { mode: 0o755 });
     chmodSync(join(work, 'busybox'), 0o755);
   }
-  const tsdir = join(work, 'testsuite');
-  const env = { ...process.env, bindir: work, tsdir, ELFRUN_QUIET_UNICORN: '1', LC_ALL: 'C', SKIP_KNOWN_BUGS: '1' };
+  return join(work, 'testsuite');
+}
+
+/** Run the suite (two applets at a time, each worker in its own copy); results by "applet: test". */
+async function runSuite(src: string, work: string, busybox: { link: string } | { script: string }, label: string): Promise<Result> {
+  const dirs = [prepare(src, `${work}-0`, busybox), prepare(src, `${work}-1`, busybox)];
   // one runtest per applet, so each result is filed under its applet
   const list = applets.length
     ? applets
-    : readdirSync(tsdir)
-        .filter((f) => f.endsWith('.tests') || statSync(join(tsdir, f)).isDirectory())
+    : readdirSync(dirs[0])
+        .filter((f) => f.endsWith('.tests') || statSync(join(dirs[0], f)).isDirectory())
         .map((f) => f.replace(/\.tests$/, ''))
         .filter((a) => !exclude.has(a))
         .sort();
   const results: Result = new Map();
   let n = 0;
-  const runOne = (applet: string): Promise<void> =>
+  const runOne = (tsdir: string, applet: string): Promise<void> =>
     new Promise((done) => {
+      const env = { ...process.env, bindir: dirname(tsdir), tsdir, ELFRUN_QUIET_UNICORN: '1', LC_ALL: 'C', SKIP_KNOWN_BUGS: '1' };
       const child = spawn('sh', ['runtest', applet], { cwd: tsdir, env, stdio: ['ignore', 'pipe', 'ignore'] });
       let buf = '';
       child.stdout.on('data', (d: Buffer) => (buf += d.toString('latin1')));
@@ -95,10 +100,12 @@ function runSuite(src: string, work: string, busybox: { link: string } | { scrip
         done();
       });
     });
-  return (async () => {
-    for (const a of list) await runOne(a);
-    return results;
-  })();
+  const queue = [...list];
+  const worker = async (tsdir: string): Promise<void> => {
+    for (let a = queue.shift(); a !== undefined; a = queue.shift()) await runOne(tsdir, a);
+  };
+  await Promise.all(dirs.map(worker));
+  return results;
 }
 
 const appletOf = (test: string): string => test.split(': ')[0];
