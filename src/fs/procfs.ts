@@ -14,7 +14,6 @@ import { PipeEnd } from './pipe.js';
 import { writeStat, type StatFields } from './stat.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import { O_RDONLY } from './flags.js';
-import { signalName } from '../proc/signals.js';
 
 export type ProcNode =
   | { kind: 'file'; name: string; content: () => Buffer }
@@ -162,7 +161,6 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
             `SigIgn:\t${sigmaskHex(ign)}`,
             `SigCgt:\t${sigmaskHex(cgt)}`,
           ];
-          void signalName;
           return Buffer.from(lines.join('\n') + '\n');
         },
       };

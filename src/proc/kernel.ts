@@ -21,10 +21,8 @@ import { Task, type TaskOptions } from './task.js';
 import { Blocked, WaitQueue } from './waitq.js';
 import type { Tracer } from '../syscalls/trace.js';
 
-const SA_NOCLDSTOP = 1;
 const SA_NOCLDWAIT = 2;
 const SA_RESTART = 0x10000000;
-void SA_NOCLDSTOP;
 
 /** Linux's default action for each signal. */
 function defaultAction(sig: number): 'term' | 'core' | 'ignore' | 'stop' | 'cont' {
@@ -148,7 +146,6 @@ export class Kernel {
     this.processes.set(pid, p);
     this.tasks.set(pid, t);
     this.init = p;
-    void mm;
     this.runq.push(t);
     return t;
   }

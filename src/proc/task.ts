@@ -75,7 +75,6 @@ export class Task implements CpuClient {
   get cpu(): Cpu {
     return this.proc.mm.cpu;
   }
-  /** true once the engine holds this task's registers and address space (switchTo) */
   get fds(): FdTable {
     return this.proc.fds;
   }

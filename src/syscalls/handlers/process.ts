@@ -410,7 +410,7 @@ function futex(t: Task, a: Args): number {
 
 // ---- sleeping -----------------------------------------------------------------------------
 
-function nanosleep(t: Task, reqAddr: number, remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
+function nanosleep(t: Task, reqAddr: number, _remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
   if (!t.restarting) {
     const b = t.mm.read(reqAddr, 16);
     const sec = Number(b.readBigInt64LE(0));
@@ -423,7 +423,6 @@ function nanosleep(t: Task, reqAddr: number, remAddr: number, clock: 'rel' | 'ab
   const deadline = t.restartState!;
   const left = deadline - performance.now();
   if (left <= 0) return 0;
-  void remAddr;
   t.block([], { deadline, restartable: true });
 }
 
