@@ -61,6 +61,7 @@ const pathFns = {
 };
 const getpgrpFn = libc.func('int getpgrp(void)');
 const getsidFn = libc.func('int getsid(int pid)');
+const schedGetaffinityFn = libc.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)');
 const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
 const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
 const unameFn = libc.func('int uname(intptr_t buf)');
@@ -217,6 +218,12 @@ export const host = {
   fdatasync: (fd: number): number => ret(pathFns.fdatasync(fd) as number),
   getpgrp: (): number => getpgrpFn() as number,
   getsid: (): number => getsidFn(0) as number,
+  /** elfrun's own CPU affinity mask (what a native process would inherit), 128 bytes */
+  affinity: (): Uint8Array => {
+    const m = new Uint8Array(128);
+    schedGetaffinityFn(0, 128, m);
+    return m;
+  },
   clockGettime: (clk: number, ts: number): number => ret(clockGettimeFn(clk, ts) as number),
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),

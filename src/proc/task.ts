@@ -50,6 +50,8 @@ export class Task implements CpuClient {
   restartState: number | null = null;
   timer: ReturnType<typeof setTimeout> | null = null;
 
+  /** sched_setaffinity's mask, when set (null: elfrun's own) */
+  affinity: Uint8Array | null = null;
   clearChildTid = 0;
   robustList = 0;
   robustListLen = 0;

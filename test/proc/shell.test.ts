@@ -70,6 +70,7 @@ const scripts: Array<[string, string]> = [
   ['here-document', 'cat <<EOF\nline one\nline two\nEOF'],
   ['stdin of the script', 'cat; echo end'],
   ['exec replaces the shell', 'exec echo replaced; echo never'],
+  ['cpu affinity', 'nproc; taskset 1 nproc; taskset -p $$ | sed "s/[0-9]*\'s/PID\'s/"'],
   ['a script file with #!', 'printf "#!/bin/sh\\necho from script \\$1\\n" > s.sh; chmod +x s.sh 2>/dev/null || true; sh s.sh arg'],
 ];
 

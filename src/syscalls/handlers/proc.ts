@@ -188,7 +188,48 @@ function prctl(t: Task, a: Args): number {
   }
 }
 
+/** The kernel's cpumask size here (nr_cpu_ids rounded up to a long): what sched_getaffinity returns. */
+function cpumaskBytes(): number {
+  const m = host.affinity();
+  let last = 0;
+  m.forEach((b, i) => b && (last = i));
+  return Math.max(8, Math.ceil((last + 1) / 8) * 8);
+}
+
+function affinityTarget(t: Task, pid: number): Task {
+  if (pid === 0) return t;
+  const target = t.kernel.tasks.get(pid);
+  if (!target) fail(E.ESRCH);
+  return target;
+}
+
+function schedGetaffinity(t: Task, pid: number, len: number, addr: number): number {
+  const target = affinityTarget(t, pid);
+  const size = cpumaskBytes();
+  if (len < size || len % 8 !== 0) fail(E.EINVAL);
+  const mask = target.affinity ?? host.affinity().subarray(0, size);
+  t.mm.write(addr, mask.subarray(0, size));
+  return size;
+}
+
+function schedSetaffinity(t: Task, pid: number, len: number, addr: number): number {
+  const target = affinityTarget(t, pid);
+  const want = t.mm.read(addr, Math.min(len, 128));
+  const allowed = host.affinity();
+  const mask = new Uint8Array(cpumaskBytes());
+  let any = false;
+  for (let i = 0; i < mask.length && i < want.length; i++) {
+    mask[i] = want[i] & allowed[i];
+    if (mask[i]) any = true;
+  }
+  if (!any) fail(E.EINVAL);
+  target.affinity = mask;
+  return 0;
+}
+
 export const procDefs: Record<string, Def> = {
+  sched_getaffinity: partial((t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
+  sched_setaffinity: partial((t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
   prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are reported as unsupported'),
   getpid: supported((t) => t.pid),
   getppid: supported((t) => t.ppid),
