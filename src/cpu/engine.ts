@@ -11,7 +11,6 @@ import {
   MemInvalidCb,
   SyscallInsnCb,
   UC_CTL_CPU_MODEL,
-  UC_CTL_TB_REMOVE_CACHE,
   UC_CTL_TCG_BUFFER_SIZE,
   UC_HOOK_INSN,
   UC_HOOK_INTR,
@@ -214,10 +213,6 @@ export class Cpu implements MemBackend {
   }
   protect(start: number, size: number, prot: number): void {
     this.check(this.lib.memProtect(this.uc, start, size, prot), 'uc_mem_protect');
-  }
-  /** Drop translated code for a range whose bytes changed behind the engine's back. */
-  invalidateCode(start: number, end: number): void {
-    this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_TB_REMOVE_CACHE, 2), 'uint64_t', start, 'uint64_t', end);
   }
 
   // ---- registers ------------------------------------------------------------

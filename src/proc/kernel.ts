@@ -14,7 +14,7 @@ import { host, Scratch } from '../host/libc.js';
 import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
 import { E } from '../syscalls/errno.js';
 import { syscallTable } from '../syscalls/table.js';
-import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, waitStatus, type ExitState } from './process.js';
+import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, type ExitState } from './process.js';
 import { SIG, bit } from './signals.js';
 import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
@@ -600,10 +600,11 @@ export class Kernel {
     parent.childEvents.wake();
   }
 
-  private childInfo(p: Process): Buffer {
+  /** The CLD_* siginfo of an ended child (signo: its exit signal, or SIGCHLD for waitid). */
+  childInfo(p: Process, signo = p.exitSignal): Buffer {
     const s = p.exit!;
     const b = Buffer.alloc(128);
-    b.writeInt32LE(p.exitSignal, 0);
+    b.writeInt32LE(signo, 0);
     b.writeInt32LE(s.kind === 'exited' ? 1 /* CLD_EXITED */ : s.core ? 3 : 2 /* CLD_KILLED */, 8);
     b.writeInt32LE(p.pid, 16);
     b.writeUInt32LE(this.uid, 20);
@@ -762,10 +763,5 @@ export class Kernel {
     this.buryEngines();
     for (const cpu of this.engines.values()) cpu.close();
     this.engines.clear();
-  }
-
-  /** wait4/waitid: the status word of a reapable child, or null. */
-  waitStatusOf(p: Process): number {
-    return waitStatus(p.exit!);
   }
 }

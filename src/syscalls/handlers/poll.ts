@@ -5,7 +5,7 @@ import type { WaitQueue } from '../../proc/waitq.js';
 import { SIG, bit } from '../../proc/signals.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
-import { supported, type Def } from './util.js';
+import { supported, timeDeadline, type Def } from './util.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
 const POLLRDBAND = 0x80;
@@ -19,15 +19,6 @@ function deadlineOf(t: Task, first: () => number): number {
     return d;
   }
   return t.restartState === -1 ? Infinity : t.restartState;
-}
-
-function timespecDeadline(t: Task, addr: number, usec: boolean): number {
-  if (addr === 0) return Infinity;
-  const b = t.mm.read(addr, 16);
-  const sec = Number(b.readBigInt64LE(0));
-  const frac = Number(b.readBigInt64LE(8));
-  if (sec < 0 || frac < 0 || frac >= (usec ? 1e6 : 1e9)) fail(E.EINVAL);
-  return performance.now() + sec * 1e3 + (usec ? frac / 1e3 : frac / 1e6);
 }
 
 function writeRemaining(t: Task, addr: number, deadline: number, usec: boolean): void {
@@ -127,7 +118,7 @@ export const pollDefs: Record<string, Def> = {
     return doPoll(t, a.ptr(0), a.u32(1), deadline);
   }),
   ppoll: supported((t, a) => {
-    const deadline = deadlineOf(t, () => timespecDeadline(t, a.ptr(2), false));
+    const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(2)));
     setTempMask(t, a.ptr(3), a.u64(4));
     const r = doPoll(t, a.ptr(0), a.u32(1), deadline);
     restoreTempMask(t, a.ptr(3));
@@ -135,13 +126,13 @@ export const pollDefs: Record<string, Def> = {
     return r;
   }),
   select: supported((t, a) => {
-    const deadline = deadlineOf(t, () => timespecDeadline(t, a.ptr(4), true));
+    const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(4), 'rel', true));
     const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline);
     writeRemaining(t, a.ptr(4), deadline, true);
     return r;
   }),
   pselect6: supported((t, a) => {
-    const deadline = deadlineOf(t, () => timespecDeadline(t, a.ptr(4), false));
+    const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(4)));
     let maskAddr = 0;
     let size = 8;
     if (a.ptr(5) !== 0) {

@@ -2,7 +2,7 @@
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
-import type { Process } from '../../proc/process.js';
+import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
 import { checkElf, DynamicElfError, execInto } from '../../proc/exec.js';
 import { SIG, NSIG, bit } from '../../proc/signals.js';
@@ -14,7 +14,7 @@ import { host } from '../../host/libc.js';
 import { E, fail } from '../errno.js';
 import { NORETURN, Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, hostPath, partial, pathArg, supported, type Def } from './util.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, hostPath, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
 
 // ---- clone family ------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
     if (options & WNOHANG) return 0;
     t.block([t.proc.childEvents]);
   }
-  if (statusAddr !== 0) t.mm.setI32(statusAddr, t.kernel.waitStatusOf(c));
+  if (statusAddr !== 0) t.mm.setI32(statusAddr, waitStatus(c.exit!));
   if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144)); // struct rusage: elfrun does not account CPU time per process yet
   t.kernel.reap(c);
   return c.pid;
@@ -218,16 +218,7 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
     }
     t.block([t.proc.childEvents]);
   }
-  if (infop !== 0) {
-    const s = c.exit!;
-    const b = Buffer.alloc(128);
-    b.writeInt32LE(SIG.SIGCHLD, 0);
-    b.writeInt32LE(s.kind === 'exited' ? 1 : s.core ? 3 : 2, 8);
-    b.writeInt32LE(c.pid, 16);
-    b.writeUInt32LE(t.kernel.uid, 20);
-    b.writeInt32LE(s.kind === 'exited' ? s.code : s.signal, 24);
-    t.mm.write(infop, b);
-  }
+  if (infop !== 0) t.mm.write(infop, t.kernel.childInfo(c, SIG.SIGCHLD)); // waitid: si_signo is always SIGCHLD
   if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144));
   if (!(options & WNOWAIT)) t.kernel.reap(c);
   return 0;
@@ -347,18 +338,6 @@ const FUTEX_WAKE_BITSET = 10;
 const FUTEX_PRIVATE = 128;
 const FUTEX_CLOCK_REALTIME = 256;
 
-function timeoutDeadline(t: Task, addr: number, absolute: boolean, realtime: boolean): number {
-  if (addr === 0) return Infinity;
-  const b = t.mm.read(addr, 16);
-  const sec = Number(b.readBigInt64LE(0));
-  const nsec = Number(b.readBigInt64LE(8));
-  if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
-  const ms = sec * 1e3 + nsec / 1e6;
-  if (!absolute) return performance.now() + ms;
-  const now = realtime ? Date.now() : Number(process.hrtime.bigint()) / 1e6;
-  return performance.now() + (ms - now);
-}
-
 function futex(t: Task, a: Args): number {
   const addr = a.ptr(0);
   const op = a.i32(1);
@@ -383,7 +362,9 @@ function futex(t: Task, a: Args): number {
         t.block([], { deadline, restartable: false });
       }
       if (t.mm.u32(addr) !== val) fail(E.EAGAIN);
-      const deadline = timeoutDeadline(t, a.ptr(3), cmd === FUTEX_WAIT_BITSET, (op & FUTEX_CLOCK_REALTIME) !== 0);
+      // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute, on CLOCK_REALTIME if asked
+      const clock = cmd === FUTEX_WAIT ? 'rel' : op & FUTEX_CLOCK_REALTIME ? 'abs-real' : 'abs-mono';
+      const deadline = timeDeadline(t, a.ptr(3), clock);
       t.restartState = deadline === Infinity ? null : deadline;
       t.futexWoken = false;
       k.futexQueue(mm, addr).add(t, mask);
@@ -411,15 +392,7 @@ function futex(t: Task, a: Args): number {
 // ---- sleeping -----------------------------------------------------------------------------
 
 function nanosleep(t: Task, reqAddr: number, _remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
-  if (!t.restarting) {
-    const b = t.mm.read(reqAddr, 16);
-    const sec = Number(b.readBigInt64LE(0));
-    const nsec = Number(b.readBigInt64LE(8));
-    if (sec < 0 || nsec < 0 || nsec >= 1e9) fail(E.EINVAL);
-    const ms = sec * 1e3 + nsec / 1e6;
-    const now = clock === 'abs-real' ? Date.now() : clock === 'abs-mono' ? Number(process.hrtime.bigint()) / 1e6 : 0;
-    t.restartState = performance.now() + (clock === 'rel' ? ms : ms - now);
-  }
+  if (!t.restarting) t.restartState = timeDeadline(t, reqAddr, clock);
   const deadline = t.restartState!;
   const left = deadline - performance.now();
   if (left <= 0) return 0;

@@ -32,6 +32,23 @@ export function hostOut(t: Task, addr: number, len: number, fn: (hostAddr: numbe
   return r;
 }
 
+/**
+ * A struct timespec (or timeval, usec) timeout as a deadline on
+ * performance.now()'s clock; NULL is Infinity; a bad field is EINVAL.
+ * Absolute times are on CLOCK_MONOTONIC ('abs-mono') or CLOCK_REALTIME ('abs-real').
+ */
+export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 'abs-real' = 'rel', usec = false): number {
+  if (addr === 0) return Infinity;
+  const b = t.mm.read(addr, 16);
+  const sec = Number(b.readBigInt64LE(0));
+  const frac = Number(b.readBigInt64LE(8));
+  if (sec < 0 || frac < 0 || frac >= (usec ? 1e6 : 1e9)) fail(E.EINVAL);
+  const ms = sec * 1e3 + (usec ? frac / 1e3 : frac / 1e6);
+  if (clock === 'rel') return performance.now() + ms;
+  const now = clock === 'abs-real' ? Date.now() : Number(process.hrtime.bigint()) / 1e6;
+  return performance.now() + (ms - now);
+}
+
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
