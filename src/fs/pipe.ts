@@ -99,14 +99,28 @@ export class PipeEnd extends FileDescription {
     if (this.writable) pipe.writers++;
   }
 
+  /** Read end: wait until there is data; false at end of file (no writer left). */
+  waitForData(t: IoContext): boolean {
+    const p = this.pipe;
+    if (p.size > 0) return true;
+    if (p.writers === 0) return false;
+    if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
+    return t.block([p.readable]);
+  }
+
+  /** Write end: wait until there is room (EPIPE with no reader left). */
+  waitForRoom(t: IoContext): void {
+    const p = this.pipe;
+    if (p.readers === 0) fail(E.EPIPE);
+    if (p.space > 0) return;
+    if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
+    t.block([p.writable]);
+  }
+
   override read(t: IoContext, addr: number, len: number): number {
     const p = this.pipe;
     if (len === 0) return 0;
-    if (p.size === 0) {
-      if (p.writers === 0) return 0;
-      if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
-      t.block([p.readable]);
-    }
+    if (!this.waitForData(t)) return 0;
     t.mm.check(addr, Math.min(len, p.size), PROT_WRITE);
     const n = p.take(t, addr, len);
     p.writable.wake();

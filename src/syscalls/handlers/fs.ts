@@ -312,12 +312,11 @@ function sendfile(t: Task, a: Args): number {
   } else if (inp instanceof HostFile && out instanceof PipeEnd) {
     // file -> pipe: wait for room first, then move what fits through scratch memory
     const p = out.pipe;
-    if (p.readers === 0) fail(E.EPIPE);
-    if (count === 0) return 0;
-    if (p.space === 0) {
-      if (out.flags & O_NONBLOCK) fail(E.EAGAIN);
-      t.block([p.writable]);
+    if (count === 0) {
+      if (p.readers === 0) fail(E.EPIPE);
+      return 0;
     }
+    out.waitForRoom(t);
     const s = hostScratch();
     const n = Math.min(count, p.space, s.bytes.length);
     r = chk(off ? host.pread(inp.hostFd, s.addr, n, off[0]) : host.read(inp.hostFd, s.addr, n));
@@ -326,12 +325,7 @@ function sendfile(t: Task, a: Args): number {
   } else if (inp instanceof PipeEnd && out instanceof HostFile) {
     if (off) fail(E.ESPIPE);
     const p = inp.pipe;
-    if (count === 0) return 0;
-    if (p.size === 0) {
-      if (p.writers === 0) return 0;
-      if (inp.flags & O_NONBLOCK) fail(E.EAGAIN);
-      t.block([p.readable]);
-    }
+    if (count === 0 || !inp.waitForData(t)) return 0;
     const s = hostScratch();
     const n = p.takeBytes(s.bytes.subarray(0, Math.min(count, s.bytes.length)));
     r = chk(host.write(out.hostFd, s.addr, n));
@@ -340,10 +334,7 @@ function sendfile(t: Task, a: Args): number {
     if (out instanceof PipeEnd) {
       const p = out.pipe;
       if (p.readers === 0) fail(E.EPIPE);
-      if (count > 0 && p.space === 0) {
-        if (out.flags & O_NONBLOCK) fail(E.EAGAIN);
-        t.block([p.writable]);
-      }
+      if (count > 0) out.waitForRoom(t);
       const data = inp.takeBytes(Math.min(count, p.space));
       p.putBytes(data);
       r = data.length;
