@@ -13,6 +13,8 @@ export const EXIT = {
   UNIMPLEMENTED: 125,
   /** elfrun itself failed (a bug: please report it) */
   INTERNAL: 124,
+  /** a bad option (a --root, --bind or --cwd that does not exist...), as commander exits for its own */
+  USAGE: 1,
 } as const;
 
 const EXIT_HELP = `
@@ -25,7 +27,9 @@ Exit status:
        32-bit, dynamically linked, truncated or corrupt)
   ${EXIT.UNIMPLEMENTED}  the guest called a syscall elfrun does not implement (a line on
        stderr names it: syscall, number, arch, pid, pc); see --on-missing
-  ${EXIT.INTERNAL}  elfrun failed internally (a bug)`;
+  ${EXIT.INTERNAL}  elfrun failed internally (a bug)
+  ${EXIT.USAGE}    a bad option, e.g. a --root, --bind or --cwd that does not exist
+       (one line on stderr names it)`;
 
 function die(code: number, msg: string): never {
   process.stderr.write(`elfrun: ${msg}\n`);
@@ -81,8 +85,8 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
 }
 
 async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
-  const { Machine, NotFoundError, ExecFormatError, Panic, missing } = await import('../src/index.js');
-  const path = findProgram(program);
+  const { Machine, NotFoundError, ExecFormatError, Panic, missing, SetupError } = await import('../src/index.js');
+  const path = o.root ? program : findProgram(program);
   let machine;
   try {
     let trace;
@@ -108,8 +112,11 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       onMissing: o.onMissing,
       debug: o.debug,
       trace,
+      cwd: o.cwd,
+      mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
     });
   } catch (e) {
+    if (e instanceof SetupError) die(EXIT.USAGE, e.message);
     if (e instanceof NotFoundError) die(EXIT.NOT_FOUND, `${program}: ${e.message}`);
     if (e instanceof ExecFormatError) die(EXIT.CANNOT_EXEC, `${program}: cannot execute: ${e.message}`);
     if (o.debug) throw e;
@@ -172,6 +179,32 @@ interface RunOpts {
   argv0?: string;
   onMissing: 'panic' | 'enosys';
   debug: boolean;
+  root?: string;
+  bind?: string[];
+  tmpfs?: string[];
+  sandbox?: boolean;
+  cwd?: string;
+}
+
+/** --bind HOST:GUEST[:ro] (GUEST defaults to HOST) */
+function parseBind(spec: string): { host: string; guest: string; readonly: boolean } {
+  const parts = spec.split(':');
+  let readonly = false;
+  if (parts.length > 1 && (parts[parts.length - 1] === 'ro' || parts[parts.length - 1] === 'rw')) readonly = parts.pop() === 'ro';
+  if (parts.length > 2 || parts[0] === '') die(EXIT.USAGE, `--bind ${spec}: expected HOST[:GUEST][:ro]`);
+  const guest = parts[1] ?? parts[0];
+  if (!guest.startsWith('/')) die(EXIT.USAGE, `--bind ${spec}: the guest path must be absolute`);
+  return { host: parts[0], guest, readonly };
+}
+
+/** The options that choose what the guest's file system shows (run, trace, missing). */
+function fsOptions(c: Command): Command {
+  return c
+    .option('--root <dir>', 'make host directory DIR the guest\'s / (the program is then a path inside it)')
+    .option('--bind <host:guest[:ro]>', 'mount a host file or directory at a guest path, read-only with :ro (repeatable)', collect, [])
+    .option('--tmpfs <guest>', 'mount an empty in-memory file system at a guest path (repeatable)', collect, [])
+    .option('--sandbox', 'start from an empty in-memory / holding only the program (plus /proc, /dev, /tmp): only --bind reaches the host')
+    .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)');
 }
 
 const program = new Command();
@@ -182,8 +215,8 @@ program
   .showHelpAfterError()
   .enablePositionalOptions();
 
-program
-  .command('run')
+fsOptions(program
+  .command('run'))
   .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals')
   .argument('<program>', 'the ELF executable (a name without "/" is looked up in PATH)')
   .argument('[args...]', 'arguments for the program')
@@ -202,8 +235,8 @@ program
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));
 
-program
-  .command('trace')
+fsOptions(program
+  .command('trace'))
   .description('run a program and print its syscalls in strace\'s format (decoded arguments, errors, signals, exits)')
   .argument('<program>', 'the ELF executable')
   .argument('[args...]', 'arguments for the program')
@@ -217,8 +250,8 @@ program
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, { ...o, strace: true, debug: false }));
 
-program
-  .command('missing')
+fsOptions(program
+  .command('missing'))
   .description('run a program with --on-missing=enosys and report every missing syscall (and unsupported case of a partial one): name, number, arch, calls, pids, first pc. Exit 125 if anything was missing, else the program\'s status')
   .argument('<program>', 'the ELF executable')
   .argument('[args...]', 'arguments for the program')

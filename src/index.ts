@@ -1,12 +1,22 @@
 // The library API: a Machine you configure (program, argv, env, options) and run.
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Arch, ArchName } from './cpu/arch.js';
 import { x86_64 } from './cpu/x86_64.js';
 import { arm64 } from './cpu/arm64.js';
 import { ExecFormatError, type ElfImage } from './loader/elf.js';
 import { Kernel } from './proc/kernel.js';
-import { buildMm, checkElf } from './proc/exec.js';
+import { checkElf, execInto } from './proc/exec.js';
+import { Mm } from './proc/process.js';
+import { AddressSpace } from './mm/address-space.js';
+import { FileSystem, S_IFDIR, Vfs } from './fs/vfs.js';
+import { HostFs } from './fs/hostfs.js';
+import { TmpFs } from './fs/tmpfs.js';
+import { DevFs } from './fs/devfs.js';
+import { ProcFs } from './fs/procfs.js';
+import { E, errnoMessage, fail, SysError } from './syscalls/errno.js';
+import { prepareExec } from './syscalls/handlers/process.js';
+import { AT_FDCWD } from './syscalls/handlers/util.js';
 import type { ExitState } from './proc/process.js';
 import type { Task } from './proc/task.js';
 import { HostFile } from './fs/file.js';
@@ -22,6 +32,14 @@ export type { ExitState } from './proc/process.js';
 export const ARCHES: Record<ArchName, Arch> = { x86_64, arm64 };
 const BY_MACHINE: Record<number, string> = { 62: 'x86_64', 183: 'aarch64' };
 
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 export interface MachineOptions {
   /** path of the program (as the guest will see it) */
   program: string;
@@ -29,7 +47,10 @@ export interface MachineOptions {
   argv: string[];
   /** environment as NAME=VALUE strings, in order */
   env: string[];
+  /** the guest's start directory (a guest path) */
   cwd?: string;
+  /** what the guest's file system shows */
+  mounts?: MountOptions;
   onMissing?: 'panic' | 'enosys';
   debug?: boolean;
   /** strace-style tracing of the guest's syscalls */
@@ -57,48 +78,122 @@ export function loadProgram(path: string): { file: Buffer; elf: ElfImage; arch: 
   return { file, elf, arch };
 }
 
+/** A host path made visible in the guest (--bind HOST:GUEST[:ro]). */
+export interface BindMount {
+  host: string;
+  guest: string;
+  readonly?: boolean;
+}
+
+export interface MountOptions {
+  /** a host directory as the guest's `/` (default: the host's `/`) */
+  root?: string;
+  /** start from an empty in-memory root holding only the program */
+  sandbox?: boolean;
+  binds?: BindMount[];
+  /** guest paths that get an empty in-memory file system */
+  tmpfs?: string[];
+}
+
+/** A bad --root/--bind/--tmpfs/--cwd: the CLI prints one line. */
+export class SetupError extends Error {}
+
+function hostDir(what: string, p: string): string {
+  try {
+    return realpathSync(p);
+  } catch (e) {
+    throw new SetupError(`${what} ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+}
+
+/** mkdir -p in an in-memory file system, for mount points of the sandbox. */
+function ensureDirs(t: Task, vfs: Vfs, path: string): void {
+  let cur = vfs.root;
+  for (const name of path.split('/').filter(Boolean)) {
+    let next = vfs.tryChild(t, cur, name);
+    if (next === null) {
+      cur.node.mkdir(t, name, 0o755);
+      next = vfs.child(t, cur, name);
+    }
+    cur = next;
+  }
+}
+
 export class Machine {
   readonly kernel: Kernel;
   readonly task: Task;
 
   constructor(readonly opts: MachineOptions) {
-    const { file, elf, arch } = loadProgram(opts.program);
-    const cwd = opts.cwd ?? process.cwd();
-    const exe = realpathSync(resolve(cwd, opts.program));
-    let dev = 0;
-    let ino = 0;
-    let fileKey: string | null = null;
-    try {
-      const st = statSync(exe);
-      dev = st.dev;
-      ino = st.ino;
-      fileKey = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      /* identity is cosmetic (maps) */
-    }
-    const args = {
-      argv: opts.argv.map((s) => Buffer.from(s)),
-      envp: opts.env.map((s) => Buffer.from(s)),
-      execfn: Buffer.from(opts.program),
-      mapName: exe,
-      dev,
-      ino,
-      uid: process.getuid!(),
-      gid: process.getgid!(),
-      fileKey,
-    };
+    const m = opts.mounts ?? {};
+    const hostProgram = resolve(process.cwd(), opts.program);
+    // a program given by host path must be a readable ELF of ours: one clear line otherwise
+    if (!m.root) loadProgram(hostProgram);
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
-    if (opts.trace) this.kernel.setTracer(new Tracer(opts.trace));
-    const { mm, start, sigtramp, regs } = buildMm(this.kernel.engine(arch), elf, file, args);
-    const t = this.kernel.createInit(arch, mm, cwd, process.umask());
-    t.pendingRegs = regs;
+    const k = this.kernel;
+    if (opts.trace) k.setTracer(new Tracer(opts.trace));
+    const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
+    const vfs = (k.vfs = new Vfs(rootFs));
+    // init starts as an empty process and execs the program, like Linux's init
+    const boot = x86_64;
+    const t = k.createInit(boot, new Mm(k.engine(boot), new AddressSpace(k.engine(boot).mirror(), boot.layout)), vfs.root, process.umask());
     this.task = t;
+    const mount = (path: string, fs: FileSystem, o: { readonly?: boolean; source?: string } = {}): void => {
+      try {
+        if (m.sandbox) {
+          // the in-memory root gets real mount points, so that ls / shows them
+          const parent = path.split('/').slice(0, -1).join('/');
+          const name = path.split('/').pop()!;
+          ensureDirs(t, vfs, parent);
+          const dir = vfs.resolve(t, vfs.root, parent || '/', true);
+          if (name && vfs.tryChild(t, dir, name) === null) {
+            if (fs.root().type === S_IFDIR) dir.node.mkdir(t, name, 0o755);
+            else dir.node.create(t, name, 1, 0o644, dir).release();
+          }
+        }
+        vfs.mount(t, path, fs, o);
+      } catch (e) {
+        if (e instanceof SysError) throw new SetupError(`cannot mount on ${path}: ${errnoMessage(e.errno)}`);
+        throw e;
+      }
+    };
+    const sandboxProgram = realpathOr(hostProgram);
+    if (m.sandbox) {
+      ensureDirs(t, vfs, '/tmp');
+      vfs.child(t, vfs.root, 'tmp').node.setattr(t, { mode: 0o1777 });
+      mount(sandboxProgram, new HostFs(sandboxProgram), { readonly: true, source: sandboxProgram });
+    }
+    mount('/proc', new ProcFs(), { source: 'proc' });
+    mount('/dev', new DevFs(), { source: 'devtmpfs' });
+    if (existsSync('/dev/pts')) mount('/dev/pts', new HostFs('/dev/pts'), { source: 'devpts' });
+    for (const b of m.binds ?? []) mount(b.guest, new HostFs(hostDir('--bind', b.host)), { readonly: b.readonly, source: b.host });
+    for (const p of m.tmpfs ?? []) mount(p, new TmpFs(0o1777), { source: 'tmpfs' });
+    // the start directory: --cwd, else the host's cwd when the guest sees the host's tree, else /
+    const cwdPath = opts.cwd ?? (m.root || m.sandbox ? '/' : process.cwd());
+    try {
+      t.cwd = vfs.resolve(t, vfs.root, cwdPath, true);
+      if (t.cwd.node.type !== S_IFDIR) fail(E.ENOTDIR);
+    } catch (e) {
+      if (e instanceof SysError) throw new SetupError(`--cwd ${cwdPath}: ${errnoMessage(e.errno)}`);
+      throw e;
+    }
+    const progPath = m.root ? opts.program : m.sandbox ? sandboxProgram : hostProgram;
+    let req;
+    try {
+      req = prepareExec(t, AT_FDCWD, Buffer.from(progPath), opts.argv.map((s) => Buffer.from(s)), opts.env.map((s) => Buffer.from(s)), 0, BY_MACHINE, true);
+    } catch (e) {
+      if (e instanceof SysError) {
+        if (e.errno === E.ENOENT || e.errno === E.ENOTDIR) throw new NotFoundError('No such file or directory');
+        throw new ExecFormatError(errnoMessage(e.errno));
+      }
+      throw e;
+    }
+    req.args.execfn = Buffer.from(opts.program);
+    execInto(k, t, req);
     const p = t.proc;
     p.rlimits = hostRlimits();
-    p.exePath = exe;
     p.comm = basename(opts.program).slice(0, 15);
-    p.start = start;
-    p.sigtramp = sigtramp;
+    p.execed = false;
+    t.stopReason = null;
     this.inheritStdio();
   }
 
@@ -117,12 +212,13 @@ export class Machine {
     } catch {
       /* no /proc: stdio only */
     }
+    const t2 = t;
     for (const fd of inherited) {
       const flags = host.fcntl(fd, 3 /* F_GETFL */, 0);
       if (flags < 0) continue; // closed on the host: closed for the guest
       const dup = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 3);
       if (dup < 0) continue;
-      t.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`), false);
+      t2.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`, null), false);
       t.fds.file(fd).refs--; // set() took its own reference
     }
   }

@@ -8,6 +8,7 @@ import { E, fail } from '../syscalls/errno.js';
 import { host, Scratch } from '../host/libc.js';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
 import { guestStat, HOST_STAT_SIZE } from './stat.js';
+import type { Loc, SetAttr, Timespec } from './vfs.js';
 
 /** The calling task, as file operations see it (memory, arch, and parking for blocking I/O). */
 export type IoContext = Task;
@@ -20,6 +21,8 @@ export function hostScratch(): Scratch {
 
 export abstract class FileDescription {
   refs = 1;
+  /** where the file was opened in the guest's tree (null for pipes, sockets, inherited host fds) */
+  loc: Loc | null = null;
   /** status flags (O_APPEND, O_NONBLOCK...) and access mode, guest values */
   constructor(public flags: number) {}
 
@@ -51,7 +54,13 @@ export abstract class FileDescription {
   ioctl(_t: IoContext, _req: number, _arg: number): number {
     return fail(E.ENOTTY);
   }
-  abstract fstat(t: IoContext, addr: number): void;
+  /** struct stat in the host's (x86_64) layout */
+  statBytes(t: IoContext): Uint8Array {
+    return this.loc !== null ? this.loc.node.stat(t) : fail(E.EBADF);
+  }
+  fstat(t: IoContext, addr: number): void {
+    t.mm.write(addr, guestStat(t.arch.name, this.statBytes(t)));
+  }
   getFlags(_t: IoContext): number {
     return this.flags;
   }
@@ -60,6 +69,24 @@ export abstract class FileDescription {
   }
   ftruncate(_len: number): number {
     return fail(E.EINVAL);
+  }
+  /**
+   * Kernel-side I/O for sendfile: read up to len bytes into host scratch
+   * memory (at `off`, or at and advancing the file position when null), and
+   * write len bytes from it. Linux's defaults: EINVAL for files without it.
+   */
+  kread(_t: IoContext, _s: Scratch, _len: number, _off: number | null): number {
+    return fail(E.EINVAL);
+  }
+  kwrite(_t: IoContext, _s: Scratch, _len: number): number {
+    return fail(E.EINVAL);
+  }
+  /** fchmod, fchown, futimens: the file's node (EROFS on a read-only mount) */
+  setattr(t: IoContext, a: SetAttr): number {
+    if (this.loc === null) return fail(E.EBADF);
+    if (this.loc.mnt.readonly) fail(E.EROFS);
+    this.loc.node.setattr(t, a);
+    return 0;
   }
   fsync(): number {
     return fail(E.EINVAL);
@@ -128,8 +155,10 @@ export class HostFile extends FileDescription {
     private fd: number,
     flags: number,
     readonly path: string,
+    loc: Loc | null,
   ) {
     super(flags);
+    this.loc = loc;
   }
   override get hostFd(): number {
     return this.fd;
@@ -185,10 +214,10 @@ export class HostFile extends FileDescription {
   override ioctl(t: IoContext, req: number, arg: number): number {
     return hostTtyIoctl(t, this.fd, req, arg);
   }
-  override fstat(t: IoContext, addr: number): void {
+  override statBytes(_t: IoContext): Uint8Array {
     const s = hostScratch();
     chk(host.fstat(this.fd, s.addr));
-    t.mm.write(addr, guestStat(t.arch.name, s.bytes.subarray(0, HOST_STAT_SIZE)));
+    return s.bytes.subarray(0, HOST_STAT_SIZE);
   }
   override getFlags(t: IoContext): number {
     return fromHostOpenFlags(t.arch.name, chk(host.fcntl(this.fd, 3 /* F_GETFL */, 0)));
@@ -198,6 +227,25 @@ export class HostFile extends FileDescription {
   }
   override ftruncate(len: number): number {
     return chk(host.ftruncate(this.fd, len));
+  }
+  override kread(t: IoContext, s: Scratch, len: number, off: number | null): number {
+    if (off === null && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, 1)) t.block([t.kernel.hostPollQueue(this.fd, 1)]);
+    return chk(off === null ? host.read(this.fd, s.addr, len) : host.pread(this.fd, s.addr, len, off));
+  }
+  override kwrite(_t: IoContext, s: Scratch, len: number): number {
+    return chk(host.write(this.fd, s.addr, len));
+  }
+  override setattr(_t: IoContext, a: SetAttr): number {
+    // by fd, so that an unlinked file still changes; the host checks permissions
+    if (this.loc?.mnt.readonly) fail(E.EROFS);
+    if (a.mode !== undefined) chk(host.fchmod(this.fd, a.mode));
+    if (a.uid !== undefined || a.gid !== undefined) chk(host.fchown(this.fd, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0));
+    if (a.atime !== undefined || a.mtime !== undefined) {
+      const s = hostScratch();
+      writeTimes(s.dv, a.atime, a.mtime);
+      chk(host.utimensat(this.fd, null, s.addr, 0));
+    }
+    return 0;
   }
   override fsync(): number {
     return chk(host.fsync(this.fd));
@@ -251,4 +299,15 @@ export function hostTtyIoctl(t: IoContext, fd: number, req: number, arg: number)
     default:
       return fail(E.ENOTTY);
   }
+}
+
+const UTIME_NOW = (1 << 30) - 1;
+const UTIME_OMIT = (1 << 30) - 2;
+
+/** Two struct timespec for utimensat: unset is UTIME_OMIT, 'now' is UTIME_NOW. */
+export function writeTimes(dv: DataView, at: Timespec | 'now' | undefined, mt: Timespec | 'now' | undefined): void {
+  [at, mt].forEach((v, i) => {
+    dv.setBigInt64(i * 16, BigInt(v === undefined || v === 'now' ? 0 : v.sec), true);
+    dv.setBigInt64(i * 16 + 8, BigInt(v === undefined ? UTIME_OMIT : v === 'now' ? UTIME_NOW : v.nsec), true);
+  });
 }

@@ -2,11 +2,12 @@
 // Readers and writers park on the pipe's queues; EOF when no writer is left,
 // EPIPE (and SIGPIPE) for a write with no reader left.
 import { WaitQueue } from '../proc/waitq.js';
+import type { Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E, fail } from '../syscalls/errno.js';
 import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from './file.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
-import { writeStat, type StatFields } from './stat.js';
+import { hostStatBytes, type StatFields } from './stat.js';
 
 export const PIPE_BUF = 4096;
 const CAPACITY = 65536;
@@ -24,6 +25,11 @@ export class Pipe {
   readonly writable = new WaitQueue('pipe write');
   readonly ino = nextIno++;
   readonly ctime = Date.now();
+  /** FIFOs: open descriptions, and opens so far per side (a waiting open sees its partner come) */
+  opens = 0;
+  readOpens = 0;
+  writeOpens = 0;
+  readonly partner = new WaitQueue('fifo open');
 
   get space(): number {
     return CAPACITY - this.size;
@@ -90,6 +96,8 @@ export class Pipe {
 }
 
 export class PipeEnd extends FileDescription {
+  /** FIFO open waiting for a partner: the partner's open count when it started */
+  openedAt = 0;
   constructor(
     readonly pipe: Pipe,
     flags: number,
@@ -161,8 +169,22 @@ export class PipeEnd extends FileDescription {
     return written;
   }
 
-  override fstat(t: IoContext, addr: number): void {
-    writeStat(t, addr, this.pipe.stat());
+  override statBytes(_t?: IoContext): Uint8Array {
+    return hostStatBytes(this.pipe.stat());
+  }
+
+  override kread(t: IoContext, s: Scratch, len: number, off: number | null): number {
+    if (off !== null) fail(E.ESPIPE);
+    if (!this.waitForData(t)) return 0;
+    const n = this.pipe.takeBytes(s.bytes.subarray(0, len));
+    this.pipe.writable.wake();
+    return n;
+  }
+  override kwrite(t: IoContext, s: Scratch, len: number): number {
+    this.waitForRoom(t);
+    const n = Math.min(len, this.pipe.space);
+    this.pipe.putBytes(s.bytes.subarray(0, n));
+    return n;
   }
 
   override poll(_t: IoContext, _events: number): number {
@@ -202,4 +224,57 @@ export class PipeEnd extends FileDescription {
 export function makePipe(extraFlags: number): [PipeEnd, PipeEnd] {
   const p = new Pipe();
   return [new PipeEnd(p, O_RDONLY | extraFlags), new PipeEnd(p, O_WRONLY | extraFlags)];
+}
+
+/** Named pipes (FIFOs) of every file system, by node identity: the guest's processes meet here. */
+const fifos = new Map<string, Pipe>();
+/** a reader or writer whose open waits for its partner, kept across the open's retries */
+const waiting = new WeakMap<IoContext, PipeEnd>();
+
+/** A FIFO's end: a pipe end whose fstat is the FIFO node's. */
+export class FifoEnd extends PipeEnd {
+  constructor(
+    pipe: Pipe,
+    flags: number,
+    private readonly key: string,
+  ) {
+    super(pipe, flags);
+    pipe.opens++;
+  }
+  override statBytes(t: IoContext): Uint8Array {
+    return this.loc !== null ? this.loc.node.stat(t) : super.statBytes();
+  }
+  override release(): void {
+    super.release();
+    if (--this.pipe.opens === 0) fifos.delete(this.key);
+  }
+}
+
+/**
+ * open(2) of a FIFO, as Linux's fifo_open: a reader waits for a writer and a
+ * writer for a reader (O_NONBLOCK: a reader opens at once, a writer fails
+ * with ENXIO); O_RDWR never waits.
+ */
+export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
+  let p = fifos.get(key);
+  if (p === undefined) fifos.set(key, (p = new Pipe()));
+  const acc = flags & 3;
+  const pending = waiting.get(t);
+  if (pending !== undefined && pending.pipe === p) {
+    waiting.delete(t);
+    // a partner came: the open completes (even if the partner has gone again, as on Linux)
+    if (acc === O_RDONLY ? p.writeOpens !== pending.openedAt : p.readOpens !== pending.openedAt) return pending;
+    waiting.set(t, pending);
+    t.block([p.partner]);
+  }
+  if (acc === O_WRONLY && flags & O_NONBLOCK && p.readers === 0) fail(E.ENXIO);
+  const end = new FifoEnd(p, flags, key);
+  if (acc === O_RDONLY) p.readOpens++;
+  else if (acc === O_WRONLY) p.writeOpens++;
+  p.partner.wake();
+  if (acc === 2 /* O_RDWR */ || flags & O_NONBLOCK) return end;
+  if (acc === O_RDONLY ? p.writers > 0 : p.readers > 0) return end;
+  end.openedAt = acc === O_RDONLY ? p.writeOpens : p.readOpens;
+  waiting.set(t, end);
+  return t.block([p.partner]);
 }

@@ -1,8 +1,7 @@
-// procfs, the per-process part: /proc/self, /proc/thread-self and
-// /proc/<pid> show guest processes (the host's /proc would show Node's).
-// Host-wide entries (cpuinfo, meminfo, uptime, mounts, sys/...) are the
-// host's own and pass through. Until the VFS issue's mount table lands this
-// is consulted by the path syscalls before they reach the host.
+// procfs: /proc/self, /proc/thread-self and /proc/<pid> show guest processes
+// (the host's /proc would show Node's), /proc/mounts the guest's mount table.
+// Host-wide entries (cpuinfo, meminfo, uptime, sys/...) are the host's own
+// and pass through, read-only, below this mount.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Task } from '../proc/task.js';
@@ -11,13 +10,16 @@ import { E, fail } from '../syscalls/errno.js';
 import { Unsupported } from '../syscalls/dispatch.js';
 import { FileDescription, HostFile, type IoContext } from './file.js';
 import { PipeEnd } from './pipe.js';
-import { writeStat, type StatFields } from './stat.js';
-import { PROT_WRITE } from '../mm/address-space.js';
-import { O_RDONLY } from './flags.js';
+import { hostStatBytes, type StatFields } from './stat.js';
+import { HostFs, HostNode } from './hostfs.js';
+import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc } from './vfs.js';
+import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from './flags.js';
+import { host, type Scratch } from '../host/libc.js';
+import { writeDirents } from './tmpfs.js';
 
 export type ProcNode =
   | { kind: 'file'; name: string; content: () => Buffer }
-  | { kind: 'link'; name: string; target: () => string; fdMode?: number }
+  | { kind: 'link'; name: string; target: () => string; fdMode?: number; jump?: () => Loc | null }
   | { kind: 'dir'; name: string; entries: () => Array<[string, number]> };
 
 const DT_DIR = 4;
@@ -47,6 +49,7 @@ function sigmaskHex(m: bigint): string {
 }
 
 function fdTarget(f: FileDescription): string {
+  if (f.loc !== null) return f.loc.path;
   if (f instanceof PipeEnd) return `pipe:[${f.pipe.ino}]`;
   if (f instanceof HostFile) {
     try {
@@ -55,7 +58,6 @@ function fdTarget(f: FileDescription): string {
       return f.path;
     }
   }
-  if (f instanceof ProcFile) return f.path;
   return 'anon_inode:[unknown]';
 }
 
@@ -82,17 +84,17 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
     const f = p.fds.file(fd);
     // Linux: r-x for a file open for reading, -wx for writing, size 64
     const fdMode = (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
-    return { kind: 'link', name: path, target: () => fdTarget(f), fdMode };
+    return { kind: 'link', name: path, target: () => fdTarget(f), fdMode, jump: () => f.loc ?? anonLoc(t, f, path) };
   }
   if (more.length > 0) fail(PER_PID_FILES.includes(first) ? E.ENOTDIR : E.ENOENT);
   const s = p.start;
   switch (first) {
     case 'exe':
-      return { kind: 'link', name: path, target: () => p.exePath };
+      return { kind: 'link', name: path, target: () => p.exePath, jump: () => p.exe };
     case 'cwd':
-      return { kind: 'link', name: path, target: () => p.fs.cwd };
+      return { kind: 'link', name: path, target: () => p.fs.cwd.path, jump: () => p.fs.cwd };
     case 'root':
-      return { kind: 'link', name: path, target: () => '/' };
+      return { kind: 'link', name: path, target: () => '/', jump: () => t.kernel.vfs.root };
     case 'cmdline':
       return { kind: 'file', name: path, content: () => (s ? mem(p, s.argStart, s.argEnd) : Buffer.alloc(0)) };
     case 'environ':
@@ -102,7 +104,7 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
     case 'maps':
       return { kind: 'file', name: path, content: () => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')) };
     case 'mounts':
-      return { kind: 'file', name: path, content: () => readFileSync('/proc/self/mounts') };
+      return { kind: 'file', name: path, content: () => mountsText(t) };
     case 'auxv':
       return {
         kind: 'file',
@@ -134,7 +136,7 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
         name: path,
         content: () => {
           const uid = t.kernel.uid;
-          const gid = process.getgid!();
+          const gid = t.kernel.gid;
           const leader = [...p.threads][0];
           const ign = p.sighand.actions.reduce((m, a, sig) => (sig > 0 && a.handler === 1 ? m | (1n << BigInt(sig - 1)) : m), 0n);
           const cgt = p.sighand.actions.reduce((m, a, sig) => (sig > 0 && a.handler > 1 ? m | (1n << BigInt(sig - 1)) : m), 0n);
@@ -206,36 +208,162 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   return pidNode(t, p, rest, norm);
 }
 
-/** The absolute guest path a (dirfd, path) pair names, when it can be known without the host. */
-export function guestAbsPath(t: Task, dirfd: number, path: string): string | null {
-  if (path.startsWith('/')) return path;
-  if (dirfd === -100) return posix.join(t.cwd, path);
-  const f = t.fds.has(dirfd) ? t.fds.file(dirfd) : null;
-  if (f instanceof ProcFile) return posix.join(f.path, path);
-  return null;
-}
-
 function nodeStat(t: Task, n: ProcNode): StatFields {
   const now = Date.now();
   let ino = 0;
   for (const c of n.name) ino = (ino * 31 + c.charCodeAt(0)) >>> 0;
   const fdLink = n.kind === 'link' && n.fdMode !== undefined;
   const mode = n.kind === 'dir' ? 0o040555 : n.kind === 'link' ? 0o120000 | (fdLink ? n.fdMode! : 0o777) : 0o100444;
-  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.kernel.uid, gid: process.getgid!(), rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.kernel.uid, gid: t.kernel.gid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 
-export function procStat(t: Task, n: ProcNode, addr: number): void {
-  writeStat(t, addr, nodeStat(t, n));
+/** /proc/mounts: the guest's mount table, in Linux's format. */
+function mountsText(t: Task): Buffer {
+  const lines = t.kernel.vfs.visibleMounts().map((m) => {
+    const opts = m.readonly ? 'ro' : 'rw';
+    const esc = (p: string): string => p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+    return `${esc(m.opts.source ?? m.fs.type)} ${esc(m.path)} ${m.fs.type} ${opts} 0 0\n`;
+  });
+  return Buffer.from(lines.join(''), 'latin1');
 }
 
-/** Follow /proc links (self, exe...) to the node or host path they name. */
-export function procFollow(t: Task, n: ProcNode, depth = 0): ProcNode | string {
-  if (n.kind !== 'link') return n;
-  if (depth > 8) fail(E.ELOOP);
-  const target = n.target();
-  const abs = target.startsWith('/') ? target : posix.join(posix.dirname(n.name), target);
-  const next = procNode(t, abs);
-  return next === null ? abs : procFollow(t, next, depth + 1);
+/** An open file that has no path (a pipe, an inherited host fd), as /proc/<pid>/fd/N leads to it. */
+class AnonNode extends VNode {
+  readonly type: number;
+  readonly key: string;
+  constructor(
+    readonly fs: FileSystem,
+    private f: FileDescription,
+    name: string,
+  ) {
+    super();
+    this.key = name;
+    this.type = f instanceof PipeEnd ? 0o010000 : 0o100000;
+  }
+  stat(t: Task): Uint8Array {
+    return this.f.statBytes(t);
+  }
+  parent(): VNode {
+    return this;
+  }
+  access(): void {}
+  open(t: Task, flags: number): FileDescription {
+    const f = this.f;
+    if (f instanceof PipeEnd) return new PipeEnd(f.pipe, flags);
+    if (f instanceof HostFile) {
+      // the host reopens its own fd (a terminal, a host pipe or file elfrun was given)
+      const fd = host.openat(-100, Buffer.from(`/proc/self/fd/${f.hostFd}\0`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0);
+      if (fd < 0) fail(-fd);
+      return new HostFile(fd, flags & ~O_CLOEXEC, f.path, null);
+    }
+    return fail(E.ENXIO);
+  }
+}
+
+/** The place an open file is at: where it was opened, or a pathless node of its own (pipes). */
+export function fdLoc(t: Task, f: FileDescription): Loc {
+  return f.loc ?? anonLoc(t, f, fdTarget(f));
+}
+
+function anonLoc(t: Task, f: FileDescription, name: string): Loc {
+  const procMnt = t.kernel.vfs.mounts.find((m) => m.fs instanceof ProcFs) ?? t.kernel.vfs.root.mnt;
+  return { mnt: procMnt, node: new AnonNode(procMnt.fs, f, name), path: fdTarget(f) };
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** The proc file system: guest processes from the kernel's tables, the rest from the host's /proc. */
+export class ProcFs extends FileSystem {
+  readonly type = 'proc';
+  readonly host = new ProcHostFs(this);
+  private rootNode = new ProcVNode(this, '/proc', S_IFDIR);
+  root(): VNode {
+    return this.rootNode;
+  }
+  statfs(): Uint8Array {
+    const b = Buffer.alloc(120);
+    b.writeBigInt64LE(BigInt(PROC_SUPER_MAGIC), 0);
+    b.writeBigInt64LE(4096n, 8);
+    b.writeBigInt64LE(255n, 64);
+    b.writeBigInt64LE(4096n, 72);
+    b.writeBigInt64LE(0x20n | 0x2n | 0x4n | 0x8n, 80); // relatime, nosuid, nodev, noexec
+    return b;
+  }
+}
+
+/** The host's /proc below the guest's: its nodes climb back into the guest's procfs. */
+class ProcHostFs extends HostFs {
+  override readonly hostChecked = true;
+  constructor(readonly proc: ProcFs) {
+    super('/proc');
+  }
+}
+
+class ProcHostNode extends HostNode {
+  override parent(t: Task): VNode {
+    const i = this.path.lastIndexOf('/');
+    const up = this.path.slice(0, i);
+    return up === '/proc' ? (this.fs as ProcHostFs).proc.root() : new ProcHostNode(this.fs, up, S_IFDIR);
+  }
+  override lookup(t: Task, name: string): VNode {
+    const n = super.lookup(t, name) as HostNode;
+    return new ProcHostNode(this.fs, n.path, n.type);
+  }
+  override open(t: Task, flags: number, loc: Loc): FileDescription {
+    if ((flags & 3) !== O_RDONLY) fail(E.EACCES); // the host's /proc stays the host's
+    return super.open(t, flags, loc);
+  }
+}
+
+const KIND_TYPE = { file: S_IFREG, link: S_IFLNK, dir: S_IFDIR };
+
+class ProcVNode extends VNode {
+  constructor(
+    readonly fs: ProcFs,
+    /** '/proc/...', whatever the mount point */
+    readonly name: string,
+    readonly type: number,
+  ) {
+    super();
+  }
+  get key(): string {
+    return this.name;
+  }
+  private pn(t: Task): ProcNode {
+    return procNode(t, this.name) ?? fail(E.ENOENT);
+  }
+  stat(t: Task): Uint8Array {
+    return hostStatBytes(nodeStat(t, this.pn(t)));
+  }
+  parent(): VNode {
+    if (this.name === '/proc') return this;
+    return new ProcVNode(this.fs, this.name.slice(0, this.name.lastIndexOf('/')), S_IFDIR);
+  }
+  override lookup(t: Task, name: string): VNode {
+    if (this.type !== S_IFDIR) fail(E.ENOTDIR);
+    const full = `${this.name}/${name}`;
+    const n = procNode(t, full);
+    if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]);
+    // a host-wide entry: the host's own
+    return new ProcHostNode(this.fs.host, '/proc', S_IFDIR).lookup(t, name);
+  }
+  override readlink(t: Task): Buffer {
+    const n = this.pn(t);
+    if (n.kind !== 'link') fail(E.EINVAL);
+    return Buffer.from(n.target(), 'latin1');
+  }
+  override jump(t: Task): Loc | null {
+    const n = this.pn(t);
+    return n.kind === 'link' && n.jump ? n.jump() : null;
+  }
+  open(t: Task, flags: number): FileDescription {
+    return openProc(this.pn(t), flags);
+  }
+  access(t: Task, mode: number): void {
+    const n = this.pn(t);
+    if (mode & 2 /* W_OK */) fail(E.EACCES);
+    if (mode & 1 /* X_OK */ && n.kind === 'file') fail(E.EACCES);
+  }
 }
 
 /** An open procfs file or directory: content captured at open, as Linux's seq_file reads do. */
@@ -277,42 +405,24 @@ export class ProcFile extends FileDescription {
   }
   override getdents64(t: IoContext, addr: number, len: number): number {
     if (this.node.kind !== 'dir') fail(E.ENOTDIR);
-    const entries: Array<[string, number]> = [['.', DT_DIR], ['..', DT_DIR], ...this.node.entries()];
-    let out = 0;
-    const recs: Buffer[] = [];
-    while (this.pos < entries.length) {
-      const [name, type] = entries[this.pos];
-      const nb = Buffer.from(name);
-      const reclen = (19 + nb.length + 1 + 7) & ~7;
-      if (out + reclen > len) {
-        if (out === 0) fail(E.EINVAL);
-        break;
-      }
-      const r = Buffer.alloc(reclen);
+    const entries: Array<[string, number, number]> = [['.', DT_DIR, 0], ['..', DT_DIR, 0], ...this.node.entries().map(([n, ty]): [string, number, number] => [n, ty, 0])];
+    for (const e of entries) {
       let ino = 0;
-      for (const c of name) ino = (ino * 31 + c.charCodeAt(0)) >>> 0;
-      r.writeBigUInt64LE(BigInt(ino || 1), 0);
-      r.writeBigInt64LE(BigInt(this.pos + 1), 8);
-      r.writeUInt16LE(reclen, 16);
-      r.writeUInt8(type, 18);
-      nb.copy(r, 19);
-      recs.push(r);
-      out += reclen;
-      this.pos++;
+      for (const c of e[0]) ino = (ino * 31 + c.charCodeAt(0)) >>> 0;
+      e[2] = ino || 1;
     }
-    t.mm.check(addr, out, PROT_WRITE);
-    t.mm.write(addr, Buffer.concat(recs));
-    return out;
+    return writeDirents(t, addr, len, entries, { offset: this.pos }, (p) => (this.pos = p));
   }
-  override fstat(t: IoContext, addr: number): void {
-    procStat(t, this.node, addr);
+  override statBytes(t: IoContext): Uint8Array {
+    return hostStatBytes(nodeStat(t, this.node));
   }
-  /** Up to n bytes from the current position, for sendfile. */
-  takeBytes(n: number): Buffer {
+  override kread(_t: IoContext, s: Scratch, len: number, off: number | null): number {
     const b = this.bytes();
-    const out = b.subarray(this.pos, Math.min(b.length, this.pos + n));
-    this.pos += out.length;
-    return out;
+    const from = off ?? this.pos;
+    const out = b.subarray(from, Math.min(b.length, from + len));
+    s.bytes.set(out);
+    if (off === null) this.pos += out.length;
+    return out.length;
   }
 }
 

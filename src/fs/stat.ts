@@ -70,3 +70,62 @@ export function hostStatBytes(f: StatFields): Buffer {
 export function writeStat(t: { mm: { write(addr: number, data: Uint8Array): void }; arch: { name: ArchName } }, addr: number, f: StatFields): void {
   t.mm.write(addr, guestStat(t.arch.name, hostStatBytes(f)));
 }
+
+export interface Ts {
+  sec: number;
+  nsec: number;
+}
+
+/** Fields of an emulated inode with nanosecond times (tmpfs, devfs). */
+export interface InodeStat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blocks: number;
+  atime: Ts;
+  mtime: Ts;
+  ctime: Ts;
+}
+
+/** Encode a struct stat in the host (x86_64) layout, times to the nanosecond. */
+export function inodeStatBytes(f: InodeStat): Buffer {
+  const b = hostStatBytes({ ...f, blksize: 4096, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 });
+  [f.atime, f.mtime, f.ctime].forEach((ts, i) => {
+    b.writeBigInt64LE(BigInt(ts.sec), 72 + 16 * i);
+    b.writeBigInt64LE(BigInt(ts.nsec), 80 + 16 * i);
+  });
+  return b;
+}
+
+/** struct statx (256 bytes, same on both arches) from a host-layout struct stat: the basic fields, no birth time. */
+export function statxFromStat(st: Uint8Array): Buffer {
+  const h = Buffer.from(st.buffer, st.byteOffset, HOST_STAT_SIZE);
+  const x = Buffer.alloc(256);
+  const major = (d: bigint): number => Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = (d: bigint): number => Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+  x.writeUInt32LE(0x7ff, 0); // STATX_BASIC_STATS
+  x.writeUInt32LE(Number(h.readBigInt64LE(56)), 4);
+  x.writeUInt32LE(Number(h.readBigUInt64LE(16)), 16);
+  x.writeUInt32LE(h.readUInt32LE(28), 20);
+  x.writeUInt32LE(h.readUInt32LE(32), 24);
+  x.writeUInt16LE(h.readUInt32LE(24) & 0xffff, 28);
+  h.copy(x, 32, 8, 16); // ino
+  h.copy(x, 40, 48, 56); // size
+  h.copy(x, 48, 64, 72); // blocks
+  for (const [src, dst] of [[72, 64], [104, 96], [88, 112]]) {
+    h.copy(x, dst, src, src + 8);
+    x.writeUInt32LE(Number(h.readBigInt64LE(src + 8)), dst + 8);
+  }
+  const rdev = h.readBigUInt64LE(40);
+  const dev = h.readBigUInt64LE(0);
+  x.writeUInt32LE(major(rdev), 128);
+  x.writeUInt32LE(minor(rdev), 132);
+  x.writeUInt32LE(major(dev), 136);
+  x.writeUInt32LE(minor(dev), 140);
+  return x;
+}

@@ -9,6 +9,7 @@ import { Mm, SIG_DFL, SIG_IGN } from './process.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
+import type { Loc } from '../fs/vfs.js';
 
 /** Parse an executable for this set of machines; dynamically linked ones are refused for now. */
 export function checkElf(file: Buffer, machines: Record<number, string>): ElfImage {
@@ -52,6 +53,7 @@ export interface ExecRequest {
   args: ExecArgs;
   /** the canonical host path of the program (/proc/self/exe) */
   exePath: string;
+  exe: Loc;
 }
 
 /** The point of no return of execve: t's process now runs the new image. */
@@ -94,6 +96,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   t.robustList = 0;
   p.arch = req.arch;
   p.exePath = req.exePath;
+  p.exe = req.exe;
   p.comm = basename(req.args.execfn.toString('latin1')).slice(0, 15);
   p.start = built.start;
   p.sigtramp = built.sigtramp;

@@ -89,6 +89,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.sid = parent.sid;
     proc.exitSignal = f & 0xff;
     proc.exePath = parent.exePath;
+    proc.exe = parent.exe;
     proc.comm = parent.comm;
     proc.start = parent.start;
     proc.rlimits = parent.rlimits.map(([s, h]) => [s, h]);

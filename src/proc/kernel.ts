@@ -10,6 +10,7 @@ import { Cpu, type Fault } from '../cpu/engine.js';
 import { setX86Hwcap } from '../cpu/x86_64.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { FdTable } from '../fs/fdtable.js';
+import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, Scratch } from '../host/libc.js';
 import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
 import { E } from '../syscalls/errno.js';
@@ -107,6 +108,9 @@ export class Kernel {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   fatal: Error | null = null;
   readonly uid = process.getuid!();
+  readonly gid = process.getgid!();
+  /** the guest's file system tree */
+  vfs!: Vfs;
 
   /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
   tracer: Tracer | null = null;
@@ -135,7 +139,7 @@ export class Kernel {
   }
 
   /** The first process: its exit ends the run. */
-  createInit(arch: Arch, mm: Mm, cwd: string, umask: number): Task {
+  createInit(arch: Arch, mm: Mm, cwd: Loc, umask: number): Task {
     const pid = this.allocPid();
     const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
     // like any process, the first one is in elfrun's own process group and session

@@ -4,6 +4,7 @@ import type { Cpu } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
+import type { Loc } from '../fs/vfs.js';
 import { NSIG } from './signals.js';
 import { WaitQueue } from './waitq.js';
 import type { Task } from './task.js';
@@ -33,7 +34,7 @@ export class SigHand {
 export class FsState {
   refs = 1;
   constructor(
-    public cwd: string,
+    public cwd: Loc,
     public umask: number,
   ) {}
   clone(): FsState {
@@ -78,7 +79,9 @@ export class Process {
   exiting: ExitState | null = null;
   /** a vfork child, until it execs or exits: the parent waits on it */
   vforkParent: Process | null = null;
+  /** the running program: its guest path (/proc/self/exe) and place */
   exePath = '';
+  exe: Loc | null = null;
   /** arm64: address of our rt_sigreturn trampoline page (Linux's vDSO sigtramp) */
   sigtramp = 0;
   comm = '';

@@ -5,6 +5,7 @@ import type { Arch } from '../cpu/arch.js';
 import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
+import type { Loc } from '../fs/vfs.js';
 import { Args } from '../syscalls/args.js';
 import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
 import type { Kernel } from './kernel.js';
@@ -86,10 +87,10 @@ export class Task implements CpuClient {
   get ppid(): number {
     return this.proc.parent?.pid ?? this.kernel.hostPpid;
   }
-  get cwd(): string {
+  get cwd(): Loc {
     return this.proc.fs.cwd;
   }
-  set cwd(v: string) {
+  set cwd(v: Loc) {
     this.proc.fs.cwd = v;
   }
   get umask(): number {

@@ -1,13 +1,15 @@
 // File and fd syscalls. Paths reach the host's file system directly for now
 // (the VFS issue puts the mount table in between); fds are elfrun's own.
-import { realpathSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
 import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
 import { PipeEnd } from '../../fs/pipe.js';
-import { guestAbsPath, openProc, ProcFile, procFollow, procNode, procStat, type ProcNode } from '../../fs/procfs.js';
-import { O_CLOEXEC, O_CREAT, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
-import { guestStat, HOST_STAT_SIZE } from '../../fs/stat.js';
+import { fdLoc, ProcFile } from '../../fs/procfs.js';
+import { HostNode } from '../../fs/hostfs.js';
+import { PathFile } from '../../fs/tmpfs.js';
+import { S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E, SysError, fail } from '../errno.js';
 import { SIG } from '../../proc/signals.js';
@@ -21,7 +23,8 @@ import {
   AT_EACCESS,
   chk,
   hostOut,
-  hostPath,
+  lookupAt,
+  startLoc,
   partial,
   pathArg,
   supported,
@@ -54,28 +57,58 @@ function writableFile(t: Task, fd: number): FileDescription {
   return f;
 }
 
-/** A /proc path of the guest: its node (or the host path a /proc link leads to), else null. */
-function procLookup(t: Task, dirfd: number, path: Buffer, follow: boolean): ProcNode | string | null {
-  const abs = guestAbsPath(t, dirfd, path.toString('latin1'));
-  if (abs === null) return null;
-  const n = procNode(t, abs);
-  if (n === null) return null;
-  return follow ? procFollow(t, n) : n;
+/** A name that open(O_CREAT), mkdir, link... may not create: "/", "." and "..". */
+const special = (name: string): boolean => name === '' || name === '.' || name === '..';
+
+function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: number, links = { n: 0 }, from?: Loc): FileDescription {
+  const vfs = t.kernel.vfs;
+  const a = OPEN_FLAGS[t.arch.name];
+  const nofollow = (flags & a.O_NOFOLLOW) !== 0;
+  const acc = flags & O_ACCMODE;
+  const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
+  if (flags & O_TMPFILE_BASE) throw new Unsupported('open flag O_TMPFILE', E.ENOTSUP);
+  if (flags & O_CREAT && flags & a.O_DIRECTORY) fail(E.EINVAL);
+  let loc: Loc;
+  if (!(flags & O_CREAT)) {
+    loc = lookupAt(t, dirfd, path, !nofollow);
+  } else {
+    const begin = (p: string): Loc => (p.startsWith('/') ? vfs.root : from ?? startLoc(t, dirfd));
+    const p = path.toString('latin1');
+    if (p === '') fail(E.ENOENT);
+    const { dir, name, trailing } = vfs.parent(t, begin(p), p, links);
+    if (special(name) || trailing) fail(E.EISDIR);
+    const found = vfs.tryChild(t, dir, name);
+    if (found === null) {
+      vfs.writable(dir);
+      if (!dir.node.fs.hostChecked) vfs.permission(t, dir, W_OK | X_OK);
+      return dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: dir.path === '/' ? '/' + name : dir.path + '/' + name });
+    }
+    if (flags & O_EXCL) fail(E.EEXIST);
+    loc = found;
+    if (loc.node.type === S_IFLNK) {
+      if (nofollow) fail(E.ELOOP);
+      const j = loc.node.jump(t);
+      if (j !== null) loc = j;
+      else {
+        // O_CREAT through a symlink creates its target, if missing
+        if (++links.n > 40) fail(E.ELOOP);
+        const target = loc.node.readlink(t);
+        if (target.length === 0) fail(E.ENOENT);
+        return openFile(t, -1, target, flags, mode, links, dir);
+      }
+    }
+  }
+  const type = loc.node.type;
+  if (type === S_IFLNK && !(flags & O_PATH)) fail(E.ELOOP);
+  if (flags & a.O_DIRECTORY && type !== S_IFDIR) fail(E.ENOTDIR);
+  if (flags & O_PATH) return new PathFile(loc.node, flags & ~O_CLOEXEC, loc);
+  if (type === S_IFDIR && wantWrite) fail(E.EISDIR);
+  if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
+  return loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
 }
 
 function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
-  let path = pathArg(t, pathAddr);
-  const proc = procLookup(t, dirfd, path, !(flags & OPEN_FLAGS[t.arch.name].O_NOFOLLOW));
-  if (proc !== null && typeof proc !== 'string') {
-    const f = openProc(proc, flags & ~O_CLOEXEC);
-    return t.fds.add(f, (flags & O_CLOEXEC) !== 0);
-  }
-  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
-  const [hd, hp] = hostPath(t, dirfd, path);
-  const hflags = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
-  const m = flags & O_CREAT || (flags & 0o20000000) !== 0 ? mode & 0o7777 & ~t.umask : 0;
-  const fd = chk(host.openat(hd, hp, hflags, m));
-  const file = new HostFile(fd, flags & ~O_CLOEXEC, path.toString());
+  const file = openFile(t, dirfd, pathArg(t, pathAddr), flags, mode);
   try {
     return t.fds.add(file, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -124,66 +157,40 @@ function vectored(t: Task, iov: Iov[], op: (base: number, len: number) => number
   return total;
 }
 
-function doStat(t: Task, addr: number, fill: (hostAddr: number) => number): number {
-  const size = t.arch.name === 'x86_64' ? 144 : 128;
-  t.mm.check(addr, size, PROT_WRITE);
-  const s = hostScratch();
-  chk(fill(s.addr));
-  t.mm.write(addr, guestStat(t.arch.name, s.bytes.subarray(0, HOST_STAT_SIZE)));
+function putStat(t: Task, addr: number, st: Uint8Array): number {
+  t.mm.check(addr, statSize(t.arch.name), PROT_WRITE);
+  t.mm.write(addr, guestStat(t.arch.name, st));
   return 0;
 }
 
 function fstatAt(t: Task, dirfd: number, pathAddr: number, statAddr: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) fail(E.EINVAL);
-  let path = pathArg(t, pathAddr);
-  const proc = path.length ? procLookup(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW)) : null;
-  if (proc !== null && typeof proc !== 'string') {
-    t.mm.check(statAddr, t.arch.name === 'x86_64' ? 144 : 128, PROT_WRITE);
-    procStat(t, proc, statAddr);
-    return 0;
-  }
-  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
-  if (path.length === 0 && flags & AT_EMPTY_PATH) {
-    if (dirfd === AT_FDCWD) {
-      const [hd, hp] = hostPath(t, dirfd, path, flags);
-      return doStat(t, statAddr, (h) => host.fstatat(hd, hp, h, 0));
-    }
-    const f = t.fds.file(dirfd);
-    f.fstat(t, statAddr);
-    return 0;
-  }
-  const [hd, hp] = hostPath(t, dirfd, path, flags);
-  return doStat(t, statAddr, (h) => host.fstatat(hd, hp, h, flags & AT_SYMLINK_NOFOLLOW));
+  const path = pathArg(t, pathAddr);
+  if (path.length === 0 && flags & AT_EMPTY_PATH && dirfd !== AT_FDCWD) return putStat(t, statAddr, t.fds.file(dirfd).statBytes(t));
+  const loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  return putStat(t, statAddr, loc.node.stat(t));
 }
 
 function readlinkAt(t: Task, dirfd: number, pathAddr: number, buf: number, size: number): number {
   const path = pathArg(t, pathAddr);
   if (size <= 0 || size > 0x7fffffff) fail(E.EINVAL);
-  const proc = path.length ? procLookup(t, dirfd, path, false) : null;
-  if (proc !== null && typeof proc !== 'string') {
-    if (proc.kind !== 'link') fail(E.EINVAL);
-    const target = Buffer.from(proc.target(), 'latin1');
-    const n = Math.min(target.length, size);
-    t.mm.write(buf, target.subarray(0, n));
-    return n;
-  }
-  const [hd, hp] = hostPath(t, dirfd, path, AT_EMPTY_PATH);
-  return hostOut(t, buf, Math.min(size, 65536), (h) => chk(host.readlinkat(hd, hp, h, Math.min(size, 65536))));
+  const loc = lookupAt(t, dirfd, path, false, true);
+  if (path.length === 0 && loc.node.type !== S_IFLNK) fail(E.ENOENT);
+  const target = loc.node.readlink(t);
+  const n = Math.min(target.length, size);
+  t.mm.write(buf, target.subarray(0, n));
+  return n;
 }
 
 function faccessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
   if (mode & ~7) fail(E.EINVAL);
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  let path = pathArg(t, pathAddr);
-  const proc = path.length ? procLookup(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW)) : null;
-  if (proc !== null && typeof proc !== 'string') {
-    if (mode & 2 /* W_OK */) fail(E.EACCES);
-    if (mode & 1 /* X_OK */ && proc.kind === 'file') fail(E.EACCES);
-    return 0;
-  }
-  if (typeof proc === 'string') path = Buffer.from(proc, 'latin1');
-  const [hd, hp] = hostPath(t, dirfd, path, flags);
-  return chk(host.faccessat(hd, hp, mode, flags));
+  const loc = lookupAt(t, dirfd, pathArg(t, pathAddr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  if (mode === 0) return 0;
+  const type = loc.node.type;
+  if (mode & W_OK && loc.mnt.readonly && (type === S_IFREG || type === S_IFDIR || type === S_IFLNK)) fail(E.EROFS);
+  loc.node.access(t, mode);
+  return 0;
 }
 
 const F_DUPFD = 0;
@@ -275,21 +282,16 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
 }
 
 function getcwd(t: Task, buf: number, size: number): number {
-  const cwd = Buffer.from(t.cwd + '\0');
+  const cwd = Buffer.from(t.cwd.path + '\0', 'latin1');
   if (size < cwd.length) fail(size === 0 ? E.EINVAL : E.ERANGE);
   t.mm.write(buf, cwd);
   return cwd.length;
 }
 
-function chdir(t: Task, path: Buffer, dirfd = AT_FDCWD): number {
-  const [hd, hp] = hostPath(t, dirfd, path, AT_EMPTY_PATH);
-  const s = hostScratch();
-  chk(host.fstatat(hd, hp, s.addr, path.length === 0 ? AT_EMPTY_PATH : 0));
-  const mode = s.dv.getUint32(24, true);
-  if ((mode & 0o170000) !== 0o040000) fail(E.ENOTDIR);
-  chk(host.faccessat(hd, hp, 1 /* X_OK */, 0));
-  const rel = hp.subarray(0, hp.length - 1).toString();
-  t.cwd = realpathSync.native(hd === AT_FDCWD ? rel : `/proc/self/fd/${hd}/${rel}`);
+function chdirTo(t: Task, loc: Loc): number {
+  if (loc.node.type !== S_IFDIR) fail(E.ENOTDIR);
+  loc.node.access(t, X_OK);
+  t.cwd = loc;
   return 0;
 }
 
@@ -309,43 +311,20 @@ function sendfile(t: Task, a: Args): number {
   let r: number;
   if (inp instanceof HostFile && out instanceof HostFile) {
     r = chk(host.sendfile(out.hostFd, inp.hostFd, off, count));
-  } else if (inp instanceof HostFile && out instanceof PipeEnd) {
-    // file -> pipe: wait for room first, then move what fits through scratch memory
-    const p = out.pipe;
-    if (count === 0) {
-      if (p.readers === 0) fail(E.EPIPE);
-      return 0;
-    }
-    out.waitForRoom(t);
-    const s = hostScratch();
-    const n = Math.min(count, p.space, s.bytes.length);
-    r = chk(off ? host.pread(inp.hostFd, s.addr, n, off[0]) : host.read(inp.hostFd, s.addr, n));
-    if (off) off[0] += r;
-    p.putBytes(s.bytes.subarray(0, r));
-  } else if (inp instanceof PipeEnd && out instanceof HostFile) {
-    if (off) fail(E.ESPIPE);
-    const p = inp.pipe;
-    if (count === 0 || !inp.waitForData(t)) return 0;
-    const s = hostScratch();
-    const n = p.takeBytes(s.bytes.subarray(0, Math.min(count, s.bytes.length)));
-    r = chk(host.write(out.hostFd, s.addr, n));
-  } else if (inp instanceof ProcFile && (out instanceof HostFile || out instanceof PipeEnd)) {
-    if (off) fail(E.ESPIPE);
-    if (out instanceof PipeEnd) {
-      const p = out.pipe;
-      if (p.readers === 0) fail(E.EPIPE);
-      if (count > 0) out.waitForRoom(t);
-      const data = inp.takeBytes(Math.min(count, p.space));
-      p.putBytes(data);
-      r = data.length;
-    } else {
-      const s = hostScratch();
-      const data = inp.takeBytes(Math.min(count, s.bytes.length));
-      s.bytes.set(data);
-      r = chk(host.write(out.hostFd, s.addr, data.length));
-    }
   } else {
-    throw new Unsupported('sendfile between these kinds of files', E.EINVAL);
+    // through elfrun: read a piece into host memory, write it out (a pipe first makes room)
+    const s = hostScratch();
+    let n = Math.min(count, s.bytes.length);
+    if (out instanceof PipeEnd) {
+      if (out.pipe.readers === 0) fail(E.EPIPE);
+      if (count === 0) return 0;
+      out.waitForRoom(t);
+      n = Math.min(n, out.pipe.space);
+    }
+    if (n === 0) return 0;
+    r = inp.kread(t, s, n, off ? off[0] : null);
+    if (off) off[0] += r;
+    if (r > 0) out.kwrite(t, s, r);
   }
   if (off && offAddr !== 0) t.mm.setU64(offAddr, off[0]);
   return r;
@@ -408,14 +387,23 @@ export const fsDefs: Record<string, Def> = {
     if ((flags & 0x6000) === 0x6000) fail(E.EINVAL);
     const mask = a.u32(3);
     if (mask & 0x80000000) fail(E.EINVAL); // STATX__RESERVED
-    let hd: number;
-    let hp: Buffer;
+    const out = a.ptr(4);
+    t.mm.check(out, 256, PROT_WRITE);
+    // a host file: the host's own statx (birth time, attributes, mount id); elsewhere the basic fields
+    let hostFd = -1;
+    let hostP: Buffer | null = null;
     if (path.length === 0 && flags & AT_EMPTY_PATH && dirfd !== AT_FDCWD) {
       const f = t.fds.file(dirfd);
-      if (f.hostFd < 0) throw new Unsupported('statx on a non-host fd', E.EINVAL);
-      [hd, hp] = [f.hostFd, Buffer.from('\0')];
-    } else [hd, hp] = hostPath(t, dirfd, path, flags);
-    return hostOut(t, a.ptr(4), 256, (h) => chk(host.statx(hd, hp, flags, mask, h)));
+      if (f instanceof HostFile) hostFd = f.hostFd;
+      else if (f.loc?.node instanceof HostNode) hostP = Buffer.from(f.loc.node.path + '\0', 'latin1');
+      else return (t.mm.write(out, statxFromStat(f.statBytes(t))), 0);
+    } else {
+      const loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+      if (!(loc.node instanceof HostNode)) return (t.mm.write(out, statxFromStat(loc.node.stat(t))), 0);
+      hostP = Buffer.from(loc.node.path + '\0', 'latin1');
+    }
+    const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
+    return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & 0x6000), mask, h)));
   }),
   getdents64: supported((t, a) => {
     const f = t.fds.file(a.i32(0));
@@ -449,11 +437,8 @@ export const fsDefs: Record<string, Def> = {
   faccessat2: supported((t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), a.i32(3))),
   access: supported((t, a) => faccessAt(t, AT_FDCWD, a.ptr(0), a.i32(1), 0)),
   getcwd: supported((t, a) => getcwd(t, a.ptr(0), a.size(1))),
-  chdir: supported((t, a) => chdir(t, pathArg(t, a.ptr(0)))),
-  fchdir: supported((t, a) => {
-    t.fds.file(a.i32(0));
-    return chdir(t, Buffer.alloc(0), a.i32(0));
-  }),
+  chdir: supported((t, a) => chdirTo(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true))),
+  fchdir: supported((t, a) => chdirTo(t, fdLoc(t, t.fds.file(a.i32(0))))),
   umask: supported((t, a) => {
     const old = t.umask;
     t.umask = a.u32(0) & 0o777;
@@ -466,7 +451,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(len);
   }),
-  sendfile: partial(epipe(sendfile), 'host file to host file (the host kernel copies), host file or procfs file to pipe, pipe or procfs file to host file; other pairs are reported as unsupported'),
+  sendfile: supported(epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
   fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
 };

@@ -1,23 +1,69 @@
 // Path syscalls that change the file system (create, remove, rename, link,
-// permissions, times). Until the VFS issue lands they reach the host's file
-// system from the guest's cwd, with the host kernel's own checks and errors.
+// permissions, times), through the VFS: names are resolved in the guest's
+// tree, then the file system holding them makes the change.
 import type { Task } from '../../proc/task.js';
-import { host } from '../../host/libc.js';
 import { E, fail } from '../errno.js';
+import { host } from '../../host/libc.js';
 import { Unsupported } from '../dispatch.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, chk, hostOut, hostPath, pathArg, supported, partial, type Def } from './util.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
+import { fdLoc } from '../../fs/procfs.js';
+import { HostNode } from '../../fs/hostfs.js';
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  AT_SYMLINK_FOLLOW,
+  AT_SYMLINK_NOFOLLOW,
+  lookupAt,
+  parentAt,
+  pathArg,
+  supported,
+  partial,
+  type Def,
+} from './util.js';
 
-const at = (t: Task, dirfd: number, addr: number, flags = 0): [number, Buffer] => hostPath(t, dirfd, pathArg(t, addr), flags);
+/** Is `name` in `dir` a mount point (which rmdir, unlink and rename refuse with EBUSY)? */
+function mounted(t: Task, dir: Loc, name: string): boolean {
+  const c = t.kernel.vfs.tryChild(t, dir, name);
+  return c !== null && c.mnt !== dir.mnt;
+}
+
+/** Write and search permission on a directory of an in-memory file system (the host checks its own). */
+function mayChange(t: Task, dir: Loc): void {
+  if (!dir.node.fs.hostChecked) t.kernel.vfs.permission(t, dir, W_OK | X_OK);
+}
 
 function unlinkAt(t: Task, dirfd: number, addr: number, flags: number): number {
   if (flags & ~AT_REMOVEDIR) fail(E.EINVAL);
-  const [d, p] = at(t, dirfd, addr);
-  return chk(host.unlinkat(d, p, flags));
+  const vfs = t.kernel.vfs;
+  const { dir, name, trailing } = parentAt(t, dirfd, pathArg(t, addr));
+  if (flags & AT_REMOVEDIR) {
+    if (name === '.') fail(E.EINVAL);
+    if (name === '..') fail(E.ENOTEMPTY);
+    if (name === '') fail(E.EBUSY);
+    if (mounted(t, dir, name)) fail(E.EBUSY);
+    vfs.writable(dir);
+    dir.node.rmdir(t, name);
+    return 0;
+  }
+  if (name === '' || name === '.' || name === '..') fail(E.EISDIR);
+  if (trailing) {
+    const c = vfs.child(t, dir, name);
+    fail(c.node.type === S_IFDIR ? E.EISDIR : E.ENOTDIR);
+  }
+  if (mounted(t, dir, name)) fail(E.EBUSY);
+  vfs.writable(dir);
+  dir.node.unlink(t, name);
+  return 0;
 }
 
 function mkdirAt(t: Task, dirfd: number, addr: number, mode: number): number {
-  const [d, p] = at(t, dirfd, addr);
-  return chk(host.mkdirat(d, p, mode & 0o7777 & ~t.umask));
+  const vfs = t.kernel.vfs;
+  const { dir, name } = parentAt(t, dirfd, pathArg(t, addr));
+  if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
+  vfs.writable(dir);
+  dir.node.mkdir(t, name, mode & 0o7777 & ~t.umask);
+  return 0;
 }
 
 const RENAME_NOREPLACE = 1;
@@ -26,75 +72,124 @@ const RENAME_WHITEOUT = 4;
 
 function renameAt(t: Task, od: number, oa: number, nd: number, na: number, flags: number): number {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) fail(E.EINVAL);
+  if (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE) fail(E.EINVAL);
   if (flags & RENAME_WHITEOUT) throw new Unsupported('renameat2 flag RENAME_WHITEOUT', E.EINVAL);
-  const [d1, p1] = at(t, od, oa);
-  const [d2, p2] = at(t, nd, na);
-  return chk(host.renameat2(d1, p1, d2, p2, flags));
+  const vfs = t.kernel.vfs;
+  const from = parentAt(t, od, pathArg(t, oa));
+  const to = parentAt(t, nd, pathArg(t, na));
+  if (from.dir.mnt !== to.dir.mnt) fail(E.EXDEV);
+  for (const n of [from.name, to.name]) if (n === '' || n === '.' || n === '..') fail(E.EBUSY);
+  const src = vfs.child(t, from.dir, from.name);
+  if ((from.trailing || to.trailing) && src.node.type !== S_IFDIR) fail(E.ENOTDIR);
+  if (src.mnt !== from.dir.mnt || mounted(t, to.dir, to.name)) fail(E.EBUSY);
+  vfs.writable(from.dir);
+  mayChange(t, from.dir);
+  mayChange(t, to.dir);
+  from.dir.node.rename(t, from.name, to.dir.node, to.name, flags);
+  return 0;
 }
 
 function symlinkAt(t: Task, targetAddr: number, dirfd: number, addr: number): number {
-  const target = Buffer.concat([pathArg(t, targetAddr), Buffer.alloc(1)]);
-  const [d, p] = at(t, dirfd, addr);
-  return chk(host.symlinkat(target, d, p));
+  const target = pathArg(t, targetAddr);
+  const vfs = t.kernel.vfs;
+  const { dir, name } = parentAt(t, dirfd, pathArg(t, addr));
+  if (target.length === 0) fail(E.ENOENT);
+  if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
+  vfs.writable(dir);
+  dir.node.symlink(t, name, target);
+  return 0;
 }
 
 function linkAt(t: Task, od: number, oa: number, nd: number, na: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  const [d1, p1] = at(t, od, oa, flags & AT_EMPTY_PATH);
-  const [d2, p2] = at(t, nd, na);
-  return chk(host.linkat(d1, p1, d2, p2, flags));
+  const vfs = t.kernel.vfs;
+  const old = lookupAt(t, od, pathArg(t, oa), (flags & AT_SYMLINK_FOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const { dir, name } = parentAt(t, nd, pathArg(t, na));
+  if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
+  if (old.mnt !== dir.mnt) fail(E.EXDEV);
+  if (old.node.type === S_IFDIR) fail(E.EPERM);
+  vfs.writable(dir);
+  dir.node.link(t, name, old.node);
+  return 0;
+}
+
+/** A change of attributes: EROFS on a read-only mount. */
+function setattr(t: Task, loc: Loc, a: SetAttr): number {
+  t.kernel.vfs.writable(loc);
+  loc.node.setattr(t, a);
+  return 0;
 }
 
 function chmodAt(t: Task, dirfd: number, addr: number, mode: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  if (flags & AT_SYMLINK_NOFOLLOW) fail(E.ENOTSUP); // Linux's fchmodat2 answer for a path; fchmodat ignores flags
-  const [d, p] = at(t, dirfd, addr, flags);
-  return chk(host.fchmodat(d, p, mode & 0o7777, 0));
+  const loc = lookupAt(t, dirfd, pathArg(t, addr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  if (loc.node.type === S_IFLNK) fail(E.ENOTSUP); // fchmodat2 with AT_SYMLINK_NOFOLLOW on a link
+  return setattr(t, loc, { mode: mode & 0o7777 });
 }
 
 function chownAt(t: Task, dirfd: number, addr: number, uid: number, gid: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  const [d, p] = at(t, dirfd, addr, flags);
-  return chk(host.fchownat(d, p, uid, gid, flags));
+  const loc = lookupAt(t, dirfd, pathArg(t, addr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  return setattr(t, loc, owners(uid, gid));
 }
+
+const owners = (uid: number, gid: number): SetAttr => ({ uid: uid === 0xffffffff ? undefined : uid, gid: gid === 0xffffffff ? undefined : gid });
 
 const UTIME_NOW = (1 << 30) - 1;
 const UTIME_OMIT = (1 << 30) - 2;
 
 function utimensAt(t: Task, dirfd: number, addr: number, timesAddr: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
-  const s = t.kernel.scratch;
-  let times = 0;
-  if (timesAddr !== 0) {
+  const a: SetAttr = {};
+  if (timesAddr === 0) a.atime = a.mtime = 'now';
+  else {
     const b = t.mm.read(timesAddr, 32);
-    for (const off of [8, 24]) {
-      const ns = Number(b.readBigInt64LE(off));
-      if (ns !== UTIME_NOW && ns !== UTIME_OMIT && (ns < 0 || ns >= 1e9)) fail(E.EINVAL);
-    }
-    s.bytes.set(b, 0);
-    times = s.addr;
+    const ts: Array<Timespec | 'now' | undefined> = [0, 16].map((off) => {
+      const sec = Number(b.readBigInt64LE(off));
+      const ns = Number(b.readBigInt64LE(off + 8));
+      if (ns === UTIME_NOW) return 'now';
+      if (ns === UTIME_OMIT) return undefined;
+      if (ns < 0 || ns >= 1e9) fail(E.EINVAL);
+      return { sec, nsec: ns };
+    });
+    [a.atime, a.mtime] = ts;
   }
-  if (addr === 0) {
-    // utimensat(fd, NULL, ...) is futimens: the fd itself
-    const f = t.fds.file(dirfd);
-    if (f.hostFd < 0) throw new Unsupported('futimens on an elfrun-emulated file', E.EINVAL);
-    return chk(host.utimensat(f.hostFd, null, times, 0));
-  }
-  const [d, p] = at(t, dirfd, addr, flags);
-  return chk(host.utimensat(d, p, times, flags));
+  // utimensat(fd, NULL, ...) is futimens: the fd itself
+  const loc = addr === 0 ? fdLoc(t, t.fds.file(dirfd)) : lookupAt(t, dirfd, pathArg(t, addr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  if (a.atime === undefined && a.mtime === undefined) return 0;
+  if (addr === 0) return t.fds.file(dirfd).setattr(t, a);
+  return setattr(t, loc, a);
 }
 
-function mknodAt(t: Task, dirfd: number, addr: number, mode: number): number {
-  const type = mode & 0o170000;
-  if (type === 0o020000 || type === 0o060000) throw new Unsupported('mknod of a device node', E.EPERM);
-  const [d, p] = at(t, dirfd, addr);
-  return chk(host.mknodat(d, p, type | (mode & 0o7777 & ~t.umask), 0));
+function mknodAt(t: Task, dirfd: number, addr: number, mode: number, dev: number): number {
+  const type = mode & S_IFMT;
+  if (type !== 0 && type !== S_IFREG && type !== 0o010000 && type !== 0o140000 && type !== S_IFCHR && type !== S_IFBLK) fail(E.EINVAL);
+  const vfs = t.kernel.vfs;
+  const { dir, name } = parentAt(t, dirfd, pathArg(t, addr));
+  if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
+  if ((type === S_IFCHR || type === S_IFBLK) && dir.node instanceof HostNode) throw new Unsupported('mknod of a device node on a host file system', E.EPERM);
+  vfs.writable(dir);
+  dir.node.mknod(t, name, (type || S_IFREG) | (mode & 0o7777 & ~t.umask), dev);
+  return 0;
 }
 
-function hostFdOf(t: Task, fd: number, what: string): number {
-  const f = t.fds.file(fd);
-  if (f.hostFd < 0) throw new Unsupported(`${what} on an elfrun-emulated file`, E.EINVAL);
-  return f.hostFd;
+function truncatePath(t: Task, addr: number, len: number): number {
+  if (len < 0) fail(E.EINVAL);
+  const loc = lookupAt(t, AT_FDCWD, pathArg(t, addr), true);
+  if (loc.node.type === S_IFDIR) fail(E.EISDIR);
+  if (loc.node.type !== S_IFREG) fail(E.EINVAL);
+  if (!loc.node.fs.hostChecked) t.kernel.vfs.permission(t, loc, W_OK);
+  return setattr(t, loc, { size: len });
+}
+
+const ST_RDONLY = 1;
+
+/** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY for a read-only mount. */
+function statfsOf(t: Task, loc: Loc, out: number): number {
+  const b = Buffer.from(loc.mnt.fs.statfs(t, loc.node));
+  if (loc.mnt.readonly) b.writeBigInt64LE(b.readBigInt64LE(80) | BigInt(ST_RDONLY), 80);
+  t.mm.write(out, b);
+  return 0;
 }
 
 export const pathDefs: Record<string, Def> = {
@@ -112,31 +207,26 @@ export const pathDefs: Record<string, Def> = {
   link: supported((t, a) => linkAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
   fchmodat: supported((t, a) => chmodAt(t, a.i32(0), a.ptr(1), a.u32(2), 0)),
   chmod: supported((t, a) => chmodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), 0)),
-  fchmod: supported((t, a) => chk(host.fchmod(hostFdOf(t, a.i32(0), 'fchmod'), a.u32(1) & 0o7777))),
+  fchmod: supported((t, a) => t.fds.file(a.i32(0)).setattr(t, { mode: a.u32(1) & 0o7777 })),
   fchownat: supported((t, a) => chownAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3), a.i32(4))),
   chown: supported((t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), 0)),
   lchown: supported((t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), AT_SYMLINK_NOFOLLOW)),
-  fchown: supported((t, a) => chk(host.fchown(hostFdOf(t, a.i32(0), 'fchown'), a.u32(1), a.u32(2)))),
+  fchown: supported((t, a) => t.fds.file(a.i32(0)).setattr(t, owners(a.u32(1), a.u32(2)))),
   utimensat: supported((t, a) => utimensAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
-  truncate: supported((t, a) => {
-    const len = a.i64(1);
-    if (len < 0) fail(E.EINVAL);
-    const [, p] = at(t, AT_FDCWD, a.ptr(0));
-    return chk(host.truncate(p, len));
-  }),
-  mknodat: partial((t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2)), 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
-  mknod: partial((t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1)), 'regular files, FIFOs and sockets; device nodes are reported as unsupported'),
-  // struct statfs is the same 120 bytes on x86_64 and arm64
-  statfs: supported((t, a) => {
-    const [, p] = at(t, AT_FDCWD, a.ptr(0));
-    return hostOut(t, a.ptr(1), 120, (h) => chk(host.statfs(p, h)));
-  }, 'the host file system\'s figures'),
-  fstatfs: supported((t, a) => hostOut(t, a.ptr(1), 120, (h) => chk(host.fstatfs(hostFdOf(t, a.i32(0), 'fstatfs'), h))), 'the host file system\'s figures'),
+  truncate: supported((t, a) => truncatePath(t, a.ptr(0), a.i64(1))),
+  mknodat: partial((t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
+  mknod: partial((t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
+  statfs: supported((t, a) => statfsOf(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1))),
+  fstatfs: supported((t, a) => statfsOf(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1))),
   sync: supported(() => {
     host.sync();
     return 0;
   }),
-  syncfs: supported((t, a) => chk(host.syncfs(hostFdOf(t, a.i32(0), 'syncfs')))),
+  syncfs: supported((t, a) => {
+    t.fds.file(a.i32(0));
+    host.sync();
+    return 0;
+  }, 'syncs every host file system, as sync(2) does'),
   fadvise64: supported((t, a) => {
     t.fds.file(a.i32(0));
     const advice = a.i32(3);

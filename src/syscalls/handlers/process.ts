@@ -1,20 +1,24 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
+import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
-import { checkElf, DynamicElfError, execInto } from '../../proc/exec.js';
+import { checkElf, DynamicElfError, execInto, type ExecRequest } from '../../proc/exec.js';
+import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
+import { x86_64 } from '../../cpu/x86_64.js';
+import { arm64 } from '../../cpu/arm64.js';
 import { SIG, NSIG, bit } from '../../proc/signals.js';
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
-import { O_CLOEXEC, O_NONBLOCK, OPEN_FLAGS } from '../../fs/flags.js';
+import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { host } from '../../host/libc.js';
 import { E, fail } from '../errno.js';
 import { NORETURN, Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, hostPath, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
 
 // ---- clone family ------------------------------------------------------------------
 
@@ -29,6 +33,8 @@ const clone: Def = partial((t, a) => {
     tls: a.ptr(x86 ? 4 : 3),
   });
 }, 'namespaces, CLONE_PIDFD and CLONE_PTRACE are reported as unsupported; CLONE_SYSVSEM and CLONE_IO are accepted (no SysV semaphores, no I/O contexts)');
+
+const ARCH_BY_MACHINE: Record<number, Arch> = { [x86_64.elfMachine]: x86_64, [arm64.elfMachine]: arm64 };
 
 // ---- execve ------------------------------------------------------------------------
 
@@ -55,98 +61,89 @@ function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
   return out;
 }
 
-const EXE_LINK = /^\/proc\/(self|thread-self|\d+)\/exe$/;
-
-/** Read an executable for execve: returns its bytes and canonical host path, with Linux's errors. */
-function identity(path: string): { key: string; dev: number; ino: number } {
-  const st = statSync(path);
-  return { key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`, dev: st.dev, ino: st.ino };
-}
-
 /** The last executables read, by identity: a shell execs the same few programs over and over. */
 const exeCache = new Map<string, Buffer>();
-function readExe(path: string): Buffer {
-  const key = identity(path).key;
+
+/** An executable's bytes and identity, read through the VFS, with execve's errors (EACCES...). */
+function readExecutable(t: Task, loc: Loc): { file: Buffer; key: string; dev: number; ino: number } {
+  if (loc.node.type !== S_IFREG) fail(E.EACCES);
+  loc.node.access(t, X_OK);
+  const st = loc.node.stat(t);
+  const dv = new DataView(st.buffer, st.byteOffset, 144);
+  const dev = Number(dv.getBigUint64(0, true));
+  const ino = Number(dv.getBigUint64(8, true));
+  const size = Number(dv.getBigInt64(48, true));
+  const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${dv.getBigInt64(88, true)}.${dv.getBigInt64(96, true)}`;
   let b = exeCache.get(key);
   if (b === undefined) {
-    b = readFileSync(path);
+    const f = loc.node.open(t, O_RDONLY, loc);
+    try {
+      b = Buffer.alloc(size);
+      let done = 0;
+      while (done < size) {
+        const n = f.hostFd >= 0 ? readSync(f.hostFd, b, done, size - done, done) : 0;
+        if (n <= 0) break;
+        done += n;
+      }
+      b = b.subarray(0, done);
+    } finally {
+      f.release();
+    }
     if (exeCache.size >= 8) exeCache.delete(exeCache.keys().next().value!);
     exeCache.set(key, b);
   }
-  return b;
+  return { file: b, key, dev, ino };
 }
 
-function readExecutable(t: Task, dirfd: number, path: Buffer, flags: number): { file: Buffer; exe: string } {
-  const m = EXE_LINK.exec(path.toString('latin1'));
-  if (m) {
-    const pid = m[1] === 'self' || m[1] === 'thread-self' ? t.pid : Number(m[1]);
-    const p = t.kernel.processes.get(pid);
-    if (!p || p.exit !== null) fail(E.ENOENT);
-    return { file: readExe(p.exePath), exe: p.exePath };
-  }
-  const [hd, hp] = hostPath(t, dirfd, path, flags & AT_EMPTY_PATH);
-  const s = t.kernel.scratch;
-  let r = host.fstatat(hd, hp, s.addr, flags & AT_SYMLINK_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0);
-  if (r < 0) fail(r === -E.ELOOP && flags & AT_SYMLINK_NOFOLLOW ? E.ELOOP : -r);
-  const mode = s.dv.getUint32(24, true);
-  if ((mode & 0o170000) !== 0o100000) fail(E.EACCES);
-  r = host.faccessat(hd, hp, 1 /* X_OK */, 0);
-  if (r < 0) fail(-r);
-  const fd = host.openat(hd, hp, 0o2000000 /* O_RDONLY|O_CLOEXEC */, 0);
-  if (fd < 0) fail(-fd);
-  try {
-    const real = realpathSync(`/proc/self/fd/${fd}`);
-    return { file: readExe(real), exe: real };
-  } finally {
-    host.close(fd);
-  }
-}
-
-function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
-  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) fail(E.EINVAL);
-  let path = pathArg(t, pathAddr);
-  const total = { n: 0 };
-  let argv = stringArray(t, argvAddr, total);
-  const envp = stringArray(t, envpAddr, total);
+/**
+ * Everything execve needs before its point of no return: the program found
+ * in the guest's tree (following '#!' lines), read and parsed for `machines`.
+ */
+export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[], envp: Buffer[], flags: number, machines: Record<number, string>, boot = false): ExecRequest & { loc: Loc } {
   const execfn = path;
-  let { file, exe } = readExecutable(t, dirfd, path, flags);
+  let loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  if (flags & AT_SYMLINK_NOFOLLOW && loc.node.type === S_IFLNK) fail(E.ELOOP);
+  let img = readExecutable(t, loc);
   // '#!' scripts: the interpreter runs with [interp, optional arg, script path, argv[1..]]
-  for (let depth = 0; file.length >= 2 && file[0] === 0x23 && file[1] === 0x21; depth++) {
+  for (let depth = 0; img.file.length >= 2 && img.file[0] === 0x23 && img.file[1] === 0x21; depth++) {
     if (depth >= 4) fail(E.ELOOP);
-    const line = file.subarray(2, Math.min(file.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
+    const line = img.file.subarray(2, Math.min(img.file.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
     const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
     if (!m) fail(E.ENOEXEC);
     const interp = Buffer.from(m[1], 'latin1');
     argv = [interp, ...(m[2] ? [Buffer.from(m[2], 'latin1')] : []), path, ...argv.slice(1)];
     path = interp;
-    ({ file, exe } = readExecutable(t, AT_FDCWD, path, 0));
+    loc = lookupAt(t, AT_FDCWD, path, true);
+    img = readExecutable(t, loc);
   }
   let elf;
   try {
-    elf = checkElf(file, { [t.arch.elfMachine]: t.arch.name });
+    elf = checkElf(img.file, machines);
   } catch (e) {
-    if (e instanceof DynamicElfError) throw new Unsupported(`execve of a dynamically linked program (${exe}, interpreter ${e.interp})`, E.ENOEXEC);
+    if (boot) throw e; // the first program: the caller words the refusal
+    if (e instanceof DynamicElfError) throw new Unsupported(`execve of a dynamically linked program (${loc.path}, interpreter ${e.interp})`, E.ENOEXEC);
     if (e instanceof ExecFormatError) fail(E.ENOEXEC);
     throw e;
   }
-  const id = identity(exe);
-  execInto(t.kernel, t, {
-    arch: t.arch,
+  const arch = ARCH_BY_MACHINE[elf.machine];
+  return {
+    arch,
     elf,
-    file,
-    exePath: exe,
-    args: {
-      argv,
-      envp,
-      execfn,
-      mapName: exe,
-      dev: id.dev,
-      ino: id.ino,
-      uid: t.kernel.uid,
-      gid: process.getgid!(),
-      fileKey: id.key,
-    },
-  });
+    file: img.file,
+    exePath: loc.path,
+    exe: loc,
+    loc,
+    args: { argv, envp, execfn, mapName: loc.path, dev: img.dev, ino: img.ino, uid: t.kernel.uid, gid: t.kernel.gid, fileKey: img.key },
+  };
+}
+
+function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) fail(E.EINVAL);
+  const path = pathArg(t, pathAddr);
+  const total = { n: 0 };
+  const argv = stringArray(t, argvAddr, total);
+  const envp = stringArray(t, envpAddr, total);
+  execInto(t.kernel, t, prepareExec(t, dirfd, path, argv, envp, flags, { [t.arch.elfMachine]: t.arch.name }));
   return NORETURN;
 }
 

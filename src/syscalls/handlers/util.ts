@@ -3,6 +3,8 @@ import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
+import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
+import { fdLoc } from '../../fs/procfs.js';
 import type { Handler, Status } from '../dispatch.js';
 
 export interface Def {
@@ -62,19 +64,32 @@ export function pathArg(t: Task, addr: number): Buffer {
   return t.mm.cstring(addr, 4096);
 }
 
-/**
- * Resolve (dirfd, path) to a host (dirfd, path) pair. Until the VFS issue
- * lands, the guest's file system is the host's, seen from the guest's cwd.
- */
-export function hostPath(t: Task, dirfd: number, path: Buffer, flags = 0): [number, Buffer] {
-  const nul = Buffer.alloc(1);
-  if (path.length > 0 && path[0] === 0x2f /* '/' */) return [AT_FDCWD, Buffer.concat([path, nul])];
-  if (path.length === 0 && !(flags & AT_EMPTY_PATH)) fail(E.ENOENT);
-  if (dirfd === AT_FDCWD) {
-    if (path.length === 0) return [AT_FDCWD, Buffer.from(t.cwd + '\0')];
-    return [AT_FDCWD, Buffer.concat([Buffer.from(t.cwd === '/' ? '/' : t.cwd + '/'), path, nul])];
-  }
+/** Where a relative path starts: the cwd, or the directory open as dirfd (EBADF, ENOTDIR). */
+export function startLoc(t: Task, dirfd: number): Loc {
+  if (dirfd === AT_FDCWD) return t.cwd;
   const f = t.fds.file(dirfd);
-  if (f.hostFd < 0) fail(path.length === 0 ? E.EBADF : E.ENOTDIR);
-  return [f.hostFd, Buffer.concat([path, nul])];
+  if (f.loc === null || !isDir(f.loc)) fail(E.ENOTDIR);
+  return f.loc;
+}
+
+/**
+ * Resolve a (dirfd, path) pair to a place in the guest's tree. An empty path
+ * is ENOENT unless `emptyOk` (AT_EMPTY_PATH): then it is dirfd's own file.
+ */
+export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, emptyOk = false): Loc {
+  const p = path.toString('latin1');
+  if (p === '') {
+    if (!emptyOk) fail(E.ENOENT);
+    return dirfd === AT_FDCWD ? t.cwd : fdLoc(t, t.fds.file(dirfd));
+  }
+  const vfs = t.kernel.vfs;
+  return vfs.resolve(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p, follow);
+}
+
+/** All but the last component of (dirfd, path), for calls that create, remove or rename a name. */
+export function parentAt(t: Task, dirfd: number, path: Buffer): ParentLoc {
+  const p = path.toString('latin1');
+  if (p === '') fail(E.ENOENT);
+  const vfs = t.kernel.vfs;
+  return vfs.parent(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p);
 }

@@ -1,0 +1,138 @@
+// hostfs: a host directory (or file) passed through. Nodes are host paths
+// below the mounted host root; the VFS has already resolved every symlink and
+// `..`, so each host call gets a path of plain names and O_NOFOLLOW /
+// AT_SYMLINK_NOFOLLOW: the host never follows a link on the guest's behalf.
+// Permissions, owners, inode numbers, times and errors are the host's own.
+import type { Task } from '../proc/task.js';
+import { host } from '../host/libc.js';
+import { E, fail } from '../syscalls/errno.js';
+import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
+import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
+import { openFifo } from './pipe.js';
+import { FileSystem, S_IFIFO, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_REMOVEDIR = 0x200;
+const HOST_O_NOFOLLOW = 0o400000;
+
+const chk = (r: number): number => (r < 0 ? fail(-r) : r);
+const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
+
+export class HostFs extends FileSystem {
+  override readonly hostChecked = true;
+  readonly type: string;
+  private rootNode: HostNode;
+  /** `hostRoot` must be an absolute, canonical host path */
+  constructor(readonly hostRoot: string) {
+    super();
+    const s = hostScratch();
+    chk(host.fstatat(AT_FDCWD, cpath(hostRoot), s.addr, 0));
+    this.rootNode = new HostNode(this, hostRoot, s.dv.getUint32(24, true) & S_IFMT);
+    this.type = 'hostfs';
+  }
+  root(): VNode {
+    return this.rootNode;
+  }
+  statfs(_t: Task, node: VNode): Uint8Array {
+    const s = hostScratch();
+    chk(host.statfs(cpath((node as HostNode).path), s.addr));
+    return s.bytes.slice(0, 120);
+  }
+}
+
+export class HostNode extends VNode {
+  constructor(
+    readonly fs: HostFs,
+    /** absolute host path */
+    readonly path: string,
+    readonly type: number,
+  ) {
+    super();
+  }
+  get key(): string {
+    return this.path;
+  }
+  private sub(name: string): string {
+    return this.path === '/' ? '/' + name : this.path + '/' + name;
+  }
+
+  stat(_t: Task): Uint8Array {
+    const s = hostScratch();
+    chk(host.fstatat(AT_FDCWD, cpath(this.path), s.addr, AT_SYMLINK_NOFOLLOW));
+    return s.bytes.subarray(0, 144);
+  }
+  parent(_t: Task): VNode {
+    if (this.path === this.fs.hostRoot) return this;
+    const i = this.path.lastIndexOf('/');
+    return new HostNode(this.fs, i <= 0 ? '/' : this.path.slice(0, i), 0o040000);
+  }
+  override lookup(_t: Task, name: string): VNode {
+    const p = this.sub(name);
+    const s = hostScratch();
+    chk(host.fstatat(AT_FDCWD, cpath(p), s.addr, AT_SYMLINK_NOFOLLOW));
+    return new HostNode(this.fs, p, s.dv.getUint32(24, true) & S_IFMT);
+  }
+  override readlink(_t: Task): Buffer {
+    const s = hostScratch();
+    const n = chk(host.readlinkat(AT_FDCWD, cpath(this.path), s.addr, 4096));
+    return Buffer.from(s.bytes.subarray(0, n));
+  }
+  private openHost(t: Task, path: string, flags: number, mode: number, loc: Loc): FileDescription {
+    const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
+    const fd = chk(host.openat(AT_FDCWD, cpath(path), h, mode));
+    return new HostFile(fd, flags & ~O_CLOEXEC, path, loc);
+  }
+  open(t: Task, flags: number, loc: Loc): FileDescription {
+    if (this.type === S_IFIFO && !(flags & O_PATH)) {
+      // named pipes meet inside elfrun: the guest's processes all live here
+      const acc = flags & 3;
+      this.access(t, acc === 0 ? 4 : acc === 1 ? 2 : 6);
+      const st = this.stat(t);
+      const dv = new DataView(st.buffer, st.byteOffset, 144);
+      const end = openFifo(t, `host:${dv.getBigUint64(0, true)}:${dv.getBigUint64(8, true)}`, flags & ~(O_CLOEXEC | O_CREAT));
+      end.loc = loc;
+      return end;
+    }
+    return this.openHost(t, this.path, flags & ~O_CREAT, 0, loc);
+  }
+  override create(t: Task, name: string, flags: number, mode: number, loc: Loc): FileDescription {
+    return this.openHost(t, this.sub(name), flags | O_CREAT, mode, loc);
+  }
+  override mkdir(_t: Task, name: string, mode: number): void {
+    chk(host.mkdirat(AT_FDCWD, cpath(this.sub(name)), mode));
+  }
+  override mknod(_t: Task, name: string, mode: number, rdev: number): void {
+    chk(host.mknodat(AT_FDCWD, cpath(this.sub(name)), mode, rdev));
+  }
+  override symlink(_t: Task, name: string, target: Buffer): void {
+    chk(host.symlinkat(Buffer.concat([target, Buffer.alloc(1)]), AT_FDCWD, cpath(this.sub(name))));
+  }
+  override link(_t: Task, name: string, target: VNode): void {
+    chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
+  }
+  override unlink(_t: Task, name: string): void {
+    chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), 0));
+  }
+  override rmdir(_t: Task, name: string): void {
+    chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), AT_REMOVEDIR));
+  }
+  override rename(_t: Task, name: string, to: VNode, toName: string, flags: number): void {
+    chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
+  }
+  override setattr(_t: Task, a: SetAttr): void {
+    const p = cpath(this.path);
+    if (a.mode !== undefined) chk(host.fchmodat(AT_FDCWD, p, a.mode & 0o7777, 0));
+    if (a.uid !== undefined || a.gid !== undefined) chk(host.fchownat(AT_FDCWD, p, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_SYMLINK_NOFOLLOW));
+    if (a.size !== undefined) chk(host.truncate(p, a.size));
+    if (a.atime !== undefined || a.mtime !== undefined) {
+      const s = hostScratch();
+      writeTimes(s.dv, a.atime, a.mtime);
+      chk(host.utimensat(AT_FDCWD, p, s.addr, AT_SYMLINK_NOFOLLOW));
+    }
+  }
+  override access(_t: Task, mode: number): void {
+    chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === 0o120000 ? AT_SYMLINK_NOFOLLOW : 0));
+  }
+}
+

@@ -1,0 +1,336 @@
+// The virtual file system: a mount table of file systems (hostfs, tmpfs,
+// devfs, procfs) and Linux's path walk over it. Every path the guest names
+// is resolved here, component by component: `..` stops at the guest's root
+// and climbs out of a mount through its mount point, symlinks (absolute ones
+// from the guest's root) are followed here and never by the host, so a guest
+// reaches a host file only through what is mounted.
+import type { Task } from '../proc/task.js';
+import { E, fail, SysError } from '../syscalls/errno.js';
+import type { FileDescription } from './file.js';
+
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+export const R_OK = 4;
+export const W_OK = 2;
+export const X_OK = 1;
+
+const NAME_MAX = 255;
+const MAXSYMLINKS = 40;
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** The wall clock with nanosecond fields (microsecond resolution). */
+export function nowTs(): Timespec {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return { sec: Math.floor(us / 1e6), nsec: (us % 1e6) * 1000 };
+}
+
+/** What setattr may change (chmod, chown, utimensat, truncate). */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+  size?: number;
+}
+
+/** The credentials of a task, for the permission checks of in-memory file systems. */
+export interface Cred {
+  uid: number;
+  gid: number;
+}
+
+export function cred(t: Task): Cred {
+  return { uid: t.kernel.uid, gid: t.kernel.gid };
+}
+
+/** Linux's generic_permission for an inode's (mode, uid, gid); root overrides as CAP_DAC_OVERRIDE does. */
+export function permitted(c: Cred, mode: number, uid: number, gid: number, want: number): boolean {
+  if (c.uid === 0) return !(want & X_OK) || (mode & S_IFMT) === S_IFDIR || (mode & 0o111) !== 0;
+  const bits = c.uid === uid ? (mode >> 6) & 7 : c.gid === gid ? (mode >> 3) & 7 : mode & 7;
+  return (bits & want) === want;
+}
+
+/**
+ * A file, directory or link of some file system. The base answers every
+ * operation with Linux's error for a file system that does not support it.
+ */
+export abstract class VNode {
+  abstract readonly fs: FileSystem;
+  /** S_IFMT bits, as lstat gives them */
+  abstract readonly type: number;
+  /** unique within its file system, stable while the node exists */
+  abstract readonly key: string;
+  /** struct stat in the host's (x86_64) 144-byte layout */
+  abstract stat(t: Task): Uint8Array;
+  /** the directory holding this node (itself for the file system's root) */
+  abstract parent(t: Task): VNode;
+
+  lookup(_t: Task, _name: string): VNode {
+    return fail(E.ENOTDIR);
+  }
+  readlink(_t: Task): Buffer {
+    return fail(E.EINVAL);
+  }
+  /** A "magic" link (/proc/self/fd/N, /proc/self/exe): where it leads, without a path. */
+  jump(_t: Task): Loc | null {
+    return null;
+  }
+  /** open(2) of an existing node; `flags` are the guest's */
+  abstract open(t: Task, flags: number, loc: Loc): FileDescription;
+  /** open(2) with O_CREAT of a name that does not exist in this directory */
+  create(_t: Task, _name: string, _flags: number, _mode: number, _loc: Loc): FileDescription {
+    return fail(E.EPERM);
+  }
+  mkdir(_t: Task, _name: string, _mode: number): void {
+    fail(E.EPERM);
+  }
+  mknod(_t: Task, _name: string, _mode: number, _rdev: number): void {
+    fail(E.EPERM);
+  }
+  symlink(_t: Task, _name: string, _target: Buffer): void {
+    fail(E.EPERM);
+  }
+  /** a hard link named `name` in this directory to `target` (same file system) */
+  link(_t: Task, _name: string, _target: VNode): void {
+    fail(E.EPERM);
+  }
+  unlink(_t: Task, _name: string): void {
+    fail(E.EPERM);
+  }
+  rmdir(_t: Task, _name: string): void {
+    fail(E.EPERM);
+  }
+  rename(_t: Task, _name: string, _to: VNode, _toName: string, _flags: number): void {
+    fail(E.EPERM);
+  }
+  setattr(_t: Task, _a: SetAttr): void {
+    fail(E.EPERM);
+  }
+  /** access(2)/faccessat: `mode` is R_OK|W_OK|X_OK */
+  abstract access(t: Task, mode: number): void;
+  /** the directory's entries, for getdents64 of emulated directories: [name, d_type, ino] */
+  entries(_t: Task): Array<[string, number, number]> {
+    return fail(E.ENOTDIR);
+  }
+}
+
+/** A file system instance: the thing a mount shows. */
+export abstract class FileSystem {
+  private static nextDev = 0x30;
+  /** anonymous device number (major 0), as Linux gives tmpfs and procfs */
+  readonly dev = FileSystem.nextDev++;
+  /** the host checks permissions itself (hostfs): the VFS must not check again */
+  readonly hostChecked: boolean = false;
+  abstract readonly type: string;
+  abstract root(): VNode;
+  /** struct statfs (120 bytes, same on x86_64 and arm64) */
+  abstract statfs(t: Task, node: VNode): Uint8Array;
+}
+
+export interface MountOptions {
+  readonly?: boolean;
+  /** what /proc/mounts shows as the source */
+  source?: string;
+}
+
+export class Mount {
+  private static nextId = 1;
+  readonly id = Mount.nextId++;
+  constructor(
+    readonly fs: FileSystem,
+    /** the directory holding the mount point (null for the root mount) */
+    readonly at: Loc | null,
+    /** the mount point's name in `at` */
+    readonly name: string,
+    readonly path: string,
+    readonly opts: MountOptions,
+  ) {}
+  get readonly(): boolean {
+    return this.opts.readonly === true;
+  }
+}
+
+/** A place in the guest's tree: a node, the mount it was reached through, and its canonical guest path. */
+export interface Loc {
+  mnt: Mount;
+  node: VNode;
+  path: string;
+}
+
+const join = (dir: string, name: string): string => (dir === '/' ? '/' + name : dir + '/' + name);
+const dirname = (p: string): string => {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+};
+
+export const isDir = (l: Loc): boolean => l.node.type === S_IFDIR;
+export const isRoot = (l: Loc): boolean => l.node.key === l.mnt.fs.root().key;
+
+/** The result of resolving all but the last component (for create, unlink, rename...). */
+export interface ParentLoc {
+  dir: Loc;
+  /** the last component: '' when the path is "/" (or only slashes) */
+  name: string;
+  /** the path ended with '/' */
+  trailing: boolean;
+}
+
+export class Vfs {
+  readonly mounts: Mount[] = [];
+  private byPoint = new Map<string, Mount>();
+  private rootMount!: Mount;
+
+  /** Mount `fs` as the root of the tree. */
+  constructor(rootFs: FileSystem, opts: MountOptions = {}) {
+    this.rootMount = new Mount(rootFs, null, '', '/', opts);
+    this.mounts.push(this.rootMount);
+  }
+
+  get root(): Loc {
+    const m = this.rootMount;
+    return { mnt: m, node: m.fs.root(), path: '/' };
+  }
+
+  /**
+   * Mount `fs` on the guest path `path` (resolved from the root without
+   * following a final symlink). The mount point need not exist in the file
+   * system below it: a mount on a missing name makes it appear.
+   */
+  mount(t: Task, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
+    const { dir, name } = this.parent(t, this.root, path);
+    if (name === '' || name === '.' || name === '..') {
+      if (name === '' && dir.path === '/') {
+        // over the root: the new file system becomes the root
+        this.rootMount = new Mount(fs, null, '', '/', opts);
+        this.mounts.push(this.rootMount);
+        this.byPoint.clear();
+        return this.rootMount;
+      }
+      fail(E.EINVAL);
+    }
+    const m = new Mount(fs, dir, name, join(dir.path, name), opts);
+    this.byPoint.set(this.pointKey(dir, name), m);
+    this.mounts.push(m);
+    return m;
+  }
+
+  private pointKey(dir: Loc, name: string): string {
+    return `${dir.mnt.id}\0${dir.node.key}\0${name}`;
+  }
+
+  /** Mounts that are visible (not hidden below a later mount at the same point), in mount order. */
+  visibleMounts(): Mount[] {
+    const shown = new Set<Mount>([this.rootMount, ...this.byPoint.values()]);
+    return this.mounts.filter((m) => shown.has(m));
+  }
+
+  /** One step down: `name` in directory `dir`, crossing into a mount mounted there. */
+  child(t: Task, dir: Loc, name: string): Loc {
+    const path = join(dir.path, name);
+    const m = this.byPoint.get(this.pointKey(dir, name));
+    if (m !== undefined) return { mnt: m, node: m.fs.root(), path };
+    return { mnt: dir.mnt, node: dir.node.lookup(t, name), path };
+  }
+
+  /** One step up: `..`, which stays at the guest's root and leaves a mount through its mount point. */
+  up(t: Task, l: Loc): Loc {
+    const root = this.root;
+    if (l.mnt === root.mnt && l.node.key === root.node.key) return l;
+    if (isRoot(l)) {
+      if (l.mnt.at === null) return root; // a root mount that was replaced: its old root leads to the new root
+      return l.mnt.at;
+    }
+    return { mnt: l.mnt, node: l.node.parent(t), path: dirname(l.path) };
+  }
+
+  /**
+   * Resolve `path` from `start` (absolute paths from the root). `follow`:
+   * follow a final symlink. A trailing slash follows and requires a directory.
+   */
+  resolve(t: Task, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
+    let cur = path.startsWith('/') ? this.root : start;
+    const trailing = path.endsWith('/');
+    const names = path.split('/').filter((c) => c !== '');
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const last = i === names.length - 1;
+      cur = this.step(t, cur, name, !last || follow || trailing, links);
+    }
+    if (trailing && names.length > 0 && !isDir(cur)) fail(E.ENOTDIR);
+    return cur;
+  }
+
+  /** Walk one component from directory `cur`, following a symlink there if `follow`. */
+  private step(t: Task, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
+    if (!isDir(cur)) fail(E.ENOTDIR);
+    if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
+    if (!cur.node.fs.hostChecked) this.permission(t, cur, X_OK);
+    if (name === '.') return cur;
+    if (name === '..') return this.up(t, cur);
+    const next = this.child(t, cur, name);
+    if (follow && next.node.type === S_IFLNK) return this.followLink(t, cur, next, links);
+    return next;
+  }
+
+  /** Where the symlink `link` (found in directory `dir`) leads. */
+  followLink(t: Task, dir: Loc, link: Loc, links: { n: number }): Loc {
+    if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
+    const j = link.node.jump(t);
+    if (j !== null) return j;
+    const target = link.node.readlink(t).toString('latin1');
+    if (target === '') fail(E.ENOENT);
+    return this.resolve(t, dir, target, true, links);
+  }
+
+  /** Resolve all but the last component of `path`, which must lead to a directory. */
+  parent(t: Task, start: Loc, path: string, links = { n: 0 }): ParentLoc {
+    let end = path.length;
+    while (end > 0 && path[end - 1] === '/') end--;
+    const trailing = end < path.length;
+    const body = path.slice(0, end);
+    const slash = body.lastIndexOf('/');
+    const name = body.slice(slash + 1);
+    if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
+    const prefix = slash < 0 ? '' : slash === 0 ? '/' : body.slice(0, slash);
+    const base = body === '' && path.startsWith('/') ? this.root : start;
+    const dir = prefix === '' ? base : this.resolve(t, base, prefix, true, links);
+    if (!isDir(dir)) fail(E.ENOTDIR);
+    if (!dir.node.fs.hostChecked) this.permission(t, dir, X_OK);
+    return { dir, name, trailing };
+  }
+
+  /** `name` in `dir`, or null if it does not exist. */
+  tryChild(t: Task, dir: Loc, name: string): Loc | null {
+    try {
+      return this.child(t, dir, name);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === E.ENOENT) return null;
+      throw e;
+    }
+  }
+
+  /** Permission check for in-memory file systems (the host checks hostfs). */
+  permission(t: Task, l: Loc, want: number): void {
+    if (l.node.fs.hostChecked) return;
+    const st = l.node.stat(t);
+    const dv = new DataView(st.buffer, st.byteOffset, 144);
+    if (!permitted(cred(t), dv.getUint32(24, true), dv.getUint32(28, true), dv.getUint32(32, true), want)) fail(E.EACCES);
+  }
+
+  /** EROFS for a change on a read-only mount. */
+  writable(l: Loc): void {
+    if (l.mnt.readonly) fail(E.EROFS);
+  }
+}
