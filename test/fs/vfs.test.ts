@@ -1,0 +1,145 @@
+// The path walk and tmpfs without Unicorn: a fake task carries only what the
+// VFS asks of one (credentials and arch).
+import { describe, expect, it } from 'vitest';
+import { Vfs, S_IFDIR, S_IFLNK, type Loc } from '../../src/fs/vfs.js';
+import { TmpFs, TmpNode } from '../../src/fs/tmpfs.js';
+import { E, SysError } from '../../src/syscalls/errno.js';
+import type { Task } from '../../src/proc/task.js';
+
+function task(uid = 0, gid = 0): Task {
+  return { kernel: { uid, gid }, arch: { name: 'x86_64' }, rlimits: [] } as unknown as Task;
+}
+
+function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return Object.entries(E).find(([, v]) => v === e.errno)![0];
+    throw e;
+  }
+  return 'ok';
+}
+
+function setup(): { t: Task; vfs: Vfs; root: TmpFs } {
+  const t = task();
+  const root = new TmpFs(0o755);
+  const vfs = new Vfs(root);
+  const r = vfs.root.node;
+  r.mkdir(t, 'a', 0o755);
+  vfs.child(t, vfs.root, 'a').node.mkdir(t, 'b', 0o755);
+  r.symlink(t, 'abs', Buffer.from('/a/b'));
+  r.symlink(t, 'rel', Buffer.from('a/b'));
+  r.symlink(t, 'up', Buffer.from('../../../a'));
+  r.symlink(t, 'dangling', Buffer.from('/nowhere'));
+  r.symlink(t, 'empty', Buffer.alloc(0));
+  r.symlink(t, 'loop1', Buffer.from('loop2'));
+  r.symlink(t, 'loop2', Buffer.from('loop1'));
+  r.create(t, 'file', 1, 0o644, vfs.root).release();
+  return { t, vfs, root };
+}
+
+const at = (vfs: Vfs, t: Task, p: string, follow = true): Loc => vfs.resolve(t, vfs.root, p, follow);
+
+describe('path walk', () => {
+  it('follows absolute and relative symlinks inside the tree, and .. stops at the root', () => {
+    const { t, vfs } = setup();
+    expect(at(vfs, t, '/abs').path).toBe('/a/b');
+    expect(at(vfs, t, '/rel/').path).toBe('/a/b');
+    expect(at(vfs, t, '/up').path).toBe('/a');
+    expect(at(vfs, t, '/../../a/./b/..').path).toBe('/a');
+    expect(at(vfs, t, '/abs', false).node.type).toBe(S_IFLNK);
+    expect(at(vfs, t, '/abs/../b').path).toBe('/a/b'); // .. of the link's target, not of the link
+  });
+
+  it("gives Linux's errors", () => {
+    const { t, vfs } = setup();
+    expect(errno(() => at(vfs, t, '/nope'))).toBe('ENOENT');
+    expect(errno(() => at(vfs, t, '/dangling'))).toBe('ENOENT');
+    expect(errno(() => at(vfs, t, '/empty'))).toBe('ENOENT');
+    expect(errno(() => at(vfs, t, '/loop1'))).toBe('ELOOP');
+    expect(errno(() => at(vfs, t, '/file/'))).toBe('ENOTDIR');
+    expect(errno(() => at(vfs, t, '/file/x'))).toBe('ENOTDIR');
+    expect(errno(() => at(vfs, t, '/file/.'))).toBe('ENOTDIR');
+    expect(errno(() => at(vfs, t, '/' + 'x'.repeat(256)))).toBe('ENAMETOOLONG');
+    expect(at(vfs, t, '/loop1', false).node.type).toBe(S_IFLNK);
+  });
+
+  it('ELOOP after 40 links in a chain, not before', () => {
+    const { t, vfs } = setup();
+    const r = vfs.root.node;
+    for (let i = 0; i < 41; i++) r.symlink(t, `c${i}`, Buffer.from(i === 40 ? '/a' : `c${i + 1}`));
+    expect(at(vfs, t, '/c1').path).toBe('/a'); // 40 links
+    expect(errno(() => at(vfs, t, '/c0'))).toBe('ELOOP'); // 41
+  });
+
+  it('crosses mounts down and up, and a mount may hide a missing name', () => {
+    const { t, vfs } = setup();
+    const inner = new TmpFs(0o1777);
+    vfs.mount(t, '/a/b/m', inner);
+    const m = at(vfs, t, '/a/b/m');
+    expect(m.mnt.fs).toBe(inner);
+    m.node.mkdir(t, 'd', 0o755);
+    expect(at(vfs, t, '/a/b/m/d/../..').path).toBe('/a/b');
+    expect(at(vfs, t, '/a/b/m/d/../../../b/m/d').mnt.fs).toBe(inner);
+    // an absolute link inside the mount resolves from the guest's root
+    m.node.symlink(t, 'out', Buffer.from('/a'));
+    expect(at(vfs, t, '/a/b/m/out').path).toBe('/a');
+  });
+
+  it('parent() splits off the last name (for create, unlink, rename)', () => {
+    const { t, vfs } = setup();
+    const p = vfs.parent(t, vfs.root, '/abs/new/');
+    expect([p.dir.path, p.name, p.trailing]).toEqual(['/a/b', 'new', true]);
+    expect(vfs.parent(t, vfs.root, '/').name).toBe('');
+    expect(errno(() => vfs.parent(t, vfs.root, '/file/x'))).toBe('ENOTDIR');
+  });
+});
+
+describe('tmpfs', () => {
+  it('keeps link counts and sizes as Linux tmpfs does', () => {
+    const { t, vfs } = setup();
+    const a = at(vfs, t, '/a').node as TmpNode;
+    expect(a.nlink).toBe(3); // ., .., b/..
+    expect(a.size).toBe(60); // 2 * 20 + one entry
+    const file = at(vfs, t, '/file');
+    a.link(t, 'hard', file.node);
+    expect((file.node as TmpNode).nlink).toBe(2);
+    vfs.root.node.unlink(t, 'file');
+    expect((file.node as TmpNode).nlink).toBe(1);
+    expect(errno(() => vfs.root.node.rmdir(t, 'a'))).toBe('ENOTEMPTY');
+    expect(errno(() => a.link(t, 'x', at(vfs, t, '/a/b').node))).toBe('EPERM');
+    expect(errno(() => vfs.root.node.unlink(t, 'a'))).toBe('EISDIR');
+  });
+
+  it('rename: replaces, refuses a move below itself, exchanges', () => {
+    const { t, vfs } = setup();
+    const r = vfs.root.node;
+    const a = at(vfs, t, '/a').node;
+    expect(errno(() => r.rename(t, 'a', at(vfs, t, '/a/b').node, 'x', 0))).toBe('EINVAL');
+    r.mkdir(t, 'e', 0o755);
+    expect(errno(() => r.rename(t, 'a', r, 'e', 0))).toBe('ok'); // an empty directory is replaced
+    expect(at(vfs, t, '/e/b').node.type).toBe(S_IFDIR);
+    expect(errno(() => r.rename(t, 'e', r, 'file', 0))).toBe('ENOTDIR');
+    expect(errno(() => r.rename(t, 'file', r, 'e', 0))).toBe('EISDIR');
+    expect(errno(() => r.rename(t, 'file', r, 'abs', 1 /* RENAME_NOREPLACE */))).toBe('EEXIST');
+    r.rename(t, 'file', r, 'abs', 2 /* RENAME_EXCHANGE */);
+    expect(at(vfs, t, '/file', false).node.type).toBe(S_IFLNK);
+    void a;
+  });
+
+  it('checks permissions for users other than root, with the sticky bit', () => {
+    const root = task(0, 0);
+    const user = task(1000, 1000);
+    const other = task(1001, 1001);
+    const fs = new TmpFs(0o1777);
+    const vfs = new Vfs(fs);
+    const r = vfs.root.node;
+    r.create(user, 'mine', 1, 0o600, vfs.root).release();
+    expect(errno(() => r.unlink(other, 'mine'))).toBe('EPERM'); // sticky
+    expect(errno(() => at(vfs, other, '/mine').node.open(other, 0, at(vfs, other, '/mine')))).toBe('EACCES');
+    expect(errno(() => at(vfs, user, '/mine').node.setattr(other, { mode: 0o777 }))).toBe('EPERM');
+    r.mkdir(root, 'locked', 0o755);
+    expect(errno(() => at(vfs, user, '/locked').node.mkdir(user, 'x', 0o755))).toBe('EACCES');
+    r.unlink(user, 'mine');
+  });
+});
