@@ -19,6 +19,22 @@ const HOST_O_NOFOLLOW = 0o400000;
 const chk = (r: number): number => (r < 0 ? fail(-r) : r);
 const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
 
+/**
+ * Host directories known to be directories (not symlinks), so that a path
+ * walk does not stat every component of every path again: a path of N
+ * components costs one host call instead of N. Guest changes through elfrun
+ * clear it (rename, rmdir, unlink, symlink...); a change made by another host
+ * process is seen after at most DIR_TTL_MS.
+ */
+const DIR_TTL_MS = 1000;
+let dirCache = new Map<string, number>();
+const forgetDirs = (): void => {
+  if (dirCache.size > 0) dirCache = new Map();
+};
+
+/** Bumped at each path resolution: a lookup's stat is reused by the same syscall only. */
+export const lookupEpoch = { n: 0 };
+
 export class HostFs extends FileSystem {
   override readonly hostChecked = true;
   readonly type: string;
@@ -42,6 +58,9 @@ export class HostFs extends FileSystem {
 }
 
 export class HostNode extends VNode {
+  /** the stat taken by the lookup that made this node, for the same syscall's stat() */
+  private st: Uint8Array | null = null;
+  private stEpoch = -1;
   constructor(
     readonly fs: HostFs,
     /** absolute host path */
@@ -58,6 +77,11 @@ export class HostNode extends VNode {
   }
 
   stat(_t: Task): Uint8Array {
+    if (this.st !== null) {
+      const st = this.st;
+      this.st = null;
+      if (this.stEpoch === lookupEpoch.n) return st;
+    }
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(this.path), s.addr, AT_SYMLINK_NOFOLLOW));
     return s.bytes.subarray(0, 144);
@@ -69,9 +93,16 @@ export class HostNode extends VNode {
   }
   override lookup(_t: Task, name: string): VNode {
     const p = this.sub(name);
+    const now = performance.now();
+    if ((dirCache.get(p) ?? 0) > now) return new HostNode(this.fs, p, 0o040000);
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(p), s.addr, AT_SYMLINK_NOFOLLOW));
-    return new HostNode(this.fs, p, s.dv.getUint32(24, true) & S_IFMT);
+    const type = s.dv.getUint32(24, true) & S_IFMT;
+    if (type === 0o040000) dirCache.set(p, now + DIR_TTL_MS);
+    const n = new HostNode(this.fs, p, type);
+    n.st = s.bytes.slice(0, 144);
+    n.stEpoch = lookupEpoch.n;
+    return n;
   }
   override readlink(_t: Task): Buffer {
     const s = hostScratch();
@@ -100,24 +131,31 @@ export class HostNode extends VNode {
     return this.openHost(t, this.sub(name), flags | O_CREAT, mode, loc);
   }
   override mkdir(_t: Task, name: string, mode: number): void {
+    forgetDirs();
     chk(host.mkdirat(AT_FDCWD, cpath(this.sub(name)), mode));
   }
   override mknod(_t: Task, name: string, mode: number, rdev: number): void {
+    forgetDirs();
     chk(host.mknodat(AT_FDCWD, cpath(this.sub(name)), mode, rdev));
   }
   override symlink(_t: Task, name: string, target: Buffer): void {
+    forgetDirs();
     chk(host.symlinkat(Buffer.concat([target, Buffer.alloc(1)]), AT_FDCWD, cpath(this.sub(name))));
   }
   override link(_t: Task, name: string, target: VNode): void {
+    forgetDirs();
     chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
   }
   override unlink(_t: Task, name: string): void {
+    forgetDirs();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), 0));
   }
   override rmdir(_t: Task, name: string): void {
+    forgetDirs();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), AT_REMOVEDIR));
   }
   override rename(_t: Task, name: string, to: VNode, toName: string, flags: number): void {
+    forgetDirs();
     chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
   }
   override setattr(_t: Task, a: SetAttr): void {

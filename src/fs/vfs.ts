@@ -189,7 +189,8 @@ export interface ParentLoc {
 
 export class Vfs {
   readonly mounts: Mount[] = [];
-  private byPoint = new Map<string, Mount>();
+  /** mount points: mount id -> directory key -> name -> the mount there */
+  private byPoint = new Map<number, Map<string, Map<string, Mount>>>();
   private rootMount!: Mount;
 
   /** Mount `fs` as the root of the tree. */
@@ -221,25 +222,30 @@ export class Vfs {
       fail(E.EINVAL);
     }
     const m = new Mount(fs, dir, name, join(dir.path, name), opts);
-    this.byPoint.set(this.pointKey(dir, name), m);
+    let dirs = this.byPoint.get(dir.mnt.id);
+    if (dirs === undefined) this.byPoint.set(dir.mnt.id, (dirs = new Map()));
+    let names = dirs.get(dir.node.key);
+    if (names === undefined) dirs.set(dir.node.key, (names = new Map()));
+    names.set(name, m);
     this.mounts.push(m);
     return m;
   }
 
-  private pointKey(dir: Loc, name: string): string {
-    return `${dir.mnt.id}\0${dir.node.key}\0${name}`;
+  private mountedAt(dir: Loc, name: string): Mount | undefined {
+    return this.byPoint.get(dir.mnt.id)?.get(dir.node.key)?.get(name);
   }
 
   /** Mounts that are visible (not hidden below a later mount at the same point), in mount order. */
   visibleMounts(): Mount[] {
-    const shown = new Set<Mount>([this.rootMount, ...this.byPoint.values()]);
+    const shown = new Set<Mount>([this.rootMount]);
+    for (const dirs of this.byPoint.values()) for (const names of dirs.values()) for (const m of names.values()) shown.add(m);
     return this.mounts.filter((m) => shown.has(m));
   }
 
   /** One step down: `name` in directory `dir`, crossing into a mount mounted there. */
   child(t: Task, dir: Loc, name: string): Loc {
     const path = join(dir.path, name);
-    const m = this.byPoint.get(this.pointKey(dir, name));
+    const m = this.mountedAt(dir, name);
     if (m !== undefined) return { mnt: m, node: m.fs.root(), path };
     return { mnt: dir.mnt, node: dir.node.lookup(t, name), path };
   }

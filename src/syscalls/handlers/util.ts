@@ -5,6 +5,7 @@ import { hostScratch } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
 import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fdLoc } from '../../fs/procfs.js';
+import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
 
 export interface Def {
@@ -77,6 +78,7 @@ export function startLoc(t: Task, dirfd: number): Loc {
  * is ENOENT unless `emptyOk` (AT_EMPTY_PATH): then it is dirfd's own file.
  */
 export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, emptyOk = false): Loc {
+  lookupEpoch.n++;
   const p = path.toString('latin1');
   if (p === '') {
     if (!emptyOk) fail(E.ENOENT);
@@ -88,6 +90,7 @@ export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, 
 
 /** All but the last component of (dirfd, path), for calls that create, remove or rename a name. */
 export function parentAt(t: Task, dirfd: number, path: Buffer): ParentLoc {
+  lookupEpoch.n++;
   const p = path.toString('latin1');
   if (p === '') fail(E.ENOENT);
   const vfs = t.kernel.vfs;
