@@ -12,7 +12,7 @@ import { FileDescription, HostFile, type IoContext } from './file.js';
 import { PipeEnd } from './pipe.js';
 import { hostStatBytes, type StatFields } from './stat.js';
 import { HostFs, HostNode } from './hostfs.js';
-import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc } from './vfs.js';
+import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from './vfs.js';
 import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from './flags.js';
 import { host, type Scratch } from '../host/libc.js';
 import { writeDirents } from './tmpfs.js';
@@ -48,6 +48,25 @@ function sigmaskHex(m: bigint): string {
   return m.toString(16).padStart(16, '0');
 }
 
+/** /proc/<pid>/fdinfo/N: position, flags (octal, with O_CLOEXEC), inode. */
+function fdInfo(t: Task, f: FileDescription, cloexec: boolean): Buffer {
+  let pos = 0;
+  try {
+    pos = f.lseek(0, 1 /* SEEK_CUR */);
+  } catch {
+    /* not seekable: 0, as Linux shows for pipes */
+  }
+  let ino = 0n;
+  try {
+    const st = f.statBytes(t);
+    ino = new DataView(st.buffer, st.byteOffset, 144).getBigUint64(8, true);
+  } catch {
+    /* no inode */
+  }
+  const flags = (f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8).padStart(7, '0');
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n`);
+}
+
 function fdTarget(f: FileDescription): string {
   if (f.loc !== null) return f.loc.path;
   if (f instanceof PipeEnd) return `pipe:[${f.pipe.ino}]`;
@@ -67,9 +86,17 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
     return {
       kind: 'dir',
       name: path,
-      entries: () => [...PER_PID_FILES.map((n): [string, number] => [n, DT_REG]), ...PER_PID_LINKS.map((n): [string, number] => [n, DT_LNK]), ['fd', DT_DIR], ['task', DT_DIR]],
+      entries: () => [...PER_PID_FILES.map((n): [string, number] => [n, DT_REG]), ...PER_PID_LINKS.map((n): [string, number] => [n, DT_LNK]), ['fd', DT_DIR], ['fdinfo', DT_DIR], ['task', DT_DIR]],
     };
   const [first, ...more] = rest;
+  if (first === 'fdinfo') {
+    if (more.length === 0) return { kind: 'dir', name: path, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_REG]) };
+    if (more.length > 1) fail(E.ENOTDIR);
+    const fd = Number(more[0]);
+    if (!Number.isInteger(fd) || !p.fds.has(fd)) fail(E.ENOENT);
+    const e = p.fds.get(fd);
+    return { kind: 'file', name: path, content: () => fdInfo(t, e.file, e.cloexec) };
+  }
   if (first === 'fd' || first === 'task') {
     if (first === 'task') {
       if (more.length === 0) return { kind: 'dir', name: path, entries: () => [...p.threads].map((x): [string, number] => [String(x.tid), DT_DIR]) };
@@ -185,18 +212,21 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       kind: 'dir',
       name: '/proc',
       entries: () => {
-        const host = readdirSync('/proc', { withFileTypes: true }).filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self');
+        const host = readdirSync('/proc', { withFileTypes: true }).filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts');
         const pids = [...k.processes.values()].filter((p) => !p.reaped).map((p): [string, number] => [String(p.pid), DT_DIR]);
         return [
           ...host.map((d): [string, number] => [d.name, d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_REG]),
           ['self', DT_LNK],
           ['thread-self', DT_LNK],
+          ['mounts', DT_LNK],
           ...pids,
         ];
       },
     };
   const [head, ...rest] = parts;
   let p: Process | undefined;
+  // Linux: /proc/mounts is a link to self/mounts
+  if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
   if (head === 'self' || head === 'thread-self') {
     if (rest.length === 0) return { kind: 'link', name: norm, target: () => (head === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`) };
     p = t.proc;
@@ -217,13 +247,60 @@ function nodeStat(t: Task, n: ProcNode): StatFields {
   return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.kernel.uid, gid: t.kernel.gid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 
-/** /proc/mounts: the guest's mount table, in Linux's format. */
+interface MountLine {
+  source: string;
+  point: string;
+  type: string;
+  opts: string;
+}
+
+const unescape = (f: string): string => f.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const escape = (p: string): string => p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+
+function hostMounts(): MountLine[] {
+  try {
+    return readFileSync('/proc/self/mounts', 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [source, point, type, opts] = l.split(' ');
+        return { source: unescape(source), point: unescape(point), type, opts };
+      });
+  } catch {
+    return [];
+  }
+}
+
+const under = (p: string, dir: string): boolean => dir === '/' || p === dir || p.startsWith(dir + '/');
+
+/**
+ * /proc/mounts: the guest's mount table in Linux's format. A host directory
+ * shows as the host file system holding it, with the host's mounts below it
+ * that no guest mount hides.
+ */
 function mountsText(t: Task): Buffer {
-  const lines = t.kernel.vfs.visibleMounts().map((m) => {
-    const opts = m.readonly ? 'ro' : 'rw';
-    const esc = (p: string): string => p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
-    return `${esc(m.opts.source ?? m.fs.type)} ${esc(m.path)} ${m.fs.type} ${opts} 0 0\n`;
-  });
+  const mounts = t.kernel.vfs.visibleMounts();
+  const host = mounts.some((m) => m.fs instanceof HostFs) ? hostMounts() : [];
+  const hidden = (guestPath: string, self: Mount): boolean => mounts.some((m) => m !== self && m.path !== '/' && under(guestPath, m.path) && !under(self.path, m.path));
+  const lines: string[] = [];
+  const add = (l: MountLine, ro: boolean): void => {
+    const opts = ro ? l.opts.replace(/^rw\b/, 'ro') : l.opts;
+    lines.push(`${escape(l.source)} ${escape(l.point)} ${l.type} ${opts} 0 0\n`);
+  };
+  for (const m of mounts) {
+    if (!(m.fs instanceof HostFs)) {
+      add({ source: m.opts.source ?? m.fs.type, point: m.path, type: m.fs.type, opts: 'rw,relatime' }, m.readonly);
+      continue;
+    }
+    const root = m.fs.hostRoot;
+    const base = host.filter((h) => under(root, h.point)).reduce<MountLine | null>((best, h) => (best === null || h.point.length >= best.point.length ? h : best), null);
+    add(base ? { ...base, point: m.path } : { source: m.opts.source ?? root, point: m.path, type: 'hostfs', opts: 'rw' }, m.readonly);
+    for (const h of host) {
+      if (h.point === root || !under(h.point, root) || h.point === base?.point) continue;
+      const g = m.path === '/' ? h.point.slice(root === '/' ? 0 : root.length) : m.path + h.point.slice(root.length);
+      if (!hidden(g, m)) add({ ...h, point: g }, m.readonly);
+    }
+  }
   return Buffer.from(lines.join(''), 'latin1');
 }
 

@@ -8,7 +8,7 @@ import { fdLoc, ProcFile } from '../../fs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
 import { PathFile } from '../../fs/tmpfs.js';
 import { S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';
-import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E, SysError, fail } from '../errno.js';
@@ -109,6 +109,8 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
 
 function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const file = openFile(t, dirfd, pathArg(t, pathAddr), flags, mode);
+  // what F_GETFL and fdinfo show: no creation flags, O_LARGEFILE forced on 64-bit
+  file.flags = (flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | OPEN_FLAGS[t.arch.name].O_LARGEFILE;
   try {
     return t.fds.add(file, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
