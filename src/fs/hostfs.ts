@@ -130,6 +130,15 @@ export class HostNode extends VNode {
   override create(t: Task, name: string, flags: number, mode: number, loc: Loc): FileDescription {
     return this.openHost(t, this.sub(name), flags | O_CREAT, mode, loc);
   }
+  override tmpfile(t: Task, flags: number, mode: number, dir: Loc): FileDescription {
+    const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
+    const fd = chk(host.openat(AT_FDCWD, cpath(this.path), h, mode));
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, this.path, null);
+    const st = f.statBytes(t);
+    const ino = new DataView(st.buffer, st.byteOffset, 144).getBigUint64(8, true);
+    f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: `${dir.path === '/' ? '' : dir.path}/#${ino} (deleted)` };
+    return f;
+  }
   override mkdir(_t: Task, name: string, mode: number): void {
     forgetDirs();
     chk(host.mkdirat(AT_FDCWD, cpath(this.sub(name)), mode));
@@ -144,7 +153,9 @@ export class HostNode extends VNode {
   }
   override link(_t: Task, name: string, target: VNode): void {
     forgetDirs();
-    chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
+    // a file known only by its fd (O_TMPFILE): the host links it through its own /proc
+    if (target instanceof HostFdNode) chk(host.linkat(AT_FDCWD, cpath(`/proc/self/fd/${target.file.hostFd}`), AT_FDCWD, cpath(this.sub(name)), 0x400 /* AT_SYMLINK_FOLLOW */));
+    else chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
   }
   override unlink(_t: Task, name: string): void {
     forgetDirs();
@@ -174,3 +185,31 @@ export class HostNode extends VNode {
   }
 }
 
+
+/** A host file with no name, known by its open fd (O_TMPFILE). */
+export class HostFdNode extends VNode {
+  readonly type = 0o100000;
+  constructor(
+    readonly fs: HostFs,
+    readonly file: HostFile,
+  ) {
+    super();
+  }
+  get key(): string {
+    return `fd:${this.file.hostFd}`;
+  }
+  stat(t: Task): Uint8Array {
+    return this.file.statBytes(t);
+  }
+  parent(): VNode {
+    return this;
+  }
+  open(t: Task, flags: number, loc: Loc): FileDescription {
+    const fd = chk(host.openat(AT_FDCWD, cpath(`/proc/self/fd/${this.file.hostFd}`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0));
+    return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc);
+  }
+  override setattr(t: Task, a: SetAttr): void {
+    this.file.setattr(t, a);
+  }
+  access(): void {}
+}

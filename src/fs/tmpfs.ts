@@ -9,7 +9,7 @@ import { host, type Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E, fail } from '../syscalls/errno.js';
 import { FileDescription, hostScratch, transfer, type IoContext } from './file.js';
-import { O_ACCMODE, O_APPEND, O_CLOEXEC, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './flags.js';
+import { O_ACCMODE, O_APPEND, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './flags.js';
 import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
 import { cred, FileSystem, nowTs, permitted, S_IFCHR, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from './vfs.js';
@@ -84,6 +84,8 @@ export class TmpNode extends VNode {
   memfd = -1;
   /** open descriptions: the memfd is freed when no name and no open is left */
   opens = 0;
+  /** an O_TMPFILE file opened without O_EXCL: linkat may give it a name */
+  linkable = false;
 
   constructor(
     readonly fs: TmpFs,
@@ -189,6 +191,13 @@ export class TmpNode extends VNode {
     this.add(name, n);
     return n.openFile(t, flags & ~O_TRUNC, { ...loc, node: n });
   }
+  override tmpfile(t: Task, flags: number, mode: number, dir: Loc): FileDescription {
+    this.mayChange(t);
+    const n = this.newNode(t, S_IFREG | (mode & 0o7777));
+    n.nlink = 0;
+    n.linkable = !(flags & O_EXCL);
+    return n.openFile(t, flags & ~O_TRUNC, { mnt: dir.mnt, node: n, path: `${dir.path === '/' ? '' : dir.path}/#${n.ino} (deleted)` });
+  }
   override mkdir(t: Task, name: string, mode: number): void {
     this.mayChange(t);
     if (this.dir().has(name)) fail(E.EEXIST);
@@ -217,7 +226,8 @@ export class TmpNode extends VNode {
     this.mayChange(t);
     if (n.type === S_IFDIR) fail(E.EPERM);
     if (this.dir().has(name)) fail(E.EEXIST);
-    if (n.nlink === 0) fail(E.ENOENT);
+    if (n.nlink === 0 && !n.linkable) fail(E.ENOENT);
+    n.linkable = false;
     this.add(name, n);
     n.nlink++;
     n.ctime = nowTs();

@@ -93,6 +93,10 @@ export abstract class VNode {
   create(_t: Task, _name: string, _flags: number, _mode: number, _loc: Loc): FileDescription {
     return fail(E.EPERM);
   }
+  /** open(2) with O_TMPFILE in this directory: an unnamed file, linkable later unless O_EXCL */
+  tmpfile(_t: Task, _flags: number, _mode: number, _dir: Loc): FileDescription {
+    return fail(E.ENOTSUP);
+  }
   mkdir(_t: Task, _name: string, _mode: number): void {
     fail(E.EPERM);
   }

@@ -193,3 +193,19 @@ describe('bad mount options', () => {
     }
   });
 });
+
+describe('O_TMPFILE', () => {
+  for (const arch of ARCHES) {
+    it.skipIf(arch === 'arm64' && !haveQemu())(`${arch}: unnamed files on a host directory and on tmpfs, named by linkat`, () => {
+      const d = join(top, `tmpfile-${arch}`);
+      mkdirSync(d, { recursive: true });
+      const prog = fixture(arch, 'tmpfile');
+      const native = runLinux(arch, prog, [d]);
+      expect(native.stdout).toContain('linkat: ok');
+      for (const flags of [[], ['--tmpfs', d]]) {
+        const ours = runElfrun(prog, [d], { flags });
+        expect({ out: ours.stdout, err: ours.stderr, status: ours.status }).toEqual({ out: native.stdout, err: native.stderr, status: native.status });
+      }
+    });
+  }
+});

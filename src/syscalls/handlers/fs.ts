@@ -66,7 +66,14 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   const nofollow = (flags & a.O_NOFOLLOW) !== 0;
   const acc = flags & O_ACCMODE;
   const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
-  if (flags & O_TMPFILE_BASE) throw new Unsupported('open flag O_TMPFILE', E.ENOTSUP);
+  if (flags & O_TMPFILE_BASE) {
+    // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, for writing: an unnamed file in that directory
+    if (!(flags & a.O_DIRECTORY) || acc === O_RDONLY || flags & O_CREAT) fail(E.EINVAL);
+    const dir = lookupAt(t, dirfd, path, true);
+    if (dir.node.type !== S_IFDIR) fail(E.ENOTDIR);
+    vfs.writable(dir);
+    return dir.node.tmpfile(t, flags & ~(O_CLOEXEC | O_TRUNC), mode & 0o7777 & ~t.umask, dir);
+  }
   if (flags & O_CREAT && flags & a.O_DIRECTORY) fail(E.EINVAL);
   let loc: Loc;
   if (!(flags & O_CREAT)) {
