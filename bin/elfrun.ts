@@ -103,6 +103,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
         only,
         strsize: Number(o.strsize ?? 32),
         toFile: o.output !== undefined,
+        decodeFds: o.decodeFds ?? false,
       };
     }
     machine = new Machine({
@@ -173,6 +174,7 @@ interface RunOpts {
   output?: string;
   expr?: string[];
   strsize?: string;
+  decodeFds?: boolean;
   env: string[];
   unset: string[];
   clearEnv?: boolean;
@@ -244,6 +246,7 @@ fsOptions(program
   .option('-o, --output <file>', 'write the trace to a file instead of stderr')
   .option('-e, --expr <expr>', 'trace=NAME[,NAME...]: only these syscalls (repeatable)', collect, [])
   .option('-s, --strsize <n>', 'the longest string to print (strace -s)', '32')
+  .option('-y, --decode-fds', 'print the path (or pipe) behind each fd argument and returned fd, as strace -y does')
   .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
   .option('-U, --unset <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
   .addOption(new Option('--on-missing <mode>', 'panic or enosys (see run)').choices(['panic', 'enosys']).default('panic'))

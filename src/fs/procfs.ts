@@ -67,7 +67,7 @@ function fdInfo(t: Task, f: FileDescription, cloexec: boolean): Buffer {
   return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n`);
 }
 
-function fdTarget(f: FileDescription): string {
+export function fdTarget(f: FileDescription): string {
   if (f.loc !== null) return f.loc.path;
   if (f instanceof PipeEnd) return `pipe:[${f.pipe.ino}]`;
   if (f instanceof HostFile) {

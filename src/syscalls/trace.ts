@@ -11,12 +11,13 @@ import type { SyscallEntry } from './dispatch.js';
 import { errnoMessage, errnoName } from './errno.js';
 import { signalName } from '../proc/signals.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
+import { fdTarget } from '../fs/procfs.js';
 
 type Kind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'fd' | 'dirfd' | 'path' | 'strin' | 'strout' | 'oflags' | 'mode'
   | 'atflags' | 'sig' | 'sigset' | 'sigact' | 'sighow' | 'clock' | 'ts' | 'tsout' | 'stat' | 'iovin' | 'iovout' | 'prot'
   | 'mapflags' | 'wstatus' | 'wopts' | 'cloneflags' | 'ioctl' | 'fcntl' | 'whence' | 'argv' | 'envp' | 'fds2' | 'rlimres'
-  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x';
+  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x' | 'cloexec';
 
 /** The argument kinds of each syscall, by name (as strace prints them). */
 const ARGS: Record<string, Kind[]> = {
@@ -41,9 +42,9 @@ const ARGS: Record<string, Kind[]> = {
   fcntl: ['fd', 'fcntl', 'x'],
   dup: ['fd'],
   dup2: ['fd', 'fd'],
-  dup3: ['fd', 'fd', 'oflags'],
+  dup3: ['fd', 'fd', 'cloexec'],
   pipe: ['fds2'],
-  pipe2: ['fds2', 'oflags'],
+  pipe2: ['fds2', 'cloexec'],
   readlink: ['path', 'strout', 'size'],
   readlinkat: ['dirfd', 'path', 'strout', 'size'],
   access: ['path', 'accmode'],
@@ -159,7 +160,12 @@ export interface TraceOptions {
   strsize: number;
   /** tracing to a file (-o): under -f every line starts with the pid, as strace does */
   toFile?: boolean;
+  /** strace -y: show the path (or pipe/socket) behind each fd */
+  decodeFds?: boolean;
 }
+
+/** Syscalls that return a new fd (strace -y decorates the return value). */
+const FD_RET = new Set(['open', 'openat', 'creat', 'dup', 'dup2', 'dup3', 'memfd_create', 'eventfd', 'eventfd2', 'epoll_create', 'epoll_create1', 'socket', 'accept', 'accept4', 'signalfd4', 'timerfd_create', 'inotify_init1', 'pidfd_open']);
 
 const flagNames = (v: number, table: Array<[number, string]>, zero = '0'): string => {
   const out: string[] = [];
@@ -275,7 +281,7 @@ export class Tracer {
     const kinds = p.name === 'prctl' || p.name === 'open' || p.name === 'openat' || p.name === 'fcntl' ? [] : ARGS[p.name] ?? [];
     if (p.name === 'prctl' && a.i32(0) === 16 && ret === 0) p.inputs[1] = this.cstr(t, a.ptr(1));
     const args = p.inputs.map((s, i) => (i < kinds.length && OUTPUT_KINDS.has(kinds[i]) ? this.output(t, kinds[i], a, i, ret) ?? s : s));
-    const r = this.ret(p.name, ret);
+    const r = this.ret(p.name, ret, t, a);
     if (this.open === t) this.open = null;
     if (this.parked.delete(t)) {
       this.emit(`${this.prefix(t)}<... ${p.name} resumed>${args.slice(p.firstOut).join(', ')})`.padEnd(39) + ` = ${r}`);
@@ -327,7 +333,15 @@ export class Tracer {
     }
   }
 
-  private ret(name: string, r: number): string {
+  /** An fd as strace shows it: with -y, its path in <...> while it is open. */
+  private fd(t: Task, fd: number): string {
+    if (!this.o.decodeFds || !t.fds.has(fd)) return String(fd);
+    return `${fd}<${fdTarget(t.fds.file(fd))}>`;
+  }
+
+  private ret(name: string, r: number, t?: Task, a?: Args): string {
+    const dupfd = name === 'fcntl' && a !== undefined && (a.i32(1) === 0 || a.i32(1) === 1030); // F_DUPFD, F_DUPFD_CLOEXEC
+    if (t !== undefined && r >= 0 && this.o.decodeFds && (FD_RET.has(name) || dupfd)) return this.fd(t, r);
     if (r < 0 && r > -4096) {
       const err = -r;
       if (err === 512 || err === 513 || err === 514 || err === 516) return `? ${['ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', '', 'ERESTART_RESTARTBLOCK'][err - 512]}`;
@@ -442,12 +456,13 @@ export class Tracer {
   private input(t: Task, k: Kind, a: Args, i: number): string {
     switch (k) {
       case 'int':
-      case 'fd':
         return String(a.i32(i));
+      case 'fd':
+        return this.fd(t, a.i32(i));
       case 'uint':
         return String(a.u32(i));
       case 'dirfd':
-        return a.i32(i) === -100 ? 'AT_FDCWD' : String(a.i32(i));
+        return a.i32(i) === -100 ? (this.o.decodeFds ? `AT_FDCWD<${t.cwd.path}>` : 'AT_FDCWD') : this.fd(t, a.i32(i));
       case 'size':
         return String(a.u64(i));
       case 'off':
@@ -470,6 +485,9 @@ export class Tracer {
         return this.str(t, a.ptr(i), a.size(i + 1));
       case 'oflags':
         return this.oflags(t, a.i32(i));
+      case 'cloexec':
+        // flags without an access mode (pipe2, dup3): 0 when none
+        return this.oflags(t, a.i32(i)).replace(/^O_RDONLY\|?/, '') || '0';
       case 'mode':
         return `0${a.u32(i).toString(8)}`;
       case 'umask':
@@ -616,12 +634,13 @@ export class Tracer {
           const mode = t.mm.u32(p + (x86 ? 24 : 16));
           const size = t.mm.i64(p + 48);
           const type: Record<number, string> = { 0o140000: 'S_IFSOCK', 0o120000: 'S_IFLNK', 0o100000: 'S_IFREG', 0o60000: 'S_IFBLK', 0o40000: 'S_IFDIR', 0o20000: 'S_IFCHR', 0o10000: 'S_IFIFO' };
-          const tp = type[mode & 0o170000] ?? '0';
-          if (tp === 'S_IFCHR' || tp === 'S_IFBLK') {
+          // strace: the type, then S_ISUID/S_ISGID/S_ISVTX by name, then the permission bits in octal
+          const tp = [type[mode & 0o170000] ?? '0', ...([[0o4000, 'S_ISUID'], [0o2000, 'S_ISGID'], [0o1000, 'S_ISVTX']] as Array<[number, string]>).filter(([b]) => mode & b).map(([, n]) => n)].join('|');
+          if (tp.startsWith('S_IFCHR') || tp.startsWith('S_IFBLK')) {
             const rdev = t.mm.u64(p + (x86 ? 40 : 32));
-            return `{st_mode=${tp}|0${(mode & 0o7777).toString(8)}, st_rdev=makedev(0x${((rdev >>> 8) & 0xfff).toString(16)}, 0x${(rdev & 0xff).toString(16)}), ...}`;
+            return `{st_mode=${tp}|0${(mode & 0o777).toString(8)}, st_rdev=makedev(0x${((rdev >>> 8) & 0xfff).toString(16)}, 0x${(rdev & 0xff).toString(16)}), ...}`;
           }
-          return `{st_mode=${tp}|0${(mode & 0o7777).toString(8)}, st_size=${size}, ...}`;
+          return `{st_mode=${tp}|0${(mode & 0o777).toString(8)}, st_size=${size}, ...}`;
         }
         case 'tsout': {
           const p = a.ptr(i);
@@ -630,7 +649,7 @@ export class Tracer {
         }
         case 'fds2': {
           const p = a.ptr(i);
-          return `[${t.mm.i32(p)}, ${t.mm.i32(p + 4)}]`;
+          return `[${this.fd(t, t.mm.i32(p))}, ${this.fd(t, t.mm.i32(p + 4))}]`;
         }
         case 'rlimout':
           return a.ptr(i) === 0 ? 'NULL' : this.input(t, 'rlim', a, i);

@@ -47,6 +47,17 @@ describe('elfrun trace', () => {
     });
   }
 
+  for (const arch of ARCHES) {
+    it(`-y shows the file behind each fd on ${arch}, as strace -y does`, () => {
+      const set = ['-y', '-e', 'trace=openat,close,read,write,fcntl']; // no dup2: arm64 has only dup3
+      const script = 'cat f.txt > out.txt; exec 3<f.txt; cat <&3 2>/dev/null >/dev/null; echo done';
+      const want = strace(['-f', ...set, fixture('x86_64', 'busybox'), 'sh', '-c', script]);
+      const got = elfrunTrace(['-f', ...set], fixture(arch, 'busybox'), ['sh', '-c', script]);
+      expect(want).toContain(`3<${dir}/f.txt>`);
+      expect(pids(got.trace)).toBe(pids(want));
+    });
+  }
+
   it('run --strace traces to stderr and leaves stdout to the guest', () => {
     const r = spawnSync(ELFRUN, ['run', '--strace', fixture('x86_64', 'busybox'), 'echo', 'hi'], { env });
     expect(r.stdout.toString()).toBe('hi\n');
