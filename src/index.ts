@@ -165,6 +165,8 @@ export class Machine {
     mount('/proc', new ProcFs(), { source: 'proc' });
     mount('/dev', new DevFs(), { source: 'devtmpfs' });
     if (existsSync('/dev/pts')) mount('/dev/pts', new HostFs('/dev/pts'), { source: 'devpts' });
+    // shared memory is shared with the host, as for a native program (the sandbox keeps its own)
+    if (!m.sandbox && existsSync('/dev/shm')) mount('/dev/shm', new HostFs(realpathOr('/dev/shm')), { source: 'shm' });
     for (const b of m.binds ?? []) mount(b.guest, new HostFs(hostDir('--bind', b.host)), { readonly: b.readonly, source: b.host });
     for (const p of m.tmpfs ?? []) mount(p, new TmpFs(0o1777), { source: 'tmpfs' });
     // the start directory: --cwd, else the host's cwd when the guest sees the host's tree, else /

@@ -241,9 +241,10 @@ export class HostFile extends FileDescription {
     if (a.mode !== undefined) chk(host.fchmod(this.fd, a.mode));
     if (a.uid !== undefined || a.gid !== undefined) chk(host.fchown(this.fd, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0));
     if (a.atime !== undefined || a.mtime !== undefined) {
+      // futimens: glibc's utimensat refuses a NULL path, so name the fd through the host's /proc
       const s = hostScratch();
       writeTimes(s.dv, a.atime, a.mtime);
-      chk(host.utimensat(this.fd, null, s.addr, 0));
+      chk(host.utimensat(-100, Buffer.from(`/proc/self/fd/${this.fd}\0`), s.addr, 0));
     }
     return 0;
   }

@@ -162,8 +162,7 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
         kind: 'file',
         name: path,
         content: () => {
-          const uid = t.kernel.uid;
-          const gid = t.kernel.gid;
+          const c = p.cred;
           const leader = [...p.threads][0];
           const ign = p.sighand.actions.reduce((m, a, sig) => (sig > 0 && a.handler === 1 ? m | (1n << BigInt(sig - 1)) : m), 0n);
           const cgt = p.sighand.actions.reduce((m, a, sig) => (sig > 0 && a.handler > 1 ? m | (1n << BigInt(sig - 1)) : m), 0n);
@@ -178,10 +177,10 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
             `Pid:\t${pid}`,
             `PPid:\t${p.ppid || t.kernel.hostPpid}`,
             `TracerPid:\t0`,
-            `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-            `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`,
+            `Uid:\t${c.ruid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
+            `Gid:\t${c.rgid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
             `FDSize:\t${Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, ...p.fds.entries().map(([fd]) => fd + 1)))))}`,
-            `Groups:\t`,
+            `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`,
             `VmSize:\t${String(vm).padStart(8)} kB`,
             `Threads:\t${p.threads.size}`,
             `SigPnd:\t${sigmaskHex(leader?.pending ?? 0n)}`,
@@ -244,7 +243,7 @@ function nodeStat(t: Task, n: ProcNode): StatFields {
   for (const c of n.name) ino = (ino * 31 + c.charCodeAt(0)) >>> 0;
   const fdLink = n.kind === 'link' && n.fdMode !== undefined;
   const mode = n.kind === 'dir' ? 0o040555 : n.kind === 'link' ? 0o120000 | (fdLink ? n.fdMode! : 0o777) : 0o100444;
-  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.kernel.uid, gid: t.kernel.gid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.proc.cred.euid, gid: t.proc.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 
 interface MountLine {

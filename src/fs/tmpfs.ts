@@ -308,14 +308,14 @@ export class TmpNode extends VNode {
     if (a.mode !== undefined) {
       if (!owner) fail(E.EPERM);
       let mode = a.mode & 0o7777;
-      if (c.uid !== 0 && c.gid !== this.gid) mode &= ~S_ISGID; // Linux drops setgid when the caller is not in the group
+      if (c.uid !== 0 && c.gid !== this.gid && !c.groups.includes(this.gid)) mode &= ~S_ISGID; // Linux drops setgid when the caller is not in the group
       this.mode = (this.mode & S_IFMT) | mode;
       this.ctime = now;
     }
     if (a.uid !== undefined || a.gid !== undefined) {
       const uid = a.uid ?? this.uid;
       const gid = a.gid ?? this.gid;
-      if (c.uid !== 0 && (uid !== this.uid || c.uid !== this.uid || (gid !== this.gid && gid !== c.gid))) fail(E.EPERM);
+      if (c.uid !== 0 && (uid !== this.uid || c.uid !== this.uid || (gid !== this.gid && gid !== c.gid && !c.groups.includes(gid)))) fail(E.EPERM);
       this.uid = uid;
       this.gid = gid;
       if (this.type !== S_IFDIR) this.mode &= ~(S_ISUID | (this.mode & 0o010 ? S_ISGID : 0));

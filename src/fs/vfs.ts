@@ -49,16 +49,19 @@ export interface SetAttr {
 export interface Cred {
   uid: number;
   gid: number;
+  groups: number[];
 }
 
+/** The ids file permission checks use: the file-system uid and gid. */
 export function cred(t: Task): Cred {
-  return { uid: t.kernel.uid, gid: t.kernel.gid };
+  const c = t.proc.cred;
+  return { uid: c.fsuid, gid: c.fsgid, groups: c.groups };
 }
 
 /** Linux's generic_permission for an inode's (mode, uid, gid); root overrides as CAP_DAC_OVERRIDE does. */
 export function permitted(c: Cred, mode: number, uid: number, gid: number, want: number): boolean {
   if (c.uid === 0) return !(want & X_OK) || (mode & S_IFMT) === S_IFDIR || (mode & 0o111) !== 0;
-  const bits = c.uid === uid ? (mode >> 6) & 7 : c.gid === gid ? (mode >> 3) & 7 : mode & 7;
+  const bits = c.uid === uid ? (mode >> 6) & 7 : c.gid === gid || c.groups.includes(gid) ? (mode >> 3) & 7 : mode & 7;
   return (bits & want) === want;
 }
 

@@ -90,6 +90,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.exitSignal = f & 0xff;
     proc.exePath = parent.exePath;
     proc.exe = parent.exe;
+    proc.cred = parent.cred.clone();
     proc.comm = parent.comm;
     proc.start = parent.start;
     proc.rlimits = parent.rlimits.map(([s, h]) => [s, h]);

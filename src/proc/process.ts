@@ -5,6 +5,7 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
+import { Cred } from './cred.js';
 import { NSIG } from './signals.js';
 import { WaitQueue } from './waitq.js';
 import type { Task } from './task.js';
@@ -82,6 +83,8 @@ export class Process {
   /** the running program: its guest path (/proc/self/exe) and place */
   exePath = '';
   exe: Loc | null = null;
+  /** user and group ids (the first process: the host's) */
+  cred = Cred.host();
   /** arm64: address of our rt_sigreturn trampoline page (Linux's vDSO sigtramp) */
   sigtramp = 0;
   comm = '';

@@ -455,10 +455,6 @@ const fsCases: FsCase[] = [
       { args: ['stat', '-c', '%n %Y %X %s', 'new1', 'new2', 'file.txt'] },
     ],
     snap: { mtime: (p, e) => e.type !== 'symlink' },
-    fails: {
-      arch: ['x86_64', 'arm64'],
-      why: 'utimensat(fd, NULL, times, 0) (futimens) fails with EINVAL under elfrun, which busybox touch ignores: the new file keeps the time of its creation',
-    },
   },
   {
     name: 'truncate -s',
@@ -587,10 +583,6 @@ const fsCases: FsCase[] = [
       { args: ['rmdir', SHM_PLACEHOLDER] },
     ],
     snap: { mtime: (p, e) => e.type === 'file' },
-    fails: {
-      arch: ['x86_64', 'arm64'],
-      why: "elfrun mounts its own devtmpfs on /dev, whose shm is an empty in-memory directory private to each run: the next command does not find what mkdir and mv put there",
-    },
   },
   {
     name: 'permission denied (EACCES) as non-root',

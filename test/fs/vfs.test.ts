@@ -7,7 +7,7 @@ import { E, SysError } from '../../src/syscalls/errno.js';
 import type { Task } from '../../src/proc/task.js';
 
 function task(uid = 0, gid = 0): Task {
-  return { kernel: { uid, gid }, arch: { name: 'x86_64' }, rlimits: [] } as unknown as Task;
+  return { proc: { cred: { fsuid: uid, fsgid: gid, groups: [] } }, arch: { name: 'x86_64' }, rlimits: [] } as unknown as Task;
 }
 
 function errno(fn: () => unknown): string {

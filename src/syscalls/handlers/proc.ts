@@ -227,6 +227,36 @@ function schedSetaffinity(t: Task, pid: number, len: number, addr: number): numb
   return 0;
 }
 
+const CRED_NOTE = 'the ids change as on Linux and in-memory file systems check them; host files are still accessed with elfrun\'s own host ids';
+const NGROUPS_MAX = 65536;
+
+/** getresuid/getresgid: three ids out (EFAULT before any is written). */
+function putIds(t: Task, addrs: number[], ids: number[]): number {
+  for (const p of addrs) t.mm.check(p, 4, PROT_WRITE);
+  addrs.forEach((p, i) => t.mm.setI32(p, ids[i]));
+  return 0;
+}
+
+function getgroups(t: Task, size: number, list: number): number {
+  const g = t.proc.cred.groups;
+  if (size < 0) fail(E.EINVAL);
+  if (size === 0) return g.length;
+  if (size < g.length) fail(E.EINVAL);
+  const b = Buffer.alloc(g.length * 4);
+  g.forEach((v, i) => b.writeUInt32LE(v, i * 4));
+  t.mm.write(list, b);
+  return g.length;
+}
+
+function setgroups(t: Task, size: number, list: number): number {
+  if (size < 0 || size > NGROUPS_MAX) fail(E.EINVAL);
+  const b = size > 0 ? t.mm.read(list, size * 4) : Buffer.alloc(0);
+  const g: number[] = [];
+  for (let i = 0; i < size; i++) g.push(b.readUInt32LE(i * 4));
+  t.proc.cred.setgroups(g);
+  return 0;
+}
+
 export const procDefs: Record<string, Def> = {
   sched_getaffinity: partial((t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
   sched_setaffinity: partial((t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
@@ -234,10 +264,22 @@ export const procDefs: Record<string, Def> = {
   getpid: supported((t) => t.pid),
   getppid: supported((t) => t.ppid),
   gettid: supported((t) => t.tid),
-  getuid: supported(() => process.getuid!()),
-  geteuid: supported(() => process.geteuid!()),
-  getgid: supported(() => process.getgid!()),
-  getegid: supported(() => process.getegid!()),
+  getuid: supported((t) => t.proc.cred.ruid),
+  geteuid: supported((t) => t.proc.cred.euid),
+  getgid: supported((t) => t.proc.cred.rgid),
+  getegid: supported((t) => t.proc.cred.egid),
+  getresuid: supported((t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.ruid, t.proc.cred.euid, t.proc.cred.suid])),
+  getresgid: supported((t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.rgid, t.proc.cred.egid, t.proc.cred.sgid])),
+  setuid: partial((t, a) => (t.proc.cred.setuid(a.u32(0)), 0), CRED_NOTE),
+  setgid: partial((t, a) => (t.proc.cred.setgid(a.u32(0)), 0), CRED_NOTE),
+  setreuid: partial((t, a) => (t.proc.cred.setreuid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
+  setregid: partial((t, a) => (t.proc.cred.setregid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
+  setresuid: partial((t, a) => (t.proc.cred.setresuid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
+  setresgid: partial((t, a) => (t.proc.cred.setresgid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
+  setfsuid: partial((t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
+  setfsgid: partial((t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
+  getgroups: supported((t, a) => getgroups(t, a.i32(0), a.ptr(1))),
+  setgroups: partial((t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
   set_tid_address: supported((t, a) => {
     t.clearChildTid = a.ptr(0);
     return t.tid;

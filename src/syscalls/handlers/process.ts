@@ -133,7 +133,7 @@ export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[]
     exePath: loc.path,
     exe: loc,
     loc,
-    args: { argv, envp, execfn, mapName: loc.path, dev: img.dev, ino: img.ino, uid: t.kernel.uid, gid: t.kernel.gid, fileKey: img.key },
+    args: { argv, envp, execfn, mapName: loc.path, dev: img.dev, ino: img.ino, uid: t.proc.cred.ruid, gid: t.proc.cred.rgid, fileKey: img.key },
   };
 }
 
