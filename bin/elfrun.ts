@@ -24,7 +24,7 @@ Exit status:
   shell sees the same thing as for a native run)
   ${EXIT.NOT_FOUND}  the program was not found
   ${EXIT.CANNOT_EXEC}  the program cannot be executed (not an ELF file, another machine,
-       32-bit, dynamically linked, truncated or corrupt)
+       32-bit, truncated or corrupt, a missing or bad interpreter)
   ${EXIT.UNIMPLEMENTED}  the guest called a syscall elfrun does not implement (a line on
        stderr names it: syscall, number, arch, pid, pc); see --on-missing
   ${EXIT.INTERNAL}  elfrun failed internally (a bug)

@@ -38,14 +38,19 @@ SRC
 fetch_busybox amd64 x86_64
 fetch_busybox arm64 arm64
 
-# Our own programs: musl for x86_64, glibc (Debian's cross toolchain) for arm64, both static.
+# Our own programs: musl for x86_64, glibc (Debian's cross toolchain) for arm64, both static;
+# *-dyn.c are dynamically linked against glibc (Debian's own ld.so and libc).
 for src in "$root"/fixtures/src/*.c; do
   name=$(basename "$src" .c)
   for arch in x86_64 arm64; do
     out="$root/fixtures/$arch/$name"
     [ "$out" -nt "$src" ] && continue
-    if [ $arch = x86_64 ]; then cc=musl-gcc; else cc=aarch64-linux-gnu-gcc; fi
-    "$cc" -static -O2 -Wall -pthread -o "$out" "$src"
+    case $arch:$name in
+      x86_64:*-dyn) gcc -O2 -Wall -o "$out" "$src" ;;
+      arm64:*-dyn) aarch64-linux-gnu-gcc -O2 -Wall -o "$out" "$src" ;;
+      x86_64:*) musl-gcc -static -O2 -Wall -pthread -o "$out" "$src" ;;
+      arm64:*) aarch64-linux-gnu-gcc -static -O2 -Wall -pthread -o "$out" "$src" ;;
+    esac
   done
 done
 # One static-PIE program per arch (ET_DYN without PT_INTERP), loaded at ELF_ET_DYN_BASE.

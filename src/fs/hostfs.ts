@@ -3,6 +3,7 @@
 // `..`, so each host call gets a path of plain names and O_NOFOLLOW /
 // AT_SYMLINK_NOFOLLOW: the host never follows a link on the guest's behalf.
 // Permissions, owners, inode numbers, times and errors are the host's own.
+import koffi from 'koffi';
 import type { Task } from '../proc/task.js';
 import { host } from '../host/libc.js';
 import { E, fail } from '../syscalls/errno.js';
@@ -17,6 +18,11 @@ const AT_REMOVEDIR = 0x200;
 const HOST_O_NOFOLLOW = 0o400000;
 
 const chk = (r: number): number => (r < 0 ? fail(-r) : r);
+
+const libc = koffi.load('libc.so.6');
+const lgetxattrFn = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)');
+const llistxattrFn = libc.func('intptr_t llistxattr(const char *path, _Out_ uint8_t *list, size_t size)');
+const xret = (r: number): number => (r < 0 ? fail(koffi.errno()) : r);
 const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
 
 /**
@@ -182,6 +188,12 @@ export class HostNode extends VNode {
   }
   override access(_t: Task, mode: number): void {
     chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === 0o120000 ? AT_SYMLINK_NOFOLLOW : 0));
+  }
+  override getxattr(_t: Task, name: Buffer, out: Uint8Array): number {
+    return xret(lgetxattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)]), out.length ? out : null, out.length) as number);
+  }
+  override listxattr(_t: Task, out: Uint8Array): number {
+    return xret(llistxattrFn(cpath(this.path), out.length ? out : null, out.length) as number);
   }
 }
 

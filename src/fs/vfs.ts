@@ -125,6 +125,14 @@ export abstract class VNode {
   setattr(_t: Task, _a: SetAttr): void {
     fail(E.EPERM);
   }
+  /** extended attributes: a value into `out` (size 0: just its size), ENODATA if absent */
+  getxattr(_t: Task, _name: Buffer, _out: Uint8Array): number {
+    return fail(E.ENOTSUP);
+  }
+  /** the names, NUL-separated, into `out` (size 0: just the size) */
+  listxattr(_t: Task, _out: Uint8Array): number {
+    return fail(E.ENOTSUP);
+  }
   /** access(2)/faccessat: `mode` is R_OK|W_OK|X_OK */
   abstract access(t: Task, mode: number): void;
   /** the directory's entries, for getdents64 of emulated directories: [name, d_type, ino] */

@@ -66,12 +66,21 @@ export interface ExecArgs {
 const protOf = (flags: number): number =>
   (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 
-/** Map PT_LOAD segments. Returns the load bias. */
-export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: ExecArgs): number {
+/** The address span [lo, hi) of an image's PT_LOAD segments, before relocation. */
+export function imageSpan(elf: ElfImage): { lo: number; hi: number } {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
-  const lo = pageDown(loads[0].vaddr);
-  const hi = pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
-  const bias = elf.type === ET_DYN ? space.layout.etDynBase - lo : 0;
+  return { lo: pageDown(loads[0].vaddr), hi: pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz))) };
+}
+
+/**
+ * Map PT_LOAD segments. Returns the load bias. An ET_DYN program goes to
+ * ELF_ET_DYN_BASE; an interpreter (`interpAt`: its load address) goes where
+ * the caller found room. Only the program sets the brk.
+ */
+export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: ExecArgs, interpAt?: number): number {
+  const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
+  const { lo, hi } = imageSpan(elf);
+  const bias = interpAt !== undefined ? interpAt - lo : elf.type === ET_DYN ? space.layout.etDynBase - lo : 0;
   const start = lo + bias;
   const span = hi - lo;
   if (span > MAX_IMAGE) throw new ExecFormatError(`ELF image too large (${span} bytes of address space)`);
@@ -130,7 +139,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
     vmas[i] = new Vma(v.start, v.end, v.prot, cached, 0, v.info);
   }
   for (const v of vmas) space.insert(v);
-  space.setBrkStart(prevEnd);
+  if (interpAt === undefined) space.setBrkStart(prevEnd);
   return bias;
 }
 
@@ -138,7 +147,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
 const fileCache = new Map<string, Chunk>();
 
 /** Build the initial stack; returns the initial sp and the auxv. */
-export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias: number, a: ExecArgs): StartInfo {
+export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias: number, a: ExecArgs, interp?: { elf: ElfImage; bias: number }): StartInfo {
   const top = space.layout.stackTop;
   const gnuStack = elf.phdrs.find((p) => p.type === PT_GNU_STACK);
   const stackProt = PROT_READ | PROT_WRITE | (gnuStack && gnuStack.flags & PF_X ? PROT_EXEC : 0);
@@ -187,7 +196,7 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
     [AT.PHDR, phdrAddr],
     [AT.PHENT, 56],
     [AT.PHNUM, elf.phnum],
-    [AT.BASE, 0],
+    [AT.BASE, interp ? pageDown(interp.elf.phdrs.find((ph) => ph.type === PT_LOAD)!.vaddr) + interp.bias : 0],
     [AT.FLAGS, 0],
     [AT.ENTRY, elf.entry + bias],
     [AT.UID, a.uid],
@@ -210,7 +219,8 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
   words.forEach((w, i) => table.writeBigUInt64LE(BigInt(w), i * 8));
   space.poke(p, table);
   return {
-    entry: elf.entry + bias,
+    // with an interpreter, it runs first and jumps to AT_ENTRY itself
+    entry: interp ? interp.elf.entry + interp.bias : elf.entry + bias,
     sp: p,
     brk: space.brkCur,
     auxv,

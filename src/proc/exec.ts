@@ -4,33 +4,45 @@ import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-space.js';
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
-import { mapImage, setupStack, type ExecArgs, type StartInfo } from '../loader/load.js';
+import { imageSpan, mapImage, setupStack, type ExecArgs, type StartInfo } from '../loader/load.js';
 import { Mm, SIG_DFL, SIG_IGN } from './process.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
 import type { Loc } from '../fs/vfs.js';
 
-/** Parse an executable for this set of machines; dynamically linked ones are refused for now. */
+/** Parse an executable for this set of machines. */
 export function checkElf(file: Buffer, machines: Record<number, string>): ElfImage {
-  const elf = parseElf(file, machines);
-  if (elf.interp !== null) throw new DynamicElfError(elf.interp);
-  return elf;
+  return parseElf(file, machines);
 }
 
-export class DynamicElfError extends ExecFormatError {
-  constructor(readonly interp: string) {
-    super(`dynamically linked programs are not supported yet (interpreter ${interp})`);
-  }
+/** A dynamically linked program's interpreter (its ld.so), read from the guest's file system. */
+export interface Interp {
+  elf: ElfImage;
+  file: Buffer;
+  path: string;
+  dev: number;
+  ino: number;
+  fileKey: string;
 }
+
 
 /** A new engine and address space holding the image, with registers set for its entry. */
-export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
+export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
   const arch = cpu.arch;
   const space = new AddressSpace(cpu.mirror(), arch.layout);
   try {
     const bias = mapImage(space, elf, file, args);
-    const start = setupStack(space, arch, elf, bias, args);
+    let loaded: { elf: ElfImage; bias: number } | undefined;
+    if (interp) {
+      // Linux maps the interpreter like an mmap without a hint: top-down below the mmap base
+      // (one page is kept free at the top for arm64's signal trampoline)
+      const { lo, hi } = imageSpan(interp.elf);
+      const at = space.findFree(hi - lo + PAGE) + PAGE;
+      const ib = mapImage(space, interp.elf, interp.file, { ...args, mapName: interp.path, dev: interp.dev, ino: interp.ino, fileKey: interp.fileKey }, at);
+      loaded = { elf: interp.elf, bias: ib };
+    }
+    const start = setupStack(space, arch, elf, bias, args, loaded);
     let sigtramp = 0;
     if (arch.name === 'arm64') {
       // Linux returns from arm64 signal handlers through its vDSO's sigtramp; we map our own page.
@@ -54,12 +66,13 @@ export interface ExecRequest {
   /** the canonical host path of the program (/proc/self/exe) */
   exePath: string;
   exe: Loc;
+  interp?: Interp;
 }
 
 /** The point of no return of execve: t's process now runs the new image. */
 export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   const p = t.proc;
-  const built = buildMm(k.engine(req.arch), req.elf, req.file, req.args);
+  const built = buildMm(k.engine(req.arch), req.elf, req.file, req.args, req.interp);
   // other threads die (de_thread); the caller becomes the leader
   for (const o of [...p.threads]) {
     if (o !== t) {

@@ -13,9 +13,10 @@ import { timeDefs } from './handlers/time.js';
 import { signalDefs } from './handlers/signal.js';
 import { processDefs } from './handlers/process.js';
 import { pollDefs } from './handlers/poll.js';
-import { pathDefs } from './handlers/paths.js';
+import { pathDefs, xattrDefs } from './handlers/paths.js';
+import { netDefs } from './handlers/net.js';
 
-export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs };
+export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs, ...xattrDefs, ...netDefs };
 
 /**
  * Probed syscalls: a libc tries them and falls back when the kernel answers

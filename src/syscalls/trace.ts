@@ -17,7 +17,7 @@ type Kind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'fd' | 'dirfd' | 'path' | 'strin' | 'strout' | 'oflags' | 'mode'
   | 'atflags' | 'sig' | 'sigset' | 'sigact' | 'sighow' | 'clock' | 'ts' | 'tsout' | 'stat' | 'iovin' | 'iovout' | 'prot'
   | 'mapflags' | 'wstatus' | 'wopts' | 'cloneflags' | 'ioctl' | 'fcntl' | 'whence' | 'argv' | 'envp' | 'fds2' | 'rlimres'
-  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x' | 'cloexec';
+  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x' | 'cloexec' | 'sockfamily' | 'socktype' | 'sockaddr';
 
 /** The argument kinds of each syscall, by name (as strace prints them). */
 const ARGS: Record<string, Kind[]> = {
@@ -45,6 +45,8 @@ const ARGS: Record<string, Kind[]> = {
   dup3: ['fd', 'fd', 'cloexec'],
   pipe: ['fds2'],
   pipe2: ['fds2', 'cloexec'],
+  socket: ['sockfamily', 'socktype', 'int'],
+  connect: ['fd', 'sockaddr', 'int'],
   readlink: ['path', 'strout', 'size'],
   readlinkat: ['dirfd', 'path', 'strout', 'size'],
   access: ['path', 'accmode'],
@@ -194,6 +196,9 @@ const PRCTL: Record<number, string> = { 1: 'PR_SET_PDEATHSIG', 2: 'PR_GET_PDEATH
 const ARCHP: Record<number, string> = { 0x1001: 'ARCH_SET_GS', 0x1002: 'ARCH_SET_FS', 0x1003: 'ARCH_GET_FS', 0x1004: 'ARCH_GET_GS', 0x1011: 'ARCH_GET_CPUID', 0x1012: 'ARCH_SET_CPUID', 0x3001: 'ARCH_CET_STATUS' };
 const FUTEX = ['FUTEX_WAIT', 'FUTEX_WAKE', 'FUTEX_FD', 'FUTEX_REQUEUE', 'FUTEX_CMP_REQUEUE', 'FUTEX_WAKE_OP', 'FUTEX_LOCK_PI', 'FUTEX_UNLOCK_PI', 'FUTEX_TRYLOCK_PI', 'FUTEX_WAIT_BITSET', 'FUTEX_WAKE_BITSET'];
 const SIGHOW = ['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK'];
+
+const FAMILIES: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
+const SOCKTYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 5: 'SOCK_SEQPACKET' };
 
 /** Syscalls whose return value strace prints in hex. */
 const HEX_RET = new Set(['brk', 'mmap', 'mremap']);
@@ -485,6 +490,28 @@ export class Tracer {
         return this.str(t, a.ptr(i), a.size(i + 1));
       case 'oflags':
         return this.oflags(t, a.i32(i));
+      case 'sockfamily':
+        return FAMILIES[a.i32(i)] ?? String(a.i32(i));
+      case 'socktype': {
+        const v = a.i32(i);
+        const base = SOCKTYPES[v & 0xf] ?? String(v & 0xf);
+        return [base, ...(v & 0o2000000 ? ['SOCK_CLOEXEC'] : []), ...(v & 0o4000 ? ['SOCK_NONBLOCK'] : [])].join('|');
+      }
+      case 'sockaddr': {
+        const p = a.ptr(i);
+        const len = a.u32(i + 1);
+        try {
+          const raw = t.mm.read(p, Math.min(len, 110));
+          const fam = raw.readUInt16LE(0);
+          if (fam !== 1) return `{sa_family=${FAMILIES[fam] ?? fam}, ...}`;
+          const body = raw.subarray(2);
+          if (body[0] === 0) return `{sa_family=AF_UNIX, sun_path=@${JSON.stringify(body.subarray(1).toString('latin1'))}}`;
+          const end = body.indexOf(0);
+          return `{sa_family=AF_UNIX, sun_path=${JSON.stringify((end < 0 ? body : body.subarray(0, end)).toString('latin1'))}}`;
+        } catch {
+          return `0x${p.toString(16)}`;
+        }
+      }
       case 'cloexec':
         // flags without an access mode (pipe2, dup3): 0 when none
         return this.oflags(t, a.i32(i)).replace(/^O_RDONLY\|?/, '') || '0';

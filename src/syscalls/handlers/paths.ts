@@ -234,3 +234,33 @@ export const pathDefs: Record<string, Def> = {
     return 0; // advice only: no effect on what the guest reads
   }),
 };
+
+const XATTR_NAME_MAX = 255;
+const XATTR_SIZE_MAX = 65536;
+
+/** getxattr family: the node's attribute value into guest memory (size 0: its size). */
+function getxattr(t: Task, loc: Loc, nameAddr: number, value: number, size: number): number {
+  const name = t.mm.cstring(nameAddr, XATTR_NAME_MAX + 1);
+  if (name.length === 0 || name.length > XATTR_NAME_MAX) fail(E.ERANGE);
+  const out = new Uint8Array(Math.min(size, XATTR_SIZE_MAX));
+  const n = loc.node.getxattr(t, name, out);
+  if (size > 0) t.mm.write(value, out.subarray(0, n));
+  return n;
+}
+
+function listxattr(t: Task, loc: Loc, list: number, size: number): number {
+  const out = new Uint8Array(Math.min(size, XATTR_SIZE_MAX));
+  const n = loc.node.listxattr(t, out);
+  if (size > 0) t.mm.write(list, out.subarray(0, n));
+  return n;
+}
+
+const XATTR_NOTE = 'reads the host file\'s attributes; in-memory file systems have none (ENOTSUP)';
+export const xattrDefs: Record<string, Def> = {
+  getxattr: partial((t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  lgetxattr: partial((t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  fgetxattr: partial((t, a) => getxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  listxattr: partial((t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.size(2)), XATTR_NOTE),
+  llistxattr: partial((t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.size(2)), XATTR_NOTE),
+  flistxattr: partial((t, a) => listxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.size(2)), XATTR_NOTE),
+};

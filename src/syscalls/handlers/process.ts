@@ -5,7 +5,7 @@ import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
-import { checkElf, DynamicElfError, execInto, type ExecRequest } from '../../proc/exec.js';
+import { checkElf, execInto, type ExecRequest, type Interp } from '../../proc/exec.js';
 import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
 import { x86_64 } from '../../cpu/x86_64.js';
 import { arm64 } from '../../cpu/arm64.js';
@@ -15,7 +15,7 @@ import { makePipe } from '../../fs/pipe.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { host } from '../../host/libc.js';
-import { E, fail } from '../errno.js';
+import { E, errnoMessage, fail, SysError } from '../errno.js';
 import { NORETURN, Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
@@ -121,11 +121,31 @@ export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[]
     elf = checkElf(img.file, machines);
   } catch (e) {
     if (boot) throw e; // the first program: the caller words the refusal
-    if (e instanceof DynamicElfError) throw new Unsupported(`execve of a dynamically linked program (${loc.path}, interpreter ${e.interp})`, E.ENOEXEC);
     if (e instanceof ExecFormatError) fail(E.ENOEXEC);
     throw e;
   }
   const arch = ARCH_BY_MACHINE[elf.machine];
+  // a dynamically linked program: its interpreter (ld.so) comes from the guest's tree
+  let interp: Interp | undefined;
+  if (elf.interp !== null) {
+    try {
+      const iloc = lookupAt(t, AT_FDCWD, Buffer.from(elf.interp, 'latin1'), true);
+      const iimg = readExecutable(t, iloc);
+      let ielf;
+      try {
+        ielf = checkElf(iimg.file, { [elf.machine]: arch.name });
+      } catch (e) {
+        if (e instanceof ExecFormatError) fail(E.ELIBBAD);
+        throw e;
+      }
+      if (ielf.interp !== null) fail(E.ELIBBAD);
+      interp = { elf: ielf, file: iimg.file, path: iloc.path, dev: iimg.dev, ino: iimg.ino, fileKey: iimg.key };
+    } catch (e) {
+      // the first program: one line naming the interpreter
+      if (boot && e instanceof SysError) throw new ExecFormatError(`interpreter ${elf.interp}: ${errnoMessage(e.errno)}`);
+      throw e;
+    }
+  }
   return {
     arch,
     elf,
@@ -133,6 +153,7 @@ export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[]
     exePath: loc.path,
     exe: loc,
     loc,
+    interp,
     args: { argv, envp, execfn, mapName: loc.path, dev: img.dev, ino: img.ino, uid: t.proc.cred.ruid, gid: t.proc.cred.rgid, fileKey: img.key },
   };
 }
@@ -402,8 +423,8 @@ export const processDefs: Record<string, Def> = {
   clone,
   fork: supported((t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
   vfork: supported((t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
-  execve: partial((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), 'static ELF programs and #! scripts; dynamically linked programs are reported as unsupported'),
-  execveat: partial((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), 'static ELF programs and #! scripts; dynamically linked programs are reported as unsupported'),
+  execve: supported((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), 'static and dynamically linked ELF programs (the interpreter from the guest\'s tree) and #! scripts'),
+  execveat: supported((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), 'static and dynamically linked ELF programs (the interpreter from the guest\'s tree) and #! scripts'),
   exit: supported((t, a) => {
     t.kernel.exitThread(t, a.i32(0) & 0xff);
     return NORETURN;

@@ -1,0 +1,37 @@
+// Sockets: for now AF_UNIX sockets that can be made and connected (with
+// Linux's errors when nobody listens). The sockets issue brings the rest.
+import type { Task } from '../../proc/task.js';
+import { E, fail } from '../errno.js';
+import { Unsupported } from '../dispatch.js';
+import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
+import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, unixPath } from '../../net/unix.js';
+import { partial, type Def } from './util.js';
+
+const SOCK_TYPE_MASK = 0xf;
+const SUN_LEN_MAX = 110; // sizeof(struct sockaddr_un)
+
+function socket(t: Task, domain: number, type: number, protocol: number): number {
+  if (type & ~(SOCK_TYPE_MASK | O_NONBLOCK | O_CLOEXEC)) fail(E.EINVAL);
+  const base = type & SOCK_TYPE_MASK;
+  if (domain !== AF_UNIX) throw new Unsupported(`socket of address family ${domain}`, E.EAFNOSUPPORT);
+  if (base !== SOCK_STREAM && base !== SOCK_DGRAM && base !== SOCK_SEQPACKET) fail(E.ESOCKTNOSUPPORT);
+  if (protocol !== 0) fail(E.EPROTONOSUPPORT);
+  const s = new UnixSocket(base, type & O_NONBLOCK);
+  return t.fds.add(s, (type & O_CLOEXEC) !== 0);
+}
+
+function connect(t: Task, fd: number, addr: number, len: number): number {
+  const f = t.fds.file(fd);
+  if (!(f instanceof UnixSocket)) fail(E.ENOTSOCK);
+  if (len < 2 || len > SUN_LEN_MAX) fail(E.EINVAL);
+  const raw = t.mm.read(addr, len);
+  if (raw.readUInt16LE(0) !== AF_UNIX) fail(E.EINVAL);
+  return f.connect(t, unixPath(raw));
+}
+
+const NOTE = 'AF_UNIX only: sockets are made and connect() answers as Linux does when nobody listens (ENOENT, ECONNREFUSED); listening sockets and data transfer are not implemented yet, other families are reported as unsupported';
+
+export const netDefs: Record<string, Def> = {
+  socket: partial((t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
+  connect: partial((t, a) => connect(t, a.i32(0), a.ptr(1), a.u32(2)), NOTE),
+};
