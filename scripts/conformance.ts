@@ -7,7 +7,8 @@
 // (x86_64) or under qemu-aarch64 (arm64) on this machine, by this script:
 // elfrun is counted against the tests that pass there.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,9 @@ const opt = (name: string): string | undefined => {
 };
 const arches = (opt('--arch')?.split(',') ?? ['x86_64', 'arm64']) as Array<'x86_64' | 'arm64'>;
 const jsonOut = opt('--json');
-const workRoot = opt('--work') ?? '/tmp';
+// a private directory per run, so that two runs (a test and a user's) never share a suite copy
+const userWork = opt('--work') !== undefined;
+const workRoot = opt('--work') ?? mkdtempSync(join(tmpdir(), 'elfrun-conformance-'));
 const exclude = new Set((opt('--exclude') ?? '').split(',').filter(Boolean));
 const fetchOnly = argv.includes('--fetch-only') ? (argv.splice(argv.indexOf('--fetch-only'), 1), true) : false;
 const applets = argv;
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
     report[arch] = { oracle, passed, failed, baseline: Object.fromEntries(base), elfrun: Object.fromEntries(mine) };
   }
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2) + '\n');
+  if (!userWork) rmSync(workRoot, { recursive: true, force: true });
 }
 
 main().catch((e: Error) => {

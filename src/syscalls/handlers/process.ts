@@ -6,6 +6,7 @@ import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
 import { checkElf, execInto, type ExecRequest, type Interp } from '../../proc/exec.js';
+import { isElfrun, nestedRun } from '../../proc/nested.js';
 import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
 import { x86_64 } from '../../cpu/x86_64.js';
 import { arm64 } from '../../cpu/arm64.js';
@@ -35,6 +36,7 @@ const clone: Def = partial((t, a) => {
 }, 'namespaces, CLONE_PIDFD and CLONE_PTRACE are reported as unsupported; CLONE_SYSVSEM and CLONE_IO are accepted (no SysV semaphores, no I/O contexts)');
 
 const ARCH_BY_MACHINE: Record<number, Arch> = { [x86_64.elfMachine]: x86_64, [arm64.elfMachine]: arm64 };
+const ALL_MACHINES: Record<number, string> = { [x86_64.elfMachine]: x86_64.name, [arm64.elfMachine]: arm64.name };
 
 // ---- execve ------------------------------------------------------------------------
 
@@ -103,6 +105,11 @@ export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[]
   const execfn = path;
   let loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
   if (flags & AT_SYMLINK_NOFOLLOW && loc.node.type === S_IFLNK) fail(E.ELOOP);
+  if (!boot && isElfrun(t, loc)) {
+    // the guest runs elfrun: run the program it names, here (any arch elfrun runs)
+    const n = nestedRun(argv, envp);
+    return prepareExec(t, AT_FDCWD, n.path, n.argv, n.envp, 0, ALL_MACHINES);
+  }
   let img = readExecutable(t, loc);
   // '#!' scripts: the interpreter runs with [interp, optional arg, script path, argv[1..]]
   for (let depth = 0; img.file.length >= 2 && img.file[0] === 0x23 && img.file[1] === 0x21; depth++) {
