@@ -88,8 +88,14 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   const { Machine, NotFoundError, ExecFormatError, Panic, missing, SetupError } = await import('../src/index.js');
   const path = o.root ? program : findProgram(program);
   let machine;
+  let timeline: import('../src/syscalls/timeline.js').Timeline | undefined;
   try {
     let trace;
+    if (o.timeline) {
+      const { Timeline } = await import('../src/syscalls/timeline.js');
+      timeline = new Timeline(o.timeline);
+    }
+    if (!o.strace && timeline) trace = { fd: 2, follow: true, strsize: 32, quiet: true, timeline };
     if (o.strace) {
       let only: Set<string> | undefined;
       for (const e of o.expr ?? []) {
@@ -104,7 +110,10 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
         strsize: Number(o.strsize ?? 32),
         toFile: o.output !== undefined,
         decodeFds: o.decodeFds ?? false,
+        json: o.json ?? false,
+        timeline,
       };
+      if (timeline) trace.follow = true; // the timeline shows every process
     }
     machine = new Machine({
       program: path,
@@ -127,10 +136,12 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   try {
     state = await machine.run();
   } catch (e) {
+    timeline?.write();
     if (e instanceof Panic) die(EXIT.UNIMPLEMENTED, e.message);
     if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);
     die(EXIT.INTERNAL, `internal error: ${(e as Error).message} (run with --debug for details)`);
   }
+  timeline?.write();
   if (report) {
     const { writeFileSync } = await import('node:fs');
     const arch = machine.task.arch.name;
@@ -175,6 +186,8 @@ interface RunOpts {
   expr?: string[];
   strsize?: string;
   decodeFds?: boolean;
+  json?: boolean;
+  timeline?: string;
   env: string[];
   unset: string[];
   clearEnv?: boolean;
@@ -233,6 +246,7 @@ fsOptions(program
   )
   .option('--debug', 'print a guest crash\'s fault address and elfrun\'s own stack traces on stderr', false)
   .option('--strace', 'trace syscalls like strace -f (on stderr; see elfrun trace for more options)')
+  .option('--timeline <file.json>', 'write a Chrome/Perfetto trace-event timeline: a track per process and thread, a slice per syscall and per wait (open it in ui.perfetto.dev)')
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));
@@ -247,6 +261,8 @@ fsOptions(program
   .option('-e, --expr <expr>', 'trace=NAME[,NAME...]: only these syscalls (repeatable)', collect, [])
   .option('-s, --strsize <n>', 'the longest string to print (strace -s)', '32')
   .option('-y, --decode-fds', 'print the path (or pipe) behind each fd argument and returned fd, as strace -y does')
+  .option('--json', 'one JSON object per line (pid, syscall, args, ret, errno; signals; exits) instead of strace\'s text')
+  .option('--timeline <file.json>', 'also write a Chrome/Perfetto trace-event timeline of the run (open it in ui.perfetto.dev)')
   .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
   .option('-U, --unset <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
   .addOption(new Option('--on-missing <mode>', 'panic or enosys (see run)').choices(['panic', 'enosys']).default('panic'))

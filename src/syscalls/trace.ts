@@ -12,6 +12,7 @@ import { errnoMessage, errnoName } from './errno.js';
 import { signalName } from '../proc/signals.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import { fdTarget } from '../fs/procfs.js';
+import type { Timeline } from './timeline.js';
 
 type Kind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'fd' | 'dirfd' | 'path' | 'strin' | 'strout' | 'oflags' | 'mode'
@@ -143,6 +144,9 @@ const OUTPUT_KINDS = new Set<Kind>(['strout', 'stat', 'tsout', 'fds2', 'rlimout'
 /** A call between its entry and its exit. */
 export interface Pending {
   name: string;
+  /** performance.now() at entry, and when the call first parked (timeline) */
+  t0?: number;
+  parkedAt?: number;
   /** the line prefix when the call began ([pid N] under -f) */
   prefix?: string;
   inputs: string[];
@@ -164,6 +168,12 @@ export interface TraceOptions {
   toFile?: boolean;
   /** strace -y: show the path (or pipe/socket) behind each fd */
   decodeFds?: boolean;
+  /** one JSON object per line instead of strace's text */
+  json?: boolean;
+  /** no text or JSON lines at all (a timeline only) */
+  quiet?: boolean;
+  /** also record a Chrome/Perfetto timeline of the run */
+  timeline?: Timeline;
 }
 
 /** Syscalls that return a new fd (strace -y decorates the return value). */
@@ -270,6 +280,12 @@ export class Tracer {
 
   /** Entry: the input arguments are decoded now (memory may change before exit). */
   enter(t: Task, e: SyscallEntry, a: Args): Pending {
+    const p = this.enter0(t, e, a);
+    if (this.o.timeline) p.t0 = performance.now();
+    return p;
+  }
+
+  private enter0(t: Task, e: SyscallEntry, a: Args): Pending {
     const special = this.special(t, e.name, a);
     if (special !== null) return { name: e.name, prefix: this.prefix(t), inputs: special, firstOut: special.length };
     const kinds = ARGS[e.name];
@@ -287,6 +303,11 @@ export class Tracer {
     if (p.name === 'prctl' && a.i32(0) === 16 && ret === 0) p.inputs[1] = this.cstr(t, a.ptr(1));
     const args = p.inputs.map((s, i) => (i < kinds.length && OUTPUT_KINDS.has(kinds[i]) ? this.output(t, kinds[i], a, i, ret) ?? s : s));
     const r = this.ret(p.name, ret, t, a);
+    this.record(t, p, args, r, ret);
+    if (this.o.json || this.o.quiet) {
+      this.parked.delete(t);
+      return;
+    }
     if (this.open === t) this.open = null;
     if (this.parked.delete(t)) {
       this.emit(`${this.prefix(t)}<... ${p.name} resumed>${args.slice(p.firstOut).join(', ')})`.padEnd(39) + ` = ${r}`);
@@ -295,8 +316,40 @@ export class Tracer {
     }
   }
 
+  /** The structured side of a finished call: a JSON line, timeline events. */
+  private record(t: Task, p: Pending, args: string[], r: string, ret: number | null): void {
+    const tl = this.o.timeline;
+    if (tl) {
+      tl.syscall(t, p.name, args.join(', '), r, p.t0 ?? performance.now(), p.parkedAt ?? null);
+      if (ret !== null && ret > 0 && (p.name === 'clone' || p.name === 'fork' || p.name === 'vfork' || p.name === 'clone3')) tl.instant(t, `${p.name} → ${ret}`, 'process', { child: ret });
+      if (ret === 0 && (p.name === 'execve' || p.name === 'execveat')) tl.instant(t, `exec ${t.proc.exePath}`, 'process');
+    }
+    if (this.o.json && !this.o.quiet) {
+      const o: Record<string, unknown> = { pid: t.tid, syscall: p.name, args };
+      if (ret === null) o.ret = null;
+      else if (ret < 0 && ret > -4096) Object.assign(o, { ret: -1, errno: errnoName(-ret) });
+      else o.ret = ret;
+      this.jsonLine(o);
+    }
+  }
+
+  private jsonLine(o: Record<string, unknown>): void {
+    writeSync(this.o.fd, JSON.stringify(o) + '\n');
+  }
+
   /** A call that does not return a value (exit_group, a successful execve's "= 0" is printed by exit). */
   noReturn(t: Task, p: Pending): void {
+    if (this.o.json || this.o.quiet) {
+      this.record(t, p, p.inputs, '?', null);
+      this.parked.delete(t);
+      const after = this.after.get(t);
+      if (after !== undefined) {
+        this.after.delete(t);
+        this.emit(after);
+      }
+      return;
+    }
+    this.record(t, p, p.inputs, '?', null);
     if (this.open === t) this.open = null;
     this.parked.delete(t);
     let ret = '?';
@@ -323,6 +376,8 @@ export class Tracer {
 
   /** The call parked: its line stays open until another line must be written. */
   park(t: Task, p: Pending): void {
+    p.parkedAt ??= performance.now();
+    if (this.o.json || this.o.quiet) return;
     if (this.open === t || this.parked.has(t)) return; // parked again on a retry
     this.flushOpen();
     this.open = t;
@@ -373,10 +428,21 @@ export class Tracer {
     } else if (sig === 11 || sig === 7 || sig === 4 || sig === 8) {
       body += `${code}, si_addr=0x${info.readBigUInt64LE(16).toString(16)}`;
     } else body += String(code);
+    this.o.timeline?.instant(t, name, 'signal', { siginfo: `{${body}}` });
+    if (this.o.quiet) return;
+    if (this.o.json) return this.jsonLine({ pid: t.tid, signal: name, siginfo: `{${body}}` });
     this.emit(`${this.prefix(t)}--- ${name} {${body}} ---`);
   }
 
   exited(t: Task, state: { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; core?: boolean }): void {
+    this.o.timeline?.instant(t, state.kind === 'exited' ? `exited with ${state.code}` : `killed by ${signalName(state.signal)}`, 'process');
+    if (this.o.quiet) return;
+    if (this.o.json) {
+      const o = state.kind === 'exited' ? { pid: t.proc.pid, exited: state.code } : { pid: t.proc.pid, killed: signalName(state.signal), core: state.core ?? false };
+      if (this.pending.has(t)) this.after.set(t, JSON.stringify(o));
+      else this.jsonLine(o);
+      return;
+    }
     const line =
       state.kind === 'exited'
         ? `${this.prefix(t.proc.pid)}+++ exited with ${state.code} +++`

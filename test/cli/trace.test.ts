@@ -58,6 +58,48 @@ describe('elfrun trace', () => {
     });
   }
 
+  it('--json gives one object per line, the same calls and results as the text trace', () => {
+    const args = ['-f', '-e', 'trace=openat,read,write,close,exit_group', fixture('x86_64', 'busybox'), 'sh', '-c', 'cat f.txt missing.txt; echo $?'];
+    const text = spawnSync(ELFRUN, ['trace', '-o', join(dir, 't.txt'), ...args], { cwd: dir, env });
+    const json = spawnSync(ELFRUN, ['trace', '--json', '-o', join(dir, 't.json'), ...args], { cwd: dir, env });
+    expect(json.stdout.toString()).toBe(text.stdout.toString());
+    const objs = readFileSync(join(dir, 't.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const calls = objs.filter((o) => 'syscall' in o).map((o) => `${o.syscall as string} = ${o.ret === null ? '?' : o.errno ? `-1 ${o.errno as string}` : String(o.ret)}`);
+    const lines = readFileSync(join(dir, 't.txt'), 'utf8').split('\n').filter((l) => /^\d+ +\w+\(/.test(l));
+    const fromText = lines.map((l) => /^\d+ +(\w+)\(.*\) += (\?|-?\d+(?: E[A-Z]+)?)/.exec(l)!).map((m) => `${m[1]} = ${m[2]}`);
+    expect(calls).toEqual(fromText);
+    expect(objs.filter((o) => 'exited' in o).length).toBe(2);
+  });
+
+  it('--timeline writes a valid trace-event file: a track per process, a slice per syscall and wait', () => {
+    const file = join(dir, 'timeline.json');
+    const r = spawnSync(ELFRUN, ['run', '--timeline', file, fixture('x86_64', 'busybox'), 'sh', '-c', 'ls / | wc -l >/dev/null; sleep 0.02; exit 3'], { cwd: dir, env });
+    expect(r.status).toBe(3);
+    expect(r.stderr.toString()).toBe(''); // a timeline alone prints no trace
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: Array<Record<string, unknown>> };
+    const ev = doc.traceEvents;
+    for (const e of ev) {
+      expect(typeof e.name).toBe('string');
+      expect(['X', 'i', 'M']).toContain(e.ph);
+      expect(Number.isInteger(e.pid) && Number.isInteger(e.tid)).toBe(true);
+      if (e.ph === 'X') expect((e.ts as number) >= 0 && (e.dur as number) >= 0).toBe(true);
+    }
+    const pids = new Set(ev.map((e) => e.pid));
+    const forks = ev.filter((e) => e.cat === 'process' && /^(clone|fork|vfork)/.test(String(e.name)));
+    expect(pids.size).toBeGreaterThanOrEqual(3); // sh, ls, wc (and sleep, unless the shell runs it itself)
+    expect(forks.length).toBe(pids.size - 1);
+    for (const pid of pids) expect(ev.some((e) => e.ph === 'M' && e.name === 'process_name' && e.pid === pid)).toBe(true);
+    // syscall slices of one thread never overlap; each wait lies inside its syscall
+    const byTid = new Map<unknown, Array<Record<string, number>>>();
+    for (const e of ev.filter((x) => x.cat === 'syscall')) byTid.set(e.tid, [...(byTid.get(e.tid) ?? []), e as unknown as Record<string, number>]);
+    for (const slices of byTid.values()) {
+      slices.sort((a, b) => a.ts - b.ts);
+      for (let i = 1; i < slices.length; i++) expect(slices[i].ts).toBeGreaterThanOrEqual(slices[i - 1].ts + slices[i - 1].dur);
+    }
+    expect(ev.filter((e) => e.cat === 'wait').map((e) => e.name)).toEqual(expect.arrayContaining(['blocked in wait4', 'blocked in clock_nanosleep']));
+    expect(ev.filter((e) => e.cat === 'process' && String(e.name).startsWith('exited with')).length).toBe(pids.size);
+  });
+
   it('run --strace traces to stderr and leaves stdout to the guest', () => {
     const r = spawnSync(ELFRUN, ['run', '--strace', fixture('x86_64', 'busybox'), 'echo', 'hi'], { env });
     expect(r.stdout.toString()).toBe('hi\n');
