@@ -18,8 +18,9 @@ let selfIds: Set<string> | null = null;
 function launchers(): Set<string> {
   if (selfIds === null) {
     selfIds = new Set();
-    const here = dirname(fileURLToPath(import.meta.url)); // dist/src/proc
-    for (const p of [process.argv[1] ?? '', resolve(here, '../../../bin/elfrun'), resolve(here, '../../bin/elfrun.js')]) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    // tsc's layout (dist/src/proc) or the bundle's (dist/elfrun.mjs)
+    for (const p of [process.argv[1] ?? '', resolve(here, '../../../bin/elfrun'), resolve(here, '../../bin/elfrun.js'), resolve(here, '../bin/elfrun'), resolve(here, 'elfrun.mjs')]) {
       try {
         const st = statSync(p);
         selfIds.add(`${st.dev}:${st.ino}`);
