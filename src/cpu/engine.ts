@@ -26,7 +26,7 @@ import {
   type UnicornLib,
 } from './unicorn.js';
 import { Scratch, hostFree } from '../host/libc.js';
-import { Chunk, PAGE, type MemBackend } from '../mm/address-space.js';
+import { AddressSpace, Chunk, PAGE, type MemBackend } from '../mm/address-space.js';
 import { SIG } from '../proc/signals.js';
 import { Panic } from '../syscalls/dispatch.js';
 
@@ -37,6 +37,8 @@ export interface Fault {
   addr: number;
   pc: number;
   what: string;
+  /** si_code, when not the signal's usual one (SIGBUS: BUS_ADRERR) */
+  code?: number;
 }
 
 /** The receiver of an engine's events: a task. */
@@ -50,6 +52,7 @@ export interface CpuClient {
 }
 
 const UNTIL = 0xffffffffffffffffn;
+const BUS_ADRERR = 2;
 const MAX_BATCH = 40;
 const TCG_BUFFER = 64 << 20;
 
@@ -108,6 +111,9 @@ export class Mirror implements MemBackend {
   }
   release(start: number, size: number, hostAddr: number): void {
     this.cpu.releaseHost(start, size, hostAddr);
+  }
+  releaseHostRange(hostAddr: number, size: number): void {
+    this.cpu.releaseHostRange(hostAddr, size);
   }
 }
 
@@ -195,6 +201,13 @@ export class Cpu implements MemBackend {
   releaseHost(start: number, size: number, hostAddr: number): void {
     for (const [s, r] of [...this.regions]) {
       if (s < start + size && r.end > start && r.host - s === hostAddr - start) this.unmap(s, r.end - s);
+    }
+  }
+
+  /** Host memory [hostAddr, hostAddr+size) is being freed: unmap every region of the engine that points into it. */
+  releaseHostRange(hostAddr: number, size: number): void {
+    for (const [s, r] of [...this.regions]) {
+      if (r.host < hostAddr + size && r.host + (r.end - s) > hostAddr) this.unmap(s, r.end - s);
     }
   }
 
@@ -381,6 +394,15 @@ export class Cpu implements MemBackend {
   }
 
   memFault(type: number, addr: number): boolean {
+    if (type === UC_MEM_READ_UNMAPPED || type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED) {
+      // a page of a shared file mapping that the engine leaves unmapped: past EOF, or the file grew since
+      const f = this.active instanceof AddressSpace ? this.active.fileFault(addr) : null;
+      if (f === 'retry') return true;
+      if (f === 'sigbus') {
+        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR });
+        return false;
+      }
+    }
     if ((type === UC_MEM_READ_UNMAPPED || type === UC_MEM_WRITE_UNMAPPED) && this.client!.growStack?.(addr)) return true;
     const what =
       type === UC_MEM_READ_UNMAPPED

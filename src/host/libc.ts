@@ -8,6 +8,7 @@ const libc = koffi.load('libc.so.6');
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
+const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
@@ -17,6 +18,8 @@ const mmapFn = libc.func('void *mmap(void *addr, size_t len, int prot, int flags
 const mmapFixedFn = libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
 const munmapFn = libc.func('int munmap(intptr_t addr, size_t len)');
 const madviseFn = libc.func('int madvise(intptr_t addr, size_t len, int advice)');
+const msyncFn = libc.func('int msync(intptr_t addr, size_t len, int flags)');
+const memfdCreateFn = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const mincoreFn = libc.func('int mincore(intptr_t addr, size_t len, _Out_ uint8_t *vec)');
 const memmoveFn = libc.func('intptr_t memmove(intptr_t dst, intptr_t src, size_t n)');
 const readFn = libc.func('intptr_t read(int fd, intptr_t buf, size_t n)');
@@ -97,6 +100,65 @@ export function hostReserve(size: number): HostBlock {
 export function hostAllocAt(addr: number, size: number): void {
   const r = mmapFixedFn(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   if (Number(r) !== addr) throw new Error(`host mmap at 0x${addr.toString(16)} failed: errno ${koffi.errno()}`);
+}
+
+/**
+ * A MAP_SHARED mapping of a host fd (a file, or a memfd for shared anonymous
+ * memory): the host kernel keeps it coherent with read(2)/write(2) and writes
+ * it back. Read-only unless `writable`. A negative errno if the host refuses.
+ */
+export function hostMapShared(fd: number, offset: number, size: number, writable: boolean): HostBlock | number {
+  const ptr = mmapFn(null, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, offset);
+  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
+  if (addr === -1 || addr === 0xffffffffffffffff) return -koffi.errno();
+  return { addr, size, ptr };
+}
+
+/** A host memfd (close-on-exec), or a negative errno. */
+export function hostMemfd(name: string): number {
+  const MFD_CLOEXEC = 1;
+  return ret(memfdCreateFn(name, MFD_CLOEXEC) as number);
+}
+
+/** msync(2) of host memory; 0 or a negative errno. */
+export function hostMsync(addr: number, size: number, flags: number): number {
+  return ret(msyncFn(addr, size, flags) as number);
+}
+
+/** madvise(2) of host memory; 0 or a negative errno. */
+export function hostMadvise(addr: number, size: number, advice: number): number {
+  return ret(madviseFn(addr, size, advice) as number);
+}
+
+/** What a host fd refers to (statx, the same layout on every host arch). */
+export interface HostFileInfo {
+  mode: number;
+  size: number;
+  ino: number;
+  /** st_dev as glibc encodes it (makedev) */
+  dev: number;
+}
+
+let statxBuf: Scratch | null = null;
+/** statx(fd, "", AT_EMPTY_PATH): mode, size, inode and device, or a negative errno. */
+export function hostFileInfo(fd: number): HostFileInfo | number {
+  const s = (statxBuf ??= new Scratch(4096));
+  const AT_EMPTY_PATH = 0x1000;
+  const STATX_BASIC = 0x7ff;
+  const r = ret(statxFn(fd, '', AT_EMPTY_PATH, STATX_BASIC, s.addr) as number);
+  if (r < 0) return r;
+  const dv = s.dv;
+  const major = dv.getUint32(0x88, true);
+  const minor = dv.getUint32(0x8c, true);
+  // glibc's makedev: the low 8 bits of minor, 12 of major, then the rest of each
+  const lo = ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) >>> 0;
+  const hi = ((major & 0xfffff000) | ((minor >>> 20) & 0xfff)) >>> 0;
+  return {
+    mode: dv.getUint16(0x1c, true),
+    size: Number(dv.getBigUint64(0x28, true)),
+    ino: Number(dv.getBigUint64(0x20, true)),
+    dev: lo + hi * 0x100000000,
+  };
 }
 
 /** An ArrayBuffer over host memory (no copy). */

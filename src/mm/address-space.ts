@@ -4,7 +4,22 @@
 //
 // The engine is behind MemBackend so this class is testable without Unicorn.
 import { E, fail } from '../syscalls/errno.js';
-import { hostAlloc, hostAllocAt, hostCopyResident, hostReserve, hostFree, hostView, hostZeroPages, hostMemmove, type HostBlock } from '../host/libc.js';
+import {
+  host,
+  hostAlloc,
+  hostAllocAt,
+  hostCopyResident,
+  hostFileInfo,
+  hostMadvise,
+  hostMapShared,
+  hostMsync,
+  hostReserve,
+  hostFree,
+  hostView,
+  hostZeroPages,
+  hostMemmove,
+  type HostBlock,
+} from '../host/libc.js';
 
 export const PAGE = 4096;
 export const PROT_READ = 1;
@@ -25,7 +40,42 @@ export interface MemBackend {
   protect(start: number, size: number, prot: number): void;
   /** Host memory of [start, start+size) is about to be freed: no engine may keep it mapped. */
   release?(start: number, size: number, hostAddr: number): void;
+  /** The host range [hostAddr, hostAddr+size) is about to be freed: no engine may keep any of it mapped. */
+  releaseHostRange?(hostAddr: number, size: number): void;
 }
+
+/**
+ * What a shared chunk (MAP_SHARED) maps: pages of a host fd, mapped MAP_SHARED
+ * on the host, so the host kernel keeps them coherent with read(2)/write(2)
+ * and writes them back to the file.
+ */
+export interface SharedBacking {
+  /** a host fd of its own (closed when the chunk is freed) */
+  fd: number;
+  /** file offset of the chunk's first byte */
+  offset: number;
+  /**
+   * A regular file (or memfd), whose end bounds the pages that may be touched:
+   * a page wholly past EOF raises SIGBUS on Linux, and on the host too, so
+   * neither the engine nor JS may touch it (see Chunk.valid).
+   */
+  regular: boolean;
+}
+
+/** Shared chunks of regular files, whose `valid` must follow the file's size. */
+const fileChunks = new Set<Chunk>();
+
+/**
+ * Files may have shrunk (truncate, ftruncate, O_TRUNC...): every shared
+ * mapping of a file re-checks its end, so that no page past EOF stays mapped
+ * in an engine (the host would SIGBUS elfrun itself on access).
+ */
+export function refreshSharedFiles(): void {
+  for (const c of fileChunks) c.refresh();
+}
+
+/** Are there shared mappings of files whose size matters? */
+export const sharedFilesMapped = (): boolean => fileChunks.size > 0;
 
 /** Host memory holding one or more VMAs' pages. */
 export class Chunk {
@@ -50,11 +100,74 @@ export class Chunk {
   users: Set<AddressSpace> | null = null;
   /** called when a shared chunk is freed (the file cache forgets it) */
   onFree: (() => void) | null = null;
+  /**
+   * MAP_SHARED memory: a host MAP_SHARED mapping of a file or memfd. Never
+   * copied (fork shares it, mprotect keeps it), freed whole when no address
+   * space maps any of it.
+   */
+  backing: SharedBacking | null = null;
+  /** The host mapping is read-only (a file opened O_RDONLY): no VMA over it may become writable. */
+  readOnly = false;
+  /**
+   * Bytes from offset 0 that may be touched: all of it, except for shared
+   * mappings of files, where pages wholly past EOF are neither mapped in the
+   * engine (an access faults: SIGBUS) nor touched by JS (EFAULT).
+   */
+  valid: number;
   constructor(block: HostBlock, committed = block.size) {
     this.addr = block.addr;
     this.size = block.size;
     this.block = block;
     this.committed = committed;
+    this.valid = block.size;
+  }
+
+  /**
+   * A MAP_SHARED mapping of `size` bytes of host fd `fd` from `offset`. The
+   * chunk keeps a duplicate of fd (or fd itself if `own`). ENOMEM, or the
+   * host's errno (ENODEV for what cannot be mapped, EACCES...).
+   */
+  static mapShared(fd: number, offset: number, size: number, writable: boolean, own = false): Chunk {
+    if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
+    const info = hostFileInfo(fd);
+    if (typeof info === 'number') fail(-info);
+    const block = hostMapShared(fd, offset, size, writable);
+    if (typeof block === 'number') return fail(-block);
+    let keep = fd;
+    if (!own) {
+      keep = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+      if (keep < 0) {
+        hostFree(block.addr, block.size);
+        fail(-keep);
+      }
+    }
+    const c = new Chunk(block);
+    c.backing = { fd: keep, offset, regular: (info.mode & 0o170000) === 0o100000 };
+    c.readOnly = !writable;
+    c.users = new Set();
+    if (c.backing.regular) {
+      c.valid = c.validFor(info.size);
+      if (!own) fileChunks.add(c);
+    }
+    return c;
+  }
+
+  private validFor(fileSize: number): number {
+    return Math.max(0, Math.min(this.size, pageUp(fileSize) - this.backing!.offset));
+  }
+
+  /** A shared file chunk: look at the file's size again; the mappings of every user follow it. */
+  refresh(): void {
+    const b = this.backing;
+    if (b === null || !b.regular) return;
+    const info = hostFileInfo(b.fd);
+    if (typeof info === 'number') return;
+    const valid = this.validFor(info.size);
+    if (valid === this.valid) return;
+    const users = [...(this.users ?? [])];
+    for (const s of users) s.unmapChunk(this);
+    this.valid = valid;
+    for (const s of users) s.mapChunk(this);
   }
   /** ranges (offset, length) already given back to the host */
   private freed: Array<[number, number]> = [];
@@ -71,6 +184,11 @@ export class Chunk {
    * a freed piece may since hold another allocation of the host's.
    */
   freeAll(): void {
+    if (this.backing !== null) {
+      fileChunks.delete(this);
+      host.close(this.backing.fd);
+      this.backing = null;
+    }
     const pieces = [...this.freed].sort((a, b) => a[0] - b[0]);
     let at = 0;
     for (const [off, len] of pieces) {
@@ -146,8 +264,17 @@ export class Vma {
 
 export const anon = (name = ''): VmaInfo => ({ name, shared: false, offset: 0, dev: 0, ino: 0 });
 
+/** What /proc/<pid>/maps calls shared anonymous memory (Linux backs it with a shmem file). */
+export const SHARED_ANON_NAME = '/dev/zero (deleted)';
+
 /** No file behind it: no name, or a kernel name such as [heap], [stack]. */
 const isAnon = (info: VmaInfo): boolean => info.name === '' || info.name.startsWith('[');
+
+/** End of the part of v that may be touched, given its chunk's `valid` bytes (v.end but for files' pages past EOF). */
+const mappedEnd = (v: Vma, valid: number): number => {
+  const lim = v.start + (valid - v.off);
+  return lim >= v.end ? v.end : lim <= v.start ? v.start : lim;
+};
 
 /** Linux's per-arch layout constants, as `setarch -R` (no randomization) shows them. */
 export interface Layout {
@@ -175,7 +302,56 @@ export class AddressSpace {
 
   /** The regions an engine must hold to run in this space. */
   regions(): Array<{ start: number; end: number; prot: number; host: number }> {
-    return this.vmas.map((v) => ({ start: v.start, end: v.end, prot: v.prot, host: v.hostAddr(v.start) }));
+    const out: Array<{ start: number; end: number; prot: number; host: number }> = [];
+    for (const v of this.vmas) {
+      const end = mappedEnd(v, v.chunk.valid);
+      if (end > v.start) out.push({ start: v.start, end, prot: v.prot, host: v.hostAddr(v.start) });
+    }
+    return out;
+  }
+
+  // ---- the engine's view of a VMA ---------------------------------------------
+  //
+  // The engine maps all of a VMA except, for shared mappings of files, the
+  // pages wholly past EOF (an access there faults, and becomes SIGBUS).
+
+  private mapV(v: Vma): void {
+    const end = mappedEnd(v, v.chunk.valid);
+    if (end > v.start) this.backend.map(v.start, end - v.start, v.prot, v.hostAddr(v.start));
+  }
+
+  private unmapV(v: Vma): void {
+    const end = mappedEnd(v, v.chunk.valid);
+    if (end > v.start) this.backend.unmap(v.start, end - v.start);
+  }
+
+  /** The engine drops this chunk's VMAs (its `valid` is about to change). */
+  unmapChunk(c: Chunk): void {
+    for (const v of this.vmas) if (v.chunk === c) this.unmapV(v);
+  }
+
+  /** The engine maps this chunk's VMAs again (after `valid` changed). */
+  mapChunk(c: Chunk): void {
+    for (const v of this.vmas) if (v.chunk === c) this.mapV(v);
+  }
+
+  /**
+   * A fault at an address the engine does not map: inside a shared file
+   * mapping, the file may have grown since ('retry' once it is mapped), or the
+   * page lies past EOF ('sigbus', BUS_ADRERR as on Linux). null: not such a page.
+   */
+  fileFault(addr: number): 'retry' | 'sigbus' | null {
+    const v = this.find(addr);
+    if (v === null || v.chunk.backing === null || addr < mappedEnd(v, v.chunk.valid)) return null;
+    v.chunk.refresh();
+    return addr < mappedEnd(v, v.chunk.valid) ? 'retry' : 'sigbus';
+  }
+
+  /** Is [addr, end) of VMA v past the end of its file (after looking at the file again)? */
+  private pastEof(v: Vma, end: number): boolean {
+    if (end <= mappedEnd(v, v.chunk.valid)) return false;
+    v.chunk.refresh();
+    return end > mappedEnd(v, v.chunk.valid);
   }
 
   // ---- lookup -------------------------------------------------------------
@@ -241,6 +417,8 @@ export class AddressSpace {
     while (a < end) {
       const v = this.find(a);
       if (v === null || (v.prot & prot) !== prot) fail(E.EFAULT);
+      // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
+      if (v.off + (Math.min(end, v.end) - v.start) > v.chunk.valid && this.pastEof(v, Math.min(end, v.end))) fail(E.EFAULT);
       a = v.end;
     }
   }
@@ -249,6 +427,7 @@ export class AddressSpace {
   hostRange(addr: number, len: number, prot: number): number {
     const v = this.find(addr);
     if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return -1;
+    if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return -1;
     return v.hostAddr(addr);
   }
 
@@ -276,6 +455,7 @@ export class AddressSpace {
       const v = this.find(addr + done);
       if (v === null) throw new Error(`poke into unmapped guest memory at 0x${(addr + done).toString(16)}`);
       const n = Math.min(v.end - (addr + done), data.length - done);
+      if (this.pastEof(v, addr + done + n)) throw new Error(`poke past the end of a mapped file at 0x${(addr + done).toString(16)}`);
       v.chunk.bytes.set(data.subarray(done, done + n), v.off + (addr + done - v.start));
       done += n;
     }
@@ -284,7 +464,7 @@ export class AddressSpace {
   /** A DataView and offset for an aligned scalar access; EFAULT if not mapped. */
   private scalar(addr: number, size: number, prot: number): [DataView, number] {
     const v = this.find(addr);
-    if (v === null || addr + size > v.end || (v.prot & prot) !== prot) {
+    if (v === null || addr + size > v.end || (v.prot & prot) !== prot || v.off + (addr + size - v.start) > v.chunk.valid) {
       this.check(addr, size, prot); // throws EFAULT if really bad
       // straddles two VMAs: fall back to a copy (a small Buffer is a slice of a shared pool)
       const b = this.read(addr, size);
@@ -343,8 +523,11 @@ export class AddressSpace {
     for (;;) {
       const v = this.find(a);
       if (v === null || (v.prot & PROT_READ) === 0) fail(E.EFAULT);
+      let lim = mappedEnd(v, v.chunk.valid);
+      if (a >= lim && !this.pastEof(v, a + 1)) lim = mappedEnd(v, v.chunk.valid);
+      if (a >= lim) fail(E.EFAULT);
       const o = v.off + (a - v.start);
-      const avail = v.end - a;
+      const avail = lim - a;
       const seg = v.chunk.bytes.subarray(o, o + avail);
       const nul = seg.indexOf(0);
       const take = nul >= 0 ? nul : avail;
@@ -352,7 +535,7 @@ export class AddressSpace {
       parts.push(Buffer.from(seg.subarray(0, take)));
       total += take;
       if (nul >= 0) break;
-      a = v.end;
+      a = lim;
     }
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
@@ -367,23 +550,31 @@ export class AddressSpace {
 
   /** Insert a VMA over whatever is mapped in its range (MAP_FIXED semantics). */
   insert(vma: Vma): Vma {
-    this.removeRange(vma.start, vma.end);
+    const cut = this.cut(vma.start, vma.end);
     const i = -this.index(vma.start) - 1;
     this.vmas.splice(i, 0, vma);
-    this.backend.map(vma.start, vma.size, vma.prot, vma.hostAddr(vma.start));
+    vma.chunk.users?.add(this);
+    this.mapV(vma);
     this.last = null;
+    this.dropUnused(cut);
     return vma;
   }
 
   /** Unmap [start, end): VMAs are cut, their host pages released. */
   removeRange(start: number, end: number): void {
+    this.dropUnused(this.cut(start, end));
+  }
+
+  /** Cut [start, end) out of the VMAs; returns the shared chunks it touched (see dropUnused). */
+  private cut(start: number, end: number): Set<Chunk> {
     let i = this.index(start);
     if (i < 0) i = -i - 1;
     const added: Vma[] = [];
+    const touched = new Set<Chunk>();
     let j = i;
     while (j < this.vmas.length && this.vmas[j].start < end) {
       const v = this.vmas[j];
-      this.backend.unmap(v.start, v.size);
+      this.unmapV(v);
       const cutStart = Math.max(v.start, start);
       const cutEnd = Math.min(v.end, end);
       // Heap pages stay mapped on the host (zeroed, given back): brk maps them
@@ -392,26 +583,59 @@ export class AddressSpace {
       else if (v.chunk.users === null) {
         this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
         v.chunk.free(v.off + (cutStart - v.start), cutEnd - cutStart);
-      }
+      } else touched.add(v.chunk);
       if (v.start < start) added.push(v.slice(v.start, start));
       if (v.end > end) added.push(v.slice(end, v.end));
       j++;
     }
     this.vmas.splice(i, j - i, ...added);
-    for (const v of added) this.backend.map(v.start, v.size, v.prot, v.hostAddr(v.start));
+    for (const v of added) this.mapV(v);
     this.last = null;
+    return touched;
   }
 
-  /** mprotect: ENOMEM if any page in the range is unmapped. */
+  /**
+   * Chunks used by several address spaces (or MAP_SHARED) are freed whole: this
+   * space stops using those of `chunks` it no longer maps, and the last user
+   * frees them, once no engine maps any of their host memory.
+   */
+  private dropUnused(chunks: Iterable<Chunk>): void {
+    for (const c of chunks) {
+      if (c.users === null || !c.users.has(this) || this.vmas.some((v) => v.chunk === c)) continue;
+      c.users.delete(this);
+      if (c.users.size > 0) continue;
+      this.backend.releaseHostRange?.(c.addr, c.size);
+      c.freeAll();
+      c.onFree?.();
+    }
+  }
+
+  /**
+   * mprotect. As Linux, VMA by VMA from start: a hole gives ENOMEM and PROT_WRITE
+   * over a read-only shared file mapping EACCES, after the pages before it changed.
+   */
   protect(start: number, end: number, prot: number): void {
     if (start >= end) return;
+    let err = 0;
+    let upTo = start;
     for (let a = start; a < end; ) {
       const v = this.find(a);
-      if (v === null) fail(E.ENOMEM);
-      a = v.end;
+      if (v === null) err = E.ENOMEM;
+      else if (prot & PROT_WRITE && v.chunk.readOnly) err = E.EACCES;
+      else {
+        a = upTo = Math.min(v.end, end);
+        continue;
+      }
+      break;
     }
+    if (upTo > start) this.protectRange(start, upTo, prot);
+    if (err !== 0) fail(err);
+  }
+
+  private protectRange(start: number, end: number, prot: number): void {
     let i = this.index(start);
     const out: Vma[] = [];
+    const copied = new Set<Chunk>();
     let j = i;
     while (j < this.vmas.length && this.vmas[j].start < end) {
       const v = this.vmas[j];
@@ -420,20 +644,25 @@ export class AddressSpace {
         j++;
         continue;
       }
-      this.backend.unmap(v.start, v.size);
+      this.unmapV(v);
       const parts: Vma[] = [];
       if (v.start < start) parts.push(v.slice(v.start, start));
       let mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
-      if (prot & PROT_WRITE && v.chunk.users !== null && v.chunk.users.size > 1) mid = this.privateCopy(mid);
+      // memory shared by fork becomes private when made writable; MAP_SHARED memory stays shared
+      if (prot & PROT_WRITE && v.chunk.backing === null && v.chunk.users !== null && v.chunk.users.size > 1) {
+        mid = this.privateCopy(mid);
+        copied.add(v.chunk);
+      }
       mid.prot = prot;
       parts.push(mid);
       if (v.end > end) parts.push(v.slice(end, v.end));
-      for (const p of parts) this.backend.map(p.start, p.size, p.prot, p.hostAddr(p.start));
+      for (const p of parts) this.mapV(p);
       out.push(...parts);
       j++;
     }
     this.vmas.splice(i, j - i, ...out);
     this.last = null;
+    this.dropUnused(copied);
     this.mergeAround(start, end);
   }
 
@@ -457,10 +686,10 @@ export class AddressSpace {
         // two pieces of a file merge only if they map contiguous file offsets (as on Linux)
         (isAnon(a.info) || a.info.offset + a.size === b.info.offset)
       ) {
-        this.backend.unmap(a.start, a.size);
-        this.backend.unmap(b.start, b.size);
+        this.unmapV(a);
+        this.unmapV(b);
         a.end = b.end;
-        this.backend.map(a.start, a.size, a.prot, a.hostAddr(a.start));
+        this.mapV(a);
         this.vmas.splice(i + 1, 1);
         this.last = null;
       } else i++;
@@ -518,6 +747,9 @@ export class AddressSpace {
     if (fixedAt !== null && !(fixedAt >= 0 && fixedAt + newLen <= this.layout.taskSize)) fail(E.EINVAL);
     const v = this.find(old);
     if (v === null || old + oldLen > v.end) fail(E.EFAULT);
+    if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
+    // old_size 0 duplicates a shared mapping; a private one it would not duplicate (vma_to_resize)
+    if (oldLen === 0) fail(E.EINVAL);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
       return old;
@@ -544,6 +776,88 @@ export class AddressSpace {
     return dest;
   }
 
+  /**
+   * mremap of a MAP_SHARED mapping: the moved or grown mapping is a new host
+   * mapping of the same file pages (no copy). old_size 0 maps the same pages a
+   * second time, leaving the first mapping in place.
+   */
+  private remapShared(v: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+    const c = v.chunk;
+    const b = c.backing!;
+    const fileAt = (a: number): number => b.offset + v.off + (a - v.start);
+    if (fixedAt === null && oldLen > 0 && newLen <= oldLen) {
+      if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
+      return old;
+    }
+    const grow = newLen - oldLen;
+    if (fixedAt === null && oldLen > 0 && old + oldLen === v.end && v.end + grow <= this.layout.taskSize && this.isFree(v.end, grow)) {
+      const chunk = Chunk.mapShared(b.fd, fileAt(v.start), v.size + grow, !c.readOnly);
+      this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
+      return old;
+    }
+    if (!mayMove && fixedAt === null) fail(E.ENOMEM);
+    const dest = fixedAt ?? this.findFree(newLen);
+    const chunk = Chunk.mapShared(b.fd, fileAt(old), newLen, !c.readOnly);
+    const info = { ...v.info, offset: v.info.offset + (old - v.start) };
+    const prot = v.prot;
+    if (oldLen > 0) this.removeRange(old, old + oldLen);
+    this.insert(new Vma(dest, dest + newLen, prot, chunk, 0, info));
+    return dest;
+  }
+
+  /**
+   * msync(2) over [start, end), as mm/msync.c walks it: holes give ENOMEM (at
+   * once for plain MS_ASYNC, else after the rest is done); MS_SYNC writes back
+   * the pages of writable shared file mappings (the host's msync does it).
+   */
+  msync(start: number, end: number, flags: number): number {
+    const MS_ASYNC = 1;
+    const MS_SYNC = 4;
+    let i = this.index(start);
+    if (i < 0) i = -i - 1;
+    let a = start;
+    let hole = false;
+    for (;;) {
+      const v = this.vmas[i];
+      if (v === undefined) return fail(E.ENOMEM);
+      if (a < v.start) {
+        if (flags === MS_ASYNC) fail(E.ENOMEM);
+        a = v.start;
+        if (a >= end) fail(E.ENOMEM);
+        hole = true;
+      }
+      const e = Math.min(end, v.end);
+      if (flags & MS_SYNC && v.chunk.backing !== null && !v.chunk.readOnly) {
+        const r = hostMsync(v.hostAddr(a), e - a, MS_SYNC);
+        if (r < 0) fail(-r);
+      }
+      a = v.end;
+      if (a >= end) break;
+      i++;
+    }
+    if (hole) fail(E.ENOMEM);
+    return 0;
+  }
+
+  /**
+   * MADV_REMOVE: punch the pages out of the file behind a writable shared
+   * mapping (they read as zero afterwards); EINVAL for anonymous private
+   * memory, EACCES for other mappings, as Linux's madvise_remove.
+   */
+  removePages(start: number, end: number): void {
+    const MADV_REMOVE = 9;
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) fail(E.ENOMEM);
+      const e = Math.min(v.end, end);
+      if (v.chunk.backing === null) fail(isAnon(v.info) ? E.EINVAL : E.EACCES);
+      if (v.chunk.readOnly) fail(E.EACCES);
+      const r = hostMadvise(v.hostAddr(a), e - a, MADV_REMOVE);
+      if (r < 0) fail(-r);
+      a = e;
+    }
+  }
+
   /** A VMA over a private copy of its pages (copy-on-write of a shared chunk, done eagerly). */
   private privateCopy(v: Vma): Vma {
     const chunk = Chunk.alloc(v.size);
@@ -562,13 +876,14 @@ export class AddressSpace {
     for (const v of this.vmas) {
       let chunk: Chunk;
       let off = 0;
-      if (!(v.prot & PROT_WRITE) && v.chunk !== this.heap) {
+      if ((!(v.prot & PROT_WRITE) && v.chunk !== this.heap) || v.chunk.backing !== null) {
+        // read-only memory is shared until one side makes it writable; MAP_SHARED memory always
         chunk = v.chunk;
         chunk.users ??= new Set([this]);
         chunk.users.add(child);
         const c = new Vma(v.start, v.end, v.prot, chunk, v.off, { ...v.info });
         child.vmas.push(c);
-        child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+        child.mapV(c);
         continue;
       }
       if (v === this.stack) {
@@ -578,7 +893,7 @@ export class AddressSpace {
         hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
         const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
         child.vmas.push(c);
-        child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+        child.mapV(c);
         child.stack = c;
         continue;
       }
@@ -592,7 +907,7 @@ export class AddressSpace {
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
       child.vmas.push(c);
-      child.backend.map(c.start, c.size, c.prot, c.hostAddr(c.start));
+      child.mapV(c);
     }
   }
 
@@ -609,9 +924,9 @@ export class AddressSpace {
     const start = Math.max(floor, pageDown(addr) - 16 * PAGE);
     if (!this.isFree(start, v.start - start)) return false;
     const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
-    this.backend.unmap(v.start, v.size);
+    this.unmapV(v);
     this.vmas[this.vmas.indexOf(v)] = grown;
-    this.backend.map(grown.start, grown.size, grown.prot, grown.hostAddr(grown.start));
+    this.mapV(grown);
     this.stack = grown;
     this.last = null;
     return true;
@@ -626,7 +941,10 @@ export class AddressSpace {
         continue;
       }
       const e = Math.min(v.end, end);
-      if (v.chunk.users !== null && v.chunk.users.size > 1) {
+      if (v.chunk.backing !== null) {
+        // MAP_SHARED: the pages are the file's (or the shared memory's); dropping
+        // them and faulting them in again reads the same content
+      } else if (v.chunk.users !== null && v.chunk.users.size > 1) {
         // shared with another process: give this one fresh zero pages instead
         this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });
       } else hostZeroPages(v.hostAddr(a), e - a);
@@ -637,19 +955,9 @@ export class AddressSpace {
 
   /** Release everything (process exit). */
   destroy(): void {
-    const shared = new Set<Chunk>();
-    for (const v of this.vmas) {
-      if (v.chunk.users !== null) shared.add(v.chunk);
-      if (v.chunk === this.heap || (v.chunk.users !== null && v.chunk.users.size === 1)) this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
-    }
+    for (const v of this.vmas) if (v.chunk === this.heap) this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
+    // private pieces are freed as they go; shared chunks by their last user
     this.removeRange(0, this.layout.taskSize);
-    for (const c of shared) {
-      c.users!.delete(this);
-      if (c.users!.size === 0) {
-        c.freeAll();
-        c.onFree?.();
-      }
-    }
     if (this.heap !== null) this.heap.freeAll();
     this.heap = null;
   }

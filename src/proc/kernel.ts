@@ -465,13 +465,14 @@ export class Kernel {
   }
 
   /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
-  private forceSignal(t: Task, sig: number, fault: { signal: number; addr: number; pc: number; what: string }): void {
+  private forceSignal(t: Task, sig: number, fault: { signal: number; addr: number; pc: number; what: string; code?: number }): void {
+    const code = fault.code ?? (sig === SIG.SIGSEGV ? 1 /* SEGV_MAPERR */ : sig === SIG.SIGILL ? 1 /* ILL_ILLOPC */ : 0);
     const a = t.sigactions[sig];
     if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {
       if (this.tracing(t)) {
         const info = Buffer.alloc(128);
         info.writeInt32LE(sig, 0);
-        info.writeInt32LE(sig === SIG.SIGSEGV ? 1 : sig === SIG.SIGILL ? 1 : 0, 8);
+        info.writeInt32LE(code, 8);
         info.writeBigUInt64LE(BigInt(fault.addr), 16);
         this.tracer!.signal(t, sig, info);
       }
@@ -480,7 +481,7 @@ export class Kernel {
     }
     const info = Buffer.alloc(128);
     info.writeInt32LE(sig, 0);
-    info.writeInt32LE(sig === SIG.SIGSEGV ? 1 /* SEGV_MAPERR */ : sig === SIG.SIGILL ? 1 /* ILL_ILLOPC */ : 0, 8);
+    info.writeInt32LE(code, 8);
     info.writeBigUInt64LE(BigInt(fault.addr), 16);
     t.pending |= bit(sig);
     t.siginfo.set(sig, info);

@@ -5,6 +5,7 @@ import type { Args } from './args.js';
 import { E, SysError } from './errno.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
+import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
 
 /** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
 export const NORETURN = Number.MIN_SAFE_INTEGER;
@@ -124,5 +125,11 @@ function untraced(t: Task, a: Args): number {
       );
     }
     throw err;
+  } finally {
+    // a file mapped MAP_SHARED may have shrunk: its pages past the new EOF must leave the engine
+    if (sharedFilesMapped() && SIZE_CHANGERS.has(e.name)) refreshSharedFiles();
   }
 }
+
+/** Syscalls that can make a file shorter (O_TRUNC, truncation, FALLOC_FL_COLLAPSE_RANGE). */
+const SIZE_CHANGERS = new Set(['open', 'openat', 'openat2', 'creat', 'truncate', 'ftruncate', 'fallocate']);

@@ -1,8 +1,8 @@
 // Memory syscalls: brk, mmap family.
 import type { Task } from '../../proc/task.js';
-import { PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, anon, pageUp } from '../../mm/address-space.js';
-import { host } from '../../host/libc.js';
-import { HostFile } from '../../fs/file.js';
+import { Chunk, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, SHARED_ANON_NAME, Vma, anon, pageUp, type VmaInfo } from '../../mm/address-space.js';
+import { host, hostFileInfo, hostMemfd } from '../../host/libc.js';
+import { HostFile, type FileDescription } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
 import { partial, supported, type Def } from './util.js';
@@ -24,12 +24,29 @@ const MAP_NONBLOCK = 0x10000;
 const MAP_STACK = 0x20000;
 const MAP_HUGETLB = 0x40000;
 const MAP_FIXED_NOREPLACE = 0x100000;
-const KNOWN =
-  MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE |
-  MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_FIXED_NOREPLACE;
+const MAP_UNINITIALIZED = 0x4000000;
 const PROT_GROWSDOWN = 0x01000000;
 const PROT_GROWSUP = 0x02000000;
 const PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+/** Linux's LEGACY_MAP_MASK: what MAP_SHARED_VALIDATE accepts (MAP_SYNC needs DAX). */
+const LEGACY_MAP_MASK =
+  MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED |
+  MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB;
+/** the largest offset+length a regular file may be mapped at (MAX_LFS_FILESIZE + 1) */
+const MAX_FILE_END = 2 ** 63;
+
+/** What /proc/<pid>/maps shows of a mapped file: its path in the guest's tree, and device and inode as fstat gives them. */
+function fileInfo(t: Task, f: FileDescription, offset: number, shared: boolean): VmaInfo {
+  const name = f.loc !== null ? f.loc.path : f instanceof HostFile ? f.path : '';
+  try {
+    const st = f.statBytes(t);
+    const dv = new DataView(st.buffer, st.byteOffset, st.byteLength);
+    return { name, shared, offset, dev: Number(dv.getBigUint64(0, true)), ino: Number(dv.getBigUint64(8, true)) };
+  } catch {
+    return { name, shared, offset, dev: 0, ino: 0 };
+  }
+}
 
 function mmap(t: Task, a: Args): number {
   const addr = a.ptr(0);
@@ -38,35 +55,45 @@ function mmap(t: Task, a: Args): number {
   const flags = a.u32(3);
   const fd = a.i32(4);
   const off = a.i64(5);
+  // In Linux's order: the offset (arch sys_mmap), the fd (ksys_mmap_pgoff), then do_mmap.
+  if (off % PAGE !== 0) fail(E.EINVAL);
+  const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+  const f = anonymous ? null : t.fds.file(fd);
+  if (flags & MAP_HUGETLB) {
+    if (f !== null) fail(E.EINVAL); // not a hugetlbfs file
+    throw new Unsupported('mmap flag MAP_HUGETLB', E.EINVAL);
+  }
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(E.EINVAL);
-  if (type === MAP_SHARED_VALIDATE && flags & ~KNOWN) fail(E.ENOTSUP);
   if (len === 0) fail(E.EINVAL);
-  if (off % PAGE !== 0 || off < 0) fail(E.EINVAL);
   const size = pageUp(len);
   if (!Number.isFinite(size) || size > t.mm.layout.taskSize) fail(E.ENOMEM);
   if (prot & ~PROT_MASK) fail(E.EINVAL);
-  if (flags & MAP_HUGETLB) throw new Unsupported('mmap flag MAP_HUGETLB', E.EINVAL);
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   if (fixed) {
     if (addr % PAGE !== 0) fail(E.EINVAL);
     if (addr + size > t.mm.layout.taskSize || addr < 0x10000) fail(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
     if (!(flags & MAP_FIXED) && !t.mm.isFree(addr, size)) fail(E.EEXIST);
   }
-  const anonymous = (flags & MAP_ANONYMOUS) !== 0;
-  if (!anonymous) {
-    const f = t.fds.file(fd);
-    if (type !== MAP_PRIVATE) throw new Unsupported('mmap of a file with MAP_SHARED', E.ENODEV);
+  const shared = type !== MAP_PRIVATE;
+  if (f !== null) {
+    if (off < 0 || off + size >= MAX_FILE_END) fail(E.EOVERFLOW); // file_mmap_ok
+    if (shared) {
+      if (type === MAP_SHARED_VALIDATE && flags & ~LEGACY_MAP_MASK) fail(E.ENOTSUP);
+      if (prot & PROT_WRITE && !f.writable) fail(E.EACCES);
+    }
     if (!f.readable) fail(E.EACCES);
     if (f.hostFd < 0) fail(E.ENODEV);
-  } else if (type !== MAP_PRIVATE) {
-    throw new Unsupported('mmap with MAP_SHARED|MAP_ANONYMOUS (shared memory across fork)', E.EINVAL);
+    if (flags & MAP_GROWSDOWN) fail(E.EINVAL);
+  } else if (shared) {
+    if (type === MAP_SHARED_VALIDATE) fail(E.EINVAL); // no file to validate the flags against
+    if (flags & MAP_GROWSDOWN) fail(E.EINVAL);
   }
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
+  if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
   // Private mappings are copies: fill fresh memory, then map it with the requested protection.
   const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''));
-  if (!anonymous) {
-    const f = t.fds.file(fd);
+  if (f !== null) {
     const h = vma.hostAddr(start);
     let done = 0;
     while (done < len) {
@@ -78,8 +105,42 @@ function mmap(t: Task, a: Args): number {
       if (r === 0) break;
       done += r;
     }
-    vma.info = { name: f instanceof HostFile ? f.path : '', shared: false, offset: off, dev: 0, ino: 0 };
+    vma.info = fileInfo(t, f, off, false);
   }
+  return start;
+}
+
+/**
+ * MAP_SHARED: the guest maps host memory that is itself a MAP_SHARED mapping of
+ * the file's host fd (or of a fresh memfd, for shared anonymous memory), so the
+ * host kernel gives coherence with read(2)/write(2) and write-back for free.
+ */
+function mapShared(t: Task, f: FileDescription | null, start: number, size: number, prot: number, off: number): number {
+  let chunk: Chunk;
+  let info: VmaInfo;
+  if (f !== null) {
+    // the host mapping is writable whenever the file is (mprotect may add PROT_WRITE later)
+    chunk = Chunk.mapShared(f.hostFd, off, size, f.writable);
+    info = fileInfo(t, f, off, true);
+  } else {
+    // Linux backs it with a shmem file of the mapping's size ("/dev/zero (deleted)" in maps)
+    const memfd = hostMemfd('elfrun-shared-anon');
+    if (memfd < 0) fail(-memfd);
+    const r = host.ftruncate(memfd, size);
+    if (r < 0) {
+      host.close(memfd);
+      fail(r === -E.EFBIG ? E.ENOMEM : -r);
+    }
+    try {
+      chunk = Chunk.mapShared(memfd, 0, size, true, true);
+    } catch (e) {
+      host.close(memfd);
+      throw e;
+    }
+    const id = hostFileInfo(memfd);
+    info = { name: SHARED_ANON_NAME, shared: true, offset: 0, dev: 1 /* 00:01 */, ino: typeof id === 'number' ? 0 : id.ino };
+  }
+  t.mm.insert(new Vma(start, start + size, prot, chunk, 0, info));
   return start;
 }
 
@@ -121,7 +182,6 @@ function mremap(t: Task, a: Args): number {
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(E.EINVAL);
   if (flags & MREMAP_DONTUNMAP) throw new Unsupported('mremap flag MREMAP_DONTUNMAP', E.EINVAL);
   if (newLen === 0 || !Number.isFinite(newLen)) fail(E.EINVAL);
-  if (oldLen === 0) throw new Unsupported('mremap of a shared mapping with old_size 0', E.EINVAL);
   let fixedAt: number | null = null;
   if (flags & MREMAP_FIXED) {
     if (newAddr % PAGE !== 0) fail(E.EINVAL);
@@ -148,17 +208,45 @@ function madvise(t: Task, a: Args): number {
     p = v.end;
   }
   if (advice === MADV_DONTNEED) t.mm.zeroPages(addr, end);
-  else if (advice === MADV_REMOVE) fail(E.EINVAL);
+  else if (advice === MADV_REMOVE) t.mm.removePages(addr, end);
   // MADV_FREE and the hints (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, HUGEPAGE, DONTDUMP...) change no content.
   void MADV_FREE;
   return 0;
 }
 
+const MS_ASYNC = 1;
+const MS_INVALIDATE = 2;
+const MS_SYNC = 4;
+
+/** msync(2), with mm/msync.c's checks: the pages of shared file mappings are written back by the host. */
+function msync(t: Task, a: Args): number {
+  const addr = a.ptr(0);
+  const len = a.u64(1);
+  const flags = a.i32(2);
+  if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) fail(E.EINVAL);
+  if (addr % PAGE !== 0) fail(E.EINVAL);
+  if (flags & MS_ASYNC && flags & MS_SYNC) fail(E.EINVAL);
+  const end = addr + pageUp(len);
+  if (!(end < 2 ** 64)) fail(E.ENOMEM); // the end wraps around
+  if (end === addr) return 0;
+  return t.mm.msync(addr, end, flags);
+}
+
 export const mmDefs: Record<string, Def> = {
   brk: supported((t, a) => t.mm.brk(a.ptr(0))),
-  mmap: partial(mmap, 'anonymous private memory and private (copied) file mappings; MAP_SHARED and MAP_HUGETLB are reported as unsupported'),
+  mmap: partial(
+    mmap,
+    'MAP_HUGETLB is reported as unsupported; private file mappings are copies made at mmap time (later writes to the file do not show through ' +
+      'pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); files with no host fd (/dev/zero, procfs...) give ENODEV; ' +
+      'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF), but a mapped file truncated by a host process (not the guest) can crash elfrun',
+  ),
   munmap: supported(munmap),
   mprotect: supported(mprotect),
-  mremap: partial(mremap, 'private mappings; MREMAP_DONTUNMAP and the shared old_size==0 form are reported as unsupported'),
-  madvise: supported(madvise, 'MADV_DONTNEED zeroes private pages; hints are accepted and change nothing, as on Linux'),
+  mremap: partial(mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
+  madvise: partial(
+    madvise,
+    'MADV_DONTNEED zeroes private pages, also those of private file mappings (Linux reads them from the file again), and keeps shared ones; ' +
+      'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
+  ),
+  msync: partial(msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),
 };
