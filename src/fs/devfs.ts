@@ -61,6 +61,9 @@ class CharDevice extends FileDescription {
   override pwrite(t: IoContext, addr: number, len: number): number {
     return this.write(t, addr, len);
   }
+  override get mapsAsAnonymous(): boolean {
+    return this.kind === 'zero';
+  }
   override kread(_t: IoContext, s: Scratch, len: number): number {
     if (this.kind === 'null') return 0;
     if (this.kind === 'random') randomFillSync(s.bytes.subarray(0, len));

@@ -23,6 +23,10 @@ export abstract class FileDescription {
   refs = 1;
   /** where the file was opened in the guest's tree (null for pipes, sockets, inherited host fds) */
   loc: Loc | null = null;
+  /** mmap of it gives anonymous memory (/dev/zero) */
+  get mapsAsAnonymous(): boolean {
+    return false;
+  }
   /** status flags (O_APPEND, O_NONBLOCK...) and access mode, guest values */
   constructor(public flags: number) {}
 

@@ -27,6 +27,7 @@ for (const arch of ARCHES) {
       ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
+      ['devzero', 'mmap of /dev/zero is anonymous memory, shared across fork with MAP_SHARED'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const args = prog === 'stack' ? [] : ['arg'];

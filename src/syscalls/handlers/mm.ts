@@ -58,7 +58,9 @@ function mmap(t: Task, a: Args): number {
   // In Linux's order: the offset (arch sys_mmap), the fd (ksys_mmap_pgoff), then do_mmap.
   if (off % PAGE !== 0) fail(E.EINVAL);
   const anonymous = (flags & MAP_ANONYMOUS) !== 0;
-  const f = anonymous ? null : t.fds.file(fd);
+  let f = anonymous ? null : t.fds.file(fd);
+  // /dev/zero maps as anonymous memory (shared: shared anonymous memory), as its driver does
+  if (f !== null && f.mapsAsAnonymous) f = null;
   if (flags & MAP_HUGETLB) {
     if (f !== null) fail(E.EINVAL); // not a hugetlbfs file
     throw new Unsupported('mmap flag MAP_HUGETLB', E.EINVAL);
@@ -68,7 +70,7 @@ function mmap(t: Task, a: Args): number {
   if (len === 0) fail(E.EINVAL);
   const size = pageUp(len);
   if (!Number.isFinite(size) || size > t.mm.layout.taskSize) fail(E.ENOMEM);
-  if (prot & ~PROT_MASK) fail(E.EINVAL);
+  // do_mmap keeps the bits it knows and ignores the rest (mprotect is stricter)
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   if (fixed) {
     if (addr % PAGE !== 0) fail(E.EINVAL);
@@ -237,7 +239,7 @@ export const mmDefs: Record<string, Def> = {
   mmap: partial(
     mmap,
     'MAP_HUGETLB is reported as unsupported; private file mappings are copies made at mmap time (later writes to the file do not show through ' +
-      'pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); files with no host fd (/dev/zero, procfs...) give ENODEV; ' +
+      'pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); /dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
       'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF), but a mapped file truncated by a host process (not the guest) can crash elfrun',
   ),
   munmap: supported(munmap),
