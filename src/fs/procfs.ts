@@ -41,6 +41,7 @@ function mem(p: Process, start: number, end: number): Buffer {
 
 function stateChar(p: Process): string {
   if (p.exit !== null) return 'Z';
+  if (p.stopped) return 'T';
   return [...p.threads].some((t) => t.state === 'runnable') ? 'R' : 'S';
 }
 
@@ -171,7 +172,7 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
           const lines = [
             `Name:\t${p.comm}`,
             `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`,
-            `State:\t${st} (${{ R: 'running', S: 'sleeping', Z: 'zombie' }[st]})`,
+            `State:\t${st} (${{ R: 'running', S: 'sleeping', Z: 'zombie', T: 'stopped' }[st]})`,
             `Tgid:\t${pid}`,
             `Ngid:\t0`,
             `Pid:\t${pid}`,

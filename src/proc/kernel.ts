@@ -181,6 +181,8 @@ export class Kernel {
     };
     on('SIGINT', SIG.SIGINT, true);
     on('SIGQUIT', SIG.SIGQUIT, true);
+    on('SIGTSTP', SIG.SIGTSTP, true); // ^Z: the guest's foreground group stops (and elfrun with its init)
+    on('SIGCONT', SIG.SIGCONT, true); // fg: it continues
     on('SIGTERM', SIG.SIGTERM, false);
     on('SIGHUP', SIG.SIGHUP, false);
     return () => handlers.forEach(([n, h]) => process.off(n, h));
@@ -260,6 +262,10 @@ export class Kernel {
   }
 
   private runTask(t: Task): void {
+    if (t.proc.stopped) {
+      t.state = 'stopped'; // until SIGCONT (a blocked call is retried then)
+      return;
+    }
     this.switchTo(t);
     if (t.blockRegs !== null) {
       this.retry(t);
@@ -295,7 +301,12 @@ export class Kernel {
       this.forceSignal(t, sig, fault);
       if (t.state !== 'runnable') return;
     }
-    if (t.state === 'runnable') this.runq.push(t);
+    // a task stopped to take a signal or after exec keeps its turn (as on Linux, where
+    // returning to user mode does not reschedule); a yield goes to the back
+    if (t.state === 'runnable') {
+      if (t.stopReason === 'yield') this.runq.push(t);
+      else this.runq.unshift(t);
+    }
   }
 
   /** Are other tasks runnable, or host events (timers, signals, I/O) possibly due? */
@@ -432,6 +443,15 @@ export class Kernel {
     return a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultAction(sig) === 'ignore');
   }
 
+  /** Linux's prepare_signal: SIGCONT continues at once; a stop signal drops a pending SIGCONT. */
+  private jobControlOnSend(p: Process, sig: number): void {
+    if (sig === SIG.SIGCONT) this.continueProcess(p);
+    else if (sig === SIG.SIGSTOP || sig === SIG.SIGTSTP || sig === SIG.SIGTTIN || sig === SIG.SIGTTOU) {
+      p.pending &= ~bit(SIG.SIGCONT);
+      for (const t of p.threads) t.pending &= ~bit(SIG.SIGCONT);
+    }
+  }
+
   /** A signal to a whole process (kill). */
   sendToProcess(p: Process, sig: number, info: Buffer): void {
     if (sig === 0 || p.exit !== null || p.exiting !== null) return;
@@ -439,6 +459,7 @@ export class Kernel {
       this.exitGroup(p, { kind: 'signaled', signal: SIG.SIGKILL });
       return;
     }
+    this.jobControlOnSend(p, sig);
     const blockedEverywhere = [...p.threads].every((t) => (t.sigmask & bit(sig)) !== 0n);
     if (this.ignored(p, sig) && !blockedEverywhere) return;
     p.pending |= bit(sig);
@@ -458,6 +479,7 @@ export class Kernel {
       this.exitGroup(t.proc, { kind: 'signaled', signal: SIG.SIGKILL });
       return;
     }
+    this.jobControlOnSend(t.proc, sig);
     if (this.ignored(t.proc, sig) && (t.sigmask & bit(sig)) === 0n) return;
     t.pending |= bit(sig);
     if (!t.siginfo.has(sig)) t.siginfo.set(sig, info);
@@ -515,8 +537,8 @@ export class Kernel {
         if (d === 'ignore' || d === 'cont') continue;
         if (this.tracing(t)) this.tracer!.signal(t, sig, info);
         if (d === 'stop') {
-          if (this.opts.onMissing === 'enosys') continue;
-          this.fatal = new Unsupported(`job-control stop (default action of signal ${sig})`, 0);
+          if (sig !== SIG.SIGSTOP && this.orphanedPgrp(t.proc.pgid, t.proc.sid)) continue;
+          this.stopProcess(t.proc, sig);
           return;
         }
         this.exitGroup(t.proc, { kind: 'signaled', signal: sig });
@@ -605,16 +627,93 @@ export class Kernel {
     parent.childEvents.wake();
   }
 
-  /** The CLD_* siginfo of an ended child (signo: its exit signal, or SIGCHLD for waitid). */
-  childInfo(p: Process, signo = p.exitSignal): Buffer {
-    const s = p.exit!;
+  /**
+   * The CLD_* siginfo of a child (signo: its exit signal, or SIGCHLD for
+   * waitid): ended, or `event` stopped by a signal / continued.
+   */
+  childInfo(p: Process, signo = p.exitSignal, event: { stopped: number } | 'continued' | null = null): Buffer {
     const b = Buffer.alloc(128);
     b.writeInt32LE(signo, 0);
-    b.writeInt32LE(s.kind === 'exited' ? 1 /* CLD_EXITED */ : s.core ? 3 : 2 /* CLD_KILLED */, 8);
     b.writeInt32LE(p.pid, 16);
-    b.writeUInt32LE(this.uid, 20);
-    b.writeInt32LE(s.kind === 'exited' ? s.code : s.signal, 24);
+    b.writeUInt32LE(p.cred.ruid, 20);
+    if (event === 'continued') {
+      b.writeInt32LE(6 /* CLD_CONTINUED */, 8);
+      b.writeInt32LE(SIG.SIGCONT, 24);
+    } else if (event !== null) {
+      b.writeInt32LE(5 /* CLD_STOPPED */, 8);
+      b.writeInt32LE(event.stopped, 24);
+    } else {
+      const s = p.exit!;
+      b.writeInt32LE(s.kind === 'exited' ? 1 /* CLD_EXITED */ : s.core ? 3 : 2 /* CLD_KILLED */, 8);
+      b.writeInt32LE(s.kind === 'exited' ? s.code : s.signal, 24);
+    }
     return b;
+  }
+
+  // ---- job control ------------------------------------------------------------------
+
+  /**
+   * A process group is orphaned when no member's parent is in another group
+   * of the same session: terminal stop signals (TSTP, TTIN, TTOU) are then
+   * discarded, since nobody could continue it (Linux's is_current_pgrp_orphaned).
+   */
+  private orphanedPgrp(pgid: number, sid: number): boolean {
+    for (const p of this.processes.values()) {
+      if (p.pgid !== pgid || p.exit !== null) continue;
+      const parent = p.parent;
+      if (parent === null ? p === this.init : parent.pgid !== pgid && parent.sid === sid) return false;
+    }
+    return true;
+  }
+
+  /** A stop signal's default action: every thread stops; the parent hears CLD_STOPPED. */
+  private stopProcess(p: Process, sig: number): void {
+    if (p.stopped || p.exit !== null) return;
+    p.stopped = true;
+    p.stopReport = sig;
+    p.contReport = false;
+    for (const t of p.threads) if (t.state === 'runnable') t.state = 'stopped';
+    const leader = [...p.threads][0];
+    if (leader && this.tracing(leader)) this.tracer!.stopped(leader, sig);
+    this.notifyParent(p, { stopped: sig });
+    // the guest's init stopped: elfrun stops too, as a native program would (^Z, kill -STOP)
+    if (p === this.init) this.stopSelf();
+  }
+
+  /** SIGCONT's effect, at the moment it is sent: the process runs again; the parent hears CLD_CONTINUED. */
+  private continueProcess(p: Process): void {
+    // a continue cancels pending stops (and a stop cancels a pending continue: see send)
+    const stops = bit(SIG.SIGSTOP) | bit(SIG.SIGTSTP) | bit(SIG.SIGTTIN) | bit(SIG.SIGTTOU);
+    p.pending &= ~stops;
+    for (const t of p.threads) t.pending &= ~stops;
+    if (!p.stopped) return;
+    p.stopped = false;
+    p.stopReport = null;
+    p.contReport = true;
+    for (const t of p.threads) {
+      if (t.state === 'stopped') {
+        t.state = 'runnable';
+        this.runq.push(t);
+      }
+    }
+    this.notifyParent(p, 'continued');
+    this.kick();
+  }
+
+  private notifyParent(p: Process, event: { stopped: number } | 'continued'): void {
+    const parent = p.parent;
+    if (parent === null) return;
+    const a = parent.sighand.actions[SIG.SIGCHLD];
+    if (!(a.flags & 1 /* SA_NOCLDSTOP */)) this.sendToProcess(parent, SIG.SIGCHLD, this.childInfo(p, SIG.SIGCHLD, event));
+    parent.childEvents.wake();
+  }
+
+  /** elfrun's own process stops (its parent shell sees it stopped); on SIGCONT the guest's init continues. */
+  private stopSelf(): void {
+    setImmediate(() => {
+      if (!this.init?.stopped || this.init.exit !== null) return;
+      process.kill(process.pid, 'SIGSTOP');
+    });
   }
 
   private killTask(t: Task): void {

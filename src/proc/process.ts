@@ -93,6 +93,11 @@ export class Process {
   pdeathsig = 0;
   dumpable = 1;
   noNewPrivs = false;
+  /** job control: stopped by a stop signal until SIGCONT */
+  stopped = false;
+  /** a stop (its signal) or a continue that wait4/waitid has not reported yet */
+  stopReport: number | null = null;
+  contReport = false;
   /** process-directed pending signals */
   pending = 0n;
   siginfo = new Map<number, Buffer>();

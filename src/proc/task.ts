@@ -19,14 +19,16 @@ export interface TaskOptions {
   debug: boolean;
 }
 
-export type TaskState = 'runnable' | 'blocked' | 'dead';
+/** stopped: its process is stopped (job control) and it waits for SIGCONT */
+export type TaskState = 'runnable' | 'blocked' | 'stopped' | 'dead';
 
 export class Task implements CpuClient {
   readonly args = new Args();
   private syscalls = 0;
   state: TaskState = 'runnable';
   /** why the engine was stopped from inside a hook, if it was */
-  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | null = null;
+  /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
+  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | null = null;
   /** an error thrown by elfrun itself while servicing the guest (a bug, or a panic) */
   error: Error | null = null;
   /** the engine context holding this task's registers while another task owns the engine */
@@ -128,7 +130,7 @@ export class Task implements CpuClient {
       this.stopReason ??= 'signal';
       cpu.stop();
     } else if ((++this.syscalls & 15) === 0 && performance.now() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
-      this.stopReason = 'signal'; // the slice is over and others are waiting: yield
+      this.stopReason = 'yield'; // the slice is over and others are waiting
       cpu.stop();
     }
   }

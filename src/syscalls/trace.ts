@@ -434,6 +434,14 @@ export class Tracer {
     this.emit(`${this.prefix(t)}--- ${name} {${body}} ---`);
   }
 
+  /** strace's "--- stopped by SIGTSTP ---" */
+  stopped(t: Task, sig: number): void {
+    this.o.timeline?.instant(t, `stopped by ${signalName(sig)}`, 'process');
+    if (this.o.quiet) return;
+    if (this.o.json) return this.jsonLine({ pid: t.tid, stopped: signalName(sig) });
+    this.emit(`${this.prefix(t)}--- stopped by ${signalName(sig)} ---`);
+  }
+
   exited(t: Task, state: { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; core?: boolean }): void {
     this.o.timeline?.instant(t, state.kind === 'exited' ? `exited with ${state.code}` : `killed by ${signalName(state.signal)}`, 'process');
     if (this.o.quiet) return;

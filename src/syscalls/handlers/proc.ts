@@ -297,7 +297,7 @@ export const procDefs: Record<string, Def> = {
   uname: supported((t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
   getrandom: supported((t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
   sched_yield: supported((t) => {
-    t.stopReason = 'signal'; // let the scheduler run another task
+    t.stopReason = 'yield'; // let the scheduler run another task
     return 0;
   }),
   // struct sysinfo is the same on x86_64 and arm64 (112 bytes)

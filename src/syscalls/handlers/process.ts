@@ -194,36 +194,50 @@ function matches(t: Task, c: Process, idtype: 'pid' | 'pgid' | 'all', id: number
   return options & __WCLONE ? isClone : !isClone;
 }
 
+interface ChildEvent {
+  c: Process;
+  /** ended, stopped by a signal (WUNTRACED/WSTOPPED), or continued (WCONTINUED) */
+  what: 'exit' | { stopped: number } | 'continued';
+}
+
 /** Find a child to report; null if none yet (block unless WNOHANG); ECHILD if none can ever match. */
-function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options: number): Process | null {
+function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options: number, exited = true): ChildEvent | null {
   let any = false;
-  const family = [t.proc];
-  if (!(options & __WNOTHREAD)) {
-    /* threads of a process share its children */
-  }
-  for (const p of family) {
-    for (const c of p.children) {
-      if (!matches(t, c, idtype, id, options)) continue;
-      any = true;
-      if (c.exit !== null && !c.reaped) return c;
+  for (const c of t.proc.children) {
+    if (!matches(t, c, idtype, id, options)) continue;
+    any = true;
+    if (c.exit !== null) {
+      if (exited && !c.reaped) return { c, what: 'exit' };
+      continue;
     }
+    if (options & WUNTRACED && c.stopReport !== null) return { c, what: { stopped: c.stopReport } };
+    if (options & WCONTINUED && c.contReport) return { c, what: 'continued' };
   }
   if (!any) fail(E.ECHILD);
   return null;
 }
 
+/** The report is consumed (unless WNOWAIT): a stop or continue is reported once. */
+function consume(t: Task, e: ChildEvent): void {
+  if (e.what === 'exit') t.kernel.reap(e.c);
+  else if (e.what === 'continued') e.c.contReport = false;
+  else e.c.stopReport = null;
+}
+
 function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage: number): number {
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
   const [idtype, id] = pid > 0 ? (['pid', pid] as const) : pid === 0 ? (['pgid', t.proc.pgid] as const) : pid === -1 ? (['all', 0] as const) : (['pgid', -pid] as const);
-  const c = waitChild(t, idtype, id, options);
-  if (c === null) {
+  const e = waitChild(t, idtype, id, options);
+  if (e === null) {
     if (options & WNOHANG) return 0;
     t.block([t.proc.childEvents]);
   }
-  if (statusAddr !== 0) t.mm.setI32(statusAddr, waitStatus(c.exit!));
+  // a stop is (sig << 8) | 0x7f, a continue 0xffff
+  const status = e.what === 'exit' ? waitStatus(e.c.exit!) : e.what === 'continued' ? 0xffff : (e.what.stopped << 8) | 0x7f;
+  if (statusAddr !== 0) t.mm.setI32(statusAddr, status);
   if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144)); // struct rusage: elfrun does not account CPU time per process yet
-  t.kernel.reap(c);
-  return c.pid;
+  consume(t, e);
+  return e.c.pid;
 }
 
 function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: number, rusage: number): number {
@@ -235,17 +249,18 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
     fail(E.EINVAL);
   }
   if (idtype === 'pid' && id <= 0) fail(E.EINVAL);
-  const c = options & WEXITED ? waitChild(t, idtype, idtype === 'pgid' && id === 0 ? t.proc.pgid : id, options) : null;
-  if (c === null) {
+  const e = waitChild(t, idtype, idtype === 'pgid' && id === 0 ? t.proc.pgid : id, options, (options & WEXITED) !== 0);
+  if (e === null) {
     if (options & WNOHANG) {
       if (infop !== 0) t.mm.write(infop, Buffer.alloc(128));
       return 0;
     }
     t.block([t.proc.childEvents]);
   }
-  if (infop !== 0) t.mm.write(infop, t.kernel.childInfo(c, SIG.SIGCHLD)); // waitid: si_signo is always SIGCHLD
+  // waitid: si_signo is always SIGCHLD
+  if (infop !== 0) t.mm.write(infop, t.kernel.childInfo(e.c, SIG.SIGCHLD, e.what === 'exit' ? null : e.what));
   if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144));
-  if (!(options & WNOWAIT)) t.kernel.reap(c);
+  if (!(options & WNOWAIT)) consume(t, e);
   return 0;
 }
 
