@@ -154,7 +154,8 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
         content: () => {
           const vsize = p.mm.space.vmas.reduce((n, v) => n + v.size, 0);
           const start = Math.round((p.startTime / 1000) * 100);
-          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || t.kernel.hostPpid, p.pgid, p.sid, 0, -1, 0x400000, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+          const tick = (ms: number): number => Math.floor(ms / 10);
+          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || t.kernel.hostPpid, p.pgid, p.sid, 0, -1, 0x400000, 0, 0, 0, 0, tick(p.cpuMs), 0, tick(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
           return Buffer.from(f.join(' ') + '\n');
         },
       };

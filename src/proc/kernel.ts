@@ -282,7 +282,10 @@ export class Kernel {
     // issue #1105) and resuming re-executes instructions. Tasks yield at syscalls
     // once their slice is over (Task.onSyscall).
     this.sliceEnd = performance.now() + SLICE_MS;
+    t.runStart = performance.now();
     const err = cpu.run(0);
+    t.cpuMs += performance.now() - t.runStart;
+    t.runStart = -1;
     if (cpu.internalError !== null) {
       this.fatal = cpu.internalError;
       cpu.internalError = null;
@@ -720,6 +723,7 @@ export class Kernel {
     if (t.state === 'dead') return;
     for (const m of this.futexes.values()) for (const q of m.values()) q.waiters.delete(t);
     if (t.state === 'blocked') this.unpark(t);
+    t.proc.deadThreadsCpuMs += t.cpuNow;
     t.state = 'dead';
     t.blockRegs = null;
     // CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (pthread_join).
@@ -843,6 +847,8 @@ export class Kernel {
   }
 
   reap(p: Process): void {
+    // the parent takes over its CPU time (and that of the children it reaped)
+    if (p.parent) p.parent.childrenCpuMs += p.deadThreadsCpuMs + p.childrenCpuMs;
     p.reaped = true;
     p.parent?.children.delete(p);
     this.processes.delete(p.pid);

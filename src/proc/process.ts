@@ -93,6 +93,15 @@ export class Process {
   pdeathsig = 0;
   dumpable = 1;
   noNewPrivs = false;
+  /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */
+  deadThreadsCpuMs = 0;
+  childrenCpuMs = 0;
+  /** CPU time of the whole thread group so far */
+  get cpuMs(): number {
+    let n = this.deadThreadsCpuMs;
+    for (const t of this.threads) n += t.cpuNow;
+    return n;
+  }
   /** job control: stopped by a stop signal until SIGCONT */
   stopped = false;
   /** a stop (its signal) or a continue that wait4/waitid has not reported yet */

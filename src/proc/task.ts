@@ -26,6 +26,13 @@ export class Task implements CpuClient {
   readonly args = new Args();
   private syscalls = 0;
   state: TaskState = 'runnable';
+  /** CPU time (ms) this task has spent in the emulator, syscalls included; and when its current run began */
+  cpuMs = 0;
+  runStart = -1;
+  /** CPU time so far, counting the run in progress */
+  get cpuNow(): number {
+    return this.cpuMs + (this.runStart >= 0 ? performance.now() - this.runStart : 0);
+  }
   /** why the engine was stopped from inside a hook, if it was */
   /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
   stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | null = null;

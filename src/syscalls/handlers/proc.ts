@@ -227,6 +227,43 @@ function schedSetaffinity(t: Task, pid: number, len: number, addr: number): numb
   return 0;
 }
 
+/** struct rusage (144 bytes on both arches): user time; system time, memory and counts are 0 */
+export function rusageBytes(userMs: number): Buffer {
+  const b = Buffer.alloc(144);
+  const us = Math.round(userMs * 1000);
+  b.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 0);
+  b.writeBigInt64LE(BigInt(us % 1e6), 8);
+  return b;
+}
+
+const RUSAGE_SELF = 0;
+const RUSAGE_CHILDREN = -1;
+const RUSAGE_THREAD = 1;
+
+function getrusage(t: Task, who: number, addr: number): number {
+  const ms = who === RUSAGE_SELF ? t.proc.cpuMs : who === RUSAGE_CHILDREN ? t.proc.childrenCpuMs : who === RUSAGE_THREAD ? t.cpuNow : fail(E.EINVAL);
+  t.mm.write(addr, rusageBytes(ms));
+  return 0;
+}
+
+const CLK_TCK = 100;
+
+/** times(2): the process's and its reaped children's CPU time in clock ticks; returns ticks since boot. */
+function times(t: Task, addr: number): number {
+  const ticks = (ms: number): bigint => BigInt(Math.floor((ms * CLK_TCK) / 1000));
+  if (addr !== 0) {
+    const b = Buffer.alloc(32);
+    b.writeBigInt64LE(ticks(t.proc.cpuMs), 0);
+    b.writeBigInt64LE(ticks(t.proc.childrenCpuMs), 16);
+    t.mm.write(addr, b);
+  }
+  const s = hostScratch();
+  chk(host.clockGettime(7 /* CLOCK_BOOTTIME */, s.addr));
+  return Number(s.dv.getBigInt64(0, true)) * CLK_TCK + Math.floor(Number(s.dv.getBigInt64(8, true)) / (1e9 / CLK_TCK));
+}
+
+const CPU_NOTE = 'user time is the time the guest spent in the emulator (its syscalls included); system time, memory and fault counts are 0';
+
 const CRED_NOTE = 'the ids change as on Linux and in-memory file systems check them; host files are still accessed with elfrun\'s own host ids';
 const NGROUPS_MAX = 65536;
 
@@ -279,6 +316,8 @@ export const procDefs: Record<string, Def> = {
   setfsuid: partial((t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
   setfsgid: partial((t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
   getgroups: supported((t, a) => getgroups(t, a.i32(0), a.ptr(1))),
+  getrusage: partial((t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
+  times: partial((t, a) => times(t, a.ptr(0)), CPU_NOTE),
   setgroups: partial((t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
   set_tid_address: supported((t, a) => {
     t.clearChildTid = a.ptr(0);

@@ -7,6 +7,7 @@ import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
 import { checkElf, execInto, type ExecRequest, type Interp } from '../../proc/exec.js';
 import { isElfrun, nestedRun } from '../../proc/nested.js';
+import { rusageBytes } from './proc.js';
 import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
 import { x86_64 } from '../../cpu/x86_64.js';
 import { arm64 } from '../../cpu/arm64.js';
@@ -235,7 +236,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
   // a stop is (sig << 8) | 0x7f, a continue 0xffff
   const status = e.what === 'exit' ? waitStatus(e.c.exit!) : e.what === 'continued' ? 0xffff : (e.what.stopped << 8) | 0x7f;
   if (statusAddr !== 0) t.mm.setI32(statusAddr, status);
-  if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144)); // struct rusage: elfrun does not account CPU time per process yet
+  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.cpuMs + e.c.childrenCpuMs));
   consume(t, e);
   return e.c.pid;
 }
@@ -259,7 +260,7 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
   }
   // waitid: si_signo is always SIGCHLD
   if (infop !== 0) t.mm.write(infop, t.kernel.childInfo(e.c, SIG.SIGCHLD, e.what === 'exit' ? null : e.what));
-  if (rusage !== 0) t.mm.write(rusage, Buffer.alloc(144));
+  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.cpuMs + e.c.childrenCpuMs));
   if (!(options & WNOWAIT)) consume(t, e);
   return 0;
 }
@@ -455,8 +456,8 @@ export const processDefs: Record<string, Def> = {
     t.kernel.exitGroup(t.proc, { kind: 'exited', code: a.i32(0) & 0xff });
     return NORETURN;
   }),
-  wait4: partial((t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'stopped and continued children are never reported (no job-control stops yet); rusage is zero'),
-  waitid: partial((t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; stopped/continued children are never reported; rusage is zero'),
+  wait4: partial((t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
+  waitid: partial((t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; rusage: user time only (see getrusage)'),
   kill: supported((t, a) => kill(t, a.i32(0), a.i32(1))),
   tgkill: supported((t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
   tkill: supported((t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),

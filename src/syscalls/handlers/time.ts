@@ -16,8 +16,20 @@ function clockId(id: number): number {
 
 export const timeDefs: Record<string, Def> = {
   clock_gettime: partial(
-    (t, a) => hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGettime(clockId(a.i32(0)), h))),
-    'the host\'s clocks; CPU-time clocks measure the elfrun process, not the guest alone; per-pid CPU clocks are EINVAL',
+    (t, a) => {
+      const id = clockId(a.i32(0));
+      if (id === 2 || id === 3) {
+        // CPU-time clocks: the guest's own process or thread, as elfrun accounts it
+        const ns = Math.round((id === 2 ? t.proc.cpuMs : t.cpuNow) * 1e6);
+        const b = Buffer.alloc(16);
+        b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+        b.writeBigInt64LE(BigInt(ns % 1e9), 8);
+        t.mm.write(a.ptr(1), b);
+        return 0;
+      }
+      return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGettime(id, h)));
+    },
+    'the host\'s clocks; the process and thread CPU-time clocks count the guest\'s time in the emulator; per-pid CPU clocks are EINVAL',
   ),
   clock_getres: supported((t, a) => {
     const id = clockId(a.i32(0));
