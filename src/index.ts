@@ -1,6 +1,7 @@
 // The library API: a Machine you configure (program, argv, env, options) and run.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { getPriority as osPriority } from 'node:os';
 import type { Arch, ArchName } from './cpu/arch.js';
 import { x86_64 } from './cpu/x86_64.js';
 import { arm64 } from './cpu/arm64.js';
@@ -193,6 +194,7 @@ export class Machine {
     execInto(k, t, req);
     const p = t.proc;
     p.rlimits = hostRlimits();
+    p.nice = osPriority();
     p.comm = basename(opts.program).slice(0, 15);
     p.execed = false;
     t.stopReason = null;

@@ -91,6 +91,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.exePath = parent.exePath;
     proc.exe = parent.exe;
     proc.cred = parent.cred.clone();
+    proc.nice = parent.nice;
     proc.comm = parent.comm;
     proc.start = parent.start;
     proc.rlimits = parent.rlimits.map(([s, h]) => [s, h]);

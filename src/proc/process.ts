@@ -102,6 +102,8 @@ export class Process {
     for (const t of this.threads) n += t.cpuNow;
     return n;
   }
+  /** the nice value (-20..19); the first process has elfrun's own */
+  nice = 0;
   /** job control: stopped by a stop signal until SIGCONT */
   stopped = false;
   /** a stop (its signal) or a continue that wait4/waitid has not reported yet */

@@ -57,6 +57,7 @@ const scripts: Array<[string, string]> = [
   ['exit status of a child', 'sh -c "exit 7"; echo $?'],
   ['death by signal is 128+N', 'sh -c "kill -9 \\$\\$"; echo $?'],
   ['kill a background job', 'sleep 5 & kill $!; wait $!; echo $?'],
+  ['nice and nohup (Debian\'s own, dynamically linked)', 'test -x /usr/bin/nice || exit 0; /usr/bin/nice -n 7 /usr/bin/nice; /usr/bin/nohup /usr/bin/nice -n 2 /usr/bin/nice 2>/dev/null'],
   ['find -exec', 'find . -name "*.txt" -exec echo found {} \\; | sort'],
   ['xargs', 'ls | xargs echo'],
   ['env', 'env -i A=1 B=2 env'],
@@ -77,7 +78,8 @@ const scripts: Array<[string, string]> = [
 for (const arch of ARCHES) {
   describe(`busybox sh on ${arch}`, () => {
     for (const [name, script] of scripts) {
-      it(name, () => {
+      // the host's own programs are x86_64: an arm64 guest cannot exec them (nor could it on arm64 Linux)
+      it.skipIf(arch === 'arm64' && script.includes('/usr/bin/'))(name, () => {
         const input = 'from stdin\n';
         const want = run(fixture('x86_64', 'busybox'), ['sh', '-c', script], 'x86_64', input);
         const got = run(ELFRUN, ['run', fixture(arch, 'busybox'), 'sh', '-c', script], arch, input);

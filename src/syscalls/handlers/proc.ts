@@ -2,6 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import koffi from 'koffi';
 import type { Task } from '../../proc/task.js';
+import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
 import { host } from '../../host/libc.js';
@@ -264,6 +265,40 @@ function times(t: Task, addr: number): number {
 
 const CPU_NOTE = 'user time is the time the guest spent in the emulator (its syscalls included); system time, memory and fault counts are 0';
 
+const PRIO_PROCESS = 0;
+const PRIO_PGRP = 1;
+const PRIO_USER = 2;
+
+/** The processes a (which, who) pair of get/setpriority names; ESRCH if none. */
+function prioTargets(t: Task, which: number, who: number): Process[] {
+  const all = [...t.kernel.processes.values()].filter((p) => p.exit === null);
+  let out: Process[];
+  if (which === PRIO_PROCESS) out = who === 0 ? [t.proc] : all.filter((p) => p.pid === who || [...p.threads].some((x) => x.tid === who));
+  else if (which === PRIO_PGRP) out = all.filter((p) => p.pgid === (who === 0 ? t.proc.pgid : who));
+  else if (which === PRIO_USER) out = all.filter((p) => p.cred.ruid === (who === 0 ? t.proc.cred.euid : who));
+  else return fail(E.EINVAL);
+  if (out.length === 0) fail(E.ESRCH);
+  return out;
+}
+
+function getpriority(t: Task, which: number, who: number): number {
+  // the kernel's ABI returns 20 - nice (1..40) so that no value looks like an error
+  return 20 - Math.min(...prioTargets(t, which, who).map((p) => p.nice));
+}
+
+function setpriority(t: Task, which: number, who: number, prio: number): number {
+  const nice = Math.max(-20, Math.min(19, prio));
+  const c = t.proc.cred;
+  const limit = Number(t.rlimits[13]?.[0] ?? 0n); // RLIMIT_NICE: 20 - the lowest nice allowed
+  for (const p of prioTargets(t, which, who)) {
+    if (c.euid !== 0 && c.euid !== p.cred.euid && c.euid !== p.cred.ruid) fail(E.EPERM);
+    // lowering the nice value (raising priority) needs CAP_SYS_NICE or RLIMIT_NICE
+    if (nice < p.nice && c.euid !== 0 && 20 - nice > limit) fail(E.EACCES);
+    p.nice = nice;
+  }
+  return 0;
+}
+
 const CRED_NOTE = 'the ids change as on Linux and in-memory file systems check them; host files are still accessed with elfrun\'s own host ids';
 const NGROUPS_MAX = 65536;
 
@@ -316,6 +351,8 @@ export const procDefs: Record<string, Def> = {
   setfsuid: partial((t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
   setfsgid: partial((t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
   getgroups: supported((t, a) => getgroups(t, a.i32(0), a.ptr(1))),
+  getpriority: partial((t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
+  setpriority: partial((t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   getrusage: partial((t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
   times: partial((t, a) => times(t, a.ptr(0)), CPU_NOTE),
   setgroups: partial((t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
