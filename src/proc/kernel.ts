@@ -26,6 +26,43 @@ const SA_NOCLDWAIT = 2;
 const SA_RESTART = 0x10000000;
 
 /** Linux's default action for each signal. */
+const SIGRTMIN = 32;
+/** Real-time signals queue up to this many instances per target (Linux's limit is RLIMIT_SIGPENDING, ~60k) */
+const RT_QUEUE_MAX = 4096;
+
+/**
+ * Make a signal pending on a thread or process: a standard signal is pending
+ * once (a second is merged), a real-time one queues every instance with its
+ * siginfo. false when a real-time queue is full (the signal is dropped).
+ */
+export function queueSignal(target: { pending: bigint; siginfo: Map<number, Buffer[]> }, sig: number, info: Buffer): boolean {
+  const q = target.siginfo.get(sig);
+  if (q === undefined) target.siginfo.set(sig, [info]);
+  else if (sig >= SIGRTMIN) {
+    if (q.length >= RT_QUEUE_MAX) return false;
+    q.push(info);
+  }
+  target.pending |= bit(sig);
+  return true;
+}
+
+/** Forget pending signals of a mask, with their siginfo. */
+function dropSignals(target: { pending: bigint; siginfo: Map<number, Buffer[]> }, mask: bigint): void {
+  target.pending &= ~mask;
+  for (const sig of [...target.siginfo.keys()]) if (mask & bit(sig)) target.siginfo.delete(sig);
+}
+
+/** Take one instance of a pending signal: its siginfo (the bit stays while more are queued). */
+export function takeSignal(target: { pending: bigint; siginfo: Map<number, Buffer[]> }, sig: number): Buffer | undefined {
+  const q = target.siginfo.get(sig);
+  const info = q?.shift();
+  if (q === undefined || q.length === 0) {
+    target.siginfo.delete(sig);
+    target.pending &= ~bit(sig);
+  }
+  return info;
+}
+
 function defaultAction(sig: number): 'term' | 'core' | 'ignore' | 'stop' | 'cont' {
   switch (sig) {
     case SIG.SIGCHLD:
@@ -317,6 +354,37 @@ export class Kernel {
     return this.runq.length > 0 || this.hostPolls.size > 0 || this.timers > 0;
   }
 
+  /**
+   * ITIMER_REAL of a process (alarm, setitimer): SIGALRM after `ms`, then every
+   * `interval` ms; 0 disarms. Returns what was left of the old one (ms) and its interval.
+   */
+  setItimer(p: Process, ms: number, interval: number): { left: number; interval: number } {
+    const old = p.itimer;
+    const left = old ? Math.max(0, old.due - performance.now()) : 0;
+    if (old) {
+      clearTimeout(old.timer);
+      this.timers--;
+      p.itimer = null;
+    }
+    if (ms > 0) this.armItimer(p, ms, interval);
+    return { left, interval: old?.interval ?? 0 };
+  }
+
+  private armItimer(p: Process, ms: number, interval: number): void {
+    this.timers++;
+    const timer = setTimeout(() => {
+      this.timers--;
+      p.itimer = null;
+      if (p.exit !== null) return;
+      if (interval > 0) this.armItimer(p, interval, interval);
+      const info = this.userInfo(SIG.SIGALRM, 0);
+      info.writeInt32LE(0x80, 8); // SI_KERNEL, as Linux's it_real_fn sends it
+      this.sendToProcess(p, SIG.SIGALRM, info);
+      this.kick();
+    }, ms);
+    p.itimer = { due: performance.now() + ms, interval, timer };
+  }
+
   /** Wake a parked task: it retries its syscall when next scheduled. */
   wake(t: Task): void {
     if (t.state !== 'blocked') return;
@@ -350,6 +418,7 @@ export class Kernel {
   }
 
   private unpark(t: Task): void {
+    t.sigwait = 0n;
     for (const q of t.blocked?.queues ?? []) q.remove(t);
     if (t.timer) {
       clearTimeout(t.timer);
@@ -450,8 +519,8 @@ export class Kernel {
   private jobControlOnSend(p: Process, sig: number): void {
     if (sig === SIG.SIGCONT) this.continueProcess(p);
     else if (sig === SIG.SIGSTOP || sig === SIG.SIGTSTP || sig === SIG.SIGTTIN || sig === SIG.SIGTTOU) {
-      p.pending &= ~bit(SIG.SIGCONT);
-      for (const t of p.threads) t.pending &= ~bit(SIG.SIGCONT);
+      dropSignals(p, bit(SIG.SIGCONT));
+      for (const t of p.threads) dropSignals(t, bit(SIG.SIGCONT));
     }
   }
 
@@ -465,10 +534,9 @@ export class Kernel {
     this.jobControlOnSend(p, sig);
     const blockedEverywhere = [...p.threads].every((t) => (t.sigmask & bit(sig)) !== 0n);
     if (this.ignored(p, sig) && !blockedEverywhere) return;
-    p.pending |= bit(sig);
-    if (!p.siginfo.has(sig)) p.siginfo.set(sig, info);
+    if (!queueSignal(p, sig, info)) return;
     for (const t of p.threads) {
-      if ((t.sigmask & bit(sig)) === 0n) {
+      if (((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) {
         if (t.state === 'blocked' && t.blocked?.interruptible) this.wake(t);
         break;
       }
@@ -484,9 +552,8 @@ export class Kernel {
     }
     this.jobControlOnSend(t.proc, sig);
     if (this.ignored(t.proc, sig) && (t.sigmask & bit(sig)) === 0n) return;
-    t.pending |= bit(sig);
-    if (!t.siginfo.has(sig)) t.siginfo.set(sig, info);
-    if (t.state === 'blocked' && t.blocked?.interruptible && (t.sigmask & bit(sig)) === 0n) this.wake(t);
+    if (!queueSignal(t, sig, info)) return;
+    if (t.state === 'blocked' && t.blocked?.interruptible && ((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) this.wake(t);
   }
 
   /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
@@ -509,7 +576,7 @@ export class Kernel {
     info.writeInt32LE(code, 8);
     info.writeBigUInt64LE(BigInt(fault.addr), 16);
     t.pending |= bit(sig);
-    t.siginfo.set(sig, info);
+    t.siginfo.set(sig, [info]);
     this.deliver(t, null);
   }
 
@@ -522,17 +589,7 @@ export class Kernel {
       const pick = sync !== 0n ? sync : ready;
       let sig = 1;
       while ((pick & bit(sig)) === 0n) sig++;
-      let info: Buffer | undefined;
-      if (t.pending & bit(sig)) {
-        t.pending &= ~bit(sig);
-        info = t.siginfo.get(sig);
-        t.siginfo.delete(sig);
-      } else {
-        t.proc.pending &= ~bit(sig);
-        info = t.proc.siginfo.get(sig);
-        t.proc.siginfo.delete(sig);
-      }
-      info ??= this.userInfo(sig, 0);
+      const info = takeSignal(t.pending & bit(sig) ? t : t.proc, sig) ?? this.userInfo(sig, 0);
       const act = t.sigactions[sig];
       if (act.handler === SIG_IGN) continue;
       if (act.handler === SIG_DFL) {
@@ -687,8 +744,8 @@ export class Kernel {
   private continueProcess(p: Process): void {
     // a continue cancels pending stops (and a stop cancels a pending continue: see send)
     const stops = bit(SIG.SIGSTOP) | bit(SIG.SIGTSTP) | bit(SIG.SIGTTIN) | bit(SIG.SIGTTOU);
-    p.pending &= ~stops;
-    for (const t of p.threads) t.pending &= ~stops;
+    dropSignals(p, stops);
+    for (const t of p.threads) dropSignals(t, stops);
     if (!p.stopped) return;
     p.stopped = false;
     p.stopReport = null;
@@ -840,6 +897,7 @@ export class Kernel {
   }
 
   private releaseResources(p: Process): void {
+    this.setItimer(p, 0, 0);
     if (--p.fds.refs === 0) p.fds.closeAll();
     if (--p.fs.refs < 0) p.fs.refs = 0;
     if (--p.sighand.refs < 0) p.sighand.refs = 0;

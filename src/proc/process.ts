@@ -111,7 +111,9 @@ export class Process {
   contReport = false;
   /** process-directed pending signals */
   pending = 0n;
-  siginfo = new Map<number, Buffer>();
+  siginfo = new Map<number, Buffer[]>();
+  /** ITIMER_REAL (alarm, setitimer): when it fires next, its interval (ms), and the host timer */
+  itimer: { due: number; interval: number; timer: ReturnType<typeof setTimeout> } | null = null;
   readonly startTime = performance.now();
 
   constructor(

@@ -46,7 +46,10 @@ export class Task implements CpuClient {
   // signals
   sigmask = 0n;
   pending = 0n;
-  readonly siginfo = new Map<number, Buffer>();
+  /** siginfo of pending signals: one for a standard signal, a queue for a real-time one */
+  readonly siginfo = new Map<number, Buffer[]>();
+  /** signals rt_sigtimedwait is waiting for (they wake it although blocked) */
+  sigwait = 0n;
   /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */
   savedMask: bigint | null = null;
   altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };

@@ -28,6 +28,7 @@ for (const arch of ARCHES) {
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
       ['devzero', 'mmap of /dev/zero is anonymous memory, shared across fork with MAP_SHARED'],
+      ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const args = prog === 'stack' ? [] : ['arg'];

@@ -5,21 +5,12 @@ import type { WaitQueue } from '../../proc/waitq.js';
 import { SIG, bit } from '../../proc/signals.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
-import { supported, timeDeadline, type Def } from './util.js';
+import { supported, timeDeadline, type Def, deadlineOf } from './util.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
 const POLLRDBAND = 0x80;
 const POLLWRBAND = 0x200;
 
-/** The deadline kept across retries: restartState holds it (Infinity as -1). */
-function deadlineOf(t: Task, first: () => number): number {
-  if (!t.restarting || t.restartState === null) {
-    const d = first();
-    t.restartState = d === Infinity ? -1 : d;
-    return d;
-  }
-  return t.restartState === -1 ? Infinity : t.restartState;
-}
 
 function writeRemaining(t: Task, addr: number, deadline: number, usec: boolean): void {
   if (addr === 0 || deadline === Infinity) return;

@@ -3,7 +3,10 @@ import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { E, fail } from '../errno.js';
 import { NSIG, SIG } from '../../proc/signals.js';
-import { partial, supported, type Def } from './util.js';
+import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.js';
+import { takeSignal } from '../../proc/kernel.js';
+import { Unsupported } from '../dispatch.js';
+import type { Process } from '../../proc/process.js';
 
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
@@ -83,8 +86,108 @@ function sigaltstack(t: Task, ss: number, oss: number): number {
   return 0;
 }
 
+/** rt_sigpending: signals raised while blocked, for this thread or its process. */
+function rtSigpending(t: Task, set: number, size: number): number {
+  if (size > 8) fail(E.EINVAL);
+  const pend = (t.pending | t.proc.pending) & t.sigmask;
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(pend);
+  t.mm.write(set, b.subarray(0, size));
+  return 0;
+}
+
+/** rt_sigtimedwait: take one of the signals of `set` (normally blocked), waiting for one up to the timeout. */
+function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, tsAddr: number, size: number): number {
+  if (size !== 8) fail(E.EINVAL);
+  const set = t.mm.big64(setAddr) & ~UNBLOCKABLE;
+  const deadline = deadlineOf(t, () => timeDeadline(t, tsAddr));
+  const ready = (t.pending | t.proc.pending) & set;
+  if (ready !== 0n) {
+    t.sigwait = 0n;
+    let sig = 1;
+    while ((ready & (1n << BigInt(sig - 1))) === 0n) sig++;
+    const own = (t.pending & (1n << BigInt(sig - 1))) !== 0n;
+    const info = takeSignal(own ? t : t.proc, sig) ?? t.kernel.userInfo(sig, 0);
+    if (infoAddr !== 0) t.mm.write(infoAddr, info);
+    return sig;
+  }
+  if (performance.now() >= deadline) {
+    t.sigwait = 0n;
+    fail(E.EAGAIN);
+  }
+  t.sigwait = set; // these wake the wait although they are blocked
+  return t.block([], { deadline, restartable: false });
+}
+
+/** rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the caller's siginfo (sigqueue). */
+function sigqueue(t: Task, tgid: number, tid: number | null, sig: number, infoAddr: number): number {
+  if (sig < 0 || sig > NSIG) fail(E.EINVAL);
+  const info = Buffer.from(t.mm.read(infoAddr, 128));
+  const code = info.readInt32LE(8);
+  const k = t.kernel;
+  const target = tid === null ? (k.processes.get(tgid) ?? null) : (k.tasks.get(tid) ?? null);
+  if (target === null || (tid !== null && (target as Task).proc.pid !== tgid)) fail(E.ESRCH);
+  const self = tid === null ? target === t.proc : (target as Task).proc === t.proc;
+  // only the kernel may claim a kernel-generated code (>= 0) or SI_TKILL, except to oneself
+  if ((code >= 0 || code === -6) && !self) fail(E.EPERM);
+  info.writeInt32LE(sig, 0);
+  if (sig === 0) return 0;
+  if (tid === null) k.sendToProcess(target as Process, sig, info);
+  else k.sendToTask(target as Task, sig, info);
+  return 0;
+}
+
+const ITIMER_REAL = 0;
+
+/** setitimer/getitimer: ITIMER_REAL in struct itimerval (interval, then value; timevals). */
+function itimer(t: Task, which: number, newAddr: number, oldAddr: number, set: boolean): number {
+  if (which !== ITIMER_REAL) {
+    if (which === 1 || which === 2) throw new Unsupported(`itimer ${which === 1 ? 'ITIMER_VIRTUAL' : 'ITIMER_PROF'}`, E.EINVAL);
+    fail(E.EINVAL);
+  }
+  const tv = (b: Buffer, off: number): number => {
+    const sec = Number(b.readBigInt64LE(off));
+    const usec = Number(b.readBigInt64LE(off + 8));
+    if (sec < 0 || usec < 0 || usec >= 1e6) fail(E.EINVAL);
+    return sec * 1e3 + usec / 1e3;
+  };
+  let old: { left: number; interval: number };
+  const p = t.proc;
+  if (set) {
+    const b = newAddr !== 0 ? t.mm.read(newAddr, 32) : Buffer.alloc(32);
+    old = t.kernel.setItimer(p, tv(b, 16), tv(b, 0));
+  } else old = { left: p.itimer ? Math.max(0, p.itimer.due - performance.now()) : 0, interval: p.itimer?.interval ?? 0 };
+  if (oldAddr !== 0) {
+    const out = Buffer.alloc(32);
+    const put = (ms: number, off: number): void => {
+      const us = Math.ceil(ms * 1000);
+      out.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), off);
+      out.writeBigInt64LE(BigInt(us % 1e6), off + 8);
+    };
+    put(old.interval, 0);
+    put(old.left, 16);
+    t.mm.write(oldAddr, out);
+  }
+  return 0;
+}
+
+/** alarm(2): SIGALRM in `secs` seconds; returns the seconds left of the previous one (rounded up). */
+function alarm(t: Task, secs: number): number {
+  const old = t.kernel.setItimer(t.proc, secs * 1000, 0);
+  return old.left > 0 ? Math.max(1, Math.round(old.left / 1000)) : 0;
+}
+
+const ITIMER_NOTE = 'ITIMER_REAL (SIGALRM); a guest that computes without making syscalls sees it at its next syscall; ITIMER_VIRTUAL and ITIMER_PROF are reported as unsupported';
+
 export const signalDefs: Record<string, Def> = {
-  rt_sigaction: partial((t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3)), 'dispositions are recorded; signals are not delivered yet'),
-  rt_sigprocmask: partial((t, a) => rtSigprocmask(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3)), 'the mask is recorded; signals are not delivered yet'),
+  rt_sigaction: supported((t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigprocmask: supported((t, a) => rtSigprocmask(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigpending: supported((t, a) => rtSigpending(t, a.ptr(0), a.u64(1))),
+  rt_sigtimedwait: supported((t, a) => rtSigtimedwait(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigqueueinfo: supported((t, a) => sigqueue(t, a.i32(0), null, a.i32(1), a.ptr(2))),
+  rt_tgsigqueueinfo: supported((t, a) => sigqueue(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
+  setitimer: partial((t, a) => itimer(t, a.i32(0), a.ptr(1), a.ptr(2), true), ITIMER_NOTE),
+  getitimer: partial((t, a) => itimer(t, a.i32(0), 0, a.ptr(1), false), ITIMER_NOTE),
+  alarm: partial((t, a) => alarm(t, a.u32(0)), ITIMER_NOTE),
   sigaltstack: supported((t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
 };

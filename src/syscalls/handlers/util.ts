@@ -96,3 +96,13 @@ export function parentAt(t: Task, dirfd: number, path: Buffer): ParentLoc {
   const vfs = t.kernel.vfs;
   return vfs.parent(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p);
 }
+
+/** A wait's deadline, kept across the retries of its syscall: restartState holds it (Infinity as -1). */
+export function deadlineOf(t: Task, first: () => number): number {
+  if (!t.restarting || t.restartState === null) {
+    const d = first();
+    t.restartState = d === Infinity ? -1 : d;
+    return d;
+  }
+  return t.restartState === -1 ? Infinity : t.restartState;
+}
