@@ -13,7 +13,7 @@ import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, Scratch } from '../host/libc.js';
 import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
-import { E } from '../syscalls/errno.js';
+import { E, fail } from '../syscalls/errno.js';
 import { syscallTable } from '../syscalls/table.js';
 import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, type ExitState } from './process.js';
 import { SIG, bit } from './signals.js';
@@ -778,11 +778,12 @@ export class Kernel {
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
-    for (const m of this.futexes.values()) for (const q of m.values()) q.waiters.delete(t);
+    for (const q of this.futexes.values()) q.waiters.delete(t);
     if (t.state === 'blocked') this.unpark(t);
     t.proc.deadThreadsCpuMs += t.cpuNow;
     t.state = 'dead';
     t.blockRegs = null;
+    this.exitRobustList(t);
     // CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (pthread_join).
     // The memory is still mapped here, even when the whole process is ending.
     if (t.clearChildTid !== 0) {
@@ -803,21 +804,31 @@ export class Kernel {
     t.cpu.stopIfRunning(t);
   }
 
-  // ---- futexes (keyed by address space and address: private memory only) ----------
+  // ---- futexes -----------------------------------------------------------------------
+  // Keyed by the host memory behind the futex word: threads (one address space)
+  // and processes sharing memory (MAP_SHARED, shared files) meet on the same key,
+  // as Linux's shared futexes do; private memory is private to its process.
 
-  private futexes = new Map<Mm, Map<number, FutexQueue>>();
+  private futexes = new Map<number, FutexQueue>();
+
+  /** The key of a futex word: its host address (EFAULT if unmapped). */
+  futexKey(mm: Mm, addr: number): number {
+    const h = mm.space.hostRange(addr, 4, 0);
+    if (h < 0) fail(E.EFAULT);
+    return h;
+  }
 
   futexQueue(mm: Mm, addr: number): FutexQueue {
-    let m = this.futexes.get(mm);
-    if (!m) this.futexes.set(mm, (m = new Map()));
-    let q = m.get(addr);
-    if (!q) m.set(addr, (q = new FutexQueue()));
+    const key = this.futexKey(mm, addr);
+    let q = this.futexes.get(key);
+    if (!q) this.futexes.set(key, (q = new FutexQueue()));
     return q;
   }
 
   /** Wake up to n waiters whose bitset intersects mask. */
   futexWakeN(mm: Mm, addr: number, n: number, mask: number): number {
-    const q = this.futexes.get(mm)?.get(addr);
+    const key = this.futexKey(mm, addr);
+    const q = this.futexes.get(key);
     if (!q) return 0;
     let woken = 0;
     for (const [t, m] of q.waiters) {
@@ -830,12 +841,13 @@ export class Kernel {
         woken++;
       }
     }
+    if (q.waiters.size === 0) this.futexes.delete(key);
     return woken;
   }
 
   /** Move up to n waiters from one futex to another. */
   futexRequeue(mm: Mm, from: number, to: number, n: number): number {
-    const q = this.futexes.get(mm)?.get(from);
+    const q = this.futexes.get(this.futexKey(mm, from));
     if (!q) return 0;
     const dst = this.futexQueue(mm, to);
     let moved = 0;
@@ -849,7 +861,45 @@ export class Kernel {
   }
 
   private futexWake(mm: Mm, addr: number, n: number): void {
-    this.futexWakeN(mm, addr, n, 0xffffffff);
+    try {
+      this.futexWakeN(mm, addr, n, 0xffffffff);
+    } catch {
+      /* an unmapped word: nobody can wait on it */
+    }
+  }
+
+  /**
+   * A thread ends holding robust mutexes (set_robust_list): each futex word it
+   * owns gets FUTEX_OWNER_DIED and one waiter is woken (Linux's exit_robust_list).
+   */
+  private exitRobustList(t: Task): void {
+    const head = t.robustList;
+    if (head === 0) return;
+    const FUTEX_WAITERS = 0x80000000;
+    const FUTEX_OWNER_DIED = 0x40000000;
+    const FUTEX_TID_MASK = 0x3fffffff;
+    const mm = t.proc.mm;
+    const death = (uaddr: number): void => {
+      const val = t.mm.u32(uaddr);
+      if ((val & FUTEX_TID_MASK) !== t.tid) return;
+      t.mm.setU32(uaddr, ((val & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
+      if (val & FUTEX_WAITERS) this.futexWake(mm, uaddr, 1);
+    };
+    try {
+      let entry = t.mm.u64(head);
+      const offset = t.mm.i64(head + 8);
+      const pending = t.mm.u64(head + 16);
+      // (the low bit of an entry marks a PI futex; addresses pass 2^32: no bitwise operators)
+      const clean = (p: number): number => p - (p % 2);
+      for (let limit = 2048; entry !== head && entry !== 0 && limit > 0; limit--) {
+        const next = t.mm.u64(clean(entry));
+        if (clean(entry) !== clean(pending)) death(clean(entry) + offset);
+        entry = next;
+      }
+      if (pending !== 0) death(clean(pending) + offset);
+    } catch {
+      /* a damaged list ends the walk, as on Linux */
+    }
   }
 
   /** exit(2): one thread ends; the last one ends the process. */

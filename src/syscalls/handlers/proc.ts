@@ -360,6 +360,18 @@ export const procDefs: Record<string, Def> = {
     t.clearChildTid = a.ptr(0);
     return t.tid;
   }),
+  get_robust_list: supported((t, a) => {
+    const pid = a.i32(0);
+    const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+    if (target === undefined || target.state === 'dead') fail(E.ESRCH);
+    const c = t.proc.cred;
+    if (c.euid !== 0 && c.euid !== target.proc.cred.euid) fail(E.EPERM);
+    t.mm.check(a.ptr(1), 8, PROT_WRITE);
+    t.mm.check(a.ptr(2), 8, PROT_WRITE);
+    t.mm.setU64(a.ptr(1), target.robustList);
+    t.mm.setU64(a.ptr(2), target.robustListLen || 24);
+    return 0;
+  }),
   set_robust_list: supported((t, a) => {
     if (a.u64(1) !== 24) fail(E.EINVAL); // sizeof(struct robust_list_head)
     t.robustList = a.ptr(0);
