@@ -29,9 +29,29 @@ function connect(t: Task, fd: number, addr: number, len: number): number {
   return f.connect(t, unixPath(raw));
 }
 
+/** getsockname/getpeername: ENOTSOCK for other files; an unconnected AF_UNIX socket has no peer and an empty name. */
+function sockName(t: Task, fd: number, addr: number, lenAddr: number, peer: boolean): number {
+  const f = t.fds.file(fd);
+  if (!(f instanceof UnixSocket)) {
+    const st = f.statBytes(t);
+    if ((new DataView(st.buffer, st.byteOffset, 144).getUint32(24, true) & 0o170000) === 0o140000) throw new Unsupported(`${peer ? 'getpeername' : 'getsockname'} of a host socket`, E.ENOTSOCK);
+    fail(E.ENOTSOCK);
+  }
+  if (peer) fail(E.ENOTCONN);
+  const len = t.mm.i32(lenAddr);
+  if (len < 0) fail(E.EINVAL);
+  const name = Buffer.alloc(2);
+  name.writeUInt16LE(AF_UNIX, 0);
+  t.mm.write(addr, name.subarray(0, Math.min(len, 2)));
+  t.mm.setI32(lenAddr, 2);
+  return 0;
+}
+
 const NOTE = 'AF_UNIX only: sockets are made and connect() answers as Linux does when nobody listens (ENOENT, ECONNREFUSED); listening sockets and data transfer are not implemented yet, other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
   socket: partial((t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
   connect: partial((t, a) => connect(t, a.i32(0), a.ptr(1), a.u32(2)), NOTE),
+  getsockname: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), false), NOTE),
+  getpeername: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), true), NOTE),
 };
