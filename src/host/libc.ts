@@ -69,6 +69,8 @@ const clockGettimeFn = libc.func('int clock_gettime(int clk, intptr_t ts)');
 const clockGetresFn = libc.func('int clock_getres(int clk, intptr_t ts)');
 const unameFn = libc.func('int uname(intptr_t buf)');
 const isattyFn = libc.func('int isatty(int fd)');
+const getsocknameFn = libc.func('int getsockname(int fd, intptr_t addr, _Inout_ uint32_t *len)');
+const getpeernameFn = libc.func('int getpeername(int fd, intptr_t addr, _Inout_ uint32_t *len)');
 
 function ret(r: number): number {
   return r < 0 ? -koffi.errno() : r;
@@ -290,6 +292,12 @@ export const host = {
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),
   isatty: (fd: number): boolean => (isattyFn(fd) as number) === 1,
+  /** getsockname/getpeername of a host socket into host memory: the address length, or -errno */
+  sockName: (fd: number, peer: boolean, addr: number, size: number): number => {
+    const len = new Uint32Array([size]);
+    const r = ret((peer ? getpeernameFn : getsocknameFn)(fd, addr, len) as number);
+    return r < 0 ? r : len[0];
+  },
 };
 
 /** A page of host scratch memory, for results the host writes before we translate them. */

@@ -6,6 +6,8 @@ import { Unsupported } from '../dispatch.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
 import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, unixPath } from '../../net/unix.js';
 import { partial, type Def } from './util.js';
+import { HostFile, hostScratch } from '../../fs/file.js';
+import { host } from '../../host/libc.js';
 
 const SOCK_TYPE_MASK = 0xf;
 const SUN_LEN_MAX = 110; // sizeof(struct sockaddr_un)
@@ -32,13 +34,19 @@ function connect(t: Task, fd: number, addr: number, len: number): number {
 /** getsockname/getpeername: ENOTSOCK for other files; an unconnected AF_UNIX socket has no peer and an empty name. */
 function sockName(t: Task, fd: number, addr: number, lenAddr: number, peer: boolean): number {
   const f = t.fds.file(fd);
+  const len = t.mm.i32(lenAddr);
   if (!(f instanceof UnixSocket)) {
-    const st = f.statBytes(t);
-    if ((new DataView(st.buffer, st.byteOffset, 144).getUint32(24, true) & 0o170000) === 0o140000) throw new Unsupported(`${peer ? 'getpeername' : 'getsockname'} of a host socket`, E.ENOTSOCK);
-    fail(E.ENOTSOCK);
+    // a socket elfrun was given (Node's child stdio are socketpairs): the host answers
+    if (!(f instanceof HostFile)) fail(E.ENOTSOCK);
+    if (len < 0) fail(E.EINVAL);
+    const s = hostScratch();
+    const n = host.sockName(f.hostFd, peer, s.addr, 128);
+    if (n < 0) fail(-n);
+    t.mm.write(addr, s.bytes.subarray(0, Math.min(len, n)));
+    t.mm.setI32(lenAddr, n);
+    return 0;
   }
   if (peer) fail(E.ENOTCONN);
-  const len = t.mm.i32(lenAddr);
   if (len < 0) fail(E.EINVAL);
   const name = Buffer.alloc(2);
   name.writeUInt16LE(AF_UNIX, 0);
