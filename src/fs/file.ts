@@ -267,6 +267,7 @@ export const TCSETSF = 0x5404;
 export const TIOCGPGRP = 0x540f;
 export const TIOCSPGRP = 0x5410;
 export const TIOCGWINSZ = 0x5413;
+export const TIOCGSID = 0x5429;
 export const TIOCSWINSZ = 0x5414;
 export const FIONREAD = 0x541b;
 const TERMIOS_SIZE = 36; // struct termios (kernel): 4 flags, c_line, c_cc[19]; same on x86_64 and arm64
@@ -299,6 +300,28 @@ export function hostTtyIoctl(t: IoContext, fd: number, req: number, arg: number)
       t.mm.check(arg, 4, PROT_WRITE);
       chk(host.ioctl(fd, req, s.addr));
       t.mm.write(arg, s.bytes.subarray(0, 4));
+      return 0;
+    }
+    // The terminal's foreground process group and session are the guest's own:
+    // its process groups are not the host's (^C goes to the group set here).
+    case TIOCGPGRP:
+    case TIOCGSID: {
+      if (!host.isatty(fd)) fail(E.ENOTTY);
+      const k = t.kernel;
+      t.mm.setI32(arg, req === TIOCGPGRP ? k.ttyPgrp() : (k.init?.sid ?? t.proc.sid));
+      return 0;
+    }
+    case TIOCSPGRP: {
+      if (!host.isatty(fd)) fail(E.ENOTTY);
+      const pgid = t.mm.i32(arg);
+      if (pgid < 0) fail(E.EINVAL);
+      const k = t.kernel;
+      if (t.proc.sid !== (k.init?.sid ?? t.proc.sid)) fail(E.ENOTTY); // not our controlling terminal
+      // Linux's tiocspgrp: ESRCH for no such group, EPERM for a group of another session
+      const members = [...k.processes.values()].filter((p) => p.exit === null && p.pgid === pgid);
+      if (members.length === 0) fail(E.ESRCH);
+      if (!members.some((p) => p.sid === t.proc.sid)) fail(E.EPERM);
+      k.setTtyPgrp(pgid);
       return 0;
     }
     default:

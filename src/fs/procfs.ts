@@ -155,7 +155,9 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
           const vsize = p.mm.space.vmas.reduce((n, v) => n + v.size, 0);
           const start = Math.round((p.startTime / 1000) * 100);
           const tick = (ms: number): number => Math.floor(ms / 10);
-          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || t.kernel.hostPpid, p.pgid, p.sid, 0, -1, 0x400000, 0, 0, 0, 0, tick(p.cpuMs), 0, tick(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+          const k = t.kernel;
+          const ctty = k.ttyNr !== 0 && p.sid === (k.init?.sid ?? p.sid);
+          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.ttyPgrp() : -1, 0x400000, 0, 0, 0, 0, tick(p.cpuMs), 0, tick(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
           return Buffer.from(f.join(' ') + '\n');
         },
       };

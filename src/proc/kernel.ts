@@ -5,6 +5,7 @@
 // loop. A parked syscall is retried in JS when woken, so it completes before
 // any signal that arrived meanwhile is delivered, as on Linux.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
 import type { Arch, ArchName } from '../cpu/arch.js';
 import { Cpu, type Fault } from '../cpu/engine.js';
 import { setX86Hwcap } from '../cpu/x86_64.js';
@@ -26,6 +27,16 @@ const SA_NOCLDWAIT = 2;
 const SA_RESTART = 0x10000000;
 
 /** Linux's default action for each signal. */
+/** Field 7 of the host's /proc/self/stat: elfrun's controlling terminal. */
+function hostTtyNr(): number {
+  try {
+    const s = readFileSync('/proc/self/stat', 'latin1');
+    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[4]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 const SIGRTMIN = 32;
 /** Real-time signals queue up to this many instances per target (Linux's limit is RLIMIT_SIGPENDING, ~60k) */
 const RT_QUEUE_MAX = 4096;
@@ -137,6 +148,8 @@ export class Kernel {
   private runq: Task[] = [];
   init: Process | null = null;
   readonly hostPpid = process.ppid;
+  /** elfrun's controlling terminal (tty_nr of /proc/<pid>/stat; 0 for none): the guest's session shares it */
+  readonly ttyNr = hostTtyNr();
   private nextPid = process.pid;
   private wakeup: (() => void) | null = null;
   /** address spaces to destroy once no hook of their engine is on the stack */
@@ -202,6 +215,16 @@ export class Kernel {
 
   // ---- the scheduler ------------------------------------------------------------
 
+  /** The controlling terminal's foreground process group (tcsetpgrp), the init's until a guest sets it. */
+  private fgPgrp: number | null = null;
+  ttyPgrp(): number {
+    if (this.fgPgrp !== null && [...this.processes.values()].some((p) => p.exit === null && p.pgid === this.fgPgrp)) return this.fgPgrp;
+    return this.init?.pgid ?? 0;
+  }
+  setTtyPgrp(pgid: number): void {
+    this.fgPgrp = pgid;
+  }
+
   /** Host signals reach the guest: ^C (SIGINT, SIGQUIT) its foreground process group, SIGTERM/SIGHUP its init. */
   private forwardHostSignals(): () => void {
     const handlers: Array<[NodeJS.Signals, () => void]> = [];
@@ -210,7 +233,8 @@ export class Kernel {
         const init = this.init!;
         const info = this.userInfo(sig, 0);
         info.writeInt32LE(0x80, 8); // SI_KERNEL
-        for (const p of [...this.processes.values()]) if (p.exit === null && (group ? p.pgid === init.pgid : p === init)) this.sendToProcess(p, sig, info);
+        const fg = this.ttyPgrp();
+        for (const p of [...this.processes.values()]) if (p.exit === null && (group ? p.pgid === fg : p === init)) this.sendToProcess(p, sig, info);
         this.kick();
       };
       process.on(name, h);

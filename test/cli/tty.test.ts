@@ -15,6 +15,16 @@ function onTty(cmd: string): string {
 
 for (const arch of ARCHES) {
   describe(`terminal on ${arch}`, () => {
+    // tcsetpgrp and /proc's tty fields: the oracle is native x86_64 (qemu-aarch64 7.2
+    // reports tpgid 0 and no session); the guest's groups are its own
+    it('the foreground process group: tcgetpgrp/tcsetpgrp, tpgid, tty_nr', () => {
+      const want = onTty(`${fixture('x86_64', 'ttypgrp')}; echo status=$?`);
+      expect(want).toContain('tcsetpgrp(child) -> 0');
+      expect(onTty(`${ELFRUN} run ${fixture(arch, 'ttypgrp')}; echo status=$?`)).toBe(want);
+      const stat = 'cut -d" " -f7 /proc/self/stat | grep -vx 0 >/dev/null && echo has-tty; awk "{print \\$5==\\$8}" /proc/self/stat';
+      expect(onTty(`${ELFRUN} run ${fixture(arch, 'busybox')} sh -c '${stat}'`)).toBe(onTty(`${fixture('x86_64', 'busybox')} sh -c '${stat}'`));
+    });
+
     const bb = fixture(arch, 'busybox');
     const linux = arch === 'x86_64' ? bb : `qemu-aarch64 ${bb}`;
     for (const args of ['ls src/syscalls', 'stty -a', 'stty size', 'tty']) {

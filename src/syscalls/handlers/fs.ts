@@ -418,7 +418,7 @@ export const fsDefs: Record<string, Def> = {
     const f = t.fds.file(a.i32(0));
     return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
   }),
-  ioctl: partial(ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty; other requests are reported as unsupported'),
+  ioctl: partial(ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
   fcntl: partial(fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL; record locks and leases are not implemented'),
   dup: supported((t, a) => {
     const f = t.fds.file(a.i32(0));
