@@ -436,8 +436,10 @@ class ProcVNode extends VNode {
     const n = this.pn(t);
     return n.kind === 'link' && n.jump ? n.jump() : null;
   }
-  open(t: Task, flags: number): FileDescription {
-    return openProc(this.pn(t), flags);
+  open(t: Task, flags: number, loc: Loc): FileDescription {
+    const f = openProc(this.pn(t), flags);
+    f.loc = loc;
+    return f;
   }
   access(t: Task, mode: number): void {
     const n = this.pn(t);

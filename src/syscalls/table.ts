@@ -12,11 +12,11 @@ import { procDefs } from './handlers/proc.js';
 import { timeDefs } from './handlers/time.js';
 import { signalDefs } from './handlers/signal.js';
 import { processDefs } from './handlers/process.js';
-import { pollDefs } from './handlers/poll.js';
+import { epollDefs, pollDefs } from './handlers/poll.js';
 import { pathDefs, xattrDefs } from './handlers/paths.js';
 import { netDefs } from './handlers/net.js';
 
-export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs, ...xattrDefs, ...netDefs };
+export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs, ...xattrDefs, ...netDefs, ...epollDefs };
 
 /**
  * Probed syscalls: a libc tries them and falls back when the kernel answers

@@ -29,6 +29,7 @@ for (const arch of ARCHES) {
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
       ['devzero', 'mmap of /dev/zero is anonymous memory, shared across fork with MAP_SHARED'],
       ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
+      ['epoll', 'epoll: ctl add/mod/del and errors, waits with timeouts, oneshot, hangup, epoll inside poll'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const args = prog === 'stack' ? [] : ['arg'];

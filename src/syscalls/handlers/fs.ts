@@ -290,6 +290,25 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
   return newfd;
 }
 
+const CLOSE_RANGE_UNSHARE = 2;
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** close_range: close (or mark close-on-exec) every open fd in [first, last]. */
+function closeRange(t: Task, first: number, last: number, flags: number): number {
+  if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last) fail(E.EINVAL);
+  if (flags & CLOSE_RANGE_UNSHARE && t.proc.fds.refs > 1) {
+    // the caller gets its own copy of a table it shared (CLONE_FILES)
+    t.proc.fds.refs--;
+    t.proc.fds = t.proc.fds.clone();
+  }
+  for (const [fd, e] of t.fds.entries()) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE_CLOEXEC) e.cloexec = true;
+    else t.fds.close(fd);
+  }
+  return 0;
+}
+
 function getcwd(t: Task, buf: number, size: number): number {
   const cwd = Buffer.from(t.cwd.path + '\0', 'latin1');
   if (size < cwd.length) fail(size === 0 ? E.EINVAL : E.ERANGE);
@@ -461,6 +480,7 @@ export const fsDefs: Record<string, Def> = {
     return f.ftruncate(len);
   }),
   sendfile: supported(epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
+  close_range: supported((t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
   fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
 };

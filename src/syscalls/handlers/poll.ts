@@ -5,7 +5,10 @@ import type { WaitQueue } from '../../proc/waitq.js';
 import { SIG, bit } from '../../proc/signals.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
-import { supported, timeDeadline, type Def, deadlineOf } from './util.js';
+import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
+import { EpollFile, epollWait } from '../../fs/epoll.js';
+import { PROT_WRITE } from '../../mm/address-space.js';
+import type { Args } from '../args.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
 const POLLRDBAND = 0x80;
@@ -136,4 +139,68 @@ export const pollDefs: Record<string, Def> = {
     writeRemaining(t, a.ptr(4), deadline, false);
     return r;
   }),
+};
+
+// ---- epoll -------------------------------------------------------------------------
+
+const EPOLL_CLOEXEC = 0o2000000;
+const EP_MAX_EVENTS = 0x7fffffff / 16;
+
+function epollCreate(t: Task, flags: number): number {
+  if (flags & ~EPOLL_CLOEXEC) fail(E.EINVAL);
+  return t.fds.add(new EpollFile(2 /* O_RDWR */), (flags & EPOLL_CLOEXEC) !== 0);
+}
+
+function epollOf(t: Task, epfd: number): EpollFile {
+  const f = t.fds.file(epfd);
+  if (!(f instanceof EpollFile)) fail(E.EINVAL);
+  return f;
+}
+
+function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: number): number {
+  const ep = epollOf(t, epfd);
+  const f = t.fds.file(fd);
+  if (f === ep) fail(E.EINVAL);
+  // regular files and directories have no poll method: Linux refuses them
+  let type = 0;
+  try {
+    const st = f.statBytes(t);
+    type = new DataView(st.buffer, st.byteOffset, 144).getUint32(24, true) & 0o170000;
+  } catch {
+    /* no inode: pollable */
+  }
+  if (type === 0o100000 || type === 0o040000) fail(E.EPERM);
+  let events = 0;
+  let data = 0n;
+  if (op !== 2 /* DEL */) {
+    const rec = t.arch.name === 'x86_64' ? 12 : 16;
+    const b = t.mm.read(eventAddr, rec);
+    events = b.readUInt32LE(0);
+    data = b.readBigUInt64LE(rec === 12 ? 4 : 8);
+  }
+  ep.ctl(op, fd, f, events, data);
+  return 0;
+}
+
+function epollPwait(t: Task, a: Args, deadline: number, maskAddr: number, size: number): number {
+  const ep = epollOf(t, a.i32(0));
+  const max = a.i32(2);
+  if (max <= 0 || max > EP_MAX_EVENTS) fail(E.EINVAL);
+  t.mm.check(a.ptr(1), max * (t.arch.name === 'x86_64' ? 12 : 16), PROT_WRITE);
+  setTempMask(t, maskAddr, size);
+  const r = epollWait(t, ep, a.ptr(1), max, deadline);
+  restoreTempMask(t, maskAddr);
+  return r;
+}
+
+const EPOLL_NOTE = 'level-triggered readiness from the files\' own poll answers; EPOLLET is treated as level-triggered (a reader that drains to EAGAIN, as ET readers must, sees no difference); EPOLLONESHOT and EPOLLEXCLUSIVE are honoured';
+const msDeadline = (ms: number): number => (ms < 0 ? Infinity : performance.now() + ms);
+
+export const epollDefs: Record<string, Def> = {
+  epoll_create: partial((t, a) => (a.i32(0) <= 0 ? fail(E.EINVAL) : epollCreate(t, 0)), EPOLL_NOTE),
+  epoll_create1: partial((t, a) => epollCreate(t, a.i32(0)), EPOLL_NOTE),
+  epoll_ctl: partial((t, a) => epollCtl(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), EPOLL_NOTE),
+  epoll_wait: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), 0, 8), EPOLL_NOTE),
+  epoll_pwait: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
+  epoll_pwait2: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => timeDeadline(t, a.ptr(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
 };

@@ -1,0 +1,128 @@
+// epoll: an interest list of (file, fd) pairs whose readiness is the files'
+// own poll answers; epoll_wait parks on their wait queues like poll(2).
+import type { Task } from '../proc/task.js';
+import type { WaitQueue } from '../proc/waitq.js';
+import { E, fail } from '../syscalls/errno.js';
+import { hostStatBytes } from './stat.js';
+import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM, type IoContext } from './file.js';
+
+export const EPOLLIN = 0x1;
+export const EPOLLEXCLUSIVE = 1 << 28;
+export const EPOLLWAKEUP = 1 << 29;
+export const EPOLLONESHOT = 1 << 30;
+export const EPOLLET = 1 << 31;
+const ALWAYS = POLLERR | POLLHUP; // reported whether asked for or not
+
+interface Interest {
+  fd: number;
+  file: FileDescription;
+  events: number;
+  data: bigint;
+  /** EPOLLONESHOT: reported once, then disabled until EPOLL_CTL_MOD */
+  disabled: boolean;
+}
+
+let nextIno = 300000;
+
+export class EpollFile extends FileDescription {
+  private readonly interests = new Map<FileDescription, Map<number, Interest>>();
+  private readonly ino = nextIno++;
+  private readonly created = Date.now();
+
+  override read(): number {
+    return fail(E.EINVAL);
+  }
+  override write(): number {
+    return fail(E.EINVAL);
+  }
+  override statBytes(t: IoContext): Uint8Array {
+    const c = t.proc.cred;
+    return hostStatBytes({ dev: 0xd, ino: this.ino, mode: 0o600, nlink: 1, uid: c.euid, gid: c.egid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: this.created, mtimeMs: this.created, ctimeMs: this.created });
+  }
+
+  ctl(op: number, fd: number, file: FileDescription, events: number, data: bigint): void {
+    if (file === this) fail(E.EINVAL);
+    let byFd = this.interests.get(file);
+    const cur = byFd?.get(fd);
+    switch (op) {
+      case 1: // EPOLL_CTL_ADD
+        if (cur) fail(E.EEXIST);
+        if (file instanceof EpollFile && file.watches(this)) fail(E.ELOOP);
+        if (byFd === undefined) this.interests.set(file, (byFd = new Map()));
+        byFd.set(fd, { fd, file, events, data, disabled: false });
+        return;
+      case 2: // EPOLL_CTL_DEL
+        if (!cur) fail(E.ENOENT);
+        byFd!.delete(fd);
+        if (byFd!.size === 0) this.interests.delete(file);
+        return;
+      case 3: // EPOLL_CTL_MOD
+        if (!cur) fail(E.ENOENT);
+        if (cur.events & EPOLLEXCLUSIVE) fail(E.EINVAL);
+        cur.events = events;
+        cur.data = data;
+        cur.disabled = false;
+        return;
+      default:
+        fail(E.EINVAL);
+    }
+  }
+
+  /** Does this epoll (or one it watches) watch `other`? (a loop is ELOOP) */
+  private watches(other: EpollFile, depth = 0): boolean {
+    if (depth > 5) return true;
+    for (const f of this.interests.keys()) if (f === other || (f instanceof EpollFile && f.watches(other, depth + 1))) return true;
+    return false;
+  }
+
+  /** The ready interests now (files closed everywhere are dropped, as Linux drops them). */
+  ready(t: IoContext, max: number, consume: boolean): Array<{ events: number; data: bigint }> {
+    const out: Array<{ events: number; data: bigint }> = [];
+    for (const [file, byFd] of this.interests) {
+      if (file.refs <= 0) {
+        this.interests.delete(file);
+        continue;
+      }
+      for (const i of byFd.values()) {
+        if (out.length >= max) return out;
+        if (i.disabled) continue;
+        const want = i.events & 0xffff;
+        const r = file.poll(t, want | ALWAYS) & (want | ALWAYS);
+        if (r === 0) continue;
+        out.push({ events: r, data: i.data });
+        if (consume && i.events & EPOLLONESHOT) i.disabled = true;
+      }
+    }
+    return out;
+  }
+
+  queues(t: IoContext): WaitQueue[] {
+    const q: WaitQueue[] = [];
+    for (const [file, byFd] of this.interests) for (const i of byFd.values()) if (!i.disabled) q.push(...file.pollQueues(t, i.events & 0xffff));
+    return q;
+  }
+
+  override poll(t: IoContext): number {
+    return this.ready(t, 1, false).length > 0 ? POLLIN | POLLRDNORM : 0;
+  }
+  override pollQueues(t: IoContext): WaitQueue[] {
+    return this.queues(t);
+  }
+}
+
+/** epoll_wait: up to max ready events into guest memory (12-byte packed records on x86_64, 16 on arm64). */
+export function epollWait(t: Task, ep: EpollFile, addr: number, max: number, deadline: number): number {
+  const rec = t.arch.name === 'x86_64' ? 12 : 16;
+  const ready = ep.ready(t, max, true);
+  if (ready.length === 0) {
+    if (performance.now() < deadline) t.block(ep.queues(t), { deadline, restartable: false });
+    return 0;
+  }
+  const b = Buffer.alloc(ready.length * rec);
+  ready.forEach((e, i) => {
+    b.writeUInt32LE(e.events >>> 0, i * rec);
+    b.writeBigUInt64LE(e.data, i * rec + (rec === 12 ? 4 : 8));
+  });
+  t.mm.write(addr, b);
+  return ready.length;
+}
