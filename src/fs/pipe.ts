@@ -35,16 +35,20 @@ export class Pipe {
     return CAPACITY - this.size;
   }
 
-  /** Copy up to n bytes out into guest memory at addr. */
-  take(t: IoContext, addr: number, n: number): number {
+  /** Copy up to n bytes out into guest memory at addr (peek: leave them in the pipe). */
+  take(t: IoContext, addr: number, n: number, peek = false): number {
     n = Math.min(n, this.size);
     let done = 0;
+    let head = this.head;
     while (done < n) {
-      const chunk = Math.min(n - done, CAPACITY - this.head);
-      t.mm.write(addr + done, this.buf.subarray(this.head, this.head + chunk));
-      this.head = (this.head + chunk) % CAPACITY;
-      this.size -= chunk;
+      const chunk = Math.min(n - done, CAPACITY - head);
+      t.mm.write(addr + done, this.buf.subarray(head, head + chunk));
+      head = (head + chunk) % CAPACITY;
       done += chunk;
+    }
+    if (!peek) {
+      this.head = head;
+      this.size -= done;
     }
     return done;
   }

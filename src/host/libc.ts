@@ -71,6 +71,7 @@ const unameFn = libc.func('int uname(intptr_t buf)');
 const isattyFn = libc.func('int isatty(int fd)');
 const getsocknameFn = libc.func('int getsockname(int fd, intptr_t addr, _Inout_ uint32_t *len)');
 const getpeernameFn = libc.func('int getpeername(int fd, intptr_t addr, _Inout_ uint32_t *len)');
+const getsockoptFn = libc.func('int getsockopt(int fd, int level, int name, intptr_t val, _Inout_ uint32_t *len)');
 
 function ret(r: number): number {
   return r < 0 ? -koffi.errno() : r;
@@ -292,6 +293,12 @@ export const host = {
   clockGetres: (clk: number, ts: number): number => ret(clockGetresFn(clk, ts) as number),
   uname: (buf: number): number => ret(unameFn(buf) as number),
   isatty: (fd: number): boolean => (isattyFn(fd) as number) === 1,
+  /** getsockopt of a host socket into host memory: the value's length, or -errno */
+  getsockopt: (fd: number, level: number, name: number, val: number, size: number): number => {
+    const len = new Uint32Array([size]);
+    const r = ret(getsockoptFn(fd, level, name, val, len) as number);
+    return r < 0 ? r : len[0];
+  },
   /** getsockname/getpeername of a host socket into host memory: the address length, or -errno */
   sockName: (fd: number, peer: boolean, addr: number, size: number): number => {
     const len = new Uint32Array([size]);

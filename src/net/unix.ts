@@ -1,12 +1,18 @@
 // AF_UNIX sockets, the first piece: a socket can be made and connected to a
 // path. Linux's answers where nobody listens are given exactly (ENOENT for a
 // missing path, ECONNREFUSED for a file or socket nobody accepts on), which
-// is what libc's nscd and syslog clients meet. bind/listen/accept and data
-// transfer come with the sockets issue; until then they are reported as
-// unsupported rather than answered wrongly.
+// is what libc's nscd and syslog clients meet. socketpair gives connected
+// stream pairs. bind/listen/accept come with the sockets issue; until then
+// they are reported as unsupported rather than answered wrongly.
 import type { Task } from '../proc/task.js';
 import { E, fail } from '../syscalls/errno.js';
-import { FileDescription, POLLOUT, POLLHUP, type IoContext } from '../fs/file.js';
+import { FileDescription, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from '../fs/file.js';
+import { Pipe, PipeEnd } from '../fs/pipe.js';
+import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../fs/flags.js';
+import { PROT_WRITE } from '../mm/address-space.js';
+import type { WaitQueue } from '../proc/waitq.js';
+
+const POLLRDHUP = 0x2000;
 import { S_IFSOCK } from '../fs/vfs.js';
 import { hostStatBytes } from '../fs/stat.js';
 
@@ -20,16 +26,18 @@ let nextIno = 200000;
 export class UnixSocket extends FileDescription {
   readonly ino = nextIno++;
   private readonly created = Date.now();
+  /** SO_SNDBUF/SO_RCVBUF as the guest set them (Linux's default for AF_UNIX) */
+  bufSize = 212992;
   constructor(
     readonly type: number,
     flags: number,
   ) {
     super(flags | 2 /* O_RDWR */);
   }
-  override read(): number {
+  override read(_t: IoContext, _addr: number, _len: number): number {
     return fail(this.type === SOCK_DGRAM ? E.EAGAIN : E.ENOTCONN);
   }
-  override write(): number {
+  override write(_t: IoContext, _addr: number, _len: number): number {
     return fail(this.type === SOCK_DGRAM ? E.EDESTADDRREQ : E.ENOTCONN);
   }
   override statBytes(t: IoContext): Uint8Array {
@@ -37,7 +45,7 @@ export class UnixSocket extends FileDescription {
     const now = this.created;
     return hostStatBytes({ dev: SOCKFS_DEV, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: c.euid, gid: c.egid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now });
   }
-  override poll(): number {
+  override poll(_t: IoContext, _events: number): number {
     // an unconnected stream socket: Linux reports POLLOUT|POLLHUP
     return this.type === SOCK_DGRAM ? POLLOUT : POLLOUT | POLLHUP;
   }
@@ -62,4 +70,93 @@ export function unixPath(raw: Buffer): string | null {
   const p = (end < 0 ? body : body.subarray(0, end)).toString('latin1');
   if (p === '') fail(E.ENOENT);
   return p;
+}
+
+/**
+ * One end of a connected AF_UNIX stream (socketpair): two pipes, one each
+ * way, read and written through pipe ends, so that blocking, EOF, EPIPE and
+ * poll behave as the pipe code already makes them behave.
+ */
+export class UnixStream extends UnixSocket {
+  private readonly rx: PipeEnd;
+  private readonly tx: PipeEnd;
+  private readShut = false;
+  private writeShut = false;
+  constructor(inbound: Pipe, outbound: Pipe, flags: number) {
+    super(SOCK_STREAM, flags);
+    this.rx = new PipeEnd(inbound, O_RDONLY);
+    this.tx = new PipeEnd(outbound, O_WRONLY);
+  }
+  static pair(flags: number): [UnixStream, UnixStream] {
+    const ab = new Pipe();
+    const ba = new Pipe();
+    return [new UnixStream(ba, ab, flags), new UnixStream(ab, ba, flags)];
+  }
+  private sync(nonblock: boolean): void {
+    this.rx.flags = O_RDONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);
+    this.tx.flags = O_WRONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);
+  }
+  /** recv: peek leaves the bytes; nonblock is MSG_DONTWAIT */
+  recv(t: IoContext, addr: number, len: number, nonblock: boolean, peek: boolean): number {
+    if (this.readShut) return 0;
+    this.sync(nonblock);
+    if (len === 0) return 0;
+    if (!this.rx.waitForData(t)) return 0;
+    const p = this.rx.pipe;
+    t.mm.check(addr, Math.min(len, p.size), PROT_WRITE);
+    const n = p.take(t, addr, len, peek);
+    if (!peek) p.writable.wake();
+    return n;
+  }
+  send(t: IoContext, addr: number, len: number, nonblock: boolean): number {
+    if (this.writeShut) fail(E.EPIPE);
+    this.sync(nonblock);
+    return this.tx.write(t, addr, len);
+  }
+  override read(t: IoContext, addr: number, len: number): number {
+    return this.recv(t, addr, len, false, false);
+  }
+  override write(t: IoContext, addr: number, len: number): number {
+    return this.send(t, addr, len, false);
+  }
+  /** shutdown(2): SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2) */
+  shutdown(how: number): number {
+    if (how < 0 || how > 2) fail(E.EINVAL);
+    if (how !== 1 && !this.readShut) {
+      this.readShut = true;
+      this.rx.release();
+    }
+    if (how !== 0 && !this.writeShut) {
+      this.writeShut = true;
+      this.tx.release();
+    }
+    return 0;
+  }
+  override poll(t: IoContext, events: number): number {
+    this.sync(false);
+    let r = 0;
+    const inP = this.rx.pipe;
+    const outP = this.tx.pipe;
+    if (inP.size > 0 || inP.writers === 0 || this.readShut) r |= POLLIN | POLLRDNORM;
+    if (inP.writers === 0 || this.readShut) r |= POLLRDHUP;
+    if (!this.writeShut && outP.readers > 0 && outP.space > 0) r |= POLLOUT | POLLWRNORM;
+    if ((inP.writers === 0 || this.readShut) && (outP.readers === 0 || this.writeShut)) r |= POLLHUP;
+    void t;
+    void events;
+    return r;
+  }
+  override pollQueues(): WaitQueue[] {
+    return [this.rx.pipe.readable, this.tx.pipe.writable];
+  }
+  override ioctl(t: IoContext, req: number, arg: number): number {
+    if (req === 0x541b /* FIONREAD */) {
+      t.mm.setI32(arg, this.rx.pipe.size);
+      return 0;
+    }
+    return fail(E.ENOTTY);
+  }
+  override release(): void {
+    if (!this.readShut) this.rx.release();
+    if (!this.writeShut) this.tx.release();
+  }
 }

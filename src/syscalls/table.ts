@@ -14,9 +14,9 @@ import { signalDefs } from './handlers/signal.js';
 import { processDefs } from './handlers/process.js';
 import { epollDefs, pollDefs } from './handlers/poll.js';
 import { pathDefs, xattrDefs } from './handlers/paths.js';
-import { netDefs } from './handlers/net.js';
+import { netDefs, pairDefs } from './handlers/net.js';
 
-export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs, ...xattrDefs, ...netDefs, ...epollDefs };
+export const DEFS: Record<string, Def> = { ...fsDefs, ...mmDefs, ...procDefs, ...timeDefs, ...signalDefs, ...processDefs, ...pollDefs, ...pathDefs, ...xattrDefs, ...netDefs, ...pairDefs, ...epollDefs };
 
 /**
  * Probed syscalls: a libc tries them and falls back when the kernel answers

@@ -30,6 +30,7 @@ for (const arch of ARCHES) {
       ['devzero', 'mmap of /dev/zero is anonymous memory, shared across fork with MAP_SHARED'],
       ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
       ['epoll', 'epoll: ctl add/mod/del and errors, waits with timeouts, oneshot, hangup, epoll inside poll'],
+      ['sockpair', 'socketpair: stream I/O both ways, peek, sendmsg/recvmsg, shutdown, EPIPE, options, across fork'],
     ]) {
       it(`${prog}: ${what}`, () => {
         const args = prog === 'stack' ? [] : ['arg'];

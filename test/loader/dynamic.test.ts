@@ -24,6 +24,7 @@ const hostCases: Array<{ name: string; prog: string; args: string[]; input?: str
   { name: 'gzip -c -n | gzip -d', prog: '/bin/sh', args: ['-c', 'gzip -c -n sub/a.txt | gzip -d | md5sum; gzip -c -n b.txt | od -An -tx1 | head -3'] },
   { name: 'dash running dynamic programs', prog: '/bin/sh', args: ['-c', 'for f in b.txt missing; do wc -c "$f"; done; cat b.txt | tr a-z A-Z; exit 7'] },
   { name: 'stdin through a dynamic cat', prog: '/bin/cat', args: ['-n'], input: 'one\ntwo\n' },
+  { name: 'python3: subprocess, socketpair, asyncio (epoll)', prog: '/usr/bin/python3', args: ['-c', 'import asyncio, socket, subprocess\na, b = socket.socketpair(); a.sendall(b"ping"); print(b.recv(10))\nprint(subprocess.run(["sort"], input=b"b\\na\\n", capture_output=True).stdout)\nasync def main():\n    p = await asyncio.create_subprocess_exec("echo", "hi", stdout=asyncio.subprocess.PIPE)\n    print((await p.communicate())[0], p.returncode)\nasyncio.run(main())'] },
   { name: 'bash: arrays, substitutions, pipelines, traps', prog: '/bin/bash', args: ['-c', 'a=(x y z); echo ${#a[@]} ${a[1]}; echo $(( 6 * 7 )); ls | sort | head -2; trap "echo bye" EXIT; (exit 4); echo $?'] },
 ];
 

@@ -126,12 +126,12 @@ function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: n
   }
 }
 
-interface Iov {
+export interface Iov {
   base: number;
   len: number;
 }
 
-function iovecs(t: Task, addr: number, count: number): Iov[] {
+export function iovecs(t: Task, addr: number, count: number): Iov[] {
   if (count < 0 || count > IOV_MAX) fail(E.EINVAL);
   if (count === 0) return [];
   const raw = t.mm.read(addr, count * 16);

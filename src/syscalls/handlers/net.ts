@@ -1,10 +1,13 @@
 // Sockets: for now AF_UNIX sockets that can be made and connected (with
 // Linux's errors when nobody listens). The sockets issue brings the rest.
 import type { Task } from '../../proc/task.js';
-import { E, fail } from '../errno.js';
+import { E, fail, SysError } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
-import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, unixPath } from '../../net/unix.js';
+import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
+import { SIG } from '../../proc/signals.js';
+import { PROT_WRITE } from '../../mm/address-space.js';
+import { iovecs, type Iov } from './fs.js';
 import { partial, type Def } from './util.js';
 import { HostFile, hostScratch } from '../../fs/file.js';
 import { host } from '../../host/libc.js';
@@ -62,4 +65,197 @@ export const netDefs: Record<string, Def> = {
   connect: partial((t, a) => connect(t, a.i32(0), a.ptr(1), a.u32(2)), NOTE),
   getsockname: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), false), NOTE),
   getpeername: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), true), NOTE),
+};
+
+// ---- connected pairs and their I/O ------------------------------------------------------
+
+const MSG_PEEK = 0x2;
+const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
+const MSG_WAITALL = 0x100;
+const MSG_NOSIGNAL = 0x4000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const SOL_SOCKET = 1;
+
+function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
+  if (type & ~(SOCK_TYPE_MASK | O_NONBLOCK | O_CLOEXEC)) fail(E.EINVAL);
+  if (domain !== AF_UNIX) throw new Unsupported(`socketpair of address family ${domain}`, E.EAFNOSUPPORT);
+  const base = type & SOCK_TYPE_MASK;
+  if (base === SOCK_DGRAM || base === SOCK_SEQPACKET) throw new Unsupported('socketpair of datagram or seqpacket sockets', E.ENOTSUP);
+  if (base !== SOCK_STREAM) fail(E.ESOCKTNOSUPPORT);
+  if (protocol !== 0) fail(E.EPROTONOSUPPORT);
+  t.mm.check(sv, 8, PROT_WRITE);
+  const [a, b] = UnixStream.pair(type & O_NONBLOCK);
+  const cloexec = (type & O_CLOEXEC) !== 0;
+  const fa = t.fds.add(a, cloexec);
+  let fb: number;
+  try {
+    fb = t.fds.add(b, cloexec);
+  } catch (e) {
+    t.fds.close(fa);
+    b.release();
+    throw e;
+  }
+  t.mm.setI32(sv, fa);
+  t.mm.setI32(sv + 4, fb);
+  return 0;
+}
+
+function stream(t: Task, fd: number): UnixStream {
+  const f = t.fds.file(fd);
+  if (f instanceof UnixStream) return f;
+  if (f instanceof UnixSocket) fail(E.ENOTCONN);
+  return fail(E.ENOTSOCK);
+}
+
+/** A send that finds the peer gone raises SIGPIPE, unless MSG_NOSIGNAL. */
+function sending(t: Task, flags: number, fn: () => number): number {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SysError && e.errno === E.EPIPE && !(flags & MSG_NOSIGNAL)) t.raise(SIG.SIGPIPE);
+    throw e;
+  }
+}
+
+function checkFlags(flags: number, allowed: number, what: string): void {
+  if (flags & ~allowed) throw new Unsupported(`${what} flags 0x${(flags & ~allowed).toString(16)}`, E.ENOTSUP);
+}
+
+function sendto(t: Task, fd: number, buf: number, len: number, flags: number, addr: number): number {
+  const s = stream(t, fd);
+  checkFlags(flags, MSG_DONTWAIT | MSG_NOSIGNAL, 'send');
+  if (addr !== 0) fail(E.EISCONN);
+  return sending(t, flags, () => s.send(t, buf, Math.min(len, 0x7ffff000), (flags & MSG_DONTWAIT) !== 0));
+}
+
+function recvfrom(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, lenAddr: number): number {
+  const s = stream(t, fd);
+  checkFlags(flags, MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC, 'recv');
+  const n = s.recv(t, buf, Math.min(len, 0x7ffff000), (flags & MSG_DONTWAIT) !== 0, (flags & MSG_PEEK) !== 0);
+  if (addr !== 0 && lenAddr !== 0) t.mm.setI32(lenAddr, 0); // a socketpair's peer has no name
+  return n;
+}
+
+/** struct msghdr (56 bytes on both arches): name, iov, control; no control data is sent or received. */
+function msg(t: Task, addr: number): { iov: Iov[]; controlLen: number; raw: Buffer } {
+  const raw = t.mm.read(addr, 56);
+  const iov = iovecs(t, Number(raw.readBigUInt64LE(16)), Number(raw.readBigUInt64LE(24)));
+  return { iov, controlLen: Number(raw.readBigUInt64LE(40)), raw };
+}
+
+function sendmsg(t: Task, fd: number, addr: number, flags: number): number {
+  const s = stream(t, fd);
+  checkFlags(flags, MSG_DONTWAIT | MSG_NOSIGNAL, 'sendmsg');
+  const m = msg(t, addr);
+  if (m.controlLen > 0) throw new Unsupported('sendmsg with control messages (SCM_RIGHTS, SCM_CREDENTIALS)', E.ENOTSUP);
+  if (m.raw.readBigUInt64LE(0) !== 0n) fail(E.EISCONN);
+  let total = 0;
+  for (const v of m.iov) {
+    if (v.len === 0) continue;
+    let n: number;
+    try {
+      n = sending(t, flags, () => s.send(t, v.base, v.len, (flags & MSG_DONTWAIT) !== 0 || total > 0));
+    } catch (e) {
+      if (total > 0) return total;
+      throw e;
+    }
+    total += n;
+    if (n < v.len) break;
+  }
+  return total;
+}
+
+function recvmsg(t: Task, fd: number, addr: number, flags: number): number {
+  const s = stream(t, fd);
+  checkFlags(flags, MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC, 'recvmsg');
+  const m = msg(t, addr);
+  let total = 0;
+  for (const v of m.iov) {
+    if (v.len === 0) continue;
+    const n = s.recv(t, v.base, v.len, (flags & MSG_DONTWAIT) !== 0 || total > 0, (flags & MSG_PEEK) !== 0);
+    total += n;
+    if (n < v.len || flags & MSG_PEEK) break;
+  }
+  const out = Buffer.from(m.raw);
+  out.writeUInt32LE(0, 8); // msg_namelen
+  out.writeBigUInt64LE(0n, 40); // msg_controllen: no control data
+  out.writeInt32LE(0, 48); // msg_flags
+  t.mm.write(addr, out);
+  return total;
+}
+
+const SO_TYPE = 3;
+const SO_ERROR = 4;
+const SO_SNDBUF = 7;
+const SO_RCVBUF = 8;
+const SO_ACCEPTCONN = 30;
+const SO_PROTOCOL = 38;
+const SO_DOMAIN = 39;
+
+function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenAddr: number): number {
+  const f = t.fds.file(fd);
+  if (f instanceof HostFile) {
+    // a host socket elfrun was given (Node's child stdio): the host answers (ENOTSOCK for other files)
+    const len = t.mm.i32(lenAddr);
+    if (len < 0) fail(E.EINVAL);
+    const s = hostScratch();
+    const n = host.getsockopt(f.hostFd, level, name, s.addr, Math.min(len, 256));
+    if (n < 0) fail(-n);
+    t.mm.write(val, s.bytes.subarray(0, n));
+    t.mm.setI32(lenAddr, n);
+    return 0;
+  }
+  if (!(f instanceof UnixSocket)) fail(E.ENOTSOCK);
+  if (level !== SOL_SOCKET) throw new Unsupported(`getsockopt level ${level}`, E.ENOPROTOOPT);
+  const len = t.mm.i32(lenAddr);
+  if (len < 0) fail(E.EINVAL);
+  let v: number;
+  switch (name) {
+    case SO_TYPE:
+      v = f.type;
+      break;
+    case SO_ERROR:
+    case SO_ACCEPTCONN:
+    case SO_PROTOCOL:
+      v = 0;
+      break;
+    case SO_DOMAIN:
+      v = AF_UNIX;
+      break;
+    case SO_SNDBUF:
+    case SO_RCVBUF:
+      v = f.bufSize;
+      break;
+    default:
+      throw new Unsupported(`getsockopt SOL_SOCKET option ${name}`, E.ENOPROTOOPT);
+  }
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  t.mm.write(val, b.subarray(0, Math.min(4, len)));
+  t.mm.setI32(lenAddr, Math.min(4, len));
+  return 0;
+}
+
+function setsockopt(t: Task, fd: number, level: number, name: number, val: number, len: number): number {
+  const f = t.fds.file(fd);
+  if (!(f instanceof UnixSocket)) fail(E.ENOTSOCK);
+  if (level !== SOL_SOCKET || (name !== SO_SNDBUF && name !== SO_RCVBUF)) throw new Unsupported(`setsockopt level ${level} option ${name}`, E.ENOPROTOOPT);
+  if (len < 4) fail(E.EINVAL);
+  // Linux doubles the value (bookkeeping overhead) and keeps a minimum
+  f.bufSize = Math.max(4608, Math.min(0x7fffffff, t.mm.i32(val) * 2));
+  return 0;
+}
+
+const PAIR_NOTE = 'AF_UNIX stream pairs (socketpair): read/write, send/recv (MSG_DONTWAIT, MSG_PEEK, MSG_NOSIGNAL), sendmsg/recvmsg without control data (no fd passing), shutdown; datagram pairs and other flags are reported as unsupported';
+
+export const pairDefs: Record<string, Def> = {
+  socketpair: partial((t, a) => socketpair(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), PAIR_NOTE),
+  sendto: partial((t, a) => sendto(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4)), PAIR_NOTE),
+  recvfrom: partial((t, a) => recvfrom(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4), a.ptr(5)), PAIR_NOTE),
+  sendmsg: partial((t, a) => sendmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
+  recvmsg: partial((t, a) => recvmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
+  shutdown: partial((t, a) => stream(t, a.i32(0)).shutdown(a.i32(1)), PAIR_NOTE),
+  getsockopt: partial((t, a) => getsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)), 'SOL_SOCKET: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_SNDBUF/RCVBUF of AF_UNIX sockets; others are reported as unsupported'),
+  setsockopt: partial((t, a) => setsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.u32(4)), 'SO_SNDBUF/SO_RCVBUF of AF_UNIX sockets are recorded; others are reported as unsupported'),
 };
