@@ -28,6 +28,10 @@ else
   echo "setup: Unicorn: ${lib##*$'\n'}"
 fi
 
+# the syscall trampoline (one C-to-JS crossing per syscall); elfrun works without it, slower
+if tramp=$(scripts/build-trampoline.sh); then echo "setup: trampoline: $tramp"
+else echo "setup: warning: the syscall trampoline could not be built; syscalls cross into JavaScript through koffi alone (slower)" >&2; fi
+
 echo "setup: building TypeScript"
 npm run --silent build
 scripts/fixtures.sh

@@ -10,6 +10,9 @@ import {
   IntrCb,
   MemInvalidCb,
   SyscallInsnCb,
+  TrampolineCb,
+  TRAMP_SIZE,
+  loadTrampoline,
   UC_CTL_CPU_MODEL,
   UC_CTL_TCG_BUFFER_SIZE,
   UC_HOOK_INSN,
@@ -54,14 +57,17 @@ export interface CpuClient {
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
 const MAX_BATCH = 40;
+/** where a Cpu's trampoline struct sits in its scratch page */
+const TRAMP_OFF = 3072;
 const TCG_BUFFER = 64 << 20;
 
 let current: Cpu | null = null;
-let callbacks: { insn: unknown; intr: unknown; mem: unknown } | null = null;
+let callbacks: { insn: unknown; intr: unknown; mem: unknown; tramp: unknown } | null = null;
 
-function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown } {
+function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp: unknown } {
   if (callbacks) return callbacks;
   callbacks = {
+    tramp: koffi.register(() => current?.trampolineEntry(), koffi.pointer(TrampolineCb)),
     insn: koffi.register((_uc: unknown, _user: unknown) => current?.syscallEntry(), koffi.pointer(SyscallInsnCb)),
     intr: koffi.register((_uc: unknown, intno: number, _user: unknown) => current?.interrupt(intno), koffi.pointer(IntrCb)),
     mem: koffi.register(
@@ -146,7 +152,19 @@ export class Cpu implements MemBackend {
     this.ret.setIds(arch.returnRegs);
     const cb = sharedCallbacks();
     const h = arch.syscallHook;
-    if (h.kind === 'insn') {
+    const tl = loadTrampoline();
+    if (tl !== null) {
+      // the C trampoline reads the syscall registers and writes the result itself
+      const t = new DataView(this.scratch.bytes.buffer, this.scratch.bytes.byteOffset + TRAMP_OFF, TRAMP_SIZE);
+      t.setBigUint64(0, BigInt(this.sys.idsAddr), true);
+      t.setBigUint64(8, BigInt(this.sys.ptrsAddr), true);
+      t.setBigUint64(16, BigInt(this.ret.idsAddr), true);
+      t.setBigUint64(24, BigInt(this.ret.ptrsAddr), true);
+      t.setInt32(32, this.sys.count, true);
+      t.setInt32(36, this.ret.count, true);
+      this.tramp = t;
+      this.check(tl.install(this.uc, this.scratch.addr + TRAMP_OFF, h.kind === 'insn' ? h.insn : -1, h.kind === 'intr' ? h.intno : -2, cb.tramp), 'hook syscall (trampoline)');
+    } else if (h.kind === 'insn') {
       this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INSN, cb.insn, null, 1n, 0n, 'int', h.insn), 'hook syscall');
       this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INTR, cb.intr, null, 1n, 0n), 'hook intr');
     } else {
@@ -232,18 +250,22 @@ export class Cpu implements MemBackend {
 
   /** A register as a number (exact below 2^53; guest addresses always are). */
   reg(id: number): number {
+    this.flush();
     this.lib.regRead(this.uc, id, this.reg8);
     return this.reg8.readUInt32LE(0) + this.reg8.readUInt32LE(4) * 0x100000000;
   }
   regBig(id: number): bigint {
+    this.flush();
     this.lib.regRead(this.uc, id, this.reg8);
     return this.reg8.readBigUInt64LE(0);
   }
   setReg(id: number, val: number | bigint): void {
+    this.flush();
     this.reg8.writeBigUInt64LE(BigInt.asUintN(64, BigInt(val)), 0);
     this.lib.regWrite(this.uc, id, this.reg8);
   }
   setRegs(pairs: Array<[number, number]>): void {
+    this.flush();
     const b = this.any;
     b.setIds(pairs.map((p) => p[0]));
     pairs.forEach(([, v], i) => {
@@ -288,6 +310,7 @@ export class Cpu implements MemBackend {
 
   /** Save the registers into ctx (allocated on first use); returns ctx. */
   saveContext(ctx: unknown): unknown {
+    this.flush();
     if (ctx === null) {
       const out: [unknown] = [null];
       this.check(this.lib.contextAlloc(this.uc, out), 'uc_context_alloc');
@@ -298,6 +321,7 @@ export class Cpu implements MemBackend {
   }
 
   restoreContext(ctx: unknown): void {
+    this.flush();
     this.check(this.lib.contextRestore(this.uc, ctx), 'uc_context_restore');
   }
 
@@ -307,12 +331,14 @@ export class Cpu implements MemBackend {
 
   /** The value of a register as 16 raw bytes (vector registers). */
   regBytes(id: number, n: number): Buffer {
+    this.flush();
     const b = Buffer.alloc(Math.max(16, n));
     this.lib.regRead(this.uc, id, b);
     return b.subarray(0, n);
   }
 
   setRegBytes(id: number, bytes: Uint8Array): void {
+    this.flush();
     const b = Buffer.alloc(Math.max(16, bytes.length));
     b.set(bytes);
     this.lib.regWrite(this.uc, id, b);
@@ -337,7 +363,12 @@ export class Cpu implements MemBackend {
   /** Write the result registers of a syscall whose entry registers were `regs`. */
   setReturnWith(result: number, regs: Uint32Array): void {
     const r = this.ret;
+    this.flush();
     this.arch.syscallReturn(result, regs, r.vals);
+    if (this.inTramp && regs === this.sys.vals) {
+      this.tramp!.setInt32(40, 1, true); // the trampoline writes them when the hook returns
+      return;
+    }
     this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
   }
 
@@ -361,6 +392,39 @@ export class Cpu implements MemBackend {
   }
 
   // ---- hook entry points (called by the shared callbacks) ---------------------
+
+  /** the trampoline's struct (null without it) */
+  private tramp: DataView | null = null;
+  /** inside a trampoline syscall: result writes are left to the trampoline */
+  private inTramp = false;
+
+  /** From the C trampoline: a syscall (registers already read) or another interrupt. */
+  trampolineEntry(): void {
+    const t = this.tramp!;
+    const intno = t.getInt32(44, true);
+    if (intno !== -1 && intno !== t.getInt32(48, true)) {
+      this.interrupt(intno);
+      return;
+    }
+    this.inTramp = true;
+    try {
+      this.client!.onSyscall(this, this.sys.vals);
+    } catch (e) {
+      this.internalError = e as Error;
+      this.stop();
+    } finally {
+      this.inTramp = false;
+    }
+  }
+
+  /** A result write the trampoline would do later must happen now (another register access comes first). */
+  private flush(): void {
+    if (this.inTramp && this.tramp!.getInt32(40, true) !== 0) {
+      this.tramp!.setInt32(40, 0, true);
+      const r = this.ret;
+      this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
+    }
+  }
 
   syscallEntry(): void {
     const s = this.sys;

@@ -4,7 +4,7 @@
 // ELFRUN_UNICORN=/path overrides; otherwise the project's own patched build in
 // the cache (scripts/build-unicorn.sh), then the system's libunicorn.so.2.
 import koffi from 'koffi';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -192,3 +192,49 @@ export const IntrCb = koffi.proto('void elfrun_intr_cb(void *uc, uint32_t intno,
 export const MemInvalidCb = koffi.proto(
   'bool elfrun_mem_cb(void *uc, int type, uint64_t address, int size, int64_t value, void *user)',
 );
+
+/** elfrun's syscall trampoline (scripts/native/trampoline.c), when it is built. */
+export interface TrampolineLib {
+  install(uc: Engine, tramp: number, insn: number, svc: number, js: unknown): number;
+}
+
+export const TrampolineCb = koffi.proto('void elfrun_tramp_cb(void)');
+/** sizeof(struct tramp) in trampoline.c */
+export const TRAMP_SIZE = 64;
+
+let tramp: TrampolineLib | null | undefined;
+
+/**
+ * The newest built trampoline in the cache (ELFRUN_TRAMPOLINE overrides;
+ * ELFRUN_NO_TRAMPOLINE=1 disables it), or null: elfrun then makes the same
+ * calls through koffi. It must be loaded after libunicorn, which it links to.
+ */
+export function loadTrampoline(): TrampolineLib | null {
+  if (tramp !== undefined) return tramp;
+  tramp = null;
+  if (process.env.ELFRUN_NO_TRAMPOLINE) return null;
+  let path = process.env.ELFRUN_TRAMPOLINE ?? null;
+  if (path === null) {
+    try {
+      const dirs = readdirSync(CACHE_DIR)
+        .filter((d) => d.startsWith('trampoline-'))
+        .map((d) => join(CACHE_DIR, d, 'libelfrun-tramp.so'))
+        .filter((p) => existsSync(p))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+      path = dirs[0] ?? null;
+    } catch {
+      path = null;
+    }
+  }
+  if (path === null) return null;
+  try {
+    const lib = koffi.load(path);
+    const size = lib.func('int elfrun_tramp_size(void)')() as number;
+    if (size !== TRAMP_SIZE) return null; // built from another layout
+    const install = lib.func('int elfrun_install(void *uc, intptr_t tramp, int insn, int svc, void *js)');
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number };
+  } catch {
+    tramp = null;
+  }
+  return tramp;
+}

@@ -1,0 +1,76 @@
+/*
+ * elfrun's syscall trampoline: the Unicorn hook for syscall instructions
+ * (x86_64 `syscall`, arm64 `svc` via the interrupt hook) reads the syscall
+ * registers into memory elfrun sees, makes one argument-less call into
+ * JavaScript, and writes the result registers back if elfrun asked for it.
+ * That is one crossing between C and JavaScript per syscall instead of three
+ * (hook, batch read, batch write) through koffi.
+ *
+ * Built by scripts/build-trampoline.sh; elfrun works without it (slower).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct uc_struct uc_engine;
+typedef size_t uc_hook;
+extern int uc_hook_add(uc_engine *uc, uc_hook *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...);
+extern int uc_reg_read_batch(uc_engine *uc, int *regs, void **vals, int count);
+extern int uc_reg_write_batch(uc_engine *uc, int *regs, void *const *vals, int count);
+
+#define UC_HOOK_INTR 1
+#define UC_HOOK_INSN 2
+
+/* Shared with elfrun (src/cpu/engine.ts, class Trampoline): keep the layout in step. */
+struct tramp {
+  int *rids;      /* 0: registers to read at a syscall */
+  void **rptrs;   /* 8 */
+  int *wids;      /* 16: registers to write after it */
+  void **wptrs;   /* 24 */
+  int32_t rcount; /* 32 */
+  int32_t wcount; /* 36 */
+  int32_t write;  /* 40: set by elfrun when the result registers must be written */
+  int32_t intno;  /* 44: -1 for a syscall instruction, else the interrupt number */
+  int32_t svc;    /* 48: the interrupt number of a syscall (arm64), -2 if none */
+  int32_t pad;
+  void (*js)(void); /* 56 */
+};
+
+static void syscall_entry(uc_engine *uc, struct tramp *t) {
+  uc_reg_read_batch(uc, t->rids, t->rptrs, t->rcount);
+  t->write = 0;
+  t->js();
+  if (t->write) uc_reg_write_batch(uc, t->wids, t->wptrs, t->wcount);
+}
+
+static void insn_cb(uc_engine *uc, void *user) {
+  struct tramp *t = user;
+  t->intno = -1;
+  syscall_entry(uc, t);
+}
+
+static void intr_cb(uc_engine *uc, uint32_t intno, void *user) {
+  struct tramp *t = user;
+  t->intno = (int32_t)intno;
+  if ((int32_t)intno == t->svc) {
+    syscall_entry(uc, t);
+    return;
+  }
+  t->write = 0;
+  t->js(); /* another interrupt: elfrun handles it (a fault, int $0x80...) */
+}
+
+/* Install the hooks on an engine. insn: the x86 instruction id (UC_X86_INS_SYSCALL) or -1. */
+int elfrun_install(uc_engine *uc, struct tramp *t, int32_t insn, int32_t svc, void (*js)(void)) {
+  uc_hook hh;
+  int err;
+  t->js = js;
+  t->svc = svc;
+  if (insn >= 0) {
+    err = uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)insn_cb, t, 1, 0, (int)insn);
+    if (err) return err;
+  }
+  return uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)intr_cb, t, 1, 0);
+}
+
+/* The layout check elfrun makes before trusting the offsets above. */
+int elfrun_tramp_size(void) { return (int)sizeof(struct tramp); }
