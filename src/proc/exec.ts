@@ -86,6 +86,9 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
     old.cpu.freeContext(t.ctx);
     t.ctx = null;
   }
+  // an exec into the other arch leaves its old engine: that engine must not
+  // save its registers into this task's (new engine's) context later
+  if (old.cpu !== built.mm.cpu && old.cpu.owner === t) old.cpu.owner = null;
   p.mm = built.mm;
   k.releaseMm(old);
   t.pendingRegs = built.regs;

@@ -172,7 +172,9 @@ function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envp
   const total = { n: 0 };
   const argv = stringArray(t, argvAddr, total);
   const envp = stringArray(t, envpAddr, total);
-  execInto(t.kernel, t, prepareExec(t, dirfd, path, argv, envp, flags, { [t.arch.elfMachine]: t.arch.name }));
+  // either arch elfrun runs: a guest's exec of a program of the other arch runs it
+  // emulated too, as binfmt_misc with qemu-user would (and as qemu-user's own exec does)
+  execInto(t.kernel, t, prepareExec(t, dirfd, path, argv, envp, flags, ALL_MACHINES));
   return NORETURN;
 }
 
