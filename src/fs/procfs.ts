@@ -29,6 +29,13 @@ const PROC_DEV = 0x16;
 
 const PER_PID_FILES = ['cmdline', 'comm', 'environ', 'stat', 'status', 'maps', 'auxv', 'mounts'];
 const PER_PID_LINKS = ['exe', 'cwd', 'root'];
+/** What Linux 6.x has in /proc/<pid>/ (those elfrun lacks are reported, not answered ENOENT) */
+const LINUX_PID_ENTRIES = new Set(
+  ('arch_status attr autogroup auxv cgroup clear_refs cmdline comm coredump_filter cpu_resctrl_groups cpuset cwd environ exe fd fdinfo ' +
+    'gid_map io ksm_merging_pages ksm_stat latency limits loginuid map_files maps mem mountinfo mounts mountstats net ns numa_maps ' +
+    'oom_adj oom_score oom_score_adj pagemap patch_state personality projid_map root sched schedstat sessionid setgroups smaps ' +
+    'smaps_rollup stack stat statm status syscall task timens_offsets timers timerslack_ns uid_map wchan').split(' '),
+);
 
 function mem(p: Process, start: number, end: number): Buffer {
   if (end <= start) return Buffer.alloc(0);
@@ -197,7 +204,9 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
         },
       };
     default:
-      throw new Unsupported(`procfs entry /proc/<pid>/${first}`, E.ENOENT);
+      // an entry Linux has but elfrun does not emulate is reported; any other name does not exist
+      if (LINUX_PID_ENTRIES.has(first)) throw new Unsupported(`procfs entry /proc/<pid>/${first}`, E.ENOENT);
+      return fail(E.ENOENT);
   }
 }
 

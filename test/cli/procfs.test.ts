@@ -29,3 +29,11 @@ for (const arch of ARCHES) {
     }
   });
 }
+
+describe('names /proc/<pid> does not have', () => {
+  it('are ENOENT, as on Linux (entries Linux has and elfrun lacks are reported instead)', () => {
+    const bb = fixture('x86_64', 'busybox');
+    const script = 'cat /proc/self/no-such-entry; echo "status $?"; ls /proc/self/nosuch 2>&1; echo "status $?"';
+    expect(runElfrun(bb, ['sh', '-c', script])).toEqual(runLinux('x86_64', bb, ['sh', '-c', script]));
+  });
+});
