@@ -102,6 +102,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
 
   const child = new Task(k, tid, proc, t.opts);
   child.sigmask = t.sigmask;
+  child.mempolicy = { ...t.mempolicy };
   child.affinity = t.affinity;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: 2, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.

@@ -48,6 +48,8 @@ export class Task implements CpuClient {
   pending = 0n;
   /** siginfo of pending signals: one for a standard signal, a queue for a real-time one */
   readonly siginfo = new Map<number, Buffer[]>();
+  /** NUMA memory policy (set_mempolicy): mode and node mask; one node here, so it changes nothing else */
+  mempolicy = { mode: 0, nodes: 0n };
   /** signals rt_sigtimedwait is waiting for (they wake it although blocked) */
   sigwait = 0n;
   /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */

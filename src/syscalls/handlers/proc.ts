@@ -1,5 +1,6 @@
 // Process identity, limits, system information.
 import { randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
@@ -184,9 +185,79 @@ function prctl(t: Task, a: Args): number {
     case PR_GET_NO_NEW_PRIVS:
       if (a.u64(1) || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
       return t.proc.noNewPrivs ? 1 : 0;
+    case PR_CAPBSET_READ: {
+      // the capability bounding set: elfrun's own, which its guest inherits
+      const cap = a.u64(1);
+      const { last, bounding } = hostCaps();
+      if (cap > last) fail(E.EINVAL);
+      return (bounding >> BigInt(cap)) & 1n ? 1 : 0;
+    }
     default:
       throw new Unsupported(`prctl option ${op}`, E.EINVAL);
   }
+}
+
+const PR_CAPBSET_READ = 23;
+
+let caps: { last: number; bounding: bigint } | null = null;
+/** CAP_LAST_CAP and elfrun's capability bounding set, from the host's /proc. */
+function hostCaps(): { last: number; bounding: bigint } {
+  if (caps === null) {
+    let last = 40;
+    let bounding = 0n;
+    try {
+      last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1').trim());
+      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+      if (m) bounding = BigInt('0x' + m[1]);
+    } catch {
+      /* no /proc: an empty set */
+    }
+    caps = { last, bounding };
+  }
+  return caps;
+}
+
+// NUMA policies: elfrun shows one memory node (node 0), so a policy is recorded and
+// reported but places nothing (as on a one-node Linux machine).
+const MPOL_DEFAULT = 0;
+const MPOL_LOCAL = 4;
+const MPOL_MAX = 6; // MPOL_WEIGHTED_INTERLEAVE
+const MPOL_MODE_FLAGS = (1 << 15) | (1 << 14) | (1 << 13); // STATIC_NODES, RELATIVE_NODES, NUMA_BALANCING
+
+/** A node mask argument: maxnode bits from guest memory (only node 0 exists). */
+function nodeMask(t: Task, addr: number, maxnode: number): bigint {
+  if (addr === 0 || maxnode <= 1) return 0n;
+  const longs = Math.ceil((maxnode - 1) / 64);
+  const b = t.mm.read(addr, longs * 8);
+  let m = 0n;
+  for (let i = longs - 1; i >= 0; i--) m = (m << 64n) | b.readBigUInt64LE(i * 8);
+  return m & ((1n << BigInt(maxnode - 1)) - 1n);
+}
+
+function setMempolicy(t: Task, mode: number, maskAddr: number, maxnode: number): number {
+  const base = mode & ~MPOL_MODE_FLAGS;
+  if (base < 0 || base > MPOL_MAX || maxnode > 0x40000) fail(E.EINVAL);
+  const nodes = nodeMask(t, maskAddr, maxnode);
+  if (nodes & ~1n) fail(E.EINVAL); // no such node
+  if ((base === MPOL_DEFAULT || base === MPOL_LOCAL) && nodes !== 0n) fail(E.EINVAL);
+  if (base !== MPOL_DEFAULT && base !== MPOL_LOCAL && base !== 1 /* PREFERRED may be empty */ && nodes === 0n) fail(E.EINVAL);
+  t.mempolicy = { mode: base === MPOL_DEFAULT ? 0 : mode, nodes };
+  return 0;
+}
+
+function getMempolicy(t: Task, modeAddr: number, maskAddr: number, maxnode: number, addr: number, flags: number): number {
+  if (flags !== 0 || addr !== 0) throw new Unsupported('get_mempolicy with flags or an address', E.EINVAL);
+  if (maskAddr !== 0 && maxnode < 1) fail(E.EINVAL);
+  if (maskAddr !== 0) {
+    // copy_nodes_to_user: maxnode - 1 bits, in whole longs
+    const bytes = (Math.ceil((maxnode - 1) / 64) * 64) / 8;
+    if (bytes > 4096) fail(E.EINVAL);
+    const b = Buffer.alloc(bytes);
+    if (t.mempolicy.nodes & 1n) b[0] = 1;
+    t.mm.write(maskAddr, b);
+  }
+  if (modeAddr !== 0) t.mm.setI32(modeAddr, t.mempolicy.mode);
+  return 0;
 }
 
 /** The kernel's cpumask size here (nr_cpu_ids rounded up to a long): what sched_getaffinity returns. */
@@ -332,7 +403,7 @@ function setgroups(t: Task, size: number, list: number): number {
 export const procDefs: Record<string, Def> = {
   sched_getaffinity: partial((t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
   sched_setaffinity: partial((t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
-  prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are reported as unsupported'),
+  prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set); other options are reported as unsupported'),
   getpid: supported((t) => t.pid),
   getppid: supported((t) => t.ppid),
   gettid: supported((t) => t.tid),
@@ -351,6 +422,8 @@ export const procDefs: Record<string, Def> = {
   setfsuid: partial((t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
   setfsgid: partial((t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
   getgroups: supported((t, a) => getgroups(t, a.i32(0), a.ptr(1))),
+  get_mempolicy: partial((t, a) => getMempolicy(t, a.ptr(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4)), 'the thread\'s policy as set_mempolicy recorded it (one node, node 0); MPOL_F_NODE/MPOL_F_ADDR queries are reported as unsupported'),
+  set_mempolicy: supported((t, a) => setMempolicy(t, a.i32(0), a.ptr(1), a.u64(2)), 'one memory node (node 0): the policy is checked and recorded, and places memory as Linux would on one node'),
   getpriority: partial((t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   setpriority: partial((t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   getrusage: partial((t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
