@@ -10,7 +10,8 @@ import { E, fail } from '../syscalls/errno.js';
 import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
 import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';
-import { FileSystem, S_IFIFO, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
+import { childPath, FileSystem, S_IFIFO, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
+import { statFields } from './stat.js';
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -79,7 +80,7 @@ export class HostNode extends VNode {
     return this.path;
   }
   private sub(name: string): string {
-    return this.path === '/' ? '/' + name : this.path + '/' + name;
+    return childPath(this.path, name);
   }
 
   stat(_t: Task): Uint8Array {
@@ -125,9 +126,8 @@ export class HostNode extends VNode {
       // named pipes meet inside elfrun: the guest's processes all live here
       const acc = flags & 3;
       this.access(t, acc === 0 ? 4 : acc === 1 ? 2 : 6);
-      const st = this.stat(t);
-      const dv = new DataView(st.buffer, st.byteOffset, 144);
-      const end = openFifo(t, `host:${dv.getBigUint64(0, true)}:${dv.getBigUint64(8, true)}`, flags & ~(O_CLOEXEC | O_CREAT));
+      const st = statFields(this.stat(t));
+      const end = openFifo(t, `host:${st.dev}:${st.ino}`, flags & ~(O_CLOEXEC | O_CREAT));
       end.loc = loc;
       return end;
     }
@@ -140,9 +140,8 @@ export class HostNode extends VNode {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
     const fd = chk(host.openat(AT_FDCWD, cpath(this.path), h, mode));
     const f = new HostFile(fd, flags & ~O_CLOEXEC, this.path, null);
-    const st = f.statBytes(t);
-    const ino = new DataView(st.buffer, st.byteOffset, 144).getBigUint64(8, true);
-    f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: `${dir.path === '/' ? '' : dir.path}/#${ino} (deleted)` };
+    const { ino } = statFields(f.statBytes(t));
+    f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: childPath(dir.path, `#${ino} (deleted)`) };
     return f;
   }
   override mkdir(_t: Task, name: string, mode: number): void {

@@ -10,7 +10,7 @@ import { E, fail } from '../syscalls/errno.js';
 import { Unsupported } from '../syscalls/dispatch.js';
 import { FileDescription, HostFile, type IoContext } from './file.js';
 import { PipeEnd } from './pipe.js';
-import { hostStatBytes, type StatFields } from './stat.js';
+import { hostStatBytes, statFields, type StatFields } from './stat.js';
 import { HostFs, HostNode } from './hostfs.js';
 import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from './vfs.js';
 import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from './flags.js';
@@ -66,8 +66,7 @@ function fdInfo(t: Task, f: FileDescription, cloexec: boolean): Buffer {
   }
   let ino = 0n;
   try {
-    const st = f.statBytes(t);
-    ino = new DataView(st.buffer, st.byteOffset, 144).getBigUint64(8, true);
+    ino = statFields(f.statBytes(t)).ino;
   } catch {
     /* no inode */
   }

@@ -1,6 +1,7 @@
 // struct stat per arch. The host is x86_64, so the host's struct stat (144
 // bytes) is already the x86_64 guest's; arm64 uses asm-generic's 128-byte layout.
 import type { ArchName } from '../cpu/arch.js';
+import type { Timespec } from './vfs.js';
 
 export const HOST_STAT_SIZE = 144;
 
@@ -66,30 +67,21 @@ export function hostStatBytes(f: StatFields): Buffer {
   return b;
 }
 
-/** Write an emulated file's stat into guest memory, in the guest's layout. */
-export function writeStat(t: { mm: { write(addr: number, data: Uint8Array): void }; arch: { name: ArchName } }, addr: number, f: StatFields): void {
-  t.mm.write(addr, guestStat(t.arch.name, hostStatBytes(f)));
-}
+/** Fields of an emulated inode with nanosecond times (tmpfs, devfs): a 4 KiB block size. */
+export type InodeStat = Omit<StatFields, 'blksize' | 'atimeMs' | 'mtimeMs' | 'ctimeMs'> & { atime: Timespec; mtime: Timespec; ctime: Timespec };
 
-export interface Ts {
-  sec: number;
-  nsec: number;
-}
-
-/** Fields of an emulated inode with nanosecond times (tmpfs, devfs). */
-export interface InodeStat {
-  dev: number;
-  ino: number;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: number;
-  blocks: number;
-  atime: Ts;
-  mtime: Ts;
-  ctime: Ts;
+/** The fields elfrun reads back from a host-layout struct stat (identity, type and owner, size, mtime). */
+export function statFields(st: Uint8Array): { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; size: number; mtime: Timespec } {
+  const dv = new DataView(st.buffer, st.byteOffset, HOST_STAT_SIZE);
+  return {
+    dev: dv.getBigUint64(0, true),
+    ino: dv.getBigUint64(8, true),
+    mode: dv.getUint32(24, true),
+    uid: dv.getUint32(28, true),
+    gid: dv.getUint32(32, true),
+    size: Number(dv.getBigInt64(48, true)),
+    mtime: { sec: Number(dv.getBigInt64(88, true)), nsec: Number(dv.getBigInt64(96, true)) },
+  };
 }
 
 /** Encode a struct stat in the host (x86_64) layout, times to the nanosecond. */

@@ -12,7 +12,7 @@ import { FileDescription, hostScratch, transfer, type IoContext } from './file.j
 import { O_ACCMODE, O_APPEND, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './flags.js';
 import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
-import { cred, FileSystem, nowTs, permitted, S_IFCHR, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from './vfs.js';
+import { childPath, cred, FileSystem, nowTs, permitted, S_IFCHR, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from './vfs.js';
 
 const memfdCreate = koffi.load('libc.so.6').func('int memfd_create(const char *name, unsigned int flags)');
 const MFD_CLOEXEC = 1;
@@ -196,7 +196,7 @@ export class TmpNode extends VNode {
     const n = this.newNode(t, S_IFREG | (mode & 0o7777));
     n.nlink = 0;
     n.linkable = !(flags & O_EXCL);
-    return n.openFile(t, flags & ~O_TRUNC, { mnt: dir.mnt, node: n, path: `${dir.path === '/' ? '' : dir.path}/#${n.ino} (deleted)` });
+    return n.openFile(t, flags & ~O_TRUNC, { mnt: dir.mnt, node: n, path: childPath(dir.path, `#${n.ino} (deleted)`) });
   }
   override mkdir(t: Task, name: string, mode: number): void {
     this.mayChange(t);

@@ -7,6 +7,7 @@
 import type { Task } from '../proc/task.js';
 import { E, fail, SysError } from '../syscalls/errno.js';
 import type { FileDescription } from './file.js';
+import { statFields } from './stat.js';
 
 export const S_IFMT = 0o170000;
 export const S_IFSOCK = 0o140000;
@@ -184,7 +185,8 @@ export interface Loc {
   path: string;
 }
 
-const join = (dir: string, name: string): string => (dir === '/' ? '/' + name : dir + '/' + name);
+/** The path of `name` in the directory at `dir` (a guest or host path). */
+export const childPath = (dir: string, name: string): string => (dir === '/' ? '/' + name : dir + '/' + name);
 const dirname = (p: string): string => {
   const i = p.lastIndexOf('/');
   return i <= 0 ? '/' : p.slice(0, i);
@@ -236,7 +238,7 @@ export class Vfs {
       }
       fail(E.EINVAL);
     }
-    const m = new Mount(fs, dir, name, join(dir.path, name), opts);
+    const m = new Mount(fs, dir, name, childPath(dir.path, name), opts);
     let dirs = this.byPoint.get(dir.mnt.id);
     if (dirs === undefined) this.byPoint.set(dir.mnt.id, (dirs = new Map()));
     let names = dirs.get(dir.node.key);
@@ -250,6 +252,11 @@ export class Vfs {
     return this.byPoint.get(dir.mnt.id)?.get(dir.node.key)?.get(name);
   }
 
+  /** Is something mounted on `name` in `dir`? (no lookup in the file system below) */
+  isMountPoint(dir: Loc, name: string): boolean {
+    return this.mountedAt(dir, name) !== undefined;
+  }
+
   /** Mounts that are visible (not hidden below a later mount at the same point), in mount order. */
   visibleMounts(): Mount[] {
     const shown = new Set<Mount>([this.rootMount]);
@@ -259,7 +266,7 @@ export class Vfs {
 
   /** One step down: `name` in directory `dir`, crossing into a mount mounted there. */
   child(t: Task, dir: Loc, name: string): Loc {
-    const path = join(dir.path, name);
+    const path = childPath(dir.path, name);
     const m = this.mountedAt(dir, name);
     if (m !== undefined) return { mnt: m, node: m.fs.root(), path };
     return { mnt: dir.mnt, node: dir.node.lookup(t, name), path };
@@ -345,9 +352,8 @@ export class Vfs {
   /** Permission check for in-memory file systems (the host checks hostfs). */
   permission(t: Task, l: Loc, want: number): void {
     if (l.node.fs.hostChecked) return;
-    const st = l.node.stat(t);
-    const dv = new DataView(st.buffer, st.byteOffset, 144);
-    if (!permitted(cred(t), dv.getUint32(24, true), dv.getUint32(28, true), dv.getUint32(32, true), want)) fail(E.EACCES);
+    const st = statFields(l.node.stat(t));
+    if (!permitted(cred(t), st.mode, st.uid, st.gid, want)) fail(E.EACCES);
   }
 
   /** EROFS for a change on a read-only mount. */

@@ -11,6 +11,7 @@ import { E, fail } from '../syscalls/errno.js';
 import { Unsupported } from '../syscalls/dispatch.js';
 import { HostNode } from '../fs/hostfs.js';
 import type { Loc } from '../fs/vfs.js';
+import { statFields } from '../fs/stat.js';
 
 let selfIds: Set<string> | null = null;
 
@@ -35,9 +36,8 @@ function launchers(): Set<string> {
 /** Is this the elfrun launcher (or its entry point)? */
 export function isElfrun(t: Task, loc: Loc): boolean {
   if (!(loc.node instanceof HostNode)) return false;
-  const st = loc.node.stat(t);
-  const dv = new DataView(st.buffer, st.byteOffset, 144);
-  return launchers().has(`${dv.getBigUint64(0, true)}:${dv.getBigUint64(8, true)}`);
+  const st = statFields(loc.node.stat(t));
+  return launchers().has(`${st.dev}:${st.ino}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc, ProcFile } from '../../fs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
 import { PathFile } from '../../fs/tmpfs.js';
-import { S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';
+import { childPath, S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
@@ -34,16 +34,18 @@ import {
 const IOV_MAX = 1024;
 const MAX_RW = 0x7ffff000; // Linux caps one read/write at MAX_RW_COUNT
 
-/** A write that hit a broken pipe also raises SIGPIPE (then fails with EPIPE if the signal is ignored). */
+/** A write that hit a broken pipe (or a socket whose peer is gone) also raises SIGPIPE; it fails with EPIPE if the signal is ignored. */
+export function raisingSigpipe(t: Task, write: () => number): number {
+  try {
+    return write();
+  } catch (e) {
+    if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
+    throw e;
+  }
+}
+
 function epipe<T extends unknown[]>(fn: (t: Task, ...rest: T) => number): (t: Task, ...rest: T) => number {
-  return (t, ...rest) => {
-    try {
-      return fn(t, ...rest);
-    } catch (e) {
-      if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
-      throw e;
-    }
-  };
+  return (t, ...rest) => raisingSigpipe(t, () => fn(t, ...rest));
 }
 
 function readableFile(t: Task, fd: number): FileDescription {
@@ -88,7 +90,7 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
     if (found === null) {
       vfs.writable(dir);
       if (!dir.node.fs.hostChecked) vfs.permission(t, dir, W_OK | X_OK);
-      return dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: dir.path === '/' ? '/' + name : dir.path + '/' + name });
+      return dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: childPath(dir.path, name) });
     }
     if (flags & O_EXCL) fail(E.EEXIST);
     loc = found;

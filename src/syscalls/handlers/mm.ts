@@ -1,4 +1,5 @@
 // Memory syscalls: brk, mmap family.
+import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import { Chunk, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, SHARED_ANON_NAME, Vma, anon, pageUp, type VmaInfo } from '../../mm/address-space.js';
 import { host, hostFileInfo, hostMemfd } from '../../host/libc.js';
@@ -40,9 +41,8 @@ const MAX_FILE_END = 2 ** 63;
 function fileInfo(t: Task, f: FileDescription, offset: number, shared: boolean): VmaInfo {
   const name = f.loc !== null ? f.loc.path : f instanceof HostFile ? f.path : '';
   try {
-    const st = f.statBytes(t);
-    const dv = new DataView(st.buffer, st.byteOffset, st.byteLength);
-    return { name, shared, offset, dev: Number(dv.getBigUint64(0, true)), ino: Number(dv.getBigUint64(8, true)) };
+    const st = statFields(f.statBytes(t));
+    return { name, shared, offset, dev: Number(st.dev), ino: Number(st.ino) };
   } catch {
     return { name, shared, offset, dev: 0, ino: 0 };
   }

@@ -1,13 +1,12 @@
 // Sockets: for now AF_UNIX sockets that can be made and connected (with
 // Linux's errors when nobody listens). The sockets issue brings the rest.
 import type { Task } from '../../proc/task.js';
-import { E, fail, SysError } from '../errno.js';
+import { E, fail } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
 import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
-import { SIG } from '../../proc/signals.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { iovecs, type Iov } from './fs.js';
+import { iovecs, raisingSigpipe, type Iov } from './fs.js';
 import { partial, type Def } from './util.js';
 import { HostFile, hostScratch } from '../../fs/file.js';
 import { host } from '../../host/libc.js';
@@ -109,14 +108,7 @@ function stream(t: Task, fd: number): UnixStream {
 }
 
 /** A send that finds the peer gone raises SIGPIPE, unless MSG_NOSIGNAL. */
-function sending(t: Task, flags: number, fn: () => number): number {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof SysError && e.errno === E.EPIPE && !(flags & MSG_NOSIGNAL)) t.raise(SIG.SIGPIPE);
-    throw e;
-  }
-}
+const sending = (t: Task, flags: number, fn: () => number): number => (flags & MSG_NOSIGNAL ? fn() : raisingSigpipe(t, fn));
 
 function checkFlags(flags: number, allowed: number, what: string): void {
   if (flags & ~allowed) throw new Unsupported(`${what} flags 0x${(flags & ~allowed).toString(16)}`, E.ENOTSUP);

@@ -23,10 +23,7 @@ import {
 } from './util.js';
 
 /** Is `name` in `dir` a mount point (which rmdir, unlink and rename refuse with EBUSY)? */
-function mounted(t: Task, dir: Loc, name: string): boolean {
-  const c = t.kernel.vfs.tryChild(t, dir, name);
-  return c !== null && c.mnt !== dir.mnt;
-}
+const mounted = (t: Task, dir: Loc, name: string): boolean => t.kernel.vfs.isMountPoint(dir, name);
 
 /** Write and search permission on a directory of an in-memory file system (the host checks its own). */
 function mayChange(t: Task, dir: Loc): void {

@@ -7,6 +7,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLW
 import { E, fail } from '../errno.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
 import { EpollFile, epollWait } from '../../fs/epoll.js';
+import { statFields } from '../../fs/stat.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import type { Args } from '../args.js';
 
@@ -164,8 +165,7 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: numb
   // regular files and directories have no poll method: Linux refuses them
   let type = 0;
   try {
-    const st = f.statBytes(t);
-    type = new DataView(st.buffer, st.byteOffset, 144).getUint32(24, true) & 0o170000;
+    type = statFields(f.statBytes(t)).mode & 0o170000;
   } catch {
     /* no inode: pollable */
   }

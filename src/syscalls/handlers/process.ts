@@ -1,5 +1,6 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
+import { statFields } from '../../fs/stat.js';
 import { readSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
@@ -71,12 +72,11 @@ const exeCache = new Map<string, Buffer>();
 function readExecutable(t: Task, loc: Loc): { file: Buffer; key: string; dev: number; ino: number } {
   if (loc.node.type !== S_IFREG) fail(E.EACCES);
   loc.node.access(t, X_OK);
-  const st = loc.node.stat(t);
-  const dv = new DataView(st.buffer, st.byteOffset, 144);
-  const dev = Number(dv.getBigUint64(0, true));
-  const ino = Number(dv.getBigUint64(8, true));
-  const size = Number(dv.getBigInt64(48, true));
-  const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${dv.getBigInt64(88, true)}.${dv.getBigInt64(96, true)}`;
+  const st = statFields(loc.node.stat(t));
+  const dev = Number(st.dev);
+  const ino = Number(st.ino);
+  const size = st.size;
+  const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
   let b = exeCache.get(key);
   if (b === undefined) {
     const f = loc.node.open(t, O_RDONLY, loc);
