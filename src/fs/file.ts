@@ -58,6 +58,13 @@ export abstract class FileDescription {
   ioctl(_t: IoContext, _req: number, _arg: number): number {
     return fail(E.ENOTTY);
   }
+  /**
+   * fcntl F_GETPIPE_SZ (size undefined) / F_SETPIPE_SZ: the capacity of a pipe.
+   * Anything but a pipe or FIFO is EBADF, as Linux's pipe_fcntl says.
+   */
+  pipeSize(_t: IoContext, _size?: number): number {
+    return fail(E.EBADF);
+  }
   /** struct stat in the host's (x86_64) layout */
   statBytes(t: IoContext): Uint8Array {
     return this.loc !== null ? this.loc.node.stat(t) : fail(E.EBADF);
@@ -228,7 +235,11 @@ export class HostFile extends FileDescription {
   }
   override setFlags(f: number): void {
     chk(host.fcntl(this.fd, 4 /* F_SETFL */, f));
+  }  override pipeSize(_t: IoContext, size?: number): number {
+    // a host pipe (inherited stdio): the host kernel's own answer
+    return chk(size === undefined ? host.fcntl(this.fd, 1032 /* F_GETPIPE_SZ */, 0) : host.fcntl(this.fd, 1031 /* F_SETPIPE_SZ */, size));
   }
+
   override ftruncate(len: number): number {
     return chk(host.ftruncate(this.fd, len));
   }

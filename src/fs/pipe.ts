@@ -10,13 +10,17 @@ import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
 import { hostStatBytes, type StatFields } from './stat.js';
 
 export const PIPE_BUF = 4096;
-const CAPACITY = 65536;
+const PAGE = 4096;
+/** a new pipe's capacity (16 pages), as on Linux */
+const DEFAULT_CAPACITY = 65536;
+/** /proc/sys/fs/pipe-max-size's default: the limit for F_SETPIPE_SZ without CAP_SYS_RESOURCE */
+export const PIPE_MAX_SIZE = 1048576;
 /** pipefs's device number as Linux reports it (anonymous, major 0) */
 const PIPEFS_DEV = 0xc;
 let nextIno = 100000;
 
 export class Pipe {
-  private buf = new Uint8Array(CAPACITY);
+  private buf = new Uint8Array(DEFAULT_CAPACITY);
   private head = 0; // read position
   size = 0;
   readers = 0;
@@ -31,8 +35,36 @@ export class Pipe {
   writeOpens = 0;
   readonly partner = new WaitQueue('fifo open');
 
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   get space(): number {
-    return CAPACITY - this.size;
+    return this.buf.length - this.size;
+  }
+
+  /**
+   * F_SETPIPE_SZ: Linux rounds the size up to a power of two pages (one page at
+   * least), and refuses with EBUSY a size below the pages the data occupies.
+   * Returns the new capacity.
+   */
+  resize(want: number, privileged: boolean): number {
+    if (want > 2 ** 31) fail(E.EINVAL);
+    let size = PAGE;
+    while (size < want) size *= 2;
+    if (size > PIPE_MAX_SIZE && !privileged) fail(E.EPERM);
+    if (size < Math.ceil(this.size / PAGE) * PAGE) fail(E.EBUSY);
+    if (size !== this.buf.length) {
+      const data = new Uint8Array(size);
+      const n = this.size;
+      const first = Math.min(n, this.buf.length - this.head);
+      data.set(this.buf.subarray(this.head, this.head + first), 0);
+      data.set(this.buf.subarray(0, n - first), first);
+      this.buf = data;
+      this.head = 0;
+      if (this.space > 0) this.writable.wake();
+    }
+    return size;
   }
 
   /** Copy up to n bytes out into guest memory at addr (peek: leave them in the pipe). */
@@ -41,9 +73,9 @@ export class Pipe {
     let done = 0;
     let head = this.head;
     while (done < n) {
-      const chunk = Math.min(n - done, CAPACITY - head);
+      const chunk = Math.min(n - done, this.buf.length - head);
       t.mm.write(addr + done, this.buf.subarray(head, head + chunk));
-      head = (head + chunk) % CAPACITY;
+      head = (head + chunk) % this.buf.length;
       done += chunk;
     }
     if (!peek) {
@@ -57,8 +89,8 @@ export class Pipe {
   put(t: IoContext, addr: number, n: number): void {
     let done = 0;
     while (done < n) {
-      const tail = (this.head + this.size) % CAPACITY;
-      const chunk = Math.min(n - done, CAPACITY - tail);
+      const tail = (this.head + this.size) % this.buf.length;
+      const chunk = Math.min(n - done, this.buf.length - tail);
       this.buf.set(t.mm.read(addr + done, chunk), tail);
       this.size += chunk;
       done += chunk;
@@ -69,8 +101,8 @@ export class Pipe {
   putBytes(src: Uint8Array): void {
     let done = 0;
     while (done < src.length) {
-      const tail = (this.head + this.size) % CAPACITY;
-      const chunk = Math.min(src.length - done, CAPACITY - tail);
+      const tail = (this.head + this.size) % this.buf.length;
+      const chunk = Math.min(src.length - done, this.buf.length - tail);
       this.buf.set(src.subarray(done, done + chunk), tail);
       this.size += chunk;
       done += chunk;
@@ -83,9 +115,9 @@ export class Pipe {
     const n = Math.min(dst.length, this.size);
     let done = 0;
     while (done < n) {
-      const chunk = Math.min(n - done, CAPACITY - this.head);
+      const chunk = Math.min(n - done, this.buf.length - this.head);
       dst.set(this.buf.subarray(this.head, this.head + chunk), done);
-      this.head = (this.head + chunk) % CAPACITY;
+      this.head = (this.head + chunk) % this.buf.length;
       this.size -= chunk;
       done += chunk;
     }
@@ -118,6 +150,10 @@ export class PipeEnd extends FileDescription {
     if (p.writers === 0) return false;
     if (this.flags & O_NONBLOCK) fail(E.EAGAIN);
     return t.block([p.readable]);
+  }
+
+  override pipeSize(t: IoContext, size?: number): number {
+    return size === undefined ? this.pipe.capacity : this.pipe.resize(size, t.proc.cred.privileged);
   }
 
   /** Write end: wait until there is room (EPIPE with no reader left). */

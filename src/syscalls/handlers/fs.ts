@@ -213,6 +213,8 @@ const F_SETLK = 6;
 const F_SETLKW = 7;
 const F_GETLK = 5;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
 const FD_CLOEXEC = 1;
 
 function fcntl(t: Task, a: Args): number {
@@ -247,6 +249,12 @@ function fcntl(t: Task, a: Args): number {
       e.file.setFlags(toHostOpenFlags(t.arch.name, (cur & ~changeable) | (want & changeable)));
       e.file.flags = (e.file.flags & ~changeable) | (want & changeable);
       return 0;
+    }
+    case F_GETPIPE_SZ:
+      return e.file.pipeSize(t);
+    case F_SETPIPE_SZ: {
+      // Linux takes the size as an unsigned int
+      return e.file.pipeSize(t, a.u32(2));
     }
     case F_GETLK:
     case F_SETLK:
@@ -440,7 +448,7 @@ export const fsDefs: Record<string, Def> = {
     return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
   }),
   ioctl: partial(ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
-  fcntl: partial(fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL; record locks and leases are not implemented'),
+  fcntl: partial(fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); record locks and leases are not implemented'),
   dup: supported((t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;
