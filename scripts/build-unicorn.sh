@@ -8,8 +8,8 @@
 # Cache: ${ELFRUN_CACHE:-$HOME/.cache/elfrun}/unicorn-2.1.4-elfrun1/
 #   lib/libunicorn.so.2, include/unicorn/*.h, build.log, stamp
 # A second run with the same patch only checks the stamp and exits.
-# Bump CACHE_SUFFIX whenever scripts/unicorn/cputlb.patch changes (the stamp
-# also records the patch's sha256, so a forgotten bump still rebuilds).
+# The stamp records the sha256 of scripts/unicorn/elfrun.patch, so a changed
+# patch rebuilds the library in place (CACHE_SUFFIX names an incompatible API).
 #
 # Source: PyPI's `unicorn` 2.1.4 source distribution (its src/ is the whole
 # official C tree). Its sha256 is committed in scripts/unicorn/unicorn-2.1.4.sha256.
@@ -32,7 +32,7 @@ CACHE_SUFFIX=elfrun1
 SDIST=unicorn-${UC_VERSION}.tar.gz
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PATCH_FILE=$SCRIPT_DIR/unicorn/cputlb.patch
+PATCH_FILE=$SCRIPT_DIR/unicorn/elfrun.patch
 SUM_FILE=$SCRIPT_DIR/unicorn/unicorn-${UC_VERSION}.sha256
 CACHE_ROOT=${ELFRUN_CACHE:-$HOME/.cache/elfrun}
 DEST=$CACHE_ROOT/unicorn-${UC_VERSION}-${CACHE_SUFFIX}
@@ -161,7 +161,7 @@ mkdir -p "$OUT/lib" "$OUT/include/unicorn"
 cp -L "$STAGE/build/libunicorn.so.2" "$OUT/lib/libunicorn.so.2"
 ln -sf libunicorn.so.2 "$OUT/lib/libunicorn.so"
 cp "$SRC"/include/unicorn/*.h "$OUT/include/unicorn/"
-cp "$PATCH_FILE" "$OUT/cputlb.patch"
+cp "$PATCH_FILE" "$OUT/elfrun.patch"
 {
     echo "unicorn_version=$UC_VERSION"
     echo "sdist_sha256=$SDIST_SHA"

@@ -8,7 +8,12 @@
  *       added after the code was translated and ran;
  *   (d) stores to read-only / unmapped pages still fail, also right after
  *       uc_mem_protect / uc_mem_unmap of a page that was stored to;
- *   (e) uc_ctl(UC_CTL_TCG_BUFFER_SIZE) works before the first instruction.
+ *   (e) uc_ctl(UC_CTL_TCG_BUFFER_SIZE) works before the first instruction;
+ *   (f) a faulting load or store stops the engine at that instruction, before
+ *       the next one in the same translated block runs (the patch drops the
+ *       helper call Unicorn made after every memory access), and a
+ *       UC_HOOK_MEM_WRITE callback that calls uc_emu_stop still stops right
+ *       after its store, also when the code was translated before the hook.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -58,6 +63,16 @@ static const uint8_t blob[] = {
     0xc7, 0x07, 0xb8, 0x01, 0x00, 0x00,             /* mov dword [rdi], 0x1b8 */
     0x66, 0xc7, 0x47, 0x04, 0x00, 0xc3,             /* mov word [rdi+4], 0xc300 */
     /* 0x56 */ 0x90,
+    /* 0x57 precise_store: rdi = address */
+    0xbb, 0x01, 0x00, 0x00, 0x00,                   /* mov ebx, 1 */
+    0x48, 0x89, 0x07,                               /* mov [rdi], rax */
+    0xbb, 0x02, 0x00, 0x00, 0x00,                   /* mov ebx, 2 */
+    /* 0x64 */ 0x90,
+    /* 0x65 precise_load: rdi = address */
+    0xbb, 0x01, 0x00, 0x00, 0x00,                   /* mov ebx, 1 */
+    0x48, 0x8b, 0x07,                               /* mov rax, [rdi] */
+    0xbb, 0x02, 0x00, 0x00, 0x00,                   /* mov ebx, 2 */
+    /* 0x72 */ 0x90,
 };
 #define STORE_LOOP 0x00
 #define STORE_END 0x29
@@ -69,6 +84,13 @@ static const uint8_t blob[] = {
 #define ONE_STORE_END 0x49
 #define WRITE_CODE 0x4a
 #define WRITE_CODE_END 0x56
+#define PRECISE_ST 0x57
+#define PRECISE_ST_MEM 0x5c
+#define PRECISE_ST_NEXT 0x5f
+#define PRECISE_ST_END 0x64
+#define PRECISE_LD 0x65
+#define PRECISE_LD_MEM 0x6a
+#define PRECISE_LD_END 0x72
 
 static const uint8_t T[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3}; /* mov eax,1; ret */
 
@@ -334,6 +356,61 @@ static void fault_tests(void)
     uc_close(uc);
 }
 
+static void stop_on_write(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                          int size, int64_t value, void *user)
+{
+    (void)type; (void)addr; (void)size; (void)value; (void)user;
+    hook_count++;
+    uc_emu_stop(uc);
+}
+
+static void precise_tests(void)
+{
+    uc_engine *uc = open_engine();
+    uint64_t rax = 0x5555;
+    MUST(uc_reg_write(uc, UC_X86_REG_RAX, &rax));
+    /* (f1) translate and run the block once on a good address first */
+    MUST(run(uc, CODE, PRECISE_ST, PRECISE_ST_END, DATA, 0));
+    uc_err e = run(uc, CODE, PRECISE_ST, PRECISE_ST_END, UNMAPPED, 0);
+    uint64_t rbx = reg(uc, UC_X86_REG_RBX), rip = reg(uc, UC_X86_REG_RIP);
+    CHECK(e == UC_ERR_WRITE_UNMAPPED && rbx == 1 && rip == CODE + PRECISE_ST_MEM,
+          "(f1) store to an unmapped page mid-block: %s, rbx=%" PRIu64
+          " (want 1), rip=+0x%" PRIx64 " (want +0x%x)",
+          uc_strerror(e), rbx, (uint64_t)(rip - CODE), PRECISE_ST_MEM);
+    e = run(uc, CODE, PRECISE_ST, PRECISE_ST_END, RO, 0);
+    rbx = reg(uc, UC_X86_REG_RBX);
+    rip = reg(uc, UC_X86_REG_RIP);
+    CHECK(e == UC_ERR_WRITE_PROT && rbx == 1 && rip == CODE + PRECISE_ST_MEM,
+          "(f2) store to a read-only page mid-block: %s, rbx=%" PRIu64
+          " (want 1), rip=+0x%" PRIx64 " (want +0x%x)",
+          uc_strerror(e), rbx, (uint64_t)(rip - CODE), PRECISE_ST_MEM);
+    MUST(run(uc, CODE, PRECISE_LD, PRECISE_LD_END, DATA, 0));
+    MUST(uc_reg_write(uc, UC_X86_REG_RAX, &rax));
+    e = run(uc, CODE, PRECISE_LD, PRECISE_LD_END, UNMAPPED, 0);
+    rbx = reg(uc, UC_X86_REG_RBX);
+    rip = reg(uc, UC_X86_REG_RIP);
+    uint64_t rax2 = reg(uc, UC_X86_REG_RAX);
+    CHECK(e == UC_ERR_READ_UNMAPPED && rbx == 1 && rax2 == rax &&
+              rip == CODE + PRECISE_LD_MEM,
+          "(f3) load from an unmapped page mid-block: %s, rbx=%" PRIu64
+          " (want 1), rax kept: %s, rip=+0x%" PRIx64 " (want +0x%x)",
+          uc_strerror(e), rbx, rax2 == rax ? "yes" : "no", (uint64_t)(rip - CODE),
+          PRECISE_LD_MEM);
+    /* (f4) the block was translated without hooks; a UC_HOOK_MEM_WRITE that
+     * stops the engine must stop it before "mov ebx, 2" */
+    uc_hook hh;
+    hook_count = 0;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_WRITE, (void *)stop_on_write, NULL,
+                     DATA, DATA + 0xfffff));
+    e = run(uc, CODE, PRECISE_ST, PRECISE_ST_END, DATA, 0);
+    rbx = reg(uc, UC_X86_REG_RBX);
+    CHECK(e == UC_ERR_OK && hook_count == 1 && rbx == 1,
+          "(f4) UC_HOOK_MEM_WRITE calling uc_emu_stop: %s, %" PRIu64
+          " call(s), rbx=%" PRIu64 " (want 1)",
+          uc_strerror(e), hook_count, rbx);
+    uc_close(uc);
+}
+
 static void tcg_buffer_test(void)
 {
     unsigned major = 0, minor = 0;
@@ -369,6 +446,7 @@ int main(int argc, char **argv)
     smc_tests();
     hook_tests();
     fault_tests();
+    precise_tests();
     tcg_buffer_test();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
