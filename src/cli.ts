@@ -1,6 +1,6 @@
 // elfrun's command line.
 import { Command, Option } from 'commander';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from 'koffi';
 
@@ -85,14 +85,14 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
 }
 
 async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
-  const { Machine, NotFoundError, ExecFormatError, Panic, missing, SetupError } = await import('../src/index.js');
+  const { Machine, NotFoundError, ExecFormatError, Panic, missing, SetupError } = await import('./index.js');
   const path = o.root ? program : findProgram(program);
   let machine;
-  let timeline: import('../src/syscalls/timeline.js').Timeline | undefined;
+  let timeline: import('./syscalls/timeline.js').Timeline | undefined;
   try {
     let trace;
     if (o.timeline) {
-      const { Timeline } = await import('../src/syscalls/timeline.js');
+      const { Timeline } = await import('./syscalls/timeline.js');
       timeline = new Timeline(o.timeline);
     }
     if (!o.strace && timeline) trace = { fd: 2, follow: true, strsize: 32, quiet: true, timeline };
@@ -102,7 +102,6 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
         const m = /^(?:trace=)?(.*)$/.exec(e)!;
         if (m[1] !== 'all') only = new Set([...(only ?? []), ...m[1].split(',').filter(Boolean)]);
       }
-      const { openSync } = await import('node:fs');
       trace = {
         fd: o.output ? openSync(o.output, 'w') : 2,
         follow: o.follow ?? false,
@@ -143,7 +142,6 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   }
   timeline?.write();
   if (report) {
-    const { writeFileSync } = await import('node:fs');
     const arch = machine.task.arch.name;
     const rows = [...missing.values()].map((m) => ({
       name: m.name,
@@ -309,9 +307,8 @@ program
   .option('--json', 'print the report as JSON')
   .passThroughOptions()
   .action(async (prog: string, args: string[], o: CompareCliOpts) => {
-    const c = await import('../src/compare.js');
-    const { loadProgram, NotFoundError, ExecFormatError } = await import('../src/index.js');
-    const { readFileSync, realpathSync } = await import('node:fs');
+    const c = await import('./compare.js');
+    const { loadProgram, NotFoundError, ExecFormatError } = await import('./index.js');
     const path = findProgram(prog);
     let arch: 'x86_64' | 'arm64';
     try {
@@ -324,7 +321,7 @@ program
     const host = process.arch === 'x64' ? 'x86_64' : process.arch;
     const oracle = o.oracle ?? (arch === host ? 'native' : 'qemu');
     const opts = {
-      elfrun: realpathSync(process.argv[1]).replace(/dist\/bin\/elfrun\.js$/, 'bin/elfrun'),
+      elfrun: realpathSync(process.argv[1]).replace(/dist\/src\/cli\.js$/, 'bin/elfrun'),
       program: path,
       args,
       arch,
@@ -361,7 +358,7 @@ program
   .option('--status <list>', 'only these statuses (comma-separated: supported,partial,probe,absent)', 'supported,partial,probe')
   .option('--markdown', 'print the Markdown document committed as docs/syscalls.md')
   .action(async (o: { arch?: 'x86_64' | 'arm64'; status: string; markdown?: boolean }) => {
-    const { coverageMarkdown, coverageText, STATUSES } = await import('../src/syscalls/coverage.js');
+    const { coverageMarkdown, coverageText, STATUSES } = await import('./syscalls/coverage.js');
     if (o.markdown) {
       process.stdout.write(coverageMarkdown());
       return;

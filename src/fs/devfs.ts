@@ -1,9 +1,8 @@
 // devfs: /dev as elfrun shows it, a tmpfs holding Linux's character devices
 // (null, zero, full, random, urandom, tty) and the links into /proc/self/fd.
 // mknod of these device numbers in any tmpfs opens the same devices, as on Linux.
-import { randomFillSync } from 'node:crypto';
 import type { Task } from '../proc/task.js';
-import { host, hostMemmove, Scratch } from '../host/libc.js';
+import { host, hostMemmove, hostRandom, Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E, fail } from '../syscalls/errno.js';
 import { FileDescription, HostFile, hostScratch, transfer, type IoContext } from './file.js';
@@ -42,7 +41,7 @@ class CharDevice extends FileDescription {
         return transfer(t.mm, addr, Math.min(len, 1 << 25), PROT_WRITE, (h, n) => {
           for (let done = 0; done < n; done += s.bytes.length) {
             const k = Math.min(n - done, s.bytes.length);
-            randomFillSync(s.bytes.subarray(0, k));
+            hostRandom(s.bytes.subarray(0, k));
             hostMemmove(h + done, s.addr, k);
           }
           return n;
@@ -66,7 +65,7 @@ class CharDevice extends FileDescription {
   }
   override kread(_t: IoContext, s: Scratch, len: number): number {
     if (this.kind === 'null') return 0;
-    if (this.kind === 'random') randomFillSync(s.bytes.subarray(0, len));
+    if (this.kind === 'random') hostRandom(s.bytes.subarray(0, len));
     else s.bytes.fill(0, 0, len);
     return len;
   }

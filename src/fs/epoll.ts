@@ -5,6 +5,7 @@ import type { WaitQueue } from '../proc/waitq.js';
 import { E, fail } from '../syscalls/errno.js';
 import { hostStatBytes } from './stat.js';
 import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM, type IoContext } from './file.js';
+import { nowMs } from '../host/clock.js';
 
 export const EPOLLIN = 0x1;
 export const EPOLLEXCLUSIVE = 1 << 28;
@@ -115,7 +116,7 @@ export function epollWait(t: Task, ep: EpollFile, addr: number, max: number, dea
   const rec = t.arch.name === 'x86_64' ? 12 : 16;
   const ready = ep.ready(t, max, true);
   if (ready.length === 0) {
-    if (performance.now() < deadline) t.block(ep.queues(t), { deadline, restartable: false });
+    if (nowMs() < deadline) t.block(ep.queues(t), { deadline, restartable: false });
     return 0;
   }
   const b = Buffer.alloc(ready.length * rec);

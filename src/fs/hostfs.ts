@@ -12,6 +12,7 @@ import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';
 import { childPath, FileSystem, S_IFIFO, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
 import { statFields } from './stat.js';
+import { nowMs } from '../host/clock.js';
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -100,7 +101,7 @@ export class HostNode extends VNode {
   }
   override lookup(_t: Task, name: string): VNode {
     const p = this.sub(name);
-    const now = performance.now();
+    const now = nowMs();
     if ((dirCache.get(p) ?? 0) > now) return new HostNode(this.fs, p, 0o040000);
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(p), s.addr, AT_SYMLINK_NOFOLLOW));

@@ -8,6 +8,7 @@ import type { Task } from '../proc/task.js';
 import { E, fail, SysError } from '../syscalls/errno.js';
 import type { FileDescription } from './file.js';
 import { statFields } from './stat.js';
+import { hostRealtime } from '../host/libc.js';
 
 export const S_IFMT = 0o170000;
 export const S_IFSOCK = 0o140000;
@@ -30,10 +31,9 @@ export interface Timespec {
   nsec: number;
 }
 
-/** The wall clock with nanosecond fields (microsecond resolution). */
+/** The wall clock (the host's CLOCK_REALTIME), for file times. */
 export function nowTs(): Timespec {
-  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
-  return { sec: Math.floor(us / 1e6), nsec: (us % 1e6) * 1000 };
+  return hostRealtime();
 }
 
 /** What setattr may change (chmod, chown, utimensat, truncate). */

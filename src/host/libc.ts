@@ -43,6 +43,9 @@ const faccessatFn = libc.func('int faccessat(int dirfd, const char *path, int mo
 const sendfileFn = libc.func('intptr_t sendfile64(int out, int in, _Inout_ int64_t *off, size_t n)');
 const sysinfoFn = libc.func('int sysinfo(intptr_t info)');
 const pollFn = libc.func('int poll(_Inout_ int16_t *fds, unsigned long n, int timeout)');
+const clockGettimeOutFn = libc.func('int clock_gettime(int clk, _Out_ int64_t *ts)');
+const getrandomFn = libc.func('intptr_t getrandom(intptr_t buf, size_t n, unsigned int flags)');
+const getrandomBufFn = libc.func('intptr_t getrandom(_Out_ uint8_t *buf, size_t n, unsigned int flags)');
 const pathFns = {
   unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
   mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
@@ -226,7 +229,31 @@ export function hostMemmove(dst: number, src: number, n: number): void {
   memmoveFn(dst, src, n);
 }
 
+const tsOut = new BigInt64Array(2);
+/** The host's CLOCK_REALTIME, to the nanosecond. */
+export function hostRealtime(): { sec: number; nsec: number } {
+  clockGettimeOutFn(0 /* CLOCK_REALTIME */, tsOut);
+  return { sec: Number(tsOut[0]), nsec: Number(tsOut[1]) };
+}
+
+/**
+ * Fill bytes from the host kernel's random source (getrandom(2), as Node's
+ * crypto would, without loading node:crypto and OpenSSL at start-up).
+ */
+export function hostRandom(dst: Uint8Array): void {
+  let done = 0;
+  while (done < dst.length) {
+    const part = dst.subarray(done);
+    const r = ret(getrandomBufFn(part, part.length, 0) as number);
+    if (r === -4 /* EINTR */) continue;
+    if (r <= 0) throw new Error(`getrandom: ${r}`);
+    done += r;
+  }
+}
+
 export const host = {
+  /** getrandom(2) into host memory at addr (raw: -errno on failure, may be short) */
+  getrandom: (addr: number, n: number): number => ret(getrandomFn(addr, n, 0) as number),
   read: (fd: number, buf: number, n: number): number => ret(readFn(fd, buf, n) as number),
   write: (fd: number, buf: number, n: number): number => ret(writeFn(fd, buf, n) as number),
   pread: (fd: number, buf: number, n: number, off: number): number => ret(preadFn(fd, buf, n, off) as number),

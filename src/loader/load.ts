@@ -1,8 +1,8 @@
 // Map a static ELF image into an address space and build the initial stack
 // exactly as Linux's fs/binfmt_elf.c does (create_elf_tables).
-import { randomBytes } from 'node:crypto';
 import type { Arch } from '../cpu/arch.js';
 import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
+import { hostRandom } from '../host/libc.js';
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
 
 export const AT = {
@@ -180,7 +180,9 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
   const platform = put(Buffer.from(arch.platform));
   p -= 16;
   const random = p;
-  space.poke(random, randomBytes(16));
+  const rnd = new Uint8Array(16);
+  hostRandom(rnd);
+  space.poke(random, rnd);
 
   const loads = elf.phdrs.filter((ph) => ph.type === PT_LOAD);
   const phdrSeg = elf.phdrs.find((ph) => ph.type === PT_PHDR);

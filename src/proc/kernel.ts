@@ -22,6 +22,7 @@ import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
 import { Blocked, WaitQueue } from './waitq.js';
 import type { Tracer } from '../syscalls/trace.js';
+import { nowMs } from '../host/clock.js';
 
 const SA_NOCLDWAIT = 2;
 const SA_RESTART = 0x10000000;
@@ -260,20 +261,20 @@ export class Kernel {
   }
 
   private async loop(init: Process): Promise<ExitState> {
-    let sinceYield = performance.now();
+    let sinceYield = nowMs();
     while (init.exit === null && this.fatal === null) {
       const t = this.runq.shift();
       if (t === undefined) {
         await this.idle();
-        sinceYield = performance.now();
+        sinceYield = nowMs();
         continue;
       }
       if (t.state !== 'runnable') continue;
       this.runTask(t);
       this.buryEngines();
-      if (performance.now() - sinceYield > 20) {
+      if (nowMs() - sinceYield > 20) {
         await yieldToEventLoop();
-        sinceYield = performance.now();
+        sinceYield = nowMs();
       }
     }
     this.shutdown();
@@ -342,10 +343,10 @@ export class Kernel {
     // No asynchronous time limit: Unicorn's timeout stop leaves a stale pc (unicorn
     // issue #1105) and resuming re-executes instructions. Tasks yield at syscalls
     // once their slice is over (Task.onSyscall).
-    this.sliceEnd = performance.now() + SLICE_MS;
-    t.runStart = performance.now();
+    this.sliceEnd = nowMs() + SLICE_MS;
+    t.runStart = nowMs();
     const err = cpu.run(0);
-    t.cpuMs += performance.now() - t.runStart;
+    t.cpuMs += nowMs() - t.runStart;
     t.runStart = -1;
     if (cpu.internalError !== null) {
       this.fatal = cpu.internalError;
@@ -384,7 +385,7 @@ export class Kernel {
    */
   setItimer(p: Process, ms: number, interval: number): { left: number; interval: number } {
     const old = p.itimer;
-    const left = old ? Math.max(0, old.due - performance.now()) : 0;
+    const left = old ? Math.max(0, old.due - nowMs()) : 0;
     if (old) {
       clearTimeout(old.timer);
       this.timers--;
@@ -406,7 +407,7 @@ export class Kernel {
       this.sendToProcess(p, SIG.SIGALRM, info);
       this.kick();
     }, ms);
-    p.itimer = { due: performance.now() + ms, interval, timer };
+    p.itimer = { due: nowMs() + ms, interval, timer };
   }
 
   /** Wake a parked task: it retries its syscall when next scheduled. */
@@ -431,7 +432,7 @@ export class Kernel {
     t.stopReason = 'block';
     for (const q of b.queues) q.add(t);
     if (b.deadline !== Infinity) {
-      const ms = Math.max(0, b.deadline - performance.now());
+      const ms = Math.max(0, b.deadline - nowMs());
       this.timers++;
       t.timer = setTimeout(() => {
         t.timer = null;

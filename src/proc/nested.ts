@@ -20,8 +20,8 @@ function launchers(): Set<string> {
   if (selfIds === null) {
     selfIds = new Set();
     const here = dirname(fileURLToPath(import.meta.url));
-    // tsc's layout (dist/src/proc) or the bundle's (dist/elfrun.mjs)
-    for (const p of [process.argv[1] ?? '', resolve(here, '../../../bin/elfrun'), resolve(here, '../../bin/elfrun.js'), resolve(here, '../bin/elfrun'), resolve(here, 'elfrun.mjs')]) {
+    // tsc's layout (dist/src/proc, dist/src/cli.js) or the bundle's (dist/elfrun.cjs)
+    for (const p of [process.argv[1] ?? '', resolve(here, '../../../bin/elfrun'), resolve(here, '../cli.js'), resolve(here, '../bin/elfrun'), resolve(here, 'elfrun.cjs')]) {
       try {
         const st = statSync(p);
         selfIds.add(`${st.dev}:${st.ino}`);

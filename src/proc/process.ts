@@ -9,6 +9,7 @@ import { Cred } from './cred.js';
 import { NSIG } from './signals.js';
 import { WaitQueue } from './waitq.js';
 import type { Task } from './task.js';
+import { nowMs } from '../host/clock.js';
 
 export interface SigAction {
   handler: number; // SIG_DFL = 0, SIG_IGN = 1, else a guest address
@@ -114,7 +115,7 @@ export class Process {
   siginfo = new Map<number, Buffer[]>();
   /** ITIMER_REAL (alarm, setitimer): when it fires next, its interval (ms), and the host timer */
   itimer: { due: number; interval: number; timer: ReturnType<typeof setTimeout> } | null = null;
-  readonly startTime = performance.now();
+  readonly startTime = nowMs();
 
   constructor(
     readonly pid: number,

@@ -11,6 +11,7 @@ import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigAction } from './process.js';
 import { Blocked, type WaitQueue } from './waitq.js';
+import { nowMs } from '../host/clock.js';
 
 export type { ExitState } from './process.js';
 
@@ -31,7 +32,7 @@ export class Task implements CpuClient {
   runStart = -1;
   /** CPU time so far, counting the run in progress */
   get cpuNow(): number {
-    return this.cpuMs + (this.runStart >= 0 ? performance.now() - this.runStart : 0);
+    return this.cpuMs + (this.runStart >= 0 ? nowMs() - this.runStart : 0);
   }
   /** why the engine was stopped from inside a hook, if it was */
   /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
@@ -141,7 +142,7 @@ export class Task implements CpuClient {
     if (this.stopReason !== null || this.kernel.signalsPending(this)) {
       this.stopReason ??= 'signal';
       cpu.stop();
-    } else if ((++this.syscalls & 15) === 0 && performance.now() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
+    } else if ((++this.syscalls & 15) === 0 && nowMs() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
       this.stopReason = 'yield'; // the slice is over and others are waiting
       cpu.stop();
     }

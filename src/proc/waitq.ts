@@ -1,6 +1,7 @@
 // Wait queues: a task that must wait parks on one; a wake makes every waiter
 // runnable again, and each retries its syscall (which re-checks its condition).
 import type { Task } from './task.js';
+import { nowMs } from '../host/clock.js';
 
 export class WaitQueue {
   readonly waiters = new Set<Task>();
@@ -25,7 +26,7 @@ export class WaitQueue {
 export class Blocked {
   constructor(
     readonly queues: WaitQueue[],
-    /** absolute deadline in ms (performance.now()), or Infinity */
+    /** absolute deadline in ms (nowMs()), or Infinity */
     readonly deadline: number,
     /** true when a signal with SA_RESTART should restart (not EINTR) the call */
     readonly restartable: boolean,

@@ -4,6 +4,7 @@
 // fork, exec, signals and exits. Written when the run ends.
 import { writeFileSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
+import { nowMs } from '../host/clock.js';
 
 /** One trace event (the fields this file uses). */
 export interface TraceEvent {
@@ -20,14 +21,14 @@ export interface TraceEvent {
 
 export class Timeline {
   readonly events: TraceEvent[] = [];
-  private readonly t0 = performance.now();
+  private readonly t0 = nowMs();
   private named = new Map<number, string>();
 
   constructor(readonly file: string) {}
 
   /** microseconds since the run began */
   now(): number {
-    return Math.round((performance.now() - this.t0) * 1000);
+    return Math.round((nowMs() - this.t0) * 1000);
   }
   us(ms: number): number {
     return Math.round((ms - this.t0) * 1000);

@@ -13,6 +13,7 @@ import { signalName } from '../proc/signals.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import { fdTarget } from '../fs/procfs.js';
 import type { Timeline } from './timeline.js';
+import { nowMs } from '../host/clock.js';
 
 type Kind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'fd' | 'dirfd' | 'path' | 'strin' | 'strout' | 'oflags' | 'mode'
@@ -144,7 +145,7 @@ const OUTPUT_KINDS = new Set<Kind>(['strout', 'stat', 'tsout', 'fds2', 'rlimout'
 /** A call between its entry and its exit. */
 export interface Pending {
   name: string;
-  /** performance.now() at entry, and when the call first parked (timeline) */
+  /** nowMs() at entry, and when the call first parked (timeline) */
   t0?: number;
   parkedAt?: number;
   /** the line prefix when the call began ([pid N] under -f) */
@@ -281,7 +282,7 @@ export class Tracer {
   /** Entry: the input arguments are decoded now (memory may change before exit). */
   enter(t: Task, e: SyscallEntry, a: Args): Pending {
     const p = this.enter0(t, e, a);
-    if (this.o.timeline) p.t0 = performance.now();
+    if (this.o.timeline) p.t0 = nowMs();
     return p;
   }
 
@@ -320,7 +321,7 @@ export class Tracer {
   private record(t: Task, p: Pending, args: string[], r: string, ret: number | null): void {
     const tl = this.o.timeline;
     if (tl) {
-      tl.syscall(t, p.name, args.join(', '), r, p.t0 ?? performance.now(), p.parkedAt ?? null);
+      tl.syscall(t, p.name, args.join(', '), r, p.t0 ?? nowMs(), p.parkedAt ?? null);
       if (ret !== null && ret > 0 && (p.name === 'clone' || p.name === 'fork' || p.name === 'vfork' || p.name === 'clone3')) tl.instant(t, `${p.name} → ${ret}`, 'process', { child: ret });
       if (ret === 0 && (p.name === 'execve' || p.name === 'execveat')) tl.instant(t, `exec ${t.proc.exePath}`, 'process');
     }
@@ -376,7 +377,7 @@ export class Tracer {
 
   /** The call parked: its line stays open until another line must be written. */
   park(t: Task, p: Pending): void {
-    p.parkedAt ??= performance.now();
+    p.parkedAt ??= nowMs();
     if (this.o.json || this.o.quiet) return;
     if (this.open === t || this.parked.has(t)) return; // parked again on a retry
     this.flushOpen();

@@ -118,5 +118,15 @@ for (const arch of ARCHES) {
       const a0 = runElfrun(fixture(arch, 'auxv'), [], { flags: ['--argv0', 'renamed'] });
       expect(a0.stdout).toContain('argv[0]=renamed\n');
     });
+
+    it('the guest sees NODE_EXTRA_CA_CERTS, which bin/elfrun keeps from Node, as it was', () => {
+      const bb = fixture(arch, 'busybox');
+      for (const extra of [{ NODE_EXTRA_CA_CERTS: '/no/such file.pem' }, {}]) {
+        const env = { PATH: '/usr/bin:/bin', ELFRUN_QUIET_UNICORN: '1', HOME: process.env.HOME ?? '/', ...extra };
+        const want = runLinux(arch, bb, ['env'], { env });
+        const got = runElfrun(bb, ['env'], { env });
+        expect(got.stdout.split('\n').sort()).toEqual(want.stdout.split('\n').sort());
+      }
+    });
   });
 }

@@ -10,6 +10,7 @@ import { EpollFile, epollWait } from '../../fs/epoll.js';
 import { statFields } from '../../fs/stat.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import type { Args } from '../args.js';
+import { nowMs } from '../../host/clock.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
 const POLLRDBAND = 0x80;
@@ -18,7 +19,7 @@ const POLLWRBAND = 0x200;
 
 function writeRemaining(t: Task, addr: number, deadline: number, usec: boolean): void {
   if (addr === 0 || deadline === Infinity) return;
-  const left = Math.max(0, deadline - performance.now());
+  const left = Math.max(0, deadline - nowMs());
   const b = Buffer.alloc(16);
   const sec = Math.floor(left / 1e3);
   b.writeBigInt64LE(BigInt(sec), 0);
@@ -66,7 +67,7 @@ function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number): numbe
     raw.writeUInt16LE(revents, i * 8 + 6);
     if (revents) count++;
   }
-  if (count === 0 && performance.now() < deadline) t.block(queues, { deadline, restartable: false });
+  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restartable: false });
   t.mm.write(fdsAddr, raw);
   return count;
 }
@@ -101,7 +102,7 @@ function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: nu
     }
     if (!hit) queues.push(...f.pollQueues(t, events));
   }
-  if (count === 0 && performance.now() < deadline) t.block(queues, { deadline, restartable: false });
+  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restartable: false });
   [rAddr, wAddr, xAddr].forEach((a, k) => a !== 0 && t.mm.write(a, out[k]!));
   return count;
 }
@@ -109,7 +110,7 @@ function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: nu
 export const pollDefs: Record<string, Def> = {
   poll: supported((t, a) => {
     const ms = a.i32(2);
-    const deadline = deadlineOf(t, () => (ms < 0 ? Infinity : performance.now() + ms));
+    const deadline = deadlineOf(t, () => (ms < 0 ? Infinity : nowMs() + ms));
     return doPoll(t, a.ptr(0), a.u32(1), deadline);
   }),
   ppoll: supported((t, a) => {
@@ -194,7 +195,7 @@ function epollPwait(t: Task, a: Args, deadline: number, maskAddr: number, size: 
 }
 
 const EPOLL_NOTE = 'level-triggered readiness from the files\' own poll answers; EPOLLET is treated as level-triggered (a reader that drains to EAGAIN, as ET readers must, sees no difference); EPOLLONESHOT and EPOLLEXCLUSIVE are honoured';
-const msDeadline = (ms: number): number => (ms < 0 ? Infinity : performance.now() + ms);
+const msDeadline = (ms: number): number => (ms < 0 ? Infinity : nowMs() + ms);
 
 export const epollDefs: Record<string, Def> = {
   epoll_create: partial((t, a) => (a.i32(0) <= 0 ? fail(E.EINVAL) : epollCreate(t, 0)), EPOLL_NOTE),

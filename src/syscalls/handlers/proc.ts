@@ -1,5 +1,4 @@
 // Process identity, limits, system information.
-import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import type { Task } from '../../proc/task.js';
@@ -112,10 +111,13 @@ function getrandom(t: Task, addr: number, len: number, flags: number): number {
   if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) fail(E.EINVAL);
   const n = Math.min(len, 0x1ffffff); // Linux returns at most 32 MiB - 1 per call
   if (n === 0) return 0;
-  t.mm.pieces(addr, n, PROT_WRITE, (_h, m, done) => {
-    const v = t.mm.find(addr + done)!;
-    const o = v.off + (addr + done - v.start);
-    randomFillSync(v.chunk.bytes, o, m);
+  t.mm.pieces(addr, n, PROT_WRITE, (h, m) => {
+    for (let got = 0; got < m; ) {
+      const r = host.getrandom(h + got, m - got);
+      if (r === -E.EINTR) continue;
+      if (r <= 0) fail(E.EIO);
+      got += r;
+    }
   });
   return n;
 }

@@ -22,6 +22,7 @@ import { E, errnoMessage, fail, SysError } from '../errno.js';
 import { NORETURN, Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
+import { nowMs } from '../../host/clock.js';
 
 // ---- clone family ------------------------------------------------------------------
 
@@ -400,7 +401,7 @@ function futex(t: Task, a: Args): number {
           return 0;
         }
         const deadline = t.restartState ?? Infinity;
-        if (performance.now() >= deadline) fail(E.ETIMEDOUT);
+        if (nowMs() >= deadline) fail(E.ETIMEDOUT);
         k.futexQueue(mm, addr).add(t, mask);
         t.block([], { deadline, restartable: false });
       }
@@ -437,7 +438,7 @@ function futex(t: Task, a: Args): number {
 function nanosleep(t: Task, reqAddr: number, _remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
   if (!t.restarting) t.restartState = timeDeadline(t, reqAddr, clock);
   const deadline = t.restartState!;
-  const left = deadline - performance.now();
+  const left = deadline - nowMs();
   if (left <= 0) return 0;
   t.block([], { deadline, restartable: true });
 }

@@ -7,6 +7,7 @@ import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.j
 import { takeSignal } from '../../proc/kernel.js';
 import { Unsupported } from '../dispatch.js';
 import type { Process } from '../../proc/process.js';
+import { nowMs } from '../../host/clock.js';
 
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
@@ -111,7 +112,7 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, tsAddr: numb
     if (infoAddr !== 0) t.mm.write(infoAddr, info);
     return sig;
   }
-  if (performance.now() >= deadline) {
+  if (nowMs() >= deadline) {
     t.sigwait = 0n;
     fail(E.EAGAIN);
   }
@@ -156,7 +157,7 @@ function itimer(t: Task, which: number, newAddr: number, oldAddr: number, set: b
   if (set) {
     const b = newAddr !== 0 ? t.mm.read(newAddr, 32) : Buffer.alloc(32);
     old = t.kernel.setItimer(p, tv(b, 16), tv(b, 0));
-  } else old = { left: p.itimer ? Math.max(0, p.itimer.due - performance.now()) : 0, interval: p.itimer?.interval ?? 0 };
+  } else old = { left: p.itimer ? Math.max(0, p.itimer.due - nowMs()) : 0, interval: p.itimer?.interval ?? 0 };
   if (oldAddr !== 0) {
     const out = Buffer.alloc(32);
     const put = (ms: number, off: number): void => {

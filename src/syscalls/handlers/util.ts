@@ -7,6 +7,7 @@ import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fdLoc } from '../../fs/procfs.js';
 import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
+import { nowMs } from '../../host/clock.js';
 
 export interface Def {
   handler: Handler;
@@ -37,7 +38,7 @@ export function hostOut(t: Task, addr: number, len: number, fn: (hostAddr: numbe
 
 /**
  * A struct timespec (or timeval, usec) timeout as a deadline on
- * performance.now()'s clock; NULL is Infinity; a bad field is EINVAL.
+ * nowMs()'s clock; NULL is Infinity; a bad field is EINVAL.
  * Absolute times are on CLOCK_MONOTONIC ('abs-mono') or CLOCK_REALTIME ('abs-real').
  */
 export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 'abs-real' = 'rel', usec = false): number {
@@ -47,9 +48,9 @@ export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 
   const frac = Number(b.readBigInt64LE(8));
   if (sec < 0 || frac < 0 || frac >= (usec ? 1e6 : 1e9)) fail(E.EINVAL);
   const ms = sec * 1e3 + (usec ? frac / 1e3 : frac / 1e6);
-  if (clock === 'rel') return performance.now() + ms;
+  if (clock === 'rel') return nowMs() + ms;
   const now = clock === 'abs-real' ? Date.now() : Number(process.hrtime.bigint()) / 1e6;
-  return performance.now() + (ms - now);
+  return nowMs() + (ms - now);
 }
 
 export const AT_FDCWD = -100;
