@@ -10,9 +10,8 @@ import { E, fail } from '../syscalls/errno.js';
 import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
 import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';
-import { childPath, FileSystem, S_IFIFO, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
+import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
 import { statFields } from './stat.js';
-import { nowMs } from '../host/clock.js';
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -28,16 +27,24 @@ const xret = (r: number): number => (r < 0 ? fail(koffi.errno()) : r);
 const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
 
 /**
- * Host directories known to be directories (not symlinks), so that a path
- * walk does not stat every component of every path again: a path of N
- * components costs one host call instead of N. Guest changes through elfrun
- * clear it (rename, rmdir, unlink, symlink...); a change made by another host
- * process is seen after at most DIR_TTL_MS.
+ * What path walks learnt about host directories and symlinks, so that a walk
+ * does not stat every component of every path again (a path of N components
+ * costs one host call instead of N), nor read the same link again (musl's
+ * localtime() stats /etc/localtime, a link, for every file `ls -l` shows).
+ * Guest changes through elfrun clear it (rename, rmdir, unlink, symlink...);
+ * a change made by another host process is seen after at most DIR_TTL_MS.
+ * Regular files are not cached: their stat is the answer a caller wants.
  */
 const DIR_TTL_MS = 1000;
-let dirCache = new Map<string, number>();
+interface Known {
+  until: number;
+  type: number;
+  /** a symlink's target */
+  target: Buffer | null;
+}
+let known = new Map<string, Known>();
 const forgetDirs = (): void => {
-  if (dirCache.size > 0) dirCache = new Map();
+  if (known.size > 0) known = new Map();
 };
 
 /** Bumped at each path resolution: a lookup's stat is reused by the same syscall only. */
@@ -101,21 +108,41 @@ export class HostNode extends VNode {
   }
   override lookup(_t: Task, name: string): VNode {
     const p = this.sub(name);
-    const now = nowMs();
-    if ((dirCache.get(p) ?? 0) > now) return new HostNode(this.fs, p, 0o040000);
+    const now = Date.now();
+    const k = known.get(p);
+    if (k !== undefined && k.until > now) {
+      const n = new HostNode(this.fs, p, k.type);
+      n.target = k.target;
+      return n;
+    }
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(p), s.addr, AT_SYMLINK_NOFOLLOW));
     const type = s.dv.getUint32(24, true) & S_IFMT;
-    if (type === 0o040000) dirCache.set(p, now + DIR_TTL_MS);
     const n = new HostNode(this.fs, p, type);
-    n.st = s.bytes.slice(0, 144);
+    n.st = s.bytes.slice(0, 144); // before readHostLink reuses the scratch
     n.stEpoch = lookupEpoch.n;
+    if (type === S_IFDIR) known.set(p, { until: now + DIR_TTL_MS, type, target: null });
+    else if (type === S_IFLNK) {
+      n.target = n.readHostLink();
+      known.set(p, { until: now + DIR_TTL_MS, type, target: n.target });
+    }
     return n;
   }
-  override readlink(_t: Task): Buffer {
+  /** a symlink's target, as the lookup that made this node read it (from the cache, or just now) */
+  private target: Buffer | null = null;
+  private readHostLink(): Buffer {
     const s = hostScratch();
     const n = chk(host.readlinkat(AT_FDCWD, cpath(this.path), s.addr, 4096));
     return Buffer.from(s.bytes.subarray(0, n));
+  }
+  override readlink(_t: Task): Buffer {
+    if (this.target !== null) {
+      // one use: a later readlink of this node asks the host again
+      const target = this.target;
+      this.target = null;
+      return target;
+    }
+    return this.readHostLink();
   }
   private openHost(t: Task, path: string, flags: number, mode: number, loc: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
