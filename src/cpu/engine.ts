@@ -375,7 +375,7 @@ export class Cpu implements MemBackend {
   /** Run CPUID on the emulated x86 CPU (before the guest's memory is set up). Returns [eax, ebx, ecx, edx]. */
   cpuid(leaf: number): number[] {
     const page = Chunk.alloc(PAGE);
-    page.bytes.set([0x0f, 0xa2], 0); // cpuid
+    page.range(0, 2).set([0x0f, 0xa2]); // cpuid
     const at = 0x10000;
     this.map(at, PAGE, 5, page.addr);
     try {

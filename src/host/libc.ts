@@ -172,6 +172,14 @@ export function hostView(block: HostBlock): ArrayBuffer {
   return koffi.view(block.ptr, block.size) as ArrayBuffer;
 }
 
+// memmove(p, p, 0) returns p: a koffi pointer for a host address
+const ptrOfFn = libc.func('void *memmove(intptr_t dst, intptr_t src, size_t n)');
+
+/** An ArrayBuffer over host memory [addr, addr+size) (no copy). */
+export function hostViewAt(addr: number, size: number): ArrayBuffer {
+  return koffi.view(ptrOfFn(addr, addr, 0), size) as ArrayBuffer;
+}
+
 export function hostFree(addr: number, size: number): void {
   munmapFn(addr, size);
 }

@@ -122,14 +122,14 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
   for (let i = 0; i < vmas.length; i++) {
     const v = vmas[i];
     if (!a.fileKey || v.prot & PROT_WRITE || v.info.name === '') {
-      fill(chunk.bytes.subarray(v.off, v.off + v.size), v.off, v.size);
+      fill(chunk.range(v.off, v.size), v.off, v.size);
       continue;
     }
     const key = `${a.fileKey}:${v.info.offset}:${v.size}:${v.prot}:${(v.start - bias) % PAGE}`;
     let cached = fileCache.get(key);
     if (cached === undefined) {
       cached = Chunk.alloc(v.size);
-      fill(cached.bytes, v.off, v.size);
+      fill(cached.range(0, v.size), v.off, v.size);
       cached.users = new Set();
       cached.onFree = () => fileCache.delete(key);
       fileCache.set(key, cached);

@@ -15,7 +15,7 @@ import {
   hostMsync,
   hostReserve,
   hostFree,
-  hostView,
+  hostViewAt,
   hostZeroPages,
   hostMemmove,
   type HostBlock,
@@ -28,6 +28,8 @@ export const PROT_EXEC = 4;
 
 /** Largest piece of host memory one Chunk may view (see Chunk.alloc). */
 export const MAX_CHUNK = 2 ** 32;
+/** views of a chunk grow by this much (see Chunk.cover) */
+const WINDOW_STEP = 65536;
 /** Host address space reserved for brk (nothing is committed until used). */
 const HEAP_RESERVE = 1 << 30;
 
@@ -82,15 +84,6 @@ export class Chunk {
   readonly addr: number;
   readonly size: number;
   private readonly block: HostBlock;
-  private _bytes: Uint8Array | null = null;
-  private _dv: DataView | null = null;
-  /**
-   * How much of the chunk JS may need to see (from offset 0): all of it, except
-   * for the heap's reservation, which grows with brk. Views are made lazily and
-   * only that large: V8 counts a view's length as external memory, and a 1 GiB
-   * view costs ~2.5 ms of GC pressure per process.
-   */
-  committed: number;
   /**
    * Address spaces using this chunk, once it has been shared by fork (read-only
    * VMAs are shared, not copied). A shared chunk's pages are never freed piece
@@ -114,11 +107,10 @@ export class Chunk {
    * engine (an access faults: SIGBUS) nor touched by JS (EFAULT).
    */
   valid: number;
-  constructor(block: HostBlock, committed = block.size) {
+  constructor(block: HostBlock) {
     this.addr = block.addr;
     this.size = block.size;
     this.block = block;
-    this.committed = committed;
     this.valid = block.size;
   }
 
@@ -199,18 +191,40 @@ export class Chunk {
     this.freed = [[0, this.size]];
   }
 
-  get bytes(): Uint8Array {
-    if (this._bytes === null || this._bytes.length < this.committed) this.makeView();
-    return this._bytes!;
+  /**
+   * JS sees a chunk through one window, [wlo, wlo + wbytes.length), grown in
+   * WINDOW_STEP steps to cover what it has touched. V8 counts a view's length
+   * as external memory: views of whole chunks (an 8 MiB stack per exec, a
+   * 1 GiB heap reservation) made fork+exec loops spend a quarter of their
+   * time in the garbage collector.
+   */
+  private wlo = 0;
+  private wbytes: Uint8Array | null = null;
+  private wdv: DataView | null = null;
+  private cover(off: number, len: number): void {
+    const w = this.wbytes;
+    if (w !== null && off >= this.wlo && off + len <= this.wlo + w.length) return;
+    let lo = Math.floor(off / WINDOW_STEP) * WINDOW_STEP;
+    let hi = Math.min(this.size, Math.ceil((off + len) / WINDOW_STEP) * WINDOW_STEP);
+    if (w !== null) {
+      lo = Math.min(lo, this.wlo);
+      hi = Math.max(hi, this.wlo + w.length);
+    }
+    const ab = hostViewAt(this.addr + lo, hi - lo);
+    this.wlo = lo;
+    this.wbytes = new Uint8Array(ab);
+    this.wdv = new DataView(ab);
   }
-  get dv(): DataView {
-    if (this._dv === null || this._dv.byteLength < this.committed) this.makeView();
-    return this._dv!;
+  /** Bytes [off, off+len) of the chunk, a view of its host memory. */
+  range(off: number, len: number): Uint8Array {
+    this.cover(off, len);
+    const o = off - this.wlo;
+    return this.wbytes!.subarray(o, o + len);
   }
-  private makeView(): void {
-    const ab = hostView({ ...this.block, size: this.committed });
-    this._bytes = new Uint8Array(ab);
-    this._dv = new DataView(ab);
+  /** A DataView over the chunk and where offset `off` (len bytes) is in it. */
+  viewAt(off: number, len: number): [DataView, number] {
+    this.cover(off, len);
+    return [this.wdv!, off - this.wlo];
   }
   /**
    * Fresh zeroed host memory, or ENOMEM (as Linux's mmap fails) when the host
@@ -436,7 +450,7 @@ export class AddressSpace {
     this.pieces(addr, len, PROT_READ, (_h, n, done) => {
       const v = this.find(addr + done)!;
       const o = v.off + (addr + done - v.start);
-      out.set(v.chunk.bytes.subarray(o, o + n), done);
+      out.set(v.chunk.range(o, n), done);
     });
     return out;
   }
@@ -444,7 +458,7 @@ export class AddressSpace {
   write(addr: number, data: Uint8Array): void {
     this.pieces(addr, data.length, PROT_WRITE, (_h, n, done) => {
       const v = this.find(addr + done)!;
-      v.chunk.bytes.set(data.subarray(done, done + n), v.off + (addr + done - v.start));
+      v.chunk.range(v.off + (addr + done - v.start), n).set(data.subarray(done, done + n));
     });
   }
 
@@ -456,7 +470,7 @@ export class AddressSpace {
       if (v === null) throw new Error(`poke into unmapped guest memory at 0x${(addr + done).toString(16)}`);
       const n = Math.min(v.end - (addr + done), data.length - done);
       if (this.pastEof(v, addr + done + n)) throw new Error(`poke past the end of a mapped file at 0x${(addr + done).toString(16)}`);
-      v.chunk.bytes.set(data.subarray(done, done + n), v.off + (addr + done - v.start));
+      v.chunk.range(v.off + (addr + done - v.start), n).set(data.subarray(done, done + n));
       done += n;
     }
   }
@@ -470,7 +484,7 @@ export class AddressSpace {
       const b = this.read(addr, size);
       return [new DataView(b.buffer, b.byteOffset, b.byteLength), 0];
     }
-    return [v.chunk.dv, v.off + (addr - v.start)];
+    return v.chunk.viewAt(v.off + (addr - v.start), size);
   }
 
   u8(addr: number): number {
@@ -527,15 +541,15 @@ export class AddressSpace {
       if (a >= lim && !this.pastEof(v, a + 1)) lim = mappedEnd(v, v.chunk.valid);
       if (a >= lim) fail(E.EFAULT);
       const o = v.off + (a - v.start);
-      const avail = lim - a;
-      const seg = v.chunk.bytes.subarray(o, o + avail);
+      const avail = Math.min(lim - a, max - total + 1);
+      const seg = v.chunk.range(o, avail);
       const nul = seg.indexOf(0);
       const take = nul >= 0 ? nul : avail;
       if (total + take >= max) fail(E.ENAMETOOLONG);
       parts.push(Buffer.from(seg.subarray(0, take)));
       total += take;
       if (nul >= 0) break;
-      a = lim;
+      a += avail;
     }
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
@@ -727,10 +741,9 @@ export class AddressSpace {
       if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
         return this.brkCur;
       // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
-      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE), 0);
+      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE));
       const off = oldTop - pageUp(this.brkStart);
       hostAllocAt(this.heap.addr + off, newTop - oldTop);
-      this.heap.committed = Math.max(this.heap.committed, off + (newTop - oldTop));
       this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
       this.mergeAround(oldTop, newTop);
     } else if (newTop < oldTop) {
@@ -898,11 +911,10 @@ export class AddressSpace {
         continue;
       }
       if (v.chunk === this.heap) {
-        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE), 0);
+        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE));
         chunk = child.heap;
         off = v.off;
         hostAllocAt(chunk.addr + off, v.size);
-        chunk.committed = Math.max(chunk.committed, off + v.size);
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });

@@ -48,7 +48,7 @@ export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs, i
       // Linux returns from arm64 signal handlers through its vDSO's sigtramp; we map our own page.
       sigtramp = arch.layout.mmapBase;
       const v = space.mapAnon(sigtramp, PAGE, PROT_READ | PROT_EXEC, anon('[sigpage]'));
-      v.chunk.bytes.set(SIGTRAMP_CODE, v.off);
+      v.chunk.range(v.off, SIGTRAMP_CODE.length).set(SIGTRAMP_CODE);
     }
     const regs: Array<[number, number]> = [...arch.entryRegs, [arch.tlsReg, 0], [arch.spReg, start.sp], [arch.pcReg, start.entry]];
     return { mm: new Mm(cpu, space), start, sigtramp, regs };

@@ -186,8 +186,23 @@ describe('mapAnon and insert (MAP_FIXED)', () => {
     as.insert(new Vma(A, A + PAGE, PROT_READ, c, 0, anon('/bin/x')));
     as.insert(new Vma(A + PAGE, A + 3 * PAGE, RW, c, PAGE, anon('/bin/x')));
     consistent(as, be);
-    c.bytes[PAGE + 5] = 7;
+    c.range(PAGE + 5, 1)[0] = 7;
     expect(as.u8(A + PAGE + 5)).toBe(7);
+  });
+
+  it('JS views of a chunk cover only what was touched, and grow without losing data', () => {
+    const { as } = fresh();
+    const size = 64 * 65536; // 4 MiB: windows grow in 64 KiB steps
+    as.mapAnon(A, size, RW);
+    as.setU32(A + size - 4, 0xdeadbeef); // the top, as a stack is used
+    const c = as.find(A)!.chunk;
+    expect(c.range(size - 4, 4).byteOffset).toBeGreaterThanOrEqual(0);
+    expect((c as unknown as { wbytes: Uint8Array }).wbytes.length).toBe(65536);
+    as.write(A + 3, Buffer.from('abc')); // the bottom: the window grows over the whole chunk
+    expect(as.u32(A + size - 4)).toBe(0xdeadbeef);
+    expect(as.read(A + 3, 3).toString()).toBe('abc');
+    expect(as.cstring(A + 3)).toEqual(Buffer.from('abc'));
+    expect((c as unknown as { wbytes: Uint8Array }).wbytes.length).toBe(size);
   });
 
   it('refuses sizes a host view cannot hold (ENOMEM, not a crash)', () => {
