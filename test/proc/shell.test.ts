@@ -56,7 +56,9 @@ const scripts: Array<[string, string]> = [
   ['trap on exit', 'trap "echo bye" EXIT; echo main'],
   ['exit status of a child', 'sh -c "exit 7"; echo $?'],
   ['death by signal is 128+N', 'sh -c "kill -9 \\$\\$"; echo $?'],
-  ['kill a background job', 'sleep 5 & kill $!; wait $!; echo $?'],
+  // busybox prints "Terminated" or not depending on whether it reaps the job
+  // before `wait` runs, which varies on Linux too: only the status is compared
+  ['kill a background job', '{ sleep 5 & kill $!; wait $!; echo $?; } 2>/dev/null'],
   ['a program of the other arch (x86_64 dash from any guest)', 'test -x /bin/dash || exit 0; /bin/dash -c "echo \\$((6*7))"; echo | /bin/dash -c "read x; echo read"'],
   ['nice and nohup (Debian\'s own, dynamically linked)', 'test -x /usr/bin/nice || exit 0; /usr/bin/nice -n 7 /usr/bin/nice; /usr/bin/nohup /usr/bin/nice -n 2 /usr/bin/nice 2>/dev/null'],
   ['find -exec', 'find . -name "*.txt" -exec echo found {} \\; | sort'],
