@@ -83,7 +83,6 @@ export const sharedFilesMapped = (): boolean => fileChunks.size > 0;
 export class Chunk {
   readonly addr: number;
   readonly size: number;
-  private readonly block: HostBlock;
   /**
    * Address spaces using this chunk, once it has been shared by fork (read-only
    * VMAs are shared, not copied). A shared chunk's pages are never freed piece
@@ -110,7 +109,6 @@ export class Chunk {
   constructor(block: HostBlock) {
     this.addr = block.addr;
     this.size = block.size;
-    this.block = block;
     this.valid = block.size;
   }
 
