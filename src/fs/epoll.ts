@@ -111,9 +111,14 @@ export class EpollFile extends FileDescription {
   }
 }
 
-/** epoll_wait: up to max ready events into guest memory (12-byte packed records on x86_64, 16 on arm64). */
+/** struct epoll_event: packed (12 bytes) on x86_64, 16 bytes on arm64; where its 64-bit data sits. */
+export function epollEventLayout(t: Task): { size: number; dataOff: number } {
+  return t.arch.name === 'x86_64' ? { size: 12, dataOff: 4 } : { size: 16, dataOff: 8 };
+}
+
+/** epoll_wait: up to max ready events into guest memory. */
 export function epollWait(t: Task, ep: EpollFile, addr: number, max: number, deadline: number): number {
-  const rec = t.arch.name === 'x86_64' ? 12 : 16;
+  const { size: rec, dataOff } = epollEventLayout(t);
   const ready = ep.ready(t, max, true);
   if (ready.length === 0) {
     if (nowMs() < deadline) t.block(ep.queues(t), { deadline, restartable: false });
@@ -122,7 +127,7 @@ export function epollWait(t: Task, ep: EpollFile, addr: number, max: number, dea
   const b = Buffer.alloc(ready.length * rec);
   ready.forEach((e, i) => {
     b.writeUInt32LE(e.events >>> 0, i * rec);
-    b.writeBigUInt64LE(e.data, i * rec + (rec === 12 ? 4 : 8));
+    b.writeBigUInt64LE(e.data, i * rec + dataOff);
   });
   t.mm.write(addr, b);
   return ready.length;

@@ -235,11 +235,11 @@ export class HostFile extends FileDescription {
   }
   override setFlags(f: number): void {
     chk(host.fcntl(this.fd, 4 /* F_SETFL */, f));
-  }  override pipeSize(_t: IoContext, size?: number): number {
+  }
+  override pipeSize(_t: IoContext, size?: number): number {
     // a host pipe (inherited stdio): the host kernel's own answer
     return chk(size === undefined ? host.fcntl(this.fd, 1032 /* F_GETPIPE_SZ */, 0) : host.fcntl(this.fd, 1031 /* F_SETPIPE_SZ */, size));
   }
-
   override ftruncate(len: number): number {
     return chk(host.ftruncate(this.fd, len));
   }

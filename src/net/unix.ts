@@ -6,15 +6,15 @@
 // they are reported as unsupported rather than answered wrongly.
 import type { Task } from '../proc/task.js';
 import { E, fail } from '../syscalls/errno.js';
-import { FileDescription, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from '../fs/file.js';
+import { FileDescription, FIONREAD, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from '../fs/file.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../fs/flags.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import type { WaitQueue } from '../proc/waitq.js';
-
-const POLLRDHUP = 0x2000;
 import { S_IFSOCK } from '../fs/vfs.js';
 import { hostStatBytes } from '../fs/stat.js';
+
+const POLLRDHUP = 0x2000;
 
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
@@ -132,7 +132,7 @@ export class UnixStream extends UnixSocket {
     }
     return 0;
   }
-  override poll(t: IoContext, events: number): number {
+  override poll(_t: IoContext, _events: number): number {
     this.sync(false);
     let r = 0;
     const inP = this.rx.pipe;
@@ -141,15 +141,13 @@ export class UnixStream extends UnixSocket {
     if (inP.writers === 0 || this.readShut) r |= POLLRDHUP;
     if (!this.writeShut && outP.readers > 0 && outP.space > 0) r |= POLLOUT | POLLWRNORM;
     if ((inP.writers === 0 || this.readShut) && (outP.readers === 0 || this.writeShut)) r |= POLLHUP;
-    void t;
-    void events;
     return r;
   }
   override pollQueues(): WaitQueue[] {
     return [this.rx.pipe.readable, this.tx.pipe.writable];
   }
   override ioctl(t: IoContext, req: number, arg: number): number {
-    if (req === 0x541b /* FIONREAD */) {
+    if (req === FIONREAD) {
       t.mm.setI32(arg, this.rx.pipe.size);
       return 0;
     }

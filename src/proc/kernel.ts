@@ -27,7 +27,6 @@ import { nowMs } from '../host/clock.js';
 const SA_NOCLDWAIT = 2;
 const SA_RESTART = 0x10000000;
 
-/** Linux's default action for each signal. */
 /** Field 7 of the host's /proc/self/stat: elfrun's controlling terminal. */
 function hostTtyNr(): number {
   try {

@@ -151,7 +151,8 @@ export function iovecs(t: Task, addr: number, count: number): Iov[] {
   return out;
 }
 
-function vectored(t: Task, iov: Iov[], op: (base: number, len: number) => number): number {
+/** readv/writev over iov: stops at a short piece; an error after some bytes returns those bytes. */
+export function vectored(t: Task, iov: Iov[], op: (base: number, len: number) => number): number {
   let total = 0;
   for (const v of iov) {
     if (v.len === 0) continue;

@@ -6,7 +6,7 @@ import { Unsupported } from '../dispatch.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
 import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { iovecs, raisingSigpipe, type Iov } from './fs.js';
+import { iovecs, raisingSigpipe, vectored, type Iov } from './fs.js';
 import { partial, type Def } from './util.js';
 import { HostFile, hostScratch } from '../../fs/file.js';
 import { host } from '../../host/libc.js';
@@ -142,20 +142,13 @@ function sendmsg(t: Task, fd: number, addr: number, flags: number): number {
   const m = msg(t, addr);
   if (m.controlLen > 0) throw new Unsupported('sendmsg with control messages (SCM_RIGHTS, SCM_CREDENTIALS)', E.ENOTSUP);
   if (m.raw.readBigUInt64LE(0) !== 0n) fail(E.EISCONN);
-  let total = 0;
-  for (const v of m.iov) {
-    if (v.len === 0) continue;
-    let n: number;
-    try {
-      n = sending(t, flags, () => s.send(t, v.base, v.len, (flags & MSG_DONTWAIT) !== 0 || total > 0));
-    } catch (e) {
-      if (total > 0) return total;
-      throw e;
-    }
-    total += n;
-    if (n < v.len) break;
-  }
-  return total;
+  // only the first piece may wait
+  let first = true;
+  return vectored(t, m.iov, (base, len) => {
+    const n = sending(t, flags, () => s.send(t, base, len, (flags & MSG_DONTWAIT) !== 0 || !first));
+    first = false;
+    return n;
+  });
 }
 
 function recvmsg(t: Task, fd: number, addr: number, flags: number): number {

@@ -6,7 +6,8 @@ import { SIG, bit } from '../../proc/signals.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
-import { EpollFile, epollWait } from '../../fs/epoll.js';
+import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../../fs/vfs.js';
 import { statFields } from '../../fs/stat.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import type { Args } from '../args.js';
@@ -166,18 +167,18 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: numb
   // regular files and directories have no poll method: Linux refuses them
   let type = 0;
   try {
-    type = statFields(f.statBytes(t)).mode & 0o170000;
+    type = statFields(f.statBytes(t)).mode & S_IFMT;
   } catch {
     /* no inode: pollable */
   }
-  if (type === 0o100000 || type === 0o040000) fail(E.EPERM);
+  if (type === S_IFREG || type === S_IFDIR) fail(E.EPERM);
   let events = 0;
   let data = 0n;
   if (op !== 2 /* DEL */) {
-    const rec = t.arch.name === 'x86_64' ? 12 : 16;
-    const b = t.mm.read(eventAddr, rec);
+    const { size, dataOff } = epollEventLayout(t);
+    const b = t.mm.read(eventAddr, size);
     events = b.readUInt32LE(0);
-    data = b.readBigUInt64LE(rec === 12 ? 4 : 8);
+    data = b.readBigUInt64LE(dataOff);
   }
   ep.ctl(op, fd, f, events, data);
   return 0;
@@ -187,7 +188,7 @@ function epollPwait(t: Task, a: Args, deadline: number, maskAddr: number, size: 
   const ep = epollOf(t, a.i32(0));
   const max = a.i32(2);
   if (max <= 0 || max > EP_MAX_EVENTS) fail(E.EINVAL);
-  t.mm.check(a.ptr(1), max * (t.arch.name === 'x86_64' ? 12 : 16), PROT_WRITE);
+  t.mm.check(a.ptr(1), max * epollEventLayout(t).size, PROT_WRITE);
   setTempMask(t, maskAddr, size);
   const r = epollWait(t, ep, a.ptr(1), max, deadline);
   restoreTempMask(t, maskAddr);

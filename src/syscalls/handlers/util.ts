@@ -49,8 +49,8 @@ export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 
   if (sec < 0 || frac < 0 || frac >= (usec ? 1e6 : 1e9)) fail(E.EINVAL);
   const ms = sec * 1e3 + (usec ? frac / 1e3 : frac / 1e6);
   if (clock === 'rel') return nowMs() + ms;
-  const now = clock === 'abs-real' ? Date.now() : Number(process.hrtime.bigint()) / 1e6;
-  return nowMs() + (ms - now);
+  // nowMs() is CLOCK_MONOTONIC itself; a CLOCK_REALTIME time moves to it
+  return clock === 'abs-mono' ? ms : nowMs() + (ms - Date.now());
 }
 
 export const AT_FDCWD = -100;
