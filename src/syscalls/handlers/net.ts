@@ -155,13 +155,17 @@ function recvmsg(t: Task, fd: number, addr: number, flags: number): number {
   const s = stream(t, fd);
   checkFlags(flags, MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC, 'recvmsg');
   const m = msg(t, addr);
-  let total = 0;
-  for (const v of m.iov) {
-    if (v.len === 0) continue;
-    const n = s.recv(t, v.base, v.len, (flags & MSG_DONTWAIT) !== 0 || total > 0, (flags & MSG_PEEK) !== 0);
-    total += n;
-    if (n < v.len || flags & MSG_PEEK) break;
-  }
+  const peek = (flags & MSG_PEEK) !== 0;
+  // only the first piece may wait, and a later piece that finds nothing ends the
+  // call with the bytes received so far (vectored keeps them); a peek fills one
+  // piece only, as the next would see the same bytes again
+  let first = true;
+  const total = vectored(t, m.iov, (base, len) => {
+    if (!first && peek) return 0;
+    const n = s.recv(t, base, len, (flags & MSG_DONTWAIT) !== 0 || !first, peek);
+    first = false;
+    return n;
+  });
   const out = Buffer.from(m.raw);
   out.writeUInt32LE(0, 8); // msg_namelen
   out.writeBigUInt64LE(0n, 40); // msg_controllen: no control data
