@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { accessSync, constants, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import koffi from 'koffi';
+import koffi from './host/ffi.js';
 
 export const EXIT = {
   /** the program was not found */

@@ -3,7 +3,7 @@
 //
 // All engines share one registered callback per hook kind (koffi caps live
 // callbacks), dispatching to the engine that is running now (`current`).
-import koffi from 'koffi';
+import koffi from '../host/ffi.js';
 import type { Arch } from './arch.js';
 import {
   loadUnicorn,

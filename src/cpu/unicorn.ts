@@ -3,7 +3,7 @@
 // Which library is loaded is decided here and only here (see findUnicorn):
 // ELFRUN_UNICORN=/path overrides; otherwise the project's own patched build in
 // the cache (scripts/build-unicorn.sh), then the system's libunicorn.so.2.
-import koffi from 'koffi';
+import koffi from '../host/ffi.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

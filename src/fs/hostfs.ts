@@ -3,7 +3,7 @@
 // `..`, so each host call gets a path of plain names and O_NOFOLLOW /
 // AT_SYMLINK_NOFOLLOW: the host never follows a link on the guest's behalf.
 // Permissions, owners, inode numbers, times and errors are the host's own.
-import koffi from 'koffi';
+import koffi from '../host/ffi.js';
 import type { Task } from '../proc/task.js';
 import { host } from '../host/libc.js';
 import { E, fail } from '../syscalls/errno.js';

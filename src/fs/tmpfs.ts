@@ -3,7 +3,7 @@
 // generic_permission does, and timestamps updated where Linux updates them.
 // A regular file's bytes live in a host memfd (made on the first write), so
 // that reads, writes and shared mappings all see the same pages.
-import koffi from 'koffi';
+import koffi from '../host/ffi.js';
 import type { Task } from '../proc/task.js';
 import { host, type Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';

@@ -1,7 +1,7 @@
 // The host's libc, through koffi: memory for guest RAM, and passthrough I/O that
 // reads and writes guest memory in place (raw host addresses, no copies).
 // Every function returns -errno on failure, like a raw syscall.
-import koffi from 'koffi';
+import koffi from './ffi.js';
 import { readFileSync } from 'node:fs';
 
 const libc = koffi.load('libc.so.6');

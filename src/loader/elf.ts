@@ -69,9 +69,11 @@ function u64(b: Buffer, off: number): number {
 
 /**
  * Parse and validate. `supported` maps e_machine to the arch name elfrun runs.
- * Throws ExecFormatError with a one-line reason.
+ * Throws ExecFormatError with a one-line reason. `file` may be the first
+ * part of a file of `size` bytes: headers past its end are reported as a
+ * truncated file, segment data is checked against `size`.
  */
-export function parseElf(file: Buffer, supported: Record<number, string>): ElfImage {
+export function parseElf(file: Buffer, supported: Record<number, string>, size = file.length): ElfImage {
   const bad = (why: string): never => {
     throw new ExecFormatError(why);
   };
@@ -132,7 +134,7 @@ export function parseElf(file: Buffer, supported: Record<number, string>): ElfIm
     if (!Number.isFinite(p.vaddr) || !Number.isFinite(p.memsz) || !Number.isFinite(p.offset) || !Number.isFinite(p.filesz))
       bad('corrupt ELF file (segment address or size out of range)');
     if (p.filesz > p.memsz) bad('corrupt ELF file (segment file size larger than memory size)');
-    if (p.offset + p.filesz > file.length) bad('truncated ELF file (segment data past end of file)');
+    if (p.offset + p.filesz > size) bad('truncated ELF file (segment data past end of file)');
     if ((p.vaddr - p.offset) % 4096 !== 0) bad('corrupt ELF file (segment offset and address not congruent modulo the page size)');
     if (p.vaddr < prevEnd) bad('corrupt ELF file (loadable segments overlap or are out of order)');
     prevEnd = p.vaddr + p.memsz;

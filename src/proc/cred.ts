@@ -1,7 +1,7 @@
 // Credentials of a guest process: real, effective, saved and file-system user
 // and group ids, and supplementary groups, changed by the set*id calls with
 // Linux's rules (an effective uid of 0 stands for CAP_SETUID/CAP_SETGID).
-import koffi from 'koffi';
+import koffi from '../host/ffi.js';
 import { E, fail } from '../syscalls/errno.js';
 
 // Node's process.getgroups() adds the effective gid; the guest must see the list itself

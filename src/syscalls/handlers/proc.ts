@@ -1,6 +1,6 @@
 // Process identity, limits, system information.
 import { readFileSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from '../../host/ffi.js';
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
