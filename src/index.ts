@@ -150,6 +150,7 @@ export class Machine {
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
     if (!m.root) loadProgram(hostProgram);
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
+    if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
     if (opts.trace) k.setTracer(new Tracer(opts.trace));
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));

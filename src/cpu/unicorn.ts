@@ -64,6 +64,12 @@ export interface UnicornLib {
   strerror(err: number): string;
   memMapPtr(uc: Engine, addr: number, size: number, perms: number, hostAddr: number): number;
   memUnmap(uc: Engine, addr: number, size: number): number;
+  /**
+   * elfrun's patched Unicorn only (null otherwise): point the region mapped
+   * at exactly [addr, addr+size) at other host memory, without rebuilding
+   * the memory map (scripts/unicorn/elfrun.patch).
+   */
+  memRebase: ((uc: Engine, addr: number, size: number, hostAddr: number) => number) | null;
   memProtect(uc: Engine, addr: number, size: number, perms: number): number;
   regRead(uc: Engine, reg: number, out: Buffer | Uint8Array): number;
   regWrite(uc: Engine, reg: number, val: Buffer | Uint8Array): number;
@@ -121,6 +127,15 @@ export function loadUnicorn(): UnicornLib {
   throw new UnicornLoadError(`cannot load libunicorn (${errors.join('; ')}); run scripts/setup.sh`);
 }
 
+/** A function only some builds of the library have: null when it is missing. */
+function optional(lib: ReturnType<typeof koffi.load>, decl: string): unknown {
+  try {
+    return lib.func(decl);
+  } catch {
+    return null;
+  }
+}
+
 function bind(path: string): UnicornLib {
   const lib = koffi.load(path);
   const versionFn = lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)');
@@ -164,6 +179,7 @@ function bind(path: string): UnicornLib {
     close: fns.close as UnicornLib['close'],
     memMapPtr: fns.memMapPtr as UnicornLib['memMapPtr'],
     memUnmap: fns.memUnmap as UnicornLib['memUnmap'],
+    memRebase: optional(lib, 'int uc_elfrun_mem_rebase(void *uc, uint64_t address, size_t size, intptr_t ptr)') as UnicornLib['memRebase'],
     memProtect: fns.memProtect as UnicornLib['memProtect'],
     regRead: fns.regRead as UnicornLib['regRead'],
     regWrite: fns.regWrite as UnicornLib['regWrite'],

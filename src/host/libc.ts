@@ -22,6 +22,7 @@ const msyncFn = libc.func('int msync(intptr_t addr, size_t len, int flags)');
 const memfdCreateFn = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const mincoreFn = libc.func('int mincore(intptr_t addr, size_t len, _Out_ uint8_t *vec)');
 const memmoveFn = libc.func('intptr_t memmove(intptr_t dst, intptr_t src, size_t n)');
+const memsetFn = libc.func('intptr_t memset(intptr_t dst, int c, size_t n)');
 const readFn = libc.func('intptr_t read(int fd, intptr_t buf, size_t n)');
 const writeFn = libc.func('intptr_t write(int fd, intptr_t buf, size_t n)');
 const preadFn = libc.func('intptr_t pread64(int fd, intptr_t buf, size_t n, int64_t off)');
@@ -192,7 +193,7 @@ export function hostZeroPages(addr: number, size: number): void {
 
 /** Is any swap active? Then non-resident pages may hold data and must be copied too. */
 let swapActive: boolean | null = null;
-function swapOn(): boolean {
+export function swapOn(): boolean {
   if (swapActive === null) {
     try {
       swapActive = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
@@ -229,6 +230,32 @@ export function hostCopyResident(dst: number, src: number, len: number): void {
     while (j < pages && vec[j] & 1) j++;
     const off = i * 4096;
     memmoveFn(dst + off, src + off, Math.min(j * 4096, len) - off);
+    i = j;
+  }
+}
+
+/**
+ * Make len bytes of private anonymous host memory read as zero, writing only
+ * the pages that were ever touched (mincore: the others already are zero).
+ * They stay resident, so whoever uses them next takes no page faults.
+ */
+export function hostZeroResident(addr: number, len: number): void {
+  const pages = Math.ceil(len / 4096);
+  const vec = new Uint8Array(pages);
+  if (swapOn() || (mincoreFn(addr, len, vec) as number) !== 0) {
+    memsetFn(addr, 0, len);
+    return;
+  }
+  let i = 0;
+  while (i < pages) {
+    if (!(vec[i] & 1)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < pages && vec[j] & 1) j++;
+    const off = i * 4096;
+    memsetFn(addr + off, 0, Math.min(j * 4096, len) - off);
     i = j;
   }
 }

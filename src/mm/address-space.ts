@@ -17,6 +17,8 @@ import {
   hostFree,
   hostViewAt,
   hostZeroPages,
+  hostZeroResident,
+  swapOn,
   hostMemmove,
   type HostBlock,
 } from '../host/libc.js';
@@ -79,6 +81,55 @@ export function refreshSharedFiles(): void {
 /** Are there shared mappings of files whose size matters? */
 export const sharedFilesMapped = (): boolean => fileChunks.size > 0;
 
+// ---- the pool of host memory ---------------------------------------------------
+//
+// Whole private chunks of dead address spaces (a forked child's data, heap and
+// stack, an exec'd image's) are kept for the next ones, which mostly need the
+// same sizes: a shell's children are copies of the shell. Reusing them skips
+// the host's munmap (a TLB shootdown across Node's threads), mmap and the
+// page faults of fresh memory. A reused chunk reads as zero: its touched
+// pages are cleared, and they stay resident.
+
+interface Pooled {
+  addr: number;
+  size: number;
+  /** bytes from the start that may hold data (all of it, or a reservation's committed part) */
+  used: number;
+  reservation: boolean;
+}
+const pool: Pooled[] = [];
+let pooledBytes = 0;
+/** at most this many chunks and bytes (of `used`) are kept; the oldest go back to the host */
+const POOL_ENTRIES = 16;
+const POOL_BYTES = 64 << 20;
+/** larger pieces are given back at once */
+const POOL_MAX = 16 << 20;
+
+function poolPut(e: Pooled): boolean {
+  if (e.used > POOL_MAX) return false;
+  while (pool.length > 0 && (pool.length >= POOL_ENTRIES || pooledBytes + e.used > POOL_BYTES)) {
+    const old = pool.shift()!;
+    pooledBytes -= old.used;
+    hostFree(old.addr, old.size);
+  }
+  pool.push(e);
+  pooledBytes += e.used;
+  return true;
+}
+
+/** A pooled chunk of this size and kind, zeroed, or null. The most recently pooled first. */
+function poolTake(size: number, reservation: boolean): Pooled | null {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    const e = pool[i];
+    if (e.size !== size || e.reservation !== reservation) continue;
+    pool.splice(i, 1);
+    pooledBytes -= e.used;
+    hostZeroResident(e.addr, e.used);
+    return e;
+  }
+  return null;
+}
+
 /** Host memory holding one or more VMAs' pages. */
 export class Chunk {
   readonly addr: number;
@@ -110,6 +161,7 @@ export class Chunk {
     this.addr = block.addr;
     this.size = block.size;
     this.valid = block.size;
+    this.committed = block.size;
   }
 
   /**
@@ -161,12 +213,55 @@ export class Chunk {
   }
   /** ranges (offset, length) already given back to the host */
   private freed: Array<[number, number]> = [];
+  private freedBytes = 0;
+
+  /**
+   * A reservation (Chunk.reserve): its pages are committed (read-write) on
+   * demand; these bytes from the start already are, and read as zero where
+   * no VMA holds data. Other chunks are read-write throughout.
+   */
+  reservation = false;
+  committed: number;
 
   /** Give [off, off+len) back to the host, once. */
   free(off: number, len: number): void {
     if (len <= 0) return;
     hostFree(this.addr + off, len);
     this.freed.push([off, len]);
+    this.freedBytes += len;
+  }
+
+  /** Has every byte gone back to the host? */
+  get gone(): boolean {
+    return this.freedBytes >= this.size;
+  }
+
+  /** A reservation's pages [off, off+len) become read-write, reading as zero. */
+  commit(off: number, len: number): void {
+    if (off + len <= this.committed) return;
+    if (off > this.committed) {
+      // a hole stays reserved (never, for the heap: it grows from its start)
+      hostAllocAt(this.addr + off, len);
+      return;
+    }
+    hostAllocAt(this.addr + this.committed, off + len - this.committed);
+    this.committed = off + len;
+  }
+
+  /**
+   * No VMA uses this private chunk any more: back to the pool when it is
+   * whole (nothing freed piecewise), else back to the host.
+   */
+  recycle(): void {
+    if (this.backing === null && this.freed.length === 0 && !swapOn()) {
+      const used = this.reservation ? this.committed : this.size;
+      if (poolPut({ addr: this.addr, size: this.size, used, reservation: this.reservation })) {
+        this.freed = [[0, this.size]];
+        this.freedBytes = this.size;
+        return;
+      }
+    }
+    this.freeAll();
   }
 
   /**
@@ -187,6 +282,7 @@ export class Chunk {
     }
     if (this.size > at) hostFree(this.addr + at, this.size - at);
     this.freed = [[0, this.size]];
+    this.freedBytes = this.size;
   }
 
   /**
@@ -231,6 +327,8 @@ export class Chunk {
    */
   static alloc(size: number): Chunk {
     if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
+    const pooled = poolTake(size, false);
+    if (pooled !== null) return new Chunk({ addr: pooled.addr, size, ptr: null });
     let block: HostBlock;
     try {
       block = hostAlloc(size);
@@ -238,6 +336,15 @@ export class Chunk {
       return fail(E.ENOMEM);
     }
     return new Chunk(block);
+  }
+
+  /** Address space only: pages are committed with `commit` (the heap). */
+  static reserve(size: number): Chunk {
+    const pooled = poolTake(size, true);
+    const c = new Chunk(pooled !== null ? { addr: pooled.addr, size, ptr: null } : hostReserve(size));
+    c.reservation = true;
+    c.committed = pooled?.used ?? 0;
+    return c;
   }
 }
 
@@ -583,6 +690,7 @@ export class AddressSpace {
     if (i < 0) i = -i - 1;
     const added: Vma[] = [];
     const touched = new Set<Chunk>();
+    const partial = new Set<Chunk>();
     let j = i;
     while (j < this.vmas.length && this.vmas[j].start < end) {
       const v = this.vmas[j];
@@ -595,6 +703,7 @@ export class AddressSpace {
       else if (v.chunk.users === null) {
         this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
         v.chunk.free(v.off + (cutStart - v.start), cutEnd - cutStart);
+        if (!v.chunk.gone) partial.add(v.chunk);
       } else touched.add(v.chunk);
       if (v.start < start) added.push(v.slice(v.start, start));
       if (v.end > end) added.push(v.slice(end, v.end));
@@ -603,6 +712,9 @@ export class AddressSpace {
     this.vmas.splice(i, j - i, ...added);
     for (const v of added) this.mapV(v);
     this.last = null;
+    // A private chunk may hold more than its VMAs (a stack's room to grow):
+    // the rest goes back when no VMA uses the chunk any more.
+    for (const c of partial) if (!this.vmas.some((v) => v.chunk === c)) c.freeAll();
     return touched;
   }
 
@@ -739,9 +851,9 @@ export class AddressSpace {
       if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
         return this.brkCur;
       // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
-      if (this.heap === null) this.heap = new Chunk(hostReserve(HEAP_RESERVE));
+      if (this.heap === null) this.heap = Chunk.reserve(HEAP_RESERVE);
       const off = oldTop - pageUp(this.brkStart);
-      hostAllocAt(this.heap.addr + off, newTop - oldTop);
+      this.heap.commit(off, newTop - oldTop);
       this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
       this.mergeAround(oldTop, newTop);
     } else if (newTop < oldTop) {
@@ -909,10 +1021,10 @@ export class AddressSpace {
         continue;
       }
       if (v.chunk === this.heap) {
-        child.heap ??= new Chunk(hostReserve(HEAP_RESERVE));
+        child.heap ??= Chunk.reserve(HEAP_RESERVE);
         chunk = child.heap;
         off = v.off;
-        hostAllocAt(chunk.addr + off, v.size);
+        chunk.commit(off, v.size);
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
@@ -963,13 +1075,30 @@ export class AddressSpace {
   }
 
 
-  /** Release everything (process exit). */
+  /**
+   * Release everything (process exit, exec). Private chunks go back whole (to
+   * the pool when they can), not VMA by VMA; shared ones are left by this
+   * user and freed by their last.
+   */
   destroy(): void {
-    for (const v of this.vmas) if (v.chunk === this.heap) this.backend.release?.(v.start, v.size, v.hostAddr(v.start));
-    // private pieces are freed as they go; shared chunks by their last user
-    this.removeRange(0, this.layout.taskSize);
-    if (this.heap !== null) this.heap.freeAll();
+    const own = new Set<Chunk>();
+    const shared: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.chunk.users === null && v.chunk.backing === null) {
+        this.unmapV(v);
+        own.add(v.chunk);
+      } else shared.push(v);
+    }
+    if (this.heap !== null) own.add(this.heap);
+    this.vmas = shared;
+    this.last = null;
+    this.stack = null;
     this.heap = null;
+    for (const c of own) {
+      this.backend.releaseHostRange?.(c.addr, c.size);
+      c.recycle();
+    }
+    this.removeRange(0, this.layout.taskSize);
   }
 
   /** /proc/self/maps lines, formatted as fs/proc/task_mmu.c does. */

@@ -13,15 +13,22 @@
  *       the next one in the same translated block runs (the patch drops the
  *       helper call Unicorn made after every memory access), and a
  *       UC_HOOK_MEM_WRITE callback that calls uc_emu_stop still stops right
- *       after its store, also when the code was translated before the hook.
+ *       after its store, also when the code was translated before the hook;
+ *   (g) uc_elfrun_mem_rebase points a uc_mem_map_ptr region at other host
+ *       memory: loads and stores after it reach the new memory (the TLB
+ *       forgets the old), code in it is translated again, and a range that
+ *       is not exactly one such region is refused.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unicorn/unicorn.h>
 
@@ -411,6 +418,84 @@ static void precise_tests(void)
     uc_close(uc);
 }
 
+#define REBASE 0xa00000ULL  /* 2 pages, over host memory A, then B */
+#define REBASE_BIG 0xb00000ULL  /* 128 pages: the full-flush path */
+#define REBASE_X 0xc00000ULL  /* 1 page of code */
+typedef uc_err (*rebase_fn)(uc_engine *, uint64_t, uint64_t, void *);
+
+static uint8_t *pages(size_t n)
+{
+    void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(2);
+    }
+    return p;
+}
+
+static void rebase_tests(void)
+{
+    /* looked up at run time: check.sh --compare runs this binary against
+     * Debian's library too, which has no such function */
+    rebase_fn rebase = (rebase_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_mem_rebase");
+    if (rebase == NULL) {
+        printf("skip (g) uc_elfrun_mem_rebase: not in this library\n");
+        return;
+    }
+    uc_engine *uc = open_engine();
+    uint8_t *a = pages(2), *b = pages(2), *big_a = pages(128), *big_b = pages(128);
+    uint8_t *xa = pages(1), *xb = pages(1);
+    uint64_t va = 0x1111, vb = 0x2222;
+    memcpy(a + 4096, &va, 8);
+    memcpy(b + 4096, &vb, 8);
+    memcpy(big_a + 100 * 4096, &va, 8);
+    memcpy(big_b + 100 * 4096, &vb, 8);
+    MUST(uc_mem_map_ptr(uc, REBASE, 2 * 4096, UC_PROT_READ | UC_PROT_WRITE, a));
+    MUST(uc_mem_map_ptr(uc, REBASE_BIG, 128 * 4096, UC_PROT_READ | UC_PROT_WRITE, big_a));
+
+    /* (g1) a load fills the TLB from A; after the rebase it reads B */
+    MUST(run(uc, CODE, PRECISE_LD, PRECISE_LD_END, REBASE + 4096, 0));
+    uint64_t r1 = reg(uc, UC_X86_REG_RAX);
+    MUST(rebase(uc, REBASE, 2 * 4096, b));
+    MUST(run(uc, CODE, PRECISE_LD, PRECISE_LD_END, REBASE + 4096, 0));
+    uint64_t r2 = reg(uc, UC_X86_REG_RAX);
+    CHECK(r1 == va && r2 == vb, "(g1) load before/after rebase: 0x%" PRIx64 " / 0x%" PRIx64 " (want 0x%" PRIx64 " / 0x%" PRIx64 ")", r1, r2, va, vb);
+    /* (g2) a store after the rebase lands in B, and A is untouched */
+    MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, REBASE + 4096, 0));
+    uint64_t in_a, in_b;
+    memcpy(&in_a, a + 4096, 8);
+    memcpy(&in_b, b + 4096, 8);
+    CHECK(in_a == va && in_b == 0x1234, "(g2) store after rebase: A=0x%" PRIx64 " (want 0x%" PRIx64 "), B=0x%" PRIx64 " (want 0x1234)", in_a, va, in_b);
+    /* (g3) a region of more than 64 pages (the whole TLB is flushed) */
+    MUST(run(uc, CODE, PRECISE_LD, PRECISE_LD_END, REBASE_BIG + 100 * 4096, 0));
+    r1 = reg(uc, UC_X86_REG_RAX);
+    MUST(rebase(uc, REBASE_BIG, 128 * 4096, big_b));
+    MUST(run(uc, CODE, PRECISE_LD, PRECISE_LD_END, REBASE_BIG + 100 * 4096, 0));
+    r2 = reg(uc, UC_X86_REG_RAX);
+    CHECK(r1 == va && r2 == vb, "(g3) 128-page region before/after rebase: 0x%" PRIx64 " / 0x%" PRIx64, r1, r2);
+    /* (g4) code: "mov eax, 1" in A, "mov eax, 7" in B; the translation goes */
+    memcpy(xa, T, sizeof T);
+    memcpy(xb, T, sizeof T);
+    xb[1] = 7;
+    MUST(uc_mem_map_ptr(uc, REBASE_X, 4096, UC_PROT_READ | UC_PROT_EXEC, xa));
+    MUST(uc_emu_start(uc, REBASE_X, REBASE_X + 5, 0, 0));
+    r1 = reg(uc, UC_X86_REG_RAX) & 0xffffffff;
+    MUST(rebase(uc, REBASE_X, 4096, xb));
+    MUST(uc_emu_start(uc, REBASE_X, REBASE_X + 5, 0, 0));
+    r2 = reg(uc, UC_X86_REG_RAX) & 0xffffffff;
+    CHECK(r1 == 1 && r2 == 7, "(g4) code before/after rebase: eax=%" PRIu64 " / %" PRIu64 " (want 1 / 7)", r1, r2);
+    /* (g5) only exactly one uc_mem_map_ptr region */
+    uc_err e1 = rebase(uc, REBASE, 4096, a);            /* part of it */
+    uc_err e2 = rebase(uc, REBASE + 4096, 4096, a);     /* not its start */
+    uc_err e3 = rebase(uc, DATA, 0x100000, big_a);      /* uc_mem_map memory */
+    uc_err e4 = rebase(uc, UNMAPPED, 4096, a);          /* nothing there */
+    uc_err e5 = rebase(uc, REBASE, 2 * 4096, NULL);
+    CHECK(e1 == UC_ERR_ARG && e2 == UC_ERR_ARG && e3 == UC_ERR_ARG && e4 == UC_ERR_ARG && e5 == UC_ERR_ARG,
+          "(g5) rebase of what is not exactly one uc_mem_map_ptr region: %s, %s, %s, %s, %s",
+          uc_strerror(e1), uc_strerror(e2), uc_strerror(e3), uc_strerror(e4), uc_strerror(e5));
+    uc_close(uc);
+}
+
 static void tcg_buffer_test(void)
 {
     unsigned major = 0, minor = 0;
@@ -447,6 +532,7 @@ int main(int argc, char **argv)
     hook_tests();
     fault_tests();
     precise_tests();
+    rebase_tests();
     tcg_buffer_test();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

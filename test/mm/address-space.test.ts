@@ -922,3 +922,82 @@ describe('MAP_SHARED chunks (host MAP_SHARED mappings of a file)', () => {
     consistent(p.as, p.be);
   });
 });
+
+describe('host memory of dead address spaces', () => {
+  /** Is host address a inside one of this process's mappings? */
+  const hostMapped = (a: number): boolean =>
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .some((l) => {
+        const [lo, hi] = l.split(' ')[0].split('-').map((h) => parseInt(h, 16));
+        return a >= lo && a < hi;
+      });
+  const H = 0x20000000;
+
+  it('a chunk or heap reused from a dead space reads as zero', () => {
+    const first = fresh();
+    const v = first.as.mapAnon(A, 16 * PAGE, RW);
+    const host = v.hostAddr(A);
+    first.as.write(A, fill(16 * PAGE, 0xa5));
+    first.as.setBrkStart(H);
+    first.as.brk(H + 8 * PAGE);
+    const heapHost = first.as.find(H)!.hostAddr(H);
+    first.as.write(H, fill(8 * PAGE, 0x5a));
+    first.as.destroy();
+
+    const { as, be } = fresh();
+    const w = as.mapAnon(A + 64 * PAGE, 16 * PAGE, RW);
+    // the pool handed the same host memory back (the case under test)
+    expect(w.hostAddr(A + 64 * PAGE)).toBe(host);
+    expect(as.read(A + 64 * PAGE, 16 * PAGE).equals(Buffer.alloc(16 * PAGE))).toBe(true);
+    as.setBrkStart(H);
+    as.brk(H + 4 * PAGE);
+    expect(as.find(H)!.hostAddr(H)).toBe(heapHost);
+    expect(as.read(H, 4 * PAGE).equals(Buffer.alloc(4 * PAGE))).toBe(true);
+    // growing past what the dead heap had committed
+    as.brk(H + 32 * PAGE);
+    expect(as.read(H, 32 * PAGE).equals(Buffer.alloc(32 * PAGE))).toBe(true);
+    as.write(H + 31 * PAGE, fill(PAGE, 1));
+    consistent(as, be);
+  });
+
+  it('fork into reused memory: pages the parent never touched read as zero in the child', () => {
+    const dead = fresh();
+    dead.as.mapAnon(A, 16 * PAGE, RW);
+    dead.as.write(A, fill(16 * PAGE, 0xee));
+    dead.as.setBrkStart(H);
+    dead.as.brk(H + 16 * PAGE);
+    dead.as.write(H, fill(16 * PAGE, 0xee));
+    dead.as.destroy();
+
+    const p = fresh();
+    p.as.mapAnon(A, 16 * PAGE, RW);
+    p.as.write(A + 3 * PAGE, fill(PAGE, 7));
+    p.as.setBrkStart(H);
+    p.as.brk(H + 16 * PAGE);
+    p.as.write(H + 5 * PAGE, fill(PAGE, 9));
+    const c = fresh();
+    p.as.forkInto(c.as);
+    const want = Buffer.alloc(16 * PAGE);
+    want.fill(7, 3 * PAGE, 4 * PAGE);
+    expect(c.as.read(A, 16 * PAGE).equals(want)).toBe(true);
+    const wantHeap = Buffer.alloc(16 * PAGE);
+    wantHeap.fill(9, 5 * PAGE, 6 * PAGE);
+    expect(c.as.read(H, 16 * PAGE).equals(wantHeap)).toBe(true);
+    consistent(c.as, c.be);
+  });
+
+  it("a chunk larger than its VMAs (a stack's room to grow) goes back to the host with its last VMA", () => {
+    const { as, be } = fresh();
+    const chunk = Chunk.alloc(64 * PAGE);
+    as.insert(new Vma(A + 60 * PAGE, A + 64 * PAGE, RW, chunk, 60 * PAGE, anon('[stack]')));
+    as.write(A + 60 * PAGE, fill(4 * PAGE, 3));
+    expect(hostMapped(chunk.addr)).toBe(true);
+    as.removeRange(A + 62 * PAGE, A + 64 * PAGE);
+    expect(hostMapped(chunk.addr), 'a VMA still uses the chunk').toBe(true);
+    as.removeRange(A, A + 64 * PAGE);
+    expect(hostMapped(chunk.addr), 'the rest of the reservation is still mapped on the host').toBe(false);
+    consistent(as, be);
+  });
+});
