@@ -149,7 +149,7 @@ export class Machine {
     const hostProgram = resolve(process.cwd(), opts.program);
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
     if (!m.root) loadProgram(hostProgram);
-    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false });
+    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox });
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
     if (opts.trace) k.setTracer(new Tracer(opts.trace));

@@ -1,5 +1,7 @@
 // procfs: /proc/self, /proc/thread-self and /proc/<pid> show guest processes
 // (the host's /proc would show Node's), /proc/mounts the guest's mount table.
+// The host's other processes show through from the host's /proc, as a native
+// program sees them, unless the guest has a pid namespace (--sandbox).
 // Host-wide entries (cpuinfo, meminfo, uptime, sys/...) are the host's own
 // and pass through, read-only, below this mount.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -223,14 +225,21 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       kind: 'dir',
       name: '/proc',
       entries: () => {
-        const host = readdirSync('/proc', { withFileTypes: true }).filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts');
-        const pids = [...k.processes.values()].filter((p) => !p.reaped).map((p): [string, number] => [String(p.pid), DT_DIR]);
+        const all = readdirSync('/proc', { withFileTypes: true });
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts');
+        const guest = [...k.processes.values()].filter((p) => !p.reaped);
+        const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
+        // the host's processes, where the guest sees them; a guest pid hides a host one
+        // (the first guest process is elfrun's own host process)
+        const hostPids = k.hostProcesses
+          ? all.filter((d) => /^\d+$/.test(d.name) && !k.processes.has(Number(d.name))).map((d): [string, number] => [d.name, DT_DIR])
+          : [];
         return [
           ...host.map((d): [string, number] => [d.name, d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_REG]),
           ['self', DT_LNK],
           ['thread-self', DT_LNK],
           ['mounts', DT_LNK],
-          ...pids,
+          ...[...pids, ...hostPids].sort((a, b) => Number(a[0]) - Number(b[0])),
         ];
       },
     };
@@ -244,7 +253,11 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
     if (head === 'thread-self') return pidNode(t, p, ['task', String(t.tid), ...rest], norm);
   } else if (/^\d+$/.test(head)) {
     p = k.processes.get(Number(head)) ?? k.tasks.get(Number(head))?.proc;
-    if (!p || p.reaped) fail(E.ENOENT); // not a process of this guest: Linux's pid namespace hides it
+    if (!p || p.reaped) {
+      // another host process: the host's /proc shows it (unless --sandbox, a pid namespace of its own)
+      if (k.isHostPid(Number(head))) return null;
+      fail(E.ENOENT);
+    }
   } else return null;
   return pidNode(t, p, rest, norm);
 }

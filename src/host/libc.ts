@@ -77,6 +77,57 @@ const getsocknameFn = libc.func('int getsockname(int fd, intptr_t addr, _Inout_ 
 const getpeernameFn = libc.func('int getpeername(int fd, intptr_t addr, _Inout_ uint32_t *len)');
 const getsockoptFn = libc.func('int getsockopt(int fd, int level, int name, intptr_t val, _Inout_ uint32_t *len)');
 
+/**
+ * Host processes, for a guest that sees them (see Kernel.hostProcesses):
+ * bound on first use, as few runs need them.
+ */
+let procFns: {
+  kill: (pid: number, sig: number) => number;
+  tgkill: (tgid: number, tid: number, sig: number) => number;
+  getaffinity: (pid: number, size: number, mask: Uint8Array) => number;
+  setaffinity: (pid: number, size: number, mask: Uint8Array) => number;
+  getpriority: (which: number, who: number) => number;
+  setpriority: (which: number, who: number, prio: number) => number;
+  getpgid: (pid: number) => number;
+  getsid: (pid: number) => number;
+} | null = null;
+function procs(): NonNullable<typeof procFns> {
+  procFns ??= {
+    kill: libc.func('int kill(int pid, int sig)') as (pid: number, sig: number) => number,
+    tgkill: libc.func('int tgkill(int tgid, int tid, int sig)') as (tgid: number, tid: number, sig: number) => number,
+    getaffinity: libc.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)') as (pid: number, size: number, mask: Uint8Array) => number,
+    setaffinity: libc.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)') as (pid: number, size: number, mask: Uint8Array) => number,
+    getpriority: libc.func('int getpriority(int which, int who)') as (which: number, who: number) => number,
+    setpriority: libc.func('int setpriority(int which, int who, int prio)') as (which: number, who: number, prio: number) => number,
+    getpgid: libc.func('int getpgid(int pid)') as (pid: number) => number,
+    getsid: libc.func('int getsid(int pid)') as (pid: number) => number,
+  };
+  return procFns;
+}
+
+/** Calls on other host processes; each returns -errno on failure. */
+export const hostProc = {
+  /** Does a host process (or thread) with this id exist? (kill(pid, 0): EPERM still means it does) */
+  exists(pid: number): boolean {
+    return procs().kill(pid, 0) === 0 || koffi.errno() === 1 /* EPERM */;
+  },
+  kill: (pid: number, sig: number): number => ret(procs().kill(pid, sig)),
+  tgkill: (tgid: number, tid: number, sig: number): number => ret(procs().tgkill(tgid, tid, sig)),
+  /** the mask's size in bytes, or -errno */
+  getaffinity: (pid: number, mask: Uint8Array): number => ret(procs().getaffinity(pid, mask.length, mask)),
+  setaffinity: (pid: number, mask: Uint8Array): number => ret(procs().setaffinity(pid, mask.length, mask)),
+  /** as the kernel's ABI has it: 20 - nice (1..40), or -errno */
+  getpriority(which: number, who: number): number {
+    koffi.errno(0);
+    const r = procs().getpriority(which, who);
+    const e = koffi.errno();
+    return r === -1 && e !== 0 ? -e : 20 - r;
+  },
+  setpriority: (which: number, who: number, prio: number): number => ret(procs().setpriority(which, who, prio)),
+  getpgid: (pid: number): number => ret(procs().getpgid(pid)),
+  getsid: (pid: number): number => ret(procs().getsid(pid)),
+};
+
 function ret(r: number): number {
   return r < 0 ? -koffi.errno() : r;
 }

@@ -5,14 +5,14 @@
 // loop. A parked syscall is retried in JS when woken, so it completes before
 // any signal that arrived meanwhile is delivered, as on Linux.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Arch, ArchName } from '../cpu/arch.js';
 import { Cpu, type Fault } from '../cpu/engine.js';
 import { setX86Hwcap } from '../cpu/x86_64.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
-import { host, Scratch } from '../host/libc.js';
+import { host, hostProc, Scratch } from '../host/libc.js';
 import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
 import { E, fail } from '../syscalls/errno.js';
 import { syscallTable } from '../syscalls/table.js';
@@ -176,9 +176,15 @@ export class Kernel {
     return syscallTable(arch.name as ArchName);
   }
 
+  /**
+   * Guest pids continue from elfrun's own (the first guest process is
+   * elfrun's host process, its parent elfrun's parent). When the guest sees
+   * the host's processes, its new pids skip those the host uses.
+   */
   allocPid(): number {
     let pid = this.nextPid;
-    while (this.tasks.has(pid) || this.processes.has(pid) || this.pgroupInUse(pid)) pid = pid >= 4194304 ? 300 : pid + 1;
+    while (this.tasks.has(pid) || this.processes.has(pid) || this.pgroupInUse(pid) || (this.hostProcesses && hostProc.exists(pid)))
+      pid = pid >= 4194304 ? 300 : pid + 1;
     this.nextPid = pid + 1;
     return pid;
   }
@@ -188,9 +194,23 @@ export class Kernel {
     return false;
   }
 
-  /** The first process: its exit ends the run. */
+  get hostProcesses(): boolean {
+    return this.opts.hostProcesses === true;
+  }
+
+  /**
+   * Is pid a host process the guest may see (not one of its own, nor one of
+   * elfrun's own threads)? Calls that name one go to the host.
+   */
+  isHostPid(pid: number): boolean {
+    if (!this.hostProcesses || !(pid > 0) || this.processes.has(pid) || this.tasks.has(pid)) return false;
+    return hostProc.exists(pid) && !existsSync(`/proc/self/task/${pid}`);
+  }
+
+  /** The first process: its exit ends the run. It is elfrun's own host process, pid and all. */
   createInit(arch: Arch, mm: Mm, cwd: Loc, umask: number): Task {
-    const pid = this.allocPid();
+    const pid = process.pid;
+    this.nextPid = pid + 1;
     const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
     // like any process, the first one is in elfrun's own process group and session
     p.pgid = host.getpgrp();

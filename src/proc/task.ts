@@ -18,6 +18,12 @@ export type { ExitState } from './process.js';
 export interface TaskOptions {
   onMissing: 'panic' | 'enosys';
   debug: boolean;
+  /**
+   * The guest sees the host's other processes, as a native program does
+   * (their /proc entries, and kill, priority, affinity, pgid and sid calls on
+   * them go to the host); --sandbox hides them. Default: hidden.
+   */
+  hostProcesses?: boolean;
 }
 
 /** stopped: its process is stopped (job control) and it waits for SIGCONT */

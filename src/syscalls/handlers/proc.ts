@@ -5,7 +5,7 @@ import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
-import { host } from '../../host/libc.js';
+import { host, hostProc } from '../../host/libc.js';
 import { E, fail } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
@@ -278,15 +278,23 @@ function affinityTarget(t: Task, pid: number): Task {
 }
 
 function schedGetaffinity(t: Task, pid: number, len: number, addr: number): number {
-  const target = affinityTarget(t, pid);
   const size = cpumaskBytes();
   if (len < size || len % 8 !== 0) fail(E.EINVAL);
+  if (t.kernel.isHostPid(pid)) {
+    // another host process: the host's answer (libc's wrapper returns 0, the kernel the size)
+    const mask = new Uint8Array(size);
+    chk(hostProc.getaffinity(pid, mask));
+    t.mm.write(addr, mask);
+    return size;
+  }
+  const target = affinityTarget(t, pid);
   const mask = target.affinity ?? host.affinity().subarray(0, size);
   t.mm.write(addr, mask.subarray(0, size));
   return size;
 }
 
 function schedSetaffinity(t: Task, pid: number, len: number, addr: number): number {
+  if (t.kernel.isHostPid(pid)) return chk(hostProc.setaffinity(pid, t.mm.read(addr, Math.min(len, 4096))));
   const target = affinityTarget(t, pid);
   const want = t.mm.read(addr, Math.min(len, 128));
   const allowed = host.affinity();
@@ -356,10 +364,12 @@ function prioTargets(t: Task, which: number, who: number): Process[] {
 
 function getpriority(t: Task, which: number, who: number): number {
   // the kernel's ABI returns 20 - nice (1..40) so that no value looks like an error
+  if (which === PRIO_PROCESS && t.kernel.isHostPid(who)) return chk(hostProc.getpriority(which, who));
   return 20 - Math.min(...prioTargets(t, which, who).map((p) => p.nice));
 }
 
 function setpriority(t: Task, which: number, who: number, prio: number): number {
+  if (which === PRIO_PROCESS && t.kernel.isHostPid(who)) return chk(hostProc.setpriority(which, who, prio));
   const nice = Math.max(-20, Math.min(19, prio));
   const c = t.proc.cred;
   const limit = Number(t.rlimits[13]?.[0] ?? 0n); // RLIMIT_NICE: 20 - the lowest nice allowed

@@ -17,11 +17,11 @@ import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { host } from '../../host/libc.js';
+import { host, hostProc } from '../../host/libc.js';
 import { E, errnoMessage, fail, SysError } from '../errno.js';
 import { NORETURN, Unsupported } from '../dispatch.js';
 import type { Args } from '../args.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, chk, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
 
 // ---- clone family ------------------------------------------------------------------
@@ -277,7 +277,11 @@ function kill(t: Task, pid: number, sig: number): number {
   const targets: Process[] = [];
   if (pid > 0) {
     const p = k.processes.get(pid) ?? k.tasks.get(pid)?.proc;
-    if (!p) fail(E.ESRCH);
+    if (!p) {
+      // one of the host's other processes: the host delivers it (its permission checks apply)
+      if (k.isHostPid(pid)) return chk(hostProc.kill(pid, sig));
+      fail(E.ESRCH);
+    }
     targets.push(p);
   } else {
     const pg = pid === 0 ? t.proc.pgid : pid === -1 ? null : -pid;
@@ -293,6 +297,7 @@ function kill(t: Task, pid: number, sig: number): number {
 function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (sig < 0 || sig > NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) fail(E.EINVAL);
   const target = t.kernel.tasks.get(tid);
+  if (!target && t.kernel.isHostPid(tid)) return chk(tgid === -1 ? hostProc.kill(tid, sig) : hostProc.tgkill(tgid, tid, sig));
   if (!target || target.state === 'dead' || (tgid !== -1 && target.proc.pid !== tgid)) fail(E.ESRCH);
   const info = t.kernel.userInfo(sig, t.pid);
   info.writeInt32LE(-6, 8); // SI_TKILL
@@ -461,13 +466,13 @@ export const processDefs: Record<string, Def> = {
   }),
   wait4: partial((t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
   waitid: partial((t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; rusage: user time only (see getrusage)'),
-  kill: supported((t, a) => kill(t, a.i32(0), a.i32(1))),
+  kill: partial((t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
   tgkill: supported((t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
   tkill: supported((t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
-  getpgid: supported((t, a) => findProc(t, a.i32(0)).pgid),
+  getpgid: supported((t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getpgid(a.i32(0))) : findProc(t, a.i32(0)).pgid)),
   getpgrp: supported((t) => t.proc.pgid),
   setpgid: supported((t, a) => setpgid(t, a.i32(0), a.i32(1))),
-  getsid: supported((t, a) => findProc(t, a.i32(0)).sid),
+  getsid: supported((t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getsid(a.i32(0))) : findProc(t, a.i32(0)).sid)),
   setsid: supported((t) => setsid(t)),
   rt_sigreturn: supported((t) => {
     // Registers are restored once the engine has stopped: Unicorn's x86 syscall
