@@ -68,10 +68,12 @@ export class Pipe {
   }
 
   /** Copy up to n bytes out into guest memory at addr (peek: leave them in the pipe). */
-  take(t: IoContext, addr: number, n: number, peek = false): number {
-    n = Math.min(n, this.size);
+  take(t: IoContext, addr: number, n: number, peek = false, skip = 0): number {
+    // a peek may start past bytes an earlier piece of the same call already saw
+    n = Math.min(n, this.size - skip);
+    if (n <= 0) return 0;
     let done = 0;
-    let head = this.head;
+    let head = (this.head + skip) % this.buf.length;
     while (done < n) {
       const chunk = Math.min(n - done, this.buf.length - head);
       t.mm.write(addr + done, this.buf.subarray(head, head + chunk));

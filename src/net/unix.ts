@@ -97,14 +97,19 @@ export class UnixStream extends UnixSocket {
     this.tx.flags = O_WRONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);
   }
   /** recv: peek leaves the bytes; nonblock is MSG_DONTWAIT */
-  recv(t: IoContext, addr: number, len: number, nonblock: boolean, peek: boolean): number {
+  /** `skip` (with peek): bytes an earlier piece of the same recvmsg peeked at; never waits. */
+  recv(t: IoContext, addr: number, len: number, nonblock: boolean, peek: boolean, skip = 0): number {
     if (this.readShut) return 0;
-    this.sync(nonblock);
     if (len === 0) return 0;
-    if (!this.rx.waitForData(t)) return 0;
     const p = this.rx.pipe;
-    t.mm.check(addr, Math.min(len, p.size), PROT_WRITE);
-    const n = p.take(t, addr, len, peek);
+    if (skip > 0) {
+      if (p.size <= skip) return 0;
+    } else {
+      this.sync(nonblock);
+      if (!this.rx.waitForData(t)) return 0;
+    }
+    t.mm.check(addr, Math.min(len, p.size - skip), PROT_WRITE);
+    const n = p.take(t, addr, len, peek, skip);
     if (!peek) p.writable.wake();
     return n;
   }

@@ -157,13 +157,14 @@ function recvmsg(t: Task, fd: number, addr: number, flags: number): number {
   const m = msg(t, addr);
   const peek = (flags & MSG_PEEK) !== 0;
   // only the first piece may wait, and a later piece that finds nothing ends the
-  // call with the bytes received so far (vectored keeps them); a peek fills one
-  // piece only, as the next would see the same bytes again
+  // call with the bytes received so far (vectored keeps them); a peek's later
+  // pieces go on from where the earlier ones stopped, as Linux's do
   let first = true;
+  let peeked = 0;
   const total = vectored(t, m.iov, (base, len) => {
-    if (!first && peek) return 0;
-    const n = s.recv(t, base, len, (flags & MSG_DONTWAIT) !== 0 || !first, peek);
+    const n = s.recv(t, base, len, (flags & MSG_DONTWAIT) !== 0 || !first, peek, peeked);
     first = false;
+    if (peek) peeked += n;
     return n;
   });
   const out = Buffer.from(m.raw);
