@@ -148,15 +148,17 @@ export class Machine {
     const m = opts.mounts ?? {};
     const hostProgram = resolve(process.cwd(), opts.program);
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
-    if (!m.root) loadProgram(hostProgram);
+    const checked = m.root ? null : loadProgram(hostProgram);
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox });
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
     if (opts.trace) k.setTracer(new Tracer(opts.trace));
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));
-    // init starts as an empty process and execs the program, like Linux's init
-    const boot = x86_64;
+    // init starts as an empty process and execs the program, like Linux's init;
+    // of the program's arch when it is known here, so that an arm64 run does
+    // not also build an x86_64 engine (~5 ms) only to exec out of it
+    const boot = checked?.arch ?? x86_64;
     const t = k.createInit(boot, new Mm(k.engine(boot), new AddressSpace(k.engine(boot).mirror(), boot.layout)), vfs.root, process.umask());
     this.task = t;
     const mount = (path: string, fs: FileSystem, o: { readonly?: boolean; source?: string } = {}): void => {
