@@ -248,9 +248,10 @@ export class Cpu implements MemBackend {
   }
 
   /**
-   * Host memory behind [start, start+size) is being freed: unmap any region of
-   * the engine that still points into it (a dead space's region left mapped
-   * for the next activation must not outlive its memory).
+   * Host memory behind [start, start+size) is being freed: no region of the
+   * engine may keep pointing into it (a dead space's region left mapped for
+   * the next activation must not outlive its memory). It is unmapped, or
+   * marked dangling when no space is active (see releaseRegion).
    */
   releaseHost(start: number, size: number, hostAddr: number): void {
     for (const [s, r] of [...this.regions]) {
@@ -258,7 +259,7 @@ export class Cpu implements MemBackend {
     }
   }
 
-  /** Host memory [hostAddr, hostAddr+size) is being freed: unmap every region of the engine that points into it. */
+  /** Host memory [hostAddr, hostAddr+size) is being freed: as releaseHost, for every region that points into it. */
   releaseHostRange(hostAddr: number, size: number): void {
     for (const [s, r] of [...this.regions]) {
       if (r.host !== DANGLING && r.host < hostAddr + size && r.host + (r.end - s) > hostAddr) this.releaseRegion(s, r);

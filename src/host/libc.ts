@@ -256,19 +256,16 @@ export function swapOn(): boolean {
 }
 
 /**
- * Copy len bytes of host memory, skipping pages that were never touched
- * (mincore: not resident, so they read as zero and the fresh destination
- * already is). Both addresses page-aligned.
+ * Calls fn(off, n) for each run of pages of [addr, addr+len) that were ever
+ * touched (mincore: resident), or once for all of it when that cannot be
+ * known: with swap active a page that is not resident may hold data.
+ * addr page-aligned.
  */
-export function hostCopyResident(dst: number, src: number, len: number): void {
-  if (swapOn()) {
-    memmoveFn(dst, src, len);
-    return;
-  }
+function residentRuns(addr: number, len: number, fn: (off: number, n: number) => void): void {
   const pages = Math.ceil(len / 4096);
   const vec = new Uint8Array(pages);
-  if ((mincoreFn(src, len, vec) as number) !== 0) {
-    memmoveFn(dst, src, len);
+  if (swapOn() || (mincoreFn(addr, len, vec) as number) !== 0) {
+    fn(0, len);
     return;
   }
   let i = 0;
@@ -280,35 +277,27 @@ export function hostCopyResident(dst: number, src: number, len: number): void {
     let j = i + 1;
     while (j < pages && vec[j] & 1) j++;
     const off = i * 4096;
-    memmoveFn(dst + off, src + off, Math.min(j * 4096, len) - off);
+    fn(off, Math.min(j * 4096, len) - off);
     i = j;
   }
 }
 
 /**
+ * Copy len bytes of host memory, skipping pages that were never touched
+ * (they read as zero and the fresh destination already is). Both addresses
+ * page-aligned.
+ */
+export function hostCopyResident(dst: number, src: number, len: number): void {
+  residentRuns(src, len, (off, n) => memmoveFn(dst + off, src + off, n));
+}
+
+/**
  * Make len bytes of private anonymous host memory read as zero, writing only
- * the pages that were ever touched (mincore: the others already are zero).
- * They stay resident, so whoever uses them next takes no page faults.
+ * the pages that were ever touched (the others already are zero). They stay
+ * resident, so whoever uses them next takes no page faults.
  */
 export function hostZeroResident(addr: number, len: number): void {
-  const pages = Math.ceil(len / 4096);
-  const vec = new Uint8Array(pages);
-  if (swapOn() || (mincoreFn(addr, len, vec) as number) !== 0) {
-    memsetFn(addr, 0, len);
-    return;
-  }
-  let i = 0;
-  while (i < pages) {
-    if (!(vec[i] & 1)) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (j < pages && vec[j] & 1) j++;
-    const off = i * 4096;
-    memsetFn(addr + off, 0, Math.min(j * 4096, len) - off);
-    i = j;
-  }
+  residentRuns(addr, len, (off, n) => memsetFn(addr + off, 0, n));
 }
 
 export function hostMemmove(dst: number, src: number, n: number): void {
