@@ -772,8 +772,10 @@ export class AddressSpace {
       const parts: Vma[] = [];
       if (v.start < start) parts.push(v.slice(v.start, start));
       let mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
-      // memory shared by fork becomes private when made writable; MAP_SHARED memory stays shared
-      if (prot & PROT_WRITE && v.chunk.backing === null && v.chunk.users !== null && v.chunk.users.size > 1) {
+      // memory shared by fork becomes private when made writable, and so do an
+      // executable's cached pages (the next exec of the file gets them: onFree
+      // is set for those), even with one user; MAP_SHARED memory stays shared
+      if (prot & PROT_WRITE && v.chunk.backing === null && v.chunk.users !== null && (v.chunk.users.size > 1 || v.chunk.onFree !== null)) {
         mid = this.privateCopy(mid);
         copied.add(v.chunk);
       }
@@ -1066,6 +1068,9 @@ export class AddressSpace {
       if (v.chunk.backing !== null) {
         // MAP_SHARED: the pages are the file's (or the shared memory's); dropping
         // them and faulting them in again reads the same content
+      } else if (v.chunk.onFree !== null) {
+        // an executable's cached pages: they hold the file's content, which is
+        // what Linux's private file pages read after MADV_DONTNEED
       } else if (v.chunk.users !== null && v.chunk.users.size > 1) {
         // shared with another process: give this one fresh zero pages instead
         this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });

@@ -119,6 +119,14 @@ for (const arch of ARCHES) {
       expect(a0.stdout).toContain('argv[0]=renamed\n');
     });
 
+    it('textwrite: a program that writes to its read-only data leaves the file as it was for the next exec', () => {
+      // oracle: native x86_64 (qemu-aarch64 runs /proc/self/exe as qemu itself); the answer does not depend on the arch
+      const want = runLinux('x86_64', fixture('x86_64', 'textwrite'), []);
+      const got = runElfrun(fixture(arch, 'textwrite'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
     it('the guest sees NODE_EXTRA_CA_CERTS, which bin/elfrun keeps from Node, as it was', () => {
       const bb = fixture(arch, 'busybox');
       for (const extra of [{ NODE_EXTRA_CA_CERTS: '/no/such file.pem' }, {}]) {
