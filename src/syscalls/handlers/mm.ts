@@ -247,7 +247,8 @@ export const mmDefs: Record<string, Def> = {
   mremap: partial(mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
   madvise: partial(
     madvise,
-    'MADV_DONTNEED zeroes private pages, also those of private file mappings (Linux reads them from the file again), and keeps shared ones; ' +
+    'MADV_DONTNEED zeroes private pages, also those of private file mappings made by mmap (Linux reads them from the file again; ' +
+      "an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
   msync: partial(msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),
