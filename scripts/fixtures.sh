@@ -46,6 +46,7 @@ for src in "$root"/fixtures/src/*.c; do
     out="$root/fixtures/$arch/$name"
     [ "$out" -nt "$src" ] && continue
     case $arch:$name in
+      arm64:*-x86) continue ;; # x86_64 instructions only
       x86_64:*-dyn) gcc -O2 -Wall -o "$out" "$src" ;;
       arm64:*-dyn) aarch64-linux-gnu-gcc -O2 -Wall -o "$out" "$src" ;;
       x86_64:*) musl-gcc -static -O2 -Wall -pthread -o "$out" "$src" ;;

@@ -119,6 +119,13 @@ for (const arch of ARCHES) {
       expect(a0.stdout).toContain('argv[0]=renamed\n');
     });
 
+    it.runIf(arch === 'x86_64')('sse2-x86: SSE2 integer operations and the string functions built on them give native results', () => {
+      const want = runLinux(arch, fixture(arch, 'sse2-x86'), []);
+      const got = runElfrun(fixture(arch, 'sse2-x86'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
     it('textwrite: a program that writes to its read-only data leaves the file as it was for the next exec', () => {
       // oracle: native x86_64 (qemu-aarch64 runs /proc/self/exe as qemu itself); the answer does not depend on the arch
       const want = runLinux('x86_64', fixture('x86_64', 'textwrite'), []);
