@@ -1,16 +1,25 @@
 // Our own test programs (fixtures/src) under elfrun against Linux.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ARCHES, ELFRUN, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
+import { ARCHES, ELFRUN, fixture, runElfrun, runLinux, type TestArch } from '../helpers/oracle.js';
+
+/**
+ * A fixture under elfrun prints, says and ends as Linux's run of it: the
+ * same arch's (native or qemu-aarch64), or `oracle`'s when the answer does
+ * not depend on the arch and qemu-aarch64 gets it wrong.
+ */
+function expectSameAsLinux(arch: TestArch, prog: string, args: string[] = [], oracle: TestArch = arch): void {
+  const want = runLinux(oracle, fixture(oracle, prog), args);
+  const got = runElfrun(fixture(arch, prog), args);
+  expect(got.stdout).toBe(want.stdout);
+  expect(got.stderr).toBe(want.stderr);
+  expect(got.status).toBe(want.status);
+}
 
 for (const arch of ARCHES) {
   describe(`fixtures on ${arch}`, () => {
     it('errors: bad pointers, fds and arguments give Linux\'s errno', () => {
-      const want = runLinux(arch, fixture(arch, 'errors'), []);
-      const got = runElfrun(fixture(arch, 'errors'), []);
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.stderr).toBe(want.stderr);
-      expect(got.status).toBe(want.status);
+      expectSameAsLinux(arch, 'errors');
     });
 
     it('auxv: argv, envp and the auxv values Linux fixes', () => {
@@ -33,12 +42,7 @@ for (const arch of ARCHES) {
       ['sockpair', 'socketpair: stream I/O both ways, peek, sendmsg/recvmsg, shutdown, EPIPE, options, across fork'],
     ]) {
       it(`${prog}: ${what}`, () => {
-        const args = prog === 'stack' ? [] : ['arg'];
-        const want = runLinux(arch, fixture(arch, prog), args);
-        const got = runElfrun(fixture(arch, prog), args);
-        expect(got.stdout).toBe(want.stdout);
-        expect(got.stderr).toBe(want.stderr);
-        expect(got.status).toBe(want.status);
+        expectSameAsLinux(arch, prog, prog === 'stack' ? [] : ['arg']);
       });
     }
 
@@ -46,11 +50,7 @@ for (const arch of ARCHES) {
       // The oracle is the native x86_64 run for both arches: the semantics are
       // arch-neutral and qemu-aarch64 7.2 gets MAP_FIXED_NOREPLACE wrong (it
       // replaces an existing mapping instead of failing with EEXIST).
-      const want = runLinux('x86_64', fixture('x86_64', 'mem'), []);
-      const got = runElfrun(fixture(arch, 'mem'), []);
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.stderr).toBe(want.stderr);
-      expect(got.status).toBe(want.status);
+      expectSameAsLinux(arch, 'mem', [], 'x86_64');
     });
 
     for (const how of ['segv', 'ill']) {
@@ -120,18 +120,12 @@ for (const arch of ARCHES) {
     });
 
     it.runIf(arch === 'x86_64')('sse2-x86: SSE2 integer operations and the string functions built on them give native results', () => {
-      const want = runLinux(arch, fixture(arch, 'sse2-x86'), []);
-      const got = runElfrun(fixture(arch, 'sse2-x86'), []);
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.status).toBe(want.status);
+      expectSameAsLinux(arch, 'sse2-x86');
     });
 
     it('textwrite: a program that writes to its read-only data leaves the file as it was for the next exec', () => {
       // oracle: native x86_64 (qemu-aarch64 runs /proc/self/exe as qemu itself); the answer does not depend on the arch
-      const want = runLinux('x86_64', fixture('x86_64', 'textwrite'), []);
-      const got = runElfrun(fixture(arch, 'textwrite'), []);
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.status).toBe(want.status);
+      expectSameAsLinux(arch, 'textwrite', [], 'x86_64');
     });
 
     it('the guest sees NODE_EXTRA_CA_CERTS, which bin/elfrun keeps from Node, as it was', () => {
