@@ -113,7 +113,7 @@ export const hostProc = {
   },
   kill: (pid: number, sig: number): number => ret(procs().kill(pid, sig)),
   tgkill: (tgid: number, tid: number, sig: number): number => ret(procs().tgkill(tgid, tid, sig)),
-  /** the mask's size in bytes, or -errno */
+  /** 0 (libc's wrapper, not the kernel's mask size), or -errno */
   getaffinity: (pid: number, mask: Uint8Array): number => ret(procs().getaffinity(pid, mask.length, mask)),
   setaffinity: (pid: number, mask: Uint8Array): number => ret(procs().setaffinity(pid, mask.length, mask)),
   /** as the kernel's ABI has it: 20 - nice (1..40), or -errno */

@@ -250,7 +250,9 @@ export class Chunk {
 
   /**
    * No VMA uses this private chunk any more: back to the pool when it is
-   * whole (nothing freed piecewise), else back to the host.
+   * whole (nothing freed piecewise), else back to the host. Not with swap
+   * active: pages out on swap are not resident, so reusing the chunk would
+   * mean zeroing all of it.
    */
   recycle(): void {
     if (this.backing === null && this.freed.length === 0 && !swapOn()) {

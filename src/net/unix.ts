@@ -96,8 +96,10 @@ export class UnixStream extends UnixSocket {
     this.rx.flags = O_RDONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);
     this.tx.flags = O_WRONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);
   }
-  /** recv: peek leaves the bytes; nonblock is MSG_DONTWAIT */
-  /** `skip` (with peek): bytes an earlier piece of the same recvmsg peeked at; never waits. */
+  /**
+   * recv: peek leaves the bytes; nonblock is MSG_DONTWAIT. `skip` (with peek):
+   * bytes an earlier piece of the same recvmsg peeked at; such a call never waits.
+   */
   recv(t: IoContext, addr: number, len: number, nonblock: boolean, peek: boolean, skip = 0): number {
     if (this.readShut) return 0;
     if (len === 0) return 0;
