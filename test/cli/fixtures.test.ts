@@ -123,6 +123,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'sse2-x86');
     });
 
+    it.runIf(arch === 'x86_64')('repstring-x86: rep movs/stos of every size, both directions, overlapping, faulting part-way and onto code give native results', () => {
+      expectSameAsLinux(arch, 'repstring-x86');
+    });
+
     it('textwrite: a program that writes to its read-only data leaves the file as it was for the next exec', () => {
       // oracle: native x86_64 (qemu-aarch64 runs /proc/self/exe as qemu itself); the answer does not depend on the arch
       expectSameAsLinux(arch, 'textwrite', [], 'x86_64');

@@ -17,7 +17,11 @@
  *   (g) uc_elfrun_mem_rebase points a uc_mem_map_ptr region at other host
  *       memory: loads and stores after it reach the new memory (the TLB
  *       forgets the old), code in it is translated again, and a range that
- *       is not exactly one such region is refused.
+ *       is not exactly one such region is refused;
+ *   (h) REP MOVSB/STOSB (one helper call in the patch): a copy over many
+ *       pages is exact; a store into an unmapped or read-only page stops
+ *       the engine with RCX, RSI and RDI showing how far the copy got; a
+ *       UC_HOOK_MEM_WRITE still fires once per byte.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -80,6 +84,12 @@ static const uint8_t blob[] = {
     0x48, 0x8b, 0x07,                               /* mov rax, [rdi] */
     0xbb, 0x02, 0x00, 0x00, 0x00,                   /* mov ebx, 2 */
     /* 0x72 */ 0x90,
+    /* 0x73 rep_movsb: rsi, rdi, rcx set */
+    0xf3, 0xa4,                                     /* rep movsb */
+    /* 0x75 */ 0x90,
+    /* 0x76 rep_stosb: al, rdi, rcx set */
+    0xf3, 0xaa,                                     /* rep stosb */
+    /* 0x78 */ 0x90,
 };
 #define STORE_LOOP 0x00
 #define STORE_END 0x29
@@ -98,6 +108,10 @@ static const uint8_t blob[] = {
 #define PRECISE_LD 0x65
 #define PRECISE_LD_MEM 0x6a
 #define PRECISE_LD_END 0x72
+#define REP_MOVSB 0x73
+#define REP_MOVSB_END 0x75
+#define REP_STOSB 0x76
+#define REP_STOSB_END 0x78
 
 static const uint8_t T[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3}; /* mov eax,1; ret */
 
@@ -418,6 +432,59 @@ static void precise_tests(void)
     uc_close(uc);
 }
 
+static void rep_tests(void)
+{
+    uc_engine *uc = open_engine();
+    static uint8_t src[40000], out[40000];
+    for (size_t i = 0; i < sizeof src; i++) {
+        src[i] = (uint8_t)(i * 7 + (i >> 8));
+    }
+    MUST(uc_mem_write(uc, DATA + 3, src, sizeof src));
+    uint64_t rsi = DATA + 3;
+    MUST(uc_reg_write(uc, UC_X86_REG_RSI, &rsi));
+    uc_err e = run(uc, CODE, REP_MOVSB, REP_MOVSB_END, DATA + 0x20001, sizeof src);
+    MUST(uc_mem_read(uc, DATA + 0x20001, out, sizeof out));
+    uint64_t rcx = reg(uc, UC_X86_REG_RCX), rdi = reg(uc, UC_X86_REG_RDI);
+    CHECK(e == UC_ERR_OK && !memcmp(src, out, sizeof src) && rcx == 0 &&
+              rdi == DATA + 0x20001 + sizeof src,
+          "(h1) rep movsb of %zu bytes over 10 pages: %s, same bytes: %s, rcx=%" PRIu64
+          ", rdi=+0x%" PRIx64, sizeof src, uc_strerror(e),
+          memcmp(src, out, sizeof src) ? "no" : "yes", rcx, (uint64_t)(rdi - DATA));
+    /* (h2) into the unmapped page after SMC's 8 KiB, 10 bytes before it */
+    rsi = DATA;
+    MUST(uc_reg_write(uc, UC_X86_REG_RSI, &rsi));
+    e = run(uc, CODE, REP_MOVSB, REP_MOVSB_END, SMC + 0x2000 - 10, 100);
+    rcx = reg(uc, UC_X86_REG_RCX);
+    rdi = reg(uc, UC_X86_REG_RDI);
+    rsi = reg(uc, UC_X86_REG_RSI);
+    uint64_t rip = reg(uc, UC_X86_REG_RIP);
+    CHECK(e == UC_ERR_WRITE_UNMAPPED && rcx == 90 && rdi == SMC + 0x2000 &&
+              rsi == DATA + 10 && rip == CODE + REP_MOVSB,
+          "(h2) rep movsb into an unmapped page: %s, rcx=%" PRIu64
+          " (want 90), rdi=+%" PRId64 ", rsi=+%" PRId64 " (want +10 each), rip at the insn: %s",
+          uc_strerror(e), rcx, (int64_t)(rdi - (SMC + 0x2000 - 10)),
+          (int64_t)(rsi - DATA), rip == CODE + REP_MOVSB ? "yes" : "no");
+    /* (h3) stosb onto a read-only page from its start */
+    uint64_t al = 0x41;
+    MUST(uc_reg_write(uc, UC_X86_REG_RAX, &al));
+    e = run(uc, CODE, REP_STOSB, REP_STOSB_END, RO, 16);
+    rcx = reg(uc, UC_X86_REG_RCX);
+    rdi = reg(uc, UC_X86_REG_RDI);
+    CHECK(e == UC_ERR_WRITE_PROT && rcx == 16 && rdi == RO,
+          "(h3) rep stosb onto a read-only page: %s, rcx=%" PRIu64 " (want 16), rdi unchanged: %s",
+          uc_strerror(e), rcx, rdi == RO ? "yes" : "no");
+    /* (h4) a write hook sees every byte, also for code translated before */
+    uc_hook hh;
+    hook_count = 0;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_MEM_WRITE, (void *)on_write, NULL,
+                     DATA, DATA + 0xfffff));
+    e = run(uc, CODE, REP_STOSB, REP_STOSB_END, DATA + 0x5000, 300);
+    CHECK(e == UC_ERR_OK && hook_count == 300 && reg(uc, UC_X86_REG_RCX) == 0,
+          "(h4) UC_HOOK_MEM_WRITE over rep stosb of 300 bytes: %s, %" PRIu64 " call(s)",
+          uc_strerror(e), hook_count);
+    uc_close(uc);
+}
+
 #define REBASE 0xa00000ULL  /* 2 pages, over host memory A, then B */
 #define REBASE_BIG 0xb00000ULL  /* 128 pages: the full-flush path */
 #define REBASE_X 0xc00000ULL  /* 1 page of code */
@@ -532,6 +599,7 @@ int main(int argc, char **argv)
     hook_tests();
     fault_tests();
     precise_tests();
+    rep_tests();
     rebase_tests();
     tcg_buffer_test();
     printf("%d passed, %d failed\n", passed, failed);
