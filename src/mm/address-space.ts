@@ -231,6 +231,11 @@ export class Chunk {
     this.freedBytes += len;
   }
 
+  /** Has no piece gone back to the host (so no hole another host mapping may fill)? */
+  get intact(): boolean {
+    return this.freed.length === 0;
+  }
+
   /** Has every byte gone back to the host? */
   get gone(): boolean {
     return this.freedBytes >= this.size;
@@ -883,10 +888,30 @@ export class AddressSpace {
     }
     const grow = newLen - oldLen;
     if (fixedAt === null && old + oldLen === v.end && v.end + grow <= this.layout.taskSize && this.isFree(v.end, grow)) {
-      // Grow in place. Linux extends the VMA; host memory cannot grow behind it,
-      // so the whole VMA gets new host memory at the same guest addresses and
-      // stays one VMA (a second mremap of the whole range needs that).
-      const chunk = Chunk.alloc(v.size + grow);
+      // Grow in place, as Linux extends the VMA. glibc's realloc of a large
+      // block grows it a page at a time, so the VMA's memory is a reservation
+      // with room behind it: growing again commits more of it. The first time
+      // (or when the room is used up) the VMA moves to a reservation twice its
+      // new size, at the same guest addresses, still one VMA (a second mremap
+      // of the whole range needs that).
+      const c = v.chunk;
+      const endOff = v.off + v.size;
+      if (c.reservation && c !== this.heap && c.users === null && c.intact && endOff === c.committed && endOff + grow <= c.size) {
+        c.commit(endOff, grow);
+        this.unmapV(v);
+        v.end += grow;
+        this.mapV(v);
+        this.last = null;
+        return old;
+      }
+      if (v.size + grow > MAX_CHUNK) fail(E.ENOMEM);
+      let chunk: Chunk;
+      try {
+        chunk = Chunk.reserve(Math.min(MAX_CHUNK, 2 * (v.size + grow)));
+        chunk.commit(0, v.size + grow);
+      } catch {
+        return fail(E.ENOMEM);
+      }
       hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
       this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
       return old;

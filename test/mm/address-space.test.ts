@@ -448,6 +448,32 @@ describe('remap', () => {
     expect(shape(as)).toEqual([[A.toString(16), (A + 8 * PAGE).toString(16), RW]]);
   });
 
+  it('grows a page at a time (glibc realloc) keeping every page; shrunk and grown again, the new pages read zero', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, PAGE, RW);
+    as.write(A, fill(PAGE, 1));
+    for (let n = 1; n < 24; n++) {
+      expect(as.remap(A, n * PAGE, (n + 1) * PAGE, false, null)).toBe(A);
+      expect(as.read(A + n * PAGE, PAGE).equals(fill(PAGE, 0))).toBe(true);
+      as.write(A + n * PAGE, fill(PAGE, n + 1));
+    }
+    consistent(as, be);
+    expect(as.maps()).toHaveLength(1);
+    for (let n = 0; n < 24; n++) expect(as.read(A + n * PAGE, PAGE).equals(fill(PAGE, n + 1))).toBe(true);
+    // shrink: the tail's pages go; growing back must not show their old bytes
+    expect(as.remap(A, 24 * PAGE, 10 * PAGE, false, null)).toBe(A);
+    expect(as.remap(A, 10 * PAGE, 12 * PAGE, false, null)).toBe(A);
+    consistent(as, be);
+    expect(as.read(A + 9 * PAGE, PAGE).equals(fill(PAGE, 10))).toBe(true);
+    expect(as.read(A + 10 * PAGE, 2 * PAGE).equals(fill(2 * PAGE, 0))).toBe(true);
+    // munmap of the tail, then growth over it again
+    as.removeRange(A + 11 * PAGE, A + 12 * PAGE);
+    expect(as.remap(A, 11 * PAGE, 13 * PAGE, false, null)).toBe(A);
+    consistent(as, be);
+    expect(as.read(A + 10 * PAGE, 3 * PAGE).equals(fill(3 * PAGE, 0))).toBe(true);
+    expect(as.read(A, PAGE).equals(fill(PAGE, 1))).toBe(true);
+  });
+
   it('moves when blocked and allowed to, else ENOMEM', () => {
     const { as, be } = fresh();
     as.mapAnon(A, 2 * PAGE, PROT_READ);
