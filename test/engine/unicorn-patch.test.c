@@ -7,7 +7,9 @@
  *   (c) UC_HOOK_MEM_WRITE fires on non-exec pages, also when the hook is
  *       added after the code was translated and ran;
  *   (d) stores to read-only / unmapped pages still fail, also right after
- *       uc_mem_protect / uc_mem_unmap of a page that was stored to;
+ *       uc_mem_protect / uc_mem_unmap of a page that was stored to (and of
+ *       large and small regions, whose code is translated again when
+ *       mapped anew);
  *   (e) uc_ctl(UC_CTL_TCG_BUFFER_SIZE) works before the first instruction;
  *   (f) a faulting load or store stops the engine at that instruction, before
  *       the next one in the same translated block runs (the patch drops the
@@ -364,6 +366,31 @@ static void fault_tests(void)
     CHECK(e == UC_ERR_WRITE_UNMAPPED,
           "(d4) store after uc_mem_unmap of a page stored to before: %s",
           uc_strerror(e));
+
+    /* (d6) a store after unmapping a large region (one full TLB flush in
+     * the patch) or a small one (page by page) faults; code mapped again at
+     * the same place after an unmap runs as the new code (its old
+     * translation must not be found, also not through the jump cache) */
+    static const uint64_t sizes[] = {128 * 0x1000, 2 * 0x1000};
+    for (int i = 0; i < 2; i++) {
+        uint64_t at = 0xd00000, len = sizes[i], page = at + len - 0x1000;
+        MUST(uc_mem_map(uc, at, len, UC_PROT_ALL));
+        MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, page, 0));
+        uint8_t one[] = {0xb8, 0x01, 0x00, 0x00, 0x00}, seven[] = {0xb8, 0x07, 0x00, 0x00, 0x00};
+        MUST(uc_mem_write(uc, page + 0x100, one, sizeof one));
+        MUST(uc_emu_start(uc, page + 0x100, page + 0x105, 0, 0));
+        uint64_t r1 = reg(uc, UC_X86_REG_RAX);
+        MUST(uc_mem_unmap(uc, at, len));
+        e = run(uc, CODE, ONE_STORE, ONE_STORE_END, page, 0);
+        MUST(uc_mem_map(uc, at, len, UC_PROT_ALL));
+        MUST(uc_mem_write(uc, page + 0x100, seven, sizeof seven));
+        MUST(uc_emu_start(uc, page + 0x100, page + 0x105, 0, 0));
+        uint64_t r2 = reg(uc, UC_X86_REG_RAX);
+        MUST(uc_mem_unmap(uc, at, len));
+        CHECK(e == UC_ERR_WRITE_UNMAPPED && r1 == 1 && r2 == 7,
+              "(d6) %" PRIu64 "-page region unmapped: store %s; code before/after: eax=%" PRIu64 " / %" PRIu64 " (want 1 / 7)",
+              len / 0x1000, uc_strerror(e), r1, r2);
+    }
 
     /* (d5) UC_HOOK_MEM_WRITE_PROT sees the fault */
     uc_hook hh;
