@@ -127,6 +127,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'repstring-x86');
     });
 
+    it.runIf(arch === 'x86_64')('rotflags-x86: flags after rol/ror by an immediate, following each kind of flag-setting instruction, read every way, are native', () => {
+      expectSameAsLinux(arch, 'rotflags-x86');
+    });
+
     it('textwrite: a program that writes to its read-only data leaves the file as it was for the next exec', () => {
       // oracle: native x86_64 (qemu-aarch64 runs /proc/self/exe as qemu itself); the answer does not depend on the arch
       expectSameAsLinux(arch, 'textwrite', [], 'x86_64');
