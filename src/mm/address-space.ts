@@ -893,10 +893,12 @@ export class AddressSpace {
       // with room behind it: growing again commits more of it. The first time
       // (or when the room is used up) the VMA moves to a reservation twice its
       // new size, at the same guest addresses, still one VMA (a second mremap
-      // of the whole range needs that).
+      // of the whole range needs that). Committed pages past the VMA's end
+      // read as zero: nothing ever used them (a piece given back makes the
+      // chunk not intact), and a pooled reservation comes zeroed.
       const c = v.chunk;
       const endOff = v.off + v.size;
-      if (c.reservation && c !== this.heap && c.users === null && c.intact && endOff === c.committed && endOff + grow <= c.size) {
+      if (c.reservation && c !== this.heap && c.users === null && c.intact && endOff <= c.committed && endOff + grow <= c.size) {
         c.commit(endOff, grow);
         this.unmapV(v);
         v.end += grow;
