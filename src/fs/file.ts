@@ -147,7 +147,11 @@ export function transfer(
 ): number {
   let total = 0;
   let err = 0;
-  mm.pieces(addr, len, prot, (h, n, done) => {
+  // As Linux copies to and from user memory: up to the first byte that is
+  // not accessible (a short count), EFAULT only if that is the first one.
+  const ok = mm.accessiblePrefix(addr, len, prot);
+  if (ok === 0 && len > 0) fail(E.EFAULT);
+  mm.pieces(addr, ok, prot, (h, n, done) => {
     const r = op(h, n, done);
     if (r < 0) {
       err = r;

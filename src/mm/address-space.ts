@@ -535,6 +535,29 @@ export class AddressSpace {
     }
   }
 
+  /**
+   * How many bytes from addr on are mapped with prot, up to len: where a
+   * copy to or from user memory stops (Linux's copy_to_user/copy_from_user
+   * copy what they can and report the rest).
+   */
+  accessiblePrefix(addr: number, len: number, prot: number): number {
+    if (!(addr >= 0) || !Number.isSafeInteger(addr)) return 0;
+    const end = Math.min(addr + len, this.layout.taskSize);
+    let a = addr;
+    while (a < end) {
+      const v = this.find(a);
+      if (v === null || (v.prot & prot) !== prot) break;
+      const e = Math.min(end, v.end);
+      if (v.off + (e - v.start) > v.chunk.valid && this.pastEof(v, e)) {
+        // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
+        a = Math.max(a, Math.min(e, mappedEnd(v, v.chunk.valid)));
+        break;
+      }
+      a = e;
+    }
+    return a - addr;
+  }
+
   /** EFAULT unless all of [addr, addr+len) is mapped with prot. */
   check(addr: number, len: number, prot: number): void {
     if (!(addr >= 0) || addr + len > this.layout.taskSize || !Number.isSafeInteger(addr)) fail(E.EFAULT);
@@ -547,6 +570,19 @@ export class AddressSpace {
       if (v.off + (Math.min(end, v.end) - v.start) > v.chunk.valid && this.pastEof(v, Math.min(end, v.end))) fail(E.EFAULT);
       a = v.end;
     }
+  }
+
+  /**
+   * Zero [addr, addr+len) if it lies within one VMA with prot (a small read
+   * of /dev/zero): done in JS, no call into libc. False, and nothing written,
+   * otherwise.
+   */
+  zeroWithin(addr: number, len: number, prot: number): boolean {
+    const v = this.find(addr);
+    if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return false;
+    if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return false;
+    v.chunk.range(v.off + (addr - v.start), len).fill(0);
+    return true;
   }
 
   /** Host address of a range that lies within one VMA, or -1. */
