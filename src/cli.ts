@@ -79,12 +79,10 @@ function buildEnv(sets: string[], unsets: string[], clear: boolean): string[] {
  * nothing there, and Node restores a terminal's mode at exit).
  */
 function keepExitFromSyncing(): void {
-  const S_IFMT = 0o170000;
-  const S_IFREG = 0o100000;
   let devnull = -1;
   for (const fd of [1, 2]) {
     try {
-      if ((fstatSync(fd).mode & S_IFMT) !== S_IFREG) continue;
+      if (!fstatSync(fd).isFile()) continue;
       if (devnull < 0) devnull = openSync('/dev/null', 'w');
       koffi.load('libc.so.6').func('int dup2(int oldfd, int newfd)')(devnull, fd);
     } catch {

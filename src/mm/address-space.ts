@@ -561,15 +561,7 @@ export class AddressSpace {
   /** EFAULT unless all of [addr, addr+len) is mapped with prot. */
   check(addr: number, len: number, prot: number): void {
     if (!(addr >= 0) || addr + len > this.layout.taskSize || !Number.isSafeInteger(addr)) fail(E.EFAULT);
-    let a = addr;
-    const end = addr + len;
-    while (a < end) {
-      const v = this.find(a);
-      if (v === null || (v.prot & prot) !== prot) fail(E.EFAULT);
-      // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
-      if (v.off + (Math.min(end, v.end) - v.start) > v.chunk.valid && this.pastEof(v, Math.min(end, v.end))) fail(E.EFAULT);
-      a = v.end;
-    }
+    if (this.accessiblePrefix(addr, len, prot) !== len) fail(E.EFAULT);
   }
 
   /**
@@ -578,19 +570,23 @@ export class AddressSpace {
    * otherwise.
    */
   zeroWithin(addr: number, len: number, prot: number): boolean {
-    const v = this.find(addr);
-    if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return false;
-    if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return false;
+    const v = this.within(addr, len, prot);
+    if (v === null) return false;
     v.chunk.range(v.off + (addr - v.start), len).fill(0);
     return true;
   }
 
   /** Host address of a range that lies within one VMA, or -1. */
   hostRange(addr: number, len: number, prot: number): number {
+    return this.within(addr, len, prot)?.hostAddr(addr) ?? -1;
+  }
+
+  /** The VMA that holds all of [addr, addr+len) with prot (and, for a file, within its size), or null. */
+  private within(addr: number, len: number, prot: number): Vma | null {
     const v = this.find(addr);
-    if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return -1;
-    if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return -1;
-    return v.hostAddr(addr);
+    if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return null;
+    if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return null;
+    return v;
   }
 
   read(addr: number, len: number): Buffer {
@@ -943,11 +939,13 @@ export class AddressSpace {
         return old;
       }
       if (v.size + grow > MAX_CHUNK) fail(E.ENOMEM);
-      let chunk: Chunk;
+      let chunk: Chunk | null = null;
       try {
         chunk = Chunk.reserve(Math.min(MAX_CHUNK, 2 * (v.size + grow)));
         chunk.commit(0, v.size + grow);
       } catch {
+        // the host refused: give back a reservation made before the commit failed
+        chunk?.freeAll();
         return fail(E.ENOMEM);
       }
       hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
