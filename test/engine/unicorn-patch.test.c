@@ -1,6 +1,6 @@
 /*
  * Checks elfrun's patched libunicorn (scripts/build-unicorn.sh,
- * scripts/unicorn/cputlb.patch) on x86_64 guest code:
+ * scripts/unicorn/elfrun.patch) on x86_64 guest code:
  *   (a) a store-heavy loop, timed on a non-exec page and on an RWX page;
  *   (b) self-modifying code on RWX pages is re-translated (also after
  *       uc_mem_protect adds EXEC to a page that was stored to before);
@@ -23,7 +23,12 @@
  *   (h) REP MOVSB/STOSB (one helper call in the patch): a copy over many
  *       pages is exact; a store into an unmapped or read-only page stops
  *       the engine with RCX, RSI and RDI showing how far the copy got; a
- *       UC_HOOK_MEM_WRITE still fires once per byte.
+ *       UC_HOOK_MEM_WRITE still fires once per byte;
+ *   (j) a jump to code on another page is linked to its translation (as in
+ *       qemu-user), and the link goes when that code does: after
+ *       uc_ctl_remove_cache or a guest store into it, a rebase, an unmap and a new
+ *       mapping, and a uc_mem_protect that removes EXEC (the jump then
+ *       faults; before the patch, Unicorn ran the old translation).
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -590,6 +595,86 @@ static void rebase_tests(void)
     uc_close(uc);
 }
 
+
+#define CHAIN_A 0xd00000ULL /* 1 page of code (R|X) that jumps to CHAIN_B */
+#define CHAIN_B 0xd01000ULL /* 1 page of code (R|W|X), a region of its own */
+
+/* CHAIN_A: +0 jmp B; +5 nop (where runs end); +0x10 mov [rdi], sil; jmp B */
+static const uint8_t chain_a[] = {
+    0xe9, 0xfb, 0x0f, 0x00, 0x00, /* +0x00 jmp CHAIN_B */
+    0x90,                         /* +0x05 nop */
+    0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0x40, 0x88, 0x37,             /* +0x10 mov [rdi], sil */
+    0xe9, 0xe8, 0x0f, 0x00, 0x00, /* +0x13 jmp CHAIN_B */
+};
+/* CHAIN_B: mov eax, imm32 (imm at +1); jmp CHAIN_A+5 */
+static void chain_b(uint8_t *page, uint32_t imm)
+{
+    static const uint8_t code[] = {0xb8, 0, 0, 0, 0, 0xe9, 0xfb, 0xef, 0xff, 0xff};
+    memcpy(page, code, sizeof code);
+    memcpy(page + 1, &imm, 4);
+}
+
+/* run from CHAIN_A + from to CHAIN_A + 5; eax, or ~0 with the error in *e */
+static uint64_t chain_run(uc_engine *uc, int from, uint64_t rdi, uint64_t rsi, uc_err *e)
+{
+    MUST(uc_reg_write(uc, UC_X86_REG_RDI, &rdi));
+    MUST(uc_reg_write(uc, UC_X86_REG_RSI, &rsi));
+    uint64_t zero = 0;
+    MUST(uc_reg_write(uc, UC_X86_REG_RAX, &zero));
+    *e = uc_emu_start(uc, CHAIN_A + from, CHAIN_A + 5, 0, 0);
+    return *e == UC_ERR_OK ? reg(uc, UC_X86_REG_RAX) & 0xffffffff : ~0ULL;
+}
+
+static void chain_tests(void)
+{
+    rebase_fn rebase = (rebase_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_mem_rebase");
+    uc_engine *uc = open_engine();
+    uint8_t *a = pages(1), *b = pages(1), *c = pages(1), *d = pages(1);
+    memcpy(a, chain_a, sizeof chain_a);
+    chain_b(b, 1);
+    chain_b(c, 5);
+    chain_b(d, 6);
+    MUST(uc_mem_map_ptr(uc, CHAIN_A, 4096, UC_PROT_READ | UC_PROT_EXEC, a));
+    MUST(uc_mem_map_ptr(uc, CHAIN_B, 4096, UC_PROT_ALL, b));
+    uc_err e1, e2;
+
+    /* (j1) the second run takes the linked jump */
+    uint64_t r1 = chain_run(uc, 0, 0, 0, &e1), r2 = chain_run(uc, 0, 0, 0, &e2);
+    CHECK(r1 == 1 && r2 == 1, "(j1) jump to another page, twice: eax=%" PRIu64 " / %" PRIu64 " (want 1 / 1)", r1, r2);
+    /* (j2) the host rewrites the target and drops its translations (as a
+     * Unicorn user must: uc_mem_write into a uc_mem_map_ptr region does not) */
+    chain_b(b, 2);
+    MUST(uc_ctl_remove_cache(uc, CHAIN_B, CHAIN_B + 4096));
+    r1 = chain_run(uc, 0, 0, 0, &e1);
+    CHECK(r1 == 2, "(j2) after the host rewrote the target and removed its translations: eax=%" PRIu64 " (want 2)", r1);
+    /* (j3) a guest store into the target, from the block that jumps there */
+    r1 = chain_run(uc, 0x10, CHAIN_B + 1, 3, &e1);
+    r2 = chain_run(uc, 0x10, CHAIN_B + 1, 4, &e2);
+    CHECK(r1 == 3 && r2 == 4, "(j3) after a guest store into the target: eax=%" PRIu64 " / %" PRIu64 " (want 3 / 4)", r1, r2);
+    /* (j4) the target's region rebased onto other code */
+    if (rebase != NULL) {
+        MUST(rebase(uc, CHAIN_B, 4096, c));
+        r1 = chain_run(uc, 0, 0, 0, &e1);
+        CHECK(r1 == 5, "(j4) after a rebase of the target: eax=%" PRIu64 " (want 5)", r1);
+    } else {
+        printf("skip (j4) uc_elfrun_mem_rebase: not in this library\n");
+    }
+    /* (j5) the target unmapped, other code mapped there */
+    MUST(uc_mem_unmap(uc, CHAIN_B, 4096));
+    MUST(uc_mem_map_ptr(uc, CHAIN_B, 4096, UC_PROT_ALL, d));
+    r1 = chain_run(uc, 0, 0, 0, &e1);
+    CHECK(r1 == 6, "(j5) after unmap and a new mapping of the target: eax=%" PRIu64 " (want 6)", r1);
+    /* (j6) EXEC removed: the jump faults; (j7) and given back: runs again */
+    MUST(uc_mem_protect(uc, CHAIN_B, 4096, UC_PROT_READ | UC_PROT_WRITE));
+    r1 = chain_run(uc, 0, 0, 0, &e1);
+    CHECK(e1 == UC_ERR_FETCH_PROT, "(j6) jump to a page that lost EXEC: %s (want %s)", uc_strerror(e1), uc_strerror(UC_ERR_FETCH_PROT));
+    MUST(uc_mem_protect(uc, CHAIN_B, 4096, UC_PROT_READ | UC_PROT_EXEC));
+    r1 = chain_run(uc, 0, 0, 0, &e1);
+    CHECK(r1 == 6, "(j7) EXEC given back: eax=%" PRIu64 " (want 6)", r1);
+    uc_close(uc);
+}
+
 static void tcg_buffer_test(void)
 {
     unsigned major = 0, minor = 0;
@@ -628,6 +713,7 @@ int main(int argc, char **argv)
     precise_tests();
     rep_tests();
     rebase_tests();
+    chain_tests();
     tcg_buffer_test();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
