@@ -25,6 +25,7 @@ import {
   UC_MEM_WRITE_PROT,
   UC_MEM_WRITE_UNMAPPED,
   ucCtlWrite,
+  UC_CTL_TB_REMOVE_CACHE,
   type Engine,
   type UnicornLib,
 } from './unicorn.js';
@@ -122,6 +123,11 @@ export class Mirror implements MemBackend {
   }
   releaseHostRange(hostAddr: number, size: number): void {
     this.cpu.releaseHostRange(hostAddr, size);
+  }
+  codeWrite(start: number, size: number): void {
+    // another space's pages are not in the engine (a region it shares with
+    // the active one is the same region, and goes with it)
+    if (this.cpu.active === this.space) this.cpu.codeWrite(start, size);
   }
 }
 
@@ -286,6 +292,16 @@ export class Cpu implements MemBackend {
     if (r.host === DANGLING) this.dangling--;
     r.host = hostAddr;
     this.check(this.lib.memRebase!(this.uc, start, size, hostAddr), `uc_elfrun_mem_rebase(0x${start.toString(16)}, 0x${size.toString(16)})`);
+  }
+  /**
+   * Bytes of [start, start+size), mapped executable in one region, are about
+   * to change behind the engine's back: their translations (and the jumps
+   * linked to them) go, as after a guest store.
+   */
+  codeWrite(start: number, size: number): void {
+    if (size <= 0) return;
+    const from = BigInt(start);
+    this.check(this.lib.ctl(this.uc, ucCtlWrite(UC_CTL_TB_REMOVE_CACHE, 2), 'uint64_t', from, 'uint64_t', from + BigInt(size)), 'uc_ctl(TB_REMOVE_CACHE)');
   }
   protect(start: number, size: number, prot: number): void {
     this.check(this.lib.memProtect(this.uc, start, size, prot), 'uc_mem_protect');

@@ -46,6 +46,12 @@ export interface MemBackend {
   release?(start: number, size: number, hostAddr: number): void;
   /** The host range [hostAddr, hostAddr+size) is about to be freed: no engine may keep any of it mapped. */
   releaseHostRange?(hostAddr: number, size: number): void;
+  /**
+   * The kernel is about to store into [start, start+size) of an executable
+   * VMA (read(2) into code, say): no translation of the old bytes may run
+   * again. The guest's own stores are the engine's business.
+   */
+  codeWrite?(start: number, size: number): void;
 }
 
 /**
@@ -551,8 +557,10 @@ export class AddressSpace {
       if (v.off + (e - v.start) > v.chunk.valid && this.pastEof(v, e)) {
         // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
         a = Math.max(a, Math.min(e, mappedEnd(v, v.chunk.valid)));
+        if (prot & PROT_WRITE && v.prot & PROT_EXEC && a > v.start) this.backend.codeWrite?.(Math.max(addr, v.start), a - Math.max(addr, v.start));
         break;
       }
+      if (prot & PROT_WRITE && v.prot & PROT_EXEC) this.backend.codeWrite?.(a, e - a);
       a = e;
     }
     return a - addr;
@@ -586,6 +594,7 @@ export class AddressSpace {
     const v = this.find(addr);
     if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return null;
     if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return null;
+    if (prot & PROT_WRITE && v.prot & PROT_EXEC) this.backend.codeWrite?.(addr, len);
     return v;
   }
 
@@ -614,6 +623,7 @@ export class AddressSpace {
       if (v === null) throw new Error(`poke into unmapped guest memory at 0x${(addr + done).toString(16)}`);
       const n = Math.min(v.end - (addr + done), data.length - done);
       if (this.pastEof(v, addr + done + n)) throw new Error(`poke past the end of a mapped file at 0x${(addr + done).toString(16)}`);
+      if (v.prot & PROT_EXEC) this.backend.codeWrite?.(addr + done, n);
       v.chunk.range(v.off + (addr + done - v.start), n).set(data.subarray(done, done + n));
       done += n;
     }

@@ -52,6 +52,11 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'devzero', ['arg'], 'x86_64');
     });
 
+    it('codechange: code that already ran, then changed by stores, read(2), mprotect and mmap, runs as it is now or faults', () => {
+      // oracle: native x86_64 for both arches (the output is arch-neutral; qemu-aarch64 gives the same)
+      expectSameAsLinux(arch, 'codechange', [], 'x86_64');
+    });
+
     it('mem: mmap/munmap/mprotect/mremap/brk/madvise semantics', () => {
       // The oracle is the native x86_64 run for both arches: the semantics are
       // arch-neutral and qemu-aarch64 7.2 gets MAP_FIXED_NOREPLACE wrong (it
