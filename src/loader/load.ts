@@ -66,6 +66,23 @@ export interface ExecArgs {
 const protOf = (flags: number): number =>
   (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 
+/**
+ * An executable's bytes as mapImage reads them: each segment straight into
+ * the memory it is mapped at (a file read on demand), or from a Buffer.
+ */
+export interface ImageSource {
+  /** Fill dst with the file's bytes from `offset` on (zeros past its end). */
+  read(dst: Uint8Array, offset: number): void;
+}
+
+const bufferSource = (file: Uint8Array): ImageSource => ({
+  read(dst, offset) {
+    const part = file.subarray(offset, offset + dst.length);
+    dst.set(part);
+    if (part.length < dst.length) dst.fill(0, part.length);
+  },
+});
+
 /** The address span [lo, hi) of an image's PT_LOAD segments, before relocation. */
 export function imageSpan(elf: ElfImage): { lo: number; hi: number } {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
@@ -77,7 +94,8 @@ export function imageSpan(elf: ElfImage): { lo: number; hi: number } {
  * ELF_ET_DYN_BASE; an interpreter (`interpAt`: its load address) goes where
  * the caller found room. Only the program sets the brk.
  */
-export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: ExecArgs, interpAt?: number): number {
+export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource | Uint8Array, a: ExecArgs, interpAt?: number): number {
+  const file = image instanceof Uint8Array ? bufferSource(image) : image;
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
   const { lo, hi } = imageSpan(elf);
   const bias = interpAt !== undefined ? interpAt - lo : elf.type === ET_DYN ? space.layout.etDynBase - lo : 0;
@@ -113,7 +131,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, file: Buffer, a: Ex
     for (const p of loads) {
       const s0 = Math.max(off, p.vaddr - lo);
       const e0 = Math.min(off + len, p.vaddr - lo + p.filesz);
-      if (e0 > s0) dst.set(file.subarray(p.offset + (s0 - (p.vaddr - lo)), p.offset + (e0 - (p.vaddr - lo))), s0 - off);
+      if (e0 > s0) file.read(dst.subarray(s0 - off, e0 - off), p.offset + (s0 - (p.vaddr - lo)));
     }
   };
   // Read-only segments come from the file cache when the same file was mapped

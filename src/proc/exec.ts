@@ -1,10 +1,11 @@
 // Building a fresh address space from an ELF image (the first program, and execve).
+import { closeSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-space.js';
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
-import { imageSpan, mapImage, setupStack, type ExecArgs, type StartInfo } from '../loader/load.js';
+import { imageSpan, mapImage, setupStack, type ExecArgs, type ImageSource, type StartInfo } from '../loader/load.js';
 import { Mm, SIG_DFL, SIG_IGN } from './process.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
@@ -12,14 +13,56 @@ import type { Task } from './task.js';
 import type { Loc } from '../fs/vfs.js';
 
 /** Parse an executable for this set of machines. */
-export function checkElf(file: Buffer, machines: Record<number, string>): ElfImage {
-  return parseElf(file, machines);
+export function checkElf(file: ExeFile, machines: Record<number, string>): ElfImage {
+  try {
+    return parseElf(file.head, machines, file.size);
+  } catch (e) {
+    // headers past the first bytes read (legal, if odd): parse the whole file
+    if (!(e instanceof ExecFormatError) || file.head.length >= file.size) throw e;
+    const all = Buffer.alloc(file.size);
+    file.read(all, 0);
+    return parseElf(all, machines);
+  }
+}
+
+/** How much of an executable is read to parse it (and its '#!' line). */
+const EXE_HEAD = 65536;
+
+/**
+ * An executable opened for exec: its first bytes, read now for its headers,
+ * and a host fd of its own, from which mapImage reads each segment straight
+ * into the memory it maps (reading the whole file into a Buffer, then
+ * copying its segments, cost ~1.5 ms of every first exec of busybox).
+ */
+export class ExeFile implements ImageSource {
+  readonly head: Buffer;
+  /** `fd`: a host fd this object owns (closed by `close`), or -1 for no bytes at all */
+  constructor(
+    private fd: number,
+    readonly size: number,
+  ) {
+    this.head = Buffer.alloc(fd < 0 ? 0 : Math.min(size, EXE_HEAD));
+    this.read(this.head, 0);
+  }
+  read(dst: Uint8Array, offset: number): void {
+    let done = 0;
+    while (done < dst.length && this.fd >= 0) {
+      const n = readSync(this.fd, dst, done, dst.length - done, offset + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    if (done < dst.length) dst.fill(0, done);
+  }
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
 }
 
 /** A dynamically linked program's interpreter (its ld.so), read from the guest's file system. */
 export interface Interp {
   elf: ElfImage;
-  file: Buffer;
+  file: ExeFile;
   path: string;
   dev: number;
   ino: number;
@@ -28,7 +71,7 @@ export interface Interp {
 
 
 /** A new engine and address space holding the image, with registers set for its entry. */
-export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
+export function buildMm(cpu: Cpu, elf: ElfImage, file: ImageSource, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
   const arch = cpu.arch;
   const space = new AddressSpace(cpu.mirror(), arch.layout);
   try {
@@ -61,7 +104,7 @@ export function buildMm(cpu: Cpu, elf: ElfImage, file: Buffer, args: ExecArgs, i
 export interface ExecRequest {
   arch: Arch;
   elf: ElfImage;
-  file: Buffer;
+  file: ExeFile;
   args: ExecArgs;
   /** the canonical host path of the program (/proc/self/exe) */
   exePath: string;

@@ -1,12 +1,11 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
 import { statFields } from '../../fs/stat.js';
-import { readSync } from 'node:fs';
 import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone, CLONE } from '../../proc/fork.js';
-import { checkElf, execInto, type ExecRequest, type Interp } from '../../proc/exec.js';
+import { checkElf, execInto, ExeFile, type ExecRequest, type Interp } from '../../proc/exec.js';
 import { isElfrun, nestedRun } from '../../proc/nested.js';
 import { rusageBytes } from './proc.js';
 import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
@@ -66,11 +65,15 @@ function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
   return out;
 }
 
-/** The last executables read, by identity: a shell execs the same few programs over and over. */
-const exeCache = new Map<string, Buffer>();
+/**
+ * The last executables opened, by identity: a shell execs the same few
+ * programs over and over. Each keeps its host fd (the oldest is closed).
+ */
+const exeCache = new Map<string, ExeFile>();
+const EXE_CACHE = 8;
 
-/** An executable's bytes and identity, read through the VFS, with execve's errors (EACCES...). */
-function readExecutable(t: Task, loc: Loc): { file: Buffer; key: string; dev: number; ino: number } {
+/** An executable's bytes and identity, opened through the VFS, with execve's errors (EACCES...). */
+function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: number; ino: number } {
   if (loc.node.type !== S_IFREG) fail(E.EACCES);
   loc.node.access(t, X_OK);
   const st = statFields(loc.node.stat(t));
@@ -78,25 +81,22 @@ function readExecutable(t: Task, loc: Loc): { file: Buffer; key: string; dev: nu
   const ino = Number(st.ino);
   const size = st.size;
   const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
-  let b = exeCache.get(key);
-  if (b === undefined) {
+  let file = exeCache.get(key);
+  if (file === undefined) {
     const f = loc.node.open(t, O_RDONLY, loc);
     try {
-      b = Buffer.alloc(size);
-      let done = 0;
-      while (done < size) {
-        const n = f.hostFd >= 0 ? readSync(f.hostFd, b, done, size - done, done) : 0;
-        if (n <= 0) break;
-        done += n;
-      }
-      b = b.subarray(0, done);
+      file = new ExeFile(f.hostFd >= 0 ? chk(host.fcntl(f.hostFd, 1030 /* F_DUPFD_CLOEXEC */, 0)) : -1, size);
     } finally {
       f.release();
     }
-    if (exeCache.size >= 8) exeCache.delete(exeCache.keys().next().value!);
-    exeCache.set(key, b);
+    if (exeCache.size >= EXE_CACHE) {
+      const [oldKey, old] = exeCache.entries().next().value!;
+      exeCache.delete(oldKey);
+      old.close();
+    }
+    exeCache.set(key, file);
   }
-  return { file: b, key, dev, ino };
+  return { file, key, dev, ino };
 }
 
 /**
@@ -114,9 +114,9 @@ export function prepareExec(t: Task, dirfd: number, path: Buffer, argv: Buffer[]
   }
   let img = readExecutable(t, loc);
   // '#!' scripts: the interpreter runs with [interp, optional arg, script path, argv[1..]]
-  for (let depth = 0; img.file.length >= 2 && img.file[0] === 0x23 && img.file[1] === 0x21; depth++) {
+  for (let depth = 0; img.file.head.length >= 2 && img.file.head[0] === 0x23 && img.file.head[1] === 0x21; depth++) {
     if (depth >= 4) fail(E.ELOOP);
-    const line = img.file.subarray(2, Math.min(img.file.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
+    const line = img.file.head.subarray(2, Math.min(img.file.head.length, 256)).toString('latin1').split('\n')[0].replace(/^[ \t]+/, '');
     const m = /^(\S+)(?:[ \t]+(.*?))?[ \t]*$/.exec(line);
     if (!m) fail(E.ENOEXEC);
     const interp = Buffer.from(m[1], 'latin1');
