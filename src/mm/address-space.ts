@@ -328,6 +328,14 @@ export class Chunk {
     const o = off - this.wlo;
     return this.wbytes!.subarray(o, o + len);
   }
+  /** Zero bytes [off, off+len) of the chunk (no view object for the range). */
+  zero(off: number, len: number): void {
+    this.cover(off, len);
+    const o = off - this.wlo;
+    const w = this.wbytes!;
+    if (len <= 16) for (let i = o; i < o + len; i++) w[i] = 0; // fill() costs more than this for a few bytes
+    else w.fill(0, o, o + len);
+  }
   /** A DataView over the chunk and where offset `off` (len bytes) is in it. */
   viewAt(off: number, len: number): [DataView, number] {
     this.cover(off, len);
@@ -580,7 +588,7 @@ export class AddressSpace {
   zeroWithin(addr: number, len: number, prot: number): boolean {
     const v = this.within(addr, len, prot);
     if (v === null) return false;
-    v.chunk.range(v.off + (addr - v.start), len).fill(0);
+    v.chunk.zero(v.off + (addr - v.start), len);
     return true;
   }
 

@@ -45,13 +45,11 @@ function build(arch: ArchName, names: Readonly<Record<number, string>>): Syscall
   return { arch, byNr, entries };
 }
 
-const tables = new Map<ArchName, SyscallTable>();
+// one variable per arch, not a Map: every syscall looks its table up
+let x86Table: SyscallTable | null = null;
+let arm64Table: SyscallTable | null = null;
 
 export function syscallTable(arch: ArchName): SyscallTable {
-  let t = tables.get(arch);
-  if (!t) {
-    t = build(arch, arch === 'x86_64' ? X86_64_SYSCALLS : ARM64_SYSCALLS);
-    tables.set(arch, t);
-  }
-  return t;
+  if (arch === 'x86_64') return (x86Table ??= build(arch, X86_64_SYSCALLS));
+  return (arm64Table ??= build(arch, ARM64_SYSCALLS));
 }
