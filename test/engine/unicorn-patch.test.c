@@ -28,7 +28,10 @@
  *       qemu-user), and the link goes when that code does: after
  *       uc_ctl_remove_cache or a guest store into it, a rebase, an unmap and a new
  *       mapping, and a uc_mem_protect that removes EXEC (the jump then
- *       faults; before the patch, Unicorn ran the old translation).
+ *       faults; before the patch, Unicorn ran the old translation);
+ *   (k) uc_elfrun_reg_ptr: general-purpose registers and RIP are plain
+ *       storage, read and written through the pointer as by uc_reg_read and
+ *       uc_reg_write, also while a hook runs; EFLAGS has none.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -675,6 +678,62 @@ static void chain_tests(void)
     uc_close(uc);
 }
 
+
+typedef uc_err (*reg_ptr_fn)(uc_engine *, int, void **);
+static reg_ptr_fn reg_ptr;
+static uint64_t hook_rdi_seen;
+/* a syscall hook that reads RDI and sets RAX through the pointers */
+static void syscall_by_ptr(uc_engine *uc, void *user)
+{
+    (void)user;
+    void *rdi = NULL, *rax = NULL;
+    reg_ptr(uc, UC_X86_REG_RDI, &rdi);
+    reg_ptr(uc, UC_X86_REG_RAX, &rax);
+    hook_rdi_seen = *(uint64_t *)rdi;
+    *(uint64_t *)rax = hook_rdi_seen + 1;
+}
+
+static void reg_ptr_tests(void)
+{
+    reg_ptr = (reg_ptr_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_reg_ptr");
+    if (reg_ptr == NULL) {
+        printf("skip (k) uc_elfrun_reg_ptr: not in this library\n");
+        return;
+    }
+    uc_engine *uc = open_engine();
+    static const int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+                              UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8, UC_X86_REG_R9,
+                              UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+                              UC_X86_REG_R15, UC_X86_REG_RIP};
+    int n = sizeof ids / sizeof ids[0], same = 0;
+    for (int i = 0; i < n; i++) {
+        void *p = NULL;
+        uint64_t v = 0x1111111111111111ULL * (uint64_t)(i + 1), back = 0, w = 0xabc0 + (uint64_t)i;
+        MUST(uc_reg_write(uc, ids[i], &v));
+        MUST(reg_ptr(uc, ids[i], &p));
+        if (p == NULL || *(uint64_t *)p != v) continue;
+        *(uint64_t *)p = w;
+        MUST(uc_reg_read(uc, ids[i], &back));
+        same += back == w;
+    }
+    void *fl = (void *)1;
+    MUST(reg_ptr(uc, UC_X86_REG_EFLAGS, &fl));
+    CHECK(same == n && fl == NULL, "(k1) %d of %d registers read and written through uc_elfrun_reg_ptr as by uc_reg_read/write; EFLAGS: %s",
+          same, n, fl == NULL ? "none" : "a pointer");
+    /* (k2) in a syscall hook: "syscall; mov rbx, rax" at SMC (RWX, free) */
+    static const uint8_t code[] = {0x0f, 0x05, 0x48, 0x89, 0xc3};
+    MUST(uc_mem_write(uc, SMC, code, sizeof code));
+    uc_hook hh;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)syscall_by_ptr, NULL, 1, 0, UC_X86_INS_SYSCALL));
+    uint64_t rdi = 41;
+    MUST(uc_reg_write(uc, UC_X86_REG_RDI, &rdi));
+    uc_err e = uc_emu_start(uc, SMC, SMC + sizeof code, 0, 0);
+    CHECK(e == UC_ERR_OK && hook_rdi_seen == 41 && reg(uc, UC_X86_REG_RBX) == 42,
+          "(k2) a syscall hook reads RDI and sets RAX through the pointers: saw %" PRIu64 ", rbx=%" PRIu64 " (want 41, 42)",
+          hook_rdi_seen, reg(uc, UC_X86_REG_RBX));
+    uc_close(uc);
+}
+
 static void tcg_buffer_test(void)
 {
     unsigned major = 0, minor = 0;
@@ -714,6 +773,7 @@ int main(int argc, char **argv)
     rep_tests();
     rebase_tests();
     chain_tests();
+    reg_ptr_tests();
     tcg_buffer_test();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
