@@ -561,15 +561,13 @@ export class AddressSpace {
     while (a < end) {
       const v = this.find(a);
       if (v === null || (v.prot & prot) !== prot) break;
+      const from = a;
       const e = Math.min(end, v.end);
-      if (v.off + (e - v.start) > v.chunk.valid && this.pastEof(v, e)) {
-        // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
-        a = Math.max(a, Math.min(e, mappedEnd(v, v.chunk.valid)));
-        if (prot & PROT_WRITE && v.prot & PROT_EXEC && a > v.start) this.backend.codeWrite?.(Math.max(addr, v.start), a - Math.max(addr, v.start));
-        break;
-      }
-      if (prot & PROT_WRITE && v.prot & PROT_EXEC) this.backend.codeWrite?.(a, e - a);
-      a = e;
+      const pastEof = v.off + (e - v.start) > v.chunk.valid && this.pastEof(v, e);
+      // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
+      a = pastEof ? Math.max(a, Math.min(e, mappedEnd(v, v.chunk.valid))) : e;
+      if (prot & PROT_WRITE && v.prot & PROT_EXEC && a > from) this.backend.codeWrite?.(from, a - from);
+      if (pastEof) break;
     }
     return a - addr;
   }

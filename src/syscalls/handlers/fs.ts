@@ -34,13 +34,18 @@ import {
 const IOV_MAX = 1024;
 const MAX_RW = 0x7ffff000; // Linux caps one read/write at MAX_RW_COUNT
 
-/** A write that hit a broken pipe (or a socket whose peer is gone) also raises SIGPIPE; it fails with EPIPE if the signal is ignored. */
+/** What a write that failed with `e` does: a broken pipe (or a socket whose peer is gone) also raises SIGPIPE. */
+function rethrowRaisingSigpipe(t: Task, e: unknown): never {
+  if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
+  throw e;
+}
+
+/** A write that hit a broken pipe also raises SIGPIPE; it fails with EPIPE if the signal is ignored. */
 export function raisingSigpipe(t: Task, write: () => number): number {
   try {
     return write();
   } catch (e) {
-    if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
-    throw e;
+    return rethrowRaisingSigpipe(t, e);
   }
 }
 
@@ -50,8 +55,7 @@ function epipe(fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
     try {
       return fn(t, a);
     } catch (e) {
-      if (e instanceof SysError && e.errno === E.EPIPE) t.raise(SIG.SIGPIPE);
-      throw e;
+      return rethrowRaisingSigpipe(t, e);
     }
   };
 }
