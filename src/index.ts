@@ -1,13 +1,13 @@
 // The library API: a Machine you configure (program, argv, env, options) and run.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { getPriority as osPriority } from 'node:os';
 import type { Arch, ArchName } from './cpu/arch.js';
 import { x86_64 } from './cpu/x86_64.js';
 import { arm64 } from './cpu/arm64.js';
-import { ExecFormatError, parseElf, type ElfImage } from './loader/elf.js';
+import { ExecFormatError, type ElfImage } from './loader/elf.js';
 import { Kernel } from './proc/kernel.js';
-import { execInto } from './proc/exec.js';
+import { checkElf, execInto, ExeFile } from './proc/exec.js';
 import { Mm } from './proc/process.js';
 import { AddressSpace } from './mm/address-space.js';
 import { FileSystem, S_IFDIR, Vfs } from './fs/vfs.js';
@@ -61,14 +61,10 @@ export interface MachineOptions {
 /** The program could not be found (exit 127 from the CLI). */
 export class NotFoundError extends Error {}
 
-/** How much of a program the checks read first: its headers, and almost always its PT_INTERP. */
-const HEAD = 65536;
-
 /**
  * Check that `path` is an ELF elfrun runs, with Linux's errors as one line.
- * Only the headers are read: the program itself is read again when it is
- * exec'd through the guest's file system, and reading a 2 MB busybox twice
- * cost more than a millisecond of every start.
+ * Only the headers are read (as exec reads them: checkElf), and the program
+ * is exec'd through the guest's file system afterwards.
  */
 export function loadProgram(path: string): { elf: ElfImage; arch: Arch } {
   let elf: ElfImage;
@@ -77,14 +73,12 @@ export function loadProgram(path: string): { elf: ElfImage; arch: Arch } {
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new ExecFormatError('is a directory');
-    const head = Buffer.alloc(Math.min(st.size, HEAD));
-    const n = readSync(fd, head, 0, head.length, 0);
+    const file = new ExeFile(fd, st.size);
+    fd = -1; // the ExeFile closes it
     try {
-      elf = parseElf(head.subarray(0, n), BY_MACHINE, st.size);
-    } catch (e) {
-      // headers past the first HEAD bytes (legal, if odd): check the whole file
-      if (!(e instanceof ExecFormatError) || n === st.size) throw e;
-      elf = parseElf(readFileSync(fd), BY_MACHINE);
+      elf = checkElf(file, BY_MACHINE);
+    } finally {
+      file.close();
     }
   } catch (e) {
     if (e instanceof ExecFormatError) throw e;

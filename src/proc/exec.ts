@@ -25,7 +25,7 @@ export function checkElf(file: ExeFile, machines: Record<number, string>): ElfIm
   }
 }
 
-/** How much of an executable is read to parse it (and its '#!' line). */
+/** How much of an executable is read to parse it: its headers, almost always its PT_INTERP, and a '#!' line. */
 const EXE_HEAD = 65536;
 
 /**
