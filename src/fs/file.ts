@@ -149,9 +149,7 @@ export function transfer(
   let err = 0;
   // As Linux copies to and from user memory: up to the first byte that is
   // not accessible (a short count), EFAULT only if that is the first one.
-  const ok = mm.accessiblePrefix(addr, len, prot);
-  if (ok === 0 && len > 0) fail(E.EFAULT);
-  mm.pieces(addr, ok, prot, (h, n, done) => {
+  mm.prefixPieces(addr, len, prot, (h, n, done) => {
     const r = op(h, n, done);
     if (r < 0) {
       err = r;

@@ -538,6 +538,23 @@ export class AddressSpace {
   pieces(addr: number, len: number, prot: number, fn: (host: number, n: number, done: number) => boolean | void): void {
     if (len === 0) return;
     this.check(addr, len, prot);
+    this.eachPiece(addr, len, fn);
+  }
+
+  /**
+   * As pieces, over the part of [addr, addr+len) that is accessible from
+   * its start (a copy to or from user memory stops at the first bad byte,
+   * as on Linux): its length, or EFAULT if no byte of a non-empty range is.
+   */
+  prefixPieces(addr: number, len: number, prot: number, fn: (host: number, n: number, done: number) => boolean | void): number {
+    const ok = this.accessiblePrefix(addr, len, prot);
+    if (ok === 0 && len > 0) fail(E.EFAULT);
+    this.eachPiece(addr, ok, fn);
+    return ok;
+  }
+
+  /** fn for each host-contiguous piece of [addr, addr+len), which the caller has found mapped. */
+  private eachPiece(addr: number, len: number, fn: (host: number, n: number, done: number) => boolean | void): void {
     let a = addr;
     let done = 0;
     while (done < len) {
@@ -595,7 +612,11 @@ export class AddressSpace {
     return this.within(addr, len, prot)?.hostAddr(addr) ?? -1;
   }
 
-  /** The VMA that holds all of [addr, addr+len) with prot (and, for a file, within its size), or null. */
+  /**
+   * The VMA that holds all of [addr, addr+len) with prot (and, for a file,
+   * within its size), or null. Asked with PROT_WRITE, the caller is about to
+   * store there: the backend hears of it if the VMA is executable.
+   */
   private within(addr: number, len: number, prot: number): Vma | null {
     const v = this.find(addr);
     if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return null;
