@@ -29,8 +29,8 @@ import {
   type Engine,
   type UnicornLib,
 } from './unicorn.js';
-import { Scratch, hostFree } from '../host/libc.js';
-import { AddressSpace, Chunk, PAGE, type MemBackend } from '../mm/address-space.js';
+import { Scratch, hostFree, useSharedGuestMemory } from '../host/libc.js';
+import { AddressSpace, Chunk, PAGE, type Layout, type MemBackend } from '../mm/address-space.js';
 import { SIG } from '../proc/signals.js';
 import { Panic } from '../syscalls/dispatch.js';
 
@@ -106,6 +106,28 @@ class RegBatch {
 }
 
 /** An address space's view of the shared engine: changes apply only while it is active. */
+/**
+ * Direct mode's window covers guest addresses below 2^DIRECT_BITS (16 TiB):
+ * the host has room for it beside Node's own mappings, which a window the
+ * size of a whole guest address space (2^47, 2^48) would not leave.
+ */
+const DIRECT_BITS = 44;
+
+/**
+ * A layout whose stack, mmap area and PIE base are in the window, the same
+ * distances apart as in Linux's. Above it memory is still the guest's (a
+ * hint or MAP_FIXED there works, through the TLB), up to the same TASK_SIZE.
+ */
+export function directLayout(l: Layout): Layout {
+  const top = 2 ** DIRECT_BITS;
+  return {
+    taskSize: l.taskSize,
+    stackTop: top,
+    mmapBase: top - (l.stackTop - l.mmapBase),
+    etDynBase: Math.floor((top / 3) * 2 / PAGE) * PAGE,
+  };
+}
+
 export class Mirror implements MemBackend {
   space: object | null = null;
   constructor(readonly cpu: Cpu) {}
@@ -179,7 +201,24 @@ export class Cpu implements MemBackend {
       this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_INTR, cb.intr, null, 1n, 0n), 'hook intr');
     }
     this.check(this.lib.hookAdd(this.uc, this.hooks, UC_HOOK_MEM_INVALID, cb.mem, null, 1n, 0n), 'hook mem');
+    this.layout = arch.layout;
+    if (this.lib.direct !== null && process.env.ELFRUN_DIRECT !== '0') {
+      // guest memory must be shared for the window to map it too
+      useSharedGuestMemory();
+      if (this.lib.direct(this.uc, DIRECT_BITS) === 0) {
+        this.direct = true;
+        this.layout = directLayout(arch.layout);
+      }
+    }
   }
+
+  /**
+   * Translated code reaches guest memory directly through the engine's window
+   * (uc_elfrun_direct), as qemu-user does, instead of through the TLB.
+   */
+  readonly direct: boolean = false;
+  /** Where stacks and mappings go in this engine's processes (see directLayout). */
+  readonly layout: Layout;
 
   private check(err: number, what: string): void {
     if (err !== 0) throw new Error(`${what}: ${this.lib.strerror(err)}`);

@@ -70,6 +70,12 @@ export interface UnicornLib {
    * the memory map (scripts/unicorn/elfrun.patch).
    */
   memRebase: ((uc: Engine, addr: number, size: number, hostAddr: number) => number) | null;
+  /**
+   * elfrun's patch: translated code reaches guest addresses below 2^bits
+   * through a window of host memory instead of the TLB (uc_elfrun_direct),
+   * or null when the library is not elfrun's.
+   */
+  direct: ((uc: Engine, bits: number) => number) | null;
   memProtect(uc: Engine, addr: number, size: number, perms: number): number;
   regRead(uc: Engine, reg: number, out: Buffer | Uint8Array): number;
   regWrite(uc: Engine, reg: number, val: Buffer | Uint8Array): number;
@@ -180,6 +186,7 @@ function bind(path: string): UnicornLib {
     memMapPtr: fns.memMapPtr as UnicornLib['memMapPtr'],
     memUnmap: fns.memUnmap as UnicornLib['memUnmap'],
     memRebase: optional(lib, 'int uc_elfrun_mem_rebase(void *uc, uint64_t address, size_t size, intptr_t ptr)') as UnicornLib['memRebase'],
+    direct: optional(lib, 'int uc_elfrun_direct(void *uc, int bits)') as UnicornLib['direct'],
     memProtect: fns.memProtect as UnicornLib['memProtect'],
     regRead: fns.regRead as UnicornLib['regRead'],
     regWrite: fns.regWrite as UnicornLib['regWrite'],

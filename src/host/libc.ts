@@ -13,11 +13,13 @@ const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
 const MAP_FIXED = 0x10;
+const MADV_REMOVE = 9;
 
 const mmapFn = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
 const mmapFixedFn = libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
 const munmapFn = libc.func('int munmap(intptr_t addr, size_t len)');
 const madviseFn = libc.func('int madvise(intptr_t addr, size_t len, int advice)');
+const mprotectFn = libc.func('int mprotect(intptr_t addr, size_t len, int prot)');
 const msyncFn = libc.func('int msync(intptr_t addr, size_t len, int flags)');
 const memfdCreateFn = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const mincoreFn = libc.func('int mincore(intptr_t addr, size_t len, _Out_ uint8_t *vec)');
@@ -139,8 +141,21 @@ export interface HostBlock {
   ptr: unknown;
 }
 
+/**
+ * Guest memory is host MAP_SHARED anonymous memory (a shmem object per
+ * chunk) once the engine can map it a second time, into its direct-access
+ * window (uc_elfrun_direct: an alias by mremap needs a shared mapping).
+ * Private memory would still be right there, but each guest access to it
+ * would take a host fault. Set before any guest memory exists.
+ */
+let guestShared = false;
+export function useSharedGuestMemory(): void {
+  guestShared = true;
+}
+const guestMapFlags = (): number => (guestShared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE;
+
 export function hostAlloc(size: number): HostBlock {
-  const ptr = mmapFn(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const ptr = mmapFn(null, size, PROT_READ | PROT_WRITE, guestMapFlags(), -1, 0);
   const addr = ptr === null ? -1 : Number(koffi.address(ptr));
   if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host mmap of ${size} bytes failed: errno ${koffi.errno()}`);
   return { addr, size, ptr };
@@ -148,7 +163,7 @@ export function hostAlloc(size: number): HostBlock {
 
 /** Address space only (PROT_NONE): pages are committed later with hostAllocAt. */
 export function hostReserve(size: number): HostBlock {
-  const ptr = mmapFn(null, size, 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const ptr = mmapFn(null, size, 0, guestMapFlags(), -1, 0);
   const addr = ptr === null ? -1 : Number(koffi.address(ptr));
   if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host reservation of ${size} bytes failed`);
   return { addr, size, ptr };
@@ -156,6 +171,14 @@ export function hostReserve(size: number): HostBlock {
 
 /** Fresh zeroed read-write pages at a host address inside a reservation. */
 export function hostAllocAt(addr: number, size: number): void {
+  if (guestShared) {
+    // the same shmem object throughout the chunk (the engine's window maps
+    // a region by its first page's object and offset): emptied, then opened
+    if ((mprotectFn(addr, size, PROT_READ | PROT_WRITE) as number) !== 0 || (madviseFn(addr, size, MADV_REMOVE) as number) !== 0) {
+      throw new Error(`host mprotect/madvise at 0x${addr.toString(16)} failed: errno ${koffi.errno()}`);
+    }
+    return;
+  }
   const r = mmapFixedFn(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   if (Number(r) !== addr) throw new Error(`host mmap at 0x${addr.toString(16)} failed: errno ${koffi.errno()}`);
 }
@@ -239,7 +262,8 @@ export function hostFree(addr: number, size: number): void {
 /** Give pages back to the host (they read as zero afterwards). */
 export function hostZeroPages(addr: number, size: number): void {
   const MADV_DONTNEED = 4;
-  madviseFn(addr, size, MADV_DONTNEED);
+  // shared memory keeps its pages through MADV_DONTNEED; MADV_REMOVE frees them
+  madviseFn(addr, size, guestShared ? MADV_REMOVE : MADV_DONTNEED);
 }
 
 /** Is any swap active? Then non-resident pages may hold data and must be copied too. */

@@ -73,7 +73,7 @@ export interface Interp {
 /** A new engine and address space holding the image, with registers set for its entry. */
 export function buildMm(cpu: Cpu, elf: ElfImage, file: ImageSource, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
   const arch = cpu.arch;
-  const space = new AddressSpace(cpu.mirror(), arch.layout);
+  const space = new AddressSpace(cpu.mirror(), cpu.layout);
   try {
     const bias = mapImage(space, elf, file, args);
     let loaded: { elf: ElfImage; bias: number } | undefined;
@@ -89,7 +89,7 @@ export function buildMm(cpu: Cpu, elf: ElfImage, file: ImageSource, args: ExecAr
     let sigtramp = 0;
     if (arch.name === 'arm64') {
       // Linux returns from arm64 signal handlers through its vDSO's sigtramp; we map our own page.
-      sigtramp = arch.layout.mmapBase;
+      sigtramp = cpu.layout.mmapBase;
       const v = space.mapAnon(sigtramp, PAGE, PROT_READ | PROT_EXEC, anon('[sigpage]'));
       v.chunk.range(v.off, SIGTRAMP_CODE.length).set(SIGTRAMP_CODE);
     }

@@ -32,6 +32,13 @@
  *   (k) uc_elfrun_reg_ptr: general-purpose registers and RIP are plain
  *       storage, read and written through the pointer as by uc_reg_read and
  *       uc_reg_write, also while a hook runs; EFLAGS has none.
+ * Then all of it again in direct mode (uc_elfrun_direct: guest memory through
+ * a window of host memory, not the TLB), and:
+ *   (l) loads and stores at the window's top, across its end and above it;
+ *       loads from memory that cannot be in the window; two engines in turn,
+ *       and one run from the other's hook, each seeing its own memory at the
+ *       same addresses; closing one; a host fault that is not the engine's
+ *       still kills.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -42,7 +49,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 #include <unicorn/unicorn.h>
 
@@ -157,17 +167,57 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uc_engine *open_engine(void)
+/*
+ * Every check runs twice: through the TLB, then in direct mode
+ * (uc_elfrun_direct), where guest memory is host MAP_SHARED memory mapped
+ * with uc_mem_map_ptr, as elfrun maps it. RO stays uc_mem_map memory
+ * (private: never in the window, so each access there takes the fault path).
+ */
+#define DIRECT_BITS 40
+typedef uc_err (*direct_fn)(uc_engine *, int);
+static direct_fn direct_on;
+static int direct;
+
+static void *shared(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(2);
+    }
+    return p;
+}
+
+/* guest memory as the mode wants it (in direct mode, never given back) */
+static void map(uc_engine *uc, uint64_t at, uint64_t len, uint32_t perms)
+{
+    if (direct) {
+        MUST(uc_mem_map_ptr(uc, at, len, perms, shared(len)));
+    } else {
+        MUST(uc_mem_map(uc, at, len, perms));
+    }
+}
+
+static uc_engine *new_engine(void)
 {
     uc_engine *uc;
     MUST(uc_open(UC_ARCH_X86, UC_MODE_64, &uc));
-    MUST(uc_mem_map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC));
-    MUST(uc_mem_map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE));
-    MUST(uc_mem_map(uc, RWXD, 0x100000, UC_PROT_ALL));
-    MUST(uc_mem_map(uc, SMC, 0x2000, UC_PROT_ALL));
-    MUST(uc_mem_map(uc, STACK, 0x10000, UC_PROT_READ | UC_PROT_WRITE));
+    if (direct) {
+        MUST(direct_on(uc, DIRECT_BITS));
+    }
+    return uc;
+}
+
+static uc_engine *open_engine(void)
+{
+    uc_engine *uc = new_engine();
+    map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC);
+    map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE);
+    map(uc, RWXD, 0x100000, UC_PROT_ALL);
+    map(uc, SMC, 0x2000, UC_PROT_ALL);
+    map(uc, STACK, 0x10000, UC_PROT_READ | UC_PROT_WRITE);
     MUST(uc_mem_map(uc, RO, 0x1000, UC_PROT_READ));
-    MUST(uc_mem_map(uc, LATE, 0x1000, UC_PROT_READ | UC_PROT_WRITE));
+    map(uc, LATE, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
     MUST(uc_mem_write(uc, CODE, blob, sizeof blob));
     MUST(uc_mem_write(uc, SMC + 0x1000, blob, sizeof blob));
     uint64_t rsp = STACK + 0x10000 - 0x100;
@@ -382,7 +432,7 @@ static void fault_tests(void)
     static const uint64_t sizes[] = {128 * 0x1000, 2 * 0x1000};
     for (int i = 0; i < 2; i++) {
         uint64_t at = 0xd00000, len = sizes[i], page = at + len - 0x1000;
-        MUST(uc_mem_map(uc, at, len, UC_PROT_ALL));
+        map(uc, at, len, UC_PROT_ALL);
         MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, page, 0));
         uint8_t one[] = {0xb8, 0x01, 0x00, 0x00, 0x00}, seven[] = {0xb8, 0x07, 0x00, 0x00, 0x00};
         MUST(uc_mem_write(uc, page + 0x100, one, sizeof one));
@@ -390,7 +440,7 @@ static void fault_tests(void)
         uint64_t r1 = reg(uc, UC_X86_REG_RAX);
         MUST(uc_mem_unmap(uc, at, len));
         e = run(uc, CODE, ONE_STORE, ONE_STORE_END, page, 0);
-        MUST(uc_mem_map(uc, at, len, UC_PROT_ALL));
+        map(uc, at, len, UC_PROT_ALL);
         MUST(uc_mem_write(uc, page + 0x100, seven, sizeof seven));
         MUST(uc_emu_start(uc, page + 0x100, page + 0x105, 0, 0));
         uint64_t r2 = reg(uc, UC_X86_REG_RAX);
@@ -527,7 +577,7 @@ typedef uc_err (*rebase_fn)(uc_engine *, uint64_t, uint64_t, void *);
 
 static uint8_t *pages(size_t n)
 {
-    void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, (direct ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror("mmap");
         exit(2);
@@ -589,7 +639,7 @@ static void rebase_tests(void)
     /* (g5) only exactly one uc_mem_map_ptr region */
     uc_err e1 = rebase(uc, REBASE, 4096, a);            /* part of it */
     uc_err e2 = rebase(uc, REBASE + 4096, 4096, a);     /* not its start */
-    uc_err e3 = rebase(uc, DATA, 0x100000, big_a);      /* uc_mem_map memory */
+    uc_err e3 = rebase(uc, RO, 0x1000, big_a);          /* uc_mem_map memory */
     uc_err e4 = rebase(uc, UNMAPPED, 4096, a);          /* nothing there */
     uc_err e5 = rebase(uc, REBASE, 2 * 4096, NULL);
     CHECK(e1 == UC_ERR_ARG && e2 == UC_ERR_ARG && e3 == UC_ERR_ARG && e4 == UC_ERR_ARG && e5 == UC_ERR_ARG,
@@ -734,6 +784,106 @@ static void reg_ptr_tests(void)
     uc_close(uc);
 }
 
+/* (l) direct mode only: what the window must get right beyond the checks above */
+static uc_engine *nested_b;
+static uint64_t nested_b_rax;
+/* engine A's syscall hook runs engine B, which loads from the same address */
+static void run_other(uc_engine *uc, void *user)
+{
+    (void)uc; (void)user;
+    uint64_t rdi = DATA + 0x100;
+    MUST(uc_reg_write(nested_b, UC_X86_REG_RDI, &rdi));
+    MUST(uc_emu_start(nested_b, CODE + PRECISE_LD, CODE + PRECISE_LD_END, 0, 0));
+    nested_b_rax = reg(nested_b, UC_X86_REG_RAX);
+}
+
+static uint64_t load_at(uc_engine *uc, uint64_t addr, uc_err *e)
+{
+    uint64_t z = 0;
+    MUST(uc_reg_write(uc, UC_X86_REG_RAX, &z));
+    *e = run(uc, CODE, PRECISE_LD, PRECISE_LD_END, addr, 0);
+    return reg(uc, UC_X86_REG_RAX);
+}
+
+static void direct_tests(void)
+{
+    uc_err e, e2;
+    uint64_t v;
+
+    /* (l1) above the window (the helper), at its top, and across its end */
+    uc_engine *uc = open_engine();
+    uint64_t top = 1ULL << DIRECT_BITS;
+    map(uc, top - 0x1000, 0x2000, UC_PROT_READ | UC_PROT_WRITE);
+    map(uc, top + 0x100000, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
+    uint64_t a = 0x1111222233334444ULL, b = 0x5555666677778888ULL, c = 0x99990000aaaabbbbULL;
+    MUST(uc_mem_write(uc, top - 8, &a, 8));
+    MUST(uc_mem_write(uc, top, &b, 8));
+    MUST(uc_mem_write(uc, top + 0x100000, &c, 8));
+    uint64_t r1 = load_at(uc, top - 8, &e);
+    uint64_t r2 = load_at(uc, top - 4, &e2);
+    uint64_t r3 = load_at(uc, top + 0x100000, &e2);
+    uint64_t want2 = (a >> 32) | (b << 32);
+    MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, top + 0x100008, 0));
+    MUST(uc_mem_read(uc, top + 0x100008, &v, 8));
+    CHECK(e == UC_ERR_OK && e2 == UC_ERR_OK && r1 == a && r2 == want2 && r3 == c && v == 0x1234,
+          "(l1) last word in the window 0x%" PRIx64 ", across its end 0x%" PRIx64 " (want 0x%" PRIx64 "), above it 0x%" PRIx64 ", a store above it 0x%" PRIx64,
+          r1, r2, want2, r3, v);
+
+    /* (l2) loads from private memory (RO: uc_mem_map), never in the window */
+    uint64_t ro = 0x0123456789abcdefULL;
+    MUST(uc_mem_write(uc, RO + 16, &ro, 8));
+    r1 = load_at(uc, RO + 16, &e);
+    CHECK(e == UC_ERR_OK && r1 == ro, "(l2) load from uc_mem_map memory: 0x%" PRIx64 " (want 0x%" PRIx64 ")", r1, ro);
+
+    /* (l3) two engines, the same guest address, each its own memory: A B A */
+    uc_engine *other = open_engine();
+    uint64_t va = 0xaaaa, vb = 0xbbbb;
+    MUST(uc_mem_write(uc, DATA + 0x100, &va, 8));
+    MUST(uc_mem_write(other, DATA + 0x100, &vb, 8));
+    r1 = load_at(uc, DATA + 0x100, &e);
+    r2 = load_at(other, DATA + 0x100, &e);
+    r3 = load_at(uc, DATA + 0x100, &e2);
+    CHECK(e == UC_ERR_OK && e2 == UC_ERR_OK && r1 == va && r2 == vb && r3 == va,
+          "(l3) two engines in turn: 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " (want 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 ")", r1, r2, r3, va, vb, va);
+
+    /* (l4) A's syscall hook runs B; A's load after it sees A's memory
+       ("syscall; mov rax, [rdi]" at SMC) */
+    static const uint8_t code[] = {0x0f, 0x05, 0x48, 0x8b, 0x07};
+    MUST(uc_mem_write(uc, SMC, code, sizeof code));
+    uc_hook hh;
+    MUST(uc_hook_add(uc, &hh, UC_HOOK_INSN, (void *)run_other, NULL, 1, 0, UC_X86_INS_SYSCALL));
+    nested_b = other;
+    uint64_t rdi = DATA + 0x100;
+    MUST(uc_reg_write(uc, UC_X86_REG_RDI, &rdi));
+    e = uc_emu_start(uc, SMC, SMC + sizeof code, 0, 0);
+    CHECK(e == UC_ERR_OK && nested_b_rax == vb && reg(uc, UC_X86_REG_RAX) == va,
+          "(l4) engine B run from A's hook read 0x%" PRIx64 ", then A read 0x%" PRIx64 " (want 0x%" PRIx64 ", 0x%" PRIx64 ")",
+          nested_b_rax, reg(uc, UC_X86_REG_RAX), vb, va);
+    MUST(uc_hook_del(uc, hh));
+
+    /* (l5) uc_close of the engine whose memory the window shows: the other
+       still runs right */
+    uc_close(other);
+    r1 = load_at(uc, DATA + 0x100, &e);
+    CHECK(e == UC_ERR_OK && r1 == va, "(l5) after closing the other engine: 0x%" PRIx64 " (want 0x%" PRIx64 ")", r1, va);
+    uc_close(uc);
+
+    /* (l6) a host fault that is not the engine's still kills (the handler
+       passes it on to the default action) */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile int *null = (volatile int *)(uintptr_t)strtoul("8", NULL, 0);
+        *null = 1;
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+          "(l6) a NULL store in the host program after direct mode: %s %d (want signal %d)",
+          WIFSIGNALED(status) ? "signal" : "exit", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), SIGSEGV);
+}
+
 static void tcg_buffer_test(void)
 {
     unsigned major = 0, minor = 0;
@@ -746,8 +896,11 @@ static void tcg_buffer_test(void)
     MUST(uc_open(UC_ARCH_X86, UC_MODE_64, &uc));
     uint32_t want = 32u << 20, got = 0;
     uc_err e = uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), want);
-    MUST(uc_mem_map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC));
-    MUST(uc_mem_map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE));
+    if (direct) {
+        MUST(direct_on(uc, DIRECT_BITS));
+    }
+    map(uc, CODE, 0x10000, UC_PROT_READ | UC_PROT_EXEC);
+    map(uc, DATA, 0x100000, UC_PROT_READ | UC_PROT_WRITE);
     MUST(uc_mem_write(uc, CODE, blob, sizeof blob));
     MUST(run(uc, CODE, STORE_LOOP, STORE_END, DATA, 1000));
     uc_err e2 = uc_ctl(uc, UC_CTL_READ(UC_CTL_TCG_BUFFER_SIZE, 1), &got);
@@ -775,6 +928,24 @@ int main(int argc, char **argv)
     chain_tests();
     reg_ptr_tests();
     tcg_buffer_test();
+    direct_on = (direct_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_direct");
+    if (direct_on == NULL) {
+        printf("skip (l) uc_elfrun_direct: not in this library\n");
+    } else {
+        printf("-- again in direct mode (uc_elfrun_direct)\n");
+        direct = 1;
+        bench(iters);
+        smc_tests();
+        hook_tests();
+        fault_tests();
+        precise_tests();
+        rep_tests();
+        rebase_tests();
+        chain_tests();
+        reg_ptr_tests();
+        tcg_buffer_test();
+        direct_tests();
+    }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
