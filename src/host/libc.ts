@@ -316,12 +316,16 @@ export function hostCopyResident(dst: number, src: number, len: number): void {
 }
 
 /**
- * Make len bytes of private anonymous host memory read as zero, writing only
- * the pages that were ever touched (the others already are zero). They stay
- * resident, so whoever uses them next takes no page faults.
+ * Make len bytes of anonymous host memory read as zero. Private memory: by
+ * writing only the pages that were ever touched (the others already are
+ * zero); they stay resident, so whoever uses them next takes no page faults.
  */
 export function hostZeroResident(addr: number, len: number): void {
-  residentRuns(addr, len, (off, n) => memsetFn(addr + off, 0, n));
+  // Shared memory: mincore looks each page without a mapping here up in the
+  // shmem object, where punching a large range out walks only the pages it
+  // has (its next user then faults them in again).
+  if (guestShared && len > 1 << 20) madviseFn(addr, len, MADV_REMOVE);
+  else residentRuns(addr, len, (off, n) => memsetFn(addr + off, 0, n));
 }
 
 export function hostMemmove(dst: number, src: number, n: number): void {

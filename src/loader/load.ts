@@ -174,6 +174,7 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
   const argBytes = [...a.argv, ...a.envp, a.execfn].reduce((n, b) => n + b.length + 1 + 8, 0);
   const initial = Math.min(STACK_SIZE, pageUp(argBytes + 4096) + 0x20000);
   const stackChunk = Chunk.alloc(STACK_SIZE);
+  stackChunk.dataFrom = STACK_SIZE - initial;
   space.stack = space.insert(new Vma(top - initial, top, stackProt, stackChunk, STACK_SIZE - initial, anon('[stack]')));
 
   const nul = Buffer.alloc(1);

@@ -101,6 +101,8 @@ interface Pooled {
   size: number;
   /** bytes from the start that may hold data (all of it, or a reservation's committed part) */
   used: number;
+  /** none below this offset does (a stack's room to grow it never used) */
+  from: number;
   reservation: boolean;
 }
 const pool: Pooled[] = [];
@@ -130,7 +132,7 @@ function poolTake(size: number, reservation: boolean): Pooled | null {
     if (e.size !== size || e.reservation !== reservation) continue;
     pool.splice(i, 1);
     pooledBytes -= e.used;
-    hostZeroResident(e.addr, e.used);
+    hostZeroResident(e.addr + e.from, e.used - e.from);
     return e;
   }
   return null;
@@ -228,6 +230,11 @@ export class Chunk {
    */
   reservation = false;
   committed: number;
+  /**
+   * No VMA ever mapped the bytes below this offset (a stack chunk's room to
+   * grow, until it does): they still read as zero.
+   */
+  dataFrom = 0;
 
   /** Give [off, off+len) back to the host, once. */
   free(off: number, len: number): void {
@@ -268,7 +275,7 @@ export class Chunk {
   recycle(): void {
     if (this.backing === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
-      if (poolPut({ addr: this.addr, size: this.size, used, reservation: this.reservation })) {
+      if (poolPut({ addr: this.addr, size: this.size, used, from: Math.min(this.dataFrom, used), reservation: this.reservation })) {
         this.freed = [[0, this.size]];
         this.freedBytes = this.size;
         return;
@@ -1115,6 +1122,7 @@ export class AddressSpace {
         // the child's stack keeps its room to grow: a chunk as large as the reservation
         chunk = Chunk.alloc(v.off + v.size);
         off = v.off;
+        chunk.dataFrom = off;
         hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
         const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
         child.vmas.push(c);
@@ -1148,6 +1156,7 @@ export class AddressSpace {
     const start = Math.max(floor, pageDown(addr) - 16 * PAGE);
     if (!this.isFree(start, v.start - start)) return false;
     const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
+    v.chunk.dataFrom = Math.min(v.chunk.dataFrom, grown.off);
     this.unmapV(v);
     this.vmas[this.vmas.indexOf(v)] = grown;
     this.mapV(grown);
