@@ -38,7 +38,8 @@
  *       loads from memory that cannot be in the window; two engines in turn,
  *       and one run from the other's hook, each seeing its own memory at the
  *       same addresses; closing one; a host fault that is not the engine's
- *       still kills.
+ *       still kills; code written into a writable and executable page that
+ *       stores had opened, run, then patched.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -866,6 +867,22 @@ static void direct_tests(void)
     uc_close(other);
     r1 = load_at(uc, DATA + 0x100, &e);
     CHECK(e == UC_ERR_OK && r1 == va, "(l5) after closing the other engine: 0x%" PRIx64 " (want 0x%" PRIx64 ")", r1, va);
+    uc_close(uc);
+
+    /* (l7) a writable and executable page: stores go straight to it until
+       code is translated from it, and a store after that still reaches the
+       code (the page was opened by stores, then written code, then run) */
+    uc = open_engine();
+    uint64_t fn = RWXD + 0x40100;
+    MUST(run(uc, CODE, STORE_LOOP, STORE_END, RWXD, 100000));
+    MUST(run(uc, CODE, WRITE_CODE, WRITE_CODE_END, fn, 0));
+    e = run(uc, CODE, SMC_CALL, SMC_CALL_END, fn, 0);
+    uint64_t first = reg(uc, UC_X86_REG_RBX), second = reg(uc, UC_X86_REG_RAX);
+    MUST(run(uc, CODE, WRITE_CODE, WRITE_CODE_END, fn, 0));
+    e2 = run(uc, CODE, SMC_CALL, SMC_CALL_END, fn, 0);
+    CHECK(e == UC_ERR_OK && e2 == UC_ERR_OK && first == 1 && second == 2 && reg(uc, UC_X86_REG_RBX) == 1 && reg(uc, UC_X86_REG_RAX) == 2,
+          "(l7) code stored by the guest into an RWX page it wrote before, run, patched, run: eax %" PRIu64 " -> %" PRIu64 ", rewritten: %" PRIu64 " -> %" PRIu64 " (want 1 -> 2 twice)",
+          first, second, reg(uc, UC_X86_REG_RBX), reg(uc, UC_X86_REG_RAX));
     uc_close(uc);
 
     /* (l6) a host fault that is not the engine's still kills (the handler
