@@ -105,7 +105,6 @@ class RegBatch {
   }
 }
 
-/** An address space's view of the shared engine: changes apply only while it is active. */
 /**
  * Direct mode's window covers guest addresses below 2^DIRECT_BITS (16 TiB):
  * the host has room for it beside Node's own mappings, which a window the
@@ -128,6 +127,7 @@ export function directLayout(l: Layout): Layout {
   };
 }
 
+/** An address space's view of the shared engine: changes apply only while it is active. */
 export class Mirror implements MemBackend {
   space: object | null = null;
   constructor(readonly cpu: Cpu) {}

@@ -262,8 +262,13 @@ export function hostFree(addr: number, size: number): void {
 /** Give pages back to the host (they read as zero afterwards). */
 export function hostZeroPages(addr: number, size: number): void {
   const MADV_DONTNEED = 4;
-  // shared memory keeps its pages through MADV_DONTNEED; MADV_REMOVE frees them
-  madviseFn(addr, size, guestShared ? MADV_REMOVE : MADV_DONTNEED);
+  // shared memory keeps its pages through MADV_DONTNEED; MADV_REMOVE frees
+  // them. It refuses pages that are not writable (EACCES: a reservation's
+  // uncommitted part, which hostAllocAt empties when it opens it); other
+  // pages it could not free are cleared by hand.
+  const EACCES = 13;
+  if (!guestShared) madviseFn(addr, size, MADV_DONTNEED);
+  else if ((madviseFn(addr, size, MADV_REMOVE) as number) !== 0 && koffi.errno() !== EACCES) memsetFn(addr, 0, size);
 }
 
 /** Is any swap active? Then non-resident pages may hold data and must be copied too. */
@@ -324,8 +329,8 @@ export function hostZeroResident(addr: number, len: number): void {
   // Shared memory: mincore looks each page without a mapping here up in the
   // shmem object, where punching a large range out walks only the pages it
   // has (its next user then faults them in again).
-  if (guestShared && len > 1 << 20) madviseFn(addr, len, MADV_REMOVE);
-  else residentRuns(addr, len, (off, n) => memsetFn(addr + off, 0, n));
+  if (guestShared && len > 1 << 20 && (madviseFn(addr, len, MADV_REMOVE) as number) === 0) return;
+  residentRuns(addr, len, (off, n) => memsetFn(addr + off, 0, n));
 }
 
 export function hostMemmove(dst: number, src: number, n: number): void {

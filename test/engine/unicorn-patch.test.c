@@ -929,12 +929,9 @@ static void tcg_buffer_test(void)
     uc_close(uc);
 }
 
-int main(int argc, char **argv)
+/* every check, in the current mode */
+static void all_checks(uint64_t iters)
 {
-    uint64_t iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 5000000;
-    unsigned major = 0, minor = 0;
-    unsigned v = uc_version(&major, &minor);
-    printf("libunicorn %u.%u (0x%08x)\n", major, minor, v);
     bench(iters);
     smc_tests();
     hook_tests();
@@ -945,22 +942,22 @@ int main(int argc, char **argv)
     chain_tests();
     reg_ptr_tests();
     tcg_buffer_test();
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 5000000;
+    unsigned major = 0, minor = 0;
+    unsigned v = uc_version(&major, &minor);
+    printf("libunicorn %u.%u (0x%08x)\n", major, minor, v);
+    all_checks(iters);
     direct_on = (direct_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_direct");
     if (direct_on == NULL) {
         printf("skip (l) uc_elfrun_direct: not in this library\n");
     } else {
         printf("-- again in direct mode (uc_elfrun_direct)\n");
         direct = 1;
-        bench(iters);
-        smc_tests();
-        hook_tests();
-        fault_tests();
-        precise_tests();
-        rep_tests();
-        rebase_tests();
-        chain_tests();
-        reg_ptr_tests();
-        tcg_buffer_test();
+        all_checks(iters);
         direct_tests();
     }
     printf("%d passed, %d failed\n", passed, failed);
