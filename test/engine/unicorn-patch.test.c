@@ -39,7 +39,9 @@
  *       and one run from the other's hook, each seeing its own memory at the
  *       same addresses; closing one; a host fault that is not the engine's
  *       still kills; code written into a writable and executable page that
- *       stores had opened, run, then patched.
+ *       stores had opened, run, then patched;
+ *   (m) arm64: an exclusive load from an aligned address, and from a
+ *       misaligned one, which ends as it does through the TLB.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -929,6 +931,50 @@ static void tcg_buffer_test(void)
     uc_close(uc);
 }
 
+/*
+ * (m) arm64: an exclusive load (ldxr, which must be aligned) from an aligned
+ * and a misaligned address; direct mode must end as the TLB path does.
+ */
+static void arm64_exclusive(int use_direct, uc_err *e_ok, uint64_t *v_ok,
+                            uc_err *e_bad, uint64_t *x0_bad)
+{
+    static const uint32_t ldxr = 0xc85f7c20; /* ldxr x0, [x1] */
+    uc_engine *uc;
+    MUST(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc));
+    if (use_direct) {
+        MUST(direct_on(uc, DIRECT_BITS));
+        MUST(uc_mem_map_ptr(uc, CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC, shared(0x1000)));
+        MUST(uc_mem_map_ptr(uc, DATA, 0x1000, UC_PROT_READ | UC_PROT_WRITE, shared(0x1000)));
+    } else {
+        MUST(uc_mem_map(uc, CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC));
+        MUST(uc_mem_map(uc, DATA, 0x1000, UC_PROT_READ | UC_PROT_WRITE));
+    }
+    MUST(uc_mem_write(uc, CODE, &ldxr, 4));
+    uint64_t val = 0x1122334455667788ULL, x1 = DATA + 0x40, x0 = 0;
+    MUST(uc_mem_write(uc, DATA + 0x40, &val, 8));
+    MUST(uc_reg_write(uc, UC_ARM64_REG_X1, &x1));
+    *e_ok = uc_emu_start(uc, CODE, CODE + 4, 0, 0);
+    MUST(uc_reg_read(uc, UC_ARM64_REG_X0, v_ok));
+    x1 = DATA + 0x44;
+    x0 = 0x5a5a;
+    MUST(uc_reg_write(uc, UC_ARM64_REG_X1, &x1));
+    MUST(uc_reg_write(uc, UC_ARM64_REG_X0, &x0));
+    *e_bad = uc_emu_start(uc, CODE, CODE + 4, 0, 0);
+    MUST(uc_reg_read(uc, UC_ARM64_REG_X0, x0_bad));
+    uc_close(uc);
+}
+
+static void arm64_tests(void)
+{
+    uc_err e1, e2, d1, d2;
+    uint64_t v1, b1, v2, b2;
+    arm64_exclusive(0, &e1, &v1, &e2, &b1);
+    arm64_exclusive(1, &d1, &v2, &d2, &b2);
+    CHECK(e1 == UC_ERR_OK && d1 == UC_ERR_OK && v1 == 0x1122334455667788ULL && v2 == v1 && e2 == d2 && e2 != UC_ERR_OK && b1 == 0x5a5a && b2 == 0x5a5a,
+          "(m) arm64 ldxr: aligned 0x%" PRIx64 " / 0x%" PRIx64 " (TLB / direct); misaligned: %s / %s, x0 kept: %s",
+          v1, v2, uc_strerror(e2), uc_strerror(d2), b1 == 0x5a5a && b2 == 0x5a5a ? "yes" : "no");
+}
+
 /* every check, in the current mode */
 static void all_checks(uint64_t iters)
 {
@@ -959,6 +1005,7 @@ int main(int argc, char **argv)
         direct = 1;
         all_checks(iters);
         direct_tests();
+        arm64_tests();
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
