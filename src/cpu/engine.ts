@@ -117,7 +117,7 @@ const DIRECT_BITS = 44;
  * distances apart as in Linux's. Above it memory is still the guest's (a
  * hint or MAP_FIXED there works, through the TLB), up to the same TASK_SIZE.
  */
-export function directLayout(l: Layout): Layout {
+function directLayout(l: Layout): Layout {
   const top = 2 ** DIRECT_BITS;
   return {
     taskSize: l.taskSize,
@@ -205,19 +205,15 @@ export class Cpu implements MemBackend {
     if (this.lib.direct !== null && process.env.ELFRUN_DIRECT !== '0') {
       // guest memory must be shared for the window to map it too
       useSharedGuestMemory();
-      if (this.lib.direct(this.uc, DIRECT_BITS) === 0) {
-        this.direct = true;
-        this.layout = directLayout(arch.layout);
-      }
+      if (this.lib.direct(this.uc, DIRECT_BITS) === 0) this.layout = directLayout(arch.layout);
     }
   }
 
   /**
-   * Translated code reaches guest memory directly through the engine's window
-   * (uc_elfrun_direct), as qemu-user does, instead of through the TLB.
+   * Where stacks and mappings go in this engine's processes: below the top of
+   * its direct-access window (directLayout) when it has one, as qemu-user's
+   * translated code reaches guest memory without the TLB.
    */
-  readonly direct: boolean = false;
-  /** Where stacks and mappings go in this engine's processes (see directLayout). */
   readonly layout: Layout;
 
   private check(err: number, what: string): void {
