@@ -106,6 +106,46 @@ class RegBatch {
 }
 
 /**
+ * A fixed list of registers that are read or written together, in one
+ * uc_reg_read_batch / uc_reg_write_batch call: register i at `offsets[i]` of
+ * `bytes` (native memory). A signal frame holds 25 to 70 registers, and one
+ * FFI call each way per register was most of a delivery's cost. Blocks hold
+ * no engine state: a module makes each of its lists once, for every engine.
+ */
+export class RegBlock {
+  /** the register values, each at its offset, as many bytes as the register has */
+  readonly bytes: Buffer;
+  readonly offsets: readonly number[];
+  readonly count: number;
+  readonly idsAddr: number;
+  readonly ptrsAddr: number;
+  constructor(regs: ReadonlyArray<readonly [id: number, size: number]>) {
+    this.count = regs.length;
+    const offsets: number[] = [];
+    let size = 0;
+    for (const [, n] of regs) {
+      size = Math.ceil(size / n) * n;
+      offsets.push(size);
+      size += n;
+    }
+    this.offsets = offsets;
+    // ids (int32), then the pointer array, then the values
+    const ptrsOff = Math.ceil((4 * this.count) / 16) * 16;
+    const valsOff = ptrsOff + Math.ceil((8 * this.count) / 16) * 16;
+    const scratch = new Scratch(Math.ceil((valsOff + size) / PAGE) * PAGE);
+    this.idsAddr = scratch.addr;
+    this.ptrsAddr = scratch.addr + ptrsOff;
+    const ids = new Int32Array(scratch.bytes.buffer, 0, this.count);
+    const ptrs = new BigUint64Array(scratch.bytes.buffer, ptrsOff, this.count);
+    regs.forEach(([id], i) => {
+      ids[i] = id;
+      ptrs[i] = BigInt(scratch.addr + valsOff + offsets[i]);
+    });
+    this.bytes = Buffer.from(scratch.bytes.buffer, valsOff, size);
+  }
+}
+
+/**
  * Direct mode's window covers guest addresses below 2^DIRECT_BITS (16 TiB):
  * the host has room for it beside Node's own mappings, which a window the
  * size of a whole guest address space (2^47, 2^48) would not leave.
@@ -374,6 +414,20 @@ export class Cpu implements MemBackend {
     return this.reg(this.arch.pcReg);
   }
 
+  /** Read a block's registers into its bytes, which are returned (valid until the block is next used). */
+  readBlock(b: RegBlock): Buffer {
+    this.flush();
+    b.bytes.fill(0); // a register narrower than its slot (eflags, nzcv: 32 bits) leaves the rest zero
+    this.check(this.lib.regReadBatch(this.uc, b.idsAddr, b.ptrsAddr, b.count), 'uc_reg_read_batch');
+    return b.bytes;
+  }
+
+  /** Write a block's registers from its bytes. */
+  writeBlock(b: RegBlock): void {
+    this.flush();
+    this.check(this.lib.regWriteBatch(this.uc, b.idsAddr, b.ptrsAddr, b.count), 'uc_reg_write_batch');
+  }
+
   // ---- running --------------------------------------------------------------
 
   /**
@@ -408,6 +462,7 @@ export class Cpu implements MemBackend {
   /** Save the registers into ctx (allocated on first use); returns ctx. */
   saveContext(ctx: unknown): unknown {
     this.flush();
+    if (ctx === null) ctx = this.contexts.pop() ?? null;
     if (ctx === null) {
       const out: [unknown] = [null];
       this.check(this.lib.contextAlloc(this.uc, out), 'uc_context_alloc');
@@ -422,8 +477,15 @@ export class Cpu implements MemBackend {
     this.check(this.lib.contextRestore(this.uc, ctx), 'uc_context_restore');
   }
 
+  /**
+   * Contexts of dead tasks, for the next ones: uc_context_alloc of a whole
+   * CPU state was ~12 µs of each fork.
+   */
+  private readonly contexts: unknown[] = [];
+
   freeContext(ctx: unknown): void {
-    this.lib.contextFree(ctx);
+    if (this.contexts.length < 64) this.contexts.push(ctx);
+    else this.lib.contextFree(ctx);
   }
 
   /** The value of a register as 16 raw bytes (vector registers). */
@@ -448,6 +510,7 @@ export class Cpu implements MemBackend {
   }
 
   close(): void {
+    for (const ctx of this.contexts.splice(0)) this.lib.contextFree(ctx);
     this.lib.close(this.uc);
     this.scratch.free();
   }

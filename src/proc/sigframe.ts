@@ -4,6 +4,7 @@ import type { Task } from './task.js';
 import type { SigAction } from './process.js';
 import { X86 } from '../cpu/x86_64.js';
 import { A64 } from '../cpu/arm64.js';
+import { RegBlock } from '../cpu/engine.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import { SysError } from '../syscalls/errno.js';
 
@@ -54,16 +55,80 @@ function restoreAltstack(t: Task, b: Buffer, off: number): void {
 
 const X86_GPRS = [X86.R8, X86.R9, X86.R10, X86.R11, X86.R12, X86.R13, X86.R14, X86.R15, X86.RDI, X86.RSI, X86.RBP, X86.RBX, X86.RDX, X86.RAX, X86.RCX, X86.RSP, X86.RIP, X86.EFLAGS];
 const XMM0 = 122;
+const ST0 = 114;
 const MXCSR = 249;
 const FPCW = 246;
+const FPTAG = 247;
 const FPSW = 31;
 const FIX_EFLAGS = 0x50dd5n; // AC OF DF TF SF ZF AF PF CF RF
 const UC_SIZE = 304;
 
+/** The registers a frame saves and restores, read and written a block at a time (made on first use). */
+let x86Blocks: { gprs: RegBlock; fp: RegBlock; entry: RegBlock } | null = null;
+
+function x86Regs(): NonNullable<typeof x86Blocks> {
+  return (x86Blocks ??= {
+    // sigcontext's order: r8 ... r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags
+    gprs: new RegBlock(X86_GPRS.map((r): [number, number] => [r, 8])),
+    // the fxsave state; the status word (the stack top) before the stack registers it numbers
+    fp: new RegBlock([
+      [FPCW, 2],
+      [FPSW, 2],
+      [FPTAG, 2],
+      [MXCSR, 4],
+      ...Array.from({ length: 8 }, (_, i): [number, number] => [ST0 + i, 16]),
+      ...Array.from({ length: 16 }, (_, i): [number, number] => [XMM0 + i, 16]),
+    ]),
+    entry: new RegBlock([X86.RDI, X86.RSI, X86.RDX, X86.RAX, X86.RSP, X86.EFLAGS, X86.RIP].map((r): [number, number] => [r, 8])),
+  });
+}
+
+/** fxsave's abridged tag byte (bit i: physical register i in use) from the full tag word (2 bits each, 3: empty). */
+function abridgedTags(full: number): number {
+  let t = 0;
+  for (let i = 0; i < 8; i++) if (((full >> (2 * i)) & 3) !== 3) t |= 1 << i;
+  return t;
+}
+
+function fullTags(abridged: number): number {
+  let t = 0;
+  for (let i = 0; i < 8; i++) if (!(abridged & (1 << i))) t |= 3 << (2 * i);
+  return t;
+}
+
+/** The fxsave image (512 bytes) from the fp block's bytes, and back. */
+function fxsaveFrom(fp: Buffer, o: readonly number[]): Buffer {
+  const fx = Buffer.alloc(512);
+  fx.writeUInt16LE(fp.readUInt16LE(o[0]), 0);
+  fx.writeUInt16LE(fp.readUInt16LE(o[1]), 2);
+  fx[4] = abridgedTags(fp.readUInt16LE(o[2]));
+  fx.writeUInt32LE(fp.readUInt32LE(o[3]), 24);
+  fx.writeUInt32LE(0xffff, 28); // MXCSR_MASK
+  for (let i = 0; i < 8; i++) fp.copy(fx, 32 + 16 * i, o[4 + i], o[4 + i] + 10);
+  fp.copy(fx, 160, o[12], o[12] + 16 * 16);
+  return fx;
+}
+
+function fxsaveInto(fx: Buffer, fp: Buffer, o: readonly number[]): void {
+  fp.writeUInt16LE(fx.readUInt16LE(0), o[0]);
+  fp.writeUInt16LE(fx.readUInt16LE(2), o[1]);
+  fp.writeUInt16LE(fullTags(fx[4]), o[2]);
+  fp.writeUInt32LE(fx.readUInt32LE(24) & 0xffff, o[3]);
+  for (let i = 0; i < 8; i++) fx.copy(fp, o[4 + i], 32 + 16 * i, 32 + 16 * i + 10);
+  fx.copy(fp, o[12], 160, 160 + 16 * 16);
+}
+
+/** A number below 2^53 as a little-endian u64. */
+function putU64(b: Buffer, off: number, v: number): void {
+  b.writeUInt32LE(v >>> 0, off);
+  b.writeUInt32LE(Math.floor(v / 0x100000000) >>> 0, off + 4);
+}
+
 function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: bigint): boolean {
   const cpu = t.cpu;
-  const regs = X86_GPRS.map((r) => cpu.regBig(r));
-  const rsp = Number(regs[15]);
+  const blocks = x86Regs();
+  const gprs = cpu.readBlock(blocks.gprs);
+  const rsp = Number(gprs.readBigUInt64LE(8 * 15));
   if (!(act.flags & SA_RESTORER)) return false; // x86_64 Linux needs the libc's restorer
   const saved = { ...t.altstack };
   const { top } = signalStackTop(t, act, rsp - 128 /* skip the red zone; not on a fresh alternate stack */);
@@ -77,19 +142,14 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   u64(b, uc + 8, 0);
   altstackBytes(t, rsp, b, uc + 16, saved);
   const sc = uc + 40;
-  regs.forEach((v, i) => u64(b, sc + 8 * i, v));
+  gprs.copy(b, sc, 0, 8 * X86_GPRS.length);
   b.writeUInt16LE(0x33, sc + 144); // cs
   b.writeUInt16LE(0x2b, sc + 150); // ss
   u64(b, sc + 168, oldMask); // oldmask (legacy: low word of the mask)
   u64(b, sc + 184, fpAddr);
   u64(b, uc + 296, oldMask);
   info.copy(b, uc + UC_SIZE, 0, 128);
-  const fx = Buffer.alloc(512);
-  fx.writeUInt16LE(Number(cpu.regBig(FPCW)) & 0xffff, 0);
-  fx.writeUInt16LE(Number(cpu.regBig(FPSW)) & 0xffff, 2);
-  fx.writeUInt32LE(Number(cpu.regBig(MXCSR)) >>> 0, 24);
-  fx.writeUInt32LE(0xffff, 28); // MXCSR_MASK
-  for (let i = 0; i < 16; i++) fx.set(cpu.regBytes(XMM0 + i, 16), 160 + 16 * i);
+  const fx = fxsaveFrom(cpu.readBlock(blocks.fp), blocks.fp.offsets);
   try {
     t.mm.check(frame, fpAddr + 512 - frame, PROT_WRITE);
     t.mm.write(fpAddr, fx);
@@ -98,20 +158,32 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
     if (e instanceof SysError) return false;
     throw e;
   }
-  const flags = (regs[17] & ~0x10500n) | 0x2n; // clear TF, DF, RF
-  cpu.setReg(X86.RDI, sig);
-  cpu.setReg(X86.RSI, frame + uc + UC_SIZE);
-  cpu.setReg(X86.RDX, frame + uc);
-  cpu.setReg(X86.RAX, 0);
-  cpu.setReg(X86.RSP, frame);
-  cpu.setReg(X86.EFLAGS, flags);
-  cpu.setReg(X86.RIP, act.handler);
+  const flags = (gprs.readBigUInt64LE(8 * 17) & ~0x10500n) | 0x2n; // clear TF, DF, RF
+  const e = blocks.entry.bytes;
+  putU64(e, 0, sig);
+  putU64(e, 8, frame + uc + UC_SIZE);
+  putU64(e, 16, frame + uc);
+  putU64(e, 24, 0);
+  putU64(e, 32, frame);
+  e.writeBigUInt64LE(flags, 40);
+  putU64(e, 48, act.handler);
+  cpu.writeBlock(blocks.entry);
+  // the handler starts from the FPU's init state (fpu__clear_user_states)
+  const fp = blocks.fp.bytes;
+  const o = blocks.fp.offsets;
+  fp.fill(0);
+  fp.writeUInt16LE(0x37f, o[0]);
+  fp.writeUInt16LE(0xffff, o[2]);
+  fp.writeUInt32LE(0x1f80, o[3]);
+  cpu.writeBlock(blocks.fp);
   return true;
 }
 
 function x86Return(t: Task): boolean {
   const cpu = t.cpu;
-  const uc = cpu.reg(X86.RSP); // the restorer's `ret` popped pretcode: rsp points at uc
+  const blocks = x86Regs();
+  const gprs = cpu.readBlock(blocks.gprs);
+  const uc = Number(gprs.readBigUInt64LE(8 * 15)); // the restorer's `ret` popped pretcode: rsp points at uc
   let b: Buffer;
   try {
     b = t.mm.read(uc, UC_SIZE);
@@ -119,18 +191,15 @@ function x86Return(t: Task): boolean {
     return false;
   }
   const sc = 40;
-  X86_GPRS.forEach((r, i) => {
-    const v = b.readBigUInt64LE(sc + 8 * i);
-    if (r === X86.EFLAGS) cpu.setReg(r, (cpu.regBig(r) & ~FIX_EFLAGS) | (v & FIX_EFLAGS));
-    else cpu.setReg(r, v);
-  });
+  const flags = (gprs.readBigUInt64LE(8 * 17) & ~FIX_EFLAGS) | (b.readBigUInt64LE(sc + 8 * 17) & FIX_EFLAGS);
+  b.copy(gprs, 0, sc, sc + 8 * 17);
+  gprs.writeBigUInt64LE(flags, 8 * 17);
+  cpu.writeBlock(blocks.gprs);
   const fpAddr = Number(b.readBigUInt64LE(sc + 184));
   if (fpAddr !== 0) {
     try {
-      const fx = t.mm.read(fpAddr, 512);
-      cpu.setReg(FPCW, fx.readUInt16LE(0));
-      cpu.setReg(MXCSR, fx.readUInt32LE(24) & 0xffff);
-      for (let i = 0; i < 16; i++) cpu.setRegBytes(XMM0 + i, fx.subarray(160 + 16 * i, 176 + 16 * i));
+      fxsaveInto(t.mm.read(fpAddr, 512), blocks.fp.bytes, blocks.fp.offsets);
+      cpu.writeBlock(blocks.fp);
     } catch {
       return false;
     }
@@ -151,12 +220,25 @@ const Q0 = 104;
 /** The page holding `mov x8, #139; svc #0` (Linux's vDSO sigtramp), if mapped. */
 export const SIGTRAMP_CODE = Buffer.from([0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4]);
 
+/** As x86Regs, for arm64. */
+let a64Blocks: { state: RegBlock; fp: RegBlock; entry: RegBlock; entryInfo: RegBlock } | null = null;
+
+function a64Regs(): NonNullable<typeof a64Blocks> {
+  const x = (n: number): Array<[number, number]> => Array.from({ length: n }, (_, i): [number, number] => [A64.X(i), 8]);
+  return (a64Blocks ??= {
+    // sigcontext's order: x0 ... x30, sp, pc, pstate
+    state: new RegBlock([...x(31), [A64.SP, 8], [A64.PC, 8], [A64.NZCV, 8]]),
+    fp: new RegBlock([[A64.FPSR, 4], [A64.FPCR, 4], ...Array.from({ length: 32 }, (_, i): [number, number] => [Q0 + i, 16])]),
+    entry: new RegBlock([A64.X(0), A64.SP, A64.X(29), A64.X(30), A64.PC].map((r): [number, number] => [r, 8])),
+    entryInfo: new RegBlock([A64.X(0), A64.SP, A64.X(29), A64.X(30), A64.PC, A64.X(1), A64.X(2)].map((r): [number, number] => [r, 8])),
+  });
+}
+
 function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: bigint): boolean {
   const cpu = t.cpu;
-  const x = Array.from({ length: 31 }, (_, i) => cpu.regBig(A64.X(i)));
-  const sp = cpu.reg(A64.SP);
-  const pc = cpu.regBig(A64.PC);
-  const pstate = cpu.regBig(A64.NZCV);
+  const blocks = a64Regs();
+  const st = cpu.readBlock(blocks.state);
+  const sp = Number(st.readBigUInt64LE(8 * 31));
   const saved = { ...t.altstack };
   const { top } = signalStackTop(t, act, sp);
   let next = top - 16;
@@ -169,20 +251,18 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   altstackBytes(t, sp, b, UC + 16, saved);
   u64(b, UC + 40, oldMask);
   u64(b, MC, 0); // fault_address
-  x.forEach((v, i) => u64(b, MC + 8 + 8 * i, v));
-  u64(b, MC + 256, sp);
-  u64(b, MC + 264, pc);
-  u64(b, MC + 272, pstate);
+  st.copy(b, MC + 8, 0, 8 * 34); // x0-x30, sp, pc, pstate
   const r = MC + 288;
   b.writeUInt32LE(FPSIMD_MAGIC, r);
   b.writeUInt32LE(528, r + 4);
-  b.writeUInt32LE(Number(cpu.regBig(A64.FPSR)) >>> 0, r + 8);
-  b.writeUInt32LE(Number(cpu.regBig(A64.FPCR)) >>> 0, r + 12);
-  for (let i = 0; i < 32; i++) b.set(cpu.regBytes(Q0 + i, 16), r + 16 + 16 * i);
+  const fp = cpu.readBlock(blocks.fp);
+  const o = blocks.fp.offsets;
+  fp.copy(b, r + 8, o[0], o[0] + 4); // fpsr
+  fp.copy(b, r + 12, o[1], o[1] + 4); // fpcr
+  fp.copy(b, r + 16, o[2], o[2] + 32 * 16); // q0-q31
   // a zero header ends the records (already zero)
   const record = Buffer.alloc(16);
-  u64(record, 0, x[29]);
-  u64(record, 8, x[30]);
+  st.copy(record, 0, 8 * 29, 8 * 31); // x29, x30
   const tramp = act.flags & SA_RESTORER ? act.restorer : t.proc.sigtramp;
   if (tramp === 0) return false;
   try {
@@ -193,15 +273,18 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
     if (e instanceof SysError) return false;
     throw e;
   }
-  cpu.setReg(A64.X(0), sig);
-  if (act.flags & SA_SIGINFO) {
-    cpu.setReg(A64.X(1), frame);
-    cpu.setReg(A64.X(2), frame + UC);
+  const block = act.flags & SA_SIGINFO ? blocks.entryInfo : blocks.entry;
+  const e = block.bytes;
+  putU64(e, 0, sig);
+  putU64(e, 8, frame);
+  putU64(e, 16, next);
+  putU64(e, 24, tramp);
+  putU64(e, 32, act.handler);
+  if (block === blocks.entryInfo) {
+    putU64(e, 40, frame);
+    putU64(e, 48, frame + UC);
   }
-  cpu.setReg(A64.SP, frame);
-  cpu.setReg(A64.X(29), next);
-  cpu.setReg(A64.X(30), tramp);
-  cpu.setReg(A64.PC, act.handler);
+  cpu.writeBlock(block);
   return true;
 }
 
@@ -215,10 +298,11 @@ function a64Return(t: Task): boolean {
   } catch {
     return false;
   }
-  for (let i = 0; i < 31; i++) cpu.setReg(A64.X(i), b.readBigUInt64LE(MC + 8 + 8 * i));
-  cpu.setReg(A64.SP, b.readBigUInt64LE(MC + 256));
-  cpu.setReg(A64.PC, b.readBigUInt64LE(MC + 264));
-  cpu.setReg(A64.NZCV, b.readBigUInt64LE(MC + 272) & 0xf0000000n);
+  const blocks = a64Regs();
+  const st = blocks.state.bytes;
+  b.copy(st, 0, MC + 8, MC + 8 + 8 * 34); // x0-x30, sp, pc, pstate
+  st.writeBigUInt64LE(b.readBigUInt64LE(MC + 272) & 0xf0000000n, 8 * 33); // of pstate, the flags
+  cpu.writeBlock(blocks.state);
   // walk the records for the FP/SIMD state
   let off = MC + 288;
   while (off + 8 <= FRAME) {
@@ -226,9 +310,12 @@ function a64Return(t: Task): boolean {
     const size = b.readUInt32LE(off + 4);
     if (magic === 0 && size === 0) break;
     if (magic === FPSIMD_MAGIC && size >= 528) {
-      cpu.setReg(A64.FPSR, b.readUInt32LE(off + 8));
-      cpu.setReg(A64.FPCR, b.readUInt32LE(off + 12));
-      for (let i = 0; i < 32; i++) cpu.setRegBytes(Q0 + i, b.subarray(off + 16 + 16 * i, off + 32 + 16 * i));
+      const fp = blocks.fp.bytes;
+      const o = blocks.fp.offsets;
+      b.copy(fp, o[0], off + 8, off + 12); // fpsr
+      b.copy(fp, o[1], off + 12, off + 16); // fpcr
+      b.copy(fp, o[2], off + 16, off + 16 + 32 * 16); // q0-q31
+      cpu.writeBlock(blocks.fp);
     }
     if (size < 8 || size % 16 !== 0) break;
     off += size;

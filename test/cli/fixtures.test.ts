@@ -37,6 +37,7 @@ for (const arch of ARCHES) {
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
       ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
+      ['sigregs', 'a signal frame holds every register (x87, SSE, SIMD too), the handler starts from Linux\'s FPU state, sigreturn restores the frame'],
       ['epoll', 'epoll: ctl add/mod/del and errors, waits with timeouts, oneshot, hangup, epoll inside poll'],
       ['sockpair', 'socketpair: stream I/O both ways, peek, sendmsg/recvmsg, shutdown, EPIPE, options, across fork'],
     ]) {
