@@ -96,6 +96,13 @@ export const sharedFilesMapped = (): boolean => fileChunks.size > 0;
 // page faults of fresh memory. A reused chunk reads as zero: its touched
 // pages are cleared, and they stay resident.
 
+/** A view of a chunk's host memory from offset lo (see Chunk.cover). */
+interface ChunkWindow {
+  lo: number;
+  bytes: Uint8Array;
+  dv: DataView;
+}
+
 interface Pooled {
   addr: number;
   size: number;
@@ -104,6 +111,8 @@ interface Pooled {
   /** none below this offset does (a stack's room to grow it never used) */
   from: number;
   reservation: boolean;
+  /** the chunk's window for JS (Chunk.cover), still valid over the same host memory */
+  window: ChunkWindow | null;
 }
 const pool: Pooled[] = [];
 let pooledBytes = 0;
@@ -275,7 +284,8 @@ export class Chunk {
   recycle(): void {
     if (this.backing === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
-      if (poolPut({ addr: this.addr, size: this.size, used, from: Math.min(this.dataFrom, used), reservation: this.reservation })) {
+      const window = this.wbytes === null ? null : { lo: this.wlo, bytes: this.wbytes, dv: this.wdv! };
+      if (poolPut({ addr: this.addr, size: this.size, used, from: Math.min(this.dataFrom, used), reservation: this.reservation, window })) {
         this.freed = [[0, this.size]];
         this.freedBytes = this.size;
         return;
@@ -315,6 +325,15 @@ export class Chunk {
   private wlo = 0;
   private wbytes: Uint8Array | null = null;
   private wdv: DataView | null = null;
+  /** Start with a pooled chunk's window: a view costs a few µs to make, and a fork makes a chunk for each writable VMA. */
+  private adopt(w: ChunkWindow | null): this {
+    if (w !== null) {
+      this.wlo = w.lo;
+      this.wbytes = w.bytes;
+      this.wdv = w.dv;
+    }
+    return this;
+  }
   private cover(off: number, len: number): void {
     const w = this.wbytes;
     if (w !== null && off >= this.wlo && off + len <= this.wlo + w.length) return;
@@ -356,7 +375,7 @@ export class Chunk {
   static alloc(size: number): Chunk {
     if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
     const pooled = poolTake(size, false);
-    if (pooled !== null) return new Chunk({ addr: pooled.addr, size, ptr: null });
+    if (pooled !== null) return new Chunk({ addr: pooled.addr, size, ptr: null }).adopt(pooled.window);
     let block: HostBlock;
     try {
       block = hostAlloc(size);
@@ -369,7 +388,7 @@ export class Chunk {
   /** Address space only: pages are committed with `commit` (the heap). */
   static reserve(size: number): Chunk {
     const pooled = poolTake(size, true);
-    const c = new Chunk(pooled !== null ? { addr: pooled.addr, size, ptr: null } : hostReserve(size));
+    const c = pooled !== null ? new Chunk({ addr: pooled.addr, size, ptr: null }).adopt(pooled.window) : new Chunk(hostReserve(size));
     c.reservation = true;
     c.committed = pooled?.used ?? 0;
     return c;

@@ -16,6 +16,8 @@ function hostGroups(): number[] {
 
 const UNCHANGED = 0xffffffff; // (uid_t)-1
 
+let hostCred: Cred | null = null;
+
 export class Cred {
   ruid: number;
   euid: number;
@@ -37,7 +39,9 @@ export class Cred {
 
   /** The host's own, for the first process. */
   static host(): Cred {
-    return new Cred(process.getuid!(), process.geteuid!(), process.getgid!(), process.getegid!(), hostGroups());
+    // elfrun never changes its own ids: asked once (every new Process starts from these)
+    hostCred ??= new Cred(process.getuid!(), process.geteuid!(), process.getgid!(), process.getegid!(), hostGroups());
+    return hostCred.clone();
   }
 
   clone(): Cred {

@@ -23,12 +23,13 @@ export const SIG_IGN = 1;
 
 /** Signal handlers (shared by CLONE_SIGHAND). */
 export class SigHand {
-  actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
+  actions: SigAction[];
   refs = 1;
+  constructor(actions?: SigAction[]) {
+    this.actions = actions ?? Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
+  }
   clone(): SigHand {
-    const s = new SigHand();
-    s.actions = this.actions.map((a) => ({ ...a }));
-    return s;
+    return new SigHand(this.actions.map((a) => ({ ...a })));
   }
 }
 

@@ -204,8 +204,8 @@ interface ChildEvent {
   what: 'exit' | { stopped: number } | 'continued';
 }
 
-/** Find a child to report; null if none yet (block unless WNOHANG); ECHILD if none can ever match. */
-function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options: number, exited = true): ChildEvent | null {
+/** Find a child to report; null if none yet (block unless WNOHANG); NO_CHILD if none can ever match. */
+function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options: number, exited = true): ChildEvent | null | typeof NO_CHILD {
   let any = false;
   for (const c of t.proc.children) {
     if (!matches(t, c, idtype, id, options)) continue;
@@ -217,9 +217,12 @@ function waitChild(t: Task, idtype: 'pid' | 'pgid' | 'all', id: number, options:
     if (options & WUNTRACED && c.stopReport !== null) return { c, what: { stopped: c.stopReport } };
     if (options & WCONTINUED && c.contReport) return { c, what: 'continued' };
   }
-  if (!any) fail(E.ECHILD);
+  if (!any) return NO_CHILD;
   return null;
 }
+
+/** waitChild's answer when no child can ever match: ECHILD, returned, not thrown, as a shell's every wait4 ends in it. */
+const NO_CHILD = 'none';
 
 /** The report is consumed (unless WNOWAIT): a stop or continue is reported once. */
 function consume(t: Task, e: ChildEvent): void {
@@ -232,6 +235,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
   const [idtype, id] = pid > 0 ? (['pid', pid] as const) : pid === 0 ? (['pgid', t.proc.pgid] as const) : pid === -1 ? (['all', 0] as const) : (['pgid', -pid] as const);
   const e = waitChild(t, idtype, id, options);
+  if (e === NO_CHILD) return -E.ECHILD;
   if (e === null) {
     if (options & WNOHANG) return 0;
     t.block([t.proc.childEvents]);
@@ -254,6 +258,7 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
   }
   if (idtype === 'pid' && id <= 0) fail(E.EINVAL);
   const e = waitChild(t, idtype, idtype === 'pgid' && id === 0 ? t.proc.pgid : id, options, (options & WEXITED) !== 0);
+  if (e === NO_CHILD) return -E.ECHILD;
   if (e === null) {
     if (options & WNOHANG) {
       if (infop !== 0) t.mm.write(infop, Buffer.alloc(128));
