@@ -73,6 +73,8 @@ const protOf = (flags: number): number =>
 export interface ImageSource {
   /** Fill dst with the file's bytes from `offset` on (zeros past its end). */
   read(dst: Uint8Array, offset: number): void;
+  /** a host fd of the file, if it has one: read-only segments then map its pages instead of copies */
+  readonly hostFd?: number;
 }
 
 const bufferSource = (file: Uint8Array): ImageSource => ({
@@ -115,6 +117,8 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
   const chunk = Chunk.alloc(span);
   let prevEnd = start;
   const vmas: Vma[] = [];
+  /** the segment whose file bytes each file-backed VMA holds */
+  const segOf = new Map<Vma, (typeof loads)[number]>();
   for (const p of loads) {
     const segStart = Math.max(pageDown(p.vaddr + bias), prevEnd);
     const fileEnd = Math.max(segStart, pageUp(p.vaddr + bias + p.filesz));
@@ -122,7 +126,11 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
     if (segStart > prevEnd) chunk.free(prevEnd - start, segStart - prevEnd); // gap
     const prot = protOf(p.flags);
     const fileInfo = { name: a.mapName, shared: false, offset: pageDown(p.offset) + (segStart - pageDown(p.vaddr + bias)), dev: a.dev, ino: a.ino };
-    if (fileEnd > segStart) vmas.push(new Vma(segStart, Math.min(fileEnd, memEnd), prot, chunk, segStart - start, fileInfo));
+    if (fileEnd > segStart) {
+      const v = new Vma(segStart, Math.min(fileEnd, memEnd), prot, chunk, segStart - start, fileInfo);
+      vmas.push(v);
+      segOf.set(v, p);
+    }
     if (memEnd > fileEnd) vmas.push(new Vma(fileEnd, memEnd, prot, chunk, fileEnd - start, anon()));
     prevEnd = Math.max(prevEnd, memEnd);
   }
@@ -146,8 +154,14 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
     const key = `${a.fileKey}:${v.info.offset}:${v.size}:${v.prot}:${(v.start - bias) % PAGE}`;
     let cached = fileCache.get(key);
     if (cached === undefined) {
-      cached = Chunk.alloc(v.size);
-      fill(cached.range(0, v.size), v.off, v.size);
+      const fd = file.hostFd ?? -1;
+      if (fd >= 0 && pagesAreFile(loads, segOf.get(v)!, v.start - bias, v.end - bias)) {
+        // the file's own pages, as Linux maps them: no copy, shared with the page cache
+        cached = Chunk.mapShared(fd, v.info.offset, v.size, false);
+      } else {
+        cached = Chunk.alloc(v.size);
+        fill(cached.range(0, v.size), v.off, v.size);
+      }
       cached.users = new Set();
       cached.onFree = () => fileCache.delete(key);
       fileCache.set(key, cached);
@@ -159,6 +173,24 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
   for (const v of vmas) space.insert(v);
   if (interpAt === undefined) space.setBrkStart(prevEnd);
   return bias;
+}
+
+/**
+ * Do the pages [lo, hi) of the image (unrelocated addresses) hold the file's
+ * bytes at p's offsets, as mapping them from the file would show them? Yes
+ * unless a segment there has another address-to-offset distance, or zeroes
+ * (bss) there. Bytes of no segment show the file's, as on Linux, which maps
+ * whole pages.
+ */
+function pagesAreFile(loads: ElfImage['phdrs'], p: ElfImage['phdrs'][number], lo: number, hi: number): boolean {
+  if ((p.vaddr - p.offset) % PAGE !== 0) return false;
+  for (const q of loads) {
+    const end = q.vaddr + q.memsz;
+    if (end <= lo || q.vaddr >= hi) continue;
+    if (q.vaddr - q.offset !== p.vaddr - p.offset) return false;
+    if (q.memsz > q.filesz && q.vaddr + q.filesz < hi) return false;
+  }
+  return true;
 }
 
 /** Read-only pages of executables, by file identity, offset, size and protection. */

@@ -847,7 +847,7 @@ export class AddressSpace {
     for (let a = start; a < end; ) {
       const v = this.find(a);
       if (v === null) err = E.ENOMEM;
-      else if (prot & PROT_WRITE && v.chunk.readOnly) err = E.EACCES;
+      else if (prot & PROT_WRITE && v.chunk.readOnly && v.info.shared) err = E.EACCES; // a private VMA becomes a copy
       else {
         a = upTo = Math.min(v.end, end);
         continue;
@@ -877,7 +877,11 @@ export class AddressSpace {
       // memory shared by fork becomes private when made writable, and so do an
       // executable's cached pages (the next exec of the file gets them: onFree
       // is set for those), even with one user; MAP_SHARED memory stays shared
-      if (prot & PROT_WRITE && v.chunk.backing === null && v.chunk.users !== null && (v.chunk.users.size > 1 || v.chunk.onFree !== null)) {
+      // (a private VMA over a file's own pages too: its writes are not the file's)
+      if (
+        prot & PROT_WRITE &&
+        (v.chunk.backing === null ? v.chunk.users !== null && (v.chunk.users.size > 1 || v.chunk.onFree !== null) : !v.info.shared)
+      ) {
         mid = this.privateCopy(mid);
         copied.add(v.chunk);
       }
@@ -974,9 +978,9 @@ export class AddressSpace {
     if (fixedAt !== null && !(fixedAt >= 0 && fixedAt + newLen <= this.layout.taskSize)) fail(E.EINVAL);
     const v = this.find(old);
     if (v === null || old + oldLen > v.end) fail(E.EFAULT);
-    if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
     // old_size 0 duplicates a shared mapping; a private one it would not duplicate (vma_to_resize)
-    if (oldLen === 0) fail(E.EINVAL);
+    if (oldLen === 0 && !v.info.shared) fail(E.EINVAL);
+    if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
       return old;
@@ -1078,7 +1082,7 @@ export class AddressSpace {
         hole = true;
       }
       const e = Math.min(end, v.end);
-      if (flags & MS_SYNC && v.chunk.backing !== null && !v.chunk.readOnly) {
+      if (flags & MS_SYNC && v.chunk.backing !== null && !v.chunk.readOnly && v.info.shared) {
         const r = hostMsync(v.hostAddr(a), e - a, MS_SYNC);
         if (r < 0) fail(-r);
       }
@@ -1102,7 +1106,7 @@ export class AddressSpace {
       if (v === null) fail(E.ENOMEM);
       const e = Math.min(v.end, end);
       if (v.chunk.backing === null) fail(isAnon(v.info) ? E.EINVAL : E.EACCES);
-      if (v.chunk.readOnly) fail(E.EACCES);
+      if (v.chunk.readOnly || !v.info.shared) fail(E.EACCES);
       const r = hostMadvise(v.hostAddr(a), e - a, MADV_REMOVE);
       if (r < 0) fail(-r);
       a = e;
@@ -1112,7 +1116,11 @@ export class AddressSpace {
   /** A VMA over a private copy of its pages (copy-on-write of a shared chunk, done eagerly). */
   private privateCopy(v: Vma): Vma {
     const chunk = Chunk.alloc(v.size);
-    hostCopyResident(chunk.addr, v.hostAddr(v.start), v.size);
+    if (v.chunk.backing !== null) {
+      // a file's pages: all of them (mincore tells what is in the page cache, not what the file holds)
+      const n = mappedEnd(v, v.chunk.valid) - v.start;
+      if (n > 0) hostMemmove(chunk.addr, v.hostAddr(v.start), n);
+    } else hostCopyResident(chunk.addr, v.hostAddr(v.start), v.size);
     return new Vma(v.start, v.end, v.prot, chunk, 0, { ...v.info });
   }
 

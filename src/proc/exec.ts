@@ -53,6 +53,10 @@ export class ExeFile implements ImageSource {
     }
     if (done < dst.length) dst.fill(0, done);
   }
+  /** the host fd, or -1 */
+  get hostFd(): number {
+    return this.fd;
+  }
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
@@ -156,6 +160,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   p.arch = req.arch;
   p.exePath = req.exePath;
   p.exe = req.exe;
+  p.exeId = `${req.args.dev}:${req.args.ino}`;
   p.comm = basename(req.args.execfn.toString('latin1')).slice(0, 15);
   p.start = built.start;
   p.sigtramp = built.sigtramp;

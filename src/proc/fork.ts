@@ -90,6 +90,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.exitSignal = f & 0xff;
     proc.exePath = parent.exePath;
     proc.exe = parent.exe;
+    proc.exeId = parent.exeId;
     proc.cred = parent.cred.clone();
     proc.nice = parent.nice;
     proc.comm = parent.comm;

@@ -85,6 +85,8 @@ export class Process {
   /** the running program: its guest path (/proc/self/exe) and place */
   exePath = '';
   exe: Loc | null = null;
+  /** "dev:ino" of the program it runs: writes to that file fail with ETXTBSY while it does (deny_write_access) */
+  exeId: string | null = null;
   /** user and group ids (the first process: the host's) */
   cred = Cred.host();
   /** arm64: address of our rt_sigreturn trampoline page (Linux's vDSO sigtramp) */

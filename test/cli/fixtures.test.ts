@@ -58,6 +58,18 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'codechange', [], 'x86_64');
     });
 
+    it('mmapfile: a private read-only file mapping is the file\'s pages (growth shows, past the end is SIGBUS, mprotect rw copies, MADV_REMOVE refuses)', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64 lets
+      // MADV_REMOVE punch a private mapping, which Linux refuses with EACCES)
+      expectSameAsLinux(arch, 'mmapfile', [], 'x86_64');
+    });
+
+    it('txtbsy: a running program\'s file cannot be opened for writing or truncated (ETXTBSY), before and after its process', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; under qemu-user
+      // the exec'd copy would be a host execve of an arm64 file)
+      expectSameAsLinux(arch, 'txtbsy', [], 'x86_64');
+    });
+
     it('mem: mmap/munmap/mprotect/mremap/brk/madvise semantics', () => {
       // The oracle is the native x86_64 run for both arches: the semantics are
       // arch-neutral and qemu-aarch64 7.2 gets MAP_FIXED_NOREPLACE wrong (it

@@ -23,6 +23,7 @@ import {
   AT_EACCESS,
   chk,
   hostOut,
+  denyWriteIfRunning,
   lookupAt,
   startLoc,
   partial,
@@ -125,6 +126,7 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if (flags & O_PATH) return new PathFile(loc.node, flags & ~O_CLOEXEC, loc);
   if (type === S_IFDIR && wantWrite) fail(E.EISDIR);
   if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
+  if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
   return loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
 }
 

@@ -93,7 +93,16 @@ function mmap(t: Task, a: Args): number {
   }
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
-  // Private mappings are copies: fill fresh memory, then map it with the requested protection.
+  if (f !== null && !(prot & PROT_WRITE) && isRegularHostFile(f)) {
+    // Private and read-only (a library's code and constants): the file's own
+    // pages, as on Linux until a page is written. They follow the file (what
+    // it has since gained shows; a page wholly past its end is SIGBUS), and
+    // cost no copy. mprotect to PROT_WRITE makes the VMA a private copy.
+    const chunk = Chunk.mapShared(f.hostFd, off, size, false);
+    t.mm.insert(new Vma(start, start + size, prot & PROT_MASK, chunk, 0, fileInfo(t, f, off, false)));
+    return start;
+  }
+  // Other private mappings are copies: fill fresh memory, then map it with the requested protection.
   const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''));
   if (f !== null) {
     const h = vma.hostAddr(start);
@@ -110,6 +119,13 @@ function mmap(t: Task, a: Args): number {
     vma.info = fileInfo(t, f, off, false);
   }
   return start;
+}
+
+/** A regular file with a host fd: its pages can be mapped from the host. */
+function isRegularHostFile(f: FileDescription): boolean {
+  if (f.hostFd < 0) return false;
+  const info = hostFileInfo(f.hostFd);
+  return typeof info !== 'number' && (info.mode & 0o170000) === 0o100000;
 }
 
 /**
@@ -238,17 +254,20 @@ export const mmDefs: Record<string, Def> = {
   brk: supported((t, a) => t.mm.brk(a.ptr(0))),
   mmap: partial(
     mmap,
-    'MAP_HUGETLB is reported as unsupported; private file mappings are copies made at mmap time (later writes to the file do not show through ' +
-      'pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); /dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
-      'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF), but a mapped file truncated by a host process (not the guest) can crash elfrun',
+    'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
+      '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
+      '(later writes to the file do not show through pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); ' +
+      '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
+      'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); a file mapped shared or private read-only ' +
+      '(programs, libraries) that a host process (not the guest) truncates can crash elfrun',
   ),
   munmap: supported(munmap),
   mprotect: supported(mprotect),
   mremap: partial(mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
   madvise: partial(
     madvise,
-    'MADV_DONTNEED zeroes private pages, also those of private file mappings made by mmap (Linux reads them from the file again; ' +
-      "an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
+    'MADV_DONTNEED zeroes private pages, also those of writable private file mappings made by mmap (Linux reads them from the file again; ' +
+      "read-only private file mappings and an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
   msync: partial(msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),

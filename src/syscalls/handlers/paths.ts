@@ -14,6 +14,7 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
+  denyWriteIfRunning,
   lookupAt,
   parentAt,
   pathArg,
@@ -176,6 +177,7 @@ function truncatePath(t: Task, addr: number, len: number): number {
   if (loc.node.type === S_IFDIR) fail(E.EISDIR);
   if (loc.node.type !== S_IFREG) fail(E.EINVAL);
   if (!loc.node.fs.hostChecked) t.kernel.vfs.permission(t, loc, W_OK);
+  denyWriteIfRunning(t, loc);
   return setattr(t, loc, { size: len });
 }
 

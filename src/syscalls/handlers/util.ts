@@ -3,7 +3,8 @@ import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
-import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
+import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
+import { statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../fs/procfs.js';
 import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
@@ -87,6 +88,23 @@ export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, 
   }
   const vfs = t.kernel.vfs;
   return vfs.resolve(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p, follow);
+}
+
+/**
+ * A write to the regular file at loc (open for writing, truncate) while a
+ * process runs it as its program: ETXTBSY, as Linux's deny_write_access on
+ * the executable, after the permission check (EACCES comes first). Its pages
+ * are the guest's code: elfrun maps them from the file.
+ */
+export function denyWriteIfRunning(t: Task, loc: Loc): void {
+  const st = statFields(loc.node.stat(t));
+  const id = `${Number(st.dev)}:${Number(st.ino)}`;
+  for (const p of t.kernel.processes.values()) {
+    if (p.exeId === id && p.exit === null) {
+      loc.node.access(t, W_OK);
+      fail(E.ETXTBSY);
+    }
+  }
 }
 
 /** All but the last component of (dirfd, path), for calls that create, remove or rename a name. */
