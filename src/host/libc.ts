@@ -195,6 +195,19 @@ export function hostMapShared(fd: number, offset: number, size: number, writable
   return { addr, size, ptr };
 }
 
+/**
+ * Can the host map this fd privately at offset? 0, or the negative errno its
+ * mmap gives (a file system with no mmap at all: ENODEV).
+ */
+export function hostCanMapPrivate(fd: number, offset: number): number {
+  const MAP_PRIVATE = 2;
+  const ptr = mmapFn(null, 4096, PROT_READ, MAP_PRIVATE, fd, offset);
+  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
+  if (addr === -1 || addr === 0xffffffffffffffff) return -koffi.errno();
+  munmapFn(addr, 4096);
+  return 0;
+}
+
 /** A host memfd (close-on-exec), or a negative errno. */
 export function hostMemfd(name: string): number {
   const MFD_CLOEXEC = 1;

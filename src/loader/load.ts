@@ -3,6 +3,7 @@
 import type { Arch } from '../cpu/arch.js';
 import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
 import { hostRandom } from '../host/libc.js';
+import { SysError } from '../syscalls/errno.js';
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
 
 export const AT = {
@@ -156,9 +157,15 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
     if (cached === undefined) {
       const fd = file.hostFd ?? -1;
       if (fd >= 0 && pagesAreFile(loads, segOf.get(v)!, v.start - bias, v.end - bias)) {
-        // the file's own pages, as Linux maps them: no copy, shared with the page cache
-        cached = Chunk.mapShared(fd, v.info.offset, v.size, false);
-      } else {
+        // the file's own pages, as Linux maps them: no copy, shared with the
+        // page cache (a file system that cannot map them shared: a copy)
+        try {
+          cached = Chunk.mapShared(fd, v.info.offset, v.size, false);
+        } catch (e) {
+          if (!(e instanceof SysError)) throw e;
+        }
+      }
+      if (cached === undefined) {
         cached = Chunk.alloc(v.size);
         fill(cached.range(0, v.size), v.off, v.size);
       }

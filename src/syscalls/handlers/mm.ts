@@ -2,9 +2,9 @@
 import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import { Chunk, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, SHARED_ANON_NAME, Vma, anon, pageUp, type VmaInfo } from '../../mm/address-space.js';
-import { host, hostFileInfo, hostMemfd } from '../../host/libc.js';
+import { host, hostCanMapPrivate, hostFileInfo, hostMemfd } from '../../host/libc.js';
 import { HostFile, type FileDescription } from '../../fs/file.js';
-import { E, fail } from '../errno.js';
+import { E, SysError, fail } from '../errno.js';
 import { Unsupported } from '../dispatch.js';
 import { partial, supported, type Def } from './util.js';
 import type { Args } from '../args.js';
@@ -98,9 +98,20 @@ function mmap(t: Task, a: Args): number {
     // pages, as on Linux until a page is written. They follow the file (what
     // it has since gained shows; a page wholly past its end is SIGBUS), and
     // cost no copy. mprotect to PROT_WRITE makes the VMA a private copy.
-    const chunk = Chunk.mapShared(f.hostFd, off, size, false);
-    t.mm.insert(new Vma(start, start + size, prot & PROT_MASK, chunk, 0, fileInfo(t, f, off, false)));
-    return start;
+    // A file system that cannot map files shared, but can privately, gets
+    // the copy below; one that cannot map them at all, its error (sysfs: ENODEV).
+    let chunk: Chunk | null = null;
+    try {
+      chunk = Chunk.mapShared(f.hostFd, off, size, false);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      const r = hostCanMapPrivate(f.hostFd, off);
+      if (r < 0) fail(-r);
+    }
+    if (chunk !== null) {
+      t.mm.insert(new Vma(start, start + size, prot & PROT_MASK, chunk, 0, fileInfo(t, f, off, false)));
+      return start;
+    }
   }
   // Other private mappings are copies: fill fresh memory, then map it with the requested protection.
   const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''));
