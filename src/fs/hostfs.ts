@@ -47,7 +47,7 @@ const forgetDirs = (): void => {
   if (known.size > 0) known = new Map();
 };
 
-/** Bumped at each path resolution: a lookup's stat is reused by the same syscall only. */
+/** Bumped at each syscall and path resolution: what a lookup learnt is reused by the same syscall only. */
 export const lookupEpoch = { n: 0 };
 
 export class HostFs extends FileSystem {

@@ -13,7 +13,7 @@ import { Unsupported } from '../syscalls/dispatch.js';
 import { FileDescription, HostFile, type IoContext } from './file.js';
 import { PipeEnd } from './pipe.js';
 import { hostStatBytes, statFields, type StatFields } from './stat.js';
-import { HostFs, HostNode } from './hostfs.js';
+import { HostFs, HostNode, lookupEpoch } from './hostfs.js';
 import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from './vfs.js';
 import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from './flags.js';
 import { host, type Scratch } from '../host/libc.js';
@@ -430,11 +430,29 @@ class ProcVNode extends VNode {
   get key(): string {
     return this.name;
   }
+  /**
+   * What procNode answered for this node in the current path resolution:
+   * one syscall (busybox's readlink of /proc/self/exe at every start) asked
+   * it again for each permission check, stat and readlink.
+   */
+  private known: ProcNode | null = null;
+  private knownEpoch = -1;
+  /** this node, as `n` describes it for the current path resolution */
+  withNode(n: ProcNode): this {
+    this.known = n;
+    this.knownEpoch = lookupEpoch.n;
+    return this;
+  }
   private pn(t: Task): ProcNode {
-    return procNode(t, this.name) ?? fail(E.ENOENT);
+    if (this.known !== null && this.knownEpoch === lookupEpoch.n) return this.known;
+    const n = procNode(t, this.name) ?? fail(E.ENOENT);
+    return this.withNode(n).known!;
   }
   stat(t: Task): Uint8Array {
     return hostStatBytes(nodeStat(t, this.pn(t)));
+  }
+  override owner(t: Task): { mode: number; uid: number; gid: number } {
+    return nodeStat(t, this.pn(t));
   }
   parent(): VNode {
     if (this.name === '/proc') return this;
@@ -444,7 +462,7 @@ class ProcVNode extends VNode {
     if (this.type !== S_IFDIR) fail(E.ENOTDIR);
     const full = `${this.name}/${name}`;
     const n = procNode(t, full);
-    if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]);
+    if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]).withNode(n);
     // a host-wide entry: the host's own
     return new ProcHostNode(this.fs.host, '/proc', S_IFDIR).lookup(t, name);
   }

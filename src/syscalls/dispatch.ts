@@ -6,6 +6,7 @@ import { E, SysError } from './errno.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
 import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
+import { lookupEpoch } from '../fs/hostfs.js';
 
 /** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
 export const NORETURN = Number.MIN_SAFE_INTEGER;
@@ -102,6 +103,8 @@ function untraced(t: Task, a: Args): number {
       `unimplemented syscall ${e.name} (${nr}) on ${t.arch.name}, pid ${t.pid}, pc 0x${t.cpu.pc.toString(16)}`,
     );
   }
+  // what a path walk learnt is good for this syscall only
+  lookupEpoch.n++;
   try {
     const r = e.handler(t, a);
     t.restartState = null;
