@@ -169,6 +169,14 @@ export class Chunk {
   /** The host mapping is read-only (a file opened O_RDONLY): no VMA over it may become writable. */
   readOnly = false;
   /**
+   * A private copy of a file's pages (a writable MAP_PRIVATE mapping) that
+   * reached past the file's end: the file (a host fd of the chunk's own) and
+   * the offset of the chunk's first byte. Pages past `valid` were past EOF
+   * when copied: SIGBUS, unless the file has grown to them since (their
+   * content is then read in, as Linux shows a page no write has copied).
+   */
+  source: { fd: number; offset: number } | null = null;
+  /**
    * Bytes from offset 0 that may be touched: all of it, except for shared
    * mappings of files, where pages wholly past EOF are neither mapped in the
    * engine (an access faults: SIGBUS) nor touched by JS (EFAULT).
@@ -282,6 +290,7 @@ export class Chunk {
    * mean zeroing all of it.
    */
   recycle(): void {
+    this.dropSource();
     if (this.backing === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
       const window = this.wbytes === null ? null : { lo: this.wlo, bytes: this.wbytes, dv: this.wdv! };
@@ -294,11 +303,29 @@ export class Chunk {
     this.freeAll();
   }
 
+  /** Be the private copy of `fd`'s bytes from `offset` on (a duplicate of fd is kept), valid for its first `valid` bytes. */
+  copyOf(fd: number, offset: number, valid: number): void {
+    const keep = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+    if (keep < 0) return; // no fd to spare: the pages past EOF read as zeros
+    this.dropSource();
+    this.source = { fd: keep, offset };
+    this.valid = Math.max(0, Math.min(this.size, valid));
+  }
+
+  private dropSource(): void {
+    if (this.source !== null) {
+      host.close(this.source.fd);
+      this.source = null;
+      this.valid = this.size;
+    }
+  }
+
   /**
    * Give back everything not already given back. Never the whole range blindly:
    * a freed piece may since hold another allocation of the host's.
    */
   freeAll(): void {
+    this.dropSource();
     if (this.backing !== null) {
       fileChunks.delete(this);
       host.close(this.backing.fd);
@@ -508,16 +535,39 @@ export class AddressSpace {
    */
   fileFault(addr: number): 'retry' | 'sigbus' | null {
     const v = this.find(addr);
-    if (v === null || v.chunk.backing === null || addr < mappedEnd(v, v.chunk.valid)) return null;
-    v.chunk.refresh();
+    if (v === null || (v.chunk.backing === null && v.chunk.source === null) || addr < mappedEnd(v, v.chunk.valid)) return null;
+    this.lookAtFile(v);
     return addr < mappedEnd(v, v.chunk.valid) ? 'retry' : 'sigbus';
   }
 
   /** Is [addr, end) of VMA v past the end of its file (after looking at the file again)? */
   private pastEof(v: Vma, end: number): boolean {
     if (end <= mappedEnd(v, v.chunk.valid)) return false;
-    v.chunk.refresh();
+    this.lookAtFile(v);
     return end > mappedEnd(v, v.chunk.valid);
+  }
+
+  /** The file behind v's chunk may have changed size: a shared mapping follows it; a private copy takes in what it gained. */
+  private lookAtFile(v: Vma): void {
+    const c = v.chunk;
+    const s = c.source;
+    if (s === null) {
+      c.refresh();
+      return;
+    }
+    const info = hostFileInfo(s.fd);
+    if (typeof info === 'number') return;
+    const valid = Math.max(0, Math.min(c.size, pageUp(info.size) - s.offset));
+    if (valid <= c.valid) return; // a copy keeps what it has (written pages stay; Linux too)
+    let done = 0;
+    while (c.valid + done < valid) {
+      const r = host.pread(s.fd, c.addr + c.valid + done, valid - c.valid - done, s.offset + c.valid + done);
+      if (r <= 0) break; // shrank again: the rest reads as zero
+      done += r;
+    }
+    this.unmapChunk(c);
+    c.valid = valid;
+    this.mapChunk(c);
   }
 
   // ---- lookup -------------------------------------------------------------
@@ -1016,6 +1066,8 @@ export class AddressSpace {
         return fail(E.ENOMEM);
       }
       hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
+      const src = v.chunk.source;
+      if (src !== null) chunk.copyOf(src.fd, src.offset + v.off, v.chunk.valid - v.off);
       this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
       return old;
     }
@@ -1024,6 +1076,9 @@ export class AddressSpace {
     const chunk = Chunk.alloc(newLen);
     const copy = Math.min(oldLen, newLen);
     hostMemmove(chunk.addr, v.hostAddr(old), copy);
+    const src = v.chunk.source;
+    const at = v.off + (old - v.start);
+    if (src !== null) chunk.copyOf(src.fd, src.offset + at, v.chunk.valid - at);
     const info = { ...v.info, offset: v.info.offset + (old - v.start) };
     const prot = v.prot;
     this.removeRange(old, old + oldLen);
@@ -1164,6 +1219,8 @@ export class AddressSpace {
         chunk.commit(off, v.size);
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
+      const src = v.chunk.source;
+      if (src !== null && chunk !== child.heap) chunk.copyOf(src.fd, src.offset + v.off, v.chunk.valid - v.off);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
       child.vmas.push(c);
       child.mapV(c);

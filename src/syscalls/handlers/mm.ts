@@ -128,6 +128,12 @@ function mmap(t: Task, a: Args): number {
       done += r;
     }
     vma.info = fileInfo(t, f, off, false);
+    if (pageUp(done) < size) {
+      // pages wholly past EOF: SIGBUS, unless the file grows to them (Chunk.source)
+      t.mm.unmapChunk(vma.chunk);
+      vma.chunk.copyOf(f.hostFd, off, pageUp(done));
+      t.mm.mapChunk(vma.chunk);
+    }
   }
   return start;
 }
@@ -267,7 +273,7 @@ export const mmDefs: Record<string, Def> = {
     mmap,
     'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
       '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
-      '(later writes to the file do not show through pages the guest has not written, and pages past EOF read as zeros instead of raising SIGBUS); ' +
+      '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
       '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
       'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); a file mapped shared or private read-only ' +
       '(programs, libraries) that a host process (not the guest) truncates can crash elfrun',
