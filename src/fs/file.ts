@@ -163,7 +163,16 @@ export function transfer(
 }
 
 /** A file of the host, passed through (the hostfs of the VFS issue will take over path handling). */
+/**
+ * Regular host files open for writing in the guest, "dev:ino" -> how many
+ * descriptions: exec of one fails with ETXTBSY, as Linux's deny_write_access
+ * (its i_writecount; a file's mappings are not counted here).
+ */
+export const openForWriting = new Map<string, number>();
+
 export class HostFile extends FileDescription {
+  /** "dev:ino" while counted in openForWriting */
+  private writer: string | null = null;
   constructor(
     private fd: number,
     flags: number,
@@ -172,6 +181,13 @@ export class HostFile extends FileDescription {
   ) {
     super(flags);
     this.loc = loc;
+    if (this.writable) {
+      const s = hostScratch();
+      if (host.fstat(fd, s.addr) === 0 && (s.dv.getUint32(24, true) & 0o170000) === 0o100000) {
+        this.writer = `${Number(s.dv.getBigUint64(0, true))}:${Number(s.dv.getBigUint64(8, true))}`;
+        openForWriting.set(this.writer, (openForWriting.get(this.writer) ?? 0) + 1);
+      }
+    }
   }
   override get hostFd(): number {
     return this.fd;
@@ -270,6 +286,12 @@ export class HostFile extends FileDescription {
   }
   override release(): void {
     host.close(this.fd);
+    if (this.writer !== null) {
+      const n = openForWriting.get(this.writer)! - 1;
+      if (n > 0) openForWriting.set(this.writer, n);
+      else openForWriting.delete(this.writer);
+      this.writer = null;
+    }
   }
 }
 

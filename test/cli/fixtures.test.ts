@@ -64,7 +64,7 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'mmapfile', [], 'x86_64');
     });
 
-    it('txtbsy: a running program\'s file cannot be opened for writing or truncated (ETXTBSY), before and after its process', () => {
+    it('txtbsy: a running program\'s file cannot be opened for writing or truncated, nor a file open for writing run (ETXTBSY)', () => {
       // oracle: native x86_64 for both arches (arch-neutral; under qemu-user
       // the exec'd copy would be a host execve of an arm64 file)
       expectSameAsLinux(arch, 'txtbsy', [], 'x86_64');

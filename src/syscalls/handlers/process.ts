@@ -14,6 +14,7 @@ import { arm64 } from '../../cpu/arm64.js';
 import { SIG, NSIG, bit } from '../../proc/signals.js';
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
+import { openForWriting } from '../../fs/file.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { host, hostProc } from '../../host/libc.js';
@@ -79,6 +80,8 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
   const st = statFields(loc.node.stat(t));
   const dev = Number(st.dev);
   const ino = Number(st.ino);
+  // a file open for writing cannot run (deny_write_access)
+  if (openForWriting.has(`${dev}:${ino}`)) fail(E.ETXTBSY);
   const size = st.size;
   const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
   let file = exeCache.get(key);
@@ -455,12 +458,16 @@ function nanosleep(t: Task, reqAddr: number, _remAddr: number, clock: 'rel' | 'a
 
 // ---- the table entries --------------------------------------------------------------------
 
+const EXEC_NOTE =
+  "static and dynamically linked ELF programs (the interpreter from the guest's tree) and #! scripts; " +
+  'ETXTBSY for a file the guest has open for writing (while a description is open: a shared writable mapping left after close is not counted)';
+
 export const processDefs: Record<string, Def> = {
   clone,
   fork: supported((t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
   vfork: supported((t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
-  execve: supported((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), 'static and dynamically linked ELF programs (the interpreter from the guest\'s tree) and #! scripts'),
-  execveat: supported((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), 'static and dynamically linked ELF programs (the interpreter from the guest\'s tree) and #! scripts'),
+  execve: supported((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), EXEC_NOTE),
+  execveat: supported((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), EXEC_NOTE),
   exit: supported((t, a) => {
     t.kernel.exitThread(t, a.i32(0) & 0xff);
     return NORETURN;
