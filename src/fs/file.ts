@@ -7,7 +7,7 @@ import { PROT_READ, PROT_WRITE, type AddressSpace } from '../mm/address-space.js
 import { E, fail } from '../syscalls/errno.js';
 import { host, Scratch } from '../host/libc.js';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
-import { guestStat, HOST_STAT_SIZE } from './stat.js';
+import { fileId, guestStat, HOST_STAT_SIZE, statFields } from './stat.js';
 import type { Loc, SetAttr, Timespec } from './vfs.js';
 
 /** The calling task, as file operations see it (memory, arch, and parking for blocking I/O). */
@@ -162,16 +162,16 @@ export function transfer(
   return total;
 }
 
-/** A file of the host, passed through (the hostfs of the VFS issue will take over path handling). */
 /**
- * Regular host files open for writing in the guest, "dev:ino" -> how many
+ * Regular host files open for writing in the guest, by fileId -> how many
  * descriptions: exec of one fails with ETXTBSY, as Linux's deny_write_access
  * (its i_writecount; a file's mappings are not counted here).
  */
 export const openForWriting = new Map<string, number>();
 
+/** A file of the host, passed through (the hostfs of the VFS issue will take over path handling). */
 export class HostFile extends FileDescription {
-  /** "dev:ino" while counted in openForWriting */
+  /** its fileId while counted in openForWriting */
   private writer: string | null = null;
   constructor(
     private fd: number,
@@ -184,7 +184,7 @@ export class HostFile extends FileDescription {
     if (this.writable) {
       const s = hostScratch();
       if (host.fstat(fd, s.addr) === 0 && (s.dv.getUint32(24, true) & 0o170000) === 0o100000) {
-        this.writer = `${Number(s.dv.getBigUint64(0, true))}:${Number(s.dv.getBigUint64(8, true))}`;
+        this.writer = fileId(statFields(s.bytes));
         openForWriting.set(this.writer, (openForWriting.get(this.writer) ?? 0) + 1);
       }
     }

@@ -154,18 +154,24 @@ export function useSharedGuestMemory(): void {
 }
 const guestMapFlags = (): number => (guestShared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE;
 
+/** The address mmap returned, or -1 (MAP_FAILED; errno says why). */
+function mapped(ptr: unknown): number {
+  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
+  return addr === 0xffffffffffffffff ? -1 : addr;
+}
+
 export function hostAlloc(size: number): HostBlock {
   const ptr = mmapFn(null, size, PROT_READ | PROT_WRITE, guestMapFlags(), -1, 0);
-  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
-  if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host mmap of ${size} bytes failed: errno ${koffi.errno()}`);
+  const addr = mapped(ptr);
+  if (addr === -1) throw new Error(`host mmap of ${size} bytes failed: errno ${koffi.errno()}`);
   return { addr, size, ptr };
 }
 
 /** Address space only (PROT_NONE): pages are committed later with hostAllocAt. */
 export function hostReserve(size: number): HostBlock {
   const ptr = mmapFn(null, size, 0, guestMapFlags(), -1, 0);
-  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
-  if (addr === -1 || addr === 0xffffffffffffffff) throw new Error(`host reservation of ${size} bytes failed`);
+  const addr = mapped(ptr);
+  if (addr === -1) throw new Error(`host reservation of ${size} bytes failed`);
   return { addr, size, ptr };
 }
 
@@ -190,8 +196,8 @@ export function hostAllocAt(addr: number, size: number): void {
  */
 export function hostMapShared(fd: number, offset: number, size: number, writable: boolean): HostBlock | number {
   const ptr = mmapFn(null, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, offset);
-  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
-  if (addr === -1 || addr === 0xffffffffffffffff) return -koffi.errno();
+  const addr = mapped(ptr);
+  if (addr === -1) return -koffi.errno();
   return { addr, size, ptr };
 }
 
@@ -200,10 +206,8 @@ export function hostMapShared(fd: number, offset: number, size: number, writable
  * mmap gives (a file system with no mmap at all: ENODEV).
  */
 export function hostCanMapPrivate(fd: number, offset: number): number {
-  const MAP_PRIVATE = 2;
-  const ptr = mmapFn(null, 4096, PROT_READ, MAP_PRIVATE, fd, offset);
-  const addr = ptr === null ? -1 : Number(koffi.address(ptr));
-  if (addr === -1 || addr === 0xffffffffffffffff) return -koffi.errno();
+  const addr = mapped(mmapFn(null, 4096, PROT_READ, MAP_PRIVATE, fd, offset));
+  if (addr === -1) return -koffi.errno();
   munmapFn(addr, 4096);
   return 0;
 }

@@ -312,6 +312,11 @@ export class Chunk {
     this.valid = Math.max(0, Math.min(this.size, valid));
   }
 
+  /** Be the copy of `from`'s bytes from offset `at` on: of its file too, if it is a copy of one (Chunk.source). */
+  inheritSource(from: Chunk, at: number): void {
+    if (from.source !== null) this.copyOf(from.source.fd, from.source.offset + at, from.valid - at);
+  }
+
   private dropSource(): void {
     if (this.source !== null) {
       host.close(this.source.fd);
@@ -1066,8 +1071,7 @@ export class AddressSpace {
         return fail(E.ENOMEM);
       }
       hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
-      const src = v.chunk.source;
-      if (src !== null) chunk.copyOf(src.fd, src.offset + v.off, v.chunk.valid - v.off);
+      chunk.inheritSource(v.chunk, v.off);
       this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
       return old;
     }
@@ -1076,9 +1080,7 @@ export class AddressSpace {
     const chunk = Chunk.alloc(newLen);
     const copy = Math.min(oldLen, newLen);
     hostMemmove(chunk.addr, v.hostAddr(old), copy);
-    const src = v.chunk.source;
-    const at = v.off + (old - v.start);
-    if (src !== null) chunk.copyOf(src.fd, src.offset + at, v.chunk.valid - at);
+    chunk.inheritSource(v.chunk, v.off + (old - v.start));
     const info = { ...v.info, offset: v.info.offset + (old - v.start) };
     const prot = v.prot;
     this.removeRange(old, old + oldLen);
@@ -1219,8 +1221,7 @@ export class AddressSpace {
         chunk.commit(off, v.size);
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
-      const src = v.chunk.source;
-      if (src !== null && chunk !== child.heap) chunk.copyOf(src.fd, src.offset + v.off, v.chunk.valid - v.off);
+      if (chunk !== child.heap) chunk.inheritSource(v.chunk, v.off);
       const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
       child.vmas.push(c);
       child.mapV(c);

@@ -7,6 +7,7 @@ import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-sp
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
 import { imageSpan, mapImage, setupStack, type ExecArgs, type ImageSource, type StartInfo } from '../loader/load.js';
 import { Mm, SIG_DFL, SIG_IGN } from './process.js';
+import { fileId } from '../fs/stat.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -160,7 +161,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   p.arch = req.arch;
   p.exePath = req.exePath;
   p.exe = req.exe;
-  p.exeId = `${req.args.dev}:${req.args.ino}`;
+  p.exeId = fileId(req.args);
   p.comm = basename(req.args.execfn.toString('latin1')).slice(0, 15);
   p.start = built.start;
   p.sigtramp = built.sigtramp;

@@ -85,7 +85,7 @@ export class Process {
   /** the running program: its guest path (/proc/self/exe) and place */
   exePath = '';
   exe: Loc | null = null;
-  /** "dev:ino" of the program it runs: writes to that file fail with ETXTBSY while it does (deny_write_access) */
+  /** fileId of the program it runs: writes to that file fail with ETXTBSY while it does (deny_write_access) */
   exeId: string | null = null;
   /** user and group ids (the first process: the host's) */
   cred = Cred.host();

@@ -118,12 +118,6 @@ function fxsaveInto(fx: Buffer, fp: Buffer, o: readonly number[]): void {
   fx.copy(fp, o[12], 160, 160 + 16 * 16);
 }
 
-/** A number below 2^53 as a little-endian u64. */
-function putU64(b: Buffer, off: number, v: number): void {
-  b.writeUInt32LE(v >>> 0, off);
-  b.writeUInt32LE(Math.floor(v / 0x100000000) >>> 0, off + 4);
-}
-
 function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: bigint): boolean {
   const cpu = t.cpu;
   const blocks = x86Regs();
@@ -160,13 +154,13 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   }
   const flags = (gprs.readBigUInt64LE(8 * 17) & ~0x10500n) | 0x2n; // clear TF, DF, RF
   const e = blocks.entry.bytes;
-  putU64(e, 0, sig);
-  putU64(e, 8, frame + uc + UC_SIZE);
-  putU64(e, 16, frame + uc);
-  putU64(e, 24, 0);
-  putU64(e, 32, frame);
+  u64(e, 0, sig);
+  u64(e, 8, frame + uc + UC_SIZE);
+  u64(e, 16, frame + uc);
+  u64(e, 24, 0);
+  u64(e, 32, frame);
   e.writeBigUInt64LE(flags, 40);
-  putU64(e, 48, act.handler);
+  u64(e, 48, act.handler);
   cpu.writeBlock(blocks.entry);
   // the handler starts from the FPU's init state (fpu__clear_user_states)
   const fp = blocks.fp.bytes;
@@ -275,14 +269,14 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   }
   const block = act.flags & SA_SIGINFO ? blocks.entryInfo : blocks.entry;
   const e = block.bytes;
-  putU64(e, 0, sig);
-  putU64(e, 8, frame);
-  putU64(e, 16, next);
-  putU64(e, 24, tramp);
-  putU64(e, 32, act.handler);
+  u64(e, 0, sig);
+  u64(e, 8, frame);
+  u64(e, 16, next);
+  u64(e, 24, tramp);
+  u64(e, 32, act.handler);
   if (block === blocks.entryInfo) {
-    putU64(e, 40, frame);
-    putU64(e, 48, frame + UC);
+    u64(e, 40, frame);
+    u64(e, 48, frame + UC);
   }
   cpu.writeBlock(block);
   return true;

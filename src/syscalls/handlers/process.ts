@@ -1,6 +1,6 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
-import { statFields } from '../../fs/stat.js';
+import { fileId, statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
@@ -81,7 +81,7 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
   const dev = Number(st.dev);
   const ino = Number(st.ino);
   // a file open for writing cannot run (deny_write_access)
-  if (openForWriting.has(`${dev}:${ino}`)) fail(E.ETXTBSY);
+  if (openForWriting.has(fileId(st))) fail(E.ETXTBSY);
   const size = st.size;
   const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
   let file = exeCache.get(key);

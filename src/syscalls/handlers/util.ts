@@ -4,7 +4,7 @@ import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
 import { E, fail } from '../errno.js';
 import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
-import { statFields } from '../../fs/stat.js';
+import { fileId, statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../fs/procfs.js';
 import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
@@ -97,8 +97,7 @@ export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, 
  * are the guest's code: elfrun maps them from the file.
  */
 export function denyWriteIfRunning(t: Task, loc: Loc): void {
-  const st = statFields(loc.node.stat(t));
-  const id = `${Number(st.dev)}:${Number(st.ino)}`;
+  const id = fileId(statFields(loc.node.stat(t)));
   for (const p of t.kernel.processes.values()) {
     if (p.exeId === id && p.exit === null) {
       loc.node.access(t, W_OK);
