@@ -1185,10 +1185,33 @@ export class AddressSpace {
    * Copy every VMA into an empty address space (fork): same layout; writable
    * memory is copied (only the pages ever touched), memory without write
    * permission is shared until one side makes it writable.
+   *
+   * `swap`: the child takes this space's writable memory as it is, and this
+   * space goes on with the copies. The engine holds this space's memory while
+   * its process forks; if the child runs first, the engine already holds the
+   * child's memory and only the parent's return switches it (one switch a
+   * fork instead of two: each moves the window's aliases of data, heap and
+   * stack, see Cpu.activate). The engine must not run this space again
+   * before activating it anew (Cpu.forget). Returns each move of this
+   * space's pages: [old host address, new host address, bytes].
    */
-  forkInto(child: AddressSpace): void {
+  forkInto(child: AddressSpace, swap = false): Array<[from: number, to: number, size: number]> {
     child.brkStart = this.brkStart;
     child.brkCur = this.brkCur;
+    const moved: Array<[number, number, number]> = [];
+    /** the child's VMA over v's copy in `chunk` at `off` (or, with swap, over v's own pages) */
+    const give = (v: Vma, chunk: Chunk, off: number): Vma => {
+      let c: Vma;
+      if (swap) {
+        c = new Vma(v.start, v.end, v.prot, v.chunk, v.off, { ...v.info });
+        moved.push([v.hostAddr(v.start), chunk.addr + off, v.size]);
+        v.chunk = chunk;
+        v.off = off;
+      } else c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
+      child.vmas.push(c);
+      child.mapV(c);
+      return c;
+    };
     for (const v of this.vmas) {
       let chunk: Chunk;
       let off = 0;
@@ -1208,10 +1231,7 @@ export class AddressSpace {
         off = v.off;
         chunk.dataFrom = off;
         hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
-        const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
-        child.vmas.push(c);
-        child.mapV(c);
-        child.stack = c;
+        child.stack = give(v, chunk, off);
         continue;
       }
       if (v.chunk === this.heap) {
@@ -1222,10 +1242,10 @@ export class AddressSpace {
       } else chunk = Chunk.alloc(v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       if (chunk !== child.heap) chunk.inheritSource(v.chunk, v.off);
-      const c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
-      child.vmas.push(c);
-      child.mapV(c);
+      give(v, chunk, off);
     }
+    if (swap && child.heap !== null) [this.heap, child.heap] = [child.heap, this.heap];
+    return moved;
   }
 
   /** The [stack] VMA grows down on demand (like Linux's VM_GROWSDOWN), within its reservation. */

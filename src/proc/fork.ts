@@ -43,10 +43,18 @@ export interface CloneArgs {
   tls: number;
 }
 
-/** Copy the parent's memory into a new engine (fork). */
-function forkMm(parent: Mm): Mm {
+/**
+ * Copy the parent's memory (fork). The child takes the parent's writable
+ * memory and the parent goes on with the copies (AddressSpace.forkInto's
+ * swap), and the child runs first (Kernel.handOff): the engine holds the
+ * child's memory already, and switches once a fork instead of twice. Linux
+ * may run either first (sched_child_runs_first).
+ */
+function forkMm(k: Kernel, parent: Mm): Mm {
   const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout);
-  parent.space.forkInto(space);
+  const moved = parent.space.forkInto(space, true);
+  parent.cpu.forget(parent.space);
+  k.futexesMoved(moved);
   return new Mm(parent.cpu, space);
 }
 
@@ -73,7 +81,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.THREAD) {
     proc = parent;
   } else {
-    const mm = f & CLONE.VM ? parent.mm : forkMm(parent.mm);
+    const mm = f & CLONE.VM ? parent.mm : forkMm(k, parent.mm);
     if (f & CLONE.VM) mm.refs++;
     const fds = f & CLONE.FILES ? parent.fds : parent.fds.clone();
     if (f & CLONE.FILES) fds.refs++;
@@ -121,6 +129,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
 
   k.addTask(child);
+  // the parent's memory is now the child's in the engine (forkMm): the child runs first
+  if (!(f & CLONE.VM)) k.handOff(t, child);
   if (f & CLONE.VFORK) {
     proc.vforkParent = parent;
     t.restartState = tid;

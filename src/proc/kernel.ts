@@ -367,6 +367,8 @@ export class Kernel {
     const err = cpu.run(0);
     t.cpuMs += nowMs() - t.runStart;
     t.runStart = -1;
+    const next = t.handOffTo;
+    t.handOffTo = null;
     if (cpu.internalError !== null) {
       this.fatal = cpu.internalError;
       cpu.internalError = null;
@@ -391,6 +393,22 @@ export class Kernel {
       if (t.stopReason === 'yield') this.runq.push(t);
       else this.runq.unshift(t);
     }
+    if (next !== null) {
+      const i = this.runq.indexOf(next);
+      if (i > 0) {
+        this.runq.splice(i, 1);
+        this.runq.unshift(next);
+      }
+    }
+  }
+
+  /**
+   * t's syscall ends its turn, and `next` (runnable, queued) runs first, then t:
+   * a forked child takes the engine as the parent left it (see forkMm).
+   */
+  handOff(t: Task, next: Task): void {
+    t.stopReason = 'handoff';
+    t.handOffTo = next;
   }
 
   /** Are other tasks runnable, or host events (timers, signals, I/O) possibly due? */
@@ -867,6 +885,21 @@ export class Kernel {
     let q = this.futexes.get(key);
     if (!q) this.futexes.set(key, (q = new FutexQueue()));
     return q;
+  }
+
+  /**
+   * Private memory moved to other host memory ([from, to, bytes] each: fork's
+   * swap, see AddressSpace.forkInto): its waiters (the parent's other
+   * threads) are waiting on the new place.
+   */
+  futexesMoved(moved: ReadonlyArray<readonly [from: number, to: number, size: number]>): void {
+    if (this.futexes.size === 0) return;
+    for (const [key, q] of [...this.futexes]) {
+      const m = moved.find(([from, , size]) => key >= from && key < from + size);
+      if (m === undefined) continue;
+      this.futexes.delete(key);
+      this.futexes.set(m[1] + (key - m[0]), q);
+    }
   }
 
   /** Wake up to n waiters whose bitset intersects mask. */

@@ -42,7 +42,9 @@ export class Task implements CpuClient {
   }
   /** why the engine was stopped from inside a hook, if it was */
   /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
-  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | null = null;
+  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | 'handoff' | null = null;
+  /** the task that runs before this one's next turn (Kernel.handOff) */
+  handOffTo: Task | null = null;
   /** an error thrown by elfrun itself while servicing the guest (a bug, or a panic) */
   error: Error | null = null;
   /** the engine context holding this task's registers while another task owns the engine */

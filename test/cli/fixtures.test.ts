@@ -35,6 +35,7 @@ for (const arch of ARCHES) {
       ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
       ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
+      ['forkfutex', 'fork while other threads wait on futexes in private memory: the parent\'s wakes reach them, the child\'s copies have no waiters'],
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
       ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
       ['sigregs', 'a signal frame holds every register (x87, SSE, SIMD too), the handler starts from Linux\'s FPU state, sigreturn restores the frame'],
