@@ -10,7 +10,7 @@ import { E, fail } from '../syscalls/errno.js';
 import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
 import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';
-import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
+import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, walkCache, type Loc, type SetAttr } from './vfs.js';
 import { statFields } from './stat.js';
 
 const AT_FDCWD = -100;
@@ -45,6 +45,7 @@ interface Known {
 let known = new Map<string, Known>();
 const forgetDirs = (): void => {
   if (known.size > 0) known = new Map();
+  walkCache.epoch++;
 };
 
 /** Bumped at each syscall and path resolution: what a lookup learnt is reused by the same syscall only. */
@@ -52,6 +53,7 @@ export const lookupEpoch = { n: 0 };
 
 export class HostFs extends FileSystem {
   override readonly hostChecked = true;
+  override readonly walkCacheable: boolean = true;
   readonly type: string;
   private rootNode: HostNode;
   /** `hostRoot` must be an absolute, canonical host path */
@@ -111,6 +113,7 @@ export class HostNode extends VNode {
     const now = Date.now();
     const k = known.get(p);
     if (k !== undefined && k.until > now) {
+      if (k.until < walkCache.until) walkCache.until = k.until;
       const n = new HostNode(this.fs, p, k.type);
       n.target = k.target;
       return n;
@@ -126,6 +129,7 @@ export class HostNode extends VNode {
       n.target = n.readHostLink();
       known.set(p, { until: now + DIR_TTL_MS, type, target: n.target });
     }
+    if (now + DIR_TTL_MS < walkCache.until) walkCache.until = now + DIR_TTL_MS;
     return n;
   }
   /** a symlink's target, as the lookup that made this node read it (from the cache, or just now) */

@@ -395,6 +395,8 @@ export class ProcFs extends FileSystem {
 /** The host's /proc below the guest's: its nodes climb back into the guest's procfs. */
 class ProcHostFs extends HostFs {
   override readonly hostChecked = true;
+  // its nodes lead back into the guest's procfs, whose answers are per process
+  override readonly walkCacheable = false;
   constructor(readonly proc: ProcFs) {
     super('/proc');
   }

@@ -146,6 +146,15 @@ export abstract class VNode {
   }
 }
 
+/**
+ * Path walks through host file systems reuse what they learnt (hostfs keeps
+ * directories and symlinks for a while, see its `known`): the VFS keeps the
+ * directories that recent walks led to. `epoch` is bumped by anything that may
+ * change where a walk leads (a guest's change to a host directory, a mount);
+ * `until` is, during a walk, the earliest time something it used expires.
+ */
+export const walkCache = { epoch: 0, until: Infinity, pure: true };
+
 /** A file system instance: the thing a mount shows. */
 export abstract class FileSystem {
   private static nextDev = 0x30;
@@ -153,6 +162,12 @@ export abstract class FileSystem {
   readonly dev = FileSystem.nextDev++;
   /** the host checks permissions itself (hostfs): the VFS must not check again */
   readonly hostChecked: boolean = false;
+  /**
+   * Walks through it lead to the same place for every process and
+   * credential until `walkCache` says otherwise (hostfs): the VFS may keep
+   * where they led.
+   */
+  readonly walkCacheable: boolean = false;
   abstract readonly type: string;
   abstract root(): VNode;
   /** struct statfs (120 bytes, same on x86_64 and arm64) */
@@ -231,6 +246,7 @@ export class Vfs {
    * system below it: a mount on a missing name makes it appear.
    */
   mount(t: Task, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
+    walkCache.epoch++;
     const { dir, name } = this.parent(t, this.root, path);
     if (name === '' || name === '.' || name === '..') {
       if (name === '' && dir.path === '/') {
@@ -293,6 +309,12 @@ export class Vfs {
    */
   resolve(t: Task, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
     let cur = path.startsWith('/') ? this.root : start;
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && slash < path.length - 1 && cur.node.fs.walkCacheable) {
+      // "dir/name": the directory where a recent walk led, then the last step
+      const dir = this.dirAt(t, cur, path.slice(0, slash), links);
+      return this.step(t, dir, path.slice(slash + 1), follow, links);
+    }
     const trailing = path.endsWith('/');
     const names = path.split('/').filter((c) => c !== '');
     for (let i = 0; i < names.length; i++) {
@@ -304,9 +326,44 @@ export class Vfs {
     return cur;
   }
 
+  /**
+   * Where the directory path `dir` leads from `base` (following symlinks):
+   * from `dirs` when a walk that stayed in walkCacheable file systems found
+   * it since walkCache's epoch, and what it used has not expired. Three
+   * quarters of a path's steps, in `ls -l` (/etc/localtime and every file).
+   */
+  private dirAt(t: Task, base: Loc, dir: string, links: { n: number }): Loc {
+    const key = `${base.mnt.id}:${base.node.key}\0${dir}`;
+    const e = this.dirs.get(key);
+    if (e !== undefined && e.epoch === walkCache.epoch && e.until > Date.now() && links.n + e.links <= MAXSYMLINKS) {
+      links.n += e.links;
+      walkCache.until = Math.min(walkCache.until, e.until);
+      return e.loc;
+    }
+    const outer = { until: walkCache.until, pure: walkCache.pure };
+    walkCache.until = Infinity;
+    walkCache.pure = true;
+    const n0 = links.n;
+    const epoch = walkCache.epoch;
+    try {
+      const loc = this.resolve(t, base, dir + '/', true, links);
+      if (walkCache.pure && loc.node.fs.walkCacheable && walkCache.epoch === epoch) {
+        if (this.dirs.size >= 4096) this.dirs.clear();
+        this.dirs.set(key, { loc, links: links.n - n0, epoch, until: walkCache.until });
+      }
+      return loc;
+    } finally {
+      walkCache.until = Math.min(outer.until, walkCache.until);
+      walkCache.pure &&= outer.pure;
+    }
+  }
+
+  private dirs = new Map<string, { loc: Loc; links: number; epoch: number; until: number }>();
+
   /** Walk one component from directory `cur`, following a symlink there if `follow`. */
   private step(t: Task, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
     if (!isDir(cur)) fail(E.ENOTDIR);
+    if (!cur.node.fs.walkCacheable) walkCache.pure = false;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     if (!cur.node.fs.hostChecked) this.permission(t, cur, X_OK);
     if (name === '.') return cur;

@@ -3,6 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { Vfs, S_IFDIR, S_IFLNK, type Loc } from '../../src/fs/vfs.js';
 import { TmpFs, TmpNode } from '../../src/fs/tmpfs.js';
+import { HostFs, type HostNode } from '../../src/fs/hostfs.js';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { E, SysError } from '../../src/syscalls/errno.js';
 import type { Task } from '../../src/proc/task.js';
 
@@ -141,5 +145,63 @@ describe('tmpfs', () => {
     r.mkdir(root, 'locked', 0o755);
     expect(errno(() => at(vfs, user, '/locked').node.mkdir(user, 'x', 0o755))).toBe('EACCES');
     r.unlink(user, 'mine');
+  });
+});
+
+describe('path walks through a host directory (hostfs)', () => {
+  // what the walk cache keeps must never change where a walk leads
+  function hostTree(): { t: Task; vfs: Vfs; dir: string } {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'elfrun-walk-')));
+    mkdirSync(join(dir, 'a/b'), { recursive: true });
+    mkdirSync(join(dir, 'other'));
+    writeFileSync(join(dir, 'a/b/f'), 'in a/b');
+    writeFileSync(join(dir, 'other/f'), 'in other');
+    return { t: task(), vfs: new Vfs(new HostFs(dir)), dir };
+  }
+  const hostPath = (l: Loc): string => (l.node as HostNode).path;
+
+  it('a guest change to a directory on the way is seen by the next walk', () => {
+    const { t, vfs, dir } = hostTree();
+    expect(hostPath(at(vfs, t, '/a/b/f'))).toBe(join(dir, 'a/b/f'));
+    // b becomes a link to /other (from the guest's root, which the host would not know)
+    const a = at(vfs, t, '/a');
+    a.node.unlink(t, 'b/f');
+    a.node.rmdir(t, 'b');
+    a.node.symlink(t, 'b', Buffer.from('/other'));
+    expect(hostPath(at(vfs, t, '/a/b/f'))).toBe(join(dir, 'other/f'));
+    rmSync(dir, { recursive: true });
+  });
+
+  it('a mount on the way is seen by the next walk', () => {
+    const { t, vfs, dir } = hostTree();
+    expect(at(vfs, t, '/a/b/f').node.type).toBe(0o100000);
+    const inner = new TmpFs(0o755);
+    vfs.mount(t, '/a/b', inner);
+    expect(errno(() => at(vfs, t, '/a/b/f'))).toBe('ENOENT');
+    inner.root().create(t, 'f', 1, 0o644, vfs.root).release();
+    expect(at(vfs, t, '/a/b/f').mnt.fs).toBe(inner);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('links on the way count toward ELOOP on every walk, as on the first', () => {
+    const { t, vfs, dir } = hostTree();
+    for (let i = 0; i < 40; i++) symlinkSync(i === 39 ? '/a' : `c${i + 1}`, join(dir, `c${i}`));
+    symlinkSync('f', join(dir, 'a/b/l'));
+    for (let i = 0; i < 2; i++) {
+      expect(hostPath(at(vfs, t, '/c0/b/f'))).toBe(join(dir, 'a/b/f')); // 40 links
+      expect(errno(() => at(vfs, t, '/c0/b/l'))).toBe('ELOOP'); // 41
+      expect(hostPath(at(vfs, t, '/c1/b/l'))).toBe(join(dir, 'a/b/f')); // 40
+    }
+    rmSync(dir, { recursive: true });
+  });
+
+  it("another host process's change is seen within a second", () => {
+    const { t, vfs, dir } = hostTree();
+    expect(hostPath(at(vfs, t, '/a/b/f'))).toBe(join(dir, 'a/b/f'));
+    rmSync(join(dir, 'a/b'), { recursive: true });
+    symlinkSync('/other', join(dir, 'a/b'));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+    expect(hostPath(at(vfs, t, '/a/b/f'))).toBe(join(dir, 'other/f'));
+    rmSync(dir, { recursive: true });
   });
 });
