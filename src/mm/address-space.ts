@@ -261,6 +261,26 @@ export class Chunk {
     this.freedBytes += len;
   }
 
+  /**
+   * The host ranges [addr, len] this chunk still holds: not the pieces given
+   * back, which the host may have given to another chunk since.
+   */
+  held(): Array<[addr: number, len: number]> {
+    const out: Array<[number, number]> = [];
+    let at = 0;
+    for (const [off, len] of [...this.freed].sort((a, b) => a[0] - b[0])) {
+      if (off > at) out.push([this.addr + at, off - at]);
+      at = Math.max(at, off + len);
+    }
+    if (this.size > at) out.push([this.addr + at, this.size - at]);
+    return out;
+  }
+
+  /** No engine may keep any of the host memory this chunk holds mapped (it is about to go). */
+  releaseFrom(backend: MemBackend): void {
+    for (const [a, n] of this.held()) backend.releaseHostRange?.(a, n);
+  }
+
   /** Has no piece gone back to the host (so no hole another host mapping may fill)? */
   get intact(): boolean {
     return this.freed.length === 0;
@@ -885,7 +905,7 @@ export class AddressSpace {
       if (c.users === null || !c.users.has(this) || this.vmas.some((v) => v.chunk === c)) continue;
       c.users.delete(this);
       if (c.users.size > 0) continue;
-      this.backend.releaseHostRange?.(c.addr, c.size);
+      c.releaseFrom(this.backend);
       c.freeAll();
       c.onFree?.();
     }
@@ -1314,7 +1334,7 @@ export class AddressSpace {
     this.stack = null;
     this.heap = null;
     for (const c of own) {
-      this.backend.releaseHostRange?.(c.addr, c.size);
+      c.releaseFrom(this.backend);
       c.recycle();
     }
     this.removeRange(0, this.layout.taskSize);

@@ -1027,3 +1027,18 @@ describe('host memory of dead address spaces', () => {
     consistent(as, be);
   });
 });
+
+describe('destroy', () => {
+  it('releases only the host memory its chunks still hold (a piece given back may hold another chunk by now)', () => {
+    const { as, be } = fresh();
+    as.mapAnon(A, 8 * PAGE, RW);
+    const base = as.find(A)!.hostAddr(A);
+    as.removeRange(A + 2 * PAGE, A + 6 * PAGE); // the middle goes back to the host
+    consistent(as, be);
+    be.log = [];
+    as.destroy();
+    const released = be.log.filter((l) => l.startsWith('release host')).map((l) => l.split(' ').slice(2).map((x) => parseInt(x, 16)));
+    expect(released.length).toBeGreaterThan(0);
+    for (const [h, n] of released) expect(h + n <= base + 2 * PAGE || h >= base + 6 * PAGE, `released ${h.toString(16)}+${n.toString(16)}`).toBe(true);
+  });
+});
