@@ -1037,8 +1037,18 @@ export class AddressSpace {
       if (this.heap === null) this.heap = Chunk.reserve(HEAP_RESERVE);
       const off = oldTop - pageUp(this.brkStart);
       this.heap.commit(off, newTop - oldTop);
-      this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
-      this.mergeAround(oldTop, newTop);
+      const below = oldTop > 0 ? this.find(oldTop - 1) : null;
+      if (below !== null && below.chunk === this.heap && below.off + below.size === off && below.prot === (PROT_READ | PROT_WRITE) && below.info.name === '[heap]') {
+        // the [heap] VMA grows, as Linux's brk extends it: one engine region
+        // replaced, where a new piece merged with it took three
+        this.unmapV(below);
+        below.end = newTop;
+        this.mapV(below);
+        this.last = null;
+      } else {
+        this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
+        this.mergeAround(oldTop, newTop);
+      }
     } else if (newTop < oldTop) {
       this.removeRange(newTop, oldTop);
     }
