@@ -357,6 +357,12 @@ export class Cpu implements MemBackend {
     }
   }
 
+  /** Does the engine map exactly [start, end) over host memory at `host`? */
+  holds(start: number, end: number, host: number): boolean {
+    const r = this.regions.get(start);
+    return r !== undefined && r.end === end && r.host === host;
+  }
+
   /** Forget the active space without touching the engine (it is being destroyed). */
   deactivate(space: object): void {
     if (this.active === space) this.active = null;

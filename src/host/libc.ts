@@ -338,6 +338,33 @@ export function hostCopyResident(dst: number, src: number, len: number): void {
 }
 
 /**
+ * Make [dst, dst+len) hold what [src, src+len) holds, where dst already holds
+ * other data: src's touched pages are copied, dst's other touched pages
+ * cleared (untouched pages read as zero on both sides). Both page-aligned.
+ */
+export function hostCopyOver(dst: number, src: number, len: number): void {
+  const pages = Math.ceil(len / 4096);
+  const sv = new Uint8Array(pages);
+  const dv = new Uint8Array(pages);
+  if (swapOn() || (mincoreFn(src, len, sv) as number) !== 0 || (mincoreFn(dst, len, dv) as number) !== 0) {
+    memmoveFn(dst, src, len);
+    return;
+  }
+  // each page: 1 copy (src touched), 2 clear (only dst touched), 0 nothing
+  const kind = (i: number): number => (sv[i] & 1 ? 1 : dv[i] & 1 ? 2 : 0);
+  for (let i = 0; i < pages; ) {
+    const k = kind(i);
+    let j = i + 1;
+    while (j < pages && kind(j) === k) j++;
+    const off = i * 4096;
+    const n = Math.min(j * 4096, len) - off;
+    if (k === 1) memmoveFn(dst + off, src + off, n);
+    else if (k === 2) memsetFn(dst + off, 0, n);
+    i = j;
+  }
+}
+
+/**
  * Make len bytes of anonymous host memory read as zero. Private memory: by
  * writing only the pages that were ever touched (the others already are
  * zero); they stay resident, so whoever uses them next takes no page faults.

@@ -8,6 +8,7 @@ import {
   host,
   hostAlloc,
   hostAllocAt,
+  hostCopyOver,
   hostCopyResident,
   hostFileInfo,
   hostMadvise,
@@ -1237,6 +1238,7 @@ export class AddressSpace {
         moved.push([v.hostAddr(v.start), chunk.addr + off, v.size]);
         v.chunk = chunk;
         v.off = off;
+        child.lent.push({ mine: c, mineChunk: c.chunk, theirs: v, theirsChunk: chunk, lender: this });
       } else c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
       child.vmas.push(c);
       child.mapV(c);
@@ -1275,6 +1277,57 @@ export class AddressSpace {
       give(v, chunk, off);
     }
     if (swap && child.heap !== null) [this.heap, child.heap] = [child.heap, this.heap];
+    return moved;
+  }
+
+  /**
+   * VMAs this space took from the space it was forked from (forkInto's swap):
+   * [this space's VMA and chunk, the lender's VMA and chunk] as at the fork.
+   */
+  private lent: Array<{ mine: Vma; mineChunk: Chunk; theirs: Vma; theirsChunk: Chunk; lender: AddressSpace }> = [];
+
+  /**
+   * This space is about to be destroyed (its process exited) while `holds`
+   * says the engine still maps its memory at some VMA's addresses: the space
+   * that lent it at fork takes it back, its contents made those of its own
+   * copy, and this space ends with the copy. Its process then continues on
+   * the memory the engine maps (no switch of the engine's memory when it
+   * runs next; see forkInto). Only VMAs unchanged on both sides since the
+   * fork, not executable, over private anonymous memory that no other VMA
+   * uses (the heap, then, when it is one VMA on each side). Returns each move of the lender's pages: [old host address, new
+   * host address, bytes] (their futexes go with them).
+   */
+  giveBack(holds: (start: number, end: number, host: number) => boolean): Array<[from: number, to: number, size: number]> {
+    const moved: Array<[number, number, number]> = [];
+    const lent = this.lent;
+    this.lent = [];
+    /** c is private anonymous memory, and v the only VMA over it in `space` */
+    const alone = (c: Chunk, v: Vma, space: AddressSpace): boolean =>
+      c.users === null && c.backing === null && c.source === null && !space.vmas.some((o) => o !== v && o.chunk === c);
+    for (const { mine, mineChunk, theirs, theirsChunk, lender } of lent) {
+      if (
+        mine.chunk !== mineChunk ||
+        theirs.chunk !== theirsChunk ||
+        mine.start !== theirs.start ||
+        mine.end !== theirs.end ||
+        mine.prot !== theirs.prot ||
+        // code translated from the child's pages would outlive the copy over them
+        mine.prot & PROT_EXEC ||
+        (mineChunk === this.heap) !== (theirsChunk === lender.heap) ||
+        !this.vmas.includes(mine) ||
+        !lender.vmas.includes(theirs) ||
+        !alone(mineChunk, mine, this) ||
+        !alone(theirsChunk, theirs, lender) ||
+        !holds(mine.start, mine.end, mine.hostAddr(mine.start))
+      )
+        continue;
+      const to = mine.hostAddr(mine.start);
+      const from = theirs.hostAddr(theirs.start);
+      hostCopyOver(to, from, mine.size);
+      moved.push([from, to, mine.size]);
+      [mine.chunk, mine.off, theirs.chunk, theirs.off] = [theirsChunk, theirs.off, mineChunk, mine.off];
+      if (mineChunk === this.heap) [this.heap, lender.heap] = [lender.heap, this.heap];
+    }
     return moved;
   }
 

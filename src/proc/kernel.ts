@@ -1043,6 +1043,9 @@ export class Kernel {
   private buryEngines(): void {
     if (this.graveyard.length === 0) return;
     for (const mm of this.graveyard) {
+      // memory a forked child took from its parent goes back to the parent,
+      // where the engine still maps it (AddressSpace.giveBack)
+      this.futexesMoved(mm.space.giveBack((s, e, h) => mm.cpu.holds(s, e, h)));
       // Leave the engine's mappings alone: the next activation keeps what the
       // next space shares with this one (its text, and the translations of it).
       mm.cpu.deactivate(mm.space);

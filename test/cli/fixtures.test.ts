@@ -35,6 +35,7 @@ for (const arch of ARCHES) {
       ['auxv-pie', 'a static-PIE program (ET_DYN without an interpreter)'],
       ['threads', 'pthreads: create/join, mutex, condition variable, TLS, 16 threads'],
       ['forkmem', 'fork: copied and shared memory stay private to each process'],
+      ['forkswap', 'fork, many ways: the child\'s writes stay its own, the parent keeps what it wrote meanwhile, however the child ends and whatever either did to its mappings'],
       ['forkfutex', 'fork while other threads wait on futexes in private memory: the parent\'s wakes reach them, the child\'s copies have no waiters'],
       ['stack', 'the stack grows on demand: 6 MiB of frames'],
       ['rtsig', 'real-time signals queue, sigqueue values, sigpending, sigtimedwait, alarm and interval timers'],
