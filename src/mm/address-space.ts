@@ -1238,7 +1238,6 @@ export class AddressSpace {
         moved.push([v.hostAddr(v.start), chunk.addr + off, v.size]);
         v.chunk = chunk;
         v.off = off;
-        child.lent.push({ mine: c, mineChunk: c.chunk, theirs: v, theirsChunk: chunk, lender: this });
       } else c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
       child.vmas.push(c);
       child.mapV(c);
@@ -1281,43 +1280,39 @@ export class AddressSpace {
   }
 
   /**
-   * VMAs this space took from the space it was forked from (forkInto's swap):
-   * [this space's VMA and chunk, the lender's VMA and chunk] as at the fork.
+   * This space is about to be destroyed (its process exited, or exec'd)
+   * while the engine still maps its memory (`holds`): `heir`, the space that
+   * runs next most likely (the parent's, or the exec'd image's), takes that
+   * memory wherever it has a VMA just like one of this space's: it is made
+   * to hold what the heir's own memory there holds (touched pages only), and
+   * this space ends with the heir's. The heir then runs on what the engine
+   * maps, without switching the engine's memory (a forked child runs on the
+   * parent's memory, see forkInto; an exec'd busybox maps its data where the
+   * shell that forked it has its own). Only VMAs over private anonymous
+   * memory that no other VMA uses, not executable, the same range and
+   * protection, the heap for the heap and the stack for the stack. Returns
+   * each move of the heir's pages: [old host address, new host address,
+   * bytes] (their futexes go with them).
    */
-  private lent: Array<{ mine: Vma; mineChunk: Chunk; theirs: Vma; theirsChunk: Chunk; lender: AddressSpace }> = [];
-
-  /**
-   * This space is about to be destroyed (its process exited) while `holds`
-   * says the engine still maps its memory at some VMA's addresses: the space
-   * that lent it at fork takes it back, its contents made those of its own
-   * copy, and this space ends with the copy. Its process then continues on
-   * the memory the engine maps (no switch of the engine's memory when it
-   * runs next; see forkInto). Only VMAs unchanged on both sides since the
-   * fork, not executable, over private anonymous memory that no other VMA
-   * uses (the heap, then, when it is one VMA on each side). Returns each move of the lender's pages: [old host address, new
-   * host address, bytes] (their futexes go with them).
-   */
-  giveBack(holds: (start: number, end: number, host: number) => boolean): Array<[from: number, to: number, size: number]> {
+  giveTo(heir: AddressSpace, holds: (start: number, end: number, host: number) => boolean): Array<[from: number, to: number, size: number]> {
     const moved: Array<[number, number, number]> = [];
-    const lent = this.lent;
-    this.lent = [];
-    /** c is private anonymous memory, and v the only VMA over it in `space` */
-    const alone = (c: Chunk, v: Vma, space: AddressSpace): boolean =>
-      c.users === null && c.backing === null && c.source === null && !space.vmas.some((o) => o !== v && o.chunk === c);
-    for (const { mine, mineChunk, theirs, theirsChunk, lender } of lent) {
+    /** v's memory is private anonymous memory, and v the only VMA over it in `space` */
+    const alone = (v: Vma, space: AddressSpace): boolean =>
+      v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
+    for (const mine of this.vmas) {
+      // code translated from these pages would outlive the copy over them
+      if (mine.prot & PROT_EXEC || !(mine.prot & PROT_WRITE)) continue;
+      const theirs = heir.find(mine.start);
       if (
-        mine.chunk !== mineChunk ||
-        theirs.chunk !== theirsChunk ||
-        mine.start !== theirs.start ||
-        mine.end !== theirs.end ||
-        mine.prot !== theirs.prot ||
-        // code translated from the child's pages would outlive the copy over them
-        mine.prot & PROT_EXEC ||
-        (mineChunk === this.heap) !== (theirsChunk === lender.heap) ||
-        !this.vmas.includes(mine) ||
-        !lender.vmas.includes(theirs) ||
-        !alone(mineChunk, mine, this) ||
-        !alone(theirsChunk, theirs, lender) ||
+        theirs === null ||
+        theirs.start !== mine.start ||
+        theirs.end !== mine.end ||
+        theirs.prot !== mine.prot ||
+        theirs.chunk === mine.chunk ||
+        (mine.chunk === this.heap) !== (theirs.chunk === heir.heap) ||
+        (mine === this.stack) !== (theirs === heir.stack) ||
+        !alone(mine, this) ||
+        !alone(theirs, heir) ||
         !holds(mine.start, mine.end, mine.hostAddr(mine.start))
       )
         continue;
@@ -1325,9 +1320,12 @@ export class AddressSpace {
       const from = theirs.hostAddr(theirs.start);
       hostCopyOver(to, from, mine.size);
       moved.push([from, to, mine.size]);
-      [mine.chunk, mine.off, theirs.chunk, theirs.off] = [theirsChunk, theirs.off, mineChunk, mine.off];
-      if (mineChunk === this.heap) [this.heap, lender.heap] = [lender.heap, this.heap];
+      const [chunk, off] = [mine.chunk, mine.off];
+      [mine.chunk, mine.off] = [theirs.chunk, theirs.off];
+      [theirs.chunk, theirs.off] = [chunk, off];
+      if (chunk === this.heap) [this.heap, heir.heap] = [heir.heap, this.heap];
     }
+    if (moved.length > 0) heir.last = null;
     return moved;
   }
 

@@ -138,7 +138,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   // save its registers into this task's (new engine's) context later
   if (old.cpu !== built.mm.cpu && old.cpu.owner === t) old.cpu.owner = null;
   p.mm = built.mm;
-  k.releaseMm(old);
+  k.releaseMm(old, p.mm); // the new image may take the old one's memory (AddressSpace.giveTo)
   t.pendingRegs = built.regs;
   if (p.fds.refs > 1) {
     p.fds.refs--;

@@ -153,7 +153,8 @@ export class Kernel {
   private nextPid = process.pid;
   private wakeup: (() => void) | null = null;
   /** address spaces to destroy once no hook of their engine is on the stack */
-  private graveyard: Mm[] = [];
+  /** address spaces to destroy, each with the space that may take its memory (see buryEngines) */
+  private graveyard: Array<{ mm: Mm; heir: Mm | null }> = [];
   private hostPolls = new Map<number, { queue: WaitQueue; events: number }>();
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   fatal: Error | null = null;
@@ -1005,9 +1006,9 @@ export class Kernel {
   readonly scratch = new Scratch(4096);
 
   /** Drop a reference to an address space; the last one destroys it once no hook is on the stack. */
-  releaseMm(mm: Mm): void {
+  releaseMm(mm: Mm, heir: Mm | null = null): void {
     if (--mm.refs > 0) return;
-    this.graveyard.push(mm);
+    this.graveyard.push({ mm, heir: heir !== null && heir !== mm && heir.cpu === mm.cpu ? heir : null });
   }
 
   private engines = new Map<ArchName, Cpu>();
@@ -1028,7 +1029,8 @@ export class Kernel {
     if (--p.fds.refs === 0) p.fds.closeAll();
     if (--p.fs.refs < 0) p.fs.refs = 0;
     if (--p.sighand.refs < 0) p.sighand.refs = 0;
-    this.releaseMm(p.mm);
+    // the parent (most likely to run next) may take the memory the engine maps
+    this.releaseMm(p.mm, p.parent !== null && p.parent.exit === null ? p.parent.mm : null);
   }
 
   reap(p: Process): void {
@@ -1042,10 +1044,11 @@ export class Kernel {
   /** Close engines whose hooks are no longer on the stack. */
   private buryEngines(): void {
     if (this.graveyard.length === 0) return;
-    for (const mm of this.graveyard) {
-      // memory a forked child took from its parent goes back to the parent,
-      // where the engine still maps it (AddressSpace.giveBack)
-      this.futexesMoved(mm.space.giveBack((s, e, h) => mm.cpu.holds(s, e, h)));
+    for (const { mm, heir } of this.graveyard) {
+      // the memory the engine maps goes to the space that runs next, most
+      // likely: a forked child's, which was its parent's, back to the parent;
+      // the old image's to the exec'd one (AddressSpace.giveTo)
+      if (heir !== null && heir.refs > 0) this.futexesMoved(mm.space.giveTo(heir.space, (s, e, h) => mm.cpu.holds(s, e, h)));
       // Leave the engine's mappings alone: the next activation keeps what the
       // next space shares with this one (its text, and the translations of it).
       mm.cpu.deactivate(mm.space);
