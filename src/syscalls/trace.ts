@@ -19,7 +19,7 @@ type Kind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'fd' | 'dirfd' | 'path' | 'strin' | 'strout' | 'oflags' | 'mode'
   | 'atflags' | 'sig' | 'sigset' | 'sigact' | 'sighow' | 'clock' | 'ts' | 'tsout' | 'stat' | 'iovin' | 'iovout' | 'prot'
   | 'mapflags' | 'wstatus' | 'wopts' | 'cloneflags' | 'ioctl' | 'fcntl' | 'whence' | 'argv' | 'envp' | 'fds2' | 'rlimres'
-  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x' | 'cloexec' | 'sockfamily' | 'socktype' | 'sockaddr';
+  | 'rlim' | 'rlimout' | 'prctl' | 'archprctl' | 'grnd' | 'futexop' | 'pollfds' | 'accmode' | 'umask' | 'x' | 'cloexec' | 'sockfamily' | 'socktype' | 'sockaddr' | 'idtype' | 'siginfoout';
 
 /** The argument kinds of each syscall, by name (as strace prints them). */
 const ARGS: Record<string, Kind[]> = {
@@ -129,7 +129,7 @@ const ARGS: Record<string, Kind[]> = {
   execve: ['path', 'argv', 'envp'],
   execveat: ['dirfd', 'path', 'argv', 'envp', 'atflags'],
   wait4: ['int', 'wstatus', 'wopts', 'ptr'],
-  waitid: ['int', 'int', 'ptr', 'wopts', 'ptr'],
+  waitid: ['idtype', 'int', 'siginfoout', 'wopts', 'ptr'],
   futex: ['ptr', 'futexop', 'int', 'ptr', 'ptr', 'int'],
   poll: ['pollfds', 'uint', 'int'],
   ppoll: ['pollfds', 'uint', 'ts', 'sigset', 'size'],
@@ -140,7 +140,7 @@ const ARGS: Record<string, Kind[]> = {
 };
 
 /** Arguments the kernel writes: decoded after the call returns. */
-const OUTPUT_KINDS = new Set<Kind>(['strout', 'stat', 'tsout', 'fds2', 'rlimout', 'wstatus', 'iovout']);
+const OUTPUT_KINDS = new Set<Kind>(['strout', 'stat', 'tsout', 'fds2', 'rlimout', 'wstatus', 'iovout', 'siginfoout']);
 
 /** A call between its entry and its exit. */
 export interface Pending {
@@ -197,7 +197,50 @@ const PROT: Array<[number, string]> = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 
 const MAPF: Array<[number, string]> = [[0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x100, 'MAP_GROWSDOWN'], [0x800, 'MAP_DENYWRITE'], [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x20000, 'MAP_STACK'], [0x100000, 'MAP_FIXED_NOREPLACE']];
 const CLONEF: Array<[number, string]> = [[0x100, 'CLONE_VM'], [0x200, 'CLONE_FS'], [0x400, 'CLONE_FILES'], [0x800, 'CLONE_SIGHAND'], [0x1000, 'CLONE_PIDFD'], [0x4000, 'CLONE_VFORK'], [0x8000, 'CLONE_PARENT'], [0x10000, 'CLONE_THREAD'], [0x40000, 'CLONE_SYSVSEM'], [0x80000, 'CLONE_SETTLS'], [0x100000, 'CLONE_PARENT_SETTID'], [0x200000, 'CLONE_CHILD_CLEARTID'], [0x1000000, 'CLONE_CHILD_SETTID']];
 const ATF: Array<[number, string]> = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x200, 'AT_REMOVEDIR'], [0x400, 'AT_SYMLINK_FOLLOW'], [0x800, 'AT_NO_AUTOMOUNT'], [0x1000, 'AT_EMPTY_PATH']];
-const WOPT: Array<[number, string]> = [[1, 'WNOHANG'], [2, 'WUNTRACED'], [4, 'WEXITED'], [8, 'WCONTINUED'], [0x01000000, 'WNOWAIT'], [0x40000000, '__WALL'], [0x80000000, '__WCLONE']];
+// strace names 2 WSTOPPED (WUNTRACED is the same bit)
+/** The fields of a siginfo_t (128 bytes, signal number `sig`) as strace prints them, without the braces. */
+function siginfoBody(sig: number, info: Uint8Array): string {
+  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const code = dv.getInt32(8, true);
+  let body = `si_signo=${signalName(sig)}, si_code=`;
+  if (sig === 17 && code >= 1 && code <= 6) {
+    body += ['', 'CLD_EXITED', 'CLD_KILLED', 'CLD_DUMPED', 'CLD_TRAPPED', 'CLD_STOPPED', 'CLD_CONTINUED'][code];
+    const status = dv.getInt32(24, true);
+    body += `, si_pid=${dv.getInt32(16, true)}, si_uid=${dv.getUint32(20, true)}, si_status=${code === 1 ? status : signalName(status)}, si_utime=0, si_stime=0`;
+  } else if (code === 0 || code === -6) {
+    body += code === 0 ? 'SI_USER' : 'SI_TKILL';
+    body += `, si_pid=${dv.getInt32(16, true)}, si_uid=${dv.getUint32(20, true)}`;
+  } else if (code === 0x80) {
+    body += 'SI_KERNEL';
+  } else if (sig === 11 || sig === 7 || sig === 4 || sig === 8) {
+    body += `${code}, si_addr=0x${dv.getBigUint64(16, true).toString(16)}`;
+  } else body += String(code);
+  return body;
+}
+
+/** A wait status as strace's printstatus shows it: stopped, killed, exited or continued, then any other bits. */
+function waitStatus(s: number): string {
+  let rest = s;
+  let head: string;
+  if ((s & 0xff) === 0x7f) {
+    const sig = (s >> 8) & 0xff;
+    head = `[{WIFSTOPPED(s) && WSTOPSIG(s) == ${signalName(sig & 0x7f)}${sig & 0x80 ? ' | 0x80' : ''}}`;
+    rest &= ~0xff7f;
+  } else if ((s & 0x7f) !== 0 && (s & 0x7f) !== 0x7f) {
+    head = `[{WIFSIGNALED(s) && WTERMSIG(s) == ${signalName(s & 0x7f)}${s & 0x80 ? ' && WCOREDUMP(s)' : ''}}`;
+    rest &= ~0xff;
+  } else if ((s & 0x7f) === 0) {
+    head = `[{WIFEXITED(s) && WEXITSTATUS(s) == ${(s >> 8) & 0xff}}`;
+    rest &= ~0xff00;
+  } else if ((s & 0xffff) === 0xffff) {
+    head = '[{WIFCONTINUED(s)}';
+    rest &= ~0xffff;
+  } else return `[0x${(s >>> 0).toString(16)}]`;
+  // (strace names a ptrace event in bits 16 and up; elfrun has no ptrace)
+  return rest !== 0 ? `${head} | 0x${(rest >>> 0).toString(16)}]` : `${head}]`;
+}
+
+const WOPT: Array<[number, string]> = [[1, 'WNOHANG'], [2, 'WSTOPPED'], [4, 'WEXITED'], [8, 'WCONTINUED'], [0x01000000, 'WNOWAIT'], [0x20000000, '__WNOTHREAD'], [0x40000000, '__WALL'], [0x80000000, '__WCLONE']];
 const SAF: Array<[number, string]> = [[0x4, 'SA_SIGINFO'], [0x8000000, 'SA_ONSTACK'], [0x10000000, 'SA_RESTART'], [0x40000000, 'SA_NODEFER'], [0x80000000, 'SA_RESETHAND'], [0x1, 'SA_NOCLDSTOP'], [0x2, 'SA_NOCLDWAIT'], [0x4000000, 'SA_RESTORER']];
 const RLIM = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME'];
 const CLOCKS = ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID', 'CLOCK_MONOTONIC_RAW', 'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME', 'CLOCK_REALTIME_ALARM', 'CLOCK_BOOTTIME_ALARM', '10', 'CLOCK_TAI'];
@@ -414,21 +457,8 @@ export class Tracer {
   // ---- process events --------------------------------------------------------------
 
   signal(t: Task, sig: number, info: Buffer): void {
-    const code = info.readInt32LE(8);
     const name = signalName(sig);
-    let body = `si_signo=${name}, si_code=`;
-    if (sig === 17 && code >= 1 && code <= 6) {
-      body += ['', 'CLD_EXITED', 'CLD_KILLED', 'CLD_DUMPED', 'CLD_TRAPPED', 'CLD_STOPPED', 'CLD_CONTINUED'][code];
-      const status = info.readInt32LE(24);
-      body += `, si_pid=${info.readInt32LE(16)}, si_uid=${info.readUInt32LE(20)}, si_status=${code === 1 ? status : signalName(status)}, si_utime=0, si_stime=0`;
-    } else if (code === 0 || code === -6) {
-      body += code === 0 ? 'SI_USER' : 'SI_TKILL';
-      body += `, si_pid=${info.readInt32LE(16)}, si_uid=${info.readUInt32LE(20)}`;
-    } else if (code === 0x80) {
-      body += 'SI_KERNEL';
-    } else if (sig === 11 || sig === 7 || sig === 4 || sig === 8) {
-      body += `${code}, si_addr=0x${info.readBigUInt64LE(16).toString(16)}`;
-    } else body += String(code);
+    const body = siginfoBody(sig, info);
     this.o.timeline?.instant(t, name, 'signal', { siginfo: `{${body}}` });
     if (this.o.quiet) return;
     if (this.o.json) return this.jsonLine({ pid: t.tid, signal: name, siginfo: `{${body}}` });
@@ -555,7 +585,10 @@ export class Tracer {
       case 'rlimout':
       case 'wstatus':
       case 'iovout':
+      case 'siginfoout':
         return a.u64(i) === 0 ? 'NULL' : this.hex(a, i);
+      case 'idtype':
+        return ['P_ALL', 'P_PID', 'P_PGID', 'P_PIDFD'][a.i32(i)] ?? String(a.i32(i));
       case 'hex':
       case 'x':
         return this.hex(a, i);
@@ -758,9 +791,15 @@ export class Tracer {
         case 'wstatus': {
           const p = a.ptr(i);
           if (p === 0 || ret === 0) return p === 0 ? 'NULL' : null;
-          const s = t.mm.i32(p);
-          if ((s & 0x7f) === 0) return `[{WIFEXITED(s) && WEXITSTATUS(s) == ${(s >> 8) & 0xff}}]`;
-          return `[{WIFSIGNALED(s) && WTERMSIG(s) == ${signalName(s & 0x7f)}${s & 0x80 ? ' && WCOREDUMP(s)' : ''}}]`;
+          return waitStatus(t.mm.i32(p));
+        }
+        case 'siginfoout': {
+          // waitid: nothing to report (WNOHANG) leaves si_signo 0, which strace shows as {}
+          const p = a.ptr(i);
+          if (p === 0) return 'NULL';
+          const info = t.mm.read(p, 128);
+          const sig = info.readInt32LE(0);
+          return sig === 0 ? '{}' : `{${siginfoBody(sig, info)}}`;
         }
         default:
           return null;

@@ -50,6 +50,18 @@ describe('elfrun trace', () => {
   }
 
   for (const arch of ARCHES) {
+    it(`wait4 and waitid on ${arch}: statuses (stopped, continued, killed) and siginfo as strace shows them`, () => {
+      const set = ['-e', 'trace=wait4,waitid'];
+      // the parent's calls (no -f), without the signal lines: when a SIGCHLD
+      // comes relative to a wait is the scheduler's business
+      const calls = (s: string): string => pids(s.split('\n').filter((l) => !l.startsWith('---')).join('\n').replace(/0x[0-9a-f]+/g, 'ADDR'));
+      const want = strace([...set, fixture('x86_64', 'jobctl')]);
+      const got = elfrunTrace(set, fixture(arch, 'jobctl'), []);
+      expect(want).toContain('[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WSTOPPED');
+      expect(want).toContain('waitid(P_PID, ');
+      expect(calls(got.trace)).toBe(calls(want));
+    });
+
     it(`-y shows the file behind each fd on ${arch}, as strace -y does`, () => {
       const set = ['-y', '-e', 'trace=openat,close,read,write,fcntl']; // no dup2: arm64 has only dup3
       const script = 'cat f.txt > out.txt; exec 3<f.txt; cat <&3 2>/dev/null >/dev/null; echo done';
