@@ -29,6 +29,9 @@ export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const PROT_EXEC = 4;
 
+/** The largest VMA a dying space gives its heir (AddressSpace.giveTo). */
+const GIVE_MAX = 1 << 20;
+
 /** Largest piece of host memory one Chunk may view (see Chunk.alloc). */
 export const MAX_CHUNK = 2 ** 32;
 /** views of a chunk grow by this much (see Chunk.cover) */
@@ -1300,8 +1303,10 @@ export class AddressSpace {
     const alone = (v: Vma, space: AddressSpace): boolean =>
       v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
     for (const mine of this.vmas) {
-      // code translated from these pages would outlive the copy over them
-      if (mine.prot & PROT_EXEC || !(mine.prot & PROT_WRITE)) continue;
+      // code translated from these pages would outlive the copy over them;
+      // past GIVE_MAX the copy (all the heir's touched pages) may cost more
+      // than the switch it saves (a remap: tens of µs)
+      if (mine.prot & PROT_EXEC || !(mine.prot & PROT_WRITE) || mine.size > GIVE_MAX) continue;
       const theirs = heir.find(mine.start);
       if (
         theirs === null ||
