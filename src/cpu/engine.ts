@@ -310,16 +310,6 @@ export class Cpu implements MemBackend {
   }
 
   /**
-   * The engine no longer holds what `space` has at its addresses (fork gave
-   * its memory to the child, see AddressSpace.forkInto): the next task to
-   * run activates its space, whichever it is, and activating this one rebases
-   * its regions.
-   */
-  forget(space: object): void {
-    if (this.active === space) this.active = null;
-  }
-
-  /**
    * Regions whose host memory was freed while no space was active (a dead
    * process's, until the next activation rebases or unmaps them). The engine
    * never runs with one: `run` unmaps any left.
@@ -363,7 +353,13 @@ export class Cpu implements MemBackend {
     return r !== undefined && r.end === end && r.host === host;
   }
 
-  /** Forget the active space without touching the engine (it is being destroyed). */
+  /**
+   * Forget the active space without touching the engine: it is being
+   * destroyed, or the engine no longer holds what it has at its addresses
+   * (fork gave its memory to the child, see AddressSpace.forkInto). The next
+   * task to run activates its own space, and activating this one again
+   * rebases its regions.
+   */
   deactivate(space: object): void {
     if (this.active === space) this.active = null;
   }

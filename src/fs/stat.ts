@@ -70,10 +70,10 @@ export function hostStatBytes(f: StatFields): Buffer {
 /** Fields of an emulated inode with nanosecond times (tmpfs, devfs): a 4 KiB block size. */
 export type InodeStat = Omit<StatFields, 'blksize' | 'atimeMs' | 'mtimeMs' | 'ctimeMs'> & { atime: Timespec; mtime: Timespec; ctime: Timespec };
 
-/** The fields elfrun reads back from a host-layout struct stat (identity, type and owner, size, mtime). */
 /** A file's identity across the guest's file systems, "dev:ino" (as numbers, as ExecArgs keeps them). */
 export const fileId = (st: { dev: bigint | number; ino: bigint | number }): string => `${Number(st.dev)}:${Number(st.ino)}`;
 
+/** The fields elfrun reads back from a host-layout struct stat (identity, type and owner, size, mtime). */
 export function statFields(st: Uint8Array): { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; size: number; mtime: Timespec } {
   const dv = new DataView(st.buffer, st.byteOffset, HOST_STAT_SIZE);
   return {

@@ -308,22 +308,29 @@ export function swapOn(): boolean {
  * addr page-aligned.
  */
 function residentRuns(addr: number, len: number, fn: (off: number, n: number) => void): void {
+  const vec = touchedPages(addr, len);
+  if (vec === null) fn(0, len);
+  else
+    pageRuns(len, (i) => vec[i] & 1, (kind, off, n) => {
+      if (kind === 1) fn(off, n);
+    });
+}
+
+/** mincore's vector for [addr, addr+len) (bit 0: ever touched), or null when that cannot be known (swap active, mincore failed). */
+function touchedPages(addr: number, len: number): Uint8Array | null {
+  const vec = new Uint8Array(Math.ceil(len / 4096));
+  return swapOn() || (mincoreFn(addr, len, vec) as number) !== 0 ? null : vec;
+}
+
+/** fn(kind, off, n) for each run of consecutive pages of len bytes that kind(page) puts in the same class. */
+function pageRuns(len: number, kind: (i: number) => number, fn: (kind: number, off: number, n: number) => void): void {
   const pages = Math.ceil(len / 4096);
-  const vec = new Uint8Array(pages);
-  if (swapOn() || (mincoreFn(addr, len, vec) as number) !== 0) {
-    fn(0, len);
-    return;
-  }
-  let i = 0;
-  while (i < pages) {
-    if (!(vec[i] & 1)) {
-      i++;
-      continue;
-    }
+  for (let i = 0; i < pages; ) {
+    const k = kind(i);
     let j = i + 1;
-    while (j < pages && vec[j] & 1) j++;
+    while (j < pages && kind(j) === k) j++;
     const off = i * 4096;
-    fn(off, Math.min(j * 4096, len) - off);
+    fn(k, off, Math.min(j * 4096, len) - off);
     i = j;
   }
 }
@@ -343,25 +350,17 @@ export function hostCopyResident(dst: number, src: number, len: number): void {
  * cleared (untouched pages read as zero on both sides). Both page-aligned.
  */
 export function hostCopyOver(dst: number, src: number, len: number): void {
-  const pages = Math.ceil(len / 4096);
-  const sv = new Uint8Array(pages);
-  const dv = new Uint8Array(pages);
-  if (swapOn() || (mincoreFn(src, len, sv) as number) !== 0 || (mincoreFn(dst, len, dv) as number) !== 0) {
+  const sv = touchedPages(src, len);
+  const dv = sv === null ? null : touchedPages(dst, len);
+  if (sv === null || dv === null) {
     memmoveFn(dst, src, len);
     return;
   }
   // each page: 1 copy (src touched), 2 clear (only dst touched), 0 nothing
-  const kind = (i: number): number => (sv[i] & 1 ? 1 : dv[i] & 1 ? 2 : 0);
-  for (let i = 0; i < pages; ) {
-    const k = kind(i);
-    let j = i + 1;
-    while (j < pages && kind(j) === k) j++;
-    const off = i * 4096;
-    const n = Math.min(j * 4096, len) - off;
-    if (k === 1) memmoveFn(dst + off, src + off, n);
-    else if (k === 2) memsetFn(dst + off, 0, n);
-    i = j;
-  }
+  pageRuns(len, (i) => (sv[i] & 1 ? 1 : dv[i] & 1 ? 2 : 0), (kind, off, n) => {
+    if (kind === 1) memmoveFn(dst + off, src + off, n);
+    else if (kind === 2) memsetFn(dst + off, 0, n);
+  });
 }
 
 /**

@@ -1226,7 +1226,7 @@ export class AddressSpace {
    * child's memory and only the parent's return switches it (one switch a
    * fork instead of two: each moves the window's aliases of data, heap and
    * stack, see Cpu.activate). The engine must not run this space again
-   * before activating it anew (Cpu.forget). Returns each move of this
+   * before activating it anew (Cpu.deactivate). Returns each move of this
    * space's pages: [old host address, new host address, bytes].
    */
   forkInto(child: AddressSpace, swap = false): Array<[from: number, to: number, size: number]> {

@@ -53,7 +53,7 @@ export interface CloneArgs {
 function forkMm(k: Kernel, parent: Mm): Mm {
   const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout);
   const moved = parent.space.forkInto(space, true);
-  parent.cpu.forget(parent.space);
+  parent.cpu.deactivate(parent.space);
   k.futexesMoved(moved);
   return new Mm(parent.cpu, space);
 }

@@ -152,8 +152,10 @@ export class Kernel {
   readonly ttyNr = hostTtyNr();
   private nextPid = process.pid;
   private wakeup: (() => void) | null = null;
-  /** address spaces to destroy once no hook of their engine is on the stack */
-  /** address spaces to destroy, each with the space that may take its memory (see buryEngines) */
+  /**
+   * address spaces to destroy once no hook of their engine is on the stack,
+   * each with the space that may take the memory the engine maps (buryEngines)
+   */
   private graveyard: Array<{ mm: Mm; heir: Mm | null }> = [];
   private hostPolls = new Map<number, { queue: WaitQueue; events: number }>();
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
@@ -890,8 +892,8 @@ export class Kernel {
 
   /**
    * Private memory moved to other host memory ([from, to, bytes] each: fork's
-   * swap, see AddressSpace.forkInto): its waiters (the parent's other
-   * threads) are waiting on the new place.
+   * swap and a dying space's gift, see AddressSpace.forkInto and giveTo):
+   * its waiters (the process's other threads) are waiting on the new place.
    */
   futexesMoved(moved: ReadonlyArray<readonly [from: number, to: number, size: number]>): void {
     if (this.futexes.size === 0) return;
