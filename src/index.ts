@@ -15,7 +15,8 @@ import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
 import { ProcFs } from './fs/procfs.js';
-import { E, errnoMessage, fail, SysError } from './syscalls/errno.js';
+import { E, errnoMessage } from './abi/errno.js';
+import { fail, SysError } from './abi/errors.js';
 import { prepareExec } from './syscalls/handlers/process.js';
 import { AT_FDCWD } from './syscalls/handlers/util.js';
 import type { ExitState } from './proc/process.js';
@@ -27,7 +28,8 @@ import { hostRlimits } from './syscalls/handlers/proc.js';
 import { Tracer, type TraceOptions } from './syscalls/trace.js';
 
 export { ExecFormatError } from './loader/elf.js';
-export { Panic, missing } from './syscalls/dispatch.js';
+export { Panic } from './abi/errors.js';
+export { missing } from './syscalls/dispatch.js';
 export type { ExitState } from './proc/process.js';
 
 export const ARCHES: Record<ArchName, Arch> = { x86_64, arm64 };

@@ -1,6 +1,6 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_ARM64, UC_MODE_ARM } from './unicorn.js';
-import { SIG } from '../proc/signals.js';
+import { SIG } from '../abi/signal.js';
 
 const X = (n: number): number => (n <= 28 ? 199 + n : n === 29 ? 1 : 2);
 

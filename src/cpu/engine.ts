@@ -31,8 +31,8 @@ import {
 } from './unicorn.js';
 import { Scratch, hostFree, useSharedGuestMemory } from '../host/libc.js';
 import { AddressSpace, Chunk, PAGE, type Layout, type MemBackend } from '../mm/address-space.js';
-import { SIG } from '../proc/signals.js';
-import { Panic } from '../syscalls/dispatch.js';
+import { SIG } from '../abi/signal.js';
+import { Panic } from '../abi/errors.js';
 
 /** Why emulation stopped, when it was not a syscall asking to stop. */
 export interface Fault {

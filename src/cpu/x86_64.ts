@@ -1,6 +1,6 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_X86, UC_MODE_64 } from './unicorn.js';
-import { SIG } from '../proc/signals.js';
+import { SIG } from '../abi/signal.js';
 
 export const X86 = {
   RAX: 35,

@@ -4,7 +4,8 @@
 import type { Task } from '../proc/task.js';
 import { host, hostMemmove, hostRandom, Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { FileDescription, HostFile, hostScratch, transfer, type IoContext } from './file.js';
 import { O_CLOEXEC, O_NOCTTY, toHostOpenFlags } from './flags.js';
 import { TmpFs, TmpNode } from './tmpfs.js';

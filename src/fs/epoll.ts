@@ -2,7 +2,8 @@
 // own poll answers; epoll_wait parks on their wait queues like poll(2).
 import type { Task } from '../proc/task.js';
 import type { WaitQueue } from '../proc/waitq.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { hostStatBytes } from './stat.js';
 import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM, type IoContext } from './file.js';
 import { nowMs } from '../host/clock.js';

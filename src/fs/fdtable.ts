@@ -1,5 +1,6 @@
 // A process's file descriptor table: fd -> (open-file description, FD_CLOEXEC).
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
 
 export interface FdEntry {

@@ -4,7 +4,8 @@
 import type { Task } from '../proc/task.js';
 import type { WaitQueue } from '../proc/waitq.js';
 import { PROT_READ, PROT_WRITE, type AddressSpace } from '../mm/address-space.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { host, Scratch } from '../host/libc.js';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, fromHostOpenFlags } from './flags.js';
 import { fileId, guestStat, HOST_STAT_SIZE, statFields } from './stat.js';

@@ -6,7 +6,8 @@
 import koffi from '../host/ffi.js';
 import type { Task } from '../proc/task.js';
 import { host } from '../host/libc.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
 import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';

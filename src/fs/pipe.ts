@@ -4,7 +4,8 @@
 import { WaitQueue } from '../proc/waitq.js';
 import type { Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from './file.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
 import { hostStatBytes, type StatFields } from './stat.js';

@@ -5,7 +5,8 @@
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
 import type { Task } from '../proc/task.js';
-import { E, fail, SysError } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail, SysError } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
 import { statFields } from './stat.js';
 import { hostRealtime } from '../host/libc.js';

@@ -3,7 +3,7 @@
 import type { Arch } from '../cpu/arch.js';
 import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
 import { hostRandom } from '../host/libc.js';
-import { SysError } from '../syscalls/errno.js';
+import { SysError } from '../abi/errors.js';
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
 
 export const AT = {

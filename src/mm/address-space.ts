@@ -3,7 +3,8 @@
 // uc_mem_map_ptr, so syscalls read and write guest memory in place.
 //
 // The engine is behind MemBackend so this class is testable without Unicorn.
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import {
   host,
   hostAlloc,

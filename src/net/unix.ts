@@ -5,7 +5,8 @@
 // stream pairs. bind/listen/accept come with the sockets issue; until then
 // they are reported as unsupported rather than answered wrongly.
 import type { Task } from '../proc/task.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { FileDescription, FIONREAD, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from '../fs/file.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../fs/flags.js';

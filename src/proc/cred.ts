@@ -2,7 +2,8 @@
 // and group ids, and supplementary groups, changed by the set*id calls with
 // Linux's rules (an effective uid of 0 stands for CAP_SETUID/CAP_SETGID).
 import koffi from '../host/ffi.js';
-import { E, fail } from '../syscalls/errno.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 
 // Node's process.getgroups() adds the effective gid; the guest must see the list itself
 const getgroupsFn = koffi.load('libc.so.6').func('int getgroups(int size, _Out_ uint32_t *list)');

@@ -13,11 +13,13 @@ import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_R
 import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc, Scratch } from '../host/libc.js';
-import { dispatch, NORETURN, Unsupported, type SyscallTable } from '../syscalls/dispatch.js';
-import { E, fail } from '../syscalls/errno.js';
+import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
+import { Unsupported } from '../abi/errors.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { syscallTable } from '../syscalls/table.js';
 import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, type ExitState } from './process.js';
-import { SIG, bit } from './signals.js';
+import { SIG, bit } from '../abi/signal.js';
 import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
 import { Blocked, WaitQueue } from './waitq.js';

@@ -6,7 +6,7 @@ import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
 import { Cred } from './cred.js';
-import { NSIG } from './signals.js';
+import { NSIG } from '../abi/signal.js';
 import { WaitQueue } from './waitq.js';
 import type { Task } from './task.js';
 import { nowMs } from '../host/clock.js';

@@ -6,7 +6,7 @@ import { X86 } from '../cpu/x86_64.js';
 import { A64 } from '../cpu/arm64.js';
 import { RegBlock } from '../cpu/engine.js';
 import { PROT_WRITE } from '../mm/address-space.js';
-import { SysError } from '../syscalls/errno.js';
+import { SysError } from '../abi/errors.js';
 
 const SA_SIGINFO = 4;
 const SA_ONSTACK = 0x08000000;

@@ -2,7 +2,8 @@
 // absent syscall panics (Moss's rule) unless the user asked for ENOSYS.
 import type { Task } from '../proc/task.js';
 import type { Args } from './args.js';
-import { E, SysError } from './errno.js';
+import { E } from '../abi/errno.js';
+import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
 import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
@@ -27,20 +28,6 @@ export interface SyscallTable {
   arch: string;
   byNr: Array<SyscallEntry | undefined>;
   entries: SyscallEntry[];
-}
-
-/** A guest asked for something elfrun does not do: stop the run with one clear line. */
-export class Panic extends Error {}
-
-/** Something elfrun lacks within a syscall it does implement (a flag, an ioctl request). */
-export class Unsupported extends Error {
-  constructor(
-    readonly what: string,
-    /** the errno to return under --on-missing=enosys */
-    readonly errno: number,
-  ) {
-    super(what);
-  }
 }
 
 export interface MissingRecord {

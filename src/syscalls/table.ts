@@ -2,8 +2,8 @@
 // linux64.go, declaratively). Handlers are shared between arches by name; a
 // name an arch does not have (open, fork... on arm64) is simply not in its table.
 import type { ArchName } from '../cpu/arch.js';
-import { ARM64_SYSCALLS, X86_64_SYSCALLS } from './numbers.js';
-import { E } from './errno.js';
+import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../abi/numbers.js';
+import { E } from '../abi/errno.js';
 import type { SyscallEntry, SyscallTable } from './dispatch.js';
 import type { Def } from './handlers/util.js';
 import { fsDefs } from './handlers/fs.js';

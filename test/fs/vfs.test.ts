@@ -7,7 +7,8 @@ import { HostFs, type HostNode } from '../../src/fs/hostfs.js';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { E, SysError } from '../../src/syscalls/errno.js';
+import { E } from '../../src/abi/errno.js';
+import { SysError } from '../../src/abi/errors.js';
 import type { Task } from '../../src/proc/task.js';
 
 function task(uid = 0, gid = 0): Task {

@@ -20,7 +20,7 @@ import {
   type Layout,
   type MemBackend,
 } from '../../src/mm/address-space.js';
-import { SysError } from '../../src/syscalls/errno.js';
+import { SysError } from '../../src/abi/errors.js';
 import koffi from 'koffi';
 import { hostFileInfo, hostFree } from '../../src/host/libc.js';
 

@@ -1,7 +1,7 @@
 // The syscall table itself (no Unicorn needed).
 import { describe, expect, it } from 'vitest';
 import { DEFS, PROBES, syscallTable } from '../../src/syscalls/table.js';
-import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../../src/syscalls/numbers.js';
+import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../../src/abi/numbers.js';
 
 describe('syscall table', () => {
   it('every handler names a real syscall of at least one arch', () => {

@@ -11,9 +11,10 @@ import { childPath, S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../.
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
-import { E, SysError, fail } from '../errno.js';
-import { SIG } from '../../proc/signals.js';
-import { Unsupported } from '../dispatch.js';
+import { E } from '../../abi/errno.js';
+import { SysError, fail } from '../../abi/errors.js';
+import { SIG } from '../../abi/signal.js';
+import { Unsupported } from '../../abi/errors.js';
 import type { Args } from '../args.js';
 import {
   AT_EMPTY_PATH,

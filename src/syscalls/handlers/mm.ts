@@ -4,8 +4,9 @@ import type { Task } from '../../proc/task.js';
 import { Chunk, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, SHARED_ANON_NAME, Vma, anon, pageUp, type VmaInfo } from '../../mm/address-space.js';
 import { host, hostCanMapPrivate, hostFileInfo, hostMemfd } from '../../host/libc.js';
 import { HostFile, type FileDescription } from '../../fs/file.js';
-import { E, SysError, fail } from '../errno.js';
-import { Unsupported } from '../dispatch.js';
+import { E } from '../../abi/errno.js';
+import { SysError, fail } from '../../abi/errors.js';
+import { Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
 import type { Args } from '../args.js';
 

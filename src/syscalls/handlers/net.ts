@@ -1,8 +1,9 @@
 // Sockets: for now AF_UNIX sockets that can be made and connected (with
 // Linux's errors when nobody listens). The sockets issue brings the rest.
 import type { Task } from '../../proc/task.js';
-import { E, fail } from '../errno.js';
-import { Unsupported } from '../dispatch.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
+import { Unsupported } from '../../abi/errors.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
 import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
 import { PROT_WRITE } from '../../mm/address-space.js';

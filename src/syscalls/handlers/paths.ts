@@ -2,9 +2,10 @@
 // permissions, times), through the VFS: names are resolved in the guest's
 // tree, then the file system holding them makes the change.
 import type { Task } from '../../proc/task.js';
-import { E, fail } from '../errno.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
 import { host } from '../../host/libc.js';
-import { Unsupported } from '../dispatch.js';
+import { Unsupported } from '../../abi/errors.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
 import { fdLoc } from '../../fs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';

@@ -2,9 +2,10 @@
 // parks on the files' queues (and its deadline) until something changes.
 import type { Task } from '../../proc/task.js';
 import type { WaitQueue } from '../../proc/waitq.js';
-import { SIG, bit } from '../../proc/signals.js';
+import { SIG, bit } from '../../abi/signal.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
-import { E, fail } from '../errno.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
 import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../fs/vfs.js';

@@ -6,8 +6,9 @@ import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
 import { host, hostProc } from '../../host/libc.js';
-import { E, fail } from '../errno.js';
-import { Unsupported } from '../dispatch.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
+import { Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
 import type { Args } from '../args.js';
 

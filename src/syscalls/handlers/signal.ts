@@ -1,11 +1,12 @@
 // Signal dispositions and masks. Recorded faithfully; delivery comes with the processes issue.
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { E, fail } from '../errno.js';
-import { NSIG, SIG } from '../../proc/signals.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
+import { NSIG, SIG } from '../../abi/signal.js';
 import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.js';
 import { takeSignal } from '../../proc/kernel.js';
-import { Unsupported } from '../dispatch.js';
+import { Unsupported } from '../../abi/errors.js';
 import type { Process } from '../../proc/process.js';
 import { nowMs } from '../../host/clock.js';
 

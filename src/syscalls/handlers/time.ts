@@ -1,7 +1,8 @@
 // Clocks and sleeping.
 import type { Task } from '../../proc/task.js';
 import { host, Scratch } from '../../host/libc.js';
-import { E, fail } from '../errno.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
 
 const CLOCK_REALTIME = 0;

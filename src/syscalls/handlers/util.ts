@@ -2,7 +2,8 @@
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { hostScratch } from '../../fs/file.js';
-import { E, fail } from '../errno.js';
+import { E } from '../../abi/errno.js';
+import { fail } from '../../abi/errors.js';
 import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../fs/procfs.js';

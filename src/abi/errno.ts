@@ -407,24 +407,3 @@ export function errnoName(n: number): string {
 export function errnoMessage(n: number): string {
   return MESSAGES[n] ?? `Unknown error ${n}`;
 }
-
-/**
- * Thrown by handlers and subsystems; the dispatcher turns it into -errno for
- * the guest. It is an expected outcome, not a bug, and guests provoke it all
- * the time (a shell's wait4 ends in ECHILD after every child): no stack trace
- * is captured, which cost ~28 us per error under a guest's deep stack of
- * native frames. SysError.stacks = true (elfrun --debug) keeps them.
- */
-export class SysError extends Error {
-  static stacks = false;
-  constructor(readonly errno: number) {
-    const limit = Error.stackTraceLimit;
-    if (!SysError.stacks) Error.stackTraceLimit = 0;
-    super(errnoName(errno));
-    Error.stackTraceLimit = limit;
-  }
-}
-
-export function fail(errno: number): never {
-  throw new SysError(errno);
-}
