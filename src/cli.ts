@@ -109,7 +109,7 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
 }
 
 async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
-  const { Machine, NotFoundError, ExecFormatError, Panic, missing, SetupError } = await import('./index.js');
+  const { Machine, NotFoundError, ExecFormatError, Panic, SetupError } = await import('./index.js');
   const path = o.root ? program : findProgram(program);
   let machine;
   let timeline: import('./syscalls/timeline.js').Timeline | undefined;
@@ -167,7 +167,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
   timeline?.write();
   if (report) {
     const arch = machine.task.arch.name;
-    const rows = [...missing.values()].map((m) => ({
+    const rows = [...machine.syscalls.missing.values()].map((m) => ({
       name: m.name,
       nr: m.nr,
       arch,

@@ -29,7 +29,8 @@ import { Tracer, type TraceOptions } from './syscalls/trace.js';
 
 export { ExecFormatError } from './loader/elf.js';
 export { Panic } from './abi/errors.js';
-export { missing } from './syscalls/dispatch.js';
+import { Syscalls } from './syscalls/dispatch.js';
+export type { MissingRecord } from './syscalls/dispatch.js';
 export type { ExitState } from './proc/process.js';
 
 export const ARCHES: Record<ArchName, Arch> = { x86_64, arm64 };
@@ -137,6 +138,8 @@ function ensureDirs(t: Task, vfs: Vfs, path: string): void {
 }
 
 export class Machine {
+  /** the syscall table and its dispatcher; under --on-missing=enosys, what was missing */
+  readonly syscalls = new Syscalls();
   readonly kernel: Kernel;
   readonly task: Task;
 
@@ -145,10 +148,10 @@ export class Machine {
     const hostProgram = resolve(process.cwd(), opts.program);
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
     const checked = m.root ? null : loadProgram(hostProgram);
-    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox });
+    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox }, this.syscalls);
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
-    if (opts.trace) k.setTracer(new Tracer(opts.trace));
+    if (opts.trace) k.setTracer((this.syscalls.tracer = new Tracer(opts.trace)));
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));
     // init starts as an empty process and execs the program, like Linux's init;

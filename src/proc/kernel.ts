@@ -13,17 +13,16 @@ import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_R
 import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc, Scratch } from '../host/libc.js';
-import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
+import { NORETURN } from '../cpu/args.js';
 import { Unsupported } from '../abi/errors.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { syscallTable } from '../syscalls/table.js';
 import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, type ExitState } from './process.js';
 import { SIG, bit } from '../abi/signal.js';
 import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
 import { Blocked, WaitQueue } from './waitq.js';
-import type { Tracer } from '../syscalls/trace.js';
+import type { KernelObserver, SyscallLayer } from './services.js';
 import { nowMs } from '../host/clock.js';
 
 const SA_NOCLDWAIT = 2;
@@ -167,18 +166,18 @@ export class Kernel {
   /** the guest's file system tree */
   vfs!: Vfs;
 
-  /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
-  tracer: Tracer | null = null;
+  /** who is told of signals and exits (the strace-style tracer), when asked for */
+  tracer: KernelObserver | null = null;
 
-  constructor(readonly opts: TaskOptions) {}
+  constructor(
+    readonly opts: TaskOptions,
+    /** services each task's syscalls */
+    readonly syscalls: SyscallLayer,
+  ) {}
 
-  setTracer(tr: Tracer): void {
+  setTracer(tr: KernelObserver): void {
     this.tracer = tr;
     tr.live = () => this.tasks.size;
-  }
-
-  table(arch: Arch): SyscallTable {
-    return syscallTable(arch.name as ArchName);
   }
 
   /**
@@ -505,7 +504,7 @@ export class Kernel {
     t.args.regs = regs;
     let r: number;
     try {
-      r = dispatch(t, t.args);
+      r = this.syscalls.dispatch(t, t.args);
     } catch (e) {
       this.fatal = e as Error;
       return;
@@ -696,7 +695,7 @@ export class Kernel {
       t.restarting = true;
       t.args.regs = interrupted.regs;
       try {
-        const r = dispatch(t, t.args);
+        const r = this.syscalls.dispatch(t, t.args);
         if (r !== NORETURN) t.cpu.setReturnWith(r, interrupted.regs);
       } finally {
         t.restarting = false;
@@ -708,7 +707,7 @@ export class Kernel {
 
   /** End every thread of p with this status; p becomes a zombie for its parent. */
   private tracing(t: Task): boolean {
-    return this.tracer !== null && (this.tracer.o.follow || t.proc === this.init);
+    return this.tracer !== null && (this.tracer.follow || t.proc === this.init);
   }
 
   exitGroup(p: Process, state: ExitState): void {

@@ -6,8 +6,7 @@ import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { Loc } from '../fs/vfs.js';
-import { Args } from '../syscalls/args.js';
-import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
+import { Args, NORETURN } from '../cpu/args.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigAction } from './process.js';
 import { Blocked, type WaitQueue } from './waitq.js';
@@ -92,9 +91,6 @@ export class Task implements CpuClient {
   get arch(): Arch {
     return this.proc.arch;
   }
-  get table(): SyscallTable {
-    return this.kernel.table(this.proc.arch);
-  }
   get mm(): AddressSpace {
     return this.proc.mm.space;
   }
@@ -139,7 +135,7 @@ export class Task implements CpuClient {
 
   onSyscall(cpu: Cpu, regs: Uint32Array): void {
     this.args.regs = regs;
-    const r = dispatch(this, this.args);
+    const r = this.kernel.syscalls.dispatch(this, this.args);
     if (r === NORETURN) {
       // parked with a signal already pending: wake at once, the retry is interrupted by it
       if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signalsPending(this)) this.kernel.wake(this);

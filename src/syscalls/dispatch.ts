@@ -1,16 +1,16 @@
 // Dispatch: (arch, nr) -> table entry -> handler; errors become -errno; an
 // absent syscall panics (Moss's rule) unless the user asked for ENOSYS.
 import type { Task } from '../proc/task.js';
-import type { Args } from './args.js';
+import { NORETURN, type Args } from '../cpu/args.js';
 import { E } from '../abi/errno.js';
 import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
+import type { SyscallLayer } from '../proc/services.js';
+import type { ArchName } from '../cpu/arch.js';
+import { syscallTable } from './table.js';
 import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
 import { lookupEpoch } from '../fs/hostfs.js';
-
-/** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
-export const NORETURN = Number.MIN_SAFE_INTEGER;
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -38,33 +38,47 @@ export interface MissingRecord {
   pids: Set<number>;
 }
 
-/** Calls that were missing (under --on-missing=enosys), for the report. */
-export const missing = new Map<string, MissingRecord>();
+/**
+ * The syscall layer of one Machine: the per-arch tables, the tracer, and
+ * the calls that were missing (under --on-missing=enosys), for the report.
+ */
+export class Syscalls implements SyscallLayer {
+  /** missing syscalls (and unsupported cases of partial ones) by name, under --on-missing=enosys */
+  readonly missing = new Map<string, MissingRecord>();
+  /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
+  tracer: Tracer | null = null;
+  private readonly x86 = syscallTable('x86_64');
+  private readonly arm64 = syscallTable('arm64');
 
-function noteMissing(t: Task, name: string, nr: number): void {
-  let m = missing.get(name);
-  if (!m) {
-    m = { name, nr, count: 0, firstPc: t.cpu.pc, pids: new Set() };
-    missing.set(name, m);
+  table(arch: ArchName): SyscallTable {
+    return arch === 'x86_64' ? this.x86 : this.arm64;
   }
-  m.count++;
-  m.pids.add(t.pid);
-}
 
-export function dispatch(t: Task, a: Args): number {
-  const tr = t.kernel.tracer;
-  if (tr !== null && (tr.o.follow || t.proc === t.kernel.init)) return traced(tr, t, a);
-  return untraced(t, a);
+  dispatch(t: Task, a: Args): number {
+    const tr = this.tracer;
+    if (tr !== null && (tr.o.follow || t.proc === t.kernel.init)) return traced(this, tr, t, a);
+    return untraced(this, t, a);
+  }
+
+  noteMissing(t: Task, name: string, nr: number): void {
+    let m = this.missing.get(name);
+    if (!m) {
+      m = { name, nr, count: 0, firstPc: t.cpu.pc, pids: new Set() };
+      this.missing.set(name, m);
+    }
+    m.count++;
+    m.pids.add(t.pid);
+  }
 }
 
 /** The same, observed by the tracer. */
-function traced(tr: Tracer, t: Task, a: Args): number {
+function traced(s: Syscalls, tr: Tracer, t: Task, a: Args): number {
   const nr = a.nr;
-  const e = nr >= 0 ? t.table.byNr[nr] : undefined;
-  if (e === undefined || !tr.wants(e.name)) return untraced(t, a);
+  const e = nr >= 0 ? s.table(t.arch.name).byNr[nr] : undefined;
+  if (e === undefined || !tr.wants(e.name)) return untraced(s, t, a);
   const p = t.restarting ? (tr.pending.get(t) ?? tr.enter(t, e, a)) : tr.enter(t, e, a);
   tr.pending.set(t, p);
-  const r = untraced(t, a);
+  const r = untraced(s, t, a);
   if (r === NORETURN) {
     if (t.state === 'blocked') {
       tr.park(t, p);
@@ -77,13 +91,13 @@ function traced(tr: Tracer, t: Task, a: Args): number {
   return r;
 }
 
-function untraced(t: Task, a: Args): number {
+function untraced(s: Syscalls, t: Task, a: Args): number {
   const nr = a.nr;
-  const e = nr >= 0 ? t.table.byNr[nr] : undefined;
+  const e = nr >= 0 ? s.table(t.arch.name).byNr[nr] : undefined;
   if (e === undefined) return -E.ENOSYS; // a number Linux does not know either
   if (e.handler === null) {
     if (t.opts.onMissing === 'enosys') {
-      noteMissing(t, e.name, nr);
+      s.noteMissing(t, e.name, nr);
       return -E.ENOSYS;
     }
     throw new Panic(
@@ -107,7 +121,7 @@ function untraced(t: Task, a: Args): number {
     }
     if (err instanceof Unsupported) {
       if (t.opts.onMissing === 'enosys') {
-        noteMissing(t, `${e.name}: ${err.what}`, nr);
+        s.noteMissing(t, `${e.name}: ${err.what}`, nr);
         return -err.errno;
       }
       throw new Panic(

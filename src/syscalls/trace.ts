@@ -6,13 +6,14 @@
 // `strace -f` of the native run.
 import { writeSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
-import type { Args } from './args.js';
+import type { Args } from '../cpu/args.js';
 import type { SyscallEntry } from './dispatch.js';
 import { errnoMessage, errnoName } from '../abi/errno.js';
 import { signalName } from '../abi/signal.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import { fdTarget } from '../fs/procfs.js';
 import type { Timeline } from './timeline.js';
+import type { KernelObserver } from '../proc/services.js';
 import { nowMs } from '../host/clock.js';
 
 type Kind =
@@ -257,7 +258,7 @@ const SOCKTYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3
 /** Syscalls whose return value strace prints in hex. */
 const HEX_RET = new Set(['brk', 'mmap', 'mremap']);
 
-export class Tracer {
+export class Tracer implements KernelObserver {
   /** the task whose line is open ("... <unfinished ...>" pending) */
   private open: Task | null = null;
   private openText = '';
@@ -267,6 +268,10 @@ export class Tracer {
   readonly pending = new Map<Task, Pending>();
 
   constructor(readonly o: TraceOptions) {}
+
+  get follow(): boolean {
+    return this.o.follow;
+  }
 
   wants(name: string): boolean {
     return this.o.only === undefined || this.o.only.has(name);

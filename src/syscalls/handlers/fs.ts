@@ -15,7 +15,7 @@ import { E } from '../../abi/errno.js';
 import { SysError, fail } from '../../abi/errors.js';
 import { SIG } from '../../abi/signal.js';
 import { Unsupported } from '../../abi/errors.js';
-import type { Args } from '../args.js';
+import type { Args } from '../../cpu/args.js';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,

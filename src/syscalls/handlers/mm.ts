@@ -8,7 +8,7 @@ import { E } from '../../abi/errno.js';
 import { SysError, fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
-import type { Args } from '../args.js';
+import type { Args } from '../../cpu/args.js';
 
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;

@@ -11,7 +11,7 @@ import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../../fs/vfs.js';
 import { statFields } from '../../fs/stat.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import type { Args } from '../args.js';
+import type { Args } from '../../cpu/args.js';
 import { nowMs } from '../../host/clock.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);

@@ -10,7 +10,7 @@ import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
-import type { Args } from '../args.js';
+import type { Args } from '../../cpu/args.js';
 
 const libc = koffi.load('libc.so.6');
 const getrlimitFn = libc.func('int getrlimit(int resource, _Out_ uint64_t *rlim)');

@@ -20,9 +20,9 @@ import { PROT_WRITE } from '../../mm/address-space.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E, errnoMessage } from '../../abi/errno.js';
 import { fail, SysError } from '../../abi/errors.js';
-import { NORETURN } from '../dispatch.js';
+import { NORETURN } from '../../cpu/args.js';
 import { Unsupported } from '../../abi/errors.js';
-import type { Args } from '../args.js';
+import type { Args } from '../../cpu/args.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, chk, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
 

@@ -36,3 +36,6 @@ export class Args {
     return this.regs[1] !== 0 ? -1 : this.regs[0];
   }
 }
+
+/** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
+export const NORETURN = Number.MIN_SAFE_INTEGER;

@@ -1,0 +1,23 @@
+// What the kernel needs from the layers above it, as interfaces: the syscall
+// layer that services a task's syscall, and an observer of signals and exits
+// (the strace-style tracer). The Machine gives the kernel both, so proc/
+// knows nothing of the table, the handlers or the trace format.
+import type { Args } from '../cpu/args.js';
+import type { ExitState } from './process.js';
+import type { Task } from './task.js';
+
+export interface SyscallLayer {
+  /** Service the syscall whose registers t.args holds: its result, or NORETURN (registers set, or the task parked). */
+  dispatch(t: Task, a: Args): number;
+}
+
+/** What the kernel tells a tracer, for the tasks the tracer follows. */
+export interface KernelObserver {
+  /** follow children (strace -f), or only the first process */
+  readonly follow: boolean;
+  /** told how many tasks live (strace prefixes lines with the pid while more than one does) */
+  live: () => number;
+  signal(t: Task, sig: number, info: Buffer): void;
+  stopped(t: Task, sig: number): void;
+  exited(t: Task, state: ExitState): void;
+}
