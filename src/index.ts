@@ -14,7 +14,7 @@ import { FileSystem, S_IFDIR, Vfs } from './fs/vfs.js';
 import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
-import { ProcFs } from './fs/procfs.js';
+import { ProcFs } from './procfs/procfs.js';
 import { E, errnoMessage } from './abi/errno.js';
 import { fail, SysError } from './abi/errors.js';
 import { prepareExec } from './syscalls/handlers/process.js';
@@ -185,7 +185,7 @@ export class Machine {
       vfs.child(t, vfs.root, 'tmp').node.setattr(t, { mode: 0o1777 });
       mount(sandboxProgram, new HostFs(sandboxProgram), { readonly: true, source: sandboxProgram });
     }
-    mount('/proc', new ProcFs(), { source: 'proc' });
+    mount('/proc', new ProcFs(k), { source: 'proc' });
     mount('/dev', new DevFs(), { source: 'devtmpfs' });
     if (existsSync('/dev/pts')) mount('/dev/pts', new HostFs('/dev/pts'), { source: 'devpts' });
     // shared memory is shared with the host, as for a native program (the sandbox keeps its own)

@@ -1,12 +1,12 @@
 // devfs: /dev as elfrun shows it, a tmpfs holding Linux's character devices
 // (null, zero, full, random, urandom, tty) and the links into /proc/self/fd.
 // mknod of these device numbers in any tmpfs opens the same devices, as on Linux.
-import type { Task } from '../proc/task.js';
 import { host, hostMemmove, hostRandom, Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, HostFile, hostScratch, transfer, type IoContext } from './file.js';
+import { FileDescription, HostFile, hostScratch, transfer } from './file.js';
+import { type IoContext } from './context.js';
 import { O_CLOEXEC, O_NOCTTY, toHostOpenFlags } from './flags.js';
 import { TmpFs, TmpNode } from './tmpfs.js';
 import { S_IFCHR, S_IFDIR, S_IFLNK } from './vfs.js';
@@ -84,7 +84,7 @@ class CharDevice extends FileDescription {
   }
 }
 
-function openDevice(t: Task, rdev: number, flags: number, node: TmpNode): FileDescription {
+function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): FileDescription {
   switch (rdev) {
     case DEV.null:
       return new CharDevice(node, flags, 'null');

@@ -1,11 +1,11 @@
 // epoll: an interest list of (file, fd) pairs whose readiness is the files'
 // own poll answers; epoll_wait parks on their wait queues like poll(2).
-import type { Task } from '../proc/task.js';
-import type { WaitQueue } from '../proc/waitq.js';
+import type { WaitQueue } from '../ctx/waitq.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { hostStatBytes } from './stat.js';
-import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM, type IoContext } from './file.js';
+import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM } from './file.js';
+import { type IoContext } from './context.js';
 import { nowMs } from '../host/clock.js';
 
 export const EPOLLIN = 0x1;
@@ -38,7 +38,7 @@ export class EpollFile extends FileDescription {
     return fail(E.EINVAL);
   }
   override statBytes(t: IoContext): Uint8Array {
-    const c = t.proc.cred;
+    const c = t.cred;
     return hostStatBytes({ dev: 0xd, ino: this.ino, mode: 0o600, nlink: 1, uid: c.euid, gid: c.egid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: this.created, mtimeMs: this.created, ctimeMs: this.created });
   }
 
@@ -113,12 +113,12 @@ export class EpollFile extends FileDescription {
 }
 
 /** struct epoll_event: packed (12 bytes) on x86_64, 16 bytes on arm64; where its 64-bit data sits. */
-export function epollEventLayout(t: Task): { size: number; dataOff: number } {
+export function epollEventLayout(t: IoContext): { size: number; dataOff: number } {
   return t.arch.name === 'x86_64' ? { size: 12, dataOff: 4 } : { size: 16, dataOff: 8 };
 }
 
 /** epoll_wait: up to max ready events into guest memory. */
-export function epollWait(t: Task, ep: EpollFile, addr: number, max: number, deadline: number): number {
+export function epollWait(t: IoContext, ep: EpollFile, addr: number, max: number, deadline: number): number {
   const { size: rec, dataOff } = epollEventLayout(t);
   const ready = ep.ready(t, max, true);
   if (ready.length === 0) {

@@ -1,8 +1,8 @@
 // Open-file descriptions. The base class answers every operation with the
 // error Linux gives for a file that does not support it; each kind of file
 // overrides what it supports (the browser_wasi_shim idiom, Linux's defaults).
-import type { Task } from '../proc/task.js';
-import type { WaitQueue } from '../proc/waitq.js';
+import type { IoContext } from './context.js';
+import type { WaitQueue } from '../ctx/waitq.js';
 import { PROT_READ, PROT_WRITE, type AddressSpace } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -12,7 +12,6 @@ import { fileId, guestStat, HOST_STAT_SIZE, statFields } from './stat.js';
 import type { Loc, SetAttr, Timespec } from './vfs.js';
 
 /** The calling task, as file operations see it (memory, arch, and parking for blocking I/O). */
-export type IoContext = Task;
 
 let scratch: Scratch | null = null;
 /** Host memory for results the host writes before they are translated for the guest. */
@@ -210,13 +209,13 @@ export class HostFile extends FileDescription {
   }
 
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
-    return this.mayBlock() ? [t.kernel.hostPollQueue(this.fd, events & (POLLIN | POLLOUT | POLLPRI))] : [];
+    return this.mayBlock() ? [t.hostPollQueue(this.fd, events & (POLLIN | POLLOUT | POLLPRI))] : [];
   }
 
   override read(t: IoContext, addr: number, len: number): number {
     if (len > 0 && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, 1 /* POLLIN */)) {
       t.mm.check(addr, len, PROT_WRITE);
-      t.block([t.kernel.hostPollQueue(this.fd, 1)]);
+      t.block([t.hostPollQueue(this.fd, 1)]);
     }
     return transfer(t.mm, addr, len, PROT_WRITE, (h, n) => host.read(this.fd, h, n));
   }
@@ -263,7 +262,7 @@ export class HostFile extends FileDescription {
     return chk(host.ftruncate(this.fd, len));
   }
   override kread(t: IoContext, s: Scratch, len: number, off: number | null): number {
-    if (off === null && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, 1)) t.block([t.kernel.hostPollQueue(this.fd, 1)]);
+    if (off === null && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, 1)) t.block([t.hostPollQueue(this.fd, 1)]);
     return chk(off === null ? host.read(this.fd, s.addr, len) : host.pread(this.fd, s.addr, len, off));
   }
   override kwrite(_t: IoContext, s: Scratch, len: number): number {
@@ -343,21 +342,14 @@ export function hostTtyIoctl(t: IoContext, fd: number, req: number, arg: number)
     case TIOCGPGRP:
     case TIOCGSID: {
       if (!host.isatty(fd)) fail(E.ENOTTY);
-      const k = t.kernel;
-      t.mm.setI32(arg, req === TIOCGPGRP ? k.ttyPgrp() : (k.init?.sid ?? t.proc.sid));
+      t.mm.setI32(arg, req === TIOCGPGRP ? t.terminal.foreground() : t.terminal.session(t));
       return 0;
     }
     case TIOCSPGRP: {
       if (!host.isatty(fd)) fail(E.ENOTTY);
       const pgid = t.mm.i32(arg);
       if (pgid < 0) fail(E.EINVAL);
-      const k = t.kernel;
-      if (t.proc.sid !== (k.init?.sid ?? t.proc.sid)) fail(E.ENOTTY); // not our controlling terminal
-      // Linux's tiocspgrp: ESRCH for no such group, EPERM for a group of another session
-      const members = [...k.processes.values()].filter((p) => p.exit === null && p.pgid === pgid);
-      if (members.length === 0) fail(E.ESRCH);
-      if (!members.some((p) => p.sid === t.proc.sid)) fail(E.EPERM);
-      k.setTtyPgrp(pgid);
+      t.terminal.setForeground(t, pgid);
       return 0;
     }
     default:

@@ -3,8 +3,8 @@
 // `..`, so each host call gets a path of plain names and O_NOFOLLOW /
 // AT_SYMLINK_NOFOLLOW: the host never follows a link on the guest's behalf.
 // Permissions, owners, inode numbers, times and errors are the host's own.
+import type { IoContext } from './context.js';
 import koffi from '../host/ffi.js';
-import type { Task } from '../proc/task.js';
 import { host } from '../host/libc.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -68,7 +68,7 @@ export class HostFs extends FileSystem {
   root(): VNode {
     return this.rootNode;
   }
-  statfs(_t: Task, node: VNode): Uint8Array {
+  statfs(_t: IoContext, node: VNode): Uint8Array {
     const s = hostScratch();
     chk(host.statfs(cpath((node as HostNode).path), s.addr));
     return s.bytes.slice(0, 120);
@@ -94,7 +94,7 @@ export class HostNode extends VNode {
     return childPath(this.path, name);
   }
 
-  stat(_t: Task): Uint8Array {
+  stat(_t: IoContext): Uint8Array {
     if (this.st !== null) {
       const st = this.st;
       this.st = null;
@@ -104,12 +104,12 @@ export class HostNode extends VNode {
     chk(host.fstatat(AT_FDCWD, cpath(this.path), s.addr, AT_SYMLINK_NOFOLLOW));
     return s.bytes.subarray(0, 144);
   }
-  parent(_t: Task): VNode {
+  parent(_t: IoContext): VNode {
     if (this.path === this.fs.hostRoot) return this;
     const i = this.path.lastIndexOf('/');
     return new HostNode(this.fs, i <= 0 ? '/' : this.path.slice(0, i), 0o040000);
   }
-  override lookup(_t: Task, name: string): VNode {
+  override lookup(_t: IoContext, name: string): VNode {
     const p = this.sub(name);
     const now = Date.now();
     const k = known.get(p);
@@ -140,7 +140,7 @@ export class HostNode extends VNode {
     const n = chk(host.readlinkat(AT_FDCWD, cpath(this.path), s.addr, 4096));
     return Buffer.from(s.bytes.subarray(0, n));
   }
-  override readlink(_t: Task): Buffer {
+  override readlink(_t: IoContext): Buffer {
     if (this.target !== null) {
       // one use: a later readlink of this node asks the host again
       const target = this.target;
@@ -149,12 +149,12 @@ export class HostNode extends VNode {
     }
     return this.readHostLink();
   }
-  private openHost(t: Task, path: string, flags: number, mode: number, loc: Loc): FileDescription {
+  private openHost(t: IoContext, path: string, flags: number, mode: number, loc: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
     const fd = chk(host.openat(AT_FDCWD, cpath(path), h, mode));
     return new HostFile(fd, flags & ~O_CLOEXEC, path, loc);
   }
-  open(t: Task, flags: number, loc: Loc): FileDescription {
+  open(t: IoContext, flags: number, loc: Loc): FileDescription {
     if (this.type === S_IFIFO && !(flags & O_PATH)) {
       // named pipes meet inside elfrun: the guest's processes all live here
       const acc = flags & 3;
@@ -166,10 +166,10 @@ export class HostNode extends VNode {
     }
     return this.openHost(t, this.path, flags & ~O_CREAT, 0, loc);
   }
-  override create(t: Task, name: string, flags: number, mode: number, loc: Loc): FileDescription {
+  override create(t: IoContext, name: string, flags: number, mode: number, loc: Loc): FileDescription {
     return this.openHost(t, this.sub(name), flags | O_CREAT, mode, loc);
   }
-  override tmpfile(t: Task, flags: number, mode: number, dir: Loc): FileDescription {
+  override tmpfile(t: IoContext, flags: number, mode: number, dir: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
     const fd = chk(host.openat(AT_FDCWD, cpath(this.path), h, mode));
     const f = new HostFile(fd, flags & ~O_CLOEXEC, this.path, null);
@@ -177,37 +177,37 @@ export class HostNode extends VNode {
     f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: childPath(dir.path, `#${ino} (deleted)`) };
     return f;
   }
-  override mkdir(_t: Task, name: string, mode: number): void {
+  override mkdir(_t: IoContext, name: string, mode: number): void {
     forgetDirs();
     chk(host.mkdirat(AT_FDCWD, cpath(this.sub(name)), mode));
   }
-  override mknod(_t: Task, name: string, mode: number, rdev: number): void {
+  override mknod(_t: IoContext, name: string, mode: number, rdev: number): void {
     forgetDirs();
     chk(host.mknodat(AT_FDCWD, cpath(this.sub(name)), mode, rdev));
   }
-  override symlink(_t: Task, name: string, target: Buffer): void {
+  override symlink(_t: IoContext, name: string, target: Buffer): void {
     forgetDirs();
     chk(host.symlinkat(Buffer.concat([target, Buffer.alloc(1)]), AT_FDCWD, cpath(this.sub(name))));
   }
-  override link(_t: Task, name: string, target: VNode): void {
+  override link(_t: IoContext, name: string, target: VNode): void {
     forgetDirs();
     // a file known only by its fd (O_TMPFILE): the host links it through its own /proc
     if (target instanceof HostFdNode) chk(host.linkat(AT_FDCWD, cpath(`/proc/self/fd/${target.file.hostFd}`), AT_FDCWD, cpath(this.sub(name)), 0x400 /* AT_SYMLINK_FOLLOW */));
     else chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
   }
-  override unlink(_t: Task, name: string): void {
+  override unlink(_t: IoContext, name: string): void {
     forgetDirs();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), 0));
   }
-  override rmdir(_t: Task, name: string): void {
+  override rmdir(_t: IoContext, name: string): void {
     forgetDirs();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), AT_REMOVEDIR));
   }
-  override rename(_t: Task, name: string, to: VNode, toName: string, flags: number): void {
+  override rename(_t: IoContext, name: string, to: VNode, toName: string, flags: number): void {
     forgetDirs();
     chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
   }
-  override setattr(_t: Task, a: SetAttr): void {
+  override setattr(_t: IoContext, a: SetAttr): void {
     const p = cpath(this.path);
     if (a.mode !== undefined) chk(host.fchmodat(AT_FDCWD, p, a.mode & 0o7777, 0));
     if (a.uid !== undefined || a.gid !== undefined) chk(host.fchownat(AT_FDCWD, p, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_SYMLINK_NOFOLLOW));
@@ -218,13 +218,13 @@ export class HostNode extends VNode {
       chk(host.utimensat(AT_FDCWD, p, s.addr, AT_SYMLINK_NOFOLLOW));
     }
   }
-  override access(_t: Task, mode: number): void {
+  override access(_t: IoContext, mode: number): void {
     chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === 0o120000 ? AT_SYMLINK_NOFOLLOW : 0));
   }
-  override getxattr(_t: Task, name: Buffer, out: Uint8Array): number {
+  override getxattr(_t: IoContext, name: Buffer, out: Uint8Array): number {
     return xret(lgetxattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)]), out.length ? out : null, out.length) as number);
   }
-  override listxattr(_t: Task, out: Uint8Array): number {
+  override listxattr(_t: IoContext, out: Uint8Array): number {
     return xret(llistxattrFn(cpath(this.path), out.length ? out : null, out.length) as number);
   }
 }
@@ -242,17 +242,17 @@ export class HostFdNode extends VNode {
   get key(): string {
     return `fd:${this.file.hostFd}`;
   }
-  stat(t: Task): Uint8Array {
+  stat(t: IoContext): Uint8Array {
     return this.file.statBytes(t);
   }
   parent(): VNode {
     return this;
   }
-  open(t: Task, flags: number, loc: Loc): FileDescription {
+  open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const fd = chk(host.openat(AT_FDCWD, cpath(`/proc/self/fd/${this.file.hostFd}`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0));
     return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc);
   }
-  override setattr(t: Task, a: SetAttr): void {
+  override setattr(t: IoContext, a: SetAttr): void {
     this.file.setattr(t, a);
   }
   access(): void {}

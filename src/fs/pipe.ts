@@ -1,12 +1,13 @@
 // Pipes: a 64 KiB ring in JS memory between two open-file descriptions.
 // Readers and writers park on the pipe's queues; EOF when no writer is left,
 // EPIPE (and SIGPIPE) for a write with no reader left.
-import { WaitQueue } from '../proc/waitq.js';
+import { WaitQueue } from '../ctx/waitq.js';
 import type { Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from './file.js';
+import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './file.js';
+import { type IoContext } from './context.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
 import { hostStatBytes, type StatFields } from './stat.js';
 
@@ -156,7 +157,7 @@ export class PipeEnd extends FileDescription {
   }
 
   override pipeSize(t: IoContext, size?: number): number {
-    return size === undefined ? this.pipe.capacity : this.pipe.resize(size, t.proc.cred.privileged);
+    return size === undefined ? this.pipe.capacity : this.pipe.resize(size, t.cred.privileged);
   }
 
   /** Write end: wait until there is room (EPIPE with no reader left). */

@@ -4,12 +4,12 @@
 // A regular file's bytes live in a host memfd (made on the first write), so
 // that reads, writes and shared mappings all see the same pages.
 import koffi from '../host/ffi.js';
-import type { Task } from '../proc/task.js';
 import { host, type Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, hostScratch, transfer, type IoContext } from './file.js';
+import { FileDescription, hostScratch, transfer } from './file.js';
+import { type IoContext } from './context.js';
 import { O_ACCMODE, O_APPEND, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './flags.js';
 import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
@@ -27,7 +27,7 @@ const RENAME_EXCHANGE = 2;
 const chk = (r: number): number => (r < 0 ? fail(-r) : r);
 
 /** A device's open: devfs plugs its character devices in here. */
-export type DeviceOpener = (t: Task, rdev: number, flags: number, node: TmpNode) => FileDescription;
+export type DeviceOpener = (t: IoContext, rdev: number, flags: number, node: TmpNode) => FileDescription;
 
 export class TmpFs extends FileSystem {
   readonly type: string = 'tmpfs';
@@ -127,7 +127,7 @@ export class TmpNode extends VNode {
   private dir(): Map<string, TmpNode> {
     return this.children ?? fail(E.ENOTDIR);
   }
-  override lookup(_t: Task, name: string): VNode {
+  override lookup(_t: IoContext, name: string): VNode {
     return this.dir().get(name) ?? fail(E.ENOENT);
   }
   override readlink(): Buffer {
@@ -137,19 +137,19 @@ export class TmpNode extends VNode {
 
   // ---- permissions ------------------------------------------------------------------
 
-  private can(t: Task, want: number): boolean {
+  private can(t: IoContext, want: number): boolean {
     return permitted(cred(t), this.mode, this.uid, this.gid, want);
   }
-  override access(t: Task, mode: number): void {
+  override access(t: IoContext, mode: number): void {
     if (!this.can(t, mode)) fail(E.EACCES);
   }
   /** may_create / may_delete: write and search permission on this directory */
-  private mayChange(t: Task): void {
+  private mayChange(t: IoContext): void {
     this.dir();
     if (!this.can(t, W_OK | X_OK)) fail(E.EACCES);
   }
   /** the sticky bit: only the file's or the directory's owner (or root) may remove or rename */
-  private sticky(t: Task, victim: TmpNode): void {
+  private sticky(t: IoContext, victim: TmpNode): void {
     const c = cred(t);
     if (this.mode & S_ISVTX && c.uid !== 0 && c.uid !== victim.uid && c.uid !== this.uid) fail(E.EPERM);
   }
@@ -179,33 +179,33 @@ export class TmpNode extends VNode {
     this.touchDir();
     return n;
   }
-  private newNode(t: Task, mode: number): TmpNode {
+  private newNode(t: IoContext, mode: number): TmpNode {
     const c = cred(t);
     // a setgid directory passes its group (and, to directories, the bit) on
     const gid = this.mode & S_ISGID ? this.gid : c.gid;
     if (this.mode & S_ISGID && (mode & S_IFMT) === S_IFDIR) mode |= S_ISGID;
     return new TmpNode(this.fs, mode, c.uid, gid, this);
   }
-  override create(t: Task, name: string, flags: number, mode: number, loc: Loc): FileDescription {
+  override create(t: IoContext, name: string, flags: number, mode: number, loc: Loc): FileDescription {
     this.mayChange(t);
     const n = this.newNode(t, S_IFREG | (mode & 0o7777));
     this.add(name, n);
     return n.openFile(t, flags & ~O_TRUNC, { ...loc, node: n });
   }
-  override tmpfile(t: Task, flags: number, mode: number, dir: Loc): FileDescription {
+  override tmpfile(t: IoContext, flags: number, mode: number, dir: Loc): FileDescription {
     this.mayChange(t);
     const n = this.newNode(t, S_IFREG | (mode & 0o7777));
     n.nlink = 0;
     n.linkable = !(flags & O_EXCL);
     return n.openFile(t, flags & ~O_TRUNC, { mnt: dir.mnt, node: n, path: childPath(dir.path, `#${n.ino} (deleted)`) });
   }
-  override mkdir(t: Task, name: string, mode: number): void {
+  override mkdir(t: IoContext, name: string, mode: number): void {
     this.mayChange(t);
     if (this.dir().has(name)) fail(E.EEXIST);
     if (this.nlink >= 0xffffffff) fail(E.EMLINK);
     this.add(name, this.newNode(t, S_IFDIR | (mode & 0o7777)));
   }
-  override mknod(t: Task, name: string, mode: number, rdev: number): void {
+  override mknod(t: IoContext, name: string, mode: number, rdev: number): void {
     this.mayChange(t);
     const type = mode & S_IFMT;
     if ((type === S_IFCHR || type === S_IFBLK) && cred(t).uid !== 0) fail(E.EPERM);
@@ -214,7 +214,7 @@ export class TmpNode extends VNode {
     if (type === S_IFCHR || type === S_IFBLK) n.rdev = rdev;
     this.add(name, n);
   }
-  override symlink(t: Task, name: string, target: Buffer): void {
+  override symlink(t: IoContext, name: string, target: Buffer): void {
     this.mayChange(t);
     if (this.dir().has(name)) fail(E.EEXIST);
     const n = this.newNode(t, S_IFLNK | 0o777);
@@ -222,7 +222,7 @@ export class TmpNode extends VNode {
     n.size = target.length;
     this.add(name, n);
   }
-  override link(t: Task, name: string, target: VNode): void {
+  override link(t: IoContext, name: string, target: VNode): void {
     const n = target as TmpNode;
     this.mayChange(t);
     if (n.type === S_IFDIR) fail(E.EPERM);
@@ -233,7 +233,7 @@ export class TmpNode extends VNode {
     n.nlink++;
     n.ctime = nowTs();
   }
-  override unlink(t: Task, name: string): void {
+  override unlink(t: IoContext, name: string): void {
     this.mayChange(t);
     const n = this.dir().get(name) ?? fail(E.ENOENT);
     if (n.type === S_IFDIR) fail(E.EISDIR);
@@ -243,7 +243,7 @@ export class TmpNode extends VNode {
     n.ctime = nowTs();
     n.maybeFree();
   }
-  override rmdir(t: Task, name: string): void {
+  override rmdir(t: IoContext, name: string): void {
     this.mayChange(t);
     const n = this.dir().get(name) ?? fail(E.ENOENT);
     if (n.type !== S_IFDIR) fail(E.ENOTDIR);
@@ -253,7 +253,7 @@ export class TmpNode extends VNode {
     n.nlink = 0;
     n.ctime = nowTs();
   }
-  override rename(t: Task, name: string, toDir: VNode, toName: string, flags: number): void {
+  override rename(t: IoContext, name: string, toDir: VNode, toName: string, flags: number): void {
     const to = toDir as TmpNode;
     this.mayChange(t);
     to.mayChange(t);
@@ -302,7 +302,7 @@ export class TmpNode extends VNode {
 
   // ---- attributes ---------------------------------------------------------------------
 
-  override setattr(t: Task, a: SetAttr): void {
+  override setattr(t: IoContext, a: SetAttr): void {
     const c = cred(t);
     const owner = c.uid === 0 || c.uid === this.uid;
     const now = nowTs();
@@ -368,10 +368,10 @@ export class TmpNode extends VNode {
     if (older(this.mtime) || older(this.ctime) || now.sec - a.sec >= 86400) this.atime = now;
   }
 
-  open(t: Task, flags: number, loc: Loc): FileDescription {
+  open(t: IoContext, flags: number, loc: Loc): FileDescription {
     return this.openFile(t, flags, loc);
   }
-  openFile(t: Task, flags: number, loc: Loc): FileDescription {
+  openFile(t: IoContext, flags: number, loc: Loc): FileDescription {
     const acc = flags & O_ACCMODE;
     if (!(flags & O_PATH)) {
       const want = (acc === O_RDONLY ? 4 : acc === O_WRONLY ? 2 : 6) | (flags & O_TRUNC ? 2 : 0);

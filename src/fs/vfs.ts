@@ -4,7 +4,7 @@
 // and climbs out of a mount through its mount point, symlinks (absolute ones
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
-import type { Task } from '../proc/task.js';
+import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
 import { fail, SysError } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
@@ -55,8 +55,8 @@ export interface Cred {
 }
 
 /** The ids file permission checks use: the file-system uid and gid. */
-export function cred(t: Task): Cred {
-  const c = t.proc.cred;
+export function cred(t: IoContext): Cred {
+  const c = t.cred;
   return { uid: c.fsuid, gid: c.fsgid, groups: c.groups };
 }
 
@@ -78,71 +78,71 @@ export abstract class VNode {
   /** unique within its file system, stable while the node exists */
   abstract readonly key: string;
   /** struct stat in the host's (x86_64) 144-byte layout */
-  abstract stat(t: Task): Uint8Array;
+  abstract stat(t: IoContext): Uint8Array;
   /** the directory holding this node (itself for the file system's root) */
-  abstract parent(t: Task): VNode;
+  abstract parent(t: IoContext): VNode;
   /** mode, uid and gid, for the VFS's permission checks (a whole stat costs more to make for some) */
-  owner(t: Task): { mode: number; uid: number; gid: number } {
+  owner(t: IoContext): { mode: number; uid: number; gid: number } {
     return statFields(this.stat(t));
   }
 
-  lookup(_t: Task, _name: string): VNode {
+  lookup(_t: IoContext, _name: string): VNode {
     return fail(E.ENOTDIR);
   }
-  readlink(_t: Task): Buffer {
+  readlink(_t: IoContext): Buffer {
     return fail(E.EINVAL);
   }
   /** A "magic" link (/proc/self/fd/N, /proc/self/exe): where it leads, without a path. */
-  jump(_t: Task): Loc | null {
+  jump(_t: IoContext): Loc | null {
     return null;
   }
   /** open(2) of an existing node; `flags` are the guest's */
-  abstract open(t: Task, flags: number, loc: Loc): FileDescription;
+  abstract open(t: IoContext, flags: number, loc: Loc): FileDescription;
   /** open(2) with O_CREAT of a name that does not exist in this directory */
-  create(_t: Task, _name: string, _flags: number, _mode: number, _loc: Loc): FileDescription {
+  create(_t: IoContext, _name: string, _flags: number, _mode: number, _loc: Loc): FileDescription {
     return fail(E.EPERM);
   }
   /** open(2) with O_TMPFILE in this directory: an unnamed file, linkable later unless O_EXCL */
-  tmpfile(_t: Task, _flags: number, _mode: number, _dir: Loc): FileDescription {
+  tmpfile(_t: IoContext, _flags: number, _mode: number, _dir: Loc): FileDescription {
     return fail(E.ENOTSUP);
   }
-  mkdir(_t: Task, _name: string, _mode: number): void {
+  mkdir(_t: IoContext, _name: string, _mode: number): void {
     fail(E.EPERM);
   }
-  mknod(_t: Task, _name: string, _mode: number, _rdev: number): void {
+  mknod(_t: IoContext, _name: string, _mode: number, _rdev: number): void {
     fail(E.EPERM);
   }
-  symlink(_t: Task, _name: string, _target: Buffer): void {
+  symlink(_t: IoContext, _name: string, _target: Buffer): void {
     fail(E.EPERM);
   }
   /** a hard link named `name` in this directory to `target` (same file system) */
-  link(_t: Task, _name: string, _target: VNode): void {
+  link(_t: IoContext, _name: string, _target: VNode): void {
     fail(E.EPERM);
   }
-  unlink(_t: Task, _name: string): void {
+  unlink(_t: IoContext, _name: string): void {
     fail(E.EPERM);
   }
-  rmdir(_t: Task, _name: string): void {
+  rmdir(_t: IoContext, _name: string): void {
     fail(E.EPERM);
   }
-  rename(_t: Task, _name: string, _to: VNode, _toName: string, _flags: number): void {
+  rename(_t: IoContext, _name: string, _to: VNode, _toName: string, _flags: number): void {
     fail(E.EPERM);
   }
-  setattr(_t: Task, _a: SetAttr): void {
+  setattr(_t: IoContext, _a: SetAttr): void {
     fail(E.EPERM);
   }
   /** extended attributes: a value into `out` (size 0: just its size), ENODATA if absent */
-  getxattr(_t: Task, _name: Buffer, _out: Uint8Array): number {
+  getxattr(_t: IoContext, _name: Buffer, _out: Uint8Array): number {
     return fail(E.ENOTSUP);
   }
   /** the names, NUL-separated, into `out` (size 0: just the size) */
-  listxattr(_t: Task, _out: Uint8Array): number {
+  listxattr(_t: IoContext, _out: Uint8Array): number {
     return fail(E.ENOTSUP);
   }
   /** access(2)/faccessat: `mode` is R_OK|W_OK|X_OK */
-  abstract access(t: Task, mode: number): void;
+  abstract access(t: IoContext, mode: number): void;
   /** the directory's entries, for getdents64 of emulated directories: [name, d_type, ino] */
-  entries(_t: Task): Array<[string, number, number]> {
+  entries(_t: IoContext): Array<[string, number, number]> {
     return fail(E.ENOTDIR);
   }
 }
@@ -172,7 +172,7 @@ export abstract class FileSystem {
   abstract readonly type: string;
   abstract root(): VNode;
   /** struct statfs (120 bytes, same on x86_64 and arm64) */
-  abstract statfs(t: Task, node: VNode): Uint8Array;
+  abstract statfs(t: IoContext, node: VNode): Uint8Array;
 }
 
 export interface MountOptions {
@@ -246,7 +246,7 @@ export class Vfs {
    * following a final symlink). The mount point need not exist in the file
    * system below it: a mount on a missing name makes it appear.
    */
-  mount(t: Task, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
+  mount(t: IoContext, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
     walkCache.epoch++;
     const { dir, name } = this.parent(t, this.root, path);
     if (name === '' || name === '.' || name === '..') {
@@ -286,7 +286,7 @@ export class Vfs {
   }
 
   /** One step down: `name` in directory `dir`, crossing into a mount mounted there. */
-  child(t: Task, dir: Loc, name: string): Loc {
+  child(t: IoContext, dir: Loc, name: string): Loc {
     const path = childPath(dir.path, name);
     const m = this.mountedAt(dir, name);
     if (m !== undefined) return { mnt: m, node: m.fs.root(), path };
@@ -294,7 +294,7 @@ export class Vfs {
   }
 
   /** One step up: `..`, which stays at the guest's root and leaves a mount through its mount point. */
-  up(t: Task, l: Loc): Loc {
+  up(t: IoContext, l: Loc): Loc {
     const root = this.root;
     if (l.mnt === root.mnt && l.node.key === root.node.key) return l;
     if (isRoot(l)) {
@@ -308,7 +308,7 @@ export class Vfs {
    * Resolve `path` from `start` (absolute paths from the root). `follow`:
    * follow a final symlink. A trailing slash follows and requires a directory.
    */
-  resolve(t: Task, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
+  resolve(t: IoContext, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
     let cur = path.startsWith('/') ? this.root : start;
     const slash = path.lastIndexOf('/');
     if (slash > 0 && slash < path.length - 1 && cur.node.fs.walkCacheable) {
@@ -333,7 +333,7 @@ export class Vfs {
    * it since walkCache's epoch, and what it used has not expired. Three
    * quarters of a path's steps, in `ls -l` (/etc/localtime and every file).
    */
-  private dirAt(t: Task, base: Loc, dir: string, links: { n: number }): Loc {
+  private dirAt(t: IoContext, base: Loc, dir: string, links: { n: number }): Loc {
     const key = `${base.mnt.id}:${base.node.key}\0${dir}`;
     const e = this.dirs.get(key);
     if (e !== undefined && e.epoch === walkCache.epoch && e.until > Date.now() && links.n + e.links <= MAXSYMLINKS) {
@@ -362,7 +362,7 @@ export class Vfs {
   private dirs = new Map<string, { loc: Loc; links: number; epoch: number; until: number }>();
 
   /** Walk one component from directory `cur`, following a symlink there if `follow`. */
-  private step(t: Task, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
+  private step(t: IoContext, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
     if (!isDir(cur)) fail(E.ENOTDIR);
     if (!cur.node.fs.walkCacheable) walkCache.pure = false;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
@@ -375,7 +375,7 @@ export class Vfs {
   }
 
   /** Where the symlink `link` (found in directory `dir`) leads. */
-  followLink(t: Task, dir: Loc, link: Loc, links: { n: number }): Loc {
+  followLink(t: IoContext, dir: Loc, link: Loc, links: { n: number }): Loc {
     if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
     const j = link.node.jump(t);
     if (j !== null) return j;
@@ -385,7 +385,7 @@ export class Vfs {
   }
 
   /** Resolve all but the last component of `path`, which must lead to a directory. */
-  parent(t: Task, start: Loc, path: string, links = { n: 0 }): ParentLoc {
+  parent(t: IoContext, start: Loc, path: string, links = { n: 0 }): ParentLoc {
     let end = path.length;
     while (end > 0 && path[end - 1] === '/') end--;
     const trailing = end < path.length;
@@ -402,7 +402,7 @@ export class Vfs {
   }
 
   /** `name` in `dir`, or null if it does not exist. */
-  tryChild(t: Task, dir: Loc, name: string): Loc | null {
+  tryChild(t: IoContext, dir: Loc, name: string): Loc | null {
     try {
       return this.child(t, dir, name);
     } catch (e) {
@@ -412,7 +412,7 @@ export class Vfs {
   }
 
   /** Permission check for in-memory file systems (the host checks hostfs). */
-  permission(t: Task, l: Loc, want: number): void {
+  permission(t: IoContext, l: Loc, want: number): void {
     if (l.node.fs.hostChecked) return;
     const st = l.node.owner(t);
     if (!permitted(cred(t), st.mode, st.uid, st.gid, want)) fail(E.EACCES);

@@ -4,14 +4,14 @@
 // is what libc's nscd and syslog clients meet. socketpair gives connected
 // stream pairs. bind/listen/accept come with the sockets issue; until then
 // they are reported as unsupported rather than answered wrongly.
-import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, FIONREAD, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type IoContext } from '../fs/file.js';
+import { FileDescription, FIONREAD, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../fs/file.js';
+import { type IoContext } from '../fs/context.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../fs/flags.js';
 import { PROT_WRITE } from '../mm/address-space.js';
-import type { WaitQueue } from '../proc/waitq.js';
+import type { WaitQueue } from '../ctx/waitq.js';
 import { S_IFSOCK } from '../fs/vfs.js';
 import { hostStatBytes } from '../fs/stat.js';
 
@@ -42,7 +42,7 @@ export class UnixSocket extends FileDescription {
     return fail(this.type === SOCK_DGRAM ? E.EDESTADDRREQ : E.ENOTCONN);
   }
   override statBytes(t: IoContext): Uint8Array {
-    const c = t.proc.cred;
+    const c = t.cred;
     const now = this.created;
     return hostStatBytes({ dev: SOCKFS_DEV, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: c.euid, gid: c.egid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now });
   }
@@ -52,9 +52,9 @@ export class UnixSocket extends FileDescription {
   }
 
   /** connect(2) to a filesystem or abstract name: nobody in elfrun listens yet. */
-  connect(t: Task, path: string | null): number {
+  connect(t: IoContext, path: string | null): number {
     if (path !== null) {
-      const vfs = t.kernel.vfs;
+      const vfs = t.vfs;
       const loc = vfs.resolve(t, path.startsWith('/') ? vfs.root : t.cwd, path, true);
       loc.node.access(t, 2 /* W_OK */);
     }

@@ -21,8 +21,10 @@ import { FsState, Mm, Process, SigHand, SIG_DFL, SIG_IGN, type ExitState } from 
 import { SIG, bit } from '../abi/signal.js';
 import { deliverFrame, sigreturn } from './sigframe.js';
 import { Task, type TaskOptions } from './task.js';
-import { Blocked, WaitQueue } from './waitq.js';
+import { Blocked, WaitQueue } from '../ctx/waitq.js';
 import type { KernelObserver, SyscallLayer } from './services.js';
+import { Terminal } from './terminal.js';
+import type { IoContext } from '../fs/context.js';
 import { nowMs } from '../host/clock.js';
 
 const SA_NOCLDWAIT = 2;
@@ -239,14 +241,12 @@ export class Kernel {
 
   // ---- the scheduler ------------------------------------------------------------
 
-  /** The controlling terminal's foreground process group (tcsetpgrp), the init's until a guest sets it. */
-  private fgPgrp: number | null = null;
-  ttyPgrp(): number {
-    if (this.fgPgrp !== null && [...this.processes.values()].some((p) => p.exit === null && p.pgid === this.fgPgrp)) return this.fgPgrp;
-    return this.init?.pgid ?? 0;
-  }
-  setTtyPgrp(pgid: number): void {
-    this.fgPgrp = pgid;
+  /** The controlling terminal's job control: its foreground process group */
+  readonly terminal = new Terminal(this);
+
+  /** The process of the task behind an I/O context. */
+  processOf(t: IoContext): Process {
+    return this.tasks.get(t.tid)!.proc;
   }
 
   /** Host signals reach the guest: ^C (SIGINT, SIGQUIT) its foreground process group, SIGTERM/SIGHUP its init. */
@@ -257,7 +257,7 @@ export class Kernel {
         const init = this.init!;
         const info = this.userInfo(sig, 0);
         info.writeInt32LE(0x80, 8); // SI_KERNEL
-        const fg = this.ttyPgrp();
+        const fg = this.terminal.foreground();
         for (const p of [...this.processes.values()]) if (p.exit === null && (group ? p.pgid === fg : p === init)) this.sendToProcess(p, sig, info);
         this.kick();
       };

@@ -5,9 +5,9 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
-import { Cred } from './cred.js';
+import { Cred } from '../ctx/cred.js';
 import { NSIG } from '../abi/signal.js';
-import { WaitQueue } from './waitq.js';
+import { WaitQueue } from '../ctx/waitq.js';
 import type { Task } from './task.js';
 import { nowMs } from '../host/clock.js';
 

@@ -5,11 +5,13 @@ import type { Arch } from '../cpu/arch.js';
 import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
-import type { Loc } from '../fs/vfs.js';
+import type { Loc, Vfs } from '../fs/vfs.js';
 import { Args, NORETURN } from '../cpu/args.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigAction } from './process.js';
-import { Blocked, type WaitQueue } from './waitq.js';
+import { Blocked, type BlockOptions, type WaitQueue } from '../ctx/waitq.js';
+import type { Cred } from '../ctx/cred.js';
+import type { IoContext, TerminalControl } from '../fs/context.js';
 import { nowMs } from '../host/clock.js';
 
 export type { ExitState } from './process.js';
@@ -28,7 +30,7 @@ export interface TaskOptions {
 /** stopped: its process is stopped (job control) and it waits for SIGCONT */
 export type TaskState = 'runnable' | 'blocked' | 'stopped' | 'dead';
 
-export class Task implements CpuClient {
+export class Task implements CpuClient, IoContext {
   readonly args = new Args();
   private syscalls = 0;
   state: TaskState = 'runnable';
@@ -130,6 +132,18 @@ export class Task implements CpuClient {
   get exePath(): string {
     return this.proc.exePath;
   }
+  get cred(): Cred {
+    return this.proc.cred;
+  }
+  get vfs(): Vfs {
+    return this.kernel.vfs;
+  }
+  get terminal(): TerminalControl {
+    return this.kernel.terminal;
+  }
+  hostPollQueue(fd: number, events: number): WaitQueue {
+    return this.kernel.hostPollQueue(fd, events);
+  }
 
   // ---- engine events ----------------------------------------------------------
 
@@ -164,7 +178,7 @@ export class Task implements CpuClient {
   // ---- parking ------------------------------------------------------------------
 
   /** Park on these queues (and/or until a deadline); the syscall is retried when woken. */
-  block(queues: WaitQueue[], opts: { deadline?: number; restartable?: boolean; interruptible?: boolean; partial?: number } = {}): never {
+  block(queues: WaitQueue[], opts: BlockOptions = {}): never {
     throw new Blocked(queues, opts.deadline ?? Infinity, opts.restartable ?? true, opts.interruptible ?? true, opts.partial ?? null);
   }
 

@@ -4,7 +4,7 @@ import type { Task } from '../proc/task.js';
 import { NORETURN, type Args } from '../cpu/args.js';
 import { E } from '../abi/errno.js';
 import { Panic, SysError, Unsupported } from '../abi/errors.js';
-import { Blocked } from '../proc/waitq.js';
+import { Blocked } from '../ctx/waitq.js';
 import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
 import type { ArchName } from '../cpu/arch.js';

@@ -11,7 +11,7 @@ import type { SyscallEntry } from './dispatch.js';
 import { errnoMessage, errnoName } from '../abi/errno.js';
 import { signalName } from '../abi/signal.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
-import { fdTarget } from '../fs/procfs.js';
+import { fdTarget } from '../procfs/procfs.js';
 import type { Timeline } from './timeline.js';
 import type { KernelObserver } from '../proc/services.js';
 import { nowMs } from '../host/clock.js';

@@ -1,5 +1,5 @@
-// The path walk and tmpfs without Unicorn: a fake task carries only what the
-// VFS asks of one (credentials and arch).
+// The path walk and tmpfs without Unicorn: an I/O context of the test's own
+// carries what the VFS asks of a caller (credentials and arch).
 import { describe, expect, it } from 'vitest';
 import { Vfs, S_IFDIR, S_IFLNK, type Loc } from '../../src/fs/vfs.js';
 import { TmpFs, TmpNode } from '../../src/fs/tmpfs.js';
@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { E } from '../../src/abi/errno.js';
 import { SysError } from '../../src/abi/errors.js';
-import type { Task } from '../../src/proc/task.js';
+import { FakeIo } from '../helpers/io.js';
 
-function task(uid = 0, gid = 0): Task {
-  return { proc: { cred: { fsuid: uid, fsgid: gid, groups: [] } }, arch: { name: 'x86_64' }, rlimits: [] } as unknown as Task;
-}
+const task = (uid = 0, gid = 0): FakeIo => new FakeIo(uid, gid);
 
 function errno(fn: () => unknown): string {
   try {
@@ -25,7 +23,7 @@ function errno(fn: () => unknown): string {
   return 'ok';
 }
 
-function setup(): { t: Task; vfs: Vfs; root: TmpFs } {
+function setup(): { t: FakeIo; vfs: Vfs; root: TmpFs } {
   const t = task();
   const root = new TmpFs(0o755);
   const vfs = new Vfs(root);
@@ -43,7 +41,7 @@ function setup(): { t: Task; vfs: Vfs; root: TmpFs } {
   return { t, vfs, root };
 }
 
-const at = (vfs: Vfs, t: Task, p: string, follow = true): Loc => vfs.resolve(t, vfs.root, p, follow);
+const at = (vfs: Vfs, t: FakeIo, p: string, follow = true): Loc => vfs.resolve(t, vfs.root, p, follow);
 
 describe('path walk', () => {
   it('follows absolute and relative symlinks inside the tree, and .. stops at the root', () => {
@@ -151,7 +149,7 @@ describe('tmpfs', () => {
 
 describe('path walks through a host directory (hostfs)', () => {
   // what the walk cache keeps must never change where a walk leads
-  function hostTree(): { t: Task; vfs: Vfs; dir: string } {
+  function hostTree(): { t: FakeIo; vfs: Vfs; dir: string } {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'elfrun-walk-')));
     mkdirSync(join(dir, 'a/b'), { recursive: true });
     mkdirSync(join(dir, 'other'));

@@ -4,7 +4,7 @@ import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
 import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
 import { PipeEnd } from '../../fs/pipe.js';
-import { fdLoc, ProcFile } from '../../fs/procfs.js';
+import { fdLoc, ProcFile } from '../../procfs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
 import { PathFile } from '../../fs/tmpfs.js';
 import { childPath, S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';

@@ -7,7 +7,7 @@ import { fail } from '../../abi/errors.js';
 import { host } from '../../host/libc.js';
 import { Unsupported } from '../../abi/errors.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
-import { fdLoc } from '../../fs/procfs.js';
+import { fdLoc } from '../../procfs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
 import {
   AT_EMPTY_PATH,

@@ -1,7 +1,7 @@
 // poll, ppoll, select, pselect6: readiness from each open file; the task
 // parks on the files' queues (and its deadline) until something changes.
 import type { Task } from '../../proc/task.js';
-import type { WaitQueue } from '../../proc/waitq.js';
+import type { WaitQueue } from '../../ctx/waitq.js';
 import { SIG, bit } from '../../abi/signal.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
 import { E } from '../../abi/errno.js';

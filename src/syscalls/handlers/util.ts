@@ -6,7 +6,7 @@ import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
-import { fdLoc } from '../../fs/procfs.js';
+import { fdLoc } from '../../procfs/procfs.js';
 import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
 import { nowMs } from '../../host/clock.js';

@@ -7,18 +7,20 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Task } from '../proc/task.js';
+import type { Kernel } from '../proc/kernel.js';
 import type { Process } from '../proc/process.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { Unsupported } from '../abi/errors.js';
-import { FileDescription, HostFile, type IoContext } from './file.js';
-import { PipeEnd } from './pipe.js';
-import { hostStatBytes, statFields, type StatFields } from './stat.js';
-import { HostFs, HostNode, lookupEpoch } from './hostfs.js';
-import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from './vfs.js';
-import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from './flags.js';
+import { FileDescription, HostFile } from '../fs/file.js';
+import { type IoContext } from '../fs/context.js';
+import { PipeEnd } from '../fs/pipe.js';
+import { hostStatBytes, statFields, type StatFields } from '../fs/stat.js';
+import { HostFs, HostNode, lookupEpoch } from '../fs/hostfs.js';
+import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from '../fs/vfs.js';
+import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from '../fs/flags.js';
 import { host, type Scratch } from '../host/libc.js';
-import { writeDirents } from './tmpfs.js';
+import { writeDirents } from '../fs/tmpfs.js';
 
 export type ProcNode =
   | { kind: 'file'; name: string; content: () => Buffer }
@@ -166,7 +168,7 @@ function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
           const tick = (ms: number): number => Math.floor(ms / 10);
           const k = t.kernel;
           const ctty = k.ttyNr !== 0 && p.sid === (k.init?.sid ?? p.sid);
-          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.ttyPgrp() : -1, 0x400000, 0, 0, 0, 0, tick(p.cpuMs), 0, tick(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+          const f = [pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.terminal.foreground() : -1, 0x400000, 0, 0, 0, 0, tick(p.cpuMs), 0, tick(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vsize, 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
           return Buffer.from(f.join(' ') + '\n');
         },
       };
@@ -263,13 +265,13 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   return pidNode(t, p, rest, norm);
 }
 
-function nodeStat(t: Task, n: ProcNode): StatFields {
+function nodeStat(t: IoContext, n: ProcNode): StatFields {
   const now = Date.now();
   let ino = 0;
   for (const c of n.name) ino = (ino * 31 + c.charCodeAt(0)) >>> 0;
   const fdLink = n.kind === 'link' && n.fdMode !== undefined;
   const mode = n.kind === 'dir' ? 0o040555 : n.kind === 'link' ? 0o120000 | (fdLink ? n.fdMode! : 0o777) : 0o100444;
-  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.proc.cred.euid, gid: t.proc.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  return { dev: PROC_DEV, ino: ino || 1, mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.cred.euid, gid: t.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 
 interface MountLine {
@@ -342,14 +344,14 @@ class AnonNode extends VNode {
     this.key = name;
     this.type = f instanceof PipeEnd ? 0o010000 : 0o100000;
   }
-  stat(t: Task): Uint8Array {
+  stat(t: IoContext): Uint8Array {
     return this.f.statBytes(t);
   }
   parent(): VNode {
     return this;
   }
   access(): void {}
-  open(t: Task, flags: number): FileDescription {
+  open(t: IoContext, flags: number): FileDescription {
     const f = this.f;
     if (f instanceof PipeEnd) return new PipeEnd(f.pipe, flags);
     if (f instanceof HostFile) {
@@ -377,6 +379,13 @@ const PROC_SUPER_MAGIC = 0x9fa0;
 /** The proc file system: guest processes from the kernel's tables, the rest from the host's /proc. */
 export class ProcFs extends FileSystem {
   readonly type = 'proc';
+  constructor(private readonly kernel: Kernel) {
+    super();
+  }
+  /** the task behind a caller: procfs shows what the kernel knows of it */
+  task(t: IoContext): Task {
+    return this.kernel.tasks.get(t.tid)!;
+  }
   readonly host = new ProcHostFs(this);
   private rootNode = new ProcVNode(this, '/proc', S_IFDIR);
   root(): VNode {
@@ -404,16 +413,16 @@ class ProcHostFs extends HostFs {
 }
 
 class ProcHostNode extends HostNode {
-  override parent(t: Task): VNode {
+  override parent(t: IoContext): VNode {
     const i = this.path.lastIndexOf('/');
     const up = this.path.slice(0, i);
     return up === '/proc' ? (this.fs as ProcHostFs).proc.root() : new ProcHostNode(this.fs, up, S_IFDIR);
   }
-  override lookup(t: Task, name: string): VNode {
+  override lookup(t: IoContext, name: string): VNode {
     const n = super.lookup(t, name) as HostNode;
     return new ProcHostNode(this.fs, n.path, n.type);
   }
-  override open(t: Task, flags: number, loc: Loc): FileDescription {
+  override open(t: IoContext, flags: number, loc: Loc): FileDescription {
     if ((flags & 3) !== O_RDONLY) fail(E.EACCES); // the host's /proc stays the host's
     return super.open(t, flags, loc);
   }
@@ -446,44 +455,44 @@ class ProcVNode extends VNode {
     this.knownEpoch = lookupEpoch.n;
     return this;
   }
-  private pn(t: Task): ProcNode {
+  private pn(t: IoContext): ProcNode {
     if (this.known !== null && this.knownEpoch === lookupEpoch.n) return this.known;
-    const n = procNode(t, this.name) ?? fail(E.ENOENT);
+    const n = procNode(this.fs.task(t), this.name) ?? fail(E.ENOENT);
     return this.withNode(n).known!;
   }
-  stat(t: Task): Uint8Array {
+  stat(t: IoContext): Uint8Array {
     return hostStatBytes(nodeStat(t, this.pn(t)));
   }
-  override owner(t: Task): { mode: number; uid: number; gid: number } {
+  override owner(t: IoContext): { mode: number; uid: number; gid: number } {
     return nodeStat(t, this.pn(t));
   }
   parent(): VNode {
     if (this.name === '/proc') return this;
     return new ProcVNode(this.fs, this.name.slice(0, this.name.lastIndexOf('/')), S_IFDIR);
   }
-  override lookup(t: Task, name: string): VNode {
+  override lookup(t: IoContext, name: string): VNode {
     if (this.type !== S_IFDIR) fail(E.ENOTDIR);
     const full = `${this.name}/${name}`;
-    const n = procNode(t, full);
+    const n = procNode(this.fs.task(t), full);
     if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]).withNode(n);
     // a host-wide entry: the host's own
     return new ProcHostNode(this.fs.host, '/proc', S_IFDIR).lookup(t, name);
   }
-  override readlink(t: Task): Buffer {
+  override readlink(t: IoContext): Buffer {
     const n = this.pn(t);
     if (n.kind !== 'link') fail(E.EINVAL);
     return Buffer.from(n.target(), 'latin1');
   }
-  override jump(t: Task): Loc | null {
+  override jump(t: IoContext): Loc | null {
     const n = this.pn(t);
     return n.kind === 'link' && n.jump ? n.jump() : null;
   }
-  open(t: Task, flags: number, loc: Loc): FileDescription {
+  open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const f = openProc(this.pn(t), flags);
     f.loc = loc;
     return f;
   }
-  access(t: Task, mode: number): void {
+  access(t: IoContext, mode: number): void {
     const n = this.pn(t);
     if (mode & 2 /* W_OK */) fail(E.EACCES);
     if (mode & 1 /* X_OK */ && n.kind === 'file') fail(E.EACCES);

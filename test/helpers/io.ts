@@ -1,0 +1,70 @@
+// An I/O context without a kernel or an engine, for unit tests of file
+// systems, files and pipes: real credentials and arch, a settable rlimit
+// table, parking recorded instead of done, and raised signals listed.
+import type { IoContext, TerminalControl } from '../../src/fs/context.js';
+import type { Vfs, Loc } from '../../src/fs/vfs.js';
+import type { AddressSpace } from '../../src/mm/address-space.js';
+import { Cred } from '../../src/ctx/cred.js';
+import { WaitQueue, type BlockOptions } from '../../src/ctx/waitq.js';
+import type { Arch } from '../../src/cpu/arch.js';
+import { x86_64 } from '../../src/cpu/x86_64.js';
+
+/** Thrown by block(): the test sees where the caller would have parked. */
+export class Parked extends Error {
+  constructor(
+    readonly queues: WaitQueue[],
+    readonly opts: BlockOptions,
+  ) {
+    super('parked');
+  }
+}
+
+export class FakeIo implements IoContext {
+  readonly cred: Cred;
+  arch: Arch = x86_64;
+  pid = 1000;
+  tid = 1000;
+  rlimits: Array<[bigint, bigint]> = [];
+  restarting = false;
+  restartState: number | null = null;
+  readonly raised: number[] = [];
+  private tree: Vfs | null = null;
+  private memory: AddressSpace | null = null;
+
+  constructor(uid = 0, gid = 0, groups: number[] = []) {
+    this.cred = new Cred(uid, uid, gid, gid, groups);
+  }
+  get mm(): AddressSpace {
+    if (this.memory === null) throw new Error('this test gave the context no guest memory');
+    return this.memory;
+  }
+  set mm(m: AddressSpace) {
+    this.memory = m;
+  }
+  get vfs(): Vfs {
+    if (this.tree === null) throw new Error('this test gave the context no file system tree');
+    return this.tree;
+  }
+  set vfs(v: Vfs) {
+    this.tree = v;
+  }
+  get cwd(): Loc {
+    return this.vfs.root;
+  }
+  block(queues: WaitQueue[], opts: BlockOptions = {}): never {
+    throw new Parked(queues, opts);
+  }
+  raise(sig: number): void {
+    this.raised.push(sig);
+  }
+  hostPollQueue(fd: number, events: number): WaitQueue {
+    return new WaitQueue(`host fd ${fd} events ${events}`);
+  }
+  readonly terminal: TerminalControl = {
+    foreground: () => 0,
+    session: () => 0,
+    setForeground: () => {
+      throw new Error('no terminal in this test');
+    },
+  };
+}
