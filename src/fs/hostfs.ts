@@ -3,6 +3,7 @@
 // `..`, so each host call gets a path of plain names and O_NOFOLLOW /
 // AT_SYMLINK_NOFOLLOW: the host never follows a link on the guest's behalf.
 // Permissions, owners, inode numbers, times and errors are the host's own.
+import { HOST_PATH_TTL_MS } from './lookups.js';
 import type { IoContext } from './context.js';
 import koffi from '../host/ffi.js';
 import { host } from '../host/libc.js';
@@ -11,7 +12,7 @@ import { fail } from '../abi/errors.js';
 import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
 import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
 import { openFifo } from './pipe.js';
-import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, walkCache, type Loc, type SetAttr } from './vfs.js';
+import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
 import { statFields } from './stat.js';
 
 const AT_FDCWD = -100;
@@ -26,31 +27,6 @@ const lgetxattrFn = libc.func('intptr_t lgetxattr(const char *path, const char *
 const llistxattrFn = libc.func('intptr_t llistxattr(const char *path, _Out_ uint8_t *list, size_t size)');
 const xret = (r: number): number => (r < 0 ? fail(koffi.errno()) : r);
 const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
-
-/**
- * What path walks learnt about host directories and symlinks, so that a walk
- * does not stat every component of every path again (a path of N components
- * costs one host call instead of N), nor read the same link again (musl's
- * localtime() stats /etc/localtime, a link, for every file `ls -l` shows).
- * Guest changes through elfrun clear it (rename, rmdir, unlink, symlink...);
- * a change made by another host process is seen after at most DIR_TTL_MS.
- * Regular files are not cached: their stat is the answer a caller wants.
- */
-const DIR_TTL_MS = 1000;
-interface Known {
-  until: number;
-  type: number;
-  /** a symlink's target */
-  target: Buffer | null;
-}
-let known = new Map<string, Known>();
-const forgetDirs = (): void => {
-  if (known.size > 0) known = new Map();
-  walkCache.epoch++;
-};
-
-/** Bumped at each syscall and path resolution: what a lookup learnt is reused by the same syscall only. */
-export const lookupEpoch = { n: 0 };
 
 export class HostFs extends FileSystem {
   override readonly hostChecked = true;
@@ -94,11 +70,11 @@ export class HostNode extends VNode {
     return childPath(this.path, name);
   }
 
-  stat(_t: IoContext): Uint8Array {
+  stat(t: IoContext): Uint8Array {
     if (this.st !== null) {
       const st = this.st;
       this.st = null;
-      if (this.stEpoch === lookupEpoch.n) return st;
+      if (this.stEpoch === t.vfs.lookups.epoch) return st;
     }
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(this.path), s.addr, AT_SYMLINK_NOFOLLOW));
@@ -109,12 +85,14 @@ export class HostNode extends VNode {
     const i = this.path.lastIndexOf('/');
     return new HostNode(this.fs, i <= 0 ? '/' : this.path.slice(0, i), 0o040000);
   }
-  override lookup(_t: IoContext, name: string): VNode {
+  override lookup(t: IoContext, name: string): VNode {
     const p = this.sub(name);
     const now = Date.now();
-    const k = known.get(p);
+    const lookups = t.vfs.lookups;
+    const walk = lookups.walk;
+    const k = lookups.hostPaths.get(p);
     if (k !== undefined && k.until > now) {
-      if (k.until < walkCache.until) walkCache.until = k.until;
+      if (k.until < walk.until) walk.until = k.until;
       const n = new HostNode(this.fs, p, k.type);
       n.target = k.target;
       return n;
@@ -124,13 +102,13 @@ export class HostNode extends VNode {
     const type = s.dv.getUint32(24, true) & S_IFMT;
     const n = new HostNode(this.fs, p, type);
     n.st = s.bytes.slice(0, 144); // before readHostLink reuses the scratch
-    n.stEpoch = lookupEpoch.n;
-    if (type === S_IFDIR) known.set(p, { until: now + DIR_TTL_MS, type, target: null });
+    n.stEpoch = lookups.epoch;
+    if (type === S_IFDIR) lookups.hostPaths.set(p, { until: now + HOST_PATH_TTL_MS, type, target: null });
     else if (type === S_IFLNK) {
       n.target = n.readHostLink();
-      known.set(p, { until: now + DIR_TTL_MS, type, target: n.target });
+      lookups.hostPaths.set(p, { until: now + HOST_PATH_TTL_MS, type, target: n.target });
     }
-    if (now + DIR_TTL_MS < walkCache.until) walkCache.until = now + DIR_TTL_MS;
+    if (now + HOST_PATH_TTL_MS < walk.until) walk.until = now + HOST_PATH_TTL_MS;
     return n;
   }
   /** a symlink's target, as the lookup that made this node read it (from the cache, or just now) */
@@ -177,34 +155,34 @@ export class HostNode extends VNode {
     f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: childPath(dir.path, `#${ino} (deleted)`) };
     return f;
   }
-  override mkdir(_t: IoContext, name: string, mode: number): void {
-    forgetDirs();
+  override mkdir(t: IoContext, name: string, mode: number): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.mkdirat(AT_FDCWD, cpath(this.sub(name)), mode));
   }
-  override mknod(_t: IoContext, name: string, mode: number, rdev: number): void {
-    forgetDirs();
+  override mknod(t: IoContext, name: string, mode: number, rdev: number): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.mknodat(AT_FDCWD, cpath(this.sub(name)), mode, rdev));
   }
-  override symlink(_t: IoContext, name: string, target: Buffer): void {
-    forgetDirs();
+  override symlink(t: IoContext, name: string, target: Buffer): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.symlinkat(Buffer.concat([target, Buffer.alloc(1)]), AT_FDCWD, cpath(this.sub(name))));
   }
-  override link(_t: IoContext, name: string, target: VNode): void {
-    forgetDirs();
+  override link(t: IoContext, name: string, target: VNode): void {
+    t.vfs.lookups.forgetHostPaths();
     // a file known only by its fd (O_TMPFILE): the host links it through its own /proc
     if (target instanceof HostFdNode) chk(host.linkat(AT_FDCWD, cpath(`/proc/self/fd/${target.file.hostFd}`), AT_FDCWD, cpath(this.sub(name)), 0x400 /* AT_SYMLINK_FOLLOW */));
     else chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
   }
-  override unlink(_t: IoContext, name: string): void {
-    forgetDirs();
+  override unlink(t: IoContext, name: string): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), 0));
   }
-  override rmdir(_t: IoContext, name: string): void {
-    forgetDirs();
+  override rmdir(t: IoContext, name: string): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.unlinkat(AT_FDCWD, cpath(this.sub(name)), AT_REMOVEDIR));
   }
-  override rename(_t: IoContext, name: string, to: VNode, toName: string, flags: number): void {
-    forgetDirs();
+  override rename(t: IoContext, name: string, to: VNode, toName: string, flags: number): void {
+    t.vfs.lookups.forgetHostPaths();
     chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
   }
   override setattr(_t: IoContext, a: SetAttr): void {

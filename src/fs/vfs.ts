@@ -4,6 +4,7 @@
 // and climbs out of a mount through its mount point, symlinks (absolute ones
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
+import { LookupState } from './lookups.js';
 import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
 import { fail, SysError } from '../abi/errors.js';
@@ -147,15 +148,6 @@ export abstract class VNode {
   }
 }
 
-/**
- * Path walks through host file systems reuse what they learnt (hostfs keeps
- * directories and symlinks for a while, see its `known`): the VFS keeps the
- * directories that recent walks led to. `epoch` is bumped by anything that may
- * change where a walk leads (a guest's change to a host directory, a mount);
- * `until` is, during a walk, the earliest time something it used expires.
- */
-export const walkCache = { epoch: 0, until: Infinity, pure: true };
-
 /** A file system instance: the thing a mount shows. */
 export abstract class FileSystem {
   private static nextDev = 0x30;
@@ -224,8 +216,19 @@ export interface ParentLoc {
   trailing: boolean;
 }
 
+/**
+ * The guest's file system tree: its mounts and path walks, and the state of
+ * one Machine's file systems that is not in any one of them.
+ *
+ * Path walks through host file systems reuse what they learnt (hostfs keeps
+ * directories and symlinks for a while): the VFS keeps the directories that
+ * recent walks led to. `lookups.walk.epoch` is bumped by anything that may
+ * change where a walk leads (a guest's change to a host directory, a mount);
+ * `until` is, during a walk, the earliest time something it used expires.
+ */
 export class Vfs {
   readonly mounts: Mount[] = [];
+  readonly lookups = new LookupState();
   /** mount points: mount id -> directory key -> name -> the mount there */
   private byPoint = new Map<number, Map<string, Map<string, Mount>>>();
   private rootMount!: Mount;
@@ -247,7 +250,7 @@ export class Vfs {
    * system below it: a mount on a missing name makes it appear.
    */
   mount(t: IoContext, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
-    walkCache.epoch++;
+    this.lookups.walk.epoch++;
     const { dir, name } = this.parent(t, this.root, path);
     if (name === '' || name === '.' || name === '..') {
       if (name === '' && dir.path === '/') {
@@ -336,26 +339,26 @@ export class Vfs {
   private dirAt(t: IoContext, base: Loc, dir: string, links: { n: number }): Loc {
     const key = `${base.mnt.id}:${base.node.key}\0${dir}`;
     const e = this.dirs.get(key);
-    if (e !== undefined && e.epoch === walkCache.epoch && e.until > Date.now() && links.n + e.links <= MAXSYMLINKS) {
+    if (e !== undefined && e.epoch === this.lookups.walk.epoch && e.until > Date.now() && links.n + e.links <= MAXSYMLINKS) {
       links.n += e.links;
-      walkCache.until = Math.min(walkCache.until, e.until);
+      this.lookups.walk.until = Math.min(this.lookups.walk.until, e.until);
       return e.loc;
     }
-    const outer = { until: walkCache.until, pure: walkCache.pure };
-    walkCache.until = Infinity;
-    walkCache.pure = true;
+    const outer = { until: this.lookups.walk.until, pure: this.lookups.walk.pure };
+    this.lookups.walk.until = Infinity;
+    this.lookups.walk.pure = true;
     const n0 = links.n;
-    const epoch = walkCache.epoch;
+    const epoch = this.lookups.walk.epoch;
     try {
       const loc = this.resolve(t, base, dir + '/', true, links);
-      if (walkCache.pure && loc.node.fs.walkCacheable && walkCache.epoch === epoch) {
+      if (this.lookups.walk.pure && loc.node.fs.walkCacheable && this.lookups.walk.epoch === epoch) {
         if (this.dirs.size >= 4096) this.dirs.clear();
-        this.dirs.set(key, { loc, links: links.n - n0, epoch, until: walkCache.until });
+        this.dirs.set(key, { loc, links: links.n - n0, epoch, until: this.lookups.walk.until });
       }
       return loc;
     } finally {
-      walkCache.until = Math.min(outer.until, walkCache.until);
-      walkCache.pure &&= outer.pure;
+      this.lookups.walk.until = Math.min(outer.until, this.lookups.walk.until);
+      this.lookups.walk.pure &&= outer.pure;
     }
   }
 
@@ -364,7 +367,7 @@ export class Vfs {
   /** Walk one component from directory `cur`, following a symlink there if `follow`. */
   private step(t: IoContext, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
     if (!isDir(cur)) fail(E.ENOTDIR);
-    if (!cur.node.fs.walkCacheable) walkCache.pure = false;
+    if (!cur.node.fs.walkCacheable) this.lookups.walk.pure = false;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     if (!cur.node.fs.hostChecked) this.permission(t, cur, X_OK);
     if (name === '.') return cur;

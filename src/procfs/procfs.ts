@@ -16,7 +16,7 @@ import { FileDescription, HostFile } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
 import { PipeEnd } from '../fs/pipe.js';
 import { hostStatBytes, statFields, type StatFields } from '../fs/stat.js';
-import { HostFs, HostNode, lookupEpoch } from '../fs/hostfs.js';
+import { HostFs, HostNode } from '../fs/hostfs.js';
 import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from '../fs/vfs.js';
 import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from '../fs/flags.js';
 import { host, type Scratch } from '../host/libc.js';
@@ -450,15 +450,15 @@ class ProcVNode extends VNode {
   private known: ProcNode | null = null;
   private knownEpoch = -1;
   /** this node, as `n` describes it for the current path resolution */
-  withNode(n: ProcNode): this {
+  withNode(t: IoContext, n: ProcNode): this {
     this.known = n;
-    this.knownEpoch = lookupEpoch.n;
+    this.knownEpoch = t.vfs.lookups.epoch;
     return this;
   }
   private pn(t: IoContext): ProcNode {
-    if (this.known !== null && this.knownEpoch === lookupEpoch.n) return this.known;
+    if (this.known !== null && this.knownEpoch === t.vfs.lookups.epoch) return this.known;
     const n = procNode(this.fs.task(t), this.name) ?? fail(E.ENOENT);
-    return this.withNode(n).known!;
+    return this.withNode(t, n).known!;
   }
   stat(t: IoContext): Uint8Array {
     return hostStatBytes(nodeStat(t, this.pn(t)));
@@ -474,7 +474,7 @@ class ProcVNode extends VNode {
     if (this.type !== S_IFDIR) fail(E.ENOTDIR);
     const full = `${this.name}/${name}`;
     const n = procNode(this.fs.task(t), full);
-    if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]).withNode(n);
+    if (n !== null) return new ProcVNode(this.fs, full, KIND_TYPE[n.kind]).withNode(t, n);
     // a host-wide entry: the host's own
     return new ProcHostNode(this.fs.host, '/proc', S_IFDIR).lookup(t, name);
   }

@@ -10,7 +10,6 @@ import type { SyscallLayer } from '../proc/services.js';
 import type { ArchName } from '../cpu/arch.js';
 import { syscallTable } from './table.js';
 import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
-import { lookupEpoch } from '../fs/hostfs.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -105,7 +104,7 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
     );
   }
   // what a path walk learnt is good for this syscall only
-  lookupEpoch.n++;
+  t.vfs.lookups.epoch++;
   try {
     const r = e.handler(t, a);
     t.restartState = null;

@@ -26,7 +26,7 @@ function errno(fn: () => unknown): string {
 function setup(): { t: FakeIo; vfs: Vfs; root: TmpFs } {
   const t = task();
   const root = new TmpFs(0o755);
-  const vfs = new Vfs(root);
+  const vfs = (t.vfs = new Vfs(root));
   const r = vfs.root.node;
   r.mkdir(t, 'a', 0o755);
   vfs.child(t, vfs.root, 'a').node.mkdir(t, 'b', 0o755);
@@ -155,7 +155,9 @@ describe('path walks through a host directory (hostfs)', () => {
     mkdirSync(join(dir, 'other'));
     writeFileSync(join(dir, 'a/b/f'), 'in a/b');
     writeFileSync(join(dir, 'other/f'), 'in other');
-    return { t: task(), vfs: new Vfs(new HostFs(dir)), dir };
+    const t = task();
+    const vfs = (t.vfs = new Vfs(new HostFs(dir)));
+    return { t, vfs, dir };
   }
   const hostPath = (l: Loc): string => (l.node as HostNode).path;
 

@@ -7,7 +7,6 @@ import { fail } from '../../abi/errors.js';
 import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../procfs/procfs.js';
-import { lookupEpoch } from '../../fs/hostfs.js';
 import type { Handler, Status } from '../dispatch.js';
 import { nowMs } from '../../host/clock.js';
 
@@ -81,7 +80,7 @@ export function startLoc(t: Task, dirfd: number): Loc {
  * is ENOENT unless `emptyOk` (AT_EMPTY_PATH): then it is dirfd's own file.
  */
 export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, emptyOk = false): Loc {
-  lookupEpoch.n++;
+  t.vfs.lookups.epoch++;
   const p = path.toString('latin1');
   if (p === '') {
     if (!emptyOk) fail(E.ENOENT);
@@ -109,7 +108,7 @@ export function denyWriteIfRunning(t: Task, loc: Loc): void {
 
 /** All but the last component of (dirfd, path), for calls that create, remove or rename a name. */
 export function parentAt(t: Task, dirfd: number, path: Buffer): ParentLoc {
-  lookupEpoch.n++;
+  t.vfs.lookups.epoch++;
   const p = path.toString('latin1');
   if (p === '') fail(E.ENOENT);
   const vfs = t.kernel.vfs;
