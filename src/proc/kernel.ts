@@ -13,6 +13,7 @@ import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_R
 import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc, Scratch } from '../host/libc.js';
+import { HostMemory } from '../mm/host-memory.js';
 import { dispatch, NORETURN, type SyscallTable } from '../syscalls/dispatch.js';
 import { Unsupported } from '../abi/errors.js';
 import { E } from '../abi/errno.js';
@@ -166,6 +167,8 @@ export class Kernel {
   readonly gid = process.getgid!();
   /** the guest's file system tree */
   vfs!: Vfs;
+  /** the host memory of this Machine's address spaces (the pool, the shared file mappings) */
+  readonly memory = new HostMemory();
 
   /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
   tracer: Tracer | null = null;
@@ -1068,5 +1071,6 @@ export class Kernel {
     this.buryEngines();
     for (const cpu of this.engines.values()) cpu.close();
     this.engines.clear();
+    this.memory.drain();
   }
 }

@@ -6,7 +6,6 @@ import { E } from '../abi/errno.js';
 import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
-import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
 import { lookupEpoch } from '../fs/hostfs.js';
 
 /** A handler's result meaning "the registers are already set, or the task is parked": write nothing. */
@@ -117,7 +116,7 @@ function untraced(t: Task, a: Args): number {
     throw err;
   } finally {
     // a file mapped MAP_SHARED may have shrunk: its pages past the new EOF must leave the engine
-    if (sharedFilesMapped() && mayShrinkFile(e.name, a)) refreshSharedFiles();
+    if (t.kernel.memory.sharedFilesMapped() && mayShrinkFile(e.name, a)) t.kernel.memory.refreshSharedFiles();
   }
 }
 

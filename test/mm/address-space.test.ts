@@ -6,20 +6,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AddressSpace,
-  Chunk,
-  MAX_CHUNK,
-  PAGE,
-  PROT_EXEC,
-  PROT_READ,
-  PROT_WRITE,
-  Vma,
-  anon,
-  refreshSharedFiles,
-  type Layout,
-  type MemBackend,
-} from '../../src/mm/address-space.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/abi/mman.js';
+import { AddressSpace } from '../../src/mm/address-space.js';
+import type { MemBackend } from '../../src/mm/backend.js';
+import { Chunk, MAX_CHUNK } from '../../src/mm/chunk.js';
+import { HostMemory } from '../../src/mm/host-memory.js';
+import { PAGE, type Layout } from '../../src/mm/layout.js';
+import { Vma, anon } from '../../src/mm/vma.js';
 import { SysError } from '../../src/abi/errors.js';
 import koffi from 'koffi';
 import { hostFileInfo, hostFree } from '../../src/host/libc.js';
@@ -71,6 +64,8 @@ class FakeBackend implements MemBackend {
   }
 }
 
+/** The host memory of one Machine: every space of these tests draws from it (and reuses its pool). */
+const memory = new HostMemory();
 const spaces: AddressSpace[] = [];
 afterEach(() => {
   while (spaces.length) spaces.pop()!.destroy();
@@ -78,7 +73,7 @@ afterEach(() => {
 
 function fresh(layout: Layout = LAYOUT): { as: AddressSpace; be: FakeBackend } {
   const be = new FakeBackend();
-  const as = new AddressSpace(be, layout);
+  const as = new AddressSpace(be, layout, memory);
   spaces.push(as);
   return { as, be };
 }
@@ -182,7 +177,7 @@ describe('mapAnon and insert (MAP_FIXED)', () => {
 
   it('insert of a VMA that shares a chunk (the loader case)', () => {
     const { as, be } = fresh();
-    const c = Chunk.alloc(3 * PAGE);
+    const c = Chunk.alloc(memory, 3 * PAGE);
     as.insert(new Vma(A, A + PAGE, PROT_READ, c, 0, anon('/bin/x')));
     as.insert(new Vma(A + PAGE, A + 3 * PAGE, RW, c, PAGE, anon('/bin/x')));
     consistent(as, be);
@@ -694,7 +689,7 @@ describe('maps()', () => {
 
   it('pieces of one chunk merge only if their file offsets are contiguous (the loader case)', () => {
     const { as, be } = fresh();
-    const c = Chunk.alloc(3 * PAGE);
+    const c = Chunk.alloc(memory, 3 * PAGE);
     const file = (offset: number) => ({ name: '/bin/x', shared: false, offset, dev: 0xfe00, ino: 9 });
     as.insert(new Vma(A, A + PAGE, PROT_READ, c, 0, file(0x5000)));
     as.insert(new Vma(A + PAGE, A + 2 * PAGE, RW, c, PAGE, file(0x5000))); // another segment, same file page
@@ -750,7 +745,7 @@ describe('MAP_SHARED chunks (host MAP_SHARED mappings of a file)', () => {
   }
   const info = (offset = 0) => ({ name: '/f', shared: true, offset, dev: 0, ino: 0 });
   function shared(fd: number, start: number, size: number, prot: number, offset = 0, writable = true): Vma {
-    return new Vma(start, start + size, prot, Chunk.mapShared(fd, offset, size, writable), 0, info(offset));
+    return new Vma(start, start + size, prot, Chunk.mapShared(memory, fd, offset, size, writable), 0, info(offset));
   }
   const text = (as: AddressSpace, addr: number, n: number): string => as.read(addr, n).toString('latin1');
   function pread(fd: number, n: number, off: number): string {
@@ -837,7 +832,7 @@ describe('MAP_SHARED chunks (host MAP_SHARED mappings of a file)', () => {
     expect([...be.regions.values()].map((r) => r.size)).toEqual([3 * PAGE]);
     // it shrinks: refreshSharedFiles (after a truncating syscall) unmaps the pages at once
     ftruncateSync(fd, 10);
-    refreshSharedFiles();
+    memory.refreshSharedFiles();
     expect([...be.regions.values()].map((r) => r.size)).toEqual([PAGE]);
     expect(as.fileFault(A + 2 * PAGE)).toBe('sigbus');
     consistent(as, be);
@@ -861,7 +856,7 @@ describe('MAP_SHARED chunks (host MAP_SHARED mappings of a file)', () => {
     p.as.forkInto(c.as);
     consistent(c.as, c.be);
     ftruncateSync(fd, 4 * PAGE);
-    refreshSharedFiles();
+    memory.refreshSharedFiles();
     consistent(p.as, p.be);
     consistent(c.as, c.be);
     p.as.removeRange(A + PAGE, A + 2 * PAGE);
@@ -924,7 +919,7 @@ describe('MAP_SHARED chunks (host MAP_SHARED mappings of a file)', () => {
   it('maps() shows it as the host kernel shows the same host mapping', () => {
     const { as } = fresh();
     const fd = file(2 * PAGE, 'w+', 'shown');
-    const chunk = Chunk.mapShared(fd, 0, 2 * PAGE, true);
+    const chunk = Chunk.mapShared(memory, fd, 0, 2 * PAGE, true);
     const id = hostFileInfo(fd);
     if (typeof id === 'number') throw new Error(`statx: ${id}`);
     // guest address = host address, so the two lines must be identical
@@ -1016,7 +1011,7 @@ describe('host memory of dead address spaces', () => {
 
   it("a chunk larger than its VMAs (a stack's room to grow) goes back to the host with its last VMA", () => {
     const { as, be } = fresh();
-    const chunk = Chunk.alloc(64 * PAGE);
+    const chunk = Chunk.alloc(memory, 64 * PAGE);
     as.insert(new Vma(A + 60 * PAGE, A + 64 * PAGE, RW, chunk, 60 * PAGE, anon('[stack]')));
     as.write(A + 60 * PAGE, fill(4 * PAGE, 3));
     expect(hostMapped(chunk.addr)).toBe(true);
