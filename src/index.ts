@@ -158,7 +158,7 @@ export class Machine {
     // of the program's arch when it is known here, so that an arm64 run does
     // not also build an x86_64 engine (~5 ms) only to exec out of it
     const boot = checked?.arch ?? x86_64;
-    const t = k.createInit(boot, new Mm(k.engine(boot), new AddressSpace(k.engine(boot).mirror(), k.engine(boot).layout)), vfs.root, process.umask());
+    const t = k.createInit(boot, new Mm(k.engine(boot), new AddressSpace(k.engine(boot).mirror(), k.engine(boot).layout, k.memory)), vfs.root, process.umask());
     this.task = t;
     const mount = (path: string, fs: FileSystem, o: { readonly?: boolean; source?: string } = {}): void => {
       try {

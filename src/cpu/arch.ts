@@ -1,6 +1,6 @@
 // What elfrun needs to know about a guest architecture. One module per arch
 // (x86_64.ts, arm64.ts) implements it; everything else is arch-neutral.
-import type { Layout } from '../mm/address-space.js';
+import type { Layout } from '../mm/layout.js';
 
 export type ArchName = 'x86_64' | 'arm64';
 

@@ -29,8 +29,10 @@ import {
   type Engine,
   type UnicornLib,
 } from './unicorn.js';
-import { Scratch, hostFree, useSharedGuestMemory } from '../host/libc.js';
-import { AddressSpace, Chunk, PAGE, type Layout, type MemBackend } from '../mm/address-space.js';
+import { Scratch, hostAlloc, hostFree, hostViewAt, useSharedGuestMemory } from '../host/libc.js';
+import { AddressSpace } from '../mm/address-space.js';
+import type { MemBackend } from '../mm/backend.js';
+import { PAGE, type Layout } from '../mm/layout.js';
 import { SIG } from '../abi/signal.js';
 import { Panic } from '../abi/errors.js';
 
@@ -546,8 +548,8 @@ export class Cpu implements MemBackend {
 
   /** Run CPUID on the emulated x86 CPU (before the guest's memory is set up). Returns [eax, ebx, ecx, edx]. */
   cpuid(leaf: number): number[] {
-    const page = Chunk.alloc(PAGE);
-    page.range(0, 2).set([0x0f, 0xa2]); // cpuid
+    const page = hostAlloc(PAGE);
+    new Uint8Array(hostViewAt(page.addr, 2)).set([0x0f, 0xa2]); // cpuid
     const at = 0x10000;
     this.map(at, PAGE, 5, page.addr);
     try {

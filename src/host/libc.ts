@@ -3,17 +3,20 @@
 // Every function returns -errno on failure, like a raw syscall.
 import koffi from './ffi.js';
 import { readFileSync } from 'node:fs';
+import {
+  MADV_DONTNEED,
+  MADV_REMOVE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+} from '../abi/mman.js';
 
 const libc = koffi.load('libc.so.6');
-
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_ANONYMOUS = 0x20;
-const MAP_NORESERVE = 0x4000;
-const MAP_FIXED = 0x10;
-const MADV_REMOVE = 9;
 
 const mmapFn = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
 const mmapFixedFn = libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
@@ -169,7 +172,7 @@ export function hostAlloc(size: number): HostBlock {
 
 /** Address space only (PROT_NONE): pages are committed later with hostAllocAt. */
 export function hostReserve(size: number): HostBlock {
-  const ptr = mmapFn(null, size, 0, guestMapFlags(), -1, 0);
+  const ptr = mmapFn(null, size, PROT_NONE, guestMapFlags(), -1, 0);
   const addr = mapped(ptr);
   if (addr === -1) throw new Error(`host reservation of ${size} bytes failed`);
   return { addr, size, ptr };
@@ -278,7 +281,6 @@ export function hostFree(addr: number, size: number): void {
 
 /** Give pages back to the host (they read as zero afterwards). */
 export function hostZeroPages(addr: number, size: number): void {
-  const MADV_DONTNEED = 4;
   // shared memory keeps its pages through MADV_DONTNEED; MADV_REMOVE frees
   // them. It refuses pages that are not writable (EACCES: a reservation's
   // uncommitted part, which hostAllocAt empties when it opens it); other

@@ -1,7 +1,11 @@
 // Map a static ELF image into an address space and build the initial stack
 // exactly as Linux's fs/binfmt_elf.c does (create_elf_tables).
 import type { Arch } from '../cpu/arch.js';
-import { AddressSpace, Chunk, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, anon, pageDown, pageUp } from '../mm/address-space.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { Chunk } from '../mm/chunk.js';
+import { PAGE, pageDown, pageUp } from '../mm/layout.js';
+import { Vma, anon } from '../mm/vma.js';
 import { hostRandom } from '../host/libc.js';
 import { SysError } from '../abi/errors.js';
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, PT_PHDR, type ElfImage } from './elf.js';
@@ -115,7 +119,7 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
 
   // One VMA per segment (file-backed pages, then anonymous bss pages); a page
   // shared by two segments goes with the earlier one, holding both segments' bytes.
-  const chunk = Chunk.alloc(span);
+  const chunk = Chunk.alloc(space.memory, span);
   let prevEnd = start;
   const vmas: Vma[] = [];
   /** the segment whose file bytes each file-backed VMA holds */
@@ -160,13 +164,13 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
         // the file's own pages, as Linux maps them: no copy, shared with the
         // page cache (a file system that cannot map them shared: a copy)
         try {
-          cached = Chunk.mapShared(fd, v.info.offset, v.size, false);
+          cached = Chunk.mapShared(space.memory, fd, v.info.offset, v.size, false);
         } catch (e) {
           if (!(e instanceof SysError)) throw e;
         }
       }
       if (cached === undefined) {
-        cached = Chunk.alloc(v.size);
+        cached = Chunk.alloc(space.memory, v.size);
         fill(cached.range(0, v.size), v.off, v.size);
       }
       cached.users = new Set();
@@ -212,7 +216,7 @@ export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias:
   // on faults up to RLIMIT_STACK, inside one reservation of STACK_SIZE.
   const argBytes = [...a.argv, ...a.envp, a.execfn].reduce((n, b) => n + b.length + 1 + 8, 0);
   const initial = Math.min(STACK_SIZE, pageUp(argBytes + 4096) + 0x20000);
-  const stackChunk = Chunk.alloc(STACK_SIZE);
+  const stackChunk = Chunk.alloc(space.memory, STACK_SIZE);
   stackChunk.dataFrom = STACK_SIZE - initial;
   space.stack = space.insert(new Vma(top - initial, top, stackProt, stackChunk, STACK_SIZE - initial, anon('[stack]')));
 

@@ -3,7 +3,11 @@ import { closeSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
-import { AddressSpace, PAGE, PROT_EXEC, PROT_READ, anon } from '../mm/address-space.js';
+import { PROT_EXEC, PROT_READ } from '../abi/mman.js';
+import { AddressSpace } from '../mm/address-space.js';
+import type { HostMemory } from '../mm/host-memory.js';
+import { PAGE } from '../mm/layout.js';
+import { anon } from '../mm/vma.js';
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
 import { imageSpan, mapImage, setupStack, type ExecArgs, type ImageSource, type StartInfo } from '../loader/load.js';
 import { Mm, SIG_DFL, SIG_IGN } from './process.js';
@@ -76,9 +80,9 @@ export interface Interp {
 
 
 /** A new engine and address space holding the image, with registers set for its entry. */
-export function buildMm(cpu: Cpu, elf: ElfImage, file: ImageSource, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
+export function buildMm(cpu: Cpu, memory: HostMemory, elf: ElfImage, file: ImageSource, args: ExecArgs, interp?: Interp): { mm: Mm; start: StartInfo; sigtramp: number; regs: Array<[number, number]> } {
   const arch = cpu.arch;
-  const space = new AddressSpace(cpu.mirror(), cpu.layout);
+  const space = new AddressSpace(cpu.mirror(), cpu.layout, memory);
   try {
     const bias = mapImage(space, elf, file, args);
     let loaded: { elf: ElfImage; bias: number } | undefined;
@@ -120,7 +124,7 @@ export interface ExecRequest {
 /** The point of no return of execve: t's process now runs the new image. */
 export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   const p = t.proc;
-  const built = buildMm(k.engine(req.arch), req.elf, req.file, req.args, req.interp);
+  const built = buildMm(k.engine(req.arch), k.memory, req.elf, req.file, req.args, req.interp);
   // other threads die (de_thread); the caller becomes the leader
   for (const o of [...p.threads]) {
     if (o !== t) {

@@ -52,7 +52,7 @@ export interface CloneArgs {
  * may run either first (sched_child_runs_first).
  */
 function forkMm(k: Kernel, parent: Mm): Mm {
-  const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout);
+  const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout, k.memory);
   const moved = parent.space.forkInto(space, true);
   parent.cpu.deactivate(parent.space);
   k.futexesMoved(moved);

@@ -14,6 +14,7 @@ import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc, Scratch } from '../host/libc.js';
 import { NORETURN } from '../cpu/args.js';
+import { HostMemory } from '../mm/host-memory.js';
 import { Unsupported } from '../abi/errors.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -167,6 +168,8 @@ export class Kernel {
   readonly gid = process.getgid!();
   /** the guest's file system tree */
   vfs!: Vfs;
+  /** the host memory of this Machine's address spaces (the pool, the shared file mappings) */
+  readonly memory = new HostMemory();
 
   /** who is told of signals and exits (the strace-style tracer), when asked for */
   tracer: KernelObserver | null = null;
@@ -1067,5 +1070,6 @@ export class Kernel {
     this.buryEngines();
     for (const cpu of this.engines.values()) cpu.close();
     this.engines.clear();
+    this.memory.drain();
   }
 }

@@ -9,7 +9,6 @@ import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
 import type { ArchName } from '../cpu/arch.js';
 import { syscallTable } from './table.js';
-import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -130,7 +129,7 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
     throw err;
   } finally {
     // a file mapped MAP_SHARED may have shrunk: its pages past the new EOF must leave the engine
-    if (sharedFilesMapped() && mayShrinkFile(e.name, a)) refreshSharedFiles();
+    if (t.kernel.memory.sharedFilesMapped() && mayShrinkFile(e.name, a)) t.kernel.memory.refreshSharedFiles();
   }
 }
 

@@ -5,7 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { AddressSpace, PAGE, PROT_READ, type MemBackend } from '../../src/mm/address-space.js';
+import { PROT_READ } from '../../src/abi/mman.js';
+import { AddressSpace } from '../../src/mm/address-space.js';
+import type { MemBackend } from '../../src/mm/backend.js';
+import { HostMemory } from '../../src/mm/host-memory.js';
+import { PAGE } from '../../src/mm/layout.js';
 import { ExecFormatError, parseElf } from '../../src/loader/elf.js';
 import { AT, STACK_SIZE, mapImage, setupStack, type ExecArgs } from '../../src/loader/load.js';
 import { x86_64 } from '../../src/cpu/x86_64.js';
@@ -15,13 +19,14 @@ import { ROOT } from '../helpers/oracle.js';
 import { EM_AARCH64, ET_DYN, PF_R, PF_W, PF_X, PT_LOAD, SUPPORTED, elf64, wholeFileLoad } from '../helpers/elfgen.js';
 
 const nullEngine: MemBackend = { map() {}, unmap() {}, protect() {} };
+const memory = new HostMemory();
 const spaces: AddressSpace[] = [];
 afterEach(() => {
   while (spaces.length) spaces.pop()!.destroy();
 });
 
 function space(arch: Arch): AddressSpace {
-  const s = new AddressSpace(nullEngine, arch.layout);
+  const s = new AddressSpace(nullEngine, arch.layout, memory);
   spaces.push(s);
   return s;
 }

@@ -1,7 +1,42 @@
 // Memory syscalls: brk, mmap family.
 import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
-import { Chunk, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, SHARED_ANON_NAME, Vma, anon, pageUp, type VmaInfo } from '../../mm/address-space.js';
+import { Chunk } from '../../mm/chunk.js';
+import { PAGE, pageUp } from '../../mm/layout.js';
+import { SHARED_ANON_NAME, Vma, anon, type VmaInfo } from '../../mm/vma.js';
+import {
+  MADV_DONTNEED,
+  MADV_FREE,
+  MADV_REMOVE,
+  MAP_ANONYMOUS,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_HUGETLB,
+  MAP_LOCKED,
+  MAP_NONBLOCK,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_STACK,
+  MAP_TYPE,
+  MAP_UNINITIALIZED,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  PROT_EXEC,
+  PROT_GROWSDOWN,
+  PROT_GROWSUP,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../abi/mman.js';
 import { host, hostCanMapPrivate, hostFileInfo, hostMemfd } from '../../host/libc.js';
 import { HostFile, type FileDescription } from '../../fs/file.js';
 import { E } from '../../abi/errno.js';
@@ -10,25 +45,6 @@ import { Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
 import type { Args } from '../../cpu/args.js';
 
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_SHARED_VALIDATE = 0x03;
-const MAP_TYPE = 0x0f;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_GROWSDOWN = 0x100;
-const MAP_DENYWRITE = 0x800;
-const MAP_EXECUTABLE = 0x1000;
-const MAP_LOCKED = 0x2000;
-const MAP_NORESERVE = 0x4000;
-const MAP_POPULATE = 0x8000;
-const MAP_NONBLOCK = 0x10000;
-const MAP_STACK = 0x20000;
-const MAP_HUGETLB = 0x40000;
-const MAP_FIXED_NOREPLACE = 0x100000;
-const MAP_UNINITIALIZED = 0x4000000;
-const PROT_GROWSDOWN = 0x01000000;
-const PROT_GROWSUP = 0x02000000;
 const PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
 
 /** Linux's LEGACY_MAP_MASK: what MAP_SHARED_VALIDATE accepts (MAP_SYNC needs DAX). */
@@ -103,7 +119,7 @@ function mmap(t: Task, a: Args): number {
     // the copy below; one that cannot map them at all, its error (sysfs: ENODEV).
     let chunk: Chunk | null = null;
     try {
-      chunk = Chunk.mapShared(f.hostFd, off, size, false);
+      chunk = Chunk.mapShared(t.mm.memory, f.hostFd, off, size, false);
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       const r = hostCanMapPrivate(f.hostFd, off);
@@ -156,7 +172,7 @@ function mapShared(t: Task, f: FileDescription | null, start: number, size: numb
   let info: VmaInfo;
   if (f !== null) {
     // the host mapping is writable whenever the file is (mprotect may add PROT_WRITE later)
-    chunk = Chunk.mapShared(f.hostFd, off, size, f.writable);
+    chunk = Chunk.mapShared(t.mm.memory, f.hostFd, off, size, f.writable);
     info = fileInfo(t, f, off, true);
   } else {
     // Linux backs it with a shmem file of the mapping's size ("/dev/zero (deleted)" in maps)
@@ -168,7 +184,7 @@ function mapShared(t: Task, f: FileDescription | null, start: number, size: numb
       fail(r === -E.EFBIG ? E.ENOMEM : -r);
     }
     try {
-      chunk = Chunk.mapShared(memfd, 0, size, true, true);
+      chunk = Chunk.mapShared(t.mm.memory, memfd, 0, size, true, true);
     } catch (e) {
       host.close(memfd);
       throw e;
@@ -203,10 +219,6 @@ function mprotect(t: Task, a: Args): number {
   return 0;
 }
 
-const MREMAP_MAYMOVE = 1;
-const MREMAP_FIXED = 2;
-const MREMAP_DONTUNMAP = 4;
-
 function mremap(t: Task, a: Args): number {
   const old = a.ptr(0);
   const oldLen = pageUp(a.u64(1));
@@ -227,10 +239,6 @@ function mremap(t: Task, a: Args): number {
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, fixedAt);
 }
 
-const MADV_DONTNEED = 4;
-const MADV_FREE = 8;
-const MADV_REMOVE = 9;
-
 function madvise(t: Task, a: Args): number {
   const addr = a.ptr(0);
   const len = a.u64(1);
@@ -249,10 +257,6 @@ function madvise(t: Task, a: Args): number {
   void MADV_FREE;
   return 0;
 }
-
-const MS_ASYNC = 1;
-const MS_INVALIDATE = 2;
-const MS_SYNC = 4;
 
 /** msync(2), with mm/msync.c's checks: the pages of shared file mappings are written back by the host. */
 function msync(t: Task, a: Args): number {

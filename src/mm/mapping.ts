@@ -1,0 +1,320 @@
+// Mappings: how an address space's mappings change, the policy behind
+// mprotect, brk, mremap, msync, madvise (MADV_DONTNEED, MADV_REMOVE) and
+// the growth of the stack on faults: what Linux's mm/mprotect.c, mmap.c
+// (brk), mremap.c, msync.c and madvise.c decide, over the VMA set.
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
+import { MADV_REMOVE, MS_ASYNC, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } from '../host/libc.js';
+import { GuestMemory } from './access.js';
+import { Chunk, MAX_CHUNK } from './chunk.js';
+import { PAGE, pageDown, pageUp } from './layout.js';
+import { Vma, anon, isAnon, mappedEnd } from './vma.js';
+
+/** Host address space reserved for brk (nothing is committed until used). */
+export const HEAP_RESERVE = 1 << 30;
+
+export class Mappings extends GuestMemory {
+  brkStart = 0;
+  brkCur = 0;
+  /** The [stack] VMA grows down on demand (like Linux's VM_GROWSDOWN), within its reservation. */
+  stack: Vma | null = null;
+
+  // ---- mprotect -----------------------------------------------------------
+
+  /**
+   * mprotect. As Linux, VMA by VMA from start: a hole gives ENOMEM and PROT_WRITE
+   * over a read-only shared file mapping EACCES, after the pages before it changed.
+   */
+  protect(start: number, end: number, prot: number): void {
+    if (start >= end) return;
+    let err = 0;
+    let upTo = start;
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) err = E.ENOMEM;
+      else if (prot & PROT_WRITE && v.chunk.readOnly && v.info.shared) err = E.EACCES; // a private VMA becomes a copy
+      else {
+        a = upTo = Math.min(v.end, end);
+        continue;
+      }
+      break;
+    }
+    if (upTo > start) this.protectRange(start, upTo, prot);
+    if (err !== 0) fail(err);
+  }
+
+  private protectRange(start: number, end: number, prot: number): void {
+    let i = this.index(start);
+    const out: Vma[] = [];
+    const copied = new Set<Chunk>();
+    let j = i;
+    while (j < this.vmas.length && this.vmas[j].start < end) {
+      const v = this.vmas[j];
+      if (v.prot === prot) {
+        out.push(v);
+        j++;
+        continue;
+      }
+      this.unmapV(v);
+      const parts: Vma[] = [];
+      if (v.start < start) parts.push(v.slice(v.start, start));
+      let mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
+      // memory shared by fork becomes private when made writable, and so do an
+      // executable's cached pages (the next exec of the file gets them: onFree
+      // is set for those), even with one user; MAP_SHARED memory stays shared
+      // (a private VMA over a file's own pages too: its writes are not the file's)
+      if (
+        prot & PROT_WRITE &&
+        (v.chunk.backing === null ? v.chunk.users !== null && (v.chunk.users.size > 1 || v.chunk.onFree !== null) : !v.info.shared)
+      ) {
+        mid = this.privateCopy(mid);
+        copied.add(v.chunk);
+      }
+      mid.prot = prot;
+      parts.push(mid);
+      if (v.end > end) parts.push(v.slice(end, v.end));
+      for (const p of parts) this.mapV(p);
+      out.push(...parts);
+      j++;
+    }
+    this.vmas.splice(i, j - i, ...out);
+    this.last = null;
+    this.dropUnused(copied);
+    this.mergeAround(start, end);
+  }
+
+  /** A VMA over a private copy of its pages (copy-on-write of a shared chunk, done eagerly). */
+  private privateCopy(v: Vma): Vma {
+    const chunk = Chunk.alloc(this.memory, v.size);
+    if (v.chunk.backing !== null) {
+      // a file's pages: all of them (mincore tells what is in the page cache, not what the file holds)
+      const n = mappedEnd(v, v.chunk.valid) - v.start;
+      if (n > 0) hostMemmove(chunk.addr, v.hostAddr(v.start), n);
+    } else hostCopyResident(chunk.addr, v.hostAddr(v.start), v.size);
+    return new Vma(v.start, v.end, v.prot, chunk, 0, { ...v.info });
+  }
+
+  // ---- brk ----------------------------------------------------------------
+
+  setBrkStart(addr: number): void {
+    this.brkStart = this.brkCur = addr;
+  }
+
+  brk(want: number): number {
+    if (want < this.brkStart) return this.brkCur;
+    const oldTop = pageUp(this.brkCur);
+    const newTop = pageUp(want);
+    if (newTop > oldTop) {
+      if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
+        return this.brkCur;
+      // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
+      if (this.heap === null) this.heap = Chunk.reserve(this.memory, HEAP_RESERVE);
+      const off = oldTop - pageUp(this.brkStart);
+      this.heap.commit(off, newTop - oldTop);
+      const below = oldTop > 0 ? this.find(oldTop - 1) : null;
+      if (below !== null && below.chunk === this.heap && below.off + below.size === off && below.prot === (PROT_READ | PROT_WRITE) && below.info.name === '[heap]') {
+        // the [heap] VMA grows, as Linux's brk extends it: one engine region
+        // replaced, where a new piece merged with it took three
+        this.unmapV(below);
+        below.end = newTop;
+        this.mapV(below);
+        this.last = null;
+      } else {
+        this.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, this.heap, off, anon('[heap]')));
+        this.mergeAround(oldTop, newTop);
+      }
+    } else if (newTop < oldTop) {
+      this.removeRange(newTop, oldTop);
+    }
+    this.brkCur = want;
+    return want;
+  }
+
+  // ---- mremap ---------------------------------------------------------------
+
+  /** Move/resize the mapping at [old, old+oldLen) (anonymous private memory). */
+  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+    if (fixedAt !== null && !(fixedAt >= 0 && fixedAt + newLen <= this.layout.taskSize)) fail(E.EINVAL);
+    const v = this.find(old);
+    if (v === null || old + oldLen > v.end) fail(E.EFAULT);
+    // old_size 0 duplicates a shared mapping; a private one it would not duplicate (vma_to_resize)
+    if (oldLen === 0 && !v.info.shared) fail(E.EINVAL);
+    if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
+    if (fixedAt === null && newLen <= oldLen) {
+      if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
+      return old;
+    }
+    const grow = newLen - oldLen;
+    if (fixedAt === null && old + oldLen === v.end && v.end + grow <= this.layout.taskSize && this.isFree(v.end, grow)) {
+      // Grow in place, as Linux extends the VMA. glibc's realloc of a large
+      // block grows it a page at a time, so the VMA's memory is a reservation
+      // with room behind it: growing again commits more of it. The first time
+      // (or when the room is used up) the VMA moves to a reservation twice its
+      // new size, at the same guest addresses, still one VMA (a second mremap
+      // of the whole range needs that). Committed pages past the VMA's end
+      // read as zero: nothing ever used them (a piece given back makes the
+      // chunk not intact), and a pooled reservation comes zeroed.
+      const c = v.chunk;
+      const endOff = v.off + v.size;
+      if (c.reservation && c !== this.heap && c.users === null && c.intact && endOff <= c.committed && endOff + grow <= c.size) {
+        c.commit(endOff, grow);
+        this.unmapV(v);
+        v.end += grow;
+        this.mapV(v);
+        this.last = null;
+        return old;
+      }
+      if (v.size + grow > MAX_CHUNK) fail(E.ENOMEM);
+      let chunk: Chunk | null = null;
+      try {
+        chunk = Chunk.reserve(this.memory, Math.min(MAX_CHUNK, 2 * (v.size + grow)));
+        chunk.commit(0, v.size + grow);
+      } catch {
+        // the host refused: give back a reservation made before the commit failed
+        chunk?.freeAll();
+        return fail(E.ENOMEM);
+      }
+      hostMemmove(chunk.addr, v.hostAddr(v.start), v.size);
+      chunk.inheritSource(v.chunk, v.off);
+      this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
+      return old;
+    }
+    if (!mayMove && fixedAt === null) fail(E.ENOMEM);
+    const dest = fixedAt ?? this.findFree(newLen);
+    const chunk = Chunk.alloc(this.memory, newLen);
+    const copy = Math.min(oldLen, newLen);
+    hostMemmove(chunk.addr, v.hostAddr(old), copy);
+    chunk.inheritSource(v.chunk, v.off + (old - v.start));
+    const info = { ...v.info, offset: v.info.offset + (old - v.start) };
+    const prot = v.prot;
+    this.removeRange(old, old + oldLen);
+    this.insert(new Vma(dest, dest + newLen, prot, chunk, 0, info));
+    return dest;
+  }
+
+  /**
+   * mremap of a MAP_SHARED mapping: the moved or grown mapping is a new host
+   * mapping of the same file pages (no copy). old_size 0 maps the same pages a
+   * second time, leaving the first mapping in place.
+   */
+  private remapShared(v: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+    const c = v.chunk;
+    const b = c.backing!;
+    const fileAt = (a: number): number => b.offset + v.off + (a - v.start);
+    if (fixedAt === null && oldLen > 0 && newLen <= oldLen) {
+      if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
+      return old;
+    }
+    const grow = newLen - oldLen;
+    if (fixedAt === null && oldLen > 0 && old + oldLen === v.end && v.end + grow <= this.layout.taskSize && this.isFree(v.end, grow)) {
+      const chunk = Chunk.mapShared(this.memory, b.fd, fileAt(v.start), v.size + grow, !c.readOnly);
+      this.insert(new Vma(v.start, v.end + grow, v.prot, chunk, 0, { ...v.info }));
+      return old;
+    }
+    if (!mayMove && fixedAt === null) fail(E.ENOMEM);
+    const dest = fixedAt ?? this.findFree(newLen);
+    const chunk = Chunk.mapShared(this.memory, b.fd, fileAt(old), newLen, !c.readOnly);
+    const info = { ...v.info, offset: v.info.offset + (old - v.start) };
+    const prot = v.prot;
+    if (oldLen > 0) this.removeRange(old, old + oldLen);
+    this.insert(new Vma(dest, dest + newLen, prot, chunk, 0, info));
+    return dest;
+  }
+
+  // ---- msync and madvise ----------------------------------------------------
+
+  /**
+   * msync(2) over [start, end), as mm/msync.c walks it: holes give ENOMEM (at
+   * once for plain MS_ASYNC, else after the rest is done); MS_SYNC writes back
+   * the pages of writable shared file mappings (the host's msync does it).
+   */
+  msync(start: number, end: number, flags: number): number {
+    let i = this.index(start);
+    if (i < 0) i = -i - 1;
+    let a = start;
+    let hole = false;
+    for (;;) {
+      const v = this.vmas[i];
+      if (v === undefined) return fail(E.ENOMEM);
+      if (a < v.start) {
+        if (flags === MS_ASYNC) fail(E.ENOMEM);
+        a = v.start;
+        if (a >= end) fail(E.ENOMEM);
+        hole = true;
+      }
+      const e = Math.min(end, v.end);
+      if (flags & MS_SYNC && v.chunk.backing !== null && !v.chunk.readOnly && v.info.shared) {
+        const r = hostMsync(v.hostAddr(a), e - a, MS_SYNC);
+        if (r < 0) fail(-r);
+      }
+      a = v.end;
+      if (a >= end) break;
+      i++;
+    }
+    if (hole) fail(E.ENOMEM);
+    return 0;
+  }
+
+  /**
+   * MADV_REMOVE: punch the pages out of the file behind a writable shared
+   * mapping (they read as zero afterwards); EINVAL for anonymous private
+   * memory, EACCES for other mappings, as Linux's madvise_remove.
+   */
+  removePages(start: number, end: number): void {
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) fail(E.ENOMEM);
+      const e = Math.min(v.end, end);
+      if (v.chunk.backing === null) fail(isAnon(v.info) ? E.EINVAL : E.EACCES);
+      if (v.chunk.readOnly || !v.info.shared) fail(E.EACCES);
+      const r = hostMadvise(v.hostAddr(a), e - a, MADV_REMOVE);
+      if (r < 0) fail(-r);
+      a = e;
+    }
+  }
+
+  /** Zero pages in place (MADV_DONTNEED on private anonymous memory). */
+  zeroPages(start: number, end: number): void {
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) {
+        a += PAGE;
+        continue;
+      }
+      const e = Math.min(v.end, end);
+      if (v.chunk.backing !== null) {
+        // MAP_SHARED: the pages are the file's (or the shared memory's); dropping
+        // them and faulting them in again reads the same content
+      } else if (v.chunk.onFree !== null) {
+        // an executable's cached pages: they hold the file's content, which is
+        // what Linux's private file pages read after MADV_DONTNEED
+      } else if (v.chunk.users !== null && v.chunk.users.size > 1) {
+        // shared with another process: give this one fresh zero pages instead
+        this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });
+      } else hostZeroPages(v.hostAddr(a), e - a);
+      a = e;
+    }
+  }
+
+  // ---- the stack -----------------------------------------------------------
+
+  /** A fault at addr: grow the stack down to it if Linux would. */
+  growStack(addr: number, limit: number): boolean {
+    const v = this.stack;
+    if (v === null || addr >= v.start || !this.vmas.includes(v)) return false;
+    const top = v.end;
+    const floor = Math.max(top - Math.min(limit, v.off + v.size), top - (v.off + v.size));
+    if (addr < floor) return false;
+    const start = Math.max(floor, pageDown(addr) - 16 * PAGE);
+    if (!this.isFree(start, v.start - start)) return false;
+    const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
+    v.chunk.dataFrom = Math.min(v.chunk.dataFrom, grown.off);
+    this.unmapV(v);
+    this.vmas[this.vmas.indexOf(v)] = grown;
+    this.mapV(grown);
+    this.stack = grown;
+    this.last = null;
+    return true;
+  }
+}

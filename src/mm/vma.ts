@@ -1,0 +1,50 @@
+// Vma: one mapping of an address space (a page range over part of a Chunk),
+// and what /proc/<pid>/maps says of it (VmaInfo).
+import type { Chunk } from './chunk.js';
+
+export interface VmaInfo {
+  /** what /proc/self/maps shows in its last column: a path, [heap], [stack]... */
+  name: string;
+  shared: boolean;
+  /** file-backed mappings: offset of start within the file, and identity */
+  offset: number;
+  dev: number;
+  ino: number;
+}
+
+export class Vma {
+  constructor(
+    public start: number,
+    public end: number,
+    public prot: number,
+    public chunk: Chunk,
+    /** offset of `start` within chunk */
+    public off: number,
+    public info: VmaInfo,
+  ) {}
+  get size(): number {
+    return this.end - this.start;
+  }
+  hostAddr(addr: number): number {
+    return this.chunk.addr + this.off + (addr - this.start);
+  }
+  /** A copy of this VMA cut to [start, end). */
+  slice(start: number, end: number): Vma {
+    const info = { ...this.info, offset: this.info.offset + (start - this.start) };
+    return new Vma(start, end, this.prot, this.chunk, this.off + (start - this.start), info);
+  }
+}
+
+export const anon = (name = ''): VmaInfo => ({ name, shared: false, offset: 0, dev: 0, ino: 0 });
+
+/** What /proc/<pid>/maps calls shared anonymous memory (Linux backs it with a shmem file). */
+export const SHARED_ANON_NAME = '/dev/zero (deleted)';
+
+/** No file behind it: no name, or a kernel name such as [heap], [stack]. */
+export const isAnon = (info: VmaInfo): boolean => info.name === '' || info.name.startsWith('[');
+
+/** End of the part of v that may be touched, given its chunk's `valid` bytes (v.end but for files' pages past EOF). */
+export const mappedEnd = (v: Vma, valid: number): number => {
+  const lim = v.start + (valid - v.off);
+  return lim >= v.end ? v.end : lim <= v.start ? v.start : lim;
+};
