@@ -244,7 +244,7 @@ export class Machine {
       if (flags < 0) continue; // closed on the host: closed for the guest
       const dup = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 3);
       if (dup < 0) continue;
-      t2.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`, null), false);
+      t2.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`, null, this.kernel.vfs.writers), false);
       t.fds.file(fd).refs--; // set() took its own reference
     }
   }

@@ -99,7 +99,7 @@ function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): F
       // the controlling terminal is the host's: elfrun runs in its session
       const fd = host.openat(-100, Buffer.from('/dev/tty\0'), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | O_NOCTTY, 0);
       if (fd < 0) fail(-fd);
-      return new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null);
+      return new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null, t.vfs.writers);
     }
     default:
       return fail(E.ENXIO);

@@ -24,11 +24,15 @@ interface Interest {
   disabled: boolean;
 }
 
-let nextIno = 300000;
-
 export class EpollFile extends FileDescription {
   private readonly interests = new Map<FileDescription, Map<number, Interest>>();
-  private readonly ino = nextIno++;
+  constructor(
+    flags: number,
+    /** its inode number (the Vfs's anonIno) */
+    private readonly ino: number,
+  ) {
+    super(flags);
+  }
   private readonly created = Date.now();
 
   override read(): number {

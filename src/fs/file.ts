@@ -163,21 +163,36 @@ export function transfer(
 }
 
 /**
- * Regular host files open for writing in the guest, by fileId -> how many
- * descriptions: exec of one fails with ETXTBSY, as Linux's deny_write_access
- * (its i_writecount; a file's mappings are not counted here).
+ * Regular host files open for writing in one Machine's guest, by fileId ->
+ * how many descriptions: exec of one fails with ETXTBSY, as Linux's
+ * deny_write_access (its i_writecount; a file's mappings are not counted here).
  */
-export const openForWriting = new Map<string, number>();
+export class OpenWriters {
+  private readonly counts = new Map<string, number>();
+  has(id: string): boolean {
+    return this.counts.has(id);
+  }
+  add(id: string): void {
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+  }
+  remove(id: string): void {
+    const n = this.counts.get(id)! - 1;
+    if (n > 0) this.counts.set(id, n);
+    else this.counts.delete(id);
+  }
+}
 
 /** A file of the host, passed through (the hostfs of the VFS issue will take over path handling). */
 export class HostFile extends FileDescription {
-  /** its fileId while counted in openForWriting */
+  /** its fileId while counted in `writers` */
   private writer: string | null = null;
   constructor(
     private fd: number,
     flags: number,
     readonly path: string,
     loc: Loc | null,
+    /** where the Machine counts regular files open for writing */
+    private readonly writers: OpenWriters,
   ) {
     super(flags);
     this.loc = loc;
@@ -185,7 +200,7 @@ export class HostFile extends FileDescription {
       const s = hostScratch();
       if (host.fstat(fd, s.addr) === 0 && (s.dv.getUint32(24, true) & 0o170000) === 0o100000) {
         this.writer = fileId(statFields(s.bytes));
-        openForWriting.set(this.writer, (openForWriting.get(this.writer) ?? 0) + 1);
+        writers.add(this.writer);
       }
     }
   }
@@ -287,9 +302,7 @@ export class HostFile extends FileDescription {
   override release(): void {
     host.close(this.fd);
     if (this.writer !== null) {
-      const n = openForWriting.get(this.writer)! - 1;
-      if (n > 0) openForWriting.set(this.writer, n);
-      else openForWriting.delete(this.writer);
+      this.writers.remove(this.writer);
       this.writer = null;
     }
   }

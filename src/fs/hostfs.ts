@@ -130,7 +130,7 @@ export class HostNode extends VNode {
   private openHost(t: IoContext, path: string, flags: number, mode: number, loc: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
     const fd = chk(host.openat(AT_FDCWD, cpath(path), h, mode));
-    return new HostFile(fd, flags & ~O_CLOEXEC, path, loc);
+    return new HostFile(fd, flags & ~O_CLOEXEC, path, loc, t.vfs.writers);
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     if (this.type === S_IFIFO && !(flags & O_PATH)) {
@@ -150,7 +150,7 @@ export class HostNode extends VNode {
   override tmpfile(t: IoContext, flags: number, mode: number, dir: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;
     const fd = chk(host.openat(AT_FDCWD, cpath(this.path), h, mode));
-    const f = new HostFile(fd, flags & ~O_CLOEXEC, this.path, null);
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, this.path, null, t.vfs.writers);
     const { ino } = statFields(f.statBytes(t));
     f.loc = { mnt: dir.mnt, node: new HostFdNode(this.fs, f), path: childPath(dir.path, `#${ino} (deleted)`) };
     return f;
@@ -228,7 +228,7 @@ export class HostFdNode extends VNode {
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const fd = chk(host.openat(AT_FDCWD, cpath(`/proc/self/fd/${this.file.hostFd}`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0));
-    return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc);
+    return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc, t.vfs.writers);
   }
   override setattr(t: IoContext, a: SetAttr): void {
     this.file.setattr(t, a);

@@ -270,10 +270,12 @@ export function makePipe(extraFlags: number): [PipeEnd, PipeEnd] {
   return [new PipeEnd(p, O_RDONLY | extraFlags), new PipeEnd(p, O_WRONLY | extraFlags)];
 }
 
-/** Named pipes (FIFOs) of every file system, by node identity: the guest's processes meet here. */
-const fifos = new Map<string, Pipe>();
-/** a reader or writer whose open waits for its partner, kept across the open's retries */
-const waiting = new WeakMap<IoContext, PipeEnd>();
+/** Named pipes (FIFOs) of every file system of a Machine, by node identity: the guest's processes meet here. */
+export class Fifos {
+  readonly pipes = new Map<string, Pipe>();
+  /** a reader or writer whose open waits for its partner, kept across the open's retries */
+  readonly waiting = new WeakMap<IoContext, PipeEnd>();
+}
 
 /** A FIFO's end: a pipe end whose fstat is the FIFO node's. */
 export class FifoEnd extends PipeEnd {
@@ -281,6 +283,7 @@ export class FifoEnd extends PipeEnd {
     pipe: Pipe,
     flags: number,
     private readonly key: string,
+    private readonly fifos: Fifos,
   ) {
     super(pipe, flags);
     pipe.opens++;
@@ -290,7 +293,7 @@ export class FifoEnd extends PipeEnd {
   }
   override release(): void {
     super.release();
-    if (--this.pipe.opens === 0) fifos.delete(this.key);
+    if (--this.pipe.opens === 0) this.fifos.pipes.delete(this.key);
   }
 }
 
@@ -300,8 +303,10 @@ export class FifoEnd extends PipeEnd {
  * with ENXIO); O_RDWR never waits.
  */
 export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
-  let p = fifos.get(key);
-  if (p === undefined) fifos.set(key, (p = new Pipe()));
+  const fifos = t.vfs.fifos;
+  const waiting = fifos.waiting;
+  let p = fifos.pipes.get(key);
+  if (p === undefined) fifos.pipes.set(key, (p = new Pipe()));
   const acc = flags & 3;
   const pending = waiting.get(t);
   if (pending !== undefined && pending.pipe === p) {
@@ -312,7 +317,7 @@ export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
     t.block([p.partner]);
   }
   if (acc === O_WRONLY && flags & O_NONBLOCK && p.readers === 0) fail(E.ENXIO);
-  const end = new FifoEnd(p, flags, key);
+  const end = new FifoEnd(p, flags, key, fifos);
   if (acc === O_RDONLY) p.readOpens++;
   else if (acc === O_WRONLY) p.writeOpens++;
   p.partner.wake();

@@ -4,6 +4,8 @@
 // and climbs out of a mount through its mount point, symlinks (absolute ones
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
+import { OpenWriters } from './file.js';
+import { Fifos } from './pipe.js';
 import { LookupState } from './lookups.js';
 import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
@@ -150,9 +152,8 @@ export abstract class VNode {
 
 /** A file system instance: the thing a mount shows. */
 export abstract class FileSystem {
-  private static nextDev = 0x30;
-  /** anonymous device number (major 0), as Linux gives tmpfs and procfs */
-  readonly dev = FileSystem.nextDev++;
+  /** anonymous device number (major 0), as Linux gives tmpfs and procfs: given by the Vfs that mounts it */
+  dev = 0;
   /** the host checks permissions itself (hostfs): the VFS must not check again */
   readonly hostChecked: boolean = false;
   /**
@@ -229,12 +230,30 @@ export interface ParentLoc {
 export class Vfs {
   readonly mounts: Mount[] = [];
   readonly lookups = new LookupState();
+  /** regular host files open for writing (exec of one is ETXTBSY) */
+  readonly writers = new OpenWriters();
+  /** named pipes, where readers and writers of one meet */
+  readonly fifos = new Fifos();
+  private nextDev = 0x30;
+  /** inode numbers of files with no file system of their own (sockets, epoll instances) */
+  private readonly anonInos = { socket: 200000, epoll: 300000 };
+
+  /** The next inode number of a socket or an epoll instance. */
+  anonIno(kind: 'socket' | 'epoll'): number {
+    return this.anonInos[kind]++;
+  }
+
+  /** A file system joins this tree: it gets its anonymous device number. */
+  private adopt(fs: FileSystem): void {
+    if (fs.dev === 0) fs.dev = this.nextDev++;
+  }
   /** mount points: mount id -> directory key -> name -> the mount there */
   private byPoint = new Map<number, Map<string, Map<string, Mount>>>();
   private rootMount!: Mount;
 
   /** Mount `fs` as the root of the tree. */
   constructor(rootFs: FileSystem, opts: MountOptions = {}) {
+    this.adopt(rootFs);
     this.rootMount = new Mount(rootFs, null, '', '/', opts);
     this.mounts.push(this.rootMount);
   }
@@ -251,6 +270,7 @@ export class Vfs {
    */
   mount(t: IoContext, path: string, fs: FileSystem, opts: MountOptions = {}): Mount {
     this.lookups.walk.epoch++;
+    this.adopt(fs);
     const { dir, name } = this.parent(t, this.root, path);
     if (name === '' || name === '.' || name === '..') {
       if (name === '' && dir.path === '/') {

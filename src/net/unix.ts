@@ -22,16 +22,16 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_SEQPACKET = 5;
 const SOCKFS_DEV = 0x8;
-let nextIno = 200000;
 
 export class UnixSocket extends FileDescription {
-  readonly ino = nextIno++;
   private readonly created = Date.now();
   /** SO_SNDBUF/SO_RCVBUF as the guest set them (Linux's default for AF_UNIX) */
   bufSize = 212992;
   constructor(
     readonly type: number,
     flags: number,
+    /** its inode number (the Vfs's anonIno) */
+    readonly ino: number,
   ) {
     super(flags | 2 /* O_RDWR */);
   }
@@ -83,15 +83,16 @@ export class UnixStream extends UnixSocket {
   private readonly tx: PipeEnd;
   private readShut = false;
   private writeShut = false;
-  constructor(inbound: Pipe, outbound: Pipe, flags: number) {
-    super(SOCK_STREAM, flags);
+  constructor(inbound: Pipe, outbound: Pipe, flags: number, ino: number) {
+    super(SOCK_STREAM, flags, ino);
     this.rx = new PipeEnd(inbound, O_RDONLY);
     this.tx = new PipeEnd(outbound, O_WRONLY);
   }
-  static pair(flags: number): [UnixStream, UnixStream] {
+  static pair(flags: number, ino: () => number): [UnixStream, UnixStream] {
     const ab = new Pipe();
     const ba = new Pipe();
-    return [new UnixStream(ba, ab, flags), new UnixStream(ab, ba, flags)];
+    const first = new UnixStream(ba, ab, flags, ino());
+    return [first, new UnixStream(ab, ba, flags, ino())];
   }
   private sync(nonblock: boolean): void {
     this.rx.flags = O_RDONLY | (nonblock || this.flags & O_NONBLOCK ? O_NONBLOCK : 0);

@@ -358,7 +358,7 @@ class AnonNode extends VNode {
       // the host reopens its own fd (a terminal, a host pipe or file elfrun was given)
       const fd = host.openat(-100, Buffer.from(`/proc/self/fd/${f.hostFd}\0`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0);
       if (fd < 0) fail(-fd);
-      return new HostFile(fd, flags & ~O_CLOEXEC, f.path, null);
+      return new HostFile(fd, flags & ~O_CLOEXEC, f.path, null, t.vfs.writers);
     }
     return fail(E.ENXIO);
   }

@@ -21,7 +21,7 @@ function socket(t: Task, domain: number, type: number, protocol: number): number
   if (domain !== AF_UNIX) throw new Unsupported(`socket of address family ${domain}`, E.EAFNOSUPPORT);
   if (base !== SOCK_STREAM && base !== SOCK_DGRAM && base !== SOCK_SEQPACKET) fail(E.ESOCKTNOSUPPORT);
   if (protocol !== 0) fail(E.EPROTONOSUPPORT);
-  const s = new UnixSocket(base, type & O_NONBLOCK);
+  const s = new UnixSocket(base, type & O_NONBLOCK, t.vfs.anonIno('socket'));
   return t.fds.add(s, (type & O_CLOEXEC) !== 0);
 }
 
@@ -85,7 +85,7 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
   if (base !== SOCK_STREAM) fail(E.ESOCKTNOSUPPORT);
   if (protocol !== 0) fail(E.EPROTONOSUPPORT);
   t.mm.check(sv, 8, PROT_WRITE);
-  const [a, b] = UnixStream.pair(type & O_NONBLOCK);
+  const [a, b] = UnixStream.pair(type & O_NONBLOCK, () => t.vfs.anonIno('socket'));
   const cloexec = (type & O_CLOEXEC) !== 0;
   const fa = t.fds.add(a, cloexec);
   let fb: number;

@@ -152,7 +152,7 @@ const EP_MAX_EVENTS = 0x7fffffff / 16;
 
 function epollCreate(t: Task, flags: number): number {
   if (flags & ~EPOLL_CLOEXEC) fail(E.EINVAL);
-  return t.fds.add(new EpollFile(2 /* O_RDWR */), (flags & EPOLL_CLOEXEC) !== 0);
+  return t.fds.add(new EpollFile(2 /* O_RDWR */, t.vfs.anonIno('epoll')), (flags & EPOLL_CLOEXEC) !== 0);
 }
 
 function epollOf(t: Task, epfd: number): EpollFile {

@@ -14,7 +14,6 @@ import { arm64 } from '../../cpu/arm64.js';
 import { SIG, NSIG, bit } from '../../abi/signal.js';
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
-import { openForWriting } from '../../fs/file.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { host, hostProc } from '../../host/libc.js';
@@ -83,7 +82,7 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
   const dev = Number(st.dev);
   const ino = Number(st.ino);
   // a file open for writing cannot run (deny_write_access)
-  if (openForWriting.has(fileId(st))) fail(E.ETXTBSY);
+  if (t.vfs.writers.has(fileId(st))) fail(E.ETXTBSY);
   const size = st.size;
   const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
   let file = exeCache.get(key);
