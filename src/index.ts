@@ -137,6 +137,23 @@ function ensureDirs(t: Task, vfs: Vfs, path: string): void {
   }
 }
 
+/**
+ * The host process's umask is 0 while any Machine runs: elfrun applies each
+ * guest process's own umask when it creates a host file. The umask belongs
+ * to the Node process, so this one counter is shared by all Machines in it:
+ * the last one to end puts the host's umask back.
+ */
+const hostUmask = {
+  running: 0,
+  saved: 0,
+  enter(): void {
+    if (this.running++ === 0) this.saved = process.umask(0);
+  },
+  leave(): void {
+    if (--this.running === 0) process.umask(this.saved);
+  },
+};
+
 export class Machine {
   /** the syscall table and its dispatcher; under --on-missing=enosys, what was missing */
   readonly syscalls = new Syscalls();
@@ -250,11 +267,11 @@ export class Machine {
   }
 
   async run(): Promise<ExitState> {
-    const old = process.umask(0);
+    hostUmask.enter();
     try {
       return await this.kernel.run();
     } finally {
-      process.umask(old);
+      hostUmask.leave();
     }
   }
 }

@@ -157,7 +157,8 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
       continue;
     }
     const key = `${a.fileKey}:${v.info.offset}:${v.size}:${v.prot}:${(v.start - bias) % PAGE}`;
-    let cached = fileCache.get(key);
+    const images = space.memory.images;
+    let cached = images.get(key);
     if (cached === undefined) {
       const fd = file.hostFd ?? -1;
       if (fd >= 0 && pagesAreFile(loads, segOf.get(v)!, v.start - bias, v.end - bias)) {
@@ -174,8 +175,8 @@ export function mapImage(space: AddressSpace, elf: ElfImage, image: ImageSource 
         fill(cached.range(0, v.size), v.off, v.size);
       }
       cached.users = new Set();
-      cached.onFree = () => fileCache.delete(key);
-      fileCache.set(key, cached);
+      cached.onFree = () => images.delete(key);
+      images.set(key, cached);
     }
     cached.users!.add(space);
     chunk.free(v.off, v.size);
@@ -203,9 +204,6 @@ function pagesAreFile(loads: ElfImage['phdrs'], p: ElfImage['phdrs'][number], lo
   }
   return true;
 }
-
-/** Read-only pages of executables, by file identity, offset, size and protection. */
-const fileCache = new Map<string, Chunk>();
 
 /** Build the initial stack; returns the initial sp and the auxv. */
 export function setupStack(space: AddressSpace, arch: Arch, elf: ElfImage, bias: number, a: ExecArgs, interp?: { elf: ElfImage; bias: number }): StartInfo {

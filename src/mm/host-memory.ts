@@ -1,9 +1,11 @@
 // HostMemory: the host memory of one Machine's address spaces, beyond what
 // their VMAs hold: the pool of whole private chunks that dead address spaces
-// left behind, and the chunks that map regular files MAP_SHARED (whose
-// mapped length follows the file's size). The Kernel owns one; every
+// left behind, the chunks that map regular files MAP_SHARED (whose mapped
+// length follows the file's size), and the read-only pages of the programs
+// and libraries it runs. The Kernel owns one; every
 // AddressSpace and Chunk of the Machine gets it at construction, so two
 // Machines in one Node process never hand each other memory.
+import type { Chunk } from './chunk.js';
 import { hostFree, hostZeroResident } from '../host/libc.js';
 
 // ---- the pool of host memory ---------------------------------------------------
@@ -52,6 +54,13 @@ export class HostMemory {
   private pooledBytes = 0;
   /** Shared chunks of regular files, whose `valid` must follow the file's size. */
   private readonly fileChunks = new Set<SharedFileChunk>();
+  /**
+   * Read-only pages of executables and libraries, by file identity, offset,
+   * size and protection (the loader's key): every process running a file maps
+   * the same host memory, so the engine keeps its translated code across fork
+   * and exec. A chunk leaves when its last user frees it.
+   */
+  readonly images = new Map<string, Chunk>();
 
   /** Keep a dead chunk's memory for reuse; false if it is too large to keep (the caller frees it). */
   put(e: Pooled): boolean {
