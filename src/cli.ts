@@ -247,7 +247,7 @@ function fsOptions(c: Command): Command {
 const program = new Command();
 program
   .name('elfrun')
-  .description('Run unmodified static Linux ELF binaries (x86_64, arm64) in the Unicorn CPU emulator, with every syscall serviced by elfrun.')
+  .description('Run unmodified Linux ELF binaries (x86_64, arm64; static or dynamic) in the Unicorn CPU emulator, with every syscall serviced by elfrun.')
   .addHelpText('after', EXIT_HELP)
   .showHelpAfterError()
   .enablePositionalOptions();
