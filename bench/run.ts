@@ -104,7 +104,7 @@ interface Workload {
   args: (bb: string, arch: Arch, variant: 'native' | 'qemu' | 'elfrun') => string[];
   /** binary other than busybox */
   prog?: (arch: Arch) => string;
-  /** needs fork/exec (processes issue): skipped until elfrun runs it */
+  /** something elfrun lacks that the workload needs: the row is skipped and says what */
   needs?: string;
 }
 
@@ -156,7 +156,7 @@ for (const arch of arches) {
   for (const w of workloads) {
     if (only && !only.some((o) => w.name.startsWith(o))) continue;
     if (w.needs) {
-      console.log(`| ${w.name} | — | — | — | — | — |  (needs ${w.needs}: not yet in elfrun)`);
+      console.log(`| ${w.name} | — | — | — | — | — |  (needs ${w.needs}, which elfrun lacks)`);
       continue;
     }
     const prog = w.prog ? w.prog(arch) : bb;

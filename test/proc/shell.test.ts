@@ -39,7 +39,7 @@ function run(cmd: string, args: string[], arch: TestArch, input = ''): { out: st
 }
 
 const scripts: Array<[string, string]> = [
-  ['the issue\'s example', 'ls -l / | wc -l; (cd /tmp && pwd); echo $(seq 3); sleep 0.1 & wait; trap "echo bye" EXIT; kill -TERM $$'],
+  ['a list, a subshell, a substitution, a background job, a trap', 'ls -l / | wc -l; (cd /tmp && pwd); echo $(seq 3); sleep 0.1 & wait; trap "echo bye" EXIT; kill -TERM $$'],
   ['pipeline of three', 'cat /etc/passwd | head -2 | wc -l'],
   ['yes | head', 'yes | head -3'],
   ['long pipe', 'seq 1 100000 | tail -1'],
