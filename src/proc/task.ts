@@ -142,7 +142,7 @@ export class Task implements CpuClient, IoContext {
     return this.kernel.terminal;
   }
   hostPollQueue(fd: number, events: number): WaitQueue {
-    return this.kernel.hostPollQueue(fd, events);
+    return this.kernel.hostPoll.queue(fd, events);
   }
 
   // ---- engine events ----------------------------------------------------------
@@ -152,15 +152,15 @@ export class Task implements CpuClient, IoContext {
     const r = this.kernel.syscalls.dispatch(this, this.args);
     if (r === NORETURN) {
       // parked with a signal already pending: wake at once, the retry is interrupted by it
-      if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signalsPending(this)) this.kernel.wake(this);
+      if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signals.pending(this)) this.kernel.sched.wake(this);
       cpu.stop();
       return;
     }
     cpu.setReturn(r);
-    if (this.stopReason !== null || this.kernel.signalsPending(this)) {
+    if (this.stopReason !== null || this.kernel.signals.pending(this)) {
       this.stopReason ??= 'signal';
       cpu.stop();
-    } else if ((++this.syscalls & 15) === 0 && nowMs() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
+    } else if ((++this.syscalls & 15) === 0 && nowMs() > this.kernel.sched.sliceEnd && this.kernel.sched.othersWaiting()) {
       this.stopReason = 'yield'; // the slice is over and others are waiting
       cpu.stop();
     }
@@ -187,7 +187,7 @@ export class Task implements CpuClient, IoContext {
 
   wake(): void {
     if (this.state !== 'blocked') return;
-    this.kernel.wake(this);
+    this.kernel.sched.wake(this);
   }
 
   /**
@@ -195,6 +195,6 @@ export class Task implements CpuClient, IoContext {
    * to a broken pipe): queued like any other, delivered when the syscall returns.
    */
   raise(sig: number): void {
-    this.kernel.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
+    this.kernel.signals.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
   }
 }

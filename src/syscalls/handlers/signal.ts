@@ -5,7 +5,7 @@ import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { NSIG, SIG } from '../../abi/signal.js';
 import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.js';
-import { takeSignal } from '../../proc/kernel.js';
+import { takeSignal } from '../../proc/signals.js';
 import { Unsupported } from '../../abi/errors.js';
 import type { Process } from '../../proc/process.js';
 import { nowMs } from '../../host/clock.js';
