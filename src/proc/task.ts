@@ -13,6 +13,8 @@ import { Blocked, type BlockOptions, type WaitQueue } from '../ctx/waitq.js';
 import type { Cred } from '../ctx/cred.js';
 import type { IoContext, TerminalControl } from '../fs/context.js';
 import { nowMs } from '../host/clock.js';
+import { SS_DISABLE } from '../abi/signal.js';
+import { RLIMIT_STACK } from '../abi/resource.js';
 
 export type { ExitState } from './process.js';
 
@@ -64,7 +66,7 @@ export class Task implements CpuClient, IoContext {
   sigwait = 0n;
   /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */
   savedMask: bigint | null = null;
-  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
 
   // a parked syscall
   blocked: Blocked | null = null;
@@ -171,7 +173,7 @@ export class Task implements CpuClient, IoContext {
   }
 
   growStack(addr: number): boolean {
-    const limit = this.rlimits[3]?.[0] ?? 8n << 20n; // RLIMIT_STACK
+    const limit = this.rlimits[RLIMIT_STACK]?.[0] ?? 8n << 20n;
     return this.mm.growStack(addr, limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit));
   }
 
