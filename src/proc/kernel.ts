@@ -30,6 +30,7 @@ import { RealTimers } from './itimer.js';
 import { HostPoller } from './hostpoll.js';
 import { Engines } from './engines.js';
 import { forwardHostSignals } from './hostsig.js';
+import { ExeCache } from './exec.js';
 import { childSiginfo, userSiginfo, type ChildEvent } from './signals.js';
 import { SIG } from '../abi/signal.js';
 
@@ -70,6 +71,8 @@ export class Kernel {
   readonly engines = new Engines(this);
   /** The controlling terminal's job control: its foreground process group */
   readonly terminal = new Terminal(this);
+  /** the programs execve opened last (a shell runs the same few over and over) */
+  readonly exeCache = new ExeCache();
 
   constructor(
     readonly opts: TaskOptions,
@@ -171,13 +174,14 @@ export class Kernel {
     }
   }
 
-  /** The run is over: every process is killed, timers cleared, engines closed. */
+  /** The run is over: every process is killed, timers cleared, engines and cached programs closed. */
   shutdown(): void {
     for (const p of [...this.processes.values()]) if (p.exit === null) this.exit.group(p, { kind: 'signaled', signal: SIG.SIGKILL });
     this.hostPoll.stop();
     for (const t of this.tasks.values()) if (t.timer) clearTimeout(t.timer);
     this.engines.bury();
     this.engines.close();
+    this.exeCache.close();
   }
 
   /** Host memory for results the host writes before elfrun translates them. */
