@@ -1,4 +1,5 @@
-// Signal dispositions and masks. Recorded faithfully; delivery comes with the processes issue.
+// Signal dispositions, masks, the alternate stack, pending and queued
+// signals, itimers: what the kernel's delivery (proc/deliver.ts) acts on.
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { E } from '../../abi/errno.js';
