@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { accessSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from './host/ffi.js';
+import { RLIMIT_CORE } from './abi/resource.js';
+import { SIG_DFL } from './abi/signal.js';
 
 export const EXIT = {
   /** the program was not found */
@@ -102,8 +104,8 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
   const raise = libc.func('int raise(int sig)');
   // No core file for the emulator: the guest's crash is not elfrun's.
   const setrlimit = libc.func('int setrlimit(int resource, const uint64_t *rlim)');
-  setrlimit(4 /* RLIMIT_CORE */, new BigUint64Array([0n, 0n]));
-  signal(state.signal, 0 /* SIG_DFL */);
+  setrlimit(RLIMIT_CORE, new BigUint64Array([0n, 0n]));
+  signal(state.signal, SIG_DFL);
   raise(state.signal);
   process.exit(128 + state.signal);
 }

@@ -66,7 +66,9 @@ const TCG_BUFFER = 64 << 20;
 /** host address of an engine region whose memory is gone (see Cpu.releaseRegion) */
 const DANGLING = -1;
 
+/** the engine inside uc_emu_start now (one at a time on this thread): where the shared callbacks go */
 let current: Cpu | null = null;
+/** koffi caps live callbacks: every engine of every Machine shares these */
 let callbacks: { insn: unknown; intr: unknown; mem: unknown; tramp: unknown } | null = null;
 
 function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp: unknown } {

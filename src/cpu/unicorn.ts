@@ -105,6 +105,7 @@ export function unicornCandidates(): string[] {
   ];
 }
 
+/** libunicorn, loaded once for every Machine */
 let loaded: UnicornLib | null = null;
 
 export class UnicornLoadError extends Error {}
@@ -225,6 +226,7 @@ export const TrampolineCb = koffi.proto('void elfrun_tramp_cb(void)');
 /** sizeof(struct tramp) in trampoline.c */
 export const TRAMP_SIZE = 64;
 
+/** the trampoline library, loaded once for every Machine (undefined: not looked for yet) */
 let tramp: TrampolineLib | null | undefined;
 
 /**

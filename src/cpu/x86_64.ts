@@ -26,8 +26,9 @@ export const X86 = {
   INS_SYSCALL: 699,
 } as const;
 
+/** EDX of the emulated CPU's CPUID leaf 1 (Linux's AT_HWCAP on x86): Unicorn's CPU model, the same for every Machine. */
 let cpuidEdx = -1;
-/** Set by the engine from the emulated CPU's CPUID leaf 1 (EDX is Linux's AT_HWCAP on x86). */
+/** Set by the engine from the emulated CPU's CPUID leaf 1. */
 export function setX86Hwcap(edx: number): void {
   cpuidEdx = edx;
 }

@@ -10,7 +10,8 @@ import { PAGE } from '../mm/layout.js';
 import { anon } from '../mm/vma.js';
 import { ExecFormatError, parseElf, type ElfImage } from '../loader/elf.js';
 import { imageSpan, mapImage, setupStack, type ExecArgs, type ImageSource, type StartInfo } from '../loader/load.js';
-import { Mm, SIG_DFL, SIG_IGN } from './process.js';
+import { Mm } from './process.js';
+import { SIG_DFL, SIG_IGN } from '../abi/signal.js';
 import { fileId } from '../fs/stat.js';
 import { SIGTRAMP_CODE } from './sigframe.js';
 import type { Kernel } from './kernel.js';
@@ -65,6 +66,31 @@ export class ExeFile implements ImageSource {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/**
+ * The last executables opened, by identity: a shell execs the same few
+ * programs over and over. Each keeps its host fd (the oldest is closed).
+ */
+export class ExeCache {
+  private files = new Map<string, ExeFile>();
+  constructor(private readonly max = 8) {}
+  get(key: string): ExeFile | undefined {
+    return this.files.get(key);
+  }
+  add(key: string, file: ExeFile): void {
+    if (this.files.size >= this.max) {
+      const [oldKey, old] = this.files.entries().next().value!;
+      this.files.delete(oldKey);
+      old.close();
+    }
+    this.files.set(key, file);
+  }
+  /** Close every file (the run is over; the images mapped from them keep their own mappings). */
+  close(): void {
+    for (const f of this.files.values()) f.close();
+    this.files.clear();
   }
 }
 

@@ -6,33 +6,8 @@ import { Unsupported } from '../abi/errors.js';
 import { Mm, Process } from './process.js';
 import { Task } from './task.js';
 import type { Kernel } from './kernel.js';
-
-export const CLONE = {
-  VM: 0x100,
-  FS: 0x200,
-  FILES: 0x400,
-  SIGHAND: 0x800,
-  PIDFD: 0x1000,
-  PTRACE: 0x2000,
-  VFORK: 0x4000,
-  PARENT: 0x8000,
-  THREAD: 0x10000,
-  NEWNS: 0x20000,
-  SYSVSEM: 0x40000,
-  SETTLS: 0x80000,
-  PARENT_SETTID: 0x100000,
-  CHILD_CLEARTID: 0x200000,
-  DETACHED: 0x400000,
-  UNTRACED: 0x800000,
-  CHILD_SETTID: 0x1000000,
-  NEWCGROUP: 0x2000000,
-  NEWUTS: 0x4000000,
-  NEWIPC: 0x8000000,
-  NEWUSER: 0x10000000,
-  NEWPID: 0x20000000,
-  NEWNET: 0x40000000,
-  IO: 0x80000000,
-} as const;
+import { CLONE, CSIGNAL } from '../abi/sched.js';
+import { SS_DISABLE } from '../abi/signal.js';
 
 const NAMESPACES = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 
@@ -96,7 +71,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.parent.children.add(proc);
     proc.pgid = parent.pgid;
     proc.sid = parent.sid;
-    proc.exitSignal = f & 0xff;
+    proc.exitSignal = f & CSIGNAL;
     proc.exePath = parent.exePath;
     proc.exe = parent.exe;
     proc.exeId = parent.exeId;
@@ -114,7 +89,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.sigmask = t.sigmask;
   child.mempolicy = { ...t.mempolicy };
   child.affinity = t.affinity;
-  child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: 2, size: 0 } : { ...t.altstack };
+  child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.
   child.ctx = t.cpu.saveContext(null);
   const arch = t.arch;

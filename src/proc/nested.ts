@@ -14,6 +14,7 @@ import { HostNode } from '../fs/hostfs.js';
 import type { Loc } from '../fs/vfs.js';
 import { statFields } from '../fs/stat.js';
 
+/** elfrun's own files on the host: the same for every Machine, found once. */
 let selfIds: Set<string> | null = null;
 
 /** Host identities (dev:ino) of elfrun's launcher and its compiled entry point. */

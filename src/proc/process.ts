@@ -6,7 +6,7 @@ import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
 import { Cred } from '../ctx/cred.js';
-import { NSIG } from '../abi/signal.js';
+import { NSIG, SIG, SIG_DFL } from '../abi/signal.js';
 import { WaitQueue } from '../ctx/waitq.js';
 import type { Task } from './task.js';
 import { nowMs } from '../host/clock.js';
@@ -17,9 +17,6 @@ export interface SigAction {
   restorer: number;
   mask: bigint;
 }
-
-export const SIG_DFL = 0;
-export const SIG_IGN = 1;
 
 /** Signal handlers (shared by CLONE_SIGHAND). */
 export class SigHand {
@@ -72,7 +69,7 @@ export class Process {
   pgid: number;
   sid: number;
   /** signal sent to the parent when this process ends (clone's low byte) */
-  exitSignal = 17;
+  exitSignal: number = SIG.SIGCHLD;
   /** set when every thread is gone: the process is a zombie until reaped */
   exit: ExitState | null = null;
   reaped = false;

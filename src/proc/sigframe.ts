@@ -7,13 +7,7 @@ import { A64 } from '../cpu/arm64.js';
 import { RegBlock } from '../cpu/engine.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import { SysError } from '../abi/errors.js';
-
-const SA_SIGINFO = 4;
-const SA_ONSTACK = 0x08000000;
-const SA_RESTORER = 0x04000000;
-const SS_ONSTACK = 1;
-const SS_DISABLE = 2;
-const SS_AUTODISARM = 1 << 31;
+import { SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../abi/signal.js';
 
 const u64 = (b: Buffer, off: number, v: bigint | number): void => {
   b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), off);
@@ -63,7 +57,7 @@ const FPSW = 31;
 const FIX_EFLAGS = 0x50dd5n; // AC OF DF TF SF ZF AF PF CF RF
 const UC_SIZE = 304;
 
-/** The registers a frame saves and restores, read and written a block at a time (made on first use). */
+/** The registers a frame saves and restores, read and written a block at a time (made on first use; layouts only, the same for every Machine). */
 let x86Blocks: { gprs: RegBlock; fp: RegBlock; entry: RegBlock } | null = null;
 
 function x86Regs(): NonNullable<typeof x86Blocks> {

@@ -13,6 +13,8 @@ import { Blocked, type BlockOptions, type WaitQueue } from '../ctx/waitq.js';
 import type { Cred } from '../ctx/cred.js';
 import type { IoContext, TerminalControl } from '../fs/context.js';
 import { nowMs } from '../host/clock.js';
+import { SS_DISABLE } from '../abi/signal.js';
+import { RLIMIT_STACK } from '../abi/resource.js';
 
 export type { ExitState } from './process.js';
 
@@ -64,7 +66,7 @@ export class Task implements CpuClient, IoContext {
   sigwait = 0n;
   /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */
   savedMask: bigint | null = null;
-  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
 
   // a parked syscall
   blocked: Blocked | null = null;
@@ -142,7 +144,7 @@ export class Task implements CpuClient, IoContext {
     return this.kernel.terminal;
   }
   hostPollQueue(fd: number, events: number): WaitQueue {
-    return this.kernel.hostPollQueue(fd, events);
+    return this.kernel.hostPoll.queue(fd, events);
   }
 
   // ---- engine events ----------------------------------------------------------
@@ -152,15 +154,15 @@ export class Task implements CpuClient, IoContext {
     const r = this.kernel.syscalls.dispatch(this, this.args);
     if (r === NORETURN) {
       // parked with a signal already pending: wake at once, the retry is interrupted by it
-      if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signalsPending(this)) this.kernel.wake(this);
+      if (this.state === 'blocked' && this.blocked!.interruptible && this.kernel.signals.pending(this)) this.kernel.sched.wake(this);
       cpu.stop();
       return;
     }
     cpu.setReturn(r);
-    if (this.stopReason !== null || this.kernel.signalsPending(this)) {
+    if (this.stopReason !== null || this.kernel.signals.pending(this)) {
       this.stopReason ??= 'signal';
       cpu.stop();
-    } else if ((++this.syscalls & 15) === 0 && nowMs() > this.kernel.sliceEnd && this.kernel.othersWaiting()) {
+    } else if ((++this.syscalls & 15) === 0 && nowMs() > this.kernel.sched.sliceEnd && this.kernel.sched.othersWaiting()) {
       this.stopReason = 'yield'; // the slice is over and others are waiting
       cpu.stop();
     }
@@ -171,7 +173,7 @@ export class Task implements CpuClient, IoContext {
   }
 
   growStack(addr: number): boolean {
-    const limit = this.rlimits[3]?.[0] ?? 8n << 20n; // RLIMIT_STACK
+    const limit = this.rlimits[RLIMIT_STACK]?.[0] ?? 8n << 20n;
     return this.mm.growStack(addr, limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit));
   }
 
@@ -187,7 +189,7 @@ export class Task implements CpuClient, IoContext {
 
   wake(): void {
     if (this.state !== 'blocked') return;
-    this.kernel.wake(this);
+    this.kernel.sched.wake(this);
   }
 
   /**
@@ -195,6 +197,6 @@ export class Task implements CpuClient, IoContext {
    * to a broken pipe): queued like any other, delivered when the syscall returns.
    */
   raise(sig: number): void {
-    this.kernel.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
+    this.kernel.signals.sendToTask(this, sig, this.kernel.userInfo(sig, this.pid));
   }
 }

@@ -11,13 +11,28 @@ import { fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
 import type { Args } from '../../cpu/args.js';
+import { PRIO_PGRP, PRIO_PROCESS, PRIO_USER, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NICE, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD } from '../../abi/resource.js';
+import {
+  ARCH_CET_STATUS,
+  ARCH_GET_CPUID,
+  ARCH_GET_FS,
+  ARCH_GET_GS,
+  ARCH_SET_CPUID,
+  ARCH_SET_FS,
+  ARCH_SET_GS,
+  PR_CAPBSET_READ,
+  PR_GET_DUMPABLE,
+  PR_GET_NAME,
+  PR_GET_NO_NEW_PRIVS,
+  PR_GET_PDEATHSIG,
+  PR_SET_DUMPABLE,
+  PR_SET_NAME,
+  PR_SET_NO_NEW_PRIVS,
+  PR_SET_PDEATHSIG,
+} from '../../abi/prctl.js';
 
 const libc = koffi.load('libc.so.6');
 const getrlimitFn = libc.func('int getrlimit(int resource, _Out_ uint64_t *rlim)');
-
-const RLIM_NLIMITS = 16;
-const RLIM_INFINITY = 0xffffffffffffffffn;
-const RLIMIT_NOFILE = 7;
 
 /** The guest's limits start as the host's (a native run inherits them). */
 export function hostRlimits(): Array<[bigint, bigint]> {
@@ -30,14 +45,6 @@ export function hostRlimits(): Array<[bigint, bigint]> {
   return out;
 }
 
-
-const ARCH_SET_GS = 0x1001;
-const ARCH_SET_FS = 0x1002;
-const ARCH_GET_FS = 0x1003;
-const ARCH_GET_GS = 0x1004;
-const ARCH_GET_CPUID = 0x1011;
-const ARCH_SET_CPUID = 0x1012;
-const ARCH_CET_STATUS = 0x3001;
 
 function archPrctl(t: Task, a: Args): number {
   const code = a.i32(0);
@@ -123,15 +130,6 @@ function getrandom(t: Task, addr: number, len: number, flags: number): number {
   return n;
 }
 
-const PR_SET_PDEATHSIG = 1;
-const PR_GET_PDEATHSIG = 2;
-const PR_GET_DUMPABLE = 3;
-const PR_SET_DUMPABLE = 4;
-const PR_SET_NAME = 15;
-const PR_GET_NAME = 16;
-const PR_SET_NO_NEW_PRIVS = 38;
-const PR_GET_NO_NEW_PRIVS = 39;
-
 /** Up to max bytes of a string, stopping at its NUL or at the first unreadable byte after the first. */
 function readUpTo(t: Task, addr: number, max: number): Buffer {
   const out: number[] = [];
@@ -200,8 +198,7 @@ function prctl(t: Task, a: Args): number {
   }
 }
 
-const PR_CAPBSET_READ = 23;
-
+/** The host's capabilities: the same for every Machine, read once. */
 let caps: { last: number; bounding: bigint } | null = null;
 /** CAP_LAST_CAP and elfrun's capability bounding set, from the host's /proc. */
 function hostCaps(): { last: number; bounding: bigint } {
@@ -319,10 +316,6 @@ export function rusageBytes(userMs: number): Buffer {
   return b;
 }
 
-const RUSAGE_SELF = 0;
-const RUSAGE_CHILDREN = -1;
-const RUSAGE_THREAD = 1;
-
 function getrusage(t: Task, who: number, addr: number): number {
   const ms = who === RUSAGE_SELF ? t.proc.cpuMs : who === RUSAGE_CHILDREN ? t.proc.childrenCpuMs : who === RUSAGE_THREAD ? t.cpuNow : fail(E.EINVAL);
   t.mm.write(addr, rusageBytes(ms));
@@ -347,10 +340,6 @@ function times(t: Task, addr: number): number {
 
 const CPU_NOTE = 'user time is the time the guest spent in the emulator (its syscalls included); system time, memory and fault counts are 0';
 
-const PRIO_PROCESS = 0;
-const PRIO_PGRP = 1;
-const PRIO_USER = 2;
-
 /** The processes a (which, who) pair of get/setpriority names; ESRCH if none. */
 function prioTargets(t: Task, which: number, who: number): Process[] {
   const all = [...t.kernel.processes.values()].filter((p) => p.exit === null);
@@ -373,7 +362,7 @@ function setpriority(t: Task, which: number, who: number, prio: number): number 
   if (which === PRIO_PROCESS && t.kernel.isHostPid(who)) return chk(hostProc.setpriority(which, who, prio));
   const nice = Math.max(-20, Math.min(19, prio));
   const c = t.proc.cred;
-  const limit = Number(t.rlimits[13]?.[0] ?? 0n); // RLIMIT_NICE: 20 - the lowest nice allowed
+  const limit = Number(t.rlimits[RLIMIT_NICE]?.[0] ?? 0n); // 20 - the lowest nice allowed
   for (const p of prioTargets(t, which, who)) {
     if (c.euid !== 0 && c.euid !== p.cred.euid && c.euid !== p.cred.ruid) fail(E.EPERM);
     // lowering the nice value (raising priority) needs CAP_SYS_NICE or RLIMIT_NICE

@@ -4,14 +4,17 @@ import { fileId, statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
-import { doClone, CLONE } from '../../proc/fork.js';
+import { doClone } from '../../proc/fork.js';
+import { CLONE } from '../../abi/sched.js';
 import { checkElf, execInto, ExeFile, type ExecRequest, type Interp } from '../../proc/exec.js';
 import { isElfrun, nestedRun } from '../../proc/nested.js';
 import { rusageBytes } from './proc.js';
 import { S_IFLNK, S_IFREG, X_OK, type Loc } from '../../fs/vfs.js';
 import { x86_64 } from '../../cpu/x86_64.js';
 import { arm64 } from '../../cpu/arm64.js';
-import { SIG, NSIG, bit } from '../../abi/signal.js';
+import { SIG, NSIG, SI_TKILL, bit } from '../../abi/signal.js';
+import { P_ALL, P_PGID, P_PID, P_PIDFD, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD } from '../../abi/wait.js';
+import { FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET } from '../../abi/futex.js';
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, OPEN_FLAGS } from '../../fs/flags.js';
@@ -67,13 +70,6 @@ function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
   return out;
 }
 
-/**
- * The last executables opened, by identity: a shell execs the same few
- * programs over and over. Each keeps its host fd (the oldest is closed).
- */
-const exeCache = new Map<string, ExeFile>();
-const EXE_CACHE = 8;
-
 /** An executable's bytes and identity, opened through the VFS, with execve's errors (EACCES...). */
 function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: number; ino: number } {
   if (loc.node.type !== S_IFREG) fail(E.EACCES);
@@ -85,7 +81,7 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
   if (t.vfs.writers.has(fileId(st))) fail(E.ETXTBSY);
   const size = st.size;
   const key = `${loc.mnt.id}:${dev}:${ino}:${size}:${st.mtime.sec}.${st.mtime.nsec}`;
-  let file = exeCache.get(key);
+  let file = t.kernel.exeCache.get(key);
   if (file === undefined) {
     const f = loc.node.open(t, O_RDONLY, loc);
     try {
@@ -93,12 +89,7 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
     } finally {
       f.release();
     }
-    if (exeCache.size >= EXE_CACHE) {
-      const [oldKey, old] = exeCache.entries().next().value!;
-      exeCache.delete(oldKey);
-      old.close();
-    }
-    exeCache.set(key, file);
+    t.kernel.exeCache.add(key, file);
   }
   return { file, key, dev, ino };
 }
@@ -185,15 +176,6 @@ function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envp
 
 // ---- exit and wait -------------------------------------------------------------------
 
-const WNOHANG = 1;
-const WUNTRACED = 2;
-const WEXITED = 4;
-const WCONTINUED = 8;
-const WNOWAIT = 0x01000000;
-const __WNOTHREAD = 0x20000000;
-const __WALL = 0x40000000;
-const __WCLONE = 0x80000000;
-
 function matches(t: Task, c: Process, idtype: 'pid' | 'pgid' | 'all', id: number, options: number): boolean {
   if (idtype === 'pid' && c.pid !== id) return false;
   if (idtype === 'pgid' && c.pgid !== id) return false;
@@ -255,9 +237,9 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
 function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: number, rusage: number): number {
   if (options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
   if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) fail(E.EINVAL);
-  const idtype = idtypeArg === 0 ? 'all' : idtypeArg === 1 ? 'pid' : idtypeArg === 2 ? 'pgid' : null;
+  const idtype = idtypeArg === P_ALL ? 'all' : idtypeArg === P_PID ? 'pid' : idtypeArg === P_PGID ? 'pgid' : null;
   if (idtype === null) {
-    if (idtypeArg === 3) throw new Unsupported('waitid P_PIDFD', E.EINVAL);
+    if (idtypeArg === P_PIDFD) throw new Unsupported('waitid P_PIDFD', E.EINVAL);
     fail(E.EINVAL);
   }
   if (idtype === 'pid' && id <= 0) fail(E.EINVAL);
@@ -309,7 +291,7 @@ function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (!target && t.kernel.isHostPid(tid)) return chk(tgid === -1 ? hostProc.kill(tid, sig) : hostProc.tgkill(tgid, tid, sig));
   if (!target || target.state === 'dead' || (tgid !== -1 && target.proc.pid !== tgid)) fail(E.ESRCH);
   const info = t.kernel.userInfo(sig, t.pid);
-  info.writeInt32LE(-6, 8); // SI_TKILL
+  info.writeInt32LE(SI_TKILL, 8);
   t.kernel.sendToTask(target, sig, info);
   return 0;
 }
@@ -387,26 +369,17 @@ function pipe2(t: Task, fdsAddr: number, flags: number): number {
 
 // ---- futex ----------------------------------------------------------------------------
 
-const FUTEX_WAIT = 0;
-const FUTEX_WAKE = 1;
-const FUTEX_REQUEUE = 3;
-const FUTEX_CMP_REQUEUE = 4;
-const FUTEX_WAIT_BITSET = 9;
-const FUTEX_WAKE_BITSET = 10;
-const FUTEX_PRIVATE = 128;
-const FUTEX_CLOCK_REALTIME = 256;
-
 function futex(t: Task, a: Args): number {
   const addr = a.ptr(0);
   const op = a.i32(1);
-  const cmd = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+  const cmd = op & FUTEX_CMD_MASK;
   const val = a.u32(2);
   const k = t.kernel;
   const mm = t.proc.mm;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-      const mask = cmd === FUTEX_WAIT ? 0xffffffff : a.u32(5);
+      const mask = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : a.u32(5);
       if (mask === 0) fail(E.EINVAL);
       if (addr % 4 !== 0) fail(E.EINVAL);
       if (t.restarting) {
@@ -431,14 +404,14 @@ function futex(t: Task, a: Args): number {
     // falls through: never reached (block throws)
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
-      const mask = cmd === FUTEX_WAKE ? 0xffffffff : a.u32(5);
+      const mask = cmd === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : a.u32(5);
       if (mask === 0) fail(E.EINVAL);
       return k.futexWakeN(mm, addr, val, mask);
     }
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE: {
       if (cmd === FUTEX_CMP_REQUEUE && t.mm.u32(addr) !== a.u32(5)) fail(E.EAGAIN);
-      const woken = k.futexWakeN(mm, addr, val, 0xffffffff);
+      const woken = k.futexWakeN(mm, addr, val, FUTEX_BITSET_MATCH_ANY);
       const moved = k.futexRequeue(mm, addr, a.ptr(4), a.u32(3));
       return cmd === FUTEX_CMP_REQUEUE ? woken + moved : woken;
     }

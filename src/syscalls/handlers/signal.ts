@@ -1,19 +1,15 @@
-// Signal dispositions and masks. Recorded faithfully; delivery comes with the processes issue.
+// Signal dispositions, masks, the alternate stack, pending and queued
+// signals, itimers: what the kernel's delivery (proc/deliver.ts) acts on.
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
-import { NSIG, SIG } from '../../abi/signal.js';
+import { MINSIGSTKSZ, NSIG, SIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../../abi/signal.js';
 import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.js';
-import { takeSignal } from '../../proc/kernel.js';
+import { UNBLOCKABLE, takeSignal } from '../../proc/signals.js';
 import { Unsupported } from '../../abi/errors.js';
 import type { Process } from '../../proc/process.js';
 import { nowMs } from '../../host/clock.js';
-
-const SIG_BLOCK = 0;
-const SIG_UNBLOCK = 1;
-const SIG_SETMASK = 2;
-const UNBLOCKABLE = (1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1));
 
 function rtSigaction(t: Task, sig: number, act: number, oact: number, size: number): number {
   if (size !== 8) fail(E.EINVAL);
@@ -58,10 +54,6 @@ function rtSigprocmask(t: Task, how: number, set: number, oset: number, size: nu
   return 0;
 }
 
-const SS_ONSTACK = 1;
-const SS_DISABLE = 2;
-const SS_AUTODISARM = 1 << 31;
-
 function sigaltstack(t: Task, ss: number, oss: number): number {
   let next = null;
   if (ss !== 0) {
@@ -73,7 +65,7 @@ function sigaltstack(t: Task, ss: number, oss: number): number {
     if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) fail(E.EINVAL);
     if (mode === SS_DISABLE) next = { sp: 0, flags: SS_DISABLE, size: 0 };
     else {
-      if (size < t.arch.minSigStkSz || size < 2048) fail(E.ENOMEM); // MINSIGSTKSZ
+      if (size < t.arch.minSigStkSz || size < MINSIGSTKSZ) fail(E.ENOMEM);
       next = { sp, flags: flags & SS_AUTODISARM, size };
     }
   }
@@ -131,7 +123,7 @@ function sigqueue(t: Task, tgid: number, tid: number | null, sig: number, infoAd
   if (target === null || (tid !== null && (target as Task).proc.pid !== tgid)) fail(E.ESRCH);
   const self = tid === null ? target === t.proc : (target as Task).proc === t.proc;
   // only the kernel may claim a kernel-generated code (>= 0) or SI_TKILL, except to oneself
-  if ((code >= 0 || code === -6) && !self) fail(E.EPERM);
+  if ((code >= 0 || code === SI_TKILL) && !self) fail(E.EPERM);
   info.writeInt32LE(sig, 0);
   if (sig === 0) return 0;
   if (tid === null) k.sendToProcess(target as Process, sig, info);

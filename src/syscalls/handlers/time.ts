@@ -57,6 +57,7 @@ export const timeDefs: Record<string, Def> = {
   }),
 };
 
+/** host memory clock_gettime writes into, reused by each call */
 let ts: Scratch | null = null;
 function clockNow(id: number): bigint {
   ts ??= new Scratch(4096);

@@ -1,0 +1,161 @@
+// Sending and delivering signals. Sending makes a signal pending on a process
+// or thread (signals.ts) after its job-control effect at send time (SIGCONT
+// continues at once), and wakes a task it may interrupt. Delivery runs between
+// instructions in a task that owns its engine: it picks synchronous (fault)
+// signals first, then the lowest-numbered, and either applies the default
+// action, or finishes an interrupted syscall (EINTR, SA_RESTART, a partial
+// result) and writes the handler's frame (sigframe.ts). A fault that cannot
+// be handled kills the process, as Linux's force_sig does.
+import { E } from '../abi/errno.js';
+import { ILL_ILLOPC, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_MAPERR, SIG, SIG_DFL, SIG_IGN, bit } from '../abi/signal.js';
+import { NORETURN } from '../cpu/args.js';
+import { deliverFrame } from './sigframe.js';
+import { SYNCHRONOUS, UNBLOCKABLE, defaultAction, dropSignals, faultSiginfo, queueSignal, takeSignal } from './signals.js';
+import type { Kernel } from './kernel.js';
+import type { Process } from './process.js';
+import type { Task } from './task.js';
+
+/** Interrupted parked syscall: how to finish it if a handler runs. */
+export interface Interrupted {
+  regs: Uint32Array;
+  restartable: boolean;
+  partial: number | null;
+}
+
+/** What a fault tells the signal it raises. */
+export interface FaultInfo {
+  signal: number;
+  addr: number;
+  pc: number;
+  what: string;
+  code?: number;
+}
+
+export class SignalDelivery {
+  constructor(private readonly k: Kernel) {}
+
+  /** Has t a pending signal it does not block? */
+  pending(t: Task): boolean {
+    if (t.pending === 0n && t.proc.pending === 0n) return false;
+    return ((t.pending | t.proc.pending) & ~t.sigmask) !== 0n;
+  }
+
+  private ignored(p: Process, sig: number): boolean {
+    const a = p.sighand.actions[sig];
+    return a.handler === SIG_IGN || (a.handler === SIG_DFL && defaultAction(sig) === 'ignore');
+  }
+
+  /** Linux's prepare_signal: SIGCONT continues at once; a stop signal drops a pending SIGCONT. */
+  private jobControlOnSend(p: Process, sig: number): void {
+    if (sig === SIG.SIGCONT) this.k.jobs.continue(p);
+    else if (sig === SIG.SIGSTOP || sig === SIG.SIGTSTP || sig === SIG.SIGTTIN || sig === SIG.SIGTTOU) {
+      dropSignals(p, bit(SIG.SIGCONT));
+      for (const t of p.threads) dropSignals(t, bit(SIG.SIGCONT));
+    }
+  }
+
+  /** A signal to a whole process (kill). */
+  sendToProcess(p: Process, sig: number, info: Buffer): void {
+    if (sig === 0 || p.exit !== null || p.exiting !== null) return;
+    if (sig === SIG.SIGKILL) {
+      this.k.exit.group(p, { kind: 'signaled', signal: SIG.SIGKILL });
+      return;
+    }
+    this.jobControlOnSend(p, sig);
+    const blockedEverywhere = [...p.threads].every((t) => (t.sigmask & bit(sig)) !== 0n);
+    if (this.ignored(p, sig) && !blockedEverywhere) return;
+    if (!queueSignal(p, sig, info)) return;
+    for (const t of p.threads) {
+      if (((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) {
+        if (t.state === 'blocked' && t.blocked?.interruptible) this.k.sched.wake(t);
+        break;
+      }
+    }
+  }
+
+  /** A signal to one thread (tgkill, SIGPIPE, faults). */
+  sendToTask(t: Task, sig: number, info: Buffer): void {
+    if (sig === 0 || t.state === 'dead') return;
+    if (sig === SIG.SIGKILL) {
+      this.k.exit.group(t.proc, { kind: 'signaled', signal: SIG.SIGKILL });
+      return;
+    }
+    this.jobControlOnSend(t.proc, sig);
+    if (this.ignored(t.proc, sig) && (t.sigmask & bit(sig)) === 0n) return;
+    if (!queueSignal(t, sig, info)) return;
+    if (t.state === 'blocked' && t.blocked?.interruptible && ((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) this.k.sched.wake(t);
+  }
+
+  /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
+  force(t: Task, sig: number, fault: FaultInfo): void {
+    const k = this.k;
+    const code = fault.code ?? (sig === SIG.SIGSEGV ? SEGV_MAPERR : sig === SIG.SIGILL ? ILL_ILLOPC : 0);
+    const a = t.sigactions[sig];
+    if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {
+      if (k.tracing(t)) k.tracer!.signal(t, sig, faultSiginfo(sig, code, fault.addr));
+      k.exit.group(t.proc, { kind: 'signaled', signal: sig, fault });
+      return;
+    }
+    t.pending |= bit(sig);
+    t.siginfo.set(sig, [faultSiginfo(sig, code, fault.addr)]);
+    this.deliver(t, null);
+  }
+
+  /** Deliver pending signals to t (which owns its engine, between instructions). */
+  deliver(t: Task, interrupted: Interrupted | null): void {
+    const k = this.k;
+    for (;;) {
+      const ready = (t.pending | t.proc.pending) & ~t.sigmask;
+      if (ready === 0n) break;
+      const sync = ready & SYNCHRONOUS;
+      const pick = sync !== 0n ? sync : ready;
+      let sig = 1;
+      while ((pick & bit(sig)) === 0n) sig++;
+      const info = takeSignal(t.pending & bit(sig) ? t : t.proc, sig) ?? k.userInfo(sig, 0);
+      const act = t.sigactions[sig];
+      if (act.handler === SIG_IGN) continue;
+      if (act.handler === SIG_DFL) {
+        const d = defaultAction(sig);
+        if (d === 'ignore' || d === 'cont') continue;
+        if (k.tracing(t)) k.tracer!.signal(t, sig, info);
+        if (d === 'stop') {
+          if (sig !== SIG.SIGSTOP && k.jobs.orphanedPgrp(t.proc.pgid, t.proc.sid)) continue;
+          k.jobs.stop(t.proc, sig);
+          return;
+        }
+        k.exit.group(t.proc, { kind: 'signaled', signal: sig });
+        return;
+      }
+      // A handler runs: finish an interrupted syscall first (EINTR, or restart after the handler).
+      if (interrupted !== null) {
+        const { regs, restartable, partial } = interrupted;
+        interrupted = null;
+        if (partial !== null) t.cpu.setReturnWith(partial, regs);
+        else if (restartable && act.flags & SA_RESTART) t.cpu.setPc(t.arch.syscallInsnAddr(regs));
+        else t.cpu.setReturnWith(-E.EINTR, regs);
+      }
+      if (k.tracing(t)) k.tracer!.signal(t, sig, info);
+      const oldMask = t.savedMask ?? t.sigmask;
+      t.savedMask = null;
+      if (!deliverFrame(t, sig, act, info, oldMask)) {
+        // the frame could not be written: Linux kills with SIGSEGV
+        k.exit.group(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });
+        return;
+      }
+      t.sigmask = (t.sigmask | act.mask | (act.flags & SA_NODEFER ? 0n : bit(sig))) & ~UNBLOCKABLE;
+      if (act.flags & SA_RESETHAND) t.sigactions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
+      break;
+    }
+    if (interrupted !== null) {
+      // Nothing ran a handler: the syscall goes on waiting (Linux restarts it transparently).
+      t.restarting = true;
+      t.args.regs = interrupted.regs;
+      try {
+        const r = k.syscalls.dispatch(t, t.args);
+        if (r !== NORETURN) t.cpu.setReturnWith(r, interrupted.regs);
+      } finally {
+        t.restarting = false;
+      }
+    }
+  }
+}

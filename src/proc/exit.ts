@@ -1,0 +1,119 @@
+// Exit and reaping. exit_group ends every thread of a process, releases what
+// it held (fds, cwd, handlers, its address space once no hook is on the
+// stack), hands its children to init (or kills them with it), and leaves a
+// zombie for its parent, which hears its exit signal; a SIGCHLD the parent
+// ignores (or SA_NOCLDWAIT) reaps it at once. A thread's end clears its
+// clear_child_tid word and releases its robust futexes.
+import { SA_NOCLDWAIT, SIG, SIG_IGN } from '../abi/signal.js';
+import { childSiginfo } from './signals.js';
+import type { Kernel } from './kernel.js';
+import type { ExitState, Process } from './process.js';
+import type { Task } from './task.js';
+
+export class Exit {
+  constructor(private readonly k: Kernel) {}
+
+  /** End every thread of p with this status; p becomes a zombie for its parent. */
+  group(p: Process, state: ExitState): void {
+    const k = this.k;
+    if (p.exit !== null) return;
+    const leader = [...p.threads][0];
+    if (leader && k.tracing(leader)) k.tracer!.exited(leader, state);
+    if (k.opts.debug && state.kind === 'signaled' && state.fault && p !== k.init) {
+      const f = state.fault;
+      process.stderr.write(`elfrun: pid ${p.pid} killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
+    }
+    p.exiting = state;
+    for (const t of [...p.threads]) this.killTask(t);
+    p.threads.clear();
+    this.releaseResources(p);
+    p.exit = state;
+    if (p.vforkParent) {
+      p.vforkParent = null;
+      p.parent?.vforkDone.wake();
+    }
+    // orphans go to init (or die with it)
+    for (const c of [...p.children]) {
+      p.children.delete(c);
+      if (c.pdeathsig) k.signals.sendToProcess(c, c.pdeathsig, k.userInfo(c.pdeathsig, p.pid));
+      if (p === k.init || k.init === null || k.init.exit !== null) {
+        if (c.exit === null) this.group(c, { kind: 'signaled', signal: SIG.SIGKILL });
+        continue;
+      }
+      c.parent = k.init;
+      k.init.children.add(c);
+      if (c.exit !== null) k.init.childEvents.wake();
+    }
+    const parent = p.parent;
+    if (parent === null) return;
+    if (p.exitSignal === SIG.SIGCHLD) {
+      const a = parent.sighand.actions[SIG.SIGCHLD];
+      if (a.handler === SIG_IGN || a.flags & SA_NOCLDWAIT) {
+        this.reap(p); // auto-reaped: no zombie
+        parent.childEvents.wake();
+        return;
+      }
+    }
+    if (p.exitSignal > 0) k.signals.sendToProcess(parent, p.exitSignal, childSiginfo(p, p.exitSignal, null));
+    parent.childEvents.wake();
+  }
+
+  /** exit(2): one thread ends; the last one ends the process. */
+  thread(t: Task, code: number): void {
+    const p = t.proc;
+    if (p.threads.size <= 1) {
+      this.group(p, { kind: 'exited', code });
+      return;
+    }
+    this.killTask(t);
+    p.threads.delete(t);
+  }
+
+  /** A thread ends: off the futexes and wait queues, its robust futexes and clear_child_tid released, off the engine. */
+  killTask(t: Task): void {
+    const k = this.k;
+    if (t.state === 'dead') return;
+    k.futex.forget(t);
+    if (t.state === 'blocked') k.sched.unpark(t);
+    t.proc.deadThreadsCpuMs += t.cpuNow;
+    t.state = 'dead';
+    t.blockRegs = null;
+    k.futex.exitRobustList(t);
+    // CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (pthread_join).
+    // The memory is still mapped here, even when the whole process is ending.
+    if (t.clearChildTid !== 0) {
+      try {
+        t.mm.setU32(t.clearChildTid, 0);
+      } catch {
+        /* Linux ignores a bad clear_child_tid */
+      }
+      k.futex.wakeOne(t.proc.mm, t.clearChildTid);
+    }
+    k.tasks.delete(t.tid);
+    if (t.ctx !== null) {
+      t.cpu.freeContext(t.ctx);
+      t.ctx = null;
+    }
+    if (t.cpu.owner === t) t.cpu.owner = null;
+    t.stopReason = 'exit';
+    t.cpu.stopIfRunning(t);
+  }
+
+  private releaseResources(p: Process): void {
+    this.k.itimers.set(p, 0, 0);
+    if (--p.fds.refs === 0) p.fds.closeAll();
+    if (--p.fs.refs < 0) p.fs.refs = 0;
+    if (--p.sighand.refs < 0) p.sighand.refs = 0;
+    // the parent (most likely to run next) may take the memory the engine maps
+    this.k.engines.releaseMm(p.mm, p.parent !== null && p.parent.exit === null ? p.parent.mm : null);
+  }
+
+  /** A zombie is waited for (or auto-reaped): it leaves the process table. */
+  reap(p: Process): void {
+    // the parent takes over its CPU time (and that of the children it reaped)
+    if (p.parent) p.parent.childrenCpuMs += p.deadThreadsCpuMs + p.childrenCpuMs;
+    p.reaped = true;
+    p.parent?.children.delete(p);
+    this.k.processes.delete(p.pid);
+  }
+}

@@ -1,0 +1,76 @@
+// Job control: stop signals stop every thread of a process and SIGCONT
+// continues it; the parent hears CLD_STOPPED / CLD_CONTINUED (unless
+// SA_NOCLDSTOP) and wait4/waitid report them. A stop of the guest's init
+// stops elfrun itself, so the shell that started elfrun sees a stopped job.
+import { SA_NOCLDSTOP, SIG } from '../abi/signal.js';
+import { STOP_SIGNALS, childSiginfo, dropSignals, type ChildEvent } from './signals.js';
+import type { Kernel } from './kernel.js';
+import type { Process } from './process.js';
+
+export class JobControl {
+  constructor(private readonly k: Kernel) {}
+
+  /**
+   * A process group is orphaned when no member's parent is in another group
+   * of the same session: terminal stop signals (TSTP, TTIN, TTOU) are then
+   * discarded, since nobody could continue it (Linux's is_current_pgrp_orphaned).
+   */
+  orphanedPgrp(pgid: number, sid: number): boolean {
+    for (const p of this.k.processes.values()) {
+      if (p.pgid !== pgid || p.exit !== null) continue;
+      const parent = p.parent;
+      if (parent === null ? p === this.k.init : parent.pgid !== pgid && parent.sid === sid) return false;
+    }
+    return true;
+  }
+
+  /** A stop signal's default action: every thread stops; the parent hears CLD_STOPPED. */
+  stop(p: Process, sig: number): void {
+    if (p.stopped || p.exit !== null) return;
+    p.stopped = true;
+    p.stopReport = sig;
+    p.contReport = false;
+    for (const t of p.threads) if (t.state === 'runnable') t.state = 'stopped';
+    const leader = [...p.threads][0];
+    if (leader && this.k.tracing(leader)) this.k.tracer!.stopped(leader, sig);
+    this.notifyParent(p, { stopped: sig });
+    // the guest's init stopped: elfrun stops too, as a native program would (^Z, kill -STOP)
+    if (p === this.k.init) this.stopSelf();
+  }
+
+  /** SIGCONT's effect, at the moment it is sent: the process runs again; the parent hears CLD_CONTINUED. */
+  continue(p: Process): void {
+    // a continue cancels pending stops (and a stop cancels a pending continue: see SignalDelivery)
+    dropSignals(p, STOP_SIGNALS);
+    for (const t of p.threads) dropSignals(t, STOP_SIGNALS);
+    if (!p.stopped) return;
+    p.stopped = false;
+    p.stopReport = null;
+    p.contReport = true;
+    for (const t of p.threads) {
+      if (t.state === 'stopped') {
+        t.state = 'runnable';
+        this.k.sched.push(t);
+      }
+    }
+    this.notifyParent(p, 'continued');
+    this.k.sched.kick();
+  }
+
+  private notifyParent(p: Process, event: ChildEvent): void {
+    const parent = p.parent;
+    if (parent === null) return;
+    const a = parent.sighand.actions[SIG.SIGCHLD];
+    if (!(a.flags & SA_NOCLDSTOP)) this.k.signals.sendToProcess(parent, SIG.SIGCHLD, childSiginfo(p, SIG.SIGCHLD, event));
+    parent.childEvents.wake();
+  }
+
+  /** elfrun's own process stops (its parent shell sees it stopped); on SIGCONT the guest's init continues. */
+  private stopSelf(): void {
+    setImmediate(() => {
+      const init = this.k.init;
+      if (!init?.stopped || init.exit !== null) return;
+      process.kill(process.pid, 'SIGSTOP');
+    });
+  }
+}

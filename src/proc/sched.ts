@@ -1,0 +1,265 @@
+// The scheduler: the run queue, the loop that gives the engine to one task at
+// a time, time slices, and parking. A syscall that must wait parks its task
+// (the engine stops) and the loop runs another task or awaits the event loop;
+// a parked syscall is retried in JS when woken, so it completes before any
+// signal that arrived meanwhile is delivered, as on Linux. What stopped the
+// engine (a syscall's yield, a signal, sigreturn, a fault) is settled here.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Fault } from '../cpu/engine.js';
+import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
+import { NORETURN } from '../cpu/args.js';
+import { SIG } from '../abi/signal.js';
+import type { Blocked } from '../ctx/waitq.js';
+import { nowMs } from '../host/clock.js';
+import { sigreturn } from './sigframe.js';
+import type { Kernel } from './kernel.js';
+import type { Process, ExitState } from './process.js';
+import type { Task } from './task.js';
+
+/** A task that keeps making syscalls yields to others after this long. */
+const SLICE_MS = 10;
+
+/** The signal an engine error raises when no hook reported a fault. */
+function ucErrorSignal(err: number): number {
+  switch (err) {
+    case UC_ERR_INSN_INVALID:
+    case UC_ERR_EXCEPTION:
+      return SIG.SIGILL;
+    case UC_ERR_READ_UNALIGNED:
+    case UC_ERR_WRITE_UNALIGNED:
+    case UC_ERR_FETCH_UNALIGNED:
+      return SIG.SIGBUS;
+    default:
+      return SIG.SIGSEGV;
+  }
+}
+
+export class Scheduler {
+  /** when the running task's slice ends (checked at its syscalls) */
+  sliceEnd = 0;
+  /** host timers armed (parked deadlines, itimers): events that may make a task runnable */
+  timers = 0;
+  private runq: Task[] = [];
+  private wakeup: (() => void) | null = null;
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Queue a runnable task at the back. */
+  push(t: Task): void {
+    this.runq.push(t);
+  }
+
+  /** Run tasks until init ends or elfrun fails; then every process is killed and the engines closed. */
+  async loop(init: Process): Promise<ExitState> {
+    const k = this.k;
+    let sinceYield = nowMs();
+    while (init.exit === null && k.fatal === null) {
+      const t = this.runq.shift();
+      if (t === undefined) {
+        await this.idle();
+        sinceYield = nowMs();
+        continue;
+      }
+      if (t.state !== 'runnable') continue;
+      this.runTask(t);
+      k.engines.bury();
+      if (nowMs() - sinceYield > 20) {
+        await yieldToEventLoop();
+        sinceYield = nowMs();
+      }
+    }
+    k.shutdown();
+    if (k.fatal) throw k.fatal;
+    return init.exit!;
+  }
+
+  private idle(): Promise<void> {
+    if (this.runq.length > 0) return Promise.resolve();
+    this.k.hostPoll.start();
+    // Every task waits. If nothing outside can wake them the guest is deadlocked,
+    // and hangs as it would on Linux: keep Node alive (a host signal can end it).
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    return new Promise((resolve) => {
+      this.wakeup = () => {
+        clearInterval(keepAlive);
+        resolve();
+      };
+    });
+  }
+
+  /** Something became runnable from an async source: resume the scheduler. */
+  kick(): void {
+    const w = this.wakeup;
+    if (w) {
+      this.wakeup = null;
+      w();
+    }
+  }
+
+  /** Give the engine to t, saving the registers of the task that held it. */
+  switchTo(t: Task): void {
+    const mm = t.proc.mm;
+    const cpu = mm.cpu;
+    if (cpu.owner !== t) {
+      const prev = cpu.owner as Task | null;
+      if (prev !== null && prev.state !== 'dead') prev.ctx = cpu.saveContext(prev.ctx);
+      if (cpu.active !== mm.space) cpu.activate(mm.space, mm.space.regions());
+      if (t.ctx !== null) cpu.restoreContext(t.ctx);
+      cpu.owner = t;
+    } else if (cpu.active !== mm.space) cpu.activate(mm.space, mm.space.regions());
+    if (t.pendingRegs.length) {
+      for (const [r, v] of t.pendingRegs) cpu.setReg(r, v);
+      t.pendingRegs = [];
+    }
+    cpu.client = t;
+  }
+
+  private runTask(t: Task): void {
+    const k = this.k;
+    if (t.proc.stopped) {
+      t.state = 'stopped'; // until SIGCONT (a blocked call is retried then)
+      return;
+    }
+    this.switchTo(t);
+    if (t.blockRegs !== null) {
+      this.retry(t);
+      if (t.state !== 'runnable') return;
+    }
+    if (k.signals.pending(t)) {
+      k.signals.deliver(t, null);
+      if (t.state !== 'runnable') return;
+    }
+    t.stopReason = null;
+    t.fault = null;
+    const cpu = t.cpu;
+    // No asynchronous time limit: Unicorn's timeout stop leaves a stale pc (unicorn
+    // issue #1105) and resuming re-executes instructions. Tasks yield at syscalls
+    // once their slice is over (Task.onSyscall).
+    this.sliceEnd = nowMs() + SLICE_MS;
+    t.runStart = nowMs();
+    const err = cpu.run(0);
+    t.cpuMs += nowMs() - t.runStart;
+    t.runStart = -1;
+    const next = t.handOffTo;
+    t.handOffTo = null;
+    if (cpu.internalError !== null) {
+      k.fatal = cpu.internalError;
+      cpu.internalError = null;
+      return;
+    }
+    if (t.state === 'dead') return;
+    if (t.stopReason === 'sigreturn' && !sigreturn(t)) {
+      k.exit.group(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });
+      return;
+    }
+    const f = t.fault as Fault | null;
+    if (f !== null || (err !== 0 && t.stopReason === null)) {
+      const sig = f?.signal ?? ucErrorSignal(err);
+      const pc = cpu.pc;
+      const fault = f ?? { signal: sig, addr: pc, pc, what: cpu.lib.strerror(err) };
+      k.signals.force(t, sig, fault);
+      if (t.state !== 'runnable') return;
+    }
+    // a task stopped to take a signal or after exec keeps its turn (as on Linux, where
+    // returning to user mode does not reschedule); a yield goes to the back
+    if (t.state === 'runnable') {
+      if (t.stopReason === 'yield') this.runq.push(t);
+      else this.runq.unshift(t);
+    }
+    if (next !== null) {
+      const i = this.runq.indexOf(next);
+      if (i > 0) {
+        this.runq.splice(i, 1);
+        this.runq.unshift(next);
+      }
+    }
+  }
+
+  /**
+   * t's syscall ends its turn, and `next` (runnable, queued) runs first, then t:
+   * a forked child takes the engine as the parent left it (see forkMm).
+   */
+  handOff(t: Task, next: Task): void {
+    t.stopReason = 'handoff';
+    t.handOffTo = next;
+  }
+
+  /** Are other tasks runnable, or host events (timers, signals, I/O) possibly due? */
+  othersWaiting(): boolean {
+    return this.runq.length > 0 || this.k.hostPoll.active || this.timers > 0;
+  }
+
+  /** Wake a parked task: it retries its syscall when next scheduled. */
+  wake(t: Task): void {
+    if (t.state !== 'blocked') return;
+    for (const q of t.blocked?.queues ?? []) q.remove(t);
+    if (t.timer) {
+      clearTimeout(t.timer);
+      t.timer = null;
+      this.timers--;
+    }
+    t.state = 'runnable';
+    this.runq.push(t);
+    this.kick();
+  }
+
+  /** Called by dispatch when a handler throws Blocked. */
+  park(t: Task, b: Blocked, regs: Uint32Array): void {
+    t.blocked = b;
+    t.blockRegs = regs === t.blockRegs ? regs : Uint32Array.from(regs.subarray(0, 20));
+    t.state = 'blocked';
+    t.stopReason = 'block';
+    for (const q of b.queues) q.add(t);
+    if (b.deadline !== Infinity) {
+      const ms = Math.max(0, b.deadline - nowMs());
+      this.timers++;
+      t.timer = setTimeout(() => {
+        t.timer = null;
+        this.timers--;
+        this.wake(t);
+      }, ms);
+    }
+  }
+
+  /** Forget a parked syscall (interrupted by a signal, or its task killed): the task is runnable, not queued. */
+  unpark(t: Task): void {
+    t.sigwait = 0n;
+    for (const q of t.blocked?.queues ?? []) q.remove(t);
+    if (t.timer) {
+      clearTimeout(t.timer);
+      t.timer = null;
+      this.timers--;
+    }
+    t.blocked = null;
+    t.blockRegs = null;
+    t.state = 'runnable';
+  }
+
+  /** Retry a woken task's parked syscall. */
+  private retry(t: Task): void {
+    const k = this.k;
+    const regs = t.blockRegs!;
+    t.blocked = null;
+    t.restarting = true;
+    t.args.regs = regs;
+    let r: number;
+    try {
+      r = k.syscalls.dispatch(t, t.args);
+    } catch (e) {
+      k.fatal = e as Error;
+      return;
+    } finally {
+      t.restarting = false;
+    }
+    if (r === NORETURN) {
+      if (t.state === 'blocked' && t.blocked!.interruptible && k.signals.pending(t)) {
+        const nb = t.blocked!;
+        this.unpark(t);
+        k.signals.deliver(t, { regs, restartable: nb.restartable, partial: nb.partial });
+      }
+      return;
+    }
+    t.blockRegs = null;
+    t.cpu.setReturnWith(r, regs);
+  }
+}
