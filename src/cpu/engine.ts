@@ -35,6 +35,8 @@ import type { MemBackend } from '../mm/backend.js';
 import { PAGE, type Layout } from '../mm/layout.js';
 import { SIG } from '../abi/signal.js';
 import { Panic } from '../abi/errors.js';
+import { Mirror } from './mirror.js';
+import { RegBatch, RegBlock } from './regs.js';
 
 /** Why emulation stopped, when it was not a syscall asking to stop. */
 export interface Fault {
@@ -59,7 +61,6 @@ export interface CpuClient {
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
-const MAX_BATCH = 40;
 /** where a Cpu's trampoline struct sits in its scratch page */
 const TRAMP_OFF = 3072;
 const TCG_BUFFER = 64 << 20;
@@ -86,69 +87,6 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
   return callbacks;
 }
 
-/** Native scratch for batch register access: ids, pointer array, values. */
-class RegBatch {
-  readonly ids: Int32Array;
-  readonly vals: Uint32Array;
-  readonly idsAddr: number;
-  readonly ptrsAddr: number;
-  readonly valsAddr: number;
-  count = 0;
-  constructor(scratch: Scratch, base: number) {
-    this.idsAddr = scratch.addr + base;
-    this.ptrsAddr = this.idsAddr + 256;
-    this.valsAddr = this.ptrsAddr + 8 * MAX_BATCH;
-    this.ids = new Int32Array(scratch.bytes.buffer, base, MAX_BATCH);
-    this.vals = new Uint32Array(scratch.bytes.buffer, base + 256 + 8 * MAX_BATCH, MAX_BATCH * 2);
-    const ptrs = new BigUint64Array(scratch.bytes.buffer, base + 256, MAX_BATCH);
-    for (let i = 0; i < MAX_BATCH; i++) ptrs[i] = BigInt(this.valsAddr + 8 * i);
-  }
-  setIds(ids: number[]): void {
-    this.ids.set(ids);
-    this.count = ids.length;
-  }
-}
-
-/**
- * A fixed list of registers that are read or written together, in one
- * uc_reg_read_batch / uc_reg_write_batch call: register i at `offsets[i]` of
- * `bytes` (native memory). A signal frame holds 25 to 70 registers, and one
- * FFI call each way per register was most of a delivery's cost. Blocks hold
- * no engine state: a module makes each of its lists once, for every engine.
- */
-export class RegBlock {
-  /** the register values, each at its offset, as many bytes as the register has */
-  readonly bytes: Buffer;
-  readonly offsets: readonly number[];
-  readonly count: number;
-  readonly idsAddr: number;
-  readonly ptrsAddr: number;
-  constructor(regs: ReadonlyArray<readonly [id: number, size: number]>) {
-    this.count = regs.length;
-    const offsets: number[] = [];
-    let size = 0;
-    for (const [, n] of regs) {
-      size = Math.ceil(size / n) * n;
-      offsets.push(size);
-      size += n;
-    }
-    this.offsets = offsets;
-    // ids (int32), then the pointer array, then the values
-    const ptrsOff = Math.ceil((4 * this.count) / 16) * 16;
-    const valsOff = ptrsOff + Math.ceil((8 * this.count) / 16) * 16;
-    const scratch = new Scratch(Math.ceil((valsOff + size) / PAGE) * PAGE);
-    this.idsAddr = scratch.addr;
-    this.ptrsAddr = scratch.addr + ptrsOff;
-    const ids = new Int32Array(scratch.bytes.buffer, 0, this.count);
-    const ptrs = new BigUint64Array(scratch.bytes.buffer, ptrsOff, this.count);
-    regs.forEach(([id], i) => {
-      ids[i] = id;
-      ptrs[i] = BigInt(scratch.addr + valsOff + offsets[i]);
-    });
-    this.bytes = Buffer.from(scratch.bytes.buffer, valsOff, size);
-  }
-}
-
 /**
  * Direct mode's window covers guest addresses below 2^DIRECT_BITS (16 TiB):
  * the host has room for it beside Node's own mappings, which a window the
@@ -169,32 +107,6 @@ function directLayout(l: Layout): Layout {
     mmapBase: top - (l.stackTop - l.mmapBase),
     etDynBase: Math.floor((top / 3) * 2 / PAGE) * PAGE,
   };
-}
-
-/** An address space's view of the shared engine: changes apply only while it is active. */
-export class Mirror implements MemBackend {
-  space: object | null = null;
-  constructor(readonly cpu: Cpu) {}
-  map(start: number, size: number, prot: number, hostAddr: number): void {
-    if (this.cpu.active === this.space) this.cpu.map(start, size, prot, hostAddr);
-  }
-  unmap(start: number, size: number): void {
-    if (this.cpu.active === this.space) this.cpu.unmap(start, size);
-  }
-  protect(start: number, size: number, prot: number): void {
-    if (this.cpu.active === this.space) this.cpu.protect(start, size, prot);
-  }
-  release(start: number, size: number, hostAddr: number): void {
-    this.cpu.releaseHost(start, size, hostAddr);
-  }
-  releaseHostRange(hostAddr: number, size: number): void {
-    this.cpu.releaseHostRange(hostAddr, size);
-  }
-  codeWrite(start: number, size: number): void {
-    // another space's pages are not in the engine (a region it shares with
-    // the active one is the same region, and goes with it)
-    if (this.cpu.active === this.space) this.cpu.codeWrite(start, size);
-  }
 }
 
 export class Cpu implements MemBackend {

@@ -4,7 +4,7 @@ import type { Task } from './task.js';
 import type { SigAction } from './process.js';
 import { X86 } from '../cpu/x86_64.js';
 import { A64 } from '../cpu/arm64.js';
-import { RegBlock } from '../cpu/engine.js';
+import { RegBlock } from '../cpu/regs.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import { SysError } from '../abi/errors.js';
 import { SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../abi/signal.js';
