@@ -6,6 +6,7 @@ import { E } from '../abi/errno.js';
 import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../proc/waitq.js';
 import type { Tracer } from './trace.js';
+import type { Signature } from './signature.js';
 import { refreshSharedFiles, sharedFilesMapped } from '../mm/address-space.js';
 import { lookupEpoch } from '../fs/hostfs.js';
 
@@ -22,6 +23,8 @@ export interface SyscallEntry {
   status: Status | 'absent';
   note: string;
   handler: Handler | null;
+  /** how the tracer shows the call (null: absent, shown as six raw arguments) */
+  sig: Signature | null;
 }
 
 export interface SyscallTable {
