@@ -59,7 +59,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
       return cwd === null ? 'AT_FDCWD' : `AT_FDCWD<${cwd}>`;
     },
   },
-  path: { in: (c, a, i) => cstr(c, a.ptr(i)) },
+  // a path is shown whole (strace's -s limits other strings, not paths)
+  path: { in: (c, a, i) => cstr(c, a.ptr(i), 4096) },
   fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
 
   strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },

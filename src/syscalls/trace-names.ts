@@ -2,7 +2,7 @@
 // values up in. Bits are listed in the order strace prints them.
 import { SIG, signalName } from '../abi/signal.js';
 import {
-  O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_SYNC, O_TRUNC, type ArchOpenFlags,
+  O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_SYNC, O_TMPFILE_BASE, O_TRUNC, type ArchOpenFlags,
 } from '../fs/flags.js';
 
 /**
@@ -34,11 +34,12 @@ export function enumName(v: number, table: Readonly<Record<number, string>> | re
   return n !== undefined && n !== '' ? n : hex ? `0x${(v >>> 0).toString(16)}` : String(v);
 }
 
-/** open(2) flags after the access mode; the four that differ by arch come from `o`. */
+/** open(2) flags after the access mode, in strace's order; the four that differ by arch come from `o`. */
 export const openFlagBits = (o: ArchOpenFlags): Bits => [
   [O_CREAT, 'O_CREAT'], [O_EXCL, 'O_EXCL'], [O_NOCTTY, 'O_NOCTTY'], [O_TRUNC, 'O_TRUNC'], [O_APPEND, 'O_APPEND'], [O_NONBLOCK, 'O_NONBLOCK'],
-  [O_SYNC, 'O_SYNC'], [O_DSYNC, 'O_DSYNC'], [O_ASYNC, 'O_ASYNC'], [o.O_DIRECT, 'O_DIRECT'], [o.O_LARGEFILE, 'O_LARGEFILE'],
-  [o.O_DIRECTORY, 'O_DIRECTORY'], [o.O_NOFOLLOW, 'O_NOFOLLOW'], [O_NOATIME, 'O_NOATIME'], [O_CLOEXEC, 'O_CLOEXEC'], [O_PATH, 'O_PATH'],
+  [O_SYNC, 'O_SYNC'], [O_DSYNC, 'O_DSYNC'], [o.O_DIRECT, 'O_DIRECT'], [o.O_LARGEFILE, 'O_LARGEFILE'], [o.O_NOFOLLOW, 'O_NOFOLLOW'],
+  [O_NOATIME, 'O_NOATIME'], [O_CLOEXEC, 'O_CLOEXEC'], [O_PATH, 'O_PATH'], [O_TMPFILE_BASE | o.O_DIRECTORY, 'O_TMPFILE'],
+  [o.O_DIRECTORY, 'O_DIRECTORY'], [O_ASYNC, 'FASYNC'],
 ];
 export const ACCMODE = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', '3'];
 

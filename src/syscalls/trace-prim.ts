@@ -76,11 +76,11 @@ export function str(c: DecodeCtx, p: number, len: number, hex = false): string {
   return quote(b, len > n, hex);
 }
 
-/** The NUL-terminated string at p. */
-export function cstr(c: DecodeCtx, p: number): string {
+/** The NUL-terminated string at p, at most `max` bytes of it shown (strace -s). */
+export function cstr(c: DecodeCtx, p: number, max = c.strsize): string {
   return at(p, () => {
     const b = c.mem.cstring(p, 4096);
-    return quote(b.subarray(0, c.strsize), b.length > c.strsize);
+    return quote(b.subarray(0, max), b.length > max);
   });
 }
 

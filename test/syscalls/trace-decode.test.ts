@@ -86,9 +86,20 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
     expect(traced('openat', regs(-100, P, 0), m, 6)).toBe('openat(AT_FDCWD, "/tmp/st/calls.c", O_RDONLY) = 6');
     expect(traced('openat', regs(-100, P, 0o1101, 0o644), m, 3)).toBe('openat(AT_FDCWD, "/tmp/st/calls.c", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3');
     // arm64 numbers O_DIRECTORY differently
-    expect(traced('openat', regs(-100, P, 0o2044000), m, 3, undefined, 'arm64')).toBe('openat(AT_FDCWD, "/tmp/st/calls.c", O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_CLOEXEC) = 3');
+    expect(traced('openat', regs(-100, P, 0o2044000), m, 3, undefined, 'arm64')).toBe('openat(AT_FDCWD, "/tmp/st/calls.c", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3');
+    expect(traced('openat', regs(-100, P, 0o20200002, 0o600), m, -2)).toBe('openat(AT_FDCWD, "/tmp/st/calls.c", O_RDWR|O_TMPFILE, 0600) = -1 ENOENT (No such file or directory)');
     expect(traced('mknodat', regs(-100, P, 0o10600, 0), m, 0)).toBe('mknodat(AT_FDCWD, "/tmp/st/calls.c", S_IFIFO|0600) = 0');
     expect(traced('mknod', regs(P, 0o20600, 0x103), m, 0)).toBe('mknod("/tmp/st/calls.c", S_IFCHR|0600, makedev(0x1, 0x3)) = 0');
+  });
+
+  it('strings: octal escapes, -s cuts them but not paths; random bytes in hex', () => {
+    const m = new FakeMem().put(P, Buffer.from('\x01ab\xffc\x007x', 'latin1')).put(Q, cstring('/tmp/bash_tool_401f5b66-cbd8-4f29-ad5a-4c30a4bb9659'));
+    expect(traced('write', regs(1, P, 8), m, 8)).toBe('write(1, "\\1ab\\377c\\0007x", 8) = 8');
+    expect(traced('unlink', regs(Q), m, 0)).toBe('unlink("/tmp/bash_tool_401f5b66-cbd8-4f29-ad5a-4c30a4bb9659") = 0');
+    m.put(R, Buffer.alloc(64, 'a'));
+    expect(traced('write', regs(1, R, 64), m, 64)).toBe(`write(1, "${'a'.repeat(32)}"..., 64) = 64`);
+    m.put(S, Buffer.from([0x88, 0x37, 0x86, 0xf5, 0x42, 0xbe, 0x86, 0x30]));
+    expect(traced('getrandom', regs(S, 8, 1), m, 8)).toBe('getrandom("\\x88\\x37\\x86\\xf5\\x42\\xbe\\x86\\x30", 8, GRND_NONBLOCK) = 8');
   });
 
   it('sockets: socketpair, names, options, send and receive', () => {
