@@ -20,7 +20,8 @@ export type ArgKind =
   // flags and enumerations
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
-  | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode'
+  | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
+  | 'statxflags' | 'statxmask' | 'stackin'
   | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop'
   | 'sig' | 'sighow' | 'cap' | 'futexval3'
   // clone's, named as strace names them (the tids and tls are shown at exit)
@@ -29,7 +30,7 @@ export type ArgKind =
   | 'sigset' | 'sigact' | 'sigactout' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
   | 'pollfds' | 'epollev' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
-  | 'stat' | 'statfs' | 'tsout' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'stat' | 'statx' | 'stackout' | 'statfs' | 'tsout' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'timeout' | 'utsname' | 'sysinfo' | 'dirents';
 
@@ -40,6 +41,9 @@ export type RetKind =
   | 'fd'
   /** an address (brk, mmap) */
   | 'hex'
+  /** fcntl F_GETFD and F_GETFL: "0x1 (flags FD_CLOEXEC)" */
+  | 'fdflags'
+  | 'flflags'
   /** a signal number: "36 (SIGRT_4)" */
   | 'sig'
   /** seconds since the epoch, with the date strace adds */
@@ -101,7 +105,9 @@ export function fcntlShape(a: Args): Shape {
   const cmd = a.i32(1);
   switch (cmd) {
     case 1: // F_GETFD
+      return { args: ['fd', 'fcntl'], ret: 'fdflags' };
     case 3: // F_GETFL
+      return { args: ['fd', 'fcntl'], ret: 'flflags' };
     case 1032: // F_GETPIPE_SZ
       return { args: ['fd', 'fcntl'], ret: 'int' };
     case 2: // F_SETFD

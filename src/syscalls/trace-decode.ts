@@ -8,12 +8,12 @@ import { OPEN_FLAGS } from '../fs/flags.js';
 import {
   ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
-  SOCK_FLAGS, SOCKTYPES, SOL, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
+  SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
-  rlimText, rusageText, siginfoText, sigactionText, sockaddrText, statfsText, statText, sysinfoText, tmsText, waitStatus,
+  rlimText, rusageText, siginfoText, sigactionText, sockaddrText, stackText, statfsText, statText, statxText, sysinfoText, tmsText, waitStatus,
 } from './trace-structs.js';
 
 interface KindDecoder {
@@ -121,6 +121,16 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
+  timerflags: bits(TIMER_FLAGS),
+  // the synchronisation type by name, then the AT_ flags
+  statxflags: {
+    in: (_c, a, i) => {
+      const f = a.u32(i);
+      const rest = flagNames(f & ~0x6000, ATF, '');
+      return [STATX_SYNC[f & 0x6000], ...(rest ? [rest] : [])].join('|');
+    },
+  },
+  statxmask: bits(STATX_MASK),
   renameflags: bits(RENAMEF),
   mknodmode: { in: (_c, a, i) => modeText(a.u32(i)) },
   dev: { in: (_c, a, i) => makedev(a.u64(i)) },
@@ -191,6 +201,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
 
   stat: outOf((c, p) => statText(c, p)),
+  statx: outOf((c, p) => statxText(c, p)),
+  stackin: { in: (c, a, i) => at(a.ptr(i), () => stackText(c, a.ptr(i))) },
+  stackout: outOf((c, p) => stackText(c, p)),
   statfs: outOf((c, p) => statfsText(c, p)),
   tsout: outOf((c, p) => timeText(c, p, false)),
   tvout: outOf((c, p) => timeText(c, p, true)),
@@ -248,6 +261,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
 /** The decorations strace adds to some return values. */
 const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: number) => string> = {
   hex: (_c, _a, r) => `0x${r.toString(16)}`,
+  // fcntl F_GETFD, F_GETFL
+  fdflags: (_c, _a, r) => (r === 0 ? '0' : `0x${r.toString(16)} (flags ${r & 1 ? 'FD_CLOEXEC' : ''}${r & ~1 ? `${r & 1 ? '|' : ''}0x${(r & ~1).toString(16)}` : ''})`),
+  flflags: (c, _a, r) => `${hexNum(r)} (flags ${oflags(c, r)})`,
   sig: (_c, _a, r) => `${r} (${sigName(r)})`,
   time: (_c, _a, r) => `${r} (${isoLocal(r)})`,
   poll: (c, a, r) => pollRet(c, a, r, false),

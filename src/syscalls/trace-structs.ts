@@ -4,7 +4,8 @@
 // without -v.
 import { SIG } from '../abi/signal.js';
 import {
-  CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, ST_FLAGS, enumName, flagNames, sigName,
+  CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
+  STATX_MASK, enumName, flagNames, sigName,
 } from './trace-names.js';
 import { type DecodeCtx, addr, arrayText, at, hexNum, i32, maskText, str, timeAt, u32, u64, unum } from './trace-prim.js';
 
@@ -24,6 +25,19 @@ export function statText(c: DecodeCtx, p: number): string {
   const type = mode & 0o170000;
   if (type === 0o20000 || type === 0o60000) return `{st_mode=${modeText(mode)}, st_rdev=${makedev(unum(c, p + (x86 ? 40 : 32)))}, ...}`;
   return `{st_mode=${modeText(mode)}, st_size=${c.mem.read(p + 48, 8).readBigInt64LE(0)}, ...}`;
+}
+
+/** struct statx: the mask, attributes, mode and size, then "..." (strace without -v). */
+export function statxText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 48);
+  const attrs = Number(b.readBigUInt64LE(8) & 0xffffffffn);
+  return `{stx_mask=${flagNames(b.readUInt32LE(0), STATX_MASK)}, stx_attributes=${flagNames(attrs, STATX_ATTRS)}, stx_mode=${modeText(b.readUInt16LE(28))}, stx_size=${b.readBigUInt64LE(40)}, ...}`;
+}
+
+/** stack_t (sigaltstack). */
+export function stackText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 24);
+  return `{ss_sp=${addr(Number(b.readBigUInt64LE(0)))}, ss_flags=${flagNames(b.readInt32LE(8), SS_FLAGS)}, ss_size=${b.readBigUInt64LE(16)}}`;
 }
 
 /** struct statfs (the same 120 bytes on both arches). */

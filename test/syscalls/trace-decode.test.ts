@@ -260,6 +260,31 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
     expect(traced('prctl', regs(16, Q), m, 0, (mm) => mm.put(Q, cstring('busybox')))).toBe('prctl(PR_GET_NAME, "busybox") = 0');
   });
 
+  it('fcntl results, sigaltstack, statx and absolute sleeps', () => {
+    const m = new FakeMem();
+    expect(traced('fcntl', regs(1, 1), m, 1)).toBe('fcntl(1, F_GETFD) = 0x1 (flags FD_CLOEXEC)');
+    expect(traced('fcntl', regs(1, 1), m, 0)).toBe('fcntl(1, F_GETFD) = 0');
+    expect(traced('fcntl', regs(0, 3), m, 0x8000)).toBe('fcntl(0, F_GETFL) = 0x8000 (flags O_RDONLY|O_LARGEFILE)');
+    expect(traced('fcntl', regs(3, 3), m, 0x800)).toBe('fcntl(3, F_GETFL) = 0x800 (flags O_RDONLY|O_NONBLOCK)');
+    expect(traced('fcntl', regs(1, 2, 1), m, 0)).toBe('fcntl(1, F_SETFD, FD_CLOEXEC) = 0');
+    expect(traced('fcntl', regs(3, 1031, 8192), m, 8192)).toBe('fcntl(3, F_SETPIPE_SZ, 8192) = 8192');
+    m.put(P, le64(0x2a6586d0, 0, 65536)).put(Q, le64(0, 0, 0));
+    expect(traced('sigaltstack', regs(P, Q), m, 0, (mm) => mm.put(Q, le64(0, 2, 0)))).toBe(
+      'sigaltstack({ss_sp=0x2a6586d0, ss_flags=0, ss_size=65536}, {ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}) = 0',
+    );
+    const stx = Buffer.alloc(256);
+    stx.writeUInt32LE(0x17ff, 0);
+    stx.writeUInt16LE(0o41777, 28);
+    stx.writeBigUInt64LE(4096n, 40);
+    m.put(R, cstring('/tmp')).put(S, Buffer.alloc(256));
+    expect(traced('statx', regs(-100, R, 0, 0x7ff, S), m, 0, (mm) => mm.put(S, stx))).toBe(
+      'statx(AT_FDCWD, "/tmp", AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|S_ISVTX|0777, stx_size=4096, ...}) = 0',
+    );
+    expect(traced('statx', regs(-100, R, 0x4000, 3, 0x7ffcc67c1530), m, -2)).toBe('statx(AT_FDCWD, "/tmp", AT_STATX_DONT_SYNC, STATX_TYPE|STATX_MODE, 0x7ffcc67c1530) = -1 ENOENT (No such file or directory)');
+    m.put(P, le64(1728, 995769206));
+    expect(traced('clock_nanosleep', regs(1, 1, P, 0), m, 0)).toBe('clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec=1728, tv_nsec=995769206}, NULL) = 0');
+  });
+
   it('an unreadable structure is shown by its address', () => {
     const m = new FakeMem();
     expect(traced('statfs', regs(0x1234, 0x5678), m, -14)).toBe('statfs(0x1234, 0x5678) = -1 EFAULT (Bad address)');

@@ -503,7 +503,7 @@ export const processDefs: Record<string, Def> = {
   pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
   futex: partial(futexShape, futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
   nanosleep: partial(['ts', 'ptr'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
-  clock_nanosleep: partial(['clock', 'int', 'ts', 'ptr'], (t, a) => {
+  clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'ptr'], (t, a) => {
     const id = a.i32(0);
     if (id === 3 /* CLOCK_THREAD_CPUTIME_ID */ || id < 0 || id > 11) fail(E.EINVAL);
     if (id === 2 /* CLOCK_PROCESS_CPUTIME_ID */) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);

@@ -191,5 +191,5 @@ export const signalDefs: Record<string, Def> = {
   setitimer: partial(['itimer', 'itimerval', 'itimervalout'], (t, a) => itimer(t, a.i32(0), a.ptr(1), a.ptr(2), true), ITIMER_NOTE),
   getitimer: partial(['itimer', 'itimervalout'], (t, a) => itimer(t, a.i32(0), 0, a.ptr(1), false), ITIMER_NOTE),
   alarm: partial(['uint'], (t, a) => alarm(t, a.u32(0)), ITIMER_NOTE),
-  sigaltstack: supported(['ptr', 'ptr'], (t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
+  sigaltstack: supported(['stackin', 'stackout'], (t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
 };
