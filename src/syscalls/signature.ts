@@ -21,7 +21,7 @@ export type ArgKind =
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
-  | 'statxflags' | 'statxmask' | 'stackin'
+  | 'statxflags' | 'statxmask' | 'stackin' | 'mremapflags'
   | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop'
   | 'sig' | 'sighow' | 'cap' | 'futexval3'
   // clone's, named as strace names them (the tids and tls are shown at exit)
@@ -196,3 +196,12 @@ export function futexShape(a: Args): Shape {
       return { args: [...head, 'ptr', 'ptr', 'hex'], ret: 'int' };
   }
 }
+
+/** mremap: the new address only with MREMAP_FIXED. */
+export function mremapShape(a: Args): Shape {
+  const head: ArgSpec[] = ['ptr', 'size', 'size', 'mremapflags'];
+  return { args: a.u32(3) & 2 ? [...head, 'ptr'] : head, ret: 'hex' };
+}
+
+/** arch_prctl: ARCH_GET_FS and ARCH_GET_GS write the base the argument points to. */
+export const archPrctlShape = (a: Args): Shape => ({ args: a.i32(0) === 0x1003 || a.i32(0) === 0x1004 ? ['archprctl', 'ptrout'] : ['archprctl', 'ptr'], ret: 'int' });

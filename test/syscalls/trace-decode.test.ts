@@ -260,7 +260,7 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
     expect(traced('prctl', regs(16, Q), m, 0, (mm) => mm.put(Q, cstring('busybox')))).toBe('prctl(PR_GET_NAME, "busybox") = 0');
   });
 
-  it('fcntl results, sigaltstack, statx and absolute sleeps', () => {
+  it('fcntl results, sigaltstack, statx, mremap, arch_prctl and absolute sleeps', () => {
     const m = new FakeMem();
     expect(traced('fcntl', regs(1, 1), m, 1)).toBe('fcntl(1, F_GETFD) = 0x1 (flags FD_CLOEXEC)');
     expect(traced('fcntl', regs(1, 1), m, 0)).toBe('fcntl(1, F_GETFD) = 0');
@@ -281,6 +281,11 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
       'statx(AT_FDCWD, "/tmp", AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|S_ISVTX|0777, stx_size=4096, ...}) = 0',
     );
     expect(traced('statx', regs(-100, R, 0x4000, 3, 0x7ffcc67c1530), m, -2)).toBe('statx(AT_FDCWD, "/tmp", AT_STATX_DONT_SYNC, STATX_TYPE|STATX_MODE, 0x7ffcc67c1530) = -1 ENOENT (No such file or directory)');
+    expect(traced('mremap', regs(0x7f119f7db000, 4096, 8192, 1, 0), m, 0x7f119f7d9000)).toBe('mremap(0x7f119f7db000, 4096, 8192, MREMAP_MAYMOVE) = 0x7f119f7d9000');
+    expect(traced('mremap', regs(0x7f119f7d9000, 8192, 4096, 0, 0), m, 0x7f119f7d9000)).toBe('mremap(0x7f119f7d9000, 8192, 4096, 0) = 0x7f119f7d9000');
+    m.put(Q, le64(0));
+    expect(traced('arch_prctl', regs(0x1003, Q), m, 0, (mm) => mm.put(Q, le64(0x13577380)))).toBe('arch_prctl(ARCH_GET_FS, [0x13577380]) = 0');
+    expect(traced('arch_prctl', regs(0x1002, 0x5ec3c0), m, 0)).toBe('arch_prctl(ARCH_SET_FS, 0x5ec3c0) = 0');
     m.put(P, le64(1728, 995769206));
     expect(traced('clock_nanosleep', regs(1, 1, P, 0), m, 0)).toBe('clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec=1728, tv_nsec=995769206}, NULL) = 0');
   });

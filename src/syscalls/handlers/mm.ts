@@ -8,6 +8,7 @@ import { E } from '../../abi/errno.js';
 import { SysError, fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
+import { mremapShape } from '../signature.js';
 import type { Args } from '../args.js';
 
 const MAP_SHARED = 0x01;
@@ -282,7 +283,7 @@ export const mmDefs: Record<string, Def> = {
   ),
   munmap: supported(['ptr', 'size'], munmap),
   mprotect: supported(['ptr', 'size', 'prot'], mprotect),
-  mremap: partial({ args: ['ptr', 'size', 'size', 'hex', 'ptr'], ret: 'hex' }, mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
+  mremap: partial(mremapShape, mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
   madvise: partial(
     ['ptr', 'size', 'madvise'],
     madvise,

@@ -10,7 +10,7 @@ import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, probe, supported, type Def } from './util.js';
-import { prctlShape } from '../signature.js';
+import { archPrctlShape, prctlShape } from '../signature.js';
 import type { Args } from '../args.js';
 
 const libc = koffi.load('libc.so.6');
@@ -465,7 +465,7 @@ export const procDefs: Record<string, Def> = {
     t.robustListLen = 24;
     return 0;
   }),
-  arch_prctl: partial(['archprctl', 'ptr'], archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
+  arch_prctl: partial(archPrctlShape, archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
   prlimit64: supported(['int', 'rlimres', 'rlim', 'rlimout'], (t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
   getrlimit: supported(['rlimres', 'rlimout'], (t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
   setrlimit: supported(['rlimres', 'rlim'], (t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
