@@ -21,18 +21,18 @@ export type ArgKind =
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
-  | 'statxflags' | 'statxmask' | 'stackin' | 'mremapflags'
+  | 'statxflags' | 'statxmask' | 'mremapflags'
   | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop'
   | 'sig' | 'sighow' | 'cap' | 'futexval3'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
-  | 'sigset' | 'sigact' | 'sigactout' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
+  | 'sigset' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
   | 'pollfds' | 'epollev' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
-  | 'stat' | 'statx' | 'stackout' | 'statfs' | 'tsout' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
-  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'timeout' | 'utsname' | 'sysinfo' | 'dirents';
+  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =

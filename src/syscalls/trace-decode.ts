@@ -23,7 +23,9 @@ interface KindDecoder {
   out?(c: DecodeCtx, a: Args, i: number, ret: number, entry: string): string | null;
 }
 
-const ptrIn = (c: DecodeCtx, a: Args, i: number): string => addr(a.ptr(i));
+/** A pointer argument as it is: NULL or its address in hex (exact, also beyond 2^53 where Args.ptr gives Infinity). */
+const ptrText = (a: Args, i: number): string => hexNum(a.big(i)).replace(/^0$/, 'NULL');
+const ptrIn = (_c: DecodeCtx, a: Args, i: number): string => ptrText(a, i);
 /** An output structure: its address at entry, decoded at exit. */
 const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) => string): KindDecoder => ({
   in: ptrIn,
@@ -32,8 +34,10 @@ const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) =>
 const named = (table: Readonly<Record<number, string>> | readonly string[], hex = false): KindDecoder => ({ in: (_c, a, i) => enumName(a.i32(i), table, hex) });
 const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0'): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero) });
 
+const OPEN_BITS = { x86_64: openFlagBits(OPEN_FLAGS.x86_64), arm64: openFlagBits(OPEN_FLAGS.arm64) } as const;
+
 function oflags(c: DecodeCtx, f: number): string {
-  const rest = flagNames(f & ~3, openFlagBits(OPEN_FLAGS[c.arch]), '');
+  const rest = flagNames(f & ~3, OPEN_BITS[c.arch], '');
   return rest ? `${ACCMODE[f & 3]}|${rest}` : ACCMODE[f & 3];
 }
 /** open flags without an access mode (pipe2, dup3, F_SETFL): 0 when none */
@@ -154,14 +158,14 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },
   cap: { in: (_c, a, i) => CAPS[a.u32(i)] ?? `${hexNum(a.big(i))} /* CAP_??? */` },
   futexval3: { in: (_c, a, i) => (a.u32(i) === 0xffffffff ? 'FUTEX_BITSET_MATCH_ANY' : hexNum(a.u32(i))) },
-  childstack: { in: (_c, a, i) => `child_stack=${addr(a.ptr(i))}` },
+  childstack: { in: (_c, a, i) => `child_stack=${ptrText(a, i)}` },
   // written by the kernel: shown at exit (strace decodes clone's tids and tls then)
   parenttid: {
-    in: (_c, a, i) => `parent_tid=${addr(a.ptr(i))}`,
+    in: (_c, a, i) => `parent_tid=${ptrText(a, i)}`,
     out: (c, a, i) => `parent_tid=${at(a.ptr(i), () => `[${i32(c, a.ptr(i))}]`)}`,
   },
-  tls: { in: (_c, a, i) => `tls=${addr(a.ptr(i))}`, out: (_c, _a, _i, _r, entry) => entry },
-  childtid: { in: (_c, a, i) => `child_tidptr=${addr(a.ptr(i))}`, out: (_c, _a, _i, _r, entry) => entry },
+  tls: { in: (_c, a, i) => `tls=${ptrText(a, i)}`, out: (_c, _a, _i, _r, entry) => entry },
+  childtid: { in: (_c, a, i) => `child_tidptr=${ptrText(a, i)}`, out: (_c, _a, _i, _r, entry) => entry },
   sighow: named(SIGHOW),
 
   sigset: { in: (c, a, i) => sigset(c, a.ptr(i)) },
@@ -185,7 +189,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   itimerval: { in: (c, a, i) => itimervalText(c, a.ptr(i)) },
   sockaddr: { in: (c, a, i) => sockaddrText(c, a.ptr(i), a.u32(i + 1)) },
   // a socket option's value: an int when it is one ([65536]), else its address
-  sockoptin: { in: (c, a, i) => (a.u32(i + 1) === 4 ? intIn(c, a.ptr(i)) : addr(a.ptr(i))) },
+  sockoptin: { in: (c, a, i) => (a.u32(i + 1) === 4 ? intIn(c, a.ptr(i)) : ptrText(a, i)) },
   siginfo: { in: (c, a, i) => siginfoText(c, a.ptr(i)) },
   pollfds: { in: (c, a, i) => pollfdsText(c, a.ptr(i), a.u32(i + 1)) },
   epollev: { in: (c, a, i) => at(a.ptr(i), () => epollEventText(c, c.mem.read(a.ptr(i), epollEventSize(c)))) },
@@ -247,11 +251,11 @@ const KINDS: Record<ArgKind, KindDecoder> = {
       const b = c.mem.read(a.ptr(i), ret);
       let n = 0;
       for (let off = 0; off + 19 <= ret && b.readUInt16LE(off + 16) > 0; off += b.readUInt16LE(off + 16)) n++;
-      return `${addr(a.ptr(i))} /* ${n} entries */`;
+      return `${ptrText(a, i)} /* ${n} entries */`;
     },
   },
   // time(2)'s copy of its result
-  timeout: outOf((c, p) => {
+  secsout: outOf((c, p) => {
     const sec = Number(c.mem.read(p, 8).readBigInt64LE(0));
     return `[${sec} /* ${isoLocal(sec)} */]`;
   }),
@@ -318,8 +322,20 @@ const regOf = (spec: ArgSpec, i: number): number => (typeof spec === 'string' ? 
 /** Whether an argument is written by the kernel (decoded again at exit). */
 export const isOutput = (spec: ArgSpec): boolean => KINDS[kindOf(spec)].out !== undefined;
 
-/** The arguments at entry. */
-export const decodeInputs = (c: DecodeCtx, s: Shape, a: Args): string[] => s.args.map((spec, i) => KINDS[kindOf(spec)].in(c, a, regOf(spec, i)));
+/**
+ * The arguments at entry. A decoder throws on a pointer it cannot follow
+ * at all (past 2^53): the argument is shown as that pointer.
+ */
+export function decodeInputs(c: DecodeCtx, s: Shape, a: Args): string[] {
+  return s.args.map((spec, i) => {
+    const reg = regOf(spec, i);
+    try {
+      return KINDS[kindOf(spec)].in(c, a, reg);
+    } catch {
+      return ptrText(a, reg);
+    }
+  });
+}
 
 /** The index of the first argument the kernel writes: strace shows those before it while the call waits. */
 export function firstOutput(s: Shape): number {

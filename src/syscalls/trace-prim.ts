@@ -30,9 +30,14 @@ export const i64 = (c: DecodeCtx, p: number): bigint => c.mem.read(p, 8).readBig
 export const u64 = (c: DecodeCtx, p: number): bigint => c.mem.read(p, 8).readBigUInt64LE(0);
 export const unum = (c: DecodeCtx, p: number): number => Number(u64(c, p));
 
-/** A structure at p, or its address when it cannot be read (strace's way). NULL for 0. */
+/**
+ * A structure at p, or its address when it cannot be read (strace's way).
+ * NULL for 0; a RangeError for an address past 2^53 (an argument register's
+ * Infinity), which the caller shows from the register itself.
+ */
 export function at(p: number, fn: () => string): string {
   if (p === 0) return 'NULL';
+  if (!Number.isFinite(p)) throw new RangeError('an address past 2^53');
   try {
     return fn();
   } catch {
@@ -65,15 +70,8 @@ export function quote(b: Uint8Array, more: boolean, hex = false): string {
 
 /** len bytes at p, at most strsize of them shown. */
 export function str(c: DecodeCtx, p: number, len: number, hex = false): string {
-  if (p === 0) return 'NULL';
   const n = Math.min(len, c.strsize);
-  let b: Buffer;
-  try {
-    b = c.mem.read(p, n);
-  } catch {
-    return `0x${p.toString(16)}`;
-  }
-  return quote(b, len > n, hex);
+  return at(p, () => quote(c.mem.read(p, n), len > n, hex));
 }
 
 /** The NUL-terminated string at p, at most `max` bytes of it shown (strace -s). */

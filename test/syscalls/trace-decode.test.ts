@@ -294,6 +294,10 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
     const m = new FakeMem();
     expect(traced('statfs', regs(0x1234, 0x5678), m, -14)).toBe('statfs(0x1234, 0x5678) = -1 EFAULT (Bad address)');
     expect(traced('getitimer', regs(0, 0x5678), m, 0)).toBe('getitimer(ITIMER_REAL, 0x5678) = 0');
+    // past 2^53 (Args.ptr's Infinity): the register's own value
+    expect(traced('read', regs(3, -1n, 10), m, -14)).toBe('read(3, 0xffffffffffffffff, 10) = -1 EFAULT (Bad address)');
+    expect(traced('write', regs(1, -1n, 10), m, -14)).toBe('write(1, 0xffffffffffffffff, 10) = -1 EFAULT (Bad address)');
+    expect(traced('rt_sigprocmask', regs(2, 0xfffffffffffff0n, 0, 8), m, -14)).toBe('rt_sigprocmask(SIG_SETMASK, 0xfffffffffffff0, NULL, 8) = -1 EFAULT (Bad address)');
   });
 
   it('outputs start where strace stops a line that waits', () => {

@@ -51,7 +51,7 @@ export const timeDefs: Record<string, Def> = {
     if (tz !== 0) t.mm.write(tz, Buffer.alloc(8)); // struct timezone: UTC, no DST (what Linux keeps unless settimeofday set it)
     return 0;
   }),
-  time: supported({ args: ['timeout'], ret: 'time' }, (t, a) => {
+  time: supported({ args: ['secsout'], ret: 'time' }, (t, a) => {
     const now = Number(clockNow(CLOCK_REALTIME) / 1000000000n);
     if (a.ptr(0) !== 0) t.mm.setU64(a.ptr(0), now);
     return now;
