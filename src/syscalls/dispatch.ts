@@ -9,6 +9,7 @@ import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
 import type { ArchName } from '../cpu/arch.js';
 import { syscallTable } from './table.js';
+import type { Signature } from './signature.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -20,6 +21,8 @@ export interface SyscallEntry {
   status: Status | 'absent';
   note: string;
   handler: Handler | null;
+  /** how the tracer shows the call (null: absent, shown as six raw arguments) */
+  sig: Signature | null;
 }
 
 export interface SyscallTable {

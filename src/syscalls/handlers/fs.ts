@@ -32,6 +32,7 @@ import {
   supported,
   type Def,
 } from './util.js';
+import { fcntlShape, openShape } from '../signature.js';
 
 const IOV_MAX = 1024;
 const MAX_RW = 0x7ffff000; // Linux caps one read/write at MAX_RW_COUNT
@@ -387,53 +388,53 @@ function sendfile(t: Task, a: Args): number {
 const SEEK_MAX = 4; // SEEK_SET..SEEK_HOLE
 
 export const fsDefs: Record<string, Def> = {
-  read: supported((t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
-  write: supported(epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
-  pread64: supported((t, a) => {
+  read: supported(['fd', 'strout', 'size'], (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
+  write: supported(['fd', 'strin', 'size'], epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
+  pread64: supported(['fd', 'strout', 'size', 'off'], (t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return readableFile(t, a.i32(0)).pread(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
   }),
-  pwrite64: supported(epipe((t, a) => {
+  pwrite64: supported(['fd', 'strin', 'size', 'off'], epipe((t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return writableFile(t, a.i32(0)).pwrite(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
   })),
-  readv: supported((t, a) => {
+  readv: supported(['fd', 'iovout', 'int'], (t, a) => {
     const f = readableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_WRITE);
     return vectored(t, iov, (b, l) => f.read(t, b, l));
   }),
-  writev: supported(epipe((t, a) => {
+  writev: supported(['fd', 'iovin', 'int'], epipe((t, a) => {
     const f = writableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_READ);
     return vectored(t, iov, (b, l) => f.write(t, b, l));
   })),
-  lseek: supported((t, a) => {
+  lseek: supported(['fd', 'off', 'whence'], (t, a) => {
     const whence = a.u32(2);
     const f = t.fds.file(a.i32(0));
     if (whence > SEEK_MAX) fail(E.EINVAL);
     return f.lseek(a.i64(1), whence);
   }),
-  openat: supported((t, a) => openAt(t, a.i32(0), a.ptr(1), a.i32(2), a.u32(3))),
-  open: supported((t, a) => openAt(t, AT_FDCWD, a.ptr(0), a.i32(1), a.u32(2))),
-  creat: supported((t, a) => openAt(t, AT_FDCWD, a.ptr(0), 0o1101 /* O_CREAT|O_WRONLY|O_TRUNC */, a.u32(1))),
-  close: supported((t, a) => {
+  openat: supported(openShape(true), (t, a) => openAt(t, a.i32(0), a.ptr(1), a.i32(2), a.u32(3))),
+  open: supported(openShape(false), (t, a) => openAt(t, AT_FDCWD, a.ptr(0), a.i32(1), a.u32(2))),
+  creat: supported({ args: ['path', 'mode'], ret: 'fd' }, (t, a) => openAt(t, AT_FDCWD, a.ptr(0), 0o1101 /* O_CREAT|O_WRONLY|O_TRUNC */, a.u32(1))),
+  close: supported(['fd'], (t, a) => {
     t.fds.close(a.i32(0));
     return 0;
   }),
-  fstat: supported((t, a) => {
+  fstat: supported(['fd', 'stat'], (t, a) => {
     const f = t.fds.file(a.i32(0));
     t.mm.check(a.ptr(1), t.arch.name === 'x86_64' ? 144 : 128, PROT_WRITE);
     f.fstat(t, a.ptr(1));
     return 0;
   }),
-  newfstatat: supported((t, a) => fstatAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
-  stat: supported((t, a) => fstatAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), 0)),
-  lstat: supported((t, a) => fstatAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), AT_SYMLINK_NOFOLLOW)),
-  statx: supported((t, a) => {
+  newfstatat: supported(['dirfd', 'path', 'stat', 'atflags'], (t, a) => fstatAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
+  stat: supported(['path', 'stat'], (t, a) => fstatAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), 0)),
+  lstat: supported(['path', 'stat'], (t, a) => fstatAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), AT_SYMLINK_NOFOLLOW)),
+  statx: supported(['dirfd', 'path', 'statxflags', 'statxmask', 'statx'], (t, a) => {
     const dirfd = a.i32(0);
     const path = pathArg(t, a.ptr(1));
     const flags = a.i32(2);
@@ -459,13 +460,14 @@ export const fsDefs: Record<string, Def> = {
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & 0x6000), mask, h)));
   }),
-  getdents64: supported((t, a) => {
+  getdents64: supported(['fd', 'dirents', 'size'], (t, a) => {
     const f = t.fds.file(a.i32(0));
     return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
   }),
-  ioctl: partial(ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
-  fcntl: partial(fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); record locks and leases are not implemented'),
-  dup: supported((t, a) => {
+  // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
+  fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); record locks and leases are not implemented'),
+  dup: supported({ args: ['fd'], ret: 'fd' }, (t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;
     try {
@@ -475,7 +477,7 @@ export const fsDefs: Record<string, Def> = {
       throw e;
     }
   }),
-  dup2: supported((t, a) => {
+  dup2: supported({ args: ['fd', 'fd'], ret: 'fd' }, (t, a) => {
     const oldfd = a.i32(0);
     const newfd = a.i32(1);
     if (oldfd === newfd) {
@@ -484,29 +486,29 @@ export const fsDefs: Record<string, Def> = {
     }
     return dup3(t, oldfd, newfd, 0);
   }),
-  dup3: supported((t, a) => dup3(t, a.i32(0), a.i32(1), a.i32(2))),
-  readlinkat: supported((t, a) => readlinkAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
-  readlink: supported((t, a) => readlinkAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.i32(2))),
-  faccessat: supported((t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), 0)),
-  faccessat2: supported((t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), a.i32(3))),
-  access: supported((t, a) => faccessAt(t, AT_FDCWD, a.ptr(0), a.i32(1), 0)),
-  getcwd: supported((t, a) => getcwd(t, a.ptr(0), a.size(1))),
-  chdir: supported((t, a) => chdirTo(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true))),
-  fchdir: supported((t, a) => chdirTo(t, fdLoc(t, t.fds.file(a.i32(0))))),
-  umask: supported((t, a) => {
+  dup3: supported({ args: ['fd', 'fd', 'statusflags'], ret: 'fd' }, (t, a) => dup3(t, a.i32(0), a.i32(1), a.i32(2))),
+  readlinkat: supported(['dirfd', 'path', 'strout', 'size'], (t, a) => readlinkAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
+  readlink: supported(['path', 'strout', 'size'], (t, a) => readlinkAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.i32(2))),
+  faccessat: supported(['dirfd', 'path', 'accmode'], (t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), 0)),
+  faccessat2: supported(['dirfd', 'path', 'accmode', 'atflags'], (t, a) => faccessAt(t, a.i32(0), a.ptr(1), a.i32(2), a.i32(3))),
+  access: supported(['path', 'accmode'], (t, a) => faccessAt(t, AT_FDCWD, a.ptr(0), a.i32(1), 0)),
+  getcwd: supported(['strout', 'size'], (t, a) => getcwd(t, a.ptr(0), a.size(1))),
+  chdir: supported(['path'], (t, a) => chdirTo(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true))),
+  fchdir: supported(['fd'], (t, a) => chdirTo(t, fdLoc(t, t.fds.file(a.i32(0))))),
+  umask: supported(['umask'], (t, a) => {
     const old = t.umask;
     t.umask = a.u32(0) & 0o777;
     return old;
   }),
-  ftruncate: supported((t, a) => {
+  ftruncate: supported(['fd', 'off'], (t, a) => {
     const len = a.i64(1);
     if (len < 0) fail(E.EINVAL);
     const f = t.fds.file(a.i32(0));
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(len);
   }),
-  sendfile: supported(epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
-  close_range: supported((t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
-  fsync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
-  fdatasync: supported((t, a) => t.fds.file(a.i32(0)).fsync()),
+  sendfile: supported(['fd', 'fd', 'ptr', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
+  close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
+  fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
+  fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
 };

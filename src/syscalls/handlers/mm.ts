@@ -43,6 +43,7 @@ import { E } from '../../abi/errno.js';
 import { SysError, fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
+import { mremapShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';
 
 const PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
@@ -273,8 +274,9 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
-  brk: supported((t, a) => t.mm.brk(a.ptr(0))),
+  brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => t.mm.brk(a.ptr(0))),
   mmap: partial(
+    { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
     mmap,
     'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
       '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
@@ -283,14 +285,15 @@ export const mmDefs: Record<string, Def> = {
       'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); a file mapped shared or private read-only ' +
       '(programs, libraries) that a host process (not the guest) truncates can crash elfrun',
   ),
-  munmap: supported(munmap),
-  mprotect: supported(mprotect),
-  mremap: partial(mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
+  munmap: supported(['ptr', 'size'], munmap),
+  mprotect: supported(['ptr', 'size', 'prot'], mprotect),
+  mremap: partial(mremapShape, mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
   madvise: partial(
+    ['ptr', 'size', 'madvise'],
     madvise,
     'MADV_DONTNEED zeroes private pages, also those of writable private file mappings made by mmap (Linux reads them from the file again; ' +
       "read-only private file mappings and an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
-  msync: partial(msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),
+  msync: partial(['ptr', 'size', 'msflags'], msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),
 };

@@ -61,10 +61,10 @@ function sockName(t: Task, fd: number, addr: number, lenAddr: number, peer: bool
 const NOTE = 'AF_UNIX only: sockets are made and connect() answers as Linux does when nobody listens (ENOENT, ECONNREFUSED); listening sockets and data transfer are not implemented yet, other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
-  socket: partial((t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
-  connect: partial((t, a) => connect(t, a.i32(0), a.ptr(1), a.u32(2)), NOTE),
-  getsockname: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), false), NOTE),
-  getpeername: partial((t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), true), NOTE),
+  socket: partial({ args: ['sockfamily', 'socktype', 'int'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
+  connect: partial(['fd', 'sockaddr', 'int'], (t, a) => connect(t, a.i32(0), a.ptr(1), a.u32(2)), NOTE),
+  getsockname: partial(['fd', 'sockaddrout', 'socklen'], (t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), false), NOTE),
+  getpeername: partial(['fd', 'sockaddrout', 'socklen'], (t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), true), NOTE),
 };
 
 // ---- connected pairs and their I/O ------------------------------------------------------
@@ -241,12 +241,12 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
 const PAIR_NOTE = 'AF_UNIX stream pairs (socketpair): read/write, send/recv (MSG_DONTWAIT, MSG_PEEK, MSG_NOSIGNAL), sendmsg/recvmsg without control data (no fd passing), shutdown; datagram pairs and other flags are reported as unsupported';
 
 export const pairDefs: Record<string, Def> = {
-  socketpair: partial((t, a) => socketpair(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), PAIR_NOTE),
-  sendto: partial((t, a) => sendto(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4)), PAIR_NOTE),
-  recvfrom: partial((t, a) => recvfrom(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4), a.ptr(5)), PAIR_NOTE),
-  sendmsg: partial((t, a) => sendmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
-  recvmsg: partial((t, a) => recvmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
-  shutdown: partial((t, a) => stream(t, a.i32(0)).shutdown(a.i32(1)), PAIR_NOTE),
-  getsockopt: partial((t, a) => getsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)), 'SOL_SOCKET: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_SNDBUF/RCVBUF of AF_UNIX sockets; others are reported as unsupported'),
-  setsockopt: partial((t, a) => setsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.u32(4)), 'SO_SNDBUF/SO_RCVBUF of AF_UNIX sockets are recorded; others are reported as unsupported'),
+  socketpair: partial(['sockfamily', 'socktype', 'int', 'fds2'], (t, a) => socketpair(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), PAIR_NOTE),
+  sendto: partial(['fd', 'strin', 'size', 'msgflags', 'sockaddr', 'int'], (t, a) => sendto(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4)), PAIR_NOTE),
+  recvfrom: partial(['fd', 'strout', 'size', 'msgflags', 'sockaddrout', 'socklen'], (t, a) => recvfrom(t, a.i32(0), a.ptr(1), a.size(2), a.i32(3), a.ptr(4), a.ptr(5)), PAIR_NOTE),
+  sendmsg: partial(['fd', 'msghdrin', 'msgflags'], (t, a) => sendmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
+  recvmsg: partial(['fd', 'msghdrout', 'msgflags'], (t, a) => recvmsg(t, a.i32(0), a.ptr(1), a.i32(2)), PAIR_NOTE),
+  shutdown: partial(['fd', 'shuthow'], (t, a) => stream(t, a.i32(0)).shutdown(a.i32(1)), PAIR_NOTE),
+  getsockopt: partial(['fd', 'sollevel', 'sockopt', 'sockoptout', 'socklen'], (t, a) => getsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.ptr(4)), 'SOL_SOCKET: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_SNDBUF/RCVBUF of AF_UNIX sockets; others are reported as unsupported'),
+  setsockopt: partial(['fd', 'sollevel', 'sockopt', 'sockoptin', 'uint'], (t, a) => setsockopt(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.u32(4)), 'SO_SNDBUF/SO_RCVBUF of AF_UNIX sockets are recorded; others are reported as unsupported'),
 };

@@ -23,6 +23,7 @@ import {
   partial,
   type Def,
 } from './util.js';
+import { mknodShape } from '../signature.js';
 
 /** Is `name` in `dir` a mount point (which rmdir, unlink and rename refuse with EBUSY)? */
 const mounted = (t: Task, dir: Loc, name: string): boolean => t.kernel.vfs.isMountPoint(dir, name);
@@ -193,41 +194,41 @@ function statfsOf(t: Task, loc: Loc, out: number): number {
 }
 
 export const pathDefs: Record<string, Def> = {
-  unlinkat: supported((t, a) => unlinkAt(t, a.i32(0), a.ptr(1), a.i32(2))),
-  unlink: supported((t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), 0)),
-  rmdir: supported((t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)),
-  mkdirat: supported((t, a) => mkdirAt(t, a.i32(0), a.ptr(1), a.u32(2))),
-  mkdir: supported((t, a) => mkdirAt(t, AT_FDCWD, a.ptr(0), a.u32(1))),
-  renameat2: partial((t, a) => renameAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.u32(4)), 'RENAME_WHITEOUT is reported as unsupported'),
-  renameat: supported((t, a) => renameAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), 0)),
-  rename: supported((t, a) => renameAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
-  symlinkat: supported((t, a) => symlinkAt(t, a.ptr(0), a.i32(1), a.ptr(2))),
-  symlink: supported((t, a) => symlinkAt(t, a.ptr(0), AT_FDCWD, a.ptr(1))),
-  linkat: supported((t, a) => linkAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.i32(4))),
-  link: supported((t, a) => linkAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
-  fchmodat: supported((t, a) => chmodAt(t, a.i32(0), a.ptr(1), a.u32(2), 0)),
-  chmod: supported((t, a) => chmodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), 0)),
-  fchmod: supported((t, a) => t.fds.file(a.i32(0)).setattr(t, { mode: a.u32(1) & 0o7777 })),
-  fchownat: supported((t, a) => chownAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3), a.i32(4))),
-  chown: supported((t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), 0)),
-  lchown: supported((t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), AT_SYMLINK_NOFOLLOW)),
-  fchown: supported((t, a) => t.fds.file(a.i32(0)).setattr(t, owners(a.u32(1), a.u32(2)))),
-  utimensat: supported((t, a) => utimensAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
-  truncate: supported((t, a) => truncatePath(t, a.ptr(0), a.i64(1))),
-  mknodat: partial((t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
-  mknod: partial((t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
-  statfs: supported((t, a) => statfsOf(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1))),
-  fstatfs: supported((t, a) => statfsOf(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1))),
-  sync: supported(() => {
+  unlinkat: supported(['dirfd', 'path', 'atflags'], (t, a) => unlinkAt(t, a.i32(0), a.ptr(1), a.i32(2))),
+  unlink: supported(['path'], (t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), 0)),
+  rmdir: supported(['path'], (t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)),
+  mkdirat: supported(['dirfd', 'path', 'mode'], (t, a) => mkdirAt(t, a.i32(0), a.ptr(1), a.u32(2))),
+  mkdir: supported(['path', 'mode'], (t, a) => mkdirAt(t, AT_FDCWD, a.ptr(0), a.u32(1))),
+  renameat2: partial(['dirfd', 'path', 'dirfd', 'path', 'renameflags'], (t, a) => renameAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.u32(4)), 'RENAME_WHITEOUT is reported as unsupported'),
+  renameat: supported(['dirfd', 'path', 'dirfd', 'path'], (t, a) => renameAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), 0)),
+  rename: supported(['path', 'path'], (t, a) => renameAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
+  symlinkat: supported(['path', 'dirfd', 'path'], (t, a) => symlinkAt(t, a.ptr(0), a.i32(1), a.ptr(2))),
+  symlink: supported(['path', 'path'], (t, a) => symlinkAt(t, a.ptr(0), AT_FDCWD, a.ptr(1))),
+  linkat: supported(['dirfd', 'path', 'dirfd', 'path', 'atflags'], (t, a) => linkAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.i32(4))),
+  link: supported(['path', 'path'], (t, a) => linkAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
+  fchmodat: supported(['dirfd', 'path', 'mode'], (t, a) => chmodAt(t, a.i32(0), a.ptr(1), a.u32(2), 0)),
+  chmod: supported(['path', 'mode'], (t, a) => chmodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), 0)),
+  fchmod: supported(['fd', 'mode'], (t, a) => t.fds.file(a.i32(0)).setattr(t, { mode: a.u32(1) & 0o7777 })),
+  fchownat: supported(['dirfd', 'path', 'int', 'int', 'atflags'], (t, a) => chownAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3), a.i32(4))),
+  chown: supported(['path', 'int', 'int'], (t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), 0)),
+  lchown: supported(['path', 'int', 'int'], (t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), AT_SYMLINK_NOFOLLOW)),
+  fchown: supported(['fd', 'int', 'int'], (t, a) => t.fds.file(a.i32(0)).setattr(t, owners(a.u32(1), a.u32(2)))),
+  utimensat: supported(['dirfd', 'path', 'utimens', 'atflags'], (t, a) => utimensAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
+  truncate: supported(['path', 'off'], (t, a) => truncatePath(t, a.ptr(0), a.i64(1))),
+  mknodat: partial(mknodShape(true), (t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
+  mknod: partial(mknodShape(false), (t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
+  statfs: supported(['path', 'statfs'], (t, a) => statfsOf(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1))),
+  fstatfs: supported(['fd', 'statfs'], (t, a) => statfsOf(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1))),
+  sync: supported([], () => {
     host.sync();
     return 0;
   }),
-  syncfs: supported((t, a) => {
+  syncfs: supported(['fd'], (t, a) => {
     t.fds.file(a.i32(0));
     host.sync();
     return 0;
   }, 'syncs every host file system, as sync(2) does'),
-  fadvise64: supported((t, a) => {
+  fadvise64: supported(['fd', 'off', 'size', 'fadvice'], (t, a) => {
     t.fds.file(a.i32(0));
     const advice = a.i32(3);
     if (advice < 0 || advice > 5) fail(E.EINVAL);
@@ -257,10 +258,10 @@ function listxattr(t: Task, loc: Loc, list: number, size: number): number {
 
 const XATTR_NOTE = 'reads the host file\'s attributes; in-memory file systems have none (ENOTSUP)';
 export const xattrDefs: Record<string, Def> = {
-  getxattr: partial((t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  lgetxattr: partial((t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  fgetxattr: partial((t, a) => getxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  listxattr: partial((t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.size(2)), XATTR_NOTE),
-  llistxattr: partial((t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.size(2)), XATTR_NOTE),
-  flistxattr: partial((t, a) => listxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.size(2)), XATTR_NOTE),
+  getxattr: partial(['path', 'path', 'strout', 'size'], (t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  lgetxattr: partial(['path', 'path', 'strout', 'size'], (t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  fgetxattr: partial(['fd', 'path', 'strout', 'size'], (t, a) => getxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
+  listxattr: partial(['path', 'strout', 'size'], (t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.size(2)), XATTR_NOTE),
+  llistxattr: partial(['path', 'strout', 'size'], (t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.size(2)), XATTR_NOTE),
+  flistxattr: partial(['fd', 'strout', 'size'], (t, a) => listxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.size(2)), XATTR_NOTE),
 };

@@ -110,12 +110,12 @@ function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: nu
 }
 
 export const pollDefs: Record<string, Def> = {
-  poll: supported((t, a) => {
+  poll: supported({ args: ['pollfds', 'uint', 'int'], ret: 'poll' }, (t, a) => {
     const ms = a.i32(2);
     const deadline = deadlineOf(t, () => (ms < 0 ? Infinity : nowMs() + ms));
     return doPoll(t, a.ptr(0), a.u32(1), deadline);
   }),
-  ppoll: supported((t, a) => {
+  ppoll: supported({ args: ['pollfds', 'uint', 'ts', 'sigset', 'size'], ret: 'ppoll' }, (t, a) => {
     const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(2)));
     setTempMask(t, a.ptr(3), a.u64(4));
     const r = doPoll(t, a.ptr(0), a.u32(1), deadline);
@@ -123,13 +123,13 @@ export const pollDefs: Record<string, Def> = {
     writeRemaining(t, a.ptr(2), deadline, false);
     return r;
   }),
-  select: supported((t, a) => {
+  select: supported({ args: ['int', 'fdset', 'fdset', 'fdset', 'tv'], ret: 'select' }, (t, a) => {
     const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(4), 'rel', true));
     const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline);
     writeRemaining(t, a.ptr(4), deadline, true);
     return r;
   }),
-  pselect6: supported((t, a) => {
+  pselect6: supported({ args: ['int', 'fdset', 'fdset', 'fdset', 'ts', 'pselectmask'], ret: 'pselect6' }, (t, a) => {
     const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(4)));
     let maskAddr = 0;
     let size = 8;
@@ -200,10 +200,10 @@ const EPOLL_NOTE = 'level-triggered readiness from the files\' own poll answers;
 const msDeadline = (ms: number): number => (ms < 0 ? Infinity : nowMs() + ms);
 
 export const epollDefs: Record<string, Def> = {
-  epoll_create: partial((t, a) => (a.i32(0) <= 0 ? fail(E.EINVAL) : epollCreate(t, 0)), EPOLL_NOTE),
-  epoll_create1: partial((t, a) => epollCreate(t, a.i32(0)), EPOLL_NOTE),
-  epoll_ctl: partial((t, a) => epollCtl(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), EPOLL_NOTE),
-  epoll_wait: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), 0, 8), EPOLL_NOTE),
-  epoll_pwait: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
-  epoll_pwait2: partial((t, a) => epollPwait(t, a, deadlineOf(t, () => timeDeadline(t, a.ptr(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
+  epoll_create: partial({ args: ['int'], ret: 'fd' }, (t, a) => (a.i32(0) <= 0 ? fail(E.EINVAL) : epollCreate(t, 0)), EPOLL_NOTE),
+  epoll_create1: partial({ args: ['epollflags'], ret: 'fd' }, (t, a) => epollCreate(t, a.i32(0)), EPOLL_NOTE),
+  epoll_ctl: partial(['fd', 'epollop', 'fd', 'epollev'], (t, a) => epollCtl(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3)), EPOLL_NOTE),
+  epoll_wait: partial(['fd', 'epollevs', 'int', 'int'], (t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), 0, 8), EPOLL_NOTE),
+  epoll_pwait: partial(['fd', 'epollevs', 'int', 'int', 'sigset', 'size'], (t, a) => epollPwait(t, a, deadlineOf(t, () => msDeadline(a.i32(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
+  epoll_pwait2: partial(['fd', 'epollevs', 'int', 'ts', 'sigset', 'size'], (t, a) => epollPwait(t, a, deadlineOf(t, () => timeDeadline(t, a.ptr(3))), a.ptr(4), a.u64(5)), EPOLL_NOTE),
 };

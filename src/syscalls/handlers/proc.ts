@@ -9,7 +9,8 @@ import { host, hostProc } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
-import { chk, hostOut, partial, supported, type Def } from './util.js';
+import { chk, hostOut, partial, probe, supported, type Def } from './util.js';
+import { archPrctlShape, prctlShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';
 import { PRIO_PGRP, PRIO_PROCESS, PRIO_USER, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NICE, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD } from '../../abi/resource.js';
 import {
@@ -403,39 +404,39 @@ function setgroups(t: Task, size: number, list: number): number {
 }
 
 export const procDefs: Record<string, Def> = {
-  sched_getaffinity: partial((t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
-  sched_setaffinity: partial((t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
-  prctl: partial(prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set); other options are reported as unsupported'),
-  getpid: supported((t) => t.pid),
-  getppid: supported((t) => t.ppid),
-  gettid: supported((t) => t.tid),
-  getuid: supported((t) => t.proc.cred.ruid),
-  geteuid: supported((t) => t.proc.cred.euid),
-  getgid: supported((t) => t.proc.cred.rgid),
-  getegid: supported((t) => t.proc.cred.egid),
-  getresuid: supported((t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.ruid, t.proc.cred.euid, t.proc.cred.suid])),
-  getresgid: supported((t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.rgid, t.proc.cred.egid, t.proc.cred.sgid])),
-  setuid: partial((t, a) => (t.proc.cred.setuid(a.u32(0)), 0), CRED_NOTE),
-  setgid: partial((t, a) => (t.proc.cred.setgid(a.u32(0)), 0), CRED_NOTE),
-  setreuid: partial((t, a) => (t.proc.cred.setreuid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
-  setregid: partial((t, a) => (t.proc.cred.setregid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
-  setresuid: partial((t, a) => (t.proc.cred.setresuid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
-  setresgid: partial((t, a) => (t.proc.cred.setresgid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
-  setfsuid: partial((t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
-  setfsgid: partial((t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
-  getgroups: supported((t, a) => getgroups(t, a.i32(0), a.ptr(1))),
-  get_mempolicy: partial((t, a) => getMempolicy(t, a.ptr(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4)), 'the thread\'s policy as set_mempolicy recorded it (one node, node 0); MPOL_F_NODE/MPOL_F_ADDR queries are reported as unsupported'),
-  set_mempolicy: supported((t, a) => setMempolicy(t, a.i32(0), a.ptr(1), a.u64(2)), 'one memory node (node 0): the policy is checked and recorded, and places memory as Linux would on one node'),
-  getpriority: partial((t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
-  setpriority: partial((t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
-  getrusage: partial((t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
-  times: partial((t, a) => times(t, a.ptr(0)), CPU_NOTE),
-  setgroups: partial((t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
-  set_tid_address: supported((t, a) => {
+  sched_getaffinity: partial(['int', 'size', 'cpusetout'], (t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
+  sched_setaffinity: partial(['int', 'size', 'cpuset'], (t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
+  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set); other options are reported as unsupported'),
+  getpid: supported([], (t) => t.pid),
+  getppid: supported([], (t) => t.ppid),
+  gettid: supported([], (t) => t.tid),
+  getuid: supported([], (t) => t.proc.cred.ruid),
+  geteuid: supported([], (t) => t.proc.cred.euid),
+  getgid: supported([], (t) => t.proc.cred.rgid),
+  getegid: supported([], (t) => t.proc.cred.egid),
+  getresuid: supported(['idout', 'idout', 'idout'], (t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.ruid, t.proc.cred.euid, t.proc.cred.suid])),
+  getresgid: supported(['idout', 'idout', 'idout'], (t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.rgid, t.proc.cred.egid, t.proc.cred.sgid])),
+  setuid: partial(['int'], (t, a) => (t.proc.cred.setuid(a.u32(0)), 0), CRED_NOTE),
+  setgid: partial(['int'], (t, a) => (t.proc.cred.setgid(a.u32(0)), 0), CRED_NOTE),
+  setreuid: partial(['int', 'int'], (t, a) => (t.proc.cred.setreuid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
+  setregid: partial(['int', 'int'], (t, a) => (t.proc.cred.setregid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
+  setresuid: partial(['int', 'int', 'int'], (t, a) => (t.proc.cred.setresuid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
+  setresgid: partial(['int', 'int', 'int'], (t, a) => (t.proc.cred.setresgid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
+  setfsuid: partial(['int'], (t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
+  setfsgid: partial(['int'], (t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
+  getgroups: supported(['int', 'gidsout'], (t, a) => getgroups(t, a.i32(0), a.ptr(1))),
+  get_mempolicy: partial(['mpolout', 'nodemaskout', 'size', 'ptr', 'hex'], (t, a) => getMempolicy(t, a.ptr(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4)), 'the thread\'s policy as set_mempolicy recorded it (one node, node 0); MPOL_F_NODE/MPOL_F_ADDR queries are reported as unsupported'),
+  set_mempolicy: supported(['mpolmode', 'nodemask', 'size'], (t, a) => setMempolicy(t, a.i32(0), a.ptr(1), a.u64(2)), 'one memory node (node 0): the policy is checked and recorded, and places memory as Linux would on one node'),
+  getpriority: partial(['prio', 'int'], (t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
+  setpriority: partial(['prio', 'int', 'int'], (t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
+  getrusage: partial(['rusagewho', 'rusage'], (t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
+  times: partial(['tms'], (t, a) => times(t, a.ptr(0)), CPU_NOTE),
+  setgroups: partial(['int', 'gidsin'], (t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
+  set_tid_address: supported(['ptr'], (t, a) => {
     t.clearChildTid = a.ptr(0);
     return t.tid;
   }),
-  get_robust_list: supported((t, a) => {
+  get_robust_list: supported(['int', 'ptrout', 'sizeout'], (t, a) => {
     const pid = a.i32(0);
     const target = pid === 0 ? t : t.kernel.tasks.get(pid);
     if (target === undefined || target.state === 'dead') fail(E.ESRCH);
@@ -447,22 +448,23 @@ export const procDefs: Record<string, Def> = {
     t.mm.setU64(a.ptr(2), target.robustListLen || 24);
     return 0;
   }),
-  set_robust_list: supported((t, a) => {
+  set_robust_list: supported(['ptr', 'size'], (t, a) => {
     if (a.u64(1) !== 24) fail(E.EINVAL); // sizeof(struct robust_list_head)
     t.robustList = a.ptr(0);
     t.robustListLen = 24;
     return 0;
   }),
-  arch_prctl: partial(archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
-  prlimit64: supported((t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
-  getrlimit: supported((t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
-  setrlimit: supported((t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
-  uname: supported((t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
-  getrandom: supported((t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
-  sched_yield: supported((t) => {
+  arch_prctl: partial(archPrctlShape, archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
+  prlimit64: supported(['int', 'rlimres', 'rlim', 'rlimout'], (t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
+  getrlimit: supported(['rlimres', 'rlimout'], (t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
+  setrlimit: supported(['rlimres', 'rlim'], (t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
+  uname: supported(['utsname'], (t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
+  getrandom: supported(['randout', 'size', 'grnd'], (t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
+  sched_yield: supported([], (t) => {
     t.stopReason = 'yield'; // let the scheduler run another task
     return 0;
   }),
   // struct sysinfo is the same on x86_64 and arm64 (112 bytes)
-  sysinfo: supported((t, a) => hostOut(t, a.ptr(0), 112, (h) => chk(host.sysinfo(h))), 'the host\'s uptime, load, memory and process count'),
+  sysinfo: supported(['sysinfo'], (t, a) => hostOut(t, a.ptr(0), 112, (h) => chk(host.sysinfo(h))), 'the host\'s uptime, load, memory and process count'),
+  rseq: probe(['ptr', 'hex', 'int', 'hex'], 'glibc >= 2.35 registers rseq at start-up and runs without it on ENOSYS'),
 };

@@ -25,12 +25,13 @@ import { fail, SysError } from '../../abi/errors.js';
 import { NORETURN } from '../../cpu/args.js';
 import { Unsupported } from '../../abi/errors.js';
 import type { Args } from '../../cpu/args.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, chk, lookupAt, partial, pathArg, supported, timeDeadline, type Def } from './util.js';
+import { cloneShape, futexShape } from '../signature.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
 
 // ---- clone family ------------------------------------------------------------------
 
-const clone: Def = partial((t, a) => {
+const clone: Def = partial(cloneShape, (t, a) => {
   // x86_64: (flags, stack, parent_tid, child_tid, tls); arm64: (flags, stack, parent_tid, tls, child_tid)
   const x86 = t.arch.name === 'x86_64';
   return doClone(t.kernel, t, {
@@ -438,41 +439,43 @@ const EXEC_NOTE =
 
 export const processDefs: Record<string, Def> = {
   clone,
-  fork: supported((t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
-  vfork: supported((t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
-  execve: supported((t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), EXEC_NOTE),
-  execveat: supported((t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), EXEC_NOTE),
-  exit: supported((t, a) => {
+  // (strace decodes struct clone_args in full; it is only probed here, and shown by its address)
+  clone3: probe(['ptr', 'size'], 'glibc >= 2.34 tries clone3 first and falls back to clone on ENOSYS'),
+  fork: supported([], (t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
+  vfork: supported([], (t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
+  execve: supported(['path', 'argv', 'envp'], (t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), EXEC_NOTE),
+  execveat: supported(['dirfd', 'path', 'argv', 'envp', 'atflags'], (t, a) => execve(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), a.i32(4)), EXEC_NOTE),
+  exit: supported(['int'], (t, a) => {
     t.kernel.exitThread(t, a.i32(0) & 0xff);
     return NORETURN;
   }),
-  exit_group: supported((t, a) => {
+  exit_group: supported(['int'], (t, a) => {
     t.kernel.exitGroup(t.proc, { kind: 'exited', code: a.i32(0) & 0xff });
     return NORETURN;
   }),
-  wait4: partial((t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
-  waitid: partial((t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; rusage: user time only (see getrusage)'),
-  kill: partial((t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
-  tgkill: supported((t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
-  tkill: supported((t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
-  getpgid: supported((t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getpgid(a.i32(0))) : findProc(t, a.i32(0)).pgid)),
-  getpgrp: supported((t) => t.proc.pgid),
-  setpgid: supported((t, a) => setpgid(t, a.i32(0), a.i32(1))),
-  getsid: supported((t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getsid(a.i32(0))) : findProc(t, a.i32(0)).sid)),
-  setsid: supported((t) => setsid(t)),
-  rt_sigreturn: supported((t) => {
+  wait4: partial(['int', 'wstatus', 'wopts', 'ptr'], (t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
+  waitid: partial(['idtype', 'int', 'siginfoout', 'wopts', 'ptr'], (t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; rusage: user time only (see getrusage)'),
+  kill: partial(['int', 'sig'], (t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
+  tgkill: supported(['int', 'int', 'sig'], (t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
+  tkill: supported(['int', 'sig'], (t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
+  getpgid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getpgid(a.i32(0))) : findProc(t, a.i32(0)).pgid)),
+  getpgrp: supported([], (t) => t.proc.pgid),
+  setpgid: supported(['int', 'int'], (t, a) => setpgid(t, a.i32(0), a.i32(1))),
+  getsid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getsid(a.i32(0))) : findProc(t, a.i32(0)).sid)),
+  setsid: supported([], (t) => setsid(t)),
+  rt_sigreturn: supported([], (t) => {
     // Registers are restored once the engine has stopped: Unicorn's x86 syscall
     // helper adds the instruction length to whatever rip a hook writes.
     t.stopReason = 'sigreturn';
     return NORETURN;
   }),
-  rt_sigsuspend: supported((t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
-  pause: supported((t) => t.block([], { restartable: false })),
-  pipe2: partial((t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported'),
-  pipe: supported((t, a) => pipe2(t, a.ptr(0), 0)),
-  futex: partial(futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
-  nanosleep: partial((t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
-  clock_nanosleep: partial((t, a) => {
+  rt_sigsuspend: supported(['sigset', 'size'], (t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
+  pause: supported([], (t) => t.block([], { restartable: false })),
+  pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported'),
+  pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
+  futex: partial(futexShape, futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
+  nanosleep: partial(['ts', 'ptr'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
+  clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'ptr'], (t, a) => {
     const id = a.i32(0);
     if (id === 3 /* CLOCK_THREAD_CPUTIME_ID */ || id < 0 || id > 11) fail(E.EINVAL);
     if (id === 2 /* CLOCK_PROCESS_CPUTIME_ID */) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);

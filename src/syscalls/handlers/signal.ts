@@ -174,14 +174,14 @@ function alarm(t: Task, secs: number): number {
 const ITIMER_NOTE = 'ITIMER_REAL (SIGALRM); a guest that computes without making syscalls sees it at its next syscall; ITIMER_VIRTUAL and ITIMER_PROF are reported as unsupported';
 
 export const signalDefs: Record<string, Def> = {
-  rt_sigaction: supported((t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
-  rt_sigprocmask: supported((t, a) => rtSigprocmask(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
-  rt_sigpending: supported((t, a) => rtSigpending(t, a.ptr(0), a.u64(1))),
-  rt_sigtimedwait: supported((t, a) => rtSigtimedwait(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u64(3))),
-  rt_sigqueueinfo: supported((t, a) => sigqueue(t, a.i32(0), null, a.i32(1), a.ptr(2))),
-  rt_tgsigqueueinfo: supported((t, a) => sigqueue(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
-  setitimer: partial((t, a) => itimer(t, a.i32(0), a.ptr(1), a.ptr(2), true), ITIMER_NOTE),
-  getitimer: partial((t, a) => itimer(t, a.i32(0), 0, a.ptr(1), false), ITIMER_NOTE),
-  alarm: partial((t, a) => alarm(t, a.u32(0)), ITIMER_NOTE),
-  sigaltstack: supported((t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
+  rt_sigaction: supported(['sig', 'sigact', 'sigactout', 'size'], (t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigprocmask: supported(['sighow', 'sigset', 'sigsetout', 'size'], (t, a) => rtSigprocmask(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigpending: supported(['sigsetout', 'size'], (t, a) => rtSigpending(t, a.ptr(0), a.u64(1))),
+  rt_sigtimedwait: supported({ args: ['sigset', 'siginfoout', 'ts', 'size'], ret: 'sig' }, (t, a) => rtSigtimedwait(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u64(3))),
+  rt_sigqueueinfo: supported(['int', 'sig', 'siginfo'], (t, a) => sigqueue(t, a.i32(0), null, a.i32(1), a.ptr(2))),
+  rt_tgsigqueueinfo: supported(['int', 'int', 'sig', 'siginfo'], (t, a) => sigqueue(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
+  setitimer: partial(['itimer', 'itimerval', 'itimervalout'], (t, a) => itimer(t, a.i32(0), a.ptr(1), a.ptr(2), true), ITIMER_NOTE),
+  getitimer: partial(['itimer', 'itimervalout'], (t, a) => itimer(t, a.i32(0), 0, a.ptr(1), false), ITIMER_NOTE),
+  alarm: partial(['uint'], (t, a) => alarm(t, a.u32(0)), ITIMER_NOTE),
+  sigaltstack: supported(['stackin', 'stackout'], (t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
 };

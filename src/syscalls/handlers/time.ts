@@ -17,6 +17,7 @@ function clockId(id: number): number {
 
 export const timeDefs: Record<string, Def> = {
   clock_gettime: partial(
+    ['clock', 'tsout'],
     (t, a) => {
       const id = clockId(a.i32(0));
       if (id === 2 || id === 3) {
@@ -32,12 +33,12 @@ export const timeDefs: Record<string, Def> = {
     },
     'the host\'s clocks; the process and thread CPU-time clocks count the guest\'s time in the emulator; per-pid CPU clocks are EINVAL',
   ),
-  clock_getres: supported((t, a) => {
+  clock_getres: supported(['clock', 'tsout'], (t, a) => {
     const id = clockId(a.i32(0));
     if (a.ptr(1) === 0) return chk(host.clockGetres(id, 0));
     return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGetres(id, h)));
   }),
-  gettimeofday: supported((t, a) => {
+  gettimeofday: supported(['tvout', 'ptr'], (t, a) => {
     const tv = a.ptr(0);
     if (tv !== 0) {
       const now = clockNow(CLOCK_REALTIME);
@@ -50,7 +51,7 @@ export const timeDefs: Record<string, Def> = {
     if (tz !== 0) t.mm.write(tz, Buffer.alloc(8)); // struct timezone: UTC, no DST (what Linux keeps unless settimeofday set it)
     return 0;
   }),
-  time: supported((t, a) => {
+  time: supported({ args: ['secsout'], ret: 'time' }, (t, a) => {
     const now = Number(clockNow(CLOCK_REALTIME) / 1000000000n);
     if (a.ptr(0) !== 0) t.mm.setU64(a.ptr(0), now);
     return now;

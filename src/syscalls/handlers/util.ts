@@ -8,16 +8,31 @@ import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../procfs/procfs.js';
 import type { Handler, Status } from '../dispatch.js';
+import { signature, type Signature, type SignatureSpec } from '../signature.js';
 import { nowMs } from '../../host/clock.js';
 
+/**
+ * One syscall's declaration: its handler, how complete it is, and its trace
+ * signature. Each handler module exports a record of these by syscall name;
+ * table.ts puts the records of all modules together.
+ */
 export interface Def {
   handler: Handler;
-  status: Exclude<Status, 'probe'>;
-  note?: string;
+  /** supported: does what Linux does; partial: the note says what is missing; probe: the note says who probes it */
+  status: Status;
+  note: string;
+  sig: Signature;
 }
 
-export const supported = (handler: Handler, note?: string): Def => ({ handler, status: 'supported', note });
-export const partial = (handler: Handler, note: string): Def => ({ handler, status: 'partial', note });
+/** A syscall that does what Linux does (the note, if any, says how). */
+export const supported = (sig: SignatureSpec, handler: Handler, note = ''): Def => ({ handler, status: 'supported', note, sig: signature(sig) });
+/** A syscall with cases elfrun does not implement: the note says which. */
+export const partial = (sig: SignatureSpec, handler: Handler, note: string): Def => ({ handler, status: 'partial', note, sig: signature(sig) });
+/**
+ * A syscall a libc tries and falls back from when the kernel answers ENOSYS,
+ * so ENOSYS is a correct (if older-kernel) answer. The note says who probes it.
+ */
+export const probe = (sig: SignatureSpec, note: string): Def => ({ handler: () => -E.ENOSYS, status: 'probe', note, sig: signature(sig) });
 
 /** Throw the errno a negative host result carries. */
 export const chk = (r: number): number => (r < 0 ? fail(-r) : r);

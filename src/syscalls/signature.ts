@@ -1,0 +1,207 @@
+// A syscall's trace signature: what each argument register holds and what the
+// return value means, in the words strace uses to print them. Declared with
+// the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
+import type { Args } from '../cpu/args.js';
+import type { ArchName } from '../cpu/arch.js';
+
+/**
+ * How one argument is shown. Argument i of a signature decodes register i
+ * (an ArgSpec pair names another register); a kind that needs a second
+ * register (a buffer's length, a count) reads the next one itself. Kinds
+ * marked (out) are written by the kernel and shown at exit, as strace does.
+ */
+export type ArgKind =
+  // numbers
+  | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'mode' | 'umask'
+  // fds and paths
+  | 'fd' | 'dirfd' | 'path' | 'fds2' /* (out) */
+  // buffers: strin is (buf, len); strout is filled up to the return value (out), randout too (in hex)
+  | 'strin' | 'strout' | 'randout' | 'iovin' | 'iovout' /* (out) */ | 'argv' | 'envp'
+  // flags and enumerations
+  | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
+  | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
+  | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
+  | 'statxflags' | 'statxmask' | 'mremapflags'
+  | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop'
+  | 'sig' | 'sighow' | 'cap' | 'futexval3'
+  // clone's, named as strace names them (the tids and tls are shown at exit)
+  | 'childstack' | 'parenttid' | 'tls' | 'childtid'
+  // structures read at entry
+  | 'sigset' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
+  | 'pollfds' | 'epollev' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  // structures the kernel writes (out)
+  | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
+  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
+
+/** How the return value is shown (an error is always "-1 EXXX (message)"). */
+export type RetKind =
+  | 'int'
+  /** a new fd: decorated under -y */
+  | 'fd'
+  /** an address (brk, mmap) */
+  | 'hex'
+  /** fcntl F_GETFD and F_GETFL: "0x1 (flags FD_CLOEXEC)" */
+  | 'fdflags'
+  | 'flflags'
+  /** a signal number: "36 (SIGRT_4)" */
+  | 'sig'
+  /** seconds since the epoch, with the date strace adds */
+  | 'time'
+  /** poll and ppoll: the fds that are ready ("1 ([{fd=3, revents=POLLIN}])"), and ppoll's time left */
+  | 'poll'
+  | 'ppoll'
+  /** select (timeval) and pselect6 (timespec): the sets that are ready and the time left */
+  | 'select'
+  | 'pselect6';
+
+/** One argument: a kind (decoding the register of its position), or a kind and the register it decodes. */
+export type ArgSpec = ArgKind | readonly [ArgKind, number];
+
+/** A fixed signature: the arguments strace shows, and the return kind. */
+export interface Shape {
+  readonly args: readonly ArgSpec[];
+  readonly ret: RetKind;
+}
+
+/**
+ * A syscall's signature. Most are fixed; a call whose arguments depend on
+ * each other (open's mode only with O_CREAT, fcntl's third argument by
+ * command) chooses its shape from the argument registers.
+ */
+export type Signature = Shape | ((a: Args, arch: ArchName) => Shape);
+
+/** What a declaration may give: the argument kinds alone (the call returns an int), or a whole signature. */
+export type SignatureSpec = readonly ArgKind[] | Signature;
+
+export function signature(spec: SignatureSpec): Signature {
+  if (typeof spec === 'function') return spec;
+  return isShape(spec) ? spec : { args: spec, ret: 'int' };
+}
+
+function isShape(spec: readonly ArgKind[] | Shape): spec is Shape {
+  return !Array.isArray(spec);
+}
+
+/** The shape of this call (a function signature evaluated on its arguments). */
+export const shapeOf = (s: Signature, a: Args, arch: ArchName): Shape => (typeof s === 'function' ? s(a, arch) : s);
+
+// ---- the calls whose arguments depend on each other ----------------------------------------
+
+const O_CREAT = 0o100;
+const O_TMPFILE = 0o20000000;
+
+/** open/openat: the mode is shown only when it is used (O_CREAT, O_TMPFILE). */
+export const openShape =
+  (at: boolean) =>
+  (a: Args): Shape => {
+    const head: ArgKind[] = at ? ['dirfd', 'path', 'oflags'] : ['path', 'oflags'];
+    const flags = a.i32(head.length - 1);
+    return { args: flags & (O_CREAT | O_TMPFILE) ? [...head, 'mode'] : head, ret: 'fd' };
+  };
+
+/** fcntl: the third argument by command; F_DUPFD* return an fd. */
+export function fcntlShape(a: Args): Shape {
+  const cmd = a.i32(1);
+  switch (cmd) {
+    case 1: // F_GETFD
+      return { args: ['fd', 'fcntl'], ret: 'fdflags' };
+    case 3: // F_GETFL
+      return { args: ['fd', 'fcntl'], ret: 'flflags' };
+    case 1032: // F_GETPIPE_SZ
+      return { args: ['fd', 'fcntl'], ret: 'int' };
+    case 2: // F_SETFD
+      return { args: ['fd', 'fcntl', 'fdflags'], ret: 'int' };
+    case 4: // F_SETFL
+      return { args: ['fd', 'fcntl', 'statusflags'], ret: 'int' };
+    case 0: // F_DUPFD
+    case 1030: // F_DUPFD_CLOEXEC
+      return { args: ['fd', 'fcntl', 'int'], ret: 'fd' };
+    default:
+      return { args: ['fd', 'fcntl', 'int'], ret: 'int' };
+  }
+}
+
+/** prctl: as many arguments as the option uses. */
+export function prctlShape(a: Args): Shape {
+  switch (a.i32(0)) {
+    case 15: // PR_SET_NAME
+      return { args: ['prctl', 'path'], ret: 'int' };
+    case 16: // PR_GET_NAME
+      return { args: ['prctl', 'nameout'], ret: 'int' };
+    case 1: // PR_SET_PDEATHSIG
+      return { args: ['prctl', 'sig'], ret: 'int' };
+    case 23: // PR_CAPBSET_READ
+      return { args: ['prctl', 'cap'], ret: 'int' };
+    case 3: // PR_GET_DUMPABLE
+    case 39: // PR_GET_NO_NEW_PRIVS
+      return { args: ['prctl'], ret: 'int' };
+    default:
+      return { args: ['prctl', 'hex', 'hex', 'hex', 'hex'], ret: 'int' };
+  }
+}
+
+const S_IFMT = 0o170000;
+const S_IFCHR = 0o20000;
+const S_IFBLK = 0o60000;
+
+/** mknod/mknodat: the device number only for a device node. */
+export const mknodShape =
+  (at: boolean) =>
+  (a: Args): Shape => {
+    const head: ArgKind[] = at ? ['dirfd', 'path', 'mknodmode'] : ['path', 'mknodmode'];
+    const type = a.u32(head.length - 1) & S_IFMT;
+    return { args: type === S_IFCHR || type === S_IFBLK ? [...head, 'dev'] : head, ret: 'int' };
+  };
+
+const CLONE_PARENT_SETTID = 0x100000;
+const CLONE_PIDFD = 0x1000;
+const CLONE_SETTLS = 0x80000;
+const CLONE_CHILD_SETTID = 0x1000000;
+const CLONE_CHILD_CLEARTID = 0x200000;
+
+/**
+ * clone: the stack, the flags, then only the tids and tls the flags use.
+ * x86_64 passes (flags, stack, parent_tid, child_tid, tls), arm64 swaps the last two.
+ */
+export function cloneShape(a: Args, arch: ArchName): Shape {
+  const flags = a.u32(0);
+  const [childReg, tlsReg] = arch === 'x86_64' ? [3, 4] : [4, 3];
+  const args: ArgSpec[] = [['childstack', 1], ['cloneflags', 0]];
+  if (flags & (CLONE_PARENT_SETTID | CLONE_PIDFD)) args.push(['parenttid', 2]);
+  if (flags & CLONE_SETTLS) args.push(['tls', tlsReg]);
+  if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) args.push(['childtid', childReg]);
+  return { args, ret: 'int' };
+}
+
+/** futex: the arguments each operation uses (uaddr, op, val, then timeout, uaddr2, val3 as it needs). */
+export function futexShape(a: Args): Shape {
+  const head: ArgSpec[] = ['ptr', 'futexop', 'uint'];
+  switch (a.i32(1) & 0x7f) {
+    case 0: // FUTEX_WAIT
+      return { args: [...head, 'ts'], ret: 'int' };
+    case 1: // FUTEX_WAKE
+    case 7: // FUTEX_UNLOCK_PI
+    case 8: // FUTEX_TRYLOCK_PI
+      return { args: head, ret: 'int' };
+    case 3: // FUTEX_REQUEUE: val2 travels in the timeout's register
+      return { args: [...head, 'uint', 'ptr'], ret: 'int' };
+    case 4: // FUTEX_CMP_REQUEUE
+      return { args: [...head, 'uint', 'ptr', 'uint'], ret: 'int' };
+    case 9: // FUTEX_WAIT_BITSET
+      return { args: [...head, 'ts', ['futexval3', 5]], ret: 'int' };
+    case 10: // FUTEX_WAKE_BITSET
+      return { args: [...head, ['futexval3', 5]], ret: 'int' };
+    default:
+      return { args: [...head, 'ptr', 'ptr', 'hex'], ret: 'int' };
+  }
+}
+
+/** mremap: the new address only with MREMAP_FIXED. */
+export function mremapShape(a: Args): Shape {
+  const head: ArgSpec[] = ['ptr', 'size', 'size', 'mremapflags'];
+  return { args: a.u32(3) & 2 ? [...head, 'ptr'] : head, ret: 'hex' };
+}
+
+/** arch_prctl: ARCH_GET_FS and ARCH_GET_GS write the base the argument points to. */
+export const archPrctlShape = (a: Args): Shape => ({ args: a.i32(0) === 0x1003 || a.i32(0) === 0x1004 ? ['archprctl', 'ptrout'] : ['archprctl', 'ptr'], ret: 'int' });

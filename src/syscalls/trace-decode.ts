@@ -1,0 +1,378 @@
+// The argument and return-value decoders, one per kind of signature.ts:
+// what strace prints for each. Inputs are decoded at entry (memory may
+// change before the call returns), outputs at a successful exit.
+import type { Args } from '../cpu/args.js';
+import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
+import { errnoMessage, errnoName } from '../abi/errno.js';
+import { OPEN_FLAGS } from '../fs/flags.js';
+import {
+  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
+  SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
+} from './trace-names.js';
+import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
+import {
+  argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
+  rlimText, rusageText, siginfoText, sigactionText, sockaddrText, stackText, statfsText, statText, statxText, sysinfoText, tmsText, waitStatus,
+} from './trace-structs.js';
+
+interface KindDecoder {
+  /** the argument at entry */
+  in(c: DecodeCtx, a: Args, i: number): string;
+  /** the argument after a successful return (the kernel wrote it); null: as at entry */
+  out?(c: DecodeCtx, a: Args, i: number, ret: number, entry: string): string | null;
+}
+
+/** A pointer argument as it is: NULL or its address in hex (exact, also beyond 2^53 where Args.ptr gives Infinity). */
+const ptrText = (a: Args, i: number): string => hexNum(a.big(i)).replace(/^0$/, 'NULL');
+const ptrIn = (_c: DecodeCtx, a: Args, i: number): string => ptrText(a, i);
+/** An output structure: its address at entry, decoded at exit. */
+const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) => string): KindDecoder => ({
+  in: ptrIn,
+  out: (c, a, i, ret) => at(a.ptr(i), () => fn(c, a.ptr(i), a, i, ret)),
+});
+const named = (table: Readonly<Record<number, string>> | readonly string[], hex = false): KindDecoder => ({ in: (_c, a, i) => enumName(a.i32(i), table, hex) });
+const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0'): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero) });
+
+const OPEN_BITS = { x86_64: openFlagBits(OPEN_FLAGS.x86_64), arm64: openFlagBits(OPEN_FLAGS.arm64) } as const;
+
+function oflags(c: DecodeCtx, f: number): string {
+  const rest = flagNames(f & ~3, OPEN_BITS[c.arch], '');
+  return rest ? `${ACCMODE[f & 3]}|${rest}` : ACCMODE[f & 3];
+}
+/** open flags without an access mode (pipe2, dup3, F_SETFL): 0 when none */
+const statusFlags = (c: DecodeCtx, f: number): string => oflags(c, f).replace(/^O_RDONLY\|?/, '') || '0';
+/** "[v]" of one int, as strace shows an int an argument points to */
+const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`);
+
+const KINDS: Record<ArgKind, KindDecoder> = {
+  int: { in: (_c, a, i) => String(a.i32(i)) },
+  uint: { in: (_c, a, i) => String(a.u32(i)) },
+  hex: { in: (_c, a, i) => hexNum(a.big(i)) },
+  ptr: { in: ptrIn },
+  size: { in: (_c, a, i) => String(a.u64(i)) },
+  off: { in: (_c, a, i) => String(a.i64(i)) },
+  mode: { in: (_c, a, i) => `0${a.u32(i).toString(8)}` },
+  umask: { in: (_c, a, i) => `0${a.u32(i).toString(8).padStart(3, '0')}` },
+
+  fd: { in: (c, a, i) => c.fd(a.i32(i)) },
+  dirfd: {
+    in: (c, a, i) => {
+      if (a.i32(i) !== -100) return c.fd(a.i32(i));
+      const cwd = c.cwd();
+      return cwd === null ? 'AT_FDCWD' : `AT_FDCWD<${cwd}>`;
+    },
+  },
+  // a path is shown whole (strace's -s limits other strings, not paths)
+  path: { in: (c, a, i) => cstr(c, a.ptr(i), 4096) },
+  fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
+
+  strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },
+  strout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, ret)) },
+  randout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, ret), true) },
+  iovin: { in: (c, a, i) => iovText(c, a.ptr(i), a.i32(i + 1)) },
+  iovout: { in: ptrIn, out: (c, a, i, ret) => iovText(c, a.ptr(i), a.i32(i + 1), ret) },
+  argv: { in: (c, a, i) => argvText(c, a.ptr(i), false, (s) => cstr(c, s)) },
+  envp: { in: (c, a, i) => argvText(c, a.ptr(i), true, (s) => cstr(c, s)) },
+
+  oflags: { in: (c, a, i) => oflags(c, a.i32(i)) },
+  statusflags: { in: (c, a, i) => statusFlags(c, a.i32(i)) },
+  fdflags: { in: (_c, a, i) => (a.i32(i) & 1 ? 'FD_CLOEXEC' : '0') },
+  accmode: { in: (_c, a, i) => (a.i32(i) === 0 ? 'F_OK' : flagNames(a.i32(i), ACCESS)) },
+  atflags: bits(ATF),
+  whence: named(WHENCE),
+  prot: bits(PROT, 'PROT_NONE'),
+  mapflags: {
+    in: (_c, a, i) => {
+      const f = a.u32(i);
+      const rest = flagNames(f & ~0xf, MAPF, '');
+      return rest ? `${MAP_TYPE[f & 3]}|${rest}` : MAP_TYPE[f & 3];
+    },
+  },
+  msflags: bits(MSF),
+  mremapflags: bits(MREMAPF),
+  madvise: named(MADV),
+  cloneflags: {
+    in: (_c, a, i) => {
+      const f = a.u32(i);
+      const rest = flagNames(f & ~0xff, CLONEF, '');
+      return `flags=${[rest, f & 0xff ? sigName(f & 0xff) : ''].filter(Boolean).join('|') || '0'}`;
+    },
+  },
+  wopts: bits(WOPT),
+  idtype: named(IDTYPE),
+  grnd: bits(GRND),
+  futexop: {
+    in: (_c, a, i) => {
+      const op = a.i32(i);
+      return enumName(op & 0x7f, FUTEX) + (op & 128 ? '_PRIVATE' : '') + (op & 256 ? '|FUTEX_CLOCK_REALTIME' : '');
+    },
+  },
+  ioctl: { in: (_c, a, i) => enumName(a.u32(i), IOCTLS, true) },
+  fcntl: named(FCNTL),
+  prctl: named(PRCTL),
+  archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
+  rlimres: named(RLIM),
+  clock: named(CLOCKS),
+  itimer: named(ITIMERS),
+  prio: named(PRIO_WHICH),
+  rusagewho: named(RUSAGE_WHO),
+  fadvice: named(FADV),
+  mpolmode: {
+    in: (_c, a, i) => {
+      const m = a.u32(i);
+      const flags = flagNames(m & 0xe000, MPOL_FLAGS, '');
+      return [enumName(m & ~0xe000, MPOL), ...(flags ? [flags] : [])].join('|');
+    },
+  },
+  closerange: bits(CLOSE_RANGE),
+  timerflags: bits(TIMER_FLAGS),
+  // the synchronisation type by name, then the AT_ flags
+  statxflags: {
+    in: (_c, a, i) => {
+      const f = a.u32(i);
+      const rest = flagNames(f & ~0x6000, ATF, '');
+      return [STATX_SYNC[f & 0x6000], ...(rest ? [rest] : [])].join('|');
+    },
+  },
+  statxmask: bits(STATX_MASK),
+  renameflags: bits(RENAMEF),
+  mknodmode: { in: (_c, a, i) => modeText(a.u32(i)) },
+  dev: { in: (_c, a, i) => makedev(a.u64(i)) },
+
+  sockfamily: named(FAMILIES),
+  socktype: {
+    in: (_c, a, i) => {
+      const v = a.i32(i);
+      const flags = flagNames(v & ~0xf, SOCK_FLAGS, '');
+      return [enumName(v & 0xf, SOCKTYPES), ...(flags ? [flags] : [])].join('|');
+    },
+  },
+  msgflags: bits(MSG_FLAGS),
+  shuthow: named(SHUT),
+  sollevel: named(SOL),
+  // option names of SOL_SOCKET (the only level elfrun's sockets have)
+  sockopt: { in: (_c, a, i) => (a.i32(i - 1) === 1 ? enumName(a.i32(i), SO) : String(a.i32(i))) },
+  epollflags: bits(EPOLL_CREATE),
+  epollop: named(EPOLL_CTL),
+  sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },
+  cap: { in: (_c, a, i) => CAPS[a.u32(i)] ?? `${hexNum(a.big(i))} /* CAP_??? */` },
+  futexval3: { in: (_c, a, i) => (a.u32(i) === 0xffffffff ? 'FUTEX_BITSET_MATCH_ANY' : hexNum(a.u32(i))) },
+  childstack: { in: (_c, a, i) => `child_stack=${ptrText(a, i)}` },
+  // written by the kernel: shown at exit (strace decodes clone's tids and tls then)
+  parenttid: {
+    in: (_c, a, i) => `parent_tid=${ptrText(a, i)}`,
+    out: (c, a, i) => `parent_tid=${at(a.ptr(i), () => `[${i32(c, a.ptr(i))}]`)}`,
+  },
+  tls: { in: (_c, a, i) => `tls=${ptrText(a, i)}`, out: (_c, _a, _i, _r, entry) => entry },
+  childtid: { in: (_c, a, i) => `child_tidptr=${ptrText(a, i)}`, out: (_c, _a, _i, _r, entry) => entry },
+  sighow: named(SIGHOW),
+
+  sigset: { in: (c, a, i) => sigset(c, a.ptr(i)) },
+  sigact: { in: (c, a, i) => sigactionText(c, a.ptr(i)) },
+  sigactout: outOf((c, p) => sigactionText(c, p)),
+  ts: { in: (c, a, i) => timeText(c, a.ptr(i), false) },
+  tv: { in: (c, a, i) => timeText(c, a.ptr(i), true) },
+  // utimensat's two times, UTIME_NOW and UTIME_OMIT by name
+  utimens: {
+    in: (c, a, i) =>
+      at(a.ptr(i), () => {
+        const b = c.mem.read(a.ptr(i), 32);
+        const one = (o: number): string => {
+          const ns = b.readBigInt64LE(o + 8);
+          return ns === 0x3fffffffn ? 'UTIME_NOW' : ns === 0x3ffffffen ? 'UTIME_OMIT' : `{tv_sec=${b.readBigInt64LE(o)}, tv_nsec=${ns}}`;
+        };
+        return `[${one(0)}, ${one(16)}]`;
+      }),
+  },
+  rlim: { in: (c, a, i) => rlimText(c, a.ptr(i)) },
+  itimerval: { in: (c, a, i) => itimervalText(c, a.ptr(i)) },
+  sockaddr: { in: (c, a, i) => sockaddrText(c, a.ptr(i), a.u32(i + 1)) },
+  // a socket option's value: an int when it is one ([65536]), else its address
+  sockoptin: { in: (c, a, i) => (a.u32(i + 1) === 4 ? intIn(c, a.ptr(i)) : ptrText(a, i)) },
+  siginfo: { in: (c, a, i) => siginfoText(c, a.ptr(i)) },
+  pollfds: { in: (c, a, i) => pollfdsText(c, a.ptr(i), a.u32(i + 1)) },
+  epollev: { in: (c, a, i) => at(a.ptr(i), () => epollEventText(c, c.mem.read(a.ptr(i), epollEventSize(c)))) },
+  msghdrin: { in: (c, a, i) => msghdrText(c, a.ptr(i)) },
+  // setgroups(size, list)
+  gidsin: { in: (c, a, i) => arrayText(c, a.ptr(i), a.i32(i - 1), 4, (b) => String(b.readUInt32LE(0))) },
+  // sched_setaffinity(pid, size, mask)
+  cpuset: { in: (c, a, i) => bitsText(c, a.ptr(i), a.size(i - 1)) },
+  nodemask: { in: (c, a, i) => nodemaskText(c, a.ptr(i), a.u64(i + 1)) },
+  fdset: { in: (c, a, i) => fdsetText(c, a.ptr(i), a.i32(0)) },
+  // pselect6's sixth argument: a {sigmask, size} pair
+  pselectmask: {
+    in: (c, a, i) => at(a.ptr(i), () => `{sigmask=${sigset(c, unum(c, a.ptr(i)))}, sigsetsize=${unum(c, a.ptr(i) + 8)}}`),
+  },
+
+  stat: outOf((c, p) => statText(c, p)),
+  statx: outOf((c, p) => statxText(c, p)),
+  stackin: { in: (c, a, i) => at(a.ptr(i), () => stackText(c, a.ptr(i))) },
+  stackout: outOf((c, p) => stackText(c, p)),
+  statfs: outOf((c, p) => statfsText(c, p)),
+  tsout: outOf((c, p) => timeText(c, p, false)),
+  tvout: outOf((c, p) => timeText(c, p, true)),
+  rlimout: outOf((c, p) => rlimText(c, p)),
+  wstatus: { in: ptrIn, out: (c, a, i, ret) => (a.ptr(i) === 0 ? 'NULL' : ret === 0 ? null : waitStatus(i32(c, a.ptr(i)))) },
+  siginfoout: outOf((c, p) => siginfoText(c, p)),
+  itimervalout: outOf((c, p) => itimervalText(c, p)),
+  rusage: outOf((c, p) => rusageText(c, p)),
+  tms: outOf((c, p) => tmsText(c, p)),
+  idout: outOf((c, p) => `[${u32(c, p)}]`),
+  // getgroups(size, list): as many as it returned
+  gidsout: outOf((c, p, _a, _i, ret) => arrayText(c, p, ret, 4, (b) => String(b.readUInt32LE(0)))),
+  sigsetout: outOf((c, p) => sigset(c, p)),
+  // sched_getaffinity returns the size of the mask it wrote
+  cpusetout: outOf((c, p, _a, _i, ret) => bitsText(c, p, ret)),
+  nodemaskout: outOf((c, p, a, i) => nodemaskText(c, p, a.u64(i + 1))),
+  mpolout: outOf((c, p) => `[${enumName(i32(c, p), MPOL)}]`),
+  ptrout: outOf((c, p) => `[${addr(unum(c, p))}]`),
+  sizeout: outOf((c, p) => `[${unum(c, p)}]`),
+  // a length the caller gives and the kernel changes: [110 => 2]
+  socklen: {
+    in: (c, a, i) => intIn(c, a.ptr(i)),
+    out: (c, a, i, _ret, entry) => at(a.ptr(i), () => {
+      const now = `${i32(c, a.ptr(i))}]`;
+      return entry === `[${now}` ? entry : `${entry.slice(0, -1)} => ${now}`;
+    }),
+  },
+  sockaddrout: outOf((c, p, a, i) => sockaddrText(c, p, a.ptr(i + 1) === 0 ? 0 : i32(c, a.ptr(i + 1)))),
+  sockoptout: outOf((c, p, a, i) => (a.ptr(i + 1) !== 0 && i32(c, a.ptr(i + 1)) === 4 ? `[${i32(c, p)}]` : addr(p))),
+  msghdrout: outOf((c, p, _a, _i, ret) => msghdrText(c, p, ret)),
+  // epoll_wait's events: as many as it returned
+  epollevs: outOf((c, p, _a, _i, ret) => arrayText(c, p, ret, epollEventSize(c), (b) => epollEventText(c, b))),
+  // struct utsname: the first two fields, as strace shows it without -v
+  utsname: outOf((c, p) => `{sysname=${cstr(c, p)}, nodename=${cstr(c, p + 65)}, ...}`),
+  sysinfo: outOf((c, p) => sysinfoText(c, p)),
+  // getdents64's buffer: the number of entries it returned, as strace shows it without -v
+  dirents: {
+    in: ptrIn,
+    out: (c, a, i, ret) => {
+      const b = c.mem.read(a.ptr(i), ret);
+      let n = 0;
+      for (let off = 0; off + 19 <= ret && b.readUInt16LE(off + 16) > 0; off += b.readUInt16LE(off + 16)) n++;
+      return `${ptrText(a, i)} /* ${n} entries */`;
+    },
+  },
+  // time(2)'s copy of its result
+  secsout: outOf((c, p) => {
+    const sec = Number(c.mem.read(p, 8).readBigInt64LE(0));
+    return `[${sec} /* ${isoLocal(sec)} */]`;
+  }),
+  // PR_GET_NAME's buffer
+  nameout: { in: (_c, a, i) => hexNum(a.big(i)), out: (c, a, i) => cstr(c, a.ptr(i)) },
+};
+
+/** The decorations strace adds to some return values. */
+const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: number) => string> = {
+  hex: (_c, _a, r) => `0x${r.toString(16)}`,
+  // fcntl F_GETFD, F_GETFL
+  fdflags: (_c, _a, r) => (r === 0 ? '0' : `0x${r.toString(16)} (flags ${r & 1 ? 'FD_CLOEXEC' : ''}${r & ~1 ? `${r & 1 ? '|' : ''}0x${(r & ~1).toString(16)}` : ''})`),
+  flflags: (c, _a, r) => `${hexNum(r)} (flags ${oflags(c, r)})`,
+  sig: (_c, _a, r) => `${r} (${sigName(r)})`,
+  time: (_c, _a, r) => `${r} (${isoLocal(r)})`,
+  poll: (c, a, r) => pollRet(c, a, r, false),
+  ppoll: (c, a, r) => pollRet(c, a, r, true),
+  select: (c, a, r) => selectRet(c, a, r, true),
+  pselect6: (c, a, r) => selectRet(c, a, r, false),
+};
+
+/** "0 (Timeout)", or the fds that are ready: "1 ([{fd=3, revents=POLLIN}])", with ppoll's time left. */
+function pollRet(c: DecodeCtx, a: Args, r: number, left: boolean): string {
+  if (r === 0) return '0 (Timeout)';
+  const p = a.ptr(0);
+  const b = c.mem.read(p, 8 * Math.min(a.u32(1), 1024));
+  const ready: string[] = [];
+  for (let j = 0; j * 8 < b.length; j++) {
+    const revents = b.readUInt16LE(8 * j + 6);
+    if (revents !== 0) ready.push(`{fd=${b.readInt32LE(8 * j)}, revents=${flagNames(revents, POLL_EVENTS)}}`);
+  }
+  const rest = left && a.ptr(2) !== 0 ? `, left ${timeText(c, a.ptr(2), false)}` : '';
+  return `${r} ([${ready.join(', ')}]${rest})`;
+}
+
+/** "0 (Timeout)", or "1 (in [0], left {...})": the sets as the call left them, and the time left. */
+function selectRet(c: DecodeCtx, a: Args, r: number, usec: boolean): string {
+  if (r === 0) return '0 (Timeout)';
+  const parts: string[] = [];
+  for (const [j, name] of [[1, 'in'], [2, 'out'], [3, 'except']] as const) {
+    if (a.ptr(j) === 0) continue;
+    const set = fdsetText(c, a.ptr(j), a.i32(0));
+    if (set !== '[]') parts.push(`${name} ${set}`);
+  }
+  if (a.ptr(4) !== 0) parts.push(`left ${timeText(c, a.ptr(4), usec)}`);
+  return parts.length ? `${r} (${parts.join(', ')})` : String(r);
+}
+
+/** Seconds since the epoch as strace shows them: 2026-12-04T19:11:34+0000, in local time. */
+function isoLocal(sec: number): string {
+  const d = new Date(sec * 1000);
+  const off = -d.getTimezoneOffset();
+  const local = new Date(d.getTime() + off * 60000).toISOString().slice(0, 19);
+  const sign = off < 0 ? '-' : '+';
+  const abs = Math.abs(off);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+}
+
+const isError = (r: number): boolean => r < 0 && r > -4096;
+
+const kindOf = (spec: ArgSpec): ArgKind => (typeof spec === 'string' ? spec : spec[0]);
+const regOf = (spec: ArgSpec, i: number): number => (typeof spec === 'string' ? i : spec[1]);
+
+/** Whether an argument is written by the kernel (decoded again at exit). */
+export const isOutput = (spec: ArgSpec): boolean => KINDS[kindOf(spec)].out !== undefined;
+
+/**
+ * The arguments at entry. A decoder throws on a pointer it cannot follow
+ * at all (past 2^53): the argument is shown as that pointer.
+ */
+export function decodeInputs(c: DecodeCtx, s: Shape, a: Args): string[] {
+  return s.args.map((spec, i) => {
+    const reg = regOf(spec, i);
+    try {
+      return KINDS[kindOf(spec)].in(c, a, reg);
+    } catch {
+      return ptrText(a, reg);
+    }
+  });
+}
+
+/** The index of the first argument the kernel writes: strace shows those before it while the call waits. */
+export function firstOutput(s: Shape): number {
+  const i = s.args.findIndex(isOutput);
+  return i < 0 ? s.args.length : i;
+}
+
+/** The arguments at exit: outputs decoded after a successful return, the rest as they were at entry. */
+export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inputs: readonly string[]): string[] {
+  if (isError(ret)) return [...inputs];
+  return inputs.map((entry, i) => {
+    const spec = s.args[i];
+    const out = spec === undefined ? undefined : KINDS[kindOf(spec)].out;
+    if (out === undefined) return entry;
+    try {
+      return out(c, a, regOf(spec, i), ret, entry) ?? entry;
+    } catch {
+      return entry;
+    }
+  });
+}
+
+/** An int return value, or an error by name and message, or a restart. */
+export function intRet(r: number): string {
+  if (!isError(r)) return String(r);
+  const err = -r;
+  if (err === 512 || err === 513 || err === 514 || err === 516) return `? ${['ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', '', 'ERESTART_RESTARTBLOCK'][err - 512]}`;
+  return `-1 ${errnoName(err)} (${errnoMessage(err)})`;
+}
+
+/** The return value as its kind shows it (errors as intRet). */
+export function retText(c: DecodeCtx, kind: RetKind, r: number, a: Args): string {
+  if (kind === 'int' || isError(r)) return intRet(r);
+  if (kind === 'fd') return c.fd(r);
+  try {
+    return RETS[kind](c, a, r);
+  } catch {
+    return String(r);
+  }
+}

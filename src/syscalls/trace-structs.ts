@@ -1,0 +1,265 @@
+// Decoders of the structures syscalls pass, each printed the way strace 6
+// prints it. Where strace's full decoding is long (struct stat, statfs,
+// rusage) it shows the fields a reader looks at, then "...", as strace does
+// without -v.
+import { SIG } from '../abi/signal.js';
+import {
+  CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
+  STATX_MASK, enumName, flagNames, sigName,
+} from './trace-names.js';
+import { type DecodeCtx, addr, arrayText, at, hexNum, i32, maskText, str, timeAt, u32, u64, unum } from './trace-prim.js';
+
+/** The type and permission bits of a mode: S_IFREG|S_ISUID|0755. */
+export function modeText(mode: number): string {
+  const names = [S_IFMT[mode & 0o170000] ?? '0', ...S_ISXXX.filter(([b]) => mode & b).map(([, n]) => n)];
+  return `${names.join('|')}|0${(mode & 0o777).toString(8)}`;
+}
+
+/** A device number (the common case: major below 4096, minor below 256). */
+export const makedev = (dev: number): string => `makedev(0x${((dev >>> 8) & 0xfff).toString(16)}, 0x${(dev & 0xff).toString(16)})`;
+
+/** struct stat (x86_64's layout, or asm-generic's on arm64): the type and mode, then the size or the device. */
+export function statText(c: DecodeCtx, p: number): string {
+  const x86 = c.arch === 'x86_64';
+  const mode = u32(c, p + (x86 ? 24 : 16));
+  const type = mode & 0o170000;
+  if (type === 0o20000 || type === 0o60000) return `{st_mode=${modeText(mode)}, st_rdev=${makedev(unum(c, p + (x86 ? 40 : 32)))}, ...}`;
+  return `{st_mode=${modeText(mode)}, st_size=${c.mem.read(p + 48, 8).readBigInt64LE(0)}, ...}`;
+}
+
+/** struct statx: the mask, attributes, mode and size, then "..." (strace without -v). */
+export function statxText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 48);
+  const attrs = Number(b.readBigUInt64LE(8) & 0xffffffffn);
+  return `{stx_mask=${flagNames(b.readUInt32LE(0), STATX_MASK)}, stx_attributes=${flagNames(attrs, STATX_ATTRS)}, stx_mode=${modeText(b.readUInt16LE(28))}, stx_size=${b.readBigUInt64LE(40)}, ...}`;
+}
+
+/** stack_t (sigaltstack). */
+export function stackText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 24);
+  return `{ss_sp=${addr(Number(b.readBigUInt64LE(0)))}, ss_flags=${flagNames(b.readInt32LE(8), SS_FLAGS)}, ss_size=${b.readBigUInt64LE(16)}}`;
+}
+
+/** struct statfs (the same 120 bytes on both arches). */
+export function statfsText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 120);
+  const n = (o: number): bigint => b.readBigUInt64LE(o);
+  const type = Number(n(0));
+  const fsid = `{val=[${hexNum(b.readUInt32LE(56))}, ${hexNum(b.readUInt32LE(60))}]}`;
+  return (
+    `{f_type=${enumName(type, FS_MAGIC, true)}, f_bsize=${n(8)}, f_blocks=${n(16)}, f_bfree=${n(24)}, f_bavail=${n(32)}, ` +
+    `f_files=${n(40)}, f_ffree=${n(48)}, f_fsid=${fsid}, f_namelen=${n(64)}, f_frsize=${n(72)}, f_flags=${flagNames(Number(n(80)), ST_FLAGS)}}`
+  );
+}
+
+/** The fields of a siginfo_t (128 bytes, signal number `sig`) as strace prints them, without the braces. */
+export function siginfoBody(sig: number, info: Uint8Array): string {
+  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const code = dv.getInt32(8, true);
+  let body = `si_signo=${sigName(sig)}, si_code=`;
+  const sender = (): string => `, si_pid=${dv.getInt32(16, true)}, si_uid=${dv.getUint32(20, true)}`;
+  if (sig === SIG.SIGCHLD && code >= 1 && code <= 6) {
+    body += CLD_CODES[code];
+    const status = dv.getInt32(24, true);
+    body += `${sender()}, si_status=${code === 1 ? status : sigName(status)}, si_utime=0, si_stime=0`;
+  } else if (code === 0 || code === -6) {
+    body += SI_CODES[code] + sender();
+  } else if (code === -1) {
+    // sigqueue: the value as both of its union's members
+    body += `SI_QUEUE${sender()}, si_int=${dv.getInt32(24, true)}, si_ptr=${addr(Number(dv.getBigUint64(24, true)))}`;
+  } else if (code === 0x80) {
+    body += 'SI_KERNEL';
+  } else if (FAULT_SIGNALS.has(sig)) {
+    body += `${code}, si_addr=0x${dv.getBigUint64(16, true).toString(16)}`;
+  } else body += SI_CODES[code] ?? String(code);
+  return body;
+}
+
+/** A siginfo_t in guest memory: {} while si_signo is 0 (waitid with nothing to report). */
+export function siginfoText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const info = c.mem.read(p, 128);
+    const sig = info.readInt32LE(0);
+    return sig === 0 ? '{}' : `{${siginfoBody(sig, info)}}`;
+  });
+}
+
+/** A wait status as strace's printstatus shows it: stopped, killed, exited or continued, then any other bits. */
+export function waitStatus(s: number): string {
+  let rest = s;
+  let head: string;
+  if ((s & 0xff) === 0x7f) {
+    const sig = (s >> 8) & 0xff;
+    head = `[{WIFSTOPPED(s) && WSTOPSIG(s) == ${sigName(sig & 0x7f)}${sig & 0x80 ? ' | 0x80' : ''}}`;
+    rest &= ~0xff7f;
+  } else if ((s & 0x7f) !== 0 && (s & 0x7f) !== 0x7f) {
+    head = `[{WIFSIGNALED(s) && WTERMSIG(s) == ${sigName(s & 0x7f)}${s & 0x80 ? ' && WCOREDUMP(s)' : ''}}`;
+    rest &= ~0xff;
+  } else if ((s & 0x7f) === 0) {
+    head = `[{WIFEXITED(s) && WEXITSTATUS(s) == ${(s >> 8) & 0xff}}`;
+    rest &= ~0xff00;
+  } else if ((s & 0xffff) === 0xffff) {
+    head = '[{WIFCONTINUED(s)}';
+    rest &= ~0xffff;
+  } else return `[0x${(s >>> 0).toString(16)}]`;
+  // (strace names a ptrace event in bits 16 and up; elfrun has no ptrace)
+  return rest !== 0 ? `${head} | 0x${(rest >>> 0).toString(16)}]` : `${head}]`;
+}
+
+/** struct sigaction (the kernel's: handler, flags, restorer, mask). */
+export function sigactionText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    const h = b.readBigUInt64LE(0);
+    const handler = h === 0n ? 'SIG_DFL' : h === 1n ? 'SIG_IGN' : `0x${h.toString(16)}`;
+    const flags = Number(b.readBigUInt64LE(8) & 0xffffffffn);
+    const restorer = flags & 0x4000000 ? `, sa_restorer=0x${b.readBigUInt64LE(16).toString(16)}` : '';
+    return `{sa_handler=${handler}, sa_mask=${maskText(b.readBigUInt64LE(24))}, sa_flags=${flagNames(flags, SAF)}${restorer}}`;
+  });
+}
+
+/**
+ * A socket address of len bytes. AF_UNIX in full (an unnamed one is just its
+ * family); other families by name only ("..." for the rest: elfrun has AF_UNIX only).
+ */
+export function sockaddrText(c: DecodeCtx, p: number, len: number): string {
+  return at(p, () => {
+    const raw = c.mem.read(p, Math.min(len, 110));
+    const fam = raw.readUInt16LE(0);
+    if (fam !== 1) return `{sa_family=${FAMILIES[fam] ?? fam}, ...}`;
+    const body = raw.subarray(2);
+    if (body.length === 0) return '{sa_family=AF_UNIX}';
+    if (body[0] === 0) return `{sa_family=AF_UNIX, sun_path=@${JSON.stringify(body.subarray(1).toString('latin1'))}}`;
+    const end = body.indexOf(0);
+    return `{sa_family=AF_UNIX, sun_path=${JSON.stringify((end < 0 ? body : body.subarray(0, end)).toString('latin1'))}}`;
+  });
+}
+
+/** An iovec array of n entries; with `limit`, only that many bytes of data in all (what a read returned). */
+export function iovText(c: DecodeCtx, p: number, n: number, limit = Infinity): string {
+  return at(p, () => {
+    const parts: string[] = [];
+    let left = limit;
+    for (let j = 0; j < Math.min(n, 32); j++) {
+      const base = unum(c, p + 16 * j);
+      const len = unum(c, p + 16 * j + 8);
+      const shown = Math.min(len, Math.max(0, left));
+      left -= shown;
+      parts.push(`{iov_base=${str(c, base, shown)}, iov_len=${len}}`);
+    }
+    return `[${parts.join(', ')}${n > 32 ? ', ...' : ''}]`;
+  });
+}
+
+/**
+ * struct msghdr; `limit` as for iovText. strace decodes control messages
+ * (SCM_RIGHTS...) in full; elfrun's sockets carry none, so only their length is shown.
+ */
+export function msghdrText(c: DecodeCtx, p: number, limit = Infinity): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 56);
+    const name = Number(b.readBigUInt64LE(0));
+    const namelen = b.readUInt32LE(8);
+    const iovlen = Number(b.readBigUInt64LE(24));
+    const control = Number(b.readBigUInt64LE(32));
+    const controllen = Number(b.readBigUInt64LE(40));
+    const nameText = name === 0 ? 'NULL' : sockaddrText(c, name, namelen);
+    const ctl = controllen > 0 ? `msg_control=${addr(control)}, ` : '';
+    return (
+      `{msg_name=${nameText}, msg_namelen=${namelen}, msg_iov=${iovText(c, Number(b.readBigUInt64LE(16)), iovlen, limit)}, msg_iovlen=${iovlen}, ` +
+      `${ctl}msg_controllen=${controllen}, msg_flags=${flagNames(b.readInt32LE(48), MSG_FLAGS)}}`
+    );
+  });
+}
+
+/** struct epoll_event (packed on x86_64, 16 bytes with padding on arm64). */
+export const epollEventSize = (c: DecodeCtx): number => (c.arch === 'x86_64' ? 12 : 16);
+export function epollEventText(c: DecodeCtx, b: Buffer): string {
+  const data = b.readBigUInt64LE(c.arch === 'x86_64' ? 4 : 8);
+  return `{events=${flagNames(b.readUInt32LE(0), EPOLL_EVENTS)}, data={u32=${Number(data & 0xffffffffn)}, u64=${data}}}`;
+}
+
+/** struct pollfd[n] with the events asked for. */
+export function pollfdsText(c: DecodeCtx, p: number, n: number): string {
+  return at(p, () => {
+    const parts: string[] = [];
+    for (let j = 0; j < Math.min(n, 16); j++) {
+      const ev = u32(c, p + 8 * j + 4) & 0xffff;
+      parts.push(`{fd=${i32(c, p + 8 * j)}, events=${flagNames(ev, POLL_EVENTS)}}`);
+    }
+    return `[${parts.join(', ')}]`;
+  });
+}
+
+/** struct rusage: the two times, then "..." (strace without -v). */
+export function rusageText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    return `{ru_utime=${timeAt(b, 0, true)}, ru_stime=${timeAt(b, 16, true)}, ...}`;
+  });
+}
+
+export function itimervalText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    return `{it_interval=${timeAt(b, 0, true)}, it_value=${timeAt(b, 16, true)}}`;
+  });
+}
+
+/** struct sysinfo, every field (strace shows them all). */
+export function sysinfoText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 112);
+  const n = (o: number): bigint => b.readBigUInt64LE(o);
+  return (
+    `{uptime=${b.readBigInt64LE(0)}, loads=[${n(8)}, ${n(16)}, ${n(24)}], totalram=${n(32)}, freeram=${n(40)}, sharedram=${n(48)}, ` +
+    `bufferram=${n(56)}, totalswap=${n(64)}, freeswap=${n(72)}, procs=${b.readUInt16LE(80)}, totalhigh=${n(88)}, freehigh=${n(96)}, mem_unit=${b.readUInt32LE(104)}}`
+  );
+}
+
+export function tmsText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    const f = (o: number): bigint => b.readBigInt64LE(o);
+    return `{tms_utime=${f(0)}, tms_stime=${f(8)}, tms_cutime=${f(16)}, tms_cstime=${f(24)}}`;
+  });
+}
+
+export function rlimText(c: DecodeCtx, p: number): string {
+  const fmt = (v: bigint): string => (v === 0xffffffffffffffffn ? 'RLIM64_INFINITY' : v % 1024n === 0n && v > 0n ? `${v / 1024n}*1024` : String(v));
+  return at(p, () => `{rlim_cur=${fmt(u64(c, p))}, rlim_max=${fmt(u64(c, p + 8))}}`);
+}
+
+/** The numbers of the bits set in a bitmap of `bytes` bytes: fd_set, cpu_set_t ("[0 1]"). */
+export function bitsText(c: DecodeCtx, p: number, bytes: number, sep = ' '): string {
+  return at(p, () => {
+    const b = c.mem.read(p, bytes);
+    const set: number[] = [];
+    for (let j = 0; j < bytes * 8; j++) if (b[j >> 3] & (1 << (j & 7))) set.push(j);
+    return `[${set.join(sep)}]`;
+  });
+}
+
+/** An fd_set of nfds bits. */
+export const fdsetText = (c: DecodeCtx, p: number, nfds: number): string => (p === 0 ? 'NULL' : bitsText(c, p, Math.ceil(Math.max(0, nfds) / 64) * 8));
+
+/** A NUMA node mask of maxnode bits: strace shows its longs with C's %#016lx. */
+export function nodemaskText(c: DecodeCtx, p: number, maxnode: number): string {
+  const longs = Math.ceil(Math.max(0, maxnode - 1) / 64);
+  return arrayText(c, p, longs, 8, (b) => {
+    const v = b.readBigUInt64LE(0);
+    return v === 0n ? '0'.repeat(16) : `0x${v.toString(16).padStart(14, '0')}`;
+  });
+}
+
+/** A string array (argv), or its count of entries (envp, as strace shows it). */
+export function argvText(c: DecodeCtx, p: number, count: boolean, cstrOf: (s: number) => string): string {
+  return at(p, () => {
+    const items: string[] = [];
+    for (let j = 0; ; j++) {
+      const s = unum(c, p + 8 * j);
+      if (s === 0) break;
+      items.push(cstrOf(s));
+    }
+    return count ? `0x${p.toString(16)} /* ${items.length} vars */` : `[${items.join(', ')}]`;
+  });
+}
