@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build test/engine/unicorn-patch.test.c against a libunicorn built by
+# Build test/cpu/unicorn-patch.test.c against a libunicorn built by
 # scripts/build-unicorn.sh and run it (store-loop timing, self-modifying code,
 # write hooks, protection faults, uc_ctl TCG buffer size).
 #
@@ -29,7 +29,7 @@ ITERS=${ELFRUN_CHECK_ITERS:-5000000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 BIN=$TMP/unicorn-patch-test
-cc -O2 -Wall -Wextra -o "$BIN" "$ROOT/test/engine/unicorn-patch.test.c" \
+cc -O2 -Wall -Wextra -o "$BIN" "$ROOT/test/cpu/unicorn-patch.test.c" \
     -I"$DEST/include" -L"$DEST/lib" -lunicorn
 
 echo "== $DEST/lib/libunicorn.so.2 (patched)"

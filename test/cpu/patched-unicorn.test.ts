@@ -2,7 +2,7 @@
 // re-translated, write hooks fire (and can stop the engine after the store),
 // stores to read-only pages fault, and a faulting load or store stops the
 // engine at that instruction
-// (test/engine/unicorn-patch.test.c, built and run by scripts/unicorn/check.sh).
+// (test/cpu/unicorn-patch.test.c, built and run by scripts/unicorn/check.sh).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
