@@ -1,6 +1,8 @@
 // The host's libc, through koffi: memory for guest RAM, and passthrough I/O that
 // reads and writes guest memory in place (raw host addresses, no copies).
 // Every function returns -errno on failure, like a raw syscall.
+import { CLOCK_REALTIME } from '../abi/time.js';
+import { E } from '../abi/errno.js';
 import koffi from './ffi.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -114,7 +116,7 @@ function procs(): NonNullable<typeof procFns> {
 export const hostProc = {
   /** Does a host process (or thread) with this id exist? (kill(pid, 0): EPERM still means it does) */
   exists(pid: number): boolean {
-    return procs().kill(pid, 0) === 0 || koffi.errno() === 1 /* EPERM */;
+    return procs().kill(pid, 0) === 0 || koffi.errno() === E.EPERM;
   },
   kill: (pid: number, sig: number): number => ret(procs().kill(pid, sig)),
   tgkill: (tgid: number, tid: number, sig: number): number => ret(procs().tgkill(tgid, tid, sig)),
@@ -385,7 +387,7 @@ export function hostMemmove(dst: number, src: number, n: number): void {
 const tsOut = new BigInt64Array(2);
 /** The host's CLOCK_REALTIME, to the nanosecond. */
 export function hostRealtime(): { sec: number; nsec: number } {
-  clockGettimeOutFn(0 /* CLOCK_REALTIME */, tsOut);
+  clockGettimeOutFn(CLOCK_REALTIME, tsOut);
   return { sec: Number(tsOut[0]), nsec: Number(tsOut[1]) };
 }
 
@@ -398,7 +400,7 @@ export function hostRandom(dst: Uint8Array): void {
   while (done < dst.length) {
     const part = dst.subarray(done);
     const r = ret(getrandomBufFn(part, part.length, 0) as number);
-    if (r === -4 /* EINTR */) continue;
+    if (r === -E.EINTR) continue;
     if (r <= 0) throw new Error(`getrandom: ${r}`);
     done += r;
   }

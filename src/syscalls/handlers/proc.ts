@@ -1,4 +1,5 @@
 // Process identity, limits, system information.
+import { CLOCK_BOOTTIME } from '../../abi/time.js';
 import { readFileSync } from 'node:fs';
 import koffi from '../../host/ffi.js';
 import type { Task } from '../../proc/task.js';
@@ -335,7 +336,7 @@ function times(t: Task, addr: number): number {
     t.mm.write(addr, b);
   }
   const s = hostScratch();
-  chk(host.clockGettime(7 /* CLOCK_BOOTTIME */, s.addr));
+  chk(host.clockGettime(CLOCK_BOOTTIME, s.addr));
   return Number(s.dv.getBigInt64(0, true)) * CLK_TCK + Math.floor(Number(s.dv.getBigInt64(8, true)) / (1e9 / CLK_TCK));
 }
 

@@ -1,5 +1,6 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
 // sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
+import { CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, MAX_CLOCKS_ID } from '../../abi/time.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import type { Arch } from '../../cpu/arch.js';
@@ -477,8 +478,8 @@ export const processDefs: Record<string, Def> = {
   nanosleep: partial(['ts', 'ptr'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
   clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'ptr'], (t, a) => {
     const id = a.i32(0);
-    if (id === 3 /* CLOCK_THREAD_CPUTIME_ID */ || id < 0 || id > 11) fail(E.EINVAL);
-    if (id === 2 /* CLOCK_PROCESS_CPUTIME_ID */) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);
+    if (id === CLOCK_THREAD_CPUTIME_ID || id < 0 || id > MAX_CLOCKS_ID) fail(E.EINVAL);
+    if (id === CLOCK_PROCESS_CPUTIME_ID) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);
     const abs = (a.i32(1) & 1) !== 0;
     return nanosleep(t, a.ptr(2), a.ptr(3), !abs ? 'rel' : id === 0 || id === 11 ? 'abs-real' : 'abs-mono');
   }, 'the remaining time is not written back when a signal interrupts it'),

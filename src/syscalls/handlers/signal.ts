@@ -1,5 +1,6 @@
 // Signal dispositions, masks, the alternate stack, pending and queued
 // signals, itimers: what the kernel's delivery (proc/deliver.ts) acts on.
+import { ITIMER_REAL } from '../../abi/time.js';
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { E } from '../../abi/errno.js';
@@ -131,7 +132,6 @@ function sigqueue(t: Task, tgid: number, tid: number | null, sig: number, infoAd
   return 0;
 }
 
-const ITIMER_REAL = 0;
 
 /** setitimer/getitimer: ITIMER_REAL in struct itimerval (interval, then value; timevals). */
 function itimer(t: Task, which: number, newAddr: number, oldAddr: number, set: boolean): number {

@@ -1,11 +1,11 @@
 // Clocks and sleeping.
+import { CLOCK_REALTIME } from '../../abi/time.js';
 import type { Task } from '../../proc/task.js';
 import { host, Scratch } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
 
-const CLOCK_REALTIME = 0;
 
 /** Clock ids the guest may read from the host as they are (struct timespec is the same on both arches). */
 function clockId(id: number): number {
