@@ -12,15 +12,18 @@ import type { Process } from '../proc/process.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { Unsupported } from '../abi/errors.js';
-import { FileDescription, HostFile } from '../fs/file.js';
+import { FileDescription } from '../fs/file.js';
+import { HostFile } from '../fs/hostfile.js';
 import { type IoContext } from '../fs/context.js';
 import { PipeEnd } from '../fs/pipe.js';
 import { hostStatBytes, statFields, type StatFields } from '../fs/stat.js';
 import { HostFs, HostNode } from '../fs/hostfs.js';
-import { FileSystem, S_IFDIR, S_IFLNK, S_IFREG, VNode, type Loc, type Mount } from '../fs/vfs.js';
-import { O_CLOEXEC, O_RDONLY, toHostOpenFlags } from '../fs/flags.js';
+import { FileSystem, VNode, type Loc, type Mount } from '../fs/vfs.js';
+import { S_IFDIR, S_IFLNK, S_IFREG } from '../abi/stat.js';
+import { O_CLOEXEC, O_RDONLY } from '../abi/fcntl.js';
+import { toHostOpenFlags } from '../fs/flags.js';
 import { host, type Scratch } from '../host/libc.js';
-import { writeDirents } from '../fs/tmpfs.js';
+import { writeDirents } from '../fs/dirents.js';
 
 export type ProcNode =
   | { kind: 'file'; name: string; content: () => Buffer }
