@@ -71,7 +71,8 @@ export abstract class FileDescription {
   setFlags(f: number): void {
     this.flags = f;
   }
-  ftruncate(_len: number): number {
+  /** ftruncate(2); a file whose size changes tells the caller's memory (sizeChanged) */
+  ftruncate(_t: IoContext, _len: number): number {
     return fail(E.EINVAL);
   }
   /**
@@ -114,6 +115,17 @@ export abstract class FileDescription {
   pollQueues(_t: IoContext, _events: number): WaitQueue[] {
     return [];
   }
+}
+
+/**
+ * A regular file's size changed (truncate, ftruncate, an open with O_TRUNC):
+ * shared mappings of files re-check where their files end, so that no page
+ * past a new end stays mapped in the engine (the host would SIGBUS elfrun
+ * itself on an access) and pages a file grew into can be mapped again.
+ */
+export function sizeChanged(t: IoContext): void {
+  const memory = t.mm.memory;
+  if (memory.sharedFilesMapped()) memory.refreshSharedFiles();
 }
 
 /** An O_PATH description: a place, usable as a dirfd and for fstat, nothing else. */

@@ -11,7 +11,7 @@ import { POLLIN, POLLOUT, POLLPRI } from '../abi/poll.js';
 import { S_IFBLK, S_IFDIR, S_IFMT, S_IFREG } from '../abi/stat.js';
 import { host, type Scratch } from '../host/libc.js';
 import { fromHostOpenFlags } from './flags.js';
-import { FileDescription } from './file.js';
+import { FileDescription, sizeChanged } from './file.js';
 import { fileId, HOST_STAT_SIZE, statFields } from './stat.js';
 import { writeTimes } from './times.js';
 import { chk, hostScratch, transfer } from './transfer.js';
@@ -134,8 +134,10 @@ export class HostFile extends FileDescription {
     // a host pipe (inherited stdio): the host kernel's own answer
     return chk(size === undefined ? host.fcntl(this.fd, F_GETPIPE_SZ, 0) : host.fcntl(this.fd, F_SETPIPE_SZ, size));
   }
-  override ftruncate(len: number): number {
-    return chk(host.ftruncate(this.fd, len));
+  override ftruncate(t: IoContext, len: number): number {
+    chk(host.ftruncate(this.fd, len));
+    sizeChanged(t);
+    return 0;
   }
   override kread(t: IoContext, s: Scratch, len: number, off: number | null): number {
     if (off === null && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, POLLIN)) t.block([t.hostPollQueue(this.fd, POLLIN)]);

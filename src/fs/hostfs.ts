@@ -9,10 +9,10 @@ import koffi from '../host/ffi.js';
 import { host } from '../host/libc.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_PATH, O_RDONLY, O_WRONLY, OPEN_FLAGS_X86_64 } from '../abi/fcntl.js';
+import { AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, OPEN_FLAGS_X86_64 } from '../abi/fcntl.js';
 import { PATH_MAX } from '../abi/limits.js';
 import { R_OK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../abi/stat.js';
-import { type FileDescription } from './file.js';
+import { sizeChanged, type FileDescription } from './file.js';
 import { toHostOpenFlags } from './flags.js';
 import { HostFile } from './hostfile.js';
 import { openFifo } from './pipe.js';
@@ -132,7 +132,9 @@ export class HostNode extends VNode {
   private openHost(t: IoContext, path: string, flags: number, mode: number, loc: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
     const fd = chk(host.openat(AT_FDCWD, cpath(path), h, mode));
-    return new HostFile(fd, flags & ~O_CLOEXEC, path, loc, t.vfs.writers);
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, path, loc, t.vfs.writers);
+    if (flags & O_TRUNC && this.type === S_IFREG) sizeChanged(t);
+    return f;
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     if (this.type === S_IFIFO && !(flags & O_PATH)) {
@@ -187,11 +189,14 @@ export class HostNode extends VNode {
     t.vfs.lookups.forgetHostPaths();
     chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
   }
-  override setattr(_t: IoContext, a: SetAttr): void {
+  override setattr(t: IoContext, a: SetAttr): void {
     const p = cpath(this.path);
     if (a.mode !== undefined) chk(host.fchmodat(AT_FDCWD, p, a.mode & 0o7777, 0));
     if (a.uid !== undefined || a.gid !== undefined) chk(host.fchownat(AT_FDCWD, p, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_SYMLINK_NOFOLLOW));
-    if (a.size !== undefined) chk(host.truncate(p, a.size));
+    if (a.size !== undefined) {
+      chk(host.truncate(p, a.size));
+      sizeChanged(t);
+    }
     if (a.atime !== undefined || a.mtime !== undefined) {
       const s = hostScratch();
       writeTimes(s.dv, a.atime, a.mtime);
@@ -230,7 +235,9 @@ export class HostFdNode extends VNode {
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const fd = chk(host.openat(AT_FDCWD, cpath(`/proc/self/fd/${this.file.hostFd}`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0));
-    return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc, t.vfs.writers);
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc, t.vfs.writers);
+    if (flags & O_TRUNC) sizeChanged(t);
+    return f;
   }
   override setattr(t: IoContext, a: SetAttr): void {
     this.file.setattr(t, a);

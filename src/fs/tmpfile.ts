@@ -112,8 +112,8 @@ export class TmpFile extends FileDescription {
     node.mtime = node.ctime = nowTs();
     return n;
   }
-  override ftruncate(len: number): number {
-    this.node.truncate(len);
+  override ftruncate(t: IoContext, len: number): number {
+    this.node.truncate(t, len);
     return 0;
   }
   override fsync(): number {

@@ -11,7 +11,7 @@ import { fail } from '../abi/errors.js';
 import { MFD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/fcntl.js';
 import { TMPFS_MAGIC, ST_VALID, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, R_OK, W_OK, X_OK } from '../abi/stat.js';
 import { NAME_MAX } from '../abi/limits.js';
-import { PathFile, type FileDescription } from './file.js';
+import { PathFile, sizeChanged, type FileDescription } from './file.js';
 import { type IoContext } from './context.js';
 import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
@@ -323,7 +323,7 @@ export class TmpNode extends VNode {
     if (a.size !== undefined) {
       if (this.type === S_IFDIR) fail(E.EISDIR);
       if (this.type !== S_IFREG) fail(E.EINVAL);
-      this.truncate(a.size);
+      this.truncate(t, a.size);
     }
     if (a.atime !== undefined || a.mtime !== undefined) {
       // explicit times need ownership; "now" for both needs ownership or write permission
@@ -345,10 +345,12 @@ export class TmpNode extends VNode {
     }
     return this.memfd;
   }
-  truncate(len: number): void {
+  /** truncate, ftruncate, O_TRUNC: the new size, and the caller's memory told (sizeChanged) */
+  truncate(t: IoContext, len: number): void {
     if (len !== this.size || this.memfd >= 0) {
       if (len > 0 || this.memfd >= 0) chk(host.ftruncate(this.fd(), len));
       this.size = len;
+      sizeChanged(t);
     }
     this.mtime = this.ctime = nowTs();
   }
@@ -383,7 +385,7 @@ export class TmpNode extends VNode {
           f = new TmpDirFile(this, flags);
           break;
         case S_IFREG:
-          if (flags & O_TRUNC && acc !== O_RDONLY) this.truncate(0);
+          if (flags & O_TRUNC && acc !== O_RDONLY) this.truncate(t, 0);
           f = new TmpFile(this, flags);
           break;
         case S_IFIFO:

@@ -5,9 +5,9 @@ import { readlinkSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { AT_FDCWD, O_CLOEXEC, SEEK_CUR } from '../abi/fcntl.js';
+import { AT_FDCWD, O_CLOEXEC, O_TRUNC, SEEK_CUR } from '../abi/fcntl.js';
 import { S_IFIFO, S_IFREG } from '../abi/stat.js';
-import type { FileDescription } from '../fs/file.js';
+import { sizeChanged, type FileDescription } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
 import { toHostOpenFlags } from '../fs/flags.js';
 import { HostFile } from '../fs/hostfile.js';
@@ -75,7 +75,9 @@ class AnonNode extends VNode {
       // the host reopens its own fd (a terminal, a host pipe or file elfrun was given)
       const fd = host.openat(AT_FDCWD, Buffer.from(`/proc/self/fd/${f.hostFd}\0`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0);
       if (fd < 0) fail(-fd);
-      return new HostFile(fd, flags & ~O_CLOEXEC, f.path, null, t.vfs.writers);
+      const reopened = new HostFile(fd, flags & ~O_CLOEXEC, f.path, null, t.vfs.writers);
+      if (flags & O_TRUNC) sizeChanged(t);
+      return reopened;
     }
     return fail(E.ENXIO);
   }

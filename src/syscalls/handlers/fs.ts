@@ -516,7 +516,7 @@ export const fsDefs: Record<string, Def> = {
     if (len < 0) fail(E.EINVAL);
     const f = t.fds.file(a.i32(0));
     if (!f.writable) fail(E.EINVAL);
-    return f.ftruncate(len);
+    return f.ftruncate(t, len);
   }),
   sendfile: supported(epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported((t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
