@@ -68,7 +68,7 @@ const vmBytes = (p: ProcessView): number => p.mm.space.vmas.reduce((n, v) => n +
 /** stat's clock ticks: USER_HZ is 100 */
 const ticks = (ms: number): number => Math.floor(ms / 10);
 
-/** /proc/<pid>/stat: the 52 fields of proc(5), those elfrun does not keep as 0. */
+/** /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is not shown); those elfrun does not keep are 0. */
 export function statText(p: ProcessView, k: StatKernelView): string {
   const ctty = k.ttyNr !== 0 && p.sid === (k.initSid ?? p.sid);
   const start = Math.round((p.startTime / 1000) * 100);
