@@ -49,7 +49,7 @@ export class UnixSocket extends FileDescription {
     return this.type === SOCK_DGRAM ? POLLOUT : POLLOUT | POLLHUP;
   }
 
-  /** connect(2) to a filesystem or abstract name: nobody in elfrun listens yet. */
+  /** connect(2) to a filesystem or abstract name: no socket in elfrun listens (listen is not implemented). */
   connect(t: IoContext, path: string | null): number {
     if (path !== null) {
       const vfs = t.vfs;
