@@ -10,7 +10,9 @@ import { Kernel } from './proc/kernel.js';
 import { checkElf, execInto, ExeFile } from './proc/exec.js';
 import { Mm } from './proc/process.js';
 import { AddressSpace } from './mm/address-space.js';
-import { FileSystem, S_IFDIR, Vfs } from './fs/vfs.js';
+import { FileSystem, Vfs } from './fs/vfs.js';
+import { S_IFDIR } from './abi/stat.js';
+import { F_DUPFD_CLOEXEC, F_GETFD, F_GETFL } from './abi/fcntl.js';
 import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
@@ -21,7 +23,7 @@ import { prepareExec } from './syscalls/handlers/process.js';
 import { AT_FDCWD } from './syscalls/handlers/util.js';
 import type { ExitState } from './proc/process.js';
 import type { Task } from './proc/task.js';
-import { HostFile } from './fs/file.js';
+import { HostFile } from './fs/hostfile.js';
 import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
 import { hostRlimits } from './syscalls/handlers/proc.js';
@@ -250,16 +252,16 @@ export class Machine {
     try {
       for (const name of readdirSync('/proc/self/fd')) {
         const fd = Number(name);
-        if (fd > 2 && host.fcntl(fd, 1 /* F_GETFD */, 0) === 0) inherited.add(fd);
+        if (fd > 2 && host.fcntl(fd, F_GETFD, 0) === 0) inherited.add(fd);
       }
     } catch {
       /* no /proc: stdio only */
     }
     const t2 = t;
     for (const fd of inherited) {
-      const flags = host.fcntl(fd, 3 /* F_GETFL */, 0);
+      const flags = host.fcntl(fd, F_GETFL, 0);
       if (flags < 0) continue; // closed on the host: closed for the guest
-      const dup = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 3);
+      const dup = host.fcntl(fd, F_DUPFD_CLOEXEC, 3);
       if (dup < 0) continue;
       t2.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`, null, this.kernel.vfs.writers), false);
       t.fds.file(fd).refs--; // set() took its own reference

@@ -5,11 +5,14 @@ import { host, hostMemmove, hostRandom, Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, HostFile, hostScratch, transfer } from './file.js';
+import { AT_FDCWD, O_CLOEXEC, O_NOCTTY } from '../abi/fcntl.js';
+import { S_IFCHR, S_IFDIR, S_IFLNK } from '../abi/stat.js';
+import { FileDescription } from './file.js';
 import { type IoContext } from './context.js';
-import { O_CLOEXEC, O_NOCTTY, toHostOpenFlags } from './flags.js';
+import { toHostOpenFlags } from './flags.js';
+import { HostFile } from './hostfile.js';
 import { TmpFs, TmpNode } from './tmpfs.js';
-import { S_IFCHR, S_IFDIR, S_IFLNK } from './vfs.js';
+import { hostScratch, transfer } from './transfer.js';
 
 const dev = (major: number, minor: number): number => (major << 8) | minor;
 export const DEV = { null: dev(1, 3), zero: dev(1, 5), full: dev(1, 7), random: dev(1, 8), urandom: dev(1, 9), tty: dev(5, 0) };
@@ -97,7 +100,7 @@ function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): F
       return new CharDevice(node, flags, 'random');
     case DEV.tty: {
       // the controlling terminal is the host's: elfrun runs in its session
-      const fd = host.openat(-100, Buffer.from('/dev/tty\0'), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | O_NOCTTY, 0);
+      const fd = host.openat(AT_FDCWD, Buffer.from('/dev/tty\0'), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | O_NOCTTY, 0);
       if (fd < 0) fail(-fd);
       return new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null, t.vfs.writers);
     }

@@ -4,15 +4,11 @@ import type { WaitQueue } from '../ctx/waitq.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { hostStatBytes } from './stat.js';
-import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLRDNORM } from './file.js';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLONESHOT, POLLERR, POLLHUP, POLLIN, POLLRDNORM } from '../abi/poll.js';
+import { FileDescription } from './file.js';
 import { type IoContext } from './context.js';
 import { nowMs } from '../host/clock.js';
 
-export const EPOLLIN = 0x1;
-export const EPOLLEXCLUSIVE = 1 << 28;
-export const EPOLLWAKEUP = 1 << 29;
-export const EPOLLONESHOT = 1 << 30;
-export const EPOLLET = 1 << 31;
 const ALWAYS = POLLERR | POLLHUP; // reported whether asked for or not
 
 interface Interest {
@@ -51,18 +47,18 @@ export class EpollFile extends FileDescription {
     let byFd = this.interests.get(file);
     const cur = byFd?.get(fd);
     switch (op) {
-      case 1: // EPOLL_CTL_ADD
+      case EPOLL_CTL_ADD:
         if (cur) fail(E.EEXIST);
         if (file instanceof EpollFile && file.watches(this)) fail(E.ELOOP);
         if (byFd === undefined) this.interests.set(file, (byFd = new Map()));
         byFd.set(fd, { fd, file, events, data, disabled: false });
         return;
-      case 2: // EPOLL_CTL_DEL
+      case EPOLL_CTL_DEL:
         if (!cur) fail(E.ENOENT);
         byFd!.delete(fd);
         if (byFd!.size === 0) this.interests.delete(file);
         return;
-      case 3: // EPOLL_CTL_MOD
+      case EPOLL_CTL_MOD:
         if (!cur) fail(E.ENOENT);
         if (cur.events & EPOLLEXCLUSIVE) fail(E.EINVAL);
         cur.events = events;

@@ -1,35 +1,30 @@
-// open(2) flags: guest values per arch, translated to the host's (x86_64) values.
+// open(2) flags across arches: the guest's values (abi/fcntl.ts) translated
+// to the host's (x86_64) and back. Only O_DIRECT, O_LARGEFILE, O_DIRECTORY
+// and O_NOFOLLOW differ; every other flag has the same bit on both arches.
 import type { ArchName } from '../cpu/arch.js';
-
-// Same on both arches (asm-generic/fcntl.h values that x86_64 shares)
-export const O_ACCMODE = 3;
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_DSYNC = 0o10000;
-export const O_ASYNC = 0o20000;
-export const O_NOATIME = 0o1000000;
-export const O_CLOEXEC = 0o2000000;
-export const O_SYNC = 0o4010000;
-export const O_PATH = 0o10000000;
-export const O_TMPFILE_BASE = 0o20000000; // __O_TMPFILE, used with O_DIRECTORY
-
-export interface ArchOpenFlags {
-  O_DIRECT: number;
-  O_LARGEFILE: number;
-  O_DIRECTORY: number;
-  O_NOFOLLOW: number;
-}
+import {
+  O_ACCMODE,
+  O_APPEND,
+  O_ASYNC,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DSYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_PATH,
+  O_SYNC,
+  O_TMPFILE_BASE,
+  O_TRUNC,
+  OPEN_FLAGS_ARM64,
+  OPEN_FLAGS_X86_64,
+  type ArchOpenFlags,
+} from '../abi/fcntl.js';
 
 export const OPEN_FLAGS: Record<ArchName, ArchOpenFlags> = {
-  x86_64: { O_DIRECT: 0o40000, O_LARGEFILE: 0o100000, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_DIRECT: 0o200000, O_LARGEFILE: 0o400000 },
+  x86_64: OPEN_FLAGS_X86_64,
+  arm64: OPEN_FLAGS_ARM64,
 };
 
 const HOST = OPEN_FLAGS.x86_64;

@@ -9,18 +9,20 @@ import koffi from '../host/ffi.js';
 import { host } from '../host/libc.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { HostFile, hostScratch, writeTimes, type FileDescription } from './file.js';
-import { O_CLOEXEC, O_CREAT, O_PATH, toHostOpenFlags } from './flags.js';
+import { AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, OPEN_FLAGS_X86_64 } from '../abi/fcntl.js';
+import { PATH_MAX } from '../abi/limits.js';
+import { R_OK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../abi/stat.js';
+import { sizeChanged, type FileDescription } from './file.js';
+import { toHostOpenFlags } from './flags.js';
+import { HostFile } from './hostfile.js';
 import { openFifo } from './pipe.js';
-import { childPath, FileSystem, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, VNode, type Loc, type SetAttr } from './vfs.js';
-import { statFields } from './stat.js';
+import { writeTimes } from './times.js';
+import { chk, hostScratch } from './transfer.js';
+import { childPath, FileSystem, VNode, type Loc, type SetAttr } from './vfs.js';
+import { HOST_STAT_SIZE, statFields } from './stat.js';
 
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_REMOVEDIR = 0x200;
-const HOST_O_NOFOLLOW = 0o400000;
-
-const chk = (r: number): number => (r < 0 ? fail(-r) : r);
+/** the host's O_NOFOLLOW: the host is x86_64 */
+const HOST_O_NOFOLLOW = OPEN_FLAGS_X86_64.O_NOFOLLOW;
 
 const libc = koffi.load('libc.so.6');
 const lgetxattrFn = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)');
@@ -78,12 +80,12 @@ export class HostNode extends VNode {
     }
     const s = hostScratch();
     chk(host.fstatat(AT_FDCWD, cpath(this.path), s.addr, AT_SYMLINK_NOFOLLOW));
-    return s.bytes.subarray(0, 144);
+    return s.bytes.subarray(0, HOST_STAT_SIZE);
   }
   parent(_t: IoContext): VNode {
     if (this.path === this.fs.hostRoot) return this;
     const i = this.path.lastIndexOf('/');
-    return new HostNode(this.fs, i <= 0 ? '/' : this.path.slice(0, i), 0o040000);
+    return new HostNode(this.fs, i <= 0 ? '/' : this.path.slice(0, i), S_IFDIR);
   }
   override lookup(t: IoContext, name: string): VNode {
     const p = this.sub(name);
@@ -101,7 +103,7 @@ export class HostNode extends VNode {
     chk(host.fstatat(AT_FDCWD, cpath(p), s.addr, AT_SYMLINK_NOFOLLOW));
     const type = s.dv.getUint32(24, true) & S_IFMT;
     const n = new HostNode(this.fs, p, type);
-    n.st = s.bytes.slice(0, 144); // before readHostLink reuses the scratch
+    n.st = s.bytes.slice(0, HOST_STAT_SIZE); // before readHostLink reuses the scratch
     n.stEpoch = lookups.epoch;
     if (type === S_IFDIR) lookups.hostPaths.set(p, { until: now + HOST_PATH_TTL_MS, type, target: null });
     else if (type === S_IFLNK) {
@@ -115,7 +117,7 @@ export class HostNode extends VNode {
   private target: Buffer | null = null;
   private readHostLink(): Buffer {
     const s = hostScratch();
-    const n = chk(host.readlinkat(AT_FDCWD, cpath(this.path), s.addr, 4096));
+    const n = chk(host.readlinkat(AT_FDCWD, cpath(this.path), s.addr, PATH_MAX));
     return Buffer.from(s.bytes.subarray(0, n));
   }
   override readlink(_t: IoContext): Buffer {
@@ -130,13 +132,15 @@ export class HostNode extends VNode {
   private openHost(t: IoContext, path: string, flags: number, mode: number, loc: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | HOST_O_NOFOLLOW;
     const fd = chk(host.openat(AT_FDCWD, cpath(path), h, mode));
-    return new HostFile(fd, flags & ~O_CLOEXEC, path, loc, t.vfs.writers);
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, path, loc, t.vfs.writers);
+    if (flags & O_TRUNC && this.type === S_IFREG) sizeChanged(t);
+    return f;
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     if (this.type === S_IFIFO && !(flags & O_PATH)) {
       // named pipes meet inside elfrun: the guest's processes all live here
-      const acc = flags & 3;
-      this.access(t, acc === 0 ? 4 : acc === 1 ? 2 : 6);
+      const acc = flags & O_ACCMODE;
+      this.access(t, acc === O_RDONLY ? R_OK : acc === O_WRONLY ? W_OK : R_OK | W_OK);
       const st = statFields(this.stat(t));
       const end = openFifo(t, `host:${st.dev}:${st.ino}`, flags & ~(O_CLOEXEC | O_CREAT));
       end.loc = loc;
@@ -170,7 +174,7 @@ export class HostNode extends VNode {
   override link(t: IoContext, name: string, target: VNode): void {
     t.vfs.lookups.forgetHostPaths();
     // a file known only by its fd (O_TMPFILE): the host links it through its own /proc
-    if (target instanceof HostFdNode) chk(host.linkat(AT_FDCWD, cpath(`/proc/self/fd/${target.file.hostFd}`), AT_FDCWD, cpath(this.sub(name)), 0x400 /* AT_SYMLINK_FOLLOW */));
+    if (target instanceof HostFdNode) chk(host.linkat(AT_FDCWD, cpath(`/proc/self/fd/${target.file.hostFd}`), AT_FDCWD, cpath(this.sub(name)), AT_SYMLINK_FOLLOW));
     else chk(host.linkat(AT_FDCWD, cpath((target as HostNode).path), AT_FDCWD, cpath(this.sub(name)), 0));
   }
   override unlink(t: IoContext, name: string): void {
@@ -185,11 +189,14 @@ export class HostNode extends VNode {
     t.vfs.lookups.forgetHostPaths();
     chk(host.renameat2(AT_FDCWD, cpath(this.sub(name)), AT_FDCWD, cpath((to as HostNode).sub(toName)), flags));
   }
-  override setattr(_t: IoContext, a: SetAttr): void {
+  override setattr(t: IoContext, a: SetAttr): void {
     const p = cpath(this.path);
     if (a.mode !== undefined) chk(host.fchmodat(AT_FDCWD, p, a.mode & 0o7777, 0));
     if (a.uid !== undefined || a.gid !== undefined) chk(host.fchownat(AT_FDCWD, p, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_SYMLINK_NOFOLLOW));
-    if (a.size !== undefined) chk(host.truncate(p, a.size));
+    if (a.size !== undefined) {
+      chk(host.truncate(p, a.size));
+      sizeChanged(t);
+    }
     if (a.atime !== undefined || a.mtime !== undefined) {
       const s = hostScratch();
       writeTimes(s.dv, a.atime, a.mtime);
@@ -197,7 +204,7 @@ export class HostNode extends VNode {
     }
   }
   override access(_t: IoContext, mode: number): void {
-    chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === 0o120000 ? AT_SYMLINK_NOFOLLOW : 0));
+    chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === S_IFLNK ? AT_SYMLINK_NOFOLLOW : 0));
   }
   override getxattr(_t: IoContext, name: Buffer, out: Uint8Array): number {
     return xret(lgetxattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)]), out.length ? out : null, out.length) as number);
@@ -210,7 +217,7 @@ export class HostNode extends VNode {
 
 /** A host file with no name, known by its open fd (O_TMPFILE). */
 export class HostFdNode extends VNode {
-  readonly type = 0o100000;
+  readonly type = S_IFREG;
   constructor(
     readonly fs: HostFs,
     readonly file: HostFile,
@@ -228,7 +235,9 @@ export class HostFdNode extends VNode {
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const fd = chk(host.openat(AT_FDCWD, cpath(`/proc/self/fd/${this.file.hostFd}`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0));
-    return new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc, t.vfs.writers);
+    const f = new HostFile(fd, flags & ~O_CLOEXEC, this.file.path, loc, t.vfs.writers);
+    if (flags & O_TRUNC) sizeChanged(t);
+    return f;
   }
   override setattr(t: IoContext, a: SetAttr): void {
     this.file.setattr(t, a);

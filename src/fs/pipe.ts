@@ -6,12 +6,15 @@ import type { Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './file.js';
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fcntl.js';
+import { FIONREAD } from '../abi/ioctl.js';
+import { PIPE_BUF } from '../abi/limits.js';
+import { S_IFIFO } from '../abi/stat.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
+import { FileDescription } from './file.js';
 import { type IoContext } from './context.js';
-import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
 import { hostStatBytes, type StatFields } from './stat.js';
 
-export const PIPE_BUF = 4096;
 const PAGE = 4096;
 /** a new pipe's capacity (16 pages), as on Linux */
 const DEFAULT_CAPACITY = 65536;
@@ -131,7 +134,7 @@ export class Pipe {
 
   stat(): StatFields {
     const now = this.ctime;
-    return { dev: PIPEFS_DEV, ino: this.ino, mode: 0o010600, nlink: 1, uid: process.getuid!(), gid: process.getgid!(), rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+    return { dev: PIPEFS_DEV, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: process.getuid!(), gid: process.getgid!(), rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
   }
 }
 
@@ -250,7 +253,7 @@ export class PipeEnd extends FileDescription {
   }
 
   override ioctl(t: IoContext, req: number, arg: number): number {
-    if (req === 0x541b /* FIONREAD */) {
+    if (req === FIONREAD) {
       t.mm.setI32(arg, this.pipe.size);
       return 0;
     }
@@ -307,7 +310,7 @@ export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
   const waiting = fifos.waiting;
   let p = fifos.pipes.get(key);
   if (p === undefined) fifos.pipes.set(key, (p = new Pipe()));
-  const acc = flags & 3;
+  const acc = flags & O_ACCMODE;
   const pending = waiting.get(t);
   if (pending !== undefined && pending.pipe === p) {
     waiting.delete(t);
@@ -321,7 +324,7 @@ export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
   if (acc === O_RDONLY) p.readOpens++;
   else if (acc === O_WRONLY) p.writeOpens++;
   p.partner.wake();
-  if (acc === 2 /* O_RDWR */ || flags & O_NONBLOCK) return end;
+  if (acc === O_RDWR || flags & O_NONBLOCK) return end;
   if (acc === O_RDONLY ? p.writers > 0 : p.readers > 0) return end;
   end.openedAt = acc === O_RDONLY ? p.writeOpens : p.readOpens;
   waiting.set(t, end);

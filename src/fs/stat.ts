@@ -2,6 +2,7 @@
 // bytes) is already the x86_64 guest's; arm64 uses asm-generic's 128-byte layout.
 import type { ArchName } from '../cpu/arch.js';
 import type { Timespec } from './vfs.js';
+import { STATX_BASIC_STATS } from '../abi/stat.js';
 
 export const HOST_STAT_SIZE = 144;
 
@@ -103,7 +104,7 @@ export function statxFromStat(st: Uint8Array): Buffer {
   const x = Buffer.alloc(256);
   const major = (d: bigint): number => Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
   const minor = (d: bigint): number => Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
-  x.writeUInt32LE(0x7ff, 0); // STATX_BASIC_STATS
+  x.writeUInt32LE(STATX_BASIC_STATS, 0);
   x.writeUInt32LE(Number(h.readBigInt64LE(56)), 4);
   x.writeUInt32LE(Number(h.readBigUInt64LE(16)), 16);
   x.writeUInt32LE(h.readUInt32LE(28), 20);

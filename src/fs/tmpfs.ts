@@ -2,27 +2,25 @@
 // numbers, link counts, sparse files, permissions checked as the kernel's
 // generic_permission does, and timestamps updated where Linux updates them.
 // A regular file's bytes live in a host memfd (made on the first write), so
-// that reads, writes and shared mappings all see the same pages.
+// that reads, writes and shared mappings all see the same pages. This module
+// holds the tree and its rules; the open files are in tmpfile.ts.
 import koffi from '../host/ffi.js';
-import { host, type Scratch } from '../host/libc.js';
-import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { host } from '../host/libc.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, hostScratch, transfer } from './file.js';
+import { MFD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/fcntl.js';
+import { TMPFS_MAGIC, ST_VALID, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, R_OK, W_OK, X_OK } from '../abi/stat.js';
+import { NAME_MAX } from '../abi/limits.js';
+import { PathFile, sizeChanged, type FileDescription } from './file.js';
 import { type IoContext } from './context.js';
-import { O_ACCMODE, O_APPEND, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY } from './flags.js';
 import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
-import { childPath, cred, FileSystem, nowTs, permitted, S_IFCHR, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, VNode, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from './vfs.js';
+import { TmpDirFile, TmpFile } from './tmpfile.js';
+import { hostScratch } from './transfer.js';
+import { childPath, cred, FileSystem, nowTs, permitted, VNode, type Loc, type SetAttr, type Timespec } from './vfs.js';
 
 const memfdCreate = koffi.load('libc.so.6').func('int memfd_create(const char *name, unsigned int flags)');
-const MFD_CLOEXEC = 1;
 const BOGO_DIRENT_SIZE = 20; // what tmpfs adds to a directory's size per entry
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
-const S_ISVTX = 0o1000;
-const RENAME_NOREPLACE = 1;
-const RENAME_EXCHANGE = 2;
 
 const chk = (r: number): number => (r < 0 ? fail(-r) : r);
 
@@ -52,16 +50,16 @@ export class TmpFs extends FileSystem {
     host.sysinfo(s.addr);
     const ram = Number(s.dv.getBigUint64(32, true)) * s.dv.getUint32(104, true);
     const blocks = Math.floor(ram / 2 / 4096);
-    b.writeBigInt64LE(0x01021994n, 0);
+    b.writeBigInt64LE(BigInt(TMPFS_MAGIC), 0);
     b.writeBigInt64LE(4096n, 8);
     b.writeBigUint64LE(BigInt(blocks), 16);
     b.writeBigUint64LE(BigInt(blocks), 24);
     b.writeBigUint64LE(BigInt(blocks), 32);
     b.writeBigUint64LE(BigInt(blocks), 40);
     b.writeBigUint64LE(BigInt(blocks), 48);
-    b.writeBigInt64LE(255n, 64); // f_namelen
+    b.writeBigInt64LE(BigInt(NAME_MAX), 64); // f_namelen
     b.writeBigInt64LE(4096n, 72); // f_frsize
-    b.writeBigInt64LE(0x20n, 80); // f_flags: ST_RELATIME
+    b.writeBigInt64LE(BigInt(ST_VALID), 80); // f_flags
     return b;
   }
 }
@@ -319,13 +317,13 @@ export class TmpNode extends VNode {
       if (c.uid !== 0 && (uid !== this.uid || c.uid !== this.uid || (gid !== this.gid && gid !== c.gid && !c.groups.includes(gid)))) fail(E.EPERM);
       this.uid = uid;
       this.gid = gid;
-      if (this.type !== S_IFDIR) this.mode &= ~(S_ISUID | (this.mode & 0o010 ? S_ISGID : 0));
+      if (this.type !== S_IFDIR) this.mode &= ~(S_ISUID | (this.mode & S_IXGRP ? S_ISGID : 0));
       this.ctime = now;
     }
     if (a.size !== undefined) {
       if (this.type === S_IFDIR) fail(E.EISDIR);
       if (this.type !== S_IFREG) fail(E.EINVAL);
-      this.truncate(a.size);
+      this.truncate(t, a.size);
     }
     if (a.atime !== undefined || a.mtime !== undefined) {
       // explicit times need ownership; "now" for both needs ownership or write permission
@@ -347,10 +345,12 @@ export class TmpNode extends VNode {
     }
     return this.memfd;
   }
-  truncate(len: number): void {
+  /** truncate, ftruncate, O_TRUNC: the new size, and the caller's memory told (sizeChanged) */
+  truncate(t: IoContext, len: number): void {
     if (len !== this.size || this.memfd >= 0) {
       if (len > 0 || this.memfd >= 0) chk(host.ftruncate(this.fd(), len));
       this.size = len;
+      sizeChanged(t);
     }
     this.mtime = this.ctime = nowTs();
   }
@@ -374,7 +374,7 @@ export class TmpNode extends VNode {
   openFile(t: IoContext, flags: number, loc: Loc): FileDescription {
     const acc = flags & O_ACCMODE;
     if (!(flags & O_PATH)) {
-      const want = (acc === O_RDONLY ? 4 : acc === O_WRONLY ? 2 : 6) | (flags & O_TRUNC ? 2 : 0);
+      const want = (acc === O_RDONLY ? R_OK : acc === O_WRONLY ? W_OK : R_OK | W_OK) | (flags & O_TRUNC ? W_OK : 0);
       if (!this.can(t, want)) fail(E.EACCES);
     }
     let f: FileDescription;
@@ -385,7 +385,7 @@ export class TmpNode extends VNode {
           f = new TmpDirFile(this, flags);
           break;
         case S_IFREG:
-          if (flags & O_TRUNC && acc !== O_RDONLY) this.truncate(0);
+          if (flags & O_TRUNC && acc !== O_RDONLY) this.truncate(t, 0);
           f = new TmpFile(this, flags);
           break;
         case S_IFIFO:
@@ -404,224 +404,12 @@ export class TmpNode extends VNode {
   }
   override entries(): Array<[string, number, number]> {
     const out: Array<[string, number, number]> = [];
-    for (const [name, n] of this.dir()) out.push([name, n.type >> 12, n.ino]);
+    for (const [name, n] of this.dir()) out.push([name, n.type >> 12, n.ino]); // d_type is the S_IFMT bits >> 12
     return out;
   }
 }
-
 
 function withLoc<F extends FileDescription>(f: F, loc: Loc): F {
   f.loc = loc;
   return f;
 }
-
-/** An O_PATH description: a place, usable as a dirfd and for fstat, nothing else. */
-export class PathFile extends FileDescription {
-  constructor(
-    private node: VNode,
-    flags: number,
-    loc: Loc,
-  ) {
-    super(flags);
-    this.loc = loc;
-  }
-  override get readable(): boolean {
-    return false;
-  }
-  override get writable(): boolean {
-    return false;
-  }
-  override read(): number {
-    return fail(E.EBADF);
-  }
-  override write(): number {
-    return fail(E.EBADF);
-  }
-  override getdents64(): number {
-    return fail(E.EBADF);
-  }
-  override ioctl(): number {
-    return fail(E.EBADF);
-  }
-  override statBytes(t: IoContext): Uint8Array {
-    return this.node.stat(t);
-  }
-}
-
-/** An open tmpfs file: its own offset over the node's bytes. */
-export class TmpFile extends FileDescription {
-  private pos = 0;
-  constructor(
-    readonly node: TmpNode,
-    flags: number,
-  ) {
-    super(flags);
-    node.opens++;
-  }
-  override get hostFd(): number {
-    return this.node.fd();
-  }
-  override read(t: IoContext, addr: number, len: number): number {
-    const n = this.pread(t, addr, len, this.pos);
-    this.pos += n;
-    return n;
-  }
-  override pread(t: IoContext, addr: number, len: number, off: number): number {
-    const node = this.node;
-    node.touchAtime();
-    const n = Math.max(0, Math.min(len, node.size - off));
-    if (n === 0) return 0;
-    if (node.memfd < 0) {
-      t.mm.write(addr, new Uint8Array(n));
-      return n;
-    }
-    return transfer(t.mm, addr, n, PROT_WRITE, (h, k, done) => host.pread(node.memfd, h, k, off + done));
-  }
-  override write(t: IoContext, addr: number, len: number): number {
-    if (this.flags & O_APPEND) this.pos = this.node.size;
-    const n = this.pwrite(t, addr, len, this.pos);
-    this.pos += n;
-    return n;
-  }
-  override pwrite(t: IoContext, addr: number, len: number, off: number): number {
-    const node = this.node;
-    if (len === 0) return 0;
-    const limit = Number((t.rlimits[1]?.[0] ?? -1n) < 0n ? Infinity : t.rlimits[1][0]); // RLIMIT_FSIZE
-    if (off >= limit) {
-      t.raise(25 /* SIGXFSZ */);
-      fail(E.EFBIG);
-    }
-    len = Math.min(len, limit - off);
-    const fd = node.fd();
-    const n = transfer(t.mm, addr, len, PROT_READ, (h, k, done) => host.pwrite(fd, h, k, off + done));
-    node.size = Math.max(node.size, off + n);
-    node.mtime = node.ctime = nowTs();
-    return n;
-  }
-  override lseek(off: number, whence: number): number {
-    const size = this.node.size;
-    let p: number;
-    switch (whence) {
-      case 0:
-        p = off;
-        break;
-      case 1:
-        p = this.pos + off;
-        break;
-      case 2:
-        p = size + off;
-        break;
-      case 3: // SEEK_DATA
-      case 4: // SEEK_HOLE
-        if (off < 0) fail(E.ENXIO);
-        if (off >= size) fail(E.ENXIO);
-        p = this.node.memfd < 0 ? (whence === 3 ? fail(E.ENXIO) : size) : chk(host.lseek(this.node.memfd, off, whence));
-        break;
-      default:
-        return fail(E.EINVAL);
-    }
-    if (p < 0) fail(E.EINVAL);
-    this.pos = p;
-    return p;
-  }
-  override kread(_t: IoContext, s: Scratch, len: number, off: number | null): number {
-    const node = this.node;
-    const from = off ?? this.pos;
-    const n = Math.max(0, Math.min(len, node.size - from));
-    if (n > 0) {
-      if (node.memfd < 0) s.bytes.fill(0, 0, n);
-      else chk(host.pread(node.memfd, s.addr, n, from));
-    }
-    node.touchAtime();
-    if (off === null) this.pos += n;
-    return n;
-  }
-  override kwrite(_t: IoContext, s: Scratch, len: number): number {
-    const node = this.node;
-    if (this.flags & O_APPEND) this.pos = node.size;
-    const n = chk(host.pwrite(node.fd(), s.addr, len, this.pos));
-    this.pos += n;
-    node.size = Math.max(node.size, this.pos);
-    node.mtime = node.ctime = nowTs();
-    return n;
-  }
-  override ftruncate(len: number): number {
-    this.node.truncate(len);
-    return 0;
-  }
-  override fsync(): number {
-    return 0;
-  }
-  override release(): void {
-    this.node.opens--;
-    this.node.maybeFree();
-  }
-}
-
-/** An open tmpfs directory: getdents64 over a snapshot of its entries (taken at open and at rewind). */
-export class TmpDirFile extends FileDescription {
-  private pos = 0;
-  private list: Array<[string, number, number]> | null = null;
-  constructor(
-    readonly node: TmpNode,
-    flags: number,
-  ) {
-    super(flags);
-  }
-  override read(): number {
-    return fail(E.EISDIR);
-  }
-  override write(): number {
-    return fail(E.EBADF);
-  }
-  override lseek(off: number, whence: number): number {
-    if (whence !== 0 || off < 0) fail(E.EINVAL);
-    this.pos = off;
-    if (off === 0) this.list = null;
-    return off;
-  }
-  override getdents64(t: IoContext, addr: number, len: number): number {
-    const n = this.node;
-    this.list ??= [['.', 4, n.ino], ['..', 4, n.up.ino], ...n.entries()];
-    n.touchAtime();
-    return writeDirents(t, addr, len, this.list, this, (p) => (this.pos = p));
-  }
-  get offset(): number {
-    return this.pos;
-  }
-  override fsync(): number {
-    return 0;
-  }
-}
-
-/** Fill a getdents64 buffer from a list of [name, d_type, ino], from position `from.offset`. */
-export function writeDirents(t: IoContext, addr: number, len: number, list: Array<[string, number, number]>, from: { offset: number }, setPos: (p: number) => void): number {
-  let pos = from.offset;
-  let out = 0;
-  const recs: Buffer[] = [];
-  while (pos < list.length) {
-    const [name, type, ino] = list[pos];
-    const nb = Buffer.from(name, 'latin1');
-    const reclen = (19 + nb.length + 1 + 7) & ~7;
-    if (out + reclen > len) {
-      if (out === 0) fail(E.EINVAL);
-      break;
-    }
-    const r = Buffer.alloc(reclen);
-    r.writeBigUInt64LE(BigInt(ino), 0);
-    r.writeBigInt64LE(BigInt(pos + 1), 8);
-    r.writeUInt16LE(reclen, 16);
-    r.writeUInt8(type, 18);
-    nb.copy(r, 19);
-    recs.push(r);
-    out += reclen;
-    pos++;
-  }
-  if (out > 0) {
-    t.mm.check(addr, out, PROT_WRITE);
-    t.mm.write(addr, Buffer.concat(recs));
-  }
-  setPos(pos);
-  return out;
-}
-

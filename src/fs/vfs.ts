@@ -4,7 +4,7 @@
 // and climbs out of a mount through its mount point, symlinks (absolute ones
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
-import { OpenWriters } from './file.js';
+import { OpenWriters } from './hostfile.js';
 import { Fifos } from './pipe.js';
 import { LookupState } from './lookups.js';
 import type { IoContext } from './context.js';
@@ -13,22 +13,8 @@ import { fail, SysError } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
 import { statFields } from './stat.js';
 import { hostRealtime } from '../host/libc.js';
-
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFBLK = 0o060000;
-export const S_IFDIR = 0o040000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
-
-export const R_OK = 4;
-export const W_OK = 2;
-export const X_OK = 1;
-
-const NAME_MAX = 255;
-const MAXSYMLINKS = 40;
+import { S_IFDIR, S_IFLNK, S_IFMT, X_OK } from '../abi/stat.js';
+import { MAXSYMLINKS, NAME_MAX } from '../abi/limits.js';
 
 export interface Timespec {
   sec: number;

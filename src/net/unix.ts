@@ -1,26 +1,24 @@
-// AF_UNIX sockets, the first piece: a socket can be made and connected to a
-// path. Linux's answers where nobody listens are given exactly (ENOENT for a
-// missing path, ECONNREFUSED for a file or socket nobody accepts on), which
-// is what libc's nscd and syslog clients meet. socketpair gives connected
-// stream pairs. bind/listen/accept come with the sockets issue; until then
-// they are reported as unsupported rather than answered wrongly.
+// AF_UNIX sockets: a socket can be made and connected to a path. Linux's
+// answers where nobody listens are given exactly (ENOENT for a missing path,
+// ECONNREFUSED for a file or socket nobody accepts on), which is what libc's
+// nscd and syslog clients meet. socketpair gives connected stream pairs.
+// bind/listen/accept are not implemented: they are reported as unsupported
+// rather than answered wrongly.
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { FileDescription, FIONREAD, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../fs/file.js';
+import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fcntl.js';
+import { FIONREAD } from '../abi/ioctl.js';
+import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM } from '../abi/socket.js';
+import { S_IFSOCK, W_OK } from '../abi/stat.js';
+import { FileDescription } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
-import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../fs/flags.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import type { WaitQueue } from '../ctx/waitq.js';
-import { S_IFSOCK } from '../fs/vfs.js';
 import { hostStatBytes } from '../fs/stat.js';
 
-const POLLRDHUP = 0x2000;
-
-export const AF_UNIX = 1;
-export const SOCK_STREAM = 1;
-export const SOCK_DGRAM = 2;
-export const SOCK_SEQPACKET = 5;
+/** sockfs's device number as Linux reports it (anonymous, major 0) */
 const SOCKFS_DEV = 0x8;
 
 export class UnixSocket extends FileDescription {
@@ -33,7 +31,7 @@ export class UnixSocket extends FileDescription {
     /** its inode number (the Vfs's anonIno) */
     readonly ino: number,
   ) {
-    super(flags | 2 /* O_RDWR */);
+    super(flags | O_RDWR);
   }
   override read(_t: IoContext, _addr: number, _len: number): number {
     return fail(this.type === SOCK_DGRAM ? E.EAGAIN : E.ENOTCONN);
@@ -51,12 +49,12 @@ export class UnixSocket extends FileDescription {
     return this.type === SOCK_DGRAM ? POLLOUT : POLLOUT | POLLHUP;
   }
 
-  /** connect(2) to a filesystem or abstract name: nobody in elfrun listens yet. */
+  /** connect(2) to a filesystem or abstract name: no socket in elfrun listens (listen is not implemented). */
   connect(t: IoContext, path: string | null): number {
     if (path !== null) {
       const vfs = t.vfs;
       const loc = vfs.resolve(t, path.startsWith('/') ? vfs.root : t.cwd, path, true);
-      loc.node.access(t, 2 /* W_OK */);
+      loc.node.access(t, W_OK);
     }
     return fail(E.ECONNREFUSED);
   }
@@ -128,14 +126,14 @@ export class UnixStream extends UnixSocket {
   override write(t: IoContext, addr: number, len: number): number {
     return this.send(t, addr, len, false);
   }
-  /** shutdown(2): SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2) */
+  /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR */
   shutdown(how: number): number {
-    if (how < 0 || how > 2) fail(E.EINVAL);
-    if (how !== 1 && !this.readShut) {
+    if (how < SHUT_RD || how > SHUT_RDWR) fail(E.EINVAL);
+    if (how !== SHUT_WR && !this.readShut) {
       this.readShut = true;
       this.rx.release();
     }
-    if (how !== 0 && !this.writeShut) {
+    if (how !== SHUT_RD && !this.writeShut) {
       this.writeShut = true;
       this.tx.release();
     }

@@ -130,23 +130,5 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
       );
     }
     throw err;
-  } finally {
-    // a file mapped MAP_SHARED may have shrunk: its pages past the new EOF must leave the engine
-    if (t.kernel.memory.sharedFilesMapped() && mayShrinkFile(e.name, a)) t.kernel.memory.refreshSharedFiles();
   }
-}
-
-/** Syscalls that can make a file shorter (O_TRUNC, truncation, FALLOC_FL_COLLAPSE_RANGE). */
-const SIZE_CHANGERS = new Set(['openat2', 'creat', 'truncate', 'ftruncate', 'fallocate']);
-const O_TRUNC = 0o1000;
-
-/**
- * Can this call have made a file shorter? An open can only with O_TRUNC:
- * every executable's and library's pages are file mappings now, and each
- * open looked at all their files again.
- */
-function mayShrinkFile(name: string, a: Args): boolean {
-  if (name === 'openat') return (a.i32(2) & O_TRUNC) !== 0;
-  if (name === 'open') return (a.i32(1) & O_TRUNC) !== 0;
-  return SIZE_CHANGERS.has(name);
 }

@@ -1,7 +1,8 @@
 // The path walk and tmpfs without Unicorn: an I/O context of the test's own
 // carries what the VFS asks of a caller (credentials and arch).
 import { describe, expect, it } from 'vitest';
-import { Vfs, S_IFDIR, S_IFLNK, type Loc } from '../../src/fs/vfs.js';
+import { Vfs, type Loc } from '../../src/fs/vfs.js';
+import { S_IFDIR, S_IFLNK } from '../../src/abi/stat.js';
 import { TmpFs, TmpNode } from '../../src/fs/tmpfs.js';
 import { HostFs, type HostNode } from '../../src/fs/hostfs.js';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

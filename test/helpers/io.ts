@@ -8,6 +8,9 @@ import { Cred } from '../../src/ctx/cred.js';
 import { WaitQueue, type BlockOptions } from '../../src/ctx/waitq.js';
 import type { Arch } from '../../src/cpu/arch.js';
 import { x86_64 } from '../../src/cpu/x86_64.js';
+import { PROT_READ, PROT_WRITE } from '../../src/abi/mman.js';
+import { PAGE } from '../../src/mm/layout.js';
+import { A, fresh } from '../mm/helpers.js';
 
 /** Thrown by block(): the test sees where the caller would have parked. */
 export class Parked extends Error {
@@ -67,4 +70,16 @@ export class FakeIo implements IoContext {
       throw new Error('no terminal in this test');
     },
   };
+}
+
+/**
+ * Give `io` guest memory of its own: a fresh address space (drawn from
+ * test/mm's HostMemory; its destroySpaces() frees it) with `pages`
+ * read-write pages at A. Returns A.
+ */
+export function giveMemory(io: FakeIo, pages = 16): number {
+  const { as } = fresh();
+  as.mapAnon(A, pages * PAGE, PROT_READ | PROT_WRITE);
+  io.mm = as;
+  return A;
 }

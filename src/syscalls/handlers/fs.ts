@@ -1,14 +1,49 @@
-// File and fd syscalls. Paths reach the host's file system directly for now
-// (the VFS issue puts the mount table in between); fds are elfrun's own.
+// File and fd syscalls: paths are resolved in the guest's tree by the VFS,
+// fds are elfrun's own.
 import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
-import { HostFile, hostScratch, type FileDescription } from '../../fs/file.js';
+import { PathFile, type FileDescription } from '../../fs/file.js';
+import { HostFile } from '../../fs/hostfile.js';
+import { hostScratch } from '../../fs/transfer.js';
 import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc, ProcFile } from '../../procfs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
-import { PathFile } from '../../fs/tmpfs.js';
-import { childPath, S_IFDIR, S_IFLNK, S_IFREG, W_OK, X_OK, type Loc } from '../../fs/vfs.js';
-import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_APPEND, O_ASYNC, O_NOATIME, O_PATH, O_RDONLY, O_TMPFILE_BASE, O_TRUNC, OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import { childPath, type Loc } from '../../fs/vfs.js';
+import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import {
+  AT_STATX_SYNC_TYPE,
+  CLOSE_RANGE_CLOEXEC,
+  CLOSE_RANGE_UNSHARE,
+  F_DUPFD,
+  F_DUPFD_CLOEXEC,
+  F_GETFD,
+  F_GETFL,
+  F_GETLK,
+  F_GETPIPE_SZ,
+  F_SETFD,
+  F_SETFL,
+  F_SETLK,
+  F_SETLKW,
+  F_SETPIPE_SZ,
+  FD_CLOEXEC,
+  O_ACCMODE,
+  O_APPEND,
+  O_ASYNC,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  O_TMPFILE_BASE,
+  O_TRUNC,
+  SEEK_MAX,
+} from '../../abi/fcntl.js';
+import { FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/ioctl.js';
+import { IOV_MAX, MAXSYMLINKS, MAX_RW_COUNT } from '../../abi/limits.js';
+import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
@@ -34,8 +69,8 @@ import {
 } from './util.js';
 import { fcntlShape, openShape } from '../signature.js';
 
-const IOV_MAX = 1024;
-const MAX_RW = 0x7ffff000; // Linux caps one read/write at MAX_RW_COUNT
+/** Linux caps one read/write at MAX_RW_COUNT */
+const MAX_RW = MAX_RW_COUNT;
 
 /** What a write that failed with `e` does: a broken pipe (or a socket whose peer is gone) also raises SIGPIPE. */
 function rethrowRaisingSigpipe(t: Task, e: unknown): never {
@@ -115,7 +150,7 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
       if (j !== null) loc = j;
       else {
         // O_CREAT through a symlink creates its target, if missing
-        if (++links.n > 40) fail(E.ELOOP);
+        if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
         const target = loc.node.readlink(t);
         if (target.length === 0) fail(E.ENOENT);
         return openFile(t, -1, target, flags, mode, links, dir);
@@ -221,19 +256,6 @@ function faccessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags
   return 0;
 }
 
-const F_DUPFD = 0;
-const F_GETFD = 1;
-const F_SETFD = 2;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const F_SETLK = 6;
-const F_SETLKW = 7;
-const F_GETLK = 5;
-const F_DUPFD_CLOEXEC = 1030;
-const F_SETPIPE_SZ = 1031;
-const F_GETPIPE_SZ = 1032;
-const FD_CLOEXEC = 1;
-
 function fcntl(t: Task, a: Args): number {
   const fd = a.i32(0);
   const cmd = a.i32(1);
@@ -282,10 +304,6 @@ function fcntl(t: Task, a: Args): number {
   }
 }
 
-const FIOCLEX = 0x5451;
-const FIONCLEX = 0x5450;
-const FIONBIO = 0x5421;
-
 function ioctl(t: Task, a: Args): number {
   const fd = a.i32(0);
   const req = a.u32(1);
@@ -316,9 +334,6 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
   t.fds.set(newfd, f, (flags & O_CLOEXEC) !== 0);
   return newfd;
 }
-
-const CLOSE_RANGE_UNSHARE = 2;
-const CLOSE_RANGE_CLOEXEC = 4;
 
 /** close_range: close (or mark close-on-exec) every open fd in [first, last]. */
 function closeRange(t: Task, first: number, last: number, flags: number): number {
@@ -385,8 +400,6 @@ function sendfile(t: Task, a: Args): number {
   return r;
 }
 
-const SEEK_MAX = 4; // SEEK_SET..SEEK_HOLE
-
 export const fsDefs: Record<string, Def> = {
   read: supported(['fd', 'strout', 'size'], (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
   write: supported(['fd', 'strin', 'size'], epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
@@ -427,7 +440,7 @@ export const fsDefs: Record<string, Def> = {
   }),
   fstat: supported(['fd', 'stat'], (t, a) => {
     const f = t.fds.file(a.i32(0));
-    t.mm.check(a.ptr(1), t.arch.name === 'x86_64' ? 144 : 128, PROT_WRITE);
+    t.mm.check(a.ptr(1), statSize(t.arch.name), PROT_WRITE);
     f.fstat(t, a.ptr(1));
     return 0;
   }),
@@ -438,10 +451,10 @@ export const fsDefs: Record<string, Def> = {
     const dirfd = a.i32(0);
     const path = pathArg(t, a.ptr(1));
     const flags = a.i32(2);
-    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000 /* AT_STATX_SYNC_TYPE */)) fail(E.EINVAL);
-    if ((flags & 0x6000) === 0x6000) fail(E.EINVAL);
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) fail(E.EINVAL);
+    if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) fail(E.EINVAL);
     const mask = a.u32(3);
-    if (mask & 0x80000000) fail(E.EINVAL); // STATX__RESERVED
+    if (mask & STATX__RESERVED) fail(E.EINVAL);
     const out = a.ptr(4);
     t.mm.check(out, 256, PROT_WRITE);
     // a host file: the host's own statx (birth time, attributes, mount id); elsewhere the basic fields
@@ -458,7 +471,7 @@ export const fsDefs: Record<string, Def> = {
       hostP = Buffer.from(loc.node.path + '\0', 'latin1');
     }
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
-    return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & 0x6000), mask, h)));
+    return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
   getdents64: supported(['fd', 'dirents', 'size'], (t, a) => {
     const f = t.fds.file(a.i32(0));
@@ -505,7 +518,7 @@ export const fsDefs: Record<string, Def> = {
     if (len < 0) fail(E.EINVAL);
     const f = t.fds.file(a.i32(0));
     if (!f.writable) fail(E.EINVAL);
-    return f.ftruncate(len);
+    return f.ftruncate(t, len);
   }),
   sendfile: supported(['fd', 'fd', 'ptr', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),

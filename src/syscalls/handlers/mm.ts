@@ -38,7 +38,8 @@ import {
   PROT_WRITE,
 } from '../../abi/mman.js';
 import { host, hostCanMapPrivate, hostFileInfo, hostMemfd } from '../../host/libc.js';
-import { HostFile, type FileDescription } from '../../fs/file.js';
+import { type FileDescription } from '../../fs/file.js';
+import { HostFile } from '../../fs/hostfile.js';
 import { E } from '../../abi/errno.js';
 import { SysError, fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';

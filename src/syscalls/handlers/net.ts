@@ -1,19 +1,40 @@
-// Sockets: for now AF_UNIX sockets that can be made and connected (with
-// Linux's errors when nobody listens). The sockets issue brings the rest.
+// Sockets: AF_UNIX sockets that can be made and connected (with Linux's
+// errors when nobody listens), and connected stream pairs (socketpair).
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { Unsupported } from '../../abi/errors.js';
-import { O_CLOEXEC, O_NONBLOCK } from '../../fs/flags.js';
-import { AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
+import { O_CLOEXEC, O_NONBLOCK } from '../../abi/fcntl.js';
+import { MAX_RW_COUNT } from '../../abi/limits.js';
+import {
+  AF_UNIX,
+  MSG_CMSG_CLOEXEC,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_PEEK,
+  SO_ACCEPTCONN,
+  SO_DOMAIN,
+  SO_ERROR,
+  SO_PROTOCOL,
+  SO_RCVBUF,
+  SO_SNDBUF,
+  SO_TYPE,
+  SOCK_DGRAM,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+  SOCK_TYPE_MASK,
+  SOCKADDR_UN_SIZE,
+  SOL_SOCKET,
+} from '../../abi/socket.js';
+import { UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { iovecs, raisingSigpipe, vectored, type Iov } from './fs.js';
 import { partial, type Def } from './util.js';
-import { HostFile, hostScratch } from '../../fs/file.js';
+import { HostFile } from '../../fs/hostfile.js';
+import { hostScratch } from '../../fs/transfer.js';
 import { host } from '../../host/libc.js';
 
-const SOCK_TYPE_MASK = 0xf;
-const SUN_LEN_MAX = 110; // sizeof(struct sockaddr_un)
+const SUN_LEN_MAX = SOCKADDR_UN_SIZE;
 
 function socket(t: Task, domain: number, type: number, protocol: number): number {
   if (type & ~(SOCK_TYPE_MASK | O_NONBLOCK | O_CLOEXEC)) fail(E.EINVAL);
@@ -69,14 +90,6 @@ export const netDefs: Record<string, Def> = {
 
 // ---- connected pairs and their I/O ------------------------------------------------------
 
-const MSG_PEEK = 0x2;
-const MSG_TRUNC = 0x20;
-const MSG_DONTWAIT = 0x40;
-const MSG_WAITALL = 0x100;
-const MSG_NOSIGNAL = 0x4000;
-const MSG_CMSG_CLOEXEC = 0x40000000;
-const SOL_SOCKET = 1;
-
 function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
   if (type & ~(SOCK_TYPE_MASK | O_NONBLOCK | O_CLOEXEC)) fail(E.EINVAL);
   if (domain !== AF_UNIX) throw new Unsupported(`socketpair of address family ${domain}`, E.EAFNOSUPPORT);
@@ -119,13 +132,13 @@ function sendto(t: Task, fd: number, buf: number, len: number, flags: number, ad
   const s = stream(t, fd);
   checkFlags(flags, MSG_DONTWAIT | MSG_NOSIGNAL, 'send');
   if (addr !== 0) fail(E.EISCONN);
-  return sending(t, flags, () => s.send(t, buf, Math.min(len, 0x7ffff000), (flags & MSG_DONTWAIT) !== 0));
+  return sending(t, flags, () => s.send(t, buf, Math.min(len, MAX_RW_COUNT), (flags & MSG_DONTWAIT) !== 0));
 }
 
 function recvfrom(t: Task, fd: number, buf: number, len: number, flags: number, addr: number, lenAddr: number): number {
   const s = stream(t, fd);
   checkFlags(flags, MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC, 'recv');
-  const n = s.recv(t, buf, Math.min(len, 0x7ffff000), (flags & MSG_DONTWAIT) !== 0, (flags & MSG_PEEK) !== 0);
+  const n = s.recv(t, buf, Math.min(len, MAX_RW_COUNT), (flags & MSG_DONTWAIT) !== 0, (flags & MSG_PEEK) !== 0);
   if (addr !== 0 && lenAddr !== 0) t.mm.setI32(lenAddr, 0); // a socketpair's peer has no name
   return n;
 }
@@ -175,14 +188,6 @@ function recvmsg(t: Task, fd: number, addr: number, flags: number): number {
   t.mm.write(addr, out);
   return total;
 }
-
-const SO_TYPE = 3;
-const SO_ERROR = 4;
-const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
-const SO_ACCEPTCONN = 30;
-const SO_PROTOCOL = 38;
-const SO_DOMAIN = 39;
 
 function getsockopt(t: Task, fd: number, level: number, name: number, val: number, lenAddr: number): number {
   const f = t.fds.file(fd);

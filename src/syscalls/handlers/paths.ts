@@ -6,7 +6,10 @@ import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { host } from '../../host/libc.js';
 import { Unsupported } from '../../abi/errors.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK, type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
+import { type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, UTIME_NOW, UTIME_OMIT } from '../../abi/fcntl.js';
+import { XATTR_NAME_MAX, XATTR_SIZE_MAX } from '../../abi/limits.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
 import { fdLoc } from '../../procfs/procfs.js';
 import { HostNode } from '../../fs/hostfs.js';
 import {
@@ -65,10 +68,6 @@ function mkdirAt(t: Task, dirfd: number, addr: number, mode: number): number {
   dir.node.mkdir(t, name, mode & 0o7777 & ~t.umask);
   return 0;
 }
-
-const RENAME_NOREPLACE = 1;
-const RENAME_EXCHANGE = 2;
-const RENAME_WHITEOUT = 4;
 
 function renameAt(t: Task, od: number, oa: number, nd: number, na: number, flags: number): number {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) fail(E.EINVAL);
@@ -135,9 +134,6 @@ function chownAt(t: Task, dirfd: number, addr: number, uid: number, gid: number,
 
 const owners = (uid: number, gid: number): SetAttr => ({ uid: uid === 0xffffffff ? undefined : uid, gid: gid === 0xffffffff ? undefined : gid });
 
-const UTIME_NOW = (1 << 30) - 1;
-const UTIME_OMIT = (1 << 30) - 2;
-
 function utimensAt(t: Task, dirfd: number, addr: number, timesAddr: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(E.EINVAL);
   const a: SetAttr = {};
@@ -163,7 +159,7 @@ function utimensAt(t: Task, dirfd: number, addr: number, timesAddr: number, flag
 
 function mknodAt(t: Task, dirfd: number, addr: number, mode: number, dev: number): number {
   const type = mode & S_IFMT;
-  if (type !== 0 && type !== S_IFREG && type !== 0o010000 && type !== 0o140000 && type !== S_IFCHR && type !== S_IFBLK) fail(E.EINVAL);
+  if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) fail(E.EINVAL);
   const vfs = t.kernel.vfs;
   const { dir, name } = parentAt(t, dirfd, pathArg(t, addr));
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
@@ -182,8 +178,6 @@ function truncatePath(t: Task, addr: number, len: number): number {
   denyWriteIfRunning(t, loc);
   return setattr(t, loc, { size: len });
 }
-
-const ST_RDONLY = 1;
 
 /** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY for a read-only mount. */
 function statfsOf(t: Task, loc: Loc, out: number): number {
@@ -235,9 +229,6 @@ export const pathDefs: Record<string, Def> = {
     return 0; // advice only: no effect on what the guest reads
   }),
 };
-
-const XATTR_NAME_MAX = 255;
-const XATTR_SIZE_MAX = 65536;
 
 /** getxattr family: the node's attribute value into guest memory (size 0: its size). */
 function getxattr(t: Task, loc: Loc, nameAddr: number, value: number, size: number): number {

@@ -3,20 +3,19 @@
 import type { Task } from '../../proc/task.js';
 import type { WaitQueue } from '../../ctx/waitq.js';
 import { SIG, bit } from '../../abi/signal.js';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../fs/file.js';
+import { EPOLL_CLOEXEC, EPOLL_CTL_DEL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/poll.js';
+import { O_RDWR } from '../../abi/fcntl.js';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../../abi/stat.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
 import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
-import { S_IFDIR, S_IFMT, S_IFREG } from '../../fs/vfs.js';
 import { statFields } from '../../fs/stat.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import type { Args } from '../../cpu/args.js';
 import { nowMs } from '../../host/clock.js';
 
 const UNBLOCKABLE = bit(SIG.SIGKILL) | bit(SIG.SIGSTOP);
-const POLLRDBAND = 0x80;
-const POLLWRBAND = 0x200;
 
 
 function writeRemaining(t: Task, addr: number, deadline: number, usec: boolean): void {
@@ -147,12 +146,11 @@ export const pollDefs: Record<string, Def> = {
 
 // ---- epoll -------------------------------------------------------------------------
 
-const EPOLL_CLOEXEC = 0o2000000;
 const EP_MAX_EVENTS = 0x7fffffff / 16;
 
 function epollCreate(t: Task, flags: number): number {
   if (flags & ~EPOLL_CLOEXEC) fail(E.EINVAL);
-  return t.fds.add(new EpollFile(2 /* O_RDWR */, t.vfs.anonIno('epoll')), (flags & EPOLL_CLOEXEC) !== 0);
+  return t.fds.add(new EpollFile(O_RDWR, t.vfs.anonIno('epoll')), (flags & EPOLL_CLOEXEC) !== 0);
 }
 
 function epollOf(t: Task, epfd: number): EpollFile {
@@ -175,7 +173,7 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: numb
   if (type === S_IFREG || type === S_IFDIR) fail(E.EPERM);
   let events = 0;
   let data = 0n;
-  if (op !== 2 /* DEL */) {
+  if (op !== EPOLL_CTL_DEL) {
     const { size, dataOff } = epollEventLayout(t);
     const b = t.mm.read(eventAddr, size);
     events = b.readUInt32LE(0);

@@ -5,7 +5,7 @@ import koffi from '../../host/ffi.js';
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { hostScratch } from '../../fs/file.js';
+import { hostScratch } from '../../fs/transfer.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';

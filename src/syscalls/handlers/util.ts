@@ -1,10 +1,13 @@
 // Small helpers shared by handlers.
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
-import { hostScratch } from '../../fs/file.js';
+import { hostScratch } from '../../fs/transfer.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
-import { isDir, W_OK, type Loc, type ParentLoc } from '../../fs/vfs.js';
+import { AT_FDCWD } from '../../abi/fcntl.js';
+import { PATH_MAX } from '../../abi/limits.js';
+import { W_OK } from '../../abi/stat.js';
+import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import { fdLoc } from '../../procfs/procfs.js';
 import type { Handler, Status } from '../dispatch.js';
@@ -69,17 +72,12 @@ export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 
   return clock === 'abs-mono' ? ms : nowMs() + (ms - Date.now());
 }
 
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_SYMLINK_FOLLOW = 0x400;
-export const AT_NO_AUTOMOUNT = 0x800;
-export const AT_EMPTY_PATH = 0x1000;
-export const AT_EACCESS = 0x200;
+/** the *at() flags, for the handlers that take them with the helpers below */
+export { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../abi/fcntl.js';
 
 /** A path argument: NUL-terminated bytes from guest memory (EFAULT, ENAMETOOLONG). */
 export function pathArg(t: Task, addr: number): Buffer {
-  return t.mm.cstring(addr, 4096);
+  return t.mm.cstring(addr, PATH_MAX);
 }
 
 /** Where a relative path starts: the cwd, or the directory open as dirfd (EBADF, ENOTDIR). */

@@ -1,0 +1,95 @@
+// The open files of a process as /proc shows them: fdinfo's text, where the
+// /proc/<pid>/fd/N links point, and the pathless node a link to a pipe or an
+// inherited host fd leads to (opening it opens the same pipe or host file).
+import { readlinkSync } from 'node:fs';
+import type { Task } from '../proc/task.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
+import { AT_FDCWD, O_CLOEXEC, O_TRUNC, SEEK_CUR } from '../abi/fcntl.js';
+import { S_IFIFO, S_IFREG } from '../abi/stat.js';
+import { sizeChanged, type FileDescription } from '../fs/file.js';
+import { type IoContext } from '../fs/context.js';
+import { toHostOpenFlags } from '../fs/flags.js';
+import { HostFile } from '../fs/hostfile.js';
+import { PipeEnd } from '../fs/pipe.js';
+import { statFields } from '../fs/stat.js';
+import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
+import { host } from '../host/libc.js';
+
+/** /proc/<pid>/fdinfo/N: position, flags (octal, with O_CLOEXEC), mount id, inode. */
+export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean): Buffer {
+  let pos = 0;
+  try {
+    pos = f.lseek(0, SEEK_CUR);
+  } catch {
+    /* not seekable: 0, as Linux shows for pipes */
+  }
+  let ino = 0n;
+  try {
+    ino = statFields(f.statBytes(t)).ino;
+  } catch {
+    /* no inode */
+  }
+  const flags = (f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8).padStart(7, '0');
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n`);
+}
+
+/** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */
+export function fdTarget(f: FileDescription): string {
+  if (f.loc !== null) return f.loc.path;
+  if (f instanceof PipeEnd) return `pipe:[${f.pipe.ino}]`;
+  if (f instanceof HostFile) {
+    try {
+      return readlinkSync(`/proc/self/fd/${f.hostFd}`);
+    } catch {
+      return f.path;
+    }
+  }
+  return 'anon_inode:[unknown]';
+}
+
+/** An open file that has no path (a pipe, an inherited host fd), as /proc/<pid>/fd/N leads to it. */
+class AnonNode extends VNode {
+  readonly type: number;
+  readonly key: string;
+  constructor(
+    readonly fs: FileSystem,
+    private f: FileDescription,
+    name: string,
+  ) {
+    super();
+    this.key = name;
+    this.type = f instanceof PipeEnd ? S_IFIFO : S_IFREG;
+  }
+  stat(t: IoContext): Uint8Array {
+    return this.f.statBytes(t);
+  }
+  parent(): VNode {
+    return this;
+  }
+  access(): void {}
+  open(t: IoContext, flags: number): FileDescription {
+    const f = this.f;
+    if (f instanceof PipeEnd) return new PipeEnd(f.pipe, flags);
+    if (f instanceof HostFile) {
+      // the host reopens its own fd (a terminal, a host pipe or file elfrun was given)
+      const fd = host.openat(AT_FDCWD, Buffer.from(`/proc/self/fd/${f.hostFd}\0`), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC, 0);
+      if (fd < 0) fail(-fd);
+      const reopened = new HostFile(fd, flags & ~O_CLOEXEC, f.path, null, t.vfs.writers);
+      if (flags & O_TRUNC) sizeChanged(t);
+      return reopened;
+    }
+    return fail(E.ENXIO);
+  }
+}
+
+/** The place an open file is at: where it was opened, or a pathless node of its own (pipes). */
+export function fdLoc(t: Task, f: FileDescription): Loc {
+  return f.loc ?? anonLoc(t, f, fdTarget(f));
+}
+
+/** A pathless node for `f` on the proc mount (the root mount without one). */
+export function anonLoc(t: Task, f: FileDescription, name: string): Loc {
+  const procMnt = t.kernel.vfs.mounts.find((m) => m.fs.type === 'proc') ?? t.kernel.vfs.root.mnt;
+  return { mnt: procMnt, node: new AnonNode(procMnt.fs, f, name), path: fdTarget(f) };
+}

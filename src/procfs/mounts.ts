@@ -1,0 +1,61 @@
+// /proc/mounts (and /proc/<pid>/mounts): the guest's mount table in Linux's
+// format. A host directory shows as the host file system holding it, with
+// the host's mounts below it that no guest mount hides.
+import { readFileSync } from 'node:fs';
+import { HostFs } from '../fs/hostfs.js';
+import type { Mount, Vfs } from '../fs/vfs.js';
+
+interface MountLine {
+  source: string;
+  point: string;
+  type: string;
+  opts: string;
+}
+
+/** /proc/mounts escapes space, tab, newline and backslash as octal */
+const unescape = (f: string): string => f.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const escape = (p: string): string => p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+
+/** The host's mount table, as its /proc/self/mounts lists it. */
+function hostMounts(): MountLine[] {
+  try {
+    return readFileSync('/proc/self/mounts', 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [source, point, type, opts] = l.split(' ');
+        return { source: unescape(source), point: unescape(point), type, opts };
+      });
+  } catch {
+    return [];
+  }
+}
+
+const under = (p: string, dir: string): boolean => dir === '/' || p === dir || p.startsWith(dir + '/');
+
+/** The text of /proc/mounts for the tree `vfs`. */
+export function mountsText(vfs: Vfs): Buffer {
+  const mounts = vfs.visibleMounts();
+  const host = mounts.some((m) => m.fs instanceof HostFs) ? hostMounts() : [];
+  const hidden = (guestPath: string, self: Mount): boolean => mounts.some((m) => m !== self && m.path !== '/' && under(guestPath, m.path) && !under(self.path, m.path));
+  const lines: string[] = [];
+  const add = (l: MountLine, ro: boolean): void => {
+    const opts = ro ? l.opts.replace(/^rw\b/, 'ro') : l.opts;
+    lines.push(`${escape(l.source)} ${escape(l.point)} ${l.type} ${opts} 0 0\n`);
+  };
+  for (const m of mounts) {
+    if (!(m.fs instanceof HostFs)) {
+      add({ source: m.opts.source ?? m.fs.type, point: m.path, type: m.fs.type, opts: 'rw,relatime' }, m.readonly);
+      continue;
+    }
+    const root = m.fs.hostRoot;
+    const base = host.filter((h) => under(root, h.point)).reduce<MountLine | null>((best, h) => (best === null || h.point.length >= best.point.length ? h : best), null);
+    add(base ? { ...base, point: m.path } : { source: m.opts.source ?? root, point: m.path, type: 'hostfs', opts: 'rw' }, m.readonly);
+    for (const h of host) {
+      if (h.point === root || !under(h.point, root) || h.point === base?.point) continue;
+      const g = m.path === '/' ? h.point.slice(root === '/' ? 0 : root.length) : m.path + h.point.slice(root.length);
+      if (!hidden(g, m)) add({ ...h, point: g }, m.readonly);
+    }
+  }
+  return Buffer.from(lines.join(''), 'latin1');
+}

@@ -1,0 +1,136 @@
+// /proc/<pid>/ and /proc/<pid>/task/<tid>/: the entries of one process, as a
+// table of small named builders. Files are made when opened; fd/ and
+// fdinfo/ list the process's open files; exe, cwd and root are "magic"
+// links that lead to the place itself, without a path walk.
+import type { Task } from '../proc/task.js';
+import type { Process } from '../proc/process.js';
+import { E } from '../abi/errno.js';
+import { fail, Unsupported } from '../abi/errors.js';
+import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
+import type { Loc } from '../fs/vfs.js';
+import { anonLoc, fdInfo, fdTarget } from './fds.js';
+import { mountsText } from './mounts.js';
+import type { ProcNode } from './node.js';
+import { auxvBytes, statText, statusText } from './text.js';
+
+/** What an entry builder is given: the caller, the process shown, and the entry's /proc path. */
+interface PidEntry {
+  readonly t: Task;
+  readonly p: Process;
+  readonly path: string;
+}
+
+/** Guest memory of the process between two addresses (argv, the environment); empty if unreadable. */
+function mem(p: Process, start: number, end: number): Buffer {
+  if (end <= start) return Buffer.alloc(0);
+  try {
+    return p.mm.space.read(start, end - start);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+/** The regular files, in the order a listing shows them: name -> its content. */
+const FILES: Record<string, (e: PidEntry) => Buffer> = {
+  cmdline: ({ p }) => (p.start ? mem(p, p.start.argStart, p.start.argEnd) : Buffer.alloc(0)),
+  comm: ({ p }) => Buffer.from(`${p.comm}\n`),
+  environ: ({ p }) => (p.start ? mem(p, p.start.envStart, p.start.envEnd) : Buffer.alloc(0)),
+  stat: ({ t, p }) => {
+    const k = t.kernel;
+    return Buffer.from(statText(p, { hostPpid: k.hostPpid, ttyNr: k.ttyNr, initSid: k.init?.sid ?? null, foreground: () => k.terminal.foreground() }));
+  },
+  status: ({ t, p }) => Buffer.from(statusText(p, t.kernel.hostPpid)),
+  maps: ({ p }) => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')),
+  auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
+  mounts: ({ t }) => mountsText(t.kernel.vfs),
+};
+
+/** The magic links: name -> [its target's text, where it leads]. */
+const LINKS: Record<string, (e: PidEntry) => [() => string, () => Loc | null]> = {
+  exe: ({ p }) => [() => p.exePath, () => p.exe],
+  cwd: ({ p }) => [() => p.fs.cwd.path, () => p.fs.cwd],
+  root: ({ t }) => [() => '/', () => t.kernel.vfs.root],
+};
+
+/** What Linux 6.x has in /proc/<pid>/ (those elfrun lacks are reported, not answered ENOENT) */
+const LINUX_PID_ENTRIES = new Set(
+  ('arch_status attr autogroup auxv cgroup clear_refs cmdline comm coredump_filter cpu_resctrl_groups cpuset cwd environ exe fd fdinfo ' +
+    'gid_map io ksm_merging_pages ksm_stat latency limits loginuid map_files maps mem mountinfo mounts mountstats net ns numa_maps ' +
+    'oom_adj oom_score oom_score_adj pagemap patch_state personality projid_map root sched schedstat sessionid setgroups smaps ' +
+    'smaps_rollup stack stat statm status syscall task timens_offsets timers timerslack_ns uid_map wchan').split(' '),
+);
+
+/** /proc/<pid>/: its files, links and the fd, fdinfo and task directories. */
+function pidDir(path: string): ProcNode {
+  return {
+    kind: 'dir',
+    name: path,
+    entries: () => [
+      ...Object.keys(FILES).map((n): [string, number] => [n, DT_REG]),
+      ...Object.keys(LINKS).map((n): [string, number] => [n, DT_LNK]),
+      ['fd', DT_DIR],
+      ['fdinfo', DT_DIR],
+      ['task', DT_DIR],
+    ],
+  };
+}
+
+/** The open fd named by `name` in the process (ENOENT for another name); a path below it is ENOTDIR. */
+function openFd(p: Process, more: string[]): number {
+  if (more.length > 1) fail(E.ENOTDIR);
+  const fd = Number(more[0]);
+  if (!Number.isInteger(fd) || !p.fds.has(fd)) fail(E.ENOENT);
+  return fd;
+}
+
+/** /proc/<pid>/fdinfo/[N]: a listing of the open fds, or fd N's position, flags and inode. */
+function fdinfoEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
+  if (more.length === 0) return { kind: 'dir', name: path, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_REG]) };
+  const e = p.fds.get(openFd(p, more));
+  return { kind: 'file', name: path, content: () => fdInfo(t, e.file, e.cloexec) };
+}
+
+/** /proc/<pid>/fd/[N]: a listing of the open fds, or a link to fd N's file. */
+function fdEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
+  if (more.length === 0) return { kind: 'dir', name: path, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_LNK]) };
+  const f = p.fds.file(openFd(p, more));
+  // Linux: r-x for a file open for reading, -wx for writing, size 64
+  const fdMode = (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
+  return { kind: 'link', name: path, target: () => fdTarget(f), fdMode, jump: () => f.loc ?? anonLoc(t, f, path) };
+}
+
+/** /proc/<pid>/task/[tid/...]: the threads, each a directory like the process's own. */
+function taskEntry(e: PidEntry, more: string[]): ProcNode {
+  const { p, path } = e;
+  if (more.length === 0) return { kind: 'dir', name: path, entries: () => [...p.threads].map((x): [string, number] => [String(x.tid), DT_DIR]) };
+  const tid = Number(more[0]);
+  if (![...p.threads].some((x) => x.tid === tid)) fail(E.ENOENT);
+  return pidNode(e.t, p, more.slice(1), path);
+}
+
+/** The directories below /proc/<pid>/: name -> the node for the rest of the path. */
+const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
+  fdinfo: fdinfoEntry,
+  fd: fdEntry,
+  task: taskEntry,
+};
+
+/** The node for `rest` below /proc/<pid>/ of process `p`; `path` is the whole /proc path. */
+export function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
+  if (rest.length === 0) return pidDir(path);
+  const [first, ...more] = rest;
+  const e: PidEntry = { t, p, path };
+  const dir = Object.hasOwn(DIRS, first) ? DIRS[first] : undefined;
+  if (dir !== undefined) return dir(e, more);
+  const file = Object.hasOwn(FILES, first) ? FILES[first] : undefined;
+  if (more.length > 0) fail(file !== undefined ? E.ENOTDIR : E.ENOENT);
+  if (file !== undefined) return { kind: 'file', name: path, content: () => file(e) };
+  const link = Object.hasOwn(LINKS, first) ? LINKS[first] : undefined;
+  if (link !== undefined) {
+    const [target, jump] = link(e);
+    return { kind: 'link', name: path, target, jump };
+  }
+  // an entry Linux has but elfrun does not emulate is reported; any other name does not exist
+  if (LINUX_PID_ENTRIES.has(first)) throw new Unsupported(`procfs entry /proc/<pid>/${first}`, E.ENOENT);
+  return fail(E.ENOENT);
+}

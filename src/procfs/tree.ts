@@ -1,0 +1,63 @@
+// The tree under /proc: the root (the host's host-wide entries, the guest's
+// processes, and the host's other processes where the guest sees them),
+// /proc/self, /proc/thread-self, /proc/mounts, and each /proc/<pid>.
+import { readdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { Task } from '../proc/task.js';
+import type { Process } from '../proc/process.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
+import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
+import type { ProcNode } from './node.js';
+import { pidNode } from './pid.js';
+
+/**
+ * The node for an absolute guest path under /proc, or null when the host's
+ * /proc answers it (host-wide entries).
+ */
+export function procNode(t: Task, absPath: string): ProcNode | null {
+  const norm = posix.normalize(absPath);
+  if (norm !== '/proc' && !norm.startsWith('/proc/')) return null;
+  const parts = norm.split('/').filter(Boolean).slice(1);
+  const k = t.kernel;
+  if (parts.length === 0)
+    return {
+      kind: 'dir',
+      name: '/proc',
+      entries: () => {
+        const all = readdirSync('/proc', { withFileTypes: true });
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts');
+        const guest = [...k.processes.values()].filter((p) => !p.reaped);
+        const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
+        // the host's processes, where the guest sees them; a guest pid hides a host one
+        // (the first guest process is elfrun's own host process)
+        const hostPids = k.hostProcesses
+          ? all.filter((d) => /^\d+$/.test(d.name) && !k.processes.has(Number(d.name))).map((d): [string, number] => [d.name, DT_DIR])
+          : [];
+        return [
+          ...host.map((d): [string, number] => [d.name, d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_REG]),
+          ['self', DT_LNK],
+          ['thread-self', DT_LNK],
+          ['mounts', DT_LNK],
+          ...[...pids, ...hostPids].sort((a, b) => Number(a[0]) - Number(b[0])),
+        ];
+      },
+    };
+  const [head, ...rest] = parts;
+  let p: Process | undefined;
+  // Linux: /proc/mounts is a link to self/mounts
+  if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  if (head === 'self' || head === 'thread-self') {
+    if (rest.length === 0) return { kind: 'link', name: norm, target: () => (head === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`) };
+    p = t.proc;
+    if (head === 'thread-self') return pidNode(t, p, ['task', String(t.tid), ...rest], norm);
+  } else if (/^\d+$/.test(head)) {
+    p = k.processes.get(Number(head)) ?? k.tasks.get(Number(head))?.proc;
+    if (!p || p.reaped) {
+      // another host process: the host's /proc shows it (unless --sandbox, a pid namespace of its own)
+      if (k.isHostPid(Number(head))) return null;
+      fail(E.ENOENT);
+    }
+  } else return null;
+  return pidNode(t, p, rest, norm);
+}
