@@ -9,6 +9,9 @@
 //   node scripts/import-graph.mjs --json    the same as JSON
 //   node scripts/import-graph.mjs --modules every module-level edge too
 //
+// It also lists source files over MAX_LINES lines (generated tables
+// excepted): a module that long holds more than one concern.
+//
 // A type-only import (`import type`, or every name marked `type`) is still a
 // dependency: it says which layer knows about which, so it must point down
 // too. A runtime import cycle (modules whose values need each other, so one
@@ -47,6 +50,11 @@ export const LAYERS = [
 /** Within one layer, which folder may import which (a partial order). */
 const SAME_LAYER = {};
 
+/** No hand-written module is longer than this. */
+export const MAX_LINES = 600;
+/** Files written by scripts (scripts/gen-tables.py). */
+const GENERATED = new Set(['abi/errno.ts', 'abi/numbers.ts']);
+
 function layerOf(folder) {
   const i = LAYERS.findIndex((l) => l.includes(folder));
   return i;
@@ -84,6 +92,17 @@ function folderOf(file) {
   const rel = relative(srcDir, file);
   const parts = rel.split('/');
   return parts.length === 1 ? parts[0].replace(/\.ts$/, '') : parts[0];
+}
+
+/** Hand-written source files over MAX_LINES lines: [path, lines]. */
+export function longFiles() {
+  const out = [];
+  for (const f of walk(srcDir)) {
+    const rel = relative(srcDir, f);
+    const n = readFileSync(f, 'utf8').split('\n').length - 1;
+    if (n > MAX_LINES && !GENERATED.has(rel)) out.push([rel, n]);
+  }
+  return out;
 }
 
 export function graph() {
@@ -163,6 +182,7 @@ const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(imp
 if (isMain) {
   const modules = graph();
   const { edges, upward, cycles } = check(modules);
+  const long = longFiles();
   const json = process.argv.includes('--json');
   const withModules = process.argv.includes('--modules');
   if (json) {
@@ -171,6 +191,7 @@ if (isMain) {
       edges: [...edges].map(([k, e]) => ({ edge: k, imports: e.n, typeOnly: !e.value })),
       upward,
       cycles,
+      longFiles: long,
     };
     if (withModules) out.modules = Object.fromEntries(modules);
     console.log(JSON.stringify(out, null, 2));
@@ -190,6 +211,8 @@ if (isMain) {
     const typeOnly = cycles.filter((c) => c.mode === 'all');
     console.log(`\nmodules that name each other's types, within a folder (${typeOnly.length} groups):`);
     for (const c of typeOnly) console.log(`  ${c.modules.join(' ')}`);
+    console.log(`\nfiles over ${MAX_LINES} lines (${long.length}):`);
+    for (const [f, n] of long) console.log(`  ${f} ${n}`);
   }
-  process.exit(upward.length > 0 || cycles.some((c) => c.mode === 'value') ? 1 : 0);
+  process.exit(upward.length > 0 || cycles.some((c) => c.mode === 'value') || long.length > 0 ? 1 : 0);
 }

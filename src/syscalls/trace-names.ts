@@ -3,7 +3,7 @@
 import { SIG, signalName } from '../abi/signal.js';
 import {
   O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_SYNC, O_TMPFILE_BASE, O_TRUNC, type ArchOpenFlags,
-} from '../fs/flags.js';
+} from '../abi/fcntl.js';
 
 /**
  * A signal's name as strace prints it: abi's names up to 31, then the
