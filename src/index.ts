@@ -173,6 +173,7 @@ export class Machine {
     if (opts.trace) k.setTracer((this.syscalls.tracer = new Tracer(opts.trace)));
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));
+    this.syscalls.beforeCall = () => vfs.lookups.newCall();
     // init starts as an empty process and execs the program, like Linux's init;
     // of the program's arch when it is known here, so that an arm64 run does
     // not also build an x86_64 engine (~5 ms) only to exec out of it

@@ -32,6 +32,11 @@ export class LookupState {
    */
   hostPaths = new Map<string, KnownHostPath>();
 
+  /** A new syscall begins: what lookups learnt was for the one before. */
+  newCall(): void {
+    this.epoch++;
+  }
+
   /** A guest changed a host directory: forget what walks learnt. */
   forgetHostPaths(): void {
     if (this.hostPaths.size > 0) this.hostPaths = new Map();

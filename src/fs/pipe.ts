@@ -22,9 +22,12 @@ const DEFAULT_CAPACITY = 65536;
 export const PIPE_MAX_SIZE = 1048576;
 /** pipefs's device number as Linux reports it (anonymous, major 0) */
 const PIPEFS_DEV = 0xc;
-let nextIno = 100000;
 
 export class Pipe {
+  constructor(
+    /** its pipefs inode number (the Vfs's anonIno) */
+    readonly ino: number,
+  ) {}
   private buf = new Uint8Array(DEFAULT_CAPACITY);
   private head = 0; // read position
   size = 0;
@@ -32,7 +35,6 @@ export class Pipe {
   writers = 0;
   readonly readable = new WaitQueue('pipe read');
   readonly writable = new WaitQueue('pipe write');
-  readonly ino = nextIno++;
   readonly ctime = Date.now();
   /** FIFOs: open descriptions, and opens so far per side (a waiting open sees its partner come) */
   opens = 0;
@@ -268,8 +270,8 @@ export class PipeEnd extends FileDescription {
   }
 }
 
-export function makePipe(extraFlags: number): [PipeEnd, PipeEnd] {
-  const p = new Pipe();
+export function makePipe(extraFlags: number, ino: number): [PipeEnd, PipeEnd] {
+  const p = new Pipe(ino);
   return [new PipeEnd(p, O_RDONLY | extraFlags), new PipeEnd(p, O_WRONLY | extraFlags)];
 }
 
@@ -309,7 +311,7 @@ export function openFifo(t: IoContext, key: string, flags: number): PipeEnd {
   const fifos = t.vfs.fifos;
   const waiting = fifos.waiting;
   let p = fifos.pipes.get(key);
-  if (p === undefined) fifos.pipes.set(key, (p = new Pipe()));
+  if (p === undefined) fifos.pipes.set(key, (p = new Pipe(t.vfs.anonIno('pipe'))));
   const acc = flags & O_ACCMODE;
   const pending = waiting.get(t);
   if (pending !== undefined && pending.pipe === p) {

@@ -221,11 +221,11 @@ export class Vfs {
   /** named pipes, where readers and writers of one meet */
   readonly fifos = new Fifos();
   private nextDev = 0x30;
-  /** inode numbers of files with no file system of their own (sockets, epoll instances) */
-  private readonly anonInos = { socket: 200000, epoll: 300000 };
+  /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
+  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000 };
 
-  /** The next inode number of a socket or an epoll instance. */
-  anonIno(kind: 'socket' | 'epoll'): number {
+  /** The next inode number of a pipe, a socket or an epoll instance. */
+  anonIno(kind: 'pipe' | 'socket' | 'epoll'): number {
     return this.anonInos[kind]++;
   }
 

@@ -86,9 +86,10 @@ export class UnixStream extends UnixSocket {
     this.rx = new PipeEnd(inbound, O_RDONLY);
     this.tx = new PipeEnd(outbound, O_WRONLY);
   }
-  static pair(flags: number, ino: () => number): [UnixStream, UnixStream] {
-    const ab = new Pipe();
-    const ba = new Pipe();
+  /** A connected pair (socketpair): `ino` numbers its sockets, `pipeIno` the pipes each direction flows through. */
+  static pair(flags: number, ino: () => number, pipeIno: () => number): [UnixStream, UnixStream] {
+    const ab = new Pipe(pipeIno());
+    const ba = new Pipe(pipeIno());
     const first = new UnixStream(ba, ab, flags, ino());
     return [first, new UnixStream(ab, ba, flags, ino())];
   }

@@ -48,6 +48,11 @@ export class Syscalls implements SyscallLayer {
   readonly missing = new Map<string, MissingRecord>();
   /** strace-style tracer, when asked for (null: tracing costs one check per syscall) */
   tracer: Tracer | null = null;
+  /**
+   * Runs before each handler: what a subsystem learnt for one call expires
+   * (the Machine makes it end the VFS's lookups of the call before).
+   */
+  beforeCall: () => void = () => {};
   private readonly x86 = syscallTable('x86_64');
   private readonly arm64 = syscallTable('arm64');
 
@@ -105,8 +110,7 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
       `unimplemented syscall ${e.name} (${nr}) on ${t.arch.name}, pid ${t.pid}, pc 0x${t.cpu.pc.toString(16)}`,
     );
   }
-  // what a path walk learnt is good for this syscall only
-  t.vfs.lookups.epoch++;
+  s.beforeCall();
   try {
     const r = e.handler(t, a);
     t.restartState = null;

@@ -35,7 +35,7 @@ const revents = (t: FakeIo, f: PipeEnd, events: number): number => f.poll(t, eve
 function setup(flags = 0): { t: FakeIo; buf: number; r: PipeEnd; w: PipeEnd } {
   const t = new FakeIo();
   const buf = giveMemory(t, 64);
-  const [r, w] = makePipe(flags);
+  const [r, w] = makePipe(flags, 100000);
   return { t, buf, r, w };
 }
 

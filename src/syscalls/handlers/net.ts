@@ -98,7 +98,7 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
   if (base !== SOCK_STREAM) fail(E.ESOCKTNOSUPPORT);
   if (protocol !== 0) fail(E.EPROTONOSUPPORT);
   t.mm.check(sv, 8, PROT_WRITE);
-  const [a, b] = UnixStream.pair(type & O_NONBLOCK, () => t.vfs.anonIno('socket'));
+  const [a, b] = UnixStream.pair(type & O_NONBLOCK, () => t.vfs.anonIno('socket'), () => t.vfs.anonIno('pipe'));
   const cloexec = (type & O_CLOEXEC) !== 0;
   const fa = t.fds.add(a, cloexec);
   let fb: number;

@@ -352,7 +352,7 @@ function pipe2(t: Task, fdsAddr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | direct | 0o200000000 /* O_NOTIFICATION_PIPE */)) fail(E.EINVAL);
   if (flags & direct) throw new Unsupported('pipe2 flag O_DIRECT (packet mode)', E.EINVAL);
   t.mm.check(fdsAddr, 8, PROT_WRITE);
-  const [r, w] = makePipe(flags & O_NONBLOCK);
+  const [r, w] = makePipe(flags & O_NONBLOCK, t.vfs.anonIno('pipe'));
   const cloexec = (flags & O_CLOEXEC) !== 0;
   let rfd = -1;
   try {
