@@ -22,6 +22,8 @@ export const O_CLOEXEC = 0o2000000;
 /** __O_SYNC | O_DSYNC */
 export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
+/** pipe2: a notification pipe (linux/watch_queue.h), the bit of O_EXCL */
+export const O_NOTIFICATION_PIPE = O_EXCL;
 /** __O_TMPFILE: O_TMPFILE is __O_TMPFILE | O_DIRECTORY */
 export const O_TMPFILE_BASE = 0o20000000;
 

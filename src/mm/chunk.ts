@@ -2,6 +2,7 @@
 // the host's mmap, a reservation committed on demand, or a host MAP_SHARED
 // mapping of a file), with the JS window over it and how it goes back to the
 // host (piece by piece, whole, or to the pool of its HostMemory).
+import { F_DUPFD_CLOEXEC } from '../abi/fcntl.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import {
@@ -113,7 +114,7 @@ export class Chunk {
     if (typeof block === 'number') return fail(-block);
     let keep = fd;
     if (!own) {
-      keep = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+      keep = host.fcntl(fd, F_DUPFD_CLOEXEC, 0);
       if (keep < 0) {
         hostFree(block.addr, block.size);
         fail(-keep);
@@ -236,7 +237,7 @@ export class Chunk {
 
   /** Be the private copy of `fd`'s bytes from `offset` on (a duplicate of fd is kept), valid for its first `valid` bytes. */
   copyOf(fd: number, offset: number, valid: number): void {
-    const keep = host.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+    const keep = host.fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (keep < 0) return; // no fd to spare: the pages past EOF read as zeros
     this.dropSource();
     this.source = { fd: keep, offset };

@@ -48,6 +48,13 @@ for (const arch of ARCHES) {
       });
     }
 
+    it('pipeflags: the flags pipe2 takes and refuses', () => {
+      // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
+      // answers; qemu-aarch64 translates pipe2's flags through its own table
+      // and drops the bits it does not know, so it takes what Linux refuses)
+      expectSameAsLinux(arch, 'pipeflags', [], 'x86_64');
+    });
+
     it('devzero: mmap of /dev/zero is anonymous memory (shared across fork with MAP_SHARED); reads zero, stop at an unmapped page, EFAULT on read-only memory', () => {
       // oracle: native x86_64 for both arches (the answer does not depend on
       // the arch; qemu-aarch64 fails a read that runs into an unmapped page

@@ -39,6 +39,7 @@ import {
   O_RDONLY,
   O_TMPFILE_BASE,
   O_TRUNC,
+  O_WRONLY,
   SEEK_MAX,
 } from '../../abi/fcntl.js';
 import { FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/ioctl.js';
@@ -433,7 +434,7 @@ export const fsDefs: Record<string, Def> = {
   }),
   openat: supported(openShape(true), (t, a) => openAt(t, a.i32(0), a.ptr(1), a.i32(2), a.u32(3))),
   open: supported(openShape(false), (t, a) => openAt(t, AT_FDCWD, a.ptr(0), a.i32(1), a.u32(2))),
-  creat: supported({ args: ['path', 'mode'], ret: 'fd' }, (t, a) => openAt(t, AT_FDCWD, a.ptr(0), 0o1101 /* O_CREAT|O_WRONLY|O_TRUNC */, a.u32(1))),
+  creat: supported({ args: ['path', 'mode'], ret: 'fd' }, (t, a) => openAt(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.u32(1))),
   close: supported(['fd'], (t, a) => {
     t.fds.close(a.i32(0));
     return 0;

@@ -20,7 +20,7 @@ import { FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
 import { OPEN_FLAGS } from '../../fs/flags.js';
-import { O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../../abi/fcntl.js';
+import { F_DUPFD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_NOTIFICATION_PIPE, O_RDONLY } from '../../abi/fcntl.js';
 import { PROT_WRITE } from '../../mm/address-space.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E, errnoMessage } from '../../abi/errno.js';
@@ -89,7 +89,7 @@ function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: n
   if (file === undefined) {
     const f = loc.node.open(t, O_RDONLY, loc);
     try {
-      file = new ExeFile(f.hostFd >= 0 ? chk(host.fcntl(f.hostFd, 1030 /* F_DUPFD_CLOEXEC */, 0)) : -1, size);
+      file = new ExeFile(f.hostFd >= 0 ? chk(host.fcntl(f.hostFd, F_DUPFD_CLOEXEC, 0)) : -1, size);
     } finally {
       f.release();
     }
@@ -349,7 +349,9 @@ function rtSigsuspend(t: Task, maskAddr: number, size: number): number {
 
 function pipe2(t: Task, fdsAddr: number, flags: number): number {
   const direct = OPEN_FLAGS[t.arch.name].O_DIRECT;
-  if (flags & ~(O_CLOEXEC | O_NONBLOCK | direct | 0o200000000 /* O_NOTIFICATION_PIPE */)) fail(E.EINVAL);
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | direct | O_NOTIFICATION_PIPE)) fail(E.EINVAL);
+  // no watch queues: Linux built without CONFIG_WATCH_QUEUE answers so
+  if (flags & O_NOTIFICATION_PIPE) fail(E.ENOPKG);
   if (flags & direct) throw new Unsupported('pipe2 flag O_DIRECT (packet mode)', E.EINVAL);
   t.mm.check(fdsAddr, 8, PROT_WRITE);
   const [r, w] = makePipe(flags & O_NONBLOCK, t.vfs.anonIno('pipe'));
