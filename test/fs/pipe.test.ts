@@ -2,8 +2,6 @@
 // guest memory. What is expected is Linux's: pipe(7) and fifo(7), and what a
 // native run (os.pipe, fstat, poll, fcntl F_GETPIPE_SZ/F_SETPIPE_SZ) gives.
 import { afterEach, describe, expect, it } from 'vitest';
-import { E } from '../../src/abi/errno.js';
-import { SysError } from '../../src/abi/errors.js';
 import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../../src/abi/fcntl.js';
 import { FIONREAD } from '../../src/abi/ioctl.js';
 import { PIPE_BUF } from '../../src/abi/limits.js';
@@ -14,20 +12,11 @@ import { statFields } from '../../src/fs/stat.js';
 import { TmpFs } from '../../src/fs/tmpfs.js';
 import { Vfs } from '../../src/fs/vfs.js';
 import { destroySpaces } from '../mm/helpers.js';
-import { FakeIo, Parked, giveMemory } from '../helpers/io.js';
+import { FakeIo, giveMemory, outcome } from '../helpers/io.js';
 
 afterEach(destroySpaces);
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return Object.entries(E).find(([, v]) => v === e.errno)![0];
-    if (e instanceof Parked) return 'parked';
-    throw e;
-  }
-  return 'ok';
-}
+const errno = outcome;
 
 /** poll(2)'s revents for one fd: what the file reports, of what was asked (POLLERR and POLLHUP always). */
 const revents = (t: FakeIo, f: PipeEnd, events: number): number => f.poll(t, events) & (events | POLLERR | POLLHUP);

@@ -3,8 +3,6 @@
 // expected values are what Linux's tmpfs answers (a native run of the same
 // steps on /dev/shm) and getdents64(2).
 import { afterEach, describe, expect, it } from 'vitest';
-import { E } from '../../src/abi/errno.js';
-import { SysError } from '../../src/abi/errors.js';
 import { O_APPEND, O_CREAT, O_RDONLY, O_RDWR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../../src/abi/fcntl.js';
 import { DT_DIR, DT_REG } from '../../src/abi/stat.js';
 import { direntSize } from '../../src/fs/dirents.js';
@@ -13,19 +11,11 @@ import { statFields } from '../../src/fs/stat.js';
 import { TmpFs, type TmpNode } from '../../src/fs/tmpfs.js';
 import { Vfs, type Loc } from '../../src/fs/vfs.js';
 import { destroySpaces } from '../mm/helpers.js';
-import { FakeIo, giveMemory } from '../helpers/io.js';
+import { FakeIo, giveMemory, outcome } from '../helpers/io.js';
 
 afterEach(destroySpaces);
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return Object.entries(E).find(([, v]) => v === e.errno)![0];
-    throw e;
-  }
-  return 'ok';
-}
+const errno = outcome;
 
 function setup(): { t: FakeIo; buf: number; root: Loc } {
   const t = new FakeIo();

@@ -8,21 +8,11 @@ import { HostFs, type HostNode } from '../../src/fs/hostfs.js';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { E } from '../../src/abi/errno.js';
-import { SysError } from '../../src/abi/errors.js';
-import { FakeIo } from '../helpers/io.js';
+import { FakeIo, outcome } from '../helpers/io.js';
 
 const task = (uid = 0, gid = 0): FakeIo => new FakeIo(uid, gid);
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return Object.entries(E).find(([, v]) => v === e.errno)![0];
-    throw e;
-  }
-  return 'ok';
-}
+const errno = outcome;
 
 function setup(): { t: FakeIo; vfs: Vfs; root: TmpFs } {
   const t = task();

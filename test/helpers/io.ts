@@ -1,6 +1,8 @@
 // An I/O context without a kernel or an engine, for unit tests of file
 // systems, files and pipes: real credentials and arch, a settable rlimit
 // table, parking recorded instead of done, and raised signals listed.
+import { SysError } from '../../src/abi/errors.js';
+import { errnoName } from '../../src/abi/errno.js';
 import type { IoContext, TerminalControl } from '../../src/fs/context.js';
 import type { Vfs, Loc } from '../../src/fs/vfs.js';
 import type { AddressSpace } from '../../src/mm/address-space.js';
@@ -82,4 +84,19 @@ export function giveMemory(io: FakeIo, pages = 16): number {
   as.mapAnon(A, pages * PAGE, PROT_READ | PROT_WRITE);
   io.mm = as;
   return A;
+}
+
+/**
+ * What a call does, as a word: 'ok', the name of the errno it failed with
+ * (errnoName), or 'parked' when it would have waited.
+ */
+export function outcome(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return errnoName(e.errno);
+    if (e instanceof Parked) return 'parked';
+    throw e;
+  }
+  return 'ok';
 }
