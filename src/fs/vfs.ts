@@ -161,9 +161,9 @@ export interface MountOptions {
 }
 
 export class Mount {
-  private static nextId = 1;
-  readonly id = Mount.nextId++;
   constructor(
+    /** unique in its Vfs */
+    readonly id: number,
     readonly fs: FileSystem,
     /** the directory holding the mount point (null for the root mount) */
     readonly at: Loc | null,
@@ -221,6 +221,7 @@ export class Vfs {
   /** named pipes, where readers and writers of one meet */
   readonly fifos = new Fifos();
   private nextDev = 0x30;
+  private nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
   private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000 };
 
@@ -240,7 +241,7 @@ export class Vfs {
   /** Mount `fs` as the root of the tree. */
   constructor(rootFs: FileSystem, opts: MountOptions = {}) {
     this.adopt(rootFs);
-    this.rootMount = new Mount(rootFs, null, '', '/', opts);
+    this.rootMount = new Mount(this.nextMountId++, rootFs, null, '', '/', opts);
     this.mounts.push(this.rootMount);
   }
 
@@ -261,14 +262,14 @@ export class Vfs {
     if (name === '' || name === '.' || name === '..') {
       if (name === '' && dir.path === '/') {
         // over the root: the new file system becomes the root
-        this.rootMount = new Mount(fs, null, '', '/', opts);
+        this.rootMount = new Mount(this.nextMountId++, fs, null, '', '/', opts);
         this.mounts.push(this.rootMount);
         this.byPoint.clear();
         return this.rootMount;
       }
       fail(E.EINVAL);
     }
-    const m = new Mount(fs, dir, name, childPath(dir.path, name), opts);
+    const m = new Mount(this.nextMountId++, fs, dir, name, childPath(dir.path, name), opts);
     let dirs = this.byPoint.get(dir.mnt.id);
     if (dirs === undefined) this.byPoint.set(dir.mnt.id, (dirs = new Map()));
     let names = dirs.get(dir.node.key);
