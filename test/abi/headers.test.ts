@@ -16,8 +16,12 @@ import * as socket from '../../src/abi/socket.js';
 import * as limits from '../../src/abi/limits.js';
 import { haveQemu } from '../helpers/oracle.js';
 
-/** Not C macros (elfrun's own names, struct sizes, the kernel's internal values) or not in glibc's headers. */
-const NOT_IN_C = new Set(['O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL']);
+/**
+ * Not C macros (elfrun's own names, struct sizes, the kernel's internal
+ * values) or not in glibc's headers (O_NOTIFICATION_PIPE is in
+ * linux/watch_queue.h, which cannot be included beside glibc's fcntl.h).
+ */
+const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL']);
 
 const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 
