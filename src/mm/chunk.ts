@@ -2,6 +2,7 @@
 // the host's mmap, a reservation committed on demand, or a host MAP_SHARED
 // mapping of a file), with the JS window over it and how it goes back to the
 // host (piece by piece, whole, or to the pool of its HostMemory).
+import { S_IFMT, S_IFREG } from '../abi/stat.js';
 import { F_DUPFD_CLOEXEC } from '../abi/fcntl.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -121,7 +122,7 @@ export class Chunk {
       }
     }
     const c = new Chunk(memory, block);
-    c.backing = { fd: keep, offset, regular: (info.mode & 0o170000) === 0o100000 };
+    c.backing = { fd: keep, offset, regular: (info.mode & S_IFMT) === S_IFREG };
     c.readOnly = !writable;
     c.users = new Set();
     if (c.backing.regular) {

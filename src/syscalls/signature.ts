@@ -1,6 +1,9 @@
 // A syscall's trace signature: what each argument register holds and what the
 // return value means, in the words strace uses to print them. Declared with
 // the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
+import { F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL } from '../abi/fcntl.js';
+import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_SET_NAME, PR_SET_PDEATHSIG } from '../abi/prctl.js';
+import { S_IFBLK, S_IFCHR, S_IFMT } from '../abi/stat.js';
 import type { Args } from '../cpu/args.js';
 import type { ArchName } from '../cpu/arch.js';
 
@@ -104,18 +107,18 @@ export const openShape =
 export function fcntlShape(a: Args): Shape {
   const cmd = a.i32(1);
   switch (cmd) {
-    case 1: // F_GETFD
+    case F_GETFD:
       return { args: ['fd', 'fcntl'], ret: 'fdflags' };
-    case 3: // F_GETFL
+    case F_GETFL:
       return { args: ['fd', 'fcntl'], ret: 'flflags' };
-    case 1032: // F_GETPIPE_SZ
+    case F_GETPIPE_SZ:
       return { args: ['fd', 'fcntl'], ret: 'int' };
-    case 2: // F_SETFD
+    case F_SETFD:
       return { args: ['fd', 'fcntl', 'fdflags'], ret: 'int' };
-    case 4: // F_SETFL
+    case F_SETFL:
       return { args: ['fd', 'fcntl', 'statusflags'], ret: 'int' };
-    case 0: // F_DUPFD
-    case 1030: // F_DUPFD_CLOEXEC
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
       return { args: ['fd', 'fcntl', 'int'], ret: 'fd' };
     default:
       return { args: ['fd', 'fcntl', 'int'], ret: 'int' };
@@ -125,25 +128,22 @@ export function fcntlShape(a: Args): Shape {
 /** prctl: as many arguments as the option uses. */
 export function prctlShape(a: Args): Shape {
   switch (a.i32(0)) {
-    case 15: // PR_SET_NAME
+    case PR_SET_NAME:
       return { args: ['prctl', 'path'], ret: 'int' };
-    case 16: // PR_GET_NAME
+    case PR_GET_NAME:
       return { args: ['prctl', 'nameout'], ret: 'int' };
-    case 1: // PR_SET_PDEATHSIG
+    case PR_SET_PDEATHSIG:
       return { args: ['prctl', 'sig'], ret: 'int' };
-    case 23: // PR_CAPBSET_READ
+    case PR_CAPBSET_READ:
       return { args: ['prctl', 'cap'], ret: 'int' };
-    case 3: // PR_GET_DUMPABLE
-    case 39: // PR_GET_NO_NEW_PRIVS
+    case PR_GET_DUMPABLE:
+    case PR_GET_NO_NEW_PRIVS:
       return { args: ['prctl'], ret: 'int' };
     default:
       return { args: ['prctl', 'hex', 'hex', 'hex', 'hex'], ret: 'int' };
   }
 }
 
-const S_IFMT = 0o170000;
-const S_IFCHR = 0o20000;
-const S_IFBLK = 0o60000;
 
 /** mknod/mknodat: the device number only for a device node. */
 export const mknodShape =

@@ -1,6 +1,7 @@
 // The argument and return-value decoders, one per kind of signature.ts:
 // what strace prints for each. Inputs are decoded at entry (memory may
 // change before the call returns), outputs at a successful exit.
+import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Args } from '../cpu/args.js';
 import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { errnoMessage, errnoName } from '../abi/errno.js';
@@ -58,7 +59,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   fd: { in: (c, a, i) => c.fd(a.i32(i)) },
   dirfd: {
     in: (c, a, i) => {
-      if (a.i32(i) !== -100) return c.fd(a.i32(i));
+      if (a.i32(i) !== AT_FDCWD) return c.fd(a.i32(i));
       const cwd = c.cwd();
       return cwd === null ? 'AT_FDCWD' : `AT_FDCWD<${cwd}>`;
     },

@@ -1,4 +1,5 @@
 // Memory syscalls: brk, mmap family.
+import { S_IFMT, S_IFREG } from '../../abi/stat.js';
 import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import { Chunk } from '../../mm/chunk.js';
@@ -161,7 +162,7 @@ function mmap(t: Task, a: Args): number {
 function isRegularHostFile(f: FileDescription): boolean {
   if (f.hostFd < 0) return false;
   const info = hostFileInfo(f.hostFd);
-  return typeof info !== 'number' && (info.mode & 0o170000) === 0o100000;
+  return typeof info !== 'number' && (info.mode & S_IFMT) === S_IFREG;
 }
 
 /**
