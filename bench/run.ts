@@ -7,7 +7,7 @@
 // --tiny: one run of each, small inputs (CI proves the script works; no timing claims).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,14 +84,16 @@ if (!existsSync(filesDir)) {
 }
 function bindir(arch: Arch, forQemu: boolean): string {
   const d = join(dir, `bin-${arch}${forQemu ? '-qemu' : ''}`);
-  if (!existsSync(d)) {
-    mkdirSync(d);
-    const bb = join(ROOT, 'fixtures', arch, 'busybox');
-    const qemu = arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64';
-    // qemu-user turns a guest execve into a host execve: wrap the child so it is emulated too
-    if (forQemu) writeFileSync(join(d, 'true'), `#!/bin/sh\nexec ${qemu} ${bb} true "$@"\n`, { mode: 0o755 });
-    else symlinkSync(bb, join(d, 'true'));
-  }
+  mkdirSync(d, { recursive: true });
+  // made for this checkout's busybox each time: the exec'd program must be the
+  // file the shell runs (an exec of another copy maps and translates it anew)
+  const bb = join(ROOT, 'fixtures', arch, 'busybox');
+  const qemu = arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64';
+  const prog = join(d, 'true');
+  rmSync(prog, { force: true });
+  // qemu-user turns a guest execve into a host execve: wrap the child so it is emulated too
+  if (forQemu) writeFileSync(prog, `#!/bin/sh\nexec ${qemu} ${bb} true "$@"\n`, { mode: 0o755 });
+  else symlinkSync(bb, prog);
   return d;
 }
 const FORKS = tiny ? 20 : 300;
