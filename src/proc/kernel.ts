@@ -14,7 +14,7 @@ import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
-import { host, hostProc, Scratch } from '../host/libc.js';
+import { host, hostProc } from '../host/libc.js';
 import { FsState, Mm, Process, SigHand, type ExitState } from './process.js';
 import { HostMemory } from '../mm/host-memory.js';
 import { Task, type TaskOptions } from './task.js';
@@ -187,9 +187,6 @@ export class Kernel {
     this.exeCache.close();
     this.memory.drain();
   }
-
-  /** Host memory for results the host writes before elfrun translates them. */
-  readonly scratch = new Scratch(4096);
 
   // ---- what the handlers, dispatch and the Machine call ----------------------------
 
