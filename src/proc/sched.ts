@@ -4,6 +4,7 @@
 // a parked syscall is retried in JS when woken, so it completes before any
 // signal that arrived meanwhile is delivered, as on Linux. What stopped the
 // engine (a syscall's yield, a signal, sigreturn, a fault) is settled here.
+import { initFpu } from './sigframe.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Fault } from '../cpu/engine.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
@@ -110,6 +111,10 @@ export class Scheduler {
     if (t.pendingRegs.length) {
       for (const [r, v] of t.pendingRegs) cpu.setReg(r, v);
       t.pendingRegs = [];
+    }
+    if (t.pendingFpuInit) {
+      initFpu(cpu, t.arch.name);
+      t.pendingFpuInit = false;
     }
     cpu.client = t;
   }

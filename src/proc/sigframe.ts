@@ -5,6 +5,8 @@ import type { SigAction } from './process.js';
 import { X86 } from '../cpu/x86_64.js';
 import { A64 } from '../cpu/arm64.js';
 import { RegBlock } from '../cpu/regs.js';
+import type { Cpu } from '../cpu/engine.js';
+import type { ArchName } from '../cpu/arch.js';
 import { PROT_WRITE } from '../mm/address-space.js';
 import { SysError } from '../abi/errors.js';
 import { SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../abi/signal.js';
@@ -157,6 +159,17 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   u64(e, 48, act.handler);
   cpu.writeBlock(blocks.entry);
   // the handler starts from the FPU's init state (fpu__clear_user_states)
+  x86FpuInit(cpu);
+  return true;
+}
+
+/**
+ * The x87/SSE init state (fpstate_init_fx): control word 0x37F (double
+ * extended precision, every exception masked), MXCSR 0x1F80 (every SSE
+ * exception masked), an empty x87 stack, zero registers.
+ */
+function x86FpuInit(cpu: Cpu): void {
+  const blocks = x86Regs();
   const fp = blocks.fp.bytes;
   const o = blocks.fp.offsets;
   fp.fill(0);
@@ -164,7 +177,19 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   fp.writeUInt16LE(0xffff, o[2]);
   fp.writeUInt32LE(0x1f80, o[3]);
   cpu.writeBlock(blocks.fp);
-  return true;
+}
+
+/**
+ * A new program's FPU state, as exec leaves it (fpu__clear_all on x86_64,
+ * fpsimd_flush_thread on arm64): the init state, whatever the old image
+ * left in the engine. On arm64 that is FPCR and FPSR 0 and zero vector
+ * registers.
+ */
+export function initFpu(cpu: Cpu, arch: ArchName): void {
+  if (arch === 'x86_64') return x86FpuInit(cpu);
+  const blocks = a64Regs();
+  blocks.fp.bytes.fill(0);
+  cpu.writeBlock(blocks.fp);
 }
 
 function x86Return(t: Task): boolean {

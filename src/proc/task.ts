@@ -52,8 +52,10 @@ export class Task implements CpuClient, IoContext {
   error: Error | null = null;
   /** the engine context holding this task's registers while another task owns the engine */
   ctx: unknown = null;
-  /** registers to set when this task next owns its engine (fork/clone children) */
+  /** registers to set when this task next owns its engine (fork/clone children, a new image) */
   pendingRegs: Array<[number, number | bigint]> = [];
+  /** a new image (exec): its FPU starts from the init state when the task next owns its engine */
+  pendingFpuInit = false;
 
   // signals
   sigmask = 0n;

@@ -48,6 +48,22 @@ for (const arch of ARCHES) {
       });
     }
 
+    it('fpuinit: a program starts, and exec leaves the new image, with Linux\'s initial FPU state', () => {
+      const got = runElfrun(fixture(arch, 'fpuinit'), []);
+      expect(got.status).toBe(0);
+      const lines = got.stdout.split('\n');
+      if (arch === 'x86_64') {
+        expect(got.stdout).toBe(runLinux(arch, fixture(arch, 'fpuinit'), []).stdout);
+      } else {
+        // qemu-aarch64 cannot follow the exec (no binfmt_misc): the start is
+        // compared with it, and exec must give the same state again, as
+        // Linux's fpsimd_flush_thread does
+        const want = runLinux(arch, fixture(arch, 'fpuinit'), []);
+        expect(lines.slice(0, 2)).toEqual(want.stdout.split('\n').slice(0, 2));
+      }
+      expect(lines.slice(2, 4).map((l) => l.replace('after exec', 'at start'))).toEqual(lines.slice(0, 2));
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table
