@@ -4,6 +4,14 @@ import type { Layout } from '../mm/layout.js';
 
 export type ArchName = 'x86_64' | 'arm64';
 
+/** What a CPU exception raises. */
+export interface Trap {
+  signal: number;
+  code: number;
+  /** si_addr is the instruction's address (else 0, as for SI_KERNEL) */
+  addrIsPc: boolean;
+}
+
 export interface Arch {
   name: ArchName;
   /** uname -m */
@@ -41,6 +49,10 @@ export interface Arch {
   tlsReg: number;
   /** Unicorn hook wiring: 'insn' for x86 syscall instruction, 'intr' for arm64 svc */
   syscallHook: { kind: 'insn'; insn: number } | { kind: 'intr'; intno: number };
-  /** strace-style name of a guest signal fault for an interrupt number (arm64 intno / x86 vector) */
-  trapSignal(intno: number): number;
+  /**
+   * The signal a CPU exception (an arm64 intno, an x86 vector) raises, its si_code, and
+   * whether si_addr is the faulting instruction (else 0), as Linux's trap
+   * handlers send them.
+   */
+  trapSignal(intno: number): Trap;
 }

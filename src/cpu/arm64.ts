@@ -1,6 +1,6 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_ARM64, UC_MODE_ARM } from './unicorn.js';
-import { SIG } from '../abi/signal.js';
+import { ILL_ILLOPC, SEGV_MAPERR, SIG, TRAP_BRKPT } from '../abi/signal.js';
 
 const X = (n: number): number => (n <= 28 ? 199 + n : n === 29 ? 1 : 2);
 
@@ -58,17 +58,18 @@ export const arm64: Arch = {
   entryRegs: [...Array.from({ length: 31 }, (_, i): [number, number] => [X(i), 0]), [A64.NZCV, 0]],
   tlsReg: A64.TPIDR_EL0,
   syscallHook: { kind: 'intr', intno: 2 },
+  // arch/arm64/kernel/traps.c and debug-monitors.c
   trapSignal(intno) {
     switch (intno) {
-      case 1: // EXCP_UDEF
-        return SIG.SIGILL;
-      case 7: // EXCP_BKPT
-        return SIG.SIGTRAP;
+      case 1: // EXCP_UDEF: do_undefinstr
+        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
+      case 7: // EXCP_BKPT (brk): brk_handler
+        return { signal: SIG.SIGTRAP, code: TRAP_BRKPT, addrIsPc: true };
       case 4: // EXCP_PREFETCH_ABORT
       case 5: // EXCP_DATA_ABORT
-        return SIG.SIGSEGV;
+        return { signal: SIG.SIGSEGV, code: SEGV_MAPERR, addrIsPc: true };
       default:
-        return SIG.SIGILL;
+        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
     }
   },
 };

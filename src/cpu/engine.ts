@@ -33,7 +33,7 @@ import { Scratch, hostAlloc, hostFree, hostViewAt, useSharedGuestMemory } from '
 import { AddressSpace } from '../mm/address-space.js';
 import type { MemBackend } from '../mm/backend.js';
 import { PAGE, type Layout } from '../mm/layout.js';
-import { SIG } from '../abi/signal.js';
+import { SEGV_ACCERR, SEGV_MAPERR, SIG } from '../abi/signal.js';
 import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
 import { RegBatch, RegBlock } from './regs.js';
@@ -541,7 +541,8 @@ export class Cpu implements MemBackend {
       this.stop();
       return;
     }
-    this.client!.onFault(this, { signal: this.arch.trapSignal(intno), addr: pc, pc, what: `exception ${intno}` });
+    const trap = this.arch.trapSignal(intno);
+    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr: trap.addrIsPc ? pc : 0, pc, what: `exception ${intno}` });
     this.stop();
   }
 
@@ -570,7 +571,9 @@ export class Cpu implements MemBackend {
                 : type === UC_MEM_FETCH_PROT
                   ? 'fetch from non-executable memory'
                   : `memory fault ${type}`;
-    this.client!.onFault(this, { signal: SIG.SIGSEGV, addr, pc: this.pc, what });
+    // Linux's bad_area: SEGV_MAPERR where no mapping is, SEGV_ACCERR where one is but its protection refuses
+    const mapped = this.active instanceof AddressSpace && this.active.find(addr) !== null;
+    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what });
     return false;
   }
 }

@@ -1,6 +1,6 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_X86, UC_MODE_64 } from './unicorn.js';
-import { SIG } from '../abi/signal.js';
+import { BUS_ADRALN, FPE_INTDIV, ILL_ILLOPN, SI_KERNEL, SIG, TRAP_TRACE } from '../abi/signal.js';
 
 export const X86 = {
   RAX: 35,
@@ -88,25 +88,24 @@ export const x86_64: Arch = {
   ],
   tlsReg: X86.FS_BASE,
   syscallHook: { kind: 'insn', insn: X86.INS_SYSCALL },
+  // arch/x86/kernel/traps.c
   trapSignal(intno) {
     switch (intno) {
       case 0: // #DE divide error
-        return SIG.SIGFPE;
-      case 1: // #DB
-      case 3: // #BP int3
-        return SIG.SIGTRAP;
-      case 4: // #OF into
-      case 5: // #BR bound
-        return SIG.SIGSEGV;
+        return { signal: SIG.SIGFPE, code: FPE_INTDIV, addrIsPc: true };
+      case 1: // #DB single step
+        return { signal: SIG.SIGTRAP, code: TRAP_TRACE, addrIsPc: true };
+      case 3: // #BP int3: do_int3_user, force_sig
+        return { signal: SIG.SIGTRAP, code: SI_KERNEL, addrIsPc: false };
       case 6: // #UD
-        return SIG.SIGILL;
-      case 16: // #MF x87
-      case 19: // #XM SIMD
-        return SIG.SIGFPE;
+        return { signal: SIG.SIGILL, code: ILL_ILLOPN, addrIsPc: true };
+      case 16: // #MF x87 and #XM SIMD: the code would come from the unmasked exception
+      case 19:
+        return { signal: SIG.SIGFPE, code: 0, addrIsPc: true };
       case 17: // #AC alignment
-        return SIG.SIGBUS;
-      default: // #GP, #SS, #NP, software int N: Linux delivers SIGSEGV
-        return SIG.SIGSEGV;
+        return { signal: SIG.SIGBUS, code: BUS_ADRALN, addrIsPc: true };
+      default: // #GP, #SS, #NP, #OF, #BR, software int N: force_sig(SIGSEGV)
+        return { signal: SIG.SIGSEGV, code: SI_KERNEL, addrIsPc: false };
     }
   },
 };

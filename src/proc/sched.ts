@@ -9,7 +9,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Fault } from '../cpu/engine.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { NORETURN } from '../cpu/args.js';
-import { SIG } from '../abi/signal.js';
+import { BUS_ADRALN, ILL_ILLOPC, ILL_ILLOPN, SEGV_MAPERR, SIG } from '../abi/signal.js';
+import type { ArchName } from '../cpu/arch.js';
 import type { Blocked } from '../ctx/waitq.js';
 import { nowMs } from '../host/clock.js';
 import { sigreturn } from './sigframe.js';
@@ -20,18 +21,22 @@ import type { Task } from './task.js';
 /** A task that keeps making syscalls yields to others after this long. */
 const SLICE_MS = 10;
 
-/** The signal an engine error raises when no hook reported a fault. */
-function ucErrorSignal(err: number): number {
+/**
+ * The signal and si_code an engine error raises when no hook reported a
+ * fault: an invalid instruction is x86's #UD (ILL_ILLOPN) or arm64's
+ * undefined instruction (ILL_ILLOPC), a misaligned access BUS_ADRALN.
+ */
+function ucErrorSignal(err: number, arch: ArchName): { signal: number; code: number } {
   switch (err) {
     case UC_ERR_INSN_INVALID:
     case UC_ERR_EXCEPTION:
-      return SIG.SIGILL;
+      return { signal: SIG.SIGILL, code: arch === 'x86_64' ? ILL_ILLOPN : ILL_ILLOPC };
     case UC_ERR_READ_UNALIGNED:
     case UC_ERR_WRITE_UNALIGNED:
     case UC_ERR_FETCH_UNALIGNED:
-      return SIG.SIGBUS;
+      return { signal: SIG.SIGBUS, code: BUS_ADRALN };
     default:
-      return SIG.SIGSEGV;
+      return { signal: SIG.SIGSEGV, code: SEGV_MAPERR };
   }
 }
 
@@ -159,9 +164,10 @@ export class Scheduler {
     }
     const f = t.fault as Fault | null;
     if (f !== null || (err !== 0 && t.stopReason === null)) {
-      const sig = f?.signal ?? ucErrorSignal(err);
+      const e = f === null ? ucErrorSignal(err, t.arch.name) : null;
+      const sig = f?.signal ?? e!.signal;
       const pc = cpu.pc;
-      const fault = f ?? { signal: sig, addr: pc, pc, what: cpu.lib.strerror(err) };
+      const fault = f ?? { signal: sig, code: e!.code, addr: pc, pc, what: cpu.lib.strerror(err) };
       k.signals.force(t, sig, fault);
       if (t.state !== 'runnable') return;
     }

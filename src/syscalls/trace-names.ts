@@ -13,7 +13,7 @@ import {
 } from '../abi/fcntl.js';
 
 /** A table of constants by value, named as abi names them: { F_GETFD } -> { 1: 'F_GETFD' }. */
-function byValue(names: Record<string, number>): Record<number, string> {
+export function byValue(names: Record<string, number>): Record<number, string> {
   return Object.fromEntries(Object.entries(names).map(([name, value]) => [value, name]));
 }
 
@@ -107,7 +107,7 @@ export const CLD_CODES = ['', 'CLD_EXITED', 'CLD_KILLED', 'CLD_DUMPED', 'CLD_TRA
 /** si_code values a process sends (negative, and SI_USER) */
 export const SI_CODES: Record<number, string> = { 0: 'SI_USER', [-1]: 'SI_QUEUE', [-2]: 'SI_TIMER', [-3]: 'SI_MESGQ', [-4]: 'SI_ASYNCIO', [-5]: 'SI_SIGIO', [-6]: 'SI_TKILL', 0x80: 'SI_KERNEL' };
 /** the signals whose siginfo carries the faulting address */
-export const FAULT_SIGNALS = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGFPE]);
+export const FAULT_SIGNALS = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGFPE, SIG.SIGTRAP]);
 
 export const POLL_EVENTS: Bits = [[1, 'POLLIN'], [2, 'POLLPRI'], [4, 'POLLOUT'], [8, 'POLLERR'], [0x10, 'POLLHUP'], [0x20, 'POLLNVAL'], [0x40, 'POLLRDNORM'], [0x80, 'POLLRDBAND'], [0x100, 'POLLWRNORM'], [0x200, 'POLLWRBAND'], [0x2000, 'POLLRDHUP']];
 export const EPOLL_EVENTS: Bits = [[1, 'EPOLLIN'], [2, 'EPOLLPRI'], [4, 'EPOLLOUT'], [8, 'EPOLLERR'], [0x10, 'EPOLLHUP'], [0x20, 'EPOLLNVAL'], [0x40, 'EPOLLRDNORM'], [0x80, 'EPOLLRDBAND'], [0x100, 'EPOLLWRNORM'], [0x200, 'EPOLLWRBAND'], [0x400, 'EPOLLMSG'], [0x2000, 'EPOLLRDHUP'], [0x10000000, 'EPOLLEXCLUSIVE'], [0x20000000, 'EPOLLWAKEUP'], [0x40000000, 'EPOLLONESHOT'], [0x80000000, 'EPOLLET']];

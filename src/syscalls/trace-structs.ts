@@ -2,8 +2,16 @@
 // prints it. Where strace's full decoding is long (struct stat, statfs,
 // rusage) it shows the fields a reader looks at, then "...", as strace does
 // without -v.
+import {
+  BUS_ADRALN, BUS_ADRERR, BUS_MCEERR_AO, BUS_MCEERR_AR, BUS_OBJERR,
+  FPE_CONDTRAP, FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTSUB, FPE_FLTUND, FPE_FLTUNK, FPE_INTDIV, FPE_INTOVF,
+  ILL_BADIADDR, ILL_BADSTK, ILL_COPROC, ILL_ILLADR, ILL_ILLOPC, ILL_ILLOPN, ILL_ILLTRP, ILL_PRVOPC, ILL_PRVREG,
+  SEGV_ACCADI, SEGV_ACCERR, SEGV_ADIDERR, SEGV_ADIPERR, SEGV_BNDERR, SEGV_MAPERR, SEGV_MTEAERR, SEGV_MTESERR, SEGV_PKUERR,
+  TRAP_BRANCH, TRAP_BRKPT, TRAP_HWBKPT, TRAP_PERF, TRAP_TRACE, TRAP_UNK,
+} from '../abi/signal.js';
 import { SIG } from '../abi/signal.js';
 import {
+  byValue,
   CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
   STATX_MASK, enumName, flagNames, sigName,
 } from './trace-names.js';
@@ -52,12 +60,25 @@ export function statfsText(c: DecodeCtx, p: number): string {
   );
 }
 
+/** The si_code names of the fault signals, by signal and code, as strace prints them. */
+const FAULT_CODES: Record<number, Record<number, string>> = {
+  [SIG.SIGSEGV]: byValue({ SEGV_MAPERR, SEGV_ACCERR, SEGV_BNDERR, SEGV_PKUERR, SEGV_ACCADI, SEGV_ADIDERR, SEGV_ADIPERR, SEGV_MTEAERR, SEGV_MTESERR }),
+  [SIG.SIGBUS]: byValue({ BUS_ADRALN, BUS_ADRERR, BUS_OBJERR, BUS_MCEERR_AR, BUS_MCEERR_AO }),
+  [SIG.SIGILL]: byValue({ ILL_ILLOPC, ILL_ILLOPN, ILL_ILLADR, ILL_ILLTRP, ILL_PRVOPC, ILL_PRVREG, ILL_COPROC, ILL_BADSTK, ILL_BADIADDR }),
+  [SIG.SIGFPE]: byValue({ FPE_INTDIV, FPE_INTOVF, FPE_FLTDIV, FPE_FLTOVF, FPE_FLTUND, FPE_FLTRES, FPE_FLTINV, FPE_FLTSUB, FPE_FLTUNK, FPE_CONDTRAP }),
+  [SIG.SIGTRAP]: byValue({ TRAP_BRKPT, TRAP_TRACE, TRAP_BRANCH, TRAP_HWBKPT, TRAP_UNK, TRAP_PERF }),
+};
+
 /** The fields of a siginfo_t (128 bytes, signal number `sig`) as strace prints them, without the braces. */
 export function siginfoBody(sig: number, info: Uint8Array): string {
   const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
   const code = dv.getInt32(8, true);
   let body = `si_signo=${sigName(sig)}, si_code=`;
   const sender = (): string => `, si_pid=${dv.getInt32(16, true)}, si_uid=${dv.getUint32(20, true)}`;
+  const faultAddr = (): string => {
+    const a = dv.getBigUint64(16, true);
+    return a === 0n ? 'NULL' : `0x${a.toString(16)}`;
+  };
   if (sig === SIG.SIGCHLD && code >= 1 && code <= 6) {
     body += CLD_CODES[code];
     const status = dv.getInt32(24, true);
@@ -68,9 +89,10 @@ export function siginfoBody(sig: number, info: Uint8Array): string {
     // sigqueue: the value as both of its union's members
     body += `SI_QUEUE${sender()}, si_int=${dv.getInt32(24, true)}, si_ptr=${addr(Number(dv.getBigUint64(24, true)))}`;
   } else if (code === 0x80) {
-    body += 'SI_KERNEL';
+    // a fault signal shows its si_addr even when the kernel sent it itself
+    body += 'SI_KERNEL' + (FAULT_SIGNALS.has(sig) ? `, si_addr=${faultAddr()}` : '');
   } else if (FAULT_SIGNALS.has(sig)) {
-    body += `${code}, si_addr=0x${dv.getBigUint64(16, true).toString(16)}`;
+    body += `${FAULT_CODES[sig]?.[code] ?? code}, si_addr=${faultAddr()}`;
   } else body += SI_CODES[code] ?? String(code);
   return body;
 }

@@ -64,6 +64,16 @@ for (const arch of ARCHES) {
       expect(lines.slice(2, 4).map((l) => l.replace('after exec', 'at start'))).toEqual(lines.slice(0, 2));
     });
 
+    it('faultcodes: each kind of fault raises Linux\'s signal, si_code and si_addr', () => {
+      const got = runElfrun(fixture(arch, 'faultcodes'), []);
+      let want = runLinux(arch, fixture(arch, 'faultcodes'), []).stdout;
+      // qemu-aarch64 reports an undefined instruction as ILL_ILLOPN; Linux's
+      // arm64 do_undefinstr sends ILL_ILLOPC (arch/arm64/kernel/traps.c)
+      if (arch === 'arm64') want = want.replace(/^(udf +SIGILL si_code )2 /m, '$11 ');
+      expect(got.stdout).toBe(want);
+      expect(got.status).toBe(0);
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table

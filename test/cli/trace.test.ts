@@ -118,6 +118,17 @@ describe('elfrun trace', () => {
     }
   });
 
+  it('fault signals on x86_64: si_code and si_addr named as strace names them', () => {
+    // the fault lines of each child; addresses differ between runs, and
+    // elfrun shows no line for the SIGCHLD the parent leaves ignored
+    const faults = (s: string): string =>
+      s.split('\n').filter((l) => /--- SIG(SEGV|BUS|ILL|FPE|TRAP) /.test(l)).map((l) => l.replace(/^\d+ +/, '').replace(/si_addr=0x[0-9a-f]+/, 'si_addr=A')).join('\n');
+    const want = faults(strace(['-f', '-e', 'trace=none', fixture('x86_64', 'faultcodes')]));
+    const got = faults(elfrunTrace(['-f', '-e', 'trace=none'], fixture('x86_64', 'faultcodes'), []).trace);
+    expect(want).toMatch(/SEGV_ACCERR/);
+    expect(got).toBe(want);
+  });
+
   it('--json gives one object per line, the same calls and results as the text trace', () => {
     const args = ['-f', '-e', 'trace=openat,read,write,close,exit_group', fixture('x86_64', 'busybox'), 'sh', '-c', 'cat f.txt missing.txt; echo $?'];
     const text = spawnSync(ELFRUN, ['trace', '-o', join(dir, 't.txt'), ...args], { cwd: dir, env });
