@@ -12,7 +12,7 @@ import { Mm } from './proc/process.js';
 import { AddressSpace } from './mm/address-space.js';
 import { FileSystem, Vfs } from './fs/vfs.js';
 import { S_IFDIR } from './abi/stat.js';
-import { F_DUPFD_CLOEXEC, F_GETFD, F_GETFL } from './abi/fcntl.js';
+import { AT_FDCWD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL } from './abi/fcntl.js';
 import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
@@ -20,7 +20,6 @@ import { ProcFs } from './procfs/procfs.js';
 import { E, errnoMessage } from './abi/errno.js';
 import { fail, SysError } from './abi/errors.js';
 import { prepareExec } from './syscalls/handlers/process.js';
-import { AT_FDCWD } from './syscalls/handlers/util.js';
 import type { ExitState } from './proc/process.js';
 import type { Task } from './proc/task.js';
 import { HostFile } from './fs/hostfile.js';
@@ -167,10 +166,10 @@ export class Machine {
     const hostProgram = resolve(process.cwd(), opts.program);
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
     const checked = m.root ? null : loadProgram(hostProgram);
+    if (opts.trace) this.syscalls.tracer = new Tracer(opts.trace);
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox }, this.syscalls);
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
-    if (opts.trace) k.setTracer((this.syscalls.tracer = new Tracer(opts.trace)));
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));
     this.syscalls.beforeCall = () => vfs.lookups.newCall();

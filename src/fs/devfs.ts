@@ -2,7 +2,7 @@
 // (null, zero, full, random, urandom, tty) and the links into /proc/self/fd.
 // mknod of these device numbers in any tmpfs opens the same devices, as on Linux.
 import { host, hostMemmove, hostRandom, Scratch } from '../host/libc.js';
-import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { AT_FDCWD, O_CLOEXEC, O_NOCTTY } from '../abi/fcntl.js';

@@ -2,7 +2,7 @@
 // struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, d_name),
 // 8-byte aligned, the same on every arch.
 import type { IoContext } from './context.js';
-import { PROT_WRITE } from '../mm/address-space.js';
+import { PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 

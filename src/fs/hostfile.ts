@@ -3,7 +3,7 @@
 // registry of regular host files open for writing that exec consults.
 import type { IoContext } from './context.js';
 import type { WaitQueue } from '../ctx/waitq.js';
-import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK } from '../abi/fcntl.js';

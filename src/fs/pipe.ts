@@ -3,7 +3,7 @@
 // EPIPE (and SIGPIPE) for a write with no reader left.
 import { WaitQueue } from '../ctx/waitq.js';
 import type { Scratch } from '../host/libc.js';
-import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fcntl.js';

@@ -2,7 +2,7 @@
 // its own offset, RLIMIT_FSIZE and O_APPEND as Linux applies them) and a
 // directory (getdents64 over a snapshot of its entries).
 import { host, type Scratch } from '../host/libc.js';
-import { PROT_READ, PROT_WRITE } from '../mm/address-space.js';
+import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { O_APPEND, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../abi/fcntl.js';

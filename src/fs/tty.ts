@@ -3,7 +3,7 @@
 // are the same on both arches); the foreground process group and session
 // are the guest's own, answered by the kernel through IoContext.terminal.
 import type { IoContext } from './context.js';
-import { PROT_WRITE } from '../mm/address-space.js';
+import { PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { FIONREAD, TCGETS, TCSETS, TCSETSF, TCSETSW, TERMIOS_SIZE, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ, WINSIZE_SIZE } from '../abi/ioctl.js';

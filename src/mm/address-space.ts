@@ -20,7 +20,6 @@ import { HEAP_RESERVE, Mappings } from './mapping.js';
 import { mapsLines } from './procfs.js';
 import { Vma } from './vma.js';
 
-export { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 
 /** The largest VMA a dying space gives its heir (AddressSpace.giveTo). */
 const GIVE_MAX = 1 << 20;

@@ -14,7 +14,7 @@ import { S_IFSOCK, W_OK } from '../abi/stat.js';
 import { FileDescription } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
-import { PROT_WRITE } from '../mm/address-space.js';
+import { PROT_WRITE } from '../abi/mman.js';
 import type { WaitQueue } from '../ctx/waitq.js';
 import { hostStatBytes } from '../fs/stat.js';
 

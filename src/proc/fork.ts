@@ -1,8 +1,7 @@
 // clone/fork/vfork: a new task, in a new process or (CLONE_THREAD) the caller's.
 import { AddressSpace } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
-import { fail } from '../abi/errors.js';
-import { Unsupported } from '../abi/errors.js';
+import { fail, Unsupported } from '../abi/errors.js';
 import { Mm, Process } from './process.js';
 import { Task } from './task.js';
 import type { Kernel } from './kernel.js';

@@ -61,9 +61,6 @@ export class Kernel {
   /** the host memory of this Machine's address spaces (the pool, shared file mappings, program images) */
   readonly memory = new HostMemory();
 
-  /** who is told of signals and exits (the strace-style tracer), when asked for */
-  tracer: KernelObserver | null = null;
-
   readonly sched = new Scheduler(this);
   readonly signals = new SignalDelivery(this);
   readonly jobs = new JobControl(this);
@@ -81,11 +78,13 @@ export class Kernel {
     readonly opts: TaskOptions,
     /** services each task's syscalls */
     readonly syscalls: SyscallLayer,
-  ) {}
+  ) {
+    if (syscalls.tracer !== null) syscalls.tracer.live = () => this.tasks.size;
+  }
 
-  setTracer(tr: KernelObserver): void {
-    this.tracer = tr;
-    tr.live = () => this.tasks.size;
+  /** who is told of signals and exits (the syscall layer's strace-style tracer), when asked for */
+  get tracer(): KernelObserver | null {
+    return this.syscalls.tracer;
   }
 
   /** Is t's process one the tracer follows? */
@@ -159,9 +158,14 @@ export class Kernel {
     this.tasks.set(tid, t);
   }
 
+  /** The task behind an I/O context (the caller of a file system, file or socket). */
+  taskOf(t: IoContext): Task {
+    return this.tasks.get(t.tid)!;
+  }
+
   /** The process of the task behind an I/O context. */
   processOf(t: IoContext): Process {
-    return this.tasks.get(t.tid)!.proc;
+    return this.taskOf(t).proc;
   }
 
   // ---- the run --------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // a parked syscall is retried in JS when woken, so it completes before any
 // signal that arrived meanwhile is delivered, as on Linux. What stopped the
 // engine (a syscall's yield, a signal, sigreturn, a fault) is settled here.
-import { initFpu } from './sigframe.js';
+import { initFpu, sigreturn } from './sigframe.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Fault } from '../cpu/engine.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
@@ -13,7 +13,6 @@ import { BUS_ADRALN, ILL_ILLOPC, ILL_ILLOPN, SEGV_MAPERR, SIG } from '../abi/sig
 import type { ArchName } from '../cpu/arch.js';
 import type { Blocked } from '../ctx/waitq.js';
 import { nowMs } from '../host/clock.js';
-import { sigreturn } from './sigframe.js';
 import type { Kernel } from './kernel.js';
 import type { Process, ExitState } from './process.js';
 import type { Task } from './task.js';

@@ -9,6 +9,8 @@ import type { Task } from './task.js';
 export interface SyscallLayer {
   /** Service the syscall whose registers t.args holds: its result, or NORETURN (registers set, or the task parked). */
   dispatch(t: Task, a: Args): number;
+  /** the tracer that observes the syscalls, told of signals and exits too (null: none) */
+  readonly tracer: KernelObserver | null;
 }
 
 /** What the kernel tells a tracer, for the tasks the tracer follows. */

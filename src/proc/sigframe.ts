@@ -7,7 +7,7 @@ import { A64 } from '../cpu/arm64.js';
 import { RegBlock } from '../cpu/regs.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { ArchName } from '../cpu/arch.js';
-import { PROT_WRITE } from '../mm/address-space.js';
+import { PROT_WRITE } from '../abi/mman.js';
 import { SysError } from '../abi/errors.js';
 import { SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../abi/signal.js';
 

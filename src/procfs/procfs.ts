@@ -25,8 +25,6 @@ import { KIND_TYPE, nodeStat, type ProcNode } from './node.js';
 import { procNode } from './tree.js';
 
 // what the syscalls and the tracer use of /proc: the place and name of an open file, procfs's open files
-export { fdLoc, fdTarget } from './fds.js';
-export { ProcFile } from './file.js';
 
 /** The proc file system: guest processes from the kernel's tables, the rest from the host's /proc. */
 export class ProcFs extends FileSystem {
@@ -36,7 +34,7 @@ export class ProcFs extends FileSystem {
   }
   /** the task behind a caller: procfs shows what the kernel knows of it */
   task(t: IoContext): Task {
-    return this.kernel.tasks.get(t.tid)!;
+    return this.kernel.taskOf(t);
   }
   readonly host = new ProcHostFs(this);
   private rootNode = new ProcVNode(this, '/proc', S_IFDIR);

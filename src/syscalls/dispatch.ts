@@ -7,7 +7,6 @@ import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../ctx/waitq.js';
 import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
-import type { ArchName } from '../cpu/arch.js';
 import { syscallTable } from './table.js';
 import type { Signature } from './signature.js';
 
@@ -40,8 +39,9 @@ export interface MissingRecord {
 }
 
 /**
- * The syscall layer of one Machine: the per-arch tables, the tracer, and
- * the calls that were missing (under --on-missing=enosys), for the report.
+ * The syscall layer of one Machine: the dispatcher over the per-arch
+ * tables, the tracer, and the calls that were missing (under
+ * --on-missing=enosys), for the report.
  */
 export class Syscalls implements SyscallLayer {
   /** missing syscalls (and unsupported cases of partial ones) by name, under --on-missing=enosys */
@@ -53,16 +53,10 @@ export class Syscalls implements SyscallLayer {
    * (the Machine makes it end the VFS's lookups of the call before).
    */
   beforeCall: () => void = () => {};
-  private readonly x86 = syscallTable('x86_64');
-  private readonly arm64 = syscallTable('arm64');
-
-  table(arch: ArchName): SyscallTable {
-    return arch === 'x86_64' ? this.x86 : this.arm64;
-  }
 
   dispatch(t: Task, a: Args): number {
     const tr = this.tracer;
-    if (tr !== null && (tr.o.follow || t.proc === t.kernel.init)) return traced(this, tr, t, a);
+    if (tr !== null && t.kernel.tracing(t)) return traced(this, tr, t, a);
     return untraced(this, t, a);
   }
 
@@ -80,7 +74,7 @@ export class Syscalls implements SyscallLayer {
 /** The same, observed by the tracer. */
 function traced(s: Syscalls, tr: Tracer, t: Task, a: Args): number {
   const nr = a.nr;
-  const e = nr >= 0 ? s.table(t.arch.name).byNr[nr] : undefined;
+  const e = nr >= 0 ? syscallTable(t.arch.name).byNr[nr] : undefined;
   if (e === undefined || !tr.wants(e.name)) return untraced(s, t, a);
   const p = t.restarting ? (tr.pending.get(t) ?? tr.enter(t, e, a)) : tr.enter(t, e, a);
   tr.pending.set(t, p);
@@ -99,7 +93,7 @@ function traced(s: Syscalls, tr: Tracer, t: Task, a: Args): number {
 
 function untraced(s: Syscalls, t: Task, a: Args): number {
   const nr = a.nr;
-  const e = nr >= 0 ? s.table(t.arch.name).byNr[nr] : undefined;
+  const e = nr >= 0 ? syscallTable(t.arch.name).byNr[nr] : undefined;
   if (e === undefined) return -E.ENOSYS; // a number Linux does not know either
   if (e.handler === null) {
     if (t.opts.onMissing === 'enosys') {

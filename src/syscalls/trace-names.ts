@@ -1,6 +1,32 @@
 // The names strace gives to flags and constants, as tables the decoders look
 // values up in. Bits are listed in the order strace prints them.
-import { F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETPIPE_SZ } from '../abi/fcntl.js';
+import {
+  type ArchOpenFlags,
+  F_DUPFD,
+  F_DUPFD_CLOEXEC,
+  F_GETFD,
+  F_GETFL,
+  F_GETLK,
+  F_GETPIPE_SZ,
+  F_SETFD,
+  F_SETFL,
+  F_SETLK,
+  F_SETLKW,
+  F_SETPIPE_SZ,
+  O_APPEND,
+  O_ASYNC,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DSYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_PATH,
+  O_SYNC,
+  O_TMPFILE_BASE,
+  O_TRUNC,
+} from '../abi/fcntl.js';
 import { FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../abi/ioctl.js';
 import {
   ARCH_CET_STATUS, ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS,
@@ -8,9 +34,6 @@ import {
 } from '../abi/prctl.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { SIG, signalName } from '../abi/signal.js';
-import {
-  O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_SYNC, O_TMPFILE_BASE, O_TRUNC, type ArchOpenFlags,
-} from '../abi/fcntl.js';
 
 /** A table of constants by value, named as abi names them: { F_GETFD } -> { 1: 'F_GETFD' }. */
 export function byValue(names: Record<string, number>): Record<number, string> {

@@ -13,7 +13,7 @@ import type { Shape } from './signature.js';
 import { shapeOf } from './signature.js';
 import { errnoName } from '../abi/errno.js';
 import { sigName } from './trace-names.js';
-import { fdTarget } from '../procfs/procfs.js';
+import { fdTarget } from '../procfs/fds.js';
 import type { Timeline } from './timeline.js';
 import type { KernelObserver } from '../proc/services.js';
 import { nowMs } from '../host/clock.js';

@@ -16,7 +16,6 @@ import { FakeIo, giveMemory, outcome } from '../helpers/io.js';
 
 afterEach(destroySpaces);
 
-const errno = outcome;
 
 /** poll(2)'s revents for one fd: what the file reports, of what was asked (POLLERR and POLLHUP always). */
 const revents = (t: FakeIo, f: PipeEnd, events: number): number => f.poll(t, events) & (events | POLLERR | POLLHUP);
@@ -43,7 +42,7 @@ describe('pipes', () => {
     const { t, buf, r, w } = setup(O_NONBLOCK);
     expect(w.pipeSize(t)).toBe(65536);
     expect(w.write(t, buf, 70000)).toBe(65536);
-    expect(errno(() => w.write(t, buf, 1))).toBe('EAGAIN');
+    expect(outcome(() => w.write(t, buf, 1))).toBe('EAGAIN');
     expect(r.ioctl(t, FIONREAD, buf)).toBe(0);
     expect(t.mm.i32(buf)).toBe(65536);
     w.release();
@@ -85,14 +84,14 @@ describe('pipes', () => {
   it('a write with no reader left is EPIPE', () => {
     const { t, buf, r, w } = setup();
     r.release();
-    expect(errno(() => w.write(t, buf, 1))).toBe('EPIPE');
+    expect(outcome(() => w.write(t, buf, 1))).toBe('EPIPE');
   });
 
   it('a read of an empty pipe waits while a writer is left (EAGAIN with O_NONBLOCK)', () => {
     const { t, buf, r } = setup();
-    expect(errno(() => r.read(t, buf, 1))).toBe('parked');
+    expect(outcome(() => r.read(t, buf, 1))).toBe('parked');
     r.flags |= O_NONBLOCK;
-    expect(errno(() => r.read(t, buf, 1))).toBe('EAGAIN');
+    expect(outcome(() => r.read(t, buf, 1))).toBe('EAGAIN');
   });
 
   it('F_SETPIPE_SZ rounds up to a power of two pages, and refuses a size below the data (EBUSY)', () => {
@@ -102,10 +101,10 @@ describe('pipes', () => {
     expect(r.pipeSize(t)).toBe(4096);
     expect(w.pipeSize(t, 8192)).toBe(8192);
     expect(w.write(t, buf, 5000)).toBe(5000);
-    expect(errno(() => w.pipeSize(t, 4096))).toBe('EBUSY');
+    expect(outcome(() => w.pipeSize(t, 4096))).toBe('EBUSY');
     // at most PIPE_BUF bytes go in whole or not at all
     expect(PIPE_BUF).toBe(4096);
-    expect(errno(() => w.write(t, buf, 4000))).toBe('EAGAIN');
+    expect(outcome(() => w.write(t, buf, 4000))).toBe('EAGAIN');
   });
 });
 
@@ -121,7 +120,7 @@ describe('FIFOs', () => {
     const t = fifoSetup();
     const r = openFifo(t, 'k', O_RDONLY | O_NONBLOCK);
     expect(r.readable).toBe(true);
-    expect(errno(() => openFifo(t, 'other', O_WRONLY | O_NONBLOCK))).toBe('ENXIO');
+    expect(outcome(() => openFifo(t, 'other', O_WRONLY | O_NONBLOCK))).toBe('ENXIO');
     // with a reader there, a non-blocking writer opens
     const w = openFifo(t, 'k', O_WRONLY | O_NONBLOCK);
     expect(w.pipe).toBe(r.pipe);
@@ -134,7 +133,7 @@ describe('FIFOs', () => {
 
   it('a reader waits for a writer; both ends then share one pipe', () => {
     const reader = fifoSetup();
-    expect(errno(() => openFifo(reader, 'k', O_RDONLY))).toBe('parked');
+    expect(outcome(() => openFifo(reader, 'k', O_RDONLY))).toBe('parked');
     // another process opens it for writing: its open completes at once (a reader is waiting)
     const writer = new FakeIo();
     writer.vfs = reader.vfs;

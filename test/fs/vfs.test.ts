@@ -12,7 +12,6 @@ import { FakeIo, outcome } from '../helpers/io.js';
 
 const task = (uid = 0, gid = 0): FakeIo => new FakeIo(uid, gid);
 
-const errno = outcome;
 
 function setup(): { t: FakeIo; vfs: Vfs; root: TmpFs } {
   const t = task();
@@ -47,14 +46,14 @@ describe('path walk', () => {
 
   it("gives Linux's errors", () => {
     const { t, vfs } = setup();
-    expect(errno(() => at(vfs, t, '/nope'))).toBe('ENOENT');
-    expect(errno(() => at(vfs, t, '/dangling'))).toBe('ENOENT');
-    expect(errno(() => at(vfs, t, '/empty'))).toBe('ENOENT');
-    expect(errno(() => at(vfs, t, '/loop1'))).toBe('ELOOP');
-    expect(errno(() => at(vfs, t, '/file/'))).toBe('ENOTDIR');
-    expect(errno(() => at(vfs, t, '/file/x'))).toBe('ENOTDIR');
-    expect(errno(() => at(vfs, t, '/file/.'))).toBe('ENOTDIR');
-    expect(errno(() => at(vfs, t, '/' + 'x'.repeat(256)))).toBe('ENAMETOOLONG');
+    expect(outcome(() => at(vfs, t, '/nope'))).toBe('ENOENT');
+    expect(outcome(() => at(vfs, t, '/dangling'))).toBe('ENOENT');
+    expect(outcome(() => at(vfs, t, '/empty'))).toBe('ENOENT');
+    expect(outcome(() => at(vfs, t, '/loop1'))).toBe('ELOOP');
+    expect(outcome(() => at(vfs, t, '/file/'))).toBe('ENOTDIR');
+    expect(outcome(() => at(vfs, t, '/file/x'))).toBe('ENOTDIR');
+    expect(outcome(() => at(vfs, t, '/file/.'))).toBe('ENOTDIR');
+    expect(outcome(() => at(vfs, t, '/' + 'x'.repeat(256)))).toBe('ENAMETOOLONG');
     expect(at(vfs, t, '/loop1', false).node.type).toBe(S_IFLNK);
   });
 
@@ -63,7 +62,7 @@ describe('path walk', () => {
     const r = vfs.root.node;
     for (let i = 0; i < 41; i++) r.symlink(t, `c${i}`, Buffer.from(i === 40 ? '/a' : `c${i + 1}`));
     expect(at(vfs, t, '/c1').path).toBe('/a'); // 40 links
-    expect(errno(() => at(vfs, t, '/c0'))).toBe('ELOOP'); // 41
+    expect(outcome(() => at(vfs, t, '/c0'))).toBe('ELOOP'); // 41
   });
 
   it('crosses mounts down and up, and a mount may hide a missing name', () => {
@@ -85,7 +84,7 @@ describe('path walk', () => {
     const p = vfs.parent(t, vfs.root, '/abs/new/');
     expect([p.dir.path, p.name, p.trailing]).toEqual(['/a/b', 'new', true]);
     expect(vfs.parent(t, vfs.root, '/').name).toBe('');
-    expect(errno(() => vfs.parent(t, vfs.root, '/file/x'))).toBe('ENOTDIR');
+    expect(outcome(() => vfs.parent(t, vfs.root, '/file/x'))).toBe('ENOTDIR');
   });
 });
 
@@ -100,22 +99,22 @@ describe('tmpfs', () => {
     expect((file.node as TmpNode).nlink).toBe(2);
     vfs.root.node.unlink(t, 'file');
     expect((file.node as TmpNode).nlink).toBe(1);
-    expect(errno(() => vfs.root.node.rmdir(t, 'a'))).toBe('ENOTEMPTY');
-    expect(errno(() => a.link(t, 'x', at(vfs, t, '/a/b').node))).toBe('EPERM');
-    expect(errno(() => vfs.root.node.unlink(t, 'a'))).toBe('EISDIR');
+    expect(outcome(() => vfs.root.node.rmdir(t, 'a'))).toBe('ENOTEMPTY');
+    expect(outcome(() => a.link(t, 'x', at(vfs, t, '/a/b').node))).toBe('EPERM');
+    expect(outcome(() => vfs.root.node.unlink(t, 'a'))).toBe('EISDIR');
   });
 
   it('rename: replaces, refuses a move below itself, exchanges', () => {
     const { t, vfs } = setup();
     const r = vfs.root.node;
     const a = at(vfs, t, '/a').node;
-    expect(errno(() => r.rename(t, 'a', at(vfs, t, '/a/b').node, 'x', 0))).toBe('EINVAL');
+    expect(outcome(() => r.rename(t, 'a', at(vfs, t, '/a/b').node, 'x', 0))).toBe('EINVAL');
     r.mkdir(t, 'e', 0o755);
-    expect(errno(() => r.rename(t, 'a', r, 'e', 0))).toBe('ok'); // an empty directory is replaced
+    expect(outcome(() => r.rename(t, 'a', r, 'e', 0))).toBe('ok'); // an empty directory is replaced
     expect(at(vfs, t, '/e/b').node.type).toBe(S_IFDIR);
-    expect(errno(() => r.rename(t, 'e', r, 'file', 0))).toBe('ENOTDIR');
-    expect(errno(() => r.rename(t, 'file', r, 'e', 0))).toBe('EISDIR');
-    expect(errno(() => r.rename(t, 'file', r, 'abs', 1 /* RENAME_NOREPLACE */))).toBe('EEXIST');
+    expect(outcome(() => r.rename(t, 'e', r, 'file', 0))).toBe('ENOTDIR');
+    expect(outcome(() => r.rename(t, 'file', r, 'e', 0))).toBe('EISDIR');
+    expect(outcome(() => r.rename(t, 'file', r, 'abs', 1 /* RENAME_NOREPLACE */))).toBe('EEXIST');
     r.rename(t, 'file', r, 'abs', 2 /* RENAME_EXCHANGE */);
     expect(at(vfs, t, '/file', false).node.type).toBe(S_IFLNK);
     void a;
@@ -129,11 +128,11 @@ describe('tmpfs', () => {
     const vfs = new Vfs(fs);
     const r = vfs.root.node;
     r.create(user, 'mine', 1, 0o600, vfs.root).release();
-    expect(errno(() => r.unlink(other, 'mine'))).toBe('EPERM'); // sticky
-    expect(errno(() => at(vfs, other, '/mine').node.open(other, 0, at(vfs, other, '/mine')))).toBe('EACCES');
-    expect(errno(() => at(vfs, user, '/mine').node.setattr(other, { mode: 0o777 }))).toBe('EPERM');
+    expect(outcome(() => r.unlink(other, 'mine'))).toBe('EPERM'); // sticky
+    expect(outcome(() => at(vfs, other, '/mine').node.open(other, 0, at(vfs, other, '/mine')))).toBe('EACCES');
+    expect(outcome(() => at(vfs, user, '/mine').node.setattr(other, { mode: 0o777 }))).toBe('EPERM');
     r.mkdir(root, 'locked', 0o755);
-    expect(errno(() => at(vfs, user, '/locked').node.mkdir(user, 'x', 0o755))).toBe('EACCES');
+    expect(outcome(() => at(vfs, user, '/locked').node.mkdir(user, 'x', 0o755))).toBe('EACCES');
     r.unlink(user, 'mine');
   });
 });
@@ -169,7 +168,7 @@ describe('path walks through a host directory (hostfs)', () => {
     expect(at(vfs, t, '/a/b/f').node.type).toBe(0o100000);
     const inner = new TmpFs(0o755);
     vfs.mount(t, '/a/b', inner);
-    expect(errno(() => at(vfs, t, '/a/b/f'))).toBe('ENOENT');
+    expect(outcome(() => at(vfs, t, '/a/b/f'))).toBe('ENOENT');
     inner.root().create(t, 'f', 1, 0o644, vfs.root).release();
     expect(at(vfs, t, '/a/b/f').mnt.fs).toBe(inner);
     rmSync(dir, { recursive: true });
@@ -181,7 +180,7 @@ describe('path walks through a host directory (hostfs)', () => {
     symlinkSync('f', join(dir, 'a/b/l'));
     for (let i = 0; i < 2; i++) {
       expect(hostPath(at(vfs, t, '/c0/b/f'))).toBe(join(dir, 'a/b/f')); // 40 links
-      expect(errno(() => at(vfs, t, '/c0/b/l'))).toBe('ELOOP'); // 41
+      expect(outcome(() => at(vfs, t, '/c0/b/l'))).toBe('ELOOP'); // 41
       expect(hostPath(at(vfs, t, '/c1/b/l'))).toBe(join(dir, 'a/b/f')); // 40
     }
     rmSync(dir, { recursive: true });

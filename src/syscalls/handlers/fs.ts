@@ -1,17 +1,23 @@
 // File and fd syscalls: paths are resolved in the guest's tree by the VFS,
 // fds are elfrun's own.
 import type { Task } from '../../proc/task.js';
-import { PROT_READ, PROT_WRITE } from '../../mm/address-space.js';
+import { PROT_READ, PROT_WRITE } from '../../abi/mman.js';
 import { PathFile, type FileDescription } from '../../fs/file.js';
 import { HostFile } from '../../fs/hostfile.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { PipeEnd } from '../../fs/pipe.js';
-import { fdLoc, ProcFile } from '../../procfs/procfs.js';
+import { fdLoc } from '../../procfs/fds.js';
+import { ProcFile } from '../../procfs/file.js';
 import { HostNode } from '../../fs/hostfs.js';
 import { childPath, type Loc } from '../../fs/vfs.js';
 import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import {
+  AT_EACCESS,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_NO_AUTOMOUNT,
   AT_STATX_SYNC_TYPE,
+  AT_SYMLINK_NOFOLLOW,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
   F_DUPFD,
@@ -48,26 +54,10 @@ import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../ab
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
-import { SysError, fail } from '../../abi/errors.js';
+import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { SIG } from '../../abi/signal.js';
-import { Unsupported } from '../../abi/errors.js';
 import type { Args } from '../../cpu/args.js';
-import {
-  AT_EMPTY_PATH,
-  AT_FDCWD,
-  AT_NO_AUTOMOUNT,
-  AT_SYMLINK_NOFOLLOW,
-  AT_EACCESS,
-  chk,
-  hostOut,
-  denyWriteIfRunning,
-  lookupAt,
-  startLoc,
-  partial,
-  pathArg,
-  supported,
-  type Def,
-} from './util.js';
+import { chk, hostOut, denyWriteIfRunning, lookupAt, startLoc, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape, openShape } from '../signature.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */

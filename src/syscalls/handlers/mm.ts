@@ -42,8 +42,7 @@ import { host, hostCanMapPrivate, hostFileInfo, hostMemfd } from '../../host/lib
 import { type FileDescription } from '../../fs/file.js';
 import { HostFile } from '../../fs/hostfile.js';
 import { E } from '../../abi/errno.js';
-import { SysError, fail } from '../../abi/errors.js';
-import { Unsupported } from '../../abi/errors.js';
+import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { partial, supported, type Def } from './util.js';
 import { mremapShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';

@@ -2,8 +2,7 @@
 // errors when nobody listens), and connected stream pairs (socketpair).
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
-import { fail } from '../../abi/errors.js';
-import { Unsupported } from '../../abi/errors.js';
+import { fail, Unsupported } from '../../abi/errors.js';
 import { O_CLOEXEC, O_NONBLOCK } from '../../abi/fcntl.js';
 import { MAX_RW_COUNT } from '../../abi/limits.js';
 import {
@@ -27,7 +26,7 @@ import {
   SOL_SOCKET,
 } from '../../abi/socket.js';
 import { UnixSocket, UnixStream, unixPath } from '../../net/unix.js';
-import { PROT_WRITE } from '../../mm/address-space.js';
+import { PROT_WRITE } from '../../abi/mman.js';
 import { iovecs, raisingSigpipe, vectored, type Iov } from './fs.js';
 import { partial, type Def } from './util.js';
 import { HostFile } from '../../fs/hostfile.js';

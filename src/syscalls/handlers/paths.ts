@@ -3,29 +3,26 @@
 // tree, then the file system holding them makes the change.
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
-import { fail } from '../../abi/errors.js';
+import { fail, Unsupported } from '../../abi/errors.js';
 import { host } from '../../host/libc.js';
-import { Unsupported } from '../../abi/errors.js';
 import { type Loc, type SetAttr, type Timespec } from '../../fs/vfs.js';
-import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, UTIME_NOW, UTIME_OMIT } from '../../abi/fcntl.js';
-import { XATTR_NAME_MAX, XATTR_SIZE_MAX } from '../../abi/limits.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
-import { fdLoc } from '../../procfs/procfs.js';
-import { HostNode } from '../../fs/hostfs.js';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
   AT_REMOVEDIR,
   AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
-  denyWriteIfRunning,
-  lookupAt,
-  parentAt,
-  pathArg,
-  supported,
-  partial,
-  type Def,
-} from './util.js';
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  RENAME_WHITEOUT,
+  UTIME_NOW,
+  UTIME_OMIT,
+} from '../../abi/fcntl.js';
+import { XATTR_NAME_MAX, XATTR_SIZE_MAX } from '../../abi/limits.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
+import { fdLoc } from '../../procfs/fds.js';
+import { HostNode } from '../../fs/hostfs.js';
+import { denyWriteIfRunning, lookupAt, parentAt, pathArg, supported, partial, type Def } from './util.js';
 import { mknodShape } from '../signature.js';
 
 /** Is `name` in `dir` a mount point (which rmdir, unlink and rename refuse with EBUSY)? */

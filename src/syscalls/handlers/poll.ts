@@ -11,7 +11,7 @@ import { fail } from '../../abi/errors.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
 import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
 import { statFields } from '../../fs/stat.js';
-import { PROT_WRITE } from '../../mm/address-space.js';
+import { PROT_WRITE } from '../../abi/mman.js';
 import type { Args } from '../../cpu/args.js';
 import { nowMs } from '../../host/clock.js';
 

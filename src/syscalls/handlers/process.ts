@@ -20,16 +20,24 @@ import { FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
 import { OPEN_FLAGS } from '../../fs/flags.js';
-import { F_DUPFD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_NOTIFICATION_PIPE, O_RDONLY } from '../../abi/fcntl.js';
-import { PROT_WRITE } from '../../mm/address-space.js';
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  F_DUPFD_CLOEXEC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_NOTIFICATION_PIPE,
+  O_RDONLY,
+} from '../../abi/fcntl.js';
+import { PROT_WRITE } from '../../abi/mman.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E, errnoMessage } from '../../abi/errno.js';
-import { fail, SysError } from '../../abi/errors.js';
+import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { NORETURN } from '../../cpu/args.js';
-import { Unsupported } from '../../abi/errors.js';
 import type { Args } from '../../cpu/args.js';
 import { cloneShape, futexShape } from '../signature.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
+import { chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
 
 // ---- clone family ------------------------------------------------------------------

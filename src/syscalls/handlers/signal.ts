@@ -2,13 +2,12 @@
 // signals, itimers: what the kernel's delivery (proc/deliver.ts) acts on.
 import { ITIMER_REAL } from '../../abi/time.js';
 import type { Task } from '../../proc/task.js';
-import { PROT_WRITE } from '../../mm/address-space.js';
+import { PROT_WRITE } from '../../abi/mman.js';
 import { E } from '../../abi/errno.js';
-import { fail } from '../../abi/errors.js';
+import { fail, Unsupported } from '../../abi/errors.js';
 import { MINSIGSTKSZ, NSIG, SIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../../abi/signal.js';
 import { deadlineOf, partial, supported, timeDeadline, type Def } from './util.js';
 import { UNBLOCKABLE, takeSignal } from '../../proc/signals.js';
-import { Unsupported } from '../../abi/errors.js';
 import type { Process } from '../../proc/process.js';
 import { nowMs } from '../../host/clock.js';
 

@@ -1,6 +1,6 @@
 // Small helpers shared by handlers.
 import type { Task } from '../../proc/task.js';
-import { PROT_WRITE } from '../../mm/address-space.js';
+import { PROT_WRITE } from '../../abi/mman.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
@@ -9,7 +9,7 @@ import { PATH_MAX } from '../../abi/limits.js';
 import { W_OK } from '../../abi/stat.js';
 import { isDir, type Loc, type ParentLoc } from '../../fs/vfs.js';
 import { fileId, statFields } from '../../fs/stat.js';
-import { fdLoc } from '../../procfs/procfs.js';
+import { fdLoc } from '../../procfs/fds.js';
 import type { Handler, Status } from '../dispatch.js';
 import { signature, type Signature, type SignatureSpec } from '../signature.js';
 import { nowMs } from '../../host/clock.js';
@@ -73,7 +73,6 @@ export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 
 }
 
 /** the *at() flags, for the handlers that take them with the helpers below */
-export { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../abi/fcntl.js';
 
 /** A path argument: NUL-terminated bytes from guest memory (EFAULT, ENAMETOOLONG). */
 export function pathArg(t: Task, addr: number): Buffer {
