@@ -484,7 +484,7 @@ export const processDefs: Record<string, Def> = {
   }),
   rt_sigsuspend: supported(['sigset', 'size'], (t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
   pause: supported([], (t) => t.block([], { restartable: false })),
-  pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported'),
+  pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported; O_NOTIFICATION_PIPE gives ENOPKG, as a kernel built without watch queues (CONFIG_WATCH_QUEUE) answers'),
   pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
   futex: partial(futexShape, futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
   nanosleep: partial(['ts', 'ptr'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
