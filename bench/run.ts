@@ -2,9 +2,12 @@
 // interleaved (native, qemu, elfrun, native, ...), median of N runs after a
 // warm-up, every run's stdout checked against the first native (or qemu) run.
 //
-//   npm run bench [-- --runs N] [--arch x86_64|arm64] [--only NAME,...] [--tiny]
+//   npm run bench [-- --runs N] [--arch x86_64|arm64] [--only NAME,...] [--tiny] [--variant LABEL:VAR=VALUE,...]
 //
 // --tiny: one run of each, small inputs (CI proves the script works; no timing claims).
+// --variant: one more elfrun column, run with these environment variables
+// (e.g. `--variant nopreempt:ELFRUN_PREEMPT=0`), interleaved with the others,
+// and its ratio to the plain elfrun column.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync, symlinkSync, rmSync } from 'node:fs';
@@ -25,6 +28,13 @@ const tiny = argv.includes('--tiny');
 const runs = tiny ? 1 : Number(opt('--runs') ?? 5);
 const arches: Arch[] = opt('--arch') ? [opt('--arch') as Arch] : ['x86_64', 'arm64'];
 const only = opt('--only')?.split(',');
+const variantOpt = opt('--variant');
+const extra: { label: string; env: Record<string, string> } | null = variantOpt
+  ? {
+      label: variantOpt.split(':')[0],
+      env: Object.fromEntries(variantOpt.slice(variantOpt.indexOf(':') + 1).split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+    }
+  : null;
 
 // ---- deterministic inputs -------------------------------------------------------
 
@@ -131,9 +141,9 @@ interface Sample {
   status: number | null;
 }
 
-function once(cmd: string, args: string[]): Sample {
+function once(cmd: string, args: string[], env: Record<string, string> = {}): Sample {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1', ...env } });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   return { ms, out: createHash('sha256').update(r.stdout ?? '').digest('hex'), status: r.status };
 }
@@ -152,8 +162,9 @@ for (const arch of arches) {
   const hasNative = arch === process.arch.replace('x64', 'x86_64');
   console.log(`\n## ${arch}: median of ${runs} run(s) after a warm-up, interleaved; ratios are elfrun/native and elfrun/${qemu}`);
   console.log(`(under ${qemu}, an exec'd child is a host script that runs it under ${qemu} too, since qemu-user turns a guest execve into a host execve)`);
-  console.log('| workload | native | qemu | elfrun | ÷native | ÷qemu |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  const x = extra === null ? '' : ` ${extra.label} | ${extra.label}÷elfrun |`;
+  console.log(`| workload | native | qemu | elfrun | ÷native | ÷qemu |${x}`);
+  console.log(`| --- | --- | --- | --- | --- | --- |${extra === null ? '' : ' --- | --- |'}`);
   const geo: number[] = [];
   for (const w of workloads) {
     if (only && !only.some((o) => w.name.startsWith(o))) continue;
@@ -166,11 +177,12 @@ for (const arch of arches) {
     if (hasNative) variants.push(['native', prog, w.args(bb, arch, 'native')]);
     variants.push(['qemu', qemu, [prog, ...w.args(bb, arch, 'qemu')]]);
     variants.push(['elfrun', ELFRUN, ['run', prog, ...w.args(bb, arch, 'elfrun')]]);
-    const times: Record<string, number[]> = { native: [], qemu: [], elfrun: [] };
+    if (extra !== null) variants.push([extra.label, ELFRUN, ['run', prog, ...w.args(bb, arch, 'elfrun')]]);
+    const times: Record<string, number[]> = { native: [], qemu: [], elfrun: [], ...(extra === null ? {} : { [extra.label]: [] }) };
     let expected: Sample | null = null;
     for (let i = 0; i <= runs; i++) {
       for (const [label, cmd, a] of variants) {
-        const s = once(cmd, a);
+        const s = once(cmd, a, extra !== null && label === extra.label ? extra.env : {});
         expected ??= s;
         if (s.out !== expected.out || s.status !== expected.status) {
           console.error(`bench: ${arch} ${w.name}: ${label} output differs from ${variants[0][0]} (status ${s.status} vs ${expected.status})`);
@@ -183,7 +195,8 @@ for (const arch of arches) {
     const m = (k: string): number | null => (times[k].length ? median(times[k]) : null);
     const [n, q, e] = [m('native'), m('qemu'), m('elfrun')];
     if (e !== null && q !== null) geo.push(e / q);
-    console.log(`| ${w.name} | ${fmt(n)} | ${fmt(q)} | ${fmt(e)} | ${ratio(e, n)} | ${ratio(e, q)} |`);
+    const v = extra === null ? '' : ` ${fmt(m(extra.label))} | ${ratio(m(extra.label), e)} |`;
+    console.log(`| ${w.name} | ${fmt(n)} | ${fmt(q)} | ${fmt(e)} | ${ratio(e, n)} | ${ratio(e, q)} |${v}`);
   }
   if (geo.length)
     console.log(`\n${arch}: geometric mean elfrun/qemu over ${geo.length} rows: ${Math.exp(geo.reduce((s, x) => s + Math.log(x), 0) / geo.length).toFixed(2)}×`);

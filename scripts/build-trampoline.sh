@@ -13,6 +13,6 @@ uni="$cache/unicorn-2.1.4-elfrun1/lib"
 if [ -f "$uni/libunicorn.so.2" ]; then link=(-L"$uni" -l:libunicorn.so.2 -Wl,-rpath,"$uni")
 else link=(-l:libunicorn.so.2); fi
 mkdir -p "$(dirname "$out")"
-gcc -O2 -Wall -shared -fPIC -o "$out.tmp" "$src" "${link[@]}"
+gcc -O2 -Wall -pthread -shared -fPIC -o "$out.tmp" "$src" "${link[@]}"
 mv "$out.tmp" "$out"
 echo "$out"

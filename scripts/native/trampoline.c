@@ -6,16 +6,26 @@
  * That is one crossing between C and JavaScript per syscall instead of three
  * (hook, batch read, batch write) through koffi.
  *
- * Built by scripts/build-trampoline.sh; elfrun works without it (slower).
+ * It also runs the engine (elfrun_run) under a watchdog thread that stops a
+ * run lasting longer than a time slice, so that a guest computing without
+ * syscalls gives the others (and Node's event loop: timers, host signals)
+ * their turn.
+ *
+ * Built by scripts/build-trampoline.sh; elfrun works without it (slower, and
+ * a busy guest is not preempted).
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct uc_struct uc_engine;
 typedef size_t uc_hook;
 extern int uc_hook_add(uc_engine *uc, uc_hook *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...);
 extern int uc_reg_read(uc_engine *uc, int regid, void *value);
+extern int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count);
+extern int uc_emu_stop(uc_engine *uc);
 extern int uc_reg_write(uc_engine *uc, int regid, const void *value);
 extern int uc_reg_read_batch(uc_engine *uc, int *regs, void **vals, int count);
 extern int uc_reg_write_batch(uc_engine *uc, int *regs, void *const *vals, int count);
@@ -130,3 +140,106 @@ int elfrun_install(uc_engine *uc, struct tramp *t, int32_t insn, int32_t svc, vo
 
 /* The layout check elfrun makes before trusting the offsets above. */
 int elfrun_tramp_size(void) { return (int)sizeof(struct tramp); }
+
+/*
+ * Preemption. elfrun_run marks an engine as running, with a new generation
+ * number, for the length of one uc_emu_start. The watchdog wakes every tick;
+ * a run it finds with the generation it saw at the tick before has lasted at
+ * least a whole tick, and it asks the engine to stop (uc_emu_stop, as
+ * Unicorn's own timeout thread does). The engine then leaves at the start of
+ * its next translated block, with the guest's pc exact, and elfrun_run
+ * reports that the stop was a preemption. A stop asked after the run has
+ * ended cannot happen: `running` is cleared under the same lock. After a
+ * while with nothing running the watchdog sleeps until the next run.
+ */
+static pthread_mutex_t pre_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pre_cond;
+static pthread_once_t pre_once = PTHREAD_ONCE_INIT;
+static uc_engine *pre_running;
+static uint64_t pre_gen;
+static int pre_fired;
+static int pre_asleep;
+static int pre_ok;
+static long pre_tick_ns = 5000000;
+#define PRE_IDLE_TICKS 64
+
+static void *pre_watchdog(void *arg) {
+  (void)arg;
+  uint64_t seen = 0;
+  int idle = 0;
+  struct timespec due;
+  clock_gettime(CLOCK_MONOTONIC, &due);
+  pthread_mutex_lock(&pre_lock);
+  for (;;) {
+    due.tv_nsec += pre_tick_ns;
+    while (due.tv_nsec >= 1000000000L) {
+      due.tv_nsec -= 1000000000L;
+      due.tv_sec++;
+    }
+    while (pthread_cond_timedwait(&pre_cond, &pre_lock, &due) == 0) {
+      /* woken early: only a run starting after a sleep signals; keep the tick */
+    }
+    if (pre_running != NULL) {
+      idle = 0;
+      if (pre_gen == seen) {
+        pre_fired = 1;
+        uc_emu_stop(pre_running);
+      }
+      seen = pre_gen;
+    } else if (++idle >= PRE_IDLE_TICKS) {
+      pre_asleep = 1;
+      while (pre_running == NULL) pthread_cond_wait(&pre_cond, &pre_lock);
+      pre_asleep = 0;
+      idle = 0;
+      seen = pre_gen;
+      clock_gettime(CLOCK_MONOTONIC, &due);
+    }
+  }
+  return NULL;
+}
+
+static void pre_start(void) {
+  pthread_condattr_t a;
+  pthread_t th;
+  pthread_attr_t ta;
+  if (pthread_condattr_init(&a) != 0) return;
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  if (pthread_cond_init(&pre_cond, &a) != 0) return;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024);
+  if (pthread_create(&th, &ta, pre_watchdog, NULL) == 0) pre_ok = 1;
+  pthread_attr_destroy(&ta);
+}
+
+/* The watchdog's tick in microseconds (a run is stopped after one to two ticks); 0 turns preemption off. */
+void elfrun_set_slice(int32_t us) {
+  pthread_mutex_lock(&pre_lock);
+  pre_tick_ns = us > 0 ? (long)us * 1000L : 0;
+  pthread_mutex_unlock(&pre_lock);
+}
+
+/*
+ * uc_emu_start(uc, begin, forever) under the watchdog. Returns Unicorn's
+ * error code, with ELFRUN_PREEMPTED added when the watchdog stopped the run.
+ */
+#define ELFRUN_PREEMPTED 0x10000
+int elfrun_run(uc_engine *uc, uint64_t begin) {
+  int fired, err;
+  if (pre_tick_ns == 0) return uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  pthread_once(&pre_once, pre_start);
+  if (!pre_ok) return uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  pthread_mutex_lock(&pre_lock);
+  pre_running = uc;
+  pre_gen++;
+  pre_fired = 0;
+  if (pre_asleep) pthread_cond_signal(&pre_cond);
+  pthread_mutex_unlock(&pre_lock);
+  err = uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  pthread_mutex_lock(&pre_lock);
+  pre_running = NULL;
+  fired = pre_fired;
+  pre_fired = 0;
+  pthread_mutex_unlock(&pre_lock);
+  return err | (fired ? ELFRUN_PREEMPTED : 0);
+}

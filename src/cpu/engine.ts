@@ -13,6 +13,8 @@ import {
   TrampolineCb,
   TRAMP_SIZE,
   loadTrampoline,
+  PREEMPTED,
+  type TrampolineLib,
   UC_CTL_CPU_MODEL,
   UC_CTL_TCG_BUFFER_SIZE,
   UC_HOOK_INSN,
@@ -139,6 +141,7 @@ export class Cpu implements MemBackend {
     const cb = sharedCallbacks();
     const h = arch.syscallHook;
     const tl = loadTrampoline();
+    this.watchdogRun = tl?.run ?? null;
     if (tl !== null) {
       // the C trampoline reads the syscall registers and writes the result itself
       const t = new DataView(this.scratch.bytes.buffer, this.scratch.bytes.byteOffset + TRAMP_OFF, TRAMP_SIZE);
@@ -359,17 +362,25 @@ export class Cpu implements MemBackend {
   // ---- running --------------------------------------------------------------
 
   /**
-   * Run from the current pc until a hook stops the engine, or for at most
-   * timeoutUs microseconds (0: no limit). Returns the Unicorn error code.
+   * Run from the current pc until a hook stops the engine or, with the
+   * trampoline, until its watchdog ends the time slice (`preempted` tells).
+   * Returns the Unicorn error code.
    */
-  run(timeoutUs = 0): number {
+  run(): number {
     if (this.dangling > 0) this.dropDangling();
     const prev = current;
     current = this;
     this.stopping = false;
     this.running = true;
     try {
-      return this.lib.emuStart(this.uc, this.pc, UNTIL, timeoutUs, 0);
+      const run = this.watchdogRun;
+      if (run === null) {
+        this.preempted = false;
+        return this.lib.emuStart(this.uc, this.pc, UNTIL, 0, 0);
+      }
+      const r = run(this.uc, this.pc);
+      this.preempted = (r & PREEMPTED) !== 0;
+      return r & ~PREEMPTED;
     } finally {
       this.running = false;
       current = prev;
@@ -377,6 +388,10 @@ export class Cpu implements MemBackend {
   }
 
   running = false;
+  /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
+  preempted = false;
+  /** the trampoline's run under its watchdog, or null (no preemption) */
+  private readonly watchdogRun: TrampolineLib['run'];
 
   /** Stop the engine if it is running this client now (a task killed from inside a hook). */
   stopIfRunning(client: CpuClient): void {

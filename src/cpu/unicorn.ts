@@ -220,7 +220,22 @@ export const MemInvalidCb = koffi.proto(
 /** elfrun's syscall trampoline (scripts/native/trampoline.c), when it is built. */
 export interface TrampolineLib {
   install(uc: Engine, tramp: number, insn: number, svc: number, js: unknown): number;
+  /**
+   * uc_emu_start(uc, begin, forever) under the trampoline's watchdog, which
+   * stops a run that lasts longer than a time slice (null: a trampoline
+   * built before it had one). Unicorn's error code, plus PREEMPTED when the
+   * watchdog stopped it.
+   */
+  run: ((uc: Engine, begin: number) => number) | null;
+  /** the watchdog's tick in microseconds: a run is stopped after one to two ticks (0: never) */
+  setSlice: ((us: number) => void) | null;
 }
+
+/** the watchdog's tick: a run that lasts a whole tick is stopped at the next one */
+const PREEMPT_TICK_US = 5000;
+
+/** In TrampolineLib.run's result: the watchdog stopped the run at a block boundary. */
+export const PREEMPTED = 0x10000;
 
 export const TrampolineCb = koffi.proto('void elfrun_tramp_cb(void)');
 /** sizeof(struct tramp) in trampoline.c */
@@ -257,7 +272,20 @@ export function loadTrampoline(): TrampolineLib | null {
     const size = lib.func('int elfrun_tramp_size(void)')() as number;
     if (size !== TRAMP_SIZE) return null; // built from another layout
     const install = lib.func('int elfrun_install(void *uc, intptr_t tramp, int insn, int svc, void *js)');
-    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number };
+    let run: TrampolineLib['run'] = null;
+    let setSlice: TrampolineLib['setSlice'] = null;
+    try {
+      const r = lib.func('int elfrun_run(void *uc, uint64_t begin)');
+      const s = lib.func('void elfrun_set_slice(int32_t us)');
+      run = (uc, begin) => r(uc, begin) as number;
+      setSlice = (us) => void s(us);
+    } catch {
+      /* an older build: no preemption */
+    }
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice };
+    // a run without syscalls is stopped after 5-10 ms: the others' turn, and Node's event loop's
+    // (ELFRUN_PREEMPT=0 turns that off, to measure what it costs)
+    setSlice?.(process.env.ELFRUN_PREEMPT === '0' ? 0 : PREEMPT_TICK_US);
   } catch {
     tramp = null;
   }

@@ -4,6 +4,7 @@
 // zombie for its parent, which hears its exit signal; a SIGCHLD the parent
 // ignores (or SA_NOCLDWAIT) reaps it at once. A thread's end clears its
 // clear_child_tid word and releases its robust futexes.
+import { ITIMER_REAL } from '../abi/time.js';
 import { SA_NOCLDWAIT, SIG, SIG_IGN } from '../abi/signal.js';
 import { childSiginfo } from './signals.js';
 import type { Kernel } from './kernel.js';
@@ -100,7 +101,7 @@ export class Exit {
   }
 
   private releaseResources(p: Process): void {
-    this.k.itimers.set(p, 0, 0);
+    this.k.itimers.set(p, ITIMER_REAL, 0, 0);
     if (--p.fds.refs === 0) p.fds.closeAll();
     if (--p.fs.refs < 0) p.fs.refs = 0;
     if (--p.sighand.refs < 0) p.sighand.refs = 0;

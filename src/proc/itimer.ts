@@ -1,43 +1,107 @@
-// ITIMER_REAL of each process (alarm, setitimer): a host timer that sends
-// SIGALRM, re-armed for its interval. Armed timers count among the host
-// events the scheduler waits for.
+// The interval timers of each process and its CPU time limit.
+// ITIMER_REAL (alarm, setitimer) is a host timer that sends SIGALRM,
+// re-armed for its interval; armed, it counts among the host events the
+// scheduler waits for. ITIMER_VIRTUAL and ITIMER_PROF count the process's
+// CPU time, charged by the scheduler after each run of one of its threads
+// (runs last at most a time slice: the watchdog preempts a busy one), and
+// send SIGVTALRM and SIGPROF. RLIMIT_CPU is checked at the same place, as
+// Linux's check_process_timers does: SIGXCPU at the soft limit (which then
+// moves one second on, up to the hard limit), SIGKILL at the hard limit.
+import { ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL } from '../abi/time.js';
+import { RLIMIT_CPU, RLIM_INFINITY } from '../abi/resource.js';
 import { SI_KERNEL, SIG } from '../abi/signal.js';
 import { nowMs } from '../host/clock.js';
+import { HostTimer } from '../host/timer.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
 
-export class RealTimers {
+/** An itimer as getitimer shows it: ms until it fires (0: disarmed) and its interval. */
+export interface ItimerValue {
+  left: number;
+  interval: number;
+}
+
+/** ITIMER_VIRTUAL or ITIMER_PROF: CPU time (ms) left until it fires, and its interval. */
+export interface CpuTimer {
+  left: number;
+  interval: number;
+}
+
+export class Itimers {
   constructor(private readonly k: Kernel) {}
 
-  /**
-   * SIGALRM for p after `ms`, then every `interval` ms; 0 disarms. Returns
-   * what was left of the old one (ms) and its interval.
-   */
-  set(p: Process, ms: number, interval: number): { left: number; interval: number } {
-    const old = p.itimer;
-    const left = old ? Math.max(0, old.due - nowMs()) : 0;
-    if (old) {
-      clearTimeout(old.timer);
-      this.k.sched.timers--;
-      p.itimer = null;
+  /** Arm (ms > 0) or disarm (0) one of p's itimers; returns the old value. */
+  set(p: Process, which: number, ms: number, interval: number): ItimerValue {
+    const old = this.get(p, which);
+    if (which === ITIMER_REAL) {
+      if (p.itimer) {
+        p.itimer.timer.clear();
+        this.k.sched.timers--;
+        p.itimer = null;
+      }
+      if (ms > 0) this.armReal(p, ms, interval);
+    } else {
+      const v = ms > 0 ? { left: ms, interval } : null;
+      if (which === ITIMER_VIRTUAL) p.vtimer = v;
+      else p.ptimer = v;
     }
-    if (ms > 0) this.arm(p, ms, interval);
-    return { left, interval: old?.interval ?? 0 };
+    return old;
   }
 
-  private arm(p: Process, ms: number, interval: number): void {
+  get(p: Process, which: number): ItimerValue {
+    if (which === ITIMER_REAL) {
+      const r = p.itimer;
+      return { left: r ? Math.max(0, r.timer.due - nowMs()) : 0, interval: r?.interval ?? 0 };
+    }
+    const c = which === ITIMER_VIRTUAL ? p.vtimer : which === ITIMER_PROF ? p.ptimer : null;
+    return { left: c ? Math.max(c.left, 0.001) : 0, interval: c?.interval ?? 0 };
+  }
+
+  private armReal(p: Process, ms: number, interval: number): void {
     const k = this.k;
     k.sched.timers++;
-    const timer = setTimeout(() => {
+    const timer = new HostTimer(ms, () => {
       k.sched.timers--;
       p.itimer = null;
       if (p.exit !== null) return;
-      if (interval > 0) this.arm(p, interval, interval);
-      const info = k.userInfo(SIG.SIGALRM, 0);
-      info.writeInt32LE(SI_KERNEL, 8); // as Linux's it_real_fn sends it
-      k.signals.sendToProcess(p, SIG.SIGALRM, info);
+      if (interval > 0) this.armReal(p, interval, interval);
+      this.send(p, SIG.SIGALRM); // as Linux's it_real_fn sends it
       k.sched.kick();
-    }, ms);
-    p.itimer = { due: nowMs() + ms, interval, timer };
+    });
+    p.itimer = { interval, timer };
+  }
+
+  /** SI_KERNEL, as Linux's timers send their signals (SEND_SIG_PRIV). */
+  private send(p: Process, sig: number): void {
+    const info = this.k.userInfo(sig, 0);
+    info.writeInt32LE(SI_KERNEL, 8);
+    this.k.signals.sendToProcess(p, sig, info);
+  }
+
+  /** One of p's threads ran for `ms`: its CPU timers count down, and its CPU limit is checked. */
+  charge(p: Process, ms: number): void {
+    if (p.vtimer !== null) p.vtimer = this.countDown(p, p.vtimer, ms, SIG.SIGVTALRM);
+    if (p.ptimer !== null) p.ptimer = this.countDown(p, p.ptimer, ms, SIG.SIGPROF);
+    const lim = p.rlimits[RLIMIT_CPU];
+    if (lim === undefined || lim[0] === RLIM_INFINITY) return;
+    const sec = BigInt(Math.floor(p.cpuMs / 1000));
+    const [soft, hard] = lim;
+    if (hard !== RLIM_INFINITY && sec >= hard) {
+      this.k.signals.sendToProcess(p, SIG.SIGKILL, this.k.userInfo(SIG.SIGKILL, 0));
+      return;
+    }
+    if (sec >= soft) {
+      this.send(p, SIG.SIGXCPU);
+      if (soft < hard) p.rlimits[RLIMIT_CPU] = [soft + 1n, hard];
+    }
+  }
+
+  private countDown(p: Process, c: CpuTimer, ms: number, sig: number): CpuTimer | null {
+    const left = c.left - ms;
+    if (left > 0) return { left, interval: c.interval };
+    this.send(p, sig);
+    if (c.interval <= 0) return null;
+    // the overrun is carried into the next period, as Linux's timers keep their phase
+    return { left: Math.max(c.interval + left, 0.001), interval: c.interval };
   }
 }

@@ -34,8 +34,9 @@ export class JobControl {
     const leader = [...p.threads][0];
     if (leader && this.k.tracing(leader)) this.k.tracer!.stopped(leader, sig);
     this.notifyParent(p, { stopped: sig });
-    // the guest's init stopped: elfrun stops too, as a native program would (^Z, kill -STOP)
-    if (p === this.k.init) this.stopSelf();
+    // the guest's init stopped, and nothing else in the guest can run: elfrun
+    // stops too, as a native program would (^Z, kill -STOP)
+    if (this.allStopped()) this.stopSelf();
   }
 
   /** SIGCONT's effect, at the moment it is sent: the process runs again; the parent hears CLD_CONTINUED. */
@@ -65,12 +66,22 @@ export class JobControl {
     parent.childEvents.wake();
   }
 
+  /**
+   * Is the guest's init stopped, and every other live process too? While one
+   * is not, it may still continue the others (a child that sends its parent
+   * SIGSTOP and then SIGCONT), and all of them live in elfrun's process.
+   */
+  private allStopped(): boolean {
+    const init = this.k.init;
+    if (!init?.stopped || init.exit !== null) return false;
+    for (const q of this.k.processes.values()) if (q.exit === null && !q.stopped) return false;
+    return true;
+  }
+
   /** elfrun's own process stops (its parent shell sees it stopped); on SIGCONT the guest's init continues. */
   private stopSelf(): void {
     setImmediate(() => {
-      const init = this.k.init;
-      if (!init?.stopped || init.exit !== null) return;
-      process.kill(process.pid, 'SIGSTOP');
+      if (this.allStopped()) process.kill(process.pid, 'SIGSTOP');
     });
   }
 }

@@ -3,7 +3,7 @@
 // part per concern, each in its own module: the scheduler and parking
 // (sched.ts), signal sending and delivery (deliver.ts, on the pending-signal
 // state of signals.ts), job control (jobctl.ts), exit and reaping (exit.ts),
-// futexes and robust lists (futex.ts), ITIMER_REAL (itimer.ts), host fds
+// futexes and robust lists (futex.ts), interval timers and RLIMIT_CPU (itimer.ts), host fds
 // polled while idle (hostpoll.ts), host signals forwarded to the guest
 // (hostsig.ts) and the engine pool (engines.ts). Many guest processes live in
 // this one Node process: one guest task runs at a time inside uc_emu_start.
@@ -27,7 +27,7 @@ import { SignalDelivery } from './deliver.js';
 import { JobControl } from './jobctl.js';
 import { Exit } from './exit.js';
 import { Futexes, type FutexQueue } from './futex.js';
-import { RealTimers } from './itimer.js';
+import { Itimers, type ItimerValue } from './itimer.js';
 import { HostPoller } from './hostpoll.js';
 import { Engines } from './engines.js';
 import { forwardHostSignals } from './hostsig.js';
@@ -66,7 +66,7 @@ export class Kernel {
   readonly jobs = new JobControl(this);
   readonly exit = new Exit(this);
   readonly futex = new Futexes(this);
-  readonly itimers = new RealTimers(this);
+  readonly itimers = new Itimers(this);
   readonly hostPoll = new HostPoller();
   readonly engines = new Engines(this);
   /** The controlling terminal's job control: its foreground process group */
@@ -185,7 +185,7 @@ export class Kernel {
   shutdown(): void {
     for (const p of [...this.processes.values()]) if (p.exit === null) this.exit.group(p, { kind: 'signaled', signal: SIG.SIGKILL });
     this.hostPoll.stop();
-    for (const t of this.tasks.values()) if (t.timer) clearTimeout(t.timer);
+    for (const t of this.tasks.values()) t.timer?.clear();
     this.engines.bury();
     this.engines.close();
     this.exeCache.close();
@@ -239,8 +239,8 @@ export class Kernel {
     this.sched.handOff(t, next);
   }
 
-  setItimer(p: Process, ms: number, interval: number): { left: number; interval: number } {
-    return this.itimers.set(p, ms, interval);
+  setItimer(p: Process, which: number, ms: number, interval: number): ItimerValue {
+    return this.itimers.set(p, which, ms, interval);
   }
 
   futexQueue(mm: Mm, addr: number): FutexQueue {

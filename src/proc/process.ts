@@ -1,4 +1,6 @@
 // A guest process (thread group) and the state its threads may share.
+import type { HostTimer } from '../host/timer.js';
+import type { CpuTimer } from './itimer.js';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
@@ -113,8 +115,11 @@ export class Process {
   /** process-directed pending signals */
   pending = 0n;
   siginfo = new Map<number, Buffer[]>();
-  /** ITIMER_REAL (alarm, setitimer): when it fires next, its interval (ms), and the host timer */
-  itimer: { due: number; interval: number; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** ITIMER_REAL (alarm, setitimer): its interval (ms), and the host timer (with when it fires) */
+  itimer: { interval: number; timer: HostTimer } | null = null;
+  /** ITIMER_VIRTUAL and ITIMER_PROF: CPU time left and interval (ms) */
+  vtimer: CpuTimer | null = null;
+  ptimer: CpuTimer | null = null;
   readonly startTime = nowMs();
 
   constructor(

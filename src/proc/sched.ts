@@ -9,10 +9,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Fault } from '../cpu/engine.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { NORETURN } from '../cpu/args.js';
-import { BUS_ADRALN, ILL_ILLOPC, ILL_ILLOPN, SEGV_MAPERR, SIG } from '../abi/signal.js';
+import { BUS_ADRALN, ILL_ILLOPC, ILL_ILLOPN, SEGV_MAPERR, SIG, SI_KERNEL } from '../abi/signal.js';
 import type { ArchName } from '../cpu/arch.js';
 import type { Blocked } from '../ctx/waitq.js';
 import { nowMs } from '../host/clock.js';
+import { HostTimer } from '../host/timer.js';
 import type { Kernel } from './kernel.js';
 import type { Process, ExitState } from './process.js';
 import type { Task } from './task.js';
@@ -141,14 +142,17 @@ export class Scheduler {
     t.stopReason = null;
     t.fault = null;
     const cpu = t.cpu;
-    // No asynchronous time limit: Unicorn's timeout stop leaves a stale pc (unicorn
-    // issue #1105) and resuming re-executes instructions. Tasks yield at syscalls
-    // once their slice is over (Task.onSyscall).
+    // A task that makes syscalls yields at one once its slice is over
+    // (Task.onSyscall); one that computes without them is stopped by the
+    // trampoline's watchdog at a block boundary (Unicorn's own timeout stops
+    // anywhere and leaves a stale pc, unicorn issue #1105).
     this.sliceEnd = nowMs() + SLICE_MS;
     t.runStart = nowMs();
-    const err = cpu.run(0);
-    t.cpuMs += nowMs() - t.runStart;
+    const err = cpu.run();
+    const ran = nowMs() - t.runStart;
+    t.cpuMs += ran;
     t.runStart = -1;
+    if (t.state !== 'dead') k.itimers.charge(t.proc, ran);
     const next = t.handOffTo;
     t.handOffTo = null;
     if (cpu.internalError !== null) {
@@ -162,6 +166,16 @@ export class Scheduler {
       return;
     }
     const f = t.fault as Fault | null;
+    if (f === null && err === 0 && t.stopReason === null) {
+      // Nothing in elfrun stopped the engine: the watchdog's preemption, or
+      // the engine's own halt (x86 hlt, which is privileged: #GP on Linux).
+      const hlt = !cpu.preempted && t.arch.name === 'x86_64' ? this.haltedAt(t) : null;
+      if (hlt !== null) {
+        cpu.setPc(hlt);
+        k.signals.force(t, SIG.SIGSEGV, { signal: SIG.SIGSEGV, code: SI_KERNEL, addr: 0, pc: hlt, what: 'privileged instruction (hlt)' });
+        if (t.state !== 'runnable') return;
+      } else t.stopReason = 'preempt';
+    }
     if (f !== null || (err !== 0 && t.stopReason === null)) {
       const e = f === null ? ucErrorSignal(err, t.arch.name) : null;
       const sig = f?.signal ?? e!.signal;
@@ -171,9 +185,10 @@ export class Scheduler {
       if (t.state !== 'runnable') return;
     }
     // a task stopped to take a signal or after exec keeps its turn (as on Linux, where
-    // returning to user mode does not reschedule); a yield goes to the back
+    // returning to user mode does not reschedule); a yield or preemption goes to the back
     if (t.state === 'runnable') {
-      if (t.stopReason === 'yield') this.runq.push(t);
+      const why = t.stopReason as Task['stopReason'];
+      if (why === 'yield' || why === 'preempt') this.runq.push(t);
       else this.runq.unshift(t);
     }
     if (next !== null) {
@@ -182,6 +197,16 @@ export class Scheduler {
         this.runq.splice(i, 1);
         this.runq.unshift(next);
       }
+    }
+  }
+
+  /** The address of the hlt instruction the engine stopped after, if it did (x86_64). */
+  private haltedAt(t: Task): number | null {
+    const pc = t.cpu.pc;
+    try {
+      return t.mm.u8(pc - 1) === 0xf4 ? pc - 1 : null;
+    } catch {
+      return null;
     }
   }
 
@@ -204,7 +229,7 @@ export class Scheduler {
     if (t.state !== 'blocked') return;
     for (const q of t.blocked?.queues ?? []) q.remove(t);
     if (t.timer) {
-      clearTimeout(t.timer);
+      t.timer.clear();
       t.timer = null;
       this.timers--;
     }
@@ -223,11 +248,11 @@ export class Scheduler {
     if (b.deadline !== Infinity) {
       const ms = Math.max(0, b.deadline - nowMs());
       this.timers++;
-      t.timer = setTimeout(() => {
+      t.timer = new HostTimer(ms, () => {
         t.timer = null;
         this.timers--;
         this.wake(t);
-      }, ms);
+      });
     }
   }
 
@@ -236,7 +261,7 @@ export class Scheduler {
     t.sigwait = 0n;
     for (const q of t.blocked?.queues ?? []) q.remove(t);
     if (t.timer) {
-      clearTimeout(t.timer);
+      t.timer.clear();
       t.timer = null;
       this.timers--;
     }

@@ -1,6 +1,7 @@
 // A guest task: one thread of a process, with its own CPU context, signal
 // mask and pending signals. Handlers receive it; what the process shares
 // (memory, fds, cwd, signal handlers) is reached through it.
+import type { HostTimer } from '../host/timer.js';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
@@ -45,7 +46,7 @@ export class Task implements CpuClient, IoContext {
   }
   /** why the engine was stopped from inside a hook, if it was */
   /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
-  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | 'handoff' | null = null;
+  stopReason: 'block' | 'exit' | 'exec' | 'signal' | 'sigreturn' | 'yield' | 'preempt' | 'handoff' | null = null;
   /** the task that runs before this one's next turn (Kernel.handOff) */
   handOffTo: Task | null = null;
   /** an error thrown by elfrun itself while servicing the guest (a bug, or a panic) */
@@ -77,7 +78,7 @@ export class Task implements CpuClient, IoContext {
   restarting = false;
   /** per-syscall scratch that must survive a retry (e.g. a sleep's deadline) */
   restartState: number | null = null;
-  timer: ReturnType<typeof setTimeout> | null = null;
+  timer: HostTimer | null = null;
 
   /** sched_setaffinity's mask, when set (null: elfrun's own) */
   affinity: Uint8Array | null = null;

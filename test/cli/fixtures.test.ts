@@ -74,6 +74,18 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(0);
     });
 
+    it('preempt: a busy child is killed, an alarm interrupts a loop without syscalls, spinning threads hand a flag back and forth', () => {
+      expectSameAsLinux(arch, 'preempt');
+    });
+
+    it('cputime: ITIMER_VIRTUAL, ITIMER_PROF and RLIMIT_CPU (SIGXCPU, then SIGKILL) count CPU time spent without syscalls', () => {
+      expectSameAsLinux(arch, 'cputime');
+    });
+
+    it('longwait: alarms, polls, selects and sleeps of billions of seconds wait (no host timer warning), and signals end them', () => {
+      expectSameAsLinux(arch, 'longwait');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table

@@ -2,6 +2,7 @@
 // host terminal: ls lays out columns from TIOCGWINSZ, stty reads termios.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ARCHES, ELFRUN, ROOT, fixture } from '../helpers/oracle.js';
 
 function onTty(cmd: string): string {
@@ -27,6 +28,20 @@ for (const arch of ARCHES) {
 
     const bb = fixture(arch, 'busybox');
     const linux = arch === 'x86_64' ? bb : `qemu-aarch64 ${bb}`;
+
+    it('^C ends a loop without syscalls in an interactive shell, and the shell goes on', () => {
+      const session = (cmd: string[]): string => {
+        const r = spawnSync('python3', [
+          join(ROOT, 'test/helpers/ptydrive.py'),
+          's:0.5', 'w:while :; do :; done\\n', 's:0.5', 'w:\\x03', 's:0.5', 'w:echo after=$?\\n', 's:0.5', 'w:exit\\n',
+          '--', 'env', 'PS1=$ ', ...cmd, 'sh', '-i',
+        ], { cwd: ROOT, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1', TERM: 'dumb' }, timeout: 60_000 });
+        return r.stdout.toString('latin1');
+      };
+      const want = session([fixture('x86_64', 'busybox')]);
+      expect(want).toContain('after=130');
+      expect(session([ELFRUN, 'run', bb])).toBe(want);
+    });
     for (const args of ['ls src/syscalls', 'stty -a', 'stty size', 'tty']) {
       it(args, () => {
         const want = onTty(`${linux} ${args}; echo status=$?`);

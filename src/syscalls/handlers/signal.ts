@@ -1,6 +1,7 @@
 // Signal dispositions, masks, the alternate stack, pending and queued
 // signals, itimers: what the kernel's delivery (proc/deliver.ts) acts on.
-import { ITIMER_REAL } from '../../abi/time.js';
+import { ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL } from '../../abi/time.js';
+import type { ItimerValue } from '../../proc/itimer.js';
 import type { Task } from '../../proc/task.js';
 import { PROT_WRITE } from '../../abi/mman.js';
 import { E } from '../../abi/errno.js';
@@ -132,24 +133,21 @@ function sigqueue(t: Task, tgid: number, tid: number | null, sig: number, infoAd
 }
 
 
-/** setitimer/getitimer: ITIMER_REAL in struct itimerval (interval, then value; timevals). */
+/** setitimer/getitimer: struct itimerval (interval, then value; timevals) of ITIMER_REAL, _VIRTUAL or _PROF. */
 function itimer(t: Task, which: number, newAddr: number, oldAddr: number, set: boolean): number {
-  if (which !== ITIMER_REAL) {
-    if (which === 1 || which === 2) throw new Unsupported(`itimer ${which === 1 ? 'ITIMER_VIRTUAL' : 'ITIMER_PROF'}`, E.EINVAL);
-    fail(E.EINVAL);
-  }
+  if (which !== ITIMER_REAL && which !== ITIMER_VIRTUAL && which !== ITIMER_PROF) fail(E.EINVAL);
   const tv = (b: Buffer, off: number): number => {
     const sec = Number(b.readBigInt64LE(off));
     const usec = Number(b.readBigInt64LE(off + 8));
     if (sec < 0 || usec < 0 || usec >= 1e6) fail(E.EINVAL);
     return sec * 1e3 + usec / 1e3;
   };
-  let old: { left: number; interval: number };
   const p = t.proc;
+  let old: ItimerValue;
   if (set) {
     const b = newAddr !== 0 ? t.mm.read(newAddr, 32) : Buffer.alloc(32);
-    old = t.kernel.setItimer(p, tv(b, 16), tv(b, 0));
-  } else old = { left: p.itimer ? Math.max(0, p.itimer.due - nowMs()) : 0, interval: p.itimer?.interval ?? 0 };
+    old = t.kernel.setItimer(p, which, tv(b, 16), tv(b, 0));
+  } else old = t.kernel.itimers.get(p, which);
   if (oldAddr !== 0) {
     const out = Buffer.alloc(32);
     const put = (ms: number, off: number): void => {
@@ -166,11 +164,13 @@ function itimer(t: Task, which: number, newAddr: number, oldAddr: number, set: b
 
 /** alarm(2): SIGALRM in `secs` seconds; returns the seconds left of the previous one (rounded up). */
 function alarm(t: Task, secs: number): number {
-  const old = t.kernel.setItimer(t.proc, secs * 1000, 0);
+  const old = t.kernel.setItimer(t.proc, ITIMER_REAL, secs * 1000, 0);
   return old.left > 0 ? Math.max(1, Math.round(old.left / 1000)) : 0;
 }
 
-const ITIMER_NOTE = 'ITIMER_REAL (SIGALRM); a guest that computes without making syscalls sees it at its next syscall; ITIMER_VIRTUAL and ITIMER_PROF are reported as unsupported';
+const ITIMER_NOTE =
+  'ITIMER_REAL (SIGALRM), ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF); the CPU timers count the time the guest runs ' +
+  'in the engine and in its syscalls alike (user and system time are not told apart), charged at the end of each run of at most a time slice';
 
 export const signalDefs: Record<string, Def> = {
   rt_sigaction: supported(['sig', 'sigact', 'sigactout', 'size'], (t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
@@ -181,6 +181,6 @@ export const signalDefs: Record<string, Def> = {
   rt_tgsigqueueinfo: supported(['int', 'int', 'sig', 'siginfo'], (t, a) => sigqueue(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
   setitimer: partial(['itimer', 'itimerval', 'itimervalout'], (t, a) => itimer(t, a.i32(0), a.ptr(1), a.ptr(2), true), ITIMER_NOTE),
   getitimer: partial(['itimer', 'itimervalout'], (t, a) => itimer(t, a.i32(0), 0, a.ptr(1), false), ITIMER_NOTE),
-  alarm: partial(['uint'], (t, a) => alarm(t, a.u32(0)), ITIMER_NOTE),
+  alarm: supported(['uint'], (t, a) => alarm(t, a.u32(0))),
   sigaltstack: supported(['stackin', 'stackout'], (t, a) => sigaltstack(t, a.ptr(0), a.ptr(1))),
 };

@@ -60,6 +60,9 @@ export function hostOut(t: Task, addr: number, len: number, fn: (hostAddr: numbe
  * nowMs()'s clock; NULL is Infinity; a bad field is EINVAL.
  * Absolute times are on CLOCK_MONOTONIC ('abs-mono') or CLOCK_REALTIME ('abs-real').
  */
+/** KTIME_MAX (2^63-1 ns) in ms: the end of Linux's monotonic clock */
+const KTIME_MAX_MS = 9223372036854.775;
+
 export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 'abs-real' = 'rel', usec = false): number {
   if (addr === 0) return Infinity;
   const b = t.mm.read(addr, 16);
@@ -67,9 +70,10 @@ export function timeDeadline(t: Task, addr: number, clock: 'rel' | 'abs-mono' | 
   const frac = Number(b.readBigInt64LE(8));
   if (sec < 0 || frac < 0 || frac >= (usec ? 1e6 : 1e9)) fail(E.EINVAL);
   const ms = sec * 1e3 + (usec ? frac / 1e3 : frac / 1e6);
-  if (clock === 'rel') return nowMs() + ms;
+  // Linux's times are signed 64-bit nanoseconds (ktime_t): later ones saturate at KTIME_MAX
+  if (clock === 'rel') return Math.min(nowMs() + ms, KTIME_MAX_MS);
   // nowMs() is CLOCK_MONOTONIC itself; a CLOCK_REALTIME time moves to it
-  return clock === 'abs-mono' ? ms : nowMs() + (ms - Date.now());
+  return Math.min(clock === 'abs-mono' ? ms : nowMs() + (ms - Date.now()), KTIME_MAX_MS);
 }
 
 /** the *at() flags, for the handlers that take them with the helpers below */
