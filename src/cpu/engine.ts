@@ -465,6 +465,8 @@ export class Cpu implements MemBackend {
 
   /** Write the result registers of a syscall whose entry registers were `regs`. */
   setReturnWith(result: number, regs: Uint32Array): void {
+    // the kernel's restart codes (ERESTARTSYS..ERESTART_RESTARTBLOCK) end at signal delivery
+    if (result <= -512 && result >= -516) throw new Panic(`a syscall result of ${result} (a kernel-internal restart code) would reach the guest`);
     const r = this.ret;
     this.flush();
     this.arch.syscallReturn(result, regs, r.vals);

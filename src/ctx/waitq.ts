@@ -3,6 +3,8 @@
 // Subsystems (pipes, sockets, ttys, epoll) own queues without knowing what a
 // task is: a waiter is anything that can be woken.
 
+import type { Restart } from '../abi/restart.js';
+
 /** Something parked on wait queues: the kernel's task. */
 export interface Waiter {
   wake(): void;
@@ -12,8 +14,13 @@ export interface Waiter {
 export interface BlockOptions {
   /** absolute deadline in ms (nowMs()); Infinity by default */
   deadline?: number;
-  /** a signal with SA_RESTART restarts the call (default) rather than failing it with EINTR */
-  restartable?: boolean;
+  /** how a signal ends the wait (Linux's restart codes); 'sys' by default */
+  restart?: Restart;
+  /**
+   * A signal's handler ends the call (with EINTR): what it leaves behind
+   * (the time left of a sleep), and the result, -EINTR unless that fails.
+   */
+  onInterrupt?: () => number | void;
   /** false for waits no signal interrupts */
   interruptible?: boolean;
   /** a partial result to return if a signal interrupts (bytes already transferred) */
@@ -45,11 +52,13 @@ export class Blocked {
     readonly queues: WaitQueue[],
     /** absolute deadline in ms (nowMs()), or Infinity */
     readonly deadline: number,
-    /** true when a signal with SA_RESTART should restart (not EINTR) the call */
-    readonly restartable: boolean,
+    /** how a signal ends the wait */
+    readonly restart: Restart,
     /** false for waits no signal interrupts (vfork's wait for its child) */
     readonly interruptible = true,
     /** a partial result to return if a signal interrupts (bytes already transferred) */
     readonly partial: number | null = null,
+    /** runs when a handler ends the call; returns the result if not -EINTR */
+    readonly onInterrupt: (() => number | void) | null = null,
   ) {}
 }

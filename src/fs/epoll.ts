@@ -122,7 +122,7 @@ export function epollWait(t: IoContext, ep: EpollFile, addr: number, max: number
   const { size: rec, dataOff } = epollEventLayout(t);
   const ready = ep.ready(t, max, true);
   if (ready.length === 0) {
-    if (nowMs() < deadline) t.block(ep.queues(t), { deadline, restartable: false });
+    if (nowMs() < deadline) t.block(ep.queues(t), { deadline, restart: 'intr' });
     return 0;
   }
   const b = Buffer.alloc(ready.length * rec);

@@ -10,16 +10,18 @@ import { E } from '../abi/errno.js';
 import { ILL_ILLOPC, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_MAPERR, SIG, SIG_DFL, SIG_IGN, bit } from '../abi/signal.js';
 import { NORETURN } from '../cpu/args.js';
 import { deliverFrame } from './sigframe.js';
+import { restartCode, type Restart } from '../abi/restart.js';
 import { SYNCHRONOUS, UNBLOCKABLE, defaultAction, dropSignals, faultSiginfo, queueSignal, takeSignal } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
 import type { Task } from './task.js';
 
-/** Interrupted parked syscall: how to finish it if a handler runs. */
+/** An interrupted parked syscall: how it ends if a handler runs or the task stops. */
 export interface Interrupted {
   regs: Uint32Array;
-  restartable: boolean;
+  restart: Restart;
   partial: number | null;
+  onInterrupt: (() => number | void) | null;
 }
 
 /** What a fault tells the signal it raises. */
@@ -101,6 +103,54 @@ export class SignalDelivery {
     this.deliver(t, null);
   }
 
+  /**
+   * A handler is about to run in t, whose parked syscall a signal ended:
+   * its partial result, a restart from its syscall instruction once the
+   * handler returns (ERESTARTNOINTR, or ERESTARTSYS with SA_RESTART), or
+   * EINTR with what the call leaves behind (the time left of a sleep).
+   */
+  private endInterrupted(t: Task, i: Interrupted, saRestart: boolean): void {
+    const restart = i.restart === 'noint' || (i.restart === 'sys' && saRestart);
+    const r = i.partial === null ? i.onInterrupt?.() : undefined;
+    this.traceInterrupted(t, i, false, r);
+    if (i.partial !== null) t.cpu.setReturnWith(i.partial, i.regs);
+    else if (r !== undefined && r !== -E.EINTR) t.cpu.setReturnWith(r, i.regs);
+    else if (restart) t.cpu.setPc(t.arch.syscallInsnAddr(i.regs));
+    else t.cpu.setReturnWith(-E.EINTR, i.regs);
+  }
+
+  /**
+   * t stops (a stop signal's default action) in a parked syscall: it ends
+   * with its partial result, or EINTR for the calls a stop ends
+   * (signal(7)); any other goes on waiting once continued, as Linux's
+   * restart without a handler does (restart_syscall for the timed ones,
+   * with the time that was left).
+   */
+  private stopInterrupted(t: Task, i: Interrupted): void {
+    // what the call leaves behind (the time left) is written at any interruption, as Linux does
+    const r = i.partial === null ? i.onInterrupt?.() : undefined;
+    const failed = r !== undefined && r !== -E.EINTR;
+    this.traceInterrupted(t, i, i.partial === null && !failed && i.restart === 'block', r);
+    if (i.partial !== null) t.cpu.setReturnWith(i.partial, i.regs);
+    else if (failed) t.cpu.setReturnWith(r, i.regs);
+    else if (i.restart === 'intr') t.cpu.setReturnWith(-E.EINTR, i.regs);
+    else t.blockRegs = i.regs; // retried when the task next runs (after SIGCONT)
+  }
+
+  /**
+   * The tracer sees the call end as Linux's does: its partial result, an
+   * error its interruption gave (EFAULT writing the time left), EINTR, or a
+   * restart code.
+   */
+  private traceInterrupted(t: Task, i: Interrupted, resumes: boolean, left: number | void): void {
+    const k = this.k;
+    if (!k.tracing(t)) return;
+    t.args.regs = i.regs;
+    const failed = left !== undefined && left !== -E.EINTR ? left : null;
+    const r = i.partial ?? failed ?? (i.restart === 'intr' ? -E.EINTR : -restartCode(i.restart));
+    k.tracer!.interrupted(t, t.args, r, resumes);
+  }
+
   /** Deliver pending signals to t (which owns its engine, between instructions). */
   deliver(t: Task, interrupted: Interrupted | null): void {
     const k = this.k;
@@ -117,22 +167,21 @@ export class SignalDelivery {
       if (act.handler === SIG_DFL) {
         const d = defaultAction(sig);
         if (d === 'ignore' || d === 'cont') continue;
-        if (k.tracing(t)) k.tracer!.signal(t, sig, info);
         if (d === 'stop') {
           if (sig !== SIG.SIGSTOP && k.jobs.orphanedPgrp(t.proc.pgid, t.proc.sid)) continue;
+          if (interrupted !== null) this.stopInterrupted(t, interrupted);
+          if (k.tracing(t)) k.tracer!.signal(t, sig, info);
           k.jobs.stop(t.proc, sig);
           return;
         }
+        if (k.tracing(t)) k.tracer!.signal(t, sig, info);
         k.exit.group(t.proc, { kind: 'signaled', signal: sig });
         return;
       }
-      // A handler runs: finish an interrupted syscall first (EINTR, or restart after the handler).
+      // A handler runs: an interrupted syscall ends first (EINTR, or restarted after the handler).
       if (interrupted !== null) {
-        const { regs, restartable, partial } = interrupted;
+        this.endInterrupted(t, interrupted, (act.flags & SA_RESTART) !== 0);
         interrupted = null;
-        if (partial !== null) t.cpu.setReturnWith(partial, regs);
-        else if (restartable && act.flags & SA_RESTART) t.cpu.setPc(t.arch.syscallInsnAddr(regs));
-        else t.cpu.setReturnWith(-E.EINTR, regs);
       }
       if (k.tracing(t)) k.tracer!.signal(t, sig, info);
       const oldMask = t.savedMask ?? t.sigmask;

@@ -290,7 +290,7 @@ export class Scheduler {
       if (t.state === 'blocked' && t.blocked!.interruptible && k.signals.pending(t)) {
         const nb = t.blocked!;
         this.unpark(t);
-        k.signals.deliver(t, { regs, restartable: nb.restartable, partial: nb.partial });
+        k.signals.deliver(t, { regs, restart: nb.restart, partial: nb.partial, onInterrupt: nb.onInterrupt });
       }
       return;
     }

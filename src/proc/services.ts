@@ -20,6 +20,12 @@ export interface KernelObserver {
   /** told how many tasks live (strace prefixes lines with the pid while more than one does) */
   live: () => number;
   signal(t: Task, sig: number, info: Buffer): void;
+  /**
+   * A signal ended t's parked syscall, whose registers `a` holds, with `ret`
+   * (a restart code, EINTR or a partial result); `resumes`: restart_syscall
+   * will resume it.
+   */
+  interrupted(t: Task, a: Args, ret: number, resumes: boolean): void;
   stopped(t: Task, sig: number): void;
   exited(t: Task, state: ExitState): void;
 }

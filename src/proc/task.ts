@@ -184,7 +184,7 @@ export class Task implements CpuClient, IoContext {
 
   /** Park on these queues (and/or until a deadline); the syscall is retried when woken. */
   block(queues: WaitQueue[], opts: BlockOptions = {}): never {
-    throw new Blocked(queues, opts.deadline ?? Infinity, opts.restartable ?? true, opts.interruptible ?? true, opts.partial ?? null);
+    throw new Blocked(queues, opts.deadline ?? Infinity, opts.restart ?? 'sys', opts.interruptible ?? true, opts.partial ?? null, opts.onInterrupt ?? null);
   }
 
   /** set by a futex wake: the waiter's retry returns 0 */

@@ -5,6 +5,7 @@ import { NORETURN, type Args } from '../cpu/args.js';
 import { E } from '../abi/errno.js';
 import { Panic, SysError, Unsupported } from '../abi/errors.js';
 import { Blocked } from '../ctx/waitq.js';
+import { isRestartCode } from '../abi/restart.js';
 import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
 import { syscallTable } from './table.js';
@@ -77,6 +78,7 @@ function traced(s: Syscalls, tr: Tracer, t: Task, a: Args): number {
   const e = nr >= 0 ? syscallTable(t.arch.name).byNr[nr] : undefined;
   if (e === undefined || !tr.wants(e.name)) return untraced(s, t, a);
   const p = t.restarting ? (tr.pending.get(t) ?? tr.enter(t, e, a)) : tr.enter(t, e, a);
+  if (p === null) return untraced(s, t, a);
   tr.pending.set(t, p);
   const r = untraced(s, t, a);
   if (r === NORETURN) {
@@ -108,6 +110,8 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
   try {
     const r = e.handler(t, a);
     t.restartState = null;
+    // the kernel's restart codes end at signal delivery: a program never sees one
+    if (r < -511 && isRestartCode(r)) throw new Panic(`${e.name} (${nr}) on ${t.arch.name} returned the kernel-internal code ${r}, pid ${t.pid}`);
     return r;
   } catch (err) {
     if (err instanceof SysError) {

@@ -1,10 +1,11 @@
 // The argument and return-value decoders, one per kind of signature.ts:
 // what strace prints for each. Inputs are decoded at entry (memory may
 // change before the call returns), outputs at a successful exit.
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, isRestartCode } from '../abi/restart.js';
 import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Args } from '../cpu/args.js';
 import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
-import { errnoMessage, errnoName } from '../abi/errno.js';
+import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
   ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
@@ -22,6 +23,8 @@ interface KindDecoder {
   in(c: DecodeCtx, a: Args, i: number): string;
   /** the argument after a successful return (the kernel wrote it); null: as at entry */
   out?(c: DecodeCtx, a: Args, i: number, ret: number, entry: string): string | null;
+  /** out is asked after an error too (the kernel writes the argument when it fails) */
+  onError?: true;
 }
 
 /** A pointer argument as it is: NULL or its address in hex (exact, also beyond 2^53 where Args.ptr gives Infinity). */
@@ -212,6 +215,12 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   stackout: outOf((c, p) => stackText(c, p)),
   statfs: outOf((c, p) => statfsText(c, p)),
   tsout: outOf((c, p) => timeText(c, p, false)),
+  // nanosleep's rem: the time left, written when a signal ends the sleep (EINTR, a restart code)
+  sleeprem: {
+    in: ptrIn,
+    out: (c, a, i, ret) => (a.ptr(i) !== 0 && (ret === -E.EINTR || isRestartCode(ret)) ? at(a.ptr(i), () => timeText(c, a.ptr(i), false)) : null),
+    onError: true,
+  },
   tvout: outOf((c, p) => timeText(c, p, true)),
   rlimout: outOf((c, p) => rlimText(c, p)),
   wstatus: { in: ptrIn, out: (c, a, i, ret) => (a.ptr(i) === 0 ? 'NULL' : ret === 0 ? null : waitStatus(i32(c, a.ptr(i)))) },
@@ -346,11 +355,12 @@ export function firstOutput(s: Shape): number {
 
 /** The arguments at exit: outputs decoded after a successful return, the rest as they were at entry. */
 export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inputs: readonly string[]): string[] {
-  if (isError(ret)) return [...inputs];
+  const failed = isError(ret);
   return inputs.map((entry, i) => {
     const spec = s.args[i];
-    const out = spec === undefined ? undefined : KINDS[kindOf(spec)].out;
-    if (out === undefined) return entry;
+    const k = spec === undefined ? undefined : KINDS[kindOf(spec)];
+    const out = k?.out;
+    if (out === undefined || (failed && !k!.onError)) return entry;
     try {
       return out(c, a, regOf(spec, i), ret, entry) ?? entry;
     } catch {
@@ -359,11 +369,20 @@ export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inpu
   });
 }
 
+/** The kernel's restart codes as strace shows an interrupted call's end. */
+const RESTART_TEXT: Record<number, string> = {
+  [ERESTARTSYS]: 'ERESTARTSYS (To be restarted if SA_RESTART is set)',
+  [ERESTARTNOINTR]: 'ERESTARTNOINTR (To be restarted)',
+  [ERESTARTNOHAND]: 'ERESTARTNOHAND (To be restarted if no handler)',
+  [ERESTART_RESTARTBLOCK]: 'ERESTART_RESTARTBLOCK (Interrupted by signal)',
+};
+
 /** An int return value, or an error by name and message, or a restart. */
 export function intRet(r: number): string {
   if (!isError(r)) return String(r);
   const err = -r;
-  if (err === 512 || err === 513 || err === 514 || err === 516) return `? ${['ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', '', 'ERESTART_RESTARTBLOCK'][err - 512]}`;
+  const restart = RESTART_TEXT[err];
+  if (restart !== undefined) return `? ${restart}`;
   return `-1 ${errnoName(err)} (${errnoMessage(err)})`;
 }
 

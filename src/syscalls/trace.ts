@@ -35,6 +35,8 @@ export interface Pending {
   inputs: string[];
   /** index of the first output argument (strace prints up to it before "<unfinished ...>") */
   firstOut: number;
+  /** the inputs are shown as they are at exit too (restart_syscall's one) */
+  fixed?: boolean;
 }
 
 export interface TraceOptions {
@@ -96,9 +98,16 @@ export class Tracer implements KernelObserver {
 
   // ---- syscalls ------------------------------------------------------------------
 
-  /** Entry: the input arguments are decoded now (memory may change before exit). */
-  enter(t: Task, e: SyscallEntry, a: Args): Pending {
-    const p = this.enter0(t, e, a);
+  /**
+   * Entry: the input arguments are decoded now (memory may change before
+   * exit). null: the call is not shown (restart_syscall, when only other
+   * names are traced).
+   */
+  enter(t: Task, e: SyscallEntry, a: Args): Pending | null {
+    const was = this.resuming.get(t);
+    if (was !== undefined) this.resuming.delete(t);
+    if (was !== undefined && !this.wants('restart_syscall')) return null;
+    const p = was === undefined ? this.enter0(t, e, a) : this.resume(t, was);
     if (this.o.timeline) p.t0 = nowMs();
     return p;
   }
@@ -108,10 +117,26 @@ export class Tracer implements KernelObserver {
     return { name: e.name, shape, prefix: this.prefix(t), inputs: decodeInputs(this.ctx(t), shape, a), firstOut: firstOutput(shape) };
   }
 
+  /** calls a signal interrupted that restart_syscall resumes: the name of each */
+  private resuming = new Map<Task, string>();
+
+  /** What strace shows when the kernel resumes an interrupted call through restart_syscall. */
+  private resume(t: Task, name: string): Pending {
+    return { name: 'restart_syscall', shape: RAW, prefix: this.prefix(t), inputs: [`<... resuming interrupted ${name} ...>`], firstOut: 1, fixed: true };
+  }
+
+  interrupted(t: Task, a: Args, ret: number, resumes: boolean): void {
+    const p = this.pending.get(t);
+    if (p === undefined) return;
+    this.exit(t, a, p, ret);
+    this.pending.delete(t);
+    if (resumes) this.resuming.set(t, p.name);
+  }
+
   /** Exit: outputs decoded, the line printed (or its "<... resumed>" half). */
   exit(t: Task, a: Args, p: Pending, ret: number): void {
     const c = this.ctx(t);
-    const args = decodeOutputs(c, p.shape, a, ret, p.inputs);
+    const args = p.fixed ? p.inputs : decodeOutputs(c, p.shape, a, ret, p.inputs);
     const r = retText(c, p.shape.ret, ret, a);
     this.record(t, p, args, r, ret);
     if (this.o.json || this.o.quiet) {

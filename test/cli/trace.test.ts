@@ -129,6 +129,34 @@ describe('elfrun trace', () => {
     expect(got).toBe(want);
   });
 
+  it('interrupted syscalls end as strace shows them: restart codes, restart_syscall after a stop, the time left', () => {
+    // the first process's calls, each on one line (where a call is split by
+    // another process's lines depends on the schedule), times and pids masked
+    const calls = (s: string): string => {
+      const lines = s.trim().split('\n');
+      const first = lines[lines.length - 1].split(' ')[0];
+      const out: string[] = [];
+      let open: string | null = null;
+      for (const l of lines) {
+        if (l.split(' ')[0] !== first) continue;
+        const rest = l.slice(first.length).trim();
+        if (rest.endsWith('<unfinished ...>')) {
+          open = rest.slice(0, -'<unfinished ...>'.length).trim();
+          continue;
+        }
+        const m = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
+        const line = m && open !== null ? `${open}${m[1]}` : rest;
+        if (m) open = null;
+        out.push(line.replace(/,\s*/g, ', ').replace(/\s+= /, ' = ').replace(/tv_(n|u)sec=\d+/g, 'tv_$1sec=N').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/\b\d{3,7}\b/g, 'PID'));
+      }
+      return out.join('\n');
+    };
+    const set = ['-f', '-e', 'trace=nanosleep,poll,select,pselect6,epoll_wait,pause,read,wait4,restart_syscall', '-e', 'signal=SIGSTOP,SIGUSR1'];
+    const want = calls(strace([...set, fixture('x86_64', 'restart')]));
+    expect(want).toContain('restart_syscall(<... resuming interrupted nanosleep ...>) = 0');
+    expect(calls(elfrunTrace(set, fixture('x86_64', 'restart'), []).trace)).toBe(want);
+  });
+
   it('--json gives one object per line, the same calls and results as the text trace', () => {
     const args = ['-f', '-e', 'trace=openat,read,write,close,exit_group', fixture('x86_64', 'busybox'), 'sh', '-c', 'cat f.txt missing.txt; echo $?'];
     const text = spawnSync(ELFRUN, ['trace', '-o', join(dir, 't.txt'), ...args], { cwd: dir, env });

@@ -24,7 +24,7 @@ describe('wait queues', () => {
 
   it('a Blocked carries how the wait may end', () => {
     const q = new WaitQueue('test');
-    const b = new Blocked([q], 1234, false, true, 7);
-    expect([b.queues, b.deadline, b.restartable, b.interruptible, b.partial]).toEqual([[q], 1234, false, true, 7]);
+    const b = new Blocked([q], 1234, 'nohand', true, 7);
+    expect([b.queues, b.deadline, b.restart, b.interruptible, b.partial, b.onInterrupt]).toEqual([[q], 1234, 'nohand', true, 7, null]);
   });
 });

@@ -2,6 +2,7 @@
 // parks on the files' queues (and its deadline) until something changes.
 import type { Task } from '../../proc/task.js';
 import type { WaitQueue } from '../../ctx/waitq.js';
+import type { Restart } from '../../abi/restart.js';
 import { SIG, bit } from '../../abi/signal.js';
 import { EPOLL_CLOEXEC, EPOLL_CTL_DEL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/poll.js';
 import { O_RDWR } from '../../abi/fcntl.js';
@@ -48,7 +49,7 @@ function restoreTempMask(t: Task, maskAddr: number): void {
   }
 }
 
-function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number): number {
+function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number, restart: Restart, onInterrupt?: () => void): number {
   if (nfds > t.fds.limit) fail(E.EINVAL);
   const raw = t.mm.read(fdsAddr, nfds * 8);
   let count = 0;
@@ -68,14 +69,14 @@ function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number): numbe
     raw.writeUInt16LE(revents, i * 8 + 6);
     if (revents) count++;
   }
-  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restartable: false });
+  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restart, onInterrupt });
   t.mm.write(fdsAddr, raw);
   return count;
 }
 
 const FD_BITS = 64;
 
-function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: number, deadline: number): number {
+function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: number, deadline: number, onInterrupt: () => void): number {
   if (nfds < 0) fail(E.EINVAL);
   nfds = Math.min(nfds, t.fds.limit);
   const bytes = Math.ceil(nfds / FD_BITS) * 8;
@@ -103,7 +104,8 @@ function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, xAddr: nu
     }
     if (!hit) queues.push(...f.pollQueues(t, events));
   }
-  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restartable: false });
+  // select, pselect6: ERESTARTNOHAND, the time left written back on EINTR too
+  if (count === 0 && nowMs() < deadline) t.block(queues, { deadline, restart: 'nohand', onInterrupt });
   [rAddr, wAddr, xAddr].forEach((a, k) => a !== 0 && t.mm.write(a, out[k]!));
   return count;
 }
@@ -112,19 +114,20 @@ export const pollDefs: Record<string, Def> = {
   poll: supported({ args: ['pollfds', 'uint', 'int'], ret: 'poll' }, (t, a) => {
     const ms = a.i32(2);
     const deadline = deadlineOf(t, () => (ms < 0 ? Infinity : nowMs() + ms));
-    return doPoll(t, a.ptr(0), a.u32(1), deadline);
+    // a timeout resumes through restart_syscall with what is left of it
+    return doPoll(t, a.ptr(0), a.u32(1), deadline, deadline === Infinity ? 'nohand' : 'block');
   }),
   ppoll: supported({ args: ['pollfds', 'uint', 'ts', 'sigset', 'size'], ret: 'ppoll' }, (t, a) => {
     const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(2)));
     setTempMask(t, a.ptr(3), a.u64(4));
-    const r = doPoll(t, a.ptr(0), a.u32(1), deadline);
+    const r = doPoll(t, a.ptr(0), a.u32(1), deadline, 'nohand', () => writeRemaining(t, a.ptr(2), deadline, false));
     restoreTempMask(t, a.ptr(3));
     writeRemaining(t, a.ptr(2), deadline, false);
     return r;
   }),
   select: supported({ args: ['int', 'fdset', 'fdset', 'fdset', 'tv'], ret: 'select' }, (t, a) => {
     const deadline = deadlineOf(t, () => timeDeadline(t, a.ptr(4), 'rel', true));
-    const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline);
+    const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline, () => writeRemaining(t, a.ptr(4), deadline, true));
     writeRemaining(t, a.ptr(4), deadline, true);
     return r;
   }),
@@ -137,7 +140,7 @@ export const pollDefs: Record<string, Def> = {
       size = t.mm.u64(a.ptr(5) + 8);
     }
     setTempMask(t, maskAddr, size);
-    const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline);
+    const r = doSelect(t, a.i32(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline, () => writeRemaining(t, a.ptr(4), deadline, false));
     restoreTempMask(t, maskAddr);
     writeRemaining(t, a.ptr(4), deadline, false);
     return r;

@@ -350,7 +350,7 @@ function rtSigsuspend(t: Task, maskAddr: number, size: number): number {
     t.savedMask = t.sigmask;
     t.sigmask = mask & ~(bit(SIG.SIGKILL) | bit(SIG.SIGSTOP));
   }
-  t.block([], { restartable: false });
+  t.block([], { restart: 'nohand' });
 }
 
 // ---- pipes ------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ function futex(t: Task, a: Args): number {
         const deadline = t.restartState ?? Infinity;
         if (nowMs() >= deadline) fail(E.ETIMEDOUT);
         k.futexQueue(mm, addr).add(t, mask);
-        t.block([], { deadline, restartable: false });
+        t.block([], { deadline, restart: deadline === Infinity ? 'sys' : 'block' });
       }
       if (t.mm.u32(addr) !== val) fail(E.EAGAIN);
       // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute, on CLOCK_REALTIME if asked
@@ -413,7 +413,8 @@ function futex(t: Task, a: Args): number {
       t.restartState = deadline === Infinity ? null : deadline;
       t.futexWoken = false;
       k.futexQueue(mm, addr).add(t, mask);
-      t.block([], { deadline, restartable: false });
+      // futex_wait: ERESTARTSYS, or with a timeout resumed by restart_syscall (futex_wait_restart)
+      t.block([], { deadline, restart: deadline === Infinity ? 'sys' : 'block' });
     }
     // falls through: never reached (block throws)
     case FUTEX_WAKE:
@@ -436,12 +437,34 @@ function futex(t: Task, a: Args): number {
 
 // ---- sleeping -----------------------------------------------------------------------------
 
-function nanosleep(t: Task, reqAddr: number, _remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
+/**
+ * nanosleep, clock_nanosleep: a relative sleep interrupted by a handler
+ * fails with EINTR and writes the time left to rem; otherwise (a stop and
+ * continue) it resumes, through restart_syscall, for what is left. An
+ * absolute sleep is ERESTARTNOHAND and leaves rem alone.
+ */
+function nanosleep(t: Task, reqAddr: number, remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
   if (!t.restarting) t.restartState = timeDeadline(t, reqAddr, clock);
   const deadline = t.restartState!;
   const left = deadline - nowMs();
   if (left <= 0) return 0;
-  t.block([], { deadline, restartable: true });
+  if (clock !== 'rel') t.block([], { deadline, restart: 'nohand' });
+  t.block([], { deadline, restart: 'block', onInterrupt: () => writeLeft(t, remAddr, deadline) });
+}
+
+/** rem of an interrupted sleep, the time left until deadline: EINTR, or EFAULT if rem cannot be written (nanosleep_copyout). */
+function writeLeft(t: Task, addr: number, deadline: number): number {
+  if (addr === 0) return -E.EINTR;
+  const ns = Math.max(0, Math.round((deadline - nowMs()) * 1e6));
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+  b.writeBigInt64LE(BigInt(ns % 1e9), 8);
+  try {
+    t.mm.write(addr, b);
+  } catch {
+    return -E.EFAULT;
+  }
+  return -E.EINTR;
 }
 
 // ---- the table entries --------------------------------------------------------------------
@@ -483,16 +506,16 @@ export const processDefs: Record<string, Def> = {
     return NORETURN;
   }),
   rt_sigsuspend: supported(['sigset', 'size'], (t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
-  pause: supported([], (t) => t.block([], { restartable: false })),
+  pause: supported([], (t) => t.block([], { restart: 'nohand' })),
   pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported; O_NOTIFICATION_PIPE gives ENOPKG, as a kernel built without watch queues (CONFIG_WATCH_QUEUE) answers'),
   pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
   futex: partial(futexShape, futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
-  nanosleep: partial(['ts', 'ptr'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel'), 'the remaining time is not written back when a signal interrupts it'),
-  clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'ptr'], (t, a) => {
+  nanosleep: supported(['ts', 'sleeprem'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel')),
+  clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'sleeprem'], (t, a) => {
     const id = a.i32(0);
     if (id === CLOCK_THREAD_CPUTIME_ID || id < 0 || id > MAX_CLOCKS_ID) fail(E.EINVAL);
     if (id === CLOCK_PROCESS_CPUTIME_ID) throw new Unsupported('clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID', E.ENOTSUP);
     const abs = (a.i32(1) & 1) !== 0;
     return nanosleep(t, a.ptr(2), a.ptr(3), !abs ? 'rel' : id === 0 || id === 11 ? 'abs-real' : 'abs-mono');
-  }, 'the remaining time is not written back when a signal interrupts it'),
+  }, 'CLOCK_PROCESS_CPUTIME_ID is reported as unsupported'),
 };

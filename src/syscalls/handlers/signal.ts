@@ -111,7 +111,8 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, tsAddr: numb
     fail(E.EAGAIN);
   }
   t.sigwait = set; // these wake the wait although they are blocked
-  return t.block([], { deadline, restartable: false });
+  // EINTR even after a stop and continue, as signal(7) lists it
+  return t.block([], { deadline, restart: 'intr' });
 }
 
 /** rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the caller's siginfo (sigqueue). */
