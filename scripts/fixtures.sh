@@ -40,6 +40,7 @@ fetch_busybox arm64 arm64
 
 # Our own programs: musl for x86_64, glibc (Debian's cross toolchain) for arm64, both static;
 # *-dyn.c are dynamically linked against glibc (Debian's own ld.so and libc).
+# Every program links libm (glibc keeps it apart from libc; musl has it in libc).
 for src in "$root"/fixtures/src/*.c; do
   name=$(basename "$src" .c)
   for arch in x86_64 arm64; do
@@ -47,10 +48,10 @@ for src in "$root"/fixtures/src/*.c; do
     [ "$out" -nt "$src" ] && continue
     case $arch:$name in
       arm64:*-x86) continue ;; # x86_64 instructions only
-      x86_64:*-dyn) gcc -O2 -Wall -o "$out" "$src" ;;
-      arm64:*-dyn) aarch64-linux-gnu-gcc -O2 -Wall -o "$out" "$src" ;;
-      x86_64:*) musl-gcc -static -O2 -Wall -pthread -o "$out" "$src" ;;
-      arm64:*) aarch64-linux-gnu-gcc -static -O2 -Wall -pthread -o "$out" "$src" ;;
+      x86_64:*-dyn) gcc -O2 -Wall -o "$out" "$src" -lm ;;
+      arm64:*-dyn) aarch64-linux-gnu-gcc -O2 -Wall -o "$out" "$src" -lm ;;
+      x86_64:*) musl-gcc -static -O2 -Wall -pthread -o "$out" "$src" -lm ;;
+      arm64:*) aarch64-linux-gnu-gcc -static -O2 -Wall -pthread -o "$out" "$src" -lm ;;
     esac
   done
 done

@@ -52,7 +52,9 @@ export interface Arch {
   /**
    * The signal a CPU exception (an arm64 intno, an x86 vector) raises, its si_code, and
    * whether si_addr is the faulting instruction (else 0), as Linux's trap
-   * handlers send them.
+   * handlers send them. `reg` reads a register of the CPU as the exception
+   * left it (x86's floating-point exceptions take si_code from the FPU's
+   * status and control registers).
    */
-  trapSignal(intno: number): Trap;
+  trapSignal(intno: number, reg: (id: number) => number): Trap;
 }

@@ -558,7 +558,7 @@ export class Cpu implements MemBackend {
       this.stop();
       return;
     }
-    const trap = this.arch.trapSignal(intno);
+    const trap = this.arch.trapSignal(intno, (id) => this.reg(id));
     this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr: trap.addrIsPc ? pc : 0, pc, what: `exception ${intno}` });
     this.stop();
   }

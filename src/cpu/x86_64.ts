@@ -1,6 +1,18 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_X86, UC_MODE_64 } from './unicorn.js';
-import { BUS_ADRALN, FPE_INTDIV, ILL_ILLOPN, SI_KERNEL, SIG, TRAP_TRACE } from '../abi/signal.js';
+import {
+  BUS_ADRALN,
+  FPE_FLTDIV,
+  FPE_FLTINV,
+  FPE_FLTOVF,
+  FPE_FLTRES,
+  FPE_FLTUND,
+  FPE_INTDIV,
+  ILL_ILLOPN,
+  SI_KERNEL,
+  SIG,
+  TRAP_TRACE,
+} from '../abi/signal.js';
 
 export const X86 = {
   RAX: 35,
@@ -23,8 +35,27 @@ export const X86 = {
   EFLAGS: 25,
   FS_BASE: 250,
   GS_BASE: 251,
+  /** x87 status word, x87 control word, MXCSR */
+  FPSW: 31,
+  FPCW: 246,
+  MXCSR: 249,
   INS_SYSCALL: 699,
 } as const;
+
+/**
+ * si_code of a floating-point exception from its unmasked flags (bits 0-5 of
+ * the x87 status word or MXCSR: invalid, denormal, divide by zero, overflow,
+ * underflow, precision), highest priority first, as Linux's
+ * fpu__exception_code (arch/x86/kernel/fpu/core.c) gives it; 0 if none.
+ */
+export function fpeCode(unmasked: number): number {
+  if (unmasked & 0x01) return FPE_FLTINV;
+  if (unmasked & 0x04) return FPE_FLTDIV;
+  if (unmasked & 0x08) return FPE_FLTOVF;
+  if (unmasked & 0x12) return FPE_FLTUND;
+  if (unmasked & 0x20) return FPE_FLTRES;
+  return 0;
+}
 
 /** EDX of the emulated CPU's CPUID leaf 1 (Linux's AT_HWCAP on x86): Unicorn's CPU model, the same for every Machine. */
 let cpuidEdx = -1;
@@ -89,7 +120,7 @@ export const x86_64: Arch = {
   tlsReg: X86.FS_BASE,
   syscallHook: { kind: 'insn', insn: X86.INS_SYSCALL },
   // arch/x86/kernel/traps.c
-  trapSignal(intno) {
+  trapSignal(intno, reg) {
     switch (intno) {
       case 0: // #DE divide error
         return { signal: SIG.SIGFPE, code: FPE_INTDIV, addrIsPc: true };
@@ -99,9 +130,13 @@ export const x86_64: Arch = {
         return { signal: SIG.SIGTRAP, code: SI_KERNEL, addrIsPc: false };
       case 6: // #UD
         return { signal: SIG.SIGILL, code: ILL_ILLOPN, addrIsPc: true };
-      case 16: // #MF x87 and #XM SIMD: the code would come from the unmasked exception
-      case 19:
-        return { signal: SIG.SIGFPE, code: 0, addrIsPc: true };
+      // math_error sends nothing for a spurious one (no flag unmasked); the engine raises neither then
+      case 16: // #MF x87 (math_error): the status word's flags the control word unmasks
+        return { signal: SIG.SIGFPE, code: fpeCode(reg(X86.FPSW) & ~reg(X86.FPCW)), addrIsPc: true };
+      case 19: { // #XM SIMD (math_error): MXCSR's flags its masks (bits 7-12) unmask
+        const mxcsr = reg(X86.MXCSR);
+        return { signal: SIG.SIGFPE, code: fpeCode(mxcsr & ~(mxcsr >> 7)), addrIsPc: true };
+      }
       case 17: // #AC alignment
         return { signal: SIG.SIGBUS, code: BUS_ADRALN, addrIsPc: true };
       default: // #GP, #SS, #NP, #OF, #BR, software int N: force_sig(SIGSEGV)

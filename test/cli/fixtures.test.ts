@@ -97,6 +97,15 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'longwait');
     });
 
+    it('fenv: floating-point exception flags, rounding modes, and SIGFPE from an unmasked exception', () => {
+      // oracle: native x86_64 (SSE and x87 flags; #XM at the faulting SSE
+      // instruction, #MF at the next waiting x87 one, si_code as Linux's
+      // fpu__exception_code gives it) and qemu-aarch64, which, as Linux on a
+      // core without trapped exceptions, keeps FPCR's trap enable bits at
+      // zero: feenableexcept fails and no exception traps
+      expectSameAsLinux(arch, 'fenv');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table

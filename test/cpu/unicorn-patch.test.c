@@ -41,7 +41,13 @@
  *       still kills; code written into a writable and executable page that
  *       stores had opened, run, then patched;
  *   (m) arm64: an exclusive load from an aligned address, and from a
- *       misaligned one, which ends as it does through the TLB.
+ *       misaligned one, which ends as it does through the TLB;
+ *   (n) floating-point exception flags: an SSE division by zero shows in
+ *       MXCSR (stmxcsr, uc_reg_read), an x87 one in the status word
+ *       (fnstsw, uc_reg_read), a write of MXCSR clears them; with the
+ *       exception unmasked, the SSE division raises #XM (vector 19, through
+ *       UC_HOOK_INTR) at the division with its destination unchanged, and
+ *       the x87 one #MF (vector 16) at the next waiting instruction.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -976,6 +982,97 @@ static void arm64_tests(void)
 }
 
 /* every check, in the current mode */
+/* (n): see fp_tests */
+static const uint8_t fp_blob[] = {
+    /* FP_FLAGS: movsd (%rdi),%xmm0; divsd 8(%rdi),%xmm0; stmxcsr 16(%rdi);
+     * fld1; fdivl 8(%rdi); fnstsw 20(%rdi); fstp %st(0) */
+    0xf2, 0x0f, 0x10, 0x07, 0xf2, 0x0f, 0x5e, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x10,
+    0xd9, 0xe8, 0xdc, 0x77, 0x08, 0xdd, 0x7f, 0x14, 0xdd, 0xd8,
+    /* FP_SSE_TRAP: ldmxcsr 24(%rdi); movsd (%rdi),%xmm1;
+     * FP_SSE_FAULT: divsd 8(%rdi),%xmm1; nop */
+    0x0f, 0xae, 0x57, 0x18, 0xf2, 0x0f, 0x10, 0x0f, 0xf2, 0x0f, 0x5e, 0x4f, 0x08, 0x90,
+    /* FP_X87_TRAP: fldcw 28(%rdi); fld1; fdivl 8(%rdi);
+     * FP_X87_FAULT: fwait; fstp %st(0) */
+    0xd9, 0x6f, 0x1c, 0xd9, 0xe8, 0xdc, 0x77, 0x08, 0x9b, 0xdd, 0xd8,
+};
+#define FP_FLAGS 0x00
+#define FP_FLAGS_END 0x17
+#define FP_SSE_TRAP 0x17
+#define FP_SSE_FAULT 0x1f
+#define FP_SSE_TRAP_END 0x25
+#define FP_X87_TRAP 0x25
+#define FP_X87_FAULT 0x2d
+#define FP_X87_TRAP_END 0x30
+#define FP_AT (CODE + 0x8000)
+#define FP_DATA (DATA + 0x1000)
+
+static int intr_no;
+static uint64_t intr_rip;
+static void on_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+    (void)user;
+    intr_no = (int)intno;
+    intr_rip = reg(uc, UC_X86_REG_RIP);
+    uc_emu_stop(uc);
+}
+
+static void fp_tests(void)
+{
+    uc_engine *uc = open_engine();
+    struct {
+        double one, zero;
+        uint32_t mxcsr;
+        uint16_t fsw, pad;
+        uint32_t mxcsr_in;
+        uint16_t fcw_in;
+    } d = {1.0, 0.0, 0, 0, 0, 0x1f80 & ~0x200, 0x37f & ~0x4};
+    MUST(uc_mem_write(uc, FP_AT, fp_blob, sizeof fp_blob));
+    MUST(uc_mem_write(uc, FP_DATA, &d, sizeof d));
+    uint16_t fcw = 0x37f, fsw = 0;
+    uint32_t mxcsr = 0x1f80;
+    MUST(uc_reg_write(uc, UC_X86_REG_FPCW, &fcw));
+    MUST(uc_reg_write(uc, UC_X86_REG_FPSW, &fsw));
+    MUST(uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr));
+
+    uc_err e = run(uc, FP_AT, FP_FLAGS, FP_FLAGS_END, FP_DATA, 0);
+    MUST(uc_mem_read(uc, FP_DATA, &d, sizeof d));
+    uint32_t mx = 0;
+    uint16_t sw = 0;
+    MUST(uc_reg_read(uc, UC_X86_REG_MXCSR, &mx));
+    MUST(uc_reg_read(uc, UC_X86_REG_FPSW, &sw));
+    CHECK(e == UC_ERR_OK && d.mxcsr == 0x1f84 && mx == 0x1f84 && (d.fsw & 0xff) == 0x04 && (sw & 0xff) == 0x04,
+          "(n1) 1.0/0.0 flags: stmxcsr 0x%x, MXCSR 0x%x (want 0x1f84); fnstsw 0x%x, FPSW 0x%x (want 0x04)",
+          d.mxcsr, mx, d.fsw & 0xff, sw & 0xff);
+
+    MUST(uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr));
+    MUST(uc_reg_write(uc, UC_X86_REG_FPSW, &fsw));
+    MUST(uc_reg_read(uc, UC_X86_REG_MXCSR, &mx));
+    MUST(uc_reg_read(uc, UC_X86_REG_FPSW, &sw));
+    CHECK(mx == 0x1f80 && (sw & 0xff) == 0, "(n2) flags cleared by register writes: MXCSR 0x%x, FPSW 0x%x", mx, sw & 0xff);
+
+    uc_hook h;
+    MUST(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr, NULL, 1, 0));
+    intr_no = -1;
+    uint64_t before = 0x1234567890abcdefULL, x1[2] = {before, 0};
+    MUST(uc_reg_write(uc, UC_X86_REG_XMM1, x1));
+    e = run(uc, FP_AT, FP_SSE_TRAP, FP_SSE_TRAP_END, FP_DATA, 0);
+    MUST(uc_reg_read(uc, UC_X86_REG_XMM1, x1));
+    MUST(uc_reg_read(uc, UC_X86_REG_MXCSR, &mx));
+    CHECK(e == UC_ERR_OK && intr_no == 19 && intr_rip == FP_AT + FP_SSE_FAULT && x1[0] == 0x3ff0000000000000ULL &&
+              mx == 0x1d84,
+          "(n3) unmasked SSE 1.0/0.0: interrupt %d at +0x%llx (want 19 at +0x%x), xmm1 0x%llx (want 1.0 unchanged), MXCSR 0x%x (want 0x1d84)",
+          intr_no, (unsigned long long)(intr_rip - FP_AT), FP_SSE_FAULT, (unsigned long long)x1[0], mx);
+
+    MUST(uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr));
+    intr_no = -1;
+    e = run(uc, FP_AT, FP_X87_TRAP, FP_X87_TRAP_END, FP_DATA, 0);
+    MUST(uc_reg_read(uc, UC_X86_REG_FPSW, &sw));
+    CHECK(e == UC_ERR_OK && intr_no == 16 && intr_rip == FP_AT + FP_X87_FAULT && (sw & 0xff) == 0x84,
+          "(n4) unmasked x87 1.0/0.0: interrupt %d at +0x%llx (want 16 at the fwait, +0x%x), FPSW 0x%x (want 0x84)",
+          intr_no, (unsigned long long)(intr_rip - FP_AT), FP_X87_FAULT, sw & 0xff);
+    uc_close(uc);
+}
+
 static void all_checks(uint64_t iters)
 {
     bench(iters);
@@ -987,6 +1084,7 @@ static void all_checks(uint64_t iters)
     rebase_tests();
     chain_tests();
     reg_ptr_tests();
+    fp_tests();
     tcg_buffer_test();
 }
 
