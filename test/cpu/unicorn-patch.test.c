@@ -48,6 +48,11 @@
  *       exception unmasked, the SSE division raises #XM (vector 19, through
  *       UC_HOOK_INTR) at the division with its destination unchanged, and
  *       the x87 one #MF (vector 16) at the next waiting instruction.
+ *   (p) user mode: 64-bit code runs at CPL 3 with IOPL 0, so privileged
+ *       instructions (cli, in, mov from %cr0, hlt, wrmsr, rdpmc without
+ *       CR4.PCE) raise #GP (vector 13, through UC_HOOK_INTR) at the
+ *       instruction, each a first fault again after the one before (the
+ *       hook delivers it: no double fault), and rdtsc (CR4.TSD clear) runs.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -1073,6 +1078,41 @@ static void fp_tests(void)
     uc_close(uc);
 }
 
+/* (p): one privileged instruction each, then a nop; rdtsc last, which runs */
+static const uint8_t priv_blob[] = {
+    0xfa, 0x90,                   /* 0: cli */
+    0xe4, 0x80, 0x90,             /* 2: in $0x80,%al */
+    0x0f, 0x20, 0xc0, 0x90,       /* 5: mov %cr0,%rax */
+    0xf4, 0x90,                   /* 9: hlt */
+    0x0f, 0x30, 0x90,             /* 11: wrmsr */
+    0x0f, 0x33, 0x90,             /* 14: rdpmc */
+    0x0f, 0x31, 0x90,             /* 17: rdtsc */
+};
+
+static void priv_tests(void)
+{
+    static const struct { const char *name; int at, end; } insns[] = {
+        {"cli", 0, 2}, {"in", 2, 5}, {"mov from %cr0", 5, 9}, {"hlt", 9, 11}, {"wrmsr", 11, 14}, {"rdpmc", 14, 17},
+    };
+    uc_engine *uc = open_engine();
+    uc_hook h;
+    MUST(uc_mem_write(uc, FP_AT, priv_blob, sizeof priv_blob));
+    MUST(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr, NULL, 1, 0));
+    for (unsigned i = 0; i < sizeof insns / sizeof *insns; i++) {
+        intr_no = -1;
+        uc_err e = run(uc, FP_AT, insns[i].at, insns[i].end, FP_DATA, 0);
+        CHECK(e == UC_ERR_OK && intr_no == 13 && intr_rip == FP_AT + insns[i].at,
+              "(p) %s at CPL 3: interrupt %d at +0x%llx (want 13 at +0x%x)", insns[i].name, intr_no,
+              (unsigned long long)(intr_rip - FP_AT), insns[i].at);
+    }
+    intr_no = -1;
+    uc_err e = run(uc, FP_AT, 17, 20, FP_DATA, 0);
+    CHECK(e == UC_ERR_OK && intr_no == -1 && reg(uc, UC_X86_REG_RIP) == FP_AT + 20,
+          "(p) rdtsc at CPL 3 runs: interrupt %d, rip +0x%llx (want none, +0x14)", intr_no,
+          (unsigned long long)(reg(uc, UC_X86_REG_RIP) - FP_AT));
+    uc_close(uc);
+}
+
 static void all_checks(uint64_t iters)
 {
     bench(iters);
@@ -1085,6 +1125,7 @@ static void all_checks(uint64_t iters)
     chain_tests();
     reg_ptr_tests();
     fp_tests();
+    priv_tests();
     tcg_buffer_test();
 }
 
