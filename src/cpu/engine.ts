@@ -49,6 +49,11 @@ export interface Fault {
   what: string;
   /** si_code, when not the signal's usual one (SIGBUS: BUS_ADRERR) */
   code?: number;
+  /** x86's exception vector (14: a page fault) and its error code, as the signal frame reports them */
+  trapno?: number;
+  err?: number;
+  /** a memory access faulted at addr (cr2 and arm64's fault_address hold it) */
+  access?: boolean;
 }
 
 /** The receiver of an engine's events: a task. */
@@ -87,6 +92,17 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
     ),
   };
   return callbacks;
+}
+
+/**
+ * x86's page-fault error code, as Linux reports it in the signal frame: a
+ * user-mode access (4), a write (2), an instruction fetch (16), to a
+ * present page (1).
+ */
+function pageFaultCode(type: number, present: boolean): number {
+  const write = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT;
+  const fetch = type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT;
+  return 4 | (write ? 2 : 0) | (fetch ? 16 : 0) | (present ? 1 : 0);
 }
 
 /**
@@ -559,7 +575,7 @@ export class Cpu implements MemBackend {
       return;
     }
     const trap = this.arch.trapSignal(intno, (id) => this.reg(id));
-    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr: trap.addrIsPc ? pc : 0, pc, what: `exception ${intno}` });
+    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr: trap.addrIsPc ? pc : 0, pc, what: `exception ${intno}`, trapno: intno, err: 0 });
     this.stop();
   }
 
@@ -569,7 +585,8 @@ export class Cpu implements MemBackend {
       const f = this.active instanceof AddressSpace ? this.active.fileFault(addr) : null;
       if (f === 'retry') return true;
       if (f === 'sigbus') {
-        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR });
+        const err = pageFaultCode(type, true);
+        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true });
         return false;
       }
     }
@@ -589,8 +606,10 @@ export class Cpu implements MemBackend {
                   ? 'fetch from non-executable memory'
                   : `memory fault ${type}`;
     // Linux's bad_area: SEGV_MAPERR where no mapping is, SEGV_ACCERR where one is but its protection refuses
-    const mapped = this.active instanceof AddressSpace && this.active.find(addr) !== null;
-    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what });
+    const vma = this.active instanceof AddressSpace ? this.active.find(addr) : null;
+    // the page is present where its mapping gives some access (PROT_NONE pages are not)
+    const err = pageFaultCode(type, vma !== null && vma.prot !== 0);
+    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: vma !== null ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what, trapno: 14, err, access: true });
     return false;
   }
 }

@@ -31,6 +31,9 @@ export interface FaultInfo {
   pc: number;
   what: string;
   code?: number;
+  trapno?: number;
+  err?: number;
+  access?: boolean;
 }
 
 export class SignalDelivery {
@@ -91,6 +94,14 @@ export class SignalDelivery {
   /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
   force(t: Task, sig: number, fault: FaultInfo): void {
     const k = this.k;
+    // what the thread's signal frames report from now on (Linux's thread.trap_nr, error_code, cr2)
+    const last = t.lastFault;
+    t.lastFault = {
+      trapno: fault.trapno ?? last.trapno,
+      err: fault.err ?? 0,
+      cr2: fault.access ? fault.addr : last.cr2,
+      address: fault.access ? fault.addr : 0,
+    };
     const code = fault.code ?? (sig === SIG.SIGSEGV ? SEGV_MAPERR : sig === SIG.SIGILL ? ILL_ILLOPC : 0);
     const a = t.sigactions[sig];
     if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {

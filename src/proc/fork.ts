@@ -86,6 +86,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
 
   const child = new Task(k, tid, proc, t.opts);
   child.sigmask = t.sigmask;
+  child.lastFault = { ...t.lastFault }; // the thread struct is copied
   child.mempolicy = { ...t.mempolicy };
   child.affinity = t.affinity;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };

@@ -26,17 +26,17 @@ const SLICE_MS = 10;
  * fault: an invalid instruction is x86's #UD (ILL_ILLOPN) or arm64's
  * undefined instruction (ILL_ILLOPC), a misaligned access BUS_ADRALN.
  */
-function ucErrorSignal(err: number, arch: ArchName): { signal: number; code: number } {
+function ucErrorSignal(err: number, arch: ArchName): { signal: number; code: number; trapno: number } {
   switch (err) {
     case UC_ERR_INSN_INVALID:
     case UC_ERR_EXCEPTION:
-      return { signal: SIG.SIGILL, code: arch === 'x86_64' ? ILL_ILLOPN : ILL_ILLOPC };
+      return { signal: SIG.SIGILL, code: arch === 'x86_64' ? ILL_ILLOPN : ILL_ILLOPC, trapno: 6 };
     case UC_ERR_READ_UNALIGNED:
     case UC_ERR_WRITE_UNALIGNED:
     case UC_ERR_FETCH_UNALIGNED:
-      return { signal: SIG.SIGBUS, code: BUS_ADRALN };
+      return { signal: SIG.SIGBUS, code: BUS_ADRALN, trapno: 17 };
     default:
-      return { signal: SIG.SIGSEGV, code: SEGV_MAPERR };
+      return { signal: SIG.SIGSEGV, code: SEGV_MAPERR, trapno: 13 };
   }
 }
 
@@ -172,7 +172,7 @@ export class Scheduler {
       const hlt = !cpu.preempted && t.arch.name === 'x86_64' ? this.haltedAt(t) : null;
       if (hlt !== null) {
         cpu.setPc(hlt);
-        k.signals.force(t, SIG.SIGSEGV, { signal: SIG.SIGSEGV, code: SI_KERNEL, addr: 0, pc: hlt, what: 'privileged instruction (hlt)' });
+        k.signals.force(t, SIG.SIGSEGV, { signal: SIG.SIGSEGV, code: SI_KERNEL, addr: 0, pc: hlt, what: 'privileged instruction (hlt)', trapno: 13, err: 0 });
         if (t.state !== 'runnable') return;
       } else t.stopReason = 'preempt';
     }
@@ -180,7 +180,7 @@ export class Scheduler {
       const e = f === null ? ucErrorSignal(err, t.arch.name) : null;
       const sig = f?.signal ?? e!.signal;
       const pc = cpu.pc;
-      const fault = f ?? { signal: sig, code: e!.code, addr: pc, pc, what: cpu.lib.strerror(err) };
+      const fault = f ?? { signal: sig, code: e!.code, addr: pc, pc, what: cpu.lib.strerror(err), trapno: e!.trapno, err: 0 };
       k.signals.force(t, sig, fault);
       if (t.state !== 'runnable') return;
     }

@@ -135,6 +135,9 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   gprs.copy(b, sc, 0, 8 * X86_GPRS.length);
   b.writeUInt16LE(0x33, sc + 144); // cs
   b.writeUInt16LE(0x2b, sc + 150); // ss
+  u64(b, sc + 152, t.lastFault.err);
+  u64(b, sc + 160, t.lastFault.trapno);
+  u64(b, sc + 176, t.lastFault.cr2);
   u64(b, sc + 168, oldMask); // oldmask (legacy: low word of the mask)
   u64(b, sc + 184, fpAddr);
   u64(b, uc + 296, oldMask);
@@ -263,7 +266,7 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   u64(b, UC + 8, 0);
   altstackBytes(t, sp, b, UC + 16, saved);
   u64(b, UC + 40, oldMask);
-  u64(b, MC, 0); // fault_address
+  u64(b, MC, t.lastFault.address);
   st.copy(b, MC + 8, 0, 8 * 34); // x0-x30, sp, pc, pstate
   const r = MC + 288;
   b.writeUInt32LE(FPSIMD_MAGIC, r);

@@ -86,6 +86,12 @@ export class Task implements CpuClient, IoContext {
   robustList = 0;
   robustListLen = 0;
   fault: Fault | null = null;
+  /**
+   * The last fault's trace in the thread (Linux's thread struct), which every
+   * signal frame reports: x86's trap number, error code and cr2, arm64's
+   * fault address (0 after a fault that is no memory access).
+   */
+  lastFault = { trapno: 0, err: 0, cr2: 0, address: 0 };
 
   constructor(
     readonly kernel: Kernel,

@@ -106,6 +106,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'fenv');
     });
 
+    it('faultctx: a fault\'s trap number, error code and cr2 (x86_64) or fault address (arm64) in the handler\'s ucontext', () => {
+      expectSameAsLinux(arch, 'faultctx');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table
