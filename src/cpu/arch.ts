@@ -10,6 +10,8 @@ export interface Trap {
   code: number;
   /** si_addr is the instruction's address (else 0, as for SI_KERNEL) */
   addrIsPc: boolean;
+  /** a memory access faulted here: si_addr, and the fault address the signal frame reports */
+  access?: number;
 }
 
 export interface Arch {

@@ -1,6 +1,6 @@
 import type { Arch } from './arch.js';
 import { UC_ARCH_ARM64, UC_MODE_ARM } from './unicorn.js';
-import { ILL_ILLOPC, SEGV_MAPERR, SIG, TRAP_BRKPT } from '../abi/signal.js';
+import { BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SIG, TRAP_BRKPT } from '../abi/signal.js';
 
 const X = (n: number): number => (n <= 28 ? 199 + n : n === 29 ? 1 : 2);
 
@@ -10,6 +10,9 @@ export const A64 = {
   PC: 260,
   NZCV: 3,
   TPIDR_EL0: 262,
+  /** as the exception left them (the patch fills them in for the interrupt hook) */
+  ESR_EL1: 277,
+  FAR_EL1: 281,
   FPCR: 291,
   FPSR: 292,
   CPU_A72: 2,
@@ -59,15 +62,24 @@ export const arm64: Arch = {
   tlsReg: A64.TPIDR_EL0,
   syscallHook: { kind: 'intr', intno: 2 },
   // arch/arm64/kernel/traps.c and debug-monitors.c
-  trapSignal(intno) {
+  trapSignal(intno, reg) {
     switch (intno) {
       case 1: // EXCP_UDEF: do_undefinstr
         return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
       case 7: // EXCP_BKPT (brk): brk_handler
         return { signal: SIG.SIGTRAP, code: TRAP_BRKPT, addrIsPc: true };
-      case 4: // EXCP_PREFETCH_ABORT
-      case 5: // EXCP_DATA_ABORT
-        return { signal: SIG.SIGSEGV, code: SEGV_MAPERR, addrIsPc: true };
+      case 3: // EXCP_PREFETCH_ABORT
+      case 4: {
+        // EXCP_DATA_ABORT: an alignment fault (an exclusive or atomic access
+        // to a misaligned address) is SIGBUS BUS_ADRALN at the address, as
+        // Linux's do_alignment_fault sends it; ESR's fault status tells
+        const esr = reg(A64.ESR_EL1);
+        if (esr === 0) return { signal: SIG.SIGSEGV, code: SEGV_MAPERR, addrIsPc: true }; // an engine without the patch
+        const far = reg(A64.FAR_EL1);
+        const fsc = esr & 0x3f;
+        if (fsc === 0x21) return { signal: SIG.SIGBUS, code: BUS_ADRALN, addrIsPc: false, access: far };
+        return { signal: SIG.SIGSEGV, code: fsc >= 0x0c && fsc <= 0x0f ? SEGV_ACCERR : SEGV_MAPERR, addrIsPc: false, access: far };
+      }
       default:
         return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
     }

@@ -575,7 +575,8 @@ export class Cpu implements MemBackend {
       return;
     }
     const trap = this.arch.trapSignal(intno, (id) => this.reg(id));
-    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr: trap.addrIsPc ? pc : 0, pc, what: `exception ${intno}`, trapno: intno, err: 0 });
+    const addr = trap.access ?? (trap.addrIsPc ? pc : 0);
+    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr, pc, what: `exception ${intno}`, trapno: intno, err: 0, access: trap.access !== undefined });
     this.stop();
   }
 

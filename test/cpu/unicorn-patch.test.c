@@ -41,7 +41,9 @@
  *       still kills; code written into a writable and executable page that
  *       stores had opened, run, then patched;
  *   (m) arm64: an exclusive load from an aligned address, and from a
- *       misaligned one, which ends as it does through the TLB;
+ *       misaligned one, which ends as it does through the TLB, and which
+ *       an interrupt hook sees as a data abort with ESR_EL1 and FAR_EL1 set
+ *       as taking the exception would set them (alignment fault, address);
  *   (n) floating-point exception flags: an SSE division by zero shows in
  *       MXCSR (stmxcsr, uc_reg_read), an x87 one in the status word
  *       (fnstsw, uc_reg_read), a write of MXCSR clears them; with the
@@ -975,6 +977,37 @@ static void arm64_exclusive(int use_direct, uc_err *e_ok, uint64_t *v_ok,
     uc_close(uc);
 }
 
+/* (m2): the same misaligned ldxr with an interrupt hook: a data abort whose ESR_EL1 says alignment (0x21) and FAR_EL1 the address */
+static uint64_t abort_esr, abort_far;
+static int abort_intno = -1;
+static void on_arm64_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+    (void)user;
+    abort_intno = (int)intno;
+    MUST(uc_reg_read(uc, UC_ARM64_REG_ESR_EL1, &abort_esr));
+    MUST(uc_reg_read(uc, UC_ARM64_REG_FAR_EL1, &abort_far));
+    uc_emu_stop(uc);
+}
+
+static void arm64_abort_syndrome(void)
+{
+    static const uint32_t ldxr = 0xc85f7c20; /* ldxr x0, [x1] */
+    uc_engine *uc;
+    uc_hook h;
+    MUST(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc));
+    MUST(uc_mem_map(uc, CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC));
+    MUST(uc_mem_map(uc, DATA, 0x1000, UC_PROT_READ | UC_PROT_WRITE));
+    MUST(uc_mem_write(uc, CODE, &ldxr, 4));
+    MUST(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_arm64_intr, NULL, 1, 0));
+    uint64_t x1 = DATA + 0x44;
+    MUST(uc_reg_write(uc, UC_ARM64_REG_X1, &x1));
+    uc_emu_start(uc, CODE, CODE + 4, 0, 0);
+    CHECK(abort_intno == 4 && (abort_esr & 0x3f) == 0x21 && (abort_esr >> 26) != 0 && abort_far == DATA + 0x44,
+          "(m2) arm64 misaligned ldxr through the interrupt hook: intno %d (want 4), ESR_EL1 0x%" PRIx64 " (want fault status 0x21), FAR_EL1 0x%" PRIx64 " (want 0x%x)",
+          abort_intno, abort_esr, abort_far, (unsigned)(DATA + 0x44));
+    uc_close(uc);
+}
+
 static void arm64_tests(void)
 {
     uc_err e1, e2, d1, d2;
@@ -984,6 +1017,7 @@ static void arm64_tests(void)
     CHECK(e1 == UC_ERR_OK && d1 == UC_ERR_OK && v1 == 0x1122334455667788ULL && v2 == v1 && e2 == d2 && e2 != UC_ERR_OK && b1 == 0x5a5a && b2 == 0x5a5a,
           "(m) arm64 ldxr: aligned 0x%" PRIx64 " / 0x%" PRIx64 " (TLB / direct); misaligned: %s / %s, x0 kept: %s",
           v1, v2, uc_strerror(e2), uc_strerror(d2), b1 == 0x5a5a && b2 == 0x5a5a ? "yes" : "no");
+    arm64_abort_syndrome();
 }
 
 /* every check, in the current mode */
