@@ -447,6 +447,23 @@ export class Cpu implements MemBackend {
     else this.lib.contextFree(ctx);
   }
 
+  /** An x86 model-specific register (through uc_x86_msr: its id, then the value at offset 8). */
+  msr(rid: number, msrReg: number): bigint {
+    this.flush();
+    const b = Buffer.alloc(16);
+    b.writeUInt32LE(rid, 0);
+    this.check(this.lib.regRead(this.uc, msrReg, b), `read MSR 0x${rid.toString(16)}`);
+    return b.readBigUInt64LE(8);
+  }
+
+  setMsr(rid: number, msrReg: number, value: bigint): void {
+    this.flush();
+    const b = Buffer.alloc(16);
+    b.writeUInt32LE(rid, 0);
+    b.writeBigUInt64LE(value, 8);
+    this.check(this.lib.regWrite(this.uc, msrReg, b), `write MSR 0x${rid.toString(16)}`);
+  }
+
   /** The value of a register as 16 raw bytes (vector registers). */
   regBytes(id: number, n: number): Buffer {
     this.flush();

@@ -39,8 +39,16 @@ export const X86 = {
   FPSW: 31,
   FPCW: 246,
   MXCSR: 249,
+  CR4: 54,
+  /** a model-specific register: {uint32 rid; uint64 value} (uc_x86_msr) */
+  MSR: 248,
   INS_SYSCALL: 699,
 } as const;
+
+/** CR4.TSD: rdtsc and rdtscp fault outside ring 0 (Linux's PR_TSC_SIGSEGV) */
+export const CR4_TSD = 1 << 2;
+/** MSR_MISC_FEATURES_ENABLES, whose bit 0 makes cpuid fault outside ring 0 (ARCH_SET_CPUID) */
+export const MSR_MISC_FEATURES_ENABLES = 0x140;
 
 /**
  * si_code of a floating-point exception from its unmasked flags (bits 0-5 of

@@ -9,6 +9,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Fault } from '../cpu/engine.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { NORETURN } from '../cpu/args.js';
+import { MSR_MISC_FEATURES_ENABLES, X86 } from '../cpu/x86_64.js';
 import { BUS_ADRALN, ILL_ILLOPC, ILL_ILLOPN, SEGV_MAPERR, SIG, SI_KERNEL } from '../abi/signal.js';
 import type { ArchName } from '../cpu/arch.js';
 import type { Blocked } from '../ctx/waitq.js';
@@ -118,7 +119,9 @@ export class Scheduler {
       t.pendingRegs = [];
     }
     if (t.pendingFpuInit) {
+      // exec: the FPU's init state, and cpuid no longer faults (arch_setup_new_exec)
       initFpu(cpu, t.arch.name);
+      if (t.arch.name === 'x86_64') cpu.setMsr(MSR_MISC_FEATURES_ENABLES, X86.MSR, 0n);
       t.pendingFpuInit = false;
     }
     cpu.client = t;

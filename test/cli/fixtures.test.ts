@@ -110,6 +110,12 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'faultctx');
     });
 
+    if (arch === 'x86_64') {
+      it('cpuctl-x86: PR_SET_TSC and ARCH_SET_CPUID make rdtsc and cpuid fault; fork keeps both, exec only the first', () => {
+        expectSameAsLinux(arch, 'cpuctl-x86');
+      });
+    }
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table

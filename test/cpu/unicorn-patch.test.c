@@ -54,7 +54,9 @@
  *       instructions (cli, in, mov from %cr0, hlt, wrmsr, rdpmc without
  *       CR4.PCE) raise #GP (vector 13, through UC_HOOK_INTR) at the
  *       instruction, each a first fault again after the one before (the
- *       hook delivers it: no double fault), and rdtsc (CR4.TSD clear) runs.
+ *       hook delivers it: no double fault), and rdtsc (CR4.TSD clear) runs;
+ *       with CR4.TSD set rdtsc raises #GP, and so does cpuid while
+ *       MSR_MISC_FEATURES_ENABLES (0x140) has its CPUID-faulting bit.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -1144,6 +1146,29 @@ static void priv_tests(void)
     CHECK(e == UC_ERR_OK && intr_no == -1 && reg(uc, UC_X86_REG_RIP) == FP_AT + 20,
           "(p) rdtsc at CPL 3 runs: interrupt %d, rip +0x%llx (want none, +0x14)", intr_no,
           (unsigned long long)(reg(uc, UC_X86_REG_RIP) - FP_AT));
+    /* CR4.TSD makes rdtsc fault; MSR_MISC_FEATURES_ENABLES bit 0 makes cpuid fault */
+    static const uint8_t cpuid_blob[] = {0x0f, 0xa2, 0x90};
+    MUST(uc_mem_write(uc, FP_AT + 0x100, cpuid_blob, sizeof cpuid_blob));
+    uint64_t cr4 = reg(uc, UC_X86_REG_CR4) | 4;
+    MUST(uc_reg_write(uc, UC_X86_REG_CR4, &cr4));
+    intr_no = -1;
+    e = run(uc, FP_AT, 17, 20, FP_DATA, 0);
+    int tsd = intr_no;
+    uc_x86_msr msr = {0x140, 1};
+    MUST(uc_reg_write(uc, UC_X86_REG_MSR, &msr));
+    msr.value = 0;
+    MUST(uc_reg_read(uc, UC_X86_REG_MSR, &msr));
+    intr_no = -1;
+    e = run(uc, FP_AT, 0x100, 0x103, FP_DATA, 0);
+    int faulting = intr_no;
+    uint64_t back = msr.value;
+    msr.value = 0;
+    MUST(uc_reg_write(uc, UC_X86_REG_MSR, &msr));
+    intr_no = -1;
+    e = run(uc, FP_AT, 0x100, 0x103, FP_DATA, 0);
+    CHECK(tsd == 13 && back == 1 && faulting == 13 && intr_no == -1,
+          "(p) rdtsc with CR4.TSD: interrupt %d (want 13); MSR 0x140 reads %llu after writing 1; cpuid with it: interrupt %d (want 13), without: %d (want none)",
+          tsd, (unsigned long long)back, faulting, intr_no);
     uc_close(uc);
 }
 

@@ -30,7 +30,13 @@ import {
   PR_SET_NAME,
   PR_SET_NO_NEW_PRIVS,
   PR_SET_PDEATHSIG,
+  PR_GET_TSC,
+  PR_SET_TSC,
+  PR_TSC_ENABLE,
+  PR_TSC_SIGSEGV,
 } from '../../abi/prctl.js';
+import { CR4_TSD, MSR_MISC_FEATURES_ENABLES, X86 } from '../../cpu/x86_64.js';
+import type { Cpu } from '../../cpu/engine.js';
 
 const libc = koffi.load('libc.so.6');
 const getrlimitFn = libc.func('int getrlimit(int resource, _Out_ uint64_t *rlim)');
@@ -64,14 +70,46 @@ function archPrctl(t: Task, a: Args): number {
       t.mm.setU64(a.ptr(1), t.cpu.regBig(code === ARCH_GET_FS ? X86_FS_BASE : X86_GS_BASE));
       return 0;
     case ARCH_GET_CPUID:
-      return 1; // cpuid is not faulting
+      return (t.cpu.msr(MSR_MISC_FEATURES_ENABLES, X86.MSR) & 1n) === 0n ? 1 : 0;
     case ARCH_SET_CPUID:
-      throw new Unsupported('arch_prctl ARCH_SET_CPUID', E.ENODEV);
+      // Linux answers ENODEV on a CPU without CPUID faulting: an engine without the patch's
+      if (!cpuidFaulting(t.cpu)) fail(E.ENODEV);
+      t.cpu.setMsr(MSR_MISC_FEATURES_ENABLES, X86.MSR, a.u64(1) !== 0 ? 0n : 1n);
+      return 0;
     case ARCH_CET_STATUS:
       return fail(E.EINVAL); // what kernels without CET (and all current mainline kernels) answer
     default:
       return fail(E.EINVAL);
   }
+}
+
+/** engines whose cpuid faults when MSR_MISC_FEATURES_ENABLES says so (the patched library's) */
+const faulting = new WeakMap<Cpu, boolean>();
+
+function cpuidFaulting(cpu: Cpu): boolean {
+  let ok = faulting.get(cpu);
+  if (ok === undefined) {
+    const was = cpu.msr(MSR_MISC_FEATURES_ENABLES, X86.MSR);
+    cpu.setMsr(MSR_MISC_FEATURES_ENABLES, X86.MSR, 1n);
+    ok = cpu.msr(MSR_MISC_FEATURES_ENABLES, X86.MSR) === 1n;
+    cpu.setMsr(MSR_MISC_FEATURES_ENABLES, X86.MSR, was);
+    faulting.set(cpu, ok);
+  }
+  return ok;
+}
+
+/** PR_GET_TSC/PR_SET_TSC (x86 only): CR4.TSD of the thread's CPU state, which makes rdtsc fault (SIGSEGV). */
+function tscMode(t: Task, set: boolean, arg: Args): number {
+  if (t.arch.name !== 'x86_64') fail(E.EINVAL);
+  const cr4 = t.cpu.regBig(X86.CR4);
+  if (!set) {
+    t.mm.setU32(arg.ptr(1), cr4 & BigInt(CR4_TSD) ? PR_TSC_SIGSEGV : PR_TSC_ENABLE);
+    return 0;
+  }
+  const v = arg.u32(1);
+  if (v !== PR_TSC_ENABLE && v !== PR_TSC_SIGSEGV) fail(E.EINVAL);
+  t.cpu.setReg(X86.CR4, v === PR_TSC_SIGSEGV ? cr4 | BigInt(CR4_TSD) : cr4 & ~BigInt(CR4_TSD));
+  return 0;
 }
 
 function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
@@ -172,6 +210,9 @@ function prctl(t: Task, a: Args): number {
     case PR_GET_PDEATHSIG:
       t.mm.setI32(a.ptr(1), t.proc.pdeathsig);
       return 0;
+    case PR_GET_TSC:
+    case PR_SET_TSC:
+      return tscMode(t, op === PR_SET_TSC, a);
     case PR_GET_DUMPABLE:
       return t.proc.dumpable;
     case PR_SET_DUMPABLE: {
@@ -406,7 +447,7 @@ function setgroups(t: Task, size: number, list: number): number {
 export const procDefs: Record<string, Def> = {
   sched_getaffinity: partial(['int', 'size', 'cpusetout'], (t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
   sched_setaffinity: partial(['int', 'size', 'cpuset'], (t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
-  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set); other options are reported as unsupported'),
+  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set), PR_SET/GET_TSC; other options are reported as unsupported'),
   getpid: supported([], (t) => t.pid),
   getppid: supported([], (t) => t.ppid),
   gettid: supported([], (t) => t.tid),
@@ -454,7 +495,7 @@ export const procDefs: Record<string, Def> = {
     t.robustListLen = 24;
     return 0;
   }),
-  arch_prctl: partial(archPrctlShape, archPrctl, 'ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID; ARCH_SET_CPUID is reported as unsupported'),
+  arch_prctl: supported(archPrctlShape, archPrctl),
   prlimit64: supported(['int', 'rlimres', 'rlim', 'rlimout'], (t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
   getrlimit: supported(['rlimres', 'rlimout'], (t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
   setrlimit: supported(['rlimres', 'rlim'], (t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
