@@ -18,6 +18,14 @@ export const A64 = {
   CPU_A72: 2,
 } as const;
 
+/**
+ * What Unicorn's Cortex-A72 model answers (read from the engine with mrs):
+ * MIDR_EL1 (implementer 0x41, part 0xd08, r0p3) and the generic timer's
+ * CNTFRQ_EL0 (62.5 MHz).
+ */
+export const A72_MIDR = 0x410fd083;
+export const A72_CNTFRQ = 62500000;
+
 // HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h) that Unicorn's Cortex-A72 model executes.
 const HWCAP_FP = 1 << 0;
 const HWCAP_ASIMD = 1 << 1;

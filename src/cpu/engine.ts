@@ -510,19 +510,29 @@ export class Cpu implements MemBackend {
     this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
   }
 
-  /** Run CPUID on the emulated x86 CPU (before the guest's memory is set up). Returns [eax, ebx, ecx, edx]. */
-  cpuid(leaf: number): number[] {
+  /**
+   * Run CPUID on the emulated x86 CPU for each (leaf, subleaf), in one run
+   * (before the guest's memory is set up). Returns [eax, ebx, ecx, edx] for each.
+   */
+  cpuid(leaves: ReadonlyArray<readonly [number, number]>): number[][] {
+    const code: number[] = [];
+    const imm = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+    for (const [leaf, subleaf] of leaves) {
+      // mov eax, leaf; mov ecx, subleaf; cpuid; mov [rdi], eax; mov [rdi+4], ebx; mov [rdi+8], ecx; mov [rdi+12], edx; add rdi, 16
+      code.push(0xb8, ...imm(leaf), 0xb9, ...imm(subleaf), 0x0f, 0xa2, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x4f, 0x08, 0x89, 0x57, 0x0c, 0x48, 0x83, 0xc7, 0x10);
+    }
     const page = hostAlloc(PAGE);
-    new Uint8Array(hostViewAt(page.addr, 2)).set([0x0f, 0xa2]); // cpuid
     const at = 0x10000;
-    this.map(at, PAGE, 5, page.addr);
+    const out = at + 2048;
+    if (code.length > 2048 || leaves.length * 16 > 2048) throw new Error('cpuid probe: too many leaves');
+    const mem = new Uint8Array(hostViewAt(page.addr, PAGE));
+    mem.set(code);
+    this.map(at, PAGE, 7, page.addr);
     try {
-      this.setRegs([
-        [35, leaf], // rax
-        [38, 0], // rcx
-      ]);
-      this.check(this.lib.emuStart(this.uc, at, BigInt(at + 2), 0, 0), 'cpuid probe');
-      return [35, 37, 38, 40].map((r) => this.reg(r) >>> 0);
+      this.setRegs([[39, out]]); // rdi
+      this.check(this.lib.emuStart(this.uc, at, BigInt(at + code.length), 0, 0), 'cpuid probe');
+      const dv = new DataView(mem.buffer, mem.byteOffset + 2048, leaves.length * 16);
+      return leaves.map((_, i) => [0, 4, 8, 12].map((o) => dv.getUint32(i * 16 + o, true)));
     } finally {
       this.unmap(at, PAGE);
       hostFree(page.addr, PAGE);

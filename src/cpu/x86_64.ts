@@ -65,11 +65,23 @@ export function fpeCode(unmasked: number): number {
   return 0;
 }
 
-/** EDX of the emulated CPU's CPUID leaf 1 (Linux's AT_HWCAP on x86): Unicorn's CPU model, the same for every Machine. */
-let cpuidEdx = -1;
-/** Set by the engine from the emulated CPU's CPUID leaf 1. */
-export function setX86Hwcap(edx: number): void {
-  cpuidEdx = edx;
+/**
+ * The CPUID leaves that describe the emulated CPU (Unicorn's CPU model, the
+ * same for every Machine): leaf 1's EDX is Linux's AT_HWCAP on x86, and all
+ * of them make the guest's /proc/cpuinfo.
+ */
+export const CPUID_LEAVES: ReadonlyArray<readonly [number, number]> = [
+  [0, 0], [1, 0], [7, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0], [0x80000002, 0], [0x80000003, 0], [0x80000004, 0], [0x80000008, 0],
+];
+/** the emulated CPU's answers for CPUID_LEAVES, by "leaf.subleaf" */
+const cpuidValues = new Map<string, number[]>();
+/** Set by the engine from the emulated CPU. */
+export function setX86Cpuid(values: number[][]): void {
+  CPUID_LEAVES.forEach(([l, s], i) => cpuidValues.set(`${l}.${s}`, values[i]));
+}
+/** [eax, ebx, ecx, edx] of a leaf in CPUID_LEAVES (zeros before the first engine starts) */
+export function x86Cpuid(leaf: number, subleaf = 0): number[] {
+  return cpuidValues.get(`${leaf}.${subleaf}`) ?? [0, 0, 0, 0];
 }
 
 export const x86_64: Arch = {
@@ -87,7 +99,7 @@ export const x86_64: Arch = {
     etDynBase: 0x555555554000,
   },
   platform: 'x86_64',
-  hwcap: () => (cpuidEdx >= 0 ? cpuidEdx : 0),
+  hwcap: () => x86Cpuid(1)[3],
   hwcap2: 0,
   minSigStkSz: 0,
   pcReg: X86.RIP,

@@ -2,11 +2,13 @@
 // (the host's /proc would show Node's), /proc/mounts the guest's mount table.
 // The host's other processes show through from the host's /proc, as a native
 // program sees them, unless the guest has a pid namespace (--sandbox).
-// Host-wide entries (cpuinfo, meminfo, uptime, sys/...) are the host's own
-// and pass through, read-only, below this mount.
+// /proc/cpuinfo is the emulated CPU's (cpuinfo.ts). Other host-wide entries
+// (meminfo, uptime, sys/...) are the host's own and pass through, read-only,
+// below this mount.
 //
 // This module is the file system and its nodes; what each path is comes from
-// tree.ts (the root) and pid.ts (a process's entries), open files from
+// tree.ts (the root) and pid.ts (a process's entries), cpuinfo from
+// cpuinfo.ts, open files from
 // file.ts, the fd links from fds.ts, the mount table's text from mounts.ts.
 import type { Task } from '../proc/task.js';
 import type { Kernel } from '../proc/kernel.js';

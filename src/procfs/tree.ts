@@ -10,6 +10,7 @@ import { fail } from '../abi/errors.js';
 import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { ProcNode } from './node.js';
 import { pidNode } from './pid.js';
+import { cpuinfo } from './cpuinfo.js';
 
 /**
  * The node for an absolute guest path under /proc, or null when the host's
@@ -26,7 +27,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       name: '/proc',
       entries: () => {
         const all = readdirSync('/proc', { withFileTypes: true });
-        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts');
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo');
         const guest = [...k.processes.values()].filter((p) => !p.reaped);
         const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
         // the host's processes, where the guest sees them; a guest pid hides a host one
@@ -39,6 +40,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
           ['self', DT_LNK],
           ['thread-self', DT_LNK],
           ['mounts', DT_LNK],
+          ['cpuinfo', DT_REG],
           ...[...pids, ...hostPids].sort((a, b) => Number(a[0]) - Number(b[0])),
         ];
       },
@@ -47,6 +49,8 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   let p: Process | undefined;
   // Linux: /proc/mounts is a link to self/mounts
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  // the guest's CPU, not the host's
+  if (head === 'cpuinfo' && rest.length === 0) return { kind: 'file', name: norm, content: () => cpuinfo(t) };
   if (head === 'self' || head === 'thread-self') {
     if (rest.length === 0) return { kind: 'link', name: norm, target: () => (head === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`) };
     p = t.proc;

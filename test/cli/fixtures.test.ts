@@ -116,6 +116,12 @@ for (const arch of ARCHES) {
       });
     }
 
+    it('cpuinfo: /proc/cpuinfo lists every processor, with the features the CPU reports (CPUID, AT_HWCAP)', () => {
+      // oracle: native x86_64 for both arches (the output is arch-neutral;
+      // qemu-aarch64 shows an arm64 program the host's x86 cpuinfo)
+      expectSameAsLinux(arch, 'cpuinfo', [], 'x86_64');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table
