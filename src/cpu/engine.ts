@@ -20,11 +20,8 @@ import {
   UC_HOOK_INSN,
   UC_HOOK_INTR,
   UC_HOOK_MEM_INVALID,
-  UC_MEM_FETCH_PROT,
   UC_MEM_FETCH_UNMAPPED,
-  UC_MEM_READ_PROT,
   UC_MEM_READ_UNMAPPED,
-  UC_MEM_WRITE_PROT,
   UC_MEM_WRITE_UNMAPPED,
   ucCtlWrite,
   UC_CTL_TB_REMOVE_CACHE,
@@ -38,33 +35,8 @@ import { PAGE, type Layout } from '../mm/layout.js';
 import { SEGV_ACCERR, SEGV_MAPERR, SIG } from '../abi/signal.js';
 import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
+import { memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
-
-/** Why emulation stopped, when it was not a syscall asking to stop. */
-export interface Fault {
-  signal: number;
-  /** fault address for memory faults, else the pc */
-  addr: number;
-  pc: number;
-  what: string;
-  /** si_code, when not the signal's usual one (SIGBUS: BUS_ADRERR) */
-  code?: number;
-  /** x86's exception vector (14: a page fault) and its error code, as the signal frame reports them */
-  trapno?: number;
-  err?: number;
-  /** a memory access faulted at addr (cr2 and arm64's fault_address hold it) */
-  access?: boolean;
-}
-
-/** The receiver of an engine's events: a task. */
-export interface CpuClient {
-  /** A syscall instruction: regs holds syscallRegs as lo/hi uint32 pairs; write results with cpu.setReturn. */
-  onSyscall(cpu: Cpu, regs: Uint32Array): void;
-  /** A fault or trap: the client records it; the engine stops. */
-  onFault(cpu: Cpu, fault: Fault): void;
-  /** An access just below the stack: grow it (true: the access is retried). */
-  growStack?(addr: number): boolean;
-}
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -92,17 +64,6 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
     ),
   };
   return callbacks;
-}
-
-/**
- * x86's page-fault error code, as Linux reports it in the signal frame: a
- * user-mode access (4), a write (2), an instruction fetch (16), to a
- * present page (1).
- */
-function pageFaultCode(type: number, present: boolean): number {
-  const write = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT;
-  const fetch = type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT;
-  return 4 | (write ? 2 : 0) | (fetch ? 16 : 0) | (present ? 1 : 0);
 }
 
 /**
@@ -619,20 +580,7 @@ export class Cpu implements MemBackend {
       }
     }
     if ((type === UC_MEM_READ_UNMAPPED || type === UC_MEM_WRITE_UNMAPPED) && this.client!.growStack?.(addr)) return true;
-    const what =
-      type === UC_MEM_READ_UNMAPPED
-        ? 'read of unmapped memory'
-        : type === UC_MEM_WRITE_UNMAPPED
-          ? 'write to unmapped memory'
-          : type === UC_MEM_FETCH_UNMAPPED
-            ? 'fetch from unmapped memory'
-            : type === UC_MEM_WRITE_PROT
-              ? 'write to protected memory'
-              : type === UC_MEM_READ_PROT
-                ? 'read of protected memory'
-                : type === UC_MEM_FETCH_PROT
-                  ? 'fetch from non-executable memory'
-                  : `memory fault ${type}`;
+    const what = memFaultWhat(type);
     // Linux's bad_area: SEGV_MAPERR where no mapping is, SEGV_ACCERR where one is but its protection refuses
     const vma = this.active instanceof AddressSpace ? this.active.find(addr) : null;
     // the page is present where its mapping gives some access (PROT_NONE pages are not)

@@ -53,7 +53,7 @@ export class Mm {
   ) {}
 }
 
-export type ExitState = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; core?: boolean; fault?: import('../cpu/engine.js').Fault };
+export type ExitState = { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number; core?: boolean; fault?: import('../cpu/fault.js').Fault };
 
 /** wait(2) status word for an exit state */
 export function waitStatus(s: ExitState): number {

@@ -6,7 +6,7 @@
 // engine (a syscall's yield, a signal, sigreturn, a fault) is settled here.
 import { initFpu, sigreturn } from './sigframe.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Fault } from '../cpu/engine.js';
+import type { Fault } from '../cpu/fault.js';
 import { UC_ERR_EXCEPTION, UC_ERR_FETCH_UNALIGNED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNALIGNED, UC_ERR_WRITE_UNALIGNED } from '../cpu/unicorn.js';
 import { NORETURN } from '../cpu/args.js';
 import { MSR_MISC_FEATURES_ENABLES, X86 } from '../cpu/x86_64.js';

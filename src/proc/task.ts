@@ -3,7 +3,8 @@
 // (memory, fds, cwd, signal handlers) is reached through it.
 import type { HostTimer } from '../host/timer.js';
 import type { Arch } from '../cpu/arch.js';
-import type { Cpu, CpuClient, Fault } from '../cpu/engine.js';
+import type { Cpu } from '../cpu/engine.js';
+import type { CpuClient, Fault } from '../cpu/fault.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';

@@ -1,0 +1,69 @@
+// What the engine reports when emulation stops for a fault, and to whom: the
+// task that runs in it. The page-fault details (x86's error code, the words
+// for each kind of access) come from Unicorn's memory-fault type.
+import type { Cpu } from './engine.js';
+import {
+  UC_MEM_FETCH_PROT,
+  UC_MEM_FETCH_UNMAPPED,
+  UC_MEM_READ_PROT,
+  UC_MEM_READ_UNMAPPED,
+  UC_MEM_WRITE_PROT,
+  UC_MEM_WRITE_UNMAPPED,
+} from './unicorn.js';
+
+/** Why emulation stopped, when it was not a syscall asking to stop. */
+export interface Fault {
+  signal: number;
+  /** fault address for memory faults, else the pc */
+  addr: number;
+  pc: number;
+  what: string;
+  /** si_code, when not the signal's usual one (SIGBUS: BUS_ADRERR) */
+  code?: number;
+  /** x86's exception vector (14: a page fault) and its error code, as the signal frame reports them */
+  trapno?: number;
+  err?: number;
+  /** a memory access faulted at addr (cr2 and arm64's fault_address hold it) */
+  access?: boolean;
+}
+
+/** The receiver of an engine's events: a task. */
+export interface CpuClient {
+  /** A syscall instruction: regs holds syscallRegs as lo/hi uint32 pairs; write results with cpu.setReturn. */
+  onSyscall(cpu: Cpu, regs: Uint32Array): void;
+  /** A fault or trap: the client records it; the engine stops. */
+  onFault(cpu: Cpu, fault: Fault): void;
+  /** An access just below the stack: grow it (true: the access is retried). */
+  growStack?(addr: number): boolean;
+}
+
+/**
+ * x86's page-fault error code, as Linux reports it in the signal frame: a
+ * user-mode access (4), a write (2), an instruction fetch (16), to a
+ * present page (1).
+ */
+export function pageFaultCode(type: number, present: boolean): number {
+  const write = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT;
+  const fetch = type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT;
+  return 4 | (write ? 2 : 0) | (fetch ? 16 : 0) | (present ? 1 : 0);
+}
+
+/** What a memory fault of Unicorn's `type` was, in words (for messages). */
+export function memFaultWhat(type: number): string {
+  switch (type) {
+    case UC_MEM_READ_UNMAPPED:
+      return 'read of unmapped memory';
+    case UC_MEM_WRITE_UNMAPPED:
+      return 'write to unmapped memory';
+    case UC_MEM_FETCH_UNMAPPED:
+      return 'fetch from unmapped memory';
+    case UC_MEM_WRITE_PROT:
+      return 'write to protected memory';
+    case UC_MEM_READ_PROT:
+      return 'read of protected memory';
+    case UC_MEM_FETCH_PROT:
+      return 'fetch from non-executable memory';
+    default:
+      return `memory fault ${type}`;
+  }
+}
