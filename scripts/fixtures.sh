@@ -55,6 +55,13 @@ for src in "$root"/fixtures/src/*.c; do
     esac
   done
 done
+# The CPU-contract programs for x86_64 with glibc as well (static, NAME-glibc):
+# glibc's floating point, sleeps, selects and signal frames take other paths than musl's.
+for name in fenv restart faultcodes faultctx cpuinfo longwait preempt cputime; do
+  src="$root/fixtures/src/$name.c"; out="$root/fixtures/x86_64/$name-glibc"
+  [ "$out" -nt "$src" ] && continue
+  gcc -static -O2 -Wall -pthread -o "$out" "$src" -lm
+done
 # One static-PIE program per arch (ET_DYN without PT_INTERP), loaded at ELF_ET_DYN_BASE.
 # glibc for both (musl-gcc's wrapper makes a dynamic PIE of -static-pie).
 for arch in x86_64 arm64; do

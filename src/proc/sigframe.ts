@@ -114,6 +114,31 @@ function fxsaveInto(fx: Buffer, fp: Buffer, o: readonly number[]): void {
   fx.copy(fp, o[12], 160, 160 + 16 * 16);
 }
 
+/**
+ * The FP state in an x86_64 signal frame, as Linux writes it on a CPU with
+ * XSAVE: the fxsave image, whose software-reserved bytes (464..511) say an
+ * XSAVE area follows (FP_XSTATE_MAGIC1, its sizes, the features it holds:
+ * x87 and SSE, all the engine has), the XSAVE header, and FP_XSTATE_MAGIC2
+ * after the area.
+ */
+const XSTATE_SIZE = 512 + 64;
+const XSTATE_FRAME = XSTATE_SIZE + 4;
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const FP_XSTATE_MAGIC2 = 0x46505845;
+const XFEATURES = 3n; // XFEATURE_MASK_FP | XFEATURE_MASK_SSE
+
+function xstateFrame(fx: Buffer): Buffer {
+  const b = Buffer.alloc(XSTATE_FRAME);
+  fx.copy(b, 0, 0, 464);
+  b.writeUInt32LE(FP_XSTATE_MAGIC1, 464);
+  b.writeUInt32LE(XSTATE_FRAME, 468); // extended_size
+  b.writeBigUInt64LE(XFEATURES, 472);
+  b.writeUInt32LE(XSTATE_SIZE, 480); // xstate_size
+  b.writeBigUInt64LE(XFEATURES, 512); // the header's xstate_bv: both components are in the image
+  b.writeUInt32LE(FP_XSTATE_MAGIC2, XSTATE_SIZE);
+  return b;
+}
+
 function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: bigint): boolean {
   const cpu = t.cpu;
   const blocks = x86Regs();
@@ -122,7 +147,7 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   if (!(act.flags & SA_RESTORER)) return false; // x86_64 Linux needs the libc's restorer
   const saved = { ...t.altstack };
   const { top } = signalStackTop(t, act, rsp - 128 /* skip the red zone; not on a fresh alternate stack */);
-  const fpAddr = (top - 512) - ((top - 512) % 64);
+  const fpAddr = (top - XSTATE_FRAME) - ((top - XSTATE_FRAME) % 64);
   let frame = fpAddr - (8 + UC_SIZE + 128);
   frame = frame - (frame % 16) - 8; // align_sigframe: as if a call had pushed the return address
   const b = Buffer.alloc(8 + UC_SIZE + 128);
@@ -144,8 +169,8 @@ function x86Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   info.copy(b, uc + UC_SIZE, 0, 128);
   const fx = fxsaveFrom(cpu.readBlock(blocks.fp), blocks.fp.offsets);
   try {
-    t.mm.check(frame, fpAddr + 512 - frame, PROT_WRITE);
-    t.mm.write(fpAddr, fx);
+    t.mm.check(frame, fpAddr + XSTATE_FRAME - frame, PROT_WRITE);
+    t.mm.write(fpAddr, xstateFrame(fx));
     t.mm.write(frame, b);
   } catch (e) {
     if (e instanceof SysError) return false;

@@ -115,6 +115,10 @@ for (const arch of ARCHES) {
     });
 
     if (arch === 'x86_64') {
+      it('sigxstate-x86: a signal frame\'s FP state has Linux\'s XSAVE magic and sizes', () => {
+        expectSameAsLinux(arch, 'sigxstate-x86');
+      });
+
       it('cpuctl-x86: PR_SET_TSC and ARCH_SET_CPUID make rdtsc and cpuid fault; fork keeps both, exec only the first', () => {
         expectSameAsLinux(arch, 'cpuctl-x86');
       });
@@ -125,6 +129,15 @@ for (const arch of ARCHES) {
       // qemu-aarch64 shows an arm64 program the host's x86 cpuinfo)
       expectSameAsLinux(arch, 'cpuinfo', [], 'x86_64');
     });
+
+    if (arch === 'x86_64') {
+      // the CPU contract with glibc's floating point, sleeps, selects and signal frames too
+      for (const prog of ['fenv', 'restart', 'faultcodes', 'faultctx', 'cpuinfo', 'longwait', 'preempt', 'cputime']) {
+        it(`${prog}-glibc: as ${prog}, built with glibc`, () => {
+          expectSameAsLinux(arch, `${prog}-glibc`);
+        });
+      }
+    }
 
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
