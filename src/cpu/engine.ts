@@ -482,21 +482,24 @@ export class Cpu implements MemBackend {
       // mov eax, leaf; mov ecx, subleaf; cpuid; mov [rdi], eax; mov [rdi+4], ebx; mov [rdi+8], ecx; mov [rdi+12], edx; add rdi, 16
       code.push(0xb8, ...imm(leaf), 0xb9, ...imm(subleaf), 0x0f, 0xa2, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x4f, 0x08, 0x89, 0x57, 0x0c, 0x48, 0x83, 0xc7, 0x10);
     }
-    const page = hostAlloc(PAGE);
+    // code and results on pages of their own: a store to the code's page would throw its translation away
+    const page = hostAlloc(2 * PAGE);
     const at = 0x10000;
-    const out = at + 2048;
-    if (code.length > 2048 || leaves.length * 16 > 2048) throw new Error('cpuid probe: too many leaves');
-    const mem = new Uint8Array(hostViewAt(page.addr, PAGE));
+    const out = at + PAGE;
+    if (code.length > PAGE || leaves.length * 16 > PAGE) throw new Error('cpuid probe: too many leaves');
+    const mem = new Uint8Array(hostViewAt(page.addr, 2 * PAGE));
     mem.set(code);
-    this.map(at, PAGE, 7, page.addr);
+    this.map(at, PAGE, 5, page.addr);
+    this.map(out, PAGE, 3, page.addr + PAGE);
     try {
       this.setRegs([[39, out]]); // rdi
       this.check(this.lib.emuStart(this.uc, at, BigInt(at + code.length), 0, 0), 'cpuid probe');
-      const dv = new DataView(mem.buffer, mem.byteOffset + 2048, leaves.length * 16);
+      const dv = new DataView(mem.buffer, mem.byteOffset + PAGE, leaves.length * 16);
       return leaves.map((_, i) => [0, 4, 8, 12].map((o) => dv.getUint32(i * 16 + o, true)));
     } finally {
       this.unmap(at, PAGE);
-      hostFree(page.addr, PAGE);
+      this.unmap(out, PAGE);
+      hostFree(page.addr, 2 * PAGE);
     }
   }
 
