@@ -1,6 +1,11 @@
 // Credentials of a guest process: real, effective, saved and file-system user
 // and group ids, and supplementary groups, changed by the set*id calls with
 // Linux's rules (an effective uid of 0 stands for CAP_SETUID/CAP_SETGID).
+// The capability sets follow the uids as Linux's commoncap does (a process
+// that leaves uid 0 loses them, exec gives root the bounding set) and are
+// what capget and /proc/<pid>/status report; permission checks go by the
+// effective uid.
+import { readFileSync } from 'node:fs';
 import koffi from '../host/ffi.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -17,6 +22,34 @@ function hostGroups(): number[] {
 
 const UNCHANGED = 0xffffffff; // (uid_t)-1
 
+/** capability sets, bit n for capability n */
+export interface CapSets {
+  eff: bigint;
+  prm: bigint;
+  inh: bigint;
+  bnd: bigint;
+  amb: bigint;
+}
+
+/** elfrun's own capability sets, from the host's /proc (the first process's) */
+function hostCaps(): CapSets {
+  const caps: CapSets = { eff: 0n, prm: 0n, inh: 0n, bnd: 0n, amb: 0n };
+  try {
+    const s = readFileSync('/proc/self/status', 'latin1');
+    const get = (name: string): bigint => {
+      const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(s);
+      return m ? BigInt('0x' + m[1]) : 0n;
+    };
+    Object.assign(caps, { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh'), bnd: get('CapBnd'), amb: get('CapAmb') });
+  } catch {
+    /* no /proc: no capabilities */
+  }
+  return caps;
+}
+
+/** the capabilities a file-system uid of 0 carries (Linux's CAP_FS_MASK) */
+const CAP_FS_MASK = (1n << 0n) | (1n << 1n) | (1n << 2n) | (1n << 3n) | (1n << 4n) | (1n << 9n) | (1n << 32n);
+
 let hostCred: Cred | null = null;
 
 export class Cred {
@@ -29,6 +62,7 @@ export class Cred {
   sgid: number;
   fsgid: number;
   groups: number[];
+  caps: CapSets = { eff: 0n, prm: 0n, inh: 0n, bnd: 0n, amb: 0n };
 
   constructor(uid: number, euid: number, gid: number, egid: number, groups: number[]) {
     this.ruid = uid;
@@ -41,14 +75,55 @@ export class Cred {
   /** The host's own, for the first process. */
   static host(): Cred {
     // elfrun never changes its own ids: asked once (every new Process starts from these)
-    hostCred ??= new Cred(process.getuid!(), process.geteuid!(), process.getgid!(), process.getegid!(), hostGroups());
+    if (hostCred === null) {
+      hostCred = new Cred(process.getuid!(), process.geteuid!(), process.getgid!(), process.getegid!(), hostGroups());
+      hostCred.caps = hostCaps();
+    }
     return hostCred.clone();
   }
 
   clone(): Cred {
     const c = new Cred(0, 0, 0, 0, this.groups);
-    Object.assign(c, this, { groups: [...this.groups] });
+    Object.assign(c, this, { groups: [...this.groups], caps: { ...this.caps } });
     return c;
+  }
+
+  /**
+   * The capabilities after a uid change, as Linux's cap_emulate_setxuid:
+   * leaving uid 0 in all of real, effective and saved drops the permitted,
+   * effective and ambient sets; an effective uid leaving 0 drops the
+   * effective set, one becoming 0 raises it to the permitted; the
+   * file-system uid carries the file-system capabilities.
+   */
+  private uidsChanged(r: number, e: number, s: number): void {
+    const c = this.caps;
+    if ((r === 0 || e === 0 || s === 0) && this.ruid !== 0 && this.euid !== 0 && this.suid !== 0) c.prm = c.eff = c.amb = 0n;
+    if (e === 0 && this.euid !== 0) c.eff = 0n;
+    if (e !== 0 && this.euid === 0) c.eff = c.prm;
+  }
+
+  /** The capabilities a program gets at exec (no file capabilities, no set-id bits): cap_bprm_creds_from_file. */
+  execCaps(): void {
+    const c = this.caps;
+    const root = this.euid === 0 || this.ruid === 0;
+    c.prm = root ? c.bnd | c.inh | c.amb : c.amb;
+    c.eff = this.euid === 0 ? c.prm : c.amb;
+  }
+
+  /**
+   * capset: the new sets, with Linux's limits: permitted may only shrink,
+   * effective stays within permitted, inheritable within the old
+   * inheritable and permitted (or anything with CAP_SETPCAP) and the
+   * bounding set. The ambient set keeps only what both allow.
+   */
+  setCaps(eff: bigint, prm: bigint, inh: bigint): void {
+    const c = this.caps;
+    const CAP_SETPCAP = 1n << 8n;
+    if ((inh & ~(c.inh | c.prm)) !== 0n && !(c.eff & CAP_SETPCAP)) fail(E.EPERM);
+    if ((inh & ~(c.inh | c.bnd)) !== 0n) fail(E.EPERM);
+    if ((prm & ~c.prm) !== 0n) fail(E.EPERM);
+    if ((eff & ~prm) !== 0n) fail(E.EPERM);
+    Object.assign(c, { eff, prm, inh, amb: c.amb & prm & inh });
   }
 
   get privileged(): boolean {
@@ -63,6 +138,11 @@ export class Cred {
   }
 
   setuid(uid: number): void {
+    const old = [this.ruid, this.euid, this.suid] as const;
+    this.setuid0(uid);
+    this.uidsChanged(...old);
+  }
+  private setuid0(uid: number): void {
     if (uid === UNCHANGED) fail(E.EINVAL);
     if (this.privileged) this.ruid = this.suid = uid;
     else if (uid !== this.ruid && uid !== this.suid) fail(E.EPERM);
@@ -76,6 +156,11 @@ export class Cred {
   }
 
   setreuid(r: number, e: number): void {
+    const before = [this.ruid, this.euid, this.suid] as const;
+    this.setreuid0(r, e);
+    this.uidsChanged(...before);
+  }
+  private setreuid0(r: number, e: number): void {
     const old = this.ruid;
     if (!this.privileged) {
       if (r !== UNCHANGED && r !== this.ruid && r !== this.euid) fail(E.EPERM);
@@ -100,6 +185,11 @@ export class Cred {
   }
 
   setresuid(r: number, e: number, s: number): void {
+    const before = [this.ruid, this.euid, this.suid] as const;
+    this.setresuid0(r, e, s);
+    this.uidsChanged(...before);
+  }
+  private setresuid0(r: number, e: number, s: number): void {
     if (!this.privileged) for (const v of [r, e, s]) if (v !== UNCHANGED && !this.uids().includes(v)) fail(E.EPERM);
     if (r !== UNCHANGED) this.ruid = r;
     if (e !== UNCHANGED) this.euid = e;
@@ -118,6 +208,10 @@ export class Cred {
   setfsuid(uid: number): number {
     const old = this.fsuid;
     if (uid !== UNCHANGED && (this.privileged || [...this.uids(), this.fsuid].includes(uid))) this.fsuid = uid;
+    // the file-system capabilities follow the file-system uid (cap_task_fix_setuid)
+    const c = this.caps;
+    if (old === 0 && this.fsuid !== 0) c.eff &= ~CAP_FS_MASK;
+    if (old !== 0 && this.fsuid === 0) c.eff |= c.prm & CAP_FS_MASK;
     return old;
   }
   setfsgid(gid: number): number {

@@ -22,6 +22,12 @@ export abstract class FileDescription {
   }
   /** status flags (O_APPEND, O_NONBLOCK...) and access mode, guest values */
   constructor(public flags: number) {}
+  /** an anonymous inode's name, as /proc/<pid>/fd shows it (anon_inode:[eventfd]); null for other files */
+  readonly anonName: string | null = null;
+  /** what /proc/<pid>/fdinfo shows after the common lines (eventfd-count...) */
+  fdinfo(): string {
+    return '';
+  }
 
   get readable(): boolean {
     return (this.flags & O_ACCMODE) !== O_WRONLY;

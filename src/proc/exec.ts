@@ -171,6 +171,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   k.releaseMm(old, p.mm); // the new image may take the old one's memory (AddressSpace.giveTo)
   t.pendingRegs = built.regs;
   t.pendingFpuInit = true;
+  p.cred.execCaps();
   if (p.fds.refs > 1) {
     p.fds.refs--;
     p.fds = p.fds.clone();

@@ -30,8 +30,9 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean): Buff
   } catch {
     /* no inode */
   }
-  const flags = (f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8).padStart(7, '0');
-  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n`);
+  // Linux prints "0%o"
+  const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n${f.fdinfo()}`);
 }
 
 /** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */
@@ -45,7 +46,7 @@ export function fdTarget(f: FileDescription): string {
       return f.path;
     }
   }
-  return 'anon_inode:[unknown]';
+  return `anon_inode:[${f.anonName ?? 'unknown'}]`;
 }
 
 /** An open file that has no path (a pipe, an inherited host fd), as /proc/<pid>/fd/N leads to it. */

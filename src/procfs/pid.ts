@@ -2,6 +2,7 @@
 // table of small named builders. Files are made when opened; fd/ and
 // fdinfo/ list the process's open files; exe, cwd and root are "magic"
 // links that lead to the place itself, without a path walk.
+import { readFileSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import type { Process } from '../proc/process.js';
 import { E } from '../abi/errno.js';
@@ -43,7 +44,17 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
   maps: ({ p }) => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')),
   auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
   mounts: ({ t }) => mountsText(t.kernel.vfs),
+  // every guest process lives in elfrun's own control group
+  cgroup: () => hostCgroup(),
 };
+
+function hostCgroup(): Buffer {
+  try {
+    return readFileSync('/proc/self/cgroup');
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
 
 /** The magic links: name -> [its target's text, where it leads]. */
 const LINKS: Record<string, (e: PidEntry) => [() => string, () => Loc | null]> = {

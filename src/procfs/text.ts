@@ -28,7 +28,7 @@ export interface ProcessView {
   readonly childrenCpuMs: number;
   /** signals pending for the whole process */
   readonly pending: bigint;
-  readonly cred: { readonly ruid: number; readonly euid: number; readonly suid: number; readonly fsuid: number; readonly rgid: number; readonly egid: number; readonly sgid: number; readonly fsgid: number; readonly groups: readonly number[] };
+  readonly cred: { readonly ruid: number; readonly euid: number; readonly suid: number; readonly fsuid: number; readonly rgid: number; readonly egid: number; readonly sgid: number; readonly fsgid: number; readonly groups: readonly number[]; readonly caps: { readonly eff: bigint; readonly prm: bigint; readonly inh: bigint; readonly bnd: bigint; readonly amb: bigint } };
   readonly fs: { readonly umask: number };
   readonly sighand: { readonly actions: ReadonlyArray<{ readonly handler: number }> };
   readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }> } };
@@ -104,6 +104,11 @@ export function statusText(p: ProcessView, hostPpid: number): string {
     `SigBlk:\t${sigmaskHex(leader?.sigmask ?? 0n)}`,
     `SigIgn:\t${sigmaskHex(actionSet(p, 'ignored'))}`,
     `SigCgt:\t${sigmaskHex(actionSet(p, 'caught'))}`,
+    `CapInh:\t${sigmaskHex(c.caps.inh)}`,
+    `CapPrm:\t${sigmaskHex(c.caps.prm)}`,
+    `CapEff:\t${sigmaskHex(c.caps.eff)}`,
+    `CapBnd:\t${sigmaskHex(c.caps.bnd)}`,
+    `CapAmb:\t${sigmaskHex(c.caps.amb)}`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -8,7 +8,7 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
@@ -158,9 +158,14 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   // option names of SOL_SOCKET (the only level elfrun's sockets have)
   sockopt: { in: (_c, a, i) => (a.i32(i - 1) === 1 ? enumName(a.i32(i), SO) : String(a.i32(i))) },
   epollflags: bits(EPOLL_CREATE),
+  efdflags: bits(EFD_FLAGS),
   epollop: named(EPOLL_CTL),
   sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },
   cap: { in: (_c, a, i) => CAPS[a.u32(i)] ?? `${hexNum(a.big(i))} /* CAP_??? */` },
+  // capget/capset: the header, and the sets (as many words as the header's version has)
+  capheader: { in: (c, a, i) => at(a.ptr(i), () => capHeaderText(c, a.ptr(i))) },
+  capdata: { in: ptrIn, out: (c, a, i) => at(a.ptr(i), () => capDataText(c, a.ptr(i), a.ptr(i - 1))) },
+  capdatain: { in: (c, a, i) => at(a.ptr(i), () => capDataText(c, a.ptr(i), a.ptr(i - 1))) },
   futexval3: { in: (_c, a, i) => (a.u32(i) === 0xffffffff ? 'FUTEX_BITSET_MATCH_ANY' : hexNum(a.u32(i))) },
   childstack: { in: (_c, a, i) => `child_stack=${ptrText(a, i)}` },
   // written by the kernel: shown at exit (strace decodes clone's tids and tls then)
@@ -367,6 +372,34 @@ export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inpu
       return entry;
     }
   });
+}
+
+const CAP_VERSIONS: Record<number, string> = { 0x19980330: '_LINUX_CAPABILITY_VERSION_1', 0x20071026: '_LINUX_CAPABILITY_VERSION_2', 0x20080522: '_LINUX_CAPABILITY_VERSION_3' };
+
+function capHeaderText(c: DecodeCtx, p: number): string {
+  const v = u32(c, p);
+  const name = CAP_VERSIONS[v] ?? `${hexNum(v)} /* _LINUX_CAPABILITY_VERSION_??? */`;
+  return `{version=${name}, pid=${c.mem.read(p + 4, 4).readInt32LE(0)}}`;
+}
+
+/** A capability set as strace shows it: 1<<CAP_CHOWN|1<<CAP_KILL..., or 0. */
+function capSet(v: bigint): string {
+  const names: string[] = [];
+  for (let bit = 0; bit < CAPS.length; bit++) if ((v >> BigInt(bit)) & 1n) names.push(`1<<${CAPS[bit]}`);
+  const rest = v & ~((1n << BigInt(CAPS.length)) - 1n);
+  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
+  return names.length ? names.join('|') : '0';
+}
+
+function capDataText(c: DecodeCtx, p: number, hdr: number): string {
+  const words = u32(c, hdr) === 0x19980330 ? 1 : 2;
+  const b = c.mem.read(p, 12 * words);
+  const set = (off: number): bigint => {
+    let v = 0n;
+    for (let i = 0; i < words; i++) v |= BigInt(b.readUInt32LE(12 * i + off)) << BigInt(32 * i);
+    return v;
+  };
+  return `{effective=${capSet(set(0))}, permitted=${capSet(set(4))}, inheritable=${capSet(set(8))}}`;
 }
 
 /** The kernel's restart codes as strace shows an interrupted call's end. */

@@ -14,6 +14,7 @@ import * as poll from '../../src/abi/poll.js';
 import * as ioctl from '../../src/abi/ioctl.js';
 import * as socket from '../../src/abi/socket.js';
 import * as limits from '../../src/abi/limits.js';
+import * as eventfd from '../../src/abi/eventfd.js';
 import { haveQemu } from '../helpers/oracle.js';
 
 /**
@@ -23,7 +24,7 @@ import { haveQemu } from '../helpers/oracle.js';
  */
 const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL']);
 
-const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
+const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 
 const PROGRAM = `#define _GNU_SOURCE
 #include <fcntl.h>
@@ -41,6 +42,7 @@ const PROGRAM = `#define _GNU_SOURCE
 #include <linux/close_range.h>
 #include <sys/mman.h>
 #include <linux/falloc.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 int main(void) {
 ${numbers.map(([n]) => `#ifdef ${n}\n  printf("${n} %lld\\n", (long long)(${n}));\n#else\n  printf("${n} missing\\n");\n#endif`).join('\n')}

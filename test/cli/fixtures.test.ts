@@ -139,6 +139,22 @@ for (const arch of ARCHES) {
       }
     }
 
+    it('eventfd: counter and semaphore reads and writes, their limits, blocking both ways, poll and epoll, /proc and fstat', () => {
+      expectSameAsLinux(arch, 'eventfd');
+    });
+
+    it('caps: capget against /proc, what uid changes, capset and exec do to the capability sets', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; under qemu-aarch64
+      // the exec of /proc/self/exe is a host exec of an arm64 file)
+      expectSameAsLinux(arch, 'caps', [], 'x86_64');
+    });
+
+    it('pkeys: memory protection keys as Linux has them on a CPU without any', () => {
+      // oracle: native x86_64 (a host without PKU, as the engine is) for both
+      // arches; qemu-aarch64 has no pkey syscalls (ENOSYS)
+      expectSameAsLinux(arch, 'pkeys', [], 'x86_64');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table

@@ -50,6 +50,8 @@ function mirror(n: Native): ProcessView {
   const thread: ThreadView = { state: 'runnable', pending: 0n, sigmask: 1n << BigInt(SIGUSR2 - 1) };
   const [ruid, euid, suid] = n.uids;
   const [rgid, egid, sgid] = n.gids;
+  // the native process's capability sets, as its status shows them
+  const cap = (name: string): bigint => BigInt('0x' + (new RegExp(`^${name}:\\t([0-9a-f]+)$`, 'm').exec(n.status)?.[1] ?? '0'));
   return {
     pid: n.pid,
     ppid: n.ppid,
@@ -63,7 +65,7 @@ function mirror(n: Native): ProcessView {
     cpuMs: 0,
     childrenCpuMs: 0,
     pending: 0n,
-    cred: { ruid, euid, suid, fsuid: euid, rgid, egid, sgid, fsgid: egid, groups: n.groups },
+    cred: { ruid, euid, suid, fsuid: euid, rgid, egid, sgid, fsgid: egid, groups: n.groups, caps: { inh: cap('CapInh'), prm: cap('CapPrm'), eff: cap('CapEff'), bnd: cap('CapBnd'), amb: cap('CapAmb') } },
     fs: { umask: 0o27 },
     sighand: { actions },
     mm: { space: { vmas: [] } },

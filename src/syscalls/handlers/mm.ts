@@ -288,6 +288,12 @@ export const mmDefs: Record<string, Def> = {
   ),
   munmap: supported(['ptr', 'size'], munmap),
   mprotect: supported(['ptr', 'size', 'prot'], mprotect),
+  // Memory protection keys, as Linux answers on a CPU without them (the
+  // engine has neither x86's PKU nor arm64's POE): no key can be allocated
+  // or freed, and pkey_mprotect takes only -1, the default key.
+  pkey_alloc: supported(['hex', 'hex'], () => fail(E.EINVAL)),
+  pkey_free: supported(['int'], () => fail(E.EINVAL)),
+  pkey_mprotect: supported(['ptr', 'size', 'prot', 'int'], (t, a) => (a.i32(3) === -1 ? mprotect(t, a) : fail(E.EINVAL))),
   mremap: partial(mremapShape, mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
   madvise: partial(
     ['ptr', 'size', 'madvise'],

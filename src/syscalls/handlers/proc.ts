@@ -8,7 +8,7 @@ import { PROT_WRITE } from '../../abi/mman.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
-import { fail, Unsupported } from '../../abi/errors.js';
+import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, probe, supported, type Def } from './util.js';
 import { archPrctlShape, prctlShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';
@@ -231,32 +231,86 @@ function prctl(t: Task, a: Args): number {
     case PR_CAPBSET_READ: {
       // the capability bounding set: elfrun's own, which its guest inherits
       const cap = a.u64(1);
-      const { last, bounding } = hostCaps();
-      if (cap > last) fail(E.EINVAL);
-      return (bounding >> BigInt(cap)) & 1n ? 1 : 0;
+      if (cap > capLastCap()) fail(E.EINVAL);
+      return (t.cred.caps.bnd >> BigInt(cap)) & 1n ? 1 : 0;
     }
     default:
       throw new Unsupported(`prctl option ${op}`, E.EINVAL);
   }
 }
 
-/** The host's capabilities: the same for every Machine, read once. */
-let caps: { last: number; bounding: bigint } | null = null;
-/** CAP_LAST_CAP and elfrun's capability bounding set, from the host's /proc. */
-function hostCaps(): { last: number; bounding: bigint } {
-  if (caps === null) {
-    let last = 40;
-    let bounding = 0n;
+/** The host kernel's CAP_LAST_CAP: the same for every Machine, read once. */
+let lastCap = -1;
+function capLastCap(): number {
+  if (lastCap < 0) {
     try {
-      last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1').trim());
-      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
-      if (m) bounding = BigInt('0x' + m[1]);
+      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1').trim());
     } catch {
-      /* no /proc: an empty set */
+      lastCap = 40;
     }
-    caps = { last, bounding };
   }
-  return caps;
+  return lastCap;
+}
+
+// ---- capget, capset ---------------------------------------------------------------
+
+const CAP_V1 = 0x19980330;
+const CAP_V2 = 0x20071026;
+const CAP_V3 = 0x20080522;
+
+/**
+ * The header's version: how many 32-bit words each set has (1 or 2). An
+ * unknown one is EINVAL, with the kernel's preferred version written back.
+ */
+function capVersion(t: Task, hdr: number): number {
+  const v = t.mm.u32(hdr);
+  if (v === CAP_V1) return 1;
+  if (v === CAP_V2 || v === CAP_V3) return 2;
+  t.mm.setU32(hdr, CAP_V3);
+  return fail(E.EINVAL);
+}
+
+function capget(t: Task, hdr: number, data: number): number {
+  // with no data pointer it only asks for the version: 0, even for an unknown one (written back)
+  if (data === 0) {
+    try {
+      capVersion(t, hdr);
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== E.EINVAL) throw e;
+    }
+    return 0;
+  }
+  const words = capVersion(t, hdr);
+  const pid = t.mm.i32(hdr + 4);
+  if (pid < 0) fail(E.EINVAL);
+  const p = pid === 0 ? t.proc : t.kernel.processes.get(pid) ?? t.kernel.tasks.get(pid)?.proc;
+  if (p === undefined || p.exit !== null) fail(E.ESRCH);
+  const c = p.cred.caps;
+  const b = Buffer.alloc(12 * words);
+  for (let i = 0; i < words; i++) {
+    const shift = BigInt(32 * i);
+    b.writeUInt32LE(Number((c.eff >> shift) & 0xffffffffn), 12 * i);
+    b.writeUInt32LE(Number((c.prm >> shift) & 0xffffffffn), 12 * i + 4);
+    b.writeUInt32LE(Number((c.inh >> shift) & 0xffffffffn), 12 * i + 8);
+  }
+  t.mm.write(data, b);
+  return 0;
+}
+
+function capset(t: Task, hdr: number, data: number): number {
+  const words = capVersion(t, hdr);
+  const pid = t.mm.i32(hdr + 4);
+  if (pid !== 0 && pid !== t.pid) fail(E.EPERM);
+  const b = t.mm.read(data, 12 * words);
+  const set = (off: number): bigint => {
+    let v = 0n;
+    for (let i = 0; i < words; i++) v |= BigInt(b.readUInt32LE(12 * i + off)) << BigInt(32 * i);
+    return v;
+  };
+  // bits past the kernel's last capability are dropped, as cap_capset masks them
+  const valid = (1n << BigInt(capLastCap() + 1)) - 1n;
+  t.cred.setCaps(set(0) & valid, set(4) & valid, set(8) & valid);
+  return 0;
 }
 
 // NUMA policies: elfrun shows one memory node (node 0), so a policy is recorded and
@@ -496,6 +550,8 @@ export const procDefs: Record<string, Def> = {
     return 0;
   }),
   arch_prctl: supported(archPrctlShape, archPrctl),
+  capget: supported(['capheader', 'capdata'], (t, a) => capget(t, a.ptr(0), a.ptr(1))),
+  capset: partial(['capheader', 'capdatain'], (t, a) => capset(t, a.ptr(0), a.ptr(1)), 'the sets are kept and reported (capget, /proc/<pid>/status) with Linux\'s rules for changing them; permission checks go by the effective uid, not by them'),
   prlimit64: supported(['int', 'rlimres', 'rlim', 'rlimout'], (t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
   getrlimit: supported(['rlimres', 'rlimout'], (t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
   setrlimit: supported(['rlimres', 'rlim'], (t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
