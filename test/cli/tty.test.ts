@@ -33,7 +33,8 @@ for (const arch of ARCHES) {
       const session = (cmd: string[]): string => {
         const r = spawnSync('python3', [
           join(ROOT, 'test/helpers/ptydrive.py'),
-          's:0.5', 'w:while :; do :; done\\n', 's:0.5', 'w:\\x03', 's:0.5', 'w:echo after=$?\\n', 's:0.5', 'w:exit\\n',
+          // type the loop at the prompt, ^C once it runs, then ask for its status at the next prompt
+          'e:$ ', 'w:while :; do :; done\\n', 'e:done', 's:0.5', 'w:\\x03', 'e:$ ', 'w:echo after=$?\\n', 'e:after=', 'e:$ ', 'w:exit\\n',
           '--', 'env', 'PS1=$ ', ...cmd, 'sh', '-i',
         ], { cwd: ROOT, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1', TERM: 'dumb' }, timeout: 60_000 });
         return r.stdout.toString('latin1');
