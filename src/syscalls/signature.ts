@@ -25,15 +25,15 @@ export type ArgKind =
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags'
-  | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags'
+  | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags'
   | 'sig' | 'sighow' | 'cap' | 'futexval3'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
   | 'sigset' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
-  | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
-  | 'capdata' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'capdata' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
 

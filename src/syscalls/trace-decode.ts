@@ -8,10 +8,11 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
+import { itimerspecText } from './trace-structs.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -159,6 +160,10 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sockopt: { in: (_c, a, i) => (a.i32(i - 1) === 1 ? enumName(a.i32(i), SO) : String(a.i32(i))) },
   epollflags: bits(EPOLL_CREATE),
   efdflags: bits(EFD_FLAGS),
+  tfdflags: bits(TFD_FLAGS),
+  tfdsetflags: bits(TFD_SET_FLAGS),
+  itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
+  itimerspecout: outOf((c, p) => itimerspecText(c, p)),
   epollop: named(EPOLL_CTL),
   sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },
   cap: { in: (_c, a, i) => CAPS[a.u32(i)] ?? `${hexNum(a.big(i))} /* CAP_??? */` },

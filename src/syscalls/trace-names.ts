@@ -35,6 +35,7 @@ import {
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { SIG, signalName } from '../abi/signal.js';
 import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE } from '../abi/eventfd.js';
+import { TFD_CLOEXEC, TFD_NONBLOCK, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET } from '../abi/timerfd.js';
 
 /** A table of constants by value, named as abi names them: { F_GETFD } -> { 1: 'F_GETFD' }. */
 export function byValue(names: Record<string, number>): Record<number, string> {
@@ -137,6 +138,8 @@ export const POLL_EVENTS: Bits = [[1, 'POLLIN'], [2, 'POLLPRI'], [4, 'POLLOUT'],
 export const EPOLL_EVENTS: Bits = [[1, 'EPOLLIN'], [2, 'EPOLLPRI'], [4, 'EPOLLOUT'], [8, 'EPOLLERR'], [0x10, 'EPOLLHUP'], [0x20, 'EPOLLNVAL'], [0x40, 'EPOLLRDNORM'], [0x80, 'EPOLLRDBAND'], [0x100, 'EPOLLWRNORM'], [0x200, 'EPOLLWRBAND'], [0x400, 'EPOLLMSG'], [0x2000, 'EPOLLRDHUP'], [0x10000000, 'EPOLLEXCLUSIVE'], [0x20000000, 'EPOLLWAKEUP'], [0x40000000, 'EPOLLONESHOT'], [0x80000000, 'EPOLLET']];
 export const EPOLL_CTL = ['', 'EPOLL_CTL_ADD', 'EPOLL_CTL_DEL', 'EPOLL_CTL_MOD'];
 export const EPOLL_CREATE: Bits = [[O_CLOEXEC, 'EPOLL_CLOEXEC']];
+export const TFD_FLAGS: Bits = [[TFD_CLOEXEC, 'TFD_CLOEXEC'], [TFD_NONBLOCK, 'TFD_NONBLOCK']];
+export const TFD_SET_FLAGS: Bits = [[TFD_TIMER_ABSTIME, 'TFD_TIMER_ABSTIME'], [TFD_TIMER_CANCEL_ON_SET, 'TFD_TIMER_CANCEL_ON_SET']];
 export const EFD_FLAGS: Bits = [[EFD_SEMAPHORE, 'EFD_SEMAPHORE'], [EFD_CLOEXEC, 'EFD_CLOEXEC'], [EFD_NONBLOCK, 'EFD_NONBLOCK']];
 
 export const FAMILIES: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };

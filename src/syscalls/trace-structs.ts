@@ -255,6 +255,13 @@ export function rusageText(c: DecodeCtx, p: number): string {
   });
 }
 
+export function itimerspecText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    return `{it_interval=${timeAt(b, 0, false)}, it_value=${timeAt(b, 16, false)}}`;
+  });
+}
+
 export function itimervalText(c: DecodeCtx, p: number): string {
   return at(p, () => {
     const b = c.mem.read(p, 32);

@@ -15,6 +15,7 @@ import * as ioctl from '../../src/abi/ioctl.js';
 import * as socket from '../../src/abi/socket.js';
 import * as limits from '../../src/abi/limits.js';
 import * as eventfd from '../../src/abi/eventfd.js';
+import * as timerfd from '../../src/abi/timerfd.js';
 import { haveQemu } from '../helpers/oracle.js';
 
 /**
@@ -24,7 +25,7 @@ import { haveQemu } from '../helpers/oracle.js';
  */
 const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL']);
 
-const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
+const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 
 const PROGRAM = `#define _GNU_SOURCE
 #include <fcntl.h>
@@ -43,6 +44,7 @@ const PROGRAM = `#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <linux/falloc.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <stdio.h>
 int main(void) {
 ${numbers.map(([n]) => `#ifdef ${n}\n  printf("${n} %lld\\n", (long long)(${n}));\n#else\n  printf("${n} missing\\n");\n#endif`).join('\n')}

@@ -155,6 +155,12 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'pkeys', [], 'x86_64');
     });
 
+    it('timerfd: one-shot, interval and absolute timers, expiration counts, gettime/settime, poll and epoll, errors, /proc', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64
+      // drops the flag bits it does not know and takes what Linux refuses)
+      expectSameAsLinux(arch, 'timerfd', [], 'x86_64');
+    });
+
     it('pipeflags: the flags pipe2 takes and refuses', () => {
       // oracle: native x86_64 for both arches (raw syscalls, arch-neutral
       // answers; qemu-aarch64 translates pipe2's flags through its own table
