@@ -37,7 +37,7 @@ const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) =>
   out: (c, a, i, ret) => at(a.ptr(i), () => fn(c, a.ptr(i), a, i, ret)),
 });
 const named = (table: Readonly<Record<number, string>> | readonly string[], hex = false): KindDecoder => ({ in: (_c, a, i) => enumName(a.i32(i), table, hex) });
-const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0'): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero) });
+const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0', unknown?: string): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero, unknown) });
 
 const OPEN_BITS = { x86_64: openFlagBits(OPEN_FLAGS.x86_64), arm64: openFlagBits(OPEN_FLAGS.arm64) } as const;
 
@@ -158,9 +158,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sollevel: named(SOL),
   // option names of SOL_SOCKET (the only level elfrun's sockets have)
   sockopt: { in: (_c, a, i) => (a.i32(i - 1) === 1 ? enumName(a.i32(i), SO) : String(a.i32(i))) },
-  epollflags: bits(EPOLL_CREATE),
-  efdflags: bits(EFD_FLAGS),
-  tfdflags: bits(TFD_FLAGS),
+  epollflags: bits(EPOLL_CREATE, '0', 'EPOLL_???'),
+  efdflags: bits(EFD_FLAGS, '0', 'EFD_???'),
+  tfdflags: bits(TFD_FLAGS, '0', 'TFD_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
   itimerspecout: outOf((c, p) => itimerspecText(c, p)),

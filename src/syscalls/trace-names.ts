@@ -52,7 +52,11 @@ export const sigName = (n: number): string => (n < 32 || n > 64 ? signalName(n) 
 export type Bits = ReadonlyArray<readonly [number, string]>;
 
 /** The names of the bits set in v, '|'-joined, any unnamed rest in hex; `zero` when none is set. */
-export function flagNames(v: number, table: Bits, zero = '0'): string {
+/**
+ * Flag names joined by |, unknown bits in hex; `unknown` (strace's
+ * "EFD_???") marks a value none of whose bits has a name: 0x10 /* EFD_??? *\/.
+ */
+export function flagNames(v: number, table: Bits, zero = '0', unknown?: string): string {
   const out: string[] = [];
   let rest = v >>> 0;
   for (const [bit, name] of table) {
@@ -61,7 +65,7 @@ export function flagNames(v: number, table: Bits, zero = '0'): string {
       rest = (rest & ~bit) >>> 0;
     }
   }
-  if (rest) out.push(`0x${rest.toString(16)}`);
+  if (rest) out.push(out.length === 0 && unknown !== undefined ? `0x${rest.toString(16)} /* ${unknown} */` : `0x${rest.toString(16)}`);
   return out.length ? out.join('|') : zero;
 }
 
