@@ -10,6 +10,7 @@ import { E } from '../abi/errno.js';
 import { ILL_ILLOPC, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_MAPERR, SIG, SIG_DFL, SIG_IGN, bit } from '../abi/signal.js';
 import { NORETURN } from '../cpu/args.js';
 import { deliverFrame } from './sigframe.js';
+import type { Fault } from '../cpu/fault.js';
 import { restartCode, type Restart } from '../abi/restart.js';
 import { SYNCHRONOUS, UNBLOCKABLE, defaultAction, dropSignals, faultSiginfo, queueSignal, takeSignal } from './signals.js';
 import type { Kernel } from './kernel.js';
@@ -22,18 +23,6 @@ export interface Interrupted {
   restart: Restart;
   partial: number | null;
   onInterrupt: (() => number | void) | null;
-}
-
-/** What a fault tells the signal it raises. */
-export interface FaultInfo {
-  signal: number;
-  addr: number;
-  pc: number;
-  what: string;
-  code?: number;
-  trapno?: number;
-  err?: number;
-  access?: boolean;
 }
 
 export class SignalDelivery {
@@ -92,7 +81,7 @@ export class SignalDelivery {
   }
 
   /** A fault: the signal is delivered now; blocked or ignored, it kills (Linux's force_sig). */
-  force(t: Task, sig: number, fault: FaultInfo): void {
+  force(t: Task, sig: number, fault: Fault): void {
     const k = this.k;
     // what the thread's signal frames report from now on (Linux's thread.trap_nr, error_code, cr2)
     const last = t.lastFault;
