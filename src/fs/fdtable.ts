@@ -72,7 +72,7 @@ export class FdTable {
   }
 
   private unref(f: FileDescription): void {
-    if (--f.refs === 0) f.release();
+    f.unref();
   }
 
   closeAll(): void {

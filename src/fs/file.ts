@@ -108,6 +108,10 @@ export abstract class FileDescription {
   }
   /** Called when the last reference goes. */
   release(): void {}
+  /** Drop one reference (a closed fd, a message that carried the file); the last releases it. */
+  unref(): void {
+    if (--this.refs === 0) this.release();
+  }
 
   /**
    * poll(2): which of POLLIN/POLLOUT/POLLERR/POLLHUP hold now. A regular

@@ -5,13 +5,15 @@
 // bind/listen/accept are not implemented: they are reported as unsupported
 // rather than answered wrongly.
 import { E } from '../abi/errno.js';
-import { fail } from '../abi/errors.js';
-import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fcntl.js';
+import { fail, SysError } from '../abi/errors.js';
+import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/fcntl.js';
 import { FIONREAD } from '../abi/ioctl.js';
 import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
-import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM } from '../abi/socket.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
 import { S_IFSOCK, W_OK } from '../abi/stat.js';
-import { FileDescription } from '../fs/file.js';
+import { Socket, type Received, type RecvArgs, type SendArgs } from './socket.js';
+import { Unsupported } from '../abi/errors.js';
+import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, SOCK_SEQPACKET } from '../abi/socket.js';
 import { type IoContext } from '../fs/context.js';
 import { Pipe, PipeEnd } from '../fs/pipe.js';
 import { PROT_WRITE } from '../abi/mman.js';
@@ -21,23 +23,78 @@ import { hostStatBytes } from '../fs/stat.js';
 /** sockfs's device number as Linux reports it (anonymous, major 0) */
 const SOCKFS_DEV = 0x8;
 
-export class UnixSocket extends FileDescription {
+export class UnixSocket extends Socket {
   private readonly created = Date.now();
   /** SO_SNDBUF/SO_RCVBUF as the guest set them (Linux's default for AF_UNIX) */
   bufSize = 212992;
   constructor(
-    readonly type: number,
+    type: number,
     flags: number,
     /** its inode number (the Vfs's anonIno) */
     readonly ino: number,
   ) {
-    super(flags | O_RDWR);
+    super(AF_UNIX, type, 0, flags);
   }
-  override read(_t: IoContext, _addr: number, _len: number): number {
+  override sendmsg(_t: IoContext, a: SendArgs): number {
+    if (a.control) for (const f of a.control.rights) f.unref();
+    return fail(this.type === SOCK_DGRAM ? E.EDESTADDRREQ : E.ENOTCONN);
+  }
+  override recvmsg(_t: IoContext, _a: RecvArgs): Received {
     return fail(this.type === SOCK_DGRAM ? E.EAGAIN : E.ENOTCONN);
   }
-  override write(_t: IoContext, _addr: number, _len: number): number {
-    return fail(this.type === SOCK_DGRAM ? E.EDESTADDRREQ : E.ENOTCONN);
+  override sockName(_t: IoContext): Buffer {
+    const name = Buffer.alloc(2);
+    name.writeUInt16LE(AF_UNIX, 0);
+    return name;
+  }
+  override peerName(_t: IoContext): Buffer {
+    return fail(E.ENOTCONN);
+  }
+  override bind(_t: IoContext, _addr: Buffer): void {
+    throw new Unsupported('bind of AF_UNIX sockets', E.ENOTSUP);
+  }
+  override listen(_t: IoContext, _backlog: number): void {
+    throw new Unsupported('listen on AF_UNIX sockets', E.ENOTSUP);
+  }
+  override getsockopt(t: IoContext, level: number, name: number, len: number): Buffer {
+    if (level !== SOL_SOCKET) throw new Unsupported(`getsockopt level ${level}`, E.ENOPROTOOPT);
+    let v: number;
+    switch (name) {
+      case SO_TYPE:
+        v = this.type;
+        break;
+      case SO_ERROR:
+      case SO_ACCEPTCONN:
+      case SO_PROTOCOL:
+        v = 0;
+        break;
+      case SO_DOMAIN:
+        v = AF_UNIX;
+        break;
+      case SO_SNDBUF:
+      case SO_RCVBUF:
+        v = this.bufSize;
+        break;
+      default:
+        return super.getsockopt(t, level, name, len);
+    }
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v);
+    return b;
+  }
+  override setsockopt(t: IoContext, level: number, name: number, val: Buffer): void {
+    if (level === SOL_SOCKET && (name === SO_SNDBUF || name === SO_RCVBUF)) {
+      if (val.length < 4) fail(E.EINVAL);
+      // Linux doubles the value (bookkeeping overhead) and keeps a minimum
+      this.bufSize = Math.max(4608, Math.min(0x7fffffff, val.readInt32LE(0) * 2));
+      return;
+    }
+    try {
+      super.setsockopt(t, level, name, val);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === E.ENOPROTOOPT) throw new Unsupported(`setsockopt level ${level} option ${name}`, E.ENOPROTOOPT);
+      throw e;
+    }
   }
   override statBytes(t: IoContext): Uint8Array {
     const c = t.cred;
@@ -50,13 +107,15 @@ export class UnixSocket extends FileDescription {
   }
 
   /** connect(2) to a filesystem or abstract name: no socket in elfrun listens (listen is not implemented). */
-  connect(t: IoContext, path: string | null): number {
+  override connect(t: IoContext, addr: Buffer): void {
+    if (addr.length < 2 || addr.readUInt16LE(0) !== AF_UNIX) fail(E.EINVAL);
+    const path = unixPath(addr);
     if (path !== null) {
       const vfs = t.vfs;
       const loc = vfs.resolve(t, path.startsWith('/') ? vfs.root : t.cwd, path, true);
       loc.node.access(t, W_OK);
     }
-    return fail(E.ECONNREFUSED);
+    fail(E.ECONNREFUSED);
   }
 }
 
@@ -121,14 +180,56 @@ export class UnixStream extends UnixSocket {
     this.sync(nonblock);
     return this.tx.write(t, addr, len);
   }
-  override read(t: IoContext, addr: number, len: number): number {
-    return this.recv(t, addr, len, false, false);
+  override sendmsg(t: IoContext, a: SendArgs): number {
+    if (a.control) {
+      for (const f of a.control.rights) f.unref();
+      throw new Unsupported('sendmsg with control messages (SCM_RIGHTS, SCM_CREDENTIALS) on AF_UNIX sockets', E.ENOTSUP);
+    }
+    if (a.flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) throw new Unsupported(`send flags 0x${(a.flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)).toString(16)}`, E.ENOTSUP);
+    if (a.name !== null) fail(E.EISCONN);
+    // only the first piece may wait; an error after some bytes returns those bytes
+    let total = 0;
+    for (const v of a.iov) {
+      if (v.len === 0) continue;
+      let r: number;
+      try {
+        r = this.send(t, v.base, v.len, (a.flags & MSG_DONTWAIT) !== 0 || total > 0);
+      } catch (e) {
+        if (total > 0) return total;
+        throw e;
+      }
+      total += r;
+      if (r < v.len) break;
+    }
+    return total;
   }
-  override write(t: IoContext, addr: number, len: number): number {
-    return this.send(t, addr, len, false);
+  override recvmsg(t: IoContext, a: RecvArgs): Received {
+    if (a.flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC)) throw new Unsupported(`recv flags 0x${(a.flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC)).toString(16)}`, E.ENOTSUP);
+    const peek = (a.flags & MSG_PEEK) !== 0;
+    // only the first piece may wait, and a later piece that finds nothing ends the
+    // call with the bytes received so far; a peek's later pieces go on from
+    // where the earlier ones stopped, as Linux's do
+    let total = 0;
+    for (const v of a.iov) {
+      if (v.len === 0) continue;
+      let r: number;
+      try {
+        r = this.recv(t, v.base, v.len, (a.flags & MSG_DONTWAIT) !== 0 || total > 0, peek, peek ? total : 0);
+      } catch (e) {
+        if (total > 0) break;
+        throw e;
+      }
+      total += r;
+      if (r < v.len) break;
+    }
+    return { n: total, name: null, control: null, flags: 0 };
+  }
+  override peerName(_t: IoContext): Buffer {
+    // a socketpair's peer has no name
+    return this.sockName(_t);
   }
   /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR */
-  shutdown(how: number): number {
+  override shutdown(_t: IoContext, how: number): void {
     if (how < SHUT_RD || how > SHUT_RDWR) fail(E.EINVAL);
     if (how !== SHUT_WR && !this.readShut) {
       this.readShut = true;
@@ -138,7 +239,6 @@ export class UnixStream extends UnixSocket {
       this.writeShut = true;
       this.tx.release();
     }
-    return 0;
   }
   override poll(_t: IoContext, _events: number): number {
     this.sync(false);
@@ -165,4 +265,19 @@ export class UnixStream extends UnixSocket {
     if (!this.readShut) this.rx.release();
     if (!this.writeShut) this.tx.release();
   }
+}
+
+/** socket(AF_UNIX, ...) */
+export function unixSocket(t: IoContext, type: number, protocol: number, flags: number): Socket {
+  if (type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_SEQPACKET) fail(E.ESOCKTNOSUPPORT);
+  if (protocol !== 0) fail(E.EPROTONOSUPPORT);
+  return new UnixSocket(type, flags, t.vfs.anonIno('socket'));
+}
+
+/** socketpair(AF_UNIX, ...) */
+export function unixPair(t: IoContext, type: number, protocol: number, flags: number): [Socket, Socket] {
+  if (type === SOCK_DGRAM || type === SOCK_SEQPACKET) throw new Unsupported('socketpair of datagram or seqpacket sockets', E.ENOTSUP);
+  if (type !== SOCK_STREAM) fail(E.ESOCKTNOSUPPORT);
+  if (protocol !== 0) fail(E.EPROTONOSUPPORT);
+  return UnixStream.pair(flags, () => t.vfs.anonIno('socket'), () => t.vfs.anonIno('pipe'));
 }

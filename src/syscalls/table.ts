@@ -15,7 +15,8 @@ import { signalDefs } from './handlers/signal.js';
 import { processDefs } from './handlers/process.js';
 import { epollDefs, pollDefs } from './handlers/poll.js';
 import { pathDefs, xattrDefs } from './handlers/paths.js';
-import { netDefs, pairDefs } from './handlers/net.js';
+import { netDefs } from './handlers/net.js';
+import { msgDefs } from './handlers/netmsg.js';
 import { eventDefs } from './handlers/events.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
@@ -31,7 +32,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, pairDefs, eventDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -39,6 +39,9 @@ const PROGRAM = `#define _GNU_SOURCE
 #include <sys/ioctl.h>
 #include <asm/termbits.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <linux/limits.h>
 #include <linux/close_range.h>
 #include <sys/mman.h>
