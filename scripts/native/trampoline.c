@@ -11,10 +11,18 @@
  * syscalls gives the others (and Node's event loop: timers, host signals)
  * their turn.
  *
- * Built by scripts/build-trampoline.sh; elfrun works without it (slower, and
- * a busy guest is not preempted).
+ * And a watcher thread tells elfrun when host fds that guests wait on (a
+ * socket, a terminal, a host pipe) are ready, through a pipe Node's event
+ * loop reads, so that a parked task wakes at once instead of at the next poll.
+ *
+ * Built by scripts/build-trampoline.sh; elfrun works without it (slower, a
+ * busy guest is not preempted, host fds are polled on a timer).
  */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -242,4 +250,69 @@ int elfrun_run(uc_engine *uc, uint64_t begin) {
   pre_fired = 0;
   pthread_mutex_unlock(&pre_lock);
   return err | (fired ? ELFRUN_PREEMPTED : 0);
+}
+
+/*
+ * The host-fd watcher. elfrun arms each fd a task waits on in an epoll set
+ * (EPOLLONESHOT, data = the fd); this thread waits on the set and writes
+ * each ready fd and its events, 8 bytes a record, into a pipe whose read end
+ * Node's event loop watches. A record for the fd -1 (the read end of a
+ * control pipe whose write end elfrun closes) ends the thread, which then
+ * closes the epoll set and its end of the output pipe: both are the
+ * thread's, so no fd number is used after elfrun could have reused it.
+ */
+struct watch { int ep; int out; };
+
+static void *watch_loop(void *arg) {
+  struct watch w = *(struct watch *)arg;
+  free(arg);
+  struct epoll_event ev[64];
+  int32_t rec[128];
+  for (;;) {
+    int n = epoll_wait(w.ep, ev, 64, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    int stop = 0, k = 0;
+    for (int i = 0; i < n; i++) {
+      if (ev[i].data.fd == -1) {
+        stop = 1;
+        continue;
+      }
+      rec[k++] = ev[i].data.fd;
+      rec[k++] = (int32_t)ev[i].events;
+    }
+    /* at most 512 bytes: one atomic pipe write */
+    if (k > 0 && write(w.out, rec, (size_t)k * 4) < 0 && errno != EINTR) break;
+    if (stop) break;
+  }
+  close(w.ep);
+  close(w.out);
+  return NULL;
+}
+
+/* Start a watcher on epoll set `ep`, writing to `out`; 0, or -1 if no thread could start. */
+int elfrun_watch_start(int ep, int out) {
+  pthread_t th;
+  pthread_attr_t ta;
+  sigset_t all, old;
+  struct watch *w = malloc(sizeof *w);
+  if (w == NULL) return -1;
+  w->ep = ep;
+  w->out = out;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024);
+  /* host signals stay Node's: the thread starts with all of them blocked */
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int r = pthread_create(&th, &ta, watch_loop, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&ta);
+  if (r != 0) {
+    free(w);
+    return -1;
+  }
+  return 0;
 }

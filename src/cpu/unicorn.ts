@@ -229,6 +229,11 @@ export interface TrampolineLib {
   run: ((uc: Engine, begin: number) => number) | null;
   /** the watchdog's tick in microseconds: a run is stopped after one to two ticks (0: never) */
   setSlice: ((us: number) => void) | null;
+  /**
+   * Start a host-fd watcher thread on epoll set `ep` that writes (fd, events)
+   * int32 pairs to `out` (0, or -1); null: a trampoline built before it had one.
+   */
+  watchStart: ((ep: number, out: number) => number) | null;
 }
 
 /** the watchdog's tick: a run that lasts a whole tick is stopped at the next one */
@@ -282,7 +287,14 @@ export function loadTrampoline(): TrampolineLib | null {
     } catch {
       /* an older build: no preemption */
     }
-    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice };
+    let watchStart: TrampolineLib['watchStart'] = null;
+    try {
+      const w = lib.func('int elfrun_watch_start(int ep, int out)');
+      watchStart = (ep, out) => w(ep, out) as number;
+    } catch {
+      /* an older build: host fds are polled */
+    }
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart };
     // a run without syscalls is stopped after 5-10 ms: the others' turn, and Node's event loop's
     // (ELFRUN_PREEMPT=0 turns that off, to measure what it costs)
     setSlice?.(process.env.ELFRUN_PREEMPT === '0' ? 0 : PREEMPT_TICK_US);
