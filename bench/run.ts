@@ -8,7 +8,7 @@
 // --variant: one more elfrun column, run with these environment variables
 // (e.g. `--variant nopreempt:ELFRUN_PREEMPT=0`), interleaved with the others,
 // and its ratio to the plain elfrun column.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,12 @@ function bindir(arch: Arch, forQemu: boolean): string {
   return d;
 }
 const FORKS = tiny ? 20 : 300;
+const NET_MB = tiny ? 4 : 256;
+const HTTP_N = tiny ? 20 : 1000;
+/** a native server the guest→host row sends to (the host's own netbench, x86_64) */
+const SINK_PORT = 40000 + (process.pid % 20000);
+const sink = existsSync(join(ROOT, 'fixtures/x86_64/netbench')) && process.arch === 'x64' ? spawn(join(ROOT, 'fixtures/x86_64/netbench'), ['sink', String(SINK_PORT)], { stdio: 'ignore' }) : null;
+process.on('exit', () => sink?.kill('SIGKILL'));
 const LOOP = tiny ? 1000 : 100000;
 
 // ---- workloads ------------------------------------------------------------------
@@ -133,6 +139,9 @@ const workloads: Workload[] = [
   { name: `shell loop ${LOOP}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${LOOP} ]; do i=$((i+1)); done; echo $i`] },
   { name: `fork+exit+wait x${FORKS}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${FORKS} ]; do (exit 0); i=$((i+1)); done; echo $i`] },
   { name: `fork+execve true x${FORKS}`, args: (_bb, arch, v) => ['sh', '-c', `i=0; while [ $i -lt ${FORKS} ]; do ${bindir(arch, v === 'qemu')}/true; i=$((i+1)); done; echo $i`] },
+  { name: `TCP guest→guest ${NET_MB}M`, prog: (a) => fixture(a, 'netbench'), args: () => ['tcp', String(NET_MB)] },
+  { name: `TCP guest→host ${NET_MB}M`, prog: (a) => fixture(a, 'netbench'), args: () => ['tcpto', String(SINK_PORT), String(NET_MB)], ...(sink === null ? { needs: 'a native netbench sink (x86_64 host)' } : {}) },
+  { name: `HTTP requests x${HTTP_N}`, prog: (a) => fixture(a, 'netbench'), args: () => ['http', String(HTTP_N)] },
 ];
 
 interface Sample {
