@@ -28,6 +28,9 @@ export class TmpFile extends FileDescription {
   override get hostFd(): number {
     return this.node.fd();
   }
+  override identity(): { dev: bigint; ino: bigint } {
+    return { dev: BigInt(this.node.fs.dev), ino: BigInt(this.node.ino) };
+  }
   override read(t: IoContext, addr: number, len: number): number {
     const n = this.pread(t, addr, len, this.pos);
     this.pos += n;
@@ -134,6 +137,9 @@ export class TmpDirFile extends FileDescription {
     flags: number,
   ) {
     super(flags);
+  }
+  override identity(): { dev: bigint; ino: bigint } {
+    return { dev: BigInt(this.node.fs.dev), ino: BigInt(this.node.ino) };
   }
   override read(): number {
     return fail(E.EISDIR);

@@ -6,6 +6,7 @@
 // reaches a host file only through what is mounted.
 import { OpenWriters } from './hostfile.js';
 import { Fifos } from './pipe.js';
+import { LockTable } from './locks.js';
 import { LookupState } from './lookups.js';
 import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
@@ -220,13 +221,15 @@ export class Vfs {
   readonly writers = new OpenWriters();
   /** named pipes, where readers and writers of one meet */
   readonly fifos = new Fifos();
+  /** flock, POSIX and OFD locks between the guest's processes */
+  readonly locks = new LockTable();
   private nextDev = 0x30;
   private nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
-  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000 };
+  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000 };
 
   /** The next inode number of a pipe, a socket or an epoll instance. */
-  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd'): number {
+  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd'): number {
     return this.anonInos[kind]++;
   }
 

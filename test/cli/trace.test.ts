@@ -168,6 +168,16 @@ describe('elfrun trace', () => {
     }
   });
 
+  it('flock and fcntl\'s lock and lease commands as strace shows them: struct flock in and out, unknown types, EDEADLK', () => {
+    const set = ['-e', 'trace=flock,fcntl'];
+    // the parent's calls; stack addresses and pids differ, and so the padding before " ="
+    const calls = (s: string): string =>
+      pids(s.split('\n').filter((l) => !l.startsWith('---')).join('\n').replace(/0x[0-9a-f]{9,}/g, 'ADDR')).replace(/\) +=/g, ') =');
+    const want = calls(strace([...set, fixture('x86_64', 'locks'), dir]));
+    expect(want).toContain('EDEADLK');
+    expect(calls(elfrunTrace(set, fixture('x86_64', 'locks'), [dir]).trace)).toBe(want);
+  });
+
   it('--json gives one object per line, the same calls and results as the text trace', () => {
     const args = ['-f', '-e', 'trace=openat,read,write,close,exit_group', fixture('x86_64', 'busybox'), 'sh', '-c', 'cat f.txt missing.txt; echo $?'];
     const text = spawnSync(ELFRUN, ['trace', '-o', join(dir, 't.txt'), ...args], { cwd: dir, env });
