@@ -65,6 +65,14 @@ export abstract class FileDescription {
   pipeSize(_t: IoContext, _size?: number): number {
     return fail(E.EBADF);
   }
+  /**
+   * mmap MAP_SHARED of it: may the host mapping be writable (so that
+   * mprotect can add PROT_WRITE later)? A write-sealed memfd refuses
+   * PROT_WRITE (EPERM) and maps read-only.
+   */
+  sharedMapWritable(_prot: number): boolean {
+    return this.writable;
+  }
   /** struct stat in the host's (x86_64) layout */
   statBytes(t: IoContext): Uint8Array {
     return this.loc !== null ? this.loc.node.stat(t) : fail(E.EBADF);

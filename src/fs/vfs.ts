@@ -233,6 +233,17 @@ export class Vfs {
     return this.anonInos[kind]++;
   }
 
+  /**
+   * A file system the kernel uses without a place in the tree (Linux's
+   * kern_mount: the shm mount memfds live on): a mount of its own, not listed.
+   */
+  kernMount(fs: FileSystem): Mount {
+    this.adopt(fs);
+    return new Mount(this.nextMountId++, fs, null, '', '/', {});
+  }
+  /** memfd_create's file system, once made (fs/memfd.ts) */
+  shm: Mount | null = null;
+
   /** A file system joins this tree: it gets its anonymous device number. */
   private adopt(fs: FileSystem): void {
     if (fs.dev === 0) fs.dev = this.nextDev++;

@@ -18,6 +18,8 @@ export type ArgKind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'mode' | 'umask'
   // fds and paths
   | 'fd' | 'dirfd' | 'path' | 'fds2' /* (out) */
+  // a NUL-terminated string that is not a path (a name): cut at -s, as strace does
+  | 'name'
   // buffers: strin is (buf, len); strout is filled up to the return value (out), randout too (in hex)
   | 'strin' | 'strout' | 'randout' | 'iovin' | 'iovout' /* (out) */ | 'argv' | 'envp'
   // flags and enumerations
@@ -26,7 +28,7 @@ export type ArgKind =
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags'
   | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags'
-  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals'
+  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry

@@ -8,7 +8,7 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
@@ -70,6 +70,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   // a path is shown whole (strace's -s limits other strings, not paths)
   path: { in: (c, a, i) => cstr(c, a.ptr(i), 4096) },
+  name: { in: (c, a, i) => cstr(c, a.ptr(i)) },
   fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
 
   strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },
@@ -118,6 +119,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   flockop: bits(FLOCK_OPS),
   leasetype: { in: (_c, a, i) => (LOCK_TYPES[a.i32(i)] ?? `0x${a.u32(i).toString(16)} /* F_??? */`) },
   seals: bits(SEALS, '0', 'F_SEAL_???'),
+  mfdflags: bits(MFD_FLAGS, '0', 'MFD_???'),
   flock: { in: (c, a, i) => flockText(c, a.ptr(i), false) },
   flockout: outOf((c, p) => flockText(c, p, true)),
   prctl: named(PRCTL),
@@ -295,7 +297,7 @@ const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: nu
   fdflags: (_c, _a, r) => (r === 0 ? '0' : `0x${r.toString(16)} (flags ${r & 1 ? 'FD_CLOEXEC' : ''}${r & ~1 ? `${r & 1 ? '|' : ''}0x${(r & ~1).toString(16)}` : ''})`),
   flflags: (c, _a, r) => `${hexNum(r)} (flags ${oflags(c, r)})`,
   lease: (_c, _a, r) => `${hexNum(r)} (${LOCK_TYPES[r] ?? '???'})`,
-  seals: (_c, _a, r) => `${hexNum(r)} (seals ${flagNames(r, SEALS)})`,
+  seals: (_c, _a, r) => (r === 0 ? '0' : `${hexNum(r)} (seals ${flagNames(r, SEALS)})`),
   sig: (_c, _a, r) => `${r} (${sigName(r)})`,
   time: (_c, _a, r) => `${r} (${isoLocal(r)})`,
   poll: (c, a, r) => pollRet(c, a, r, false),

@@ -143,6 +143,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'eventfd');
     });
 
+    it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
+      expectSameAsLinux(arch, 'memfd');
+    });
+
     it('caps: capget against /proc, what uid changes, capset and exec do to the capability sets', () => {
       // oracle: native x86_64 for both arches (arch-neutral; under qemu-aarch64
       // the exec of /proc/self/exe is a host exec of an arm64 file)

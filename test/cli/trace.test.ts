@@ -178,6 +178,16 @@ describe('elfrun trace', () => {
     expect(calls(elfrunTrace(set, fixture('x86_64', 'locks'), [dir]).trace)).toBe(want);
   });
 
+  it('memfd_create and the seal commands as strace shows them', () => {
+    const set = ['-e', 'trace=memfd_create,fcntl'];
+    // without the calls Debian's strace (older than Linux 6.3) cannot name: MFD_EXEC, MFD_NOEXEC_SEAL, F_SEAL_EXEC
+    const calls = (s: string): string =>
+      s.split('\n').filter((l) => !l.startsWith('---') && !/EXEC|0x20|0x10|0x8 \/|0x18 \//.test(l)).join('\n').replace(/0x[0-9a-f]{9,}/g, 'ADDR').replace(/\) +=/g, ') =');
+    const want = calls(strace([...set, fixture('x86_64', 'memfd')]));
+    expect(want).toContain('F_SEAL_FUTURE_WRITE');
+    expect(calls(elfrunTrace(set, fixture('x86_64', 'memfd'), []).trace)).toBe(want);
+  });
+
   it('--json gives one object per line, the same calls and results as the text trace', () => {
     const args = ['-f', '-e', 'trace=openat,read,write,close,exit_group', fixture('x86_64', 'busybox'), 'sh', '-c', 'cat f.txt missing.txt; echo $?'];
     const text = spawnSync(ELFRUN, ['trace', '-o', join(dir, 't.txt'), ...args], { cwd: dir, env });

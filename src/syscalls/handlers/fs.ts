@@ -20,8 +20,10 @@ import {
   AT_SYMLINK_NOFOLLOW,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
+  F_ADD_SEALS,
   F_DUPFD,
   F_DUPFD_CLOEXEC,
+  F_GET_SEALS,
   F_GETFD,
   F_GETFL,
   F_GETLK,
@@ -65,6 +67,7 @@ import type { Args } from '../../cpu/args.js';
 import { chk, hostOut, denyWriteIfRunning, lookupAt, startLoc, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape, openShape } from '../signature.js';
 import { fcntlLock, getLease, setLease } from './locks.js';
+import { addSeals, getSeals } from '../../fs/memfd.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */
 const MAX_RW = MAX_RW_COUNT;
@@ -303,6 +306,10 @@ function fcntl(t: Task, a: Args): number {
       return getLease(e.file);
     case F_SETLEASE:
       return setLease(t, e.file, a.i32(2));
+    case F_ADD_SEALS:
+      return addSeals(e.file, a.i32(2));
+    case F_GET_SEALS:
+      return getSeals(e.file);
     default:
       throw new Unsupported(`fcntl command ${cmd}`, E.EINVAL);
   }
@@ -487,7 +494,7 @@ export const fsDefs: Record<string, Def> = {
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
       'the guest\'s POSIX locks with l_pid -1); F_GETLEASE (always F_UNLCK) and F_SETLEASE F_UNLCK; leases (F_SETLEASE F_RDLCK/F_WRLCK), ' +
-      'F_SETOWN/F_SETSIG, F_NOTIFY are reported as unsupported'),
+      'F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); F_SETOWN/F_SETSIG, F_NOTIFY are reported as unsupported'),
   dup: supported({ args: ['fd'], ret: 'fd' }, (t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;
