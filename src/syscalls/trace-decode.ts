@@ -8,7 +8,7 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
@@ -168,6 +168,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   epollflags: bits(EPOLL_CREATE, '0', 'EPOLL_???'),
   efdflags: bits(EFD_FLAGS, '0', 'EFD_???'),
   tfdflags: bits(TFD_FLAGS, '0', 'TFD_???'),
+  sfdflags: bits(SFD_FLAGS, '0', 'SFD_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
   itimerspecout: outOf((c, p) => itimerspecText(c, p)),
@@ -190,6 +191,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sighow: named(SIGHOW),
 
   sigset: { in: (c, a, i) => sigset(c, a.ptr(i)) },
+  sigsetsz: { in: (c, a, i) => (a.u64(i + 1) === 8 ? sigset(c, a.ptr(i)) : ptrText(a, i)) },
   sigact: { in: (c, a, i) => sigactionText(c, a.ptr(i)) },
   sigactout: outOf((c, p) => sigactionText(c, p)),
   ts: { in: (c, a, i) => timeText(c, a.ptr(i), false) },

@@ -53,6 +53,7 @@ import {
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { SIG, signalName } from '../abi/signal.js';
 import { EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE } from '../abi/eventfd.js';
+import { SFD_CLOEXEC, SFD_NONBLOCK } from '../abi/signalfd.js';
 import { TFD_CLOEXEC, TFD_NONBLOCK, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET } from '../abi/timerfd.js';
 
 /** A table of constants by value, named as abi names them: { F_GETFD } -> { 1: 'F_GETFD' }. */
@@ -167,6 +168,7 @@ export const EPOLL_CTL = ['', 'EPOLL_CTL_ADD', 'EPOLL_CTL_DEL', 'EPOLL_CTL_MOD']
 export const EPOLL_CREATE: Bits = [[O_CLOEXEC, 'EPOLL_CLOEXEC']];
 export const TFD_FLAGS: Bits = [[TFD_CLOEXEC, 'TFD_CLOEXEC'], [TFD_NONBLOCK, 'TFD_NONBLOCK']];
 export const TFD_SET_FLAGS: Bits = [[TFD_TIMER_ABSTIME, 'TFD_TIMER_ABSTIME'], [TFD_TIMER_CANCEL_ON_SET, 'TFD_TIMER_CANCEL_ON_SET']];
+export const SFD_FLAGS: Bits = [[SFD_CLOEXEC, 'SFD_CLOEXEC'], [SFD_NONBLOCK, 'SFD_NONBLOCK']];
 export const EFD_FLAGS: Bits = [[EFD_SEMAPHORE, 'EFD_SEMAPHORE'], [EFD_CLOEXEC, 'EFD_CLOEXEC'], [EFD_NONBLOCK, 'EFD_NONBLOCK']];
 
 export const FAMILIES: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
