@@ -112,6 +112,27 @@ export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
 export const MFD_HUGETLB = 0x4;
+/** Linux 6.3: a file that can never be executable (F_SEAL_EXEC set, mode 0666), sealable */
+export const MFD_NOEXEC_SEAL = 0x8;
+/** Linux 6.3: an executable file (mode 0777), what memfd_create gives without either flag */
+export const MFD_EXEC = 0x10;
+
+// ---- file seals (fcntl F_ADD_SEALS / F_GET_SEALS, linux/fcntl.h) ----
+export const F_SEAL_SEAL = 0x0001;
+export const F_SEAL_SHRINK = 0x0002;
+export const F_SEAL_GROW = 0x0004;
+export const F_SEAL_WRITE = 0x0008;
+export const F_SEAL_FUTURE_WRITE = 0x0010;
+/** Linux 6.3: the exec bits of the mode cannot change */
+export const F_SEAL_EXEC = 0x0020;
+
+// ---- flock(2) operations (sys/file.h) ----
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+/** mandatory locks, gone since Linux 5.15: flock ignores a request with this bit */
+export const LOCK_MAND = 32;
 
 // ---- fallocate(2) modes (linux/falloc.h) ----
 export const FALLOC_FL_KEEP_SIZE = 0x01;

@@ -31,6 +31,18 @@ export interface IoContext {
   hostPollQueue(fd: number, events: number): WaitQueue;
   /** The job-control side of the controlling terminal: its process groups are the guest's. */
   readonly terminal: TerminalControl;
+  /** The caller's pending signals, for signalfd. */
+  readonly signals: PendingSignals;
+}
+
+/** The signals pending for the calling thread (its own and its process's), as a signalfd reads them. */
+export interface PendingSignals {
+  /** which signals of `mask` are pending */
+  pending(mask: bigint): bigint;
+  /** Take one signal of `mask` as Linux's dequeue_signal does (the thread's own first, a fault's first, then the lowest): its siginfo, or null. */
+  take(mask: bigint): Buffer | null;
+  /** woken when a signal becomes pending on the thread or its process (Linux's sighand->signalfd_wqh) */
+  readonly queue: WaitQueue;
 }
 
 /**

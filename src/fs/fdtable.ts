@@ -2,14 +2,18 @@
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
+import type { LockHolder, LockTable } from './locks.js';
 
 export interface FdEntry {
   file: FileDescription;
   cloexec: boolean;
 }
 
-export class FdTable {
+/** A process's fd table; it is also the owner of the process's POSIX record locks, as Linux's files_struct. */
+export class FdTable implements LockHolder {
   private fds: Array<FdEntry | undefined> = [];
+  /** the lock table this table's process holds POSIX locks in (null: none): a close of any fd of a locked file drops them */
+  locks: LockTable | null = null;
   /** tasks sharing this table (CLONE_FILES) */
   refs = 1;
 
@@ -71,7 +75,9 @@ export class FdTable {
     this.unref(e.file);
   }
 
+  /** An fd of this table closes: the process's POSIX locks on its file go, then the reference. */
   private unref(f: FileDescription): void {
+    this.locks?.closed(this, f);
     f.unref();
   }
 

@@ -11,6 +11,7 @@ import { O_ACCMODE, O_RDONLY, O_WRONLY } from '../abi/fcntl.js';
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
 import { guestStat } from './stat.js';
 import type { Loc, SetAttr, VNode } from './vfs.js';
+import type { LockTable } from './locks.js';
 
 export abstract class FileDescription {
   refs = 1;
@@ -64,6 +65,14 @@ export abstract class FileDescription {
   pipeSize(_t: IoContext, _size?: number): number {
     return fail(E.EBADF);
   }
+  /**
+   * mmap MAP_SHARED of it: may the host mapping be writable (so that
+   * mprotect can add PROT_WRITE later)? A write-sealed memfd refuses
+   * PROT_WRITE (EPERM) and maps read-only.
+   */
+  sharedMapWritable(_prot: number): boolean {
+    return this.writable;
+  }
   /** struct stat in the host's (x86_64) layout */
   statBytes(t: IoContext): Uint8Array {
     return this.loc !== null ? this.loc.node.stat(t) : fail(E.EBADF);
@@ -108,9 +117,21 @@ export abstract class FileDescription {
   }
   /** Called when the last reference goes. */
   release(): void {}
-  /** Drop one reference (a closed fd, a message that carried the file); the last releases it. */
+  /** Drop one reference (a closed fd, a message that carried the file); the last releases it, and its flock and OFD locks. */
   unref(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs === 0) {
+      this.locks?.released(this);
+      this.release();
+    }
+  }
+
+  /** the lock table this description holds flock or OFD locks in (null: none) */
+  locks: LockTable | null = null;
+  /** the file's identity in lock tables ("dev:ino"), once known */
+  lockKey: string | null = null;
+  /** The file's identity, where the description can tell it without a caller (host files, tmpfs); else null. */
+  identity(): { dev: bigint; ino: bigint } | null {
+    return null;
   }
 
   /**

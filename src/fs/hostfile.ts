@@ -119,6 +119,10 @@ export class HostFile extends FileDescription {
   override ioctl(t: IoContext, req: number, arg: number): number {
     return hostTtyIoctl(t, this.fd, req, arg);
   }
+  override identity(): { dev: bigint; ino: bigint } | null {
+    const s = hostScratch();
+    return host.fstat(this.fd, s.addr) === 0 ? statFields(s.bytes) : null;
+  }
   override statBytes(_t: IoContext): Uint8Array {
     const s = hostScratch();
     chk(host.fstat(this.fd, s.addr));

@@ -5,7 +5,7 @@ import { host, type Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { O_APPEND, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../abi/fcntl.js';
+import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, O_APPEND, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../abi/fcntl.js';
 import { SIG } from '../abi/signal.js';
 import { DT_DIR } from '../abi/stat.js';
 import type { IoContext } from './context.js';
@@ -27,6 +27,16 @@ export class TmpFile extends FileDescription {
   }
   override get hostFd(): number {
     return this.node.fd();
+  }
+  override identity(): { dev: bigint; ino: bigint } {
+    return { dev: BigInt(this.node.fs.dev), ino: BigInt(this.node.ino) };
+  }
+  override sharedMapWritable(prot: number): boolean {
+    if (this.node.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+      if (prot & PROT_WRITE) fail(E.EPERM);
+      return false;
+    }
+    return this.writable;
   }
   override read(t: IoContext, addr: number, len: number): number {
     const n = this.pread(t, addr, len, this.pos);
@@ -134,6 +144,9 @@ export class TmpDirFile extends FileDescription {
     flags: number,
   ) {
     super(flags);
+  }
+  override identity(): { dev: bigint; ino: bigint } {
+    return { dev: BigInt(this.node.fs.dev), ino: BigInt(this.node.ino) };
   }
   override read(): number {
     return fail(E.EISDIR);

@@ -8,7 +8,7 @@ import koffi from '../host/ffi.js';
 import { host } from '../host/libc.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { MFD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/fcntl.js';
+import { F_SEAL_EXEC, F_SEAL_SEAL, MFD_ALLOW_SEALING, MFD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/fcntl.js';
 import { TMPFS_MAGIC, ST_VALID, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, R_OK, W_OK, X_OK } from '../abi/stat.js';
 import { NAME_MAX } from '../abi/limits.js';
 import { PathFile, sizeChanged, type FileDescription } from './file.js';
@@ -85,6 +85,13 @@ export class TmpNode extends VNode {
   opens = 0;
   /** an O_TMPFILE file opened without O_EXCL: linkat may give it a name */
   linkable = false;
+  /**
+   * regular files: the file seals (F_ADD_SEALS); a tmpfs file is sealed
+   * against sealing, a memfd made with MFD_ALLOW_SEALING is not. The host
+   * memfd carries them too (but F_SEAL_EXEC), so the host refuses what
+   * they forbid (writes, truncates, writable shared mappings).
+   */
+  seals = F_SEAL_SEAL;
 
   constructor(
     readonly fs: TmpFs,
@@ -306,6 +313,7 @@ export class TmpNode extends VNode {
     const now = nowTs();
     if (a.mode !== undefined) {
       if (!owner) fail(E.EPERM);
+      if (this.seals & F_SEAL_EXEC && (this.mode ^ a.mode) & 0o111) fail(E.EPERM);
       let mode = a.mode & 0o7777;
       if (c.uid !== 0 && c.gid !== this.gid && !c.groups.includes(this.gid)) mode &= ~S_ISGID; // Linux drops setgid when the caller is not in the group
       this.mode = (this.mode & S_IFMT) | mode;
@@ -340,7 +348,7 @@ export class TmpNode extends VNode {
   /** the memfd, made on first need */
   fd(): number {
     if (this.memfd < 0) {
-      this.memfd = chk(memfdCreate(`tmpfs:${this.ino}`, MFD_CLOEXEC) as number);
+      this.memfd = chk(memfdCreate(`tmpfs:${this.ino}`, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number);
       if (this.size > 0) chk(host.ftruncate(this.memfd, this.size));
     }
     return this.memfd;

@@ -6,6 +6,7 @@
 // reaches a host file only through what is mounted.
 import { OpenWriters } from './hostfile.js';
 import { Fifos } from './pipe.js';
+import { LockTable } from './locks.js';
 import { LookupState } from './lookups.js';
 import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
@@ -220,15 +221,28 @@ export class Vfs {
   readonly writers = new OpenWriters();
   /** named pipes, where readers and writers of one meet */
   readonly fifos = new Fifos();
+  /** flock, POSIX and OFD locks between the guest's processes */
+  readonly locks = new LockTable();
   private nextDev = 0x30;
   private nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
-  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000 };
+  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000 };
 
   /** The next inode number of a pipe, a socket or an epoll instance. */
-  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd'): number {
+  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd'): number {
     return this.anonInos[kind]++;
   }
+
+  /**
+   * A file system the kernel uses without a place in the tree (Linux's
+   * kern_mount: the shm mount memfds live on): a mount of its own, not listed.
+   */
+  kernMount(fs: FileSystem): Mount {
+    this.adopt(fs);
+    return new Mount(this.nextMountId++, fs, null, '', '/', {});
+  }
+  /** memfd_create's file system, once made (fs/memfd.ts) */
+  shm: Mount | null = null;
 
   /** A file system joins this tree: it gets its anonymous device number. */
   private adopt(fs: FileSystem): void {

@@ -41,6 +41,7 @@ const openatFn = libc.func('int openat(int dirfd, const char *path, int flags, u
 const closeFn = libc.func('int close(int fd)');
 const dupFn = libc.func('int dup(int fd)');
 const fcntlFn = libc.func('int fcntl(int fd, int cmd, intptr_t arg)');
+const flockFn = libc.func('int flock(int fd, int op)');
 const statxFn = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, intptr_t buf)');
 const readlinkatFn = libc.func('intptr_t readlinkat(int dirfd, const char *path, intptr_t buf, size_t n)');
 const fstatatFn = libc.func('int fstatat64(int dirfd, const char *path, intptr_t buf, int flags)');
@@ -421,6 +422,7 @@ export const host = {
   close: (fd: number): number => ret(closeFn(fd) as number),
   dup: (fd: number): number => ret(dupFn(fd) as number),
   fcntl: (fd: number, cmd: number, arg: number): number => ret(fcntlFn(fd, cmd, arg) as number),
+  flock: (fd: number, op: number): number => ret(flockFn(fd, op) as number),
   statx: (dirfd: number, path: string | Buffer, flags: number, mask: number, buf: number): number =>
     ret(statxFn(dirfd, path, flags, mask, buf) as number),
   readlinkat: (dirfd: number, path: string | Buffer, buf: number, n: number): number =>

@@ -59,6 +59,7 @@ export class SignalDelivery {
     const blockedEverywhere = [...p.threads].every((t) => (t.sigmask & bit(sig)) !== 0n);
     if (this.ignored(p, sig) && !blockedEverywhere) return;
     if (!queueSignal(p, sig, info)) return;
+    p.sighand.signalfd.wake();
     for (const t of p.threads) {
       if (((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) {
         if (t.state === 'blocked' && t.blocked?.interruptible) this.k.sched.wake(t);
@@ -77,6 +78,7 @@ export class SignalDelivery {
     this.jobControlOnSend(t.proc, sig);
     if (this.ignored(t.proc, sig) && (t.sigmask & bit(sig)) === 0n) return;
     if (!queueSignal(t, sig, info)) return;
+    t.proc.sighand.signalfd.wake();
     if (t.state === 'blocked' && t.blocked?.interruptible && ((t.sigmask & ~t.sigwait) & bit(sig)) === 0n) this.k.sched.wake(t);
   }
 

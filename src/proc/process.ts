@@ -24,6 +24,8 @@ export interface SigAction {
 export class SigHand {
   actions: SigAction[];
   refs = 1;
+  /** woken when a signal becomes pending on a thread or process that uses these handlers: signalfd readers and pollers */
+  readonly signalfd = new WaitQueue('signalfd');
   constructor(actions?: SigAction[]) {
     this.actions = actions ?? Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
   }

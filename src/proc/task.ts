@@ -13,7 +13,8 @@ import type { Kernel } from './kernel.js';
 import type { Process, SigAction } from './process.js';
 import { Blocked, type BlockOptions, type WaitQueue } from '../ctx/waitq.js';
 import type { Cred } from '../ctx/cred.js';
-import type { IoContext, TerminalControl } from '../fs/context.js';
+import type { IoContext, PendingSignals, TerminalControl } from '../fs/context.js';
+import { SYNCHRONOUS, takeSignal } from './signals.js';
 import { nowMs } from '../host/clock.js';
 import { SS_DISABLE } from '../abi/signal.js';
 import { RLIMIT_STACK } from '../abi/resource.js';
@@ -33,6 +34,31 @@ export interface TaskOptions {
 
 /** stopped: its process is stopped (job control) and it waits for SIGCONT */
 export type TaskState = 'runnable' | 'blocked' | 'stopped' | 'dead';
+
+/**
+ * signalfd's view of a task's pending signals (IoContext.signals): a take
+ * is Linux's dequeue_signal, the thread's own signals before its
+ * process's, a fault's before others, then the lowest number.
+ */
+function pendingSignals(t: Task): PendingSignals {
+  return {
+    pending: (mask) => (t.pending | t.proc.pending) & mask,
+    take: (mask) => {
+      for (const target of [t, t.proc]) {
+        let set = target.pending & mask;
+        if (set === 0n) continue;
+        if (set & SYNCHRONOUS) set &= SYNCHRONOUS;
+        let sig = 1;
+        while ((set & (1n << BigInt(sig - 1))) === 0n) sig++;
+        return takeSignal(target, sig) ?? t.kernel.userInfo(sig, 0);
+      }
+      return null;
+    },
+    get queue() {
+      return t.proc.sighand.signalfd;
+    },
+  };
+}
 
 export class Task implements CpuClient, IoContext {
   readonly args = new Args();
@@ -60,6 +86,10 @@ export class Task implements CpuClient, IoContext {
   pendingFpuInit = false;
 
   // signals
+  /** what a signalfd read by this task sees (made on use: a field of closures on every task costs memory for nothing) */
+  get signals(): PendingSignals {
+    return pendingSignals(this);
+  }
   sigmask = 0n;
   pending = 0n;
   /** siginfo of pending signals: one for a standard signal, a queue for a real-time one */

@@ -9,6 +9,7 @@ import { AT_FDCWD, O_CLOEXEC, O_TRUNC, SEEK_CUR } from '../abi/fcntl.js';
 import { S_IFIFO, S_IFREG } from '../abi/stat.js';
 import { sizeChanged, type FileDescription } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
+import type { FdTable } from '../fs/fdtable.js';
 import { toHostOpenFlags } from '../fs/flags.js';
 import { HostFile } from '../fs/hostfile.js';
 import { PipeEnd } from '../fs/pipe.js';
@@ -16,8 +17,8 @@ import { statFields } from '../fs/stat.js';
 import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
 import { host } from '../host/libc.js';
 
-/** /proc/<pid>/fdinfo/N: position, flags (octal, with O_CLOEXEC), mount id, inode. */
-export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean): Buffer {
+/** /proc/<pid>/fdinfo/N: position, flags (octal, with O_CLOEXEC), mount id, inode, what the kind adds, the locks held through it. */
+export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: FdTable): Buffer {
   let pos = 0;
   try {
     pos = f.lseek(0, SEEK_CUR);
@@ -32,7 +33,7 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean): Buff
   }
   // Linux prints "0%o"
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
-  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n${f.fdinfo()}`);
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n${f.fdinfo()}${t.vfs.locks.fdinfo(f, fds)}`);
 }
 
 /** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */

@@ -98,7 +98,7 @@ function openFd(p: Process, more: string[]): number {
 function fdinfoEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
   if (more.length === 0) return { kind: 'dir', name: path, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_REG]) };
   const e = p.fds.get(openFd(p, more));
-  return { kind: 'file', name: path, content: () => fdInfo(t, e.file, e.cloexec) };
+  return { kind: 'file', name: path, content: () => fdInfo(t, e.file, e.cloexec, p.fds) };
 }
 
 /** /proc/<pid>/fd/[N]: a listing of the open fds, or a link to fd N's file. */

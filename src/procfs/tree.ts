@@ -27,7 +27,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       name: '/proc',
       entries: () => {
         const all = readdirSync('/proc', { withFileTypes: true });
-        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo');
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo' && d.name !== 'locks');
         const guest = [...k.processes.values()].filter((p) => !p.reaped);
         const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
         // the host's processes, where the guest sees them; a guest pid hides a host one
@@ -41,6 +41,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
           ['thread-self', DT_LNK],
           ['mounts', DT_LNK],
           ['cpuinfo', DT_REG],
+          ['locks', DT_REG],
           ...[...pids, ...hostPids].sort((a, b) => Number(a[0]) - Number(b[0])),
         ];
       },
@@ -51,6 +52,8 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
   // the guest's CPU, not the host's
   if (head === 'cpuinfo' && rest.length === 0) return { kind: 'file', name: norm, content: () => cpuinfo(t) };
+  // the guest's locks (a host process's locks are not listed)
+  if (head === 'locks' && rest.length === 0) return { kind: 'file', name: norm, content: () => Buffer.from(k.vfs.locks.procLocks()) };
   if (head === 'self' || head === 'thread-self') {
     if (rest.length === 0) return { kind: 'link', name: norm, target: () => (head === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`) };
     p = t.proc;

@@ -1,7 +1,7 @@
 // A syscall's trace signature: what each argument register holds and what the
 // return value means, in the words strace uses to print them. Declared with
 // the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
-import { F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL } from '../abi/fcntl.js';
+import { F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETPIPE_SZ, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW } from '../abi/fcntl.js';
 import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_SET_NAME, PR_SET_PDEATHSIG } from '../abi/prctl.js';
 import { S_IFBLK, S_IFCHR, S_IFMT } from '../abi/stat.js';
 import type { Args } from '../cpu/args.js';
@@ -18,6 +18,8 @@ export type ArgKind =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off' | 'mode' | 'umask'
   // fds and paths
   | 'fd' | 'dirfd' | 'path' | 'fds2' /* (out) */
+  // a NUL-terminated string that is not a path (a name): cut at -s, as strace does
+  | 'name'
   // buffers: strin is (buf, len); strout is filled up to the return value (out), randout too (in hex)
   | 'strin' | 'strout' | 'randout' | 'iovin' | 'iovout' /* (out) */ | 'argv' | 'envp'
   // flags and enumerations
@@ -25,15 +27,16 @@ export type ArgKind =
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags'
-  | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags'
-  | 'sig' | 'sighow' | 'cap' | 'futexval3'
+  | 'sockfamily' | 'socktype' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
+  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
-  | 'sigset' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
-  | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  // sigsetsz: a sigset whose size is the next argument (shown by address unless 8, as strace does)
+  | 'sigset' | 'sigsetsz' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
+  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
-  | 'capdata' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
 
@@ -47,6 +50,9 @@ export type RetKind =
   /** fcntl F_GETFD and F_GETFL: "0x1 (flags FD_CLOEXEC)" */
   | 'fdflags'
   | 'flflags'
+  /** fcntl F_GETLEASE: "0x2 (F_UNLCK)"; F_GET_SEALS: "0x1 (seals F_SEAL_SEAL)" */
+  | 'lease'
+  | 'seals'
   /** a signal number: "36 (SIGRT_4)" */
   | 'sig'
   /** seconds since the epoch, with the date strace adds */
@@ -113,6 +119,22 @@ export function fcntlShape(a: Args): Shape {
       return { args: ['fd', 'fcntl'], ret: 'flflags' };
     case F_GETPIPE_SZ:
       return { args: ['fd', 'fcntl'], ret: 'int' };
+    case F_GETLEASE:
+      return { args: ['fd', 'fcntl'], ret: 'lease' };
+    case F_GET_SEALS:
+      return { args: ['fd', 'fcntl'], ret: 'seals' };
+    case F_SETLEASE:
+      return { args: ['fd', 'fcntl', 'leasetype'], ret: 'int' };
+    case F_ADD_SEALS:
+      return { args: ['fd', 'fcntl', 'seals'], ret: 'int' };
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return { args: ['fd', 'fcntl', 'flock'], ret: 'int' };
+    case F_GETLK:
+    case F_OFD_GETLK:
+      return { args: ['fd', 'fcntl', 'flockout'], ret: 'int' };
     case F_SETFD:
       return { args: ['fd', 'fcntl', 'fdflags'], ret: 'int' };
     case F_SETFL:

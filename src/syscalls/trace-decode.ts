@@ -8,11 +8,11 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
-import { itimerspecText } from './trace-structs.js';
+import { flockText, itimerspecText } from './trace-structs.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -70,6 +70,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   // a path is shown whole (strace's -s limits other strings, not paths)
   path: { in: (c, a, i) => cstr(c, a.ptr(i), 4096) },
+  name: { in: (c, a, i) => cstr(c, a.ptr(i)) },
   fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
 
   strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },
@@ -115,6 +116,12 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   ioctl: { in: (_c, a, i) => enumName(a.u32(i), IOCTLS, true) },
   fcntl: named(FCNTL),
+  flockop: bits(FLOCK_OPS),
+  leasetype: { in: (_c, a, i) => (LOCK_TYPES[a.i32(i)] ?? `0x${a.u32(i).toString(16)} /* F_??? */`) },
+  seals: bits(SEALS, '0', 'F_SEAL_???'),
+  mfdflags: bits(MFD_FLAGS, '0', 'MFD_???'),
+  flock: { in: (c, a, i) => flockText(c, a.ptr(i), false) },
+  flockout: outOf((c, p) => flockText(c, p, true)),
   prctl: named(PRCTL),
   archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
   rlimres: named(RLIM),
@@ -161,6 +168,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   epollflags: bits(EPOLL_CREATE, '0', 'EPOLL_???'),
   efdflags: bits(EFD_FLAGS, '0', 'EFD_???'),
   tfdflags: bits(TFD_FLAGS, '0', 'TFD_???'),
+  sfdflags: bits(SFD_FLAGS, '0', 'SFD_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
   itimerspecout: outOf((c, p) => itimerspecText(c, p)),
@@ -183,6 +191,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sighow: named(SIGHOW),
 
   sigset: { in: (c, a, i) => sigset(c, a.ptr(i)) },
+  sigsetsz: { in: (c, a, i) => (a.u64(i + 1) === 8 ? sigset(c, a.ptr(i)) : ptrText(a, i)) },
   sigact: { in: (c, a, i) => sigactionText(c, a.ptr(i)) },
   sigactout: outOf((c, p) => sigactionText(c, p)),
   ts: { in: (c, a, i) => timeText(c, a.ptr(i), false) },
@@ -289,6 +298,8 @@ const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: nu
   // fcntl F_GETFD, F_GETFL
   fdflags: (_c, _a, r) => (r === 0 ? '0' : `0x${r.toString(16)} (flags ${r & 1 ? 'FD_CLOEXEC' : ''}${r & ~1 ? `${r & 1 ? '|' : ''}0x${(r & ~1).toString(16)}` : ''})`),
   flflags: (c, _a, r) => `${hexNum(r)} (flags ${oflags(c, r)})`,
+  lease: (_c, _a, r) => `${hexNum(r)} (${LOCK_TYPES[r] ?? '???'})`,
+  seals: (_c, _a, r) => (r === 0 ? '0' : `${hexNum(r)} (seals ${flagNames(r, SEALS)})`),
   sig: (_c, _a, r) => `${r} (${sigName(r)})`,
   time: (_c, _a, r) => `${r} (${isoLocal(r)})`,
   poll: (c, a, r) => pollRet(c, a, r, false),

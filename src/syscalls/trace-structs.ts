@@ -47,7 +47,7 @@ import {
 import {
   byValue,
   CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
-  STATX_MASK, enumName, flagNames, sigName,
+  STATX_MASK, LOCK_TYPES, WHENCE, enumName, flagNames, sigName,
 } from './trace-names.js';
 import { type DecodeCtx, addr, arrayText, at, hexNum, i32, maskText, str, timeAt, u32, u64, unum } from './trace-prim.js';
 
@@ -324,5 +324,17 @@ export function argvText(c: DecodeCtx, p: number, count: boolean, cstrOf: (s: nu
       items.push(cstrOf(s));
     }
     return count ? `0x${p.toString(16)} /* ${items.length} vars */` : `[${items.join(', ')}]`;
+  });
+}
+
+/** struct flock: l_type, l_whence, l_start, l_len (and l_pid where the kernel wrote it: F_GETLK) */
+export function flockText(c: DecodeCtx, p: number, withPid: boolean): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 32);
+    const type = enumName(b.readInt16LE(0), LOCK_TYPES);
+    const whence = enumName(b.readInt16LE(2), WHENCE);
+    const unknown = (v: string, what: string): string => (/^-?\d+$/.test(v) ? `0x${(Number(v) & 0xffff).toString(16)} /* ${what} */` : v);
+    const pid = withPid ? `, l_pid=${b.readInt32LE(24)}` : '';
+    return `{l_type=${unknown(type, 'F_???')}, l_whence=${unknown(whence, 'SEEK_???')}, l_start=${b.readBigInt64LE(8)}, l_len=${b.readBigInt64LE(16)}${pid}}`;
   });
 }

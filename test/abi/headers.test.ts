@@ -2,7 +2,8 @@
 // headers: a program compiled for each arch (gcc, and aarch64-linux-gnu-gcc
 // run under qemu-aarch64) prints every name it knows, and each must equal
 // ours. Names the C headers do not define (elfrun's own, or the kernel's
-// outside its UAPI) are listed and checked by hand in the modules.
+// outside its UAPI) are listed and checked by hand in the modules; glibc 2.36's and
+// Linux 6.1's headers lack the memfd exec flags and seal of Linux 6.3.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import * as socket from '../../src/abi/socket.js';
 import * as limits from '../../src/abi/limits.js';
 import * as eventfd from '../../src/abi/eventfd.js';
 import * as timerfd from '../../src/abi/timerfd.js';
+import * as signalfd from '../../src/abi/signalfd.js';
 import { haveQemu } from '../helpers/oracle.js';
 
 /**
@@ -23,9 +25,9 @@ import { haveQemu } from '../helpers/oracle.js';
  * values) or not in glibc's headers (O_NOTIFICATION_PIPE is in
  * linux/watch_queue.h, which cannot be included beside glibc's fcntl.h).
  */
-const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL']);
+const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE']);
 
-const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
+const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd, ...signalfd }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 
 const PROGRAM = `#define _GNU_SOURCE
 #include <fcntl.h>
@@ -48,6 +50,8 @@ const PROGRAM = `#define _GNU_SOURCE
 #include <linux/falloc.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 int main(void) {
 ${numbers.map(([n]) => `#ifdef ${n}\n  printf("${n} %lld\\n", (long long)(${n}));\n#else\n  printf("${n} missing\\n");\n#endif`).join('\n')}

@@ -143,6 +143,16 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'eventfd');
     });
 
+    it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
+      expectSameAsLinux(arch, 'memfd');
+    });
+
+    it('signalfd: flags and errors, a new mask, siginfo of kill, tgkill, sigqueue and SIGCHLD, several per read, blocking across fork, poll and epoll, /proc', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64
+      // takes mask sizes Linux refuses)
+      expectSameAsLinux(arch, 'signalfd', [], 'x86_64');
+    });
+
     it('caps: capget against /proc, what uid changes, capset and exec do to the capability sets', () => {
       // oracle: native x86_64 for both arches (arch-neutral; under qemu-aarch64
       // the exec of /proc/self/exe is a host exec of an arm64 file)

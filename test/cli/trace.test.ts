@@ -157,15 +157,36 @@ describe('elfrun trace', () => {
     expect(calls(elfrunTrace(set, fixture('x86_64', 'restart'), []).trace)).toBe(want);
   });
 
-  it('eventfd2 and timerfd_create as strace shows them, unknown flag bits too', () => {
-    const set = ['-e', 'trace=eventfd2,timerfd_create'];
-    // the calls; elfrun shows no line for the SIGCHLD the fixture leaves ignored
-    const calls = (s: string): string => s.split('\n').filter((l) => !l.startsWith('---')).join('\n');
-    for (const prog of ['eventfd', 'timerfd']) {
+  it('eventfd2, timerfd_create and signalfd4 as strace shows them, unknown flag bits too', () => {
+    const set = ['-e', 'trace=eventfd2,timerfd_create,signalfd4'];
+    // the calls; elfrun shows no line for the SIGCHLD the fixture leaves ignored; stack addresses (and so the padding before " =") differ
+    const calls = (s: string): string =>
+      s.split('\n').filter((l) => !l.startsWith('---')).join('\n').replace(/0x[0-9a-f]{9,}/g, 'ADDR').replace(/\) +=/g, ') =');
+    for (const prog of ['eventfd', 'timerfd', 'signalfd']) {
       const want = calls(strace([...set, fixture('x86_64', prog)]));
       expect(want).toMatch(/_\?\?\? \*\//);
       expect(calls(elfrunTrace(set, fixture('x86_64', prog), []).trace)).toBe(want);
     }
+  });
+
+  it('flock and fcntl\'s lock and lease commands as strace shows them: struct flock in and out, unknown types, EDEADLK', () => {
+    const set = ['-e', 'trace=flock,fcntl'];
+    // the parent's calls; stack addresses and pids differ, and so the padding before " ="
+    const calls = (s: string): string =>
+      pids(s.split('\n').filter((l) => !l.startsWith('---')).join('\n').replace(/0x[0-9a-f]{9,}/g, 'ADDR')).replace(/\) +=/g, ') =');
+    const want = calls(strace([...set, fixture('x86_64', 'locks'), dir]));
+    expect(want).toContain('EDEADLK');
+    expect(calls(elfrunTrace(set, fixture('x86_64', 'locks'), [dir]).trace)).toBe(want);
+  });
+
+  it('memfd_create and the seal commands as strace shows them', () => {
+    const set = ['-e', 'trace=memfd_create,fcntl'];
+    // without the calls Debian's strace (older than Linux 6.3) cannot name: MFD_EXEC, MFD_NOEXEC_SEAL, F_SEAL_EXEC
+    const calls = (s: string): string =>
+      s.split('\n').filter((l) => !l.startsWith('---') && !/EXEC|0x20|0x10|0x8 \/|0x18 \//.test(l)).join('\n').replace(/0x[0-9a-f]{9,}/g, 'ADDR').replace(/\) +=/g, ') =');
+    const want = calls(strace([...set, fixture('x86_64', 'memfd')]));
+    expect(want).toContain('F_SEAL_FUTURE_WRITE');
+    expect(calls(elfrunTrace(set, fixture('x86_64', 'memfd'), []).trace)).toBe(want);
   });
 
   it('--json gives one object per line, the same calls and results as the text trace', () => {

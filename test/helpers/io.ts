@@ -3,7 +3,7 @@
 // table, parking recorded instead of done, and raised signals listed.
 import { SysError } from '../../src/abi/errors.js';
 import { errnoName } from '../../src/abi/errno.js';
-import type { IoContext, TerminalControl } from '../../src/fs/context.js';
+import type { IoContext, PendingSignals, TerminalControl } from '../../src/fs/context.js';
 import type { Vfs, Loc } from '../../src/fs/vfs.js';
 import type { AddressSpace } from '../../src/mm/address-space.js';
 import { Cred } from '../../src/ctx/cred.js';
@@ -71,6 +71,12 @@ export class FakeIo implements IoContext {
     setForeground: () => {
       throw new Error('no terminal in this test');
     },
+  };
+  /** a context that no signal is ever sent to */
+  readonly signals: PendingSignals = {
+    pending: () => 0n,
+    take: () => null,
+    queue: new WaitQueue('signalfd'),
   };
 }
 

@@ -1,4 +1,4 @@
-// Event and notification fds: eventfd, timerfd.
+// Event and notification fds: eventfd, timerfd, signalfd.
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
@@ -10,6 +10,9 @@ import { TimerFd } from '../../fs/timerfd.js';
 import { TFD_CLOEXEC, TFD_NONBLOCK, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET } from '../../abi/timerfd.js';
 import { CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM } from '../../abi/time.js';
 import { nowMs } from '../../host/clock.js';
+import { SignalFd } from '../../fs/signalfd.js';
+import { SFD_CLOEXEC, SFD_NONBLOCK } from '../../abi/signalfd.js';
+import { UNBLOCKABLE } from '../../proc/signals.js';
 
 function eventfd(t: Task, initval: number, flags: number): number {
   if (flags & ~(EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK)) fail(E.EINVAL);
@@ -80,7 +83,30 @@ const TIMERFD_NOTE =
   'CLOCK_BOOTTIME and CLOCK_MONOTONIC count alike (elfrun has no suspend); TFD_TIMER_CANCEL_ON_SET is accepted, ' +
   'but a change of the host\'s realtime clock is not seen (ECANCELED is never returned), nor does an absolute CLOCK_REALTIME timer follow one';
 
+/**
+ * signalfd4: a new signalfd (fd -1) reading the signals of the mask, or a
+ * new mask for an existing one (EINVAL for another kind of file).
+ */
+function signalfd(t: Task, fd: number, maskAddr: number, size: number, flags: number): number {
+  if (size !== 8) fail(E.EINVAL);
+  const mask = t.mm.big64(maskAddr) & ~UNBLOCKABLE;
+  if (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)) fail(E.EINVAL);
+  if (fd !== -1) {
+    const f = t.fds.file(fd);
+    if (!(f instanceof SignalFd)) fail(E.EINVAL);
+    f.mask = mask;
+    // pollers see the new mask
+    t.proc.sighand.signalfd.wake();
+    return fd;
+  }
+  const f = new SignalFd(mask, O_RDWR | (flags & SFD_NONBLOCK), t.vfs.anonIno('signalfd'));
+  return t.fds.add(f, (flags & SFD_CLOEXEC) !== 0);
+}
+
 export const eventDefs: Record<string, Def> = {
+  signalfd4: supported({ args: ['fd', 'sigsetsz', 'size', 'sfdflags'], ret: 'fd' }, (t, a) => signalfd(t, a.i32(0), a.ptr(1), a.u64(2), a.i32(3))),
+  // x86_64 only: signalfd4 without flags
+  signalfd: supported({ args: ['fd', 'sigset', 'size'], ret: 'fd' }, (t, a) => signalfd(t, a.i32(0), a.ptr(1), a.u64(2), 0)),
   eventfd2: supported({ args: ['uint', 'efdflags'], ret: 'fd' }, (t, a) => eventfd(t, a.u32(0), a.i32(1))),
   // x86_64 only: eventfd2 without flags
   eventfd: supported({ args: ['uint'], ret: 'fd' }, (t, a) => eventfd(t, a.u32(0), 0)),

@@ -20,15 +20,22 @@ import {
   AT_SYMLINK_NOFOLLOW,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
+  F_ADD_SEALS,
   F_DUPFD,
   F_DUPFD_CLOEXEC,
+  F_GET_SEALS,
   F_GETFD,
   F_GETFL,
   F_GETLK,
+  F_GETLEASE,
   F_GETPIPE_SZ,
+  F_OFD_GETLK,
+  F_OFD_SETLK,
+  F_OFD_SETLKW,
   F_SETFD,
   F_SETFL,
   F_SETLK,
+  F_SETLEASE,
   F_SETLKW,
   F_SETPIPE_SZ,
   FD_CLOEXEC,
@@ -59,6 +66,8 @@ import { SIG } from '../../abi/signal.js';
 import type { Args } from '../../cpu/args.js';
 import { chk, hostOut, denyWriteIfRunning, lookupAt, startLoc, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape, openShape } from '../signature.js';
+import { fcntlLock, getLease, setLease } from './locks.js';
+import { addSeals, getSeals } from '../../fs/memfd.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */
 const MAX_RW = MAX_RW_COUNT;
@@ -289,7 +298,18 @@ function fcntl(t: Task, a: Args): number {
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
-      throw new Unsupported(`fcntl command ${cmd} (record locks)`, E.EINVAL);
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return fcntlLock(t, e.file, cmd, a.ptr(2));
+    case F_GETLEASE:
+      return getLease(e.file);
+    case F_SETLEASE:
+      return setLease(t, e.file, a.i32(2));
+    case F_ADD_SEALS:
+      return addSeals(e.file, a.i32(2));
+    case F_GET_SEALS:
+      return getSeals(e.file);
     default:
       throw new Unsupported(`fcntl command ${cmd}`, E.EINVAL);
   }
@@ -470,7 +490,11 @@ export const fsDefs: Record<string, Def> = {
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
   ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
-  fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); record locks and leases are not implemented'),
+  fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
+      'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
+      'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
+      'the guest\'s POSIX locks with l_pid -1); F_GETLEASE (always F_UNLCK) and F_SETLEASE F_UNLCK; leases (F_SETLEASE F_RDLCK/F_WRLCK), ' +
+      'F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); F_SETOWN/F_SETSIG, F_NOTIFY are reported as unsupported'),
   dup: supported({ args: ['fd'], ret: 'fd' }, (t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;

@@ -173,8 +173,8 @@ function mapShared(t: Task, f: FileDescription | null, start: number, size: numb
   let chunk: Chunk;
   let info: VmaInfo;
   if (f !== null) {
-    // the host mapping is writable whenever the file is (mprotect may add PROT_WRITE later)
-    chunk = Chunk.mapShared(t.mm.memory, f.hostFd, off, size, f.writable);
+    // the host mapping is writable whenever the file is (mprotect may add PROT_WRITE later), unless write-sealed
+    chunk = Chunk.mapShared(t.mm.memory, f.hostFd, off, size, f.sharedMapWritable(prot));
     info = fileInfo(t, f, off, true);
   } else {
     // Linux backs it with a shmem file of the mapping's size ("/dev/zero (deleted)" in maps)
