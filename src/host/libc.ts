@@ -444,6 +444,8 @@ export const host = {
     return r !== 0;
   },
   /** The host's revents for this fd now (0 if nothing is ready). */
+  /** poll(2) of a struct pollfd array (fd as two int16s, events, revents), waiting up to `ms`: how many are ready. */
+  pollMany: (pfds: Int16Array, ms: number): number => ret(pollFn(pfds, pfds.length / 4, ms) as number),
   pollEvents: (fd: number, events: number): number => {
     const pfd = new Int16Array([fd & 0xffff, fd >>> 16, events, 0]);
     return (pollFn(pfd, 1, 0) as number) > 0 ? pfd[3] & 0xffff : 0;

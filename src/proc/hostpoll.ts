@@ -124,6 +124,33 @@ export class HostPoller {
     e.queue.wake();
   }
 
+  /**
+   * Every task waits: if one waits on a host fd, wait for the fds here for up
+   * to `ms` (a reply on loopback comes in microseconds), and wake those
+   * ready, which spares a turn of Node's event loop per wait. True if any woke.
+   */
+  pollBriefly(ms: number): boolean {
+    let n = 0;
+    for (const e of this.polls.values()) if (e.queue.waiters.size > 0) n++;
+    if (n === 0 || n > 64) return false;
+    const pfds = new Int16Array(n * 4);
+    const fds: number[] = [];
+    let i = 0;
+    for (const [fd, e] of this.polls) {
+      if (e.queue.waiters.size === 0) continue;
+      pfds[i * 4] = fd & 0xffff;
+      pfds[i * 4 + 1] = fd >>> 16;
+      pfds[i * 4 + 2] = e.events;
+      fds.push(fd);
+      i++;
+    }
+    if (host.pollMany(pfds, ms) <= 0) return false;
+    fds.forEach((fd, k) => {
+      if (pfds[k * 4 + 3] !== 0) this.ready(fd);
+    });
+    return true;
+  }
+
   /** Start polling the fds the watcher does not report (the scheduler has nothing to run). */
   start(): void {
     for (const fd of this.polls.keys()) {

@@ -63,6 +63,8 @@ export class Scheduler {
     while (init.exit === null && k.fatal === null) {
       const t = this.runq.shift();
       if (t === undefined) {
+        // a host fd about to be ready (a loopback peer's reply) is waited for here
+        if (this.timers === 0 && k.hostPoll.pollBriefly(1)) continue;
         await this.idle();
         sinceYield = nowMs();
         continue;

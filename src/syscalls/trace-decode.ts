@@ -10,7 +10,7 @@ import { OPEN_FLAGS } from '../fs/flags.js';
 import {
   ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
-  SOCK_FLAGS, SOCKTYPES, SOL, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
+  SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
 import { flockText, itimerspecText } from './trace-structs.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
@@ -37,6 +37,16 @@ const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) =>
   out: (c, a, i, ret) => at(a.ptr(i), () => fn(c, a.ptr(i), a, i, ret)),
 });
 const named = (table: Readonly<Record<number, string>> | readonly string[], hex = false): KindDecoder => ({ in: (_c, a, i) => enumName(a.i32(i), table, hex) });
+/** socket option names by level */
+const OPTS_BY_LEVEL: Record<number, Record<number, string>> = { 1: SO, 6: TCP_OPTS, 0: IP_OPTS, 41: IPV6_OPTS };
+
+/** A socket option's value that is not an int: struct linger in full, others as their bytes (as strace shows them). */
+function sockoptText(c: DecodeCtx, level: number, name: number, p: number, len: number): string {
+  if (p === 0) return 'NULL';
+  if (level === 1 && name === 13 && len === 8) return `{l_onoff=${i32(c, p)}, l_linger=${i32(c, p + 4)}}`;
+  return str(c, p, Math.max(0, len));
+}
+
 const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0', unknown?: string): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero, unknown) });
 
 const OPEN_BITS = { x86_64: openFlagBits(OPEN_FLAGS.x86_64), arm64: openFlagBits(OPEN_FLAGS.arm64) } as const;
@@ -74,7 +84,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
 
   strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },
-  strout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, ret)) },
+  // the buffer's size follows it; a result can pass it (recv with MSG_TRUNC gives the datagram's length)
+  strout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, Math.min(ret, a.size(i + 1)))) },
   randout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, ret), true) },
   iovin: { in: (c, a, i) => iovText(c, a.ptr(i), a.i32(i + 1)) },
   iovout: { in: ptrIn, out: (c, a, i, ret) => iovText(c, a.ptr(i), a.i32(i + 1), ret) },
@@ -153,6 +164,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   dev: { in: (_c, a, i) => makedev(a.u64(i)) },
 
   sockfamily: named(FAMILIES),
+  sockflags: bits(SOCK_FLAGS),
   socktype: {
     in: (_c, a, i) => {
       const v = a.i32(i);
@@ -164,7 +176,14 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shuthow: named(SHUT),
   sollevel: named(SOL),
   // option names of SOL_SOCKET (the only level elfrun's sockets have)
-  sockopt: { in: (_c, a, i) => (a.i32(i - 1) === 1 ? enumName(a.i32(i), SO) : String(a.i32(i))) },
+  sockopt: { in: (_c, a, i) => enumName(a.i32(i), OPTS_BY_LEVEL[a.i32(i - 1)] ?? {}) },
+  sockproto: {
+    in: (_c, a, i) => {
+      const fam = a.i32(i - 2);
+      const table = fam === 2 || fam === 10 ? IPPROTOS : fam === 16 ? NETLINK_PROTOS : null;
+      return table === null ? String(a.i32(i)) : enumName(a.i32(i), table);
+    },
+  },
   epollflags: bits(EPOLL_CREATE, '0', 'EPOLL_???'),
   efdflags: bits(EFD_FLAGS, '0', 'EFD_???'),
   tfdflags: bits(TFD_FLAGS, '0', 'TFD_???'),
@@ -212,7 +231,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   itimerval: { in: (c, a, i) => itimervalText(c, a.ptr(i)) },
   sockaddr: { in: (c, a, i) => sockaddrText(c, a.ptr(i), a.u32(i + 1)) },
   // a socket option's value: an int when it is one ([65536]), else its address
-  sockoptin: { in: (c, a, i) => (a.u32(i + 1) === 4 ? intIn(c, a.ptr(i)) : ptrText(a, i)) },
+  sockoptin: { in: (c, a, i) => (a.u32(i + 1) === 4 ? intIn(c, a.ptr(i)) : sockoptText(c, a.i32(i - 2), a.i32(i - 1), a.ptr(i), a.u32(i + 1))) },
   siginfo: { in: (c, a, i) => siginfoText(c, a.ptr(i)) },
   pollfds: { in: (c, a, i) => pollfdsText(c, a.ptr(i), a.u32(i + 1)) },
   epollev: { in: (c, a, i) => at(a.ptr(i), () => epollEventText(c, c.mem.read(a.ptr(i), epollEventSize(c)))) },
@@ -266,7 +285,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     }),
   },
   sockaddrout: outOf((c, p, a, i) => sockaddrText(c, p, a.ptr(i + 1) === 0 ? 0 : i32(c, a.ptr(i + 1)))),
-  sockoptout: outOf((c, p, a, i) => (a.ptr(i + 1) !== 0 && i32(c, a.ptr(i + 1)) === 4 ? `[${i32(c, p)}]` : addr(p))),
+  sockoptout: outOf((c, p, a, i) => (a.ptr(i + 1) === 0 ? addr(p) : i32(c, a.ptr(i + 1)) === 4 ? (a.i32(i - 2) === 1 && a.i32(i - 1) === 4 && i32(c, p) !== 0 ? `[${errnoName(i32(c, p))}]` : `[${i32(c, p)}]`) : sockoptText(c, a.i32(i - 2), a.i32(i - 1), p, i32(c, a.ptr(i + 1))))),
   msghdrout: outOf((c, p, _a, _i, ret) => msghdrText(c, p, ret)),
   // epoll_wait's events: as many as it returned
   epollevs: outOf((c, p, _a, _i, ret) => arrayText(c, p, ret, epollEventSize(c), (b) => epollEventText(c, b))),

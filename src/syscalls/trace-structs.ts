@@ -174,15 +174,43 @@ export function sigactionText(c: DecodeCtx, p: number): string {
   });
 }
 
+/** An IPv6 address as inet_ntop writes it (the longest run of zero groups as ::). */
+function ipv6Text(b: Buffer): string {
+  const g = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
 /**
- * A socket address of len bytes. AF_UNIX in full (an unnamed one is just its
- * family); other families by name only ("..." for the rest: elfrun has AF_UNIX only).
+ * A socket address of len bytes, as strace prints it: AF_UNIX, AF_INET,
+ * AF_INET6 and AF_NETLINK in full, a too-short address (and other families)
+ * as its sa_data bytes.
  */
 export function sockaddrText(c: DecodeCtx, p: number, len: number): string {
   return at(p, () => {
-    const raw = c.mem.read(p, Math.min(len, 110));
+    const raw = c.mem.read(p, Math.min(len, 128));
     const fam = raw.readUInt16LE(0);
-    if (fam !== 1) return `{sa_family=${FAMILIES[fam] ?? fam}, ...}`;
+    const famName = FAMILIES[fam] ?? String(fam);
+    if (fam === 2 && len >= 16) return `{sa_family=AF_INET, sin_port=htons(${raw.readUInt16BE(2)}), sin_addr=inet_addr("${raw[4]}.${raw[5]}.${raw[6]}.${raw[7]}")}`;
+    if (fam === 10 && len >= 28) {
+      return `{sa_family=AF_INET6, sin6_port=htons(${raw.readUInt16BE(2)}), sin6_flowinfo=htonl(${raw.readUInt32BE(4)}), inet_pton(AF_INET6, "${ipv6Text(raw.subarray(8, 24))}", &sin6_addr), sin6_scope_id=${raw.readUInt32LE(24)}}`;
+    }
+    if (fam === 16 && len >= 12) return `{sa_family=AF_NETLINK, nl_pid=${raw.readUInt32LE(4)}, nl_groups=${raw.readUInt32LE(8).toString(16).padStart(8, '0')}}`;
+    if (fam !== 1) return `{sa_family=${famName}, sa_data=${str(c, p + 2, Math.max(0, len - 2))}}`;
     const body = raw.subarray(2);
     if (body.length === 0) return '{sa_family=AF_UNIX}';
     if (body[0] === 0) return `{sa_family=AF_UNIX, sun_path=@${JSON.stringify(body.subarray(1).toString('latin1'))}}`;

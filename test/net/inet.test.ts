@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,3 +218,24 @@ s = socket.socket(); print(s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE), s.ge
   });
 });
 
+
+describe.runIf(haveFixtures() && spawnSync('strace', ['-V']).status === 0)('socket calls in traces', () => {
+  it('elfrun trace prints the inetsock fixture\'s socket calls as strace does (sockaddrs, levels, options, protocols)', () => {
+    const calls = 'socket,bind,listen,connect,accept4,accept,shutdown,setsockopt,getsockopt,sendto,recvfrom';
+    // ports are the kernel's, stack addresses the runner's; a call cut by another process's line is left out
+    const norm = (text: string): string[] =>
+      text
+        .split('\n')
+        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/htons\(\d+\)/g, 'htons(P)').replace(/sa_data="[^"]*"/g, 'sa_data=D').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +=/, ' ='))
+        .filter((l) => l !== '' && !/^(\+\+\+|---)|resumed>|unfinished/.test(l));
+    const st = join(dir, 'strace.txt');
+    const el = join(dir, 'elfrun.txt');
+    spawnSync('strace', ['-f', '-qq', '-e', `trace=${calls}`, '-o', st, fixture('x86_64', 'inetsock')], { timeout: 60_000 });
+    spawnSync(ELFRUN, ['trace', '-f', '-e', `trace=${calls}`, '-o', el, fixture('x86_64', 'inetsock')], { env, timeout: 60_000 });
+    // up to the forked part, whose two processes' lines interleave as they happen to run
+    const untilFork = (ls: string[]): string[] => ls.slice(0, ls.lastIndexOf('listen(3, 16) = 0') + 1);
+    const want = untilFork(norm(readFileSync(st, 'latin1')));
+    expect(want.length).toBeGreaterThan(40);
+    expect(untilFork(norm(readFileSync(el, 'latin1')))).toEqual(want);
+  });
+});

@@ -208,12 +208,12 @@ const NOTE =
   'AF_UNIX in elfrun (bind, listen and accept, and control messages, not yet: reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
-  socket: partial({ args: ['sockfamily', 'socktype', 'int'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
-  socketpair: supported(['sockfamily', 'socktype', 'int', 'fds2'], (t, a) => socketpair(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
+  socket: partial({ args: ['sockfamily', 'socktype', 'sockproto'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
+  socketpair: supported(['sockfamily', 'socktype', 'sockproto', 'fds2'], (t, a) => socketpair(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3))),
   bind: partial(['fd', 'sockaddr', 'int'], (t, a) => bind(t, a.i32(0), a.ptr(1), a.i32(2)), NOTE),
   listen: partial(['fd', 'int'], (t, a) => listen(t, a.i32(0), a.i32(1)), NOTE),
   accept: partial({ args: ['fd', 'sockaddrout', 'socklen'], ret: 'fd' }, (t, a) => accept(t, a.i32(0), a.ptr(1), a.ptr(2), 0), NOTE),
-  accept4: partial({ args: ['fd', 'sockaddrout', 'socklen', 'socktype'], ret: 'fd' }, (t, a) => accept(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3)), NOTE),
+  accept4: partial({ args: ['fd', 'sockaddrout', 'socklen', 'sockflags'], ret: 'fd' }, (t, a) => accept(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3)), NOTE),
   connect: partial(['fd', 'sockaddr', 'int'], (t, a) => connect(t, a.i32(0), a.ptr(1), a.i32(2)), NOTE),
   getsockname: partial(['fd', 'sockaddrout', 'socklen'], (t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), false), NOTE),
   getpeername: partial(['fd', 'sockaddrout', 'socklen'], (t, a) => sockName(t, a.i32(0), a.ptr(1), a.ptr(2), true), NOTE),
