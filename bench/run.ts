@@ -112,6 +112,8 @@ const HTTP_N = tiny ? 20 : 1000;
 /** a native server the guest→host row sends to (the host's own netbench, x86_64) */
 const SINK_PORT = 40000 + (process.pid % 20000);
 const sink = existsSync(join(ROOT, 'fixtures/x86_64/netbench')) && process.arch === 'x64' ? spawn(join(ROOT, 'fixtures/x86_64/netbench'), ['sink', String(SINK_PORT)], { stdio: 'ignore' }) : null;
+// the sink must not keep Node's event loop alive once the rows are done
+sink?.unref();
 process.on('exit', () => sink?.kill('SIGKILL'));
 const LOOP = tiny ? 1000 : 100000;
 
@@ -214,3 +216,4 @@ if (broken) {
   console.error(`bench: ${broken} run(s) gave wrong output`);
   process.exit(1);
 }
+sink?.kill('SIGKILL');
