@@ -23,6 +23,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 if ! lib=$(scripts/build-unicorn.sh); then
+  lib=""
   echo "setup: warning: the fast Unicorn could not be built; elfrun falls back to Debian's libunicorn2 (slower)" >&2
 else
   echo "setup: Unicorn: ${lib##*$'\n'}"
@@ -30,10 +31,14 @@ fi
 
 # the syscall trampoline (one C-to-JS crossing per syscall); elfrun works without it, slower
 if tramp=$(scripts/build-trampoline.sh); then echo "setup: trampoline: $tramp"
-else echo "setup: warning: the syscall trampoline could not be built; syscalls cross into JavaScript through koffi alone (slower)" >&2; fi
+else tramp=""; echo "setup: warning: the syscall trampoline could not be built; syscalls cross into JavaScript through koffi alone (slower)" >&2; fi
 
 echo "setup: building TypeScript"
 npm run --silent build
+# beside the build, so that any user and any $HOME finds them (the cache is this user's)
+if [ -n "${lib:-}" ] && [ -f "${lib##*$'\n'}" ]; then
+  echo "setup: installed in $(scripts/install-native.sh "${lib##*$'\n'}" "${tramp:-}")"
+fi
 scripts/fixtures.sh
 # busybox's own test suite, from Debian's source package (npm run conformance)
 node dist/scripts/conformance.js --fetch-only

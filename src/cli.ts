@@ -33,6 +33,12 @@ Exit status:
   ${EXIT.USAGE}    a bad option, e.g. a --root, --bind or --cwd that does not exist
        (one line on stderr names it)`;
 
+/** What is wrong with the engine loaded (unpatched, stale), as one line on stderr. */
+function engineWarning(engineNotice: () => string | null): void {
+  const n = engineNotice();
+  if (n !== null) process.stderr.write(`elfrun: warning: ${n}\n`);
+}
+
 function die(code: number, msg: string): never {
   process.stderr.write(`elfrun: ${msg}\n`);
   process.exit(code);
@@ -111,7 +117,7 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
 }
 
 async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
-  const { Machine, NotFoundError, ExecFormatError, Panic, SetupError } = await import('./index.js');
+  const { Machine, NotFoundError, ExecFormatError, Panic, SetupError, engineNotice } = await import('./index.js');
   const path = o.root ? program : findProgram(program);
   let machine;
   let timeline: import('./syscalls/timeline.js').Timeline | undefined;
@@ -162,6 +168,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     state = await machine.run();
   } catch (e) {
     timeline?.write();
+    engineWarning(engineNotice);
     if (e instanceof Panic) die(EXIT.UNIMPLEMENTED, e.message);
     if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);
     die(EXIT.INTERNAL, `internal error: ${(e as Error).message} (run with --debug for details)`);
@@ -191,6 +198,8 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     else process.stderr.write(text);
     if (rows.length > 0) process.exit(EXIT.UNIMPLEMENTED);
   }
+  // a fallback or stale engine explains a failure; a successful guest's output stays its own
+  if (o.debug || state.kind !== 'exited' || state.code !== 0) engineWarning(engineNotice);
   if (state.kind === 'signaled' && o.debug && state.fault) {
     const f = state.fault;
     process.stderr.write(`elfrun: guest killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);

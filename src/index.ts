@@ -30,6 +30,7 @@ import { Tracer, type TraceOptions } from './syscalls/trace.js';
 
 export { ExecFormatError } from './loader/elf.js';
 export { Panic } from './abi/errors.js';
+export { engineNotice } from './cpu/unicorn.js';
 import { Syscalls } from './syscalls/dispatch.js';
 export type { MissingRecord } from './syscalls/dispatch.js';
 export type { ExitState } from './proc/process.js';

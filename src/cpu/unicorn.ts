@@ -1,12 +1,19 @@
 // Typed binding over libunicorn (2.x) through koffi.
 //
-// Which library is loaded is decided here and only here (see findUnicorn):
-// ELFRUN_UNICORN=/path overrides; otherwise the project's own patched build in
-// the cache (scripts/build-unicorn.sh), then the system's libunicorn.so.2.
+// Which library is loaded is decided here and only here (see
+// unicornCandidates): ELFRUN_UNICORN=/path overrides; otherwise the project's
+// own patched build as set-up installed it beside the build (dist/native/,
+// scripts/install-native.sh), then the one in the cache of the user running
+// elfrun (scripts/build-unicorn.sh), then the system's libunicorn.so.2.
+// Nothing here writes to stderr: what is wrong with the engine found is kept
+// as a notice (engineNotice) for the command line to show where it cannot mix
+// with a guest's own output.
 import koffi from '../host/ffi.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const UC_ARCH_ARM64 = 2;
 export const UC_ARCH_X86 = 4;
@@ -95,11 +102,62 @@ export interface UnicornLib {
 
 const CACHE_DIR = process.env.ELFRUN_CACHE ?? join(homedir(), '.cache', 'elfrun');
 
+/** What set-up installed beside the build (scripts/install-native.sh): its directory and what each library was built from. */
+interface NativeInstall {
+  dir: string;
+  /** the project's root (the checkout the build belongs to) */
+  root: string;
+  /** sha256 of the Unicorn patch and of the trampoline's source at build time */
+  built: Map<string, string>;
+}
+
+/** dist/native/, found from this module's own place (tsc's dist/src/cpu/ or the bundle's dist/), read once */
+let native: NativeInstall | null | undefined;
+
+function nativeInstall(): NativeInstall | null {
+  if (native !== undefined) return native;
+  native = null;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const dir of [resolve(here, '../../native'), resolve(here, 'native')]) {
+    let stamp: string;
+    try {
+      stamp = readFileSync(join(dir, 'stamp'), 'latin1');
+    } catch {
+      continue;
+    }
+    const built = new Map<string, string>();
+    for (const line of stamp.split('\n')) {
+      const [what, sum] = line.split(' ');
+      if (what && sum) built.set(what, sum);
+    }
+    native = { dir, root: resolve(dir, '../..'), built };
+    break;
+  }
+  return native;
+}
+
+/**
+ * Was the installed `what` (unicorn, trampoline) built from the source the
+ * checkout now has? True when that source is not there to compare with (an
+ * installed package ships what it was built from).
+ */
+function current(n: NativeInstall, what: string, source: string): boolean {
+  let text: Buffer;
+  try {
+    text = readFileSync(join(n.root, source));
+  } catch {
+    return true;
+  }
+  return n.built.get(what) === createHash('sha256').update(text).digest('hex');
+}
+
 /** Candidate libraries, best first. */
 export function unicornCandidates(): string[] {
   const env = process.env.ELFRUN_UNICORN;
   if (env) return [env];
+  const n = nativeInstall();
   return [
+    ...(n !== null && n.built.has('unicorn') ? [join(n.dir, 'libunicorn.so.2')] : []),
     join(CACHE_DIR, 'unicorn-2.1.4-elfrun1', 'lib', 'libunicorn.so.2'),
     'libunicorn.so.2',
   ];
@@ -107,6 +165,10 @@ export function unicornCandidates(): string[] {
 
 /** libunicorn, loaded once for every Machine */
 let loaded: UnicornLib | null = null;
+/** what is wrong with the engine loaded, if anything (see engineNotice) */
+let notice: string | null = null;
+/** the installed engine loaded, to be compared with the checkout's patch when a notice is asked for (not at every start) */
+let stale: NativeInstall | null = null;
 
 export class UnicornLoadError extends Error {}
 
@@ -120,18 +182,34 @@ export function loadUnicorn(): UnicornLib {
     }
     try {
       loaded = bind(path);
-      if (!loaded.patched && !process.env.ELFRUN_UNICORN && !process.env.ELFRUN_QUIET_UNICORN) {
-        process.stderr.write(
-          `elfrun: warning: using unpatched ${path} (Unicorn ${loaded.version.major}.${loaded.version.minor}.${loaded.version.patch}); ` +
-            'guest stores run slowly. Run scripts/build-unicorn.sh for the fast engine.\n',
-        );
-      }
+      const n = nativeInstall();
+      if (process.env.ELFRUN_UNICORN) notice = null;
+      else if (!loaded.patched)
+        notice =
+          `using unpatched ${path} (Unicorn ${loaded.version.major}.${loaded.version.minor}.${loaded.version.patch}), ` +
+          'which runs guest stores slowly and lacks instructions some programs need; run scripts/setup.sh for the fast engine';
+      else if (n !== null && path.startsWith(n.dir + '/')) stale = n;
       return loaded;
     } catch (e) {
       errors.push(`${path}: ${(e as Error).message}`);
     }
   }
   throw new UnicornLoadError(`cannot load libunicorn (${errors.join('; ')}); run scripts/setup.sh`);
+}
+
+/**
+ * One line saying what is wrong with the engine elfrun loaded (an unpatched
+ * fallback, or a stale build), or null. The command line shows it when the
+ * guest failed or with --debug, never in the middle of a guest's output;
+ * ELFRUN_QUIET_UNICORN=1 silences it.
+ */
+export function engineNotice(): string | null {
+  if (stale !== null) {
+    if (!current(stale, 'unicorn', 'scripts/unicorn/elfrun.patch'))
+      notice = `the engine in ${stale.dir} was built from another version of scripts/unicorn/elfrun.patch; run scripts/setup.sh`;
+    stale = null;
+  }
+  return process.env.ELFRUN_QUIET_UNICORN ? null : notice;
 }
 
 /** A function only some builds of the library have: null when it is missing. */
@@ -150,7 +228,9 @@ function bind(path: string): UnicornLib {
   const major = (v >>> 24) & 0xff;
   const minor = (v >>> 16) & 0xff;
   if (major !== 2) throw new Error(`unsupported Unicorn version ${major}.${minor}`);
-  const patched = path.includes('elfrun');
+  const memRebase = optional(lib, 'int uc_elfrun_mem_rebase(void *uc, uint64_t address, size_t size, intptr_t ptr)') as UnicornLib['memRebase'];
+  // elfrun's build, whatever its path: it has the patch's functions
+  const patched = memRebase !== null;
   const open = lib.func('int uc_open(int arch, int mode, _Out_ void **uc)');
   const strerror = lib.func('const char *uc_strerror(int code)');
   const fns = {
@@ -186,7 +266,7 @@ function bind(path: string): UnicornLib {
     close: fns.close as UnicornLib['close'],
     memMapPtr: fns.memMapPtr as UnicornLib['memMapPtr'],
     memUnmap: fns.memUnmap as UnicornLib['memUnmap'],
-    memRebase: optional(lib, 'int uc_elfrun_mem_rebase(void *uc, uint64_t address, size_t size, intptr_t ptr)') as UnicornLib['memRebase'],
+    memRebase,
     direct: optional(lib, 'int uc_elfrun_direct(void *uc, int bits)') as UnicornLib['direct'],
     memProtect: fns.memProtect as UnicornLib['memProtect'],
     regRead: fns.regRead as UnicornLib['regRead'],
@@ -259,6 +339,10 @@ export function loadTrampoline(): TrampolineLib | null {
   tramp = null;
   if (process.env.ELFRUN_NO_TRAMPOLINE) return null;
   let path = process.env.ELFRUN_TRAMPOLINE ?? null;
+  const n = nativeInstall();
+  // the installed one when it is current and goes with the installed engine
+  if (path === null && n !== null && n.built.has('trampoline') && loaded?.path.startsWith(n.dir + '/') && current(n, 'trampoline', 'scripts/native/trampoline.c'))
+    path = join(n.dir, 'libelfrun-tramp.so');
   if (path === null) {
     try {
       const dirs = readdirSync(CACHE_DIR)
