@@ -404,4 +404,22 @@ program
     process.stdout.write(coverageText(o.arch ? [o.arch] : ['x86_64', 'arm64'], statuses as typeof STATUSES[number][]));
   });
 
+program
+  .command('setup')
+  .description('build the patched Unicorn and the syscall trampoline (in $ELFRUN_CACHE, default ~/.cache/elfrun) and install them beside this installation\'s build, for any user and any $HOME: the set-up step of an installed package (a checkout\'s scripts/setup.sh does this and more). Needs gcc, cmake, ninja, python3 with pip, and the package registries')
+  .action(async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = realpathSync(process.argv[1]).replace(/\/(dist\/src\/cli\.js|dist\/elfrun\.cjs|bin\/elfrun)$/, '');
+    const step = (script: string, args: string[] = []): string => {
+      const r = spawnSync('bash', [join(root, 'scripts', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      if (r.status !== 0) die(1, `setup: scripts/${script} failed${r.error ? `: ${r.error.message}` : ''}`);
+      return r.stdout.trim().split('\n').pop() ?? '';
+    };
+    const lib = step('build-unicorn.sh');
+    process.stdout.write(`elfrun: Unicorn: ${lib}\n`);
+    const tramp = step('build-trampoline.sh');
+    process.stdout.write(`elfrun: trampoline: ${tramp}\n`);
+    process.stdout.write(`elfrun: installed in ${step('install-native.sh', [lib, tramp])}\n`);
+  });
+
 program.parseAsync(process.argv).catch((e: Error) => die(EXIT.INTERNAL, e.message));
