@@ -39,6 +39,10 @@ function engineWarning(engineNotice: () => string | null): void {
   if (n !== null) process.stderr.write(`elfrun: warning: ${n}\n`);
 }
 
+const INJECT_HELP =
+  "tamper with syscalls as strace -e inject= does (repeatable): SET[:error=ERRNO|:retval=N][:signal=SIG][:delay_enter=D][:delay_exit=D][:when=FIRST[..LAST][+[STEP]]], " +
+  'SET a comma list of syscalls or all (! for all but those), D in microseconds or with s/ms/us/ns; error and retval skip the call; traces mark such calls (INJECTED)';
+
 function die(code: number, msg: string): never {
   process.stderr.write(`elfrun: ${msg}\n`);
   process.exit(code);
@@ -131,6 +135,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     if (o.strace) {
       let only: Set<string> | undefined;
       for (const e of o.expr ?? []) {
+        if (/^(inject|fault)=/.test(e)) continue;
         const m = /^(?:trace=)?(.*)$/.exec(e)!;
         if (m[1] !== 'all') only = new Set([...(only ?? []), ...m[1].split(',').filter(Boolean)]);
       }
@@ -153,6 +158,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       onMissing: o.onMissing,
       debug: o.debug,
       trace,
+      inject: [...(o.inject ?? []), ...(o.expr ?? []).filter((e) => /^(inject|fault)=/.test(e))],
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
     });
@@ -214,6 +220,7 @@ interface MissingOpts {
 
 interface RunOpts {
   strace?: boolean;
+  inject?: string[];
   follow?: boolean;
   output?: string;
   expr?: string[];
@@ -280,6 +287,7 @@ fsOptions(program
   .option('--debug', 'print a guest crash\'s fault address and elfrun\'s own stack traces on stderr', false)
   .option('--strace', 'trace syscalls like strace -f (on stderr; see elfrun trace for more options)')
   .option('--timeline <file.json>', 'write a Chrome/Perfetto trace-event timeline: a track per process and thread, a slice per syscall and per wait (open it in ui.perfetto.dev)')
+  .option('--inject <spec>', INJECT_HELP, collect, [])
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));
@@ -291,7 +299,8 @@ fsOptions(program
   .argument('[args...]', 'arguments for the program')
   .option('-f, --follow', 'trace child processes and threads too, prefixing lines with [pid N] as strace -f does')
   .option('-o, --output <file>', 'write the trace to a file instead of stderr')
-  .option('-e, --expr <expr>', 'trace=NAME[,NAME...]: only these syscalls (repeatable)', collect, [])
+  .option('-e, --expr <expr>', 'trace=NAME[,NAME...]: only these syscalls; inject=SPEC or fault=SPEC: as --inject (repeatable)', collect, [])
+  .option('--inject <spec>', INJECT_HELP, collect, [])
   .option('-s, --strsize <n>', 'the longest string to print (strace -s)', '32')
   .option('-y, --decode-fds', 'print the path (or pipe) behind each fd argument and returned fd, as strace -y does')
   .option('--json', 'one JSON object per line (pid, syscall, args, ret, errno; signals; exits) instead of strace\'s text')

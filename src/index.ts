@@ -27,10 +27,14 @@ import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
 import { hostRlimits } from './syscalls/handlers/proc.js';
 import { Tracer, type TraceOptions } from './syscalls/trace.js';
+import { InjectSyntaxError, injectionHook, parseInjection } from './syscalls/inject.js';
 
 export { ExecFormatError } from './loader/elf.js';
 export { Panic } from './abi/errors.js';
 export { engineNotice } from './cpu/unicorn.js';
+export type { SyscallContext, SyscallHook, SyscallImpl } from './syscalls/hooks.js';
+export { E as errno } from './abi/errno.js';
+export { SIG as signals } from './abi/signal.js';
 import { Syscalls } from './syscalls/dispatch.js';
 export type { MissingRecord } from './syscalls/dispatch.js';
 export type { ExitState } from './proc/process.js';
@@ -61,6 +65,8 @@ export interface MachineOptions {
   debug?: boolean;
   /** strace-style tracing of the guest's syscalls */
   trace?: TraceOptions;
+  /** fault injection in strace's syntax (`openat:error=ENOENT:when=3+`; see syscalls/inject.ts) */
+  inject?: string[];
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -168,6 +174,14 @@ export class Machine {
     // a program given by host path must be a readable ELF of ours: one clear line otherwise
     const checked = m.root ? null : loadProgram(hostProgram);
     if (opts.trace) this.syscalls.tracer = new Tracer(opts.trace);
+    if (opts.inject?.length) {
+      try {
+        this.syscalls.on('*', injectionHook(opts.inject.map(parseInjection)));
+      } catch (e) {
+        if (e instanceof InjectSyntaxError) throw new SetupError(`--inject ${e.message}`);
+        throw e;
+      }
+    }
     this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox }, this.syscalls);
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;

@@ -10,6 +10,7 @@ import type { Tracer } from './trace.js';
 import type { SyscallLayer } from '../proc/services.js';
 import { syscallTable } from './table.js';
 import type { Signature } from './signature.js';
+import { SyscallHooks, type SyscallHook, type SyscallImpl } from './hooks.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -54,11 +55,38 @@ export class Syscalls implements SyscallLayer {
    * (the Machine makes it end the VFS's lookups of the call before).
    */
   beforeCall: () => void = () => {};
+  /** hooks from the library's user or --inject (null until the first: no cost without them) */
+  hooks: SyscallHooks | null = null;
 
   dispatch(t: Task, a: Args): number {
     const tr = this.tracer;
     if (tr !== null && t.kernel.tracing(t)) return traced(this, tr, t, a);
-    return untraced(this, t, a);
+    return this.hooks === null ? untraced(this, t, a) : this.hooks.run(t, a, this.plain);
+  }
+
+  /** the dispatcher without hooks, for the hooks to call */
+  private readonly plain = (t: Task, a: Args): number => untraced(this, t, a);
+
+  /** The hooked or plain path, below the tracer (which then shows what hooks did). */
+  call(t: Task, a: Args): number {
+    return this.hooks === null ? untraced(this, t, a) : this.hooks.run(t, a, this.plain);
+  }
+
+  /** Hook a syscall by name, by number, or '*' for all (see syscalls/hooks.ts); returns a function that removes the hook. */
+  on(which: string | number, hook: SyscallHook): () => void {
+    return this.hookSet().on(which, hook);
+  }
+
+  /** Supply a syscall from user code: it runs instead of elfrun's handler (or of the panic for one elfrun lacks). */
+  implement(name: string, fn: SyscallImpl): void {
+    this.hookSet().implement(name, fn);
+  }
+
+  private hookSet(): SyscallHooks {
+    return (this.hooks ??= new SyscallHooks((t) => {
+      const p = this.tracer?.pending.get(t);
+      if (p) p.injected = true;
+    }));
   }
 
   noteMissing(t: Task, name: string, nr: number): void {
@@ -76,11 +104,11 @@ export class Syscalls implements SyscallLayer {
 function traced(s: Syscalls, tr: Tracer, t: Task, a: Args): number {
   const nr = a.nr;
   const e = nr >= 0 ? syscallTable(t.arch.name).byNr[nr] : undefined;
-  if (e === undefined || !tr.wants(e.name)) return untraced(s, t, a);
+  if (e === undefined || !tr.wants(e.name)) return s.call(t, a);
   const p = t.restarting ? (tr.pending.get(t) ?? tr.enter(t, e, a)) : tr.enter(t, e, a);
-  if (p === null) return untraced(s, t, a);
+  if (p === null) return s.call(t, a);
   tr.pending.set(t, p);
-  const r = untraced(s, t, a);
+  const r = s.call(t, a);
   if (r === NORETURN) {
     if (t.state === 'blocked') {
       tr.park(t, p);

@@ -37,6 +37,8 @@ export interface Pending {
   firstOut: number;
   /** the inputs are shown as they are at exit too (restart_syscall's one) */
   fixed?: boolean;
+  /** a hook (--inject) changed the call's course: strace's "(INJECTED)" */
+  injected?: boolean;
 }
 
 export interface TraceOptions {
@@ -137,7 +139,7 @@ export class Tracer implements KernelObserver {
   exit(t: Task, a: Args, p: Pending, ret: number): void {
     const c = this.ctx(t);
     const args = p.fixed ? p.inputs : decodeOutputs(c, p.shape, a, ret, p.inputs);
-    const r = retText(c, p.shape.ret, ret, a);
+    const r = retText(c, p.shape.ret, ret, a) + (p.injected ? ' (INJECTED)' : '');
     this.record(t, p, args, r, ret);
     if (this.o.json || this.o.quiet) {
       this.parked.delete(t);
@@ -161,6 +163,7 @@ export class Tracer implements KernelObserver {
     }
     if (this.o.json && !this.o.quiet) {
       const o: Record<string, unknown> = { pid: t.tid, syscall: p.name, args };
+      if (p.injected) o.injected = true;
       if (ret === null) o.ret = null;
       else if (ret < 0 && ret > -4096) Object.assign(o, { ret: -1, errno: errnoName(-ret) });
       else o.ret = ret;
