@@ -6,7 +6,9 @@ import type { WaitQueue } from '../ctx/waitq.js';
 import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK } from '../abi/fcntl.js';
+import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_APPEND, O_NONBLOCK } from '../abi/fcntl.js';
+import { RLIM_INFINITY, RLIMIT_FSIZE } from '../abi/resource.js';
+import { SIG } from '../abi/signal.js';
 import { POLLIN, POLLOUT, POLLPRI } from '../abi/poll.js';
 import { S_IFBLK, S_IFDIR, S_IFMT, S_IFREG } from '../abi/stat.js';
 import { host, type Scratch } from '../host/libc.js';
@@ -96,13 +98,41 @@ export class HostFile extends FileDescription {
     return transfer(t.mm, addr, len, PROT_WRITE, (h, n) => host.read(this.fd, h, n));
   }
   override write(t: IoContext, addr: number, len: number): number {
+    len = this.fsizeRoom(t, null, len);
     return transfer(t.mm, addr, len, PROT_READ, (h, n) => host.write(this.fd, h, n));
   }
   override pread(t: IoContext, addr: number, len: number, off: number): number {
     return transfer(t.mm, addr, len, PROT_WRITE, (h, n, done) => host.pread(this.fd, h, n, off + done));
   }
   override pwrite(t: IoContext, addr: number, len: number, off: number): number {
+    len = this.fsizeRoom(t, off, len);
     return transfer(t.mm, addr, len, PROT_READ, (h, n, done) => host.pwrite(this.fd, h, n, off + done));
+  }
+
+  /**
+   * RLIMIT_FSIZE on a regular file, as generic_write_check_limits applies
+   * it: a write starting at or past the limit raises SIGXFSZ and fails with
+   * EFBIG; one that crosses it is cut short at the limit. `off` null: the
+   * file's position (its end with O_APPEND). The guest's limit is its own,
+   * not elfrun's, so it is checked here; nothing is asked of the host
+   * while the limit is infinite.
+   */
+  private fsizeRoom(t: IoContext, off: number | null, len: number): number {
+    const lim = t.rlimits[RLIMIT_FSIZE]?.[0];
+    if (lim === undefined || lim >= RLIM_INFINITY || len === 0 || this.writer === null) return len;
+    let pos = off;
+    if (pos === null) {
+      if (this.flags & O_APPEND) {
+        const s = hostScratch();
+        pos = host.fstat(this.fd, s.addr) === 0 ? Number(statFields(s.bytes).size) : 0;
+      } else pos = Math.max(0, host.lseek(this.fd, 0, 1 /* SEEK_CUR */));
+    }
+    const limit = Number(lim);
+    if (pos >= limit) {
+      t.raise(SIG.SIGXFSZ);
+      fail(E.EFBIG);
+    }
+    return Math.min(len, limit - pos);
   }
   override lseek(off: number, whence: number): number {
     return chk(host.lseek(this.fd, off, whence));

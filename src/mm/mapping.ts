@@ -11,6 +11,13 @@ import { Chunk, MAX_CHUNK } from './chunk.js';
 import { PAGE, pageDown, pageUp } from './layout.js';
 import { Vma, anon, isAnon, mappedEnd } from './vma.js';
 
+/** RLIMIT_AS and RLIMIT_DATA soft limits in bytes (Infinity: none), as the caller's process has them. */
+export interface VmLimits {
+  as: number;
+  data: number;
+}
+export const NO_LIMITS: VmLimits = { as: Infinity, data: Infinity };
+
 /** Host address space reserved for brk (nothing is committed until used). */
 export const HEAP_RESERVE = 1 << 30;
 
@@ -20,14 +27,59 @@ export class Mappings extends GuestMemory {
   /** The [stack] VMA grows down on demand (like Linux's VM_GROWSDOWN), within its reservation. */
   stack: Vma | null = null;
 
+  // ---- RLIMIT_AS and RLIMIT_DATA ---------------------------------------------
+
+  /**
+   * Linux's may_expand_vm: can `bytes` more of address space be mapped, of
+   * which the data part (private writable, not the stack: is_data_mapping)
+   * also counts against RLIMIT_DATA? `replaced` is what a MAP_FIXED mapping
+   * takes over from mappings already there. Costs nothing without limits.
+   */
+  mayExpand(lim: VmLimits, bytes: number, data: boolean, replaced: { start: number; end: number } | null = null): boolean {
+    if (lim.as === Infinity && (!data || lim.data === Infinity)) return true;
+    let total = 0;
+    let dataVm = 0;
+    let gone = 0;
+    let goneData = 0;
+    for (const v of this.vmas) {
+      total += v.size;
+      const d = this.isData(v);
+      if (d) dataVm += v.size;
+      if (replaced !== null && v.start < replaced.end && v.end > replaced.start) {
+        const n = Math.min(v.end, replaced.end) - Math.max(v.start, replaced.start);
+        gone += n;
+        if (d) goneData += n;
+      }
+    }
+    if (total - gone + bytes > lim.as) return false;
+    return !data || dataVm - goneData + bytes <= lim.data;
+  }
+
+  /** is_data_mapping: private and writable, and not the stack */
+  isData(v: Vma): boolean {
+    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared && v !== this.stack;
+  }
+
   // ---- mprotect -----------------------------------------------------------
 
   /**
    * mprotect. As Linux, VMA by VMA from start: a hole gives ENOMEM and PROT_WRITE
    * over a read-only shared file mapping EACCES, after the pages before it changed.
    */
-  protect(start: number, end: number, prot: number): void {
+  protect(start: number, end: number, prot: number, lim: VmLimits = NO_LIMITS): void {
     if (start >= end) return;
+    if (prot & PROT_WRITE && lim.data !== Infinity) {
+      // pages that become data (mprotect_fixup's may_expand_vm)
+      let more = 0;
+      for (let a = start; a < end; ) {
+        const v = this.find(a);
+        if (v === null) break;
+        const e = Math.min(v.end, end);
+        if (!(v.prot & PROT_WRITE) && !v.info.shared && v !== this.stack) more += e - a;
+        a = e;
+      }
+      if (more > 0 && !this.mayExpand(lim, more, true)) fail(E.ENOMEM);
+    }
     let err = 0;
     let upTo = start;
     for (let a = start; a < end; ) {
@@ -101,13 +153,15 @@ export class Mappings extends GuestMemory {
     this.brkStart = this.brkCur = addr;
   }
 
-  brk(want: number): number {
+  brk(want: number, lim: VmLimits = NO_LIMITS): number {
     if (want < this.brkStart) return this.brkCur;
     const oldTop = pageUp(this.brkCur);
     const newTop = pageUp(want);
     if (newTop > oldTop) {
       if (newTop - this.brkStart > HEAP_RESERVE || !this.isFree(oldTop, newTop - oldTop) || newTop >= this.layout.mmapBase)
         return this.brkCur;
+      // RLIMIT_DATA (check_data_rlimit, on the heap) and RLIMIT_AS (do_brk_flags)
+      if (want - this.brkStart > lim.data || !this.mayExpand(lim, newTop - oldTop, true)) return this.brkCur;
       // The heap lives in one host reservation, so its pieces merge into one [heap] VMA.
       if (this.heap === null) this.heap = Chunk.reserve(this.memory, HEAP_RESERVE);
       const off = oldTop - pageUp(this.brkStart);
@@ -134,12 +188,14 @@ export class Mappings extends GuestMemory {
   // ---- mremap ---------------------------------------------------------------
 
   /** Move/resize the mapping at [old, old+oldLen) (anonymous private memory). */
-  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null): number {
+  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAt: number | null, lim: VmLimits = NO_LIMITS): number {
     if (fixedAt !== null && !(fixedAt >= 0 && fixedAt + newLen <= this.layout.taskSize)) fail(E.EINVAL);
     const v = this.find(old);
     if (v === null || old + oldLen > v.end) fail(E.EFAULT);
     // old_size 0 duplicates a shared mapping; a private one it would not duplicate (vma_to_resize)
     if (oldLen === 0 && !v.info.shared) fail(E.EINVAL);
+    // vma_to_resize: may_expand_vm for what the mapping gains
+    if (newLen > oldLen && !this.mayExpand(lim, newLen - oldLen, this.isData(v))) fail(E.ENOMEM);
     if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
@@ -300,14 +356,19 @@ export class Mappings extends GuestMemory {
   // ---- the stack -----------------------------------------------------------
 
   /** A fault at addr: grow the stack down to it if Linux would. */
-  growStack(addr: number, limit: number): boolean {
+  growStack(addr: number, limit: number, lim: VmLimits = NO_LIMITS): boolean {
     const v = this.stack;
     if (v === null || addr >= v.start || !this.vmas.includes(v)) return false;
     const top = v.end;
     const floor = Math.max(top - Math.min(limit, v.off + v.size), top - (v.off + v.size));
     if (addr < floor) return false;
-    const start = Math.max(floor, pageDown(addr) - 16 * PAGE);
+    let start = Math.max(floor, pageDown(addr) - 16 * PAGE);
     if (!this.isFree(start, v.start - start)) return false;
+    // acct_stack_growth: RLIMIT_AS for the pages the stack gains (the slack below the fault first goes)
+    if (!this.mayExpand(lim, v.start - start, false)) {
+      start = pageDown(addr);
+      if (!this.mayExpand(lim, v.start - start, false)) return false;
+    }
     const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
     v.chunk.dataFrom = Math.min(v.chunk.dataFrom, grown.off);
     this.unmapV(v);

@@ -17,7 +17,7 @@ import type { IoContext, PendingSignals, TerminalControl } from '../fs/context.j
 import { SYNCHRONOUS, takeSignal } from './signals.js';
 import { nowMs } from '../host/clock.js';
 import { SS_DISABLE } from '../abi/signal.js';
-import { RLIMIT_STACK } from '../abi/resource.js';
+import { RLIM_INFINITY, RLIMIT_AS, RLIMIT_STACK } from '../abi/resource.js';
 
 export type { ExitState } from './process.js';
 
@@ -214,7 +214,9 @@ export class Task implements CpuClient, IoContext {
 
   growStack(addr: number): boolean {
     const limit = this.rlimits[RLIMIT_STACK]?.[0] ?? 8n << 20n;
-    return this.mm.growStack(addr, limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit));
+    const as = this.rlimits[RLIMIT_AS]?.[0] ?? RLIM_INFINITY;
+    const big = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v));
+    return this.mm.growStack(addr, big(limit), { as: big(as), data: Infinity });
   }
 
   // ---- parking ------------------------------------------------------------------

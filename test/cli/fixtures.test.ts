@@ -202,6 +202,12 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'txtbsy', [], 'x86_64');
     });
 
+    it('rlimits: RLIMIT_AS (mmap, mremap, brk, malloc, stack growth), RLIMIT_DATA, RLIMIT_FSIZE (short write, EFBIG, SIGXFSZ), RLIMIT_NOFILE', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-user keeps
+      // the address-space limits to itself and lets the guest map past them)
+      expectSameAsLinux(arch, 'rlimits', [], 'x86_64');
+    });
+
     it('mem: mmap/munmap/mprotect/mremap/brk/madvise semantics', () => {
       // The oracle is the native x86_64 run for both arches: the semantics are
       // arch-neutral and qemu-aarch64 7.2 gets MAP_FIXED_NOREPLACE wrong (it

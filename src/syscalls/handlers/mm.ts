@@ -4,6 +4,8 @@ import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
 import { Chunk } from '../../mm/chunk.js';
 import { PAGE, pageUp } from '../../mm/layout.js';
+import type { VmLimits } from '../../mm/mapping.js';
+import { RLIM_INFINITY, RLIMIT_AS, RLIMIT_DATA } from '../../abi/resource.js';
 import { SHARED_ANON_NAME, Vma, anon, type VmaInfo } from '../../mm/vma.js';
 import {
   MADV_DONTNEED,
@@ -67,6 +69,16 @@ function fileInfo(t: Task, f: FileDescription, offset: number, shared: boolean):
   }
 }
 
+/** The caller's RLIMIT_AS and RLIMIT_DATA soft limits, for the address space's checks. */
+export function vmLimits(t: Task): VmLimits {
+  return { as: softLimit(t, RLIMIT_AS), data: softLimit(t, RLIMIT_DATA) };
+}
+
+function softLimit(t: Task, r: number): number {
+  const v = t.rlimits[r]?.[0];
+  return v === undefined || v >= RLIM_INFINITY ? Infinity : Number(v);
+}
+
 function mmap(t: Task, a: Args): number {
   const addr = a.ptr(0);
   const len = a.u64(1);
@@ -111,6 +123,8 @@ function mmap(t: Task, a: Args): number {
     if (flags & MAP_GROWSDOWN) fail(E.EINVAL);
   }
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
+  // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory
+  if (!t.mm.mayExpand(vmLimits(t), size, !shared && (prot & PROT_WRITE) !== 0, flags & MAP_FIXED ? { start, end: start + size } : null)) fail(E.ENOMEM);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
   if (f !== null && !(prot & PROT_WRITE) && isRegularHostFile(f)) {
     // Private and read-only (a library's code and constants): the file's own
@@ -217,7 +231,7 @@ function mprotect(t: Task, a: Args): number {
   if (len === 0) return 0;
   const end = addr + pageUp(len);
   if (!Number.isFinite(end) || end > t.mm.layout.taskSize) fail(E.ENOMEM);
-  t.mm.protect(addr, end, prot & PROT_MASK);
+  t.mm.protect(addr, end, prot & PROT_MASK, vmLimits(t));
   return 0;
 }
 
@@ -238,7 +252,7 @@ function mremap(t: Task, a: Args): number {
     if (newAddr < old + oldLen && old < newAddr + newLen) fail(E.EINVAL);
     fixedAt = newAddr;
   }
-  return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, fixedAt);
+  return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, fixedAt, vmLimits(t));
 }
 
 function madvise(t: Task, a: Args): number {
@@ -275,7 +289,7 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
-  brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => t.mm.brk(a.ptr(0))),
+  brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => t.mm.brk(a.ptr(0), vmLimits(t))),
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
     mmap,
