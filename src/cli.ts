@@ -159,6 +159,9 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       debug: o.debug,
       trace,
       inject: [...(o.inject ?? []), ...(o.expr ?? []).filter((e) => /^(inject|fault)=/.test(e))],
+      timeout: positive('--timeout', o.timeout, false),
+      maxProcs: positive('--max-procs', o.maxProcs, true),
+      maxFds: positive('--max-fds', o.maxFds, true),
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
     });
@@ -204,6 +207,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     else process.stderr.write(text);
     if (rows.length > 0) process.exit(EXIT.UNIMPLEMENTED);
   }
+  if (machine.timedOut) exitLike({ kind: 'exited', code: EXIT_TIMEOUT });
   // a fallback or stale engine explains a failure; a successful guest's output stays its own
   if (o.debug || state.kind !== 'exited' || state.code !== 0) engineWarning(engineNotice);
   if (state.kind === 'signaled' && o.debug && state.fault) {
@@ -221,6 +225,9 @@ interface MissingOpts {
 interface RunOpts {
   strace?: boolean;
   inject?: string[];
+  timeout?: string;
+  maxProcs?: string;
+  maxFds?: string;
   follow?: boolean;
   output?: string;
   expr?: string[];
@@ -259,7 +266,21 @@ function fsOptions(c: Command): Command {
     .option('--bind <host:guest[:ro]>', 'mount a host file or directory at a guest path, read-only with :ro (repeatable)', collect, [])
     .option('--tmpfs <guest>', 'mount an empty in-memory file system at a guest path (repeatable)', collect, [])
     .option('--sandbox', 'start from an empty in-memory / holding only the program (plus /proc, /dev, /tmp): only --bind reaches the host')
-    .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)');
+    .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)')
+    .option('--timeout <seconds>', `kill the whole guest tree (SIGKILL) after this long; elfrun then exits ${EXIT_TIMEOUT}, as coreutils timeout does`)
+    .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')
+    .option('--max-fds <n>', 'at most this many open fds per guest process (its fs.nr_open: RLIMIT_NOFILE is capped there and cannot be raised past it)');
+}
+
+/** --timeout's exit status, coreutils timeout's */
+const EXIT_TIMEOUT = 124;
+
+/** A positive number option, or one clear line and exit 1. */
+function positive(name: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) die(EXIT.USAGE, `${name}: not a positive ${integer ? 'integer' : 'number'}: ${v}`);
+  return n;
 }
 
 const program = new Command();

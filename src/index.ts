@@ -21,7 +21,8 @@ import { E, errnoMessage } from './abi/errno.js';
 import { fail, SysError } from './abi/errors.js';
 import { prepareExec } from './syscalls/handlers/process.js';
 import type { ExitState } from './proc/process.js';
-import type { Task } from './proc/task.js';
+import { NR_OPEN, type Task } from './proc/task.js';
+import { RLIMIT_NOFILE } from './abi/resource.js';
 import { HostFile } from './fs/hostfile.js';
 import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
@@ -67,6 +68,12 @@ export interface MachineOptions {
   trace?: TraceOptions;
   /** fault injection in strace's syntax (`openat:error=ENOENT:when=3+`; see syscalls/inject.ts) */
   inject?: string[];
+  /** elfrun-wide caps: guest tasks (processes and threads) at once; EAGAIN at fork/clone past it */
+  maxProcs?: number;
+  /** the most fds one guest process may have open (its fs.nr_open) */
+  maxFds?: number;
+  /** seconds after which every guest process is killed (SIGKILL); `timedOut` then says so */
+  timeout?: number;
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -182,7 +189,19 @@ export class Machine {
         throw e;
       }
     }
-    this.kernel = new Kernel({ onMissing: opts.onMissing ?? 'panic', debug: opts.debug ?? false, hostProcesses: !m.sandbox }, this.syscalls);
+    for (const [name, v] of [['maxProcs', opts.maxProcs], ['maxFds', opts.maxFds], ['timeout', opts.timeout]] as const)
+      if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new SetupError(`${name} must be a positive number`);
+    this.kernel = new Kernel(
+      {
+        onMissing: opts.onMissing ?? 'panic',
+        debug: opts.debug ?? false,
+        hostProcesses: !m.sandbox,
+        maxTasks: opts.maxProcs,
+        maxFds: opts.maxFds,
+        timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+      },
+      this.syscalls,
+    );
     if (opts.debug) SysError.stacks = true;
     const k = this.kernel;
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
@@ -250,11 +269,18 @@ export class Machine {
     execInto(k, t, req);
     const p = t.proc;
     p.rlimits = hostRlimits();
+    // RLIMIT_NOFILE as the host gave it, within fs.nr_open (and --max-fds)
+    const nrOpen = BigInt(Math.min(NR_OPEN, opts.maxFds ?? NR_OPEN));
+    const [soft, hard] = p.rlimits[RLIMIT_NOFILE];
+    p.rlimits[RLIMIT_NOFILE] = [soft < nrOpen ? soft : nrOpen, hard < nrOpen ? hard : nrOpen];
+
     p.nice = osPriority();
     p.comm = basename(opts.program).slice(0, 15);
     p.execed = false;
     t.stopReason = null;
     this.inheritStdio();
+    // after the inherited fds, which a process keeps even above its limit
+    t.fds.limit = Number(p.rlimits[RLIMIT_NOFILE][0]);
   }
 
   /**
@@ -281,6 +307,11 @@ export class Machine {
       t2.fds.set(fd, new HostFile(dup, fromHostOpenFlags(t.arch.name, flags), `/proc/self/fd/${fd}`, null, this.kernel.vfs.writers), false);
       t.fds.file(fd).refs--; // set() took its own reference
     }
+  }
+
+  /** the run ended because its timeout passed */
+  get timedOut(): boolean {
+    return this.kernel.timedOut;
   }
 
   async run(): Promise<ExitState> {

@@ -1,4 +1,5 @@
 // clone/fork/vfork: a new task, in a new process or (CLONE_THREAD) the caller's.
+import { RLIM_INFINITY, RLIMIT_NPROC } from '../abi/resource.js';
 import { AddressSpace } from '../mm/address-space.js';
 import { E } from '../abi/errno.js';
 import { fail, Unsupported } from '../abi/errors.js';
@@ -34,6 +35,26 @@ function forkMm(k: Kernel, parent: Mm): Mm {
 }
 
 /** clone(2): returns the child's tid to the parent. The child returns 0. */
+const CAP_SYS_ADMIN = 1n << 21n;
+const CAP_SYS_RESOURCE = 1n << 24n;
+
+/**
+ * EAGAIN for a task too many: elfrun's --max-procs cap on all guest tasks,
+ * and RLIMIT_NPROC as copy_process applies it (the tasks of the caller's
+ * real uid; root and CAP_SYS_RESOURCE or CAP_SYS_ADMIN are exempt). Only
+ * the guest's tasks are counted: the host's processes of that uid are not.
+ */
+function checkTaskLimits(k: Kernel, t: Task): void {
+  const cap = k.opts.maxTasks;
+  if (cap !== undefined && k.tasks.size >= cap) fail(E.EAGAIN);
+  const lim = t.proc.rlimits[RLIMIT_NPROC]?.[0] ?? RLIM_INFINITY;
+  const c = t.cred;
+  if (lim >= RLIM_INFINITY || c.ruid === 0 || c.caps.eff & (CAP_SYS_ADMIN | CAP_SYS_RESOURCE)) return;
+  let n = 0;
+  for (const x of k.tasks.values()) if (x.cred.ruid === c.ruid) n++;
+  if (BigInt(n) >= lim) fail(E.EAGAIN);
+}
+
 export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   const f = a.flags;
   if (t.restarting && t.restartState !== null) {
@@ -49,6 +70,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.PIDFD) throw new Unsupported('clone flag CLONE_PIDFD', E.EINVAL);
   if (f & CLONE.PTRACE) throw new Unsupported('clone flag CLONE_PTRACE', E.EINVAL);
 
+  checkTaskLimits(k, t);
   const parent = t.proc;
   const regs = t.args.regs;
   const tid = k.allocPid();

@@ -33,7 +33,8 @@ import { Engines } from './engines.js';
 import { forwardHostSignals } from './hostsig.js';
 import { ExeCache } from './exec.js';
 import { childSiginfo, userSiginfo, type ChildEvent } from './signals.js';
-import { SIG } from '../abi/signal.js';
+import { SI_KERNEL, SIG } from '../abi/signal.js';
+import { nowMs } from '../host/clock.js';
 
 /** Field 7 of the host's /proc/self/stat: elfrun's controlling terminal. */
 function hostTtyNr(): number {
@@ -174,12 +175,33 @@ export class Kernel {
   async run(): Promise<ExitState> {
     const init = this.init!;
     const unforward = forwardHostSignals(this);
+    const deadline = this.opts.timeoutMs !== undefined ? nowMs() + this.opts.timeoutMs : Infinity;
+    let timer: NodeJS.Timeout | null = null;
+    // host timers last at most 2^31-1 ms: a longer timeout is re-armed
+    const arm = (): void => {
+      const left = deadline - nowMs();
+      if (left > 0) {
+        timer = setTimeout(arm, Math.min(left, 0x7fffffff));
+        timer.unref();
+        return;
+      }
+      this.timedOut = true;
+      const info = this.userInfo(SIG.SIGKILL, 0);
+      info.writeInt32LE(SI_KERNEL, 8);
+      for (const p of [...this.processes.values()]) if (p.exit === null) this.signals.sendToProcess(p, SIG.SIGKILL, info);
+      this.sched.kick();
+    };
+    if (deadline !== Infinity) arm();
     try {
       return await this.sched.loop(init);
     } finally {
+      if (timer !== null) clearTimeout(timer);
       unforward();
     }
   }
+
+  /** the run's --timeout passed: every guest process was killed */
+  timedOut = false;
 
   /** The run is over: every process is killed, timers cleared, engines, cached programs and pooled memory released. */
   shutdown(): void {

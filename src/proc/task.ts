@@ -30,7 +30,16 @@ export interface TaskOptions {
    * them go to the host); --sandbox hides them. Default: hidden.
    */
   hostProcesses?: boolean;
+  /** elfrun-wide caps (--max-procs, --max-fds, --timeout): guest tasks at once (EAGAIN at clone past it) */
+  maxTasks?: number;
+  /** the most fds a guest process may have open (its nr_open: RLIMIT_NOFILE cannot be raised past it) */
+  maxFds?: number;
+  /** the whole run is killed (SIGKILL to every guest process) after this many ms */
+  timeoutMs?: number;
 }
+
+/** Linux's default fs.nr_open: the ceiling of RLIMIT_NOFILE */
+export const NR_OPEN = 1048576;
 
 /** stopped: its process is stopped (job control) and it waits for SIGCONT */
 export type TaskState = 'runnable' | 'blocked' | 'stopped' | 'dead';

@@ -2,7 +2,7 @@
 import { CLOCK_BOOTTIME } from '../../abi/time.js';
 import { readFileSync } from 'node:fs';
 import koffi from '../../host/ffi.js';
-import type { Task } from '../../proc/task.js';
+import { NR_OPEN, type Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../abi/mman.js';
 import { hostScratch } from '../../fs/transfer.js';
@@ -112,6 +112,11 @@ function tscMode(t: Task, set: boolean, arg: Args): number {
   return 0;
 }
 
+/** fs.nr_open, or elfrun's --max-fds cap below it */
+export function nrOpen(t: Task): number {
+  return Math.min(NR_OPEN, t.opts.maxFds ?? NR_OPEN);
+}
+
 function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
   if (pid !== 0 && pid !== t.pid) fail(E.ESRCH);
   if (resource < 0 || resource >= RLIM_NLIMITS) fail(E.EINVAL);
@@ -121,7 +126,7 @@ function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAdd
     if (next[0] > next[1]) fail(E.EINVAL);
     const cur = t.rlimits[resource];
     if (next[1] > cur[1] && process.geteuid!() !== 0) fail(E.EPERM);
-    if (resource === RLIMIT_NOFILE && next[1] !== RLIM_INFINITY && next[1] > 1048576n) fail(E.EPERM);
+    if (resource === RLIMIT_NOFILE && next[1] > BigInt(nrOpen(t))) fail(E.EPERM);
   }
   if (oldAddr !== 0) {
     const [soft, hard] = t.rlimits[resource];
@@ -131,7 +136,7 @@ function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAdd
   }
   if (next) {
     t.rlimits[resource] = next;
-    if (resource === RLIMIT_NOFILE) t.fds.limit = next[0] > 1048576n ? 1048576 : Number(next[0]);
+    if (resource === RLIMIT_NOFILE) t.fds.limit = Number(next[0]);
   }
   return 0;
 }

@@ -1,0 +1,52 @@
+// elfrun-wide caps on the command line: --timeout (the whole guest tree is
+// killed, exit 124 as coreutils timeout), --max-procs (fork fails with
+// EAGAIN past it, as under a native RLIMIT_NPROC) and --max-fds (the guest's
+// fs.nr_open). Every run is bounded in time.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { ARCHES, ELFRUN, fixture, haveFixtures } from '../helpers/oracle.js';
+
+const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
+const run = (args: string[]) => spawnSync(ELFRUN, ['run', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+const root = process.getuid?.() === 0;
+const haveSetpriv = spawnSync('setpriv', ['--version']).status === 0;
+
+describe.skipIf(!haveFixtures())('elfrun-wide caps', () => {
+  for (const arch of ARCHES) {
+    it(`--timeout kills a busy tree and exits 124 (${arch})`, () => {
+      const t0 = Date.now();
+      // a child that sleeps and a parent that computes without syscalls: both must go
+      const r = run(['--timeout', '1', fixture(arch, 'busybox'), 'sh', '-c', 'sleep 30 & while :; do :; done']);
+      expect(r.status).toBe(124);
+      expect(r.stderr).toBe('');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    });
+
+    it.skipIf(!root || !haveSetpriv)(`--max-procs: fork fails as under Linux's RLIMIT_NPROC (${arch})`, () => {
+      const script = 'for i in 1 2 3 4; do sleep 1 & done; wait; echo after';
+      // Linux: a non-root user (nobody, with no other processes) limited to 3 tasks
+      const want = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=3', fixture('x86_64', 'busybox'), 'sh', '-c', script], {
+        encoding: 'utf8',
+        cwd: '/',
+      });
+      const got = run(['--max-procs', '3', '--cwd', '/', fixture(arch, 'busybox'), 'sh', '-c', script]);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+      expect(got.status).toBe(want.status);
+    });
+
+    it(`--max-fds caps RLIMIT_NOFILE, which cannot be raised past it (${arch})`, () => {
+      const r = run(['--max-fds', '20', fixture(arch, 'busybox'), 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -n 15; ulimit -n; ulimit -n 30 2>/dev/null || echo refused']);
+      expect(r.stdout).toBe('20\n20\n15\nrefused\n');
+      expect(r.status).toBe(0);
+    });
+  }
+
+  it('a bad cap is one line and exit 1', () => {
+    for (const [opt, v] of [['--timeout', 'abc'], ['--max-procs', '0'], ['--max-fds', '2.5']]) {
+      const r = run([opt, v, fixture('x86_64', 'busybox'), 'true']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^elfrun: ${opt}: not a positive [a-z]+: ${v.replace('.', '\\.')}\\n$`));
+    }
+  });
+});
