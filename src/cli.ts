@@ -162,6 +162,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       timeout: positive('--timeout', o.timeout, false),
       maxProcs: positive('--max-procs', o.maxProcs, true),
       maxFds: positive('--max-fds', o.maxFds, true),
+      coreDir: o.coreDir,
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
     });
@@ -228,6 +229,7 @@ interface RunOpts {
   timeout?: string;
   maxProcs?: string;
   maxFds?: string;
+  coreDir?: string;
   follow?: boolean;
   output?: string;
   expr?: string[];
@@ -269,6 +271,7 @@ function fsOptions(c: Command): Command {
     .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)')
     .option('--timeout <seconds>', `kill the whole guest tree (SIGKILL) after this long; elfrun then exits ${EXIT_TIMEOUT}, as coreutils timeout does`)
     .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')
+    .option('--core-dir <dir>', 'write the core files of guests killed by a core-dumping signal (when their RLIMIT_CORE allows one) to this host directory, not their working directory')
     .option('--max-fds <n>', 'at most this many open fds per guest process (its fs.nr_open: RLIMIT_NOFILE is capped there and cannot be raised past it)');
 }
 

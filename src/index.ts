@@ -74,6 +74,8 @@ export interface MachineOptions {
   maxFds?: number;
   /** seconds after which every guest process is killed (SIGKILL); `timedOut` then says so */
   timeout?: number;
+  /** the host directory core files are written to (default: the dumping process's working directory) */
+  coreDir?: string;
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -203,6 +205,7 @@ export class Machine {
       this.syscalls,
     );
     if (opts.debug) SysError.stacks = true;
+    if (opts.coreDir !== undefined) this.kernel.coreDir = hostDir('--core-dir', opts.coreDir);
     const k = this.kernel;
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));

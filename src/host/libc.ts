@@ -312,7 +312,7 @@ export function swapOn(): boolean {
  * known: with swap active a page that is not resident may hold data.
  * addr page-aligned.
  */
-function residentRuns(addr: number, len: number, fn: (off: number, n: number) => void): void {
+export function residentRuns(addr: number, len: number, fn: (off: number, n: number) => void): void {
   const vec = touchedPages(addr, len);
   if (vec === null) fn(0, len);
   else

@@ -6,6 +6,7 @@
 // action, or finishes an interrupted syscall (EINTR, SA_RESTART, a partial
 // result) and writes the handler's frame (sigframe.ts). A fault that cannot
 // be handled kills the process, as Linux's force_sig does.
+import { dumpCore } from './core.js';
 import { E } from '../abi/errno.js';
 import { ILL_ILLOPC, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_MAPERR, SIG, SIG_DFL, SIG_IGN, bit } from '../abi/signal.js';
 import { NORETURN } from '../cpu/args.js';
@@ -96,8 +97,10 @@ export class SignalDelivery {
     const code = fault.code ?? (sig === SIG.SIGSEGV ? SEGV_MAPERR : sig === SIG.SIGILL ? ILL_ILLOPC : 0);
     const a = t.sigactions[sig];
     if (a.handler === SIG_DFL || a.handler === SIG_IGN || (t.sigmask & bit(sig)) !== 0n) {
-      if (k.tracing(t)) k.tracer!.signal(t, sig, faultSiginfo(sig, code, fault.addr));
-      k.exit.group(t.proc, { kind: 'signaled', signal: sig, fault });
+      const info = faultSiginfo(sig, code, fault.addr);
+      if (k.tracing(t)) k.tracer!.signal(t, sig, info);
+      const core = defaultAction(sig) === 'core' && dumpCore(k, t, sig, info);
+      k.exit.group(t.proc, { kind: 'signaled', signal: sig, fault, ...(core ? { core } : {}) });
       return;
     }
     t.pending |= bit(sig);
@@ -177,7 +180,8 @@ export class SignalDelivery {
           return;
         }
         if (k.tracing(t)) k.tracer!.signal(t, sig, info);
-        k.exit.group(t.proc, { kind: 'signaled', signal: sig });
+        const core = d === 'core' && dumpCore(k, t, sig, info);
+        k.exit.group(t.proc, { kind: 'signaled', signal: sig, ...(core ? { core } : {}) });
         return;
       }
       // A handler runs: an interrupted syscall ends first (EINTR, or restarted after the handler).

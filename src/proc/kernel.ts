@@ -202,6 +202,8 @@ export class Kernel {
 
   /** the run's --timeout passed: every guest process was killed */
   timedOut = false;
+  /** where core files go (--core-dir); null: the dumping process's working directory */
+  coreDir: string | null = null;
 
   /** The run is over: every process is killed, timers cleared, engines, cached programs and pooled memory released. */
   shutdown(): void {
