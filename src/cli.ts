@@ -163,6 +163,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       maxProcs: positive('--max-procs', o.maxProcs, true),
       maxFds: positive('--max-fds', o.maxFds, true),
       coreDir: o.coreDir,
+      gdb: o.gdb,
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
     });
@@ -178,6 +179,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     state = await machine.run();
   } catch (e) {
     timeline?.write();
+    if (e instanceof SetupError) die(EXIT.USAGE, e.message);
     engineWarning(engineNotice);
     if (e instanceof Panic) die(EXIT.UNIMPLEMENTED, e.message);
     if (o.debug) process.stderr.write(`${(e as Error).stack}\n`);
@@ -230,6 +232,7 @@ interface RunOpts {
   maxProcs?: string;
   maxFds?: string;
   coreDir?: string;
+  gdb?: string;
   follow?: boolean;
   output?: string;
   expr?: string[];
@@ -312,6 +315,7 @@ fsOptions(program
   .option('--strace', 'trace syscalls like strace -f (on stderr; see elfrun trace for more options)')
   .option('--timeline <file.json>', 'write a Chrome/Perfetto trace-event timeline: a track per process and thread, a slice per syscall and per wait (open it in ui.perfetto.dev)')
   .option('--inject <spec>', INJECT_HELP, collect, [])
+  .option('--gdb <host:port>', 'wait for gdb (target remote HOST:PORT) before the first instruction, and let it debug the program: breakpoints, stepping, registers, memory, threads, signals')
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));

@@ -23,6 +23,7 @@ import { prepareExec } from './syscalls/handlers/process.js';
 import type { ExitState } from './proc/process.js';
 import { NR_OPEN, type Task } from './proc/task.js';
 import { RLIMIT_NOFILE } from './abi/resource.js';
+import { GdbStub } from './proc/gdb.js';
 import { HostFile } from './fs/hostfile.js';
 import { host } from './host/libc.js';
 import { fromHostOpenFlags } from './fs/flags.js';
@@ -76,6 +77,8 @@ export interface MachineOptions {
   timeout?: number;
   /** the host directory core files are written to (default: the dumping process's working directory) */
   coreDir?: string;
+  /** HOST:PORT: wait there for gdb (remote protocol) before the first instruction */
+  gdb?: string;
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -318,6 +321,18 @@ export class Machine {
   }
 
   async run(): Promise<ExitState> {
+    if (this.opts.gdb !== undefined) {
+      const m = /^(.*):(\d+)$/.exec(this.opts.gdb);
+      if (m === null || Number(m[2]) > 65535) throw new SetupError(`--gdb ${this.opts.gdb}: not HOST:PORT`);
+      let stub: GdbStub;
+      try {
+        stub = await GdbStub.listen(m[1] || '127.0.0.1', Number(m[2]));
+      } catch (e) {
+        throw new SetupError(`--gdb ${this.opts.gdb}: ${(e as Error).message}`);
+      }
+      stub.attach(this.kernel);
+      this.kernel.gdb = stub;
+    }
     hostUmask.enter();
     try {
       return await this.kernel.run();

@@ -364,6 +364,28 @@ export class Cpu implements MemBackend {
     }
   }
 
+  /** Run one instruction (a debugger's single step), without the watchdog. */
+  step(): number {
+    if (this.dangling > 0) this.dropDangling();
+    const prev = current;
+    current = this;
+    this.stopping = false;
+    this.running = true;
+    this.preempted = false;
+    try {
+      const pc = this.pc;
+      const r = this.lib.emuStart(this.uc, pc, UNTIL, 0, 1);
+      // An instruction whose direct memory access faults is run again through
+      // the TLB, and Unicorn's instruction count then ends the run before it:
+      // it did nothing (no fault, no stop, the same pc). Once more, counting it twice.
+      if (r === 0 && !this.stopping && this.pc === pc) return this.lib.emuStart(this.uc, pc, UNTIL, 0, 2);
+      return r;
+    } finally {
+      this.running = false;
+      current = prev;
+    }
+  }
+
   running = false;
   /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
   preempted = false;

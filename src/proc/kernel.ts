@@ -9,6 +9,7 @@
 // this one Node process: one guest task runs at a time inside uc_emu_start.
 // The methods below that only delegate keep the names the syscall handlers,
 // dispatch and the Machine call.
+import type { GdbStub } from './gdb.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
@@ -193,7 +194,9 @@ export class Kernel {
     };
     if (deadline !== Infinity) arm();
     try {
-      return await this.sched.loop(init);
+      const state = await this.sched.loop(init);
+      this.gdb?.exited(state);
+      return state;
     } finally {
       if (timer !== null) clearTimeout(timer);
       unforward();
@@ -204,6 +207,8 @@ export class Kernel {
   timedOut = false;
   /** where core files go (--core-dir); null: the dumping process's working directory */
   coreDir: string | null = null;
+  /** a gdb connected through the remote protocol (--gdb), or null */
+  gdb: GdbStub | null = null;
 
   /** The run is over: every process is killed, timers cleared, engines, cached programs and pooled memory released. */
   shutdown(): void {

@@ -61,6 +61,13 @@ export class Scheduler {
     const k = this.k;
     let sinceYield = nowMs();
     while (init.exit === null && k.fatal === null) {
+      // a debugger holding the guest: nothing runs until it resumes it
+      const held = k.gdb?.gate();
+      if (held) {
+        await held;
+        sinceYield = nowMs();
+        continue;
+      }
       const t = this.runq.shift();
       if (t === undefined) {
         // a host fd about to be ready (a loopback peer's reply) is waited for here
@@ -140,6 +147,13 @@ export class Scheduler {
       this.retry(t);
       if (t.state !== 'runnable') return;
     }
+    if (k.gdb !== null) {
+      if (k.gdb.beforeRun(t)) {
+        this.runq.unshift(t);
+        return;
+      }
+      if (t.state !== 'runnable') return;
+    }
     if (k.signals.pending(t)) {
       k.signals.deliver(t, null);
       if (t.state !== 'runnable') return;
@@ -153,7 +167,7 @@ export class Scheduler {
     // anywhere and leaves a stale pc, unicorn issue #1105).
     this.sliceEnd = nowMs() + SLICE_MS;
     t.runStart = nowMs();
-    const err = cpu.run();
+    const err = k.gdb !== null && k.gdb.stepTask === t ? cpu.step() : cpu.run();
     const ran = nowMs() - t.runStart;
     t.cpuMs += ran;
     t.runStart = -1;
@@ -186,8 +200,16 @@ export class Scheduler {
       const sig = f?.signal ?? e!.signal;
       const pc = cpu.pc;
       const fault = f ?? { signal: sig, code: e!.code, addr: pc, pc, what: cpu.lib.strerror(err), trapno: e!.trapno, err: 0 };
+      // a debugger sees the fault first (a breakpoint is its own)
+      if (k.gdb !== null && k.gdb.afterRun(t, fault)) {
+        this.runq.unshift(t);
+        return;
+      }
       k.signals.force(t, sig, fault);
       if (t.state !== 'runnable') return;
+    } else if (k.gdb !== null && t.state === 'runnable' && k.gdb.afterRun(t, null)) {
+      this.runq.unshift(t);
+      return;
     }
     // a task stopped to take a signal or after exec keeps its turn (as on Linux, where
     // returning to user mode does not reschedule); a yield or preemption goes to the back

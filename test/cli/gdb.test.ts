@@ -1,0 +1,111 @@
+// elfrun run --gdb: Debian's gdb-multiarch in batch mode against our stub,
+// compared with the same session against qemu-user's gdbstub (qemu-x86_64,
+// qemu-aarch64 -g): breakpoints, continuing over them, stepping, backtraces,
+// threads, memory, a signal stop, kill. A dynamic program's shared libraries
+// are compared with a native gdb session. Loopback only; every run is
+// bounded in time.
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { ELFRUN, ARCHES, fixture, haveFixtures, haveQemu } from '../helpers/oracle.js';
+
+const haveGdb = spawnSync('gdb-multiarch', ['--version']).status === 0;
+const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A gdb batch session against a stub started by `server(port)`; gdb's output, normalized. */
+async function session(server: (port: number) => string[], prog: string, cmds: string[], pre: string[] = []): Promise<string> {
+  const port = await freePort();
+  const [cmd, ...args] = server(port);
+  const srv = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    // the stub listens once it has printed its line (elfrun) or after a moment (qemu)
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1500);
+      srv.stderr.on('data', (d: Buffer) => {
+        if (d.toString().includes('waiting for gdb')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    const ex = [...pre, `target remote 127.0.0.1:${port}`, ...cmds].flatMap((c) => ['-ex', c]);
+    const r = await new Promise<string>((resolve) => {
+      // one pipe for both streams, so that gdb's errors stay in order with the rest
+      const g = spawn('sh', ['-c', 'exec gdb-multiarch "$@" 2>&1', 'sh', '-batch', '-nx', ...ex, prog], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      g.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => g.kill('SIGKILL'), 60_000);
+      g.on('close', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+    return r
+      .split('\n')
+      .filter((l) => !l.startsWith('warning: remote target does not support file transfer'))
+      .map((l) =>
+        l
+          .replace(/Thread \d+(\.\d+)?/g, 'Thread N')
+          .replace(/\((process \d+|Remote target)\)/g, '(TARGET)')
+          // qemu names its threads' CPUs (qThreadExtraInfo)
+          .replace(/ \(CPU#\d+ \[[a-z]+\]\)/g, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
+      .join('\n');
+  } finally {
+    srv.kill('SIGKILL');
+  }
+}
+
+const qemuOf = (arch: string): string => (arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64');
+
+describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
+  for (const arch of ARCHES) {
+    it.skipIf(!haveQemu())(`breakpoints, stepping, backtraces, threads, memory and a signal stop as with qemu-user's stub (${arch})`, { timeout: 120_000 }, async () => {
+      const prog = fixture(arch, 'coredump');
+      const cmds = ['break crash_here', 'continue', 'bt', 'info threads', 'stepi', 'stepi', 'p $pc', 'continue', 'bt', 'info registers pc', 'p *(long*)&counter', 'x/s &message', 'kill'];
+      const want = await session((port) => [qemuOf(arch), '-g', String(port), prog], prog, cmds);
+      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+      expect(want).toContain('received signal SIGSEGV');
+      expect(got).toBe(want);
+    });
+
+    it(`$_siginfo of a signal stop is the fault's (${arch})`, { timeout: 120_000 }, async () => {
+      const prog = fixture(arch, 'coredump');
+      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, ['continue', 'p $_siginfo.si_signo', 'p $_siginfo.si_code', 'p $_siginfo._sifields._sigfault.si_addr', 'kill']);
+      // SIGSEGV, SEGV_MAPERR, at 0: what the native run dies of (the core test reads the same from Linux's core)
+      expect(got).toMatch(/\$1 = 11\n\$2 = 1\n\$3 = \(void \*\) 0x0/);
+    });
+  }
+
+  it('a dynamic program: breakpoint in main, its shared libraries as a native gdb session shows them, its exit code', { timeout: 120_000 }, async () => {
+    const prog = fixture('x86_64', 'hello-dyn');
+    const cmds = ['break main', 'continue', 'bt', 'info sharedlibrary', 'continue'];
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    const native = spawnSync('gdb-multiarch', ['-batch', '-nx', '-ex', 'break main', '-ex', 'run', '-ex', 'info sharedlibrary', '-ex', 'continue', prog], { encoding: 'utf8', timeout: 60_000 });
+    const libs = (s: string): string[] => [...s.matchAll(/ Yes( \(\*\))? +(\S+)$/gm)].map((m) => m[2]);
+    expect(libs(got)).toEqual(libs(native.stdout));
+    expect(libs(got).length).toBeGreaterThan(0);
+    const code = (s: string): string | undefined => /exited (normally|with code \d+)/.exec(s)?.[0];
+    expect(code(got)).toBe(code(native.stdout));
+    expect(got).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in main \(\)/);
+  });
+
+  it('a bad --gdb is one line and exit 1', () => {
+    const r = spawnSync(ELFRUN, ['run', '--gdb', 'nonsense', fixture('x86_64', 'busybox'), 'true'], { env, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('elfrun: --gdb nonsense: not HOST:PORT\n');
+  });
+});
