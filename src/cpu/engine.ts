@@ -37,6 +37,7 @@ import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
 import { memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
+import { cpuidProbe } from './x86_64.js';
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -340,10 +341,11 @@ export class Cpu implements MemBackend {
 
   /**
    * Run from the current pc until a hook stops the engine or, with the
-   * trampoline, until its watchdog ends the time slice (`preempted` tells).
-   * Returns the Unicorn error code.
+   * trampoline, until its watchdog ends the time slice (`preempted` tells);
+   * `steps` > 0: that many instructions at most, without the watchdog (a
+   * debugger's single step). Returns the Unicorn error code.
    */
-  run(): number {
+  run(steps = 0): number {
     if (this.dangling > 0) this.dropDangling();
     const prev = current;
     current = this;
@@ -351,35 +353,19 @@ export class Cpu implements MemBackend {
     this.running = true;
     try {
       const run = this.watchdogRun;
-      if (run === null) {
+      if (run === null || steps > 0) {
         this.preempted = false;
-        return this.lib.emuStart(this.uc, this.pc, UNTIL, 0, 0);
+        const pc = this.pc;
+        const r = this.lib.emuStart(this.uc, pc, UNTIL, 0, steps);
+        // An instruction whose direct memory access faults is run again through
+        // the TLB, and Unicorn's count then ends the run before it: it did
+        // nothing (no fault, no stop, the same pc). Once more, counting it twice.
+        if (steps === 1 && r === 0 && !this.stopping && this.pc === pc) return this.lib.emuStart(this.uc, pc, UNTIL, 0, 2);
+        return r;
       }
       const r = run(this.uc, this.pc);
       this.preempted = (r & PREEMPTED) !== 0;
       return r & ~PREEMPTED;
-    } finally {
-      this.running = false;
-      current = prev;
-    }
-  }
-
-  /** Run one instruction (a debugger's single step), without the watchdog. */
-  step(): number {
-    if (this.dangling > 0) this.dropDangling();
-    const prev = current;
-    current = this;
-    this.stopping = false;
-    this.running = true;
-    this.preempted = false;
-    try {
-      const pc = this.pc;
-      const r = this.lib.emuStart(this.uc, pc, UNTIL, 0, 1);
-      // An instruction whose direct memory access faults is run again through
-      // the TLB, and Unicorn's instruction count then ends the run before it:
-      // it did nothing (no fault, no stop, the same pc). Once more, counting it twice.
-      if (r === 0 && !this.stopping && this.pc === pc) return this.lib.emuStart(this.uc, pc, UNTIL, 0, 2);
-      return r;
     } finally {
       this.running = false;
       current = prev;
@@ -498,12 +484,7 @@ export class Cpu implements MemBackend {
    * (before the guest's memory is set up). Returns [eax, ebx, ecx, edx] for each.
    */
   cpuid(leaves: ReadonlyArray<readonly [number, number]>): number[][] {
-    const code: number[] = [];
-    const imm = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-    for (const [leaf, subleaf] of leaves) {
-      // mov eax, leaf; mov ecx, subleaf; cpuid; mov [rdi], eax; mov [rdi+4], ebx; mov [rdi+8], ecx; mov [rdi+12], edx; add rdi, 16
-      code.push(0xb8, ...imm(leaf), 0xb9, ...imm(subleaf), 0x0f, 0xa2, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x4f, 0x08, 0x89, 0x57, 0x0c, 0x48, 0x83, 0xc7, 0x10);
-    }
+    const code = cpuidProbe(leaves);
     // code and results on pages of their own: a store to the code's page would throw its translation away
     const page = hostAlloc(2 * PAGE);
     const at = 0x10000;

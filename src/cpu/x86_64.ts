@@ -73,6 +73,17 @@ export function fpeCode(unmasked: number): number {
 export const CPUID_LEAVES: ReadonlyArray<readonly [number, number]> = [
   [0, 0], [1, 0], [7, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0], [0x80000002, 0], [0x80000003, 0], [0x80000004, 0], [0x80000008, 0],
 ];
+/** x86 code that runs CPUID for each (leaf, subleaf) and stores [eax, ebx, ecx, edx] at rdi, 16 bytes a leaf */
+export function cpuidProbe(leaves: ReadonlyArray<readonly [number, number]>): number[] {
+  const code: number[] = [];
+  const imm = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  for (const [leaf, subleaf] of leaves) {
+    // mov eax, leaf; mov ecx, subleaf; cpuid; mov [rdi], eax; mov [rdi+4], ebx; mov [rdi+8], ecx; mov [rdi+12], edx; add rdi, 16
+    code.push(0xb8, ...imm(leaf), 0xb9, ...imm(subleaf), 0x0f, 0xa2, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x4f, 0x08, 0x89, 0x57, 0x0c, 0x48, 0x83, 0xc7, 0x10);
+  }
+  return code;
+}
+
 /** the emulated CPU's answers for CPUID_LEAVES, by "leaf.subleaf" */
 const cpuidValues = new Map<string, number[]>();
 /** Set by the engine from the emulated CPU. */

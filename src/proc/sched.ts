@@ -167,7 +167,7 @@ export class Scheduler {
     // anywhere and leaves a stale pc, unicorn issue #1105).
     this.sliceEnd = nowMs() + SLICE_MS;
     t.runStart = nowMs();
-    const err = k.gdb !== null && k.gdb.stepTask === t ? cpu.step() : cpu.run();
+    const err = cpu.run(k.gdb !== null && k.gdb.stepTask === t ? 1 : 0);
     const ran = nowMs() - t.runStart;
     t.cpuMs += ran;
     t.runStart = -1;
