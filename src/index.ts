@@ -174,7 +174,43 @@ const hostUmask = {
   },
 };
 
+/** What Machine.on tells of, as the kernel does it (before the guest goes on). */
+export interface MachineEvents {
+  /** a process now runs a program: its first, or by a successful execve */
+  exec: { pid: number; tid: number; path: string; argv: string[] };
+  /** a task was created: a process (fork, vfork, clone) or a thread (`thread`) */
+  clone: { parent: number; tid: number; pid: number; thread: boolean };
+  /** a process ended */
+  exit: { pid: number; state: ExitState };
+  /** a signal is acted on: its handler runs, or its default action is taken */
+  signal: { pid: number; tid: number; signal: number; action: 'handler' | 'terminate' | 'core' | 'stop' };
+}
+
+type Listeners = { [K in keyof MachineEvents]: Array<(e: MachineEvents[K]) => void> };
+
 export class Machine {
+  private readonly listeners: Listeners = { exec: [], clone: [], exit: [], signal: [] };
+
+  /** Be told of exec, clone, exit and signal events; returns a function that stops it. A listener that throws ends the run with its error. */
+  on<K extends keyof MachineEvents>(event: K, fn: (e: MachineEvents[K]) => void): () => void {
+    const list = this.listeners[event] as Array<(e: MachineEvents[K]) => void>;
+    if (list === undefined) throw new Error(`no Machine event ${String(event)} (exec, clone, exit, signal)`);
+    list.push(fn);
+    const emit = <E extends keyof MachineEvents>(name: E, e: MachineEvents[E]): void => {
+      for (const l of [...(this.listeners[name] as Array<(e: MachineEvents[E]) => void>)]) l(e);
+    };
+    this.kernel.events ??= {
+      exec: (t, path, argv) => emit('exec', { pid: t.pid, tid: t.tid, path, argv }),
+      clone: (t, child, thread) => emit('clone', { parent: t.tid, tid: child.tid, pid: child.pid, thread }),
+      exit: (p, state) => emit('exit', { pid: p.pid, state }),
+      signal: (t, sig, action) => emit('signal', { pid: t.pid, tid: t.tid, signal: sig, action }),
+    };
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
   /** the syscall table and its dispatcher; under --on-missing=enosys, what was missing */
   readonly syscalls = new Syscalls();
   readonly kernel: Kernel;
@@ -333,6 +369,8 @@ export class Machine {
       stub.attach(this.kernel);
       this.kernel.gdb = stub;
     }
+    // the first program was exec'd before anyone could listen: it is told of now
+    if (this.listeners.exec.length > 0) this.kernel.events?.exec(this.task, this.task.proc.exePath, this.opts.argv);
     hostUmask.enter();
     try {
       return await this.kernel.run();

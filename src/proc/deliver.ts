@@ -100,6 +100,7 @@ export class SignalDelivery {
       const info = faultSiginfo(sig, code, fault.addr);
       if (k.tracing(t)) k.tracer!.signal(t, sig, info);
       const core = defaultAction(sig) === 'core' && dumpCore(k, t, sig, info);
+      k.events?.signal(t, sig, defaultAction(sig) === 'core' ? 'core' : 'terminate');
       k.exit.group(t.proc, { kind: 'signaled', signal: sig, fault, ...(core ? { core } : {}) });
       return;
     }
@@ -176,11 +177,13 @@ export class SignalDelivery {
           if (sig !== SIG.SIGSTOP && k.jobs.orphanedPgrp(t.proc.pgid, t.proc.sid)) continue;
           if (interrupted !== null) this.stopInterrupted(t, interrupted);
           if (k.tracing(t)) k.tracer!.signal(t, sig, info);
+          k.events?.signal(t, sig, 'stop');
           k.jobs.stop(t.proc, sig);
           return;
         }
         if (k.tracing(t)) k.tracer!.signal(t, sig, info);
         const core = d === 'core' && dumpCore(k, t, sig, info);
+        k.events?.signal(t, sig, d === 'core' ? 'core' : 'terminate');
         k.exit.group(t.proc, { kind: 'signaled', signal: sig, ...(core ? { core } : {}) });
         return;
       }
@@ -192,6 +195,7 @@ export class SignalDelivery {
       if (k.tracing(t)) k.tracer!.signal(t, sig, info);
       const oldMask = t.savedMask ?? t.sigmask;
       t.savedMask = null;
+      k.events?.signal(t, sig, 'handler');
       if (!deliverFrame(t, sig, act, info, oldMask)) {
         // the frame could not be written: Linux kills with SIGSEGV
         k.exit.group(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });

@@ -203,4 +203,5 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
     p.parent?.vforkDone.wake();
   }
   t.stopReason = 'exec';
+  k.events?.exec(t, p.exePath, req.args.argv.map((a) => a.toString('utf8')));
 }

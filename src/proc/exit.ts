@@ -29,6 +29,7 @@ export class Exit {
     p.threads.clear();
     this.releaseResources(p);
     p.exit = state;
+    k.events?.exit(p, state);
     if (p.vforkParent) {
       p.vforkParent = null;
       p.parent?.vforkDone.wake();

@@ -127,6 +127,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
 
   k.addTask(child);
+  k.events?.clone(t, child, (f & CLONE.THREAD) !== 0);
   // the parent's memory is now the child's in the engine (forkMm): the child runs first
   if (!(f & CLONE.VM)) k.handOff(t, child);
   if (f & CLONE.VFORK) {

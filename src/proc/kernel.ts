@@ -10,6 +10,7 @@
 // The methods below that only delegate keep the names the syscall handlers,
 // dispatch and the Machine call.
 import type { GdbStub } from './gdb.js';
+import type { ProcessEvents } from './services.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
@@ -209,6 +210,8 @@ export class Kernel {
   coreDir: string | null = null;
   /** a gdb connected through the remote protocol (--gdb), or null */
   gdb: GdbStub | null = null;
+  /** the library user's listeners (Machine.on), or null */
+  events: ProcessEvents | null = null;
 
   /** The run is over: every process is killed, timers cleared, engines, cached programs and pooled memory released. */
   shutdown(): void {

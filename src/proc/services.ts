@@ -29,3 +29,18 @@ export interface KernelObserver {
   stopped(t: Task, sig: number): void;
   exited(t: Task, state: ExitState): void;
 }
+
+/**
+ * What the library's user may be told of (Machine.on): each call is made
+ * as the kernel does the thing, before the guest goes on.
+ */
+export interface ProcessEvents {
+  /** t's process now runs the program at `path` (a successful execve; also the first program) */
+  exec(t: Task, path: string, argv: string[]): void;
+  /** `child` was created by t (fork, vfork, clone; `thread`: in t's process) */
+  clone(t: Task, child: Task, thread: boolean): void;
+  /** p ended (every thread gone); `state` is what its parent's wait reports */
+  exit(p: import('./process.js').Process, state: ExitState): void;
+  /** a signal is acted on for t: its handler runs, or its default action (terminate, core, stop) is taken */
+  signal(t: Task, sig: number, action: 'handler' | 'terminate' | 'core' | 'stop'): void;
+}
