@@ -12,9 +12,11 @@
 // breakpoint (the pc already back at it). Every signal the process is about
 // to take stops it first; gdb's C passes it on, c discards it. A forked
 // child is not followed: the breakpoints it inherited are taken out of its
-// memory when it reaches one. Not done: watchpoints (gdb then single-steps
-// to watch), the multiprocess extensions, fork and exec events, target
-// descriptions (fs_base and orig_rax are not shown).
+// memory when it reaches one. Not done: hardware watchpoints (Z2-Z4; with
+// `set can-use-hw-watchpoints 0` gdb single-steps to watch), the
+// multiprocess extensions, fork and exec events, vFile (gdb reads the
+// program and its libraries from the host's files), target descriptions
+// (fs_base and orig_rax are not shown).
 import { createServer, type Socket } from 'node:net';
 import { SIG } from '../abi/signal.js';
 import { PROT_WRITE } from '../abi/mman.js';

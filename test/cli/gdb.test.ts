@@ -82,6 +82,16 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       expect(got).toBe(want);
     });
 
+    it.skipIf(!haveQemu())(`a software watchpoint (gdb single-steps) as with qemu-user's stub (${arch})`, { timeout: 120_000 }, async () => {
+      const prog = fixture(arch, 'coredump');
+      const cmds = ['break middle', 'continue', 'delete 1', 'watch *(long*)&counter', 'continue', 'bt', 'kill'];
+      const pre = ['set can-use-hw-watchpoints 0'];
+      const want = await session((port) => [qemuOf(arch), '-g', String(port), prog], prog, cmds, pre);
+      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds, pre);
+      expect(want).toContain('Old value = 0\nNew value = 42');
+      expect(got).toBe(want);
+    });
+
     it(`$_siginfo of a signal stop is the fault's (${arch})`, { timeout: 120_000 }, async () => {
       const prog = fixture(arch, 'coredump');
       const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, ['continue', 'p $_siginfo.si_signo', 'p $_siginfo.si_code', 'p $_siginfo._sifields._sigfault.si_addr', 'kill']);
