@@ -1,7 +1,7 @@
 // The library API: a Machine you configure (program, argv, env, options) and run.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, realpathSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { getPriority as osPriority } from 'node:os';
+import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { getPriority as osPriority, tmpdir } from 'node:os';
 import type { Arch, ArchName } from './cpu/arch.js';
 import { x86_64 } from './cpu/x86_64.js';
 import { arm64 } from './cpu/arm64.js';
@@ -12,7 +12,7 @@ import { Mm } from './proc/process.js';
 import { AddressSpace } from './mm/address-space.js';
 import { FileSystem, Vfs } from './fs/vfs.js';
 import { S_IFDIR } from './abi/stat.js';
-import { AT_FDCWD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL } from './abi/fcntl.js';
+import { AT_FDCWD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, O_APPEND, O_RDONLY, O_WRONLY } from './abi/fcntl.js';
 import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
@@ -79,6 +79,12 @@ export interface MachineOptions {
   coreDir?: string;
   /** HOST:PORT: wait there for gdb (remote protocol) before the first instruction */
   gdb?: string;
+  /**
+   * The guest's stdin, stdout and stderr: by default the Node process's own.
+   * `stdin` as bytes (the guest reads them, then end of file); `stdout` and
+   * `stderr` 'buffer': kept, for machine.stdout / machine.stderr after run().
+   */
+  stdio?: { stdin?: Buffer | string; stdout?: 'inherit' | 'buffer'; stderr?: 'inherit' | 'buffer' };
 }
 
 /** The program could not be found (exit 127 from the CLI). */
@@ -321,6 +327,7 @@ export class Machine {
     p.execed = false;
     t.stopReason = null;
     this.inheritStdio();
+    this.redirectStdio();
     // after the inherited fds, which a process keeps even above its limit
     t.fds.limit = Number(p.rlimits[RLIMIT_NOFILE][0]);
   }
@@ -351,6 +358,41 @@ export class Machine {
     }
   }
 
+  /** what the guest wrote to stdout and stderr, with stdio 'buffer' (after run()) */
+  stdout: Buffer | null = null;
+  stderr: Buffer | null = null;
+  /** the files behind buffered stdio (a private directory), read and removed when the run ends */
+  private stdioDir: string | null = null;
+
+  /** The guest's fds 0-2 on files of bytes the Machine gives or keeps (MachineOptions.stdio). */
+  private redirectStdio(): void {
+    const o = this.opts.stdio;
+    if (o === undefined || (o.stdin === undefined && o.stdout !== 'buffer' && o.stderr !== 'buffer')) return;
+    const dir = (this.stdioDir = mkdtempSync(join(tmpdir(), 'elfrun-stdio-')));
+    const t = this.task;
+    const put = (fd: number, name: string, flags: number, guestFlags: number): void => {
+      const hostFd = openSync(join(dir, name), flags, 0o600);
+      t.fds.set(fd, new HostFile(hostFd, guestFlags, join(dir, name), null, this.kernel.vfs.writers), false);
+      t.fds.file(fd).refs--; // set() took its own reference
+    };
+    if (o.stdin !== undefined) {
+      writeFileSync(join(dir, 'stdin'), o.stdin);
+      put(0, 'stdin', constants.O_RDONLY, O_RDONLY);
+    }
+    if (o.stdout === 'buffer') put(1, 'stdout', constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, O_WRONLY | O_APPEND);
+    if (o.stderr === 'buffer') put(2, 'stderr', constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, O_WRONLY | O_APPEND);
+  }
+
+  private collectStdio(): void {
+    const dir = this.stdioDir;
+    if (dir === null) return;
+    const o = this.opts.stdio!;
+    if (o.stdout === 'buffer') this.stdout = readFileSync(join(dir, 'stdout'));
+    if (o.stderr === 'buffer') this.stderr = readFileSync(join(dir, 'stderr'));
+    rmSync(dir, { recursive: true, force: true });
+    this.stdioDir = null;
+  }
+
   /** the run ended because its timeout passed */
   get timedOut(): boolean {
     return this.kernel.timedOut;
@@ -376,6 +418,7 @@ export class Machine {
       return await this.kernel.run();
     } finally {
       hostUmask.leave();
+      this.collectStdio();
     }
   }
 }

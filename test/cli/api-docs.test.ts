@@ -38,7 +38,7 @@ const haveStrace = spawnSync('strace', ['-V']).status === 0;
 describe.skipIf(!haveFixtures())('docs/api.md examples', () => {
   const all = examples();
   it('has the examples', () => {
-    expect(all.map((e) => e.title)).toHaveLength(5);
+    expect(all.map((e) => e.title)).toHaveLength(6);
   });
   all.forEach((ex, i) => {
     it(ex.title, { timeout: 60_000 }, () => {
