@@ -4,7 +4,7 @@
 // fs.nr_open). Every run is bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ARCHES, ELFRUN, fixture, haveFixtures } from '../helpers/oracle.js';
+import { ARCHES, ELFRUN, fixture, haveFixtures, linuxDev } from '../helpers/oracle.js';
 
 const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
 const run = (args: string[]) => spawnSync(ELFRUN, ['run', ...args], { env, encoding: 'utf8', timeout: 60_000 });
@@ -25,7 +25,8 @@ describe.skipIf(!haveFixtures())('elfrun-wide caps', () => {
     it.skipIf(!root || !haveSetpriv)(`--max-procs: fork fails as under Linux's RLIMIT_NPROC (${arch})`, () => {
       const script = 'for i in 1 2 3 4; do sleep 1 & done; wait; echo after';
       // Linux: a non-root user (nobody, with no other processes) limited to 3 tasks
-      const want = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=3', fixture('x86_64', 'busybox'), 'sh', '-c', script], {
+      const [cmd, ...argv] = linuxDev(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=3', fixture('x86_64', 'busybox'), 'sh', '-c', script]);
+      const want = spawnSync(cmd!, argv, {
         encoding: 'utf8',
         cwd: '/',
       });

@@ -175,7 +175,7 @@ describe('/dev', () => {
         'dd if=/dev/zero of=/dev/null bs=4096 count=10 2>&1 | head -1',
         'test -d /dev/shm && echo shm',
       ].join('; ');
-      const native = runLinux(arch, bb, ['sh', '-c', script]);
+      const native = runLinux(arch, bb, ['sh', '-c', script], { standardDev: true });
       const ours = runElfrun(bb, ['sh', '-c', script]);
       expect({ out: ours.stdout, err: ours.stderr, status: ours.status }).toEqual({ out: native.stdout, err: native.stderr, status: native.status });
     });

@@ -1,7 +1,7 @@
 // Run a program under elfrun and under Linux (natively for x86_64 guests,
 // qemu-user for arm64 guests, which forwards syscalls to the real kernel).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,8 @@ export interface RunOpts {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeout?: number;
+  /** Run the native side with a working /dev/null (see linuxDev). */
+  standardDev?: boolean;
 }
 
 function result(r: SpawnSyncReturns<Buffer>): RunResult {
@@ -33,12 +35,35 @@ function result(r: SpawnSyncReturns<Buffer>): RunResult {
 
 const baseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ELFRUN_QUIET_UNICORN: '1' });
 
+/**
+ * Some containers give the host a /dev/null that is not Linux's (mode 0000
+ * instead of devtmpfs's 0666, so only root can open it). elfrun's /dev is its
+ * own and has Linux's modes, so a native reference taken on such a host is
+ * the container's, not Linux's. Where the host's node is not 0666 and a
+ * private mount namespace is available, the native side gets a real 1:3 node
+ * with mode 0666 bound over /dev/null for that one run; the program is exec'd
+ * in place, so its pid and everything else are unchanged.
+ */
+export function linuxDev(argv: string[]): string[] {
+  if ((statSync('/dev/null').mode & 0o777) === 0o666 || !canFixDev()) return argv;
+  const fix = 'd=$(mktemp -d) && mknod -m 666 "$d/null" c 1 3 && mount --bind "$d/null" /dev/null && exec "$@"';
+  return ['unshare', '-m', 'sh', '-c', fix, 'sh', ...argv];
+}
+
+let devFixable: boolean | undefined;
+function canFixDev(): boolean {
+  devFixable ??= spawnSync('unshare', ['-m', 'sh', '-c', 'd=$(mktemp -d) && mknod -m 666 "$d/null" c 1 3 && mount --bind "$d/null" /dev/null && echo x >/dev/null'], { timeout: 10_000 }).status === 0;
+  return devFixable;
+}
+
 /** The oracle: Linux itself. */
 export function runLinux(arch: TestArch, prog: string, args: string[], o: RunOpts = {}): RunResult {
   const env = o.env ?? baseEnv();
   const opts = { input: o.input ?? '', cwd: o.cwd ?? ROOT, env, timeout: o.timeout ?? 60_000 };
-  if (arch === 'x86_64') return result(spawnSync(prog, args, { ...opts, argv0: prog }));
-  return result(spawnSync('qemu-aarch64', [prog, ...args], opts));
+  const argv = arch === 'x86_64' ? [prog, ...args] : ['qemu-aarch64', prog, ...args];
+  const [cmd, ...rest] = o.standardDev ? linuxDev(argv) : argv;
+  if (cmd === prog) return result(spawnSync(prog, args, { ...opts, argv0: prog }));
+  return result(spawnSync(cmd!, rest, opts));
 }
 
 export function runElfrun(prog: string, args: string[], o: RunOpts & { flags?: string[] } = {}): RunResult {
