@@ -34,7 +34,7 @@ export type ArgKind =
   // structures read at entry
   // sigsetsz: a sigset whose size is the next argument (shown by address unless 8, as strace does)
   | 'sigset' | 'sigsetsz' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
-  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'sigevent' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
   | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'

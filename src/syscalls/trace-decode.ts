@@ -57,6 +57,23 @@ function oflags(c: DecodeCtx, f: number): string {
 }
 /** open flags without an access mode (pipe2, dup3, F_SETFL): 0 when none */
 const statusFlags = (c: DecodeCtx, f: number): string => oflags(c, f).replace(/^O_RDONLY\|?/, '') || '0';
+const SIGEV = ['SIGEV_SIGNAL', 'SIGEV_NONE', 'SIGEV_THREAD', '0x3 /* SIGEV_??? */', 'SIGEV_THREAD_ID'];
+
+/** struct sigevent as strace prints it: the value when not zero, the signal by name when one is sent. */
+function sigeventText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 32);
+  const value = b.readBigUInt64LE(0);
+  const signo = b.readInt32LE(8);
+  const notify = b.readInt32LE(12);
+  const parts: string[] = [];
+  if (value !== 0n) parts.push(`sigev_value={sival_int=${b.readInt32LE(0)}, sival_ptr=${hexNum(value)}}`);
+  parts.push(`sigev_signo=${notify === 0 || notify === 2 || notify === 4 ? (signo === 0 ? '0' : sigName(signo)) : String(signo >>> 0)}`);
+  parts.push(`sigev_notify=${SIGEV[notify] ?? `${hexNum(notify >>> 0)} /* SIGEV_??? */`}`);
+  if (notify === 4) parts.push(`sigev_notify_thread_id=${b.readInt32LE(16)}`);
+  if (notify === 2) parts.push(`sigev_notify_function=${addr(Number(b.readBigUInt64LE(16)))}, sigev_notify_attributes=${addr(Number(b.readBigUInt64LE(24)))}`);
+  return `{${parts.join(', ')}}`;
+}
+
 /** "[v]" of one int, as strace shows an int an argument points to */
 const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`);
 
@@ -136,7 +153,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   prctl: named(PRCTL),
   archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
   rlimres: named(RLIM),
-  clock: named(CLOCKS),
+  // an unknown id (a CPU clock by pid, an fd clock) in hex, as strace prints it
+  clock: { in: (_c, a, i) => CLOCKS[a.i32(i)] ?? `${hexNum(a.u32(i))} /* CLOCK_??? */` },
   itimer: named(ITIMERS),
   prio: named(PRIO_WHICH),
   rusagewho: named(RUSAGE_WHO),
@@ -149,7 +167,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
-  timerflags: bits(TIMER_FLAGS),
+  timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
   // the synchronisation type by name, then the AT_ flags
   statxflags: {
     in: (_c, a, i) => {
@@ -190,6 +208,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sfdflags: bits(SFD_FLAGS, '0', 'SFD_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
+  sigevent: { in: (c, a, i) => at(a.ptr(i), () => sigeventText(c, a.ptr(i))) },
   itimerspecout: outOf((c, p) => itimerspecText(c, p)),
   epollop: named(EPOLL_CTL),
   sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },
