@@ -168,6 +168,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   closerange: bits(CLOSE_RANGE),
   timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
+  // the flags strace 6.1 names (the later ones it prints in hex)
+  rwflags: bits([[1, 'RWF_HIPRI'], [2, 'RWF_DSYNC'], [4, 'RWF_SYNC'], [8, 'RWF_NOWAIT'], [0x10, 'RWF_APPEND']], '0', 'RWF_???'),
   // the synchronisation type by name, then the AT_ flags
   statxflags: {
     in: (_c, a, i) => {
