@@ -22,6 +22,7 @@ import { lockDefs } from './handlers/locks.js';
 import { memfdDefs } from './handlers/memfd.js';
 import { timerDefs } from './handlers/timers.js';
 import { ioDefs } from './handlers/io.js';
+import { spliceDefs } from './handlers/splice.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
 export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>): ReadonlyMap<string, Def> {
@@ -36,7 +37,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -168,6 +168,14 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   closerange: bits(CLOSE_RANGE),
   timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
+  spliceflags: bits([[1, 'SPLICE_F_MOVE'], [2, 'SPLICE_F_NONBLOCK'], [4, 'SPLICE_F_MORE'], [8, 'SPLICE_F_GIFT']], '0', 'SPLICE_F_???'),
+  // an loff_t the call reads (and updates): its value at entry
+  offptr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigInt64LE(0)}]`)) },
+  // sendfile's offset: unsigned, and what the call moved it to
+  sendoff: {
+    in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
+    out: (c, a, i, _ret, entry) => (a.ptr(i) === 0 ? null : at(a.ptr(i), () => `${entry} => [${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
+  },
   // the flags strace 6.1 names (the later ones it prints in hex)
   rwflags: bits([[1, 'RWF_HIPRI'], [2, 'RWF_DSYNC'], [4, 'RWF_SYNC'], [8, 'RWF_NOWAIT'], [0x10, 'RWF_APPEND']], '0', 'RWF_???'),
   // the synchronisation type by name, then the AT_ flags

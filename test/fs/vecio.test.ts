@@ -1,6 +1,8 @@
 // Vectored and zero-copy I/O: the vecio fixture (preadv/pwritev/preadv2/
-// pwritev2 on a host file, a memfd and pipes, their flags and errors) prints
-// what Linux prints, and traces decode the calls as strace -f prints them.
+// pwritev2 on a host file, a memfd and pipes, their flags and errors;
+// splice, tee, vmsplice, copy_file_range and sendfile between host files,
+// memfds and pipes) prints what Linux prints, and traces decode the calls
+// as strace -f prints them.
 // qemu-aarch64 answers ENOSYS to preadv2 and pwritev2, so the native x86_64
 // run is the oracle for arm64 too: the fixture prints nothing arch-specific.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vecio fixture', () => {
   for (const arch of ['x86_64', 'arm64'] as const) {
-    it(`${arch}: preadv/pwritev/preadv2/pwritev2 on a host file, a memfd and pipes: offsets, RWF_* flags, SIGPIPE, errors`, () => {
+    it(`${arch}: preadv/pwritev/preadv2/pwritev2 (offsets, RWF_* flags, SIGPIPE), splice, tee, vmsplice, copy_file_range (EXDEV), sendfile, and their errors`, () => {
       const want = runLinux('x86_64', fixture('x86_64', 'vecio'), [dir]);
       expect(want.stdout).toContain('broken pipe');
       const got = runElfrun(fixture(arch, 'vecio'), [dir]);
