@@ -82,8 +82,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   uint: { in: (_c, a, i) => String(a.u32(i)) },
   hex: { in: (_c, a, i) => hexNum(a.big(i)) },
   ptr: { in: ptrIn },
-  size: { in: (_c, a, i) => String(a.u64(i)) },
-  off: { in: (_c, a, i) => String(a.i64(i)) },
+  // exact beyond 2^53 (a length of -1, an offset near the end of loff_t)
+  size: { in: (_c, a, i) => String(a.big(i)) },
+  off: { in: (_c, a, i) => String(BigInt.asIntN(64, a.big(i))) },
   mode: { in: (_c, a, i) => `0${a.u32(i).toString(8)}` },
   umask: { in: (_c, a, i) => `0${a.u32(i).toString(8).padStart(3, '0')}` },
 
@@ -158,7 +159,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   itimer: named(ITIMERS),
   prio: named(PRIO_WHICH),
   rusagewho: named(RUSAGE_WHO),
-  fadvice: named(FADV),
+  fadvice: { in: (_c, a, i) => FADV[a.i32(i)] ?? `${hexNum(a.u32(i))} /* POSIX_FADV_??? */` },
   mpolmode: {
     in: (_c, a, i) => {
       const m = a.u32(i);
@@ -171,6 +172,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   spliceflags: bits([[1, 'SPLICE_F_MOVE'], [2, 'SPLICE_F_NONBLOCK'], [4, 'SPLICE_F_MORE'], [8, 'SPLICE_F_GIFT']], '0', 'SPLICE_F_???'),
   // an loff_t the call reads (and updates): its value at entry
   offptr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigInt64LE(0)}]`)) },
+  fallocmode: bits([[1, 'FALLOC_FL_KEEP_SIZE'], [2, 'FALLOC_FL_PUNCH_HOLE'], [4, 'FALLOC_FL_NO_HIDE_STALE'], [8, 'FALLOC_FL_COLLAPSE_RANGE'], [0x10, 'FALLOC_FL_ZERO_RANGE'], [0x20, 'FALLOC_FL_INSERT_RANGE'], [0x40, 'FALLOC_FL_UNSHARE_RANGE']], '0', 'FALLOC_FL_???'),
+  syncrangeflags: bits([[1, 'SYNC_FILE_RANGE_WAIT_BEFORE'], [2, 'SYNC_FILE_RANGE_WRITE'], [4, 'SYNC_FILE_RANGE_WAIT_AFTER']], '0', 'SYNC_FILE_RANGE_???'),
   // sendfile's offset: unsigned, and what the call moved it to
   sendoff: {
     in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
