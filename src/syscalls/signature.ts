@@ -26,7 +26,7 @@ export type ArgKind =
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
-  | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags'
+  | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)

@@ -174,6 +174,10 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   offptr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigInt64LE(0)}]`)) },
   fallocmode: bits([[1, 'FALLOC_FL_KEEP_SIZE'], [2, 'FALLOC_FL_PUNCH_HOLE'], [4, 'FALLOC_FL_NO_HIDE_STALE'], [8, 'FALLOC_FL_COLLAPSE_RANGE'], [0x10, 'FALLOC_FL_ZERO_RANGE'], [0x20, 'FALLOC_FL_INSERT_RANGE'], [0x40, 'FALLOC_FL_UNSHARE_RANGE']], '0', 'FALLOC_FL_???'),
   syncrangeflags: bits([[1, 'SYNC_FILE_RANGE_WAIT_BEFORE'], [2, 'SYNC_FILE_RANGE_WRITE'], [4, 'SYNC_FILE_RANGE_WAIT_AFTER']], '0', 'SYNC_FILE_RANGE_???'),
+  // (strace 6.1 does not split off SCHED_RESET_ON_FORK)
+  schedpolicy: { in: (_c, a, i) => ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'][a.i32(i)] ?? `${hexNum(a.u32(i))} /* SCHED_??? */` },
+  // struct sched_param: its one int
+  schedparam: { in: (c, a, i) => intIn(c, a.ptr(i)) },
   // sendfile's offset: unsigned, and what the call moved it to
   sendoff: {
     in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
