@@ -134,6 +134,20 @@ export class Pipe {
     return n;
   }
 
+  /** Copy up to dst.length bytes into elfrun's own memory, leaving them in the pipe (tee). */
+  peekBytes(dst: Uint8Array): number {
+    const n = Math.min(dst.length, this.size);
+    let done = 0;
+    let head = this.head;
+    while (done < n) {
+      const chunk = Math.min(n - done, this.buf.length - head);
+      dst.set(this.buf.subarray(head, head + chunk), done);
+      head = (head + chunk) % this.buf.length;
+      done += chunk;
+    }
+    return n;
+  }
+
   stat(): StatFields {
     const now = this.ctime;
     return { dev: PIPEFS_DEV, ino: this.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: process.getuid!(), gid: process.getgid!(), rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };

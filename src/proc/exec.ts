@@ -177,6 +177,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
     p.fds = p.fds.clone();
   }
   p.fds.closeOnExec();
+  k.itimers.posix.deleteAll(p);
   if (p.sighand.refs > 1) {
     p.sighand.refs--;
     p.sighand = p.sighand.clone();

@@ -14,6 +14,7 @@ import { nowMs } from '../host/clock.js';
 import { HostTimer } from '../host/timer.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
+import { PosixTimers } from './posixtimer.js';
 
 /** An itimer as getitimer shows it: ms until it fires (0: disarmed) and its interval. */
 export interface ItimerValue {
@@ -28,10 +29,20 @@ export interface CpuTimer {
 }
 
 export class Itimers {
-  constructor(private readonly k: Kernel) {}
+  /** the POSIX timers (timer_create), charged for CPU time with the itimers */
+  readonly posix: PosixTimers;
+
+  constructor(private readonly k: Kernel) {
+    this.posix = new PosixTimers(k);
+  }
 
   /** Arm (ms > 0) or disarm (0) one of p's itimers; returns the old value. */
   set(p: Process, which: number, ms: number, interval: number): ItimerValue {
+    if (p.exiting !== null && which === ITIMER_REAL && ms === 0) {
+      // the process's end releases its timers: the POSIX ones go with ITIMER_REAL
+      this.posix.deleteAll(p);
+      this.posix.forget(p);
+    }
     const old = this.get(p, which);
     if (which === ITIMER_REAL) {
       if (p.itimer) {
@@ -80,6 +91,7 @@ export class Itimers {
 
   /** One of p's threads ran for `ms`: its CPU timers count down, and its CPU limit is checked. */
   charge(p: Process, ms: number): void {
+    this.posix.charge(p);
     if (p.vtimer !== null) p.vtimer = this.countDown(p, p.vtimer, ms, SIG.SIGVTALRM);
     if (p.ptimer !== null) p.ptimer = this.countDown(p, p.ptimer, ms, SIG.SIGPROF);
     const lim = p.rlimits[RLIMIT_CPU];

@@ -1,6 +1,7 @@
 // A guest process (thread group) and the state its threads may share.
 import type { HostTimer } from '../host/timer.js';
 import type { CpuTimer } from './itimer.js';
+import type { PosixTimer } from './posixtimer.js';
 import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { AddressSpace } from '../mm/address-space.js';
@@ -122,6 +123,9 @@ export class Process {
   /** ITIMER_VIRTUAL and ITIMER_PROF: CPU time left and interval (ms) */
   vtimer: CpuTimer | null = null;
   ptimer: CpuTimer | null = null;
+  /** POSIX timers (timer_create) by id, and the next id to give (kept across exec, as Linux's signal_struct keeps it) */
+  readonly posixTimers = new Map<number, PosixTimer>();
+  nextTimerId = 0;
   readonly startTime = nowMs();
 
   constructor(

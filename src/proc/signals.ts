@@ -40,6 +40,13 @@ export function dropSignals(target: SignalTarget, mask: bigint): void {
   for (const sig of [...target.siginfo.keys()]) if (mask & bit(sig)) target.siginfo.delete(sig);
 }
 
+/**
+ * What runs when a siginfo is taken (delivered, or read by sigwaitinfo or a
+ * signalfd), before it is copied out: a POSIX timer's signal fills in its
+ * overrun count and re-arms the timer then, as Linux's dequeue_signal does.
+ */
+export const onTake = new WeakMap<Buffer, (info: Buffer) => void>();
+
 /** Take one instance of a pending signal: its siginfo (the bit stays while more are queued). */
 export function takeSignal(target: SignalTarget, sig: number): Buffer | undefined {
   const q = target.siginfo.get(sig);
@@ -48,6 +55,7 @@ export function takeSignal(target: SignalTarget, sig: number): Buffer | undefine
     target.siginfo.delete(sig);
     target.pending &= ~bit(sig);
   }
+  if (info !== undefined) onTake.get(info)?.(info);
   return info;
 }
 

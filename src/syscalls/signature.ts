@@ -26,7 +26,7 @@ export type ArgKind =
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
-  | 'statxflags' | 'statxmask' | 'mremapflags'
+  | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)
@@ -34,7 +34,7 @@ export type ArgKind =
   // structures read at entry
   // sigsetsz: a sigset whose size is the next argument (shown by address unless 8, as strace does)
   | 'sigset' | 'sigsetsz' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
-  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'sigevent' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
   | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'

@@ -57,6 +57,23 @@ function oflags(c: DecodeCtx, f: number): string {
 }
 /** open flags without an access mode (pipe2, dup3, F_SETFL): 0 when none */
 const statusFlags = (c: DecodeCtx, f: number): string => oflags(c, f).replace(/^O_RDONLY\|?/, '') || '0';
+const SIGEV = ['SIGEV_SIGNAL', 'SIGEV_NONE', 'SIGEV_THREAD', '0x3 /* SIGEV_??? */', 'SIGEV_THREAD_ID'];
+
+/** struct sigevent as strace prints it: the value when not zero, the signal by name when one is sent. */
+function sigeventText(c: DecodeCtx, p: number): string {
+  const b = c.mem.read(p, 32);
+  const value = b.readBigUInt64LE(0);
+  const signo = b.readInt32LE(8);
+  const notify = b.readInt32LE(12);
+  const parts: string[] = [];
+  if (value !== 0n) parts.push(`sigev_value={sival_int=${b.readInt32LE(0)}, sival_ptr=${hexNum(value)}}`);
+  parts.push(`sigev_signo=${notify === 0 || notify === 2 || notify === 4 ? (signo === 0 ? '0' : sigName(signo)) : String(signo >>> 0)}`);
+  parts.push(`sigev_notify=${SIGEV[notify] ?? `${hexNum(notify >>> 0)} /* SIGEV_??? */`}`);
+  if (notify === 4) parts.push(`sigev_notify_thread_id=${b.readInt32LE(16)}`);
+  if (notify === 2) parts.push(`sigev_notify_function=${addr(Number(b.readBigUInt64LE(16)))}, sigev_notify_attributes=${addr(Number(b.readBigUInt64LE(24)))}`);
+  return `{${parts.join(', ')}}`;
+}
+
 /** "[v]" of one int, as strace shows an int an argument points to */
 const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`);
 
@@ -65,8 +82,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   uint: { in: (_c, a, i) => String(a.u32(i)) },
   hex: { in: (_c, a, i) => hexNum(a.big(i)) },
   ptr: { in: ptrIn },
-  size: { in: (_c, a, i) => String(a.u64(i)) },
-  off: { in: (_c, a, i) => String(a.i64(i)) },
+  // exact beyond 2^53 (a length of -1, an offset near the end of loff_t)
+  size: { in: (_c, a, i) => String(a.big(i)) },
+  off: { in: (_c, a, i) => String(BigInt.asIntN(64, a.big(i))) },
   mode: { in: (_c, a, i) => `0${a.u32(i).toString(8)}` },
   umask: { in: (_c, a, i) => `0${a.u32(i).toString(8).padStart(3, '0')}` },
 
@@ -136,11 +154,12 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   prctl: named(PRCTL),
   archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
   rlimres: named(RLIM),
-  clock: named(CLOCKS),
+  // an unknown id (a CPU clock by pid, an fd clock) in hex, as strace prints it
+  clock: { in: (_c, a, i) => CLOCKS[a.i32(i)] ?? `${hexNum(a.u32(i))} /* CLOCK_??? */` },
   itimer: named(ITIMERS),
   prio: named(PRIO_WHICH),
   rusagewho: named(RUSAGE_WHO),
-  fadvice: named(FADV),
+  fadvice: { in: (_c, a, i) => FADV[a.i32(i)] ?? `${hexNum(a.u32(i))} /* POSIX_FADV_??? */` },
   mpolmode: {
     in: (_c, a, i) => {
       const m = a.u32(i);
@@ -149,7 +168,23 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
-  timerflags: bits(TIMER_FLAGS),
+  timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
+  spliceflags: bits([[1, 'SPLICE_F_MOVE'], [2, 'SPLICE_F_NONBLOCK'], [4, 'SPLICE_F_MORE'], [8, 'SPLICE_F_GIFT']], '0', 'SPLICE_F_???'),
+  // an loff_t the call reads (and updates): its value at entry
+  offptr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigInt64LE(0)}]`)) },
+  fallocmode: bits([[1, 'FALLOC_FL_KEEP_SIZE'], [2, 'FALLOC_FL_PUNCH_HOLE'], [4, 'FALLOC_FL_NO_HIDE_STALE'], [8, 'FALLOC_FL_COLLAPSE_RANGE'], [0x10, 'FALLOC_FL_ZERO_RANGE'], [0x20, 'FALLOC_FL_INSERT_RANGE'], [0x40, 'FALLOC_FL_UNSHARE_RANGE']], '0', 'FALLOC_FL_???'),
+  syncrangeflags: bits([[1, 'SYNC_FILE_RANGE_WAIT_BEFORE'], [2, 'SYNC_FILE_RANGE_WRITE'], [4, 'SYNC_FILE_RANGE_WAIT_AFTER']], '0', 'SYNC_FILE_RANGE_???'),
+  // (strace 6.1 does not split off SCHED_RESET_ON_FORK)
+  schedpolicy: { in: (_c, a, i) => ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'][a.i32(i)] ?? `${hexNum(a.u32(i))} /* SCHED_??? */` },
+  // struct sched_param: its one int
+  schedparam: { in: (c, a, i) => intIn(c, a.ptr(i)) },
+  // sendfile's offset: unsigned, and what the call moved it to
+  sendoff: {
+    in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => `[${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
+    out: (c, a, i, _ret, entry) => (a.ptr(i) === 0 ? null : at(a.ptr(i), () => `${entry} => [${c.mem.read(a.ptr(i), 8).readBigUInt64LE(0)}]`)),
+  },
+  // the flags strace 6.1 names (the later ones it prints in hex)
+  rwflags: bits([[1, 'RWF_HIPRI'], [2, 'RWF_DSYNC'], [4, 'RWF_SYNC'], [8, 'RWF_NOWAIT'], [0x10, 'RWF_APPEND']], '0', 'RWF_???'),
   // the synchronisation type by name, then the AT_ flags
   statxflags: {
     in: (_c, a, i) => {
@@ -190,6 +225,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sfdflags: bits(SFD_FLAGS, '0', 'SFD_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
+  sigevent: { in: (c, a, i) => at(a.ptr(i), () => sigeventText(c, a.ptr(i))) },
   itimerspecout: outOf((c, p) => itimerspecText(c, p)),
   epollop: named(EPOLL_CTL),
   sig: { in: (_c, a, i) => (a.i32(i) === 0 ? '0' : sigName(a.i32(i))) },

@@ -389,6 +389,8 @@ function sendfile(t: Task, a: Args): number {
     off = [t.mm.i64(offAddr)];
     if (off[0] < 0) fail(E.EINVAL);
   }
+  // a pipe is no input for sendfile (Linux's splice_direct_to_actor), at an offset not even seekable
+  if (inp instanceof PipeEnd) fail(off ? E.ESPIPE : E.EINVAL);
   let r: number;
   if (inp instanceof HostFile && out instanceof HostFile) {
     r = chk(host.sendfile(out.hostFd, inp.hostFd, off, count));
@@ -535,7 +537,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(t, len);
   }),
-  sendfile: supported(['fd', 'fd', 'ptr', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
+  sendfile: supported(['fd', 'fd', 'sendoff', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
   fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),

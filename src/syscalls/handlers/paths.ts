@@ -219,12 +219,6 @@ export const pathDefs: Record<string, Def> = {
     host.sync();
     return 0;
   }, 'syncs every host file system, as sync(2) does'),
-  fadvise64: supported(['fd', 'off', 'size', 'fadvice'], (t, a) => {
-    t.fds.file(a.i32(0));
-    const advice = a.i32(3);
-    if (advice < 0 || advice > 5) fail(E.EINVAL);
-    return 0; // advice only: no effect on what the guest reads
-  }),
 };
 
 /** getxattr family: the node's attribute value into guest memory (size 0: its size). */

@@ -1,10 +1,12 @@
 // Clocks and sleeping.
-import { CLOCK_REALTIME } from '../../abi/time.js';
+import { CLOCK_REALTIME, CLOCK_REALTIME_COARSE } from '../../abi/time.js';
 import type { Task } from '../../proc/task.js';
 import { host, Scratch } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { chk, hostOut, partial, supported, type Def } from './util.js';
+import { cpuClock } from './timers.js';
+import { clockNow as cpuNow } from '../../proc/posixtimer.js';
 
 
 /** Clock ids the guest may read from the host as they are (struct timespec is the same on both arches). */
@@ -19,10 +21,11 @@ export const timeDefs: Record<string, Def> = {
   clock_gettime: partial(
     ['clock', 'tsout'],
     (t, a) => {
-      const id = clockId(a.i32(0));
-      if (id === 2 || id === 3) {
-        // CPU-time clocks: the guest's own process or thread, as elfrun accounts it
-        const ns = Math.round((id === 2 ? t.proc.cpuMs : t.cpuNow) * 1e6);
+      const raw = a.i32(0);
+      const id = raw < 0 || raw === 2 || raw === 3 ? raw : clockId(raw);
+      if (id < 0 || id === 2 || id === 3) {
+        // CPU-time clocks: a guest process or thread (its own, or another by pid), as elfrun accounts it
+        const ns = Math.round(cpuNow(cpuClock(t, id, true)) * 1e6);
         const b = Buffer.alloc(16);
         b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
         b.writeBigInt64LE(BigInt(ns % 1e9), 8);
@@ -31,9 +34,18 @@ export const timeDefs: Record<string, Def> = {
       }
       return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGettime(id, h)));
     },
-    'the host\'s clocks; the process and thread CPU-time clocks count the guest\'s time in the emulator; per-pid CPU clocks are EINVAL',
+    'the host\'s clocks; the CPU-time clocks (the caller\'s, or a guest process\'s or thread\'s by pid) count the guest\'s time in the emulator; dynamic (fd) clocks are EINVAL',
   ),
   clock_getres: supported(['clock', 'tsout'], (t, a) => {
+    if (a.i32(0) < 0) {
+      // a CPU-time clock by pid, as Linux's posix_cpu_clock_getres: 1 ns for the
+      // scheduler's clocks (CPUCLOCK_SCHED), a tick (the coarse clocks' resolution) for PROF and VIRT
+      cpuClock(t, a.i32(0), false);
+      if (a.ptr(1) === 0) return 0;
+      if ((a.i32(0) & 3) !== 2) return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGetres(CLOCK_REALTIME_COARSE, h)));
+      t.mm.write(a.ptr(1), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]));
+      return 0;
+    }
     const id = clockId(a.i32(0));
     if (a.ptr(1) === 0) return chk(host.clockGetres(id, 0));
     return hostOut(t, a.ptr(1), 16, (h) => chk(host.clockGetres(id, h)));
