@@ -96,6 +96,13 @@ export class Process {
   start: StartInfo | null = null;
   rlimits: Array<[bigint, bigint]> = [];
   pdeathsig = 0;
+  /**
+   * What procfs keeps per process: oom_score_adj (-1000..1000) and the floor
+   * an unprivileged write may not lower it below (set by privileged writes,
+   * Linux's oom_score_adj_min), coredump_filter's bits, timerslack_ns.
+   * A fork copies them.
+   */
+  tunables = { oomScoreAdj: 0, oomScoreAdjMin: 0, coredumpFilter: 0x33, timerSlackNs: 50000 };
   dumpable = 1;
   noNewPrivs = false;
   /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */

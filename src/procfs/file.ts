@@ -37,6 +37,17 @@ export class ProcFile extends FileDescription {
     this.pos += n;
     return n;
   }
+  override write(t: IoContext, addr: number, len: number): number {
+    if (this.node.kind !== 'file' || this.node.write === undefined || (this.flags & O_ACCMODE) === O_RDONLY) return fail(E.EBADF);
+    // Linux's proc writers take one call's bytes at a time; none of them reads more than a page
+    const data = t.mm.read(addr, Math.min(len, 4096));
+    const n = this.node.write(t, data);
+    this.pos += n;
+    return n;
+  }
+  override pwrite(t: IoContext, addr: number, len: number, _off: number): number {
+    return this.write(t, addr, len);
+  }
   override pread(t: IoContext, addr: number, len: number, off: number): number {
     const b = this.bytes();
     const n = Math.max(0, Math.min(len, b.length - off));
@@ -71,6 +82,6 @@ export class ProcFile extends FileDescription {
 
 export function openProc(n: ProcNode, flags: number): ProcFile {
   if (n.kind === 'link') fail(E.ELOOP);
-  if ((flags & O_ACCMODE) !== O_RDONLY) fail(E.EACCES);
+  if ((flags & O_ACCMODE) !== O_RDONLY && (n.kind !== 'file' || n.write === undefined)) fail(n.kind === 'dir' ? E.EISDIR : E.EACCES);
   return new ProcFile(n, flags);
 }

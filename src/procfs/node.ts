@@ -8,9 +8,17 @@ import type { StatFields } from '../fs/stat.js';
 import type { Loc } from '../fs/vfs.js';
 
 export type ProcNode =
-  | { kind: 'file'; name: string; content: () => Buffer }
+  | {
+      kind: 'file';
+      name: string;
+      content: () => Buffer;
+      /** permission bits when not 0444 (Linux's, e.g. 0644 for a writable entry, 0400 for a private one) */
+      mode?: number;
+      /** a write(2) of `data` (one call's bytes): the count taken, or a thrown errno */
+      write?: (t: IoContext, data: Buffer) => number;
+    }
   | { kind: 'link'; name: string; target: () => string; fdMode?: number; jump?: () => Loc | null }
-  | { kind: 'dir'; name: string; entries: () => Array<[string, number]> };
+  | { kind: 'dir'; name: string; entries: () => Array<[string, number]>; mode?: number };
 
 /** procfs's device number as Linux reports it (anonymous, major 0) */
 export const PROC_DEV = 0x16;
@@ -23,14 +31,15 @@ export function procIno(name: string): number {
 }
 
 /**
- * A node's stat: directories r-x for all, files read-only, links rwx (an fd
+ * A node's stat: directories r-x for all, files read-only (unless the node
+ * gives its mode), links rwx (an fd
  * link: r-x/-wx for how the fd is open, size 64, as Linux shows them); owned
  * by the caller, times now.
  */
 export function nodeStat(t: IoContext, n: ProcNode): StatFields {
   const now = Date.now();
   const fdLink = n.kind === 'link' && n.fdMode !== undefined;
-  const mode = n.kind === 'dir' ? S_IFDIR | 0o555 : n.kind === 'link' ? S_IFLNK | (fdLink ? n.fdMode! : 0o777) : S_IFREG | 0o444;
+  const mode = n.kind === 'dir' ? S_IFDIR | (n.mode ?? 0o555) : n.kind === 'link' ? S_IFLNK | (fdLink ? n.fdMode! : 0o777) : S_IFREG | (n.mode ?? 0o444);
   return { dev: PROC_DEV, ino: procIno(n.name), mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.cred.euid, gid: t.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 

@@ -1,16 +1,20 @@
 // /proc/<pid>/ and /proc/<pid>/task/<tid>/: the entries of one process, as a
-// table of small named builders. Files are made when opened; fd/ and
+// table of small named builders (the writable ones in tunables.ts, memory's
+// in memory.ts, limits, sched and ns/ in pidinfo.ts). Files are made when opened; fd/ and
 // fdinfo/ list the process's open files; exe, cwd and root are "magic"
 // links that lead to the place itself, without a path walk.
 import { readFileSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import type { Process } from '../proc/process.js';
 import { E } from '../abi/errno.js';
-import { fail, Unsupported } from '../abi/errors.js';
+import { fail } from '../abi/errors.js';
 import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { Loc } from '../fs/vfs.js';
 import { anonLoc, fdInfo, fdTarget } from './fds.js';
-import { mountsText } from './mounts.js';
+import { mountinfoText, mountsText } from './mounts.js';
+import { smapsRollupText, smapsText, statmText } from './memory.js';
+import { attrEntry, limitsText, nsEntry, schedstatText, schedText } from './pidinfo.js';
+import { TUNABLES } from './tunables.js';
 import type { ProcNode } from './node.js';
 import { auxvBytes, statText, statusText } from './text.js';
 
@@ -19,6 +23,8 @@ interface PidEntry {
   readonly t: Task;
   readonly p: Process;
   readonly path: string;
+  /** the thread of a task/<tid>/ directory, null for the process's own */
+  readonly tid: number | null;
 }
 
 /** Guest memory of the process between two addresses (argv, the environment); empty if unreadable. */
@@ -34,7 +40,6 @@ function mem(p: Process, start: number, end: number): Buffer {
 /** The regular files, in the order a listing shows them: name -> its content. */
 const FILES: Record<string, (e: PidEntry) => Buffer> = {
   cmdline: ({ p }) => (p.start ? mem(p, p.start.argStart, p.start.argEnd) : Buffer.alloc(0)),
-  comm: ({ p }) => Buffer.from(`${p.comm}\n`),
   environ: ({ p }) => (p.start ? mem(p, p.start.envStart, p.start.envEnd) : Buffer.alloc(0)),
   stat: ({ t, p }) => {
     const k = t.kernel;
@@ -44,9 +49,24 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
   maps: ({ p }) => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')),
   auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
   mounts: ({ t }) => mountsText(t.kernel.vfs),
+  mountinfo: ({ t }) => mountinfoText(t.kernel.vfs),
   // every guest process lives in elfrun's own control group
   cgroup: () => hostCgroup(),
+  limits: ({ p }) => Buffer.from(limitsText(p)),
+  statm: ({ p }) => Buffer.from(statmText(p)),
+  smaps: ({ p }) => Buffer.from(smapsText(p)),
+  smaps_rollup: ({ p }) => Buffer.from(smapsRollupText(p)),
+  schedstat: ({ t, p, tid }) => Buffer.from(schedstatText(thread(t, p, tid))),
 };
+
+/** Files Linux keeps private to the owner (0400), or lets the owner write (sched: 0644). */
+const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, sched: 0o644 };
+
+/** The thread a /proc/<pid>/task/<tid>/ entry shows (the leader for /proc/<pid>/). */
+function thread(t: Task, p: Process, tid: number | null): Task {
+  const all = [...p.threads];
+  return all.find((x) => x.tid === (tid ?? p.pid)) ?? all[0] ?? t;
+}
 
 function hostCgroup(): Buffer {
   try {
@@ -63,26 +83,19 @@ const LINKS: Record<string, (e: PidEntry) => [() => string, () => Loc | null]> =
   root: ({ t }) => [() => '/', () => t.kernel.vfs.root],
 };
 
-/** What Linux 6.x has in /proc/<pid>/ (those elfrun lacks are reported, not answered ENOENT) */
-const LINUX_PID_ENTRIES = new Set(
-  ('arch_status attr autogroup auxv cgroup clear_refs cmdline comm coredump_filter cpu_resctrl_groups cpuset cwd environ exe fd fdinfo ' +
-    'gid_map io ksm_merging_pages ksm_stat latency limits loginuid map_files maps mem mountinfo mounts mountstats net ns numa_maps ' +
-    'oom_adj oom_score oom_score_adj pagemap patch_state personality projid_map root sched schedstat sessionid setgroups smaps ' +
-    'smaps_rollup stack stat statm status syscall task timens_offsets timers timerslack_ns uid_map wchan').split(' '),
-);
-
 /** /proc/<pid>/: its files, links and the fd, fdinfo and task directories. */
 function pidDir(path: string): ProcNode {
   return {
     kind: 'dir',
     name: path,
-    entries: () => [
-      ...Object.keys(FILES).map((n): [string, number] => [n, DT_REG]),
-      ...Object.keys(LINKS).map((n): [string, number] => [n, DT_LNK]),
-      ['fd', DT_DIR],
-      ['fdinfo', DT_DIR],
-      ['task', DT_DIR],
-    ],
+    entries: () =>
+      [
+        ...Object.keys(FILES).map((n): [string, number] => [n, DT_REG]),
+        ...Object.keys(TUNABLES).map((n): [string, number] => [n, DT_REG]),
+        ['sched', DT_REG] as [string, number],
+        ...Object.keys(LINKS).map((n): [string, number] => [n, DT_LNK]),
+        ...Object.keys(DIRS).map((n): [string, number] => [n, DT_DIR]),
+      ].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
   };
 }
 
@@ -103,7 +116,8 @@ function fdinfoEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
 
 /** /proc/<pid>/fd/[N]: a listing of the open fds, or a link to fd N's file. */
 function fdEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
-  if (more.length === 0) return { kind: 'dir', name: path, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_LNK]) };
+  // dr-x------: only the owner lists another process's fds
+  if (more.length === 0) return { kind: 'dir', name: path, mode: 0o500, entries: () => p.fds.entries().map(([fd]): [string, number] => [String(fd), DT_LNK]) };
   const f = p.fds.file(openFd(p, more));
   // Linux: r-x for a file open for reading, -wx for writing, size 64
   const fdMode = (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
@@ -116,7 +130,7 @@ function taskEntry(e: PidEntry, more: string[]): ProcNode {
   if (more.length === 0) return { kind: 'dir', name: path, entries: () => [...p.threads].map((x): [string, number] => [String(x.tid), DT_DIR]) };
   const tid = Number(more[0]);
   if (![...p.threads].some((x) => x.tid === tid)) fail(E.ENOENT);
-  return pidNode(e.t, p, more.slice(1), path);
+  return pidNode(e.t, p, more.slice(1), path, tid);
 }
 
 /** The directories below /proc/<pid>/: name -> the node for the rest of the path. */
@@ -124,24 +138,29 @@ const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
   fdinfo: fdinfoEntry,
   fd: fdEntry,
   task: taskEntry,
+  ns: ({ t, path }, more) => nsEntry(t, path, more),
+  attr: ({ path }, more) => attrEntry(path, more),
 };
 
 /** The node for `rest` below /proc/<pid>/ of process `p`; `path` is the whole /proc path. */
-export function pidNode(t: Task, p: Process, rest: string[], path: string): ProcNode {
+export function pidNode(t: Task, p: Process, rest: string[], path: string, tid: number | null = null): ProcNode {
   if (rest.length === 0) return pidDir(path);
   const [first, ...more] = rest;
-  const e: PidEntry = { t, p, path };
+  const e: PidEntry = { t, p, path, tid };
   const dir = Object.hasOwn(DIRS, first) ? DIRS[first] : undefined;
   if (dir !== undefined) return dir(e, more);
   const file = Object.hasOwn(FILES, first) ? FILES[first] : undefined;
-  if (more.length > 0) fail(file !== undefined ? E.ENOTDIR : E.ENOENT);
-  if (file !== undefined) return { kind: 'file', name: path, content: () => file(e) };
+  const tunable = Object.hasOwn(TUNABLES, first) ? TUNABLES[first] : undefined;
+  if (more.length > 0) fail(file !== undefined || tunable !== undefined || first === 'sched' ? E.ENOTDIR : E.ENOENT);
+  if (file !== undefined) return { kind: 'file', name: path, mode: FILE_MODES[first], content: () => file(e) };
+  if (tunable !== undefined) return tunable(t, p, path);
+  // sched: a write of anything resets its statistics, which elfrun does not keep
+  if (first === 'sched') return { kind: 'file', name: path, mode: 0o644, content: () => Buffer.from(schedText(p, thread(t, p, tid))), write: (_t, d) => d.length };
   const link = Object.hasOwn(LINKS, first) ? LINKS[first] : undefined;
   if (link !== undefined) {
     const [target, jump] = link(e);
     return { kind: 'link', name: path, target, jump };
   }
-  // an entry Linux has but elfrun does not emulate is reported; any other name does not exist
-  if (LINUX_PID_ENTRIES.has(first)) throw new Unsupported(`procfs entry /proc/<pid>/${first}`, E.ENOENT);
+  // any other name does not exist, as in a kernel built without it (docs/procfs.md lists what is left out)
   return fail(E.ENOENT);
 }
