@@ -4,6 +4,8 @@
 // holding it is mapped by several address spaces (fork shares read-only
 // chunks), anonymous when no file is behind the VMA.
 import type { Process } from '../proc/process.js';
+import { E } from '../abi/errno.js';
+import { fail } from '../abi/errors.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { touchedPages } from '../host/libc.js';
 import { mapsLines } from '../mm/procfs.js';
@@ -148,4 +150,59 @@ export function smapsRollupText(p: Process): string {
   const hex = (n: number): string => n.toString(16).padStart(8, '0');
   const head = `${hex(vmas[0].start)}-${hex(vmas[vmas.length - 1].end)} ---p 00000000 00:00 0 `.padEnd(72) + ' [rollup]';
   return `${head}\n${body(total, true)}`;
+}
+
+/** The VMA holding addr, if any (the VMAs are sorted). */
+function vmaAt(p: Process, addr: number): Vma | undefined {
+  return p.mm.space.vmas.find((v) => v.start <= addr && addr < v.end);
+}
+
+/**
+ * /proc/<pid>/mem at `off` (an address): the bytes of the mappings from
+ * there, whatever their protection (the kernel reads by force), up to the
+ * first unmapped byte; EIO when `off` itself is unmapped.
+ */
+export function memAt(p: Process, off: number, len: number): Buffer {
+  const out: Uint8Array[] = [];
+  let addr = off;
+  let left = len;
+  while (left > 0) {
+    const v = vmaAt(p, addr);
+    if (v === undefined) break;
+    const n = Math.min(left, v.end - addr);
+    out.push(Buffer.from(v.chunk.range(v.off + (addr - v.start), n)));
+    addr += n;
+    left -= n;
+  }
+  if (out.length === 0 && len > 0) fail(E.EIO);
+  return Buffer.concat(out);
+}
+
+/** pagemap's bits: present, file page or shared anonymous, mapped by this process alone */
+const PM_PRESENT = 1n << 63n;
+const PM_FILE = 1n << 61n;
+const PM_MMAP_EXCLUSIVE = 1n << 56n;
+
+/**
+ * /proc/<pid>/pagemap at `off`: one 64-bit entry per page, as a reader
+ * without CAP_SYS_ADMIN sees them (page frame numbers 0): present for a page
+ * the host says is resident, file, exclusive. Soft-dirty (bit 55) is never
+ * set: elfrun does not track writes, as a kernel without CONFIG_MEM_SOFT_DIRTY.
+ * Offsets and lengths must be multiples of 8 (EINVAL).
+ */
+export function pagemapAt(p: Process, taskSize: number, off: number, len: number): Buffer {
+  if (off % 8 !== 0 || len % 8 !== 0) fail(E.EINVAL);
+  const first = off / 8;
+  const pages = Math.max(0, Math.min(len / 8, taskSize / PAGE - first));
+  const out = Buffer.alloc(pages * 8);
+  for (const v of p.mm.space.vmas) {
+    const lo = Math.max(first, v.start / PAGE);
+    const hi = Math.min(first + pages, Math.ceil(v.end / PAGE));
+    if (lo >= hi) continue;
+    const vec = touchedPages(v.hostAddr(lo * PAGE), (hi - lo) * PAGE);
+    const r = residentPages(v);
+    const present = PM_PRESENT | (r.anon ? 0n : PM_FILE) | (r.sharers === 1 ? PM_MMAP_EXCLUSIVE : 0n);
+    for (let i = lo; i < hi; i++) if (vec === null || vec[i - lo] & 1) out.writeBigUInt64LE(present, (i - first) * 8);
+  }
+  return out;
 }

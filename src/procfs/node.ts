@@ -14,6 +14,8 @@ export type ProcNode =
       content: () => Buffer;
       /** permission bits when not 0444 (Linux's, e.g. 0644 for a writable entry, 0400 for a private one) */
       mode?: number;
+      /** a file read at an offset rather than from one snapshot (mem, pagemap): up to len bytes at off */
+      at?: (off: number, len: number) => Buffer;
       /** a write(2) of `data` (one call's bytes): the count taken, or a thrown errno */
       write?: (t: IoContext, data: Buffer) => number;
     }

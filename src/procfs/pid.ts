@@ -12,7 +12,7 @@ import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { Loc } from '../fs/vfs.js';
 import { anonLoc, fdInfo, fdTarget } from './fds.js';
 import { mountinfoText, mountsText } from './mounts.js';
-import { smapsRollupText, smapsText, statmText } from './memory.js';
+import { memAt, pagemapAt, smapsRollupText, smapsText, statmText } from './memory.js';
 import { attrEntry, limitsText, nsEntry, schedstatText, schedText } from './pidinfo.js';
 import { TUNABLES } from './tunables.js';
 import type { ProcNode } from './node.js';
@@ -52,6 +52,8 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
   mountinfo: ({ t }) => mountinfoText(t.kernel.vfs),
   // every guest process lives in elfrun's own control group
   cgroup: () => hostCgroup(),
+  // and in its cpuset
+  cpuset: () => hostFile('/proc/self/cpuset'),
   limits: ({ p }) => Buffer.from(limitsText(p)),
   statm: ({ p }) => Buffer.from(statmText(p)),
   smaps: ({ p }) => Buffer.from(smapsText(p)),
@@ -62,6 +64,9 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
 /** Files Linux keeps private to the owner (0400), or lets the owner write (sched: 0644). */
 const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, sched: 0o644 };
 
+/** the files built below rather than from a table: sched, and those read at an offset */
+const AT_OFFSET = ['sched', 'mem', 'pagemap'];
+
 /** The thread a /proc/<pid>/task/<tid>/ entry shows (the leader for /proc/<pid>/). */
 function thread(t: Task, p: Process, tid: number | null): Task {
   const all = [...p.threads];
@@ -69,8 +74,12 @@ function thread(t: Task, p: Process, tid: number | null): Task {
 }
 
 function hostCgroup(): Buffer {
+  return hostFile('/proc/self/cgroup');
+}
+
+function hostFile(path: string): Buffer {
   try {
-    return readFileSync('/proc/self/cgroup');
+    return readFileSync(path);
   } catch {
     return Buffer.alloc(0);
   }
@@ -92,7 +101,7 @@ function pidDir(path: string): ProcNode {
       [
         ...Object.keys(FILES).map((n): [string, number] => [n, DT_REG]),
         ...Object.keys(TUNABLES).map((n): [string, number] => [n, DT_REG]),
-        ['sched', DT_REG] as [string, number],
+        ...AT_OFFSET.map((n): [string, number] => [n, DT_REG]),
         ...Object.keys(LINKS).map((n): [string, number] => [n, DT_LNK]),
         ...Object.keys(DIRS).map((n): [string, number] => [n, DT_DIR]),
       ].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
@@ -151,9 +160,12 @@ export function pidNode(t: Task, p: Process, rest: string[], path: string, tid: 
   if (dir !== undefined) return dir(e, more);
   const file = Object.hasOwn(FILES, first) ? FILES[first] : undefined;
   const tunable = Object.hasOwn(TUNABLES, first) ? TUNABLES[first] : undefined;
-  if (more.length > 0) fail(file !== undefined || tunable !== undefined || first === 'sched' ? E.ENOTDIR : E.ENOENT);
+  if (more.length > 0) fail(file !== undefined || tunable !== undefined || AT_OFFSET.includes(first) ? E.ENOTDIR : E.ENOENT);
   if (file !== undefined) return { kind: 'file', name: path, mode: FILE_MODES[first], content: () => file(e) };
   if (tunable !== undefined) return tunable(t, p, path);
+  // read at an offset: the process's memory, its page map
+  if (first === 'mem') return { kind: 'file', name: path, mode: 0o600, content: () => Buffer.alloc(0), at: (off, len) => memAt(p, off, len) };
+  if (first === 'pagemap') return { kind: 'file', name: path, mode: 0o400, content: () => Buffer.alloc(0), at: (off, len) => pagemapAt(p, p.mm.space.layout.taskSize, off, len) };
   // sched: a write of anything resets its statistics, which elfrun does not keep
   if (first === 'sched') return { kind: 'file', name: path, mode: 0o644, content: () => Buffer.from(schedText(p, thread(t, p, tid))), write: (_t, d) => d.length };
   const link = Object.hasOwn(LINKS, first) ? LINKS[first] : undefined;
