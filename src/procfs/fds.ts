@@ -33,7 +33,9 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: 
   }
   // Linux prints "0%o"
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
-  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n${f.fdinfo()}${t.vfs.locks.fdinfo(f, fds)}`);
+  // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does
+  const mnt = f.loc !== null && t.vfs.mounts.includes(f.loc.mnt) ? f.loc.mnt.id : 0;
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${f.fdinfo()}${t.vfs.locks.fdinfo(f, fds)}`);
 }
 
 /** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */

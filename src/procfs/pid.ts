@@ -50,8 +50,8 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
   auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
   mounts: ({ t }) => mountsText(t.kernel.vfs),
   mountinfo: ({ t }) => mountinfoText(t.kernel.vfs),
-  // every guest process lives in elfrun's own control group
-  cgroup: () => hostCgroup(),
+  // the root of the (empty) cgroup2 hierarchy at /sys/fs/cgroup
+  cgroup: () => Buffer.from('0::/\n'),
   // and in its cpuset
   cpuset: () => hostFile('/proc/self/cpuset'),
   limits: ({ p }) => Buffer.from(limitsText(p)),
@@ -71,10 +71,6 @@ const AT_OFFSET = ['sched', 'mem', 'pagemap'];
 function thread(t: Task, p: Process, tid: number | null): Task {
   const all = [...p.threads];
   return all.find((x) => x.tid === (tid ?? p.pid)) ?? all[0] ?? t;
-}
-
-function hostCgroup(): Buffer {
-  return hostFile('/proc/self/cgroup');
 }
 
 function hostFile(path: string): Buffer {
