@@ -20,7 +20,7 @@ export type ProcNode =
       write?: (t: IoContext, data: Buffer) => number;
     }
   | { kind: 'link'; name: string; target: () => string; fdMode?: number; jump?: () => Loc | null }
-  | { kind: 'dir'; name: string; entries: () => Array<[string, number]>; mode?: number };
+  | { kind: 'dir'; name: string; entries: () => Array<[string, number]>; mode?: number; subdirs?: () => number };
 
 /** procfs's device number as Linux reports it (anonymous, major 0) */
 export const PROC_DEV = 0x16;
@@ -42,7 +42,7 @@ export function nodeStat(t: IoContext, n: ProcNode): StatFields {
   const now = Date.now();
   const fdLink = n.kind === 'link' && n.fdMode !== undefined;
   const mode = n.kind === 'dir' ? S_IFDIR | (n.mode ?? 0o555) : n.kind === 'link' ? S_IFLNK | (fdLink ? n.fdMode! : 0o777) : S_IFREG | (n.mode ?? 0o444);
-  return { dev: PROC_DEV, ino: procIno(n.name), mode, nlink: n.kind === 'dir' ? 2 : 1, uid: t.cred.euid, gid: t.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+  return { dev: PROC_DEV, ino: procIno(n.name), mode, nlink: n.kind === 'dir' ? 2 + (n.subdirs?.() ?? 0) : 1, uid: t.cred.euid, gid: t.cred.egid, rdev: 0, size: fdLink ? 64 : 0, blksize: 1024, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
 }
 
 /** The S_IFMT type of a node of each kind. */

@@ -132,7 +132,7 @@ function fdEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
 /** /proc/<pid>/task/[tid/...]: the threads, each a directory like the process's own. */
 function taskEntry(e: PidEntry, more: string[]): ProcNode {
   const { p, path } = e;
-  if (more.length === 0) return { kind: 'dir', name: path, entries: () => [...p.threads].map((x): [string, number] => [String(x.tid), DT_DIR]) };
+  if (more.length === 0) return { kind: 'dir', name: path, entries: () => [...p.threads].map((x): [string, number] => [String(x.tid), DT_DIR]), subdirs: () => p.threads.size };
   const tid = Number(more[0]);
   if (![...p.threads].some((x) => x.tid === tid)) fail(E.ENOENT);
   return pidNode(e.t, p, more.slice(1), path, tid);
