@@ -57,7 +57,7 @@ import {
 } from '../../abi/fcntl.js';
 import { FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/ioctl.js';
 import { IOV_MAX, MAXSYMLINKS, MAX_RW_COUNT } from '../../abi/limits.js';
-import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
@@ -162,6 +162,8 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if (flags & a.O_DIRECTORY && type !== S_IFDIR) fail(E.ENOTDIR);
   if (flags & O_PATH) return new PathFile(loc.node, flags & ~O_CLOEXEC, loc);
   if (type === S_IFDIR && wantWrite) fail(E.EISDIR);
+  // a device node on a nodev mount does not open
+  if ((type === S_IFCHR || type === S_IFBLK) && loc.mnt.opts.nodev === true) fail(E.EACCES);
   if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
   if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
   return loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
