@@ -1,0 +1,66 @@
+// mount(2) and umount2 in the guest, as root, against a native run of the
+// same busybox script inside a private mount namespace (unshare -m): tmpfs
+// with its options, bind and recursive bind, remount read-only, nosuid,
+// nodev, noexec, propagation flags, proc and sysfs mounts, statfs types,
+// /proc/mounts and mountinfo, the errors. The host's mounts are not touched:
+// the guest's mounts live in its own table (the directories are the host's,
+// under /tmp, and are removed by the script). The oracle is native x86_64
+// busybox for both arches (qemu-aarch64 would mount on the host).
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ARCHES, fixture, runElfrun } from '../helpers/oracle.js';
+
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
+
+const scripts: Array<[string, string]> = [
+  [
+    'tmpfs, bind, remount ro, umount, unknown types, proc, sysfs, noexec',
+    [
+      'mkdir -p /tmp/mt.$$/a /tmp/mt.$$/b; cd /tmp/mt.$$',
+      'mount -t tmpfs -o size=1m,mode=700 tmpfs a; echo "rc $?"; stat -c "%a %U" a; stat -f -c %t a',
+      'grep " $PWD/a " /proc/mounts | sed "s#$PWD#D#"',
+      'echo hi > a/f; cat a/f',
+      'mount --bind a b; echo "rc $?"; cat b/f',
+      'mount -o remount,ro,bind b; echo "rc $?"; echo x > b/g; echo "rc $?"; echo y > a/g; echo "rc $?"; cat b/g',
+      'grep " $PWD/" /proc/mounts | sed "s#$PWD#D#"',
+      'umount a; echo "rc $?"; umount b; echo "rc $?"; umount a; echo "rc $?"; ls a',
+      'mount -t nosuchfs none a; echo "rc $?"',
+      'mount -t proc proc a; echo "rc $?"; test -e a/self/status && echo proc ok; stat -f -c %t a; umount a',
+      'mount -t sysfs sysfs a; echo "rc $?"; stat -f -c %t a; umount a',
+      'mount -t tmpfs -o noexec none a; cp /proc/self/exe a/true; a/true; echo "rc $?"; umount a',
+      'cd /; rm -rf /tmp/mt.$$',
+    ].join('\n'),
+  ],
+  [
+    'recursive bind, propagation flags, per-mount flags in /proc/mounts, mountinfo and statfs, EBUSY',
+    [
+      'mkdir -p /tmp/mt.$$/a /tmp/mt.$$/b /tmp/mt.$$/c; cd /tmp/mt.$$',
+      'mount -t tmpfs -o size=10%,nr_inodes=1k,uid=5 tmpfs a; mkdir a/sub; mount -t tmpfs -o size=3000 t2 a/sub',
+      'mount --rbind a b; mount --bind a/sub c; mount --make-private b; echo "rc $?"',
+      'mount -o remount,nosuid,nodev,noexec,bind c',
+      // size=10% of RAM rounds as the kernel's page count does; the mount ids and peer groups are the kernel's own
+      'grep " $PWD/" /proc/mounts | sed "s#$PWD#D#; s/size=[0-9]*k,nr/size=Xk,nr/"',
+      'grep " $PWD/" /proc/self/mountinfo | cut -d" " -f4- | sed "s#$PWD#D#; s/size=[0-9]*k,nr/size=Xk,nr/; s/ shared:[0-9]*//"',
+      'stat -f -c "%n %t" a b/sub c',
+      'umount a 2>&1 | sed "s/[0-9][0-9]*/N/"; echo "rc $?"',
+      'umount c; umount b/sub; umount b; umount a/sub; umount a; echo "rc $?"',
+      'cd /; rm -rf /tmp/mt.$$',
+    ].join('\n'),
+  ],
+];
+
+for (const arch of ARCHES) {
+  describe.skipIf(!canUnshare)(`mount(2) on ${arch}`, () => {
+    for (const [name, script] of scripts) {
+      it(name, () => {
+        const bb = fixture('x86_64', 'busybox');
+        const native = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script], { encoding: 'latin1' });
+        const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', script]);
+        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
+        expect(norm(got.stdout)).toBe(norm(native.stdout));
+        expect(norm(got.stderr)).toBe(norm(native.stderr));
+        expect(got.status).toBe(native.status);
+      });
+    }
+  });
+}
