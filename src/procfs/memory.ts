@@ -32,6 +32,11 @@ export function residentPages(v: Vma): VmaPages {
   return { resident, sharers: Math.max(1, v.chunk.users?.size ?? 1), anon: isAnon(v.info) && !v.info.shared };
 }
 
+/** The resident pages of a process (stat's rss, status's VmRSS). */
+export function rssOf(p: Process): number {
+  return p.mm.space.vmas.reduce((n, v) => n + residentPages(v).resident, 0);
+}
+
 /** /proc/<pid>/statm: size resident shared text lib data dt, in pages (lib and dt are always 0 since 2.6). */
 export function statmText(p: Process): string {
   let size = 0;
