@@ -13,6 +13,8 @@ import type { FdTable } from '../fs/fdtable.js';
 import { toHostOpenFlags } from '../fs/flags.js';
 import { HostFile } from '../fs/hostfile.js';
 import { PipeEnd } from '../fs/pipe.js';
+import { EpollFile } from '../fs/epoll.js';
+import { POLLERR, POLLHUP } from '../abi/poll.js';
 import { statFields } from '../fs/stat.js';
 import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
 import { host } from '../host/libc.js';
@@ -35,7 +37,37 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: 
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
   // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does
   const mnt = f.loc !== null && t.vfs.mounts.includes(f.loc.mnt) ? f.loc.mnt.id : 0;
-  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${f.fdinfo()}${t.vfs.locks.fdinfo(f, fds)}`);
+  const kind = f instanceof EpollFile ? epollInfo(t, f) : f.fdinfo();
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${kind}${t.vfs.locks.fdinfo(f, fds)}`);
+}
+
+/** An epoll instance's lines: one per watched (fd, file), with the events as the kernel keeps them (EPOLLERR|EPOLLHUP always). */
+function epollInfo(t: IoContext, ep: EpollFile): string {
+  return ep
+    .interestList()
+    .map((i) => {
+      let pos = 0;
+      let ino = 0n;
+      let dev = 0n;
+      try {
+        pos = i.file.lseek(0, SEEK_CUR);
+      } catch {
+        /* not seekable */
+      }
+      try {
+        const st = statFields(i.file.statBytes(t));
+        ino = st.ino;
+        dev = BigInt(st.dev);
+      } catch {
+        /* no inode */
+      }
+      // the kernel's dev_t: major << 20 | minor
+      const major = (dev >> 8n) & 0xfffn;
+      const minor = (dev & 0xffn) | ((dev >> 12n) & 0xfff00n);
+      const events = (i.events | POLLERR | POLLHUP) >>> 0;
+      return `tfd: ${String(i.fd).padStart(8)} events: ${events.toString(16).padStart(8)} data: ${BigInt.asUintN(64, i.data).toString(16).padStart(16)}  pos:${pos} ino:${ino.toString(16)} sdev:${((major << 20n) | minor).toString(16)}\n`;
+    })
+    .join('');
 }
 
 /** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */
