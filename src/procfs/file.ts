@@ -48,7 +48,8 @@ export class ProcFile extends FileDescription {
     return n;
   }
   override write(t: IoContext, addr: number, len: number): number {
-    if (this.node.kind !== 'file' || this.node.write === undefined || (this.flags & O_ACCMODE) === O_RDONLY) return fail(E.EBADF);
+    if ((this.flags & O_ACCMODE) === O_RDONLY) return fail(E.EBADF);
+    if (this.node.kind !== 'file' || this.node.write === undefined) return fail(E.EINVAL);
     // Linux's proc writers take one call's bytes at a time; none of them reads more than a page
     const data = t.mm.read(addr, Math.min(len, 4096));
     const n = this.node.write(t, data);
@@ -104,6 +105,7 @@ export class ProcFile extends FileDescription {
 
 export function openProc(n: ProcNode, flags: number): ProcFile {
   if (n.kind === 'link') fail(E.ELOOP);
-  if ((flags & O_ACCMODE) !== O_RDONLY && (n.kind !== 'file' || n.write === undefined)) fail(n.kind === 'dir' ? E.EISDIR : E.EACCES);
+  // a file with nothing to write opens for writing where its mode lets the caller (root): the write is EINVAL, as Linux's
+  if ((flags & O_ACCMODE) !== O_RDONLY && n.kind === 'dir') fail(E.EISDIR);
   return new ProcFile(n, flags);
 }

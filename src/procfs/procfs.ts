@@ -149,7 +149,6 @@ class ProcVNode extends VNode {
   access(t: IoContext, mode: number): void {
     const n = this.pn(t);
     const st = nodeStat(t, n);
-    if (mode & W_OK && (n.kind !== 'file' || n.write === undefined)) fail(E.EACCES);
     if (mode & X_OK && n.kind === 'file') fail(E.EACCES);
     if (!permitted(cred(t), st.mode, st.uid, st.gid, mode & 7)) fail(E.EACCES);
   }

@@ -77,6 +77,10 @@ const scripts: Array<[string, string]> = [
     'permission bits and link counts of the entries',
     'for f in comm oom_score_adj oom_adj oom_score limits statm smaps smaps_rollup mountinfo mounts cgroup uid_map gid_map setgroups loginuid sessionid personality wchan sched schedstat timerslack_ns coredump_filter clear_refs pagemap mem environ auxv cmdline stat status maps attr ns fd fdinfo task projid_map timens_offsets cpuset; do stat -c "%A %h %n" /proc/self/$f; done; stat -c "%A %n" /proc/self/task/$$/oom_score_adj 2>&1 | sed "s/[0-9][0-9]*/N/"',
   ],
+  [
+    'a file with nothing to write: access and open as the mode says (root passes), the write is EINVAL',
+    'for f in stat oom_score limits environ; do test -w /proc/self/$f && echo "w $f"; test -x /proc/self/$f || echo "no x $f"; echo x > /proc/self/$f; echo "rc $?"; done',
+  ],
   ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/io; echo "rc $?" >&2; ls /proc/self/map_files >/dev/null 2>&1; echo "map_files listed: $?" >&2'],
 ];
 
