@@ -47,6 +47,19 @@ const scripts: Array<[string, string]> = [
       'cd /; rm -rf /tmp/mt.$$',
     ].join('\n'),
   ],
+  [
+    'bind mounts of files, and a file onto a directory (ENOTDIR)',
+    [
+      'cd /tmp; mkdir -p fb.$$; echo one > fb.$$/a; echo two > fb.$$/b',
+      'mount --bind fb.$$/a fb.$$/b; echo "rc $?"; cat fb.$$/b; echo three > fb.$$/b; cat fb.$$/a',
+      'mount --bind fb.$$/a fb.$$ ; echo "rc $?"',
+      'umount fb.$$/b; echo "rc $?"; cat fb.$$/b',
+      'mount -t tmpfs none fb.$$; echo x > fb.$$/f; mkdir fb.$$/d; mount --bind fb.$$/f fb.$$/d; echo "rc $?"',
+      'touch fb.$$/g; mount --bind fb.$$/f fb.$$/g; echo "rc $?"; cat fb.$$/g',
+      'grep fb.$$ /proc/self/mountinfo | cut -d" " -f4,5,9 | sed "s/[0-9][0-9]*/N/g"',
+      'umount fb.$$/g; umount fb.$$; rm -rf fb.$$',
+    ].join('\n'),
+  ],
 ];
 
 for (const arch of ARCHES) {
@@ -56,7 +69,7 @@ for (const arch of ARCHES) {
         const bb = fixture('x86_64', 'busybox');
         const native = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script], { encoding: 'latin1' });
         const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', script]);
-        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
+        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replace(/fb\.\d+/g, 'fb.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
         expect(norm(got.stdout)).toBe(norm(native.stdout));
         expect(norm(got.stderr)).toBe(norm(native.stderr));
         expect(got.status).toBe(native.status);

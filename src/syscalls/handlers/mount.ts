@@ -135,7 +135,7 @@ function pathInFs(loc: Loc): string {
   return joined === '' ? '/' : joined;
 }
 
-/** A bind mount of the directory at `src` on `at` (a host directory: a host file system rooted there). */
+/** A bind mount of the directory or file at `src` on `at` (a host one: a host file system rooted there). */
 function bind(t: Task, src: Loc, at: string, flags: number): void {
   const vfs = t.kernel.vfs;
   const opts: MountOptions = { ...mountFlags(flags), source: src.mnt.opts.source ?? src.mnt.fs.type, fsOpts: src.mnt.opts.fsOpts };
@@ -157,8 +157,8 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
   }
   if (flags & MS_BIND) {
     const src = lookupAt(t, AT_FDCWD, pathArg(t, sourceAddr), true);
-    if ((src.node.type === S_IFDIR) !== (target.node.type === S_IFDIR)) fail(src.node.type === S_IFDIR ? E.ENOTDIR : E.EISDIR);
-    if (src.node.type !== S_IFDIR) fail(E.EINVAL);
+    // a directory on a directory, a file on a file (graft_tree)
+    if ((src.node.type === S_IFDIR) !== (target.node.type === S_IFDIR)) fail(E.ENOTDIR);
     // the mounts below the source, found before the new one is added (binding a directory into itself is allowed)
     const below = flags & MS_REC ? vfs.visibleMounts().filter((m) => m.path !== src.path && m.path.startsWith(src.path === '/' ? '/' : src.path + '/')) : [];
     bind(t, src, target.path, 0);
