@@ -1,13 +1,17 @@
 // Read-only text of /proc/<pid>/ from the kernel's tables: limits (the
 // process's rlimits), sched and schedstat (its threads' CPU time), and the
 // ns/ links (the host's namespaces the guest shares, and the pid namespace
-// of its own under --sandbox).
+// of its own under --sandbox), which lead to an nsfs inode per namespace.
 import { readlinkSync } from 'node:fs';
 import type { Process } from '../proc/process.js';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { DT_LNK, DT_REG } from '../abi/stat.js';
+import { DT_LNK, DT_REG, S_IFREG, W_OK, X_OK } from '../abi/stat.js';
+import type { IoContext } from '../fs/context.js';
+import { FileDescription } from '../fs/file.js';
+import { hostStatBytes } from '../fs/stat.js';
+import { FileSystem, VNode, type Loc, type Mount, type Vfs } from '../fs/vfs.js';
 import type { ProcNode } from './node.js';
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
@@ -97,7 +101,8 @@ export function nsEntry(t: Task, path: string, more: string[]): ProcNode {
   const kind = more[0];
   if (!NS.includes(kind)) fail(E.ENOENT);
   const own = !t.kernel.hostProcesses && (kind === 'pid' || kind === 'pid_for_children');
-  return { kind: 'link', name: path, target: () => (own ? `pid:[${SANDBOX_PID_NS}]` : hostLink(kind)) };
+  const target = (): string => (own ? `pid:[${SANDBOX_PID_NS}]` : hostLink(kind));
+  return { kind: 'link', name: path, target, jump: () => nsLoc(t, target()) };
 }
 
 /** /proc/<pid>/attr/: no security module, so every file's read and write is EINVAL, as Linux without an LSM answers. */
@@ -107,4 +112,79 @@ export function attrEntry(path: string, more: string[]): ProcNode {
   if (more.length > 1) fail(E.ENOTDIR);
   if (!names.includes(more[0])) fail(E.ENOENT);
   return { kind: 'file', name: path, mode: more[0] === 'prev' ? 0o444 : 0o666, content: () => fail(E.EINVAL), write: () => fail(E.EINVAL) };
+}
+
+/** NSFS_MAGIC (linux/magic.h) */
+const NSFS_MAGIC = 0x6e736673;
+
+/** nsfs: where the ns/ links lead, one inode per namespace (device 0:4, as Linux's nsfs has). */
+class NsFs extends FileSystem {
+  readonly type = 'nsfs';
+  constructor() {
+    super();
+    this.dev = 4;
+  }
+  root(): VNode {
+    return new NsNode(this, 'nsfs:[0]', 0);
+  }
+  statfs(): Uint8Array {
+    const b = Buffer.alloc(120);
+    b.writeBigInt64LE(BigInt(NSFS_MAGIC), 0);
+    b.writeBigInt64LE(4096n, 8);
+    b.writeBigInt64LE(255n, 64);
+    b.writeBigInt64LE(4096n, 72);
+    b.writeBigInt64LE(0x20n, 80);
+    return b;
+  }
+}
+
+/** A namespace's inode: an empty regular file, r--r--r--, owned by root. */
+class NsNode extends VNode {
+  readonly type = S_IFREG;
+  constructor(
+    readonly fs: NsFs,
+    readonly key: string,
+    readonly ino: number,
+  ) {
+    super();
+  }
+  stat(): Uint8Array {
+    return hostStatBytes({ dev: this.fs.dev, ino: this.ino, mode: S_IFREG | 0o444, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 });
+  }
+  parent(): VNode {
+    return this;
+  }
+  access(_t: IoContext, mode: number): void {
+    if (mode & (W_OK | X_OK)) fail(E.EACCES);
+  }
+  open(_t: IoContext, flags: number, loc: Loc): FileDescription {
+    const f = new NsFile(flags, this);
+    f.loc = loc;
+    return f;
+  }
+}
+
+/** An open namespace: it can be fstat'ed (setns is not implemented); a read is EINVAL. */
+class NsFile extends FileDescription {
+  constructor(
+    flags: number,
+    private readonly node: NsNode,
+  ) {
+    super(flags);
+  }
+  override statBytes(): Uint8Array {
+    return this.node.stat();
+  }
+}
+
+/** the nsfs mount of each tree, made when a link is first followed (a kernel mount, not listed) */
+const nsMounts = new WeakMap<Vfs, Mount>();
+
+/** Where /proc/<pid>/ns/<kind> leads: the namespace's inode, named by the link's text. */
+function nsLoc(t: Task, link: string): Loc {
+  const vfs = t.kernel.vfs;
+  let m = nsMounts.get(vfs);
+  if (m === undefined) nsMounts.set(vfs, (m = vfs.kernMount(new NsFs())));
+  const ino = Number(/\[(\d+)\]$/.exec(link)?.[1] ?? 0);
+  return { mnt: m, node: new NsNode(m.fs as NsFs, link, ino), path: link };
 }

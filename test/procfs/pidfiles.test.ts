@@ -52,6 +52,15 @@ const scripts: Array<[string, string]> = [
   ['limits, as set by ulimit', 'cat /proc/self/limits; ulimit -n 100; ulimit -c 0; ulimit -s 4096; cat /proc/self/limits'],
   ['ns links', 'ls /proc/self/ns; for n in pid mnt net uts ipc user cgroup; do readlink /proc/self/ns/$n; done'],
   [
+    'ns links lead to nsfs inodes that can be opened and compared',
+    [
+      "stat -L -c '%i %d %F %a %s %h %u' /proc/self/ns/pid /proc/self/ns/mnt",
+      "exec 3</proc/self/ns/uts; ls -l /proc/$$/fd/3 | sed 's/.* -> //'; grep -v -e mnt_id -e flags /proc/$$/fdinfo/3; stat -f -c %t /proc/self/ns/pid",
+      'cat /proc/self/ns/pid; echo "rc $?"',
+      'test "$(stat -L -c %i /proc/self/ns/pid)" = "$(stat -L -c %i /proc/$$/ns/pid)" && echo same ns',
+    ].join('\n'),
+  ],
+  [
     'memory files: statm and schedstat fields, smaps and smaps_rollup field names, one smaps entry per mapping',
     [
       'wc -w < /proc/self/statm; wc -w < /proc/self/schedstat',
@@ -105,3 +114,17 @@ for (const arch of ARCHES) {
     }
   });
 }
+
+describe('--sandbox', () => {
+  it('has a pid namespace of its own, the same for all its processes', () => {
+    const bb = fixture('x86_64', 'busybox');
+    const script = 'readlink /proc/self/ns/pid; sh -c "readlink /proc/self/ns/pid"; readlink /proc/self/ns/mnt';
+    const host = runLinux('x86_64', bb, ['sh', '-c', script]).stdout.split('\n');
+    const got = runElfrun(bb, ['sh', '-c', script], { flags: ['--sandbox'] }).stdout.split('\n');
+    expect(got[0]).toMatch(/^pid:\[\d+\]$/);
+    expect(got[0]).not.toBe(host[0]);
+    expect(got[1]).toBe(got[0]);
+    // the other namespaces are still the host's
+    expect(got[2]).toBe(host[2]);
+  });
+});
