@@ -7,7 +7,8 @@
 // sees of itself does not depend on its arch, and qemu-aarch64 would show
 // its own (the host process's) files for several of these entries.
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
+import { spawnSync } from 'node:child_process';
+import { ARCHES, ELFRUN, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
 
 const scripts: Array<[string, string]> = [
   [
@@ -127,4 +128,27 @@ describe('--sandbox', () => {
     // the other namespaces are still the host's
     expect(got[2]).toBe(host[2]);
   });
+});
+
+// As an unprivileged user (setpriv: uid 65534, no capabilities), natively and under elfrun: mount and umount
+// are EPERM, oom_score_adj may not go below its floor nor oom_adj below the current value (EACCES), the
+// files are the user's, and a sysctl write is EACCES.
+const setpriv = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', [...setpriv, 'true']).status === 0;
+describe.skipIf(!canSetpriv)('an unprivileged user', () => {
+  const script = [
+    "id -u; mkdir -p /tmp/u.$$; mount -t tmpfs none /tmp/u.$$; echo \"rc $?\"; umount /tmp; echo \"rc $?\"; rmdir /tmp/u.$$",
+    "echo 100 > /proc/self/oom_score_adj; echo \"rc $?\"; echo -5 > /proc/self/oom_score_adj; echo \"rc $?\"",
+    "sh -c 'cat /proc/self/oom_score_adj; echo 50 > /proc/self/oom_score_adj; echo \"rc $?\"; echo 3 > /proc/self/oom_adj; echo \"rc $?\"; echo -1 > /proc/self/oom_adj; echo \"rc $?\"; cat /proc/self/oom_score_adj'",
+    "stat -c \"%A %u\" /proc/self/oom_score_adj /proc/self/environ; echo x > /proc/self/stat; echo \"rc $?\"",
+    "echo 1 > /proc/sys/vm/overcommit_memory; echo \"rc $?\""
+  ].join('\n');
+  for (const arch of ARCHES) {
+    it(`on ${arch}: the same permissions and errors as natively`, () => {
+      const want = spawnSync('setpriv', [...setpriv, fixture('x86_64', 'busybox'), 'sh', '-c', script], { encoding: 'latin1' });
+      const got = spawnSync('setpriv', [...setpriv, ELFRUN, 'run', fixture(arch, 'busybox'), 'sh', '-c', script], { encoding: 'latin1', env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr.split('\n').filter((l) => !l.startsWith('elfrun: warning')).join('\n')).toBe(want.stderr);
+    });
+  }
 });
