@@ -8,7 +8,7 @@
 // busybox for both arches (qemu-aarch64 would mount on the host).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fixture, runElfrun } from '../helpers/oracle.js';
+import { ARCHES, ELFRUN, fixture, runElfrun } from '../helpers/oracle.js';
 
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
 
@@ -77,3 +77,22 @@ for (const arch of ARCHES) {
     }
   });
 }
+
+// The trace of mount and umount2 as strace -f prints them (the type and data shown as addresses where the
+// kernel ignores them).
+const traceScript = 'mkdir -p /tmp/tm.$$ /tmp/tn.$$; mount -t tmpfs -o size=1m none /tmp/tm.$$; mount -o remount,ro /tmp/tm.$$; mount --bind /tmp/tm.$$ /tmp/tn.$$; mount --make-private /tmp/tn.$$; umount /tmp/tn.$$; umount -l /tmp/tm.$$; mount -t nosuch x /tmp/tm.$$; rmdir /tmp/tm.$$ /tmp/tn.$$';
+const haveStrace = spawnSync('strace', ['-V']).status === 0;
+describe.skipIf(!canUnshare || !haveStrace)('mount traces', () => {
+  it('match strace -f of the native run', () => {
+    const bb = fixture('x86_64', 'busybox');
+    const calls = (s: string): string[] =>
+      s
+        .split('\n')
+        .map((l) => l.replace(/^\[pid +\d+\] /, '').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/\/t([mn])\.\d+/g, '/t$1.N').replace(/ +=/, ' ='))
+        .filter((l) => /^(mount|umount2)\(/.test(l));
+    const native = spawnSync('unshare', ['-m', '--propagation', 'private', 'strace', '-f', '-e', 'trace=mount,umount2', bb, 'sh', '-c', traceScript], { encoding: 'latin1' });
+    const got = spawnSync(ELFRUN, ['trace', '-f', bb, 'sh', '-c', traceScript], { encoding: 'latin1', env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
+    expect(calls(got.stderr)).toEqual(calls(native.stderr));
+    expect(calls(got.stderr).length).toBe(7);
+  });
+});

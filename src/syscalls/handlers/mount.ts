@@ -18,6 +18,8 @@ import { ProcFs } from '../../procfs/procfs.js';
 import { SysFs } from '../../procfs/sysfs.js';
 import { host } from '../../host/libc.js';
 import { hostScratch } from '../../fs/transfer.js';
+import type { Args } from '../../cpu/args.js';
+import type { Shape } from '../signature.js';
 import { lookupAt, partial, pathArg, type Def } from './util.js';
 
 // linux/mount.h
@@ -191,13 +193,21 @@ function umount2(t: Task, targetAddr: number, flags: number): number {
   return 0;
 }
 
+/** strace's mount: the type shown as an address where the kernel ignores it (remount, bind, move, propagation), the data too where it is ignored */
+function mountShape(a: Args): Shape {
+  const f = a.u32(3);
+  const ignoreType = (f & (MS_REMOUNT | MS_BIND | MS_MOVE | MS_PROPAGATION)) !== 0;
+  const ignoreData = (f & (MS_MOVE | MS_PROPAGATION)) !== 0 && !(f & MS_REMOUNT);
+  return { args: ['name', 'path', ignoreType ? 'ptr' : 'name', 'mountflags', ignoreData ? 'ptr' : 'name'], ret: 'int' };
+}
+
 export const mountDefs: Record<string, Def> = {
   mount: partial(
-    ['name', 'path', 'name', 'hex', 'name'],
+    mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
     'tmpfs (mode=, uid=, gid=; size= is shown but not enforced), proc, sysfs, cgroup2 (empty), devtmpfs; bind and recursive bind; ' +
       'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
       'MS_MOVE is EINVAL; other file system types ENODEV',
   ),
-  umount2: partial(['path', 'int'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below; open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
+  umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below; open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
 };
