@@ -149,6 +149,12 @@ const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
 
 /** The node for `rest` below /proc/<pid>/ of process `p`; `path` is the whole /proc path. */
 export function pidNode(t: Task, p: Process, rest: string[], path: string, tid: number | null = null): ProcNode {
+  // owned by the process's effective ids, by root while it is not dumpable (prctl PR_SET_DUMPABLE 0), as Linux's task_dump_owner
+  const owner = p.dumpable === 1 ? { uid: p.cred.euid, gid: p.cred.egid } : { uid: 0, gid: 0 };
+  return { ...entryNode(t, p, rest, path, tid), owner };
+}
+
+function entryNode(t: Task, p: Process, rest: string[], path: string, tid: number | null): ProcNode {
   if (rest.length === 0) return pidDir(path);
   const [first, ...more] = rest;
   const e: PidEntry = { t, p, path, tid };
