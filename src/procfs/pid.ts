@@ -89,7 +89,7 @@ const LINKS: Record<string, (e: PidEntry) => [() => string, () => Loc | null]> =
 };
 
 /** /proc/<pid>/: its files, links and the fd, fdinfo and task directories. */
-function pidDir(path: string): ProcNode {
+function pidDir(path: string, thread: boolean): ProcNode {
   return {
     kind: 'dir',
     name: path,
@@ -99,7 +99,11 @@ function pidDir(path: string): ProcNode {
         ...Object.keys(TUNABLES).map((n): [string, number] => [n, DT_REG]),
         ...AT_OFFSET.map((n): [string, number] => [n, DT_REG]),
         ...Object.keys(LINKS).map((n): [string, number] => [n, DT_LNK]),
-        ...Object.keys(DIRS).map((n): [string, number] => [n, DT_DIR]),
+        // a thread's directory has children and no task/
+        ...Object.keys(DIRS)
+          .filter((n) => !thread || n !== 'task')
+          .map((n): [string, number] => [n, DT_DIR]),
+        ...(thread ? [['children', DT_REG] as [string, number]] : []),
       ].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
   };
 }
@@ -155,19 +159,22 @@ export function pidNode(t: Task, p: Process, rest: string[], path: string, tid: 
 }
 
 function entryNode(t: Task, p: Process, rest: string[], path: string, tid: number | null): ProcNode {
-  if (rest.length === 0) return pidDir(path);
+  if (rest.length === 0) return pidDir(path, tid !== null);
   const [first, ...more] = rest;
   const e: PidEntry = { t, p, path, tid };
-  const dir = Object.hasOwn(DIRS, first) ? DIRS[first] : undefined;
+  const dir = Object.hasOwn(DIRS, first) && !(tid !== null && first === 'task') ? DIRS[first] : undefined;
   if (dir !== undefined) return dir(e, more);
   const file = Object.hasOwn(FILES, first) ? FILES[first] : undefined;
   const tunable = Object.hasOwn(TUNABLES, first) ? TUNABLES[first] : undefined;
-  if (more.length > 0) fail(file !== undefined || tunable !== undefined || AT_OFFSET.includes(first) ? E.ENOTDIR : E.ENOENT);
+  if (more.length > 0) fail(file !== undefined || tunable !== undefined || AT_OFFSET.includes(first) || (first === 'children' && tid !== null) ? E.ENOTDIR : E.ENOENT);
   if (file !== undefined) return { kind: 'file', name: path, mode: FILE_MODES[first], content: () => file(e) };
   if (tunable !== undefined) return tunable(t, p, path);
   // read at an offset: the process's memory, its page map
   if (first === 'mem') return { kind: 'file', name: path, mode: 0o600, content: () => Buffer.alloc(0), at: (off, len) => memAt(p, off, len) };
   if (first === 'pagemap') return { kind: 'file', name: path, mode: 0o400, content: () => Buffer.alloc(0), at: (off, len) => pagemapAt(p, p.mm.space.layout.taskSize, off, len) };
+  // task/<tid>/children: the children (zombies too), each pid and a space; elfrun keeps them per process, so the leader shows them all
+  if (first === 'children' && tid !== null)
+    return { kind: 'file', name: path, content: () => Buffer.from(tid === p.pid ? [...p.children].filter((c) => !c.reaped).map((c) => `${c.pid} `).join('') : '') };
   // sched: a write of anything resets its statistics, which elfrun does not keep
   if (first === 'sched') return { kind: 'file', name: path, mode: 0o644, content: () => Buffer.from(schedText(p, thread(t, p, tid))), write: (_t, d) => d.length };
   const link = Object.hasOwn(LINKS, first) ? LINKS[first] : undefined;

@@ -91,6 +91,10 @@ const scripts: Array<[string, string]> = [
     'a file with nothing to write: access and open as the mode says (root passes), the write is EINVAL',
     'for f in stat oom_score limits environ; do test -w /proc/self/$f && echo "w $f"; test -x /proc/self/$f || echo "no x $f"; echo x > /proc/self/$f; echo "rc $?"; done',
   ],
+  [
+    "a thread's directory: children, no task/",
+    'sleep 3 & a=$!; sleep 3 & b=$!; IFS= read -r c < /proc/$$/task/$$/children; test "$c" = "$a $b " && echo children ok; ls /proc/$$/task/$$ | grep -cx task; ls /proc/$$/task/$$ | grep -cx children; ls /proc/$$ | grep -cx children; kill $a $b',
+  ],
   ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/io; echo "rc $?" >&2; ls /proc/self/map_files >/dev/null 2>&1; echo "map_files listed: $?" >&2'],
 ];
 
