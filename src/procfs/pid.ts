@@ -50,6 +50,22 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
   auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
   mounts: ({ t }) => mountsText(t.kernel.vfs),
   mountinfo: ({ t }) => mountinfoText(t.kernel.vfs),
+  // one line per mount; no file system of the guest's has statistics to add (NFS's)
+  mountstats: ({ t }) =>
+    Buffer.from(
+      mountsText(t.kernel.vfs)
+        .toString('latin1')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [source, point, type] = l.split(' ');
+          return `device ${source} mounted on ${point} with fstype ${type}\n`;
+        })
+        .join(''),
+      'latin1',
+    ),
+  // the POSIX timers (timer_create), of which elfrun has none: an empty list
+  timers: () => Buffer.alloc(0),
   // the root of the (empty) cgroup2 hierarchy at /sys/fs/cgroup
   cgroup: () => Buffer.from('0::/\n'),
   // and in its cpuset
@@ -62,7 +78,7 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
 };
 
 /** Files Linux keeps private to the owner (0400), or lets the owner write (sched: 0644). */
-const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, sched: 0o644 };
+const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, mountstats: 0o400 };
 
 /** the files built below rather than from a table: sched, and those read at an offset */
 const AT_OFFSET = ['sched', 'mem', 'pagemap'];

@@ -64,7 +64,7 @@ const scripts: Array<[string, string]> = [
   [
     'memory files: statm and schedstat fields, smaps and smaps_rollup field names, one smaps entry per mapping',
     [
-      'wc -w < /proc/self/statm; wc -w < /proc/self/schedstat',
+      'wc -w < /proc/self/statm; wc -w < /proc/self/schedstat; wc -c < /proc/self/timers; grep -c "^device .* mounted on / with fstype " /proc/self/mountstats',
       'sed -n "2,23p" /proc/self/smaps | cut -d: -f1 | tr "\\n" " "; echo',
       'sed 1d /proc/self/smaps_rollup | cut -d: -f1 | tr "\\n" " "; echo',
       'head -1 /proc/self/smaps_rollup | sed "s/^[0-9a-f]*-[0-9a-f]* //"',
@@ -85,7 +85,7 @@ const scripts: Array<[string, string]> = [
   ],
   [
     'permission bits and link counts of the entries',
-    'for f in comm oom_score_adj oom_adj oom_score limits statm smaps smaps_rollup mountinfo mounts cgroup uid_map gid_map setgroups loginuid sessionid personality wchan sched schedstat timerslack_ns coredump_filter clear_refs pagemap mem environ auxv cmdline stat status maps attr ns fd fdinfo task projid_map timens_offsets cpuset; do stat -c "%A %h %n" /proc/self/$f; done; stat -c "%A %n" /proc/self/task/$$/oom_score_adj 2>&1 | sed "s/[0-9][0-9]*/N/"',
+    'for f in comm oom_score_adj oom_adj oom_score limits statm smaps smaps_rollup mountinfo mounts cgroup uid_map gid_map setgroups loginuid sessionid personality wchan sched schedstat timerslack_ns coredump_filter clear_refs pagemap mem environ auxv cmdline stat status maps attr ns fd fdinfo task projid_map timens_offsets cpuset timers mountstats; do stat -c "%A %h %n" /proc/self/$f; done; stat -c "%A %n" /proc/self/task/$$/oom_score_adj 2>&1 | sed "s/[0-9][0-9]*/N/"',
   ],
   [
     'a file with nothing to write: access and open as the mode says (root passes), the write is EINVAL',
