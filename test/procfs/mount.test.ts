@@ -18,6 +18,8 @@ const scripts: Array<[string, string]> = [
     [
       'mkdir -p /tmp/mt.$$/a /tmp/mt.$$/b; cd /tmp/mt.$$',
       'mount -t tmpfs -o size=1m,mode=700 tmpfs a; echo "rc $?"; stat -c "%a %U" a; stat -f -c %t a',
+      // the size and inode count a tmpfs was given (elfrun keeps no usage count: the free counts are not compared)
+      'mount -t tmpfs -o size=2m,nr_inodes=100 none b; stat -f -c "%b %c %S %l" b; umount b',
       'grep " $PWD/a " /proc/mounts | sed "s#$PWD#D#"',
       'echo hi > a/f; cat a/f',
       'mount --bind a b; echo "rc $?"; cat b/f',

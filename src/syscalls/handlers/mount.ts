@@ -72,8 +72,33 @@ function totalRam(): number {
   return Number(s.dv.getBigUint64(32, true)) * s.dv.getUint32(104, true);
 }
 
+/**
+ * A tmpfs mounted with size= or nr_inodes=: statfs reports that size (in
+ * 4 KiB blocks) and inode count, all free (tmpfs keeps no usage count, and
+ * does not refuse a write past the size).
+ */
+class SizedTmpFs extends TmpFs {
+  constructor(
+    mode: number,
+    uid: number,
+    gid: number,
+    private readonly blocks: number | null,
+    private readonly inodes: number | null,
+  ) {
+    super(mode, uid, gid);
+  }
+  override statfs(): Uint8Array {
+    const b = Buffer.from(super.statfs());
+    if (this.blocks !== null) for (const off of [16, 24, 32]) b.writeBigUint64LE(BigInt(this.blocks), off);
+    if (this.inodes !== null) for (const off of [40, 48]) b.writeBigUint64LE(BigInt(this.inodes), off);
+    return b;
+  }
+}
+
 /** A size as tmpfs's size= takes it: bytes with k, m, g suffixes, or a percentage of RAM. */
-function tmpfsOptions(data: string | null): { mode: number; uid: number; gid: number; fsOpts: string } {
+function tmpfsOptions(data: string | null): { mode: number; uid: number; gid: number; fsOpts: string; blocks: number | null; inodes: number | null } {
+  let blocks: number | null = null;
+  let inodes: number | null = null;
   let mode = 0o1777;
   let uid = 0;
   let gid = 0;
@@ -92,15 +117,17 @@ function tmpfsOptions(data: string | null): { mode: number; uid: number; gid: nu
       const m = /^(\d+)([kKmMgGtTpPeE%]?)$/.exec(v) ?? fail(E.EINVAL);
       const n = Number(m[1]);
       const bytes = m[2] === '%' ? (totalRam() * n) / 100 : k === 'nr_blocks' ? n * 4096 * suffix(m[2]) : n * suffix(m[2]);
-      shown.push(`size=${Math.ceil(bytes / 4096) * 4}k`);
+      blocks = Math.ceil(bytes / 4096);
+      shown.push(`size=${blocks * 4}k`);
     } else if (k === 'nr_inodes') {
       const m = /^(\d+)([kKmMgG]?)$/.exec(v) ?? fail(E.EINVAL);
-      shown.push(`nr_inodes=${Number(m[1]) * suffix(m[2])}`);
+      inodes = Number(m[1]) * suffix(m[2]);
+      shown.push(`nr_inodes=${inodes}`);
     } else if (k === 'huge' || k === 'mpol' || k === 'inode64' || k === 'inode32' || k === 'noswap') shown.push(o);
     else fail(E.EINVAL);
   }
   const fsOpts = ['rw', ...shown, ...(mode !== 0o1777 ? [`mode=${mode.toString(8).padStart(3, '0')}`] : []), ...(uid ? [`uid=${uid}`] : []), ...(gid ? [`gid=${gid}`] : [])].join(',');
-  return { mode, uid, gid, fsOpts };
+  return { mode, uid, gid, fsOpts, blocks, inodes };
 }
 
 /** A new file system of `type`: ENODEV for one elfrun does not have (as a kernel without it). */
@@ -108,7 +135,7 @@ function newFs(t: Task, type: string, data: string | null): { fs: FileSystem; fs
   switch (type) {
     case 'tmpfs': {
       const o = tmpfsOptions(data);
-      return { fs: new TmpFs(o.mode, o.uid, o.gid), fsOpts: o.fsOpts };
+      return { fs: o.blocks === null && o.inodes === null ? new TmpFs(o.mode, o.uid, o.gid) : new SizedTmpFs(o.mode, o.uid, o.gid, o.blocks, o.inodes), fsOpts: o.fsOpts };
     }
     case 'proc':
       return { fs: new ProcFs(t.kernel) };
@@ -205,7 +232,7 @@ export const mountDefs: Record<string, Def> = {
   mount: partial(
     mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
-    'tmpfs (mode=, uid=, gid=; size= is shown but not enforced), proc, sysfs, cgroup2 (empty), devtmpfs; bind and recursive bind; ' +
+    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs; bind and recursive bind; ' +
       'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
       'MS_MOVE is EINVAL; other file system types ENODEV',
   ),
