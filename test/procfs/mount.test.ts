@@ -62,6 +62,16 @@ const scripts: Array<[string, string]> = [
       'umount fb.$$/g; umount fb.$$; rm -rf fb.$$',
     ].join('\n'),
   ],
+  [
+    'move mounts, with what is mounted below them; into themselves (ELOOP), of a non-mount (EINVAL)',
+    [
+      'mkdir -p /tmp/mv.$$/a /tmp/mv.$$/b; cd /tmp/mv.$$',
+      'mount -t tmpfs one a; mkdir a/s; mount -t tmpfs two a/s; echo hi > a/s/f',
+      'mount --move a b; echo "rc $?"; cat b/s/f; ls a; grep " $PWD/" /proc/mounts | sed "s#$PWD#D#"',
+      'mount --move b b/s; echo "rc $?"; mount --move a b; echo "rc $?"',
+      'umount b/s; umount b; cd /; rm -rf /tmp/mv.$$',
+    ].join('\n'),
+  ],
 ];
 
 for (const arch of ARCHES) {
@@ -71,7 +81,7 @@ for (const arch of ARCHES) {
         const bb = fixture('x86_64', 'busybox');
         const native = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script], { encoding: 'latin1' });
         const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', script]);
-        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replace(/fb\.\d+/g, 'fb.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
+        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replace(/fb\.\d+/g, 'fb.N').replace(/mv\.\d+/g, 'mv.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
         expect(norm(got.stdout)).toBe(norm(native.stdout));
         expect(norm(got.stderr)).toBe(norm(native.stderr));
         expect(got.status).toBe(native.status);

@@ -202,7 +202,18 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
     mountAt(target);
     return 0;
   }
-  if (flags & MS_MOVE) return fail(E.EINVAL);
+  if (flags & MS_MOVE) {
+    // the mount at the source, with the mounts below it, moves to the target (they come back with new ids)
+    const src = lookupAt(t, AT_FDCWD, pathArg(t, sourceAddr), true);
+    const m = mountAt(src);
+    if (m.at === null) fail(E.EINVAL);
+    if (target.path === m.path || target.path.startsWith(m.path + '/')) fail(E.ELOOP);
+    if ((src.node.type === S_IFDIR) !== (target.node.type === S_IFDIR)) fail(E.ENOTDIR);
+    const moved = vfs.visibleMounts().filter((o) => o === m || o.path.startsWith(m.path + '/'));
+    for (const o of [...moved].reverse()) vfs.umount(o);
+    for (const o of moved) vfs.mount(t, target.path + o.path.slice(m.path.length), o.fs, { ...o.opts });
+    return 0;
+  }
   if (target.node.type !== S_IFDIR) fail(E.ENOTDIR);
   const type = strArg(t, typeAddr, 256);
   if (type === null) fail(E.EINVAL);
@@ -234,7 +245,7 @@ export const mountDefs: Record<string, Def> = {
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
     'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs; bind and recursive bind; ' +
       'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
-      'MS_MOVE is EINVAL; other file system types ENODEV',
+      'MS_MOVE moves the mounts (they get new ids); other file system types ENODEV',
   ),
   umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below; open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
 };
