@@ -64,6 +64,11 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
         .join(''),
       'latin1',
     ),
+  // the read and write calls' counts (syscalls/handlers/fs.ts); storage I/O is the host's, not counted per guest process
+  io: ({ p }) => {
+    const c = p.ioac;
+    return Buffer.from(`rchar: ${c.rchar}\nwchar: ${c.wchar}\nsyscr: ${c.syscr}\nsyscw: ${c.syscw}\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n`);
+  },
   // the POSIX timers (timer_create), of which elfrun has none: an empty list
   timers: () => Buffer.alloc(0),
   // the root of the (empty) cgroup2 hierarchy at /sys/fs/cgroup
@@ -78,7 +83,7 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
 };
 
 /** Files Linux keeps private to the owner (0400), or lets the owner write (sched: 0644). */
-const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, mountstats: 0o400 };
+const FILE_MODES: Record<string, number> = { auxv: 0o400, environ: 0o400, mountstats: 0o400, io: 0o400 };
 
 /** the files built below rather than from a table: sched, and those read at an offset */
 const AT_OFFSET = ['sched', 'mem', 'pagemap'];

@@ -95,7 +95,7 @@ const scripts: Array<[string, string]> = [
     "a thread's directory: children, no task/",
     'sleep 3 & a=$!; sleep 3 & b=$!; IFS= read -r c < /proc/$$/task/$$/children; test "$c" = "$a $b " && echo children ok; ls /proc/$$/task/$$ | grep -cx task; ls /proc/$$/task/$$ | grep -cx children; ls /proc/$$ | grep -cx children; kill $a $b',
   ],
-  ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/io; echo "rc $?" >&2; ls /proc/self/map_files >/dev/null 2>&1; echo "map_files listed: $?" >&2'],
+  ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/syscall; echo "rc $?" >&2; ls /proc/self/map_files >/dev/null 2>&1; echo "map_files listed: $?" >&2'],
 ];
 
 for (const arch of ARCHES) {

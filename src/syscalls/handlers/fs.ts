@@ -88,6 +88,32 @@ export function raisingSigpipe(t: Task, write: () => number): number {
 }
 
 /** A write handler that raises SIGPIPE on EPIPE (no closure per call: dd bs=1 makes 200k writes). */
+/**
+ * A read or write call counted as Linux's vfs_read and vfs_write count it
+ * for /proc/<pid>/io: the bytes moved and the call, also when the file
+ * refuses it (EAGAIN...); not when the fd is bad or not open for that.
+ */
+function counted(dir: 'r' | 'w', fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
+  return (t, a) => {
+    const c = t.proc.ioac;
+    let n: number;
+    try {
+      n = fn(t, a);
+    } catch (e) {
+      if (e instanceof SysError && e.errno !== E.EBADF && e.errno !== E.EFAULT && e.errno !== E.EINVAL) dir === 'r' ? c.syscr++ : c.syscw++;
+      throw e;
+    }
+    if (dir === 'r') {
+      if (n > 0) c.rchar += n;
+      c.syscr++;
+    } else {
+      if (n > 0) c.wchar += n;
+      c.syscw++;
+    }
+    return n;
+  };
+}
+
 function epipe(fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
   return (t, a) => {
     try {
@@ -414,30 +440,30 @@ function sendfile(t: Task, a: Args): number {
 }
 
 export const fsDefs: Record<string, Def> = {
-  read: supported(['fd', 'strout', 'size'], (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
-  write: supported(['fd', 'strin', 'size'], epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
-  pread64: supported(['fd', 'strout', 'size', 'off'], (t, a) => {
+  read: supported(['fd', 'strout', 'size'], counted('r', (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
+  write: supported(['fd', 'strin', 'size'], epipe(counted('w', (t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW))))),
+  pread64: supported(['fd', 'strout', 'size', 'off'], counted('r', (t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return readableFile(t, a.i32(0)).pread(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
-  }),
-  pwrite64: supported(['fd', 'strin', 'size', 'off'], epipe((t, a) => {
+  })),
+  pwrite64: supported(['fd', 'strin', 'size', 'off'], epipe(counted('w', (t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return writableFile(t, a.i32(0)).pwrite(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
-  })),
-  readv: supported(['fd', 'iovout', 'int'], (t, a) => {
+  }))),
+  readv: supported(['fd', 'iovout', 'int'], counted('r', (t, a) => {
     const f = readableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_WRITE);
     return vectored(t, iov, (b, l) => f.read(t, b, l));
-  }),
-  writev: supported(['fd', 'iovin', 'int'], epipe((t, a) => {
+  })),
+  writev: supported(['fd', 'iovin', 'int'], epipe(counted('w', (t, a) => {
     const f = writableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_READ);
     return vectored(t, iov, (b, l) => f.write(t, b, l));
-  })),
+  }))),
   lseek: supported(['fd', 'off', 'whence'], (t, a) => {
     const whence = a.u32(2);
     const f = t.fds.file(a.i32(0));
@@ -537,7 +563,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(t, len);
   }),
-  sendfile: supported(['fd', 'fd', 'ptr', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
+  sendfile: supported(['fd', 'fd', 'ptr', 'size'], epipe(counted('r', counted('w', sendfile))), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
   fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
