@@ -7,7 +7,7 @@ import type { Process } from '../proc/process.js';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { DT_LNK, DT_REG, S_IFREG, W_OK, X_OK } from '../abi/stat.js';
+import { DT_LNK, DT_REG, NSFS_MAGIC, S_IFREG, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import { FileDescription } from '../fs/file.js';
 import { hostStatBytes } from '../fs/stat.js';
@@ -114,8 +114,6 @@ export function attrEntry(path: string, more: string[]): ProcNode {
   return { kind: 'file', name: path, mode: more[0] === 'prev' ? 0o444 : 0o666, content: () => fail(E.EINVAL), write: () => fail(E.EINVAL) };
 }
 
-/** NSFS_MAGIC (linux/magic.h) */
-const NSFS_MAGIC = 0x6e736673;
 
 /** nsfs: where the ns/ links lead, one inode per namespace (device 0:4, as Linux's nsfs has). */
 class NsFs extends FileSystem {
@@ -133,7 +131,7 @@ class NsFs extends FileSystem {
     b.writeBigInt64LE(4096n, 8);
     b.writeBigInt64LE(255n, 64);
     b.writeBigInt64LE(4096n, 72);
-    b.writeBigInt64LE(0x20n, 80);
+    b.writeBigInt64LE(BigInt(ST_VALID), 80);
     return b;
   }
 }

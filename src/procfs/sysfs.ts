@@ -11,16 +11,13 @@ import type { IoContext } from '../fs/context.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { NAME_MAX } from '../abi/limits.js';
-import { DT_DIR, DT_REG, S_IFDIR, S_IFREG, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
+import { CGROUP2_SUPER_MAGIC, DT_DIR, DT_REG, S_IFDIR, SYSFS_MAGIC, S_IFREG, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
 import type { FileDescription } from '../fs/file.js';
 import { hostStatBytes, type StatFields } from '../fs/stat.js';
 import { FileSystem, VNode, type Loc } from '../fs/vfs.js';
 import { ProcFile } from './file.js';
 import { procIno, type ProcNode } from './node.js';
 
-/** statfs f_type of sysfs and cgroup2 (linux/magic.h) */
-export const SYSFS_MAGIC = 0x62656572;
-export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** An entry: a directory, or a file read from the host's /sys at `host` (its mode kept). */
 type SysEntry = { kind: 'dir' } | { kind: 'file'; host: string; mode: number };

@@ -9,6 +9,7 @@ import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { AT_FDCWD } from '../../abi/fcntl.js';
+import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
 import { S_IFDIR } from '../../abi/stat.js';
 import { DevFs } from '../../fs/devfs.js';
 import { HostFs, HostNode } from '../../fs/hostfs.js';
@@ -22,28 +23,7 @@ import type { Args } from '../../cpu/args.js';
 import type { Shape } from '../signature.js';
 import { lookupAt, partial, pathArg, type Def } from './util.js';
 
-// linux/mount.h
-const MS_RDONLY = 1;
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-const MS_REMOUNT = 32;
-const MS_BIND = 4096;
-const MS_MOVE = 8192;
-const MS_REC = 16384;
-const MS_UNBINDABLE = 1 << 17;
-const MS_PRIVATE = 1 << 18;
-const MS_SLAVE = 1 << 19;
-const MS_SHARED = 1 << 20;
 const MS_PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED;
-/** the old magic number in the top 16 bits, ignored */
-const MS_MGC_MSK = 0xffff0000;
-const MS_MGC_VAL = 0xc0ed0000;
-// umount2's flags
-const MNT_FORCE = 1;
-const MNT_DETACH = 2;
-const MNT_EXPIRE = 4;
-const UMOUNT_NOFOLLOW = 8;
 
 /** CAP_SYS_ADMIN: mount and umount need it (EPERM) */
 const CAP_SYS_ADMIN = 21n;
