@@ -72,6 +72,13 @@ const scripts: Array<[string, string]> = [
       'umount b/s; umount b; cd /; rm -rf /tmp/mv.$$',
     ].join('\n'),
   ],
+  [
+    'umount with mounts below: EBUSY, and umount -l takes them along',
+    [
+      'mkdir -p /tmp/dt.$$/a; cd /tmp/dt.$$; mount -t tmpfs one a; mkdir a/s; mount -t tmpfs two a/s',
+      'umount a; echo "rc $?"; umount -l a; echo "rc $?"; grep -c " $PWD/" /proc/mounts; cd /; rm -rf /tmp/dt.$$',
+    ].join('\n'),
+  ],
 ];
 
 for (const arch of ARCHES) {
@@ -81,7 +88,7 @@ for (const arch of ARCHES) {
         const bb = fixture('x86_64', 'busybox');
         const native = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script], { encoding: 'latin1' });
         const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', script]);
-        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replace(/fb\.\d+/g, 'fb.N').replace(/mv\.\d+/g, 'mv.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
+        const norm = (s: string): string => s.replace(/\/tmp\/mt\.\d+/g, '/tmp/mt.N').replace(/fb\.\d+/g, 'fb.N').replace(/mv\.\d+/g, 'mv.N').replace(/dt\.\d+/g, 'dt.N').replaceAll(fixture(arch, 'busybox'), 'BUSYBOX').replaceAll(bb, 'BUSYBOX');
         expect(norm(got.stdout)).toBe(norm(native.stdout));
         expect(norm(got.stderr)).toBe(norm(native.stderr));
         expect(got.status).toBe(native.status);

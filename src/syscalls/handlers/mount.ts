@@ -207,7 +207,11 @@ function umount2(t: Task, targetAddr: number, flags: number): number {
   needAdmin(t);
   const target = lookupAt(t, AT_FDCWD, pathArg(t, targetAddr), !(flags & UMOUNT_NOFOLLOW));
   if (flags & MNT_EXPIRE) fail(E.EAGAIN);
-  t.kernel.vfs.umount(mountAt(target));
+  const vfs = t.kernel.vfs;
+  const m = mountAt(target);
+  // MNT_DETACH takes the mounts below along (the deepest first); without it they keep the mount busy
+  if (flags & MNT_DETACH && m.at !== null) for (const o of vfs.visibleMounts().filter((o) => o.path.startsWith(m.path === '/' ? '/' : m.path + '/')).reverse()) vfs.umount(o);
+  vfs.umount(m);
   return 0;
 }
 
@@ -227,5 +231,5 @@ export const mountDefs: Record<string, Def> = {
       'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
       'MS_MOVE moves the mounts (they get new ids); other file system types ENODEV',
   ),
-  umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below; open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
+  umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below (MNT_DETACH takes them along); open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
 };
