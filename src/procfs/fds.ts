@@ -1,7 +1,7 @@
 // The open files of a process as /proc shows them: fdinfo's text, where the
 // /proc/<pid>/fd/N links point, and the pathless node a link to a pipe or an
 // inherited host fd leads to (opening it opens the same pipe or host file).
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -14,6 +14,7 @@ import { toHostOpenFlags } from '../fs/flags.js';
 import { HostFile } from '../fs/hostfile.js';
 import { PipeEnd } from '../fs/pipe.js';
 import { EpollFile } from '../fs/epoll.js';
+import { UnixSocket } from '../net/unix.js';
 import { POLLERR, POLLHUP } from '../abi/poll.js';
 import { statFields } from '../fs/stat.js';
 import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
@@ -37,8 +38,24 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: 
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
   // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does
   const mnt = f.loc !== null && t.vfs.mounts.includes(f.loc.mnt) ? f.loc.mnt.id : 0;
-  const kind = f instanceof EpollFile ? epollInfo(t, f) : f.fdinfo();
+  // a unix socket's fds in flight: none can be, since its sendmsg refuses SCM_RIGHTS (net/unix.ts)
+  const kind = f instanceof EpollFile ? epollInfo(t, f) : f instanceof UnixSocket ? 'scm_fds: 0\n' : f instanceof HostFile ? hostKindInfo(f.hostFd) : f.fdinfo();
   return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${kind}${t.vfs.locks.fdinfo(f, fds)}`);
+}
+
+/** What the host's fdinfo adds for a host fd the guest was given (a socket's scm_fds...): its lines past ino, but its locks (the guest's are listed). */
+function hostKindInfo(fd: number): string {
+  try {
+    const lines = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('ino:'));
+    return lines
+      .slice(at + 1)
+      .filter((l) => l !== '' && !l.startsWith('lock:'))
+      .map((l) => l + '\n')
+      .join('');
+  } catch {
+    return '';
+  }
 }
 
 /** An epoll instance's lines: one per watched (fd, file), with the events as the kernel keeps them (EPOLLERR|EPOLLHUP always). */

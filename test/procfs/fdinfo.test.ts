@@ -4,8 +4,7 @@
 // masked: mount ids, inode numbers and devices, eventfd's id, the timer's
 // nanoseconds left, the locker's pid; epoll's lines are sorted (Linux lists
 // them by kernel address); arm64's flags are shown with x86_64's bit for
-// O_LARGEFILE. A unix socket's scm_fds line (kept with the
-// sockets) is left out of the comparison.
+// O_LARGEFILE.
 import { describe, expect, it } from 'vitest';
 import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
 
@@ -18,7 +17,6 @@ const x86Flags = (l: string): string => l.replace(/^flags:\t0(\d+)$/, (_, o: str
 function norm(out: string, arch: string): string {
   const lines = out
     .split('\n')
-    .filter((l) => !l.startsWith('scm_fds:'))
     .map((l) =>
       (arch === 'arm64' ? x86Flags(l) : l)
         .replace(/^(mnt_id|ino):\t\d+$/, '$1:\tN')
