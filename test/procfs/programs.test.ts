@@ -4,6 +4,7 @@
 // processes (their pids, parents, states, memory). The oracle is the native
 // run where the output depends only on the host; ps's view of a guest
 // process is checked against what the guest itself reads in /proc.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixture, runElfrun, runLinux } from '../helpers/oracle.js';
@@ -45,5 +46,22 @@ describe.runIf(have('/usr/bin/ps') && have('/usr/bin/free'))('procps', () => {
     expect(got.status).toBe(0);
     expect(got.stdout).toMatch(/^top - .* load average/);
     expect(got.stdout).toMatch(/\n\s*PID USER/);
+  });
+});
+
+// util-linux's mount, findmnt and umount and coreutils' df in the guest, as root, against a native run in a
+// private mount namespace (df's used space masked: tmpfs keeps no usage count in elfrun).
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
+describe.runIf(canUnshare && have('/usr/bin/mount') && have('/usr/bin/df'))('util-linux mount in the guest', () => {
+  it('mounts, shows, remounts read-only and unmounts a tmpfs as natively', () => {
+    const script =
+      'd=/tmp/um.$$; mkdir -p $d; /usr/bin/mount -t tmpfs -o size=1m,mode=750 none $d; echo rc $?; /usr/bin/findmnt -n $d | sed "s#$d#D#"; ' +
+      '/usr/bin/df -h $d | sed "s#$d#D#; s/  *0  */ USED /"; /usr/bin/mount -o remount,ro $d; /usr/bin/findmnt -n -o TARGET,OPTIONS $d | sed "s#$d#D#"; ' +
+      '/usr/bin/umount $d; echo rc $?; rmdir $d';
+    const bb = fixture('x86_64', 'busybox');
+    const native = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script], { encoding: 'latin1' });
+    const got = runElfrun(bb, ['sh', '-c', script]);
+    expect(got.stdout).toBe(native.stdout);
+    expect(got.stderr).toBe(native.stderr);
   });
 });
