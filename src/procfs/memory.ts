@@ -32,9 +32,45 @@ export function residentPages(v: Vma): VmaPages {
   return { resident, sharers: Math.max(1, v.chunk.users?.size ?? 1), anon: isAnon(v.info) && !v.info.shared };
 }
 
-/** The resident pages of a process (stat's rss, status's VmRSS). */
+/** The resident pages of a process (stat's rss). */
 export function rssOf(p: Process): number {
   return p.mm.space.vmas.reduce((n, v) => n + residentPages(v).resident, 0);
+}
+
+/** status's memory lines, in pages: resident (anonymous, file, shared anonymous) and the sizes by kind of mapping. */
+export interface MemSummary {
+  rss: number;
+  rssAnon: number;
+  rssFile: number;
+  rssShmem: number;
+  /** data_vm: private writable mappings but the stack */
+  data: number;
+  /** stack_vm */
+  stk: number;
+  /** the program's code */
+  exe: number;
+  /** exec_vm less the program's code */
+  lib: number;
+}
+
+export function memSummary(p: Process): MemSummary {
+  const m: MemSummary = { rss: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, data: 0, stk: 0, exe: 0, lib: 0 };
+  for (const v of p.mm.space.vmas) {
+    const n = Math.ceil(v.size / PAGE);
+    const r = residentPages(v);
+    m.rss += r.resident;
+    if (r.anon) m.rssAnon += r.resident;
+    else if (v.info.shared && isAnon(v.info)) m.rssShmem += r.resident;
+    else m.rssFile += r.resident;
+    const stack = v.info.name === '[stack]';
+    if (stack) m.stk += n;
+    else if (v.prot & PROT_WRITE && !v.info.shared) m.data += n;
+    if (v.prot & PROT_EXEC && !(v.prot & PROT_WRITE) && !stack) {
+      if (v.info.name === p.exePath) m.exe += n;
+      else m.lib += n;
+    }
+  }
+  return m;
 }
 
 /** /proc/<pid>/statm: size resident shared text lib data dt, in pages (lib and dt are always 0 since 2.6). */

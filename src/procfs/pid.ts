@@ -12,7 +12,7 @@ import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { Loc } from '../fs/vfs.js';
 import { anonLoc, fdInfo, fdTarget } from './fds.js';
 import { mountinfoText, mountsText } from './mounts.js';
-import { memAt, pagemapAt, rssOf, smapsRollupText, smapsText, statmText } from './memory.js';
+import { memAt, memSummary, pagemapAt, rssOf, smapsRollupText, smapsText, statmText } from './memory.js';
 import { attrEntry, limitsText, nsEntry, schedstatText, schedText } from './pidinfo.js';
 import { TUNABLES } from './tunables.js';
 import type { ProcNode } from './node.js';
@@ -45,7 +45,7 @@ const FILES: Record<string, (e: PidEntry) => Buffer> = {
     const k = t.kernel;
     return Buffer.from(statText(p, { hostPpid: k.hostPpid, ttyNr: k.ttyNr, initSid: k.init?.sid ?? null, foreground: () => k.terminal.foreground() }, rssOf(p)));
   },
-  status: ({ t, p }) => Buffer.from(statusText(p, t.kernel.hostPpid, rssOf(p))),
+  status: ({ t, p }) => Buffer.from(statusText(p, t.kernel.hostPpid, memSummary(p))),
   maps: ({ p }) => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')),
   auxv: ({ p }) => auxvBytes(p.start?.auxv ?? []),
   mounts: ({ t }) => mountsText(t.kernel.vfs),

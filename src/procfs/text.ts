@@ -35,6 +35,18 @@ export interface ProcessView {
   readonly fds: { entries(): ReadonlyArray<readonly [number, unknown]> };
 }
 
+/** status's memory lines, in pages (memory.ts's MemSummary). */
+export interface StatusMemory {
+  readonly rss: number;
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly rssShmem: number;
+  readonly data: number;
+  readonly stk: number;
+  readonly exe: number;
+  readonly lib: number;
+}
+
 /** The kernel's side of stat: elfrun's parent, and the controlling terminal the guest's session shares. */
 export interface StatKernelView {
   readonly hostPpid: number;
@@ -78,7 +90,8 @@ export function statText(p: ProcessView, k: StatKernelView, rssPages = 0): strin
 }
 
 /** /proc/<pid>/status: the lines elfrun knows, in Linux's order. */
-export function statusText(p: ProcessView, hostPpid: number, rssPages: number | null = null): string {
+export function statusText(p: ProcessView, hostPpid: number, mem: StatusMemory | null = null): string {
+  const kb = (k: string, pages: number): string => `${k}:\t${String(pages * 4).padStart(8)} kB`;
   const c = p.cred;
   const leader = [...p.threads][0];
   const st = stateChar(p);
@@ -98,7 +111,9 @@ export function statusText(p: ProcessView, hostPpid: number, rssPages: number | 
     `FDSize:\t${Math.max(64, 2 ** Math.ceil(Math.log2(maxFd)))}`,
     `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`,
     `VmSize:\t${String(vmBytes(p) >> 10).padStart(8)} kB`,
-    ...(rssPages === null ? [] : [`VmRSS:\t${String(rssPages * 4).padStart(8)} kB`]),
+    ...(mem === null
+      ? []
+      : [kb('VmRSS', mem.rss), kb('RssAnon', mem.rssAnon), kb('RssFile', mem.rssFile), kb('RssShmem', mem.rssShmem), kb('VmData', mem.data), kb('VmStk', mem.stk), kb('VmExe', mem.exe), kb('VmLib', mem.lib)]),
     `Threads:\t${p.threads.size}`,
     `SigPnd:\t${sigmaskHex(leader?.pending ?? 0n)}`,
     `ShdPnd:\t${sigmaskHex(p.pending)}`,
