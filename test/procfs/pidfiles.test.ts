@@ -156,3 +156,17 @@ describe.skipIf(!canSetpriv)('an unprivileged user', () => {
     });
   }
 });
+
+describe('status memory lines on x86_64', () => {
+  it("VmData and VmExe are the native process's; the lines shown are in Linux's order", () => {
+    const bb = fixture('x86_64', 'busybox');
+    const script = 'grep -E "^(VmData|VmExe):" /proc/self/status; grep -E "^(Vm|Rss)" /proc/self/status | cut -d: -f1 | tr "\\n" " "';
+    const want = runLinux('x86_64', bb, ['sh', '-c', script]).stdout.split('\n');
+    const got = runElfrun(bb, ['sh', '-c', script]).stdout.split('\n');
+    expect(got.slice(0, 2)).toEqual(want.slice(0, 2));
+    const order = want[2].trim().split(' ');
+    const shown = got[2].trim().split(' ');
+    expect(shown.map((k) => order.indexOf(k))).toEqual([...shown.map((k) => order.indexOf(k))].sort((a, b) => a - b));
+    expect(shown.every((k) => order.includes(k))).toBe(true);
+  });
+});
