@@ -10,6 +10,8 @@ import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { Loc } from '../fs/vfs.js';
+import { PROT_WRITE } from '../abi/mman.js';
+import { isAnon } from '../mm/vma.js';
 import { anonLoc, fdInfo, fdTarget } from './fds.js';
 import { mountinfoText, mountsText } from './mounts.js';
 import { memAt, memSummary, pagemapAt, rssOf, smapsRollupText, smapsText, statmText } from './memory.js';
@@ -154,6 +156,22 @@ function fdEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
   return { kind: 'link', name: path, target: () => fdTarget(f), fdMode, jump: () => f.loc ?? anonLoc(t, f, path) };
 }
 
+/** CAP_SYS_ADMIN: map_files/ lookups need it (EPERM) */
+const CAP_SYS_ADMIN = 21n;
+
+/** /proc/<pid>/map_files/[start-end]: a link per file mapping to its file (dr-x------; looking one up needs CAP_SYS_ADMIN). */
+function mapFilesEntry({ t, p, path }: PidEntry, more: string[]): ProcNode {
+  const files = (): Array<{ name: string; file: string; mode: number }> =>
+    p.mm.space.vmas
+      .filter((v) => !isAnon(v.info) || v.info.shared)
+      .map((v) => ({ name: `${v.start.toString(16)}-${v.end.toString(16)}`, file: v.info.name, mode: 0o400 | (v.info.shared && v.prot & PROT_WRITE ? 0o200 : 0) }));
+  if (more.length === 0) return { kind: 'dir', name: path, mode: 0o500, entries: () => files().map((f): [string, number] => [f.name, DT_LNK]) };
+  if (more.length > 1) fail(E.ENOTDIR);
+  if ((t.cred.caps.eff & (1n << CAP_SYS_ADMIN)) === 0n) fail(E.EPERM);
+  const f = files().find((x) => x.name === more[0]) ?? fail(E.ENOENT);
+  return { kind: 'link', name: path, target: () => f.file, fdMode: f.mode };
+}
+
 /** /proc/<pid>/task/[tid/...]: the threads, each a directory like the process's own. */
 function taskEntry(e: PidEntry, more: string[]): ProcNode {
   const { p, path } = e;
@@ -169,6 +187,7 @@ const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
   fd: fdEntry,
   task: taskEntry,
   ns: ({ t, path }, more) => nsEntry(t, path, more),
+  map_files: mapFilesEntry,
   attr: ({ path }, more) => attrEntry(path, more),
 };
 

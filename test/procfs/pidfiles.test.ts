@@ -95,7 +95,11 @@ const scripts: Array<[string, string]> = [
     "a thread's directory: children, no task/",
     'sleep 3 & a=$!; sleep 3 & b=$!; IFS= read -r c < /proc/$$/task/$$/children; test "$c" = "$a $b " && echo children ok; ls /proc/$$/task/$$ | grep -cx task; ls /proc/$$/task/$$ | grep -cx children; ls /proc/$$ | grep -cx children; kill $a $b',
   ],
-  ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/syscall; echo "rc $?" >&2; ls /proc/self/map_files >/dev/null 2>&1; echo "map_files listed: $?" >&2'],
+  [
+    'map_files: a link per file mapping',
+    "stat -c '%A %h' /proc/self/map_files; ls -l /proc/$$/map_files | awk '{print $1, $NF}' | sed 's#/.*/##' | sort -u; a=$(ls /proc/$$/map_files | head -1); readlink /proc/$$/map_files/$a | sed 's#.*/##'; ls /proc/$$/map_files/0-1 2>&1 | sed 's/[0-9][0-9]*/N/g'",
+  ],
+  ['entries elfrun leaves out are ENOENT, not a stop', 'cat /proc/self/syscall; echo "rc $?" >&2'],
 ];
 
 for (const arch of ARCHES) {
