@@ -68,10 +68,14 @@ function sysTree(): Map<string, SysEntry> {
 
 /** A read-only sysfs (type 'sysfs', the tree above) or an empty cgroup2 (type 'cgroup2'). */
 export class SysFs extends FileSystem {
-  private readonly tree: Map<string, SysEntry>;
+  /** made when first walked (every run mounts /sys; few look in it) */
+  private made: Map<string, SysEntry> | null = null;
   constructor(readonly type: 'sysfs' | 'cgroup2' = 'sysfs') {
     super();
-    this.tree = type === 'sysfs' ? sysTree() : new Map<string, SysEntry>([['', { kind: 'dir' }]]);
+  }
+  private get tree(): Map<string, SysEntry> {
+    this.made ??= this.type === 'sysfs' ? sysTree() : new Map<string, SysEntry>([['', { kind: 'dir' }]]);
+    return this.made;
   }
   private readonly rootNode = new SysNode(this, '');
   root(): VNode {
