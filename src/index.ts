@@ -17,6 +17,7 @@ import { HostFs } from './fs/hostfs.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
 import { ProcFs } from './procfs/procfs.js';
+import { SysFs } from './procfs/sysfs.js';
 import { E, errnoMessage } from './abi/errno.js';
 import { fail, SysError } from './abi/errors.js';
 import { prepareExec } from './syscalls/handlers/process.js';
@@ -287,6 +288,9 @@ export class Machine {
       mount(sandboxProgram, new HostFs(sandboxProgram), { readonly: true, source: sandboxProgram });
     }
     mount('/proc', new ProcFs(k), { source: 'proc' });
+    // the guest's own /sys, read-only as in a container, with an empty cgroup2 hierarchy
+    mount('/sys', new SysFs('sysfs'), { readonly: true, source: 'sysfs' });
+    mount('/sys/fs/cgroup', new SysFs('cgroup2'), { readonly: true, source: 'cgroup2' });
     mount('/dev', new DevFs(), { source: 'devtmpfs' });
     if (existsSync('/dev/pts')) mount('/dev/pts', new HostFs('/dev/pts'), { source: 'devpts' });
     // shared memory is shared with the host, as for a native program (the sandbox keeps its own)

@@ -62,6 +62,9 @@ export const TMPFS_MAGIC = 0x01021994;
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const PIPEFS_MAGIC = 0x50495045;
 export const SOCKFS_MAGIC = 0x534f434b;
+export const SYSFS_MAGIC = 0x62656572;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const NSFS_MAGIC = 0x6e736673;
 
 // ---- statfs(2)'s f_flags (the kernel's include/linux/statfs.h; glibc's bits/statvfs.h agrees) ----
 export const ST_RDONLY = 0x0001;

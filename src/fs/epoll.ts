@@ -31,6 +31,10 @@ export class EpollFile extends FileDescription {
     super(flags);
   }
   private readonly created = Date.now();
+  /** the interest list as /proc/<pid>/fdinfo shows it: each (fd, file) with its events and data */
+  interestList(): Array<{ fd: number; file: FileDescription; events: number; data: bigint }> {
+    return [...this.interests.values()].flatMap((byFd) => [...byFd.values()]);
+  }
 
   override read(): number {
     return fail(E.EINVAL);

@@ -159,6 +159,15 @@ export interface MountOptions {
   readonly?: boolean;
   /** what /proc/mounts shows as the source */
   source?: string;
+  /** MS_NOSUID, MS_NODEV, MS_NOEXEC of mount(2) */
+  nosuid?: boolean;
+  nodev?: boolean;
+  noexec?: boolean;
+  /** a bind mount: the directory of the file system it shows, and that directory's path within it (mountinfo's root) */
+  bindRoot?: VNode;
+  bindPath?: string;
+  /** what the file system's options are, as mountinfo's last field shows them (tmpfs's size=, mode=...) */
+  fsOpts?: string;
 }
 
 export class Mount {
@@ -175,6 +184,10 @@ export class Mount {
   ) {}
   get readonly(): boolean {
     return this.opts.readonly === true;
+  }
+  /** the directory the mount shows: its file system's root, or a bind mount's directory */
+  get top(): VNode {
+    return this.opts.bindRoot ?? this.fs.root();
   }
 }
 
@@ -193,7 +206,7 @@ const dirname = (p: string): string => {
 };
 
 export const isDir = (l: Loc): boolean => l.node.type === S_IFDIR;
-export const isRoot = (l: Loc): boolean => l.node.key === l.mnt.fs.root().key;
+export const isRoot = (l: Loc): boolean => l.node.key === l.mnt.top.key;
 
 /** The result of resolving all but the last component (for create, unlink, rename...). */
 export interface ParentLoc {
@@ -261,7 +274,7 @@ export class Vfs {
 
   get root(): Loc {
     const m = this.rootMount;
-    return { mnt: m, node: m.fs.root(), path: '/' };
+    return { mnt: m, node: m.top, path: '/' };
   }
 
   /**
@@ -293,6 +306,24 @@ export class Vfs {
     return m;
   }
 
+  /**
+   * Take mount `m` out of the tree (umount2): what it covered shows again,
+   * a mount it was stacked on included. EBUSY while mounts sit below it, or
+   * for the root.
+   */
+  umount(m: Mount): void {
+    if (m.at === null) fail(E.EBUSY);
+    const visible = this.visibleMounts();
+    if (visible.some((o) => o !== m && o.at?.mnt === m)) fail(E.EBUSY);
+    this.lookups.walk.epoch++;
+    this.mounts.splice(this.mounts.indexOf(m), 1);
+    const names = this.byPoint.get(m.at.mnt.id)?.get(m.at.node.key);
+    // the mount it was stacked on, if any, shows again
+    const below = this.mounts.filter((o) => o.at !== null && o.at.mnt === m.at!.mnt && o.at.node.key === m.at!.node.key && o.name === m.name).pop();
+    if (below !== undefined) names?.set(m.name, below);
+    else names?.delete(m.name);
+  }
+
   private mountedAt(dir: Loc, name: string): Mount | undefined {
     return this.byPoint.get(dir.mnt.id)?.get(dir.node.key)?.get(name);
   }
@@ -313,7 +344,7 @@ export class Vfs {
   child(t: IoContext, dir: Loc, name: string): Loc {
     const path = childPath(dir.path, name);
     const m = this.mountedAt(dir, name);
-    if (m !== undefined) return { mnt: m, node: m.fs.root(), path };
+    if (m !== undefined) return { mnt: m, node: m.top, path };
     return { mnt: dir.mnt, node: dir.node.lookup(t, name), path };
   }
 

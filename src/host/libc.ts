@@ -322,7 +322,7 @@ export function residentRuns(addr: number, len: number, fn: (off: number, n: num
 }
 
 /** mincore's vector for [addr, addr+len) (bit 0: ever touched), or null when that cannot be known (swap active, mincore failed). */
-function touchedPages(addr: number, len: number): Uint8Array | null {
+export function touchedPages(addr: number, len: number): Uint8Array | null {
   const vec = new Uint8Array(Math.ceil(len / 4096));
   return swapOn() || (mincoreFn(addr, len, vec) as number) !== 0 ? null : vec;
 }

@@ -103,6 +103,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
     proc.sigtramp = parent.sigtramp;
     proc.dumpable = parent.dumpable;
+    proc.tunables = { ...parent.tunables };
     proc.noNewPrivs = parent.noNewPrivs;
   }
 

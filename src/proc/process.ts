@@ -97,6 +97,15 @@ export class Process {
   start: StartInfo | null = null;
   rlimits: Array<[bigint, bigint]> = [];
   pdeathsig = 0;
+  /**
+   * What procfs keeps per process: oom_score_adj (-1000..1000) and the floor
+   * an unprivileged write may not lower it below (set by privileged writes,
+   * Linux's oom_score_adj_min), coredump_filter's bits, timerslack_ns.
+   * A fork copies them.
+   */
+  tunables = { oomScoreAdj: 0, oomScoreAdjMin: 0, coredumpFilter: 0x33, timerSlackNs: 50000 };
+  /** /proc/<pid>/io's counts of the read and write calls (read, pread64, readv, write...) and their bytes; a new process starts at 0 */
+  ioac = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 };
   dumpable = 1;
   noNewPrivs = false;
   /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */

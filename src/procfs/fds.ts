@@ -1,7 +1,7 @@
 // The open files of a process as /proc shows them: fdinfo's text, where the
 // /proc/<pid>/fd/N links point, and the pathless node a link to a pipe or an
 // inherited host fd leads to (opening it opens the same pipe or host file).
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
@@ -13,6 +13,9 @@ import type { FdTable } from '../fs/fdtable.js';
 import { toHostOpenFlags } from '../fs/flags.js';
 import { HostFile } from '../fs/hostfile.js';
 import { PipeEnd } from '../fs/pipe.js';
+import { EpollFile } from '../fs/epoll.js';
+import { UnixSocket } from '../net/unix.js';
+import { POLLERR, POLLHUP } from '../abi/poll.js';
 import { statFields } from '../fs/stat.js';
 import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
 import { host } from '../host/libc.js';
@@ -33,7 +36,55 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: 
   }
   // Linux prints "0%o"
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
-  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${f.loc?.mnt.id ?? 0}\nino:\t${ino}\n${f.fdinfo()}${t.vfs.locks.fdinfo(f, fds)}`);
+  // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does
+  const mnt = f.loc !== null && t.vfs.mounts.includes(f.loc.mnt) ? f.loc.mnt.id : 0;
+  // a unix socket's fds in flight: none can be, since its sendmsg refuses SCM_RIGHTS (net/unix.ts)
+  const kind = f instanceof EpollFile ? epollInfo(t, f) : f instanceof UnixSocket ? 'scm_fds: 0\n' : f instanceof HostFile ? hostKindInfo(f.hostFd) : f.fdinfo();
+  return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${kind}${t.vfs.locks.fdinfo(f, fds)}`);
+}
+
+/** What the host's fdinfo adds for a host fd the guest was given (a socket's scm_fds...): its lines past ino, but its locks (the guest's are listed). */
+function hostKindInfo(fd: number): string {
+  try {
+    const lines = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('ino:'));
+    return lines
+      .slice(at + 1)
+      .filter((l) => l !== '' && !l.startsWith('lock:'))
+      .map((l) => l + '\n')
+      .join('');
+  } catch {
+    return '';
+  }
+}
+
+/** An epoll instance's lines: one per watched (fd, file), with the events as the kernel keeps them (EPOLLERR|EPOLLHUP always). */
+function epollInfo(t: IoContext, ep: EpollFile): string {
+  return ep
+    .interestList()
+    .map((i) => {
+      let pos = 0;
+      let ino = 0n;
+      let dev = 0n;
+      try {
+        pos = i.file.lseek(0, SEEK_CUR);
+      } catch {
+        /* not seekable */
+      }
+      try {
+        const st = statFields(i.file.statBytes(t));
+        ino = st.ino;
+        dev = BigInt(st.dev);
+      } catch {
+        /* no inode */
+      }
+      // the kernel's dev_t: major << 20 | minor
+      const major = (dev >> 8n) & 0xfffn;
+      const minor = (dev & 0xffn) | ((dev >> 12n) & 0xfff00n);
+      const events = (i.events | POLLERR | POLLHUP) >>> 0;
+      return `tfd: ${String(i.fd).padStart(8)} events: ${events.toString(16).padStart(8)} data: ${BigInt.asUintN(64, i.data).toString(16).padStart(16)}  pos:${pos} ino:${ino.toString(16)} sdev:${((major << 20n) | minor).toString(16)}\n`;
+    })
+    .join('');
 }
 
 /** Where /proc/<pid>/fd/N points: the file's path, pipe:[ino], or what the host says of a host fd. */

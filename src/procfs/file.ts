@@ -30,21 +30,49 @@ export class ProcFile extends FileDescription {
     this.data ??= this.node.content();
     return this.data;
   }
+  /** the bytes at off of a file read at an offset */
+  private at(off: number, len: number): Buffer | null {
+    return this.node.kind === 'file' && this.node.at !== undefined ? this.node.at(off, Math.min(len, 1 << 20)) : null;
+  }
   override read(t: IoContext, addr: number, len: number): number {
+    const a = this.at(this.pos, len);
+    if (a !== null) {
+      if (a.length > 0) t.mm.write(addr, a);
+      this.pos += a.length;
+      return a.length;
+    }
     const b = this.bytes();
     const n = Math.max(0, Math.min(len, b.length - this.pos));
     if (n > 0) t.mm.write(addr, b.subarray(this.pos, this.pos + n));
     this.pos += n;
     return n;
   }
+  override write(t: IoContext, addr: number, len: number): number {
+    if ((this.flags & O_ACCMODE) === O_RDONLY) return fail(E.EBADF);
+    if (this.node.kind !== 'file' || this.node.write === undefined) return fail(E.EINVAL);
+    // Linux's proc writers take one call's bytes at a time; none of them reads more than a page
+    const data = t.mm.read(addr, Math.min(len, 4096));
+    const n = this.node.write(t, data);
+    this.pos += n;
+    return n;
+  }
+  override pwrite(t: IoContext, addr: number, len: number, _off: number): number {
+    return this.write(t, addr, len);
+  }
   override pread(t: IoContext, addr: number, len: number, off: number): number {
+    const a = this.at(off, len);
+    if (a !== null) {
+      if (a.length > 0) t.mm.write(addr, a);
+      return a.length;
+    }
     const b = this.bytes();
     const n = Math.max(0, Math.min(len, b.length - off));
     if (n > 0) t.mm.write(addr, b.subarray(off, off + n));
     return n;
   }
   override lseek(off: number, whence: number): number {
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.pos : whence === SEEK_END && this.node.kind === 'file' ? this.bytes().length : fail(E.EINVAL);
+    const sized = this.node.kind === 'file' && this.node.at === undefined;
+    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.pos : whence === SEEK_END && sized ? this.bytes().length : fail(E.EINVAL);
     if (base + off < 0) fail(E.EINVAL);
     this.pos = base + off;
     return this.pos;
@@ -60,8 +88,14 @@ export class ProcFile extends FileDescription {
     return hostStatBytes(nodeStat(t, this.node));
   }
   override kread(_t: IoContext, s: Scratch, len: number, off: number | null): number {
-    const b = this.bytes();
     const from = off ?? this.pos;
+    const a = this.at(from, len);
+    if (a !== null) {
+      s.bytes.set(a);
+      if (off === null) this.pos += a.length;
+      return a.length;
+    }
+    const b = this.bytes();
     const out = b.subarray(from, Math.min(b.length, from + len));
     s.bytes.set(out);
     if (off === null) this.pos += out.length;
@@ -71,6 +105,7 @@ export class ProcFile extends FileDescription {
 
 export function openProc(n: ProcNode, flags: number): ProcFile {
   if (n.kind === 'link') fail(E.ELOOP);
-  if ((flags & O_ACCMODE) !== O_RDONLY) fail(E.EACCES);
+  // a file with nothing to write opens for writing where its mode lets the caller (root): the write is EINVAL, as Linux's
+  if ((flags & O_ACCMODE) !== O_RDONLY && n.kind === 'dir') fail(E.EISDIR);
   return new ProcFile(n, flags);
 }

@@ -31,6 +31,17 @@ function hostMounts(): MountLine[] {
   }
 }
 
+/** the per-mount flags after rw/ro, as show_mnt_opts prints them */
+const mntFlags = (m: Mount): string => (m.opts.nosuid ? ',nosuid' : '') + (m.opts.nodev ? ',nodev' : '') + (m.opts.noexec ? ',noexec' : '');
+
+/** a host mount's options with the guest mount's flags: ro for a read-only mount, nosuid/nodev/noexec added where missing */
+function withFlags(opts: string, m: Mount): string {
+  const list = (m.readonly ? opts.replace(/^rw\b/, 'ro') : opts).split(',');
+  const at = list[0] === 'rw' || list[0] === 'ro' ? 1 : 0;
+  for (const f of ['noexec', 'nodev', 'nosuid'] as const) if (m.opts[f] === true && !list.includes(f)) list.splice(at, 0, f);
+  return list.join(',');
+}
+
 const under = (p: string, dir: string): boolean => dir === '/' || p === dir || p.startsWith(dir + '/');
 
 /** The text of /proc/mounts for the tree `vfs`. */
@@ -39,22 +50,93 @@ export function mountsText(vfs: Vfs): Buffer {
   const host = mounts.some((m) => m.fs instanceof HostFs) ? hostMounts() : [];
   const hidden = (guestPath: string, self: Mount): boolean => mounts.some((m) => m !== self && m.path !== '/' && under(guestPath, m.path) && !under(self.path, m.path));
   const lines: string[] = [];
-  const add = (l: MountLine, ro: boolean): void => {
-    const opts = ro ? l.opts.replace(/^rw\b/, 'ro') : l.opts;
-    lines.push(`${escape(l.source)} ${escape(l.point)} ${l.type} ${opts} 0 0\n`);
+  const add = (l: MountLine, m: Mount): void => {
+    lines.push(`${escape(l.source)} ${escape(l.point)} ${l.type} ${withFlags(l.opts, m)} 0 0\n`);
   };
   for (const m of mounts) {
     if (!(m.fs instanceof HostFs)) {
-      add({ source: m.opts.source ?? m.fs.type, point: m.path, type: m.fs.type, opts: 'rw,relatime' }, m.readonly);
+      // /proc/mounts: the mount's flags, then the file system's options past rw
+      const fsOpts = (m.opts.fsOpts ?? 'rw').split(',').slice(1);
+      add({ source: m.opts.source ?? m.fs.type, point: m.path, type: m.fs.type, opts: ['rw', 'relatime', ...fsOpts].join(',') }, m);
       continue;
     }
     const root = m.fs.hostRoot;
     const base = host.filter((h) => under(root, h.point)).reduce<MountLine | null>((best, h) => (best === null || h.point.length >= best.point.length ? h : best), null);
-    add(base ? { ...base, point: m.path } : { source: m.opts.source ?? root, point: m.path, type: 'hostfs', opts: 'rw' }, m.readonly);
+    add(base ? { ...base, point: m.path } : { source: m.opts.source ?? root, point: m.path, type: 'hostfs', opts: 'rw' }, m);
     for (const h of host) {
       if (h.point === root || !under(h.point, root) || h.point === base?.point) continue;
       const g = m.path === '/' ? h.point.slice(root === '/' ? 0 : root.length) : m.path + h.point.slice(root.length);
-      if (!hidden(g, m)) add({ ...h, point: g }, m.readonly);
+      if (!hidden(g, m)) add({ ...h, point: g }, m);
+    }
+  }
+  return Buffer.from(lines.join(''), 'latin1');
+}
+
+/** A line of the host's /proc/self/mountinfo. */
+interface InfoLine {
+  id: number;
+  parent: number;
+  dev: string;
+  root: string;
+  point: string;
+  opts: string;
+  /** the optional fields (shared:N, master:N...) with the separator's dash */
+  tail: string;
+}
+
+function hostMountinfo(): InfoLine[] {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const f = l.split(' ');
+        const dash = f.indexOf('-');
+        return { id: Number(f[0]), parent: Number(f[1]), dev: f[2], root: unescape(f[3]), point: unescape(f[4]), opts: f[5], tail: f.slice(dash).join(' ') };
+      });
+  } catch {
+    return [];
+  }
+}
+
+/** host mount ids are shown past the guest's own, so that the two never meet */
+const HOST_ID_BASE = 1000;
+
+/**
+ * The text of /proc/<pid>/mountinfo for the tree `vfs`: the guest's mounts
+ * with their ids, parents and anonymous devices; a host directory as the host
+ * mount holding it (its root the directory within that mount), with the host
+ * mounts below it that no guest mount hides.
+ */
+export function mountinfoText(vfs: Vfs): Buffer {
+  const mounts = vfs.visibleMounts();
+  const host = mounts.some((m) => m.fs instanceof HostFs) ? hostMountinfo() : [];
+  const hidden = (guestPath: string, self: Mount): boolean => mounts.some((m) => m !== self && m.path !== '/' && under(guestPath, m.path) && !under(self.path, m.path));
+  const lines: string[] = [];
+  const rootId = mounts[0]?.id ?? 1;
+  for (const m of mounts) {
+    const parent = m.at?.mnt.id ?? rootId;
+    if (!(m.fs instanceof HostFs)) {
+      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${withFlags('rw,relatime', m)} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${m.opts.fsOpts ?? 'rw'}\n`);
+      continue;
+    }
+    const root = m.fs.hostRoot;
+    const base = host.filter((h) => under(root, h.point)).reduce<InfoLine | null>((best, h) => (best === null || h.point.length >= best.point.length ? h : best), null);
+    if (base === null) {
+      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(root)} ${escape(m.path)} ${withFlags('rw', m)} - hostfs ${escape(m.opts.source ?? root)} rw\n`);
+      continue;
+    }
+    const within = base.point === '/' ? root : root.slice(base.point.length) || '/';
+    const baseRoot = base.root === '/' ? within : within === '/' ? base.root : base.root + within;
+    lines.push(`${m.id} ${parent} ${base.dev} ${escape(baseRoot)} ${escape(m.path)} ${withFlags(base.opts, m)} ${base.tail}\n`);
+    const shown = new Set<number>([base.id]);
+    for (const h of host) {
+      if (h.point === root || !under(h.point, root) || h.id === base.id) continue;
+      const g = m.path === '/' ? h.point.slice(root === '/' ? 0 : root.length) : m.path + h.point.slice(root.length);
+      if (hidden(g, m)) continue;
+      const hp = shown.has(h.parent) ? (h.parent === base.id ? m.id : HOST_ID_BASE + h.parent) : m.id;
+      shown.add(h.id);
+      lines.push(`${HOST_ID_BASE + h.id} ${hp} ${h.dev} ${escape(h.root)} ${escape(g)} ${withFlags(h.opts, m)} ${h.tail}\n`);
     }
   }
   return Buffer.from(lines.join(''), 'latin1');

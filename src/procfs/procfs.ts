@@ -14,14 +14,14 @@ import type { Task } from '../proc/task.js';
 import type { Kernel } from '../proc/kernel.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { O_ACCMODE, O_RDONLY } from '../abi/fcntl.js';
+import { O_ACCMODE, O_RDONLY, O_RDWR } from '../abi/fcntl.js';
 import { NAME_MAX } from '../abi/limits.js';
-import { PROC_SUPER_MAGIC, S_IFDIR, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
+import { PROC_SUPER_MAGIC, S_IFDIR, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, R_OK, W_OK, X_OK } from '../abi/stat.js';
 import type { FileDescription } from '../fs/file.js';
 import { type IoContext } from '../fs/context.js';
 import { hostStatBytes } from '../fs/stat.js';
 import { HostFs, HostNode } from '../fs/hostfs.js';
-import { FileSystem, VNode, type Loc } from '../fs/vfs.js';
+import { cred, FileSystem, permitted, VNode, type Loc } from '../fs/vfs.js';
 import { openProc } from './file.js';
 import { KIND_TYPE, nodeStat, type ProcNode } from './node.js';
 import { procNode } from './tree.js';
@@ -138,13 +138,18 @@ class ProcVNode extends VNode {
     return n.kind === 'link' && n.jump ? n.jump() : null;
   }
   open(t: IoContext, flags: number, loc: Loc): FileDescription {
-    const f = openProc(this.pn(t), flags);
+    const n = this.pn(t);
+    const acc = flags & O_ACCMODE;
+    const want = (acc === O_RDONLY || acc === O_RDWR ? R_OK : 0) | (acc !== O_RDONLY ? W_OK : 0);
+    if (n.kind === 'file' && want) this.access(t, want);
+    const f = openProc(n, flags);
     f.loc = loc;
     return f;
   }
   access(t: IoContext, mode: number): void {
     const n = this.pn(t);
-    if (mode & W_OK) fail(E.EACCES);
+    const st = nodeStat(t, n);
     if (mode & X_OK && n.kind === 'file') fail(E.EACCES);
+    if (!permitted(cred(t), st.mode, st.uid, st.gid, mode & 7)) fail(E.EACCES);
   }
 }

@@ -35,6 +35,18 @@ export interface ProcessView {
   readonly fds: { entries(): ReadonlyArray<readonly [number, unknown]> };
 }
 
+/** status's memory lines, in pages (memory.ts's MemSummary). */
+export interface StatusMemory {
+  readonly rss: number;
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly rssShmem: number;
+  readonly data: number;
+  readonly stk: number;
+  readonly exe: number;
+  readonly lib: number;
+}
+
 /** The kernel's side of stat: elfrun's parent, and the controlling terminal the guest's session shares. */
 export interface StatKernelView {
   readonly hostPpid: number;
@@ -68,17 +80,18 @@ const vmBytes = (p: ProcessView): number => p.mm.space.vmas.reduce((n, v) => n +
 /** stat's clock ticks: USER_HZ is 100 */
 const ticks = (ms: number): number => Math.floor(ms / 10);
 
-/** /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is not shown); those elfrun does not keep are 0. */
-export function statText(p: ProcessView, k: StatKernelView): string {
+/** /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is not shown); those elfrun does not keep are 0. `rssPages`: the resident pages (memory.ts). */
+export function statText(p: ProcessView, k: StatKernelView, rssPages = 0): string {
   const ctty = k.ttyNr !== 0 && p.sid === (k.initSid ?? p.sid);
   const start = Math.round((p.startTime / 1000) * 100);
   // flags: PF_RANDOMIZE (0x400000); priority 20, nice 0; rsslim RLIM_INFINITY; exit_signal SIGCHLD (17)
-  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.foreground() : -1, 0x400000, 0, 0, 0, 0, ticks(p.cpuMs), 0, ticks(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vmBytes(p), 0, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.foreground() : -1, 0x400000, 0, 0, 0, 0, ticks(p.cpuMs), 0, ticks(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vmBytes(p), rssPages, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   return f.join(' ') + '\n';
 }
 
 /** /proc/<pid>/status: the lines elfrun knows, in Linux's order. */
-export function statusText(p: ProcessView, hostPpid: number): string {
+export function statusText(p: ProcessView, hostPpid: number, mem: StatusMemory | null = null): string {
+  const kb = (k: string, pages: number): string => `${k}:\t${String(pages * 4).padStart(8)} kB`;
   const c = p.cred;
   const leader = [...p.threads][0];
   const st = stateChar(p);
@@ -98,6 +111,9 @@ export function statusText(p: ProcessView, hostPpid: number): string {
     `FDSize:\t${Math.max(64, 2 ** Math.ceil(Math.log2(maxFd)))}`,
     `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`,
     `VmSize:\t${String(vmBytes(p) >> 10).padStart(8)} kB`,
+    ...(mem === null
+      ? []
+      : [kb('VmRSS', mem.rss), kb('RssAnon', mem.rssAnon), kb('RssFile', mem.rssFile), kb('RssShmem', mem.rssShmem), kb('VmData', mem.data), kb('VmStk', mem.stk), kb('VmExe', mem.exe), kb('VmLib', mem.lib)]),
     `Threads:\t${p.threads.size}`,
     `SigPnd:\t${sigmaskHex(leader?.pending ?? 0n)}`,
     `ShdPnd:\t${sigmaskHex(p.pending)}`,

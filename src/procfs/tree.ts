@@ -1,7 +1,7 @@
 // The tree under /proc: the root (the host's host-wide entries, the guest's
 // processes, and the host's other processes where the guest sees them),
 // /proc/self, /proc/thread-self, /proc/mounts, and each /proc/<pid>.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Task } from '../proc/task.js';
 import type { Process } from '../proc/process.js';
@@ -11,6 +11,22 @@ import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { ProcNode } from './node.js';
 import { pidNode } from './pid.js';
 import { cpuinfo } from './cpuinfo.js';
+
+/** what mount(2) makes in the guest (syscalls/handlers/mount.ts) */
+const GUEST_TYPES = ['sysfs', 'tmpfs', 'proc', 'cgroup2', 'devtmpfs'];
+
+/** /proc/filesystems: the host's lines for the types the guest can mount. */
+function guestFilesystems(): Buffer {
+  let host: string[] = [];
+  try {
+    host = readFileSync('/proc/filesystems', 'latin1').split('\n');
+  } catch {
+    /* no host list: Linux's order */
+  }
+  const lines = host.filter((l) => GUEST_TYPES.includes(l.split('\t')[1] ?? ''));
+  for (const ty of GUEST_TYPES) if (!lines.some((l) => l.endsWith(`\t${ty}`))) lines.push(`nodev\t${ty}`);
+  return Buffer.from(lines.map((l) => l + '\n').join(''), 'latin1');
+}
 
 /**
  * The node for an absolute guest path under /proc, or null when the host's
@@ -27,7 +43,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       name: '/proc',
       entries: () => {
         const all = readdirSync('/proc', { withFileTypes: true });
-        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo' && d.name !== 'locks');
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo' && d.name !== 'locks' && d.name !== 'filesystems');
         const guest = [...k.processes.values()].filter((p) => !p.reaped);
         const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
         // the host's processes, where the guest sees them; a guest pid hides a host one
@@ -42,6 +58,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
           ['mounts', DT_LNK],
           ['cpuinfo', DT_REG],
           ['locks', DT_REG],
+          ['filesystems', DT_REG],
           ...[...pids, ...hostPids].sort((a, b) => Number(a[0]) - Number(b[0])),
         ];
       },
@@ -52,6 +69,8 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
   // the guest's CPU, not the host's
   if (head === 'cpuinfo' && rest.length === 0) return { kind: 'file', name: norm, content: () => cpuinfo(t) };
+  // the file system types mount(2) can make in the guest, in the host kernel's order
+  if (head === 'filesystems' && rest.length === 0) return { kind: 'file', name: norm, content: () => guestFilesystems() };
   // the guest's locks (a host process's locks are not listed)
   if (head === 'locks' && rest.length === 0) return { kind: 'file', name: norm, content: () => Buffer.from(k.vfs.locks.procLocks()) };
   if (head === 'self' || head === 'thread-self') {

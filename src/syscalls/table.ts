@@ -25,6 +25,7 @@ import { ioDefs } from './handlers/io.js';
 import { spliceDefs } from './handlers/splice.js';
 import { spaceDefs } from './handlers/space.js';
 import { schedDefs } from './handlers/sched.js';
+import { mountDefs } from './handlers/mount.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
 export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>): ReadonlyMap<string, Def> {
@@ -39,7 +40,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

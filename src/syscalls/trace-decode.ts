@@ -8,7 +8,7 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
@@ -149,6 +149,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   leasetype: { in: (_c, a, i) => (LOCK_TYPES[a.i32(i)] ?? `0x${a.u32(i).toString(16)} /* F_??? */`) },
   seals: bits(SEALS, '0', 'F_SEAL_???'),
   mfdflags: bits(MFD_FLAGS, '0', 'MFD_???'),
+  mountflags: bits(MOUNTF),
+  umountflags: bits(UMOUNTF),
   flock: { in: (c, a, i) => flockText(c, a.ptr(i), false) },
   flockout: outOf((c, p) => flockText(c, p, true)),
   prctl: named(PRCTL),

@@ -134,6 +134,9 @@ export const FCNTL = byValue({ F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GE
 /** struct flock's l_type, and a lease's type */
 export const LOCK_TYPES = ['F_RDLCK', 'F_WRLCK', 'F_UNLCK'];
 export const FLOCK_OPS: Bits = [[1, 'LOCK_SH'], [2, 'LOCK_EX'], [4, 'LOCK_NB'], [8, 'LOCK_UN'], [32, 'LOCK_MAND'], [64, 'LOCK_READ'], [128, 'LOCK_WRITE']];
+/** mount(2)'s flags and umount2's, as strace names them (linux/mount.h) */
+export const MOUNTF: Bits = [[1, 'MS_RDONLY'], [2, 'MS_NOSUID'], [4, 'MS_NODEV'], [8, 'MS_NOEXEC'], [16, 'MS_SYNCHRONOUS'], [32, 'MS_REMOUNT'], [64, 'MS_MANDLOCK'], [128, 'MS_DIRSYNC'], [256, 'MS_NOSYMFOLLOW'], [1024, 'MS_NOATIME'], [2048, 'MS_NODIRATIME'], [4096, 'MS_BIND'], [8192, 'MS_MOVE'], [16384, 'MS_REC'], [32768, 'MS_SILENT'], [1 << 16, 'MS_POSIXACL'], [1 << 17, 'MS_UNBINDABLE'], [1 << 18, 'MS_PRIVATE'], [1 << 19, 'MS_SLAVE'], [1 << 20, 'MS_SHARED'], [1 << 21, 'MS_RELATIME'], [1 << 22, 'MS_KERNMOUNT'], [1 << 23, 'MS_I_VERSION'], [1 << 24, 'MS_STRICTATIME'], [1 << 25, 'MS_LAZYTIME']];
+export const UMOUNTF: Bits = [[1, 'MNT_FORCE'], [2, 'MNT_DETACH'], [4, 'MNT_EXPIRE'], [8, 'UMOUNT_NOFOLLOW']];
 export const MFD_FLAGS: Bits = [[1, 'MFD_CLOEXEC'], [2, 'MFD_ALLOW_SEALING'], [4, 'MFD_HUGETLB'], [8, 'MFD_NOEXEC_SEAL'], [0x10, 'MFD_EXEC']];
 export const SEALS: Bits = [[F_SEAL_SEAL, 'F_SEAL_SEAL'], [F_SEAL_SHRINK, 'F_SEAL_SHRINK'], [F_SEAL_GROW, 'F_SEAL_GROW'], [F_SEAL_WRITE, 'F_SEAL_WRITE'], [F_SEAL_FUTURE_WRITE, 'F_SEAL_FUTURE_WRITE'], [F_SEAL_EXEC, 'F_SEAL_EXEC']];
 export const PRCTL = byValue({ PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS });

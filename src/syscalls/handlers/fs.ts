@@ -57,7 +57,7 @@ import {
 } from '../../abi/fcntl.js';
 import { FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/ioctl.js';
 import { IOV_MAX, MAXSYMLINKS, MAX_RW_COUNT } from '../../abi/limits.js';
-import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
@@ -88,6 +88,32 @@ export function raisingSigpipe(t: Task, write: () => number): number {
 }
 
 /** A write handler that raises SIGPIPE on EPIPE (no closure per call: dd bs=1 makes 200k writes). */
+/**
+ * A read or write call counted as Linux's vfs_read and vfs_write count it
+ * for /proc/<pid>/io: the bytes moved and the call, also when the file
+ * refuses it (EAGAIN...); not when the fd is bad or not open for that.
+ */
+function counted(dir: 'r' | 'w', fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
+  return (t, a) => {
+    const c = t.proc.ioac;
+    let n: number;
+    try {
+      n = fn(t, a);
+    } catch (e) {
+      if (e instanceof SysError && e.errno !== E.EBADF && e.errno !== E.EFAULT && e.errno !== E.EINVAL) dir === 'r' ? c.syscr++ : c.syscw++;
+      throw e;
+    }
+    if (dir === 'r') {
+      if (n > 0) c.rchar += n;
+      c.syscr++;
+    } else {
+      if (n > 0) c.wchar += n;
+      c.syscw++;
+    }
+    return n;
+  };
+}
+
 function epipe(fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
   return (t, a) => {
     try {
@@ -162,6 +188,8 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if (flags & a.O_DIRECTORY && type !== S_IFDIR) fail(E.ENOTDIR);
   if (flags & O_PATH) return new PathFile(loc.node, flags & ~O_CLOEXEC, loc);
   if (type === S_IFDIR && wantWrite) fail(E.EISDIR);
+  // a device node on a nodev mount does not open
+  if ((type === S_IFCHR || type === S_IFBLK) && loc.mnt.opts.nodev === true) fail(E.EACCES);
   if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
   if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
   return loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
@@ -414,30 +442,30 @@ function sendfile(t: Task, a: Args): number {
 }
 
 export const fsDefs: Record<string, Def> = {
-  read: supported(['fd', 'strout', 'size'], (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW))),
-  write: supported(['fd', 'strin', 'size'], epipe((t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
-  pread64: supported(['fd', 'strout', 'size', 'off'], (t, a) => {
+  read: supported(['fd', 'strout', 'size'], counted('r', (t, a) => readableFile(t, a.i32(0)).read(t, a.ptr(1), Math.min(a.size(2), MAX_RW)))),
+  write: supported(['fd', 'strin', 'size'], epipe(counted('w', (t, a) => writableFile(t, a.i32(0)).write(t, a.ptr(1), Math.min(a.size(2), MAX_RW))))),
+  pread64: supported(['fd', 'strout', 'size', 'off'], counted('r', (t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return readableFile(t, a.i32(0)).pread(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
-  }),
-  pwrite64: supported(['fd', 'strin', 'size', 'off'], epipe((t, a) => {
+  })),
+  pwrite64: supported(['fd', 'strin', 'size', 'off'], epipe(counted('w', (t, a) => {
     const off = a.i64(3);
     if (off < 0) fail(E.EINVAL);
     return writableFile(t, a.i32(0)).pwrite(t, a.ptr(1), Math.min(a.size(2), MAX_RW), off);
-  })),
-  readv: supported(['fd', 'iovout', 'int'], (t, a) => {
+  }))),
+  readv: supported(['fd', 'iovout', 'int'], counted('r', (t, a) => {
     const f = readableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_WRITE);
     return vectored(t, iov, (b, l) => f.read(t, b, l));
-  }),
-  writev: supported(['fd', 'iovin', 'int'], epipe((t, a) => {
+  })),
+  writev: supported(['fd', 'iovin', 'int'], epipe(counted('w', (t, a) => {
     const f = writableFile(t, a.i32(0));
     const iov = iovecs(t, a.ptr(1), a.i32(2));
     for (const v of iov) t.mm.check(v.base, v.len, PROT_READ);
     return vectored(t, iov, (b, l) => f.write(t, b, l));
-  })),
+  }))),
   lseek: supported(['fd', 'off', 'whence'], (t, a) => {
     const whence = a.u32(2);
     const f = t.fds.file(a.i32(0));
@@ -537,7 +565,7 @@ export const fsDefs: Record<string, Def> = {
     if (!f.writable) fail(E.EINVAL);
     return f.ftruncate(t, len);
   }),
-  sendfile: supported(['fd', 'fd', 'sendoff', 'size'], epipe(sendfile), 'host file to host file by the host kernel; other pairs through elfrun'),
+  sendfile: supported(['fd', 'fd', 'sendoff', 'size'], epipe(counted('r', counted('w', sendfile))), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
   fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),

@@ -19,7 +19,7 @@ import {
   UTIME_OMIT,
 } from '../../abi/fcntl.js';
 import { XATTR_NAME_MAX, XATTR_SIZE_MAX } from '../../abi/limits.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
 import { fdLoc } from '../../procfs/fds.js';
 import { HostNode } from '../../fs/hostfs.js';
 import { denyWriteIfRunning, lookupAt, parentAt, pathArg, supported, partial, type Def } from './util.js';
@@ -176,10 +176,12 @@ function truncatePath(t: Task, addr: number, len: number): number {
   return setattr(t, loc, { size: len });
 }
 
-/** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY for a read-only mount. */
+/** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC from the mount's flags. */
 function statfsOf(t: Task, loc: Loc, out: number): number {
   const b = Buffer.from(loc.mnt.fs.statfs(t, loc.node));
-  if (loc.mnt.readonly) b.writeBigInt64LE(b.readBigInt64LE(80) | BigInt(ST_RDONLY), 80);
+  const o = loc.mnt.opts;
+  const flags = (o.readonly ? ST_RDONLY : 0) | (o.nosuid ? ST_NOSUID : 0) | (o.nodev ? ST_NODEV : 0) | (o.noexec ? ST_NOEXEC : 0);
+  b.writeBigInt64LE(b.readBigInt64LE(80) | BigInt(flags), 80);
   t.mm.write(out, b);
   return 0;
 }

@@ -86,6 +86,8 @@ function stringArray(t: Task, addr: number, total: { n: number }): Buffer[] {
 /** An executable's bytes and identity, opened through the VFS, with execve's errors (EACCES...). */
 function readExecutable(t: Task, loc: Loc): { file: ExeFile; key: string; dev: number; ino: number } {
   if (loc.node.type !== S_IFREG) fail(E.EACCES);
+  // nothing runs from a noexec mount
+  if (loc.mnt.opts.noexec === true) fail(E.EACCES);
   loc.node.access(t, X_OK);
   const st = statFields(loc.node.stat(t));
   const dev = Number(st.dev);
