@@ -18,7 +18,7 @@ import { hostScratch } from '../../fs/transfer.js';
 import { HostSocket } from '../../net/host.js';
 import { netlinkSocket } from '../../net/netlink.js';
 import { Socket } from '../../net/socket.js';
-import { unixPair, unixSocket } from '../../net/unix.js';
+import { UnixSocket, unixPair, unixSocket } from '../../net/unix.js';
 import { partial, supported, type Def } from './util.js';
 
 /** sizeof(struct sockaddr_storage): the longest address a call takes */
@@ -137,7 +137,9 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
 
 function bind(t: Task, fd: number, addr: number, len: number): number {
   const s = sockOf(t, fd);
-  s.bind(t, addrIn(t, addr, len));
+  // an AF_UNIX name is a socket inode, made with the caller's umask
+  if (s instanceof UnixSocket) s.bind(t, addrIn(t, addr, len), t.umask);
+  else s.bind(t, addrIn(t, addr, len));
   return 0;
 }
 
