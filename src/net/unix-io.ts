@@ -13,8 +13,8 @@ import type { IoContext } from '../fs/context.js';
 import type { FileDescription } from '../fs/file.js';
 import type { Received, RecvArgs, RecvControl, SendArgs, Ucred } from './socket.js';
 import { decodeName } from './unix-names.js';
-import { iovLen, Msg, readIov, writeIov } from './unix-queue.js';
-import { MAX_DGRAM_QLEN, RCV_SHUTDOWN, SEND_SHUTDOWN, type UnixSocket } from './unix.js';
+import { iovLen, MAX_DGRAM_QLEN, Msg, RCV_SHUTDOWN, readIov, SEND_SHUTDOWN, writeIov } from './unix-queue.js';
+import type { UnixSocket } from './unix.js';
 
 /** The credentials a message carries: those the sender claimed (already checked), else its own (pid, real ids). */
 function credsOf(t: IoContext, a: SendArgs): Ucred {

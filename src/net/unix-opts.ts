@@ -4,7 +4,7 @@
 // (a sockfs inode).
 import { E } from '../abi/errno.js';
 import { fail, SysError, Unsupported } from '../abi/errors.js';
-import { AF_UNIX, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
+import { AF_UNIX, SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
 import { S_IFSOCK } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import { hostStatBytes } from '../fs/stat.js';
@@ -16,6 +16,21 @@ const SOCKFS_DEV = 0x8;
 const MIN_BUF = 4608;
 /** net.core.wmem_max/rmem_max's default: the most SO_SNDBUF/SO_RCVBUF may ask */
 const BUF_MAX = 212992;
+
+/**
+ * Options every socket keeps at SOL_SOCKET that change nothing for AF_UNIX
+ * (sk_reuse, SOCK_KEEPALIVE...): kept and given back as sk_setsockopt
+ * stores them (flags as 0 or 1), with their defaults.
+ */
+const FLAGS = new Set([SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_DONTROUTE, SO_OOBINLINE]);
+const stored = new WeakMap<UnixSocket, Map<number, number>>();
+function kept(s: UnixSocket): Map<number, number> {
+  let m = stored.get(s);
+  if (m === undefined) stored.set(s, (m = new Map([[SO_RCVLOWAT, 1]])));
+  return m;
+}
+/** SO_LINGER's seconds: MAX_SCHEDULE_TIMEOUT / HZ caps it */
+const LINGER = new WeakMap<UnixSocket, { on: number; secs: number }>();
 
 const int = (v: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -56,6 +71,14 @@ export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name
       return b;
     }
   }
+  if (FLAGS.has(name) || name === SO_PRIORITY || name === SO_RCVLOWAT) return int(kept(s).get(name) ?? 0);
+  if (name === SO_LINGER) {
+    const l = LINGER.get(s) ?? { on: 0, secs: 0 };
+    const b = Buffer.alloc(8);
+    b.writeInt32LE(l.on, 0);
+    b.writeInt32LE(l.secs, 4);
+    return b;
+  }
   try {
     return base();
   } catch (e) {
@@ -64,7 +87,7 @@ export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name
   }
 }
 
-export function unixSetsockopt(s: UnixSocket, _t: IoContext, level: number, name: number, val: Buffer, base: () => void): void {
+export function unixSetsockopt(s: UnixSocket, t: IoContext, level: number, name: number, val: Buffer, base: () => void): void {
   if (level === SOL_SOCKET) {
     if (name === SO_SNDBUF || name === SO_RCVBUF || name === SO_PASSCRED) {
       if (val.length < 4) fail(E.EINVAL);
@@ -83,6 +106,18 @@ export function unixSetsockopt(s: UnixSocket, _t: IoContext, level: number, name
     }
   }
   if (level !== SOL_SOCKET) fail(E.ENOTSUP);
+  if (FLAGS.has(name) || name === SO_PRIORITY || name === SO_RCVLOWAT || name === SO_LINGER) {
+    if (val.length < (name === SO_LINGER ? 8 : 4)) fail(E.EINVAL);
+    const v = val.readInt32LE(0);
+    if (name === SO_LINGER) {
+      LINGER.set(s, { on: v !== 0 ? 1 : 0, secs: v !== 0 ? Math.max(0, val.readInt32LE(4)) : (LINGER.get(s)?.secs ?? 0) });
+      return;
+    }
+    // SO_PRIORITY above 6 needs CAP_NET_ADMIN
+    if (name === SO_PRIORITY && (v < 0 || v > 6) && !t.cred.privileged) fail(E.EPERM);
+    kept(s).set(name, FLAGS.has(name) ? (v !== 0 ? 1 : 0) : name === SO_RCVLOWAT ? (v < 0 ? 0x7fffffff : v || 1) : v);
+    return;
+  }
   try {
     base();
   } catch (e) {

@@ -10,6 +10,13 @@ import type { FileDescription } from '../fs/file.js';
 import { PROT_WRITE } from '../abi/mman.js';
 import type { Iov, Ucred } from './socket.js';
 
+/** shutdown bits, as sk_shutdown */
+export const RCV_SHUTDOWN = 1;
+export const SEND_SHUTDOWN = 2;
+export const SHUTDOWN_MASK = 3;
+/** net.unix.max_dgram_qlen's default: datagrams a socket queues from senders that are not its peer */
+export const MAX_DGRAM_QLEN = 10;
+
 /** The bookkeeping Linux adds to every skb (its truesize beyond the data), counted against the sender's SO_SNDBUF */
 export const SKB_OVERHEAD = 768;
 

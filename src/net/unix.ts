@@ -17,16 +17,10 @@ import type { IoContext } from '../fs/context.js';
 import type { Vfs } from '../fs/vfs.js';
 import { Socket, type Accepted, type Received, type RecvArgs, type SendArgs, type Ucred } from './socket.js';
 import { autobind, bindAbstract, bindPath, decodeName, findBound, unbind, unnamed, type Binding, type UnixName } from './unix-names.js';
-import { type Msg, type Sender } from './unix-queue.js';
+import { MAX_DGRAM_QLEN, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type Msg, type Sender } from './unix-queue.js';
 import { recvDgram, recvStream, sendDgram, sendStream } from './unix-io.js';
 import { unixGetsockopt, unixSetsockopt, unixStat } from './unix-opts.js';
 
-/** shutdown bits, as sk_shutdown */
-export const RCV_SHUTDOWN = 1;
-export const SEND_SHUTDOWN = 2;
-const SHUTDOWN_MASK = 3;
-/** net.unix.max_dgram_qlen's default: datagrams a socket queues from senders that are not its peer */
-export const MAX_DGRAM_QLEN = 10;
 /** Linux's default SO_SNDBUF/SO_RCVBUF (net.core.wmem_default) */
 const BUF_DEFAULT = 212992;
 

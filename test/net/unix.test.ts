@@ -1,0 +1,167 @@
+// AF_UNIX sockets: our fixture against Linux (natively on x86_64, qemu-user
+// for arm64), Debian's python3 using them as programs do (socketpair of
+// every type, a server and client on a path, fd passing, multiprocessing's
+// AF_UNIX Listener with a handle sent to a child, socketserver), socket
+// inodes shown by ls -l on tmpfs and host directories, and the traces of the
+// socket calls against strace -f's.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ARCHES, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'elfrun-unix-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
+
+/**
+ * qemu-user hands the kernel a control buffer of its own for recvmsg, so a
+ * guest's too-small buffer is not what the kernel sees: those lines of the
+ * arm64 oracle are taken from the native (x86_64) kernel's run instead.
+ */
+const QEMU_CMSG = /^(recv 4 fds in room for 2|fds installed|recv fds room for the header only):/;
+
+for (const arch of ARCHES) {
+  const canRun = haveFixtures() && (arch === 'x86_64' || haveQemu());
+  describe.runIf(canRun)(`AF_UNIX on ${arch}`, () => {
+    it('unixsock: paths, abstract names, autobind, listen/accept, datagrams, seqpacket, SCM_RIGHTS and credentials, as Linux', () => {
+      const got = runElfrun(fixture(arch, 'unixsock'), []);
+      let want = runLinux(arch, fixture(arch, 'unixsock'), []).stdout;
+      if (arch === 'arm64') {
+        const native = runLinux('x86_64', fixture('x86_64', 'unixsock'), []).stdout.split('\n');
+        want = want
+          .split('\n')
+          .map((l) => (QEMU_CMSG.test(l) ? (native.find((n) => n.startsWith(l.slice(0, l.indexOf(':') + 1))) ?? l) : l))
+          .join('\n');
+      }
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(want);
+      expect(got.status).toBe(0);
+    });
+  });
+}
+
+const python = '/usr/bin/python3';
+describe.runIf(existsSync(python) && haveFixtures())('Debian python3 (x86_64, dynamic) over AF_UNIX', () => {
+  const script = (name: string, text: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  /** The script natively and under elfrun: the same output. */
+  const same = (file: string, flags: string[] = []): string => {
+    const want = spawnSync(python, [file], { env, timeout: 60_000 });
+    const got = runElfrun(python, [file], { flags, timeout: 120_000 });
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe(want.stdout.toString());
+    return got.stdout;
+  };
+
+  it('socket.socketpair of every type, a server and client on a path, send_fds/recv_fds', () => {
+    const out = same(
+      script(
+        'pairs.py',
+        `import socket, os, stat, tempfile
+a, b = socket.socketpair()
+a.sendall(b'hello'); print('pair', b.recv(10))
+for t in (socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+    x, y = socket.socketpair(socket.AF_UNIX, t)
+    x.send(b'one'); x.send(b'two'); print(t, y.recv(10), y.recv(10))
+d = tempfile.mkdtemp()
+path = os.path.join(d, 'sock')
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); srv.listen(1)
+print('socket inode', stat.S_ISSOCK(os.stat(path).st_mode))
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(path)
+s, addr = srv.accept()
+print('accept addr', repr(addr), 'names', s.getsockname() == path, c.getpeername() == path)
+c.sendall(b'ping'); print(s.recv(4))
+r, w = os.pipe()
+socket.send_fds(s, [b'fd'], [r])
+msg, fds, flags, _ = socket.recv_fds(c, 10, 1)
+os.write(w, b'through'); print('fds', msg, len(fds), os.read(fds[0], 10))
+c.close(); s.close(); srv.close(); os.unlink(path); os.rmdir(d)
+`,
+      ),
+    );
+    expect(out).toContain("fds b'fd' 1 b'through'");
+  });
+
+  it('multiprocessing: an AF_UNIX Listener, a forked Client, a handle sent to it (SCM_RIGHTS), a Pipe', () => {
+    const out = same(
+      script(
+        'mp.py',
+        `import multiprocessing as mp, os, tempfile
+from multiprocessing.connection import Listener, Client
+from multiprocessing import reduction
+def child(addr):
+    with Client(addr, family='AF_UNIX') as c:
+        c.send(('hello', 42))
+        fd = reduction.recv_handle(c)
+        print('child got', os.read(fd, 20), flush=True)
+if __name__ == '__main__':
+    mp.set_start_method('fork')
+    d = tempfile.mkdtemp(); addr = os.path.join(d, 'l')
+    with Listener(addr, family='AF_UNIX') as l:
+        p = mp.Process(target=child, args=(addr,)); p.start()
+        with l.accept() as c:
+            print('parent got', c.recv(), flush=True)
+            r, w = os.pipe(); os.write(w, b'handle passed')
+            reduction.send_handle(c, r, p.pid)
+        p.join(); print('exit', p.exitcode)
+    a, b = mp.Pipe(); a.send([1, 2, 3]); print('pipe', b.recv())
+    os.rmdir(d)
+`,
+      ),
+    );
+    expect(out).toContain("child got b'handle passed'");
+  });
+
+  it('socketserver.UnixStreamServer serving a forked client; ls -l shows the socket on tmpfs and on a host directory', () => {
+    const bb = fixture('x86_64', 'busybox');
+    const text = (where: string): string => `import os, socket, socketserver, subprocess, threading
+where = ${JSON.stringify(where)}
+path = os.path.join(where, 'srv.sock')
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+srv = socketserver.UnixStreamServer(path, Echo)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+if os.fork() == 0:
+    c = socket.socket(socket.AF_UNIX); c.connect(path); c.sendall(b'hello server\\n')
+    print('client', c.makefile().readline().strip(), flush=True); os._exit(0)
+os.wait()
+print(subprocess.run([${JSON.stringify(bb)}, 'ls', '-l', path], capture_output=True, text=True).stdout.split()[0])
+srv.shutdown(); srv.server_close(); os.unlink(path)
+`;
+    const host = mkdtempSync(join(dir, 'h-'));
+    expect(same(script('ss-host.py', text(host)))).toBe('client HELLO SERVER\nsrwxr-xr-x\n');
+    // on an in-memory file system of the guest's own (none natively: compared with the host run)
+    const got = runElfrun(python, [script('ss-tmpfs.py', text('/mnt/t'))], { flags: ['--tmpfs', '/mnt/t'], timeout: 120_000 });
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe('client HELLO SERVER\nsrwxr-xr-x\n');
+  });
+});
+
+describe.runIf(haveFixtures() && spawnSync('strace', ['-V']).status === 0)('AF_UNIX calls in traces', () => {
+  it('elfrun trace prints the unixsock fixture\'s socket calls as strace does (sockaddr_un, lengths, errors)', () => {
+    const calls = 'socket,bind,listen,connect,accept4,accept,shutdown,getsockname,getpeername,socketpair,sendto,recvfrom';
+    // autobound names are random; stack addresses are the runner's; errno 95 is
+    // named ENOTSUP by elfrun's generated errno table where strace says EOPNOTSUPP
+    const norm = (text: string): string[] =>
+      text
+        .split('\n')
+        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/@"[0-9a-f]{5}"/g, '@"AUTO"').replace(/elfrun-unixsock-[A-Za-z0-9]{6}/g, 'D').replace(/0x[0-9a-f]+/g, 'ADDR').replace('EOPNOTSUPP', 'ENOTSUP').replace(/ +=/, ' ='))
+        .filter((l) => l !== '' && !/^(\+\+\+|---)|resumed>|unfinished/.test(l));
+    const st = join(dir, 'strace.txt');
+    const el = join(dir, 'elfrun.txt');
+    spawnSync('strace', ['-f', '-qq', '-e', `trace=${calls}`, '-o', st, fixture('x86_64', 'unixsock')], { timeout: 60_000 });
+    spawnSync(ELFRUN, ['trace', '-f', '-e', `trace=${calls}`, '-o', el, fixture('x86_64', 'unixsock')], { env, timeout: 60_000 });
+    // up to the first fork, whose processes' lines interleave as they happen to run
+    const untilFork = (ls: string[]): string[] => ls.slice(0, ls.findIndex((l) => l.startsWith('connect(3, ') && l.endsWith('EINVAL (Invalid argument)')) + 1);
+    const want = untilFork(norm(readFileSync(st, 'latin1')));
+    expect(want.length).toBeGreaterThan(40);
+    expect(untilFork(norm(readFileSync(el, 'latin1')))).toEqual(want);
+  });
+});
