@@ -144,7 +144,10 @@ export function sendDgram(s: UnixSocket, t: IoContext, a: SendArgs): number {
       if (s.state !== 'connected') return fail(E.ENOTCONN);
       other = s.peer;
     } else if (a.name !== null && a.name.length > 0) {
-      other = s.find(t, decodeName(a.name));
+      const found = s.findAny(t, decodeName(a.name));
+      // a host daemon's socket (syslog's /dev/log): the datagram goes through a host socket
+      if (Buffer.isBuffer(found)) return s.sendToHost(t, { ...a, name: found });
+      other = found;
     } else {
       other = s.peer;
       if (other === null) return fail(E.ENOTCONN);

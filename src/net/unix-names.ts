@@ -12,7 +12,8 @@ import { AF_UNIX, SOCKADDR_UN_SIZE } from '../abi/socket.js';
 import { S_IFSOCK, W_OK } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import { statFields } from '../fs/stat.js';
-import type { Loc, Vfs } from '../fs/vfs.js';
+import { childPath, type Loc, type Vfs } from '../fs/vfs.js';
+import { HostNode } from '../fs/hostfs.js';
 
 /** offsetof(struct sockaddr_un, sun_path) */
 export const SUN_PATH = 2;
@@ -77,13 +78,19 @@ export interface Binding {
  * otherwise), then `check` may refuse (a socket already bound: the inode is
  * removed again, as unix_bind_bsd does).
  */
-export function bindPath(t: IoContext, path: string, umask: number, s: Bound, check: () => void): Binding {
+export function bindPath(t: IoContext, path: string, umask: number, s: Bound, check: () => void, onHost?: (hostPath: string) => void): Binding {
   const vfs = t.vfs;
   const { dir, name } = vfs.parent(t, path.startsWith('/') ? vfs.root : t.cwd, path);
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EADDRINUSE);
   vfs.writable(dir);
   try {
-    dir.node.mknod(t, name, S_IFSOCK | (0o777 & ~umask), 0);
+    // on a host directory the inode may be a host socket's, for host clients to reach
+    if (onHost !== undefined && dir.node instanceof HostNode) {
+      check();
+      onHost(childPath(dir.node.path, name));
+      t.vfs.lookups.forgetHostPaths();
+      dir.node.lookup(t, name).setattr(t, { mode: 0o777 & ~umask });
+    } else dir.node.mknod(t, name, S_IFSOCK | (0o777 & ~umask), 0);
   } catch (e) {
     if (e instanceof SysError && e.errno === E.EEXIST) fail(E.EADDRINUSE);
     throw e;

@@ -7,14 +7,17 @@
 // stream or as datagrams and records (unix-io.ts); shutdown, poll, and the
 // options (unix-opts.ts). socketpair gives connected pairs of every type.
 import { E } from '../abi/errno.js';
-import { fail, Unsupported } from '../abi/errors.js';
+import { fail, SysError, Unsupported } from '../abi/errors.js';
 import { O_NONBLOCK, O_RDWR } from '../abi/fcntl.js';
 import { FIONREAD } from '../abi/ioctl.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll.js';
 import { AF_UNIX, AF_UNSPEC, SHUT_RD, SHUT_RDWR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM } from '../abi/socket.js';
 import { WaitQueue } from '../ctx/waitq.js';
 import type { IoContext } from '../fs/context.js';
-import type { Vfs } from '../fs/vfs.js';
+import type { Loc, Vfs } from '../fs/vfs.js';
+import { HostNode } from '../fs/hostfs.js';
+import { Blocked } from '../ctx/waitq.js';
+import { HostSocket } from './host.js';
 import { Socket, type Accepted, type Received, type RecvArgs, type SendArgs, type Ucred } from './socket.js';
 import { autobind, bindAbstract, bindPath, decodeName, findBound, unbind, unnamed, type Binding, type UnixName } from './unix-names.js';
 import { MAX_DGRAM_QLEN, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type Msg, type Sender } from './unix-queue.js';
@@ -100,7 +103,7 @@ export class UnixSocket extends Socket implements Sender {
     const already = (): void => {
       if (this.name !== null) fail(E.EINVAL);
     };
-    if (n.kind === 'path') this.binding = bindPath(t, n.path, umask, this, already);
+    if (n.kind === 'path') this.binding = bindPath(t, n.path, umask, this, already, this.type === SOCK_DGRAM ? undefined : (p) => this.bindHost(t, p));
     else {
       already();
       this.binding = bindAbstract(t, n.key, this);
@@ -108,6 +111,25 @@ export class UnixSocket extends Socket implements Sender {
     this.vfs = t.vfs;
     this.name = n.raw;
   }
+  /**
+   * A stream or seqpacket socket bound on a host directory: a host socket
+   * is bound there too, and listens when this one does, so that host clients
+   * reach it; accept takes guest and host connections alike.
+   */
+  private hostListener: HostSocket | null = null;
+  private bindHost(t: IoContext, hostPath: string): void {
+    const p = Buffer.from(hostPath, 'latin1');
+    if (p.length >= 108) throw new Unsupported('a socket whose host path is longer than sun_path', E.EINVAL);
+    const h = HostSocket.create(AF_UNIX, this.type, 0, O_NONBLOCK);
+    try {
+      h.bind(t, Buffer.concat([unnamed(), p, Buffer.alloc(1)]));
+    } catch (e) {
+      h.unref();
+      throw e;
+    }
+    this.hostListener = h;
+  }
+
   /** unix_autobind: nothing if already bound */
   autobind(t: IoContext): void {
     if (this.name !== null) return;
@@ -121,6 +143,7 @@ export class UnixSocket extends Socket implements Sender {
     if (this.type === SOCK_DGRAM) fail(E.ENOTSUP);
     if (this.name === null) fail(E.EINVAL);
     if (this.state !== 'unconnected' && this.state !== 'listening') fail(E.EINVAL);
+    this.hostListener?.listen(t, backlog);
     this.backlog = backlog;
     this.state = 'listening';
     this.peerCred = ownCred(t);
@@ -129,18 +152,62 @@ export class UnixSocket extends Socket implements Sender {
 
   /** The socket a name leads to, of this socket's type (the errors of unix_find_other). */
   find(t: IoContext, n: UnixName): UnixSocket {
-    const s = findBound<UnixSocket>(t, n, this.type);
+    const s = this.findAny(t, n);
     if (!(s instanceof UnixSocket)) return fail(E.ECONNREFUSED);
     return s;
   }
+  /** As find, or the host's sockaddr_un of a socket inode on a host directory that no guest socket holds (a host daemon's). */
+  findAny(t: IoContext, n: UnixName): UnixSocket | Buffer {
+    const s = findBound<UnixSocket>(t, n, this.type);
+    if (s instanceof UnixSocket) return s;
+    return hostAddr(s.hostSocket);
+  }
+
+  /**
+   * A connection to a host daemon's socket: from now on this guest socket is
+   * a host AF_UNIX socket connected to it (the host's kernel then answers
+   * every call; the guest's name for the peer is kept for getpeername).
+   */
+  host: HostSocket | null = null;
+  private hostPeerName: Buffer | null = null;
+  private connectHost(t: IoContext, sa: Buffer, guestName: Buffer): void {
+    const h = (this.host ??= HostSocket.create(AF_UNIX, this.type, 0, this.flags));
+    h.flags = this.flags;
+    try {
+      h.connect(t, sa);
+    } catch (e) {
+      if (!(e instanceof Blocked)) {
+        this.host = null;
+        h.unref();
+      }
+      throw e;
+    }
+    this.hostPeerName = guestName;
+  }
+  /** datagrams sent to host daemons' sockets by name go through this unconnected host socket */
+  private hostSender: HostSocket | null = null;
+  sendToHost(t: IoContext, a: SendArgs): number {
+    const h = (this.hostSender ??= HostSocket.create(AF_UNIX, this.type, 0, this.flags));
+    h.flags = this.flags;
+    return h.sendmsg(t, a);
+  }
+  /** The host socket a host-connected socket delegates to, its flags in step with the guest's (fcntl). */
+  private get h(): HostSocket | null {
+    const h = this.host;
+    if (h !== null) h.flags = this.flags;
+    return h;
+  }
 
   override connect(t: IoContext, addr: Buffer): void {
+    if (this.h !== null) return this.connectHost(t, addr, this.hostPeerName ?? addr);
     if (this.type === SOCK_DGRAM) return this.connectDgram(t, addr);
     const n = decodeName(addr);
     if (this.passcred) this.autobind(t);
     if (this.state === 'connected') fail(E.EISCONN);
     if (this.state === 'listening') fail(E.EINVAL);
-    const other = this.find(t, n);
+    const found = this.findAny(t, n);
+    if (!(found instanceof UnixSocket)) return this.connectHost(t, found, n.raw);
+    const other = found;
     if (other.state !== 'listening' || other.shut & RCV_SHUTDOWN) fail(E.ECONNREFUSED);
     if (other.pending.length > other.backlog) {
       this.park(t, [other.spaceq], 'snd', this.isNonblocking(0));
@@ -173,18 +240,28 @@ export class UnixSocket extends Socket implements Sender {
     }
     const n = decodeName(addr);
     if (this.passcred) this.autobind(t);
-    const other = this.find(t, n);
+    const other = this.findAny(t, n);
+    if (!(other instanceof UnixSocket)) return this.connectHost(t, other, n.raw);
     this.peer = other;
     this.state = 'connected';
     this.peerCred = other.peerCred;
   }
 
   override accept(t: IoContext, flags: number): Accepted {
+    if (this.h !== null) return this.h.accept(t, flags);
     if (this.type === SOCK_DGRAM) return fail(E.ENOTSUP);
     if (this.state !== 'listening') return fail(E.EINVAL);
     const s = this.pending.shift();
     if (s === undefined) {
-      this.park(t, [this.readq], 'rcv', this.isNonblocking(0));
+      const hl = this.hostListener;
+      if (hl !== null) {
+        try {
+          return this.settle(t, hl.accept(t, flags));
+        } catch (e) {
+          if (!(e instanceof SysError) || e.errno !== E.EAGAIN) throw e;
+        }
+      }
+      this.park(t, hl !== null ? [this.readq, t.hostPollQueue(hl.hostFd, POLLIN)] : [this.readq], 'rcv', this.isNonblocking(0));
       return fail(E.EAGAIN);
     }
     this.settle(t, 0);
@@ -194,24 +271,29 @@ export class UnixSocket extends Socket implements Sender {
     return { sock: s, peer: s.peer?.name ?? unnamed() };
   }
 
-  override sockName(_t: IoContext): Buffer {
+  override sockName(t: IoContext): Buffer {
+    if (this.h !== null) return this.h.sockName(t);
     return this.name ?? unnamed();
   }
-  override peerName(_t: IoContext): Buffer {
+  override peerName(t: IoContext): Buffer {
+    if (this.h !== null) return this.hostPeerName ?? this.h.peerName(t);
     if (this.state !== 'connected' || this.peer === null) return fail(E.ENOTCONN);
     return this.peer.name ?? unnamed();
   }
 
   override sendmsg(t: IoContext, a: SendArgs): number {
+    if (this.h !== null) return this.h.sendmsg(t, a);
     return this.type === SOCK_STREAM ? sendStream(this, t, a) : sendDgram(this, t, a);
   }
   override recvmsg(t: IoContext, a: RecvArgs): Received {
+    if (this.h !== null) return this.h.recvmsg(t, a);
     return this.type === SOCK_STREAM ? recvStream(this, t, a) : recvDgram(this, t, a);
   }
 
   /** unix_shutdown: never ENOTCONN; a connection's peer sees the other half. */
-  override shutdown(_t: IoContext, how: number): void {
+  override shutdown(t: IoContext, how: number): void {
     if (how < SHUT_RD || how > SHUT_RDWR) fail(E.EINVAL);
+    if (this.h !== null) return this.h.shutdown(t, how);
     const mode = (how + 1) & SHUTDOWN_MASK;
     this.shut |= mode;
     this.wakeAll();
@@ -230,12 +312,14 @@ export class UnixSocket extends Socket implements Sender {
   }
 
   /** unix_poll and unix_dgram_poll */
-  override poll(_t: IoContext, events: number): number {
+  override poll(t: IoContext, events: number): number {
+    if (this.h !== null) return this.h.poll(t, events);
     let m = 0;
     if (this.err !== 0) m |= POLLERR;
     if (this.shut === SHUTDOWN_MASK) m |= POLLHUP;
     if (this.shut & RCV_SHUTDOWN) m |= POLLRDHUP | POLLIN | POLLRDNORM;
     if (this.queue.length > 0 || this.pending.length > 0) m |= POLLIN | POLLRDNORM;
+    if (this.hostListener !== null && this.state === 'listening') m |= this.hostListener.poll(t, POLLIN) & (POLLIN | POLLRDNORM);
     if (this.connectionful && this.state === 'unconnected') m |= POLLHUP;
     if (!(events & (POLLOUT | POLLWRNORM | POLLWRBAND))) return m;
     let writable = this.state !== 'listening' && this.wmem * 4 <= this.sndbuf;
@@ -246,13 +330,16 @@ export class UnixSocket extends Socket implements Sender {
     if (writable) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return m;
   }
-  override pollQueues(): WaitQueue[] {
+  override pollQueues(t: IoContext, events: number): WaitQueue[] {
+    if (this.h !== null) return this.h.pollQueues(t, events);
     const q = [this.readq, this.writeq];
+    if (this.hostListener !== null && this.state === 'listening') q.push(t.hostPollQueue(this.hostListener.hostFd, POLLIN));
     if (this.type === SOCK_DGRAM && this.peer !== null) q.push(this.peer.spaceq);
     return q;
   }
 
   override ioctl(t: IoContext, req: number, arg: number): number {
+    if (this.h !== null) return this.h.ioctl(t, req, arg);
     if (req === FIONREAD) {
       if (this.state === 'listening') fail(E.EINVAL);
       const n = this.type === SOCK_STREAM ? this.queue.reduce((s, m) => s + m.left, 0) : (this.queue[0]?.data.length ?? 0);
@@ -263,9 +350,11 @@ export class UnixSocket extends Socket implements Sender {
   }
 
   override getsockopt(t: IoContext, level: number, name: number, len: number): Buffer {
+    if (this.h !== null) return this.h.getsockopt(t, level, name, len);
     return unixGetsockopt(this, t, level, name, len, () => super.getsockopt(t, level, name, len));
   }
   override setsockopt(t: IoContext, level: number, name: number, val: Buffer): void {
+    if (this.h !== null) return this.h.setsockopt(t, level, name, val);
     unixSetsockopt(this, t, level, name, val, () => super.setsockopt(t, level, name, val));
   }
   override statBytes(t: IoContext): Uint8Array {
@@ -275,6 +364,12 @@ export class UnixSocket extends Socket implements Sender {
   /** The last reference goes (unix_release_sock). */
   override release(): void {
     this.dead = true;
+    this.host?.unref();
+    this.host = null;
+    this.hostSender?.unref();
+    this.hostSender = null;
+    this.hostListener?.unref();
+    this.hostListener = null;
     if (this.binding !== null && this.vfs !== null) unbind(this.vfs, this.binding, this);
     this.binding = null;
     // connections nobody accepted: their clients are reset
@@ -289,6 +384,14 @@ export class UnixSocket extends Socket implements Sender {
     for (const m of this.queue.splice(0)) m.drop();
     this.wakeAll();
   }
+}
+
+/** The host's sockaddr_un of a socket inode on a host directory (ECONNREFUSED elsewhere: nobody holds it). */
+function hostAddr(loc: Loc): Buffer {
+  if (!(loc.node instanceof HostNode)) return fail(E.ECONNREFUSED);
+  const p = Buffer.from(loc.node.path, 'latin1');
+  if (p.length >= 108) throw new Unsupported('a host socket whose host path is longer than sun_path', E.ECONNREFUSED);
+  return Buffer.concat([unnamed(), p, Buffer.alloc(1)]);
 }
 
 /** SO_PEERCRED's view of the caller: its process and effective ids. */

@@ -5,7 +5,7 @@
 // inodes shown by ls -l on tmpfs and host directories, and the traces of the
 // socket calls against strace -f's.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +141,76 @@ srv.shutdown(); srv.server_close(); os.unlink(path)
     const got = runElfrun(python, [script('ss-tmpfs.py', text('/mnt/t'))], { flags: ['--tmpfs', '/mnt/t'], timeout: 120_000 });
     expect(got.stderr).toBe('');
     expect(got.stdout).toBe('client HELLO SERVER\nsrwxr-xr-x\n');
+  });
+});
+
+describe.runIf(existsSync(python))('AF_UNIX between the guest and the host', () => {
+  /** A command run to its end without blocking the event loop. */
+  const run = (cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('close', () => {
+        clearTimeout(timer);
+        resolve({ stdout: out, stderr: err });
+      });
+    });
+  const server = (path: string): string => {
+    const f = join(dir, 'hostsrv.py');
+    writeFileSync(
+      f,
+      `import socket, os
+path = ${JSON.stringify(path)}
+srv = socket.socket(socket.AF_UNIX); srv.bind(path); srv.listen(1)
+print('ready', flush=True)
+c, _ = srv.accept()
+c.sendall(c.recv(100).upper()); c.close()
+`,
+    );
+    return f;
+  };
+  const client = (path: string): string => {
+    const f = join(dir, 'guestcli.py');
+    writeFileSync(
+      f,
+      `import socket
+c = socket.socket(socket.AF_UNIX); c.connect(${JSON.stringify(path)})
+print('peer', c.getpeername() == ${JSON.stringify(path)})
+c.sendall(b'hello'); print(c.recv(100))
+`,
+    );
+    return f;
+  };
+  /** Start a server, wait until it says it listens, run the client: the client's output. */
+  async function meet(serverCmd: string[], clientCmd: string[]): Promise<string> {
+    const srv = spawn(serverCmd[0]!, serverCmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the server did not start')), 30_000);
+      srv.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const c = await run(clientCmd[0]!, clientCmd.slice(1));
+    srv.kill('SIGKILL');
+    expect(c.stderr).toBe('');
+    return c.stdout;
+  }
+
+  it('a guest client reaches a host daemon on its socket path', async () => {
+    const path = join(dir, 'host-daemon.sock');
+    expect(await meet([python, server(path)], [ELFRUN, 'run', python, client(path)])).toBe("peer True\nb'HELLO'\n");
+  });
+
+  it('a host client reaches a guest listener bound on a host path', async () => {
+    const path = join(dir, 'guest-daemon.sock');
+    expect(await meet([ELFRUN, 'run', python, server(path)], [python, client(path)])).toBe("peer True\nb'HELLO'\n");
   });
 });
 

@@ -207,7 +207,7 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
 }
 
 const NOTE =
-  'AF_UNIX in elfrun (stream, datagram and seqpacket; paths, abstract names, autobind; SCM_RIGHTS and SCM_CREDENTIALS; a guest socket does not reach a host daemon\'s socket inode (ECONNREFUSED) and MSG_OOB, SO_PEEK_OFF and SIOCOUTQ are reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
+  'AF_UNIX in elfrun (stream, datagram and seqpacket; paths, abstract names, autobind; SCM_RIGHTS and SCM_CREDENTIALS; a socket inode on a host directory that no guest socket holds is a host daemon\'s, reached through a host socket, and a stream or seqpacket listener bound on a host directory also accepts host clients (a datagram socket bound there receives only from the guest); MSG_OOB, SO_PEEK_OFF and SIOCOUTQ are reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
   socket: partial({ args: ['sockfamily', 'socktype', 'sockproto'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
