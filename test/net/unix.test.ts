@@ -234,4 +234,24 @@ describe.runIf(haveFixtures() && spawnSync('strace', ['-V']).status === 0)('AF_U
     expect(want.length).toBeGreaterThan(40);
     expect(untilFork(norm(readFileSync(el, 'latin1')))).toEqual(want);
   });
+
+  it('and its messages\' control data (SCM_RIGHTS, SCM_CREDENTIALS) and SO_PEERCRED, as strace decodes them', () => {
+    const calls = 'sendmsg,recvmsg,getsockopt';
+    // the first process's calls only (its children's interleave as they run); pids are the runs' own
+    const norm = (text: string): string[] => {
+      const lines = text.split('\n').filter((l) => l !== '');
+      const first = /^(\d+) /.exec(lines[0] ?? '')?.[1];
+      return lines
+        .filter((l) => l.startsWith(`${first} `) && !/resumed>|unfinished| (---|\+\+\+) /.test(l))
+        .map((l) => l.replace(/^\d+ +/, '').replace(/pid=\d+/g, 'pid=P').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +=/, ' ='));
+    };
+    const st = join(dir, 'strace-msg.txt');
+    const el = join(dir, 'elfrun-msg.txt');
+    spawnSync('strace', ['-f', '-qq', '-e', `trace=${calls}`, '-o', st, fixture('x86_64', 'unixsock')], { timeout: 60_000 });
+    spawnSync(ELFRUN, ['trace', '-f', '-e', `trace=${calls}`, '-o', el, fixture('x86_64', 'unixsock')], { env, timeout: 60_000 });
+    const want = norm(readFileSync(st, 'latin1'));
+    expect(want.some((l) => l.includes('cmsg_type=SCM_RIGHTS, cmsg_data=['))).toBe(true);
+    expect(want.some((l) => l.includes('cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=P'))).toBe(true);
+    expect(norm(readFileSync(el, 'latin1'))).toEqual(want);
+  });
 });
