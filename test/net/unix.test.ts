@@ -8,12 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elfrun-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 /**
  * qemu-user hands the kernel a control buffer of its own for recvmsg, so a
@@ -202,6 +204,22 @@ c.sendall(b'hello'); print(c.recv(100))
     expect(c.stderr).toBe('');
     return c.stdout;
   }
+
+  it.runIf(existsSync('/usr/bin/socat'))('Debian socat: 3 MB from one elfrun to another through a guest listener on a host path', async () => {
+    const src = join(dir, 'socat-in.bin');
+    const dst = join(dir, 'socat-out.bin');
+    const data = randomBytes(3 << 20);
+    writeFileSync(src, data);
+    const path = join(dir, 'socat.sock');
+    const srv = spawn(ELFRUN, ['run', '/usr/bin/socat', '-u', `UNIX-LISTEN:${path}`, `OPEN:${dst},creat,trunc`], { env, stdio: 'ignore' });
+    const done = new Promise<void>((resolve) => srv.on('close', () => resolve()));
+    const end = Date.now() + 30_000;
+    while (!existsSync(path) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const c = await run(ELFRUN, ['run', '/usr/bin/socat', '-u', `OPEN:${src}`, `UNIX-CONNECT:${path}`]);
+    expect(c.stderr).toBe('');
+    await done;
+    expect(md5(readFileSync(dst))).toBe(md5(data));
+  });
 
   it('a guest client reaches a host daemon on its socket path', async () => {
     const path = join(dir, 'host-daemon.sock');
