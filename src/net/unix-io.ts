@@ -144,18 +144,24 @@ export function sendDgram(s: UnixSocket, t: IoContext, a: SendArgs): number {
       if (s.state !== 'connected') return fail(E.ENOTCONN);
       other = s.peer;
     } else if (a.name !== null && a.name.length > 0) {
-      const found = s.findAny(t, decodeName(a.name));
-      // a host daemon's socket (syslog's /dev/log): the datagram goes through a host socket
-      if (Buffer.isBuffer(found)) return s.sendToHost(t, { ...a, name: found });
-      other = found;
+      other = null;
     } else {
       other = s.peer;
       if (other === null) return fail(E.ENOTCONN);
     }
-    if (other === null) return fail(E.ENOTCONN);
+    const name = seq ? null : a.name !== null && a.name.length > 0 ? decodeName(a.name) : null;
     if (s.passcred) s.autobind(t);
     const len = iovLen(a.iov);
     if (len > s.sndbuf - 32) fail(E.EMSGSIZE);
+    // the send buffer's own checks come before the destination is looked up (sock_alloc_send_pskb)
+    if (s.shut & SEND_SHUTDOWN) fail(E.EPIPE);
+    if (name !== null) {
+      const found = s.findAny(t, name);
+      // a host daemon's socket (syslog's /dev/log): the datagram goes through a host socket
+      if (Buffer.isBuffer(found)) return s.sendToHost(t, { ...a, name: found });
+      other = found;
+    }
+    if (other === null) return fail(E.ENOTCONN);
     if (other.dead) {
       if (seq) fail(E.EPIPE);
       if (s.peer === other) {

@@ -235,12 +235,12 @@ c.sendall(b'hello'); print(c.recv(100))
 describe.runIf(haveFixtures() && spawnSync('strace', ['-V']).status === 0)('AF_UNIX calls in traces', () => {
   it('elfrun trace prints the unixsock fixture\'s socket calls as strace does (sockaddr_un, lengths, errors)', () => {
     const calls = 'socket,bind,listen,connect,accept4,accept,shutdown,getsockname,getpeername,socketpair,sendto,recvfrom';
-    // autobound names are random; stack addresses are the runner's; errno 95 is
+    // autobound names are random, the fixture's abstract names end with its pid; stack addresses are the runner's; errno 95 is
     // named ENOTSUP by elfrun's generated errno table where strace says EOPNOTSUPP
     const norm = (text: string): string[] =>
       text
         .split('\n')
-        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/@"[0-9a-f]{5}"/g, '@"AUTO"').replace(/elfrun-unixsock-[A-Za-z0-9]{6}/g, 'D').replace(/0x[0-9a-f]+/g, 'ADDR').replace('EOPNOTSUPP', 'ENOTSUP').replace(/ +=/, ' ='))
+        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/@"[0-9a-f]{5}"/g, '@"AUTO"').replace(/-\d{8}"/g, '-PID"').replace(/elfrun-unixsock-[A-Za-z0-9]{6}/g, 'D').replace(/0x[0-9a-f]+/g, 'ADDR').replace('EOPNOTSUPP', 'ENOTSUP').replace(/ +=/, ' ='))
         .filter((l) => l !== '' && !/^(\+\+\+|---)|resumed>|unfinished/.test(l));
     const st = join(dir, 'strace.txt');
     const el = join(dir, 'elfrun.txt');
