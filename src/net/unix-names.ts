@@ -140,8 +140,8 @@ export function unbind(vfs: Vfs, b: Binding, s: Bound): void {
  * walk's errors (ENOENT...), EACCES without write permission, ECONNREFUSED
  * for a file that is not a socket or a socket inode nobody is bound to; for
  * an abstract name, ECONNREFUSED if nobody holds it; EPROTOTYPE for a socket
- * of another type. `hostPath` receives a socket inode with no guest socket
- * (a host daemon's), to be reached through the host, or null to refuse.
+ * of another type. A socket inode no guest socket holds is given back as
+ * its place (a host daemon's, if on a host directory, to be reached through the host).
  */
 export function findBound<S extends Bound>(t: IoContext, n: UnixName, type: number): S | { hostSocket: Loc } {
   const tb = table(t.vfs);

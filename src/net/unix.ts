@@ -6,6 +6,10 @@
 // messages carrying files and credentials (unix-queue.ts) read as a byte
 // stream or as datagrams and records (unix-io.ts); shutdown, poll, and the
 // options (unix-opts.ts). socketpair gives connected pairs of every type.
+// A socket inode on a host directory that no guest socket holds is a host
+// daemon's: a guest socket connecting there becomes a host AF_UNIX socket;
+// a stream or seqpacket socket bound on a host directory binds a host socket
+// there too, so that host clients (and other elfruns) reach its listener.
 import { E } from '../abi/errno.js';
 import { fail, SysError, Unsupported } from '../abi/errors.js';
 import { O_NONBLOCK, O_RDWR } from '../abi/fcntl.js';

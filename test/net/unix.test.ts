@@ -120,6 +120,30 @@ if __name__ == '__main__':
     expect(out).toContain("child got b'handle passed'");
   });
 
+  it('asyncio: a unix server (epoll) answering 50 concurrent clients', () => {
+    const out = same(
+      script(
+        'aio.py',
+        `import asyncio, os, tempfile
+async def main():
+    d = tempfile.mkdtemp(); p = os.path.join(d, 's')
+    async def handle(r, w):
+        w.write((await r.readline()).upper()); await w.drain(); w.close()
+    srv = await asyncio.start_unix_server(handle, p)
+    async def one(i):
+        r, w = await asyncio.open_unix_connection(p)
+        w.write(b'client %d\\n' % i); await w.drain()
+        line = await r.readline(); w.close(); return line
+    res = await asyncio.gather(*(one(i) for i in range(50)))
+    print(len(res), res[0], res[49])
+    srv.close(); await srv.wait_closed(); os.unlink(p); os.rmdir(d)
+asyncio.run(main())
+`,
+      ),
+    );
+    expect(out).toBe("50 b'CLIENT 0\\n' b'CLIENT 49\\n'\n");
+  });
+
   it('socketserver.UnixStreamServer serving a forked client; ls -l shows the socket on tmpfs and on a host directory', () => {
     const bb = fixture('x86_64', 'busybox');
     const text = (where: string): string => `import os, socket, socketserver, subprocess, threading
