@@ -4,11 +4,12 @@
 // (a sockfs inode).
 import { E } from '../abi/errno.js';
 import { fail, SysError, Unsupported } from '../abi/errors.js';
-import { AF_UNIX, SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
+import { AF_UNIX, SOL_SOCKET, SO_PEEK_OFF, SO_PEERGROUPS, SO_PEERSEC, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
 import { S_IFSOCK } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import { hostStatBytes } from '../fs/stat.js';
 import type { UnixSocket } from './unix.js';
+import { OptionTooLong } from './socket.js';
 
 /** sockfs's device number as Linux reports it (anonymous, major 0) */
 const SOCKFS_DEV = 0x8;
@@ -38,7 +39,7 @@ const int = (v: number): Buffer => {
   return b;
 };
 
-export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name: number, _len: number, base: () => Buffer): Buffer {
+export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name: number, len: number, base: () => Buffer): Buffer {
   // AF_UNIX has no options of its own: other levels are EOPNOTSUPP
   if (level !== SOL_SOCKET) fail(E.ENOTSUP);
   switch (name) {
@@ -61,6 +62,20 @@ export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name
       return int(s.rcvbuf);
     case SO_PASSCRED:
       return int(s.passcred ? 1 : 0);
+    case SO_PEERGROUPS: {
+      // the peer's supplementary groups when the connection was made
+      const g = s.peerCred?.groups ?? [];
+      if (len < g.length * 4) throw new OptionTooLong(g.length * 4);
+      const b = Buffer.alloc(g.length * 4);
+      g.forEach((v, i) => b.writeUInt32LE(v >>> 0, i * 4));
+      return b;
+    }
+    case SO_PEERSEC:
+      // no security module labels elfrun's sockets
+      return fail(E.ENOPROTOOPT);
+    case SO_PEEK_OFF:
+      // peeking at an offset is never enabled (setting it is not implemented)
+      return int(-1);
     case SO_PEERCRED: {
       // no peer: pid 0 and ids -1, as cred_to_ucred leaves them
       const c = s.peerCred;

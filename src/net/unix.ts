@@ -54,7 +54,7 @@ export class UnixSocket extends Socket implements Sender {
   embryo = false;
   passcred = false;
   /** SO_PEERCRED: the peer's process and ids when the connection was made (a listener's own at listen) */
-  peerCred: Ucred | null = null;
+  peerCred: PeerCred | null = null;
   /** bytes (and overhead) of this socket's messages still queued at receivers */
   wmem = 0;
   sndbuf = BUF_DEFAULT;
@@ -399,8 +399,13 @@ function hostAddr(loc: Loc): Buffer {
 }
 
 /** SO_PEERCRED's view of the caller: its process and effective ids. */
-export function ownCred(t: IoContext): Ucred {
-  return { pid: t.pid, uid: t.cred.euid, gid: t.cred.egid };
+export function ownCred(t: IoContext): PeerCred {
+  return { pid: t.pid, uid: t.cred.euid, gid: t.cred.egid, groups: [...t.cred.groups] };
+}
+
+/** SO_PEERCRED and SO_PEERGROUPS: the peer's credentials when the connection was made */
+export interface PeerCred extends Ucred {
+  groups: number[];
 }
 
 /** socket(AF_UNIX, ...) */

@@ -19,10 +19,11 @@ const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 /**
  * qemu-user hands the kernel a control buffer of its own for recvmsg, so a
- * guest's too-small buffer is not what the kernel sees: those lines of the
- * arm64 oracle are taken from the native (x86_64) kernel's run instead.
+ * guest's too-small buffer is not what the kernel sees, and it does not pass
+ * SO_PEERGROUPS on: those lines of the arm64 oracle are taken from the
+ * native (x86_64) kernel's run instead.
  */
-const QEMU_CMSG = /^(recv 4 fds in room for 2|fds installed|recv fds room for the header only):/;
+const QEMU_CMSG = /^(recv 4 fds in room for 2|fds installed|recv fds room for the header only|SO_PEERGROUPS[^:]*):/;
 
 for (const arch of ARCHES) {
   const canRun = haveFixtures() && (arch === 'x86_64' || haveQemu());

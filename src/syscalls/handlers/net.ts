@@ -17,7 +17,7 @@ import { host } from '../../host/libc.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { HostSocket } from '../../net/host.js';
 import { netlinkSocket } from '../../net/netlink.js';
-import { Socket } from '../../net/socket.js';
+import { OptionTooLong, Socket } from '../../net/socket.js';
 import { UnixSocket, unixPair, unixSocket } from '../../net/unix.js';
 import { partial, supported, type Def } from './util.js';
 
@@ -190,7 +190,13 @@ function getsockopt(t: Task, fd: number, level: number, name: number, val: numbe
   const s = sockOf(t, fd);
   const len = t.mm.i32(lenAddr);
   if (len < 0) fail(E.EINVAL);
-  const v = s.getsockopt(t, level, name, len);
+  let v: Buffer;
+  try {
+    v = s.getsockopt(t, level, name, len);
+  } catch (e) {
+    if (e instanceof OptionTooLong) t.mm.setI32(lenAddr, e.needed);
+    throw e;
+  }
   const n = Math.min(len, v.length);
   if (n > 0) t.mm.write(val, v.subarray(0, n));
   t.mm.setI32(lenAddr, n);
