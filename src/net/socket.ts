@@ -11,7 +11,7 @@
 // at SOL_SOCKET that elfrun itself must keep: SO_RCVTIMEO and SO_SNDTIMEO,
 // because a blocking call parks the task and elfrun measures the wait.
 import { E } from '../abi/errno.js';
-import { fail } from '../abi/errors.js';
+import { fail, SysError } from '../abi/errors.js';
 import { O_NONBLOCK, O_RDWR } from '../abi/fcntl.js';
 import { SOL_SOCKET, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD } from '../abi/socket.js';
 import type { Restart } from '../abi/restart.js';
@@ -87,6 +87,16 @@ export interface Received {
 export interface Accepted {
   sock: Socket;
   peer: Buffer;
+}
+
+/**
+ * ERANGE from a getsockopt whose value does not fit the guest's buffer
+ * (SO_PEERGROUPS): the syscall writes the length needed back to optlen.
+ */
+export class OptionTooLong extends SysError {
+  constructor(readonly needed: number) {
+    super(E.ERANGE);
+  }
 }
 
 /** a socket timeout: none */

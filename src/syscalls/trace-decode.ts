@@ -44,6 +44,7 @@ const OPTS_BY_LEVEL: Record<number, Record<number, string>> = { 1: SO, 6: TCP_OP
 function sockoptText(c: DecodeCtx, level: number, name: number, p: number, len: number): string {
   if (p === 0) return 'NULL';
   if (level === 1 && name === 13 && len === 8) return `{l_onoff=${i32(c, p)}, l_linger=${i32(c, p + 4)}}`;
+  if (level === 1 && name === 17 && len === 12) return `{pid=${i32(c, p)}, uid=${i32(c, p + 4)}, gid=${i32(c, p + 8)}}`;
   return str(c, p, Math.max(0, len));
 }
 

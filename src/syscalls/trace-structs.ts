@@ -236,9 +236,37 @@ export function iovText(c: DecodeCtx, p: number, n: number, limit = Infinity): s
 }
 
 /**
- * struct msghdr; `limit` as for iovText. strace decodes control messages
- * (SCM_RIGHTS...) in full; elfrun's sockets carry none, so only their length is shown.
+ * A msghdr's control messages as strace prints them: SCM_RIGHTS as the fds,
+ * SCM_CREDENTIALS as the struct ucred, others as their bytes.
  */
+function cmsgText(c: DecodeCtx, p: number, len: number): string {
+  const parts: string[] = [];
+  for (let off = 0; off + 16 <= len; ) {
+    const h = c.mem.read(p + off, 16);
+    const clen = Number(h.readBigUInt64LE(0));
+    const level = h.readInt32LE(8);
+    const type = h.readInt32LE(12);
+    const sol = level === 1;
+    const typeName = sol && type === 1 ? 'SCM_RIGHTS' : sol && type === 2 ? 'SCM_CREDENTIALS' : String(type);
+    const dlen = Math.max(0, Math.min(clen, len - off) - 16);
+    let data = '';
+    if (sol && type === 1) {
+      const d = c.mem.read(p + off + 16, dlen - (dlen % 4));
+      // strace shows 32 elements of an array, then "..."
+      const n = d.length / 4;
+      data = `, cmsg_data=[${Array.from({ length: Math.min(n, 32) }, (_, i) => d.readInt32LE(i * 4)).join(', ')}${n > 32 ? ', ...' : ''}]`;
+    } else if (sol && type === 2 && dlen >= 12) {
+      const d = c.mem.read(p + off + 16, 12);
+      data = `, cmsg_data={pid=${d.readInt32LE(0)}, uid=${d.readUInt32LE(4)}, gid=${d.readUInt32LE(8)}}`;
+    } else if (dlen > 0) data = `, cmsg_data=${str(c, p + off + 16, dlen)}`;
+    parts.push(`{cmsg_len=${clen}, cmsg_level=${sol ? 'SOL_SOCKET' : level}, cmsg_type=${typeName}${data}}`);
+    if (clen < 16) break;
+    off += (clen + 7) & ~7;
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+/** struct msghdr; `limit` as for iovText; its control messages decoded as strace decodes them. */
 export function msghdrText(c: DecodeCtx, p: number, limit = Infinity): string {
   return at(p, () => {
     const b = c.mem.read(p, 56);
@@ -248,7 +276,7 @@ export function msghdrText(c: DecodeCtx, p: number, limit = Infinity): string {
     const control = Number(b.readBigUInt64LE(32));
     const controllen = Number(b.readBigUInt64LE(40));
     const nameText = name === 0 ? 'NULL' : sockaddrText(c, name, namelen);
-    const ctl = controllen > 0 ? `msg_control=${addr(control)}, ` : '';
+    const ctl = controllen > 0 ? `msg_control=${controllen >= 16 && control !== 0 ? at(control, () => cmsgText(c, control, controllen)) : addr(control)}, ` : '';
     return (
       `{msg_name=${nameText}, msg_namelen=${namelen}, msg_iov=${iovText(c, Number(b.readBigUInt64LE(16)), iovlen, limit)}, msg_iovlen=${iovlen}, ` +
       `${ctl}msg_controllen=${controllen}, msg_flags=${flagNames(b.readInt32LE(48), MSG_FLAGS)}}`

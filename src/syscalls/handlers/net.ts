@@ -17,8 +17,8 @@ import { host } from '../../host/libc.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { HostSocket } from '../../net/host.js';
 import { netlinkSocket } from '../../net/netlink.js';
-import { Socket } from '../../net/socket.js';
-import { unixPair, unixSocket } from '../../net/unix.js';
+import { OptionTooLong, Socket } from '../../net/socket.js';
+import { UnixSocket, unixPair, unixSocket } from '../../net/unix.js';
 import { partial, supported, type Def } from './util.js';
 
 /** sizeof(struct sockaddr_storage): the longest address a call takes */
@@ -137,7 +137,9 @@ function socketpair(t: Task, domain: number, type: number, protocol: number, sv:
 
 function bind(t: Task, fd: number, addr: number, len: number): number {
   const s = sockOf(t, fd);
-  s.bind(t, addrIn(t, addr, len));
+  // an AF_UNIX name is a socket inode, made with the caller's umask
+  if (s instanceof UnixSocket) s.bind(t, addrIn(t, addr, len), t.umask);
+  else s.bind(t, addrIn(t, addr, len));
   return 0;
 }
 
@@ -188,7 +190,13 @@ function getsockopt(t: Task, fd: number, level: number, name: number, val: numbe
   const s = sockOf(t, fd);
   const len = t.mm.i32(lenAddr);
   if (len < 0) fail(E.EINVAL);
-  const v = s.getsockopt(t, level, name, len);
+  let v: Buffer;
+  try {
+    v = s.getsockopt(t, level, name, len);
+  } catch (e) {
+    if (e instanceof OptionTooLong) t.mm.setI32(lenAddr, e.needed);
+    throw e;
+  }
   const n = Math.min(len, v.length);
   if (n > 0) t.mm.write(val, v.subarray(0, n));
   t.mm.setI32(lenAddr, n);
@@ -205,7 +213,7 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
 }
 
 const NOTE =
-  'AF_UNIX in elfrun (bind, listen and accept, and control messages, not yet: reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
+  'AF_UNIX in elfrun (stream, datagram and seqpacket; paths, abstract names, autobind; SCM_RIGHTS and SCM_CREDENTIALS; a socket inode on a host directory that no guest socket holds is a host daemon\'s, reached through a host socket, and a stream or seqpacket listener bound on a host directory also accepts host clients (a datagram socket bound there receives only from the guest); MSG_OOB, SO_PEEK_OFF and SIOCOUTQ are reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
   socket: partial({ args: ['sockfamily', 'socktype', 'sockproto'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),

@@ -221,7 +221,8 @@ function recvInto(t: Task, fd: number, addr: number, flags: number): number {
   const [used, trunc] = m.control !== 0 ? recvControl(t, r.control, m.control, m.controlLen, flags) : recvControl(t, r.control, 0, 0, flags);
   t.mm.setU32(addr + 8, nameLen);
   t.mm.write(addr + 40, u64(used));
-  t.mm.setI32(addr + 48, r.flags | trunc);
+  // msg_flags starts as the call's MSG_CMSG_CLOEXEC, as ____sys_recvmsg sets it
+  t.mm.setI32(addr + 48, r.flags | trunc | (flags & MSG_CMSG_CLOEXEC));
   return r.n;
 }
 
