@@ -28,6 +28,8 @@ export class Exit {
     for (const t of [...p.threads]) this.killTask(t);
     p.threads.clear();
     this.releaseResources(p);
+    // a session leader's end hangs up its terminal's foreground group
+    if (p.leader) k.terminal.disassociate(p, true);
     p.exit = state;
     if (p.vforkParent) {
       p.vforkParent = null;
@@ -42,9 +44,13 @@ export class Exit {
         continue;
       }
       c.parent = k.init;
+      c.adopted = true;
       k.init.children.add(c);
       if (c.exit !== null) k.init.childEvents.wake();
+      k.jobs.orphaning(c, p);
     }
+    // its own group may be orphaned by its end
+    if (p !== k.init) k.jobs.orphaning(p, null);
     const parent = p.parent;
     if (parent === null) return;
     if (p.exitSignal === SIG.SIGCHLD) {
