@@ -36,6 +36,14 @@ for (const arch of ARCHES) {
       expect(onTty(`${ELFRUN} run ${fixture(arch, 'busybox')} sh -c '${stat}'`)).toBe(onTty(`${fixture('x86_64', 'busybox')} sh -c '${stat}'`));
     });
 
+    it('background groups and their terminal: SIGTTIN, SIGTTOU with TOSTOP, EIO, TIOCSCTTY/TIOCNOTTY', () => {
+      const native = arch === 'x86_64' ? fixture(arch, 'ttyjob') : `qemu-aarch64 ${fixture(arch, 'ttyjob')}`;
+      const want = onTty(native);
+      expect(want).toContain('background reader: stopped 1 by 21');
+      expect(want).toContain('read in an orphaned background group: EIO');
+      expect(onTty(`${ELFRUN} run ${fixture(arch, 'ttyjob')}`)).toBe(want);
+    });
+
     const bb = fixture(arch, 'busybox');
     const linux = arch === 'x86_64' ? bb : `qemu-aarch64 ${bb}`;
 
