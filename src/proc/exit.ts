@@ -1,8 +1,11 @@
 // Exit and reaping. exit_group ends every thread of a process, releases what
 // it held (fds, cwd, handlers, its address space once no hook is on the
-// stack), hands its children to init (or kills them with it), and leaves a
-// zombie for its parent, which hears its exit signal; a SIGCHLD the parent
-// ignores (or SA_NOCLDWAIT) reaps it at once. A thread's end clears its
+// stack), hangs up its terminal's foreground group if it led its session,
+// hands its children to init (or kills them with it), sends SIGHUP and
+// SIGCONT to a process group its end orphans while a member is stopped,
+// and leaves a zombie (which keeps its group and session) for its parent,
+// which hears its exit signal; a SIGCHLD the parent ignores (or
+// SA_NOCLDWAIT) reaps it at once. A thread's end clears its
 // clear_child_tid word and releases its robust futexes.
 import { ITIMER_REAL } from '../abi/time.js';
 import { SA_NOCLDWAIT, SIG, SIG_IGN } from '../abi/signal.js';
