@@ -23,3 +23,6 @@ export const FIOCLEX = 0x5451;
 export const TERMIOS_SIZE = 36;
 /** struct winsize: 4 unsigned shorts */
 export const WINSIZE_SIZE = 8;
+
+/** c_lflag's TOSTOP (asm-generic/termbits.h): a background group's write gets SIGTTOU */
+export const TOSTOP = 0o400;

@@ -7,6 +7,7 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { Cred } from '../ctx/cred.js';
 import type { BlockOptions, WaitQueue } from '../ctx/waitq.js';
 import type { Loc, Vfs } from './vfs.js';
+import type { TtyCtrl } from './tty.js';
 
 export interface IoContext {
   readonly arch: Arch;
@@ -46,14 +47,34 @@ export interface PendingSignals {
 }
 
 /**
- * The terminal ioctls that need the process table (TIOCGPGRP, TIOCSPGRP,
- * TIOCGSID), answered by the kernel, which owns sessions and process groups.
+ * The job-control side of terminals, answered by the kernel, which owns
+ * sessions and process groups: which terminal is a process's controlling
+ * one, the ioctls that need the process table, and Linux's checks of a
+ * background process group reading or changing its terminal.
  */
 export interface TerminalControl {
-  /** the terminal's foreground process group */
-  foreground(): number;
-  /** the session the terminal belongs to, as the caller sees it */
-  session(t: IoContext): number;
-  /** tcsetpgrp: ENOTTY, ESRCH or EPERM as Linux's tiocspgrp */
-  setForeground(t: IoContext, pgid: number): void;
+  /** the job-control state of the host terminal with this device number (st_rdev) */
+  hostTty(rdev: number): TtyCtrl;
+  /** the caller's controlling terminal, null without one */
+  controlling(t: IoContext): TtyCtrl | null;
+  /**
+   * Linux's __tty_check_change: a caller of a background group of the
+   * terminal's session gets `sig` (SIGTTIN for a read, SIGTTOU for a write
+   * with TOSTOP or a change of the terminal) sent to its group and its call
+   * parks until it is delivered; EIO instead for an orphaned group, or a
+   * SIGTTIN it ignores or blocks (a SIGTTOU it ignores or blocks lets the
+   * call go on).
+   */
+  check(t: IoContext, tty: TtyCtrl, sig: number): void;
+  /**
+   * TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY and TIOCNOTTY on this terminal
+   * (`readable`: the fd was opened for reading); null for any other request.
+   */
+  jobIoctl(t: IoContext, tty: TtyCtrl, req: number, arg: number, readable: boolean): number | null;
+  /** open(2) of the terminal without O_NOCTTY: a session leader without one takes it as its controlling terminal */
+  opened(t: IoContext, tty: TtyCtrl, readable: boolean): void;
+  /** a signal from the terminal (^C, ^Z, SIGWINCH) to its foreground process group */
+  signalForeground(tty: TtyCtrl, sig: number): void;
+  /** the terminal hangs up: its session loses it, its leader gets SIGHUP and SIGCONT, its foreground group SIGHUP */
+  hangup(tty: TtyCtrl): void;
 }

@@ -99,10 +99,14 @@ function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): F
     case DEV.urandom:
       return new CharDevice(node, flags, 'random');
     case DEV.tty: {
-      // the controlling terminal is the host's: elfrun runs in its session
+      // the caller's controlling terminal: ENXIO without one; the host's is elfrun's own
+      const ctty = t.terminal.controlling(t);
+      if (ctty === null) fail(E.ENXIO);
       const fd = host.openat(AT_FDCWD, Buffer.from('/dev/tty\0'), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | O_NOCTTY, 0);
       if (fd < 0) fail(-fd);
-      return new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null, t.vfs.writers);
+      const f = new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null, t.vfs.writers);
+      f.tty = ctty;
+      return f;
     }
     default:
       return fail(E.ENXIO);

@@ -17,7 +17,7 @@ import { FileDescription, sizeChanged } from './file.js';
 import { fileId, HOST_STAT_SIZE, statFields } from './stat.js';
 import { writeTimes } from './times.js';
 import { chk, hostScratch, transfer } from './transfer.js';
-import { hostTtyIoctl } from './tty.js';
+import { hostTtyIoctl, hostTtyOf, hostTtyWriteCheck, ttyReadCheck, type TtyCtrl } from './tty.js';
 import type { Loc, SetAttr } from './vfs.js';
 
 /**
@@ -90,7 +90,16 @@ export class HostFile extends FileDescription {
     return this.mayBlock() ? [t.hostPollQueue(this.fd, events & (POLLIN | POLLOUT | POLLPRI))] : [];
   }
 
+  /** the terminal this fd is (its job-control state), null for none; undefined until first asked */
+  tty: TtyCtrl | null | undefined = undefined;
+  private ttyOf(t: IoContext): TtyCtrl | null {
+    if (this.tty === undefined) this.tty = hostTtyOf(t, this.fd);
+    return this.tty;
+  }
+
   override read(t: IoContext, addr: number, len: number): number {
+    const tty = this.ttyOf(t);
+    if (tty !== null) ttyReadCheck(t, tty);
     if (len > 0 && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, POLLIN)) {
       t.mm.check(addr, len, PROT_WRITE);
       t.block([t.hostPollQueue(this.fd, POLLIN)]);
@@ -98,6 +107,8 @@ export class HostFile extends FileDescription {
     return transfer(t.mm, addr, len, PROT_WRITE, (h, n) => host.read(this.fd, h, n));
   }
   override write(t: IoContext, addr: number, len: number): number {
+    const tty = this.ttyOf(t);
+    if (tty !== null) hostTtyWriteCheck(t, tty, this.fd);
     len = this.fsizeRoom(t, null, len);
     return transfer(t.mm, addr, len, PROT_READ, (h, n) => host.write(this.fd, h, n));
   }
@@ -147,7 +158,7 @@ export class HostFile extends FileDescription {
     return n;
   }
   override ioctl(t: IoContext, req: number, arg: number): number {
-    return hostTtyIoctl(t, this.fd, req, arg);
+    return hostTtyIoctl(t, this.fd, this.ttyOf(t), this.readable, req, arg);
   }
   override identity(): { dev: bigint; ino: bigint } | null {
     const s = hostScratch();
@@ -174,10 +185,14 @@ export class HostFile extends FileDescription {
     return 0;
   }
   override kread(t: IoContext, s: Scratch, len: number, off: number | null): number {
+    const tty = off === null ? this.ttyOf(t) : null;
+    if (tty !== null) ttyReadCheck(t, tty);
     if (off === null && this.mayBlock() && !(this.flags & O_NONBLOCK) && !host.pollReady(this.fd, POLLIN)) t.block([t.hostPollQueue(this.fd, POLLIN)]);
     return chk(off === null ? host.read(this.fd, s.addr, len) : host.pread(this.fd, s.addr, len, off));
   }
-  override kwrite(_t: IoContext, s: Scratch, len: number): number {
+  override kwrite(t: IoContext, s: Scratch, len: number): number {
+    const tty = this.ttyOf(t);
+    if (tty !== null) hostTtyWriteCheck(t, tty, this.fd);
     return chk(host.write(this.fd, s.addr, len));
   }
   override setattr(_t: IoContext, a: SetAttr): number {

@@ -1,8 +1,11 @@
 // Exit and reaping. exit_group ends every thread of a process, releases what
 // it held (fds, cwd, handlers, its address space once no hook is on the
-// stack), hands its children to init (or kills them with it), and leaves a
-// zombie for its parent, which hears its exit signal; a SIGCHLD the parent
-// ignores (or SA_NOCLDWAIT) reaps it at once. A thread's end clears its
+// stack), hangs up its terminal's foreground group if it led its session,
+// hands its children to init (or kills them with it), sends SIGHUP and
+// SIGCONT to a process group its end orphans while a member is stopped,
+// and leaves a zombie (which keeps its group and session) for its parent,
+// which hears its exit signal; a SIGCHLD the parent ignores (or
+// SA_NOCLDWAIT) reaps it at once. A thread's end clears its
 // clear_child_tid word and releases its robust futexes.
 import { ITIMER_REAL } from '../abi/time.js';
 import { SA_NOCLDWAIT, SIG, SIG_IGN } from '../abi/signal.js';
@@ -28,6 +31,8 @@ export class Exit {
     for (const t of [...p.threads]) this.killTask(t);
     p.threads.clear();
     this.releaseResources(p);
+    // a session leader's end hangs up its terminal's foreground group
+    if (p.leader) k.terminal.disassociate(p, true);
     p.exit = state;
     k.events?.exit(p, state);
     if (p.vforkParent) {
@@ -43,9 +48,13 @@ export class Exit {
         continue;
       }
       c.parent = k.init;
+      c.adopted = true;
       k.init.children.add(c);
       if (c.exit !== null) k.init.childEvents.wake();
+      k.jobs.orphaning(c, p);
     }
+    // its own group may be orphaned by its end
+    if (p !== k.init) k.jobs.orphaning(p, null);
     const parent = p.parent;
     if (parent === null) return;
     if (p.exitSignal === SIG.SIGCHLD) {

@@ -92,6 +92,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.parent.children.add(proc);
     proc.pgid = parent.pgid;
     proc.sid = parent.sid;
+    proc.ctty = parent.ctty;
     proc.exitSignal = f & CSIGNAL;
     proc.exePath = parent.exePath;
     proc.exe = parent.exe;

@@ -2,7 +2,8 @@
 // continues it; the parent hears CLD_STOPPED / CLD_CONTINUED (unless
 // SA_NOCLDSTOP) and wait4/waitid report them. A stop of the guest's init
 // stops elfrun itself, so the shell that started elfrun sees a stopped job.
-import { SA_NOCLDSTOP, SIG } from '../abi/signal.js';
+import { SA_NOCLDSTOP, SI_KERNEL, SIG } from '../abi/signal.js';
+import { hostProc } from '../host/libc.js';
 import { STOP_SIGNALS, childSiginfo, dropSignals, type ChildEvent } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
@@ -13,15 +14,70 @@ export class JobControl {
   /**
    * A process group is orphaned when no member's parent is in another group
    * of the same session: terminal stop signals (TSTP, TTIN, TTOU) are then
-   * discarded, since nobody could continue it (Linux's is_current_pgrp_orphaned).
+   * discarded, since nobody could continue it, and a background read of the
+   * terminal fails with EIO (Linux's is_current_pgrp_orphaned).
    */
-  orphanedPgrp(pgid: number, sid: number): boolean {
+  orphanedPgrp(pgid: number, _sid?: number): boolean {
+    return this.willBeOrphaned(pgid, null);
+  }
+
+  /**
+   * Linux's will_become_orphaned_pgrp: is the group orphaned once `ignored`
+   * has gone? Zombies do not count, nor members whose parent is outside the
+   * guest's sessions (pid 1 on Linux: an adopted process).
+   */
+  willBeOrphaned(pgid: number, ignored: Process | null): boolean {
     for (const p of this.k.processes.values()) {
-      if (p.pgid !== pgid || p.exit !== null) continue;
-      const parent = p.parent;
-      if (parent === null ? p === this.k.init : parent.pgid !== pgid && parent.sid === sid) return false;
+      if (p.pgid !== pgid || p === ignored || p.exit !== null) continue;
+      const parent = this.realParent(p);
+      if (parent !== null && parent.pgid !== pgid && parent.sid === p.sid) return false;
     }
     return true;
+  }
+
+  /** The group and session of p's parent: a guest process, or for the first one elfrun's host parent; null for pid 1. */
+  private realParent(p: Process): { pgid: number; sid: number } | null {
+    if (p.adopted) return null;
+    if (p.parent !== null) return p.parent;
+    if (p !== this.k.init) return null;
+    const pgid = hostProc.getpgid(this.k.hostPpid);
+    const sid = hostProc.getsid(this.k.hostPpid);
+    return pgid < 0 || sid < 0 ? null : { pgid, sid };
+  }
+
+  /** Has the group a stopped member (Linux's has_stopped_jobs)? */
+  private hasStopped(pgid: number): boolean {
+    for (const p of this.k.processes.values()) if (p.pgid === pgid && p.stopped && p.exit === null) return true;
+    return false;
+  }
+
+  /**
+   * Linux's kill_orphaned_pgrp, as p's parent `father` ends (p is handed to
+   * init) or p itself ends (father null): a group this orphans, that has a
+   * stopped member, gets SIGHUP and then SIGCONT, as nobody could continue it.
+   */
+  orphaning(p: Process, father: Process | null): void {
+    const parent = father ?? this.realParent(p);
+    if (parent === null || parent.pgid === p.pgid || parent.sid !== p.sid) return;
+    if (!this.hasStopped(p.pgid) || !this.willBeOrphaned(p.pgid, father === null ? p : null)) return;
+    this.signalGroup(p.pgid, SIG.SIGHUP);
+    this.signalGroup(p.pgid, SIG.SIGCONT);
+  }
+
+  /** A signal from the kernel (si_code SI_KERNEL) to one process. */
+  signalProcess(p: Process, sig: number): void {
+    const info = this.k.userInfo(sig, 0);
+    info.writeInt32LE(SI_KERNEL, 8);
+    this.k.signals.sendToProcess(p, sig, info);
+    this.k.sched.kick();
+  }
+
+  /** A signal from the kernel (si_code SI_KERNEL) to every member of a process group (Linux's kill_pgrp with priv). */
+  signalGroup(pgid: number, sig: number): void {
+    const info = this.k.userInfo(sig, 0);
+    info.writeInt32LE(SI_KERNEL, 8);
+    for (const p of [...this.k.processes.values()]) if (p.pgid === pgid) this.k.signals.sendToProcess(p, sig, info);
+    this.k.sched.kick();
   }
 
   /** A stop signal's default action: every thread stops; the parent hears CLD_STOPPED. */

@@ -136,6 +136,7 @@ export class Kernel {
     // like any process, the first one is in elfrun's own process group and session
     p.pgid = host.getpgrp();
     p.sid = host.getsid();
+    this.terminal.attachInit(p);
     const t = new Task(this, pid, p, this.opts);
     p.threads.add(t);
     this.processes.set(pid, p);

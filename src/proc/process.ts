@@ -8,6 +8,7 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
+import type { TtyCtrl } from '../fs/tty.js';
 import { Cred } from '../ctx/cred.js';
 import { NSIG, SIG, SIG_DFL } from '../abi/signal.js';
 import { WaitQueue } from '../ctx/waitq.js';
@@ -73,6 +74,18 @@ export class Process {
   parent: Process | null = null;
   pgid: number;
   sid: number;
+  /** has called setsid (Linux's signal->leader): it cannot move to another group, and its exit hangs up its terminal */
+  leader = false;
+  /** its controlling terminal (inherited by fork, lost by setsid and TIOCNOTTY) */
+  ctty: TtyCtrl | null = null;
+  /** a session leader whose terminal hung up: the foreground group then, which gets SIGHUP when it exits (Linux's tty_old_pgrp) */
+  ttyOldPgrp: number | null = null;
+  /**
+   * handed to the guest's init when its parent ended: on Linux its parent
+   * would be pid 1 (or a subreaper), outside its session, so it no longer
+   * keeps its group from being orphaned, nor may init setpgid it
+   */
+  adopted = false;
   /** signal sent to the parent when this process ends (clone's low byte) */
   exitSignal: number = SIG.SIGCHLD;
   /** set when every thread is gone: the process is a zombie until reaped */

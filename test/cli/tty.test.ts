@@ -14,6 +14,16 @@ function onTty(cmd: string): string {
   return r.stdout.toString('latin1');
 }
 
+/** An interactive `sh -i` (prompt "$ ") on a pty, driven by ptydrive.py's steps: all it wrote. */
+function ptySession(cmd: string[], steps: string[]): string {
+  const r = spawnSync('python3', [join(ROOT, 'test/helpers/ptydrive.py'), ...steps, '--', 'env', 'PS1=$ ', ...cmd, 'sh', '-i'], {
+    cwd: ROOT,
+    env: { ...process.env, ELFRUN_QUIET_UNICORN: '1', TERM: 'dumb' },
+    timeout: 90_000,
+  });
+  return r.stdout.toString('latin1');
+}
+
 for (const arch of ARCHES) {
   describe(`terminal on ${arch}`, () => {
     // tcsetpgrp and /proc's tty fields: the oracle is native x86_64 (qemu-aarch64 7.2
@@ -24,6 +34,14 @@ for (const arch of ARCHES) {
       expect(onTty(`${ELFRUN} run ${fixture(arch, 'ttypgrp')}; echo status=$?`)).toBe(want);
       const stat = 'cut -d" " -f7 /proc/self/stat | grep -vx 0 >/dev/null && echo has-tty; awk "{print \\$5==\\$8}" /proc/self/stat';
       expect(onTty(`${ELFRUN} run ${fixture(arch, 'busybox')} sh -c '${stat}'`)).toBe(onTty(`${fixture('x86_64', 'busybox')} sh -c '${stat}'`));
+    });
+
+    it('background groups and their terminal: SIGTTIN, SIGTTOU with TOSTOP, EIO, TIOCSCTTY/TIOCNOTTY', () => {
+      const native = arch === 'x86_64' ? fixture(arch, 'ttyjob') : `qemu-aarch64 ${fixture(arch, 'ttyjob')}`;
+      const want = onTty(native);
+      expect(want).toContain('background reader: stopped 1 by 21');
+      expect(want).toContain('read in an orphaned background group: EIO');
+      expect(onTty(`${ELFRUN} run ${fixture(arch, 'ttyjob')}`)).toBe(want);
     });
 
     const bb = fixture(arch, 'busybox');
@@ -43,6 +61,21 @@ for (const arch of ARCHES) {
       expect(want).toContain('after=130');
       expect(session([ELFRUN, 'run', bb])).toBe(want);
     });
+    it('pipelines, a background read (SIGTTIN) and a background write with tostop (SIGTTOU) in an interactive shell', () => {
+      // each line's output does not depend on when the shell hears of its jobs
+      const session = (cmd: string[]): string => ptySession(cmd, [
+        'e:$ ', 'w:echo a | cat; seq 5 | tail -n 2\\n',
+        'e:$ ', 'w:cat & sleep 1; jobs; kill -9 %1; sleep 0.5; jobs\\n',
+        'e:$ ', 'w:stty tostop; (echo x; echo z) & sleep 1; jobs; stty -tostop; fg\\n',
+        'e:$ ', 'w:echo y & sleep 0.5; jobs\\n',
+        'e:$ ', 'w:exit\\n',
+      ]);
+      const want = session([fixture('x86_64', 'busybox')]);
+      expect(want).toContain('Stopped (tty input)        cat');
+      expect(want).toContain('Stopped (tty output)       (echo x; echo z)');
+      expect(session([ELFRUN, 'run', bb])).toBe(want);
+    });
+
     for (const args of ['ls src/syscalls', 'stty -a', 'stty size', 'tty']) {
       it(args, () => {
         const want = onTty(`${linux} ${args}; echo status=$?`);

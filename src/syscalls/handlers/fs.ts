@@ -519,7 +519,7 @@ export const fsDefs: Record<string, Def> = {
     return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
-  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID answered with the guest\'s own foreground group and session (background groups get no SIGTTIN/SIGTTOU); other requests are reported as unsupported'),
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +

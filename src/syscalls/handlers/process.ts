@@ -313,34 +313,58 @@ function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
 
 // ---- process groups and sessions ----------------------------------------------------
 
-function findProc(t: Task, pid: number): Process {
-  if (pid === 0) return t.proc;
+/**
+ * The process of an id, as Linux's find_task_by_vpid: an unreaped process
+ * (a zombie too), or the process of one of its threads (`thread`: the id
+ * was a thread's, not the process's); ESRCH for none.
+ */
+function findTask(t: Task, pid: number): { p: Process; thread: boolean } {
+  if (pid === 0) return { p: t.proc, thread: false };
   const p = t.kernel.processes.get(pid);
-  if (!p || p.reaped) fail(E.ESRCH);
-  return p;
+  if (p) return { p, thread: false };
+  const task = pid > 0 ? t.kernel.tasks.get(pid) : undefined;
+  if (!task) fail(E.ESRCH);
+  return { p: task.proc, thread: true };
 }
 
+/** Linux's setpgid, its checks in its order. */
 function setpgid(t: Task, pid: number, pgid: number): number {
+  const self = t.proc;
+  if (pid === 0) pid = self.pid;
+  if (pgid === 0) pgid = pid;
   if (pgid < 0) fail(E.EINVAL);
-  const p = findProc(t, pid);
-  if (p !== t.proc && p.parent !== t.proc) fail(E.ESRCH);
-  if (p !== t.proc && p.execed) fail(E.EACCES);
-  if (p !== t.proc && p.sid !== t.proc.sid) fail(E.EPERM);
-  if (p.sid === p.pid) fail(E.EPERM); // a session leader cannot move
-  const target = pgid === 0 ? p.pid : pgid;
-  if (target !== p.pid) {
-    const ok = [...t.kernel.processes.values()].some((q) => q.pgid === target && q.sid === p.sid && q.exit === null);
+  const { p, thread } = findTask(t, pid);
+  if (thread) fail(E.EINVAL);
+  if (p.parent === self && !p.adopted) {
+    if (p.sid !== self.sid) fail(E.EPERM);
+    if (p.execed) fail(E.EACCES);
+  } else if (p !== self) fail(E.ESRCH);
+  if (p.leader) fail(E.EPERM);
+  if (pgid !== pid) {
+    // the group must exist in the caller's session: a zombie member is a member
+    let ok = false;
+    for (const q of t.kernel.processes.values()) {
+      if (q.pgid === pgid) {
+        ok = q.sid === self.sid;
+        break;
+      }
+    }
     if (!ok) fail(E.EPERM);
   }
-  p.pgid = target;
+  p.pgid = pgid;
   return 0;
 }
 
+/** Linux's setsid: EPERM for a session leader, or while a group (zombies too) has the caller's id; the new session has no terminal. */
 function setsid(t: Task): number {
   const p = t.proc;
-  for (const q of t.kernel.processes.values()) if (q.pgid === p.pid && q.exit === null) fail(E.EPERM);
+  if (p.leader) fail(E.EPERM);
+  for (const q of t.kernel.processes.values()) if (q.pgid === p.pid) fail(E.EPERM);
+  p.leader = true;
   p.sid = p.pid;
   p.pgid = p.pid;
+  p.ctty = null;
+  p.ttyOldPgrp = null;
   return p.pid;
 }
 
@@ -497,10 +521,10 @@ export const processDefs: Record<string, Def> = {
   kill: partial(['int', 'sig'], (t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
   tgkill: supported(['int', 'int', 'sig'], (t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
   tkill: supported(['int', 'sig'], (t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
-  getpgid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getpgid(a.i32(0))) : findProc(t, a.i32(0)).pgid)),
+  getpgid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getpgid(a.i32(0))) : findTask(t, a.i32(0)).p.pgid)),
   getpgrp: supported([], (t) => t.proc.pgid),
   setpgid: supported(['int', 'int'], (t, a) => setpgid(t, a.i32(0), a.i32(1))),
-  getsid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getsid(a.i32(0))) : findProc(t, a.i32(0)).sid)),
+  getsid: supported(['int'], (t, a) => (t.kernel.isHostPid(a.i32(0)) ? chk(hostProc.getsid(a.i32(0))) : findTask(t, a.i32(0)).p.sid)),
   setsid: supported([], (t) => setsid(t)),
   rt_sigreturn: supported([], (t) => {
     // Registers are restored once the engine has stopped: Unicorn's x86 syscall
