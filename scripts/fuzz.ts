@@ -74,7 +74,8 @@ export const SYSFUZZ_COUNT = 500;
 
 /** One sysfuzz run: SYSFUZZ_CHILDREN children of SYSFUZZ_COUNT calls; null, or what went wrong. */
 export async function sysfuzzSeed(arch: FuzzArch, seed: number): Promise<string | null> {
-  const args = ['--on-missing=enosys', join(ROOT, 'fixtures', arch, 'sysfuzz'), String(seed), String(SYSFUZZ_CHILDREN), String(SYSFUZZ_COUNT)];
+  // in a sandbox: the random calls create, rename and remove files, which must not touch the host's
+  const args = ['--sandbox', '--on-missing=enosys', join(ROOT, 'fixtures', arch, 'sysfuzz'), String(seed), String(SYSFUZZ_CHILDREN), String(SYSFUZZ_COUNT)];
   // the fixture's own watchdog kills a child after 10 s, so a whole run ends well within this
   const o = await runElfrun(args, 120_000);
   const why = internalFailure(o);
@@ -153,7 +154,7 @@ async function main(): Promise<number> {
         const why = await sysfuzzSeed(arch, seed);
         if (why !== null) {
           bad++;
-          console.log(`syscalls ${arch} seed ${seed}: ${why}\n  reproduce: bin/elfrun run --on-missing=enosys fixtures/${arch}/sysfuzz ${seed} ${SYSFUZZ_CHILDREN} ${SYSFUZZ_COUNT}`);
+          console.log(`syscalls ${arch} seed ${seed}: ${why}\n  reproduce: bin/elfrun run --sandbox --on-missing=enosys fixtures/${arch}/sysfuzz ${seed} ${SYSFUZZ_CHILDREN} ${SYSFUZZ_COUNT}`);
         }
       });
       console.log(`syscalls ${arch}: ${runs * SYSFUZZ_CHILDREN * SYSFUZZ_COUNT} calls at most (seeds ${seed0}..${seed0 + runs - 1}), ${bad} failing seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s`);

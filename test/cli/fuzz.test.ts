@@ -5,6 +5,9 @@
 // read-only memory, the class of fault the ELF fuzzer found, are checked
 // against Linux by the rowrite fixture.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ARCHES, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 import { SYSFUZZ_CHILDREN, SYSFUZZ_COUNT, sysfuzzSeed } from '../../scripts/fuzz.js';
 
@@ -18,8 +21,11 @@ describe.skipIf(!haveFixtures())('random syscalls', () => {
   it('x86_64: each child ends as natively, after the same number of calls', () => {
     for (const seed of [2, 3, 4]) {
       const args = [String(seed), String(SYSFUZZ_CHILDREN), String(SYSFUZZ_COUNT), 'verbose'];
-      const want = runLinux('x86_64', fixture('x86_64', 'sysfuzz'), args);
-      const got = runElfrun(fixture('x86_64', 'sysfuzz'), args, { flags: ['--on-missing=enosys'] });
+      // the random calls create and remove files: natively in a directory of their own, under elfrun in a sandbox
+      const cwd = mkdtempSync(join(tmpdir(), 'elfrun-sysfuzz-'));
+      const want = runLinux('x86_64', fixture('x86_64', 'sysfuzz'), args, { cwd });
+      rmSync(cwd, { recursive: true, force: true });
+      const got = runElfrun(fixture('x86_64', 'sysfuzz'), args, { flags: ['--sandbox', '--on-missing=enosys'] });
       expect(got.stdout, `seed ${seed}`).toBe(want.stdout);
       expect(want.stdout.split('\n').length).toBeGreaterThan(SYSFUZZ_CHILDREN);
     }
