@@ -60,7 +60,8 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
     intr: koffi.register((_uc: unknown, intno: number, _user: unknown) => current?.interrupt(intno), koffi.pointer(IntrCb)),
     mem: koffi.register(
       (_uc: unknown, type: number, address: number | bigint, _size: number, _value: unknown, _user: unknown) =>
-        current ? current.memFault(type, Number(address)) : false,
+        // koffi hands a uint64_t above 2^63 over as a negative bigint: the address is unsigned
+        current ? current.memFault(type, Number(BigInt.asUintN(64, BigInt(address)))) : false,
       koffi.pointer(MemInvalidCb),
     ),
   };

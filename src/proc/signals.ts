@@ -113,7 +113,8 @@ export function faultSiginfo(sig: number, code: number, addr: number): Buffer {
   const info = Buffer.alloc(128);
   info.writeInt32LE(sig, 0);
   info.writeInt32LE(code, 8);
-  info.writeBigUInt64LE(BigInt(addr), 16);
+  // si_addr is the unsigned address (exact below 2^53, as guest addresses are)
+  info.writeBigUInt64LE(BigInt.asUintN(64, BigInt(addr)), 16);
   return info;
 }
 

@@ -82,6 +82,9 @@
 #define RO 0x600000ULL      /* R */
 #define LATE 0x700000ULL    /* RW, becomes RWX / R later */
 #define UNMAPPED 0x900000ULL
+#define RMW_CODE 0xa00000ULL /* R|X: the read-modify-write cases */
+#define RO_PTR 0xa10000ULL   /* R, from host memory */
+#define RO_LATE 0xa20000ULL  /* RW from host memory, then R */
 
 /* as --64, intel syntax (see offsets below) */
 static const uint8_t blob[] = {
@@ -442,6 +445,45 @@ static void fault_tests(void)
     CHECK(e == UC_ERR_WRITE_UNMAPPED,
           "(d4) store after uc_mem_unmap of a page stored to before: %s",
           uc_strerror(e));
+
+    /*
+     * (d6, d7) a load fills the page's TLB entry, then a store to it: a
+     * read-only page must still refuse the store, whether it is a second
+     * instruction or the write half of a read-modify-write one
+     */
+    {
+        static const uint8_t rmw[] = {
+            0x8b, 0x07,       /* 0: mov eax, [rdi] */
+            0x89, 0x07,       /* 2: mov [rdi], eax */
+            0x83, 0x07, 0x01, /* 4: add dword [rdi], 1 */
+        };
+        /* RO: uc_mem_map's; RO_PTR: mapped read-only from host memory, as
+           elfrun maps; RO_LATE: from host memory, made read-only after use */
+        static const struct { const char *what; uint64_t at; } pages[] = {
+            {"uc_mem_map(READ)", RO},
+            {"uc_mem_map_ptr(READ)", RO_PTR},
+            {"uc_mem_map_ptr(READ|WRITE), loaded from, then uc_mem_protect(READ)", RO_LATE},
+        };
+        uint32_t word = 0x11223344, now = 0;
+        MUST(uc_mem_map(uc, RMW_CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC));
+        MUST(uc_mem_write(uc, RMW_CODE, rmw, sizeof rmw));
+        MUST(uc_mem_map_ptr(uc, RO_PTR, 0x1000, UC_PROT_READ, shared(0x1000)));
+        MUST(uc_mem_map_ptr(uc, RO_LATE, 0x1000, UC_PROT_READ | UC_PROT_WRITE, shared(0x1000)));
+        for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+            MUST(uc_mem_write(uc, pages[i].at, &word, sizeof word));
+            if (pages[i].at == RO_LATE) {
+                MUST(run(uc, RMW_CODE, 0, 2, RO_LATE, 0));
+                MUST(uc_mem_protect(uc, RO_LATE, 0x1000, UC_PROT_READ));
+            }
+            e = run(uc, RMW_CODE, 0, 4, pages[i].at, 0);
+            CHECK(e == UC_ERR_WRITE_PROT, "(d6) load, then store to the same page, %s: %s (want %s)",
+                  pages[i].what, uc_strerror(e), uc_strerror(UC_ERR_WRITE_PROT));
+            e = run(uc, RMW_CODE, 4, 7, pages[i].at, 0);
+            MUST(uc_mem_read(uc, pages[i].at, &now, sizeof now));
+            CHECK(e == UC_ERR_WRITE_PROT && now == word, "(d7) add to memory, %s: %s, word 0x%x (want %s, 0x%x)",
+                  pages[i].what, uc_strerror(e), now, uc_strerror(UC_ERR_WRITE_PROT), word);
+        }
+    }
 
     /* (d6) a store after unmapping a large region (one full TLB flush in
      * the patch) or a small one (page by page) faults; code mapped again at

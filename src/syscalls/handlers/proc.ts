@@ -163,7 +163,9 @@ function getrandom(t: Task, addr: number, len: number, flags: number): number {
   if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) fail(E.EINVAL);
   const n = Math.min(len, 0x1ffffff); // Linux returns at most 32 MiB - 1 per call
   if (n === 0) return 0;
-  t.mm.pieces(addr, n, PROT_WRITE, (h, m) => {
+  // as Linux copies to user memory: up to the first byte that cannot be
+  // written (a short count, which the guest sees written), EFAULT only if that is the first
+  return t.mm.prefixPieces(addr, n, PROT_WRITE, (h, m) => {
     for (let got = 0; got < m; ) {
       const r = host.getrandom(h + got, m - got);
       if (r === -E.EINTR) continue;
@@ -171,7 +173,6 @@ function getrandom(t: Task, addr: number, len: number, flags: number): number {
       got += r;
     }
   });
-  return n;
 }
 
 /** Up to max bytes of a string, stopping at its NUL or at the first unreadable byte after the first. */

@@ -471,6 +471,8 @@ function futex(t: Task, a: Args): number {
  * absolute sleep is ERESTARTNOHAND and leaves rem alone.
  */
 function nanosleep(t: Task, reqAddr: number, remAddr: number, clock: 'rel' | 'abs-mono' | 'abs-real'): number {
+  // a NULL request is a bad pointer here (timeDeadline reads NULL as "no timeout", as poll's do)
+  if (reqAddr === 0) fail(E.EFAULT);
   if (!t.restarting) t.restartState = timeDeadline(t, reqAddr, clock);
   const deadline = t.restartState!;
   const left = deadline - nowMs();

@@ -1,0 +1,199 @@
+// npm run fuzz [-- --arch x86_64|arm64] [--calls N] [--elf N] [--seed S] [--jobs J]
+//
+// Hostile guests, in bulk. Two fuzzers, both run against bin/elfrun:
+//  - syscalls: fixtures/<arch>/sysfuzz (our own fixture) makes random calls
+//    with random arguments in children a watchdog restarts, under
+//    --on-missing=enosys, until N calls per arch have been made;
+//  - elf: busybox with 1-3 random bytes changed in its ELF and program
+//    headers, N files per arch, each run as `busybox echo ok`.
+// elfrun must never fail itself: no exit 124 (its internal-error status), no
+// JS stack or engine notice on stderr, no hang past the time limit. A guest
+// may crash or be refused: that is the guest's business. Every failure is
+// printed with what reproduces it, and the exit status is 1 if there was any.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout: this file runs from scripts/ (tests) or from dist/scripts/ (npm run fuzz). */
+function checkout(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const ROOT = checkout();
+const ELFRUN = join(ROOT, 'bin', 'elfrun');
+export type FuzzArch = 'x86_64' | 'arm64';
+
+/** What a JS exception or an engine notice leaking onto stderr looks like. */
+export const INTERNAL = /^\s+at |Error:|node:internal|\bat .*\.js:\d+|TypeError|RangeError|FATAL ERROR|Native stack trace|elfrun: internal/m;
+
+export interface Outcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** One elfrun run, killed at `limitMs`. */
+export function runElfrun(args: string[], limitMs: number): Promise<Outcome> {
+  return new Promise((done) => {
+    const p = spawn(ELFRUN, ['run', ...args], { cwd: ROOT, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.stderr.on('data', (b: Buffer) => err.push(b));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, limitMs);
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      done({ status: null, signal: null, stdout: '', stderr: `cannot start ${ELFRUN}: ${e.message}`, timedOut: false });
+    });
+    p.on('close', (status, signal) => {
+      clearTimeout(timer);
+      done({ status, signal, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1'), timedOut });
+    });
+  });
+}
+
+/** Why an outcome is elfrun's own failure, or null when elfrun behaved. */
+export function internalFailure(o: Outcome): string | null {
+  if (o.timedOut) return 'hung past the time limit';
+  if (o.status === 124) return 'exit status 124 (internal error)';
+  if (INTERNAL.test(o.stderr)) return `internal output on stderr: ${JSON.stringify(o.stderr.slice(0, 400))}`;
+  return null;
+}
+
+export const SYSFUZZ_CHILDREN = 20;
+export const SYSFUZZ_COUNT = 500;
+
+/** One sysfuzz run: SYSFUZZ_CHILDREN children of SYSFUZZ_COUNT calls; null, or what went wrong. */
+export async function sysfuzzSeed(arch: FuzzArch, seed: number): Promise<string | null> {
+  // in a sandbox: the random calls create, rename and remove files, which must not touch the host's
+  const args = ['--sandbox', '--on-missing=enosys', join(ROOT, 'fixtures', arch, 'sysfuzz'), String(seed), String(SYSFUZZ_CHILDREN), String(SYSFUZZ_COUNT)];
+  // the fixture's own watchdog kills a child after 10 s, so a whole run ends well within this
+  const o = await runElfrun(args, 120_000);
+  const why = internalFailure(o);
+  if (why !== null) return why;
+  if (o.status !== 0) return `exit status ${o.status}, stderr ${JSON.stringify(o.stderr.slice(0, 400))}`;
+  const want = `${SYSFUZZ_CHILDREN} of ${SYSFUZZ_CHILDREN} children ended\n`;
+  if (o.stdout !== want) return `stdout ${JSON.stringify(o.stdout.slice(-400))}`;
+  if (o.stderr !== '') return `stderr ${JSON.stringify(o.stderr.slice(0, 400))}`;
+  return null;
+}
+
+/** xorshift, seeded: the same damage for the same seed. */
+function prng(seed: number): { int(n: number): number } {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  return {
+    int(n: number): number {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s % n;
+    },
+  };
+}
+
+/** busybox with 1-3 bytes of its ELF header and program headers changed. */
+export function damagedElf(file: Buffer, seed: number): Buffer {
+  const r = prng(seed);
+  const end = 64 + file.readUInt16LE(56) * file.readUInt16LE(54);
+  const b = Buffer.from(file);
+  for (let i = 1 + r.int(3); i > 0; i--) {
+    const at = r.int(end);
+    const kind = r.int(4);
+    b[at] = kind === 0 ? r.int(256) : kind === 1 ? b[at]! ^ (1 << r.int(8)) : kind === 2 ? [0, 0xff, 0x80, 0x7f, 1][r.int(5)]! : b[at]! + 1 - 2 * r.int(2);
+  }
+  return b;
+}
+
+/** Runs `n` tasks, `jobs` at a time. */
+async function pool(n: number, jobs: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, n) }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const opt = (name: string, dflt: string): string => {
+    const i = argv.indexOf(name);
+    return i < 0 ? dflt : argv[i + 1] ?? dflt;
+  };
+  const num = (name: string, dflt: number): number => {
+    const v = Number(opt(name, String(dflt)));
+    if (!Number.isInteger(v) || v < 0) {
+      process.stderr.write(`fuzz: ${name}: not a count: ${opt(name, '')}\n`);
+      process.exit(2);
+    }
+    return v;
+  };
+  const arches = opt('--arch', 'x86_64,arm64').split(',') as FuzzArch[];
+  const calls = num('--calls', 1_000_000);
+  const elfs = num('--elf', 100_000);
+  const seed0 = num('--seed', 1);
+  const jobs = num('--jobs', 2) || 1;
+  let failures = 0;
+  const dir = mkdtempSync(join(tmpdir(), 'elfrun-fuzz-'));
+  try {
+    for (const arch of arches) {
+      const runs = Math.ceil(calls / (SYSFUZZ_CHILDREN * SYSFUZZ_COUNT));
+      const t0 = Date.now();
+      let bad = 0;
+      await pool(runs, jobs, async (i) => {
+        const seed = seed0 + i;
+        const why = await sysfuzzSeed(arch, seed);
+        if (why !== null) {
+          bad++;
+          console.log(`syscalls ${arch} seed ${seed}: ${why}\n  reproduce: bin/elfrun run --sandbox --on-missing=enosys fixtures/${arch}/sysfuzz ${seed} ${SYSFUZZ_CHILDREN} ${SYSFUZZ_COUNT}`);
+        }
+      });
+      console.log(`syscalls ${arch}: ${runs * SYSFUZZ_CHILDREN * SYSFUZZ_COUNT} calls at most (seeds ${seed0}..${seed0 + runs - 1}), ${bad} failing seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      failures += bad;
+
+      const busybox = readFileSync(join(ROOT, 'fixtures', arch, 'busybox'));
+      const t1 = Date.now();
+      const seen = { failed: 0, refused: 0, ok: 0, other: 0 };
+      await pool(elfs, jobs, async (i) => {
+        const seed = seed0 + i;
+        const path = join(dir, `${arch}-${seed}`);
+        writeFileSync(path, damagedElf(busybox, seed));
+        chmodSync(path, 0o755);
+        const o = await runElfrun(['--argv0', 'busybox', path, 'echo', 'ok'], 30_000);
+        const why = internalFailure(o);
+        if (why !== null) {
+          seen.failed++;
+          const keep = join(dir, `keep-${arch}-${seed}`);
+          writeFileSync(keep, readFileSync(path));
+          console.log(`elf ${arch} seed ${seed}: ${why}\n  file kept: ${keep}`);
+        } else if ((o.status === 126 || o.status === 127) && /^elfrun: [^\n]*\n$/.test(o.stderr)) seen.refused++;
+        else if (o.status === 0 && o.stdout === 'ok\n') seen.ok++;
+        else seen.other++;
+        rmSync(path, { force: true });
+      });
+      if (elfs > 0)
+        console.log(`elf ${arch}: ${elfs} damaged files (seeds ${seed0}..${seed0 + elfs - 1}): ${seen.refused} refused, ${seen.ok} ran, ${seen.other} crashed as guests, ${seen.failed} internal failures, ${((Date.now() - t1) / 1000).toFixed(0)} s`);
+      failures += seen.failed;
+    }
+  } finally {
+    // files that showed a failure are kept for reproduction
+    if (failures === 0) rmSync(dir, { recursive: true, force: true });
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then((rc) => process.exit(rc), (e: unknown) => {
+    process.stderr.write(`fuzz: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  });
+}
