@@ -162,6 +162,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       timeout: positive('--timeout', o.timeout, false),
       maxProcs: positive('--max-procs', o.maxProcs, true),
       maxFds: positive('--max-fds', o.maxFds, true),
+      maxMemory: size('--max-memory', o.maxMemory),
       coreDir: o.coreDir,
       gdb: o.gdb,
       cwd: o.cwd,
@@ -231,6 +232,7 @@ interface RunOpts {
   timeout?: string;
   maxProcs?: string;
   maxFds?: string;
+  maxMemory?: string;
   coreDir?: string;
   gdb?: string;
   follow?: boolean;
@@ -275,13 +277,23 @@ function fsOptions(c: Command): Command {
     .option('--timeout <seconds>', `kill the whole guest tree (SIGKILL) after this long; elfrun then exits ${EXIT_TIMEOUT}, as coreutils timeout does`)
     .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')
     .option('--core-dir <dir>', 'write the core files of guests killed by a core-dumping signal (when their RLIMIT_CORE allows one) to this host directory, not their working directory')
-    .option('--max-fds <n>', 'at most this many open fds per guest process (its fs.nr_open: RLIMIT_NOFILE is capped there and cannot be raised past it)');
+    .option('--max-fds <n>', 'at most this many open fds per guest process (its fs.nr_open: RLIMIT_NOFILE is capped there and cannot be raised past it)')
+    .option('--max-memory <size>', 'at most this much private writable memory for all guest processes together (bytes, or with K, M, G): mmap, brk, mremap and fork fail with ENOMEM past it, as under strict overcommit; /proc/meminfo and sysinfo show it as the memory size');
 }
 
 /** --timeout's exit status, coreutils timeout's */
 const EXIT_TIMEOUT = 124;
 
 /** A positive number option, or one clear line and exit 1. */
+/** A size: bytes, or a number with K, M, G or T (powers of 1024). */
+function size(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(v.trim());
+  const n = m === null ? NaN : Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+  if (!(n >= 4096) || !Number.isFinite(n)) die(EXIT.USAGE, `${name}: not a size of at least 4K: ${v}`);
+  return Math.floor(n);
+}
+
 function positive(name: string, v: string | undefined, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -74,6 +74,8 @@ export interface MachineOptions {
   maxProcs?: number;
   /** the most fds one guest process may have open (its fs.nr_open) */
   maxFds?: number;
+  /** bytes of private writable memory all guest processes together may map (mmap, brk, fork fail with ENOMEM past it) */
+  maxMemory?: number;
   /** seconds after which every guest process is killed (SIGKILL); `timedOut` then says so */
   timeout?: number;
   /** the host directory core files are written to (default: the dumping process's working directory) */
@@ -237,7 +239,7 @@ export class Machine {
         throw e;
       }
     }
-    for (const [name, v] of [['maxProcs', opts.maxProcs], ['maxFds', opts.maxFds], ['timeout', opts.timeout]] as const)
+    for (const [name, v] of [['maxProcs', opts.maxProcs], ['maxFds', opts.maxFds], ['maxMemory', opts.maxMemory], ['timeout', opts.timeout]] as const)
       if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new SetupError(`${name} must be a positive number`);
     this.kernel = new Kernel(
       {
@@ -246,6 +248,7 @@ export class Machine {
         hostProcesses: !m.sandbox,
         maxTasks: opts.maxProcs,
         maxFds: opts.maxFds,
+        maxMemory: opts.maxMemory,
         timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
       },
       this.syscalls,

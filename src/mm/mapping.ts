@@ -15,8 +15,10 @@ import { Vma, anon, isAnon, mappedEnd } from './vma.js';
 export interface VmLimits {
   as: number;
   data: number;
+  /** bytes of private writable memory all guest processes may still commit (--max-memory) */
+  commit: number;
 }
-export const NO_LIMITS: VmLimits = { as: Infinity, data: Infinity };
+export const NO_LIMITS: VmLimits = { as: Infinity, data: Infinity, commit: Infinity };
 
 /** Host address space reserved for brk (nothing is committed until used). */
 export const HEAP_RESERVE = 1 << 30;
@@ -33,14 +35,17 @@ export class Mappings extends GuestMemory {
    * Linux's may_expand_vm: can `bytes` more of address space be mapped, of
    * which the data part (private writable, not the stack: is_data_mapping)
    * also counts against RLIMIT_DATA? `replaced` is what a MAP_FIXED mapping
-   * takes over from mappings already there. Costs nothing without limits.
+   * takes over from mappings already there. `committed` (private writable,
+   * the stack included: what Linux's strict overcommit accounts) is checked
+   * against what --max-memory leaves. Costs nothing without limits.
    */
-  mayExpand(lim: VmLimits, bytes: number, data: boolean, replaced: { start: number; end: number } | null = null): boolean {
-    if (lim.as === Infinity && (!data || lim.data === Infinity)) return true;
+  mayExpand(lim: VmLimits, bytes: number, data: boolean, replaced: { start: number; end: number } | null = null, committed = data): boolean {
+    if (lim.as === Infinity && (!data || lim.data === Infinity) && (!committed || lim.commit === Infinity)) return true;
     let total = 0;
     let dataVm = 0;
     let gone = 0;
     let goneData = 0;
+    let goneCommit = 0;
     for (const v of this.vmas) {
       total += v.size;
       const d = this.isData(v);
@@ -49,10 +54,24 @@ export class Mappings extends GuestMemory {
         const n = Math.min(v.end, replaced.end) - Math.max(v.start, replaced.start);
         gone += n;
         if (d) goneData += n;
+        if (this.isCommitted(v)) goneCommit += n;
       }
     }
     if (total - gone + bytes > lim.as) return false;
+    if (committed && bytes - goneCommit > lim.commit) return false;
     return !data || dataVm - goneData + bytes <= lim.data;
+  }
+
+  /** private writable memory (the stack too): what strict overcommit accounting counts */
+  isCommitted(v: Vma): boolean {
+    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared;
+  }
+
+  /** the bytes of this address space that --max-memory counts */
+  committed(): number {
+    let n = 0;
+    for (const v of this.vmas) if (this.isCommitted(v)) n += v.size;
+    return n;
   }
 
   /** is_data_mapping: private and writable, and not the stack */
@@ -365,9 +384,9 @@ export class Mappings extends GuestMemory {
     let start = Math.max(floor, pageDown(addr) - 16 * PAGE);
     if (!this.isFree(start, v.start - start)) return false;
     // acct_stack_growth: RLIMIT_AS for the pages the stack gains (the slack below the fault first goes)
-    if (!this.mayExpand(lim, v.start - start, false)) {
+    if (!this.mayExpand(lim, v.start - start, false, null, true)) {
       start = pageDown(addr);
-      if (!this.mayExpand(lim, v.start - start, false)) return false;
+      if (!this.mayExpand(lim, v.start - start, false, null, true)) return false;
     }
     const grown = new Vma(start, v.end, v.prot, v.chunk, v.off - (v.start - start), v.info);
     v.chunk.dataFrom = Math.min(v.chunk.dataFrom, grown.off);

@@ -72,6 +72,9 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
 
   checkTaskLimits(k, t);
   const parent = t.proc;
+  // a new address space copies the parent's private writable memory: under
+  // --max-memory it must fit, or fork fails as dup_mmap's accounting makes it fail
+  if (!(f & CLONE.VM) && k.opts.maxMemory !== undefined && parent.mm.space.committed() > k.commitRoom()) fail(E.ENOMEM);
   const regs = t.args.regs;
   const tid = k.allocPid();
   let proc: Process;

@@ -123,6 +123,29 @@ export class Kernel {
    * Is pid a host process the guest may see (not one of its own, nor one of
    * elfrun's own threads)? Calls that name one go to the host.
    */
+  /**
+   * Private writable memory the guest processes may still commit under
+   * --max-memory (Infinity without it): the cap less what every live
+   * address space has mapped private and writable, as Linux's strict
+   * overcommit accounting (vm.overcommit_memory=2) counts.
+   */
+  commitRoom(): number {
+    const cap = this.opts.maxMemory;
+    return cap === undefined ? Infinity : cap - this.committedMemory();
+  }
+
+  /** bytes of private writable memory mapped by the live guest processes */
+  committedMemory(): number {
+    const seen = new Set<Mm>();
+    let n = 0;
+    for (const p of this.processes.values()) {
+      if (p.exit !== null || seen.has(p.mm)) continue;
+      seen.add(p.mm);
+      n += p.mm.space.committed();
+    }
+    return n;
+  }
+
   isHostPid(pid: number): boolean {
     if (!this.hostProcesses || !(pid > 0) || this.processes.has(pid) || this.tasks.has(pid)) return false;
     return hostProc.exists(pid) && !existsSync(`/proc/self/task/${pid}`);

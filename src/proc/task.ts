@@ -32,6 +32,8 @@ export interface TaskOptions {
   hostProcesses?: boolean;
   /** elfrun-wide caps (--max-procs, --max-fds, --timeout): guest tasks at once (EAGAIN at clone past it) */
   maxTasks?: number;
+  /** bytes of private writable memory all guest processes together may commit (ENOMEM past it) */
+  maxMemory?: number;
   /** the most fds a guest process may have open (its nr_open: RLIMIT_NOFILE cannot be raised past it) */
   maxFds?: number;
   /** the whole run is killed (SIGKILL to every guest process) after this many ms */
@@ -225,7 +227,7 @@ export class Task implements CpuClient, IoContext {
     const limit = this.rlimits[RLIMIT_STACK]?.[0] ?? 8n << 20n;
     const as = this.rlimits[RLIMIT_AS]?.[0] ?? RLIM_INFINITY;
     const big = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v));
-    return this.mm.growStack(addr, big(limit), { as: big(as), data: Infinity });
+    return this.mm.growStack(addr, big(limit), { as: big(as), data: Infinity, commit: this.kernel.commitRoom() });
   }
 
   // ---- parking ------------------------------------------------------------------

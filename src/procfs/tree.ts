@@ -67,6 +67,9 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   let p: Process | undefined;
   // Linux: /proc/mounts is a link to self/mounts
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  // under --max-memory, the guest's memory size is the cap (as a cgroup's limit shows in a container's meminfo)
+  if (head === 'meminfo' && rest.length === 0 && k.opts.maxMemory !== undefined)
+    return { kind: 'file', name: norm, content: () => Buffer.from(cappedMeminfo(readFileSync('/proc/meminfo', 'latin1'), k.opts.maxMemory!, k.commitRoom())) };
   // the guest's CPU, not the host's
   if (head === 'cpuinfo' && rest.length === 0) return { kind: 'file', name: norm, content: () => cpuinfo(t) };
   // the file system types mount(2) can make in the guest, in the host kernel's order
@@ -86,4 +89,33 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
     }
   } else return null;
   return pidNode(t, p, rest, norm);
+}
+
+/**
+ * The host's /proc/meminfo as a memory cgroup's view shows it (lxcfs's
+ * way): MemTotal the cap, MemFree and MemAvailable at most what is left of
+ * it, no page cache or swap of the guest's own (so that total - free -
+ * buffers - cached, what free(1) calls used, is what the guests committed);
+ * each line keeps its width.
+ */
+export function cappedMeminfo(text: string, cap: number, left: number): string {
+  const kb = (n: number): number => Math.max(0, Math.floor(n / 1024));
+  const set = (line: string, value: (host: number) => number): string => {
+    const m = /^([^:]+:)(\s*)(\d+)( kB)$/.exec(line);
+    if (m === null) return line;
+    const v = String(value(Number(m[3])));
+    return m[1] + v.padStart(m[2]!.length + m[3]!.length, ' ') + m[4];
+  };
+  return text
+    .split('\n')
+    .map((l) =>
+      l.startsWith('MemTotal:')
+        ? set(l, () => kb(cap))
+        : l.startsWith('MemFree:') || l.startsWith('MemAvailable:')
+          ? set(l, (h) => Math.min(h, kb(left)))
+          : /^(Buffers|Cached|SwapCached|SwapTotal|SwapFree|SReclaimable|Shmem|Active\(file\)|Inactive\(file\)):/.test(l)
+            ? set(l, () => 0)
+            : l,
+    )
+    .join('\n');
 }

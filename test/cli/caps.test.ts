@@ -4,7 +4,7 @@
 // fs.nr_open). Every run is bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ARCHES, ELFRUN, fixture, haveFixtures, linuxDev } from '../helpers/oracle.js';
+import { ARCHES, ELFRUN, fixture, haveFixtures, linuxDev, runLinux } from '../helpers/oracle.js';
 
 const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
 const run = (args: string[]) => spawnSync(ELFRUN, ['run', ...args], { env, encoding: 'utf8', timeout: 60_000 });
@@ -43,7 +43,32 @@ describe.skipIf(!haveFixtures())('elfrun-wide caps', () => {
     });
   }
 
+  for (const arch of ARCHES) {
+    it(`--max-memory: mmap, brk and fork fail with ENOMEM past the cap, and sysinfo and /proc/meminfo show it (${arch})`, () => {
+      // asks for 4 GiB, touching every page, under a 1 GiB cap
+      const r = run(['--max-memory', '1G', fixture(arch, 'eatmem'), '4096']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      // ENOMEM, in the words of the fixture's libc (glibc's or musl's)
+      const enomem = '(?:Cannot allocate memory|Out of memory)';
+      const m = new RegExp(`^mmap failed after (\\d+) MiB: ${enomem}\nsbrk 256M: ${enomem}\nfork: ${enomem}\ntotalram 1024 MiB\n$`).exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      // all but what the program itself already has (its data, stack) of the cap
+      expect(Number(m![1])).toBeGreaterThanOrEqual(1024 - 128);
+      expect(Number(m![1])).toBeLessThan(1024);
+      const free = run(['--max-memory', '256M', fixture(arch, 'busybox'), 'sh', '-c', 'head -1 /proc/meminfo; free -m | sed -n 2p']);
+      expect(free.stdout).toMatch(/^MemTotal: +262144 kB\nMem: +256 +\d+ +\d+ +0 +0 +\d+\n$/);
+      // without the cap: as natively
+      const native = runLinux(arch, fixture(arch, 'eatmem'), ['256']);
+      expect(native.stdout).toMatch(/^mapped and touched 256 MiB\n/);
+      expect(run([fixture(arch, 'eatmem'), '256']).stdout).toBe(native.stdout);
+    });
+  }
+
   it('a bad cap is one line and exit 1', () => {
+    const r = run(['--max-memory', '12x', fixture('x86_64', 'busybox'), 'true']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('elfrun: --max-memory: not a size of at least 4K: 12x\n');
     for (const [opt, v] of [['--timeout', 'abc'], ['--max-procs', '0'], ['--max-fds', '2.5']]) {
       const r = run([opt, v, fixture('x86_64', 'busybox'), 'true']);
       expect(r.status).toBe(1);

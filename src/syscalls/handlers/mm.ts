@@ -69,9 +69,9 @@ function fileInfo(t: Task, f: FileDescription, offset: number, shared: boolean):
   }
 }
 
-/** The caller's RLIMIT_AS and RLIMIT_DATA soft limits, for the address space's checks. */
+/** The caller's RLIMIT_AS and RLIMIT_DATA soft limits and what --max-memory leaves, for the address space's checks. */
 export function vmLimits(t: Task): VmLimits {
-  return { as: softLimit(t, RLIMIT_AS), data: softLimit(t, RLIMIT_DATA) };
+  return { as: softLimit(t, RLIMIT_AS), data: softLimit(t, RLIMIT_DATA), commit: t.kernel.commitRoom() };
 }
 
 function softLimit(t: Task, r: number): number {

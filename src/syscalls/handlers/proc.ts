@@ -175,6 +175,28 @@ function getrandom(t: Task, addr: number, len: number, flags: number): number {
   });
 }
 
+/**
+ * sysinfo: the host's, and under --max-memory the guest's memory as a
+ * cgroup limit shows it: totalram the cap, freeram at most what the guests
+ * have not committed (both in the struct's mem_unit), no shared, buffer or
+ * swap memory.
+ */
+function sysinfo(t: Task, addr: number): number {
+  const cap = t.kernel.opts.maxMemory;
+  if (cap === undefined) return hostOut(t, addr, 112, (h) => chk(host.sysinfo(h)));
+  const s = hostScratch();
+  chk(host.sysinfo(s.addr));
+  const b = Buffer.from(s.bytes.subarray(0, 112));
+  const unit = b.readUInt32LE(104) || 1;
+  const left = Math.max(0, Math.floor(t.kernel.commitRoom() / unit));
+  b.writeBigUInt64LE(BigInt(Math.floor(cap / unit)), 32);
+  b.writeBigUInt64LE(BigInt(Math.min(left, Number(b.readBigUInt64LE(40)))), 40);
+  // sharedram, bufferram, totalswap, freeswap: none of the guests' own (as /proc/meminfo shows them)
+  b.fill(0, 48, 80);
+  t.mm.write(addr, b);
+  return 0;
+}
+
 /** Up to max bytes of a string, stopping at its NUL or at the first unreadable byte after the first. */
 function readUpTo(t: Task, addr: number, max: number): Buffer {
   const out: number[] = [];
@@ -568,6 +590,6 @@ export const procDefs: Record<string, Def> = {
     return 0;
   }),
   // struct sysinfo is the same on x86_64 and arm64 (112 bytes)
-  sysinfo: supported(['sysinfo'], (t, a) => hostOut(t, a.ptr(0), 112, (h) => chk(host.sysinfo(h))), 'the host\'s uptime, load, memory and process count'),
+  sysinfo: supported(['sysinfo'], (t, a) => sysinfo(t, a.ptr(0)), 'the host\'s uptime, load, memory and process count; under --max-memory, totalram is the cap and freeram at most what is left of it'),
   rseq: probe(['ptr', 'hex', 'int', 'hex'], 'glibc >= 2.35 registers rseq at start-up and runs without it on ENOSYS'),
 };
