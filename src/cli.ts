@@ -471,4 +471,11 @@ program
     process.stdout.write(`elfrun: installed in ${step('install-native.sh', [lib, tramp])}\n`);
   });
 
+// elfrun's own output into a pipe whose reader has gone (`elfrun syscalls | head`)
+// ends it quietly with the status of a death by SIGPIPE, as coreutils end
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(128 + 13);
+  });
 program.parseAsync(process.argv).catch((e: Error) => die(EXIT.INTERNAL, e.message));

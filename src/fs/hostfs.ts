@@ -20,6 +20,7 @@ import { writeTimes } from './times.js';
 import { chk, hostScratch } from './transfer.js';
 import { childPath, FileSystem, VNode, type Loc, type SetAttr } from './vfs.js';
 import { HOST_STAT_SIZE, statFields } from './stat.js';
+import { listInto, xattrListed, xattrPermission } from './xattr.js';
 
 /** the host's O_NOFOLLOW: the host is x86_64 */
 const HOST_O_NOFOLLOW = OPEN_FLAGS_X86_64.O_NOFOLLOW;
@@ -27,6 +28,8 @@ const HOST_O_NOFOLLOW = OPEN_FLAGS_X86_64.O_NOFOLLOW;
 const libc = koffi.load('libc.so.6');
 const lgetxattrFn = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)');
 const llistxattrFn = libc.func('intptr_t llistxattr(const char *path, _Out_ uint8_t *list, size_t size)');
+const lsetxattrFn = libc.func('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)');
+const lremovexattrFn = libc.func('int lremovexattr(const char *path, const char *name)');
 const xret = (r: number): number => (r < 0 ? fail(koffi.errno()) : r);
 const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
 
@@ -206,11 +209,26 @@ export class HostNode extends VNode {
   override access(_t: IoContext, mode: number): void {
     chk(host.faccessat(AT_FDCWD, cpath(this.path), mode, this.type === S_IFLNK ? AT_SYMLINK_NOFOLLOW : 0));
   }
-  override getxattr(_t: IoContext, name: Buffer, out: Uint8Array): number {
+  // the host file system keeps the attributes; the guest's credentials are checked here (the host may be root)
+  override getxattr(t: IoContext, name: Buffer, out: Uint8Array): number {
+    xattrPermission(t, this, name.toString('latin1'), false);
     return xret(lgetxattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)]), out.length ? out : null, out.length) as number);
   }
-  override listxattr(_t: IoContext, out: Uint8Array): number {
-    return xret(llistxattrFn(cpath(this.path), out.length ? out : null, out.length) as number);
+  override listxattr(t: IoContext, out: Uint8Array): number {
+    // all names (the host's listing may include trusted.* for elfrun), then the caller's view of them
+    const n = xret(llistxattrFn(cpath(this.path), null, 0) as number);
+    const all = new Uint8Array(n);
+    const got = n > 0 ? xret(llistxattrFn(cpath(this.path), all, n) as number) : 0;
+    const names = Buffer.from(all.subarray(0, got)).toString('latin1').split('\0').filter((s) => s !== '' && xattrListed(t, s));
+    return listInto(names, out);
+  }
+  override setxattr(t: IoContext, name: Buffer, value: Buffer, flags: number): void {
+    xattrPermission(t, this, name.toString('latin1'), true);
+    xret(lsetxattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)]), value.length ? value : null, value.length, flags) as number);
+  }
+  override removexattr(t: IoContext, name: Buffer): void {
+    xattrPermission(t, this, name.toString('latin1'), true);
+    xret(lremovexattrFn(cpath(this.path), Buffer.concat([name, Buffer.alloc(1)])) as number);
   }
 }
 

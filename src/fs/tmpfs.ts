@@ -17,6 +17,7 @@ import { openFifo } from './pipe.js';
 import { inodeStatBytes } from './stat.js';
 import { TmpDirFile, TmpFile } from './tmpfile.js';
 import { hostScratch } from './transfer.js';
+import { XattrStore } from './xattr.js';
 import { childPath, cred, FileSystem, nowTs, permitted, VNode, type Loc, type SetAttr, type Timespec } from './vfs.js';
 
 const memfdCreate = koffi.load('libc.so.6').func('int memfd_create(const char *name, unsigned int flags)');
@@ -306,6 +307,24 @@ export class TmpNode extends VNode {
   }
 
   // ---- attributes ---------------------------------------------------------------------
+
+  /** extended attributes, made at the first one set */
+  private xattrs: XattrStore | null = null;
+
+  override getxattr(t: IoContext, name: Buffer, out: Uint8Array): number {
+    return (this.xattrs ?? new XattrStore()).get(t, this, name.toString('latin1'), out);
+  }
+  override listxattr(t: IoContext, out: Uint8Array): number {
+    return (this.xattrs ?? new XattrStore()).list(t, out);
+  }
+  override setxattr(t: IoContext, name: Buffer, value: Buffer, flags: number): void {
+    (this.xattrs ??= new XattrStore()).set(t, this, name.toString('latin1'), value, flags);
+    this.ctime = nowTs();
+  }
+  override removexattr(t: IoContext, name: Buffer): void {
+    (this.xattrs ?? new XattrStore()).remove(t, this, name.toString('latin1'));
+    this.ctime = nowTs();
+  }
 
   override setattr(t: IoContext, a: SetAttr): void {
     const c = cred(t);

@@ -129,6 +129,13 @@ export abstract class VNode {
   listxattr(_t: IoContext, _out: Uint8Array): number {
     return fail(E.ENOTSUP);
   }
+  /** set an attribute (flags: XATTR_CREATE, XATTR_REPLACE); the caller has checked the mount is writable */
+  setxattr(_t: IoContext, _name: Buffer, _value: Buffer, _flags: number): void {
+    fail(E.ENOTSUP);
+  }
+  removexattr(_t: IoContext, _name: Buffer): void {
+    fail(E.ENOTSUP);
+  }
   /** access(2)/faccessat: `mode` is R_OK|W_OK|X_OK */
   abstract access(t: IoContext, mode: number): void;
   /** the directory's entries, for getdents64 of emulated directories: [name, d_type, ino] */

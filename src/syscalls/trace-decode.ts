@@ -8,12 +8,12 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
-  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
 import { flockText, itimerspecText } from './trace-structs.js';
-import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, sigset, str, timeText, u32, unum } from './trace-prim.js';
+import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
   rlimText, rusageText, siginfoText, sigactionText, sockaddrText, stackText, statfsText, statText, statxText, sysinfoText, tmsText, waitStatus,
@@ -31,6 +31,17 @@ interface KindDecoder {
 /** A pointer argument as it is: NULL or its address in hex (exact, also beyond 2^53 where Args.ptr gives Infinity). */
 const ptrText = (a: Args, i: number): string => hexNum(a.big(i)).replace(/^0$/, 'NULL');
 const ptrIn = (_c: DecodeCtx, a: Args, i: number): string => ptrText(a, i);
+
+/** An attribute value as strace prints one: an address past XATTR_SIZE_MAX, else its bytes without a last NUL. */
+function xattrVal(c: DecodeCtx, a: Args, i: number, len: number): string {
+  if (len > 65536) return ptrText(a, i);
+  const p = a.ptr(i);
+  const n = Math.min(len, c.strsize);
+  return at(p, () => {
+    const b = c.mem.read(p, n);
+    return n > 0 && b[n - 1] === 0 ? quote(b.subarray(0, n - 1), false) : quote(b, len > n);
+  });
+}
 /** An output structure: its address at entry, decoded at exit. */
 const outOf = (fn: (c: DecodeCtx, p: number, a: Args, i: number, ret: number) => string): KindDecoder => ({
   in: ptrIn,
@@ -103,6 +114,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   fds2: outOf((c, p) => `[${c.fd(i32(c, p))}, ${c.fd(i32(c, p + 4))}]`),
 
   strin: { in: (c, a, i) => str(c, a.ptr(i), a.size(i + 1)) },
+  xattrin: { in: (c, a, i) => xattrVal(c, a, i, a.size(i + 1)) },
+  xattrout: { in: ptrIn, out: (c, a, i, ret) => xattrVal(c, a, i, Math.max(0, ret)) },
   // the buffer's size follows it; a result can pass it (recv with MSG_TRUNC gives the datagram's length)
   strout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, Math.min(ret, a.size(i + 1)))) },
   randout: { in: ptrIn, out: (c, a, i, ret) => str(c, a.ptr(i), Math.max(0, ret), true) },
@@ -116,6 +129,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   fdflags: { in: (_c, a, i) => (a.i32(i) & 1 ? 'FD_CLOEXEC' : '0') },
   accmode: { in: (_c, a, i) => (a.i32(i) === 0 ? 'F_OK' : flagNames(a.i32(i), ACCESS)) },
   atflags: bits(ATF),
+  xattrflags: bits(XATTRF, '0', 'XATTR_???'),
   whence: named(WHENCE),
   prot: bits(PROT, 'PROT_NONE'),
   mapflags: {

@@ -45,3 +45,11 @@ describe('elfrun exit', () => {
     expect(readFileSync(join(dir, 'elfrun.out.err'), 'utf8')).toBe('err\n');
   });
 });
+
+describe("elfrun's own output into a closed pipe", () => {
+  it('ends quietly with the status of a death by SIGPIPE, as coreutils', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${ELFRUN}" syscalls | head -1 >/dev/null`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(141);
+  });
+});

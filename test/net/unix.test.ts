@@ -277,7 +277,7 @@ describe.runIf(haveFixtures() && spawnSync('strace', ['-V']).status === 0)('AF_U
     const norm = (text: string): string[] =>
       text
         .split('\n')
-        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/@"[0-9a-f]{5}"/g, '@"AUTO"').replace(/-\d{8}"/g, '-PID"').replace(/elfrun-unixsock-[A-Za-z0-9]{6}/g, 'D').replace(/0x[0-9a-f]+/g, 'ADDR').replace('EOPNOTSUPP', 'ENOTSUP').replace(/ +=/, ' ='))
+        .map((l) => l.replace(/^\d+ +/, '').replace(/^\[pid +\d+\] /, '').replace(/@"[0-9a-f]{5}"/g, '@"AUTO"').replace(/-\d{8}"/g, '-PID"').replace(/elfrun-unixsock-[A-Za-z0-9]{6}/g, 'D').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +=/, ' ='))
         .filter((l) => l !== '' && !/^(\+\+\+|---)|resumed>|unfinished/.test(l));
     const st = join(dir, 'strace.txt');
     const el = join(dir, 'elfrun.txt');

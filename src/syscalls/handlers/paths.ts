@@ -18,7 +18,6 @@ import {
   UTIME_NOW,
   UTIME_OMIT,
 } from '../../abi/fcntl.js';
-import { XATTR_NAME_MAX, XATTR_SIZE_MAX } from '../../abi/limits.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
 import { fdLoc } from '../../procfs/fds.js';
 import { HostNode } from '../../fs/hostfs.js';
@@ -221,31 +220,4 @@ export const pathDefs: Record<string, Def> = {
     host.sync();
     return 0;
   }, 'syncs every host file system, as sync(2) does'),
-};
-
-/** getxattr family: the node's attribute value into guest memory (size 0: its size). */
-function getxattr(t: Task, loc: Loc, nameAddr: number, value: number, size: number): number {
-  const name = t.mm.cstring(nameAddr, XATTR_NAME_MAX + 1);
-  if (name.length === 0 || name.length > XATTR_NAME_MAX) fail(E.ERANGE);
-  const out = new Uint8Array(Math.min(size, XATTR_SIZE_MAX));
-  const n = loc.node.getxattr(t, name, out);
-  if (size > 0) t.mm.write(value, out.subarray(0, n));
-  return n;
-}
-
-function listxattr(t: Task, loc: Loc, list: number, size: number): number {
-  const out = new Uint8Array(Math.min(size, XATTR_SIZE_MAX));
-  const n = loc.node.listxattr(t, out);
-  if (size > 0) t.mm.write(list, out.subarray(0, n));
-  return n;
-}
-
-const XATTR_NOTE = 'reads the host file\'s attributes; in-memory file systems have none (ENOTSUP)';
-export const xattrDefs: Record<string, Def> = {
-  getxattr: partial(['path', 'path', 'strout', 'size'], (t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  lgetxattr: partial(['path', 'path', 'strout', 'size'], (t, a) => getxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  fgetxattr: partial(['fd', 'path', 'strout', 'size'], (t, a) => getxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.ptr(2), a.size(3)), XATTR_NOTE),
-  listxattr: partial(['path', 'strout', 'size'], (t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), true), a.ptr(1), a.size(2)), XATTR_NOTE),
-  llistxattr: partial(['path', 'strout', 'size'], (t, a) => listxattr(t, lookupAt(t, AT_FDCWD, pathArg(t, a.ptr(0)), false), a.ptr(1), a.size(2)), XATTR_NOTE),
-  flistxattr: partial(['fd', 'strout', 'size'], (t, a) => listxattr(t, fdLoc(t, t.fds.file(a.i32(0))), a.ptr(1), a.size(2)), XATTR_NOTE),
 };
