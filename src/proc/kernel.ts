@@ -9,6 +9,7 @@
 // this one Node process: one guest task runs at a time inside uc_emu_start.
 // The methods below that only delegate keep the names the syscall handlers,
 // dispatch and the Machine call.
+import { Uts } from './uts.js';
 import type { GdbStub } from './gdb.js';
 import type { ProcessEvents } from './services.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -232,6 +233,8 @@ export class Kernel {
   timedOut = false;
   /** where core files go (--core-dir); null: the dumping process's working directory */
   coreDir: string | null = null;
+  /** the guest's UTS names: nodename and domainname are its own (sethostname) */
+  readonly uts = new Uts();
   /** a gdb connected through the remote protocol (--gdb), or null */
   gdb: GdbStub | null = null;
   /** the library user's listeners (Machine.on), or null */

@@ -71,6 +71,11 @@ class ProcHostNode extends HostNode {
     return up === '/proc' ? (this.fs as ProcHostFs).proc.root() : new ProcHostNode(this.fs, up, S_IFDIR);
   }
   override lookup(t: IoContext, name: string): VNode {
+    // a host-wide entry the guest has its own of (/proc/sys/kernel/hostname): the guest's
+    const proc = (this.fs as ProcHostFs).proc;
+    const full = `${this.path}/${name}`;
+    const own = procNode(proc.task(t), full);
+    if (own !== null) return new ProcVNode(proc, full, KIND_TYPE[own.kind]).withNode(t, own);
     const n = super.lookup(t, name) as HostNode;
     return new ProcHostNode(this.fs, n.path, n.type);
   }

@@ -67,6 +67,23 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   let p: Process | undefined;
   // Linux: /proc/mounts is a link to self/mounts
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  // the guest's own UTS names (sethostname): root may write them, as proc_do_uts_string lets it
+  if (head === 'sys' && rest.length === 2 && rest[0] === 'kernel' && (rest[1] === 'hostname' || rest[1] === 'domainname')) {
+    const which = rest[1] === 'hostname' ? 'nodename' : 'domainname';
+    return {
+      kind: 'file',
+      name: norm,
+      mode: 0o644,
+      content: () => Buffer.concat([k.uts[which], Buffer.from('\n')]),
+      write: (_t, data) => {
+        // proc_dostring: the bytes up to a newline or NUL, at most 64 of them
+        let end = data.findIndex((b) => b === 0x0a || b === 0);
+        if (end < 0) end = data.length;
+        k.uts[which] = Buffer.from(data.subarray(0, Math.min(end, 64)));
+        return data.length;
+      },
+    };
+  }
   // under --max-memory, the guest's memory size is the cap (as a cgroup's limit shows in a container's meminfo)
   if (head === 'meminfo' && rest.length === 0 && k.opts.maxMemory !== undefined)
     return { kind: 'file', name: norm, content: () => Buffer.from(cappedMeminfo(readFileSync('/proc/meminfo', 'latin1'), k.opts.maxMemory!, k.commitRoom())) };

@@ -9,6 +9,7 @@ import type { SyscallEntry, SyscallTable } from './dispatch.js';
 import type { Def } from './handlers/util.js';
 import { fsDefs } from './handlers/fs.js';
 import { xattrDefs } from './handlers/xattr.js';
+import { utsDefs } from './handlers/uts.js';
 import { mmDefs } from './handlers/mm.js';
 import { procDefs } from './handlers/proc.js';
 import { timeDefs } from './handlers/time.js';
@@ -41,7 +42,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

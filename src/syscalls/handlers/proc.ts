@@ -141,19 +141,6 @@ function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAdd
   return 0;
 }
 
-const UTS_LEN = 65;
-
-function uname(t: Task, addr: number): number {
-  t.mm.check(addr, UTS_LEN * 6, PROT_WRITE);
-  const s = hostScratch();
-  chk(host.uname(s.addr));
-  const buf = Buffer.from(s.bytes.subarray(0, UTS_LEN * 6));
-  buf.fill(0, UTS_LEN * 4, UTS_LEN * 5);
-  buf.write(t.arch.machine, UTS_LEN * 4, 'latin1');
-  t.mm.write(addr, buf);
-  return 0;
-}
-
 const GRND_NONBLOCK = 1;
 const GRND_RANDOM = 2;
 const GRND_INSECURE = 4;
@@ -583,7 +570,6 @@ export const procDefs: Record<string, Def> = {
   prlimit64: supported(['int', 'rlimres', 'rlim', 'rlimout'], (t, a) => prlimit(t, a.i32(0), a.i32(1), a.ptr(2), a.ptr(3))),
   getrlimit: supported(['rlimres', 'rlimout'], (t, a) => prlimit(t, 0, a.i32(0), 0, a.ptr(1))),
   setrlimit: supported(['rlimres', 'rlim'], (t, a) => prlimit(t, 0, a.i32(0), a.ptr(1), 0)),
-  uname: supported(['utsname'], (t, a) => uname(t, a.ptr(0)), 'the host\'s kernel name, release and version; the guest\'s machine'),
   getrandom: supported(['randout', 'size', 'grnd'], (t, a) => getrandom(t, a.ptr(0), a.size(1), a.u32(2))),
   sched_yield: supported([], (t) => {
     t.stopReason = 'yield'; // let the scheduler run another task
