@@ -115,12 +115,16 @@ export class Tracer implements KernelObserver {
   }
 
   private enter0(t: Task, e: SyscallEntry, a: Args): Pending {
+    // the program's own restart_syscall: strace names the task's last interrupted call
+    if (e.name === 'restart_syscall') return this.resume(t, this.lastInterrupted.get(t) ?? 'system call');
     const shape = e.sig === null ? RAW : shapeOf(e.sig, a, t.arch.name);
     return { name: e.name, shape, prefix: this.prefix(t), inputs: decodeInputs(this.ctx(t), shape, a), firstOut: firstOutput(shape) };
   }
 
   /** calls a signal interrupted that restart_syscall resumes: the name of each */
   private resuming = new Map<Task, string>();
+  /** each task's last call a signal interrupted, resumed or not */
+  private lastInterrupted = new WeakMap<Task, string>();
 
   /** What strace shows when the kernel resumes an interrupted call through restart_syscall. */
   private resume(t: Task, name: string): Pending {
@@ -132,6 +136,7 @@ export class Tracer implements KernelObserver {
     if (p === undefined) return;
     this.exit(t, a, p, ret);
     this.pending.delete(t);
+    this.lastInterrupted.set(t, p.name);
     if (resumes) this.resuming.set(t, p.name);
   }
 

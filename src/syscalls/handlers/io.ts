@@ -19,7 +19,7 @@ import { host, Scratch } from '../../host/libc.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { hostVec } from '../../host/vecio.js';
 import { iovecs, raisingSigpipe, type Iov } from './fs.js';
-import { chk, supported, type Def } from './util.js';
+import { chk, probe, supported, type Def } from './util.js';
 
 /** preadv2/pwritev2 flags (<linux/fs.h>) */
 export const RWF_HIPRI = 0x1;
@@ -151,6 +151,9 @@ function vectoredIo(iov: Iov[], op: (base: number, len: number) => number): numb
 const V2_NOTE = 'on host regular files the host kernel applies the RWF_* flags; on other files RWF_NOWAIT does not block, RWF_APPEND/NOAPPEND as Linux, RWF_HIPRI/DSYNC/SYNC change nothing (no cache to flush), RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP as on a file system without them, RWF_NOWAIT on tmpfs files too (as on Linux, whose shmem lacks it); RWF_NOSIGNAL leaves out SIGPIPE';
 
 export const ioDefs: Record<string, Def> = {
+  // a kernel built without CONFIG_IO_URING (or CONFIG_SECURITY_LANDLOCK) answers ENOSYS, and these callers go on without
+  io_uring_setup: probe(['uint', 'ptr'], 'libuv >= 1.45 tries io_uring for its file operations and uses its thread pool on ENOSYS'),
+  landlock_create_ruleset: probe(['ptr', 'size', 'hex'], 'xz >= 5.6 and other sandboxing programs ask the Landlock ABI version and run without the sandbox on ENOSYS'),
   preadv: supported(['fd', 'iovout', 'int', 'off'], (t, a) => vecIo(t, a.i32(0), a.ptr(1), a.i32(2), BigInt.asIntN(64, a.big(3)), 0, false, false)),
   pwritev: supported(['fd', 'iovin', 'int', 'off'], (t, a) => raisingSigpipe(t, () => vecIo(t, a.i32(0), a.ptr(1), a.i32(2), BigInt.asIntN(64, a.big(3)), 0, true, false))),
   preadv2: supported({ args: ['fd', 'iovout', 'int', 'off', ['rwflags', 5]], ret: 'int' }, (t, a) => vecIo(t, a.i32(0), a.ptr(1), a.i32(2), BigInt.asIntN(64, a.big(3)), a.i32(5), false, true), V2_NOTE),

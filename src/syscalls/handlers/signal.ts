@@ -174,6 +174,9 @@ const ITIMER_NOTE =
   'in the engine and in its syscalls alike (user and system time are not told apart), charged at the end of each run of at most a time slice';
 
 export const signalDefs: Record<string, Def> = {
+  // elfrun resumes an interrupted call itself (with its own number), so a guest's
+  // own call finds no restart block: EINTR, as Linux's do_no_restart_syscall
+  restart_syscall: supported([], () => -E.EINTR, 'called by a guest itself: EINTR, as with no interrupted call to resume'),
   rt_sigaction: supported(['sig', 'sigact', 'sigactout', 'size'], (t, a) => rtSigaction(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
   rt_sigprocmask: supported(['sighow', 'sigset', 'sigsetout', 'size'], (t, a) => rtSigprocmask(t, a.i32(0), a.ptr(1), a.ptr(2), a.u64(3))),
   rt_sigpending: supported(['sigsetout', 'size'], (t, a) => rtSigpending(t, a.ptr(0), a.u64(1))),
