@@ -285,6 +285,25 @@ function fsOptions(c: Command): Command {
 const EXIT_TIMEOUT = 124;
 
 /** A positive number option, or one clear line and exit 1. */
+/**
+ * process.stdout for elfrun's own output (reports, tables), which into a
+ * pipe whose reader has gone (`elfrun syscalls | head`) ends elfrun quietly
+ * with the status of a death by SIGPIPE, as coreutils end. Only the
+ * commands that print touch it: making Node's stdout stream sets the host
+ * fd non-blocking, which a guest sharing that fd must not see.
+ */
+let stdoutReady = false;
+function stdout(): NodeJS.WriteStream {
+  if (!stdoutReady) {
+    stdoutReady = true;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(128 + 13);
+    });
+  }
+  return process.stdout;
+}
+
 /** A size: bytes, or a number with K, M, G or T (powers of 1024). */
 function size(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -421,13 +440,13 @@ program
       if (o.record) {
         if (oracle.startsWith('golden:')) die(2, '--record needs a live oracle (native or qemu)');
         c.writeGolden(o.record, opts, c.runOracle(opts));
-        process.stdout.write(`recorded ${o.record} from ${oracle}\n`);
+        stdout().write(`recorded ${o.record} from ${oracle}\n`);
         return;
       }
       const want = oracle.startsWith('golden:') ? c.readGolden(oracle.slice(7)) : c.runOracle(opts);
       const got = c.runElfrun(opts);
       const report = c.compareOutcomes(want, got, opts);
-      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : c.formatReport(report));
+      stdout().write(o.json ? JSON.stringify(report, null, 2) + '\n' : c.formatReport(report));
       process.exitCode = report.identical ? 0 : 1;
     } catch (e) {
       if (e instanceof c.OracleUnavailable) die(2, `compare: ${e.message}`);
@@ -444,13 +463,13 @@ program
   .action(async (o: { arch?: 'x86_64' | 'arm64'; status: string; markdown?: boolean }) => {
     const { coverageMarkdown, coverageText, STATUSES } = await import('./syscalls/coverage.js');
     if (o.markdown) {
-      process.stdout.write(coverageMarkdown());
+      stdout().write(coverageMarkdown());
       return;
     }
     const statuses = o.status.split(',').map((s) => s.trim());
     for (const s of statuses)
       if (!(STATUSES as readonly string[]).includes(s)) die(2, `unknown status '${s}' (one of ${STATUSES.join(', ')})`);
-    process.stdout.write(coverageText(o.arch ? [o.arch] : ['x86_64', 'arm64'], statuses as typeof STATUSES[number][]));
+    stdout().write(coverageText(o.arch ? [o.arch] : ['x86_64', 'arm64'], statuses as typeof STATUSES[number][]));
   });
 
 program
@@ -465,17 +484,10 @@ program
       return r.stdout.trim().split('\n').pop() ?? '';
     };
     const lib = step('build-unicorn.sh');
-    process.stdout.write(`elfrun: Unicorn: ${lib}\n`);
+    stdout().write(`elfrun: Unicorn: ${lib}\n`);
     const tramp = step('build-trampoline.sh');
-    process.stdout.write(`elfrun: trampoline: ${tramp}\n`);
-    process.stdout.write(`elfrun: installed in ${step('install-native.sh', [lib, tramp])}\n`);
+    stdout().write(`elfrun: trampoline: ${tramp}\n`);
+    stdout().write(`elfrun: installed in ${step('install-native.sh', [lib, tramp])}\n`);
   });
 
-// elfrun's own output into a pipe whose reader has gone (`elfrun syscalls | head`)
-// ends it quietly with the status of a death by SIGPIPE, as coreutils end
-for (const stream of [process.stdout, process.stderr])
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(128 + 13);
-  });
 program.parseAsync(process.argv).catch((e: Error) => die(EXIT.INTERNAL, e.message));

@@ -17,6 +17,8 @@ export interface IoContext {
   readonly pid: number;
   readonly tid: number;
   readonly cwd: Loc;
+  /** the process's root directory (chroot), null for the VFS's own */
+  readonly root: Loc | null;
   /** the guest's file system tree */
   readonly vfs: Vfs;
   /** getrlimit's values by resource (RLIMIT_FSIZE for writes) */

@@ -279,6 +279,24 @@ export class Vfs {
     this.mounts.push(this.rootMount);
   }
 
+  /** where absolute paths and `..` stop for t: its chroot, or the root */
+  rootFor(t: IoContext): Loc {
+    return t.root ?? this.root;
+  }
+
+  /**
+   * loc's path as t sees it (d_path): from t's root; a place outside that
+   * root keeps its whole path, with `unreachable` (getcwd's prefix) before
+   * it when asked.
+   */
+  shownPath(t: IoContext, loc: Loc, unreachable = ''): string {
+    const r = t.root;
+    if (r === null || r.path === '/') return loc.path;
+    if (loc.path === r.path) return '/';
+    if (loc.path.startsWith(r.path + '/')) return loc.path.slice(r.path.length);
+    return unreachable + loc.path;
+  }
+
   get root(): Loc {
     const m = this.rootMount;
     return { mnt: m, node: m.top, path: '/' };
@@ -357,7 +375,7 @@ export class Vfs {
 
   /** One step up: `..`, which stays at the guest's root and leaves a mount through its mount point. */
   up(t: IoContext, l: Loc): Loc {
-    const root = this.root;
+    const root = this.rootFor(t);
     if (l.mnt === root.mnt && l.node.key === root.node.key) return l;
     if (isRoot(l)) {
       if (l.mnt.at === null) return root; // a root mount that was replaced: its old root leads to the new root
@@ -371,7 +389,7 @@ export class Vfs {
    * follow a final symlink. A trailing slash follows and requires a directory.
    */
   resolve(t: IoContext, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
-    let cur = path.startsWith('/') ? this.root : start;
+    let cur = path.startsWith('/') ? this.rootFor(t) : start;
     const slash = path.lastIndexOf('/');
     if (slash > 0 && slash < path.length - 1 && cur.node.fs.walkCacheable) {
       // "dir/name": the directory where a recent walk led, then the last step
@@ -456,7 +474,7 @@ export class Vfs {
     const name = body.slice(slash + 1);
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     const prefix = slash < 0 ? '' : slash === 0 ? '/' : body.slice(0, slash);
-    const base = body === '' && path.startsWith('/') ? this.root : start;
+    const base = body === '' && path.startsWith('/') ? this.rootFor(t) : start;
     const dir = prefix === '' ? base : this.resolve(t, base, prefix, true, links);
     if (!isDir(dir)) fail(E.ENOTDIR);
     if (!dir.node.fs.hostChecked) this.permission(t, dir, X_OK);

@@ -80,7 +80,7 @@ export interface Binding {
  */
 export function bindPath(t: IoContext, path: string, umask: number, s: Bound, check: () => void, onHost?: (hostPath: string) => void): Binding {
   const vfs = t.vfs;
-  const { dir, name } = vfs.parent(t, path.startsWith('/') ? vfs.root : t.cwd, path);
+  const { dir, name } = vfs.parent(t, path.startsWith('/') ? vfs.rootFor(t) : t.cwd, path);
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EADDRINUSE);
   vfs.writable(dir);
   try {
@@ -152,7 +152,7 @@ export function findBound<S extends Bound>(t: IoContext, n: UnixName, type: numb
   } else {
     const vfs = t.vfs;
     if (n.path === '') fail(E.ENOENT);
-    const loc = vfs.resolve(t, n.path.startsWith('/') ? vfs.root : t.cwd, n.path, true);
+    const loc = vfs.resolve(t, n.path.startsWith('/') ? vfs.rootFor(t) : t.cwd, n.path, true);
     if (loc.node.fs.hostChecked) loc.node.access(t, W_OK);
     else vfs.permission(t, loc, W_OK);
     if (loc.node.type !== S_IFSOCK) fail(E.ECONNREFUSED);

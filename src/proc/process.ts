@@ -39,12 +39,16 @@ export class SigHand {
 /** cwd and umask (shared by CLONE_FS). */
 export class FsState {
   refs = 1;
+  /** the process's root directory (chroot); null: the VFS's root */
+  root: Loc | null = null;
   constructor(
     public cwd: Loc,
     public umask: number,
   ) {}
   clone(): FsState {
-    return new FsState(this.cwd, this.umask);
+    const c = new FsState(this.cwd, this.umask);
+    c.root = this.root;
+    return c;
   }
 }
 

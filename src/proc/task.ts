@@ -161,6 +161,9 @@ export class Task implements CpuClient, IoContext {
   get ppid(): number {
     return this.proc.parent?.pid ?? this.kernel.hostPpid;
   }
+  get root(): Loc | null {
+    return this.proc.fs.root;
+  }
   get cwd(): Loc {
     return this.proc.fs.cwd;
   }

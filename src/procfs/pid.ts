@@ -107,8 +107,8 @@ function hostFile(path: string): Buffer {
 /** The magic links: name -> [its target's text, where it leads]. */
 const LINKS: Record<string, (e: PidEntry) => [() => string, () => Loc | null]> = {
   exe: ({ p }) => [() => p.exePath, () => p.exe],
-  cwd: ({ p }) => [() => p.fs.cwd.path, () => p.fs.cwd],
-  root: ({ t }) => [() => '/', () => t.kernel.vfs.root],
+  cwd: ({ t, p }) => [() => t.kernel.vfs.shownPath(t, p.fs.cwd), () => p.fs.cwd],
+  root: ({ t, p }) => [() => t.kernel.vfs.shownPath(t, p.fs.root ?? t.kernel.vfs.root), () => p.fs.root ?? t.kernel.vfs.root],
 };
 
 /** /proc/<pid>/: its files, links and the fd, fdinfo and task directories. */

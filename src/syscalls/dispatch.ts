@@ -1,5 +1,6 @@
 // Dispatch: (arch, nr) -> table entry -> handler; errors become -errno; an
 // absent syscall panics (Moss's rule) unless the user asked for ENOSYS.
+import { enterGuestIds, leaveGuestIds } from '../host/fscred.js';
 import type { Task } from '../proc/task.js';
 import { NORETURN, type Args } from '../cpu/args.js';
 import { E } from '../abi/errno.js';
@@ -135,6 +136,8 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
     );
   }
   s.beforeCall();
+  // host files are checked by the host against the guest's ids (host/fscred.ts)
+  const asGuest = enterGuestIds(t.cred);
   try {
     const r = e.handler(t, a);
     t.restartState = null;
@@ -160,5 +163,7 @@ function untraced(s: Syscalls, t: Task, a: Args): number {
       );
     }
     throw err;
+  } finally {
+    if (asGuest) leaveGuestIds();
   }
 }

@@ -5,12 +5,14 @@
 // and the calls in a trace as strace -f prints them.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elfrun-xattr-'));
+// searchable by all: the fixture's unprivileged part works below it (elfrun reaches host files by whole paths, whose every directory the host checks)
+chmodSync(dir, 0o755);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TMPFS_MAGIC = 0x01021994;
 const hostTmpfs = existsSync('/dev/shm') && statfsSync('/dev/shm').type === TMPFS_MAGIC;

@@ -157,7 +157,7 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if (!(flags & O_CREAT)) {
     loc = lookupAt(t, dirfd, path, !nofollow);
   } else {
-    const begin = (p: string): Loc => (p.startsWith('/') ? vfs.root : from ?? startLoc(t, dirfd));
+    const begin = (p: string): Loc => (p.startsWith('/') ? vfs.rootFor(t) : from ?? startLoc(t, dirfd));
     const p = path.toString('latin1');
     if (p === '') fail(E.ENOENT);
     const { dir, name, trailing } = vfs.parent(t, begin(p), p, links);
@@ -391,7 +391,8 @@ function closeRange(t: Task, first: number, last: number, flags: number): number
 }
 
 function getcwd(t: Task, buf: number, size: number): number {
-  const cwd = Buffer.from(t.cwd.path + '\0', 'latin1');
+  // from the process's root; a cwd outside it (after chroot) is "(unreachable)" and its whole path
+  const cwd = Buffer.from(t.kernel.vfs.shownPath(t, t.cwd, '(unreachable)') + '\0', 'latin1');
   if (size < cwd.length) fail(size === 0 ? E.EINVAL : E.ERANGE);
   t.mm.write(buf, cwd);
   return cwd.length;

@@ -185,7 +185,24 @@ function statfsOf(t: Task, loc: Loc, out: number): number {
   return 0;
 }
 
+const CAP_SYS_CHROOT = 1n << 18n;
+
+/**
+ * chroot: the directory becomes the process's root (absolute paths, `..`
+ * and symlinks stop there; getcwd and /proc/<pid>/{cwd,root} are shown from
+ * it). The cwd stays where it is, as Linux leaves it.
+ */
+function chroot(t: Task, addr: number): number {
+  const loc = lookupAt(t, AT_FDCWD, pathArg(t, addr), true);
+  if (loc.node.type !== S_IFDIR) fail(E.ENOTDIR);
+  loc.node.access(t, X_OK);
+  if ((t.cred.caps.eff & CAP_SYS_CHROOT) === 0n) fail(E.EPERM);
+  t.proc.fs.root = loc;
+  return 0;
+}
+
 export const pathDefs: Record<string, Def> = {
+  chroot: partial(['path'], (t, a) => chroot(t, a.ptr(0)), "a chroot's root is not a mount boundary for /proc/<pid>/mountinfo, which still lists every mount with its whole path"),
   unlinkat: supported(['dirfd', 'path', 'atflags'], (t, a) => unlinkAt(t, a.i32(0), a.ptr(1), a.i32(2))),
   unlink: supported(['path'], (t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), 0)),
   rmdir: supported(['path'], (t, a) => unlinkAt(t, AT_FDCWD, a.ptr(0), AT_REMOVEDIR)),

@@ -103,7 +103,7 @@ export function lookupAt(t: Task, dirfd: number, path: Buffer, follow: boolean, 
     return dirfd === AT_FDCWD ? t.cwd : fdLoc(t, t.fds.file(dirfd));
   }
   const vfs = t.kernel.vfs;
-  return vfs.resolve(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p, follow);
+  return vfs.resolve(t, p.startsWith('/') ? vfs.rootFor(t) : startLoc(t, dirfd), p, follow);
 }
 
 /**
@@ -128,7 +128,7 @@ export function parentAt(t: Task, dirfd: number, path: Buffer): ParentLoc {
   const p = path.toString('latin1');
   if (p === '') fail(E.ENOENT);
   const vfs = t.kernel.vfs;
-  return vfs.parent(t, p.startsWith('/') ? vfs.root : startLoc(t, dirfd), p);
+  return vfs.parent(t, p.startsWith('/') ? vfs.rootFor(t) : startLoc(t, dirfd), p);
 }
 
 /** A wait's deadline, kept across the retries of its syscall: restartState holds it (Infinity as -1). */
