@@ -19,6 +19,8 @@ import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc } from '../host/libc.js';
 import { FsState, Mm, Process, SigHand, type ExitState } from './process.js';
 import { HostMemory } from '../mm/host-memory.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { IpcNamespace } from '../ipc/namespace.js';
 import { Task, type TaskOptions } from './task.js';
 import type { Blocked } from '../ctx/waitq.js';
 import type { KernelObserver, SyscallLayer } from './services.js';
@@ -76,6 +78,8 @@ export class Kernel {
   readonly terminal = new Terminal(this);
   /** the programs execve opened last (a shell runs the same few over and over) */
   readonly exeCache = new ExeCache();
+  /** the guest's System V IPC objects */
+  readonly ipc = new IpcNamespace(() => this.liveSpaces());
 
   constructor(
     readonly opts: TaskOptions,
@@ -93,6 +97,16 @@ export class Kernel {
   /** Is t's process one the tracer follows? */
   tracing(t: Task): boolean {
     return this.tracer !== null && (this.tracer.follow || t.proc === this.init);
+  }
+
+  /** The address spaces of the processes not exiting, each once. */
+  private *liveSpaces(): Iterable<AddressSpace> {
+    const seen = new Set<AddressSpace>();
+    for (const p of this.processes.values()) {
+      if (p.exit !== null || p.exiting !== null || seen.has(p.mm.space)) continue;
+      seen.add(p.mm.space);
+      yield p.mm.space;
+    }
   }
 
   // ---- pids and the tables ------------------------------------------------------

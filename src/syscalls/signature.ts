@@ -29,6 +29,8 @@ export type ArgKind =
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags'
+  // System V IPC: keys, the get calls' flags and mode, shmat's flags, each family's commands, semop's operations, msgsnd/msgrcv flags
+  | 'ipckey' | 'ipcflags' | 'shmatflags' | 'shmcmd' | 'semcmd' | 'msgcmd' | 'sembuf' | 'msgipcflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
