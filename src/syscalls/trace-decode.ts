@@ -49,6 +49,10 @@ function sockoptText(c: DecodeCtx, level: number, name: number, p: number, len: 
   return str(c, p, Math.max(0, len));
 }
 
+/** struct msgbuf as strace shows it: the type, then `len` bytes of text */
+const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
+  at(p, () => `{mtype=${c.mem.read(p, 8).readBigInt64LE(0)}, mtext=${str(c, p + 8, len)}}`);
+
 /** A System V IPC command, with IPC_64 (0x100) named apart as strace does */
 const ipcCmd = (cmd: number, table: Readonly<Record<number, string>>): string =>
   (cmd & 0x100 ? 'IPC_64|' : '') + enumName(cmd & ~0x100, table);
@@ -218,6 +222,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
   semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
   msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
+  msgbufout: { in: ptrIn, out: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
   // struct sembuf[nsops], the count being the next argument
   sembuf: {
     in: (c, a, i) =>

@@ -67,10 +67,10 @@ export const sysvipcDefs: Record<string, Def> = {
   semget: supported(['ipckey', 'int', 'ipcflags'], (t, a) => t.kernel.ipc.sem.get(t, a.i32(0), a.i32(1), a.i32(2))),
   semop: supported(['int', 'sembuf', 'uint'], (t, a) => semtimedop(t, a.i32(0), a.ptr(1), a.u32(2), 0), 'SEM_UNDO applied at exit; a signal ends a wait with EINTR, handler or not, as Linux'),
   semtimedop: supported(['int', 'sembuf', 'uint', 'ts'], (t, a) => semtimedop(t, a.i32(0), a.ptr(1), a.u32(2), a.ptr(3))),
-  semctl: supported(['int', 'int', 'semcmd', 'hex'], (t, a) => t.kernel.ipc.sem.ctl(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(3))),
+  semctl: supported(['int', 'int', 'semcmd', 'ptr'], (t, a) => t.kernel.ipc.sem.ctl(t, a.i32(0), a.i32(1), a.i32(2), a.ptr(3), a.i32(3))),
   msgget: supported(['ipckey', 'ipcflags'], (t, a) => t.kernel.ipc.msg.get(t, a.i32(0), a.i32(1))),
-  msgsnd: supported(['int', 'ptr', 'size', 'msgipcflags'], (t, a) => t.kernel.ipc.msg.send(t, a.i32(0), a.ptr(1), sizeArg(a.u64(2)), a.i32(3))),
-  msgrcv: supported(['int', 'ptr', 'size', 'int', 'msgipcflags'], (t, a) =>
+  msgsnd: supported(['int', 'msgbufin', 'size', 'msgipcflags'], (t, a) => t.kernel.ipc.msg.send(t, a.i32(0), a.ptr(1), sizeArg(a.u64(2)), a.i32(3))),
+  msgrcv: supported(['int', 'msgbufout', 'size', 'int', 'msgipcflags'], (t, a) =>
     t.kernel.ipc.msg.receive(t, a.i32(0), a.ptr(1), a.i64(2) < 0 ? -1 : sizeArg(a.u64(2)), BigInt.asIntN(64, a.big(3)), a.i32(4)),
   ),
   msgctl: supported(['int', 'msgcmd', 'ptr'], (t, a) => t.kernel.ipc.msg.ctl(t, a.i32(0), a.i32(1), a.ptr(2))),
