@@ -79,7 +79,13 @@ export class Kernel {
   /** the programs execve opened last (a shell runs the same few over and over) */
   readonly exeCache = new ExeCache();
   /** the guest's System V IPC objects */
-  readonly ipc = new IpcNamespace(() => this.liveSpaces());
+  readonly ipc = new IpcNamespace({
+    spaces: () => this.liveSpaces(),
+    signal: (pid, sig, info) => {
+      const p = this.processes.get(pid);
+      if (p !== undefined && p.exit === null) this.signals.sendToProcess(p, sig, info);
+    },
+  });
 
   constructor(
     readonly opts: TaskOptions,
