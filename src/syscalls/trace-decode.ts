@@ -49,6 +49,12 @@ function sockoptText(c: DecodeCtx, level: number, name: number, p: number, len: 
   return str(c, p, Math.max(0, len));
 }
 
+/** struct mq_attr as strace shows it */
+const mqattrText = (b: Buffer): string => {
+  const f = b.readBigInt64LE(0);
+  return `{mq_flags=${f === 0n ? '0' : f === 0o4000n ? 'O_NONBLOCK' : `${hexNum(f)} /* O_??? */`}, mq_maxmsg=${b.readBigInt64LE(8)}, mq_msgsize=${b.readBigInt64LE(16)}, mq_curmsgs=${b.readBigInt64LE(24)}}`;
+};
+
 /** struct msgbuf as strace shows it: the type, then `len` bytes of text */
 const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
   at(p, () => `{mtype=${c.mem.read(p, 8).readBigInt64LE(0)}, mtext=${str(c, p + 8, len)}}`);
@@ -222,6 +228,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
   semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
   msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  mqattr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
+  mqattrout: { in: ptrIn, out: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
   msgbufout: { in: ptrIn, out: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
   // struct sembuf[nsops], the count being the next argument

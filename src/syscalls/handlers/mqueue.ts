@@ -10,6 +10,7 @@ import { NAME_MAX } from '../../abi/limits.js';
 import { checkSigevent, MqFile, MQ_PRIO_MAX } from '../../ipc/mqueue.js';
 import { nowMs } from '../../host/clock.js';
 import { partial, supported, type Def } from './util.js';
+import { mqOpenShape } from '../signature.js';
 import { timeDeadline } from './util.js';
 
 /** The queue open as fd (EBADF for anything else). */
@@ -101,13 +102,13 @@ function mqGetsetattr(t: Task, fd: number, newAddr: number, oldAddr: number): nu
 
 export const mqueueDefs: Record<string, Def> = {
   mq_open: partial(
-    { args: ['name', 'oflags', 'mode', 'ptr'], ret: 'fd' },
+    mqOpenShape,
     (t, a) => mqOpen(t, a.ptr(0), a.i32(1), a.u32(2), a.ptr(3)),
     'queues of the guest\'s IPC namespace with fs.mqueue\'s limits (the host\'s); RLIMIT_MSGQUEUE is not charged; no mqueue file system can be mounted (/dev/mqueue does not list them)',
   ),
   mq_unlink: supported(['name'], (t, a) => t.kernel.ipc.mq.unlink(t, nameArg(t, a.ptr(0)))),
   mq_timedsend: supported(['fd', 'strin', 'size', 'uint', 'ts'], (t, a) => mqTimedsend(t, a.i32(0), a.ptr(1), a.size(2), a.u32(3), a.ptr(4))),
-  mq_timedreceive: supported(['fd', 'ptr', 'size', 'ptr', 'ts'], (t, a) => mqTimedreceive(t, a.i32(0), a.ptr(1), a.size(2), a.ptr(3), a.ptr(4))),
+  mq_timedreceive: supported(['fd', 'strout', 'size', 'idout', 'ts'], (t, a) => mqTimedreceive(t, a.i32(0), a.ptr(1), a.size(2), a.ptr(3), a.ptr(4))),
   mq_notify: partial(['fd', 'ptr'], (t, a) => mqNotify(t, a.i32(0), a.ptr(1)), 'SIGEV_SIGNAL and SIGEV_NONE; SIGEV_THREAD (a netlink socket glibc reads) is reported as unsupported; a registration ends when the queue has no open fd or its process exits'),
-  mq_getsetattr: supported(['fd', 'ptr', 'ptr'], (t, a) => mqGetsetattr(t, a.i32(0), a.ptr(1), a.ptr(2))),
+  mq_getsetattr: supported(['fd', 'mqattr', 'mqattrout'], (t, a) => mqGetsetattr(t, a.i32(0), a.ptr(1), a.ptr(2))),
 };
