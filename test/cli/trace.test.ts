@@ -85,6 +85,7 @@ describe('elfrun trace', () => {
     // the signal numbers glibc and musl call SIGRTMIN+n differ, and arm64's glibc does not read its robust list
     { prog: 'rtsig', calls: 'rt_sigpending,rt_sigtimedwait,rt_sigqueueinfo,rt_sigprocmask,setitimer,getitimer', arm64: false },
     { prog: 'robust', calls: 'get_robust_list,set_robust_list', arm64: false },
+    { prog: 'mqueue', calls: 'mq_timedsend,mq_getsetattr,mq_unlink', arm64: true },
   ];
   // addresses and pids differ from run to run (and so does the padding before " = "); signal lines
   // are left out: elfrun shows a signal when it is delivered, strace also the ones a process ignores
