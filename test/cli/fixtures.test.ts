@@ -167,6 +167,15 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'mqueue', [], 'x86_64');
     });
 
+    // ids are only the same run after run in a fresh IPC namespace: the oracle runs under unshare -i
+    it.runIf(spawnSync('unshare', ['-i', 'true']).status === 0)('ipcids: System V ids (index cycling, sequence), *_STAT by index, the info commands\' highest index, /proc/sysvipc lines', () => {
+      const prog = fixture(arch, 'ipcids');
+      const want = spawnSync('unshare', ['-i', ...(arch === 'x86_64' ? [] : ['qemu-aarch64']), prog], { encoding: 'latin1' });
+      const got = runElfrun(prog, []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
     it('signalfd: flags and errors, a new mask, siginfo of kill, tgkill, sigqueue and SIGCHLD, several per read, blocking across fork, poll and epoll, /proc', () => {
       // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64
       // takes mask sizes Linux refuses)
