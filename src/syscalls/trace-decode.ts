@@ -235,7 +235,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   // struct sembuf[nsops], the count being the next argument
   sembuf: {
     in: (c, a, i) =>
-      arrayText(c, a.ptr(i), Math.min(a.u32(i + 1), 1024), 6, (b) => `{sem_num=${b.readUInt16LE(0)}, sem_op=${b.readInt16LE(2)}, sem_flg=${flagNames(b.readUInt16LE(4), SEM_FLAGS)}}`),
+      arrayText(c, a.ptr(i), Math.min(a.u32(i + 1), 1024), 6, (b) => `{sem_num=${b.readUInt16LE(0)}, sem_op=${b.readInt16LE(2)}, sem_flg=${flagNames(b.readUInt16LE(4), SEM_FLAGS, '0', 'SEM_???')}}`),
   },
   mknodmode: { in: (_c, a, i) => modeText(a.u32(i)) },
   dev: { in: (_c, a, i) => makedev(a.u64(i)) },

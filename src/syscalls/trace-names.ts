@@ -115,8 +115,8 @@ export const ACCESS: Bits = [[4, 'R_OK'], [2, 'W_OK'], [1, 'X_OK']];
 /** System V IPC (linux/ipc.h, shm.h, sem.h, msg.h) */
 export const IPC_GET_FLAGS: Bits = [[0o1000, 'IPC_CREAT'], [0o2000, 'IPC_EXCL'], [0o4000, 'SHM_HUGETLB'], [0o10000, 'SHM_NORESERVE']];
 export const SHMAT_FLAGS: Bits = [[0o10000, 'SHM_RDONLY'], [0o20000, 'SHM_RND'], [0o40000, 'SHM_REMAP'], [0o100000, 'SHM_EXEC']];
-export const MSG_IPC_FLAGS: Bits = [[0o4000, 'IPC_NOWAIT'], [0o10000, 'MSG_NOERROR'], [0o20000, 'MSG_EXCEPT'], [0o40000, 'MSG_COPY']];
-export const SEM_FLAGS: Bits = [[0o4000, 'IPC_NOWAIT'], [0x1000, 'SEM_UNDO']];
+export const MSG_IPC_FLAGS: Bits = [[0o10000, 'MSG_NOERROR'], [0o20000, 'MSG_EXCEPT'], [0o40000, 'MSG_COPY'], [0o4000, 'IPC_NOWAIT']];
+export const SEM_FLAGS: Bits = [[0x1000, 'SEM_UNDO'], [0o4000, 'IPC_NOWAIT']];
 const IPC_CMDS = ['IPC_RMID', 'IPC_SET', 'IPC_STAT', 'IPC_INFO'];
 export const SHM_CMDS: Record<number, string> = { ...IPC_CMDS, 11: 'SHM_LOCK', 12: 'SHM_UNLOCK', 13: 'SHM_STAT', 14: 'SHM_INFO', 15: 'SHM_STAT_ANY' };
 export const SEM_CMDS: Record<number, string> = { ...IPC_CMDS, 11: 'GETPID', 12: 'GETVAL', 13: 'GETALL', 14: 'GETNCNT', 15: 'GETZCNT', 16: 'SETVAL', 17: 'SETALL', 18: 'SEM_STAT', 19: 'SEM_INFO', 20: 'SEM_STAT_ANY' };
