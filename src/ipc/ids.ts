@@ -8,14 +8,7 @@ import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import type { Cred } from '../ctx/cred.js';
 
-export const IPC_PRIVATE = 0;
-export const IPC_CREAT = 0o1000;
-export const IPC_EXCL = 0o2000;
-export const IPC_NOWAIT = 0o4000;
-export const IPC_RMID = 0;
-export const IPC_SET = 1;
-export const IPC_STAT = 2;
-export const IPC_INFO = 3;
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE } from '../abi/ipc.js';
 
 /** the permission bits of a mode (S_IRWXUGO) */
 export const S_IRWXUGO = 0o777;

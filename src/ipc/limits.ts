@@ -58,17 +58,3 @@ export function initialLimits(): IpcLimits {
   if (sem !== null && sem.length === 4) [l.semmsl, l.semmns, l.semopm, l.semmni] = sem.map(Number);
   return l;
 }
-
-/** The seminfo constants that are no sysctl (sem.h) */
-export const SEMVMX = 32767;
-export const SEMAEM = SEMVMX;
-export const SEMUSZ = 20;
-/** msg.h */
-export const MSGSSZ = 16;
-export const MSGMNB_DEFAULT = 16384;
-export const MSGMNI_DEFAULT = 32000;
-export const MSGPOOL = (MSGMNI_DEFAULT * MSGMNB_DEFAULT) / 1024;
-export const MSGSEG = Math.min((MSGPOOL * 1024) / MSGSSZ, 0xffff);
-/** seminfo's semmap and semmnu (SEMMNS) and semume (SEMOPM): the constants, whatever the sysctls say */
-export const SEMMNS_CONST = 1024000000;
-export const SEMOPM_CONST = 500;

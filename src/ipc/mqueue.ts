@@ -18,19 +18,14 @@ import { hostStatBytes } from '../fs/stat.js';
 import { TmpFs, TmpNode } from '../fs/tmpfs.js';
 import type { Mount } from '../fs/vfs.js';
 import { capable, CAP_SYS_RESOURCE } from './ids.js';
+import { SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SI_MESGQ } from '../abi/ipc.js';
 
-export const MQ_PRIO_MAX = 32768;
 /** Linux's HARD_MSGMAX and HARD_MSGSIZEMAX: the most even CAP_SYS_RESOURCE may ask */
 const HARD_MSGMAX = 65536;
 const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
 /** the inode size mqueue files report (FILENT_SIZE) */
 const FILENT_SIZE = 80;
 const NAME_MAX = 255;
-const SIGEV_SIGNAL = 0;
-const SIGEV_NONE = 1;
-const SIGEV_THREAD = 2;
-/** si_code of a message-queue notification */
-const SI_MESGQ = -3;
 /** unlinking another's queue from the sticky mqueue root */
 const CAP_FOWNER = 3;
 

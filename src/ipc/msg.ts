@@ -11,15 +11,10 @@ import { fail } from '../abi/errors.js';
 import type { Cred } from '../ctx/cred.js';
 import { WaitQueue } from '../ctx/waitq.js';
 import type { IoContext } from '../fs/context.js';
-import { capable, CAP_SYS_RESOURCE, IPC64_PERM_SIZE, IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, nowSec, S_IRUGO, S_IRWXUGO, S_IWUGO, type IpcObject } from './ids.js';
-import { MSGMNB_DEFAULT, MSGPOOL, MSGSEG, MSGSSZ, type IpcLimits } from './limits.js';
+import { capable, CAP_SYS_RESOURCE, IPC64_PERM_SIZE, IpcIds, IpcPerm, nowSec, S_IRUGO, S_IRWXUGO, S_IWUGO, type IpcObject } from './ids.js';
+import { IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, MSG_COPY, MSG_EXCEPT, MSG_INFO, MSG_NOERROR, MSG_STAT, MSG_STAT_ANY, MSGMNB, MSGPOOL, MSGSEG, MSGSSZ } from '../abi/ipc.js';
+import type { IpcLimits } from './limits.js';
 
-export const MSG_NOERROR = 0o10000;
-export const MSG_EXCEPT = 0o20000;
-export const MSG_COPY = 0o40000;
-export const MSG_STAT = 11;
-export const MSG_INFO = 12;
-export const MSG_STAT_ANY = 13;
 
 const LONG_MAX = 2n ** 63n - 1n;
 
@@ -165,7 +160,7 @@ export class MessageQueues {
         const info = cmd === MSG_INFO;
         const b = Buffer.alloc(32);
         // msgpool, msgmap, msgmax, msgmnb, msgmni, msgssz, msgtql, msgseg (unsigned short)
-        const v = [info ? this.ids.inUse : MSGPOOL, info ? this.hdrs : MSGMNB_DEFAULT, l.msgmax, l.msgmnb, l.msgmni, MSGSSZ, info ? this.bytes : MSGMNB_DEFAULT];
+        const v = [info ? this.ids.inUse : MSGPOOL, info ? this.hdrs : MSGMNB, l.msgmax, l.msgmnb, l.msgmni, MSGSSZ, info ? this.bytes : MSGMNB];
         v.forEach((x, i) => b.writeInt32LE(Math.min(x, 0x7fffffff) | 0, i * 4));
         b.writeUInt16LE(MSGSEG, 28);
         t.mm.write(buf, b);

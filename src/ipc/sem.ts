@@ -12,20 +12,10 @@ import type { Cred } from '../ctx/cred.js';
 import { WaitQueue } from '../ctx/waitq.js';
 import type { IoContext } from '../fs/context.js';
 import { nowMs } from '../host/clock.js';
-import { IPC64_PERM_SIZE, IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, nowSec, S_IRUGO, S_IRWXUGO, S_IWUGO, type IpcObject } from './ids.js';
-import { SEMAEM, SEMMNS_CONST, SEMOPM_CONST, SEMUSZ, SEMVMX, type IpcLimits } from './limits.js';
+import { IPC64_PERM_SIZE, IpcIds, IpcPerm, nowSec, S_IRUGO, S_IRWXUGO, S_IWUGO, type IpcObject } from './ids.js';
+import { GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, SEMAEM, SEMMNS, SEMOPM, SEMUSZ, SEMVMX, SEM_INFO, SEM_STAT, SEM_STAT_ANY, SEM_UNDO, SETALL, SETVAL } from '../abi/ipc.js';
+import type { IpcLimits } from './limits.js';
 
-export const SEM_UNDO = 0x1000;
-export const GETPID = 11;
-export const GETVAL = 12;
-export const GETALL = 13;
-export const GETNCNT = 14;
-export const GETZCNT = 15;
-export const SETVAL = 16;
-export const SETALL = 17;
-export const SEM_STAT = 18;
-export const SEM_INFO = 19;
-export const SEM_STAT_ANY = 20;
 
 /** struct sembuf: unsigned short sem_num; short sem_op; short sem_flg */
 export interface Sop {
@@ -260,7 +250,7 @@ export class Semaphores {
         const b = Buffer.alloc(40);
         const info = cmd === SEM_INFO;
         // semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem
-        const v = [SEMMNS_CONST, l.semmni, l.semmns, SEMMNS_CONST, l.semmsl, l.semopm, SEMOPM_CONST, info ? this.ids.inUse : SEMUSZ, SEMVMX, info ? this.used : SEMAEM];
+        const v = [SEMMNS, l.semmni, l.semmns, SEMMNS, l.semmsl, l.semopm, SEMOPM, info ? this.ids.inUse : SEMUSZ, SEMVMX, info ? this.used : SEMAEM];
         v.forEach((x, i) => b.writeInt32LE(x | 0, i * 4));
         t.mm.write(arg, b);
         return Math.max(this.ids.maxIdx(), 0);

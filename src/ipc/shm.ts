@@ -21,10 +21,6 @@ import {
   capable,
   CAP_IPC_LOCK,
   IPC64_PERM_SIZE,
-  IPC_INFO,
-  IPC_RMID,
-  IPC_SET,
-  IPC_STAT,
   IpcIds,
   IpcPerm,
   nowSec,
@@ -35,21 +31,8 @@ import {
   type IpcObject,
 } from './ids.js';
 import type { IpcLimits } from './limits.js';
+import { IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, SHM_DEST, SHM_EXEC, SHM_HUGETLB, SHM_INFO, SHM_LOCK, SHM_LOCKED, SHM_RDONLY, SHM_REMAP, SHM_RND, SHM_STAT, SHM_STAT_ANY, SHM_UNLOCK } from '../abi/ipc.js';
 
-export const SHM_RDONLY = 0o10000;
-export const SHM_RND = 0o20000;
-export const SHM_REMAP = 0o40000;
-export const SHM_EXEC = 0o100000;
-export const SHM_HUGETLB = 0o4000;
-export const SHM_NORESERVE = 0o10000;
-export const SHM_LOCK = 11;
-export const SHM_UNLOCK = 12;
-export const SHM_STAT = 13;
-export const SHM_INFO = 14;
-export const SHM_STAT_ANY = 15;
-/** perm.mode bits: removed while attached; locked in memory (SHM_LOCK) */
-export const SHM_DEST = 0o1000;
-export const SHM_LOCKED = 0o2000;
 /** SHMLBA on x86_64 and arm64 (native tasks): a page */
 const SHMLBA = PAGE;
 /** SHMMIN */
