@@ -52,10 +52,11 @@ export const sysvipcDefs: Record<string, Def> = {
     (t, a) => t.kernel.ipc.shm.get(t, a.i32(0), a.big(1), a.i32(2)),
     'segments are host memfds of their size; SHM_HUGETLB is reported as unsupported; SHM_NORESERVE is accepted (nothing is reserved anyway)',
   ),
-  shmat: supported(
+  shmat: partial(
     { args: ['int', 'ptr', 'shmatflags'], ret: 'hex' },
     (t, a) => t.kernel.ipc.shm.attach(t, a.i32(0), a.ptr(1), a.i32(2), vmLimits(t)),
-    'the segment mapped MAP_SHARED (shared across fork); /proc/<pid>/maps names it /SYSV<key> (deleted), its inode the shmid, as Linux',
+    'the segment mapped MAP_SHARED (shared across fork); /proc/<pid>/maps names it /SYSV<key> (deleted), its inode the shmid, as Linux; ' +
+      'a segment over 4 GiB cannot be attached (ENOMEM: no host mapping that large is viewed)',
   ),
   shmdt: supported(['ptr'], (t, a) => t.kernel.ipc.shm.detach(t, a.ptr(0))),
   shmctl: partial(
