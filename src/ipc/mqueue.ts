@@ -5,18 +5,20 @@
 // order within one), senders and receivers waiting with an absolute
 // CLOCK_REALTIME timeout, and mq_notify's signal when a message reaches an
 // empty queue no receiver waits on. A queue lives while its name or an
-// open fd does.
+// open fd does. The namespace's mqueue file system (MqueueFs: one directory
+// of the queues) is what every mount(2) of mqueue shows, and where the
+// queues' fds live.
 import { E } from '../abi/errno.js';
 import { fail, Unsupported } from '../abi/errors.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/fcntl.js';
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
-import { R_OK, S_IFREG, W_OK } from '../abi/stat.js';
+import { DT_DIR, DT_REG, R_OK, S_IFDIR, S_IFREG, ST_VALID, W_OK } from '../abi/stat.js';
 import { WaitQueue } from '../ctx/waitq.js';
 import type { IoContext } from '../fs/context.js';
 import { FileDescription } from '../fs/file.js';
 import { hostStatBytes } from '../fs/stat.js';
-import { TmpFs, TmpNode } from '../fs/tmpfs.js';
-import type { Mount } from '../fs/vfs.js';
+import { writeDirents } from '../fs/dirents.js';
+import { cred, FileSystem, permitted, VNode, type Loc, type Mount } from '../fs/vfs.js';
 import { capable, CAP_SYS_RESOURCE } from './ids.js';
 import { SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SI_MESGQ } from '../abi/ipc.js';
 
@@ -81,7 +83,7 @@ export class MqQueue {
   mtime = Date.now();
   constructor(
     readonly name: string,
-    readonly node: TmpNode,
+    readonly node: MqNode,
     readonly maxmsg: number,
     readonly msgsize: number,
   ) {}
@@ -95,10 +97,10 @@ export class MqFile extends FileDescription {
   constructor(
     readonly queue: MqQueue,
     flags: number,
-    mnt: Mount,
+    loc: Loc,
   ) {
     super(flags);
-    this.loc = { mnt, node: queue.node, path: `/${queue.name}` };
+    this.loc = loc;
     queue.opens++;
   }
 
@@ -143,10 +145,8 @@ export class MqFile extends FileDescription {
     return out;
   }
 
-  override statBytes(_t: IoContext): Uint8Array {
-    const n = this.queue.node;
-    const q = this.queue;
-    return hostStatBytes({ dev: n.fs.dev, ino: n.ino, mode: n.mode, nlink: q.unlinked ? 0 : 1, uid: n.uid, gid: n.gid, rdev: 0, size: FILENT_SIZE, blksize: 4096, blocks: 0, atimeMs: q.mtime, mtimeMs: q.mtime, ctimeMs: q.ctime });
+  override statBytes(t: IoContext): Uint8Array {
+    return this.queue.node.stat(t);
   }
 
   override release(): void {
@@ -159,6 +159,8 @@ export class MqFile extends FileDescription {
 export class PosixQueues {
   private readonly byName = new Map<string, MqQueue>();
   private mnt: Mount | null = null;
+  /** the namespace's mqueue file system: every mount of mqueue shows it, and the queues' fds are on it */
+  readonly fs = new MqueueFs(this);
 
   constructor(
     readonly limits: MqLimits,
@@ -167,7 +169,7 @@ export class PosixQueues {
 
   /** The mqueue file system the queues' files live on (made on first use). */
   private mount(t: IoContext): Mount {
-    return (this.mnt ??= t.vfs.kernMount(new TmpFs(0o1777)));
+    return (this.mnt ??= t.vfs.kernMount(this.fs));
   }
 
   /** mq_open(2): `name` without its leading slash (the libc strips it), `attr` [maxmsg, msgsize] or null for the defaults. */
@@ -187,18 +189,30 @@ export class PosixQueues {
       const resource = capable(c, CAP_SYS_RESOURCE);
       if (maxmsg > (resource ? HARD_MSGMAX : this.limits.msgMax) || msgsize > (resource ? HARD_MSGSIZEMAX : this.limits.msgsizeMax)) fail(E.EINVAL);
       if (this.byName.size >= this.limits.queuesMax && !resource) fail(E.ENOSPC);
-      const mnt = this.mount(t);
-      const fs = mnt.fs as TmpFs;
-      const node = new TmpNode(fs, S_IFREG | (mode & 0o777), c.fsuid, c.fsgid, fs.rootNode);
+      const node = new MqNode(this.fs, S_IFREG | (mode & 0o777), c.fsuid, c.fsgid);
       q = new MqQueue(name, node, maxmsg, msgsize);
+      node.queue = q;
       this.byName.set(name, q);
-      return new MqFile(q, oflag & (O_ACCMODE | O_NONBLOCK), mnt);
+      return this.file(t, q, oflag);
     }
     if (oflag & O_CREAT && oflag & O_EXCL) fail(E.EEXIST);
     if (acc === 3) fail(E.EINVAL);
     // the file's permission checks (capabilities included), as inode_permission
     q.node.access(t, acc === O_RDONLY ? R_OK : acc === O_WRONLY ? W_OK : R_OK | W_OK);
-    return new MqFile(q, oflag & (O_ACCMODE | O_NONBLOCK), this.mount(t));
+    return this.file(t, q, oflag);
+  }
+
+  /** An open queue, on the internal mount (as mq_open's files are on Linux's). */
+  private file(t: IoContext, q: MqQueue, oflag: number): MqFile {
+    return new MqFile(q, oflag & (O_ACCMODE | O_NONBLOCK), { mnt: this.mount(t), node: q.node, path: `/${q.name}` });
+  }
+
+  /** The queues by name, in the order they were made (the mqueue directory's entries). */
+  named(): IterableIterator<MqQueue> {
+    return this.byName.values();
+  }
+  find(name: string): MqQueue | undefined {
+    return this.byName.get(name);
   }
 
   /** mq_unlink(2): the name goes; the queue stays while an fd is open. Only its owner (or CAP_FOWNER) may remove it. */
@@ -302,3 +316,131 @@ export class PosixQueues {
   }
 }
 
+
+/** MQUEUE_MAGIC */
+const MQUEUE_MAGIC = 0x19800202;
+/** the mqueue root's size: two entries, and DIRENT_SIZE more for each queue */
+const DIRENT_SIZE = 20;
+let nextIno = 1;
+
+/** A queue's inode: what stat, access and open(2) through a mount of mqueue see. */
+export class MqNode extends VNode {
+  readonly type = S_IFREG;
+  readonly ino = ++nextIno;
+  readonly key = `mq:${this.ino}`;
+  queue!: MqQueue;
+  constructor(
+    readonly fs: MqueueFs,
+    public mode: number,
+    public uid: number,
+    public gid: number,
+  ) {
+    super();
+  }
+  stat(_t: IoContext): Uint8Array {
+    const q = this.queue;
+    return hostStatBytes({ dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: q.unlinked ? 0 : 1, uid: this.uid, gid: this.gid, rdev: 0, size: FILENT_SIZE, blksize: 4096, blocks: 0, atimeMs: q.mtime, mtimeMs: q.mtime, ctimeMs: q.ctime });
+  }
+  parent(_t: IoContext): VNode {
+    return this.fs.dir;
+  }
+  access(t: IoContext, mode: number): void {
+    if (!permitted(cred(t), this.mode, this.uid, this.gid, mode)) fail(E.EACCES);
+  }
+  /** open(2) of a queue by its path: an mq descriptor like mq_open's */
+  open(_t: IoContext, flags: number, loc: Loc): FileDescription {
+    return new MqFile(this.queue, flags & (O_ACCMODE | O_NONBLOCK), loc);
+  }
+}
+
+/** The mqueue file system's one directory: the namespace's queues, sticky and writable by all. */
+class MqDir extends VNode {
+  readonly type = S_IFDIR;
+  readonly key = 'mq:/';
+  readonly ino = ++nextIno;
+  readonly created = Date.now();
+  constructor(readonly fs: MqueueFs) {
+    super();
+  }
+  private get queues(): PosixQueues {
+    return this.fs.queues;
+  }
+  stat(_t: IoContext): Uint8Array {
+    const n = [...this.queues.named()].length;
+    return hostStatBytes({ dev: this.fs.dev, ino: this.ino, mode: S_IFDIR | 0o1777, nlink: 2, uid: 0, gid: 0, rdev: 0, size: DIRENT_SIZE * (2 + n), blksize: 4096, blocks: 0, atimeMs: this.created, mtimeMs: this.created, ctimeMs: this.created });
+  }
+  parent(_t: IoContext): VNode {
+    return this;
+  }
+  access(t: IoContext, mode: number): void {
+    if (!permitted(cred(t), 0o1777, 0, 0, mode)) fail(E.EACCES);
+  }
+  override lookup(_t: IoContext, name: string): VNode {
+    return this.queues.find(name)?.node ?? fail(E.ENOENT);
+  }
+  override entries(_t: IoContext): Array<[string, number, number]> {
+    return [...this.queues.named()].map((q): [string, number, number] => [q.name, DT_REG, q.node.ino]);
+  }
+  /** open(2) with O_CREAT: a queue with the default attributes (the mode has the umask applied) */
+  override create(t: IoContext, name: string, flags: number, mode: number, _loc: Loc): FileDescription {
+    return this.queues.open(t, name, flags | O_CREAT, mode, null);
+  }
+  override unlink(t: IoContext, name: string): void {
+    this.queues.unlink(t, name);
+  }
+  open(_t: IoContext, flags: number, _loc: Loc): FileDescription {
+    return new MqDirFile(this, flags);
+  }
+}
+
+/** An open mqueue directory: getdents64 over its queues. */
+class MqDirFile extends FileDescription {
+  private pos = 0;
+  private list: Array<[string, number, number]> | null = null;
+  constructor(
+    readonly dir: MqDir,
+    flags: number,
+  ) {
+    super(flags);
+  }
+  override read(): number {
+    return fail(E.EISDIR);
+  }
+  override lseek(off: number, whence: number): number {
+    if (whence !== 0 || off < 0) fail(E.EINVAL);
+    this.pos = off;
+    if (off === 0) this.list = null;
+    return off;
+  }
+  get offset(): number {
+    return this.pos;
+  }
+  override getdents64(t: IoContext, addr: number, len: number): number {
+    this.list ??= [['.', DT_DIR, this.dir.ino], ['..', DT_DIR, this.dir.ino], ...this.dir.entries(t)];
+    return writeDirents(t, addr, len, this.list, this, (p) => (this.pos = p));
+  }
+  override statBytes(t: IoContext): Uint8Array {
+    return this.dir.stat(t);
+  }
+}
+
+/** The mqueue file system of one IPC namespace (one superblock, whatever the number of mounts). */
+export class MqueueFs extends FileSystem {
+  readonly type = 'mqueue';
+  readonly dir: MqDir = new MqDir(this);
+  constructor(readonly queues: PosixQueues) {
+    super();
+  }
+  root(): VNode {
+    return this.dir;
+  }
+  statfs(_t: IoContext, _node: VNode): Uint8Array {
+    const b = Buffer.alloc(120);
+    b.writeBigInt64LE(BigInt(MQUEUE_MAGIC), 0);
+    b.writeBigInt64LE(4096n, 8);
+    b.writeBigInt64LE(255n, 64);
+    b.writeBigInt64LE(4096n, 72);
+    b.writeBigInt64LE(BigInt(ST_VALID), 80);
+    return b;
+  }
+}

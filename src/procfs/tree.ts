@@ -16,7 +16,7 @@ import { cpuinfo } from './cpuinfo.js';
 const SYSVIPC = ['msg', 'sem', 'shm'] as const;
 
 /** what mount(2) makes in the guest (syscalls/handlers/mount.ts) */
-const GUEST_TYPES = ['sysfs', 'tmpfs', 'proc', 'cgroup2', 'devtmpfs'];
+const GUEST_TYPES = ['sysfs', 'tmpfs', 'proc', 'cgroup2', 'devtmpfs', 'mqueue'];
 
 /** /proc/filesystems: the host's lines for the types the guest can mount. */
 function guestFilesystems(): Buffer {

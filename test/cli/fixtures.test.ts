@@ -176,6 +176,15 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(want.status);
     });
 
+    // mounting needs a mount namespace of its own natively (unshare -m; elfrun's guest has its own tree)
+    it.runIf(spawnSync('unshare', ['-m', 'true']).status === 0)('mqueuefs: a mount of mqueue lists, stats, opens, creates and unlinks the namespace\'s queues', () => {
+      const prog = fixture(arch, 'mqueuefs');
+      const want = spawnSync('unshare', ['-m', ...(arch === 'x86_64' ? [] : ['qemu-aarch64']), prog], { encoding: 'latin1' });
+      const got = runElfrun(prog, []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
     it('signalfd: flags and errors, a new mask, siginfo of kill, tgkill, sigqueue and SIGCHLD, several per read, blocking across fork, poll and epoll, /proc', () => {
       // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64
       // takes mask sizes Linux refuses)

@@ -105,7 +105,7 @@ export const mqueueDefs: Record<string, Def> = {
   mq_open: partial(
     mqOpenShape,
     (t, a) => mqOpen(t, a.ptr(0), a.i32(1), a.u32(2), a.ptr(3)),
-    'queues of the guest\'s IPC namespace with fs.mqueue\'s limits (the host\'s); RLIMIT_MSGQUEUE is not charged; no mqueue file system can be mounted (/dev/mqueue does not list them)',
+    'queues of the guest\'s IPC namespace with fs.mqueue\'s limits (the host\'s); RLIMIT_MSGQUEUE is not charged; a mount of mqueue lists, opens, creates and unlinks them (chmod and chown of a queue are refused)',
   ),
   mq_unlink: supported(['name'], (t, a) => t.kernel.ipc.mq.unlink(t, nameArg(t, a.ptr(0)))),
   mq_timedsend: supported(['fd', 'strin', 'size', 'uint', 'ts'], (t, a) => mqTimedsend(t, a.i32(0), a.ptr(1), a.size(2), a.u32(3), a.ptr(4))),
