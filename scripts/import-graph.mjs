@@ -39,6 +39,7 @@ export const LAYERS = [
   ['loader'], // ELF parsing and the initial image
   ['ctx'], // what every subsystem may know of a caller: credentials, wait queues
   ['fs'], // the VFS, open files, pipes, ttys, epoll
+  ['ipc'], // System V IPC: shared memory, semaphores, message queues
   ['net'], // sockets
   ['proc'], // the kernel: processes, threads, scheduler, signals, exec, fork
   ['procfs'], // /proc: a file system that shows the kernel's tables

@@ -241,6 +241,8 @@ export interface HostFileInfo {
   ino: number;
   /** st_dev as glibc encodes it (makedev) */
   dev: number;
+  /** 512-byte blocks allocated (a memfd's resident pages) */
+  blocks: number;
 }
 
 let statxBuf: Scratch | null = null;
@@ -262,6 +264,7 @@ export function hostFileInfo(fd: number): HostFileInfo | number {
     size: Number(dv.getBigUint64(0x28, true)),
     ino: Number(dv.getBigUint64(0x20, true)),
     dev: lo + hi * 0x100000000,
+    blocks: Number(dv.getBigUint64(0x30, true)),
   };
 }
 

@@ -10,6 +10,13 @@ export interface VmaInfo {
   offset: number;
   dev: number;
   ino: number;
+  /** the kernel object the mapping belongs to beyond its file (a SysV shm attach): copied with the VMA by splits, fork and mremap */
+  owner?: VmaOwner;
+}
+
+/** A kernel object that made a mapping and finds its VMAs again (shmdt, shm_nattch). */
+export interface VmaOwner {
+  readonly kind: 'sysv-shm';
 }
 
 export class Vma {

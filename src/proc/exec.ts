@@ -168,6 +168,7 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   // save its registers into this task's (new engine's) context later
   if (old.cpu !== built.mm.cpu && old.cpu.owner === t) old.cpu.owner = null;
   p.mm = built.mm;
+  if (old.refs === 1) k.ipc.shm.leaving(old.space, p.pid);
   k.releaseMm(old, p.mm); // the new image may take the old one's memory (AddressSpace.giveTo)
   t.pendingRegs = built.regs;
   t.pendingFpuInit = true;

@@ -115,6 +115,10 @@ export class Exit {
     if (--p.fds.refs === 0) p.fds.closeAll();
     if (--p.fs.refs < 0) p.fs.refs = 0;
     if (--p.sighand.refs < 0) p.sighand.refs = 0;
+    if (p.semUndo !== null) this.k.ipc.sem.exit(p.semUndo, p.pid);
+    p.semUndo = null;
+    this.k.ipc.mq.forget(p.pid);
+    if (p.mm.refs === 1) this.k.ipc.shm.leaving(p.mm.space, p.pid);
     // the parent (most likely to run next) may take the memory the engine maps
     this.k.engines.releaseMm(p.mm, p.parent !== null && p.parent.exit === null ? p.parent.mm : null);
   }

@@ -7,6 +7,7 @@ import { Mm, Process } from './process.js';
 import { Task } from './task.js';
 import type { Kernel } from './kernel.js';
 import { CLONE, CSIGNAL } from '../abi/sched.js';
+import { SemUndoList } from '../ipc/sem.js';
 import { SS_DISABLE } from '../abi/signal.js';
 
 const NAMESPACES = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
@@ -83,6 +84,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   } else {
     const mm = f & CLONE.VM ? parent.mm : forkMm(k, parent.mm);
     if (f & CLONE.VM) mm.refs++;
+    else k.ipc.shm.forked(mm.space, parent.pid);
     const fds = f & CLONE.FILES ? parent.fds : parent.fds.clone();
     if (f & CLONE.FILES) fds.refs++;
     const fs = f & CLONE.FS ? parent.fs : parent.fs.clone();
@@ -109,6 +111,12 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.dumpable = parent.dumpable;
     proc.tunables = { ...parent.tunables };
     proc.noNewPrivs = parent.noNewPrivs;
+    // CLONE_SYSVSEM shares the SEM_UNDO adjustments; a fork starts with none
+    if (f & CLONE.SYSVSEM) {
+      parent.semUndo ??= new SemUndoList();
+      parent.semUndo.refs++;
+      proc.semUndo = parent.semUndo;
+    }
   }
 
   const child = new Task(k, tid, proc, t.opts);

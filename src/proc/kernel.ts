@@ -20,6 +20,8 @@ import type { Loc, Vfs } from '../fs/vfs.js';
 import { host, hostProc } from '../host/libc.js';
 import { FsState, Mm, Process, SigHand, type ExitState } from './process.js';
 import { HostMemory } from '../mm/host-memory.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { IpcNamespace } from '../ipc/namespace.js';
 import { Task, type TaskOptions } from './task.js';
 import type { Blocked } from '../ctx/waitq.js';
 import type { KernelObserver, SyscallLayer } from './services.js';
@@ -77,6 +79,14 @@ export class Kernel {
   readonly terminal = new Terminal(this);
   /** the programs execve opened last (a shell runs the same few over and over) */
   readonly exeCache = new ExeCache();
+  /** the guest's System V IPC objects */
+  readonly ipc = new IpcNamespace({
+    spaces: () => this.liveSpaces(),
+    signal: (pid, sig, info) => {
+      const p = this.processes.get(pid);
+      if (p !== undefined && p.exit === null) this.signals.sendToProcess(p, sig, info);
+    },
+  });
 
   constructor(
     readonly opts: TaskOptions,
@@ -94,6 +104,16 @@ export class Kernel {
   /** Is t's process one the tracer follows? */
   tracing(t: Task): boolean {
     return this.tracer !== null && (this.tracer.follow || t.proc === this.init);
+  }
+
+  /** The address spaces of the processes not exiting, each once. */
+  private *liveSpaces(): Iterable<AddressSpace> {
+    const seen = new Set<AddressSpace>();
+    for (const p of this.processes.values()) {
+      if (p.exit !== null || p.exiting !== null || seen.has(p.mm.space)) continue;
+      seen.add(p.mm.space);
+      yield p.mm.space;
+    }
   }
 
   // ---- pids and the tables ------------------------------------------------------

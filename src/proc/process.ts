@@ -9,6 +9,7 @@ import type { FdTable } from '../fs/fdtable.js';
 import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
 import type { TtyCtrl } from '../fs/tty.js';
+import type { SemUndoList } from '../ipc/sem.js';
 import { Cred } from '../ctx/cred.js';
 import { NSIG, SIG, SIG_DFL } from '../abi/signal.js';
 import { WaitQueue } from '../ctx/waitq.js';
@@ -125,6 +126,8 @@ export class Process {
   ioac = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 };
   dumpable = 1;
   noNewPrivs = false;
+  /** its SEM_UNDO adjustments (its threads', and with CLONE_SYSVSEM another process's too), applied at its exit */
+  semUndo: SemUndoList | null = null;
   /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */
   deadThreadsCpuMs = 0;
   childrenCpuMs = 0;

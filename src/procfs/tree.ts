@@ -12,8 +12,11 @@ import type { ProcNode } from './node.js';
 import { pidNode } from './pid.js';
 import { cpuinfo } from './cpuinfo.js';
 
+/** /proc/sysvipc's files, in Linux's (name) order */
+const SYSVIPC = ['msg', 'sem', 'shm'] as const;
+
 /** what mount(2) makes in the guest (syscalls/handlers/mount.ts) */
-const GUEST_TYPES = ['sysfs', 'tmpfs', 'proc', 'cgroup2', 'devtmpfs'];
+const GUEST_TYPES = ['sysfs', 'tmpfs', 'proc', 'cgroup2', 'devtmpfs', 'mqueue'];
 
 /** /proc/filesystems: the host's lines for the types the guest can mount. */
 function guestFilesystems(): Buffer {
@@ -93,6 +96,14 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   if (head === 'filesystems' && rest.length === 0) return { kind: 'file', name: norm, content: () => guestFilesystems() };
   // the guest's locks (a host process's locks are not listed)
   if (head === 'locks' && rest.length === 0) return { kind: 'file', name: norm, content: () => Buffer.from(k.vfs.locks.procLocks()) };
+  // the guest's System V IPC objects, not the host's
+  if (head === 'sysvipc') {
+    if (rest.length === 0) return { kind: 'dir', name: norm, entries: () => SYSVIPC.map((n): [string, number] => [n, DT_REG]) };
+    const which = SYSVIPC.find((n) => n === rest[0]);
+    if (which === undefined) fail(E.ENOENT);
+    if (rest.length > 1) fail(E.ENOTDIR);
+    return { kind: 'file', name: norm, content: () => Buffer.from(k.ipc[which].procText(), 'latin1') };
+  }
   if (head === 'self' || head === 'thread-self') {
     if (rest.length === 0) return { kind: 'link', name: norm, target: () => (head === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`) };
     p = t.proc;

@@ -29,6 +29,12 @@ export type ArgKind =
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
+  // System V IPC: keys, the get calls' flags and mode, shmat's flags, each family's commands, semop's operations, msgsnd/msgrcv flags
+  | 'ipckey' | 'ipcflags' | 'shmatflags' | 'shmcmd' | 'semcmd' | 'msgcmd' | 'sembuf' | 'msgipcflags'
+  // a struct msgbuf (mtype, then as many bytes of mtext as the next argument says): read at entry (msgsnd), written (msgrcv, out)
+  | 'msgbufin' | 'msgbufout'
+  // struct mq_attr, read (mq_open, mq_getsetattr's new) or written (its old, out)
+  | 'mqattr' | 'mqattrout'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
@@ -108,6 +114,9 @@ export const openShape =
     const flags = a.i32(head.length - 1);
     return { args: flags & (O_CREAT | O_TMPFILE) ? [...head, 'mode'] : head, ret: 'fd' };
   };
+
+/** mq_open: the mode and attributes only with O_CREAT, as strace shows them. */
+export const mqOpenShape = (a: Args): Shape => ({ args: a.i32(1) & O_CREAT ? ['name', 'oflags', 'mode', 'mqattr'] : ['name', 'oflags'], ret: 'fd' });
 
 /** fcntl: the third argument by command; F_DUPFD* return an fd. */
 export function fcntlShape(a: Args): Shape {

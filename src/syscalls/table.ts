@@ -28,6 +28,8 @@ import { spliceDefs } from './handlers/splice.js';
 import { spaceDefs } from './handlers/space.js';
 import { schedDefs } from './handlers/sched.js';
 import { mountDefs } from './handlers/mount.js';
+import { sysvipcDefs } from './handlers/sysvipc.js';
+import { mqueueDefs } from './handlers/mqueue.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
 export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>): ReadonlyMap<string, Def> {
@@ -42,7 +44,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -8,6 +8,7 @@ import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
+  IPC_GET_FLAGS, SHMAT_FLAGS, MSG_IPC_FLAGS, SEM_FLAGS, SHM_CMDS, SEM_CMDS, MSG_CMDS,
   ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
@@ -58,6 +59,20 @@ function sockoptText(c: DecodeCtx, level: number, name: number, p: number, len: 
   if (level === 1 && name === 17 && len === 12) return `{pid=${i32(c, p)}, uid=${i32(c, p + 4)}, gid=${i32(c, p + 8)}}`;
   return str(c, p, Math.max(0, len));
 }
+
+/** struct mq_attr as strace shows it */
+const mqattrText = (b: Buffer): string => {
+  const f = b.readBigInt64LE(0);
+  return `{mq_flags=${f === 0n ? '0' : f === 0o4000n ? 'O_NONBLOCK' : `${hexNum(f)} /* O_??? */`}, mq_maxmsg=${b.readBigInt64LE(8)}, mq_msgsize=${b.readBigInt64LE(16)}, mq_curmsgs=${b.readBigInt64LE(24)}}`;
+};
+
+/** struct msgbuf as strace shows it: the type, then `len` bytes of text */
+const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
+  at(p, () => `{mtype=${c.mem.read(p, 8).readBigInt64LE(0)}, mtext=${str(c, p + 8, len)}}`);
+
+/** A System V IPC command, with IPC_64 (0x100) named apart as strace does */
+const ipcCmd = (cmd: number, table: Readonly<Record<number, string>>): string =>
+  (cmd & 0x100 ? 'IPC_64|' : '') + enumName(cmd & ~0x100, table);
 
 const bits = (table: ReadonlyArray<readonly [number, string]>, zero = '0', unknown?: string): KindDecoder => ({ in: (_c, a, i) => flagNames(a.u32(i), table, zero, unknown) });
 
@@ -212,6 +227,30 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   },
   statxmask: bits(STATX_MASK),
   renameflags: bits(RENAMEF),
+  ipckey: { in: (_c, a, i) => (a.i32(i) === 0 ? 'IPC_PRIVATE' : `0x${a.u32(i).toString(16)}`) },
+  // the flags, then the mode as strace's print_numeric_umode_t
+  ipcflags: {
+    in: (_c, a, i) => {
+      const f = a.u32(i);
+      const names = flagNames(f & ~0o777, IPC_GET_FLAGS, '');
+      const mode = `0${(f & 0o777).toString(8).padStart(2, '0')}`;
+      return names ? `${names}|${mode}` : mode;
+    },
+  },
+  shmatflags: bits(SHMAT_FLAGS),
+  msgipcflags: bits(MSG_IPC_FLAGS),
+  shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
+  semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
+  msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  mqattr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
+  mqattrout: { in: ptrIn, out: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
+  msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
+  msgbufout: { in: ptrIn, out: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
+  // struct sembuf[nsops], the count being the next argument
+  sembuf: {
+    in: (c, a, i) =>
+      arrayText(c, a.ptr(i), Math.min(a.u32(i + 1), 1024), 6, (b) => `{sem_num=${b.readUInt16LE(0)}, sem_op=${b.readInt16LE(2)}, sem_flg=${flagNames(b.readUInt16LE(4), SEM_FLAGS, '0', 'SEM_???')}}`),
+  },
   mknodmode: { in: (_c, a, i) => modeText(a.u32(i)) },
   dev: { in: (_c, a, i) => makedev(a.u64(i)) },
 

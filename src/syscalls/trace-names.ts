@@ -113,6 +113,15 @@ export const CLONEF: Bits = [[0x100, 'CLONE_VM'], [0x200, 'CLONE_FS'], [0x400, '
 export const XATTRF: Bits = [[1, 'XATTR_CREATE'], [2, 'XATTR_REPLACE']];
 export const ATF: Bits = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x200, 'AT_REMOVEDIR'], [0x400, 'AT_SYMLINK_FOLLOW'], [0x800, 'AT_NO_AUTOMOUNT'], [0x1000, 'AT_EMPTY_PATH']];
 export const ACCESS: Bits = [[4, 'R_OK'], [2, 'W_OK'], [1, 'X_OK']];
+/** System V IPC (linux/ipc.h, shm.h, sem.h, msg.h) */
+export const IPC_GET_FLAGS: Bits = [[0o1000, 'IPC_CREAT'], [0o2000, 'IPC_EXCL'], [0o4000, 'SHM_HUGETLB'], [0o10000, 'SHM_NORESERVE']];
+export const SHMAT_FLAGS: Bits = [[0o10000, 'SHM_RDONLY'], [0o20000, 'SHM_RND'], [0o40000, 'SHM_REMAP'], [0o100000, 'SHM_EXEC']];
+export const MSG_IPC_FLAGS: Bits = [[0o10000, 'MSG_NOERROR'], [0o20000, 'MSG_EXCEPT'], [0o40000, 'MSG_COPY'], [0o4000, 'IPC_NOWAIT']];
+export const SEM_FLAGS: Bits = [[0x1000, 'SEM_UNDO'], [0o4000, 'IPC_NOWAIT']];
+const IPC_CMDS = ['IPC_RMID', 'IPC_SET', 'IPC_STAT', 'IPC_INFO'];
+export const SHM_CMDS: Record<number, string> = { ...IPC_CMDS, 11: 'SHM_LOCK', 12: 'SHM_UNLOCK', 13: 'SHM_STAT', 14: 'SHM_INFO', 15: 'SHM_STAT_ANY' };
+export const SEM_CMDS: Record<number, string> = { ...IPC_CMDS, 11: 'GETPID', 12: 'GETVAL', 13: 'GETALL', 14: 'GETNCNT', 15: 'GETZCNT', 16: 'SETVAL', 17: 'SETALL', 18: 'SEM_STAT', 19: 'SEM_INFO', 20: 'SEM_STAT_ANY' };
+export const MSG_CMDS: Record<number, string> = { ...IPC_CMDS, 11: 'MSG_STAT', 12: 'MSG_INFO', 13: 'MSG_STAT_ANY' };
 export const RENAMEF: Bits = [[1, 'RENAME_NOREPLACE'], [2, 'RENAME_EXCHANGE'], [4, 'RENAME_WHITEOUT']];
 export const STATX_MASK: Bits = [[0xfff, 'STATX_ALL'], [0x7ff, 'STATX_BASIC_STATS'], [0x1, 'STATX_TYPE'], [0x2, 'STATX_MODE'], [0x4, 'STATX_NLINK'], [0x8, 'STATX_UID'], [0x10, 'STATX_GID'], [0x20, 'STATX_ATIME'], [0x40, 'STATX_MTIME'], [0x80, 'STATX_CTIME'], [0x100, 'STATX_INO'], [0x200, 'STATX_SIZE'], [0x400, 'STATX_BLOCKS'], [0x800, 'STATX_BTIME'], [0x1000, 'STATX_MNT_ID'], [0x2000, 'STATX_DIOALIGN']];
 export const STATX_ATTRS: Bits = [[0x4, 'STATX_ATTR_COMPRESSED'], [0x10, 'STATX_ATTR_IMMUTABLE'], [0x20, 'STATX_ATTR_APPEND'], [0x40, 'STATX_ATTR_NODUMP'], [0x800, 'STATX_ATTR_ENCRYPTED'], [0x1000, 'STATX_ATTR_AUTOMOUNT'], [0x2000, 'STATX_ATTR_MOUNT_ROOT'], [0x100000, 'STATX_ATTR_VERITY'], [0x200000, 'STATX_ATTR_DAX']];

@@ -85,12 +85,32 @@ describe('elfrun trace', () => {
     // the signal numbers glibc and musl call SIGRTMIN+n differ, and arm64's glibc does not read its robust list
     { prog: 'rtsig', calls: 'rt_sigpending,rt_sigtimedwait,rt_sigqueueinfo,rt_sigprocmask,setitimer,getitimer', arm64: false },
     { prog: 'robust', calls: 'get_robust_list,set_robust_list', arm64: false },
+    { prog: 'mqueue', calls: 'mq_timedsend,mq_getsetattr,mq_unlink', arm64: true },
   ];
   // addresses and pids differ from run to run (and so does the padding before " = "); signal lines
   // are left out: elfrun shows a signal when it is delivered, strace also the ones a process ignores
   const callLines = (s: string): string[] =>
     pids(s.replace(/0x[0-9a-f]+/g, 'ADDR')).split('\n').map((l) => l.replace(/^PID +/, '').replace(/ +=/, ' =')).filter((l) => !l.startsWith('---'));
   const calls = (s: string): string => callLines(s).join('\n');
+  // System V ids differ from run to run in a shared IPC namespace: strace runs in a fresh one (unshare -i)
+  // (arm64's glibc makes semop a semtimedop, and evaluates printf's arguments in another order)
+  const SYSV_SETS = [
+    { prog: 'sysvsem', calls: 'semget,semop,semtimedop', arm64: false },
+    { prog: 'sysvmsg', calls: 'msgget,msgsnd,msgrcv', arm64: true },
+  ];
+  for (const { prog, calls: set, arm64 } of SYSV_SETS) {
+    for (const arch of arm64 ? ARCHES : ARCHES.filter((a) => a === 'x86_64')) {
+      it.runIf(spawnSync('unshare', ['-i', 'true']).status === 0)(`${prog} on ${arch}: ${set}... as strace shows them`, () => {
+        const out = join(dir, 'native.trace');
+        const r = spawnSync('unshare', ['-i', 'strace', '-o', out, '-e', `trace=${set}`, fixture('x86_64', prog)], { cwd: dir, env });
+        if (r.error) throw r.error;
+        const want = readFileSync(out, 'utf8');
+        const got = elfrunTrace(['-e', `trace=${set}`], fixture(arch, prog), []);
+        expect(want.split('\n').length).toBeGreaterThan(10);
+        expect(calls(got.trace)).toBe(calls(want));
+      });
+    }
+  }
   for (const { prog, calls: set, arm64 } of FIXTURE_SETS) {
     for (const arch of arm64 ? ARCHES : ARCHES.filter((a) => a === 'x86_64')) {
       it(`${prog} on ${arch}: ${set.split(',').slice(0, 4).join(', ')}... as strace shows them`, () => {

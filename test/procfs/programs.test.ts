@@ -65,3 +65,34 @@ describe.runIf(canUnshare && have('/usr/bin/mount') && have('/usr/bin/df'))('uti
     expect(got.stderr).toBe(native.stderr);
   });
 });
+
+// util-linux's ipcmk, ipcs and ipcrm see the guest's System V IPC objects
+// (through /proc/sysvipc and the *_STAT commands). Run natively, the same
+// script makes and removes its own objects in the host's namespace: the
+// outputs match once ids, keys, pids and times are masked.
+describe.runIf(have('/usr/bin/ipcs') && have('/usr/bin/ipcmk') && have('/usr/bin/ipcrm'))('util-linux ipcs, ipcmk, ipcrm', () => {
+  it('ipcs -l shows the limits as natively', () => {
+    expect(runElfrun('/usr/bin/ipcs', ['-l']).stdout).toBe(runLinux('x86_64', '/usr/bin/ipcs', ['-l']).stdout);
+  });
+  it('ipcmk makes a segment, a semaphore set and a queue that ipcs -i shows and ipcrm removes', () => {
+    const bb = fixture('x86_64', 'busybox');
+    const script = [
+      'id() { sed "s/.*: //"; }',
+      'm=$(/usr/bin/ipcmk -M 10000 -p 0640 | id); s=$(/usr/bin/ipcmk -S 3 -p 0600 | id); q=$(/usr/bin/ipcmk -Q | id)',
+      '/usr/bin/ipcs -m -i $m; /usr/bin/ipcs -s -i $s; /usr/bin/ipcs -q -i $q',
+      '/usr/bin/ipcrm -m $m -s $s -q $q && echo removed',
+      '/usr/bin/ipcs -m -i $m; /usr/bin/ipcs -q -i $q',
+    ].join('\n');
+    const mask = (s: string): string =>
+      s
+        .replace(/(shmid|semid|msqid)=\d+/g, '$1=N')
+        .replace(/(cpid|lspid|lrpid)=\d+/g, '$1=N')
+        .replace(/(change_time|ctime|change_time) ?= ?.*\n/g, '$1=T\n')
+        .replace(/id \d+/g, 'id N');
+    const got = runElfrun(bb, ['sh', '-c', script]);
+    const want = runLinux('x86_64', bb, ['sh', '-c', script]);
+    expect(mask(got.stdout)).toBe(mask(want.stdout));
+    expect(mask(got.stderr)).toBe(mask(want.stderr));
+    expect(got.stdout).toContain('removed');
+  });
+});

@@ -1,5 +1,5 @@
 // mount(2) and umount2(2) on the guest's own mount table (the Vfs's): new
-// tmpfs, proc, sysfs, cgroup2 and devtmpfs mounts, bind and recursive bind
+// tmpfs, proc, sysfs, cgroup2, devtmpfs and mqueue mounts, bind and recursive bind
 // mounts of what the guest can see, remounts that change the per-mount
 // flags (read-only is enforced: EROFS; nodev: EACCES on opening a device;
 // noexec: EACCES on execve), and the propagation flags, accepted (there is
@@ -125,6 +125,9 @@ function newFs(t: Task, type: string, data: string | null): { fs: FileSystem; fs
       return { fs: new SysFs('cgroup2') };
     case 'devtmpfs':
       return { fs: new DevFs() };
+    // every mount of mqueue shows the IPC namespace's queues
+    case 'mqueue':
+      return { fs: t.kernel.ipc.mq.fs, fsOpts: 'rw' };
     default:
       return fail(E.ENODEV);
   }
@@ -227,7 +230,7 @@ export const mountDefs: Record<string, Def> = {
   mount: partial(
     mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
-    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs; bind and recursive bind; ' +
+    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues); bind and recursive bind; ' +
       'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
       'MS_MOVE moves the mounts (they get new ids); other file system types ENODEV',
   ),
