@@ -27,7 +27,7 @@ export type ArgKind =
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
-  | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags'
+  | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags' | 'inotifyflags' | 'inotifymask'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'

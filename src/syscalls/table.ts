@@ -18,6 +18,7 @@ import { pathDefs, xattrDefs } from './handlers/paths.js';
 import { netDefs } from './handlers/net.js';
 import { msgDefs } from './handlers/netmsg.js';
 import { eventDefs } from './handlers/events.js';
+import { inotifyDefs } from './handlers/inotify.js';
 import { lockDefs } from './handlers/locks.js';
 import { memfdDefs } from './handlers/memfd.js';
 import { timerDefs } from './handlers/timers.js';
@@ -40,7 +41,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

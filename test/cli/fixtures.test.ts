@@ -143,6 +143,18 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'eventfd');
     });
 
+    it('inotify: init flags and errors, add_watch\'s errors and flags, wds, the events of file and directory changes with padded names and move cookies, merging, short reads, FIONREAD, poll and epoll, IN_ONESHOT, rm_watch, IN_Q_OVERFLOW, /proc', () => {
+      // in a host directory: the host's inotify reports
+      expectSameAsLinux(arch, 'inotify');
+    });
+
+    it('inotify on tmpfs: the same events, reported by elfrun\'s VFS', () => {
+      const want = runLinux(arch, fixture(arch, 'inotify'), []);
+      const got = runElfrun(fixture(arch, 'inotify'), [], { flags: ['--tmpfs', '/tmp'] });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
       expectSameAsLinux(arch, 'memfd');
     });

@@ -43,7 +43,9 @@ function unlinkAt(t: Task, dirfd: number, addr: number, flags: number): number {
     if (name === '') fail(E.EBUSY);
     if (mounted(t, dir, name)) fail(E.EBUSY);
     vfs.writable(dir);
+    const victim = vfs.notify.count > 0 ? vfs.tryChild(t, dir, name) : null;
     dir.node.rmdir(t, name);
+    if (victim !== null) vfs.notify.removed(t, dir, name, victim.node);
     return 0;
   }
   if (name === '' || name === '.' || name === '..') fail(E.EISDIR);
@@ -53,7 +55,9 @@ function unlinkAt(t: Task, dirfd: number, addr: number, flags: number): number {
   }
   if (mounted(t, dir, name)) fail(E.EBUSY);
   vfs.writable(dir);
+  const victim = vfs.notify.count > 0 ? vfs.tryChild(t, dir, name) : null;
   dir.node.unlink(t, name);
+  if (victim !== null) vfs.notify.removed(t, dir, name, victim.node);
   return 0;
 }
 
@@ -63,6 +67,7 @@ function mkdirAt(t: Task, dirfd: number, addr: number, mode: number): number {
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
   vfs.writable(dir);
   dir.node.mkdir(t, name, mode & 0o7777 & ~t.umask);
+  vfs.notify.created(dir, name, true);
   return 0;
 }
 
@@ -81,7 +86,9 @@ function renameAt(t: Task, od: number, oa: number, nd: number, na: number, flags
   vfs.writable(from.dir);
   mayChange(t, from.dir);
   mayChange(t, to.dir);
+  const target = vfs.notify.count > 0 ? vfs.tryChild(t, to.dir, to.name) : null;
   from.dir.node.rename(t, from.name, to.dir.node, to.name, flags);
+  if (target?.node.key !== src.node.key) vfs.notify.moved(t, from.dir, from.name, to.dir, to.name, src.node, target?.node ?? null, (flags & RENAME_EXCHANGE) !== 0);
   return 0;
 }
 
@@ -93,6 +100,7 @@ function symlinkAt(t: Task, targetAddr: number, dirfd: number, addr: number): nu
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
   vfs.writable(dir);
   dir.node.symlink(t, name, target);
+  vfs.notify.created(dir, name, false);
   return 0;
 }
 
@@ -106,6 +114,7 @@ function linkAt(t: Task, od: number, oa: number, nd: number, na: number, flags: 
   if (old.node.type === S_IFDIR) fail(E.EPERM);
   vfs.writable(dir);
   dir.node.link(t, name, old.node);
+  vfs.notify.linked(dir, name, old.node);
   return 0;
 }
 
@@ -113,6 +122,7 @@ function linkAt(t: Task, od: number, oa: number, nd: number, na: number, flags: 
 function setattr(t: Task, loc: Loc, a: SetAttr): number {
   t.kernel.vfs.writable(loc);
   loc.node.setattr(t, a);
+  t.kernel.vfs.notify.onSetattr(t, loc, a);
   return 0;
 }
 
@@ -163,6 +173,7 @@ function mknodAt(t: Task, dirfd: number, addr: number, mode: number, dev: number
   if ((type === S_IFCHR || type === S_IFBLK) && dir.node instanceof HostNode) throw new Unsupported('mknod of a device node on a host file system', E.EPERM);
   vfs.writable(dir);
   dir.node.mknod(t, name, (type || S_IFREG) | (mode & 0o7777 & ~t.umask), dev);
+  vfs.notify.created(dir, name, false);
   return 0;
 }
 
