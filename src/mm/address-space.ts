@@ -25,6 +25,8 @@ import { Vma } from './vma.js';
 const GIVE_MAX = 1 << 20;
 
 export class AddressSpace extends Mappings {
+  /** membarrier(2)'s registrations (its MEMBARRIER_CMD_REGISTER_* bits): a fork keeps them, an exec starts without */
+  membarrier = 0;
   constructor(backend: MemBackend, layout: Layout, memory: HostMemory) {
     super(backend, layout, memory);
     if ('space' in backend) (backend as { space: object | null }).space = this;
@@ -45,6 +47,7 @@ export class AddressSpace extends Mappings {
    * space's pages: [old host address, new host address, bytes].
    */
   forkInto(child: AddressSpace, swap = false): Array<[from: number, to: number, size: number]> {
+    child.membarrier = this.membarrier;
     child.brkStart = this.brkStart;
     child.brkCur = this.brkCur;
     const moved: Array<[number, number, number]> = [];

@@ -155,6 +155,11 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(want.status);
     });
 
+    it('smallcalls: personality, ioprio_get/set, membarrier\'s query and registrations, mincore\'s residency and errors, across fork', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64 refuses mincore of PROT_NONE pages and ignores MADV_DONTNEED)
+      expectSameAsLinux(arch, 'smallcalls', [], 'x86_64');
+    });
+
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
       expectSameAsLinux(arch, 'memfd');
     });
