@@ -160,6 +160,14 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'smallcalls', [], 'x86_64');
     });
 
+    if (arch === 'x86_64') {
+      it('utimes-x86: utime, utimes and futimesat (times, NULL, a NULL path on a dirfd, EINVAL, EFAULT, ENOENT, EBADF), on a host directory and on tmpfs', () => {
+        expectSameAsLinux(arch, 'utimes-x86');
+        const got = runElfrun(fixture(arch, 'utimes-x86'), [], { flags: ['--tmpfs', '/tmp'] });
+        expect(got.stdout).toBe(runLinux(arch, fixture(arch, 'utimes-x86'), []).stdout);
+      });
+    }
+
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
       expectSameAsLinux(arch, 'memfd');
     });
