@@ -10,6 +10,8 @@ export interface VmaInfo {
   offset: number;
   dev: number;
   ino: number;
+  /** mlock's VM_LOCKED (1) and VM_LOCKONFAULT (2) bits; absent: 0 */
+  locked?: number;
 }
 
 export class Vma {

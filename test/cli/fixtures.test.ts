@@ -168,6 +168,11 @@ for (const arch of ARCHES) {
       });
     }
 
+    it('mlock: mlock, mlock2, munlock, mlockall, munlockall with VmLck, smaps\'s lo flag, faulted-in pages, errors, RLIMIT_MEMLOCK without CAP_IPC_LOCK, MAP_LOCKED, fork', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64 has no mlock2)
+      expectSameAsLinux(arch, 'mlock', [], 'x86_64');
+    });
+
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
       expectSameAsLinux(arch, 'memfd');
     });

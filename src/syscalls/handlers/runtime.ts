@@ -4,6 +4,7 @@ import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { touchedPages } from '../../host/libc.js';
+import { RLIMIT_MEMLOCK } from '../../abi/resource.js';
 import { partial, supported, type Def } from './util.js';
 
 const PAGE = 4096;
@@ -129,6 +130,99 @@ function membarrier(t: Task, cmd: number, flags: number): number {
   }
 }
 
+// ---- mlock ----------------------------------------------------------------
+
+const CAP_IPC_LOCK = 1n << 14n;
+const MLOCK_ONFAULT = 1;
+const MCL_CURRENT = 1;
+const MCL_FUTURE = 2;
+const MCL_ONFAULT = 4;
+const VM_LOCKED = 1;
+const VM_LOCKONFAULT = 2;
+
+const memlockLimit = (t: Task): bigint => t.rlimits[RLIMIT_MEMLOCK]?.[0] ?? 0n;
+const mayLockAll = (t: Task): boolean => (t.cred.caps.eff & CAP_IPC_LOCK) !== 0n;
+
+/** Linux's can_do_mlock: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK, else EPERM. */
+function canLock(t: Task): void {
+  if (memlockLimit(t) === 0n && !mayLockAll(t)) fail(E.EPERM);
+}
+
+/** The page range mlock and munlock work on: [addr rounded down, addr + len rounded up); EINVAL if it wraps (a range past the address space has no VMAs: ENOMEM). */
+function lockRange(addr: number, len: number): [number, number] {
+  const start = addr - (addr % PAGE);
+  const end = Math.ceil((addr + len) / PAGE) * PAGE;
+  if (!(end <= 2 ** 64)) fail(E.EINVAL);
+  return [start, end];
+}
+
+/** mlock and mlock2: RLIMIT_MEMLOCK counts what is locked already once (Linux's count_mm_mlocked_page_nr). */
+function mlock(t: Task, addr: number, len: number, flags: number): number {
+  if (flags & ~MLOCK_ONFAULT) fail(E.EINVAL);
+  canLock(t);
+  const [start, end] = lockRange(addr, len);
+  if (!mayLockAll(t)) {
+    const limit = memlockLimit(t);
+    let locked = BigInt(end - start + t.mm.lockedBytes());
+    if (locked > limit) locked -= BigInt(t.mm.lockedBytes(start, end));
+    if (locked > limit) fail(E.ENOMEM);
+  }
+  t.mm.lock(start, end, VM_LOCKED | (flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : 0));
+  return 0;
+}
+
+function munlock(t: Task, addr: number, len: number): number {
+  const [start, end] = lockRange(addr, len);
+  t.mm.lock(start, end, 0);
+  return 0;
+}
+
+/** Every VMA gets `bits` (Linux's apply_mlockall_flags over the whole space). */
+function lockEvery(t: Task, bits: number): void {
+  for (const v of [...t.mm.vmas]) t.mm.lock(v.start, v.end, bits);
+}
+
+function mlockall(t: Task, flags: number): number {
+  if (flags === 0 || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) fail(E.EINVAL);
+  canLock(t);
+  if (flags & MCL_CURRENT && !mayLockAll(t) && BigInt(t.mm.vmas.reduce((n, v) => n + v.size, 0)) > memlockLimit(t)) fail(E.ENOMEM);
+  const bits = VM_LOCKED | (flags & MCL_ONFAULT ? VM_LOCKONFAULT : 0);
+  t.mm.lockFuture = flags & MCL_FUTURE ? bits : 0;
+  if (flags & MCL_CURRENT) lockEvery(t, bits);
+  return 0;
+}
+
+function munlockall(t: Task): number {
+  t.mm.lockFuture = 0;
+  lockEvery(t, 0);
+  return 0;
+}
+
+/**
+ * mmap with MAP_LOCKED, or after mlockall(MCL_FUTURE): the new mapping is
+ * locked (EPERM without the right to lock, EAGAIN past RLIMIT_MEMLOCK, as
+ * Linux's mlock_future_ok, checked before mapping).
+ */
+export function mmapLocked(t: Task, mapLocked: boolean, len: number, map: () => number): number {
+  const bits = mapLocked ? VM_LOCKED : t.mm.lockFuture;
+  if (bits === 0) return map();
+  if (mapLocked) canLock(t);
+  if (!mayLockAll(t) && BigInt(Math.ceil(len / PAGE) * PAGE + t.mm.lockedBytes()) > memlockLimit(t)) fail(E.EAGAIN);
+  const start = map();
+  t.mm.lock(start, start + Math.ceil(len / PAGE) * PAGE, bits);
+  return start;
+}
+
+/** brk after mlockall(MCL_FUTURE): the heap's new pages are locked too. */
+export function brkLocked(t: Task, grow: () => number): number {
+  const old = t.mm.brk(0);
+  const top = grow();
+  const from = Math.ceil(old / PAGE) * PAGE;
+  const to = Math.ceil(top / PAGE) * PAGE;
+  if (t.mm.lockFuture !== 0 && to > from) t.mm.lock(from, to, t.mm.lockFuture);
+  return top;
+}
+
 // ---- mincore --------------------------------------------------------------
 
 /**
@@ -158,10 +252,17 @@ function mincore(t: Task, addr: number, len: number, vecAddr: number): number {
   return 0;
 }
 
+const MLOCK_NOTE = 'locks are kept per mapping (VmLck, smaps) and counted against RLIMIT_MEMLOCK; locked pages are faulted in on the host, not pinned there';
+
 export const runtimeDefs: Record<string, Def> = {
   personality: partial(['hex'], (t, a) => personality(t, a.u32(0)), 'the value is kept, inherited and reported (/proc/<pid>/personality); of its flags only ADDR_NO_RANDOMIZE has its effect, trivially (elfrun never randomizes its layout): READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT, UNAME26, STICKY_TIMEOUTS, MMAP_PAGE_ZERO and the ADDR_LIMIT_* flags change nothing'),
   ioprio_set: partial(['int', 'int', 'hex'], (t, a) => ioprioSet(t, a.i32(0), a.i32(1), a.i32(2)), 'kept and checked as Linux checks them, inherited by fork; the host\'s I/O scheduler is not told'),
   ioprio_get: supported(['int', 'int'], (t, a) => ioprioGet(t, a.i32(0), a.i32(1))),
   membarrier: supported(['int', 'hex', 'int'], (t, a) => membarrier(t, a.i32(0), a.u32(1)), 'one guest thread runs at a time, so every barrier holds on return; registrations per address space, kept by fork'),
+  mlock: supported(['ptr', 'size'], (t, a) => mlock(t, a.ptr(0), a.size(1), 0), MLOCK_NOTE),
+  mlock2: supported(['ptr', 'size', 'hex'], (t, a) => mlock(t, a.ptr(0), a.size(1), a.u32(2)), MLOCK_NOTE),
+  munlock: supported(['ptr', 'size'], (t, a) => munlock(t, a.ptr(0), a.size(1)), MLOCK_NOTE),
+  mlockall: partial(['hex'], (t, a) => mlockall(t, a.i32(0)), `${MLOCK_NOTE}; MCL_FUTURE locks later mmaps and heap growth, not stack growth`),
+  munlockall: supported([], (t) => munlockall(t), MLOCK_NOTE),
   mincore: partial(['ptr', 'size', 'ptr'], (t, a) => mincore(t, a.ptr(0), a.size(1), a.ptr(2)), 'the host\'s residency of elfrun\'s memory behind each mapping (a file mapping\'s pages are elfrun\'s copy, not the page cache)'),
 };
