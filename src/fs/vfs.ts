@@ -244,10 +244,10 @@ export class Vfs {
   private nextDev = 0x30;
   private nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
-  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000, inotify: 700000 };
+  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000, inotify: 700000, pidfd: 800000 };
 
   /** The next inode number of a pipe, a socket or an epoll instance. */
-  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd' | 'inotify'): number {
+  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd' | 'inotify' | 'pidfd'): number {
     return this.anonInos[kind]++;
   }
 

@@ -20,6 +20,7 @@ import { msgDefs } from './handlers/netmsg.js';
 import { eventDefs } from './handlers/events.js';
 import { inotifyDefs } from './handlers/inotify.js';
 import { runtimeDefs } from './handlers/runtime.js';
+import { pidfdDefs } from './handlers/pidfd.js';
 import { lockDefs } from './handlers/locks.js';
 import { memfdDefs } from './handlers/memfd.js';
 import { timerDefs } from './handlers/timers.js';
@@ -42,7 +43,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

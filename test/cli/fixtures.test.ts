@@ -173,6 +173,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'mlock', [], 'x86_64');
     });
 
+    it('pidfd: pidfd_open, pidfd_send_signal, pidfd_getfd and waitid P_PIDFD: flags and errors, PIDFD_NONBLOCK, poll and epoll on exit and reap, siginfo rules, /proc', () => {
+      expectSameAsLinux(arch, 'pidfd');
+    });
+
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {
       expectSameAsLinux(arch, 'memfd');
     });
