@@ -170,10 +170,17 @@ export class Notifier {
 
   /** The identities an event on the file at `l` goes to. */
   private describe(t: IoContext, l: Loc): Omit<Notified, 'notifier'> {
-    const atRoot = l.node.key === l.mnt.top.key;
+    let parent: string | null = null;
+    if (l.node.key !== l.mnt.top.key) {
+      try {
+        parent = Notifier.key(l.node.parent(t));
+      } catch {
+        // a node that cannot name its directory (a procfs entry of a process gone): events on itself only
+      }
+    }
     return {
       self: Notifier.key(l.node),
-      parent: atRoot ? null : Notifier.key(l.node.parent(t)),
+      parent,
       name: Buffer.from(l.path.slice(l.path.lastIndexOf('/') + 1), 'latin1'),
       isDir: l.node.type === S_IFDIR,
     };

@@ -205,15 +205,18 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
 
 function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const file = openFile(t, dirfd, pathArg(t, pathAddr), flags, mode);
-  if (!(flags & O_PATH)) t.kernel.vfs.notify.opened(t, file);
   // what F_GETFL and fdinfo show: no creation flags, O_LARGEFILE forced on 64-bit
   file.flags = (flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | OPEN_FLAGS[t.arch.name].O_LARGEFILE;
+  let fd: number;
   try {
-    return t.fds.add(file, (flags & O_CLOEXEC) !== 0);
+    fd = t.fds.add(file, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
     file.release();
     throw e;
   }
+  // IN_OPEN for inotify watches on in-memory files (an O_PATH open is no open for them)
+  if (!(flags & O_PATH)) t.kernel.vfs.notify.opened(t, file);
+  return fd;
 }
 
 export interface Iov {
