@@ -103,6 +103,10 @@ export class Notifier {
   private readonly byKey = new Map<string, Set<Watch>>();
   /** watches on in-memory inodes: the VFS reports nothing while there are none */
   count = 0;
+  /** descriptions open on each in-memory inode: an unlinked one goes (IN_DELETE_SELF) at its last close, as its dentry does */
+  private readonly opens = new Map<string, number>();
+  /** inodes whose last link is gone while open: their directory's IN_EXCL_UNLINK watches see no more of them */
+  private readonly unlinked = new Set<string>();
   /** Linux's fsnotify_sync_cookie: one number for each rename */
   private cookie = 0;
 
@@ -142,9 +146,9 @@ export class Notifier {
   }
 
   /** An access, modify, attrib, open or close on an inode: its directory's watches (with its name), then its own. */
-  fileEvent(self: string, parent: string | null, name: Buffer, isDir: boolean, mask: number, unlinked = false): void {
+  fileEvent(self: string, parent: string | null, name: Buffer, isDir: boolean, mask: number): void {
     const m = isDir ? mask | IN_ISDIR : mask;
-    if (parent !== null) this.emit(parent, m, name, 0, unlinked);
+    if (parent !== null) this.emit(parent, m, name, 0, this.unlinked.has(self));
     this.emit(self, m);
   }
 
@@ -214,6 +218,7 @@ export class Notifier {
     const l = f.loc;
     if (l === null || l.node.fs.hostNotified) return;
     f.notified = { notifier: this, ...this.describe(t, l) };
+    this.opens.set(f.notified.self, (this.opens.get(f.notified.self) ?? 0) + 1);
     if (this.count > 0) this.fileEvent(f.notified.self, f.notified.parent, f.notified.name, f.notified.isDir, IN_OPEN);
   }
 
@@ -239,7 +244,7 @@ export class Notifier {
     const key = Notifier.key(node);
     const isDir = node.type === S_IFDIR;
     if (!isDir) this.emit(key, IN_ATTRIB);
-    if (isDir || lastLink(t, node)) this.gone(key, IN_DELETE_SELF);
+    if (isDir || lastLink(t, node)) this.lastGone(key);
     this.emit(Notifier.key(dir.node), IN_DELETE | (isDir ? IN_ISDIR : 0), Buffer.from(name, 'latin1'));
   }
 
@@ -261,12 +266,25 @@ export class Notifier {
     };
     one(from, fromName, to, toName, node, exchange ? null : target);
     if (exchange && target !== null) one(to, toName, from, fromName, target, null);
-    else if (target !== null && (target.type === S_IFDIR || lastLink(t, target))) this.gone(Notifier.key(target), IN_DELETE_SELF);
+    else if (target !== null && (target.type === S_IFDIR || lastLink(t, target))) this.lastGone(Notifier.key(target));
+  }
+
+  /** The inode's last link went: IN_DELETE_SELF now, or at its last close while it is open. */
+  private lastGone(key: string): void {
+    if ((this.opens.get(key) ?? 0) > 0) this.unlinked.add(key);
+    else this.gone(key, IN_DELETE_SELF);
   }
 
   /** The last reference to a description opened on an in-memory file system went. */
   closed(f: FileDescription, n: Notified): void {
     if (this.count > 0) this.fileEvent(n.self, n.parent, n.name, n.isDir, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+    const left = (this.opens.get(n.self) ?? 1) - 1;
+    if (left > 0) {
+      this.opens.set(n.self, left);
+      return;
+    }
+    this.opens.delete(n.self);
+    if (this.unlinked.delete(n.self)) this.gone(n.self, IN_DELETE_SELF);
   }
 }
 

@@ -40,7 +40,7 @@ function addWatch(t: Task, fd: number, pathAddr: number, mask: number): number {
 const NOTE =
   'events on host directories come from the host\'s inotify, so changes by host processes are seen as well; on in-memory file systems ' +
   '(tmpfs, /dev) elfrun reports the guest\'s own changes: open, close, read, write, ftruncate, attribute changes, create, link, unlink, rename, unmount ' +
-  '(not splice, copy_file_range or writes through shared mappings), and IN_DELETE_SELF comes at the last unlink even while the file is open; ' +
+  '(not splice, copy_file_range or writes through shared mappings); IN_EXCL_UNLINK knows a file unlinked while watched; ' +
   'fdinfo lines have no file handle; max_user_instances and max_user_watches are not counted';
 
 export const inotifyDefs: Record<string, Def> = {
