@@ -13,8 +13,12 @@ const CAP_SYS_NICE = 1n << 23n;
 
 // ---- personality ----------------------------------------------------------
 
+const PER_LINUX32 = 8;
+
 /** personality(2): 0xffffffff asks; anything else is the new value. The old one is returned. */
 function personality(t: Task, persona: number): number {
+  // arm64 without AArch32 (elfrun runs no 32-bit code) refuses PER_LINUX32, as Linux's arm64 personality does
+  if (t.arch.name === 'arm64' && persona !== 0xffffffff && (persona & 0xff) === PER_LINUX32) fail(E.EINVAL);
   const old = t.personality;
   if (persona !== 0xffffffff) t.personality = persona >>> 0;
   return old;
@@ -255,7 +259,7 @@ function mincore(t: Task, addr: number, len: number, vecAddr: number): number {
 const MLOCK_NOTE = 'locks are kept per mapping (VmLck, smaps) and counted against RLIMIT_MEMLOCK; locked pages are faulted in on the host, not pinned there';
 
 export const runtimeDefs: Record<string, Def> = {
-  personality: partial(['hex'], (t, a) => personality(t, a.u32(0)), 'the value is kept, inherited and reported (/proc/<pid>/personality); of its flags only ADDR_NO_RANDOMIZE has its effect, trivially (elfrun never randomizes its layout): READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT, UNAME26, STICKY_TIMEOUTS, MMAP_PAGE_ZERO and the ADDR_LIMIT_* flags change nothing'),
+  personality: partial(['hex'], (t, a) => personality(t, a.u32(0)), 'the value is kept, inherited and reported (/proc/<pid>/personality); PER_LINUX32 on x86_64 does not make uname say i686 (arm64 refuses it, having no AArch32); of its flags only ADDR_NO_RANDOMIZE has its effect, trivially (elfrun never randomizes its layout): READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT, UNAME26, STICKY_TIMEOUTS, MMAP_PAGE_ZERO and the ADDR_LIMIT_* flags change nothing'),
   ioprio_set: partial(['int', 'int', 'hex'], (t, a) => ioprioSet(t, a.i32(0), a.i32(1), a.i32(2)), 'kept and checked as Linux checks them, inherited by fork; the host\'s I/O scheduler is not told'),
   ioprio_get: supported(['int', 'int'], (t, a) => ioprioGet(t, a.i32(0), a.i32(1))),
   membarrier: supported(['int', 'hex', 'int'], (t, a) => membarrier(t, a.i32(0), a.u32(1)), 'one guest thread runs at a time, so every barrier holds on return; registrations per address space, kept by fork'),
