@@ -38,6 +38,13 @@ describe.skipIf(!existsSync(NODE))('node fs.watch under elfrun', () => {
     expect(got.status).toBe(0);
   });
 
+  it('reports the same of changes on a tmpfs, which elfrun\'s VFS reports', () => {
+    const want = runLinux('x86_64', NODE, ['-e', OWN]);
+    const got = runElfrun(NODE, ['-e', OWN], { flags: ['--tmpfs', '/tmp'] });
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.status).toBe(0);
+  });
+
   it('reports a file a host process makes in a watched host directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elfrun-watch-host-'));
     try {
