@@ -62,6 +62,8 @@ interface Watch {
   /** fdinfo's ino: and sdev: (the kernel's device encoding) */
   readonly ino: bigint;
   readonly sdev: number;
+  /** on a directory (IN_UNMOUNT says IN_ISDIR) */
+  readonly isDir: boolean;
   readonly owner: InotifyFile;
 }
 
@@ -157,14 +159,18 @@ export class Notifier {
     const s = this.byKey.get(key);
     if (s === undefined) return;
     for (const w of [...s]) {
-      if (mask & IN_UNMOUNT || w.mask & mask) w.owner.deliver(w, mask, null, 0);
+      if (mask & IN_UNMOUNT) w.owner.deliver(w, mask | (w.isDir ? IN_ISDIR : 0), null, 0);
+      else if (w.mask & mask) w.owner.deliver(w, mask, null, 0);
       w.owner.drop(w);
     }
   }
 
   /** A file system is unmounted: IN_UNMOUNT, then IN_IGNORED, for every watch on its inodes. */
   unmounted(dev: number): void {
-    for (const key of [...this.byKey.keys()]) if (key.startsWith(`${dev}:`)) this.gone(key, IN_UNMOUNT);
+    // newest inode first, as Linux walks a superblock's inode list
+    const keys = [...this.byKey.keys()].filter((k) => k.startsWith(`${dev}:`));
+    const ino = (k: string): number => Number(k.slice(k.indexOf(':') + 1)) || 0;
+    for (const key of keys.sort((a, b) => ino(b) - ino(a))) this.gone(key, IN_UNMOUNT);
   }
 
   /** Is `l` on an in-memory file system with watches to tell? (the host reports host files' changes itself) */
@@ -342,10 +348,10 @@ export class InotifyFile extends FileDescription {
   }
 
   /** A watch on an in-memory inode (its identity, stat's ino and dev): a new wd, or the existing watch's. */
-  watchNode(key: string, mask: number, ino: bigint, dev: bigint): number {
+  watchNode(key: string, mask: number, ino: bigint, dev: bigint, isDir: boolean): number {
     const old = this.byKey.get(key);
     if (old !== undefined) return this.update(old, mask);
-    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key, hostWd: -1, ino, sdev: kernelDev(dev), owner: this };
+    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key, hostWd: -1, ino, sdev: kernelDev(dev), isDir, owner: this };
     this.watches.set(w.wd, w);
     this.byKey.set(key, w);
     this.notifier.add(w);
@@ -365,7 +371,7 @@ export class InotifyFile extends FileDescription {
     if (r < 0) fail(-r);
     const old = this.byHost.get(r);
     if (old !== undefined) return this.update(old, mask & ~IN_MASK_CREATE);
-    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key: null, hostWd: r, ino, sdev: kernelDev(dev), owner: this };
+    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key: null, hostWd: r, ino, sdev: kernelDev(dev), isDir: false, owner: this };
     this.watches.set(w.wd, w);
     this.byHost.set(r, w);
     return w.wd;

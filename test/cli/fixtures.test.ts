@@ -16,6 +16,9 @@ function expectSameAsLinux(arch: TestArch, prog: string, args: string[] = [], or
   expect(got.status).toBe(want.status);
 }
 
+/** Can the native oracle mount in a mount namespace of its own (root)? */
+const CAN_UNSHARE = spawnSync('unshare', ['-m', 'true']).status === 0;
+
 for (const arch of ARCHES) {
   describe(`fixtures on ${arch}`, () => {
     it('errors: bad pointers, fds and arguments give Linux\'s errno', () => {
@@ -146,6 +149,15 @@ for (const arch of ARCHES) {
     it('inotify: init flags and errors, add_watch\'s errors and flags, wds, the events of file and directory changes with padded names and move cookies, merging, short reads, FIONREAD, poll and epoll, IN_ONESHOT, rm_watch, IN_Q_OVERFLOW, /proc', () => {
       // in a host directory: the host's inotify reports
       expectSameAsLinux(arch, 'inotify');
+    });
+
+    it.skipIf(!CAN_UNSHARE)('inotify-umount: watches on a tmpfs end with IN_UNMOUNT (IN_ISDIR for directories), newest inode first, then IN_IGNORED', () => {
+      // the native run mounts in a mount namespace of its own (unshare -m, which needs root); elfrun's guest mounts in its own tree
+      const argv = arch === 'x86_64' ? [fixture(arch, 'inotify-umount')] : ['qemu-aarch64', fixture(arch, 'inotify-umount')];
+      const want = spawnSync('unshare', ['-m', ...argv], { encoding: 'utf8' });
+      const got = runElfrun(fixture(arch, 'inotify-umount'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(0);
     });
 
     it('inotify on tmpfs: the same events, reported by elfrun\'s VFS', () => {

@@ -34,7 +34,7 @@ function addWatch(t: Task, fd: number, pathAddr: number, mask: number): number {
   const st = statFields(loc.node.stat(t));
   if (loc.node instanceof HostNode) return f.watchHost(loc.node.path, mask, st.ino, st.dev);
   t.kernel.vfs.permission(t, loc, R_OK);
-  return f.watchNode(Notifier.key(loc.node), mask, st.ino, st.dev);
+  return f.watchNode(Notifier.key(loc.node), mask, st.ino, st.dev, loc.node.type === S_IFDIR);
 }
 
 const NOTE =
