@@ -62,6 +62,8 @@ interface Watch {
   /** fdinfo's ino: and sdev: (the kernel's device encoding) */
   readonly ino: bigint;
   readonly sdev: number;
+  /** fdinfo's file handle (a host inode's, from the host), or null */
+  readonly handle: [number, Buffer] | null;
   /** on a directory (IN_UNMOUNT says IN_ISDIR) */
   readonly isDir: boolean;
   readonly owner: InotifyFile;
@@ -351,7 +353,7 @@ export class InotifyFile extends FileDescription {
   watchNode(key: string, mask: number, ino: bigint, dev: bigint, isDir: boolean): number {
     const old = this.byKey.get(key);
     if (old !== undefined) return this.update(old, mask);
-    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key, hostWd: -1, ino, sdev: kernelDev(dev), isDir, owner: this };
+    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key, hostWd: -1, ino, sdev: kernelDev(dev), handle: null, isDir, owner: this };
     this.watches.set(w.wd, w);
     this.byKey.set(key, w);
     this.notifier.add(w);
@@ -371,7 +373,7 @@ export class InotifyFile extends FileDescription {
     if (r < 0) fail(-r);
     const old = this.byHost.get(r);
     if (old !== undefined) return this.update(old, mask & ~IN_MASK_CREATE);
-    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key: null, hostWd: r, ino, sdev: kernelDev(dev), isDir: false, owner: this };
+    const w: Watch = { wd: this.allocWd(), mask: InotifyFile.userMask(mask), key: null, hostWd: r, ino, sdev: kernelDev(dev), handle: hostInotify.fileHandle(hostPath), isDir: false, owner: this };
     this.watches.set(w.wd, w);
     this.byHost.set(r, w);
     return w.wd;
@@ -525,11 +527,12 @@ export class InotifyFile extends FileDescription {
     return hostStatBytes({ dev: 0xd, ino: this.ino, mode: 0o600, nlink: 1, uid: c.euid, gid: c.egid, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: this.created, mtimeMs: this.created, ctimeMs: this.created });
   }
 
-  /** Linux's inotify_fdinfo: one line per watch, the newest first (no file handle: elfrun does not encode them). */
+  /** Linux's inotify_fdinfo: one line per watch, the newest first, with the inode's file handle where its file system has one (the host's). */
   override fdinfo(): string {
+    const fh = (h: [number, Buffer] | null): string => (h === null ? '' : `fhandle-bytes:${h[1].length.toString(16)} fhandle-type:${h[0].toString(16)} f_handle:${h[1].toString('hex')}`);
     return [...this.watches.values()]
       .reverse()
-      .map((w) => `inotify wd:${w.wd.toString(16)} ino:${w.ino.toString(16)} sdev:${w.sdev.toString(16)} mask:${w.mask.toString(16)} ignored_mask:0 \n`)
+      .map((w) => `inotify wd:${w.wd.toString(16)} ino:${w.ino.toString(16)} sdev:${w.sdev.toString(16)} mask:${w.mask.toString(16)} ignored_mask:0 ${fh(w.handle)}\n`)
       .join('');
   }
 

@@ -1,6 +1,9 @@
 // Our own test programs (fixtures/src) under elfrun against Linux.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, runElfrun, runLinux, type TestArch } from '../helpers/oracle.js';
 
 /**
@@ -158,6 +161,20 @@ for (const arch of ARCHES) {
       const got = runElfrun(fixture(arch, 'inotify-umount'), []);
       expect(got.stdout).toBe(want.stdout);
       expect(got.status).toBe(0);
+    });
+
+    it('inotify-fdinfo: fdinfo\'s watch lines (inode, device, mask, the host file system\'s file handle) for host directories', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'elfrun-inotify-'));
+      try {
+        mkdirSync(join(dir, 'a'));
+        mkdirSync(join(dir, 'b'));
+        const args = [join(dir, 'a'), join(dir, 'b')];
+        const want = runLinux(arch, fixture(arch, 'inotify-fdinfo'), args);
+        expect(want.stdout).toMatch(/^inotify wd:2 /);
+        expect(runElfrun(fixture(arch, 'inotify-fdinfo'), args).stdout).toBe(want.stdout);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('inotify on tmpfs: the same events, reported by elfrun\'s VFS', () => {

@@ -41,7 +41,7 @@ const NOTE =
   'events on host directories come from the host\'s inotify, so changes by host processes are seen as well; on in-memory file systems ' +
   '(tmpfs, /dev) elfrun reports the guest\'s own changes: open, close, read, write, ftruncate, attribute changes, create, link, unlink, rename, unmount ' +
   '(not splice, copy_file_range or writes through shared mappings); IN_EXCL_UNLINK knows a file unlinked while watched; ' +
-  'fdinfo lines have no file handle; max_user_instances and max_user_watches are not counted';
+  'fdinfo shows no file handle for watches on in-memory file systems (elfrun has no handles for them); max_user_instances and max_user_watches are not counted';
 
 export const inotifyDefs: Record<string, Def> = {
   inotify_init1: partial({ args: ['inotifyflags'], ret: 'fd' }, (t, a) => init(t, a.i32(0)), NOTE),
