@@ -268,5 +268,5 @@ export const runtimeDefs: Record<string, Def> = {
   munlock: supported(['ptr', 'size'], (t, a) => munlock(t, a.ptr(0), a.size(1)), MLOCK_NOTE),
   mlockall: partial(['hex'], (t, a) => mlockall(t, a.i32(0)), `${MLOCK_NOTE}; MCL_FUTURE locks later mmaps and heap growth, not stack growth`),
   munlockall: supported([], (t) => munlockall(t), MLOCK_NOTE),
-  mincore: partial(['ptr', 'size', 'ptr'], (t, a) => mincore(t, a.ptr(0), a.size(1), a.ptr(2)), 'the host\'s residency of elfrun\'s memory behind each mapping (a file mapping\'s pages are elfrun\'s copy, not the page cache)'),
+  mincore: partial(['ptr', 'size', 'ptr'], (t, a) => mincore(t, a.ptr(0), a.size(1), a.ptr(2)), 'the host\'s residency of the memory behind each mapping: anonymous and shared memory and read-only file mappings (the host file\'s own pages, so the page cache) as Linux; a writable private file mapping is a copy elfrun made, so its pages read as resident where Linux asks the page cache for those not yet written'),
 };
