@@ -21,7 +21,7 @@ interface Interest {
 }
 
 export class EpollFile extends FileDescription {
-  override readonly anonName = 'eventpoll';
+  override readonly anonName = '[eventpoll]';
   private readonly interests = new Map<FileDescription, Map<number, Interest>>();
   constructor(
     flags: number,

@@ -17,7 +17,7 @@ const MAX = 0xfffffffffffffffen;
 let nextId = 0;
 
 export class EventFd extends FileDescription {
-  override readonly anonName = 'eventfd';
+  override readonly anonName = '[eventfd]';
   private count: bigint;
   private readonly semaphore: boolean;
   private readonly id = nextId++;

@@ -12,6 +12,7 @@ import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
 import { guestStat } from './stat.js';
 import type { Loc, SetAttr, VNode } from './vfs.js';
 import type { LockTable } from './locks.js';
+import type { Notified } from './inotify.js';
 
 export abstract class FileDescription {
   refs = 1;
@@ -23,7 +24,7 @@ export abstract class FileDescription {
   }
   /** status flags (O_APPEND, O_NONBLOCK...) and access mode, guest values */
   constructor(public flags: number) {}
-  /** an anonymous inode's name, as /proc/<pid>/fd shows it (anon_inode:[eventfd]); null for other files */
+  /** an anonymous inode's name, as /proc/<pid>/fd shows it (after anon_inode:, brackets included as Linux names them: [eventfd], inotify); null for other files */
   readonly anonName: string | null = null;
   /** what /proc/<pid>/fdinfo shows after the common lines (eventfd-count...) */
   fdinfo(): string {
@@ -106,6 +107,7 @@ export abstract class FileDescription {
     if (this.loc === null) return fail(E.EBADF);
     if (this.loc.mnt.readonly) fail(E.EROFS);
     this.loc.node.setattr(t, a);
+    t.vfs.notify.onSetattr(t, this.loc, a);
     return 0;
   }
   fsync(): number {
@@ -120,11 +122,14 @@ export abstract class FileDescription {
   /** Drop one reference (a closed fd, a message that carried the file); the last releases it, and its flock and OFD locks. */
   unref(): void {
     if (--this.refs === 0) {
+      if (this.notified !== null) this.notified.notifier.closed(this, this.notified);
       this.locks?.released(this);
       this.release();
     }
   }
 
+  /** opened on an in-memory file system: what its close reports to inotify watches (null: nothing) */
+  notified: Notified | null = null;
   /** the lock table this description holds flock or OFD locks in (null: none) */
   locks: LockTable | null = null;
   /** the file's identity in lock tables ("dev:ino"), once known */

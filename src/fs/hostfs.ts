@@ -35,6 +35,7 @@ const cpath = (p: string): Buffer => Buffer.from(p + '\0', 'latin1');
 
 export class HostFs extends FileSystem {
   override readonly hostChecked = true;
+  override readonly hostNotified = true;
   override readonly walkCacheable: boolean = true;
   readonly type: string;
   private rootNode: HostNode;

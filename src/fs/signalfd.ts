@@ -99,7 +99,7 @@ export function signalfdSiginfo(info: Buffer): Buffer {
 }
 
 export class SignalFd extends FileDescription {
-  override readonly anonName = 'signalfd';
+  override readonly anonName = '[signalfd]';
   private readonly created = Date.now();
 
   constructor(

@@ -13,7 +13,7 @@ import { FileDescription } from './file.js';
 import { type IoContext } from './context.js';
 
 export class TimerFd extends FileDescription {
-  override readonly anonName = 'timerfd';
+  override readonly anonName = '[timerfd]';
   /** the next expiration on nowMs()'s clock (Infinity: disarmed) and the interval (ms, 0: one-shot) */
   private due = Infinity;
   private interval = 0;

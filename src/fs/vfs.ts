@@ -8,6 +8,7 @@ import { OpenWriters } from './hostfile.js';
 import { Fifos } from './pipe.js';
 import { LockTable } from './locks.js';
 import { LookupState } from './lookups.js';
+import { Notifier } from './inotify.js';
 import type { IoContext } from './context.js';
 import { E } from '../abi/errno.js';
 import { fail, SysError } from '../abi/errors.js';
@@ -156,6 +157,8 @@ export abstract class FileSystem {
    * where they led.
    */
   readonly walkCacheable: boolean = false;
+  /** the host kernel reports changes to it to the host's inotify (hostfs): the VFS reports nothing itself */
+  readonly hostNotified: boolean = false;
   abstract readonly type: string;
   abstract root(): VNode;
   /** struct statfs (120 bytes, same on x86_64 and arm64) */
@@ -243,13 +246,15 @@ export class Vfs {
   readonly fifos = new Fifos();
   /** flock, POSIX and OFD locks between the guest's processes */
   readonly locks = new LockTable();
+  /** inotify watches on in-memory inodes, and the events the VFS reports to them */
+  readonly notify = new Notifier();
   private nextDev = 0x30;
   private nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
-  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000 };
+  private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000, inotify: 700000, pidfd: 800000 };
 
   /** The next inode number of a pipe, a socket or an epoll instance. */
-  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd'): number {
+  anonIno(kind: 'pipe' | 'socket' | 'epoll' | 'eventfd' | 'timerfd' | 'signalfd' | 'inotify' | 'pidfd'): number {
     return this.anonInos[kind]++;
   }
 
@@ -347,6 +352,8 @@ export class Vfs {
     const below = this.mounts.filter((o) => o.at !== null && o.at.mnt === m.at!.mnt && o.at.node.key === m.at!.node.key && o.name === m.name).pop();
     if (below !== undefined) names?.set(m.name, below);
     else names?.delete(m.name);
+    // the file system's last mount went: watches on its inodes end with IN_UNMOUNT (Linux's fsnotify_sb_delete)
+    if (!m.fs.hostNotified && !this.mounts.some((o) => o.fs === m.fs)) this.notify.unmounted(m.fs.dev);
   }
 
   private mountedAt(dir: Loc, name: string): Mount | undefined {

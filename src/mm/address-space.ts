@@ -25,6 +25,8 @@ import { Vma } from './vma.js';
 const GIVE_MAX = 1 << 20;
 
 export class AddressSpace extends Mappings {
+  /** membarrier(2)'s registrations (its MEMBARRIER_CMD_REGISTER_* bits): a fork keeps them, an exec starts without */
+  membarrier = 0;
   constructor(backend: MemBackend, layout: Layout, memory: HostMemory) {
     super(backend, layout, memory);
     if ('space' in backend) (backend as { space: object | null }).space = this;
@@ -45,6 +47,8 @@ export class AddressSpace extends Mappings {
    * space's pages: [old host address, new host address, bytes].
    */
   forkInto(child: AddressSpace, swap = false): Array<[from: number, to: number, size: number]> {
+    child.membarrier = this.membarrier;
+    // a child's mappings are not locked, nor are its future ones (Linux's dup_mmap and def_flags)
     child.brkStart = this.brkStart;
     child.brkCur = this.brkCur;
     const moved: Array<[number, number, number]> = [];
@@ -52,11 +56,11 @@ export class AddressSpace extends Mappings {
     const give = (v: Vma, chunk: Chunk, off: number): Vma => {
       let c: Vma;
       if (swap) {
-        c = new Vma(v.start, v.end, v.prot, v.chunk, v.off, { ...v.info });
+        c = new Vma(v.start, v.end, v.prot, v.chunk, v.off, { ...v.info, locked: 0 });
         moved.push([v.hostAddr(v.start), chunk.addr + off, v.size]);
         v.chunk = chunk;
         v.off = off;
-      } else c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info });
+      } else c = new Vma(v.start, v.end, v.prot, chunk, off, { ...v.info, locked: 0 });
       child.vmas.push(c);
       child.mapV(c);
       return c;
@@ -69,7 +73,7 @@ export class AddressSpace extends Mappings {
         chunk = v.chunk;
         chunk.users ??= new Set([this]);
         chunk.users.add(child);
-        const c = new Vma(v.start, v.end, v.prot, chunk, v.off, { ...v.info });
+        const c = new Vma(v.start, v.end, v.prot, chunk, v.off, { ...v.info, locked: 0 });
         child.vmas.push(c);
         child.mapV(c);
         continue;

@@ -4,7 +4,7 @@
 // (brk), mremap.c, msync.c and madvise.c decide, over the VMA set.
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { MADV_REMOVE, MS_ASYNC, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_REMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } from '../host/libc.js';
 import { GuestMemory } from './access.js';
 import { Chunk, MAX_CHUNK } from './chunk.js';
@@ -166,6 +166,68 @@ export class Mappings extends GuestMemory {
     return new Vma(v.start, v.end, v.prot, chunk, 0, { ...v.info });
   }
 
+  // ---- mlock --------------------------------------------------------------
+
+  /** mlockall(MCL_FUTURE)'s VM_LOCKED/VM_LOCKONFAULT bits for new mappings (mm->def_flags) */
+  lockFuture = 0;
+
+  /** Bytes of VMAs with VM_LOCKED in [start, end) (everything by default): Linux's locked_vm. */
+  lockedBytes(start = 0, end = Infinity): number {
+    let n = 0;
+    for (const v of this.vmas) if ((v.info.locked ?? 0) & 1) n += Math.max(0, Math.min(v.end, end) - Math.max(v.start, start));
+    return n;
+  }
+
+  /**
+   * mlock/munlock: the lock bits over [start, end), VMA by VMA from start (a
+   * hole gives ENOMEM after the VMAs before it changed, as Linux's
+   * apply_vma_lock_flags). Newly locked pages are faulted in, as Linux's
+   * populate does, unless VM_LOCKONFAULT or PROT_NONE.
+   */
+  lock(start: number, end: number, bits: number): void {
+    let upTo = start;
+    let hole = false;
+    for (let a = start; a < end; ) {
+      const v = this.find(a);
+      if (v === null) {
+        hole = true;
+        break;
+      }
+      a = upTo = Math.min(v.end, end);
+    }
+    if (upTo > start) this.lockRange(start, upTo, bits);
+    if (hole) fail(E.ENOMEM);
+  }
+
+  private lockRange(start: number, end: number, bits: number): void {
+    const i = this.index(start);
+    const out: Vma[] = [];
+    let j = i;
+    while (j < this.vmas.length && this.vmas[j].start < end) {
+      const v = this.vmas[j++];
+      if ((v.info.locked ?? 0) === bits) {
+        out.push(v);
+        continue;
+      }
+      this.unmapV(v);
+      const parts: Vma[] = [];
+      if (v.start < start) parts.push(v.slice(v.start, start));
+      const mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
+      mid.info.locked = bits;
+      parts.push(mid);
+      if (v.end > end) parts.push(v.slice(end, v.end));
+      for (const p of parts) this.mapV(p);
+      out.push(...parts);
+      if (bits === 1 && mid.prot !== 0) {
+        // populate: a write fault for private writable memory, a read fault otherwise (errors, as past a file's end, are Linux's to ignore too)
+        hostMadvise(mid.hostAddr(mid.start), mid.size, mid.prot & PROT_WRITE && !mid.info.shared ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+      }
+    }
+    this.vmas.splice(i, j - i, ...out);
+    this.last = null;
+    this.mergeAround(start, end);
+  }
+
   // ---- brk ----------------------------------------------------------------
 
   setBrkStart(addr: number): void {
@@ -319,6 +381,8 @@ export class Mappings extends GuestMemory {
         hole = true;
       }
       const e = Math.min(end, v.end);
+      // locked pages cannot be invalidated
+      if (flags & MS_INVALIDATE && (v.info.locked ?? 0) & 1) fail(E.EBUSY);
       if (flags & MS_SYNC && v.chunk.backing !== null && !v.chunk.readOnly && v.info.shared) {
         const r = hostMsync(v.hostAddr(a), e - a, MS_SYNC);
         if (r < 0) fail(-r);

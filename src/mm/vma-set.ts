@@ -232,6 +232,7 @@ export class VmaSet implements ChunkUser {
         a.info.shared === b.info.shared &&
         a.info.ino === b.info.ino &&
         a.info.dev === b.info.dev &&
+        (a.info.locked ?? 0) === (b.info.locked ?? 0) &&
         // two pieces of a file merge only if they map contiguous file offsets (as on Linux)
         (isAnon(a.info) || a.info.offset + a.size === b.info.offset)
       ) {

@@ -10,6 +10,8 @@ export interface VmaInfo {
   offset: number;
   dev: number;
   ino: number;
+  /** mlock's VM_LOCKED (1) and VM_LOCKONFAULT (2) bits; absent: 0 */
+  locked?: number;
   /** the kernel object the mapping belongs to beyond its file (a SysV shm attach): copied with the VMA by splits, fork and mremap */
   owner?: VmaOwner;
 }

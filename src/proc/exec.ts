@@ -192,6 +192,8 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   t.altstack = { sp: 0, flags: 2, size: 0 };
   t.clearChildTid = 0;
   t.robustList = 0;
+  // SET_PERSONALITY: x86_64 drops READ_IMPLIES_EXEC; arm64 keeps the flags over PER_LINUX
+  t.personality = req.arch.name === 'x86_64' ? t.personality & ~0x400000 : (t.personality & ~0xff) >>> 0;
   p.arch = req.arch;
   p.exePath = req.exePath;
   p.exe = req.exe;

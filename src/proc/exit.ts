@@ -34,6 +34,7 @@ export class Exit {
     // a session leader's end hangs up its terminal's foreground group
     if (p.leader) k.terminal.disassociate(p, true);
     p.exit = state;
+    p.exitEvents.wake();
     k.events?.exit(p, state);
     if (p.vforkParent) {
       p.vforkParent = null;
@@ -128,6 +129,7 @@ export class Exit {
     // the parent takes over its CPU time (and that of the children it reaped)
     if (p.parent) p.parent.childrenCpuMs += p.deadThreadsCpuMs + p.childrenCpuMs;
     p.reaped = true;
+    p.exitEvents.wake();
     p.parent?.children.delete(p);
     this.k.processes.delete(p.pid);
   }

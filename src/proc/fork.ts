@@ -123,6 +123,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.sigmask = t.sigmask;
   child.lastFault = { ...t.lastFault }; // the thread struct is copied
   child.mempolicy = { ...t.mempolicy };
+  child.personality = t.personality;
+  child.ioprio = t.ioprio;
   child.affinity = t.affinity;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.

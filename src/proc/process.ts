@@ -74,6 +74,8 @@ export class Process {
   readonly children = new Set<Process>();
   /** woken when a child changes state (wait4) */
   readonly childEvents = new WaitQueue('wait');
+  /** woken when the process exits and when it is reaped (pidfds poll it) */
+  readonly exitEvents = new WaitQueue('pidfd');
   /** woken when a vfork child execs or exits */
   readonly vforkDone = new WaitQueue('vfork');
   parent: Process | null = null;

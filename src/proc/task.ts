@@ -107,6 +107,10 @@ export class Task implements CpuClient, IoContext {
   readonly siginfo = new Map<number, Buffer[]>();
   /** NUMA memory policy (set_mempolicy): mode and node mask; one node here, so it changes nothing else */
   mempolicy = { mode: 0, nodes: 0n };
+  /** personality(2): the execution domain (PER_LINUX) and its flags; copied by fork and clone */
+  personality = 0;
+  /** ioprio_set's class and data (0: none set, the CPU's nice value decides); copied by fork and clone */
+  ioprio = 0;
   /** signals rt_sigtimedwait is waiting for (they wake it although blocked) */
   sigwait = 0n;
   /** the mask to restore after a sigsuspend-style temporary mask, once a handler runs */

@@ -98,7 +98,7 @@ export function fdTarget(f: FileDescription): string {
       return f.path;
     }
   }
-  return `anon_inode:[${f.anonName ?? 'unknown'}]`;
+  return `anon_inode:${f.anonName ?? '[unknown]'}`;
 }
 
 /** An open file that has no path (a pipe, an inherited host fd), as /proc/<pid>/fd/N leads to it. */

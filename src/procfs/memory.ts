@@ -106,9 +106,11 @@ interface Sums {
   privateClean: number;
   privateDirty: number;
   anonymous: number;
+  /** the Pss of mlocked mappings */
+  locked: number;
 }
 
-const zero = (): Sums => ({ rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anonymous: 0 });
+const zero = (): Sums => ({ rss: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anonymous: 0, locked: 0 });
 
 /** A VMA's sums in kB: anonymous private pages count as dirty, file pages as clean (the loader copied them unchanged). */
 function sums(v: Vma): Sums {
@@ -125,6 +127,7 @@ function sums(v: Vma): Sums {
   } else s.pssFile = s.pss;
   if (r.sharers > 1) dirty ? (s.sharedDirty = kb) : (s.sharedClean = kb);
   else dirty ? (s.privateDirty = kb) : (s.privateClean = kb);
+  if ((v.info.locked ?? 0) & 1) s.locked = s.pss;
   return s;
 }
 
@@ -152,7 +155,7 @@ function body(s: Sums, rollup: boolean): string {
     line('Private_Hugetlb', 0) +
     line('Swap', 0) +
     line('SwapPss', 0) +
-    line('Locked', 0)
+    line('Locked', s.locked)
   );
 }
 
@@ -166,6 +169,7 @@ function vmFlags(v: Vma): string {
   f.push('mr', 'mw', 'me');
   if (v.info.shared) f.push('ms');
   if (v.info.name === '[stack]') f.push('gd');
+  if ((v.info.locked ?? 0) & 1) f.push('lo');
   if (!v.info.shared && v.prot & PROT_WRITE) f.push('ac');
   return f.map((x) => x + ' ').join('');
 }

@@ -31,7 +31,7 @@ export interface ProcessView {
   readonly cred: { readonly ruid: number; readonly euid: number; readonly suid: number; readonly fsuid: number; readonly rgid: number; readonly egid: number; readonly sgid: number; readonly fsgid: number; readonly groups: readonly number[]; readonly caps: { readonly eff: bigint; readonly prm: bigint; readonly inh: bigint; readonly bnd: bigint; readonly amb: bigint } };
   readonly fs: { readonly umask: number };
   readonly sighand: { readonly actions: ReadonlyArray<{ readonly handler: number }> };
-  readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }> } };
+  readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }>; lockedBytes(): number } };
   readonly fds: { entries(): ReadonlyArray<readonly [number, unknown]> };
 }
 
@@ -111,6 +111,7 @@ export function statusText(p: ProcessView, hostPpid: number, mem: StatusMemory |
     `FDSize:\t${Math.max(64, 2 ** Math.ceil(Math.log2(maxFd)))}`,
     `Groups:\t${c.groups.map((g) => `${g} `).join('') || ' '}`,
     `VmSize:\t${String(vmBytes(p) >> 10).padStart(8)} kB`,
+    `VmLck:\t${String(p.mm.space.lockedBytes() >> 10).padStart(8)} kB`,
     ...(mem === null
       ? []
       : [kb('VmRSS', mem.rss), kb('RssAnon', mem.rssAnon), kb('RssFile', mem.rssFile), kb('RssShmem', mem.rssShmem), kb('VmData', mem.data), kb('VmStk', mem.stk), kb('VmExe', mem.exe), kb('VmLib', mem.lib)]),

@@ -184,8 +184,8 @@ export const TUNABLES: Record<string, (t: Task, p: Process, path: string) => Pro
   // no audit login: the unset ids; writing needs CAP_AUDIT_CONTROL, which the guest is not given
   loginuid: (_t, _p, name) => ({ kind: 'file', name, mode: 0o644, content: () => Buffer.from('4294967295'), write: () => fail(E.EPERM) }),
   sessionid: (_t, _p, name) => ({ kind: 'file', name, content: () => Buffer.from('4294967295') }),
-  // PER_LINUX: elfrun has no personality(2)
-  personality: (_t, _p, name) => ({ kind: 'file', name, mode: 0o400, content: () => Buffer.from('00000000\n') }),
+  // the thread group leader's personality(2), as %08x
+  personality: (_t, p, name) => ({ kind: 'file', name, mode: 0o400, content: () => Buffer.from(`${(([...p.threads].find((th) => th.tid === p.pid) ?? [...p.threads][0])?.personality ?? 0).toString(16).padStart(8, '0')}\n`) }),
   // Linux shows 0 to everyone since 5.x (no kernel symbol names)
   wchan: (_t, _p, name) => ({ kind: 'file', name, content: () => Buffer.from('0') }),
   // the initial user namespace: the identity map; a write there is EPERM

@@ -20,6 +20,9 @@ import { pathDefs } from './handlers/paths.js';
 import { netDefs } from './handlers/net.js';
 import { msgDefs } from './handlers/netmsg.js';
 import { eventDefs } from './handlers/events.js';
+import { inotifyDefs } from './handlers/inotify.js';
+import { runtimeDefs } from './handlers/runtime.js';
+import { pidfdDefs } from './handlers/pidfd.js';
 import { lockDefs } from './handlers/locks.js';
 import { memfdDefs } from './handlers/memfd.js';
 import { timerDefs } from './handlers/timers.js';
@@ -44,7 +47,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -9,7 +9,7 @@ import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
   IPC_GET_FLAGS, SHMAT_FLAGS, MSG_IPC_FLAGS, SEM_FLAGS, SHM_CMDS, SEM_CMDS, MSG_CMDS,
-  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
+  ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, IN_FLAGS, IN_MASK, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
@@ -279,6 +279,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   efdflags: bits(EFD_FLAGS, '0', 'EFD_???'),
   tfdflags: bits(TFD_FLAGS, '0', 'TFD_???'),
   sfdflags: bits(SFD_FLAGS, '0', 'SFD_???'),
+  inotifyflags: bits(IN_FLAGS, '0', 'IN_???'),
+  inotifymask: bits(IN_MASK, '0', 'IN_???'),
   tfdsetflags: bits(TFD_SET_FLAGS),
   itimerspec: { in: (c, a, i) => itimerspecText(c, a.ptr(i)) },
   sigevent: { in: (c, a, i) => at(a.ptr(i), () => sigeventText(c, a.ptr(i))) },

@@ -184,6 +184,14 @@ export const TFD_SET_FLAGS: Bits = [[TFD_TIMER_ABSTIME, 'TFD_TIMER_ABSTIME'], [T
 export const SFD_FLAGS: Bits = [[SFD_CLOEXEC, 'SFD_CLOEXEC'], [SFD_NONBLOCK, 'SFD_NONBLOCK']];
 export const EFD_FLAGS: Bits = [[EFD_SEMAPHORE, 'EFD_SEMAPHORE'], [EFD_CLOEXEC, 'EFD_CLOEXEC'], [EFD_NONBLOCK, 'EFD_NONBLOCK']];
 
+export const IN_FLAGS: Bits = [[0o4000, 'IN_NONBLOCK'], [0o2000000, 'IN_CLOEXEC']];
+/** inotify_add_watch's mask, in strace's order */
+export const IN_MASK: Bits = [
+  [0x1, 'IN_ACCESS'], [0x2, 'IN_MODIFY'], [0x4, 'IN_ATTRIB'], [0x8, 'IN_CLOSE_WRITE'], [0x10, 'IN_CLOSE_NOWRITE'], [0x20, 'IN_OPEN'], [0x40, 'IN_MOVED_FROM'], [0x80, 'IN_MOVED_TO'],
+  [0x100, 'IN_CREATE'], [0x200, 'IN_DELETE'], [0x400, 'IN_DELETE_SELF'], [0x800, 'IN_MOVE_SELF'], [0x2000, 'IN_UNMOUNT'], [0x4000, 'IN_Q_OVERFLOW'], [0x8000, 'IN_IGNORED'],
+  [0x1000000, 'IN_ONLYDIR'], [0x2000000, 'IN_DONT_FOLLOW'], [0x4000000, 'IN_EXCL_UNLINK'], [0x10000000, 'IN_MASK_CREATE'], [0x20000000, 'IN_MASK_ADD'], [0x40000000, 'IN_ISDIR'], [0x80000000, 'IN_ONESHOT'],
+];
+
 export const FAMILIES: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
 export const SOCKTYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 5: 'SOCK_SEQPACKET' };
 export const SOCK_FLAGS: Bits = [[O_CLOEXEC, 'SOCK_CLOEXEC'], [O_NONBLOCK, 'SOCK_NONBLOCK']];

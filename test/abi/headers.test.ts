@@ -19,6 +19,7 @@ import * as eventfd from '../../src/abi/eventfd.js';
 import * as timerfd from '../../src/abi/timerfd.js';
 import * as signalfd from '../../src/abi/signalfd.js';
 import * as ipc from '../../src/abi/ipc.js';
+import * as inotify from '../../src/abi/inotify.js';
 import { haveQemu } from '../helpers/oracle.js';
 
 /**
@@ -26,11 +27,11 @@ import { haveQemu } from '../helpers/oracle.js';
  * values) or not in glibc's headers (O_NOTIFICATION_PIPE is in
  * linux/watch_queue.h, which cannot be included beside glibc's fcntl.h).
  */
-const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE',
+const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE', 'ALL_INOTIFY_BITS', 'INOTIFY_EVENT_SIZE', 'MAX_QUEUED_EVENTS',
   // linux/sem.h's and msg.h's limits, which glibc's sys/sem.h and sys/msg.h do not define (checked by the ipcids and sysv* fixtures' info output)
   'SEMVMX', 'SEMAEM', 'SEMUSZ', 'SEMMNS', 'SEMOPM', 'MSGMNI', 'MSGMNB', 'MSGSSZ', 'MSGPOOL', 'MSGSEG']);
 
-const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd, ...signalfd, ...ipc }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
+const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd, ...signalfd, ...ipc, ...inotify }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 
 const PROGRAM = `#define _GNU_SOURCE
 #include <fcntl.h>
@@ -62,6 +63,7 @@ const PROGRAM = `#define _GNU_SOURCE
 #include <mqueue.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 int main(void) {
 ${numbers.map(([n]) => `#ifdef ${n}\n  printf("${n} %lld\\n", (long long)(${n}));\n#else\n  printf("${n} missing\\n");\n#endif`).join('\n')}

@@ -1,6 +1,9 @@
 // Our own test programs (fixtures/src) under elfrun against Linux.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, runElfrun, runLinux, type TestArch } from '../helpers/oracle.js';
 
 /**
@@ -15,6 +18,9 @@ function expectSameAsLinux(arch: TestArch, prog: string, args: string[] = [], or
   expect(got.stderr).toBe(want.stderr);
   expect(got.status).toBe(want.status);
 }
+
+/** Can the native oracle mount in a mount namespace of its own (root)? */
+const CAN_UNSHARE = spawnSync('unshare', ['-m', 'true']).status === 0;
 
 for (const arch of ARCHES) {
   describe(`fixtures on ${arch}`, () => {
@@ -141,6 +147,63 @@ for (const arch of ARCHES) {
 
     it('eventfd: counter and semaphore reads and writes, their limits, blocking both ways, poll and epoll, /proc and fstat', () => {
       expectSameAsLinux(arch, 'eventfd');
+    });
+
+    it('inotify: init flags and errors, add_watch\'s errors and flags, wds, the events of file and directory changes with padded names and move cookies, merging, short reads, FIONREAD, poll and epoll, IN_ONESHOT, rm_watch, IN_Q_OVERFLOW, /proc', () => {
+      // in a host directory: the host's inotify reports
+      expectSameAsLinux(arch, 'inotify');
+    });
+
+    it.skipIf(!CAN_UNSHARE)('inotify-umount: watches on a tmpfs end with IN_UNMOUNT (IN_ISDIR for directories), newest inode first, then IN_IGNORED', () => {
+      // the native run mounts in a mount namespace of its own (unshare -m, which needs root); elfrun's guest mounts in its own tree
+      const argv = arch === 'x86_64' ? [fixture(arch, 'inotify-umount')] : ['qemu-aarch64', fixture(arch, 'inotify-umount')];
+      const want = spawnSync('unshare', ['-m', ...argv], { encoding: 'utf8' });
+      const got = runElfrun(fixture(arch, 'inotify-umount'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(0);
+    });
+
+    it('inotify-fdinfo: fdinfo\'s watch lines (inode, device, mask, the host file system\'s file handle) for host directories', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'elfrun-inotify-'));
+      try {
+        mkdirSync(join(dir, 'a'));
+        mkdirSync(join(dir, 'b'));
+        const args = [join(dir, 'a'), join(dir, 'b')];
+        const want = runLinux(arch, fixture(arch, 'inotify-fdinfo'), args);
+        expect(want.stdout).toMatch(/^inotify wd:2 /);
+        expect(runElfrun(fixture(arch, 'inotify-fdinfo'), args).stdout).toBe(want.stdout);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('inotify on tmpfs: the same events, reported by elfrun\'s VFS', () => {
+      const want = runLinux(arch, fixture(arch, 'inotify'), []);
+      const got = runElfrun(fixture(arch, 'inotify'), [], { flags: ['--tmpfs', '/tmp'] });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
+    it('smallcalls: personality, ioprio_get/set, membarrier\'s query and registrations, mincore\'s residency and errors, across fork', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64 refuses mincore of PROT_NONE pages and ignores MADV_DONTNEED)
+      expectSameAsLinux(arch, 'smallcalls', [], 'x86_64');
+    });
+
+    if (arch === 'x86_64') {
+      it('utimes-x86: utime, utimes and futimesat (times, NULL, a NULL path on a dirfd, EINVAL, EFAULT, ENOENT, EBADF), on a host directory and on tmpfs', () => {
+        expectSameAsLinux(arch, 'utimes-x86');
+        const got = runElfrun(fixture(arch, 'utimes-x86'), [], { flags: ['--tmpfs', '/tmp'] });
+        expect(got.stdout).toBe(runLinux(arch, fixture(arch, 'utimes-x86'), []).stdout);
+      });
+    }
+
+    it('mlock: mlock, mlock2, munlock, mlockall, munlockall with VmLck, smaps\'s lo flag, faulted-in pages, errors, RLIMIT_MEMLOCK without CAP_IPC_LOCK, MAP_LOCKED, fork', () => {
+      // oracle: native x86_64 for both arches (arch-neutral; qemu-aarch64 has no mlock2)
+      expectSameAsLinux(arch, 'mlock', [], 'x86_64');
+    });
+
+    it('pidfd: pidfd_open, pidfd_send_signal, pidfd_getfd and waitid P_PIDFD: flags and errors, PIDFD_NONBLOCK, poll and epoll on exit and reap, siginfo rules, /proc', () => {
+      expectSameAsLinux(arch, 'pidfd');
     });
 
     it('memfd: memfd_create\'s flags and names, /proc and fstat, shared mappings across fork, every seal (EPERM, EBUSY over a writable mapping), MFD_NOEXEC_SEAL and MFD_EXEC', () => {

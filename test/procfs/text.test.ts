@@ -68,7 +68,7 @@ function mirror(n: Native): ProcessView {
     cred: { ruid, euid, suid, fsuid: euid, rgid, egid, sgid, fsgid: egid, groups: n.groups, caps: { inh: cap('CapInh'), prm: cap('CapPrm'), eff: cap('CapEff'), bnd: cap('CapBnd'), amb: cap('CapAmb') } },
     fs: { umask: 0o27 },
     sighand: { actions },
-    mm: { space: { vmas: [] } },
+    mm: { space: { vmas: [], lockedBytes: () => 0 } },
     fds: { entries: () => [[0, null], [1, null], [2, null]] },
   };
 }

@@ -4,6 +4,7 @@ import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../abi/mman.js';
 import { PathFile, type FileDescription } from '../../fs/file.js';
 import { HostFile } from '../../fs/hostfile.js';
+import { IN_MODIFY } from '../../abi/inotify.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc } from '../../procfs/fds.js';
@@ -93,7 +94,7 @@ export function raisingSigpipe(t: Task, write: () => number): number {
  * for /proc/<pid>/io: the bytes moved and the call, also when the file
  * refuses it (EAGAIN...); not when the fd is bad or not open for that.
  */
-function counted(dir: 'r' | 'w', fn: (t: Task, a: Args) => number): (t: Task, a: Args) => number {
+function counted(dir: 'r' | 'w', fn: (t: Task, a: Args) => number, fdArg = 0): (t: Task, a: Args) => number {
   return (t, a) => {
     const c = t.proc.ioac;
     let n: number;
@@ -103,6 +104,8 @@ function counted(dir: 'r' | 'w', fn: (t: Task, a: Args) => number): (t: Task, a:
       if (e instanceof SysError && e.errno !== E.EBADF && e.errno !== E.EFAULT && e.errno !== E.EINVAL) dir === 'r' ? c.syscr++ : c.syscw++;
       throw e;
     }
+    // IN_ACCESS or IN_MODIFY for watches on in-memory files (fsnotify_access, fsnotify_modify)
+    if (n > 0 && t.kernel.vfs.notify.count > 0) t.kernel.vfs.notify.onIo(t, t.fds.file(a.i32(fdArg)), dir === 'w');
     if (dir === 'r') {
       if (n > 0) c.rchar += n;
       c.syscr++;
@@ -166,7 +169,9 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
     if (found === null) {
       vfs.writable(dir);
       if (!dir.node.fs.hostChecked) vfs.permission(t, dir, W_OK | X_OK);
-      return dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: childPath(dir.path, name) });
+      const made = dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: childPath(dir.path, name) });
+      vfs.notify.created(dir, name, false);
+      return made;
     }
     if (flags & O_EXCL) fail(E.EEXIST);
     loc = found;
@@ -192,19 +197,26 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if ((type === S_IFCHR || type === S_IFBLK) && loc.mnt.opts.nodev === true) fail(E.EACCES);
   if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
   if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
-  return loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
+  const f = loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
+  // an O_TRUNC open of an existing file reports a modification, as do_truncate's notify_change does
+  if (flags & O_TRUNC && type === S_IFREG && wantWrite) vfs.notify.onFile(t, loc, IN_MODIFY);
+  return f;
 }
 
 function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const file = openFile(t, dirfd, pathArg(t, pathAddr), flags, mode);
   // what F_GETFL and fdinfo show: no creation flags, O_LARGEFILE forced on 64-bit
   file.flags = (flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | OPEN_FLAGS[t.arch.name].O_LARGEFILE;
+  let fd: number;
   try {
-    return t.fds.add(file, (flags & O_CLOEXEC) !== 0);
+    fd = t.fds.add(file, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
     file.release();
     throw e;
   }
+  // IN_OPEN for inotify watches on in-memory files (an O_PATH open is no open for them)
+  if (!(flags & O_PATH)) t.kernel.vfs.notify.opened(t, file);
+  return fd;
 }
 
 export interface Iov {
@@ -564,9 +576,11 @@ export const fsDefs: Record<string, Def> = {
     if (len < 0) fail(E.EINVAL);
     const f = t.fds.file(a.i32(0));
     if (!f.writable) fail(E.EINVAL);
-    return f.ftruncate(t, len);
+    const r = f.ftruncate(t, len);
+    if (f.notified !== null) t.kernel.vfs.notify.onFile(t, f.loc, IN_MODIFY);
+    return r;
   }),
-  sendfile: supported(['fd', 'fd', 'sendoff', 'size'], epipe(counted('r', counted('w', sendfile))), 'host file to host file by the host kernel; other pairs through elfrun'),
+  sendfile: supported(['fd', 'fd', 'sendoff', 'size'], epipe(counted('r', counted('w', sendfile), 1)), 'host file to host file by the host kernel; other pairs through elfrun'),
   close_range: supported(['uint', 'uint', 'closerange'], (t, a) => closeRange(t, a.u32(0), a.u32(1), a.u32(2))),
   fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),

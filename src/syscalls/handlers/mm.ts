@@ -2,6 +2,7 @@
 import { S_IFMT, S_IFREG } from '../../abi/stat.js';
 import { statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
+import { brkLocked, mmapLocked } from './runtime.js';
 import { Chunk } from '../../mm/chunk.js';
 import { PAGE, pageUp } from '../../mm/layout.js';
 import type { VmLimits } from '../../mm/mapping.js';
@@ -289,10 +290,10 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
-  brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => t.mm.brk(a.ptr(0), vmLimits(t))),
+  brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => brkLocked(t, () => t.mm.brk(a.ptr(0), vmLimits(t)))),
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
-    mmap,
+    (t, a) => mmapLocked(t, (a.i32(3) & MAP_LOCKED) !== 0, a.size(1), () => mmap(t, a)),
     'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
       '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
       '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
@@ -316,5 +317,5 @@ export const mmDefs: Record<string, Def> = {
       "read-only private file mappings and an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
-  msync: partial(['ptr', 'size', 'msflags'], msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE over MAP_LOCKED memory returns 0, not EBUSY (locked memory is not tracked)'),
+  msync: partial(['ptr', 'size', 'msflags'], msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE drops no cached pages (EBUSY over locked memory, as Linux)'),
 };

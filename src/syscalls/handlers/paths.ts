@@ -42,7 +42,9 @@ function unlinkAt(t: Task, dirfd: number, addr: number, flags: number): number {
     if (name === '') fail(E.EBUSY);
     if (mounted(t, dir, name)) fail(E.EBUSY);
     vfs.writable(dir);
+    const victim = vfs.notify.count > 0 ? vfs.tryChild(t, dir, name) : null;
     dir.node.rmdir(t, name);
+    if (victim !== null) vfs.notify.removed(t, dir, name, victim.node);
     return 0;
   }
   if (name === '' || name === '.' || name === '..') fail(E.EISDIR);
@@ -52,7 +54,9 @@ function unlinkAt(t: Task, dirfd: number, addr: number, flags: number): number {
   }
   if (mounted(t, dir, name)) fail(E.EBUSY);
   vfs.writable(dir);
+  const victim = vfs.notify.count > 0 ? vfs.tryChild(t, dir, name) : null;
   dir.node.unlink(t, name);
+  if (victim !== null) vfs.notify.removed(t, dir, name, victim.node);
   return 0;
 }
 
@@ -62,6 +66,7 @@ function mkdirAt(t: Task, dirfd: number, addr: number, mode: number): number {
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
   vfs.writable(dir);
   dir.node.mkdir(t, name, mode & 0o7777 & ~t.umask);
+  vfs.notify.created(dir, name, true);
   return 0;
 }
 
@@ -80,7 +85,9 @@ function renameAt(t: Task, od: number, oa: number, nd: number, na: number, flags
   vfs.writable(from.dir);
   mayChange(t, from.dir);
   mayChange(t, to.dir);
+  const target = vfs.notify.count > 0 ? vfs.tryChild(t, to.dir, to.name) : null;
   from.dir.node.rename(t, from.name, to.dir.node, to.name, flags);
+  if (target?.node.key !== src.node.key) vfs.notify.moved(t, from.dir, from.name, to.dir, to.name, src.node, target?.node ?? null, (flags & RENAME_EXCHANGE) !== 0);
   return 0;
 }
 
@@ -92,6 +99,7 @@ function symlinkAt(t: Task, targetAddr: number, dirfd: number, addr: number): nu
   if (name === '' || name === '.' || name === '..' || vfs.tryChild(t, dir, name) !== null) fail(E.EEXIST);
   vfs.writable(dir);
   dir.node.symlink(t, name, target);
+  vfs.notify.created(dir, name, false);
   return 0;
 }
 
@@ -105,6 +113,7 @@ function linkAt(t: Task, od: number, oa: number, nd: number, na: number, flags: 
   if (old.node.type === S_IFDIR) fail(E.EPERM);
   vfs.writable(dir);
   dir.node.link(t, name, old.node);
+  vfs.notify.linked(dir, name, old.node);
   return 0;
 }
 
@@ -112,6 +121,7 @@ function linkAt(t: Task, od: number, oa: number, nd: number, na: number, flags: 
 function setattr(t: Task, loc: Loc, a: SetAttr): number {
   t.kernel.vfs.writable(loc);
   loc.node.setattr(t, a);
+  t.kernel.vfs.notify.onSetattr(t, loc, a);
   return 0;
 }
 
@@ -146,11 +156,44 @@ function utimensAt(t: Task, dirfd: number, addr: number, timesAddr: number, flag
     });
     [a.atime, a.mtime] = ts;
   }
-  // utimensat(fd, NULL, ...) is futimens: the fd itself
+  return setTimes(t, dirfd, addr, a, flags);
+}
+
+/** Linux's do_utimes: the times of the file at (dirfd, path), or of dirfd itself when path is NULL. */
+function setTimes(t: Task, dirfd: number, addr: number, a: SetAttr, flags: number): number {
+  // utimensat(fd, NULL, ...) is futimens: the fd itself (with AT_FDCWD, a NULL path is a bad address)
+  if (addr === 0 && dirfd === AT_FDCWD) fail(E.EFAULT);
   const loc = addr === 0 ? fdLoc(t, t.fds.file(dirfd)) : lookupAt(t, dirfd, pathArg(t, addr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
   if (a.atime === undefined && a.mtime === undefined) return 0;
   if (addr === 0) return t.fds.file(dirfd).setattr(t, a);
   return setattr(t, loc, a);
+}
+
+/** utimes and futimesat: two struct timevals (NULL: now); microseconds out of range are EINVAL. */
+function utimesAt(t: Task, dirfd: number, addr: number, tvAddr: number): number {
+  const a: SetAttr = {};
+  if (tvAddr === 0) a.atime = a.mtime = 'now';
+  else {
+    const b = t.mm.read(tvAddr, 32);
+    [a.atime, a.mtime] = [0, 16].map((off) => {
+      const usec = Number(b.readBigInt64LE(off + 8));
+      if (usec < 0 || usec >= 1e6) fail(E.EINVAL);
+      return { sec: Number(b.readBigInt64LE(off)), nsec: usec * 1000 };
+    });
+  }
+  return setTimes(t, dirfd, addr, a, 0);
+}
+
+/** utime: a struct utimbuf {actime, modtime} in seconds (NULL: now). */
+function utime(t: Task, addr: number, bufAddr: number): number {
+  const a: SetAttr = {};
+  if (bufAddr === 0) a.atime = a.mtime = 'now';
+  else {
+    const b = t.mm.read(bufAddr, 16);
+    a.atime = { sec: Number(b.readBigInt64LE(0)), nsec: 0 };
+    a.mtime = { sec: Number(b.readBigInt64LE(8)), nsec: 0 };
+  }
+  return setTimes(t, AT_FDCWD, addr, a, 0);
 }
 
 function mknodAt(t: Task, dirfd: number, addr: number, mode: number, dev: number): number {
@@ -162,6 +205,7 @@ function mknodAt(t: Task, dirfd: number, addr: number, mode: number, dev: number
   if ((type === S_IFCHR || type === S_IFBLK) && dir.node instanceof HostNode) throw new Unsupported('mknod of a device node on a host file system', E.EPERM);
   vfs.writable(dir);
   dir.node.mknod(t, name, (type || S_IFREG) | (mode & 0o7777 & ~t.umask), dev);
+  vfs.notify.created(dir, name, false);
   return 0;
 }
 
@@ -223,6 +267,10 @@ export const pathDefs: Record<string, Def> = {
   lchown: supported(['path', 'int', 'int'], (t, a) => chownAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2), AT_SYMLINK_NOFOLLOW)),
   fchown: supported(['fd', 'int', 'int'], (t, a) => t.fds.file(a.i32(0)).setattr(t, owners(a.u32(1), a.u32(2)))),
   utimensat: supported(['dirfd', 'path', 'utimens', 'atflags'], (t, a) => utimensAt(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))),
+  // x86_64 only: the older calls, in microseconds and seconds
+  futimesat: supported(['dirfd', 'path', 'ptr'], (t, a) => utimesAt(t, a.i32(0), a.ptr(1), a.ptr(2))),
+  utimes: supported(['path', 'ptr'], (t, a) => utimesAt(t, AT_FDCWD, a.ptr(0), a.ptr(1))),
+  utime: supported(['path', 'ptr'], (t, a) => utime(t, a.ptr(0), a.ptr(1))),
   truncate: supported(['path', 'off'], (t, a) => truncatePath(t, a.ptr(0), a.i64(1))),
   mknodat: partial(mknodShape(true), (t, a) => mknodAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),
   mknod: partial(mknodShape(false), (t, a) => mknodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2)), 'device nodes only on in-memory file systems (tmpfs, /dev); on a host directory they are reported as unsupported'),

@@ -4,6 +4,7 @@ import { TIMER_ABSTIME } from '../../abi/time.js';
 import { cpuNanosleep, nanosleepClock } from './timers.js';
 import { fileId, statFields } from '../../fs/stat.js';
 import type { Task } from '../../proc/task.js';
+import { PidFd } from '../../proc/pidfd.js';
 import type { Arch } from '../../cpu/arch.js';
 import { waitStatus, type Process } from '../../proc/process.js';
 import { doClone } from '../../proc/fork.js';
@@ -252,16 +253,24 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
 function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: number, rusage: number): number {
   if (options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) fail(E.EINVAL);
   if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) fail(E.EINVAL);
-  const idtype = idtypeArg === P_ALL ? 'all' : idtypeArg === P_PID ? 'pid' : idtypeArg === P_PGID ? 'pgid' : null;
-  if (idtype === null) {
-    if (idtypeArg === P_PIDFD) throw new Unsupported('waitid P_PIDFD', E.EINVAL);
-    fail(E.EINVAL);
+  let idtype: 'all' | 'pid' | 'pgid' | null = idtypeArg === P_ALL ? 'all' : idtypeArg === P_PID ? 'pid' : idtypeArg === P_PGID ? 'pgid' : null;
+  // P_PIDFD: the pidfd's process; a PIDFD_NONBLOCK pidfd waits as WNOHANG, but says EAGAIN
+  let nonblock = false;
+  if (idtypeArg === P_PIDFD) {
+    if (id < 0) fail(E.EINVAL);
+    const f = t.fds.file(id);
+    if (!(f instanceof PidFd)) fail(E.EBADF);
+    idtype = 'pid';
+    id = f.proc.pid;
+    nonblock = (f.flags & O_NONBLOCK) !== 0;
   }
+  if (idtype === null) fail(E.EINVAL);
   if (idtype === 'pid' && id <= 0) fail(E.EINVAL);
   const e = waitChild(t, idtype, idtype === 'pgid' && id === 0 ? t.proc.pgid : id, options, (options & WEXITED) !== 0);
   if (e === NO_CHILD) return -E.ECHILD;
   if (e === null) {
-    if (options & WNOHANG) {
+    if (nonblock && !(options & WNOHANG)) fail(E.EAGAIN);
+    if (options & WNOHANG || nonblock) {
       if (infop !== 0) t.mm.write(infop, Buffer.alloc(128));
       return 0;
     }
@@ -519,7 +528,7 @@ export const processDefs: Record<string, Def> = {
     return NORETURN;
   }),
   wait4: partial(['int', 'wstatus', 'wopts', 'ptr'], (t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
-  waitid: partial(['idtype', 'int', 'siginfoout', 'wopts', 'ptr'], (t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'P_PIDFD is reported as unsupported; rusage: user time only (see getrusage)'),
+  waitid: partial(['idtype', 'int', 'siginfoout', 'wopts', 'ptr'], (t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'rusage: user time only (see getrusage)'),
   kill: partial(['int', 'sig'], (t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
   tgkill: supported(['int', 'int', 'sig'], (t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
   tkill: supported(['int', 'sig'], (t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
