@@ -166,6 +166,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       gdb: o.gdb,
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
+      net: o.net,
     });
   } catch (e) {
     if (e instanceof SetupError) die(EXIT.USAGE, e.message);
@@ -250,6 +251,7 @@ interface RunOpts {
   bind?: string[];
   tmpfs?: string[];
   sandbox?: boolean;
+  net?: 'host' | 'none';
   cwd?: string;
 }
 
@@ -271,6 +273,9 @@ function fsOptions(c: Command): Command {
     .option('--bind <host:guest[:ro]>', 'mount a host file or directory at a guest path, read-only with :ro (repeatable)', collect, [])
     .option('--tmpfs <guest>', 'mount an empty in-memory file system at a guest path (repeatable)', collect, [])
     .option('--sandbox', 'start from an empty in-memory / holding only the program (plus /proc, /dev, /tmp): only --bind reaches the host')
+    .addOption(
+      new Option('--net <policy>', 'the guest\'s network: host (the host\'s own; its sockets are host sockets) or none (an empty network of its own with only lo: guest processes reach each other over 127.0.0.1 and ::1, nothing reaches the host\'s network or ports). Default: host, or none with --sandbox').choices(['host', 'none']),
+    )
     .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)')
     .option('--timeout <seconds>', `kill the whole guest tree (SIGKILL) after this long; elfrun then exits ${EXIT_TIMEOUT}, as coreutils timeout does`)
     .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')

@@ -1,0 +1,81 @@
+// --net none: the guest's own empty network, only lo. Our loopback fixture
+// against Linux in an empty network namespace (unshare -n with lo up), busybox
+// servers and clients guest to guest, and a host client that must not reach a
+// guest listener. Every run is bounded in time and stays on loopback.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ARCHES, canUnshareNet, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'elfrun-netns-'));
+const servers: ChildProcess[] = [];
+afterAll(() => {
+  for (const s of servers) s.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+const env = { ...process.env, ELFRUN_QUIET_UNICORN: '1' };
+const www = join(dir, 'www');
+spawnSync('mkdir', ['-p', www]);
+const page = `<html>${'only the guest sees this page. '.repeat(300)}</html>\n`;
+writeFileSync(join(www, 'index.html'), page);
+
+/** What a host client connecting to 127.0.0.1:port gets: 'connected' or the error's code. */
+function hostConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => (c.destroy(), resolve('timeout')), 5000);
+    c.on('connect', () => (clearTimeout(timer), c.destroy(), resolve('connected')));
+    c.on('error', (e: NodeJS.ErrnoException) => (clearTimeout(timer), resolve(e.code ?? 'error')));
+  });
+}
+
+for (const arch of ARCHES) {
+  const canRun = haveFixtures() && canUnshareNet() && (arch === 'x86_64' || haveQemu());
+  describe.runIf(canRun)(`--net none on ${arch}`, () => {
+    const bb = fixture(arch, 'busybox');
+
+    it('loopnet: TCP and UDP between guest processes on lo and the errors off it, as Linux in an empty network namespace', () => {
+      const want = runLinux(arch, fixture(arch, 'loopnet'), [], { privateNet: true });
+      const got = runElfrun(fixture(arch, 'loopnet'), [], { flags: ['--net', 'none'] });
+      expect(want.status).toBe(0);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
+
+    it('busybox httpd and wget, nc -l and nc, guest to guest; wget off lo and to a closed port fails as Linux', () => {
+      const script = [
+        `httpd -f -p 127.0.0.1:8089 -h ${www} & sleep 0.5`,
+        'wget -q -O- http://127.0.0.1:8089/index.html; echo "wget $?"',
+        'kill $!',
+        'echo over-nc | nc -l -p 8090 & sleep 0.3',
+        'nc 127.0.0.1 8090 </dev/null; wait',
+        'wget -q -O- http://10.1.2.3/; echo "wget off lo $?"',
+        'wget -q -O- http://127.0.0.1:9/; echo "wget closed port $?"',
+      ].join('\n');
+      // the host's busybox natively is the reference for both arches (under qemu-user its applets' re-exec is qemu's)
+      const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script], { privateNet: true, timeout: 30_000 });
+      const got = runElfrun(bb, ['sh', '-c', script], { flags: ['--net', 'none'], timeout: 60_000 });
+      expect(want.stdout).toContain(page);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+    });
+
+    it('a guest listener on 127.0.0.1 is invisible from the host, under --net none and by default under --sandbox', async () => {
+      for (const flags of [['--net', 'none'], ['--sandbox']]) {
+        const port = 20000 + Math.floor(Math.random() * 10000);
+        // the guest reaches its own listener, then waits while the host tries
+        const guest = spawn(ELFRUN, ['run', ...flags, bb, 'sh', '-c', `nc -l -p ${port} </dev/null & sleep 0.5; nc 127.0.0.1 ${port} </dev/null && echo guest-reached; sleep 1.5; echo done`], { env });
+        servers.push(guest);
+        let out = '';
+        guest.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(await hostConnect(port)).toBe('ECONNREFUSED');
+        await new Promise((r) => guest.on('close', r));
+        expect(out).toBe('guest-reached\ndone\n');
+      }
+    });
+  });
+}
