@@ -19,12 +19,16 @@ import { ownCred, UnixSocket } from './unix.js';
 import { iovLen, Msg, RCV_SHUTDOWN, readIov, SEND_SHUTDOWN, SHUTDOWN_MASK } from './unix-queue.js';
 import type { Accepted, Received, RecvArgs, SendArgs, Socket } from './socket.js';
 import { keptFlag } from './unix-opts.js';
+import { HostSocket, IFREQ_GET, SIOCGIFCONF } from './host.js';
 import { recvStream } from './unix-io.js';
 
 /** net.ipv4.ip_local_port_range's default */
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 const IPV6_V6ONLY = 26;
+/** struct ifreq */
+const IFREQ_SIZE = 40;
+const SIOCGIFNAME = 0x8910;
 
 /** An inet address: family, the address's bytes (4 or 16) and the port. */
 export interface InetAddr {
@@ -36,6 +40,8 @@ export interface InetAddr {
 /** A guest network's bound sockets, by protocol and port. */
 export class LoopNet {
   readonly ports = new Map<string, LoopSocket[]>();
+  /** every socket of the network, for /proc/net */
+  readonly all = new Set<LoopSocket>();
   next = EPHEMERAL_LO + Math.floor(Math.random() * (EPHEMERAL_HI - EPHEMERAL_LO));
 }
 const nets = new WeakMap<Vfs, LoopNet>();
@@ -94,6 +100,8 @@ export class LoopSocket extends UnixSocket {
   /** a non-blocking connect that returned EINPROGRESS: the next connect reports how it ended */
   private connecting = false;
   private readonly ipOpts = new Map<string, number>();
+  /** the owner /proc/net shows: the creator's effective uid (an accepted socket's listener's) */
+  uid = 0;
 
   constructor(
     family: number,
@@ -104,6 +112,7 @@ export class LoopSocket extends UnixSocket {
   ) {
     super(type, flags, ino, family, type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
     this.local = { family, ip: family === AF_INET ? V4_ANY : V6_ANY, port: 0 };
+    net.all.add(this);
   }
 
   private get key(): string {
@@ -239,6 +248,7 @@ export class LoopSocket extends UnixSocket {
     server.embryo = true;
     server.peer = this;
     server.peerCred = ownCred(t);
+    server.uid = other.uid;
     server.sndbuf = other.sndbuf;
     server.rcvbuf = other.rcvbuf;
     this.peer = server;
@@ -390,7 +400,48 @@ export class LoopSocket extends UnixSocket {
     this.ipOpts.set(`${level}:${name}`, level === SOL_TCP || name === IPV6_V6ONLY ? (val.readInt32LE(0) !== 0 ? 1 : 0) : val.readInt32LE(0));
   }
 
+  /**
+   * The interface ioctls see lo alone: SIOCGIFCONF lists it, a SIOCGIF* of
+   * lo (or of index 1) is answered by the host's lo, which is Linux's lo of
+   * every namespace; any other interface is ENODEV.
+   */
+  override ioctl(t: IoContext, req: number, arg: number): number {
+    if (req === SIOCGIFCONF) {
+      const ifc = t.mm.read(arg, 16);
+      const buf = Number(ifc.readBigUInt64LE(8));
+      const n = buf === 0 || ifc.readInt32LE(0) >= IFREQ_SIZE ? IFREQ_SIZE : 0;
+      if (buf !== 0 && n > 0) {
+        const r = Buffer.alloc(IFREQ_SIZE);
+        r.write('lo', 0, 'latin1');
+        encodeInet({ family: AF_INET, ip: Buffer.from([127, 0, 0, 1]), port: 0 }).copy(r, 16);
+        t.mm.write(buf, r);
+      }
+      t.mm.setI32(arg, n);
+      return 0;
+    }
+    if (IFREQ_GET.has(req)) {
+      const ifr = t.mm.read(arg, IFREQ_SIZE);
+      const lo = req === SIOCGIFNAME ? ifr.readInt32LE(16) === 1 : ifr.subarray(0, 16).toString('latin1').replace(/\0.*$/s, '') === 'lo';
+      if (!lo) fail(E.ENODEV);
+    }
+    // the others of the range: the SIOCS* that change interfaces are EPERM there, as for a guest without CAP_NET_ADMIN
+    if (IFREQ_GET.has(req) || (req >= 0x8910 && req <= 0x89ff)) return (this.ifq ??= HostSocket.create(AF_INET, SOCK_DGRAM, 0, 0)).ioctl(t, req, arg);
+    return super.ioctl(t, req, arg);
+  }
+  /** the host socket lo's interface ioctls go to */
+  private ifq: Socket | null = null;
+
+  /** What /proc/net/{tcp,udp}6? shows of it: the addresses, each in this socket's family, and the connection's peer. */
+  get remoteAddr(): InetAddr | null {
+    if (this.type === SOCK_DGRAM) return this.remote;
+    const p = this.peer;
+    return this.state === 'connected' && p instanceof LoopSocket ? p.local : null;
+  }
+
   override release(): void {
+    this.net.all.delete(this);
+    this.ifq?.unref();
+    this.ifq = null;
     const list = this.net.ports.get(this.key);
     if (list !== undefined && this.local.port !== 0) {
       const i = list.indexOf(this);
@@ -405,5 +456,12 @@ export class LoopSocket extends UnixSocket {
 export function loopSocket(t: IoContext, family: number, type: number, protocol: number, flags: number): Socket {
   if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw new Unsupported(`socket type ${type} of family ${family} in a network of its own (--net none)`, E.ESOCKTNOSUPPORT);
   if (protocol !== 0 && protocol !== (type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) fail(E.EPROTONOSUPPORT);
-  return new LoopSocket(family, type, flags, t.vfs.anonIno('socket'), netOf(t.vfs));
+  const s = new LoopSocket(family, type, flags, t.vfs.anonIno('socket'), netOf(t.vfs));
+  s.uid = t.cred.euid;
+  return s;
+}
+
+/** The sockets of a Machine's own network (--net none), for /proc/net. */
+export function loopSockets(vfs: Vfs): LoopSocket[] {
+  return [...(nets.get(vfs)?.all ?? [])].filter((s) => !s.dead);
 }

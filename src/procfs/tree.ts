@@ -43,7 +43,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       name: '/proc',
       entries: () => {
         const all = readdirSync('/proc', { withFileTypes: true });
-        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo' && d.name !== 'locks' && d.name !== 'filesystems');
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'net' && d.name !== 'cpuinfo' && d.name !== 'locks' && d.name !== 'filesystems');
         const guest = [...k.processes.values()].filter((p) => !p.reaped);
         const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
         // the host's processes, where the guest sees them; a guest pid hides a host one
@@ -56,6 +56,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
           ['self', DT_LNK],
           ['thread-self', DT_LNK],
           ['mounts', DT_LNK],
+          ['net', DT_LNK],
           ['cpuinfo', DT_REG],
           ['locks', DT_REG],
           ['filesystems', DT_REG],
@@ -67,6 +68,8 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   let p: Process | undefined;
   // Linux: /proc/mounts is a link to self/mounts
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  // and /proc/net to self/net
+  if (head === 'net' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/net' };
   // the guest's CPU, not the host's
   if (head === 'cpuinfo' && rest.length === 0) return { kind: 'file', name: norm, content: () => cpuinfo(t) };
   // the file system types mount(2) can make in the guest, in the host kernel's order

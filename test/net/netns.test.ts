@@ -63,6 +63,41 @@ for (const arch of ARCHES) {
       expect(got.stderr).toBe(want.stderr);
     });
 
+    it('the network holds only lo: busybox ip addr, ip link, ip route and ip -6 route (netlink) as Linux\'s', () => {
+      const script = 'ip addr; ip link; ip route; ip -6 route; echo done';
+      const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script], { privateNet: true });
+      const got = runElfrun(bb, ['sh', '-c', script], { flags: ['--net', 'none'] });
+      expect(want.stdout).toContain('127.0.0.1/8');
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stderr).toBe(want.stderr);
+    });
+
+    it('/proc/net as netstat -tln, netstat -rn, ifconfig and ifconfig -a read it, and its tcp tables, as Linux\'s (inodes and kernel pointers normalised)', () => {
+      const script = [
+        `httpd -p 127.0.0.1:8089 -h ${www}; nc -l -p 8080 & sleep 0.5`,
+        'netstat -tln; netstat -uln; netstat -rn; ifconfig; ifconfig -a; ifconfig eth0',
+        'cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/net/route /proc/net/if_inet6 /proc/net/dev; ls /proc/net/unix',
+        'kill %1; kill $(pidof httpd); echo done',
+      ].join('\n');
+      // a socket line's inode and %pK pointer (10th and 12th fields), and the padding after them to the line's fixed width
+      const norm = (s: string): string =>
+        s
+          .replace(/^(\s*\d+: (?:\S+\s+){8})\d+ (\d+) [0-9a-f]{16}/gm, '$1INO $2 PTR')
+          .replace(/^(\s*\d+: .*PTR.*?) +$/gm, '$1');
+      const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script], { privateNet: true, timeout: 30_000 });
+      const got = runElfrun(bb, ['sh', '-c', script], { flags: ['--net', 'none'], timeout: 60_000 });
+      expect(want.stdout).toContain('LISTEN');
+      expect(norm(got.stdout)).toBe(norm(want.stdout));
+      expect(got.stderr).toBe(want.stderr);
+    });
+
+    it('with --net host, /proc/net/dev and route are the host\'s', () => {
+      const script = 'cut -d: -f1 /proc/net/dev; cut -f1,2 /proc/net/route';
+      const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script]);
+      const got = runElfrun(bb, ['sh', '-c', script]);
+      expect(got.stdout).toBe(want.stdout);
+    });
+
     it('a guest listener on 127.0.0.1 is invisible from the host, under --net none and by default under --sandbox', async () => {
       for (const flags of [['--net', 'none'], ['--sandbox']]) {
         const port = 20000 + Math.floor(Math.random() * 10000);
