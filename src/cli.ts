@@ -367,6 +367,7 @@ interface CompareCliOpts {
   record?: string;
   ignoreStderrLine: string[];
   normalizeArch?: boolean;
+  net?: 'host' | 'none';
 }
 
 program
@@ -381,6 +382,7 @@ program
   .option('--sandbox-copy <dir>', 'run each in its own fresh copy of DIR and compare the trees afterwards')
   .option('--ignore-stderr-line <regex>', 'drop stderr lines matching REGEX from both sides (repeatable)', collect, [])
   .option('--normalize-arch', 'treat x86_64/aarch64/arm64 words in the output as equal')
+  .addOption(new Option('--net <policy>', 'the network of both runs: host, or none (elfrun run --net none, and the oracle in an empty network namespace with lo up: unshare -n, which needs root or user namespaces)').choices(['host', 'none']))
   .option('--json', 'print the report as JSON')
   .passThroughOptions()
   .action(async (prog: string, args: string[], o: CompareCliOpts) => {
@@ -409,6 +411,7 @@ program
       ignoreStderr: o.ignoreStderrLine.map((r) => new RegExp(r)),
       normalizeArch: o.normalizeArch ?? false,
       env: process.env,
+      net: o.net,
     };
     try {
       if (o.record) {

@@ -45,6 +45,12 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(want.status);
     });
 
+    it('elfrun compare --net none runs the oracle in an empty network namespace too', () => {
+      const r = spawnSync(ELFRUN, ['compare', '--net', 'none', fixture(arch, 'loopnet')], { env, timeout: 120_000 });
+      expect(r.stdout.toString()).toMatch(/^identical/);
+      expect(r.status).toBe(0);
+    });
+
     it('busybox httpd and wget, nc -l and nc, guest to guest; wget off lo and to a closed port fails as Linux', () => {
       const script = [
         `httpd -f -p 127.0.0.1:8089 -h ${www} & sleep 0.5`,
