@@ -97,6 +97,27 @@ for (const arch of ARCHES) {
       expect(got.stderr).toBe(want.stderr);
     });
 
+    it('netstat -xl, netstat -x and /proc/net/unix list the guest\'s bound AF_UNIX sockets as Linux\'s (inodes and pointers normalised)', () => {
+      const sockDir = mkdtempSync(join(dir, 'unix-'));
+      const hostBb = fixture('x86_64', 'busybox');
+      const script = 'netstat -xl; netstat -x; cat /proc/net/unix';
+      // an empty network namespace's /proc/net/unix holds only the program's sockets
+      const want = runLinux(arch, fixture(arch, 'unixlisten'), [sockDir, hostBb, 'sh', '-c', script], { privateNet: true });
+      // Linux lists them in its hash table's order, which varies from run to run: compared as sorted lines
+      const norm = (s: string): string =>
+        s
+          .replace(/^[0-9a-f]{16}:/gm, 'PTR:')
+          .replace(/\b\d{5,}\b/g, 'INO')
+          .split('\n')
+          .sort()
+          .join('\n');
+      expect(want.stdout).toContain('LISTENING');
+      for (const net of ['none', 'host']) {
+        const got = runElfrun(fixture(arch, 'unixlisten'), [sockDir, fixture(arch, 'busybox'), 'sh', '-c', script], { flags: ['--net', net] });
+        expect(norm(got.stdout)).toBe(norm(want.stdout));
+      }
+    });
+
     it('with --net host, /proc/net/dev and route are the host\'s', () => {
       const script = 'cut -d: -f1 /proc/net/dev; cut -f1,2 /proc/net/route';
       const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script]);
