@@ -100,6 +100,8 @@ export class LoopSocket extends UnixSocket {
   /** a non-blocking connect that returned EINPROGRESS: the next connect reports how it ended */
   private connecting = false;
   private readonly ipOpts = new Map<string, number>();
+  /** a connection this socket made (connect), not one it accepted: /proc/net/tcp counts one more reference on it */
+  active = false;
   /** the owner /proc/net shows: the creator's effective uid (an accepted socket's listener's) */
   uid = 0;
 
@@ -253,6 +255,7 @@ export class LoopSocket extends UnixSocket {
     server.rcvbuf = other.rcvbuf;
     this.peer = server;
     this.state = 'connected';
+    this.active = true;
     this.peerCred = other.peerCred;
     other.pending.push(server);
     other.readq.wake();
@@ -326,6 +329,8 @@ export class LoopSocket extends UnixSocket {
 
   /** udp_sendmsg on `lo`: delivered to the socket bound there, else dropped (a connected socket then learns ECONNREFUSED). */
   private sendUdp(t: IoContext, a: SendArgs): number {
+    // inet_send_prepare: a port (on the wildcard address) before anything is checked
+    this.ensureBound();
     if (a.flags & MSG_OOB) fail(E.ENOTSUP);
     let dst: InetAddr;
     if (a.name !== null && a.name.length > 0) dst = this.destination(a.name);
@@ -334,7 +339,6 @@ export class LoopSocket extends UnixSocket {
     const len = iovLen(a.iov);
     if (len > 65507 + (this.family === AF_INET6 ? 20 : 0)) fail(E.EMSGSIZE);
     if (this.shut & SEND_SHUTDOWN) fail(E.EPIPE);
-    if (this.local.port === 0) this.bindTo(this.sourceFor(dst.ip), 0);
     const other = this.lookup(dst.ip, dst.port, false);
     const src = asFamily(AF_INET6, this.sourceFor(dst.ip));
     if (other === null) {

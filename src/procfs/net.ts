@@ -6,7 +6,9 @@
 // its counters zero (elfrun does not count lo's packets), no routes in the
 // main table, and the guest's TCP and UDP sockets. unix lists the guest's
 // bound AF_UNIX sockets (elfrun's own under either policy); unbound ones
-// (socketpair, a client's end) are not listed.
+// (socketpair, a client's end) are not listed. Lines are in the order the
+// sockets were made (Linux's follow its hash tables: its udp `sl` is a hash
+// bucket); the TCP timer and congestion columns are a fresh connection's.
 import { readFileSync } from 'node:fs';
 import type { Task } from '../proc/task.js';
 import { E } from '../abi/errno.js';
@@ -62,8 +64,10 @@ function tcpTable(t: Task, v6: boolean): string {
   const lines = socks.map((s, i) => {
     const st = tcpState(s);
     const rx = st === TCP_LISTEN ? s.pending.length : queued(s);
-    const tail = st === TCP_LISTEN ? '100 0 0 10 0' : '20 4 30 10 -1';
-    const line = `${String(i).padStart(4)}: ${endpoint(fam, s.local)} ${endpoint(fam, s.remoteAddr)} ${hex(st, 2)} ${hex(0, 8)}:${hex(rx, 8)} 00:00000000 00000000 ${String(s.uid).padStart(5)}        0 ${s.ino} 1 0000000000000000 ${tail}`;
+    // rto, ato, quick acks and pingpong, cwnd, ssthresh: a listener's, or a fresh connection's on lo (elfrun keeps no TCP state to change them)
+    const tail = st === TCP_LISTEN ? '100 0 0 10 0' : '20 0 0 10 -1';
+    const refs = s.active && st === TCP_ESTABLISHED ? 2 : 1;
+    const line = `${String(i).padStart(4)}: ${endpoint(fam, s.local)} ${endpoint(fam, s.remoteAddr)} ${hex(st, 2)} ${hex(0, 8)}:${hex(rx, 8)} 00:00000000 00000000 ${String(s.uid).padStart(5)}        0 ${s.ino} ${refs} 0000000000000000 ${tail}`;
     return v6 ? line + '\n' : pad(line, 149);
   });
   return head + lines.join('');

@@ -118,6 +118,22 @@ for (const arch of ARCHES) {
       }
     });
 
+    it('procnet: /proc/net/tcp, udp and udp6 lines of listeners, connections and UDP sockets as Linux\'s (slots, ephemeral ports, inodes, pointers and order normalised)', () => {
+      const norm = (s: string): string =>
+        s
+          .replace(/^ *\d+: /gm, 'SL: ')
+          .replace(/:([89A-F][0-9A-F]{3})\b/g, ':EPH')
+          .replace(/^(SL: (?:\S+\s+){8})\d+ (\d+) [0-9a-f]{16}/gm, '$1INO $2 PTR')
+          .replace(/ +$/gm, '')
+          .split('\n')
+          .sort()
+          .join('\n');
+      const want = runLinux(arch, fixture(arch, 'procnet'), [], { privateNet: true });
+      const got = runElfrun(fixture(arch, 'procnet'), [], { flags: ['--net', 'none'] });
+      expect(want.stdout).toContain('0100007F:1B59');
+      expect(norm(got.stdout)).toBe(norm(want.stdout));
+    });
+
     it('with --net host, /proc/net/dev and route are the host\'s', () => {
       const script = 'cut -d: -f1 /proc/net/dev; cut -f1,2 /proc/net/route';
       const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script]);
