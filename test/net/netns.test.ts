@@ -4,6 +4,7 @@
 // guest listener. Every run is bounded in time and stays on loopback.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,23 @@ for (const arch of ARCHES) {
       expect(want.stdout).toContain(page);
       expect(got.stdout).toBe(want.stdout);
       expect(got.stderr).toBe(want.stderr);
+    });
+
+    it('nc moves 10 MiB each way between guest processes with the same md5', () => {
+      const data = randomBytes(10 << 20);
+      const file = join(dir, `data-${arch}`);
+      writeFileSync(file, data);
+      // each listener's or client's stdin stays open a while (nc shuts its sending side down at EOF)
+      const script = [
+        `sleep 4 | nc -l -p 9100 > ${file}.up & sleep 0.5`,
+        `nc 127.0.0.1 9100 < ${file}; wait`,
+        `nc -l -p 9101 < ${file} & sleep 0.5`,
+        `sleep 4 | nc 127.0.0.1 9101 > ${file}.down; wait`,
+        `md5sum ${file}.up ${file}.down | cut -d' ' -f1`,
+      ].join('\n');
+      const got = runElfrun(bb, ['sh', '-c', script], { flags: ['--net', 'none'], timeout: 60_000 });
+      const sum = createHash('md5').update(data).digest('hex');
+      expect(got.stdout).toBe(`${sum}\n${sum}\n`);
     });
 
     it('the network holds only lo: busybox ip addr, ip link, ip route and ip -6 route (netlink) as Linux\'s', () => {
