@@ -26,6 +26,8 @@ import { recvStream } from './unix-io.js';
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 const IPV6_V6ONLY = 26;
+/** net.ipv4.tcp_wmem's ceiling: how far an autotuned TCP send buffer grows */
+const TCP_WMEM_MAX = 4194304;
 /** struct ifreq */
 const IFREQ_SIZE = 40;
 const SIOCGIFNAME = 0x8910;
@@ -97,7 +99,7 @@ function asFamily(family: number, ip: Buffer): Buffer {
 export class LoopSocket extends UnixSocket {
   /** the bound address (port 0 while unbound) */
   local: InetAddr;
-  /** a non-blocking connect that returned EINPROGRESS: the next connect reports how it ended */
+  /** a non-blocking connect that returned EINPROGRESS (the connection is made at once on lo): the next connect reports how it ended */
   private connecting = false;
   private readonly ipOpts = new Map<string, number>();
   /** a connection this socket made (connect), not one it accepted: /proc/net/tcp counts one more reference on it */
@@ -114,6 +116,9 @@ export class LoopSocket extends UnixSocket {
   ) {
     super(type, flags, ino, family, type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
     this.local = { family, ip: family === AF_INET ? V4_ANY : V6_ANY, port: 0 };
+    // TCP's send buffer grows with the connection up to tcp_wmem's ceiling (and lo's receiver keeps up), so a
+    // writer that sends megabytes before reading is not held as AF_UNIX's fixed buffer would hold it
+    if (type === SOCK_STREAM) this.sndbuf = TCP_WMEM_MAX;
     net.all.add(this);
   }
 
@@ -289,7 +294,7 @@ export class LoopSocket extends UnixSocket {
       return encodeInet({ family: this.family, ip: asFamily(this.family, this.remote.ip), port: this.remote.port });
     }
     const p = this.peer;
-    if (this.state !== 'connected' || !(p instanceof LoopSocket) || this.connecting) return fail(E.ENOTCONN);
+    if (this.state !== 'connected' || !(p instanceof LoopSocket)) return fail(E.ENOTCONN);
     return this.named(p.local);
   }
   /** An address as this socket gives it: in its own family (an IPv4 peer of an IPv6 socket v4-mapped, and back). */
@@ -317,7 +322,7 @@ export class LoopSocket extends UnixSocket {
       fail(e);
     }
     // tcp_sendmsg: EPIPE unless the connection is established (the address, if any, is ignored)
-    if (this.state !== 'connected' || this.connecting || this.shut & SEND_SHUTDOWN) fail(E.EPIPE);
+    if (this.state !== 'connected' || this.shut & SEND_SHUTDOWN) fail(E.EPIPE);
     const p = this.peer;
     if (p === null || p.dead) {
       // the peer has gone: these bytes draw an RST, which fails the next send

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,3 +175,38 @@ for (const arch of ARCHES) {
     });
   });
 }
+
+const python = '/usr/bin/python3';
+const pyScript = `
+import http.server, threading, urllib.request, socket, sys, os
+os.chdir(sys.argv[1])
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+print(len(urllib.request.urlopen("http://127.0.0.1:%d/index.html" % srv.server_address[1], timeout=20).read()))
+print(socket.getaddrinfo("localhost", 80, proto=socket.IPPROTO_TCP, flags=socket.AI_ADDRCONFIG))
+s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); s.listen()
+c = socket.create_connection(("::1", s.getsockname()[1])); a, peer = s.accept()
+c.sendall(b"x" * 1000000); c.close()
+n = 0
+while True:
+    d = a.recv(65536)
+    if not d: break
+    n += len(d)
+print(n, peer[0])
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=5)
+except OSError as e:
+    print("off lo:", e.errno)
+srv.shutdown()
+`;
+describe.runIf(existsSync(python) && canUnshareNet())('--net none with Debian\'s python3', () => {
+  it('http.server and urllib.request, getaddrinfo with AI_ADDRCONFIG, an IPv6 transfer and a connection off lo, as Linux in an empty network namespace', () => {
+    const want = runLinux('x86_64', python, ['-c', pyScript, www], { privateNet: true });
+    const got = runElfrun(python, ['-c', pyScript, www], { flags: ['--net', 'none'] });
+    expect(want.stdout).toContain('1000000 ::1');
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stderr).toBe(want.stderr);
+  });
+});
