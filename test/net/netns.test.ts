@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES, canUnshareNet, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
@@ -157,6 +157,26 @@ for (const arch of ARCHES) {
       const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['sh', '-c', script]);
       const got = runElfrun(bb, ['sh', '-c', script]);
       expect(got.stdout).toBe(want.stdout);
+    });
+
+    it('a host server on 127.0.0.1 is out of a --net none guest\'s reach', async () => {
+      const srv = createServer((c) => c.end('HTTP/1.0 200 OK\r\n\r\nhost\n'));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+      const a = srv.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      const got = await new Promise<string>((resolve) => {
+        const p = spawn(ELFRUN, ['run', '--net', 'none', bb, 'wget', '-q', '-O-', `http://127.0.0.1:${port}/`], { env });
+        let out = '';
+        const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('close', (code) => (clearTimeout(timer), resolve(`${out}exit ${code}`)));
+      });
+      // the oracle: the same wget in an empty network namespace, from where the host server is out of reach too
+      const want = runLinux('x86_64', fixture('x86_64', 'busybox'), ['wget', '-q', '-O-', `http://127.0.0.1:${port}/`], { privateNet: true });
+      srv.close();
+      expect(want.stderr).toContain('Connection refused');
+      expect(got).toBe(`${want.stdout}${want.stderr}exit ${want.status}`);
     });
 
     it('a guest listener on 127.0.0.1 is invisible from the host, under --net none and by default under --sandbox', async () => {
