@@ -167,6 +167,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       gdb: o.gdb,
       cwd: o.cwd,
       mounts: { root: o.root, sandbox: o.sandbox, binds: (o.bind ?? []).map(parseBind), tmpfs: o.tmpfs },
+      net: o.net,
     });
   } catch (e) {
     if (e instanceof SetupError) die(EXIT.USAGE, e.message);
@@ -252,6 +253,7 @@ interface RunOpts {
   bind?: string[];
   tmpfs?: string[];
   sandbox?: boolean;
+  net?: 'host' | 'none';
   cwd?: string;
 }
 
@@ -273,6 +275,9 @@ function fsOptions(c: Command): Command {
     .option('--bind <host:guest[:ro]>', 'mount a host file or directory at a guest path, read-only with :ro (repeatable)', collect, [])
     .option('--tmpfs <guest>', 'mount an empty in-memory file system at a guest path (repeatable)', collect, [])
     .option('--sandbox', 'start from an empty in-memory / holding only the program (plus /proc, /dev, /tmp): only --bind reaches the host')
+    .addOption(
+      new Option('--net <policy>', 'the guest\'s network: host (the host\'s own; its sockets are host sockets) or none (an empty network of its own with only lo: guest processes reach each other over 127.0.0.1 and ::1, nothing reaches the host\'s network or ports). Default: host, or none with --sandbox').choices(['host', 'none']),
+    )
     .option('--cwd <dir>', 'the guest\'s start directory (default: the current directory, or / with --root/--sandbox)')
     .option('--timeout <seconds>', `kill the whole guest tree (SIGKILL) after this long; elfrun then exits ${EXIT_TIMEOUT}, as coreutils timeout does`)
     .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')
@@ -393,6 +398,7 @@ interface CompareCliOpts {
   record?: string;
   ignoreStderrLine: string[];
   normalizeArch?: boolean;
+  net?: 'host' | 'none';
 }
 
 program
@@ -407,6 +413,7 @@ program
   .option('--sandbox-copy <dir>', 'run each in its own fresh copy of DIR and compare the trees afterwards')
   .option('--ignore-stderr-line <regex>', 'drop stderr lines matching REGEX from both sides (repeatable)', collect, [])
   .option('--normalize-arch', 'treat x86_64/aarch64/arm64 words in the output as equal')
+  .addOption(new Option('--net <policy>', 'the network of both runs: host, or none (elfrun run --net none, and the oracle in an empty network namespace with lo up: unshare -n, which needs root or user namespaces)').choices(['host', 'none']))
   .option('--json', 'print the report as JSON')
   .passThroughOptions()
   .action(async (prog: string, args: string[], o: CompareCliOpts) => {
@@ -435,6 +442,7 @@ program
       ignoreStderr: o.ignoreStderrLine.map((r) => new RegExp(r)),
       normalizeArch: o.normalizeArch ?? false,
       env: process.env,
+      net: o.net,
     };
     try {
       if (o.record) {

@@ -34,6 +34,8 @@ export interface CompareOptions {
   ignoreStderr: RegExp[];
   normalizeArch: boolean;
   env: NodeJS.ProcessEnv;
+  /** the network both runs get: the host's, or (none) an empty one with only lo up (the oracle under unshare -n) */
+  net?: 'host' | 'none';
 }
 
 const QEMU: Record<string, string> = { x86_64: 'qemu-x86_64', arm64: 'qemu-aarch64' };
@@ -86,22 +88,30 @@ function run(cmd: string, args: string[], o: CompareOptions): RunOutcome {
   }
 }
 
+/** An oracle command in a new network namespace whose lo is up (--net none's network), or as it is. */
+function inNet(o: CompareOptions, cmd: string, args: string[]): [string, string[]] {
+  if (o.net !== 'none') return [cmd, args];
+  if (spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10_000 }).status !== 0)
+    throw new OracleUnavailable('--net none needs an empty network namespace for the oracle: unshare -n (as root, or with user namespaces) and ip');
+  return ['unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', cmd, ...args]];
+}
+
 /** Run the program under the oracle (never a golden file). */
 export function runOracle(o: CompareOptions): RunOutcome {
   if (o.oracle === 'native') {
     if (o.arch !== hostArch) throw new OracleUnavailable(`the native oracle needs a ${hostArch} program on this ${hostArch} host; this one is ${o.arch} (use --oracle qemu)`);
-    return run(o.program, o.args, o);
+    return run(...inNet(o, o.program, o.args), o);
   }
   if (o.oracle === 'qemu') {
     const q = QEMU[o.arch];
     if (!available(q)) throw new OracleUnavailable(`${q} is not installed (Debian's qemu-user package provides it)`);
-    return run(q, [o.program, ...o.args], o);
+    return run(...inNet(o, q, [o.program, ...o.args]), o);
   }
   throw new OracleUnavailable(`unknown oracle '${o.oracle}' (native, qemu or golden:FILE)`);
 }
 
 export function runElfrun(o: CompareOptions): RunOutcome {
-  return run(o.elfrun, ['run', o.program, ...o.args], o);
+  return run(o.elfrun, ['run', ...(o.net ? ['--net', o.net] : []), o.program, ...o.args], o);
 }
 
 export function readGolden(file: string): Golden {

@@ -64,6 +64,14 @@ export interface MachineOptions {
   cwd?: string;
   /** what the guest's file system shows */
   mounts?: MountOptions;
+  /**
+   * The guest's network: 'host', the host's (its sockets are host sockets),
+   * or 'none', an empty network of its own with only `lo`, where AF_INET and
+   * AF_INET6 connect guest processes to each other in elfrun and nothing
+   * reaches the host's network or ports. Default: 'host', or 'none' with
+   * mounts.sandbox.
+   */
+  net?: 'host' | 'none';
   onMissing?: 'panic' | 'enosys';
   debug?: boolean;
   /** strace-style tracing of the guest's syscalls */
@@ -246,6 +254,7 @@ export class Machine {
         onMissing: opts.onMissing ?? 'panic',
         debug: opts.debug ?? false,
         hostProcesses: !m.sandbox,
+        net: opts.net ?? (m.sandbox ? 'none' : 'host'),
         maxTasks: opts.maxProcs,
         maxFds: opts.maxFds,
         maxMemory: opts.maxMemory,

@@ -386,8 +386,8 @@ const INT_OUT = new Set([FIONREAD, 0x5411 /* SIOCOUTQ=TIOCOUTQ */, 0x8905 /* SIO
  * The SIOCSIF* ones that change the host's interfaces get EPERM, as for a
  * guest without CAP_NET_ADMIN.
  */
-const IFREQ_GET = new Set([0x8910, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x891d, 0x8921, 0x8927, 0x8933, 0x8942, 0x8970, 0x8938 /* SIOCGIFPFLAGS */]);
-const SIOCGIFCONF = 0x8912;
+export const IFREQ_GET = new Set([0x8910, 0x8913, 0x8915, 0x8917, 0x8919, 0x891b, 0x891d, 0x8921, 0x8927, 0x8933, 0x8942, 0x8970, 0x8938 /* SIOCGIFPFLAGS */]);
+export const SIOCGIFCONF = 0x8912;
 const SIOCGSTAMP_OLD = 0x8906;
 const SIOCGSTAMPNS_OLD = 0x8907;
 

@@ -38,6 +38,12 @@ function table(vfs: Vfs): Table {
   return tb;
 }
 
+/** The bound sockets of a Vfs (path names, then abstract ones), for /proc/net/unix. */
+export function boundSockets(vfs: Vfs): Bound[] {
+  const tb = tables.get(vfs);
+  return tb === undefined ? [] : [...tb.paths.values(), ...tb.abstract.values()];
+}
+
 /** The family-only address of an unbound socket (getsockname's 2 bytes). */
 export function unnamed(): Buffer {
   const b = Buffer.alloc(SUN_PATH);

@@ -4,7 +4,7 @@
 // (a sockfs inode).
 import { E } from '../abi/errno.js';
 import { fail, SysError, Unsupported } from '../abi/errors.js';
-import { AF_UNIX, SOL_SOCKET, SO_PEEK_OFF, SO_PEERGROUPS, SO_PEERSEC, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
+import { SOL_SOCKET, SO_PEEK_OFF, SO_PEERGROUPS, SO_PEERSEC, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../abi/socket.js';
 import { S_IFSOCK } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import { hostStatBytes } from '../fs/stat.js';
@@ -30,6 +30,10 @@ function kept(s: UnixSocket): Map<number, number> {
   if (m === undefined) stored.set(s, (m = new Map([[SO_RCVLOWAT, 1]])));
   return m;
 }
+/** A kept SOL_SOCKET flag (SO_REUSEADDR, SO_REUSEPORT...): 0 or 1. */
+export function keptFlag(s: UnixSocket, name: number): number {
+  return kept(s).get(name) ?? 0;
+}
 /** SO_LINGER's seconds: MAX_SCHEDULE_TIMEOUT / HZ caps it */
 const LINGER = new WeakMap<UnixSocket, { on: number; secs: number }>();
 
@@ -53,9 +57,9 @@ export function unixGetsockopt(s: UnixSocket, _t: IoContext, level: number, name
     case SO_ACCEPTCONN:
       return int(s.state === 'listening' ? 1 : 0);
     case SO_PROTOCOL:
-      return int(0);
+      return int(s.protocol);
     case SO_DOMAIN:
-      return int(AF_UNIX);
+      return int(s.family);
     case SO_SNDBUF:
       return int(s.sndbuf);
     case SO_RCVBUF:

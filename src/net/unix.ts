@@ -71,8 +71,11 @@ export class UnixSocket extends Socket implements Sender {
     flags: number,
     /** its inode number (the Vfs's anonIno) */
     readonly ino: number,
+    /** AF_UNIX, or AF_INET/AF_INET6 for the in-process loopback sockets built on these queues (loop.ts) */
+    family = AF_UNIX,
+    protocol = 0,
   ) {
-    super(AF_UNIX, type, 0, flags);
+    super(family, type, protocol, flags);
   }
 
   get connectionful(): boolean {

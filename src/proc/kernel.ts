@@ -136,6 +136,10 @@ export class Kernel {
     return false;
   }
 
+  /** the guest's network (TaskOptions.net) */
+  get net(): 'host' | 'none' {
+    return this.opts.net ?? 'host';
+  }
   get hostProcesses(): boolean {
     return this.opts.hostProcesses === true;
   }

@@ -21,6 +21,8 @@ import { RLIM_INFINITY, RLIMIT_AS, RLIMIT_STACK } from '../abi/resource.js';
 
 export type { ExitState } from './process.js';
 
+export type NetPolicy = 'host' | 'none';
+
 export interface TaskOptions {
   onMissing: 'panic' | 'enosys';
   debug: boolean;
@@ -30,6 +32,12 @@ export interface TaskOptions {
    * them go to the host); --sandbox hides them. Default: hidden.
    */
   hostProcesses?: boolean;
+  /**
+   * The guest's network: 'host' (default), the host's own, its AF_INET and
+   * AF_INET6 sockets host sockets; 'none', an empty network of its own
+   * holding only `lo`, its inet sockets elfrun's (net/loop.ts).
+   */
+  net?: NetPolicy;
   /** elfrun-wide caps (--max-procs, --max-fds, --timeout): guest tasks at once (EAGAIN at clone past it) */
   maxTasks?: number;
   /** bytes of private writable memory all guest processes together may commit (ENOMEM past it) */

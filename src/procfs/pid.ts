@@ -15,6 +15,7 @@ import { isAnon } from '../mm/vma.js';
 import { anonLoc, fdInfo, fdTarget } from './fds.js';
 import { mountinfoText, mountsText } from './mounts.js';
 import { memAt, memSummary, pagemapAt, rssOf, smapsRollupText, smapsText, statmText } from './memory.js';
+import { netEntry } from './net.js';
 import { attrEntry, limitsText, nsEntry, schedstatText, schedText } from './pidinfo.js';
 import { TUNABLES } from './tunables.js';
 import type { ProcNode } from './node.js';
@@ -187,6 +188,7 @@ const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
   fd: fdEntry,
   task: taskEntry,
   ns: ({ t, path }, more) => nsEntry(t, path, more),
+  net: ({ t, path }, more) => netEntry(t, path, more),
   map_files: mapFilesEntry,
   attr: ({ path }, more) => attrEntry(path, more),
 };

@@ -101,7 +101,9 @@ export function nsEntry(t: Task, path: string, more: string[]): ProcNode {
   const kind = more[0];
   if (!NS.includes(kind)) fail(E.ENOENT);
   const own = !t.kernel.hostProcesses && (kind === 'pid' || kind === 'pid_for_children');
-  const target = (): string => (own ? `pid:[${SANDBOX_PID_NS}]` : hostLink(kind));
+  // --net none: the guest's network namespace is its own, numbered after the pid namespace
+  const ownNet = kind === 'net' && t.kernel.net === 'none';
+  const target = (): string => (own ? `pid:[${SANDBOX_PID_NS}]` : ownNet ? `net:[${SANDBOX_PID_NS + 1}]` : hostLink(kind));
   return { kind: 'link', name: path, target, jump: () => nsLoc(t, target()) };
 }
 

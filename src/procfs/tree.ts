@@ -46,7 +46,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       name: '/proc',
       entries: () => {
         const all = readdirSync('/proc', { withFileTypes: true });
-        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'cpuinfo' && d.name !== 'locks' && d.name !== 'filesystems');
+        const host = all.filter((d) => !/^\d+$/.test(d.name) && d.name !== 'self' && d.name !== 'thread-self' && d.name !== 'mounts' && d.name !== 'net' && d.name !== 'cpuinfo' && d.name !== 'locks' && d.name !== 'filesystems');
         const guest = [...k.processes.values()].filter((p) => !p.reaped);
         const pids = guest.map((p): [string, number] => [String(p.pid), DT_DIR]);
         // the host's processes, where the guest sees them; a guest pid hides a host one
@@ -59,6 +59,7 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
           ['self', DT_LNK],
           ['thread-self', DT_LNK],
           ['mounts', DT_LNK],
+          ['net', DT_LNK],
           ['cpuinfo', DT_REG],
           ['locks', DT_REG],
           ['filesystems', DT_REG],
@@ -70,6 +71,8 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
   let p: Process | undefined;
   // Linux: /proc/mounts is a link to self/mounts
   if (head === 'mounts' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/mounts' };
+  // and /proc/net to self/net
+  if (head === 'net' && rest.length === 0) return { kind: 'link', name: norm, target: () => 'self/net' };
   // the guest's own UTS names (sethostname): root may write them, as proc_do_uts_string lets it
   if (head === 'sys' && rest.length === 2 && rest[0] === 'kernel' && (rest[1] === 'hostname' || rest[1] === 'domainname')) {
     const which = rest[1] === 'hostname' ? 'nodename' : 'domainname';

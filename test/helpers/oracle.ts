@@ -26,7 +26,21 @@ export interface RunOpts {
   timeout?: number;
   /** Run the native side with a working /dev/null (see linuxDev). */
   standardDev?: boolean;
+  /** Run the native side in an empty network namespace of its own, `lo` up (what elfrun's --net none is). */
+  privateNet?: boolean;
 }
+
+/**
+ * argv run in a new network namespace (unshare -n, which needs root or user
+ * namespaces) whose `lo` is brought up, as elfrun's --net none starts: only
+ * lo, with 127.0.0.1/8 and ::1.
+ */
+export function linuxNetns(argv: string[]): string[] {
+  return ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv];
+}
+let netnsOk: boolean | undefined;
+export const canUnshareNet = (): boolean =>
+  (netnsOk ??= spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { timeout: 10_000 }).status === 0);
 
 function result(r: SpawnSyncReturns<Buffer>): RunResult {
   if (r.error) throw r.error;
@@ -61,7 +75,7 @@ export function runLinux(arch: TestArch, prog: string, args: string[], o: RunOpt
   const env = o.env ?? baseEnv();
   const opts = { input: o.input ?? '', cwd: o.cwd ?? ROOT, env, timeout: o.timeout ?? 60_000 };
   const argv = arch === 'x86_64' ? [prog, ...args] : ['qemu-aarch64', prog, ...args];
-  const [cmd, ...rest] = o.standardDev ? linuxDev(argv) : argv;
+  const [cmd, ...rest] = o.privateNet ? linuxNetns(argv) : o.standardDev ? linuxDev(argv) : argv;
   if (cmd === prog) return result(spawnSync(prog, args, { ...opts, argv0: prog }));
   return result(spawnSync(cmd!, rest, opts));
 }

@@ -17,6 +17,7 @@ import { host } from '../../host/libc.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { HostSocket } from '../../net/host.js';
 import { netlinkSocket } from '../../net/netlink.js';
+import { loopSocket } from '../../net/loop.js';
 import { OptionTooLong, Socket } from '../../net/socket.js';
 import { UnixSocket, unixPair, unixSocket } from '../../net/unix.js';
 import { partial, supported, type Def } from './util.js';
@@ -75,9 +76,10 @@ function make(t: Task, domain: number, type: number, protocol: number, flags: nu
       return unixSocket(t, type, protocol, flags);
     case AF_INET:
     case AF_INET6:
+      if (t.kernel.net === 'none') return loopSocket(t, domain, type, protocol, flags);
       return HostSocket.create(domain, type, protocol, flags);
     case AF_NETLINK:
-      return netlinkSocket(type, protocol, flags);
+      return netlinkSocket(type, protocol, flags, t.kernel.net === 'none');
     default:
       // families Linux builds as modules the guest's kernel does not have
       throw new Unsupported(`socket of address family ${domain}`, E.EAFNOSUPPORT);
@@ -213,7 +215,7 @@ function setsockopt(t: Task, fd: number, level: number, name: number, val: numbe
 }
 
 const NOTE =
-  'AF_UNIX in elfrun (stream, datagram and seqpacket; paths, abstract names, autobind; SCM_RIGHTS and SCM_CREDENTIALS; a socket inode on a host directory that no guest socket holds is a host daemon\'s, reached through a host socket, and a stream or seqpacket listener bound on a host directory also accepts host clients (a datagram socket bound there receives only from the guest); MSG_OOB, SO_PEEK_OFF and SIOCOUTQ are reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM); other families are reported as unsupported';
+  'AF_UNIX in elfrun (stream, datagram and seqpacket; paths, abstract names, autobind; SCM_RIGHTS and SCM_CREDENTIALS; a socket inode on a host directory that no guest socket holds is a host daemon\'s, reached through a host socket, and a stream or seqpacket listener bound on a host directory also accepts host clients (a datagram socket bound there receives only from the guest); MSG_OOB, SO_PEEK_OFF and SIOCOUTQ are reported as unsupported); AF_INET/AF_INET6 are host sockets on the host network (the host answers options and errors, elfrun keeps blocking, SO_RCVTIMEO/SO_SNDTIMEO), or under --net none elfrun\'s own TCP and UDP sockets on an in-process lo (raw and ICMP sockets are reported as unsupported there; options at SOL_TCP, SOL_IP and SOL_IPV6 are kept and given back but change nothing; a TCP socket\'s SO_SNDBUF reads as tcp_wmem\'s 4 MiB ceiling, its autotuned size, from the start; there is no TIME_WAIT, so a closed connection\'s port is free at once); AF_NETLINK: NETLINK_ROUTE and NETLINK_SOCK_DIAG queries only (requests that change the host network get EPERM; under --net none the answers are filtered to lo\'s link, addresses and routes, lo\'s counters being the host\'s, and sock_diag lists no inet sockets, not even the guest\'s own); other families are reported as unsupported';
 
 export const netDefs: Record<string, Def> = {
   socket: partial({ args: ['sockfamily', 'socktype', 'sockproto'], ret: 'fd' }, (t, a) => socket(t, a.i32(0), a.i32(1), a.i32(2)), NOTE),
