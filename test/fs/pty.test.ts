@@ -17,5 +17,13 @@ for (const arch of ARCHES) {
         expect(got.status).toBe(want.status);
       });
     }
+    // the oracle is native x86_64 for both arches: qemu-aarch64 7.2 does not pass TIOCPKT on
+    it('ptypkt: packet mode, tty_nr and tpgid of a process with a pty', () => {
+      const want = runLinux('x86_64', fixture('x86_64', 'ptypkt'), []);
+      expect(want.stdout).toContain('status 4');
+      const got = runElfrun(fixture(arch, 'ptypkt'), []);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(want.status);
+    });
   });
 }
