@@ -304,7 +304,6 @@ export class Machine {
     mount('/sys', new SysFs('sysfs'), { readonly: true, source: 'sysfs' });
     mount('/sys/fs/cgroup', new SysFs('cgroup2'), { readonly: true, source: 'cgroup2' });
     mount('/dev', new DevFs(), { source: 'devtmpfs' });
-    if (existsSync('/dev/pts')) mount('/dev/pts', new HostFs('/dev/pts'), { source: 'devpts' });
     // shared memory is shared with the host, as for a native program (the sandbox keeps its own)
     if (!m.sandbox && existsSync('/dev/shm')) mount('/dev/shm', new HostFs(realpathOr('/dev/shm')), { source: 'shm' });
     for (const b of m.binds ?? []) mount(b.guest, new HostFs(hostDir('--bind', b.host)), { readonly: b.readonly, source: b.host });

@@ -70,9 +70,10 @@ export interface TerminalControl {
   check(t: IoContext, tty: TtyCtrl, sig: number): void;
   /**
    * TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY and TIOCNOTTY on this terminal
-   * (`readable`: the fd was opened for reading); null for any other request.
+   * (`readable`: the fd was opened for reading; `master`: a pty master's fd,
+   * which answers for its slave whoever asks); null for any other request.
    */
-  jobIoctl(t: IoContext, tty: TtyCtrl, req: number, arg: number, readable: boolean): number | null;
+  jobIoctl(t: IoContext, tty: TtyCtrl, req: number, arg: number, readable: boolean, master?: boolean): number | null;
   /** open(2) of the terminal without O_NOCTTY: a session leader without one takes it as its controlling terminal */
   opened(t: IoContext, tty: TtyCtrl, readable: boolean): void;
   /** a signal from the terminal (^C, ^Z, SIGWINCH) to its foreground process group */

@@ -12,10 +12,14 @@ import { type IoContext } from './context.js';
 import { toHostOpenFlags } from './flags.js';
 import { HostFile } from './hostfile.js';
 import { TmpFs, TmpNode } from './tmpfs.js';
+import { HostFs } from './hostfs.js';
+import type { VNode } from './vfs.js';
+import { existsSync } from 'node:fs';
 import { hostScratch, transfer } from './transfer.js';
+import { openSlave, PtyMaster, Ptys, PTS_MAJOR } from './pty.js';
 
 const dev = (major: number, minor: number): number => (major << 8) | minor;
-export const DEV = { null: dev(1, 3), zero: dev(1, 5), full: dev(1, 7), random: dev(1, 8), urandom: dev(1, 9), tty: dev(5, 0) };
+export const DEV = { null: dev(1, 3), zero: dev(1, 5), full: dev(1, 7), random: dev(1, 8), urandom: dev(1, 9), tty: dev(5, 0), ptmx: dev(5, 2) };
 
 let zeros: Scratch | null = null;
 
@@ -87,8 +91,15 @@ class CharDevice extends FileDescription {
   }
 }
 
-function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): FileDescription {
+function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode, devfs: DevFs): FileDescription {
+  if (((rdev >> 8) & 0xfff) === PTS_MAJOR) {
+    const p = devfs.ptys.all.get((rdev & 0xff) | ((rdev >> 12) & ~0xff));
+    if (p === undefined) fail(E.EIO);
+    return openSlave(t, p, flags, node);
+  }
   switch (rdev) {
+    case DEV.ptmx:
+      return devfs.openMaster(t, flags, node);
     case DEV.null:
       return new CharDevice(node, flags, 'null');
     case DEV.zero:
@@ -102,6 +113,9 @@ function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): F
       // the caller's controlling terminal: ENXIO without one; the host's is elfrun's own
       const ctty = t.terminal.controlling(t);
       if (ctty === null) fail(E.ENXIO);
+      // a guest pty's slave, with /dev/tty's own inode (fstat and ttyname say /dev/tty)
+      const pty = devfs.ptys.of(ctty);
+      if (pty !== null) return openSlave(t, pty, flags | O_NOCTTY, node);
       const fd = host.openat(AT_FDCWD, Buffer.from('/dev/tty\0'), toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC | O_NOCTTY, 0);
       if (fd < 0) fail(-fd);
       const f = new HostFile(fd, flags & ~O_CLOEXEC, '/dev/tty', null, t.vfs.writers);
@@ -113,11 +127,30 @@ function openDevice(t: IoContext, rdev: number, flags: number, node: TmpNode): F
   }
 }
 
+/**
+ * /dev/pts: the guest's pty slaves, and the host's terminals by the names
+ * the host gives them (a terminal elfrun was given is /dev/pts/N of the
+ * host: ttyname finds it there). A listing shows the guest's.
+ */
+class PtsDir extends TmpNode {
+  private host: VNode | null | undefined = undefined;
+  override lookup(t: IoContext, name: string): VNode {
+    const n = this.children!.get(name);
+    if (n !== undefined) return n;
+    if (this.host === undefined) this.host = existsSync('/dev/pts') ? new HostFs('/dev/pts').root() : null;
+    if (this.host === null || !/^[0-9]+$/.test(name)) fail(E.ENOENT);
+    return this.host.lookup(t, name);
+  }
+}
+
 export class DevFs extends TmpFs {
   override readonly type = 'devtmpfs';
+  /** the guest's ptys: /dev/ptmx makes them, /dev/pts shows their slaves */
+  readonly ptys = new Ptys();
+  private readonly pts: PtsDir;
   constructor() {
     super(0o755, 0, 0);
-    this.openDevice = openDevice;
+    this.openDevice = (t, rdev, flags, node) => openDevice(t, rdev, flags, node, this);
     const root = this.rootNode;
     const add = (name: string, n: TmpNode): void => {
       root.children!.set(name, n);
@@ -125,7 +158,7 @@ export class DevFs extends TmpFs {
       if (n.type === S_IFDIR) root.nlink++;
     };
     for (const [name, rdev] of Object.entries(DEV)) {
-      const n = new TmpNode(this, S_IFCHR | 0o666, 0, name === 'tty' ? 5 : 0, root);
+      const n = new TmpNode(this, S_IFCHR | 0o666, 0, name === 'tty' || name === 'ptmx' ? 5 : 0, root);
       n.rdev = rdev;
       add(name, n);
     }
@@ -137,6 +170,25 @@ export class DevFs extends TmpFs {
       add(name, n);
     }
     add('shm', new TmpNode(this, S_IFDIR | 0o1777, 0, 0, root));
-    add('pts', new TmpNode(this, S_IFDIR | 0o755, 0, 0, root));
+    this.pts = new PtsDir(this, S_IFDIR | 0o755, 0, 0, root);
+    add('pts', this.pts);
+    // devpts's own ptmx, mode 0 as devpts mounts it by default (ptmxmode=000)
+    const ptmx = new TmpNode(this, S_IFCHR, 0, 0, this.pts);
+    ptmx.rdev = DEV.ptmx;
+    this.pts.children!.set('ptmx', ptmx);
+  }
+
+  /** open(/dev/ptmx): a new pty, its slave /dev/pts/N (the opener's, group tty, mode 0620) locked until unlockpt */
+  openMaster(t: IoContext, flags: number, node: TmpNode): FileDescription {
+    // the host's terminals keep their names: a guest pty takes an index no host one has
+    const p = this.ptys.alloc(t.terminal, (i) => existsSync(`/dev/pts/${i}`));
+    const n = new TmpNode(this, S_IFCHR | 0o620, t.cred.fsuid, 5, this.pts);
+    n.rdev = p.ctrl.rdev;
+    this.pts.children!.set(String(p.index), n);
+    p.node = n;
+    return new PtyMaster(p, flags, node, (q) => {
+      this.pts.children!.delete(String(q.index));
+      this.ptys.all.delete(q.index);
+    });
   }
 }

@@ -24,6 +24,8 @@ import { chk, hostScratch } from './transfer.js';
 export class TtyCtrl {
   session: number | null = null;
   pgrp: number | null = null;
+  /** its st_rdev (/proc/<pid>/stat's tty_nr), 0 when unknown */
+  rdev = 0;
   constructor(
     /** a pseudo-terminal (a session leader's exit sends only SIGHUP, and does not hang it up) */
     readonly pty: boolean,

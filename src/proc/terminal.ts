@@ -25,6 +25,7 @@ export class Terminal implements TerminalControl {
     let c = this.hostTtys.get(rdev);
     if (c === undefined) {
       c = new TtyCtrl(false);
+      c.rdev = rdev;
       this.hostTtys.set(rdev, c);
     }
     return c;
@@ -70,15 +71,15 @@ export class Terminal implements TerminalControl {
     t.block([], { restart: 'sys' });
   }
 
-  jobIoctl(t: IoContext, tty: TtyCtrl, req: number, arg: number, readable: boolean): number | null {
+  jobIoctl(t: IoContext, tty: TtyCtrl, req: number, arg: number, readable: boolean, master = false): number | null {
     const p = this.k.processOf(t);
     switch (req) {
       case TIOCGPGRP:
-        if (p.ctty !== tty) fail(E.ENOTTY);
+        if (!master && p.ctty !== tty) fail(E.ENOTTY);
         t.mm.setI32(arg, tty.pgrp ?? 0);
         return 0;
       case TIOCGSID:
-        if (p.ctty !== tty || tty.session === null) fail(E.ENOTTY);
+        if ((!master && p.ctty !== tty) || tty.session === null) fail(E.ENOTTY);
         t.mm.setI32(arg, tty.session);
         return 0;
       case TIOCSPGRP:
@@ -88,7 +89,7 @@ export class Terminal implements TerminalControl {
         this.setCtty(p, tty, arg, readable);
         return 0;
       case TIOCNOTTY:
-        if (p.ctty !== tty) fail(E.ENOTTY);
+        if (master || p.ctty !== tty) fail(E.ENOTTY);
         this.disassociate(p, false);
         p.ctty = null;
         return 0;

@@ -33,6 +33,8 @@ export interface ProcessView {
   readonly sighand: { readonly actions: ReadonlyArray<{ readonly handler: number }> };
   readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }>; lockedBytes(): number } };
   readonly fds: { entries(): ReadonlyArray<readonly [number, unknown]> };
+  /** its controlling terminal (a guest pty's has its device number and foreground group) */
+  readonly ctty: { readonly pty: boolean; readonly rdev: number; readonly pgrp: number | null } | null;
 }
 
 /** status's memory lines, in pages (memory.ts's MemSummary). */
@@ -82,10 +84,13 @@ const ticks = (ms: number): number => Math.floor(ms / 10);
 
 /** /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is not shown); those elfrun does not keep are 0. `rssPages`: the resident pages (memory.ts). */
 export function statText(p: ProcessView, k: StatKernelView, rssPages = 0): string {
-  const ctty = k.ttyNr !== 0 && p.sid === (k.initSid ?? p.sid);
+  const pty = p.ctty?.pty === true ? p.ctty : null;
+  const ctty = pty === null && k.ttyNr !== 0 && p.sid === (k.initSid ?? p.sid);
+  const ttyNr = pty !== null ? pty.rdev : ctty ? k.ttyNr : 0;
+  const tpgid = pty !== null ? (pty.pgrp ?? -1) : ctty ? k.foreground() : -1;
   const start = Math.round((p.startTime / 1000) * 100);
   // flags: PF_RANDOMIZE (0x400000); priority 20, nice 0; rsslim RLIM_INFINITY; exit_signal SIGCHLD (17)
-  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ctty ? k.ttyNr : 0, ctty ? k.foreground() : -1, 0x400000, 0, 0, 0, 0, ticks(p.cpuMs), 0, ticks(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vmBytes(p), rssPages, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ttyNr, tpgid, 0x400000, 0, 0, 0, 0, ticks(p.cpuMs), 0, ticks(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vmBytes(p), rssPages, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   return f.join(' ') + '\n';
 }
 

@@ -2,8 +2,12 @@
 // host terminal: ls lays out columns from TIOCGWINSZ, stty reads termios.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, ROOT, fixture } from '../helpers/oracle.js';
+
+/** Debian's python3, which runs under elfrun */
+const PYTHON = '/usr/bin/python3';
 
 function onTty(cmd: string): string {
   const r = spawnSync('script', ['-qec', `stty cols 90 rows 25; ${cmd}`, '/dev/null'], {
@@ -44,6 +48,30 @@ for (const arch of ARCHES) {
       expect(onTty(`${ELFRUN} run ${fixture(arch, 'ttyjob')}`)).toBe(want);
     });
 
+    // the guest's own ptys, made by Debian's python3 run as the guest: the
+    // oracle is the same python3 natively, on a host pty (the line discipline is the kernel's)
+    const python = (script: string, input = ''): [string, string] => {
+      const path = join(ROOT, 'test/cli', script);
+      const want = spawnSync(PYTHON, [path, fixture('x86_64', 'busybox')], { cwd: ROOT, input, timeout: 60_000 }).stdout.toString('latin1');
+      const got = spawnSync(ELFRUN, ['run', PYTHON, path, fixture(arch, 'busybox')], { cwd: ROOT, input, env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' }, timeout: 120_000 });
+      return [got.stdout.toString('latin1'), want];
+    };
+    it.runIf(existsSync(PYTHON))('os.forkpty of busybox sh: typed input and its echo, ^C to the foreground group, a resize', () => {
+      const [got, want] = python('ptyspawn.py');
+      expect(want).toContain('^CINT');
+      expect(got).toBe(want);
+    });
+    it.runIf(existsSync(PYTHON))('pty.spawn of busybox sh: tty, stty -a, the master read until the slave closes', () => {
+      const [got, want] = python('ptyspawn2.py');
+      expect(want).toContain('/dev/pts/N');
+      expect(got).toBe(want);
+    });
+    it.runIf(existsSync(PYTHON))('the master closes: the shell on the slave gets SIGHUP, reads end, writes fail with EIO', () => {
+      const [got, want] = python('ptyhup.py');
+      expect(want).toContain('HUP\nafter\nread status 1');
+      expect(got).toBe(want);
+    });
+
     const bb = fixture(arch, 'busybox');
     const linux = arch === 'x86_64' ? bb : `qemu-aarch64 ${bb}`;
 
@@ -75,6 +103,22 @@ for (const arch of ARCHES) {
       expect(want).toContain('Stopped (tty output)       (echo x; echo z)');
       expect(session([ELFRUN, 'run', bb])).toBe(want);
     });
+
+    if (arch === 'x86_64') {
+      // busybox-static has no script applet: util-linux's (glibc, dynamic), and the shell it runs, are the guest
+      const script = "script -qec 'tty | sed s/[0-9]*$/N/; stty size; echo $((1+1))' /dev/null";
+      it("util-linux script -qec 'tty; stty size' inside the guest, without a terminal and on one (its size passed on)", () => {
+        const bare = (cmd: string): string => spawnSync('sh', ['-c', cmd], { cwd: ROOT, input: '', env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' }, timeout: 120_000 }).stdout.toString('latin1');
+        const want = bare(script);
+        expect(want).toContain('/dev/pts/N\r\n0 0\r\n2');
+        expect(bare(`${ELFRUN} run /usr/bin/${script}`)).toBe(want);
+        // natively too, the inner script's echoed NUL (^@) comes before its output or not, as the two scripts' timing goes
+        const term = (cmd: string): string => onTty(cmd).replace(/^\^@/, '');
+        const onTerm = term(script);
+        expect(onTerm).toContain('25 90');
+        expect(term(`${ELFRUN} run /usr/bin/${script}`)).toBe(onTerm);
+      });
+    }
 
     for (const args of ['ls src/syscalls', 'stty -a', 'stty size', 'tty']) {
       it(args, () => {

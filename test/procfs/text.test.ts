@@ -70,6 +70,7 @@ function mirror(n: Native): ProcessView {
     sighand: { actions },
     mm: { space: { vmas: [], lockedBytes: () => 0 } },
     fds: { entries: () => [[0, null], [1, null], [2, null]] },
+    ctty: null,
   };
 }
 

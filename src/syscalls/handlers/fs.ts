@@ -56,7 +56,8 @@ import {
   O_WRONLY,
   SEEK_MAX,
 } from '../../abi/fcntl.js';
-import { FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/ioctl.js';
+import { FIOCLEX, FIONBIO, FIONCLEX, TIOCGPTPEER } from '../../abi/ioctl.js';
+import { PtyMaster } from '../../fs/pty.js';
 import { IOV_MAX, MAXSYMLINKS, MAX_RW_COUNT } from '../../abi/limits.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
@@ -374,6 +375,18 @@ function ioctl(t: Task, a: Args): number {
       e.file.flags = on ? e.file.flags | O_NONBLOCK : e.file.flags & ~O_NONBLOCK;
       return 0;
     }
+    case TIOCGPTPEER: {
+      // a new fd: the pty's slave, opened with these flags (Linux's ptm_open_peer)
+      if (!(e.file instanceof PtyMaster)) return e.file.ioctl(t, req, a.ptr(2));
+      const flags = a.i32(2);
+      const peer = e.file.openPeer(t, flags & ~O_CLOEXEC);
+      try {
+        return t.fds.add(peer, (flags & O_CLOEXEC) !== 0);
+      } catch (err) {
+        peer.unref();
+        throw err;
+      }
+    }
   }
   return e.file.ioctl(t, req, a.ptr(2));
 }
@@ -532,7 +545,7 @@ export const fsDefs: Record<string, Def> = {
     return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
-  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); other requests are reported as unsupported'),
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
