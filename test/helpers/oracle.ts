@@ -92,5 +92,8 @@ export function runElfrun(prog: string, args: string[], o: RunOpts & { flags?: s
   );
 }
 
+/** A checkout under /tmp is hidden from a guest given `--tmpfs /tmp`: those cases cannot run from it. */
+export const checkoutInTmp = ROOT === '/tmp' || ROOT.startsWith('/tmp/');
+
 export const haveQemu = (): boolean => spawnSync('qemu-aarch64', ['--version']).status === 0;
 export const haveFixtures = (): boolean => existsSync(fixture('x86_64', 'busybox')) && existsSync(fixture('arm64', 'busybox'));

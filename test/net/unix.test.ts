@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ARCHES, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
+import { ARCHES, ELFRUN, checkoutInTmp, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elfrun-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ for (const arch of ARCHES) {
       expect(got.status).toBe(0);
     });
 
-    it('unixsock on a tmpfs /tmp, with the permission checks of connect and bind', () => {
+    it.skipIf(checkoutInTmp)('unixsock on a tmpfs /tmp, with the permission checks of connect and bind', () => {
       // from /: the checkout may itself be under /tmp, which the tmpfs hides
       const got = runElfrun(fixture(arch, 'unixsock'), ['perm'], { flags: ['--tmpfs', '/tmp'], cwd: '/' });
       expect(got.stderr).toBe('');
