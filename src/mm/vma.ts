@@ -30,7 +30,10 @@ export class Vma {
     /** offset of `start` within chunk */
     public off: number,
     public info: VmaInfo,
-  ) {}
+  ) {
+    // a VMA with bounds that are not page numbers would match every lookup (NaN compares false)
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start) throw new Error(`internal: a mapping [${start}, ${end}) is not a range of addresses`);
+  }
   get size(): number {
     return this.end - this.start;
   }

@@ -10,6 +10,8 @@ import { SemUndoList, type Sop } from '../../ipc/sem.js';
 import { nowMs } from '../../host/clock.js';
 import { supported, partial, type Def } from './util.js';
 import { vmLimits } from './mm.js';
+import { SHM_RND } from '../../abi/ipc.js';
+import { PAGE } from '../../mm/layout.js';
 
 /** KTIME_MAX (2^63-1 ns) in ms: later deadlines saturate there */
 const KTIME_MAX_MS = 9223372036854.775;
@@ -54,7 +56,15 @@ export const sysvipcDefs: Record<string, Def> = {
   ),
   shmat: partial(
     { args: ['int', 'ptr', 'shmatflags'], ret: 'hex' },
-    (t, a) => t.kernel.ipc.shm.attach(t, a.i32(0), a.ptr(1), a.i32(2), vmLimits(t)),
+    (t, a) => {
+      // an address past 2^53 is past every task size: EINVAL if unaligned without
+      // SHM_RND, else ENOMEM, as do_shmat's mapping of it fails (the ids are checked first)
+      if (a.ptr(1) === Infinity) {
+        if (a.i32(0) < 0) fail(E.EINVAL);
+        fail(a.big(1) % BigInt(PAGE) !== 0n && !(a.i32(2) & SHM_RND) ? E.EINVAL : E.ENOMEM);
+      }
+      return t.kernel.ipc.shm.attach(t, a.i32(0), a.ptr(1), a.i32(2), vmLimits(t));
+    },
     'the segment mapped MAP_SHARED (shared across fork); /proc/<pid>/maps names it /SYSV<key> (deleted), its inode the shmid, as Linux; ' +
       'a segment over 4 GiB cannot be attached (ENOMEM: no host mapping that large is viewed)',
   ),
