@@ -379,6 +379,22 @@ export class Cpu implements MemBackend {
   /** the trampoline's run under its watchdog, or null (no preemption) */
   private readonly watchdogRun: TrampolineLib['run'];
 
+  /**
+   * Whether a spin-wait hint (x86 pause, arm64 yield/wfe) ends the next runs
+   * as a preemption does: the scheduler turns it on while another task could
+   * run, so a thread spinning for another's flag or lock gives the engine up
+   * at its first hint instead of at the end of its slice. With only one task
+   * runnable the hints stay what they are natively, no-ops. Needs elfrun's
+   * patched engine (else nothing changes).
+   */
+  setSpinYield(on: boolean): void {
+    if (on === this.spinYield || this.lib.spinYield === null) return;
+    this.spinYield = on;
+    this.lib.spinYield(this.uc, on);
+  }
+
+  private spinYield = false;
+
   /** Stop the engine if it is running this client now (a task killed from inside a hook). */
   stopIfRunning(client: CpuClient): void {
     if (this.running && this.client === client) this.stop();

@@ -167,6 +167,7 @@ export class Scheduler {
     // anywhere and leaves a stale pc, unicorn issue #1105).
     this.sliceEnd = nowMs() + SLICE_MS;
     t.runStart = nowMs();
+    cpu.setSpinYield(this.runq.length > 0);
     const err = cpu.run(k.gdb !== null && k.gdb.stepTask === t ? 1 : 0);
     const ran = nowMs() - t.runStart;
     t.cpuMs += ran;

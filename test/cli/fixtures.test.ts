@@ -88,6 +88,10 @@ for (const arch of ARCHES) {
       expectSameAsLinux(arch, 'preempt');
     });
 
+    it('spinwait: threads that spin with the CPU\'s spin-wait hint (pause; yield, wfe) hand a flag back and forth and share a spinlock', () => {
+      expectSameAsLinux(arch, 'spinwait');
+    });
+
     it('cputime: ITIMER_VIRTUAL, ITIMER_PROF and RLIMIT_CPU (SIGXCPU, then SIGKILL) count CPU time spent without syscalls', () => {
       expectSameAsLinux(arch, 'cputime');
     });
@@ -138,7 +142,7 @@ for (const arch of ARCHES) {
 
     if (arch === 'x86_64') {
       // the CPU contract with glibc's floating point, sleeps, selects and signal frames too
-      for (const prog of ['fenv', 'restart', 'faultcodes', 'faultctx', 'cpuinfo', 'longwait', 'preempt', 'cputime']) {
+      for (const prog of ['fenv', 'restart', 'faultcodes', 'faultctx', 'cpuinfo', 'longwait', 'preempt', 'spinwait', 'cputime']) {
         it(`${prog}-glibc: as ${prog}, built with glibc`, () => {
           expectSameAsLinux(arch, `${prog}-glibc`);
         });
