@@ -200,6 +200,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
+  mbindflags: bits([[1, 'MPOL_MF_STRICT'], [2, 'MPOL_MF_MOVE'], [4, 'MPOL_MF_MOVE_ALL']], '0', 'MPOL_???'),
+  getmpolflags: bits([[1, 'MPOL_F_NODE'], [2, 'MPOL_F_ADDR'], [4, 'MPOL_F_MEMS_ALLOWED']], '0', 'MPOL_???'),
   timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
   spliceflags: bits([[1, 'SPLICE_F_MOVE'], [2, 'SPLICE_F_NONBLOCK'], [4, 'SPLICE_F_MORE'], [8, 'SPLICE_F_GIFT']], '0', 'SPLICE_F_???'),
   // an loff_t the call reads (and updates): its value at entry
