@@ -378,23 +378,8 @@ export class Cpu implements MemBackend {
   preempted = false;
   /** the trampoline's run under its watchdog, or null (no preemption) */
   private readonly watchdogRun: TrampolineLib['run'];
-
-  /**
-   * Whether a spin-wait hint (x86 pause, arm64 yield/wfe) ends the next runs
-   * as a preemption does: the scheduler turns it on while another task could
-   * run, so a thread spinning for another's flag or lock gives the engine up
-   * at its first hint instead of at the end of its slice. With only one task
-   * runnable the hints stay what they are natively, no-ops. Needs elfrun's
-   * patched engine (else nothing changes).
-   */
-  setSpinYield(on: boolean): void {
-    if (on === this.spinYield || this.lib.spinYield === null) return;
-    this.spinYield = on;
-    this.lib.spinYield(this.uc, on);
-  }
-
-  private spinYield = false;
-
+  /** does a spin-wait hint end a run (uc_elfrun_spin_yield; the scheduler's to set) */
+  spinYield = false;
   /** Stop the engine if it is running this client now (a task killed from inside a hook). */
   stopIfRunning(client: CpuClient): void {
     if (this.running && this.client === client) this.stop();
