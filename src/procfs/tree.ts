@@ -80,12 +80,12 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       kind: 'file',
       name: norm,
       mode: 0o644,
-      content: () => Buffer.concat([k.uts[which], Buffer.from('\n')]),
+      content: () => Buffer.concat([(t.proc.uts ?? k.uts)[which], Buffer.from('\n')]),
       write: (_t, data) => {
         // proc_dostring: the bytes up to a newline or NUL, at most 64 of them
         let end = data.findIndex((b) => b === 0x0a || b === 0);
         if (end < 0) end = data.length;
-        k.uts[which] = Buffer.from(data.subarray(0, Math.min(end, 64)));
+        (t.proc.uts ?? k.uts)[which] = Buffer.from(data.subarray(0, Math.min(end, 64)));
         return data.length;
       },
     };
