@@ -14,6 +14,7 @@ import {
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
 import { flockText, itimerspecText } from './trace-structs.js';
+import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -200,6 +201,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
+  clone3args: { in: (c, a, i) => cloneArgsText(c, a.ptr(i), a.u64(i + 1)), out: (c, a, i) => cloneArgsOut(c, a.ptr(i), a.u64(i + 1)) },
   mbindflags: bits([[1, 'MPOL_MF_STRICT'], [2, 'MPOL_MF_MOVE'], [4, 'MPOL_MF_MOVE_ALL']], '0', 'MPOL_???'),
   getmpolflags: bits([[1, 'MPOL_F_NODE'], [2, 'MPOL_F_ADDR'], [4, 'MPOL_F_MEMS_ALLOWED']], '0', 'MPOL_???'),
   timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),

@@ -105,6 +105,6 @@ function unshare(t: Task, flags: number): number {
 
 export const cloneDefs: Record<string, Def> = {
   clone,
-  clone3: partial(['ptr', 'size'], (t, a) => clone3(t, a.ptr(0), a.u64(1)), `${CLONE_NOTE}; set_tid and CLONE_INTO_CGROUP are reported as unsupported`),
+  clone3: partial(['clone3args', 'size'], (t, a) => clone3(t, a.ptr(0), a.u64(1)), `${CLONE_NOTE}; set_tid and CLONE_INTO_CGROUP are reported as unsupported`),
   unshare: partial(['cloneflags'], (t, a) => unshare(t, a.u32(0)), 'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM and CLONE_NEWUTS; the checks of CLONE_THREAD, CLONE_SIGHAND and CLONE_VM; other namespaces are reported as unsupported'),
 };
