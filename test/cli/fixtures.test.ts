@@ -48,6 +48,7 @@ for (const arch of ARCHES) {
       ['sigregs', 'a signal frame holds every register (x87, SSE, SIMD too), the handler starts from Linux\'s FPU state, sigreturn restores the frame'],
       ['epoll', 'epoll: ctl add/mod/del and errors, waits with timeouts, oneshot, hangup, epoll inside poll'],
       ['sockpair', 'socketpair: stream I/O both ways, peek, sendmsg/recvmsg, shutdown, EPIPE, options, across fork'],
+      ['sockioctl', 'ioctls on AF_UNIX sockets: SIOCINQ per socket type, ENOTTY for a terminal request'],
     ]) {
       it(`${prog}: ${what}`, () => {
         expectSameAsLinux(arch, prog, prog === 'stack' ? [] : ['arg']);
