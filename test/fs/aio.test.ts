@@ -79,6 +79,14 @@ describe.skipIf(!haveFixtures())('aio fixture', () => {
     expect(norm(readFileSync(el, 'latin1'))).toEqual(lines);
   });
 
+  it('a context left to the exit ends with it: aio-nr goes back', () => {
+    const sh = `${fixture('x86_64', 'aio')} exit; cat /proc/sys/fs/aio-nr`;
+    const want = spawnSync('sh', ['-c', sh], { encoding: 'latin1' }).stdout;
+    expect(want).toBe('io_setup nr=32, then exit = 0\n0\n');
+    const got = runElfrun(fixture('x86_64', 'busybox'), ['sh', '-c', sh]);
+    expect(got.stdout).toBe(want);
+  });
+
   it('/proc/sys/fs/aio-nr counts the live contexts; root may lower aio-max-nr', () => {
     const sh = 'cat /proc/sys/fs/aio-nr /proc/sys/fs/aio-max-nr; echo 100 > /proc/sys/fs/aio-max-nr; cat /proc/sys/fs/aio-max-nr; echo x > /proc/sys/fs/aio-max-nr';
     const got = runElfrun(fixture('x86_64', 'busybox'), ['sh', '-c', sh]);
