@@ -175,30 +175,37 @@ function submitReq(t: Task, ctx: AioContext, cb: Iocb): void {
  * io_submit: the iocbs in turn, up to the ring's size; the count submitted
  * before the first that fails, or its error if none. A read that waits
  * (a pipe, a socket) parks the call at that iocb; a retry goes on from it.
- * A signal ends that read with EINTR in its event, and io_submit returns
- * the count with it (Linux goes on with the rest; elfrun stops there).
  */
 function ioSubmit(t: Task, id: number, nr: number, iocbpp: number): number {
   if (nr < 0) fail(E.EINVAL);
   const ctx = lookupContext(t.mm, id);
   if (nr > ctx.nrEvents) nr = ctx.nrEvents;
   const from = t.restarting && t.restartState !== null ? t.restartState : 0;
+  return submitFrom(t, ctx, iocbpp, from, nr, false);
+}
+
+/**
+ * The iocbs from `from` on. `interrupted`: a signal is pending (it ended the
+ * wait of the read at `from - 1`), so a read that would wait ends at once
+ * with EINTR in its event, as Linux's does with a signal pending, and the
+ * rest go on being submitted.
+ */
+function submitFrom(t: Task, ctx: AioContext, iocbpp: number, from: number, nr: number, interrupted: boolean): number {
   for (let i = from; i < nr; i++) {
-    let addr: number;
+    let addr = 0;
     try {
       addr = t.mm.u64(iocbpp + i * 8);
       submitOne(t, ctx, addr);
     } catch (e) {
       if (e instanceof Blocked) {
+        if (interrupted) {
+          if (!interruptedRead(t, ctx, addr)) return i;
+          continue;
+        }
         t.restartState = i;
-        const at = addr!;
-        const onInterrupt = (): number => {
-          // aio_rw_done: an interrupted transfer completes with EINTR, it is never restarted
-          if (ctx.dead || !ctx.takeSlot()) return i > 0 ? i : -E.EINTR;
-          const cb = readIocb(t, at);
-          ctx.complete({ data: cb.data, obj: at, res: -E.EINTR }, null);
-          return i + 1;
-        };
+        const at = addr;
+        // aio_rw_done: an interrupted transfer completes with EINTR (it is never restarted); io_submit goes on with the rest
+        const onInterrupt = (): number => (interruptedRead(t, ctx, at) ? submitFrom(t, ctx, iocbpp, i + 1, nr, true) : i > 0 ? i : -E.EINTR);
         throw new Blocked(e.queues, e.deadline, 'sys', e.interruptible, null, onInterrupt);
       }
       if (e instanceof SysError) return i > 0 ? i : -e.errno;
@@ -206,6 +213,20 @@ function ioSubmit(t: Task, id: number, nr: number, iocbpp: number): number {
     }
   }
   return nr;
+}
+
+/** The request of the iocb at addr ends with EINTR (its eventfd signalled); false if there is no slot for it any more. */
+function interruptedRead(t: Task, ctx: AioContext, addr: number): boolean {
+  if (ctx.dead || !ctx.takeSlot()) return false;
+  const cb = readIocb(t, addr);
+  let eventfd: EventFd | null = null;
+  if (cb.flags & IOCB_FLAG_RESFD) {
+    const fd = cb.resfd > 0x7fffffff ? -1 : cb.resfd;
+    const f = t.fds.has(fd) ? t.fds.file(fd) : null;
+    if (f instanceof EventFd) eventfd = f;
+  }
+  ctx.complete({ data: cb.data, obj: addr, res: -E.EINTR }, eventfd);
+  return true;
 }
 
 /** io_cancel: only an armed IOCB_CMD_POLL can be (EINPROGRESS: its event is in the ring); anything else EINVAL. */
@@ -291,7 +312,6 @@ function restoreMask(t: Task, maskAddr: number): void {
 
 const SUBMIT_NOTE =
   'reads and writes complete within io_submit, as Linux does for buffered files (O_DIRECT too: the host does them synchronously); ' +
-  'a signal during a pipe or socket read that waits in io_submit ends that request with EINTR and io_submit there (Linux goes on with the iocbs after it); ' +
   'an IOCB_CMD_POLL that completes later reports every event the file has (Linux: the wake-up\'s events); on a host socket or tty it is seen only when the host poller watches that fd';
 
 export const aioDefs: Record<string, Def> = {
