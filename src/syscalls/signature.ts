@@ -35,6 +35,8 @@ export type ArgKind =
   | 'msgbufin' | 'msgbufout'
   // struct mq_attr, read (mq_open, mq_getsetattr's new) or written (its old, out)
   | 'mqattr' | 'mqattrout'
+  // AIO: io_submit's iocb pointers (the count being the previous argument), one iocb, io_pgetevents' struct __aio_sigset
+  | 'iocbs' | 'iocb' | 'aiosigset'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
@@ -44,7 +46,7 @@ export type ArgKind =
   // structures the kernel writes (out)
   | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
-  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
+  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =

@@ -15,6 +15,7 @@ import {
 } from './trace-names.js';
 import { flockText, itimerspecText } from './trace-structs.js';
 import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
+import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -386,6 +387,12 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sockoptout: outOf((c, p, a, i) => (a.ptr(i + 1) === 0 ? addr(p) : i32(c, a.ptr(i + 1)) === 4 ? (a.i32(i - 2) === 1 && a.i32(i - 1) === 4 && i32(c, p) !== 0 ? `[${errnoName(i32(c, p))}]` : `[${i32(c, p)}]`) : sockoptText(c, a.i32(i - 2), a.i32(i - 1), p, i32(c, a.ptr(i + 1))))),
   msghdrout: outOf((c, p, _a, _i, ret) => msghdrText(c, p, ret)),
   // epoll_wait's events: as many as it returned
+  // AIO: io_setup's context, io_getevents' events (as many as it returned)
+  aioctxout: outOf((c, p) => `[${hexNum(c.mem.read(p, 8).readBigUInt64LE(0))}]`),
+  ioevents: outOf((c, p, _a, _i, ret) => ioEventsText(c, p, ret)),
+  iocbs: { in: (c, a, i) => iocbsText(c, a.ptr(i), Number(BigInt.asIntN(64, a.big(i - 1)))) },
+  iocb: { in: (c, a, i) => iocbText(c, a.ptr(i), true) },
+  aiosigset: { in: (c, a, i) => aioSigsetText(c, a.ptr(i)) },
   epollevs: outOf((c, p, _a, _i, ret) => arrayText(c, p, ret, epollEventSize(c), (b) => epollEventText(c, b))),
   // struct utsname: the first two fields, as strace shows it without -v
   utsname: outOf((c, p) => `{sysname=${cstr(c, p)}, nodename=${cstr(c, p + 65)}, ...}`),
