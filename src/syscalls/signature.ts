@@ -35,6 +35,8 @@ export type ArgKind =
   | 'msgbufin' | 'msgbufout'
   // struct mq_attr, read (mq_open, mq_getsetattr's new) or written (its old, out)
   | 'mqattr' | 'mqattrout'
+  // openat2's struct open_how, whose size is the next argument
+  | 'openhow'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry

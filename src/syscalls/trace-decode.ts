@@ -66,6 +66,44 @@ const mqattrText = (b: Buffer): string => {
   return `{mq_flags=${f === 0n ? '0' : f === 0o4000n ? 'O_NONBLOCK' : `${hexNum(f)} /* O_??? */`}, mq_maxmsg=${b.readBigInt64LE(8)}, mq_msgsize=${b.readBigInt64LE(16)}, mq_curmsgs=${b.readBigInt64LE(24)}}`;
 };
 
+const RESOLVE_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [0x01, 'RESOLVE_NO_XDEV'], [0x02, 'RESOLVE_NO_MAGICLINKS'], [0x04, 'RESOLVE_NO_SYMLINKS'], [0x08, 'RESOLVE_BENEATH'], [0x10, 'RESOLVE_IN_ROOT'], [0x20, 'RESOLVE_CACHED'],
+];
+
+/**
+ * openat2's struct open_how as strace shows it: the mode only with O_CREAT or
+ * O_TMPFILE or when not zero; a struct larger than version 0's 24 bytes shows
+ * its tail (up to the page) when any of it is not zero, "???" when unreadable.
+ */
+function openHowText(c: DecodeCtx, p: number, size: number): string {
+  if (size < 24) return addr(p);
+  return at(p, () => {
+    const b = c.mem.read(p, 24);
+    const flags = b.readBigUInt64LE(0);
+    const mode = b.readBigUInt64LE(8);
+    const resolve = b.readBigUInt64LE(16);
+    const lo = Number(flags & 0xffffffffn);
+    const high = flags >> 32n;
+    let f = oflags(c, lo);
+    if (high !== 0n) f += `|${hexNum(flags & ~0xffffffffn)}`;
+    const parts = [`flags=${f}`];
+    if (lo & 0o20000100 || mode !== 0n) parts.push(`mode=0${mode.toString(8).padStart(2, '0')}`);
+    const r = Number(resolve & 0xffffffffn);
+    parts.push(`resolve=${resolve >> 32n === 0n ? flagNames(r, RESOLVE_NAMES, '0', 'RESOLVE_???') : hexNum(resolve)}`);
+    const end = Math.min(size, 4096);
+    if (end > 24) {
+      let tail: Buffer | null = null;
+      try {
+        tail = c.mem.read(p + 24, end - 24);
+      } catch {
+        parts.push('???');
+      }
+      if (tail !== null && tail.some((x) => x !== 0)) parts.push(`/* bytes 24..${end - 1} */ ${quote(tail.subarray(0, c.strsize), tail.length > c.strsize, true)}`);
+    }
+    return `{${parts.join(', ')}}`;
+  });
+}
+
 /** struct msgbuf as strace shows it: the type, then `len` bytes of text */
 const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
   at(p, () => `{mtype=${c.mem.read(p, 8).readBigInt64LE(0)}, mtext=${str(c, p + 8, len)}}`);
@@ -242,6 +280,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
   semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
   msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  openhow: { in: (c, a, i) => openHowText(c, a.ptr(i), a.size(i + 1)) },
   mqattr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   mqattrout: { in: ptrIn, out: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
