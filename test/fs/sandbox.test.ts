@@ -9,9 +9,9 @@
 // errnos, links...) is compared with a native run under unshare -m + chroot,
 // for every line that does not involve /proc (the chroot has none).
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, renameSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, fixture, haveFixtures } from '../helpers/oracle.js';
@@ -120,4 +120,28 @@ describe.skipIf(!haveFixtures())('escape attempts', () => {
       }
     });
   }
+
+  it('a host process that swaps a bound directory for a link to the outside mid-run gives the guest nothing outside', async () => {
+    // the VFS looked the directory up a moment before (and keeps it for a while): the host call must still not follow the host's new link
+    const s = scratch();
+    const bound = join(s.base, 'bound');
+    mkdirSync(join(bound, 'd'), { recursive: true });
+    writeFileSync(join(bound, 'd', 'secret'), 'benign\n');
+    const before = treeHash(s.outside);
+    const loop = 'i=0; while [ $i -lt 2000 ]; do cat /data/d/secret; i=$((i+1)); done 2>/dev/null; echo done';
+    const child = spawn(ELFRUN, ['run', '--sandbox', '--bind', `${bound}:/data`, fixture('x86_64', 'busybox'), 'sh', '-c', loop], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    const exited = new Promise<number | null>((res) => child.on('exit', res));
+    // swap once the guest has read the benign file through the directory
+    for (let i = 0; i < 200 && !out.includes('benign'); i++) await new Promise((r) => setTimeout(r, 25));
+    renameSync(join(bound, 'd'), join(s.base, 'old-d'));
+    symlinkSync(s.outside, join(bound, 'd'));
+    expect(await exited).toBe(0);
+    expect(out).toContain('benign');
+    expect(out).toContain('done');
+    expect(out).not.toContain(CANARY);
+    expect(treeHash(s.outside)).toBe(before);
+  }, 120_000);
 });
+

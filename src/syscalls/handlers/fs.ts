@@ -436,12 +436,12 @@ export const fsDefs: Record<string, Def> = {
     if (path.length === 0 && flags & AT_EMPTY_PATH && dirfd !== AT_FDCWD) {
       const f = t.fds.file(dirfd);
       if (f instanceof HostFile) hostFd = f.hostFd;
-      else if (f.loc?.node instanceof HostNode) hostP = Buffer.from(f.loc.node.path + '\0', 'latin1');
+      else if (f.loc?.node instanceof HostNode) hostP = f.loc.node.fs.hp(f.loc.node.path);
       else return (t.mm.write(out, statxFromStat(f.statBytes(t))), 0);
     } else {
       const loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
       if (!(loc.node instanceof HostNode)) return (t.mm.write(out, statxFromStat(loc.node.stat(t))), 0);
-      hostP = Buffer.from(loc.node.path + '\0', 'latin1');
+      hostP = loc.node.fs.hp(loc.node.path);
     }
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
