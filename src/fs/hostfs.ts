@@ -49,13 +49,18 @@ export class HostFs extends FileSystem {
   override readonly walkCacheable: boolean = true;
   readonly type: string;
   private rootNode: HostNode;
-  /** `hostRoot` must be an absolute, canonical host path */
-  constructor(readonly hostRoot: string) {
+  /**
+   * `hostRoot` must be an absolute, canonical host path; `via` is the host
+   * path to reach it by, when another host file system has it (a guest's
+   * bind mount of a host directory: that file system's hp(), so that no host
+   * symlink is followed on the way there either).
+   */
+  constructor(readonly hostRoot: string, via: Buffer = cpath(hostRoot)) {
     super();
     const s = hostScratch();
-    chk(host.fstatat(AT_FDCWD, cpath(hostRoot), s.addr, 0));
+    chk(host.fstatat(AT_FDCWD, via, s.addr, 0));
     this.rootNode = new HostNode(this, hostRoot, s.dv.getUint32(24, true) & S_IFMT);
-    this.rootFd = hostRoot === '/' || this.rootNode.type !== S_IFDIR ? -1 : chk(host.openat(AT_FDCWD, cpath(hostRoot), O_PATH | OPEN_FLAGS_X86_64.O_DIRECTORY | O_CLOEXEC, 0));
+    this.rootFd = hostRoot === '/' || this.rootNode.type !== S_IFDIR ? -1 : chk(host.openat(AT_FDCWD, via, O_PATH | OPEN_FLAGS_X86_64.O_DIRECTORY | O_CLOEXEC | HOST_O_NOFOLLOW, 0));
     this.type = 'hostfs';
   }
   root(): VNode {
