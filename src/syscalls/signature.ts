@@ -37,6 +37,8 @@ export type ArgKind =
   | 'mqattr' | 'mqattrout'
   // AIO: io_submit's iocb pointers (the count being the previous argument), one iocb, io_pgetevents' struct __aio_sigset
   | 'iocbs' | 'iocb' | 'aiosigset'
+  // openat2's struct open_how, whose size is the next argument
+  | 'openhow'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry

@@ -13,7 +13,7 @@ import {
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
-import { flockText, itimerspecText } from './trace-structs.js';
+import { capDataText, capHeaderText, flockText, itimerspecText } from './trace-structs.js';
 import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
@@ -67,6 +67,44 @@ const mqattrText = (b: Buffer): string => {
   const f = b.readBigInt64LE(0);
   return `{mq_flags=${f === 0n ? '0' : f === 0o4000n ? 'O_NONBLOCK' : `${hexNum(f)} /* O_??? */`}, mq_maxmsg=${b.readBigInt64LE(8)}, mq_msgsize=${b.readBigInt64LE(16)}, mq_curmsgs=${b.readBigInt64LE(24)}}`;
 };
+
+const RESOLVE_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [0x01, 'RESOLVE_NO_XDEV'], [0x02, 'RESOLVE_NO_MAGICLINKS'], [0x04, 'RESOLVE_NO_SYMLINKS'], [0x08, 'RESOLVE_BENEATH'], [0x10, 'RESOLVE_IN_ROOT'], [0x20, 'RESOLVE_CACHED'],
+];
+
+/**
+ * openat2's struct open_how as strace shows it: the mode only with O_CREAT or
+ * O_TMPFILE or when not zero; a struct larger than version 0's 24 bytes shows
+ * its tail (up to the page) when any of it is not zero, "???" when unreadable.
+ */
+function openHowText(c: DecodeCtx, p: number, size: number): string {
+  if (size < 24) return addr(p);
+  return at(p, () => {
+    const b = c.mem.read(p, 24);
+    const flags = b.readBigUInt64LE(0);
+    const mode = b.readBigUInt64LE(8);
+    const resolve = b.readBigUInt64LE(16);
+    const lo = Number(flags & 0xffffffffn);
+    const high = flags >> 32n;
+    let f = oflags(c, lo);
+    if (high !== 0n) f += `|${hexNum(flags & ~0xffffffffn)}`;
+    const parts = [`flags=${f}`];
+    if (lo & 0o20000100 || mode !== 0n) parts.push(`mode=0${mode.toString(8).padStart(2, '0')}`);
+    const r = Number(resolve & 0xffffffffn);
+    parts.push(`resolve=${resolve >> 32n === 0n ? flagNames(r, RESOLVE_NAMES, '0', 'RESOLVE_???') : hexNum(resolve)}`);
+    const end = Math.min(size, 4096);
+    if (end > 24) {
+      let tail: Buffer | null = null;
+      try {
+        tail = c.mem.read(p + 24, end - 24);
+      } catch {
+        parts.push('???');
+      }
+      if (tail !== null && tail.some((x) => x !== 0)) parts.push(`/* bytes 24..${end - 1} */ ${quote(tail.subarray(0, c.strsize), tail.length > c.strsize, true)}`);
+    }
+    return `{${parts.join(', ')}}`;
+  });
+}
 
 /** struct msgbuf as strace shows it: the type, then `len` bytes of text */
 const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
@@ -247,6 +285,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
   semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
   msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  openhow: { in: (c, a, i) => openHowText(c, a.ptr(i), a.size(i + 1)) },
   mqattr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   mqattrout: { in: ptrIn, out: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
@@ -512,34 +551,6 @@ export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inpu
       return entry;
     }
   });
-}
-
-const CAP_VERSIONS: Record<number, string> = { 0x19980330: '_LINUX_CAPABILITY_VERSION_1', 0x20071026: '_LINUX_CAPABILITY_VERSION_2', 0x20080522: '_LINUX_CAPABILITY_VERSION_3' };
-
-function capHeaderText(c: DecodeCtx, p: number): string {
-  const v = u32(c, p);
-  const name = CAP_VERSIONS[v] ?? `${hexNum(v)} /* _LINUX_CAPABILITY_VERSION_??? */`;
-  return `{version=${name}, pid=${c.mem.read(p + 4, 4).readInt32LE(0)}}`;
-}
-
-/** A capability set as strace shows it: 1<<CAP_CHOWN|1<<CAP_KILL..., or 0. */
-function capSet(v: bigint): string {
-  const names: string[] = [];
-  for (let bit = 0; bit < CAPS.length; bit++) if ((v >> BigInt(bit)) & 1n) names.push(`1<<${CAPS[bit]}`);
-  const rest = v & ~((1n << BigInt(CAPS.length)) - 1n);
-  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
-  return names.length ? names.join('|') : '0';
-}
-
-function capDataText(c: DecodeCtx, p: number, hdr: number): string {
-  const words = u32(c, hdr) === 0x19980330 ? 1 : 2;
-  const b = c.mem.read(p, 12 * words);
-  const set = (off: number): bigint => {
-    let v = 0n;
-    for (let i = 0; i < words; i++) v |= BigInt(b.readUInt32LE(12 * i + off)) << BigInt(32 * i);
-    return v;
-  };
-  return `{effective=${capSet(set(0))}, permitted=${capSet(set(4))}, inheritable=${capSet(set(8))}}`;
 }
 
 /** The kernel's restart codes as strace shows an interrupted call's end. */
