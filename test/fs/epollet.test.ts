@@ -24,7 +24,7 @@ function oracle(arch: (typeof ARCHES)[number], args: string[]): { stdout: string
 
 for (const arch of ARCHES) {
   describe(`epoll edges on ${arch}`, () => {
-    it('ET against LT for pipes, FIFOs, AF_UNIX stream/dgram/seqpacket, eventfd, timerfd, signalfd, inotify, pidfd, nested epolls; partial reads, EPOLLOUT edges, EPOLLRDHUP, ONESHOT/MOD, EXCLUSIVE across threads, ELOOP, epoll_pwait2, errors, fdinfo', () => {
+    it('ET against LT for pipes, FIFOs, ptys (master and slave), AF_UNIX stream/dgram/seqpacket, eventfd, timerfd, signalfd, inotify, pidfd, nested epolls; partial reads, EPOLLOUT edges, EPOLLRDHUP, ONESHOT/MOD, EXCLUSIVE across threads, ELOOP, epoll_pwait2, errors, fdinfo', () => {
       const want = oracle(arch, []);
       const got = runElfrun(fixture(arch, 'epollet'), []);
       expect(got.stdout).toBe(want.stdout);
