@@ -15,6 +15,9 @@ import { type IoContext } from './context.js';
 import { nowMs } from '../host/clock.js';
 import { PROT_WRITE } from '../abi/mman.js';
 import { readFileSync } from 'node:fs';
+import { hostSock } from '../host/sock.js';
+import { host, Scratch } from '../host/libc.js';
+import { O_CLOEXEC } from '../abi/fcntl.js';
 
 const ALWAYS = POLLERR | POLLHUP; // reported whether asked for or not
 /** the flags that are not events (Linux's EP_PRIVATE_BITS): a one-shot item keeps only these once reported */
@@ -42,6 +45,10 @@ function hostSleeps(): boolean {
   return sleeps;
 }
 
+/** room for one host struct epoll_event */
+let hostEvent: Scratch | null = null;
+const hostEv = (): Scratch => (hostEvent ??= new Scratch(16));
+
 /** One item of an interest list: a waiter on its file's queues. */
 class Interest implements Waiter {
   /** the file queues this item is hooked on */
@@ -50,6 +57,12 @@ class Interest implements Waiter {
   level = 0;
   /** hooked on a queue woken after the fact (a host fd's): its readiness is also polled */
   late = false;
+  /**
+   * An edge-triggered item of a host fd: a host epoll of its own holding the
+   * host fd with EPOLLET, which has an event exactly when the host's file
+   * woke since last asked (-1 for none)
+   */
+  hostEp = -1;
   constructor(
     private readonly ep: EpollFile,
     readonly fd: number,
@@ -76,20 +89,55 @@ class Interest implements Waiter {
   /** The file signalled a change: onto the ready list (ep_poll_callback). True if an epoll_wait waiter was there to wake. */
   wake(): boolean {
     if (this.disabled) return false;
-    return this.ep.itemWoke(this);
+    // a host edge is taken from the host's epoll when the ready list is read: the wake only rouses the waiters
+    return this.ep.itemWoke(this, this.hostEp < 0);
+  }
+
+  /** Did the host's file wake since last asked (an edge taken from the host's epoll)? */
+  hostEdge(): boolean {
+    if (this.hostEp < 0) return false;
+    return hostSock.epollWait(this.hostEp, hostEv().addr, 1, 0) > 0;
+  }
+
+  /** The host epoll of an edge-triggered host item, with the host fd in it for the events asked (ADD, or MOD re-checking, as ep_modify does). */
+  private hostWatch(hfd: number): void {
+    const ev = hostEv();
+    ev.dv.setUint32(0, ((this.events & (EPOLLIN | EPOLLOUT | 0x2002 /* EPOLLPRI|EPOLLRDHUP */)) | EPOLLET) >>> 0, true);
+    ev.dv.setUint32(4, 0, true);
+    ev.dv.setUint32(8, 0, true);
+    if (this.hostEp < 0) {
+      this.hostEp = hostSock.epollCreate1(O_CLOEXEC);
+      if (this.hostEp < 0) return;
+      if (hostSock.epollCtl(this.hostEp, EPOLL_CTL_ADD, hfd, ev.addr) < 0) this.closeHost();
+    } else if (hostSock.epollCtl(this.hostEp, EPOLL_CTL_MOD, hfd, ev.addr) < 0) this.closeHost();
+  }
+  private closeHost(): void {
+    if (this.hostEp >= 0) host.close(this.hostEp);
+    this.hostEp = -1;
+  }
+
+  /** ADD or MOD: (re)arm, a host edge-triggered item in the host's epoll. */
+  reset(t: IoContext): void {
+    this.closeHost();
+    const hfd = this.edge && !this.disabled ? this.file.hostEdgeFd() : null;
+    if (hfd !== null) this.hostWatch(hfd);
+    this.arm(t);
   }
 
   /** Hook the queues the file wakes now (a host fd's queue is re-armed on every wait). */
   arm(t: IoContext): void {
-    const qs = this.disabled ? [] : this.file.pollQueues(t, this.events & 0xffff);
+    let qs = this.disabled ? [] : this.file.pollQueues(t, this.events & 0xffff);
+    // a host edge item waits for its host epoll, not for the file's levels
+    if (this.hostEp >= 0 && !this.disabled) qs = [...qs.filter((q) => !q.late), t.hostPollQueue(this.hostEp, EPOLLIN)];
     for (const q of this.hooked) if (!qs.includes(q)) q.remove(this);
     for (const q of qs) q.add(this);
     this.hooked = qs;
-    this.late = qs.some((q) => q.late);
+    this.late = this.hostEp < 0 && qs.some((q) => q.late);
   }
   disarm(): void {
     for (const q of this.hooked) q.remove(this);
     this.hooked = [];
+    this.closeHost();
   }
 }
 
@@ -129,8 +177,8 @@ export class EpollFile extends FileDescription {
   }
 
   /** An item's file woke: queue it and wake this epoll's waiters; true if a task in epoll_wait was there. */
-  itemWoke(i: Interest): boolean {
-    this.rdl.add(i);
+  itemWoke(i: Interest, queue = true): boolean {
+    if (queue) this.rdl.add(i);
     const had = this.wq.waiters.size > 0;
     this.wq.wake();
     this.pollq.wake();
@@ -180,7 +228,7 @@ export class EpollFile extends FileDescription {
   /** A new or modified item: hooked, and on the ready list if its file is ready now (ep_insert, ep_modify). */
   private armAndCheck(t: IoContext, i: Interest): void {
     this.rdl.delete(i);
-    i.arm(t);
+    i.reset(t);
     i.level = i.file.poll(t, i.want) & i.want;
     if (i.level) i.wake();
   }
@@ -238,6 +286,8 @@ export class EpollFile extends FileDescription {
   ready(t: IoContext, max: number, consume: boolean): Array<{ events: number; data: bigint }> {
     const out: Array<{ events: number; data: bigint }> = [];
     const seen = new Set<Interest>();
+    // host files' edges since last asked join the ready list now
+    for (const byFd of this.interests.values()) for (const i of byFd.values()) if (!i.disabled && i.hostEdge()) this.rdl.add(i);
     const look = (i: Interest): number => {
       const r = i.file.poll(t, i.want) & i.want;
       const rose = r !== 0 && i.level === 0;

@@ -1,6 +1,8 @@
 // Edge- and level-triggered epoll, EPOLLONESHOT, EPOLLEXCLUSIVE, nesting and
 // the errors of epoll_ctl (fixtures/src/epollet.c) under elfrun against Linux.
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
 
 /**
@@ -41,3 +43,37 @@ for (const arch of ARCHES) {
     }
   });
 }
+
+/** Debian's python3 with select.epoll and EPOLLET on a loopback TCP connection and a pipe, reading part of what came. */
+const ET_PY = `
+import select, socket, os
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4)
+c = socket.create_connection(l.getsockname()); s, _ = l.accept(); s.setblocking(False)
+r, w = os.pipe(); os.set_blocking(r, False)
+ep = select.epoll()
+ep.register(s.fileno(), select.EPOLLIN | select.EPOLLET | select.EPOLLRDHUP)
+ep.register(r, select.EPOLLIN | select.EPOLLET)
+def show(what, t=0):
+    print(what, sorted((('sock' if fd == s.fileno() else 'pipe'), ev) for fd, ev in ep.poll(t)))
+show('none')
+c.send(b'hello'); os.write(w, b'abc')
+show('data', 1)
+show('again')
+s.recv(2); os.read(r, 1)
+show('partial reads')
+c.send(b'!'); os.write(w, b'd')
+show('more', 1)
+c.shutdown(socket.SHUT_WR)
+show('shutdown', 1)
+`;
+const python = '/usr/bin/python3';
+describe.runIf(existsSync(python))('Debian python3 (x86_64) with select.epoll and EPOLLET', () => {
+  for (const net of [[], ['--net', 'none']]) {
+    it(`an edge per arrival on a TCP socket (${net.length ? '--net none' : 'host network'}) and a pipe, none after partial reads, EPOLLRDHUP`, () => {
+      const want = spawnSync(python, ['-c', ET_PY], { encoding: 'utf8', timeout: 30_000 });
+      const got = runElfrun(python, ['-c', ET_PY], { flags: net });
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(0);
+    });
+  }
+});

@@ -196,7 +196,7 @@ function epollPwait(t: Task, a: Args, deadline: number, maskAddr: number, size: 
   return r;
 }
 
-const EPOLL_NOTE = 'items hook their files\' wake-ups (Linux\'s ep_poll_callback): EPOLLET reports once per wake-up after the last report, EPOLLONESHOT disarms until EPOLL_CTL_MOD, EPOLLEXCLUSIVE wakes one of several epolls, nesting with ELOOP past EPOLL_MAX_NESTS; lacks: wake-ups carry no event key (an EPOLLET item wakes on any change of its file\'s queue), and host fds (host sockets, terminals, host pipes) signal readiness, not changes, so EPOLLET on them behaves level-triggered';
+const EPOLL_NOTE = 'items hook their files\' wake-ups (Linux\'s ep_poll_callback): EPOLLET reports once per wake-up after the last report (a host socket\'s or host pipe\'s edges come from a host epoll holding it with EPOLLET), EPOLLONESHOT disarms until EPOLL_CTL_MOD, EPOLLEXCLUSIVE wakes one of several epolls, nesting with ELOOP past EPOLL_MAX_NESTS; lacks: wake-ups carry no event key (an EPOLLET item wakes on any change of its file\'s queues), and an inotify instance watching host files has edges only when it turns readable';
 const msDeadline = (ms: number): number => (ms < 0 ? Infinity : nowMs() + ms);
 
 export const epollDefs: Record<string, Def> = {
