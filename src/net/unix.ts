@@ -337,6 +337,9 @@ export class UnixSocket extends Socket implements Sender {
     if (writable) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return m;
   }
+  override hostEdgeFd(): number | null {
+    return this.h !== null ? this.h.hostEdgeFd() : null;
+  }
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     if (this.h !== null) return this.h.pollQueues(t, events);
     const q = [this.readq, this.writeq];

@@ -82,7 +82,8 @@ export function flagNames(v: number, table: Bits, zero = '0', unknown?: string):
   const out: string[] = [];
   let rest = v >>> 0;
   for (const [bit, name] of table) {
-    if (bit !== 0 && (rest & bit) === bit) {
+    // >>> 0: bit 31 (EPOLLET, MSG_CMSG_CLOEXEC...) is negative as a 32-bit & result
+    if (bit !== 0 && ((rest & bit) >>> 0) === bit >>> 0) {
       out.push(name);
       rest = (rest & ~bit) >>> 0;
     }
