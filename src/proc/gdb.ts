@@ -2,21 +2,26 @@
 // HOST:PORT`), as qemu-user's -g gives it, for the first process and its
 // threads. All-stop: while gdb has the guest stopped, no guest task runs.
 //
-// What it speaks: qSupported (swbreak, qXfer:auxv:read,
-// qXfer:exec-file:read), ?, g/G and p/P in gdb's default register layout for
-// the arch (x86_64: the general registers, eflags and segments, x87, SSE;
-// aarch64: x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr), m/M/X (reads show the
-// memory without the stub's breakpoints), Z0/z0 software breakpoints
-// (int3; brk #0), c/C/s/S, H, T, qfThreadInfo/qsThreadInfo, qC, qAttached,
-// ^C, D and k. A stop reply names the signal and thread, and `swbreak` at a
-// breakpoint (the pc already back at it). Every signal the process is about
-// to take stops it first; gdb's C passes it on, c discards it. A forked
-// child is not followed: the breakpoints it inherited are taken out of its
-// memory when it reaches one. Not done: hardware watchpoints (Z2-Z4; with
-// `set can-use-hw-watchpoints 0` gdb single-steps to watch), the
-// multiprocess extensions, fork and exec events, vFile (gdb reads the
-// program and its libraries from the host's files), target descriptions
-// (fs_base and orig_rax are not shown).
+// What it speaks: qSupported (swbreak, qXfer:features:read,
+// qXfer:auxv:read, qXfer:exec-file:read, qXfer:siginfo:read), ?, a target
+// description (target.xml and one file per feature, as gdbserver describes
+// a Linux process: x86_64 core, SSE with mxcsr, orig_rax, fs_base and
+// gs_base; aarch64 core, fpsimd and tpidr), g/G and p/P numbered as it
+// says, m/M/X (reads show the memory without the stub's breakpoints), Z0/z0
+// software breakpoints (int3; brk #0), c/C/s/S, H, T,
+// qfThreadInfo/qsThreadInfo, qC, qAttached, ^C, D and k. A stop reply names
+// the signal and thread, and `swbreak` at a breakpoint (the pc already back
+// at it). Every signal the process is about to take stops it first; gdb's C
+// passes it on, c discards it. A forked child is not followed: the
+// breakpoints it inherited are taken out of its memory when it reaches one.
+// orig_rax reads as -1 (every stop is at an instruction, none inside a
+// system call) and writes to it, to the segment selectors and to the x87
+// pointer registers are ignored. Not done: hardware watchpoints and
+// breakpoints (Z1-Z4; with `set can-use-hw-watchpoints 0` gdb single-steps
+// to watch), the multiprocess extensions, fork and exec events,
+// qXfer:libraries-svr4 and vFile (gdb reads the program and its libraries
+// from the host's files and finds them through the dynamic linker's
+// breakpoint).
 import { createServer, type Socket } from 'node:net';
 import { SIG } from '../abi/signal.js';
 import { PROT_WRITE } from '../abi/mman.js';
@@ -27,7 +32,7 @@ import { dropSignals, faultSiginfo } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
-import { A64_REGS, X86_REGS, auxvBytes, hex8, le, readReg, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
+import { A64_REGS, X86_REGS, auxvBytes, hex8, le, readReg, targetDescription, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
 
 /** What a stopped thread told gdb, and what gdb said to do about its signal. */
 interface Stop {
@@ -392,7 +397,7 @@ export class GdbStub {
   }
 
   private query(p: string): string {
-    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
+    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
     if (p.startsWith('qXfer:siginfo:read::')) {
       const t = this.thread(this.gTid);
       const r = this.reported.get(t);
@@ -406,6 +411,12 @@ export class GdbStub {
       return this.moreThreads();
     }
     if (p === 'qsThreadInfo') return this.moreThreads();
+    if (p.startsWith('qXfer:features:read:')) {
+      const rest = p.slice('qXfer:features:read:'.length);
+      const colon = rest.indexOf(':');
+      const doc = targetDescription(this.proc.arch.name === 'x86_64' ? 'x86_64' : 'arm64').get(rest.slice(0, colon));
+      return doc === undefined ? 'E00' : xfer(Buffer.from(doc, 'latin1'), rest.slice(colon + 1));
+    }
     if (p.startsWith('qXfer:auxv:read::')) return xfer(auxvBytes(this.proc), p.slice('qXfer:auxv:read::'.length));
     if (p.startsWith('qXfer:exec-file:read:')) {
       const rest = p.slice('qXfer:exec-file:read:'.length);

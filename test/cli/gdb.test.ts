@@ -1,8 +1,10 @@
 // elfrun run --gdb: Debian's gdb-multiarch in batch mode against our stub,
 // compared with the same session against qemu-user's gdbstub (qemu-x86_64,
 // qemu-aarch64 -g): breakpoints, continuing over them, stepping, backtraces,
-// threads, memory, a signal stop, kill. A dynamic program's shared libraries
-// are compared with a native gdb session. Loopback only; every run is
+// threads, memory, a signal stop, kill; registers by the target
+// description's names compared with Debian's gdbserver running the native
+// program (x86_64) and with qemu-aarch64 -g. A dynamic program's shared
+// libraries are compared with a native gdb session. Loopback only; every run is
 // bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -53,7 +55,8 @@ async function session(server: (port: number) => string[], prog: string, cmds: s
     });
     return r
       .split('\n')
-      .filter((l) => !l.startsWith('warning: remote target does not support file transfer'))
+      // gdbserver offers files (vFile), the stubs do not: gdb says so or reads them
+      .filter((l) => !l.startsWith('warning: remote target does not support file transfer') && !l.startsWith('warning: File transfers from remote targets') && !/^Reading .* from remote target\.\.\.$/.test(l))
       .map((l) =>
         l
           .replace(/Thread \d+(\.\d+)?/g, 'Thread N')
@@ -70,6 +73,7 @@ async function session(server: (port: number) => string[], prog: string, cmds: s
 }
 
 const qemuOf = (arch: string): string => (arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64');
+const haveGdbserver = spawnSync('gdbserver', ['--version']).status === 0;
 
 describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
   for (const arch of ARCHES) {
@@ -99,6 +103,30 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       expect(got).toMatch(/\$1 = 11\n\$2 = 1\n\$3 = \(void \*\) 0x0/);
     });
   }
+
+  it.skipIf(!haveGdbserver)('x86_64 target description: fs_base, gs_base, orig_rax, SSE, registers by name, as under gdbserver', { timeout: 120_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbprog');
+    const cmds = ['break gdbprog.c:18', 'continue', 'info locals', 'p n', 'bt', 'p $xmm1', 'p $mxcsr', 'info registers rip', 'p $eax', 'set var $rax = 0x1234', 'p/x $rax', 'info registers fs_base', 'p $fs_base', 'p $gs_base', 'p $orig_rax', 'set var $fs_base = $fs_base', 'p $fs_base', 'kill'];
+    const want = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds);
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    expect(want).toContain('fs_base');
+    expect(want).toContain('square = 25');
+    expect(want).not.toContain('Invalid register');
+    expect(got).toBe(want);
+  });
+
+  it.skipIf(!haveQemu())(`aarch64 target description: core and fpsimd as with qemu-user's stub, and tpidr`, { timeout: 120_000 }, async () => {
+    const prog = fixture('arm64', 'gdbprog');
+    const cmds = ['break gdbprog.c:18', 'continue', 'info locals', 'p n', 'bt', 'p $v1', 'p $d0', 'p $fpsr', 'info registers x0 pc', 'set var $x0 = 0x1234', 'p/x $x0', 'kill'];
+    const want = await session((port) => ['qemu-aarch64', '-g', String(port), prog], prog, cmds);
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    expect(want).toContain('square = 25');
+    expect(got).toBe(want);
+    // qemu-user describes no tpidr (gdbserver does, as org.gnu.gdb.aarch64.tls), nor cpsr's fields
+    const tls = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, ['break work', 'continue', 'info registers tpidr', 'info registers cpsr', 'kill']);
+    expect(tls).toMatch(/^tpidr 0x[1-9a-f][0-9a-f]* 0x[0-9a-f]+$/m);
+    expect(tls).toMatch(/^cpsr 0x[0-9a-f]+ \[ EL=0 /m);
+  });
 
   it('a dynamic program: breakpoint in main, its shared libraries as a native gdb session shows them, its exit code', { timeout: 120_000 }, async () => {
     const prog = fixture('x86_64', 'hello-dyn');
