@@ -184,3 +184,22 @@ export function auxvBytes(p: Process): Buffer {
   });
   return b;
 }
+
+/**
+ * Linux's signal numbers as the remote protocol numbers them (gdb's own
+ * numbering, which T, S, X and C carry): the first 15 but SIGBUS, SIGUSR1,
+ * SIGUSR2 agree; realtime signals 33-63 are 45-75, 32 is 77, 64 is 78.
+ */
+const TO_GDB: Record<number, number> = {
+  7: 10, 10: 30, 12: 31, 16: 143, 17: 20, 18: 19, 19: 17, 20: 18, 23: 16, 29: 23, 30: 32, 31: 12,
+};
+export function gdbSignal(sig: number): number {
+  if (sig === 32) return 77;
+  if (sig === 64) return 78;
+  if (sig > 32) return sig - 33 + 45;
+  return TO_GDB[sig] ?? sig;
+}
+export function linuxSignal(g: number): number {
+  for (let s = 1; s <= 64; s++) if (gdbSignal(s) === g) return s;
+  return 0;
+}
