@@ -203,3 +203,65 @@ export function linuxSignal(g: number): number {
   for (let s = 1; s <= 64; s++) if (gdbSignal(s) === g) return s;
   return 0;
 }
+
+const AT_PHDR = 3;
+const AT_PHNUM = 5;
+const PT_DYNAMIC = 2;
+const PT_PHDR = 6;
+const DT_DEBUG = 21;
+
+/**
+ * qXfer:libraries-svr4:read, as gdbserver answers it: the dynamic linker's
+ * list of loaded objects, read from guest memory (the program's PT_DYNAMIC,
+ * found through AT_PHDR, its DT_DEBUG entry, the r_debug it points to and
+ * r_map's link_map chain). The program's own entry is main-lm; an empty
+ * list while the linker has not filled DT_DEBUG yet, or for a static
+ * program.
+ */
+export function librariesSvr4(p: Process, mem: { read(addr: number, len: number): Buffer }): string {
+  const aux = new Map(p.start?.auxv ?? []);
+  const phdr = aux.get(AT_PHDR) ?? 0;
+  const phnum = aux.get(AT_PHNUM) ?? 0;
+  const u64 = (a: number): number => Number(mem.read(a, 8).readBigUInt64LE(0));
+  const hex = (n: number): string => `0x${n.toString(16)}`;
+  let out = '';
+  let mainLm = 0;
+  try {
+    let bias = 0;
+    let dynamic = 0;
+    for (let i = 0; i < phnum; i++) {
+      const h = mem.read(phdr + 56 * i, 56);
+      const vaddr = Number(h.readBigUInt64LE(16));
+      if (h.readUInt32LE(0) === PT_PHDR) bias = phdr - vaddr;
+      if (h.readUInt32LE(0) === PT_DYNAMIC) dynamic = vaddr;
+    }
+    let rDebug = 0;
+    for (let a = dynamic + bias; dynamic !== 0; a += 16) {
+      const tag = u64(a);
+      if (tag === 0) break;
+      if (tag === DT_DEBUG) rDebug = u64(a + 8);
+    }
+    const seen = new Set<number>();
+    for (let lm = rDebug !== 0 ? u64(rDebug + 8) : 0; lm !== 0 && !seen.has(lm) && seen.size < 4096; lm = u64(lm + 24)) {
+      seen.add(lm);
+      const nameAt = u64(lm + 8);
+      let name = '';
+      // the name up to its NUL, a page at most at a time (the next page may not be mapped)
+      for (let a = nameAt; a !== 0 && name.length < 4096; ) {
+        const b = mem.read(a, 4096 - (a % 4096));
+        const nul = b.indexOf(0);
+        name += b.subarray(0, nul < 0 ? b.length : nul).toString('latin1');
+        if (nul >= 0) break;
+        a += b.length;
+      }
+      if (mainLm === 0) mainLm = lm;
+      else if (name !== '') {
+        const esc = name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+        out += `<library name="${esc}" lm="${hex(lm)}" l_addr="${hex(u64(lm))}" l_ld="${hex(u64(lm + 16))}" lmid="0x0"/>`;
+      }
+    }
+  } catch {
+    // memory the list points to is not there (yet): what was read so far
+  }
+  return `<library-list-svr4 version="1.0"${mainLm !== 0 ? ` main-lm="${hex(mainLm)}"` : ''}>${out}</library-list-svr4>`;
+}

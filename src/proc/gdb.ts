@@ -3,25 +3,27 @@
 // threads. All-stop: while gdb has the guest stopped, no guest task runs.
 //
 // What it speaks: qSupported (swbreak, hwbreak, qXfer:features:read,
-// qXfer:auxv:read, qXfer:exec-file:read, qXfer:siginfo:read), ?, a target
-// description (target.xml and one file per feature, as gdbserver describes
-// a Linux process: x86_64 core, SSE with mxcsr, orig_rax, fs_base and
-// gs_base; aarch64 core, fpsimd and tpidr), g/G and p/P numbered as it
-// says, m/M/X (reads show the memory without the stub's breakpoints),
-// Z0/Z1 breakpoints (the trap instruction, int3 or brk #0, for both),
-// Z2/Z3/Z4 watchpoints of any length (gdb-watch.ts: page protection, stops
-// after the access with watch:/rwatch:/awatch:), c/C/s/S, H, T,
-// qfThreadInfo/qsThreadInfo, qC, qAttached, ^C, D and k. Signals are in
-// gdb's numbering. A stop reply names the signal and thread, and `swbreak`
-// or `hwbreak` at a breakpoint (the pc already back at it). Every signal the
-// process is about to take stops it first; gdb's C passes it on, c discards
-// it. A forked child is not followed: the breakpoints it inherited are taken
-// out of its memory when it reaches one. orig_rax reads as -1 (every stop is
-// at an instruction, none inside a system call) and writes to it, to the
-// segment selectors and to the x87 pointer registers are ignored. Not done:
-// the multiprocess extensions, fork and exec events, qXfer:libraries-svr4
-// and vFile (gdb reads the program and its libraries from the host's files
-// and finds them through the dynamic linker's breakpoint).
+// qXfer:auxv:read, qXfer:libraries-svr4:read: the dynamic linker's list,
+// read from guest memory through DT_DEBUG as gdbserver does,
+// qXfer:exec-file:read, qXfer:siginfo:read), ?, a target description
+// (target.xml and one file per feature, as gdbserver describes a Linux
+// process: x86_64 core, SSE with mxcsr, orig_rax, fs_base and gs_base;
+// aarch64 core, fpsimd and tpidr), g/G and p/P numbered as it says, m/M/X
+// (reads show the memory without the stub's breakpoints), Z0/Z1
+// breakpoints (the trap instruction, int3 or brk #0, for both), Z2/Z3/Z4
+// watchpoints of any length (gdb-watch.ts: page protection, stops after the
+// access with watch:/rwatch:/awatch:), c/C/s/S, H, T, qfThreadInfo/
+// qsThreadInfo, qC, qAttached, ^C, D and k; signals in gdb's numbering. A
+// stop reply names the signal and thread, and `swbreak` or `hwbreak` at a
+// breakpoint (the pc already back at it). Every signal the process is about
+// to take stops it first; gdb's C passes it on, c discards it. A forked
+// child is not followed: the breakpoints it inherited are taken out of its
+// memory when it reaches one. orig_rax reads as -1 (every stop is at an
+// instruction, none inside a system call); writes to it, to the segment
+// selectors and to the x87 pointer registers are ignored. Not done: the
+// multiprocess extensions, fork and exec events, vFile (gdb reads the
+// program and its libraries from the host's files, not the guest's view
+// of them under --root or --sandbox).
 import { createServer, type Socket } from 'node:net';
 import { SIG } from '../abi/signal.js';
 import { PROT_WRITE } from '../abi/mman.js';
@@ -33,7 +35,7 @@ import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
 import { Watchpoints } from './gdb-watch.js';
-import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, linuxSignal, readReg, targetDescription, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
+import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, readReg, targetDescription, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
 
 /** What a stopped thread told gdb, and what gdb said to do about its signal. */
 interface Stop {
@@ -370,10 +372,9 @@ export class GdbStub {
         const [type, a, l] = p.slice(1).split(/[,;]/);
         const addr = parseInt(a, 16);
         if (type === '2' || type === '3' || type === '4') {
-          const len = parseInt(l, 16);
           this.active(); // the engine's protection is that of the process whose memory it has
-          if (p[0] === 'Z') this.watches.insert(this.proc.mm, Number(type), addr, len);
-          else this.watches.remove(this.proc.mm, Number(type), addr, len);
+          if (p[0] === 'Z') this.watches.insert(this.proc.mm, Number(type), addr, parseInt(l, 16));
+          else this.watches.remove(this.proc.mm, Number(type), addr, parseInt(l, 16));
           return 'OK';
         }
         if (type !== '0' && type !== '1') return '';
@@ -438,7 +439,7 @@ export class GdbStub {
   }
 
   private query(p: string): string {
-    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
+    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
     if (p.startsWith('qXfer:siginfo:read::')) {
       const t = this.thread(this.gTid);
       const r = this.reported.get(t);
@@ -458,13 +459,13 @@ export class GdbStub {
       const doc = targetDescription(this.proc.arch.name === 'x86_64' ? 'x86_64' : 'arm64').get(rest.slice(0, colon));
       return doc === undefined ? 'E00' : xfer(Buffer.from(doc, 'latin1'), rest.slice(colon + 1));
     }
+    if (p.startsWith('qXfer:libraries-svr4:read::')) return xfer(Buffer.from(librariesSvr4(this.proc, this.mmOf()), 'latin1'), p.slice(27));
     if (p.startsWith('qXfer:auxv:read::')) return xfer(auxvBytes(this.proc), p.slice('qXfer:auxv:read::'.length));
     if (p.startsWith('qXfer:exec-file:read:')) {
       const rest = p.slice('qXfer:exec-file:read:'.length);
       return xfer(Buffer.from(this.proc.exePath, 'utf8'), rest.slice(rest.indexOf(':') + 1));
     }
     if (p === 'qSymbol::') return 'OK';
-    if (p === 'qOffsets') return '';
     return '';
   }
 

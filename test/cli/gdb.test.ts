@@ -161,6 +161,18 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(lines(got.replace(/Hardware watchpoint/g, 'Watchpoint'))).toBe(lines(want));
   });
 
+  it.skipIf(!haveGdbserver)('a dynamic program: a breakpoint in libc, a backtrace through it and the shared libraries (qXfer:libraries-svr4) as under gdbserver, but for where things are loaded', { timeout: 120_000 }, async () => {
+    const prog = fixture('x86_64', 'hello-dyn');
+    const cmds = ['break main', 'continue', 'break write', 'continue', 'bt', 'info sharedlibrary', 'kill'];
+    // gdbserver's files come through vFile (target:...); elfrun's layout puts things elsewhere
+    const norm = (s: string): string => s.replace(/target:/g, '').replace(/0x[0-9a-f]+/g, '0xADDR');
+    const want = norm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds));
+    const got = norm(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds));
+    expect(want).toContain('in __libc_start_main');
+    expect(want).toMatch(/Yes +\/lib\/x86_64-linux-gnu\/libc\.so\.6/);
+    expect(got).toBe(want);
+  });
+
   it('a dynamic program: breakpoint in main, its shared libraries as a native gdb session shows them, its exit code', { timeout: 120_000 }, async () => {
     const prog = fixture('x86_64', 'hello-dyn');
     const cmds = ['break main', 'continue', 'bt', 'info sharedlibrary', 'continue'];
