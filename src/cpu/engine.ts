@@ -169,7 +169,8 @@ export class Cpu implements MemBackend {
   // translations stay valid.
 
   /** what is mapped in the engine now: start -> region */
-  private regions = new Map<number, { end: number; prot: number; host: number }>();
+  /** its memory regions by start (a debugger's watchpoint changes a whole one's protection: a part would split it) */
+  readonly regions = new Map<number, { end: number; prot: number; host: number }>();
   /** the address space whose mappings the engine holds */
   active: object | null = null;
   /** the task whose registers the engine holds */

@@ -2,21 +2,28 @@
 // HOST:PORT`), as qemu-user's -g gives it, for the first process and its
 // threads. All-stop: while gdb has the guest stopped, no guest task runs.
 //
-// What it speaks: qSupported (swbreak, qXfer:auxv:read,
-// qXfer:exec-file:read), ?, g/G and p/P in gdb's default register layout for
-// the arch (x86_64: the general registers, eflags and segments, x87, SSE;
-// aarch64: x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr), m/M/X (reads show the
-// memory without the stub's breakpoints), Z0/z0 software breakpoints
-// (int3; brk #0), c/C/s/S, H, T, qfThreadInfo/qsThreadInfo, qC, qAttached,
-// ^C, D and k. A stop reply names the signal and thread, and `swbreak` at a
+// What it speaks: qSupported (swbreak, hwbreak, qXfer:features:read,
+// qXfer:auxv:read, qXfer:libraries-svr4:read: the dynamic linker's list,
+// read from guest memory through DT_DEBUG as gdbserver does,
+// qXfer:exec-file:read, qXfer:siginfo:read), ?, a target description
+// (target.xml and one file per feature, as gdbserver describes a Linux
+// process: x86_64 core, SSE with mxcsr, orig_rax, fs_base and gs_base;
+// aarch64 core, fpsimd and tpidr), g/G and p/P numbered as it says, m/M/X
+// (reads show the memory without the stub's breakpoints), Z0/Z1
+// breakpoints (the trap instruction, int3 or brk #0, for both), Z2/Z3/Z4
+// watchpoints of any length (gdb-watch.ts: page protection, stops after the
+// access with watch:/rwatch:/awatch:), c/C/s/S, H, T, qfThreadInfo/
+// qsThreadInfo, qC, qAttached, ^C, D and k; signals in gdb's numbering. A
+// stop reply names the signal and thread, and `swbreak` or `hwbreak` at a
 // breakpoint (the pc already back at it). Every signal the process is about
 // to take stops it first; gdb's C passes it on, c discards it. A forked
 // child is not followed: the breakpoints it inherited are taken out of its
-// memory when it reaches one. Not done: hardware watchpoints (Z2-Z4; with
-// `set can-use-hw-watchpoints 0` gdb single-steps to watch), the
+// memory when it reaches one. orig_rax reads as -1 (every stop is at an
+// instruction, none inside a system call); writes to it, to the segment
+// selectors and to the x87 pointer registers are ignored. Not done: the
 // multiprocess extensions, fork and exec events, vFile (gdb reads the
-// program and its libraries from the host's files), target descriptions
-// (fs_base and orig_rax are not shown).
+// program and its libraries from the host's files, not the guest's view
+// of them under --root or --sandbox).
 import { createServer, type Socket } from 'node:net';
 import { SIG } from '../abi/signal.js';
 import { PROT_WRITE } from '../abi/mman.js';
@@ -27,7 +34,8 @@ import { dropSignals, faultSiginfo } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
-import { A64_REGS, X86_REGS, auxvBytes, hex8, le, readReg, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
+import { Watchpoints } from './gdb-watch.js';
+import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, readReg, targetDescription, unescape, writeReg, xfer, type RegSpec } from './gdb-proto.js';
 
 /** What a stopped thread told gdb, and what gdb said to do about its signal. */
 interface Stop {
@@ -52,6 +60,11 @@ export class GdbStub {
   private resumes: Array<() => void> = [];
   /** software breakpoints: address -> the bytes the breakpoint instruction replaced */
   private readonly bps = new Map<number, Buffer>();
+  /** the breakpoints of those that gdb asked for as hardware ones (Z1) */
+  private readonly hwBps = new Set<number>();
+  private readonly watches = new Watchpoints();
+  /** a watched page's instruction is being run alone: whether gdb had asked for a step then */
+  private stepAfterWatch = false;
   /** the thread for g/G/p/P/m/M (Hg) and for s/c (Hc); 0 or -1: any */
   private gTid = 0;
   private cTid = 0;
@@ -119,6 +132,8 @@ export class GdbStub {
   /** Before t runs: true when it must not (it stopped for gdb, and the guest is held). */
   beforeRun(t: Task): boolean {
     if (this.detached || t.proc !== this.proc) return false;
+    if (this.watches.stepping === t) return false; // the instruction runs first: signals come after it
+    if (this.watches.size > 0) this.watches.protect(t.proc.mm);
     if (this.interrupt) {
       this.interrupt = false;
       this.stop(t, { sig: SIG.SIGINT, fault: null });
@@ -141,8 +156,17 @@ export class GdbStub {
   /** After t ran (fault: what stopped it, if anything): true when it stopped for gdb. */
   afterRun(t: Task, fault: Fault | null): boolean {
     if (this.detached) return false;
-    const stepped = this.stepTask === t;
+    let stepped = this.stepTask === t;
     this.stepTask = null;
+    if (t.proc === this.proc && this.watches.stepping === t) {
+      // the instruction that met a watched page ran: a hit stops after it, as a debug trap does
+      stepped = this.stepAfterWatch;
+      const hit = this.watches.stepped(t);
+      if (hit !== null && t.state !== 'dead' && fault === null) {
+        this.stop(t, { sig: SIG.SIGTRAP, fault: null }, `${hit.kind}:${hit.addr.toString(16)};`);
+        return true;
+      }
+    }
     const bp = fault !== null && fault.signal === SIG.SIGTRAP ? this.breakpointAt(t) : null;
     if (t.proc !== this.proc) {
       // a forked child ran into a breakpoint it inherited: take it out of its memory and go on
@@ -154,7 +178,12 @@ export class GdbStub {
     }
     if (bp !== null) {
       t.cpu.setPc(bp);
-      this.stop(t, { sig: SIG.SIGTRAP, fault: null }, true);
+      this.stop(t, { sig: SIG.SIGTRAP, fault: null }, this.hwBps.has(bp) ? 'hwbreak:;' : 'swbreak:;');
+      return true;
+    }
+    if (fault !== null && this.watches.faulted(t, fault)) {
+      this.stepAfterWatch = stepped;
+      this.stepTask = t;
       return true;
     }
     if (fault !== null) {
@@ -171,19 +200,20 @@ export class GdbStub {
   /** The process ended: W (exit code) or X (signal), and the connection closes. */
   exited(state: ExitState): void {
     if (this.detached) return;
-    this.send(state.kind === 'exited' ? `W${hex8(state.code)}` : `X${hex8(state.signal)}`);
+    this.send(state.kind === 'exited' ? `W${hex8(state.code)}` : `X${hex8(gdbSignal(state.signal))}`);
     this.detached = true;
     this.sock.end();
   }
 
   // ---- stops and resumes --------------------------------------------------------
 
-  private stop(t: Task, s: Stop, swbreak = false): void {
+  /** t stops for gdb; `why` names a breakpoint or watchpoint it hit (swbreak:;, watch:ADDR;...). */
+  private stop(t: Task, s: Stop, why = ''): void {
     this.halted = true;
     this.current = t;
     this.gTid = this.cTid = t.tid;
     this.reported.set(t, s);
-    this.send(`T${hex8(s.sig)}thread:${t.tid.toString(16)};${swbreak ? 'swbreak:;' : ''}`);
+    this.send(`T${hex8(gdbSignal(s.sig))}thread:${t.tid.toString(16)};${why}`);
   }
 
   /** c/C/s/S: `sig` is what the stopped thread gets (0: its signal is discarded). */
@@ -217,6 +247,11 @@ export class GdbStub {
     if (this.detached) return;
     for (const [addr, orig] of this.bps) this.poke(addr, orig);
     this.bps.clear();
+    this.hwBps.clear();
+    if (this.k !== null && this.watches.size > 0 && this.proc.threads.size > 0) {
+      this.active();
+      this.watches.clear(this.proc.mm);
+    }
     this.detached = true;
     this.halted = false;
     this.stepTask = null;
@@ -282,7 +317,7 @@ export class GdbStub {
         const t = this.current ?? this.proc.threads.values().next().value!;
         const s = this.reported.get(t) ?? { sig: SIG.SIGTRAP, fault: null };
         this.reported.set(t, s);
-        return `T${hex8(s.sig)}thread:${t.tid.toString(16)};`;
+        return `T${hex8(gdbSignal(s.sig))}thread:${t.tid.toString(16)};`;
       }
       case 'g':
         return this.regs(this.thread(this.gTid)).map(([spec, v]) => le(v, spec.size)).join('');
@@ -334,11 +369,23 @@ export class GdbStub {
       }
       case 'Z':
       case 'z': {
-        const [type, a] = p.slice(1).split(',');
-        if (type !== '0') return ''; // watchpoints and hardware breakpoints: not supported
+        const [type, a, l] = p.slice(1).split(/[,;]/);
         const addr = parseInt(a, 16);
-        if (p[0] === 'Z') this.insert(addr);
-        else this.remove(addr);
+        if (type === '2' || type === '3' || type === '4') {
+          this.active(); // the engine's protection is that of the process whose memory it has
+          if (p[0] === 'Z') this.watches.insert(this.proc.mm, Number(type), addr, parseInt(l, 16));
+          else this.watches.remove(this.proc.mm, Number(type), addr, parseInt(l, 16));
+          return 'OK';
+        }
+        if (type !== '0' && type !== '1') return '';
+        // a hardware breakpoint is the same trap instruction; its stop says hwbreak
+        if (p[0] === 'Z') {
+          this.insert(addr);
+          if (type === '1') this.hwBps.add(addr);
+        } else {
+          this.remove(addr);
+          this.hwBps.delete(addr);
+        }
         return 'OK';
       }
       case 'c':
@@ -350,7 +397,7 @@ export class GdbStub {
       case 'S': {
         const [sig, addr] = p.slice(1).split(';');
         this.setPcArg(addr ?? '');
-        this.resume(p[0] === 'S', parseInt(sig, 16));
+        this.resume(p[0] === 'S', linuxSignal(parseInt(sig, 16)));
         return null;
       }
       case 'H': {
@@ -392,7 +439,7 @@ export class GdbStub {
   }
 
   private query(p: string): string {
-    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
+    if (p.startsWith('qSupported')) return 'PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+';
     if (p.startsWith('qXfer:siginfo:read::')) {
       const t = this.thread(this.gTid);
       const r = this.reported.get(t);
@@ -406,13 +453,19 @@ export class GdbStub {
       return this.moreThreads();
     }
     if (p === 'qsThreadInfo') return this.moreThreads();
+    if (p.startsWith('qXfer:features:read:')) {
+      const rest = p.slice('qXfer:features:read:'.length);
+      const colon = rest.indexOf(':');
+      const doc = targetDescription(this.proc.arch.name === 'x86_64' ? 'x86_64' : 'arm64').get(rest.slice(0, colon));
+      return doc === undefined ? 'E00' : xfer(Buffer.from(doc, 'latin1'), rest.slice(colon + 1));
+    }
+    if (p.startsWith('qXfer:libraries-svr4:read::')) return xfer(Buffer.from(librariesSvr4(this.proc, this.mmOf()), 'latin1'), p.slice(27));
     if (p.startsWith('qXfer:auxv:read::')) return xfer(auxvBytes(this.proc), p.slice('qXfer:auxv:read::'.length));
     if (p.startsWith('qXfer:exec-file:read:')) {
       const rest = p.slice('qXfer:exec-file:read:'.length);
       return xfer(Buffer.from(this.proc.exePath, 'utf8'), rest.slice(rest.indexOf(':') + 1));
     }
     if (p === 'qSymbol::') return 'OK';
-    if (p === 'qOffsets') return '';
     return '';
   }
 
