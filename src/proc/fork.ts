@@ -126,6 +126,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.personality = t.personality;
   child.ioprio = t.ioprio;
   child.affinity = t.affinity;
+  child.seccomp = t.seccomp;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.
   child.ctx = t.cpu.saveContext(null);

@@ -1,0 +1,30 @@
+// seccomp: the seccomp fixture (strict mode, every filter action, stacked
+// filters and their precedence, SECCOMP_RET_TRAP's siginfo and ucontext,
+// arch and argument checks, inheritance over fork and execve,
+// /proc/self/status, the checks of seccomp(2)) under elfrun against the
+// native x86_64 run. qemu-aarch64 gives its guests no seccomp (its prctl
+// refuses PR_SET_SECCOMP with EINVAL and seccomp(2) is ENOSYS there), so the
+// arm64 build is held to the native x86_64 run too: the fixture prints
+// nothing that differs between the arches (numbers, not libc's wording).
+import { describe, expect, it } from 'vitest';
+import { ARCHES, fixture, haveFixtures, runElfrun, runLinux } from '../helpers/oracle.js';
+
+const root = process.getuid?.() === 0;
+
+describe.skipIf(!haveFixtures() || !root)('seccomp fixture', () => {
+  const want = runLinux('x86_64', fixture('x86_64', 'seccomp'), []);
+  it('the native run covers every case', () => {
+    expect(want.status).toBe(0);
+    expect(want.stdout).toContain('strict: killed by signal 9');
+    expect(want.stdout).toContain('SIGSYS code 1 errno 4660 syscall-is-getpriority 1 arch-ok 1 addr-set 1 return-reg-ok 1');
+    expect(want.stdout).toContain('after exec Seccomp_filters:\t1');
+  });
+  for (const arch of ARCHES) {
+    it(`${arch}: as native x86_64 Linux`, () => {
+      const got = runElfrun(fixture(arch, 'seccomp'), []);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.status).toBe(0);
+    });
+  }
+});
