@@ -7,7 +7,16 @@
 // arm64 build is held to the native x86_64 run too: the fixture prints
 // nothing that differs between the arches (numbers, not libc's wording).
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fixture, haveFixtures, runElfrun, runLinux } from '../helpers/oracle.js';
+import { spawnSync } from 'node:child_process';
+import { ARCHES, ELFRUN, fixture, haveFixtures, runElfrun, runLinux } from '../helpers/oracle.js';
+
+/** the seccomp calls, SIGSYS signals and kills of a trace -f, without pids and addresses, sorted (children interleave) */
+const seccompLines = (s: string): string[] =>
+  s
+    .split('\n')
+    .map((l) => l.replace(/^\[pid +\d+\] /, '').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +/g, ' ').replace(/ <unfinished \.\.\.>$/, ' = R').replace(/\) = 0$/, ' = R'))
+    .filter((l) => /seccomp\(|SECCOMP|SIGSYS \{|killed by/.test(l))
+    .sort();
 
 const root = process.getuid?.() === 0;
 
@@ -27,4 +36,12 @@ describe.skipIf(!haveFixtures() || !root)('seccomp fixture', () => {
       expect(got.status).toBe(0);
     });
   }
+  it('x86_64: traced as strace -f traces it (calls, SIGSYS siginfo, kills)', () => {
+    const prog = fixture('x86_64', 'seccomp');
+    const st = spawnSync('strace', ['-f', prog], { encoding: 'latin1' });
+    const el = spawnSync(ELFRUN, ['trace', '-f', prog], { encoding: 'latin1' });
+    const want = seccompLines(st.stderr);
+    expect(want.some((l) => l.includes('si_code=SYS_SECCOMP, si_errno=4660'))).toBe(true);
+    expect(seccompLines(el.stderr)).toEqual(want);
+  });
 });

@@ -32,6 +32,7 @@ import {
   runFilters,
 } from '../../proc/seccomp.js';
 import { partial, type Def } from './util.js';
+import { dumpCore } from '../../proc/core.js';
 
 const SECCOMP_SET_MODE_STRICT = 0;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -101,7 +102,7 @@ export function seccompGate(t: Task, a: Args): number | null {
     case SECCOMP_RET_USER_NOTIF: // no filter has a listener: Linux fails the call with ENOSYS
       return -E.ENOSYS;
     case SECCOMP_RET_TRAP:
-      forceSigsys(t, nr, value, false);
+      forceSigsys(t, nr, value);
       return rolledBack(t, a);
     default: {
       // KILL_THREAD of the last thread, KILL_PROCESS and unknown actions: a core-dumping SIGSYS
@@ -109,8 +110,8 @@ export function seccompGate(t: Task, a: Args): number | null {
         killThread(t, SIG.SIGSYS);
         return NORETURN;
       }
-      forceSigsys(t, nr, value, true);
-      return rolledBack(t, a);
+      killProcess(t, sigsysInfo(t, nr, value));
+      return NORETURN;
     }
   }
 }
@@ -132,12 +133,8 @@ function killThread(t: Task, sig: number): void {
   else k.exit.group(t.proc, { kind: 'signaled', signal: sig });
 }
 
-/**
- * force_sig_seccomp: SIGSYS with SYS_SECCOMP's fields to the task; blocked
- * or ignored (and always for a kill) its action becomes SIG_DFL and it is
- * unblocked, so it is delivered when the call returns.
- */
-function forceSigsys(t: Task, nr: number, errno: number, kill: boolean): void {
+/** SIGSYS's siginfo for a seccomp action: SYS_SECCOMP, the call's address, number and arch, the filter's data as si_errno */
+function sigsysInfo(t: Task, nr: number, errno: number): Buffer {
   const info = Buffer.alloc(128);
   info.writeInt32LE(SIG.SIGSYS, 0);
   info.writeInt32LE(errno, 4);
@@ -147,15 +144,35 @@ function forceSigsys(t: Task, nr: number, errno: number, kill: boolean): void {
   info.writeUInt32LE(hi, 20);
   info.writeInt32LE(nr | 0, 24);
   info.writeUInt32LE(auditArch(t), 28);
+  return info;
+}
+
+/**
+ * force_sig_seccomp for SECCOMP_RET_TRAP: SIGSYS to the task; blocked or
+ * ignored, its action becomes SIG_DFL and it is unblocked. It is delivered
+ * when the call returns.
+ */
+function forceSigsys(t: Task, nr: number, errno: number): void {
   const b = bit(SIG.SIGSYS);
   const act = t.sigactions[SIG.SIGSYS];
-  const blocked = (t.sigmask & b) !== 0n;
-  if (blocked || act.handler === SIG_IGN || kill) {
+  if ((t.sigmask & b) !== 0n || act.handler === SIG_IGN) {
     t.sigactions[SIG.SIGSYS] = { ...act, handler: SIG_DFL };
     t.sigmask &= ~b;
   }
   t.pending |= b;
-  t.siginfo.set(SIG.SIGSYS, [info]);
+  t.siginfo.set(SIG.SIGSYS, [sigsysInfo(t, nr, errno)]);
+}
+
+/**
+ * A kill action: SIGSYS's default action on the whole process, whatever its
+ * handler or mask (Linux's HANDLER_EXIT, an immutable SIG_DFL, which a
+ * tracer sees no signal-delivery stop of): a core file as RLIMIT_CORE allows.
+ */
+function killProcess(t: Task, info: Buffer): void {
+  const k = t.kernel;
+  const core = dumpCore(k, t, SIG.SIGSYS, info);
+  k.events?.signal(t, SIG.SIGSYS, 'core');
+  k.exit.group(t.proc, { kind: 'signaled', signal: SIG.SIGSYS, ...(core ? { core } : {}) });
 }
 
 /** seccomp(2) */
@@ -234,6 +251,6 @@ export function prctlSetSeccomp(t: Task, mode: number, filter: number): number {
 }
 
 export const seccompDefs: Record<string, Def> = {
-  seccomp: partial(['int', 'hex', 'ptr'], (t, a) => seccomp(t, a.u32(0), a.u32(1), a.ptr(2)),
+  seccomp: partial(['seccompop', 'seccompflags', 'seccompargs'], (t, a) => seccomp(t, a.u32(0), a.u32(1), a.ptr(2)),
     'strict mode; filters (classic BPF, Linux\'s checks) with every action, stacked, inherited, kept across execve; TSYNC, LOG, SPEC_ALLOW; GET_ACTION_AVAIL, GET_NOTIF_SIZES. SECCOMP_FILTER_FLAG_NEW_LISTENER (user notification) is reported as unsupported; SECCOMP_RET_TRACE fails the call with ENOSYS (no tracer asks for seccomp events), SECCOMP_RET_LOG is not logged'),
 };
