@@ -81,6 +81,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   let proc: Process;
   if (f & CLONE.THREAD) {
     proc = parent;
+    // CLONE_SYSVSEM makes the SEM_UNDO list (get_undo_list allocates it), which kcmp's KCMP_SYSVSEM tells from a fork child's none
+    if (f & CLONE.SYSVSEM) parent.semUndo ??= new SemUndoList();
   } else {
     const mm = f & CLONE.VM ? parent.mm : forkMm(k, parent.mm);
     if (f & CLONE.VM) mm.refs++;

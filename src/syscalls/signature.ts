@@ -46,7 +46,9 @@ export type ArgKind =
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
-  | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog';
+  | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
+  // kcmp's resource type
+  | 'kcmptype';
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =

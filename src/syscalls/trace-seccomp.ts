@@ -1,6 +1,7 @@
 // How strace shows seccomp(2)'s arguments and prctl's PR_SET_SECCOMP: the
 // operation and its flags by name, struct sock_fprog as {len, filter}, the
-// action GET_ACTION_AVAIL asks about, the sizes GET_NOTIF_SIZES writes.
+// action GET_ACTION_AVAIL asks about, the sizes GET_NOTIF_SIZES writes;
+// and kcmp(2)'s resource types.
 import type { Args } from '../cpu/args.js';
 import type { KindDecoder } from './trace-decode.js';
 import { type DecodeCtx, at, hexNum, u32 } from './trace-prim.js';
@@ -16,6 +17,8 @@ const ACTIONS: Record<number, string> = {
   0x80000000: 'SECCOMP_RET_KILL_PROCESS', 0: 'SECCOMP_RET_KILL_THREAD', 0x00030000: 'SECCOMP_RET_TRAP', 0x00050000: 'SECCOMP_RET_ERRNO',
   0x7fc00000: 'SECCOMP_RET_USER_NOTIF', 0x7ff00000: 'SECCOMP_RET_TRACE', 0x7ffc0000: 'SECCOMP_RET_LOG', 0x7fff0000: 'SECCOMP_RET_ALLOW',
 };
+
+const KCMP = ['KCMP_FILE', 'KCMP_VM', 'KCMP_FILES', 'KCMP_FS', 'KCMP_SIGHAND', 'KCMP_IO', 'KCMP_SYSVSEM', 'KCMP_EPOLL_TFD'];
 
 const ptrText = (a: Args, i: number): string => hexNum(a.big(i)).replace(/^0$/, 'NULL');
 
@@ -59,4 +62,5 @@ export const SECCOMP_KINDS = {
   },
   seccompmode: { in: (_c, a, i) => MODES[a.u32(i)] ?? String(a.u32(i)) },
   sockfprog: { in: fprogText },
+  kcmptype: { in: (_c, a, i) => KCMP[a.u32(i)] ?? `${hexNum(a.u32(i))} /* KCMP_??? */` },
 } satisfies Record<string, KindDecoder>;
