@@ -47,8 +47,8 @@ export type ArgKind =
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
   | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
-  // kcmp's resource type
-  | 'kcmptype';
+  // kcmp's resource type; process_vm_readv/writev's iovecs of another process
+  | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */;
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =

@@ -14,7 +14,7 @@ import {
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
 import { flockText, itimerspecText } from './trace-structs.js';
-import { SECCOMP_KINDS } from './trace-seccomp.js';
+import { PROC_KINDS } from './trace-proc.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -106,7 +106,7 @@ function sigeventText(c: DecodeCtx, p: number): string {
 const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`);
 
 const KINDS: Record<ArgKind, KindDecoder> = {
-  ...SECCOMP_KINDS,
+  ...PROC_KINDS,
   int: { in: (_c, a, i) => String(a.i32(i)) },
   uint: { in: (_c, a, i) => String(a.u32(i)) },
   hex: { in: (_c, a, i) => hexNum(a.big(i)) },

@@ -1,11 +1,13 @@
-// How strace shows seccomp(2)'s arguments and prctl's PR_SET_SECCOMP: the
-// operation and its flags by name, struct sock_fprog as {len, filter}, the
-// action GET_ACTION_AVAIL asks about, the sizes GET_NOTIF_SIZES writes;
-// and kcmp(2)'s resource types.
+// How strace shows the arguments of calls about processes: seccomp(2)'s and
+// prctl's PR_SET_SECCOMP (the operation and its flags by name, struct
+// sock_fprog as {len, filter}, the action GET_ACTION_AVAIL asks about, the
+// sizes GET_NOTIF_SIZES writes), kcmp(2)'s resource types, and
+// process_vm_readv/writev's remote iovecs (addresses in another process).
 import type { Args } from '../cpu/args.js';
 import type { KindDecoder } from './trace-decode.js';
-import { type DecodeCtx, at, hexNum, u32 } from './trace-prim.js';
+import { type DecodeCtx, at, hexNum, u32, unum } from './trace-prim.js';
 import { flagNames } from './trace-names.js';
+import { iovText } from './trace-structs.js';
 
 const OPS = ['SECCOMP_SET_MODE_STRICT', 'SECCOMP_SET_MODE_FILTER', 'SECCOMP_GET_ACTION_AVAIL', 'SECCOMP_GET_NOTIF_SIZES'];
 const MODES: Record<number, string> = { 1: 'SECCOMP_MODE_STRICT', 2: 'SECCOMP_MODE_FILTER' };
@@ -31,7 +33,25 @@ function fprogText(c: DecodeCtx, a: Args, i: number): string {
   });
 }
 
-export const SECCOMP_KINDS = {
+/** iovecs whose bases are another process's: shown as addresses */
+function remoteIovText(c: DecodeCtx, a: Args, i: number): string {
+  const p = a.ptr(i);
+  const n = a.u32(i + 1);
+  return at(p, () => {
+    const parts: string[] = [];
+    for (let j = 0; j < Math.min(n, 32); j++) parts.push(`{iov_base=${hexNum(BigInt(unum(c, p + 16 * j))).replace(/^0$/, 'NULL')}, iov_len=${unum(c, p + 16 * j + 8)}}`);
+    return `[${parts.join(', ')}${n > 32 ? ', ...' : ''}]`;
+  });
+}
+
+export const PROC_KINDS = {
+  remoteiov: { in: remoteIovText },
+  // process_vm_readv's local iovecs: filled up to the result, or (after an error) as addresses
+  localiovout: {
+    in: (_c, a, i) => ptrText(a, i),
+    out: (c, a, i, ret) => (ret >= 0 ? iovText(c, a.ptr(i), a.i32(i + 1), ret) : remoteIovText(c, a, i)),
+    onError: true,
+  },
   seccompop: {
     in: (_c, a, i) => OPS[a.u32(i)] ?? `${hexNum(a.u32(i))} /* SECCOMP_SET_MODE_??? */`,
   },
