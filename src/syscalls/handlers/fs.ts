@@ -540,11 +540,6 @@ export const fsDefs: Record<string, Def> = {
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
-  getdents64: supported(['fd', 'dirents', 'size'], (t, a) => {
-    const f = t.fds.file(a.i32(0));
-    return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
-  }),
-  getdents: supported(['fd', 'dirents', 'size'], (t, a) => getdents(t, a.i32(0), a.ptr(1), Math.min(a.size(2), 0x7fffffff))),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
   ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
@@ -599,31 +594,3 @@ export const fsDefs: Record<string, Def> = {
   fsync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
   fdatasync: supported(['fd'], (t, a) => t.fds.file(a.i32(0)).fsync()),
 };
-
-/**
- * getdents(2), x86_64's old call: the directory is read as getdents64 reads
- * it, then each record is rewritten in place as a struct linux_dirent
- * (d_ino, d_off, d_reclen, d_name, NUL, d_type in the record's last byte).
- * Both records are 8-byte aligned and one name needs the same length in
- * each (18 + name + 2 bytes against 19 + name + 1), so the entries that fit,
- * EINVAL for a buffer too small for the first and EFAULT are those of
- * getdents64. A 64-bit d_ino always fits: no EOVERFLOW on x86_64.
- */
-function getdents(t: Task, fd: number, addr: number, len: number): number {
-  const n = t.fds.file(fd).getdents64(t, addr, len);
-  if (n <= 0) return n;
-  const b = t.mm.read(addr, n);
-  for (let off = 0; off + 19 <= n; ) {
-    const reclen = b.readUInt16LE(off + 16);
-    if (reclen === 0) break;
-    const type = b[off + 18];
-    const end = b.indexOf(0, off + 19);
-    const nameEnd = end < 0 || end > off + reclen ? off + reclen - 1 : end;
-    b.copyWithin(off + 18, off + 19, nameEnd);
-    b.fill(0, off + 18 + (nameEnd - off - 19), off + reclen - 1);
-    b[off + reclen - 1] = type;
-    off += reclen;
-  }
-  t.mm.write(addr, b);
-  return n;
-}
