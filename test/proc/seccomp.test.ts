@@ -10,16 +10,28 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ARCHES, ELFRUN, fixture, haveFixtures, runElfrun, runLinux } from '../helpers/oracle.js';
 
-/**
- * the seccomp calls, SIGSYS signals and kills of a trace -f, without pids
- * and addresses, sorted (children interleave); a call's success and its
- * unfinished start (strace -f splits a call another thread interrupts) are
- * one line, whose result (a tid for TSYNC) is each run's own
- */
+/** strace -f's lines with each call another task interrupted (unfinished, then resumed) joined again */
+function joined(s: string): string[] {
+  const open = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of s.split('\n')) {
+    const m = /^(?:\[pid +(\d+)\] )?(.*)$/.exec(line)!;
+    const pid = m[1] ?? '', text = m[2];
+    const u = /^(.*) <unfinished \.\.\.>$/.exec(text);
+    const r = /^<\.\.\. \w+ resumed>(.*)$/.exec(text);
+    if (u) open.set(pid, u[1]);
+    else if (r && open.has(pid)) {
+      out.push(open.get(pid)! + r[1]);
+      open.delete(pid);
+    } else out.push(text);
+  }
+  return out;
+}
+
+/** the seccomp calls, SIGSYS signals and kills of a trace -f, without addresses and tids (TSYNC's result), sorted (children interleave) */
 const seccompLines = (s: string): string[] =>
-  s
-    .split('\n')
-    .map((l) => l.replace(/^\[pid +\d+\] /, '').replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +/g, ' ').replace(/ <unfinished \.\.\.>$/, ' = R').replace(/\) = \d+$/, ' = R'))
+  joined(s)
+    .map((l) => l.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/ +/g, ' ').replace(/\) = [1-9]\d*$/, ') = TID'))
     .filter((l) => /seccomp\(|SECCOMP|SIGSYS \{|killed by/.test(l))
     .sort();
 
