@@ -8,6 +8,7 @@
 // nothing that differs between the arches (numbers, not libc's wording).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { ARCHES, ELFRUN, fixture, haveFixtures, runElfrun, runLinux } from '../helpers/oracle.js';
 
 /** strace -f's lines with each call another task interrupted (unfinished, then resumed) joined again */
@@ -60,5 +61,17 @@ describe.skipIf(!haveFixtures() || !root)('seccomp fixture', () => {
     const want = seccompLines(st.stderr);
     expect(want.some((l) => l.includes('si_code=SYS_SECCOMP, si_errno=4660'))).toBe(true);
     expect(seccompLines(el.stderr)).toEqual(want);
+  });
+});
+
+// file(1) (libmagic) as a real program. Upstream file sandboxes itself with
+// seccomp; Debian 12's file 5.44 is built without it (strace shows no
+// seccomp call), so this checks the program, not its sandbox.
+describe.skipIf(!existsSync('/usr/bin/file'))('file(1)', () => {
+  it('file /bin/ls prints what it prints natively', () => {
+    const want = spawnSync('/usr/bin/file', ['/bin/ls'], { encoding: 'latin1' });
+    const got = runElfrun('/usr/bin/file', ['/bin/ls']);
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe(want.stdout);
   });
 });
