@@ -61,6 +61,8 @@ const TEXT = tiny ? 1 : 16;
 const LINES = tiny ? 2000 : 200000;
 const DD = tiny ? 2000 : 200000;
 const PPID = tiny ? 10000 : 1000000;
+/** spin-wait hand-offs between two threads (fixture spinwait) */
+const SPINS = tiny ? 100 : 5000;
 const big = input('random.bin', () => {
   const r = prng(1);
   const b = Buffer.alloc(BIG * MB);
@@ -137,6 +139,7 @@ const workloads: Workload[] = [
   { name: `sort ${LINES} lines`, args: () => ['sort', sortIn] },
   { name: `dd bs=1 count=${DD}`, args: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${DD}`] },
   { name: `getppid x${PPID}`, prog: (a) => fixture(a, 'getppid'), args: () => [String(PPID)] },
+  { name: `spin hand-offs x${SPINS}`, prog: (a) => fixture(a, 'spinwait'), args: () => [String(SPINS)] },
   { name: 'pipeline ls|awk|sort|head', args: () => ['sh', '-c', `ls -l ${filesDir} | awk '{print $5}' | sort -n | head -5`] },
   { name: `shell loop ${LOOP}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${LOOP} ]; do i=$((i+1)); done; echo $i`] },
   { name: `fork+exit+wait x${FORKS}`, args: () => ['sh', '-c', `i=0; while [ $i -lt ${FORKS} ]; do (exit 0); i=$((i+1)); done; echo $i`] },

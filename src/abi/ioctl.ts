@@ -31,6 +31,8 @@ export const TCXONC = 0x540a;
 export const TCFLSH = 0x540b;
 export const TIOCPKT = 0x5420;
 export const TIOCSIG = 0x40045436;
+/** push a byte into a terminal's input */
+export const TIOCSTI = 0x5412;
 /** pseudo-terminal masters: the slave's index, its lock, packet mode, the slave opened from the master */
 export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
@@ -55,7 +57,7 @@ export const TCOFLUSH = 1;
 export const TCIOFLUSH = 2;
 
 // struct termios (asm-generic/termbits.h): c_iflag, c_oflag, c_cflag, c_lflag, then c_line and c_cc
-export const IGNBRK = 0o1, BRKINT = 0o2, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IUCLC = 0o1000, IXON = 0o2000, IXANY = 0o4000, IXOFF = 0o10000, IMAXBEL = 0o20000, ISTRIP = 0o40;
+export const IGNBRK = 0o1, BRKINT = 0o2, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IUCLC = 0o1000, IXON = 0o2000, IXANY = 0o4000, IXOFF = 0o10000, IMAXBEL = 0o20000, ISTRIP = 0o40, IUTF8 = 0o40000;
 export const OPOST = 0o1, OLCUC = 0o2, ONLCR = 0o4, OCRNL = 0o10, ONOCR = 0o20, ONLRET = 0o40;
 export const B38400 = 0o17, CS8 = 0o60, CREAD = 0o200;
 export const ISIG = 0o1, ICANON = 0o2, ECHO = 0o10, ECHOE = 0o20, ECHOK = 0o40, ECHONL = 0o100, NOFLSH = 0o200, ECHOCTL = 0o1000, ECHOPRT = 0o2000, ECHOKE = 0o4000, IEXTEN = 0o100000, EXTPROC = 0o200000;

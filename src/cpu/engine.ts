@@ -378,7 +378,8 @@ export class Cpu implements MemBackend {
   preempted = false;
   /** the trampoline's run under its watchdog, or null (no preemption) */
   private readonly watchdogRun: TrampolineLib['run'];
-
+  /** does a spin-wait hint end a run (uc_elfrun_spin_yield; the scheduler's to set) */
+  spinYield = false;
   /** Stop the engine if it is running this client now (a task killed from inside a hook). */
   stopIfRunning(client: CpuClient): void {
     if (this.running && this.client === client) this.stop();

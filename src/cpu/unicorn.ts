@@ -83,6 +83,12 @@ export interface UnicornLib {
    * or null when the library is not elfrun's.
    */
   direct: ((uc: Engine, bits: number) => number) | null;
+  /**
+   * elfrun's patch: with on, a spin-wait hint (x86 pause, arm64 yield/wfe)
+   * ends the run after it (uc_elfrun_spin_yield); null when the library has
+   * no such call.
+   */
+  spinYield: ((uc: Engine, on: boolean) => number) | null;
   memProtect(uc: Engine, addr: number, size: number, perms: number): number;
   regRead(uc: Engine, reg: number, out: Buffer | Uint8Array): number;
   regWrite(uc: Engine, reg: number, val: Buffer | Uint8Array): number;
@@ -268,6 +274,7 @@ function bind(path: string): UnicornLib {
     memUnmap: fns.memUnmap as UnicornLib['memUnmap'],
     memRebase,
     direct: optional(lib, 'int uc_elfrun_direct(void *uc, int bits)') as UnicornLib['direct'],
+    spinYield: optional(lib, 'int uc_elfrun_spin_yield(void *uc, bool on)') as UnicornLib['spinYield'],
     memProtect: fns.memProtect as UnicornLib['memProtect'],
     regRead: fns.regRead as UnicornLib['regRead'],
     regWrite: fns.regWrite as UnicornLib['regWrite'],

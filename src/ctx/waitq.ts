@@ -7,7 +7,10 @@ import type { Restart } from '../abi/restart.js';
 
 /** Something parked on wait queues: the kernel's task. */
 export interface Waiter {
-  wake(): void;
+  /** an exclusive waiter returns whether the wake reached someone (Linux's exclusive wake-ups stop at the first that does) */
+  wake(): void | boolean;
+  /** woken only while no other exclusive waiter of the queue has taken the wake (EPOLLEXCLUSIVE) */
+  readonly exclusive?: boolean;
 }
 
 /** How a handler parks its task (IoContext.block). */
@@ -30,7 +33,11 @@ export interface BlockOptions {
 export class WaitQueue {
   readonly waiters = new Set<Waiter>();
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** woken some time after the change it reports (a host fd's readiness, seen by a watcher): its owner's poll answer may change first */
+    readonly late = false,
+  ) {}
 
   add(t: Waiter): void {
     this.waiters.add(t);
@@ -42,7 +49,11 @@ export class WaitQueue {
 
   wake(): void {
     if (this.waiters.size === 0) return;
-    for (const t of [...this.waiters]) t.wake();
+    let taken = false;
+    for (const t of [...this.waiters]) {
+      if (!t.exclusive) t.wake();
+      else if (!taken) taken = t.wake() === true;
+    }
   }
 }
 

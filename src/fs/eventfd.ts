@@ -66,6 +66,12 @@ export class EventFd extends FileDescription {
     return 8;
   }
 
+  /** eventfd_signal: the kernel adds 1 (an AIO completion with IOCB_FLAG_RESFD); the count stops at its maximum. */
+  signal(): void {
+    if (this.count < MAX) this.count++;
+    this.readers.wake();
+  }
+
   override poll(_t: IoContext, _events: number): number {
     return (this.count > 0n ? POLLIN : 0) | (this.count < MAX ? POLLOUT : 0);
   }

@@ -51,6 +51,12 @@ export class FdTable implements LockHolder {
     return fd >= 0 && this.fds[fd] !== undefined;
   }
 
+  /** Is there a free fd below the limit (would add succeed)? */
+  hasRoom(): boolean {
+    for (let fd = 0; fd < this.limit; fd++) if (this.fds[fd] === undefined) return true;
+    return false;
+  }
+
   /** Install at the lowest free fd >= min. The table takes the caller's reference. */
   add(file: FileDescription, cloexec: boolean, min = 0): number {
     let fd = min;

@@ -147,6 +147,14 @@ export abstract class FileDescription {
     return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
   }
 
+  /**
+   * The host fd whose readiness is this file's, if any (a host socket, a
+   * host pipe or terminal): epoll asks the host's epoll for its edges.
+   */
+  hostEdgeFd(): number | null {
+    return null;
+  }
+
   /** The queues woken when poll's answer may change (none for always-ready files). */
   pollQueues(_t: IoContext, _events: number): WaitQueue[] {
     return [];

@@ -86,6 +86,10 @@ export class HostFile extends FileDescription {
     return host.pollEvents(this.fd, events & (POLLIN | POLLOUT | POLLPRI));
   }
 
+  override hostEdgeFd(): number | null {
+    return this.mayBlock() ? this.fd : null;
+  }
+
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     return this.mayBlock() ? [t.hostPollQueue(this.fd, events & (POLLIN | POLLOUT | POLLPRI))] : [];
   }

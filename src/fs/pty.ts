@@ -17,9 +17,21 @@ import { SIG } from '../abi/signal.js';
 import {
   FIONREAD, IXON, TCFLSH, TCGETS, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC,
   TERMIOS_CC, TERMIOS_SIZE, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGWINSZ, TIOCOUTQ, TIOCPKT, TIOCPKT_DATA, TIOCPKT_DOSTOP, TIOCPKT_FLUSHREAD,
-  TIOCPKT_FLUSHWRITE, TIOCPKT_NOSTOP, TIOCPKT_START, TIOCPKT_STOP, TIOCSIG, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ, TOSTOP, VSTART, VSTOP, WINSIZE_SIZE,
+  TIOCPKT_FLUSHWRITE, TIOCPKT_NOSTOP, TIOCPKT_START, TIOCPKT_STOP, TIOCSIG, TIOCSTI, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ, TOSTOP, VSTART, VSTOP, WINSIZE_SIZE,
 } from '../abi/ioctl.js';
 import { nowMs } from '../host/clock.js';
+import { readFileSync } from 'node:fs';
+
+const CAP_SYS_ADMIN = 1n << 21n;
+
+/** the host's dev.tty.legacy_tiocsti (Linux 6.2 and later; an older kernel, or none to read, allows it as before) */
+function legacyTiocsti(): boolean {
+  try {
+    return readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'latin1').trim() !== '0';
+  } catch {
+    return true;
+  }
+}
 import { FileDescription } from './file.js';
 import { LineDiscipline } from './ptyldisc.js';
 import { TtyCtrl } from './tty.js';
@@ -86,10 +98,34 @@ export class Pty {
     this.masterQueue.wake();
   }
 
+  /**
+   * TIOCSTI (Linux's tiocsti): the byte at arg goes into this side's input as
+   * if typed: the slave's line discipline, or what the master reads. Only on
+   * the caller's controlling terminal (a master never is one) or with
+   * CAP_SYS_ADMIN; EIO without CAP_SYS_ADMIN when the host kernel (whose
+   * version the guest sees) has dev.tty.legacy_tiocsti off.
+   */
+  sti(t: IoContext, arg: number, master: boolean): number {
+    const admin = (t.cred.caps.eff & CAP_SYS_ADMIN) !== 0n;
+    if (!legacyTiocsti() && !admin) fail(E.EIO);
+    if ((master || t.terminal.controlling(t) !== this.ctrl) && !admin) fail(E.EPERM);
+    const c = t.mm.u8(arg);
+    if (master) {
+      this.ldisc.output.push(c);
+      this.masterQueue.wake();
+    } else {
+      this.ldisc.inject(c);
+      this.wake();
+    }
+    return 0;
+  }
+
   /** the requests both sides answer, for the slave's terminal; null for another request */
   modeIoctl(t: IoContext, req: number, arg: number, master: boolean): number | null {
     const ld = this.ldisc;
     switch (req) {
+      case TIOCSTI:
+        return this.sti(t, arg, master);
       case TCGETS:
         t.mm.write(arg, ld.termios);
         return 0;

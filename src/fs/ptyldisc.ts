@@ -1,13 +1,17 @@
 // The line discipline of elfrun's pseudo-terminals, as Linux's n_tty: what
 // the master writes is the slave's input (ICRNL and friends, ISIG's ^C ^\ ^Z
-// to the foreground group, IXON's ^S ^Q, canonical lines with erase, kill
-// and end of file, echo), and what the slave writes is output processed
-// (OPOST: ONLCR, OCRNL) for the master to read. The termios is the pair's
+// to the foreground group, IXON's ^S ^Q, canonical lines with n_tty's
+// editing: erase, word erase, kill, reprint, literal next, end of file;
+// echo with ECHOCTL, ECHOE, ECHOPRT, ECHOK and ECHOKE), and what the slave
+// writes is output processed (OPOST: ONLCR, OCRNL, ONOCR, ONLRET) for the
+// master to read. Output and echo keep n_tty's column, from which an erased
+// tab's width is worked out; with IUTF8 a character is its bytes. VDISCARD
+// (^O) is data, as n_tty has no discard. The termios is the pair's
 // (TCGETS on either side), in the kernel's struct termios layout.
 import { SIG } from '../abi/signal.js';
 import {
   B38400, CREAD, CS8, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG, ISTRIP, IUCLC, IXANY, IXON,
-  NOFLSH, OCRNL, ONLCR, ONOCR, OPOST, TERMIOS_CC, TERMIOS_SIZE, VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VSTART, VSTOP,
+  NOFLSH, OCRNL, ONLCR, ONLRET, ONOCR, OPOST, ECHOPRT, VREPRINT, IUTF8, TERMIOS_CC, TERMIOS_SIZE, VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VSTART, VSTOP,
   VSUSP, VTIME, VWERASE, TIOCPKT_FLUSHREAD, TIOCPKT_FLUSHWRITE, TIOCPKT_START, TIOCPKT_STOP,
 } from '../abi/ioctl.js';
 import { nowMs } from '../host/clock.js';
@@ -42,6 +46,11 @@ export class LineDiscipline {
   stopped = false;
   /** ^V: the next character is literal */
   private literal = false;
+  /** the output's column (n_tty's ldata->column), and where the line being typed started (canon_column) */
+  private column = 0;
+  private canonColumn = 0;
+  /** ECHOPRT: between the '\\' and the '/' of erased characters */
+  private erasing = false;
   /** when input last arrived (nowMs): VTIME's inter-byte timer runs from it */
   lastInput = 0;
 
@@ -85,6 +94,11 @@ export class LineDiscipline {
   setTermios(b: Uint8Array): void {
     const wasCanon = this.canonical;
     this.termios.set(b.subarray(0, TERMIOS_SIZE), 0);
+    // n_tty_set_termios: a change of ICANON ends an ECHOPRT erase and a pending ^V
+    if (wasCanon !== this.canonical) {
+      this.erasing = false;
+      this.literal = false;
+    }
     if (wasCanon && !this.canonical) {
       for (const l of this.lines) this.input.push(...l.bytes);
       this.input.push(...this.line);
@@ -132,125 +146,262 @@ export class LineDiscipline {
     this.input = [];
     this.lines = [];
     this.line = [];
+    // n_tty's reset_buffer_flags: no ECHOPRT erase or ^V pending either
+    this.erasing = false;
+    this.literal = false;
   }
 
+  // ---- echoes, as n_tty's echo buffer and process_echoes write them -----------
+
+  /** echo_char_raw: the byte as output (OPOST processing, the column) */
+  private echoRaw(c: number): void {
+    this.out([c]);
+  }
+
+  /** echo_char: a control character other than a tab as ^X with ECHOCTL (two columns, no output processing), else as it is */
   private echoChar(c: number): void {
-    const l = this.lflag;
-    if (!(l & ECHO)) return;
-    if (l & ECHOCTL && (c < 32 || c === 127) && c !== 9 && c !== 10) this.out([0x5e, c ^ 0x40]);
-    else this.out([c]);
+    if (this.lflag & ECHOCTL && isCntrl(c) && c !== 9) {
+      this.output.push(0x5e, c ^ 0x40);
+      this.column += 2;
+    } else this.echoRaw(c);
   }
 
-  private erase(n: number): void {
-    if (!(this.lflag & ECHO)) return;
-    for (let i = 0; i < n; i++) this.out(this.lflag & ECHOE ? [8, 32, 8] : [this.cc(VERASE)]);
+  /** finish_erasing: ECHOPRT's erased characters end with '/' */
+  private finishErasing(): void {
+    if (!this.erasing) return;
+    this.echoRaw(0x2f);
+    this.erasing = false;
+  }
+
+  /** echo_set_canon_col: the first character of a line records the column it starts at (a tab's erase counts from it) */
+  private setCanonCol(): void {
+    if (this.line.length === 0) this.canonColumn = this.column;
+  }
+
+  /** ECHO_OP_ERASE_TAB: back over a tab, by the columns the characters before it in its tab stop took */
+  private eraseTab(chars: number, afterTab: boolean): void {
+    let n = chars & 7;
+    if (!afterTab) n += this.canonColumn;
+    for (let bs = 8 - (n & 7); bs > 0; bs--) {
+      this.output.push(8);
+      if (this.column > 0) this.column--;
+    }
+  }
+
+  /**
+   * n_tty's eraser: VERASE takes one character, VWERASE a word (BSD's
+   * ALTWERASE: alphanumerics and _ after anything else), VKILL the line;
+   * each erased character echoed as ECHOPRT, ECHOE and ECHOCTL say.
+   */
+  private eraser(c: number, kind: 'erase' | 'werase' | 'kill'): void {
+    const lflag = this.lflag;
+    if (this.line.length === 0) return;
+    if (kind === 'kill') {
+      if (!(lflag & ECHO)) {
+        this.line = [];
+        return;
+      }
+      if ((lflag & (ECHOK | ECHOKE | ECHOE)) !== (ECHOK | ECHOKE | ECHOE)) {
+        this.line = [];
+        this.finishErasing();
+        this.echoChar(c);
+        // a newline after the kill character with ECHOK (and not ECHOKE)
+        if (lflag & ECHOK) this.echoRaw(10);
+        return;
+      }
+    }
+    let seenAlnum = false;
+    const utf8 = (this.iflag & IUTF8) !== 0;
+    const cont = (b: number): boolean => utf8 && (b & 0xc0) === 0x80;
+    while (this.line.length > 0) {
+      // one character: with IUTF8, its continuation bytes and the byte that leads them (never part of one)
+      let at = this.line.length - 1;
+      while (cont(this.line[at]) && at > 0) at--;
+      const d = this.line[at];
+      if (cont(d)) break;
+      if (kind === 'werase') {
+        if (isAlnum(d) || d === 0x5f) seenAlnum = true;
+        else if (seenAlnum) break;
+      }
+      const bytes = this.line.splice(at);
+      if (lflag & ECHO) {
+        if (lflag & ECHOPRT) {
+          if (!this.erasing) {
+            this.echoRaw(0x5c);
+            this.erasing = true;
+          }
+          this.echoChar(d);
+          // the rest of a multibyte character, which takes no column of its own
+          for (const b of bytes.slice(1)) {
+            this.echoRaw(b);
+            if (this.column > 0) this.column--;
+          }
+        } else if (kind === 'erase' && !(lflag & ECHOE)) {
+          this.echoChar(this.cc(VERASE));
+        } else if (d === 9) {
+          // the columns of what precedes the tab back to the line's start or an earlier tab
+          let chars = 0;
+          let afterTab = false;
+          for (let i = this.line.length - 1; i >= 0; i--) {
+            const e = this.line[i];
+            if (e === 9) {
+              afterTab = true;
+              break;
+            } else if (isCntrl(e)) {
+              if (lflag & ECHOCTL) chars += 2;
+            } else if (!cont(e)) chars++;
+          }
+          this.eraseTab(chars, afterTab);
+        } else {
+          if (isCntrl(d) && lflag & ECHOCTL) this.out([8, 32, 8]);
+          if (!isCntrl(d) || lflag & ECHOCTL) this.out([8, 32, 8]);
+        }
+      }
+      if (kind === 'erase') break;
+    }
+    if (this.line.length === 0 && lflag & ECHO) this.finishErasing();
   }
 
   /** The master writes: each byte is the slave's input. */
   receive(bytes: Uint8Array): void {
     this.lastInput = nowMs();
-    const iflag = this.iflag;
-    const lflag = this.lflag;
-    for (let c of bytes) {
-      if (iflag & ISTRIP) c &= 0x7f;
-      if (iflag & IUCLC && lflag & IEXTEN && c >= 65 && c <= 90) c += 32;
-      if (this.literal) {
-        this.literal = false;
-        this.put(c);
-        continue;
-      }
-      if (iflag & IXON) {
-        if (c === this.cc(VSTART) && c !== 0) {
-          this.setStopped(false);
-          continue;
-        }
-        if (c === this.cc(VSTOP) && c !== 0) {
-          this.setStopped(true);
-          continue;
-        }
-      }
-      if (c === 13) {
-        if (iflag & IGNCR) continue;
-        if (iflag & ICRNL) c = 10;
-      } else if (c === 10 && iflag & INLCR) c = 13;
-      if (lflag & ISIG) {
-        const sig = c === this.cc(VINTR) ? SIG.SIGINT : c === this.cc(VQUIT) ? SIG.SIGQUIT : c === this.cc(VSUSP) ? SIG.SIGTSTP : 0;
-        if (sig !== 0 && c !== 0) {
-          // n_tty's isig: the signal, then (without NOFLSH) both queues flushed; output restarts, the character is echoed
-          this.signal(sig);
-          if (!(lflag & NOFLSH)) {
-            this.flushInput();
-            this.output = [];
-            this.notify(TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
-          }
-          if (iflag & IXON) this.setStopped(false);
-          this.echoChar(c);
-          continue;
-        }
-      }
-      if (this.stopped && iflag & IXON && iflag & IXANY) this.setStopped(false);
-      if (lflag & ICANON) {
-        if (c === this.cc(VERASE) && c !== 0) {
-          if (this.line.length > 0) {
-            const d = this.line.pop()!;
-            this.erase(lflag & ECHOCTL && (d < 32 || d === 127) ? 2 : 1);
-          }
-          continue;
-        }
-        if (c === this.cc(VKILL) && c !== 0) {
-          // n_tty's eraser: the line erased character by character with ECHOK, ECHOKE and ECHOE, else the kill character echoed
-          if ((lflag & (ECHOK | ECHOKE | ECHOE)) === (ECHOK | ECHOKE | ECHOE)) this.erase(this.line.length);
-          else {
-            this.echoChar(c);
-            if (lflag & ECHOK) this.out([10]);
-          }
-          this.line = [];
-          continue;
-        }
-        if (lflag & IEXTEN && c === this.cc(VWERASE) && c !== 0) {
-          let n = 0;
-          while (this.line.length > 0 && this.line[this.line.length - 1] === 32) {
-            this.line.pop();
-            n++;
-          }
-          while (this.line.length > 0 && this.line[this.line.length - 1] !== 32) {
-            this.line.pop();
-            n++;
-          }
-          this.erase(n);
-          continue;
-        }
-        if (lflag & IEXTEN && c === this.cc(VLNEXT) && c !== 0) {
-          this.literal = true;
-          continue;
-        }
-        if (c === this.cc(VEOF) && c !== 0) {
-          // the line so far is readable; alone, it reads as end of file
-          this.lines.push({ bytes: this.line, eof: true });
-          this.line = [];
-          continue;
-        }
-        if (c === 10 || (c === this.cc(VEOL) && c !== 0) || (c === this.cc(VEOL2) && c !== 0)) {
-          if (c === 10) {
-            if (lflag & (ECHO | ECHONL)) this.out([c]);
-          } else this.echoChar(c);
-          this.line.push(c);
-          this.lines.push({ bytes: this.line, eof: false });
-          this.line = [];
-          continue;
-        }
-      }
-      this.put(c);
-    }
+    for (const c of bytes) this.receiveByte(c);
   }
 
-  private put(c: number): void {
-    this.echoChar(c);
+  /** TIOCSTI: one byte pushed into the input, as if typed */
+  inject(c: number): void {
+    this.receive(Uint8Array.of(c));
+  }
+
+  private receiveByte(c: number): void {
+    const iflag = this.iflag;
+    const lflag = this.lflag;
+    if (iflag & ISTRIP) c &= 0x7f;
+    if (iflag & IUCLC && lflag & IEXTEN && c >= 65 && c <= 90) c += 32;
+    if (this.literal) {
+      // n_tty_receive_char_lnext: the byte as an ordinary one, whatever it is
+      this.literal = false;
+      this.ordinary(c);
+      return;
+    }
+    if (iflag & IXON) {
+      if (c === this.cc(VSTART) && c !== 0) {
+        this.setStopped(false);
+        return;
+      }
+      if (c === this.cc(VSTOP) && c !== 0) {
+        this.setStopped(true);
+        return;
+      }
+    }
+    if (lflag & ISIG) {
+      const sig = c === this.cc(VINTR) ? SIG.SIGINT : c === this.cc(VQUIT) ? SIG.SIGQUIT : c === this.cc(VSUSP) ? SIG.SIGTSTP : 0;
+      if (sig !== 0 && c !== 0) {
+        // n_tty's isig: the signal, then (without NOFLSH) both queues flushed; output restarts, the character is echoed
+        this.signal(sig);
+        if (!(lflag & NOFLSH)) {
+          this.flushInput();
+          this.output = [];
+          this.notify(TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+        }
+        if (iflag & IXON) this.setStopped(false);
+        if (lflag & ECHO) this.echoChar(c);
+        return;
+      }
+    }
+    if (this.stopped && iflag & IXON && iflag & IXANY) this.setStopped(false);
+    // a newline goes through n_tty's special path (echoed as a newline, not ^J) in canonical mode, or made from a CR
+    let special = (lflag & ICANON) !== 0 && c === 10;
+    if (c === 13) {
+      if (iflag & IGNCR) return;
+      if (iflag & ICRNL) {
+        c = 10;
+        special = true;
+      }
+    } else if (c === 10 && iflag & INLCR) c = 13;
+    if (lflag & ICANON && this.canonChar(c)) return;
+    if (lflag & ECHO) {
+      this.finishErasing();
+      if (c === 10 && special) this.echoRaw(10);
+      else {
+        this.setCanonCol();
+        this.echoChar(c);
+      }
+    }
+    this.queue(c);
+  }
+
+  /** n_tty_receive_char: an ordinary byte, echoed and queued */
+  private ordinary(c: number): void {
+    if (this.stopped && this.iflag & IXON && this.iflag & IXANY) this.setStopped(false);
+    if (this.lflag & ECHO) {
+      this.finishErasing();
+      this.setCanonCol();
+      this.echoChar(c);
+    }
+    this.queue(c);
+  }
+
+  private queue(c: number): void {
     if (this.canonical) this.line.push(c);
     else this.input.push(c);
   }
 
-  /** The slave writes: output processing, then the master may read it. */
+  /** n_tty_receive_char_canon: the editing and line-ending characters; false for any other */
+  private canonChar(c: number): boolean {
+    const lflag = this.lflag;
+    const is = (i: number): boolean => c === this.cc(i) && c !== 0;
+    const iexten = (lflag & IEXTEN) !== 0;
+    if (is(VERASE) || is(VKILL) || (iexten && is(VWERASE))) {
+      this.eraser(c, is(VERASE) ? 'erase' : is(VWERASE) ? 'werase' : 'kill');
+      return true;
+    }
+    if (iexten && is(VLNEXT)) {
+      this.literal = true;
+      if (lflag & ECHO) {
+        this.finishErasing();
+        // "^" then a backspace: the literal character's echo overwrites it
+        if (lflag & ECHOCTL) this.out([0x5e, 8]);
+      }
+      return true;
+    }
+    if (iexten && lflag & ECHO && is(VREPRINT)) {
+      // the line so far, again on a line of its own
+      this.finishErasing();
+      this.echoChar(c);
+      this.echoRaw(10);
+      for (const d of this.line) this.echoChar(d);
+      return true;
+    }
+    if (c === 10) {
+      if (lflag & (ECHO | ECHONL)) this.echoRaw(10);
+      this.line.push(c);
+      this.endLine(false);
+      return true;
+    }
+    if (is(VEOF)) {
+      // the line so far is readable; alone, it reads as end of file
+      this.endLine(true);
+      return true;
+    }
+    if (is(VEOL) || (iexten && is(VEOL2))) {
+      if (lflag & ECHO) {
+        this.setCanonCol();
+        this.echoChar(c);
+      }
+      this.line.push(c);
+      this.endLine(false);
+      return true;
+    }
+    return false;
+  }
+
+  private endLine(eof: boolean): void {
+    this.lines.push({ bytes: this.line, eof });
+    this.line = [];
+  }
+
+  /** The slave writes (and echoes): output processing as n_tty's do_output_char, with its column; then the master may read it. */
   out(bytes: ArrayLike<number>): void {
     const oflag = this.oflag;
     if (!(oflag & OPOST)) {
@@ -259,10 +410,42 @@ export class LineDiscipline {
     }
     for (let i = 0; i < bytes.length; i++) {
       const c = bytes[i];
-      if (c === 10 && oflag & ONLCR) this.output.push(13, 10);
-      else if (c === 13 && oflag & OCRNL) this.output.push(10);
-      else if (c === 13 && oflag & ONOCR) continue;
-      else this.output.push(c);
+      switch (c) {
+        case 10:
+          if (oflag & ONLRET) this.column = 0;
+          if (oflag & ONLCR) {
+            this.canonColumn = this.column = 0;
+            this.output.push(13, 10);
+            continue;
+          }
+          this.canonColumn = this.column;
+          break;
+        case 13:
+          if (oflag & ONOCR && this.column === 0) continue;
+          if (oflag & OCRNL) {
+            if (oflag & ONLRET) this.canonColumn = this.column = 0;
+            this.output.push(10);
+            continue;
+          }
+          this.canonColumn = this.column = 0;
+          break;
+        case 9:
+          this.column += 8 - (this.column & 7);
+          break;
+        case 8:
+          if (this.column > 0) this.column--;
+          break;
+        default:
+          // a UTF-8 continuation byte takes no column of its own
+          if (!isCntrl(c) && !(this.iflag & IUTF8 && (c & 0xc0) === 0x80)) this.column++;
+      }
+      this.output.push(c);
     }
   }
 }
+
+/** the kernel's iscntrl (lib/ctype.c: C0 and DEL; its table leaves 128-159 unclassified) */
+const isCntrl = (c: number): boolean => c < 32 || c === 127;
+/** the kernel's isalnum: ASCII letters and digits, and Latin-1's letters */
+const isAlnum = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 192 && c !== 215 && c !== 247);

@@ -19,6 +19,8 @@ export class TimerFd extends FileDescription {
   private interval = 0;
   /** expirations not yet read */
   private ticks = 0n;
+  /** the expirations counted since the last read (or set) have woken the readers */
+  private signalled = false;
   /** settime's flags, for fdinfo */
   private settimeFlags = 0;
   private wake: HostTimer | null = null;
@@ -53,6 +55,7 @@ export class TimerFd extends FileDescription {
     this.wake?.clear();
     this.wake = null;
     this.ticks = 0n;
+    this.signalled = false;
     // a reader already waiting gets a host timer for the new expiration
     const waiting = this.readers.waiters.size > 0;
     this.settimeFlags = flags;
@@ -77,9 +80,12 @@ export class TimerFd extends FileDescription {
     if (this.due === Infinity || this.wake !== null) return;
     this.wake = new HostTimer(this.due - nowMs(), () => {
       this.wake = null;
+      // Linux's timer stops at an expiration until a read re-arms it: only the first expiration since the last read wakes
       this.update();
-      this.readers.wake();
-      if (this.readers.waiters.size > 0) this.schedule();
+      if (this.ticks > 0n && !this.signalled) {
+        this.signalled = true;
+        this.readers.wake();
+      } else if (this.ticks === 0n && this.readers.waiters.size > 0) this.schedule();
     });
   }
 
@@ -102,6 +108,7 @@ export class TimerFd extends FileDescription {
     b.writeBigUInt64LE(this.ticks);
     t.mm.write(addr, b);
     this.ticks = 0n;
+    this.signalled = false;
     return 8;
   }
 

@@ -218,6 +218,36 @@ const dirname = (p: string): string => {
 export const isDir = (l: Loc): boolean => l.node.type === S_IFDIR;
 export const isRoot = (l: Loc): boolean => l.node.key === l.mnt.top.key;
 
+/** openat2's RESOLVE_* bits (linux/openat2.h) */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const RESOLVE_CACHED = 0x20;
+
+/**
+ * How a walk is constrained (openat2's RESOLVE_* flags, Linux's
+ * LOOKUP_NO_XDEV, LOOKUP_BENEATH...). `root` is the directory a scoped walk
+ * (RESOLVE_BENEATH, RESOLVE_IN_ROOT) stays in: the dirfd's, or the cwd.
+ */
+export interface Scope {
+  flags: number;
+  root: Loc | null;
+}
+
+/** A walk's state across its symlinks: how many were followed, and its RESOLVE_* constraints. */
+export interface Walk {
+  n: number;
+  scope?: Scope;
+  /**
+   * The walk has taken its root (an absolute path, or a `..`: Linux's
+   * nd->root is set): before that, RESOLVE_NO_XDEV refuses any absolute
+   * symlink (nd_jump_root compares with a root it does not have yet).
+   */
+  rooted?: boolean;
+}
+
 /** The result of resolving all but the last component (for create, unlink, rename...). */
 export interface ParentLoc {
   dir: Loc;
@@ -373,18 +403,27 @@ export class Vfs {
   }
 
   /** One step down: `name` in directory `dir`, crossing into a mount mounted there. */
-  child(t: IoContext, dir: Loc, name: string): Loc {
+  child(t: IoContext, dir: Loc, name: string, scope?: Scope): Loc {
     const path = childPath(dir.path, name);
     const m = this.mountedAt(dir, name);
-    if (m !== undefined) return { mnt: m, node: m.top, path };
+    if (m !== undefined) {
+      // RESOLVE_NO_XDEV: no mount is crossed, bind mounts included (traverse_mounts' EXDEV)
+      if (scope !== undefined && scope.flags & RESOLVE_NO_XDEV) fail(E.EXDEV);
+      return { mnt: m, node: m.top, path };
+    }
     return { mnt: dir.mnt, node: dir.node.lookup(t, name), path };
   }
 
   /** One step up: `..`, which stays at the guest's root and leaves a mount through its mount point. */
-  up(t: IoContext, l: Loc): Loc {
-    const root = this.rootFor(t);
-    if (l.mnt === root.mnt && l.node.key === root.node.key) return l;
+  up(t: IoContext, l: Loc, scope?: Scope): Loc {
+    const root = scope?.root ?? this.rootFor(t);
+    if (l.mnt === root.mnt && l.node.key === root.node.key) {
+      // `..` at a RESOLVE_BENEATH walk's root would leave it: EXDEV (follow_dotdot's in_root)
+      if (scope !== undefined && scope.flags & RESOLVE_BENEATH) fail(E.EXDEV);
+      return l;
+    }
     if (isRoot(l)) {
+      if (scope !== undefined && scope.flags & RESOLVE_NO_XDEV) fail(E.EXDEV);
       if (l.mnt.at === null) return root; // a root mount that was replaced: its old root leads to the new root
       return l.mnt.at;
     }
@@ -395,10 +434,12 @@ export class Vfs {
    * Resolve `path` from `start` (absolute paths from the root). `follow`:
    * follow a final symlink. A trailing slash follows and requires a directory.
    */
-  resolve(t: IoContext, start: Loc, path: string, follow: boolean, links = { n: 0 }): Loc {
-    let cur = path.startsWith('/') ? this.rootFor(t) : start;
+  resolve(t: IoContext, start: Loc, path: string, follow: boolean, links: Walk = { n: 0 }): Loc {
+    if (path.startsWith('/')) links.rooted = true;
+    let cur = path.startsWith('/') ? this.absStart(t, links) : start;
     const slash = path.lastIndexOf('/');
-    if (slash > 0 && slash < path.length - 1 && cur.node.fs.walkCacheable) {
+    // a constrained walk checks every step: the walk cache does not know its constraints
+    if (slash > 0 && slash < path.length - 1 && cur.node.fs.walkCacheable && links.scope === undefined) {
       // "dir/name": the directory where a recent walk led, then the last step
       const dir = this.dirAt(t, cur, path.slice(0, slash), links);
       return this.step(t, dir, path.slice(slash + 1), follow, links);
@@ -420,7 +461,7 @@ export class Vfs {
    * it since walkCache's epoch, and what it used has not expired. Three
    * quarters of a path's steps, in `ls -l` (/etc/localtime and every file).
    */
-  private dirAt(t: IoContext, base: Loc, dir: string, links: { n: number }): Loc {
+  private dirAt(t: IoContext, base: Loc, dir: string, links: Walk): Loc {
     const key = `${base.mnt.id}:${base.node.key}\0${dir}`;
     const e = this.dirs.get(key);
     if (e !== undefined && e.epoch === this.lookups.walk.epoch && e.until > Date.now() && links.n + e.links <= MAXSYMLINKS) {
@@ -449,30 +490,75 @@ export class Vfs {
   private dirs = new Map<string, { loc: Loc; links: number; epoch: number; until: number }>();
 
   /** Walk one component from directory `cur`, following a symlink there if `follow`. */
-  private step(t: IoContext, cur: Loc, name: string, follow: boolean, links: { n: number }): Loc {
+  private step(t: IoContext, cur: Loc, name: string, follow: boolean, links: Walk): Loc {
     if (!isDir(cur)) fail(E.ENOTDIR);
     if (!cur.node.fs.walkCacheable) this.lookups.walk.pure = false;
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     if (!cur.node.fs.hostChecked) this.permission(t, cur, X_OK);
     if (name === '.') return cur;
-    if (name === '..') return this.up(t, cur);
-    const next = this.child(t, cur, name);
+    if (name === '..') {
+      links.rooted = true;
+      return this.up(t, cur, links.scope);
+    }
+    const next = this.child(t, cur, name, links.scope);
     if (follow && next.node.type === S_IFLNK) return this.followLink(t, cur, next, links);
     return next;
   }
 
   /** Where the symlink `link` (found in directory `dir`) leads. */
-  followLink(t: IoContext, dir: Loc, link: Loc, links: { n: number }): Loc {
-    if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
-    const j = link.node.jump(t);
+  followLink(t: IoContext, dir: Loc, link: Loc, links: Walk): Loc {
+    const j = this.jumpOf(t, dir, link, links);
     if (j !== null) return j;
     const target = link.node.readlink(t).toString('latin1');
     if (target === '') fail(E.ENOENT);
     return this.resolve(t, dir, target, true, links);
   }
 
+  /**
+   * The first half of following the symlink `link` in `dir`: ELOOP past
+   * MAXSYMLINKS or under RESOLVE_NO_SYMLINKS; a magic link's place (with
+   * nd_jump_link's checks: ELOOP under RESOLVE_NO_MAGICLINKS, EXDEV for a
+   * scoped walk or one that may not leave its mount), or null for a link with
+   * a target, after nd_jump_root's RESOLVE_NO_XDEV check for an absolute one.
+   */
+  jumpOf(t: IoContext, dir: Loc, link: Loc, links: Walk): Loc | null {
+    if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
+    const sc = links.scope;
+    if (sc !== undefined && sc.flags & RESOLVE_NO_SYMLINKS) fail(E.ELOOP);
+    const j = link.node.jump(t);
+    if (j !== null) {
+      if (sc !== undefined) {
+        if (sc.flags & RESOLVE_NO_MAGICLINKS) fail(E.ELOOP);
+        if (sc.flags & RESOLVE_NO_XDEV && j.mnt !== link.mnt) fail(E.EXDEV);
+        if (sc.flags & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) fail(E.EXDEV);
+      }
+      return j;
+    }
+    if (sc !== undefined && sc.flags & RESOLVE_NO_XDEV && !(sc.flags & RESOLVE_BENEATH)) {
+      // an absolute target jumps to the root: EXDEV when that is another mount (RESOLVE_BENEATH fails it anyway)
+      const target = link.node.readlink(t);
+      const root = sc.flags & RESOLVE_IN_ROOT && sc.root !== null ? sc.root : this.rootFor(t);
+      const known = links.rooted === true || (sc.flags & RESOLVE_IN_ROOT) !== 0;
+      if (target.length > 0 && target[0] === 0x2f && (!known || dir.mnt !== root.mnt)) fail(E.EXDEV);
+    }
+    return null;
+  }
+
+  /**
+   * Where an absolute path starts: t's root, or a scoped walk's root
+   * (RESOLVE_IN_ROOT); RESOLVE_BENEATH allows none (EXDEV, as nd_jump_root).
+   */
+  absStart(t: IoContext, links: Walk): Loc {
+    const sc = links.scope;
+    if (sc !== undefined) {
+      if (sc.flags & RESOLVE_BENEATH) fail(E.EXDEV);
+      if (sc.flags & RESOLVE_IN_ROOT && sc.root !== null) return sc.root;
+    }
+    return this.rootFor(t);
+  }
+
   /** Resolve all but the last component of `path`, which must lead to a directory. */
-  parent(t: IoContext, start: Loc, path: string, links = { n: 0 }): ParentLoc {
+  parent(t: IoContext, start: Loc, path: string, links: Walk = { n: 0 }): ParentLoc {
     let end = path.length;
     while (end > 0 && path[end - 1] === '/') end--;
     const trailing = end < path.length;
@@ -481,7 +567,7 @@ export class Vfs {
     const name = body.slice(slash + 1);
     if (name.length > NAME_MAX) fail(E.ENAMETOOLONG);
     const prefix = slash < 0 ? '' : slash === 0 ? '/' : body.slice(0, slash);
-    const base = body === '' && path.startsWith('/') ? this.rootFor(t) : start;
+    const base = body === '' && path.startsWith('/') ? this.absStart(t, links) : start;
     const dir = prefix === '' ? base : this.resolve(t, base, prefix, true, links);
     if (!isDir(dir)) fail(E.ENOTDIR);
     if (!dir.node.fs.hostChecked) this.permission(t, dir, X_OK);
@@ -489,9 +575,9 @@ export class Vfs {
   }
 
   /** `name` in `dir`, or null if it does not exist. */
-  tryChild(t: IoContext, dir: Loc, name: string): Loc | null {
+  tryChild(t: IoContext, dir: Loc, name: string, scope?: Scope): Loc | null {
     try {
-      return this.child(t, dir, name);
+      return this.child(t, dir, name, scope);
     } catch (e) {
       if (e instanceof SysError && e.errno === E.ENOENT) return null;
       throw e;

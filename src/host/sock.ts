@@ -23,6 +23,7 @@ const fns = {
   ioctl: libc.func('int ioctl(int fd, unsigned long req, intptr_t arg)'),
   epollCreate1: libc.func('int epoll_create1(int flags)'),
   epollCtl: libc.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),
+  epollWait: libc.func('int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)'),
   pipe2: libc.func('int pipe2(_Out_ int32_t *fds, int flags)'),
 };
 
@@ -50,6 +51,8 @@ export const hostSock = {
   epollCreate1: (flags: number): number => call(fns.epollCreate1, flags),
   /** `event` is the address of a struct epoll_event (12 bytes, packed on x86_64) */
   epollCtl: (epfd: number, op: number, fd: number, event: number): number => call(fns.epollCtl, epfd, op, fd, event),
+  /** `events` is the address of room for `max` struct epoll_event */
+  epollWait: (epfd: number, events: number, max: number, timeout: number): number => call(fns.epollWait, epfd, events, max, timeout),
   /** [read end, write end], or -errno */
   pipe2: (flags: number): [number, number] | number => {
     const fds = new Int32Array(2);

@@ -27,6 +27,8 @@ const GIVE_MAX = 1 << 20;
 export class AddressSpace extends Mappings {
   /** membarrier(2)'s registrations (its MEMBARRIER_CMD_REGISTER_* bits): a fork keeps them, an exec starts without */
   membarrier = 0;
+  /** run when the space is destroyed (exit, exec): kernel objects that belong to it, such as AIO contexts, end with it */
+  readonly onDestroy = new Set<() => void>();
   constructor(backend: MemBackend, layout: Layout, memory: HostMemory) {
     super(backend, layout, memory);
     if ('space' in backend) (backend as { space: object | null }).space = this;
@@ -159,6 +161,9 @@ export class AddressSpace extends Mappings {
    * user and freed by their last.
    */
   destroy(): void {
+    // the kernel objects that live with the space (AIO contexts) go first
+    for (const fn of this.onDestroy) fn();
+    this.onDestroy.clear();
     const own = new Set<Chunk>();
     const shared: Vma[] = [];
     for (const v of this.vmas) {

@@ -9,7 +9,7 @@ import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } 
 import { GuestMemory } from './access.js';
 import { Chunk, MAX_CHUNK } from './chunk.js';
 import { PAGE, pageDown, pageUp } from './layout.js';
-import { Vma, anon, isAnon, mappedEnd } from './vma.js';
+import { Vma, anon, isAnon, mappedEnd, samePolicy, type MemPolicy } from './vma.js';
 
 /** RLIMIT_AS and RLIMIT_DATA soft limits in bytes (Infinity: none), as the caller's process has them. */
 export interface VmLimits {
@@ -200,12 +200,49 @@ export class Mappings extends GuestMemory {
   }
 
   private lockRange(start: number, end: number, bits: number): void {
+    this.changeRange(
+      start,
+      end,
+      (v) => (v.info.locked ?? 0) === bits,
+      (mid) => {
+        mid.info.locked = bits;
+        if (bits === 1 && mid.prot !== 0) {
+          // populate: a write fault for private writable memory, a read fault otherwise (errors, as past a file's end, are Linux's to ignore too)
+          hostMadvise(mid.hostAddr(mid.start), mid.size, mid.prot & PROT_WRITE && !mid.info.shared ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+        }
+      },
+    );
+  }
+
+  /**
+   * Give the VMAs over [start, end) (all mapped) mbind's policy, or none,
+   * splitting those that reach past either end; neighbours with equal
+   * policies merge again, as Linux's mbind_range does.
+   */
+  setPolicy(start: number, end: number, policy: MemPolicy | undefined): void {
+    this.changeRange(
+      start,
+      end,
+      (v) => samePolicy(v.info.policy, policy),
+      (mid) => {
+        if (policy === undefined) delete mid.info.policy;
+        else mid.info.policy = policy;
+      },
+    );
+  }
+
+  /**
+   * Change an attribute of the VMAs over [start, end): those for which
+   * `same` holds stay as they are; the others are cut at start and end and
+   * their middle piece is given to `apply`. Then neighbours merge.
+   */
+  private changeRange(start: number, end: number, same: (v: Vma) => boolean, apply: (mid: Vma) => void): void {
     const i = this.index(start);
     const out: Vma[] = [];
     let j = i;
     while (j < this.vmas.length && this.vmas[j].start < end) {
       const v = this.vmas[j++];
-      if ((v.info.locked ?? 0) === bits) {
+      if (same(v)) {
         out.push(v);
         continue;
       }
@@ -213,15 +250,11 @@ export class Mappings extends GuestMemory {
       const parts: Vma[] = [];
       if (v.start < start) parts.push(v.slice(v.start, start));
       const mid = v.slice(Math.max(v.start, start), Math.min(v.end, end));
-      mid.info.locked = bits;
       parts.push(mid);
       if (v.end > end) parts.push(v.slice(end, v.end));
       for (const p of parts) this.mapV(p);
       out.push(...parts);
-      if (bits === 1 && mid.prot !== 0) {
-        // populate: a write fault for private writable memory, a read fault otherwise (errors, as past a file's end, are Linux's to ignore too)
-        hostMadvise(mid.hostAddr(mid.start), mid.size, mid.prot & PROT_WRITE && !mid.info.shared ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
-      }
+      apply(mid);
     }
     this.vmas.splice(i, j - i, ...out);
     this.last = null;

@@ -11,7 +11,7 @@ import type { MemBackend } from './backend.js';
 import { Chunk, type ChunkUser } from './chunk.js';
 import type { HostMemory } from './host-memory.js';
 import { PAGE, pageDown, pageUp, type Layout } from './layout.js';
-import { Vma, anon, isAnon, mappedEnd, type VmaInfo } from './vma.js';
+import { Vma, anon, isAnon, mappedEnd, samePolicy, type VmaInfo } from './vma.js';
 
 export class VmaSet implements ChunkUser {
   /** sorted by start, non-overlapping */
@@ -233,6 +233,7 @@ export class VmaSet implements ChunkUser {
         a.info.ino === b.info.ino &&
         a.info.dev === b.info.dev &&
         (a.info.locked ?? 0) === (b.info.locked ?? 0) &&
+        samePolicy(a.info.policy, b.info.policy) &&
         // two pieces of a file merge only if they map contiguous file offsets (as on Linux)
         (isAnon(a.info) || a.info.offset + a.size === b.info.offset)
       ) {

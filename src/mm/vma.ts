@@ -14,7 +14,23 @@ export interface VmaInfo {
   locked?: number;
   /** the kernel object the mapping belongs to beyond its file (a SysV shm attach): copied with the VMA by splits, fork and mremap */
   owner?: VmaOwner;
+  /** mbind's NUMA policy for the mapping (absent: none, the thread's applies); copied by splits, fork and mremap */
+  policy?: MemPolicy;
 }
+
+/** A NUMA memory policy (Linux's struct mempolicy, as far as a one-node machine shows it). */
+export interface MemPolicy {
+  /** the mode, with its mode flags (MPOL_F_STATIC_NODES...) */
+  readonly mode: number;
+  /** the nodes get_mempolicy reports: the caller's own with the static or relative flags, else those that exist */
+  readonly nodes: bigint;
+  /** set_mempolicy_home_node's node, or -1 */
+  readonly home: number;
+}
+
+/** Linux's mpol_equal: do two mappings' policies (or their absence) let them merge? */
+export const samePolicy = (a: MemPolicy | undefined, b: MemPolicy | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.mode === b.mode && a.nodes === b.nodes && a.home === b.home);
 
 /** A kernel object that made a mapping and finds its VMAs again (shmdt, shm_nattch). */
 export interface VmaOwner {

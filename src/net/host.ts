@@ -366,6 +366,9 @@ export class HostSocket extends Socket {
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     return this.queue(t, events & (POLLIN | POLLOUT | POLLPRI));
   }
+  override hostEdgeFd(): number | null {
+    return this.fd >= 0 ? this.fd : null;
+  }
 
   override statBytes(_t: IoContext): Uint8Array {
     const s = msgScratch();

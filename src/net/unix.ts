@@ -13,7 +13,7 @@
 import { E } from '../abi/errno.js';
 import { fail, SysError, Unsupported } from '../abi/errors.js';
 import { O_NONBLOCK, O_RDWR } from '../abi/fcntl.js';
-import { FIONREAD } from '../abi/ioctl.js';
+import { FIONREAD, TIOCOUTQ } from '../abi/ioctl.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll.js';
 import { AF_UNIX, AF_UNSPEC, SHUT_RD, SHUT_RDWR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM } from '../abi/socket.js';
 import { WaitQueue } from '../ctx/waitq.js';
@@ -337,6 +337,9 @@ export class UnixSocket extends Socket implements Sender {
     if (writable) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return m;
   }
+  override hostEdgeFd(): number | null {
+    return this.h !== null ? this.h.hostEdgeFd() : null;
+  }
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     if (this.h !== null) return this.h.pollQueues(t, events);
     const q = [this.readq, this.writeq];
@@ -349,10 +352,14 @@ export class UnixSocket extends Socket implements Sender {
     if (this.h !== null) return this.h.ioctl(t, req, arg);
     if (req === FIONREAD) {
       if (this.state === 'listening') fail(E.EINVAL);
-      const n = this.type === SOCK_STREAM ? this.queue.reduce((s, m) => s + m.left, 0) : (this.queue[0]?.data.length ?? 0);
+      // unix_inq_len: every queued byte of a stream or seqpacket socket, the next datagram's length otherwise
+      const n = this.type === SOCK_STREAM || this.type === SOCK_SEQPACKET ? this.queue.reduce((s, m) => s + m.left, 0) : (this.queue[0]?.data.length ?? 0);
       t.mm.setI32(arg, n);
       return 0;
     }
+    // sock_do_ioctl: a request outside the socket ioctls is ENOTTY (isatty's TCGETS on a socket);
+    // SIOCOUTQ (sk_wmem_alloc, in kmalloc's sizes) and the interface ioctls (0x89xx) Linux answers on any socket are not here
+    if (req !== TIOCOUTQ && (req < 0x8900 || req > 0x89ff)) fail(E.ENOTTY);
     throw new Unsupported(`ioctl 0x${req.toString(16)} on AF_UNIX sockets`, E.ENOTTY);
   }
 

@@ -8,9 +8,13 @@ import { Task } from './task.js';
 import type { Kernel } from './kernel.js';
 import { CLONE, CSIGNAL } from '../abi/sched.js';
 import { SemUndoList } from '../ipc/sem.js';
-import { SS_DISABLE } from '../abi/signal.js';
+import { SIG_DFL, SIG_IGN, SS_DISABLE } from '../abi/signal.js';
+import { PROT_WRITE } from '../abi/mman.js';
+import { O_RDWR } from '../abi/fcntl.js';
+import { PidFd } from './pidfd.js';
 
-const NAMESPACES = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
+/** the namespaces elfrun cannot give a process of its own (a new UTS namespace it can) */
+const NAMESPACES = CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWIPC | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET;
 
 export interface CloneArgs {
   flags: number;
@@ -18,6 +22,10 @@ export interface CloneArgs {
   parentTid: number;
   childTid: number;
   tls: number;
+  /** CLONE_PIDFD: where the pidfd goes (clone3's own field; clone's parentTid) */
+  pidfd?: number;
+  /** clone3's CLONE_CLEAR_SIGHAND: the child's handlers back to SIG_DFL (ignored signals stay ignored) */
+  clearSighand?: boolean;
 }
 
 /**
@@ -68,7 +76,19 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.SIGHAND && !(f & CLONE.VM)) fail(E.EINVAL);
   if (f & CLONE.FS && f & CLONE.NEWNS) fail(E.EINVAL);
   if (f & NAMESPACES) throw new Unsupported(`clone namespace flags 0x${(f & NAMESPACES).toString(16)}`, E.EPERM);
-  if (f & CLONE.PIDFD) throw new Unsupported('clone flag CLONE_PIDFD', E.EINVAL);
+  if (f & CLONE.NEWUTS) {
+    if (!(t.cred.caps.eff & CAP_SYS_ADMIN)) fail(E.EPERM);
+    // Linux's namespaces are per thread; elfrun keeps a UTS namespace per process
+    if (f & CLONE.THREAD) throw new Unsupported('a thread with a UTS namespace of its own (CLONE_THREAD with CLONE_NEWUTS)', E.EINVAL);
+  }
+  if (f & CLONE.PIDFD) {
+    if (f & CLONE.DETACHED) fail(E.EINVAL);
+    if (f & CLONE.THREAD) throw new Unsupported('a thread\'s pidfd (CLONE_PIDFD with CLONE_THREAD)', E.EINVAL);
+    // clone's pidfd goes where its parent tid would
+    if (a.pidfd === undefined && f & CLONE.PARENT_SETTID) fail(E.EINVAL);
+    t.mm.check(a.pidfd ?? a.parentTid, 4, PROT_WRITE);
+    if (!t.fds.hasRoom()) fail(E.EMFILE);
+  }
   if (f & CLONE.PTRACE) throw new Unsupported('clone flag CLONE_PTRACE', E.EINVAL);
 
   checkTaskLimits(k, t);
@@ -93,6 +113,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     if (f & CLONE.FS) fs.refs++;
     const sighand = f & CLONE.SIGHAND ? parent.sighand : parent.sighand.clone();
     if (f & CLONE.SIGHAND) sighand.refs++;
+    // CLONE_CLEAR_SIGHAND: handlers back to the default; ignored signals stay ignored
+    else if (a.clearSighand) for (const act of sighand.actions) if (act.handler !== SIG_IGN) Object.assign(act, { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n });
     proc = new Process(tid, parent.arch, mm, fds, fs, sighand);
     proc.parent = f & CLONE.PARENT ? parent.parent : parent;
     if (proc.parent === null) proc.parent = parent;
@@ -113,6 +135,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc.dumpable = parent.dumpable;
     proc.tunables = { ...parent.tunables };
     proc.noNewPrivs = parent.noNewPrivs;
+    proc.uts = f & CLONE.NEWUTS ? (parent.uts ?? k.uts).clone() : parent.uts;
     // CLONE_SYSVSEM shares the SEM_UNDO adjustments; a fork starts with none
     if (f & CLONE.SYSVSEM) {
       parent.semUndo ??= new SemUndoList();
@@ -141,6 +164,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.SETTLS) child.pendingRegs.push([arch.tlsReg, a.tls]);
 
   if (f & CLONE.PARENT_SETTID) t.mm.setI32(a.parentTid, tid);
+  // the pidfd is the parent's only (installed after the child's fd table was copied), close-on-exec
+  if (f & CLONE.PIDFD) t.mm.setI32(a.pidfd ?? a.parentTid, t.fds.add(new PidFd(proc, O_RDWR, t.vfs.anonIno('pidfd')), true));
   if (f & CLONE.CHILD_SETTID) proc.mm.space.setI32(a.childTid, tid);
   if (f & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
 

@@ -103,7 +103,7 @@ export class HostPoller {
   queue(fd: number, events: number): WaitQueue {
     let e = this.polls.get(fd);
     if (!e) {
-      e = { queue: new WaitQueue(`host fd ${fd}`), events: 0 };
+      e = { queue: new WaitQueue(`host fd ${fd}`, true), events: 0 };
       this.polls.set(fd, e);
     }
     // armed on every wait: a one-shot report may have been spent by a waiter

@@ -21,6 +21,8 @@ import { host, hostProc } from '../host/libc.js';
 import { FsState, Mm, Process, SigHand, type ExitState } from './process.js';
 import { HostMemory } from '../mm/host-memory.js';
 import type { AddressSpace } from '../mm/address-space.js';
+import type { Chunk } from '../mm/chunk.js';
+import { SHARED_ANON_NAME } from '../mm/vma.js';
 import { IpcNamespace } from '../ipc/namespace.js';
 import { Task, type TaskOptions } from './task.js';
 import type { Blocked } from '../ctx/waitq.js';
@@ -159,15 +161,22 @@ export class Kernel {
     return cap === undefined ? Infinity : cap - this.committedMemory();
   }
 
-  /** bytes of private writable memory mapped by the live guest processes */
+  /**
+   * bytes of private writable memory mapped by the live guest processes, and
+   * of the shared anonymous memory they map (each object once, whole, however
+   * many map it: Linux accounts a shmem object from its creation to its end)
+   */
   committedMemory(): number {
     const seen = new Set<Mm>();
+    const shared = new Set<Chunk>();
     let n = 0;
     for (const p of this.processes.values()) {
       if (p.exit !== null || seen.has(p.mm)) continue;
       seen.add(p.mm);
       n += p.mm.space.committed();
+      for (const v of p.mm.space.vmas) if (v.info.shared && v.info.name === SHARED_ANON_NAME) shared.add(v.chunk);
     }
+    for (const c of shared) n += c.size;
     return n;
   }
 

@@ -10,6 +10,7 @@ import type { StartInfo } from '../loader/load.js';
 import type { Loc } from '../fs/vfs.js';
 import type { TtyCtrl } from '../fs/tty.js';
 import type { SemUndoList } from '../ipc/sem.js';
+import type { Uts } from './uts.js';
 import { Cred } from '../ctx/cred.js';
 import { NSIG, SIG, SIG_DFL } from '../abi/signal.js';
 import { WaitQueue } from '../ctx/waitq.js';
@@ -128,6 +129,8 @@ export class Process {
   ioac = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 };
   dumpable = 1;
   noNewPrivs = false;
+  /** its UTS namespace; null: the machine's first one (Kernel.uts) */
+  uts: Uts | null = null;
   /** its SEM_UNDO adjustments (its threads', and with CLONE_SYSVSEM another process's too), applied at its exit */
   semUndo: SemUndoList | null = null;
   /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */

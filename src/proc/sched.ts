@@ -167,6 +167,15 @@ export class Scheduler {
     // anywhere and leaves a stale pc, unicorn issue #1105).
     this.sliceEnd = nowMs() + SLICE_MS;
     t.runStart = nowMs();
+    // A spin-wait hint (x86 pause, arm64 yield/wfe) ends the run as a
+    // preemption does while another task could run: a thread spinning for
+    // another's flag or lock gives the engine up at its first hint instead of
+    // at the end of its slice. Alone, the hints stay no-ops, as natively.
+    const spin = this.runq.length > 0;
+    if (spin !== cpu.spinYield && cpu.lib.spinYield !== null) {
+      cpu.spinYield = spin;
+      cpu.lib.spinYield(cpu.uc, spin);
+    }
     const err = cpu.run(k.gdb !== null && k.gdb.stepTask === t ? 1 : 0);
     const ran = nowMs() - t.runStart;
     t.cpuMs += ran;

@@ -6,6 +6,7 @@ import type { Arch } from '../cpu/arch.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { CpuClient, Fault } from '../cpu/fault.js';
 import type { AddressSpace } from '../mm/address-space.js';
+import type { MemPolicy } from '../mm/vma.js';
 import type { FdTable } from '../fs/fdtable.js';
 import type { Loc, Vfs } from '../fs/vfs.js';
 import { Args, NORETURN } from '../cpu/args.js';
@@ -114,8 +115,8 @@ export class Task implements CpuClient, IoContext {
   pending = 0n;
   /** siginfo of pending signals: one for a standard signal, a queue for a real-time one */
   readonly siginfo = new Map<number, Buffer[]>();
-  /** NUMA memory policy (set_mempolicy): mode and node mask; one node here, so it changes nothing else */
-  mempolicy = { mode: 0, nodes: 0n };
+  /** NUMA memory policy (set_mempolicy); one node here, so it places nothing differently */
+  mempolicy: MemPolicy = { mode: 0, nodes: 0n, home: -1 };
   /** personality(2): the execution domain (PER_LINUX) and its flags; copied by fork and clone */
   personality = 0;
   /** ioprio_set's class and data (0: none set, the CPU's nice value decides); copied by fork and clone */

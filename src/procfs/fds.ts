@@ -15,7 +15,6 @@ import { HostFile } from '../fs/hostfile.js';
 import { PipeEnd } from '../fs/pipe.js';
 import { EpollFile } from '../fs/epoll.js';
 import { UnixSocket } from '../net/unix.js';
-import { POLLERR, POLLHUP } from '../abi/poll.js';
 import { statFields } from '../fs/stat.js';
 import { VNode, type FileSystem, type Loc } from '../fs/vfs.js';
 import { host } from '../host/libc.js';
@@ -58,7 +57,7 @@ function hostKindInfo(fd: number): string {
   }
 }
 
-/** An epoll instance's lines: one per watched (fd, file), with the events as the kernel keeps them (EPOLLERR|EPOLLHUP always). */
+/** An epoll instance's lines: one per watched (fd, file), with the events as the kernel keeps them (EPOLLERR|EPOLLHUP added, a spent one-shot's cleared). */
 function epollInfo(t: IoContext, ep: EpollFile): string {
   return ep
     .interestList()
@@ -81,7 +80,7 @@ function epollInfo(t: IoContext, ep: EpollFile): string {
       // the kernel's dev_t: major << 20 | minor
       const major = (dev >> 8n) & 0xfffn;
       const minor = (dev & 0xffn) | ((dev >> 12n) & 0xfff00n);
-      const events = (i.events | POLLERR | POLLHUP) >>> 0;
+      const events = i.events >>> 0;
       return `tfd: ${String(i.fd).padStart(8)} events: ${events.toString(16).padStart(8)} data: ${BigInt.asUintN(64, i.data).toString(16).padStart(16)}  pos:${pos} ino:${ino.toString(16)} sdev:${((major << 20n) | minor).toString(16)}\n`;
     })
     .join('');

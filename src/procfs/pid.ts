@@ -187,7 +187,7 @@ const DIRS: Record<string, (e: PidEntry, more: string[]) => ProcNode> = {
   fdinfo: fdinfoEntry,
   fd: fdEntry,
   task: taskEntry,
-  ns: ({ t, path }, more) => nsEntry(t, path, more),
+  ns: ({ t, p, path }, more) => nsEntry(t, p, path, more),
   net: ({ t, path }, more) => netEntry(t, path, more),
   map_files: mapFilesEntry,
   attr: ({ path }, more) => attrEntry(path, more),

@@ -95,7 +95,7 @@ function hostLink(kind: string): string {
 const SANDBOX_PID_NS = 0xf0000000 + (process.pid & 0xfffff);
 
 /** /proc/<pid>/ns/[kind]: the directory (r-x--x--x), or the link to one namespace. */
-export function nsEntry(t: Task, path: string, more: string[]): ProcNode {
+export function nsEntry(t: Task, p: Process, path: string, more: string[]): ProcNode {
   if (more.length === 0) return { kind: 'dir', name: path, mode: 0o511, entries: () => NS.map((n): [string, number] => [n, DT_LNK]) };
   if (more.length > 1) fail(E.ENOTDIR);
   const kind = more[0];
@@ -103,7 +103,10 @@ export function nsEntry(t: Task, path: string, more: string[]): ProcNode {
   const own = !t.kernel.hostProcesses && (kind === 'pid' || kind === 'pid_for_children');
   // --net none: the guest's network namespace is its own, numbered after the pid namespace
   const ownNet = kind === 'net' && t.kernel.net === 'none';
-  const target = (): string => (own ? `pid:[${SANDBOX_PID_NS}]` : ownNet ? `net:[${SANDBOX_PID_NS + 1}]` : hostLink(kind));
+  // a UTS namespace the guest made (unshare, CLONE_NEWUTS): its own inode, numbered after those
+  const ownUts = kind === 'uts' && p.uts !== null && p.uts.serial > 0 ? p.uts.serial : 0;
+  const target = (): string =>
+    own ? `pid:[${SANDBOX_PID_NS}]` : ownNet ? `net:[${SANDBOX_PID_NS + 1}]` : ownUts > 0 ? `uts:[${SANDBOX_PID_NS + 1 + ownUts}]` : hostLink(kind);
   return { kind: 'link', name: path, target, jump: () => nsLoc(t, target()) };
 }
 

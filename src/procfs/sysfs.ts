@@ -4,7 +4,7 @@
 // online and topology, as the host has them, since guest threads run on the
 // host's processors), transparent huge pages' settings (kernel/mm/
 // transparent_hugepage, the host's: guest memory is host memory), an empty
-// block/ and class/, and fs/cgroup, where an empty cgroup2 file system
+// block/ and class/, dev/block/ and dev/char/ (lsblk starts there), and fs/cgroup, where an empty cgroup2 file system
 // (also a SysFs) is mounted: the guest is in no cgroup it can see or change.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IoContext } from '../fs/context.js';
@@ -49,7 +49,7 @@ function sysTree(): Map<string, SysEntry> {
     for (let i = 1; i <= parts.length; i++) tree.set(parts.slice(0, i).join('/'), { kind: 'dir' });
   };
   tree.set('', { kind: 'dir' });
-  for (const d of ['block', 'class', 'fs/cgroup', 'kernel/mm/transparent_hugepage', 'devices/system/cpu']) dir(d);
+  for (const d of ['block', 'class', 'dev/block', 'dev/char', 'fs/cgroup', 'kernel/mm/transparent_hugepage', 'devices/system/cpu']) dir(d);
   hostFiles(tree, 'devices/system/cpu', /^(online|possible|present|offline|kernel_max)$/);
   let cpus: string[] = [];
   try {

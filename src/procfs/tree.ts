@@ -11,6 +11,8 @@ import { DT_DIR, DT_LNK, DT_REG } from '../abi/stat.js';
 import type { ProcNode } from './node.js';
 import { pidNode } from './pid.js';
 import { cpuinfo } from './cpuinfo.js';
+import { aioLimits } from '../fs/aio.js';
+import { kstrto } from './tunables.js';
 
 /** /proc/sysvipc's files, in Linux's (name) order */
 const SYSVIPC = ['msg', 'sem', 'shm'] as const;
@@ -80,12 +82,28 @@ export function procNode(t: Task, absPath: string): ProcNode | null {
       kind: 'file',
       name: norm,
       mode: 0o644,
-      content: () => Buffer.concat([k.uts[which], Buffer.from('\n')]),
+      content: () => Buffer.concat([(t.proc.uts ?? k.uts)[which], Buffer.from('\n')]),
       write: (_t, data) => {
         // proc_dostring: the bytes up to a newline or NUL, at most 64 of them
         let end = data.findIndex((b) => b === 0x0a || b === 0);
         if (end < 0) end = data.length;
-        k.uts[which] = Buffer.from(data.subarray(0, Math.min(end, 64)));
+        (t.proc.uts ?? k.uts)[which] = Buffer.from(data.subarray(0, Math.min(end, 64)));
+        return data.length;
+      },
+    };
+  }
+  // the guest's AIO counts: aio-nr (read-only) and its limit aio-max-nr, which root may change (proc_doulongvec_minmax)
+  if (head === 'sys' && rest.length === 2 && rest[0] === 'fs' && (rest[1] === 'aio-nr' || rest[1] === 'aio-max-nr')) {
+    const lim = aioLimits(k.vfs);
+    if (rest[1] === 'aio-nr') return { kind: 'file', name: norm, content: () => Buffer.from(`${lim.nr}\n`) };
+    return {
+      kind: 'file',
+      name: norm,
+      mode: 0o644,
+      content: () => Buffer.from(`${lim.maxNr}\n`),
+      write: (_t, data) => {
+        const v = kstrto(data.toString('latin1').trim(), 10, false, (1n << 64n) - 1n);
+        lim.maxNr = Number(v);
         return data.length;
       },
     };

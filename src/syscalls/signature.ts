@@ -25,7 +25,7 @@ export type ArgKind =
   // flags and enumerations
   | 'oflags' | 'statusflags' | 'fdflags' | 'accmode' | 'atflags' | 'whence' | 'prot' | 'mapflags' | 'msflags' | 'madvise'
   | 'cloneflags' | 'wopts' | 'idtype' | 'grnd' | 'futexop' | 'ioctl' | 'fcntl' | 'prctl' | 'archprctl' | 'rlimres'
-  | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
+  | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'clone3args' | 'mbindflags' | 'getmpolflags' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags' | 'inotifyflags' | 'inotifymask'
   | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
@@ -35,6 +35,10 @@ export type ArgKind =
   | 'msgbufin' | 'msgbufout'
   // struct mq_attr, read (mq_open, mq_getsetattr's new) or written (its old, out)
   | 'mqattr' | 'mqattrout'
+  // AIO: io_submit's iocb pointers (the count being the previous argument), one iocb, io_pgetevents' struct __aio_sigset
+  | 'iocbs' | 'iocb' | 'aiosigset'
+  // openat2's struct open_how, whose size is the next argument
+  | 'openhow'
   // clone's, named as strace names them (the tids and tls are shown at exit)
   | 'childstack' | 'parenttid' | 'tls' | 'childtid'
   // structures read at entry
@@ -44,10 +48,10 @@ export type ArgKind =
   // structures the kernel writes (out)
   | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
-  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
+  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
   | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
-  // kcmp's resource type; process_vm_readv/writev's iovecs of another process
+  // kcmp's resource type; process_vm_readv/writev's iovecs of another process, and the local ones readv fills
   | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */;
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
@@ -243,3 +247,10 @@ export function mremapShape(a: Args): Shape {
 
 /** arch_prctl: ARCH_GET_FS and ARCH_GET_GS write the base the argument points to. */
 export const archPrctlShape = (a: Args): Shape => ({ args: a.i32(0) === 0x1003 || a.i32(0) === 0x1004 ? ['archprctl', 'ptrout'] : ['archprctl', 'ptr'], ret: 'int' });
+
+/** kcmp: strace shows the two indexes only for the types that use them (both for an unknown type) */
+export function kcmpShape(a: Args): Shape {
+  const type = a.u32(2);
+  if (type === 7) return { args: ['int', 'int', 'kcmptype', 'uint', 'ptr'], ret: 'int' }; // KCMP_EPOLL_TFD
+  return { args: type >= 1 && type <= 6 ? ['int', 'int', 'kcmptype'] : ['int', 'int', 'kcmptype', 'uint', 'uint'], ret: 'int' };
+}

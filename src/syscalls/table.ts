@@ -33,9 +33,12 @@ import { schedDefs } from './handlers/sched.js';
 import { mountDefs } from './handlers/mount.js';
 import { sysvipcDefs } from './handlers/sysvipc.js';
 import { mqueueDefs } from './handlers/mqueue.js';
+import { numaDefs } from './handlers/numa.js';
+import { cloneDefs } from './handlers/clone.js';
+import { pvmDefs } from './handlers/pvm.js';
+import { aioDefs } from './handlers/aio.js';
+import { openDefs } from './handlers/open.js';
 import { seccompDefs } from './handlers/seccomp.js';
-import { kcmpDefs } from './handlers/kcmp.js';
-import { procvmDefs } from './handlers/procvm.js';
 import { direntDefs } from './handlers/dirents.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
@@ -51,7 +54,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, seccompDefs, kcmpDefs, procvmDefs, direntDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -13,7 +13,9 @@ import {
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
 } from './trace-names.js';
-import { flockText, itimerspecText } from './trace-structs.js';
+import { capDataText, capHeaderText, flockText, itimerspecText } from './trace-structs.js';
+import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
+import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
 import { PROC_KINDS } from './trace-proc.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
@@ -66,6 +68,44 @@ const mqattrText = (b: Buffer): string => {
   const f = b.readBigInt64LE(0);
   return `{mq_flags=${f === 0n ? '0' : f === 0o4000n ? 'O_NONBLOCK' : `${hexNum(f)} /* O_??? */`}, mq_maxmsg=${b.readBigInt64LE(8)}, mq_msgsize=${b.readBigInt64LE(16)}, mq_curmsgs=${b.readBigInt64LE(24)}}`;
 };
+
+const RESOLVE_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [0x01, 'RESOLVE_NO_XDEV'], [0x02, 'RESOLVE_NO_MAGICLINKS'], [0x04, 'RESOLVE_NO_SYMLINKS'], [0x08, 'RESOLVE_BENEATH'], [0x10, 'RESOLVE_IN_ROOT'], [0x20, 'RESOLVE_CACHED'],
+];
+
+/**
+ * openat2's struct open_how as strace shows it: the mode only with O_CREAT or
+ * O_TMPFILE or when not zero; a struct larger than version 0's 24 bytes shows
+ * its tail (up to the page) when any of it is not zero, "???" when unreadable.
+ */
+function openHowText(c: DecodeCtx, p: number, size: number): string {
+  if (size < 24) return addr(p);
+  return at(p, () => {
+    const b = c.mem.read(p, 24);
+    const flags = b.readBigUInt64LE(0);
+    const mode = b.readBigUInt64LE(8);
+    const resolve = b.readBigUInt64LE(16);
+    const lo = Number(flags & 0xffffffffn);
+    const high = flags >> 32n;
+    let f = oflags(c, lo);
+    if (high !== 0n) f += `|${hexNum(flags & ~0xffffffffn)}`;
+    const parts = [`flags=${f}`];
+    if (lo & 0o20000100 || mode !== 0n) parts.push(`mode=0${mode.toString(8).padStart(2, '0')}`);
+    const r = Number(resolve & 0xffffffffn);
+    parts.push(`resolve=${resolve >> 32n === 0n ? flagNames(r, RESOLVE_NAMES, '0', 'RESOLVE_???') : hexNum(resolve)}`);
+    const end = Math.min(size, 4096);
+    if (end > 24) {
+      let tail: Buffer | null = null;
+      try {
+        tail = c.mem.read(p + 24, end - 24);
+      } catch {
+        parts.push('???');
+      }
+      if (tail !== null && tail.some((x) => x !== 0)) parts.push(`/* bytes 24..${end - 1} */ ${quote(tail.subarray(0, c.strsize), tail.length > c.strsize, true)}`);
+    }
+    return `{${parts.join(', ')}}`;
+  });
+}
 
 /** struct msgbuf as strace shows it: the type, then `len` bytes of text */
 const msgbufText = (c: DecodeCtx, p: number, len: number): string =>
@@ -202,6 +242,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
     },
   },
   closerange: bits(CLOSE_RANGE),
+  clone3args: { in: (c, a, i) => cloneArgsText(c, a.ptr(i), a.u64(i + 1)), out: (c, a, i) => cloneArgsOut(c, a.ptr(i), a.u64(i + 1)) },
+  mbindflags: bits([[1, 'MPOL_MF_STRICT'], [2, 'MPOL_MF_MOVE'], [4, 'MPOL_MF_MOVE_ALL']], '0', 'MPOL_???'),
+  getmpolflags: bits([[1, 'MPOL_F_NODE'], [2, 'MPOL_F_ADDR'], [4, 'MPOL_F_MEMS_ALLOWED']], '0', 'MPOL_???'),
   timerflags: bits(TIMER_FLAGS, '0', 'TIMER_???'),
   spliceflags: bits([[1, 'SPLICE_F_MOVE'], [2, 'SPLICE_F_NONBLOCK'], [4, 'SPLICE_F_MORE'], [8, 'SPLICE_F_GIFT']], '0', 'SPLICE_F_???'),
   // an loff_t the call reads (and updates): its value at entry
@@ -244,6 +287,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   shmcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SHM_CMDS) },
   semcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), SEM_CMDS) },
   msgcmd: { in: (_c, a, i) => ipcCmd(a.i32(i), MSG_CMDS) },
+  openhow: { in: (c, a, i) => openHowText(c, a.ptr(i), a.size(i + 1)) },
   mqattr: { in: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   mqattrout: { in: ptrIn, out: (c, a, i) => (a.ptr(i) === 0 ? 'NULL' : at(a.ptr(i), () => mqattrText(c.mem.read(a.ptr(i), 32)))) },
   msgbufin: { in: (c, a, i) => msgbufText(c, a.ptr(i), a.size(i + 1)) },
@@ -384,6 +428,12 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   sockoptout: outOf((c, p, a, i) => (a.ptr(i + 1) === 0 ? addr(p) : i32(c, a.ptr(i + 1)) === 4 ? (a.i32(i - 2) === 1 && a.i32(i - 1) === 4 && i32(c, p) !== 0 ? `[${errnoName(i32(c, p))}]` : `[${i32(c, p)}]`) : sockoptText(c, a.i32(i - 2), a.i32(i - 1), p, i32(c, a.ptr(i + 1))))),
   msghdrout: outOf((c, p, _a, _i, ret) => msghdrText(c, p, ret)),
   // epoll_wait's events: as many as it returned
+  // AIO: io_setup's context, io_getevents' events (as many as it returned)
+  aioctxout: outOf((c, p) => `[${hexNum(c.mem.read(p, 8).readBigUInt64LE(0))}]`),
+  ioevents: outOf((c, p, _a, _i, ret) => ioEventsText(c, p, ret)),
+  iocbs: { in: (c, a, i) => iocbsText(c, a.ptr(i), Number(BigInt.asIntN(64, a.big(i - 1)))) },
+  iocb: { in: (c, a, i) => iocbText(c, a.ptr(i), true) },
+  aiosigset: { in: (c, a, i) => aioSigsetText(c, a.ptr(i)) },
   epollevs: outOf((c, p, _a, _i, ret) => arrayText(c, p, ret, epollEventSize(c), (b) => epollEventText(c, b))),
   // struct utsname: the first two fields, as strace shows it without -v
   utsname: outOf((c, p) => `{sysname=${cstr(c, p)}, nodename=${cstr(c, p + 65)}, ...}`),
@@ -503,34 +553,6 @@ export function decodeOutputs(c: DecodeCtx, s: Shape, a: Args, ret: number, inpu
       return entry;
     }
   });
-}
-
-const CAP_VERSIONS: Record<number, string> = { 0x19980330: '_LINUX_CAPABILITY_VERSION_1', 0x20071026: '_LINUX_CAPABILITY_VERSION_2', 0x20080522: '_LINUX_CAPABILITY_VERSION_3' };
-
-function capHeaderText(c: DecodeCtx, p: number): string {
-  const v = u32(c, p);
-  const name = CAP_VERSIONS[v] ?? `${hexNum(v)} /* _LINUX_CAPABILITY_VERSION_??? */`;
-  return `{version=${name}, pid=${c.mem.read(p + 4, 4).readInt32LE(0)}}`;
-}
-
-/** A capability set as strace shows it: 1<<CAP_CHOWN|1<<CAP_KILL..., or 0. */
-function capSet(v: bigint): string {
-  const names: string[] = [];
-  for (let bit = 0; bit < CAPS.length; bit++) if ((v >> BigInt(bit)) & 1n) names.push(`1<<${CAPS[bit]}`);
-  const rest = v & ~((1n << BigInt(CAPS.length)) - 1n);
-  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
-  return names.length ? names.join('|') : '0';
-}
-
-function capDataText(c: DecodeCtx, p: number, hdr: number): string {
-  const words = u32(c, hdr) === 0x19980330 ? 1 : 2;
-  const b = c.mem.read(p, 12 * words);
-  const set = (off: number): bigint => {
-    let v = 0n;
-    for (let i = 0; i < words; i++) v |= BigInt(b.readUInt32LE(12 * i + off)) << BigInt(32 * i);
-    return v;
-  };
-  return `{effective=${capSet(set(0))}, permitted=${capSet(set(4))}, inheritable=${capSet(set(8))}}`;
 }
 
 /** The kernel's restart codes as strace shows an interrupted call's end. */

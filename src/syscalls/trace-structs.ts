@@ -47,6 +47,7 @@ import {
 } from '../abi/signal.js';
 import {
   byValue,
+  CAPS,
   CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
   STATX_MASK, LOCK_TYPES, WHENCE, enumName, flagNames, sigName,
 } from './trace-names.js';
@@ -401,4 +402,32 @@ export function flockText(c: DecodeCtx, p: number, withPid: boolean): string {
     const pid = withPid ? `, l_pid=${b.readInt32LE(24)}` : '';
     return `{l_type=${unknown(type, 'F_???')}, l_whence=${unknown(whence, 'SEEK_???')}, l_start=${b.readBigInt64LE(8)}, l_len=${b.readBigInt64LE(16)}${pid}}`;
   });
+}
+
+const CAP_VERSIONS: Record<number, string> = { 0x19980330: '_LINUX_CAPABILITY_VERSION_1', 0x20071026: '_LINUX_CAPABILITY_VERSION_2', 0x20080522: '_LINUX_CAPABILITY_VERSION_3' };
+
+export function capHeaderText(c: DecodeCtx, p: number): string {
+  const v = u32(c, p);
+  const name = CAP_VERSIONS[v] ?? `${hexNum(v)} /* _LINUX_CAPABILITY_VERSION_??? */`;
+  return `{version=${name}, pid=${c.mem.read(p + 4, 4).readInt32LE(0)}}`;
+}
+
+/** A capability set as strace shows it: 1<<CAP_CHOWN|1<<CAP_KILL..., or 0. */
+function capSet(v: bigint): string {
+  const names: string[] = [];
+  for (let bit = 0; bit < CAPS.length; bit++) if ((v >> BigInt(bit)) & 1n) names.push(`1<<${CAPS[bit]}`);
+  const rest = v & ~((1n << BigInt(CAPS.length)) - 1n);
+  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
+  return names.length ? names.join('|') : '0';
+}
+
+export function capDataText(c: DecodeCtx, p: number, hdr: number): string {
+  const words = u32(c, hdr) === 0x19980330 ? 1 : 2;
+  const b = c.mem.read(p, 12 * words);
+  const set = (off: number): bigint => {
+    let v = 0n;
+    for (let i = 0; i < words; i++) v |= BigInt(b.readUInt32LE(12 * i + off)) << BigInt(32 * i);
+    return v;
+  };
+  return `{effective=${capSet(set(0))}, permitted=${capSet(set(4))}, inheritable=${capSet(set(8))}}`;
 }

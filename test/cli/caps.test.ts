@@ -56,6 +56,12 @@ describe.skipIf(!haveFixtures())('elfrun-wide caps', () => {
       // all but what the program itself already has (its data, stack) of the cap
       expect(Number(m![1])).toBeGreaterThanOrEqual(1024 - 128);
       expect(Number(m![1])).toBeLessThan(1024);
+      // shared anonymous memory counts too (strict overcommit accounts it at mmap); a fork copies none of it
+      const shared = run(['--max-memory', '1G', fixture(arch, 'eatmem'), '4096', 'shared']);
+      const s = new RegExp(`^mmap failed after (\\d+) MiB: ${enomem}\nsbrk 256M: ${enomem}\ntotalram 1024 MiB\n$`).exec(shared.stdout);
+      expect(s, shared.stdout).not.toBeNull();
+      expect(Number(s![1])).toBeGreaterThanOrEqual(1024 - 128);
+      expect(Number(s![1])).toBeLessThan(1024);
       const free = run(['--max-memory', '256M', fixture(arch, 'busybox'), 'sh', '-c', 'head -1 /proc/meminfo; free -m | sed -n 2p']);
       expect(free.stdout).toMatch(/^MemTotal: +262144 kB\nMem: +256 +\d+ +\d+ +0 +0 +\d+\n$/);
       // without the cap: as natively

@@ -48,6 +48,7 @@ for (const arch of ARCHES) {
       ['sigregs', 'a signal frame holds every register (x87, SSE, SIMD too), the handler starts from Linux\'s FPU state, sigreturn restores the frame'],
       ['epoll', 'epoll: ctl add/mod/del and errors, waits with timeouts, oneshot, hangup, epoll inside poll'],
       ['sockpair', 'socketpair: stream I/O both ways, peek, sendmsg/recvmsg, shutdown, EPIPE, options, across fork'],
+      ['sockioctl', 'ioctls on AF_UNIX sockets: SIOCINQ per socket type, ENOTTY for a terminal request'],
     ]) {
       it(`${prog}: ${what}`, () => {
         expectSameAsLinux(arch, prog, prog === 'stack' ? [] : ['arg']);
@@ -86,6 +87,10 @@ for (const arch of ARCHES) {
 
     it('preempt: a busy child is killed, an alarm interrupts a loop without syscalls, spinning threads hand a flag back and forth', () => {
       expectSameAsLinux(arch, 'preempt');
+    });
+
+    it('spinwait: threads that spin with the CPU\'s spin-wait hint (pause; yield, wfe) hand a flag back and forth and share a spinlock', () => {
+      expectSameAsLinux(arch, 'spinwait');
     });
 
     it('cputime: ITIMER_VIRTUAL, ITIMER_PROF and RLIMIT_CPU (SIGXCPU, then SIGKILL) count CPU time spent without syscalls', () => {
@@ -138,7 +143,7 @@ for (const arch of ARCHES) {
 
     if (arch === 'x86_64') {
       // the CPU contract with glibc's floating point, sleeps, selects and signal frames too
-      for (const prog of ['fenv', 'restart', 'faultcodes', 'faultctx', 'cpuinfo', 'longwait', 'preempt', 'cputime']) {
+      for (const prog of ['fenv', 'restart', 'faultcodes', 'faultctx', 'cpuinfo', 'longwait', 'preempt', 'spinwait', 'cputime']) {
         it(`${prog}-glibc: as ${prog}, built with glibc`, () => {
           expectSameAsLinux(arch, `${prog}-glibc`);
         });

@@ -57,6 +57,8 @@
  *       hook delivers it: no double fault), and rdtsc (CR4.TSD clear) runs;
  *       with CR4.TSD set rdtsc raises #GP, and so does cpuid while
  *       MSR_MISC_FEATURES_ENABLES (0x140) has its CPUID-faulting bit.
+ *   (q) uc_elfrun_spin_yield: with it on, x86 pause and arm64 yield and wfe
+ *       end the run with the pc on the next instruction; off, they run on.
  * Built and run by scripts/unicorn/check.sh. Prints "N passed, N failed".
  * The same binary also runs against Debian's libunicorn 2.0.1 for comparison
  * (check.sh --compare); then (e) is skipped.
@@ -1214,6 +1216,48 @@ static void priv_tests(void)
     uc_close(uc);
 }
 
+/* (q): a spin-wait hint, then two nops; the run ends after the hint with uc_elfrun_spin_yield on */
+typedef uc_err (*spin_yield_fn)(uc_engine *, bool);
+static void spin_tests(void)
+{
+    spin_yield_fn spin_yield = (spin_yield_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_spin_yield");
+    if (spin_yield == NULL) {
+        printf("skip (q) uc_elfrun_spin_yield: not in this library\n");
+        return;
+    }
+    static const uint8_t x86[] = {0xf3, 0x90, 0x90, 0x90}; /* pause; nop; nop */
+    uc_engine *uc = open_engine();
+    MUST(uc_mem_write(uc, FP_AT, x86, sizeof x86));
+    uint64_t at[2];
+    for (int on = 0; on < 2; on++) {
+        MUST(spin_yield(uc, on));
+        run(uc, FP_AT, 0, 4, FP_DATA, 0);
+        at[on] = reg(uc, UC_X86_REG_RIP) - FP_AT;
+    }
+    CHECK(at[0] == 4 && at[1] == 2, "(q) x86 pause: the run ends at +%llu off (want +4), +%llu on (want +2)",
+          (unsigned long long)at[0], (unsigned long long)at[1]);
+    uc_close(uc);
+    static const uint32_t a64[][3] = {
+        {0xd503203f, 0xd503201f, 0xd503201f}, /* yield; nop; nop */
+        {0xd503205f, 0xd503201f, 0xd503201f}, /* wfe; nop; nop */
+    };
+    for (int k = 0; k < 2; k++) {
+        MUST(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc));
+        MUST(uc_mem_map(uc, CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC));
+        MUST(uc_mem_write(uc, CODE, a64[k], sizeof a64[k]));
+        for (int on = 0; on < 2; on++) {
+            MUST(spin_yield(uc, on));
+            uc_emu_start(uc, CODE, CODE + 12, 0, 0);
+            at[on] = 0;
+            MUST(uc_reg_read(uc, UC_ARM64_REG_PC, &at[on]));
+            at[on] -= CODE;
+        }
+        CHECK(at[0] == 12 && at[1] == 4, "(q) arm64 %s: the run ends at +%llu off (want +12), +%llu on (want +4)",
+              k ? "wfe" : "yield", (unsigned long long)at[0], (unsigned long long)at[1]);
+        uc_close(uc);
+    }
+}
+
 static void all_checks(uint64_t iters)
 {
     bench(iters);
@@ -1246,6 +1290,7 @@ int main(int argc, char **argv)
         all_checks(iters);
         direct_tests();
         arm64_tests();
+        spin_tests();
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -1,7 +1,8 @@
 // The guest's own pseudo-terminals against Linux's: the ptys fixture
 // (posix_openpt, grantpt, unlockpt, ptsname, the line discipline, controlling
 // terminals, poll and epoll, TIOCGPTPEER, hangup) under elfrun prints what
-// it prints natively (x86_64, musl and glibc) and under qemu-aarch64.
+// it prints natively (x86_64, musl and glibc) and under qemu-aarch64; the
+// ptyedit fixture's editing keys and TIOCSTI likewise.
 import { describe, expect, it } from 'vitest';
 import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
 
@@ -17,6 +18,13 @@ for (const arch of ARCHES) {
         expect(got.status).toBe(want.status);
       });
     }
+    it('ptyedit: the editing keys of canonical mode (tabs, ECHOPRT, ECHOKE, ^R, ^W, ^V, ^O) and TIOCSTI, as n_tty', () => {
+      const want = runLinux(arch, fixture(arch, 'ptyedit'), []);
+      expect(want.stdout).toContain('unprivileged, another terminal: -1 Operation not permitted');
+      const got = runElfrun(fixture(arch, 'ptyedit'), []);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(want.stdout);
+    });
     // the oracle is native x86_64 for both arches: qemu-aarch64 7.2 does not pass TIOCPKT on
     it('ptypkt: packet mode, tty_nr and tpgid of a process with a pty', () => {
       const want = runLinux('x86_64', fixture('x86_64', 'ptypkt'), []);

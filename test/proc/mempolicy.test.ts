@@ -13,3 +13,14 @@ describe('set_mempolicy/get_mempolicy, PR_CAPBSET_READ', () => {
     });
   }
 });
+
+describe('mbind, get_mempolicy of an address, migrate_pages, move_pages, set_mempolicy_home_node', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: per-mapping policies split and merge mappings, fork keeps them, every query and error as Linux's`, () => {
+      // the oracle is native x86_64 for arm64 too: qemu-aarch64 7.2 has none of these calls
+      const want = runLinux('x86_64', fixture('x86_64', 'numa'), []);
+      expect(want.stdout).toContain('child: policy at page 0');
+      expect(runElfrun(fixture(arch, 'numa'), [])).toEqual(want);
+    });
+  }
+});

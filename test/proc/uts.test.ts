@@ -25,3 +25,24 @@ describe.skipIf(!haveFixtures() || !canUnshare)('uts fixture', () => {
     });
   }
 });
+
+describe.skipIf(!haveFixtures() || !canUnshare)('nsclone fixture: clone3, CLONE_PIDFD, unshare, UTS namespaces', () => {
+  // native x86_64 is the oracle for both arches (qemu-aarch64 7.2 has no clone3),
+  // inside a UTS namespace of its own so that the host's name stays
+  const want = (prog: string) => spawnSync('unshare', ['-u', fixture('x86_64', prog)], { encoding: 'latin1' });
+  for (const arch of ARCHES) {
+    it(`${arch}: clone3's checks and children, pidfds, unshare's checks, a UTS namespace per process`, () => {
+      const w = want('nsclone');
+      expect(w.stdout).toContain('ns/uts changed: 1');
+      const before = hostname();
+      const got = runElfrun(fixture(arch, 'nsclone'), []);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toBe(w.stdout);
+      expect(hostname()).toBe(before);
+    });
+  }
+  it('x86_64 glibc: its threads are made with clone3 too', () => {
+    const got = runElfrun(fixture('x86_64', 'nsclone-glibc'), []);
+    expect(got.stdout).toBe(want('nsclone-glibc').stdout);
+  });
+});

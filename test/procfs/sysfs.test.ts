@@ -29,6 +29,10 @@ for (const arch of ARCHES) {
       expect(got.stderr).toMatch(/Read-only file system/);
       expect(got.stdout).toBe('63677270\n0\n0::/\n');
     });
+    it('has no block devices, with the directories lsblk reads (/sys/dev/block, /sys/block) present and empty', () => {
+      const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', 'ls -A /sys/block /sys/dev/block /sys/dev/char | wc -l; ls /sys/dev']);
+      expect(got.stdout).toBe('5\nblock\nchar\n');
+    });
     it('mountinfo lists the mounts /proc/mounts lists, each with a parent that is listed', () => {
       const script = [
         'awk \'{print $5}\' /proc/self/mountinfo > /tmp/.mi.$$; awk \'{print $2}\' /proc/mounts | cmp - /tmp/.mi.$$ && echo same points; rm -f /tmp/.mi.$$',

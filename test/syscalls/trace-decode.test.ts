@@ -142,6 +142,12 @@ describe('trace decoders (expected lines from strace 6.1 of native runs)', () =>
     expect(traced('epoll_pwait', regs(3, Q, 8, 0, 0, 8), m, 1, (mm) => mm.put(Q, out), 'arm64')).toBe('epoll_pwait(3, [{events=EPOLLIN|EPOLLHUP, data={u32=3, u64=3}}], 8, 0, NULL, 8) = 1');
     expect(traced('epoll_pwait', regs(3, Q, 8, 0, 0, 8), m, 0)).toBe('epoll_pwait(3, [], 8, 0, NULL, 8) = 0');
     expect(traced('epoll_create1', regs(0o2000000), m, 3)).toBe('epoll_create1(EPOLL_CLOEXEC) = 3');
+    // bit 31 (EPOLLET) by name, as strace -f of fixtures/src/epollet.c prints it
+    const et = Buffer.alloc(12);
+    et.writeUInt32LE((0x80000000 | 0x40000000 | 0x2000 | 1) >>> 0, 0);
+    et.writeBigUInt64LE(7n, 4);
+    m.put(P, et);
+    expect(traced('epoll_ctl', regs(5, 1, 3, P), m, 0)).toBe('epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLRDHUP|EPOLLONESHOT|EPOLLET, data={u32=7, u64=7}}) = 0');
   });
 
   it('signals: masks, actions, siginfo, and a signal as the return value', () => {

@@ -2,15 +2,14 @@
 // fds are elfrun's own.
 import type { Task } from '../../proc/task.js';
 import { PROT_READ, PROT_WRITE } from '../../abi/mman.js';
-import { PathFile, type FileDescription } from '../../fs/file.js';
+import type { FileDescription } from '../../fs/file.js';
 import { HostFile } from '../../fs/hostfile.js';
 import { IN_MODIFY } from '../../abi/inotify.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc } from '../../procfs/fds.js';
-import { ProcFile } from '../../procfs/file.js';
 import { HostNode } from '../../fs/hostfs.js';
-import { childPath, type Loc } from '../../fs/vfs.js';
+import type { Loc } from '../../fs/vfs.js';
 import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import {
   AT_EACCESS,
@@ -40,34 +39,25 @@ import {
   F_SETLKW,
   F_SETPIPE_SZ,
   FD_CLOEXEC,
-  O_ACCMODE,
   O_APPEND,
   O_ASYNC,
   O_CLOEXEC,
-  O_CREAT,
-  O_EXCL,
   O_NOATIME,
-  O_NOCTTY,
   O_NONBLOCK,
-  O_PATH,
-  O_RDONLY,
-  O_TMPFILE_BASE,
-  O_TRUNC,
-  O_WRONLY,
   SEEK_MAX,
 } from '../../abi/fcntl.js';
 import { FIOCLEX, FIONBIO, FIONCLEX, TIOCGPTPEER } from '../../abi/ioctl.js';
 import { PtyMaster } from '../../fs/pty.js';
-import { IOV_MAX, MAXSYMLINKS, MAX_RW_COUNT } from '../../abi/limits.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
+import { IOV_MAX, MAX_RW_COUNT } from '../../abi/limits.js';
+import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../abi/stat.js';
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { SIG } from '../../abi/signal.js';
 import type { Args } from '../../cpu/args.js';
-import { chk, hostOut, denyWriteIfRunning, lookupAt, startLoc, partial, pathArg, supported, type Def } from './util.js';
-import { fcntlShape, openShape } from '../signature.js';
+import { chk, hostOut, lookupAt, partial, pathArg, supported, type Def } from './util.js';
+import { fcntlShape } from '../signature.js';
 import { fcntlLock, getLease, setLease } from './locks.js';
 import { addSeals, getSeals } from '../../fs/memfd.js';
 
@@ -137,87 +127,6 @@ function writableFile(t: Task, fd: number): FileDescription {
   const f = t.fds.file(fd);
   if (!f.writable) fail(E.EBADF);
   return f;
-}
-
-/** A name that open(O_CREAT), mkdir, link... may not create: "/", "." and "..". */
-const special = (name: string): boolean => name === '' || name === '.' || name === '..';
-
-function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: number, links = { n: 0 }, from?: Loc): FileDescription {
-  const vfs = t.kernel.vfs;
-  const a = OPEN_FLAGS[t.arch.name];
-  const nofollow = (flags & a.O_NOFOLLOW) !== 0;
-  const acc = flags & O_ACCMODE;
-  const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
-  if (flags & O_TMPFILE_BASE) {
-    // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, for writing: an unnamed file in that directory
-    if (!(flags & a.O_DIRECTORY) || acc === O_RDONLY || flags & O_CREAT) fail(E.EINVAL);
-    const dir = lookupAt(t, dirfd, path, true);
-    if (dir.node.type !== S_IFDIR) fail(E.ENOTDIR);
-    vfs.writable(dir);
-    return dir.node.tmpfile(t, flags & ~(O_CLOEXEC | O_TRUNC), mode & 0o7777 & ~t.umask, dir);
-  }
-  if (flags & O_CREAT && flags & a.O_DIRECTORY) fail(E.EINVAL);
-  let loc: Loc;
-  if (!(flags & O_CREAT)) {
-    loc = lookupAt(t, dirfd, path, !nofollow);
-  } else {
-    const begin = (p: string): Loc => (p.startsWith('/') ? vfs.rootFor(t) : from ?? startLoc(t, dirfd));
-    const p = path.toString('latin1');
-    if (p === '') fail(E.ENOENT);
-    const { dir, name, trailing } = vfs.parent(t, begin(p), p, links);
-    if (special(name) || trailing) fail(E.EISDIR);
-    const found = vfs.tryChild(t, dir, name);
-    if (found === null) {
-      vfs.writable(dir);
-      if (!dir.node.fs.hostChecked) vfs.permission(t, dir, W_OK | X_OK);
-      const made = dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: childPath(dir.path, name) });
-      vfs.notify.created(dir, name, false);
-      return made;
-    }
-    if (flags & O_EXCL) fail(E.EEXIST);
-    loc = found;
-    if (loc.node.type === S_IFLNK) {
-      if (nofollow) fail(E.ELOOP);
-      const j = loc.node.jump(t);
-      if (j !== null) loc = j;
-      else {
-        // O_CREAT through a symlink creates its target, if missing
-        if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
-        const target = loc.node.readlink(t);
-        if (target.length === 0) fail(E.ENOENT);
-        return openFile(t, -1, target, flags, mode, links, dir);
-      }
-    }
-  }
-  const type = loc.node.type;
-  if (type === S_IFLNK && !(flags & O_PATH)) fail(E.ELOOP);
-  if (flags & a.O_DIRECTORY && type !== S_IFDIR) fail(E.ENOTDIR);
-  if (flags & O_PATH) return new PathFile(loc.node, flags & ~O_CLOEXEC, loc);
-  if (type === S_IFDIR && wantWrite) fail(E.EISDIR);
-  // a device node on a nodev mount does not open
-  if ((type === S_IFCHR || type === S_IFBLK) && loc.mnt.opts.nodev === true) fail(E.EACCES);
-  if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
-  if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
-  const f = loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
-  // an O_TRUNC open of an existing file reports a modification, as do_truncate's notify_change does
-  if (flags & O_TRUNC && type === S_IFREG && wantWrite) vfs.notify.onFile(t, loc, IN_MODIFY);
-  return f;
-}
-
-function openAt(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
-  const file = openFile(t, dirfd, pathArg(t, pathAddr), flags, mode);
-  // what F_GETFL and fdinfo show: no creation flags, O_LARGEFILE forced on 64-bit
-  file.flags = (flags & ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | OPEN_FLAGS[t.arch.name].O_LARGEFILE;
-  let fd: number;
-  try {
-    fd = t.fds.add(file, (flags & O_CLOEXEC) !== 0);
-  } catch (e) {
-    file.release();
-    throw e;
-  }
-  // IN_OPEN for inotify watches on in-memory files (an O_PATH open is no open for them)
-  if (!(flags & O_PATH)) t.kernel.vfs.notify.opened(t, file);
-  return fd;
 }
 
 export interface Iov {
@@ -498,9 +407,6 @@ export const fsDefs: Record<string, Def> = {
     if (whence > SEEK_MAX) fail(E.EINVAL);
     return f.lseek(a.i64(1), whence);
   }),
-  openat: supported(openShape(true), (t, a) => openAt(t, a.i32(0), a.ptr(1), a.i32(2), a.u32(3))),
-  open: supported(openShape(false), (t, a) => openAt(t, AT_FDCWD, a.ptr(0), a.i32(1), a.u32(2))),
-  creat: supported({ args: ['path', 'mode'], ret: 'fd' }, (t, a) => openAt(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.u32(1))),
   close: supported(['fd'], (t, a) => {
     t.fds.close(a.i32(0));
     return 0;
@@ -530,18 +436,18 @@ export const fsDefs: Record<string, Def> = {
     if (path.length === 0 && flags & AT_EMPTY_PATH && dirfd !== AT_FDCWD) {
       const f = t.fds.file(dirfd);
       if (f instanceof HostFile) hostFd = f.hostFd;
-      else if (f.loc?.node instanceof HostNode) hostP = Buffer.from(f.loc.node.path + '\0', 'latin1');
+      else if (f.loc?.node instanceof HostNode) hostP = f.loc.node.fs.hp(f.loc.node.path);
       else return (t.mm.write(out, statxFromStat(f.statBytes(t))), 0);
     } else {
       const loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
       if (!(loc.node instanceof HostNode)) return (t.mm.write(out, statxFromStat(loc.node.stat(t))), 0);
-      hostP = Buffer.from(loc.node.path + '\0', 'latin1');
+      hostP = loc.node.fs.hp(loc.node.path);
     }
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
-  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK and the job-control requests on either side; other requests are reported as unsupported'),
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +

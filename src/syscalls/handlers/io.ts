@@ -97,6 +97,35 @@ function vecIo(t: Task, fd: number, iovAddr: number, cnt: number, pos: bigint, f
   for (const v of iov) total += v.len;
   if (total === 0) return 0;
   if (flags & ~RWF_SUPPORTED) fail(E.ENOTSUP);
+  return transfer(t, f, iov, pos, positioned, flags, write, onHost);
+}
+
+/**
+ * An asynchronous read or write (io_submit's IOCB_CMD_PREAD and the like):
+ * at pos on a file with positioned I/O, at the stream's own place on one
+ * without (a pipe, a socket, a tty: their read_iter and write_iter ignore
+ * the position, as Linux's do); the RWF_* flags as preadv2's.
+ */
+export function transferAt(t: Task, f: FileDescription, iov: Iov[], pos: number, flags: number, write: boolean): number {
+  const onHost = hostRegular(f);
+  let positioned = true;
+  if (!onHost) {
+    try {
+      if (write) f.pwrite(t, 0, 0, pos);
+      else f.pread(t, 0, 0, pos);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === E.ESPIPE) positioned = false;
+    }
+  }
+  let total = 0;
+  for (const v of iov) total += v.len;
+  if (total === 0) return 0;
+  return transfer(t, f, iov, BigInt(pos), positioned, flags, write, onHost);
+}
+
+/** The transfer of preadv2 and the like, once the arguments are checked. */
+function transfer(t: Task, f: FileDescription, iov: Iov[], pos: bigint, positioned: boolean, flags: number, write: boolean, onHost: boolean): number {
+  const off = Number(pos);
   const prot = write ? PROT_READ : PROT_WRITE;
   if (onHost) {
     const n = hostIovecs(t, iov, prot);

@@ -124,8 +124,10 @@ function mmap(t: Task, a: Args): number {
     if (flags & MAP_GROWSDOWN) fail(E.EINVAL);
   }
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
-  // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory
-  if (!t.mm.mayExpand(vmLimits(t), size, !shared && (prot & PROT_WRITE) !== 0, flags & MAP_FIXED ? { start, end: start + size } : null)) fail(E.ENOMEM);
+  // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory; under
+  // --max-memory, shared anonymous memory is committed too (shmem_zero_setup's shmem_acct_size)
+  const data = !shared && (prot & PROT_WRITE) !== 0;
+  if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
   if (f !== null && !(prot & PROT_WRITE) && isRegularHostFile(f)) {
     // Private and read-only (a library's code and constants): the file's own

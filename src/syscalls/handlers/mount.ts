@@ -151,7 +151,7 @@ function pathInFs(loc: Loc): string {
 function bind(t: Task, src: Loc, at: string, flags: number): void {
   const vfs = t.kernel.vfs;
   const opts: MountOptions = { ...mountFlags(flags), source: src.mnt.opts.source ?? src.mnt.fs.type, fsOpts: src.mnt.opts.fsOpts };
-  if (src.node instanceof HostNode) vfs.mount(t, at, new HostFs(src.node.path), opts);
+  if (src.node instanceof HostNode) vfs.mount(t, at, new HostFs(src.node.path, src.node.fs.hp(src.node.path)), opts);
   else vfs.mount(t, at, src.mnt.fs, { ...opts, bindRoot: src.node, bindPath: pathInFs(src) });
 }
 

@@ -12,7 +12,6 @@ import { fail } from '../../abi/errors.js';
 import { partial, supported, timeDeadline, type Def, deadlineOf } from './util.js';
 import { EpollFile, epollEventLayout, epollWait } from '../../fs/epoll.js';
 import { statFields } from '../../fs/stat.js';
-import { PROT_WRITE } from '../../abi/mman.js';
 import type { Args } from '../../cpu/args.js';
 import { nowMs } from '../../host/clock.js';
 
@@ -163,17 +162,7 @@ function epollOf(t: Task, epfd: number): EpollFile {
 }
 
 function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: number): number {
-  const ep = epollOf(t, epfd);
-  const f = t.fds.file(fd);
-  if (f === ep) fail(E.EINVAL);
-  // regular files and directories have no poll method: Linux refuses them
-  let type = 0;
-  try {
-    type = statFields(f.statBytes(t)).mode & S_IFMT;
-  } catch {
-    /* no inode: pollable */
-  }
-  if (type === S_IFREG || type === S_IFDIR) fail(E.EPERM);
+  // Linux's order: the event is read first (EFAULT), then both fds (EBADF), the target's poll support (EPERM), the epoll (EINVAL)
   let events = 0;
   let data = 0n;
   if (op !== EPOLL_CTL_DEL) {
@@ -182,7 +171,18 @@ function epollCtl(t: Task, epfd: number, op: number, fd: number, eventAddr: numb
     events = b.readUInt32LE(0);
     data = b.readBigUInt64LE(dataOff);
   }
-  ep.ctl(op, fd, f, events, data);
+  const epf = t.fds.file(epfd);
+  const f = t.fds.file(fd);
+  // regular files and directories have no poll method: Linux refuses them
+  let type = 0;
+  try {
+    type = statFields(f.statBytes(t)).mode & S_IFMT;
+  } catch {
+    /* no inode: pollable */
+  }
+  if (type === S_IFREG || type === S_IFDIR) fail(E.EPERM);
+  if (!(epf instanceof EpollFile) || f === epf) fail(E.EINVAL);
+  epf.ctl(t, op, fd, f, events, data);
   return 0;
 }
 
@@ -190,14 +190,13 @@ function epollPwait(t: Task, a: Args, deadline: number, maskAddr: number, size: 
   const ep = epollOf(t, a.i32(0));
   const max = a.i32(2);
   if (max <= 0 || max > EP_MAX_EVENTS) fail(E.EINVAL);
-  t.mm.check(a.ptr(1), max * epollEventLayout(t).size, PROT_WRITE);
   setTempMask(t, maskAddr, size);
   const r = epollWait(t, ep, a.ptr(1), max, deadline);
   restoreTempMask(t, maskAddr);
   return r;
 }
 
-const EPOLL_NOTE = 'level-triggered readiness from the files\' own poll answers; EPOLLET is treated as level-triggered (a reader that drains to EAGAIN, as ET readers must, sees no difference); EPOLLONESHOT and EPOLLEXCLUSIVE are honoured';
+const EPOLL_NOTE = 'items hook their files\' wake-ups (Linux\'s ep_poll_callback): EPOLLET reports once per wake-up after the last report (a host socket\'s or host pipe\'s edges come from a host epoll holding it with EPOLLET), EPOLLONESHOT disarms until EPOLL_CTL_MOD, EPOLLEXCLUSIVE wakes one of several epolls, nesting with ELOOP past EPOLL_MAX_NESTS; lacks: wake-ups carry no event key (an EPOLLET item wakes on any change of its file\'s queues), and an inotify instance watching host files has edges only when it turns readable';
 const msDeadline = (ms: number): number => (ms < 0 ? Infinity : nowMs() + ms);
 
 export const epollDefs: Record<string, Def> = {

@@ -335,49 +335,6 @@ function capset(t: Task, hdr: number, data: number): number {
   return 0;
 }
 
-// NUMA policies: elfrun shows one memory node (node 0), so a policy is recorded and
-// reported but places nothing (as on a one-node Linux machine).
-const MPOL_DEFAULT = 0;
-const MPOL_LOCAL = 4;
-const MPOL_MAX = 6; // MPOL_WEIGHTED_INTERLEAVE
-const MPOL_MODE_FLAGS = (1 << 15) | (1 << 14) | (1 << 13); // STATIC_NODES, RELATIVE_NODES, NUMA_BALANCING
-
-/** A node mask argument: maxnode bits from guest memory (only node 0 exists). */
-function nodeMask(t: Task, addr: number, maxnode: number): bigint {
-  if (addr === 0 || maxnode <= 1) return 0n;
-  const longs = Math.ceil((maxnode - 1) / 64);
-  const b = t.mm.read(addr, longs * 8);
-  let m = 0n;
-  for (let i = longs - 1; i >= 0; i--) m = (m << 64n) | b.readBigUInt64LE(i * 8);
-  return m & ((1n << BigInt(maxnode - 1)) - 1n);
-}
-
-function setMempolicy(t: Task, mode: number, maskAddr: number, maxnode: number): number {
-  const base = mode & ~MPOL_MODE_FLAGS;
-  if (base < 0 || base > MPOL_MAX || maxnode > 0x40000) fail(E.EINVAL);
-  const nodes = nodeMask(t, maskAddr, maxnode);
-  if (nodes & ~1n) fail(E.EINVAL); // no such node
-  if ((base === MPOL_DEFAULT || base === MPOL_LOCAL) && nodes !== 0n) fail(E.EINVAL);
-  if (base !== MPOL_DEFAULT && base !== MPOL_LOCAL && base !== 1 /* PREFERRED may be empty */ && nodes === 0n) fail(E.EINVAL);
-  t.mempolicy = { mode: base === MPOL_DEFAULT ? 0 : mode, nodes };
-  return 0;
-}
-
-function getMempolicy(t: Task, modeAddr: number, maskAddr: number, maxnode: number, addr: number, flags: number): number {
-  if (flags !== 0 || addr !== 0) throw new Unsupported('get_mempolicy with flags or an address', E.EINVAL);
-  if (maskAddr !== 0 && maxnode < 1) fail(E.EINVAL);
-  if (maskAddr !== 0) {
-    // copy_nodes_to_user: maxnode - 1 bits, in whole longs
-    const bytes = (Math.ceil((maxnode - 1) / 64) * 64) / 8;
-    if (bytes > 4096) fail(E.EINVAL);
-    const b = Buffer.alloc(bytes);
-    if (t.mempolicy.nodes & 1n) b[0] = 1;
-    t.mm.write(maskAddr, b);
-  }
-  if (modeAddr !== 0) t.mm.setI32(modeAddr, t.mempolicy.mode);
-  return 0;
-}
-
 /** The kernel's cpumask size here (nr_cpu_ids rounded up to a long): what sched_getaffinity returns. */
 function cpumaskBytes(): number {
   const m = host.affinity();
@@ -542,8 +499,6 @@ export const procDefs: Record<string, Def> = {
   setfsuid: partial(['int'], (t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
   setfsgid: partial(['int'], (t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
   getgroups: supported(['int', 'gidsout'], (t, a) => getgroups(t, a.i32(0), a.ptr(1))),
-  get_mempolicy: partial(['mpolout', 'nodemaskout', 'size', 'ptr', 'hex'], (t, a) => getMempolicy(t, a.ptr(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4)), 'the thread\'s policy as set_mempolicy recorded it (one node, node 0); MPOL_F_NODE/MPOL_F_ADDR queries are reported as unsupported'),
-  set_mempolicy: supported(['mpolmode', 'nodemask', 'size'], (t, a) => setMempolicy(t, a.i32(0), a.ptr(1), a.u64(2)), 'one memory node (node 0): the policy is checked and recorded, and places memory as Linux would on one node'),
   getpriority: partial(['prio', 'int'], (t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   setpriority: partial(['prio', 'int', 'int'], (t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   getrusage: partial(['rusagewho', 'rusage'], (t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),

@@ -38,23 +38,9 @@ import { E, errnoMessage } from '../../abi/errno.js';
 import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { NORETURN } from '../../cpu/args.js';
 import type { Args } from '../../cpu/args.js';
-import { cloneShape, futexShape } from '../signature.js';
+import { futexShape } from '../signature.js';
 import { chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
-
-// ---- clone family ------------------------------------------------------------------
-
-const clone: Def = partial(cloneShape, (t, a) => {
-  // x86_64: (flags, stack, parent_tid, child_tid, tls); arm64: (flags, stack, parent_tid, tls, child_tid)
-  const x86 = t.arch.name === 'x86_64';
-  return doClone(t.kernel, t, {
-    flags: a.u32(0),
-    stack: a.ptr(1),
-    parentTid: a.ptr(2),
-    childTid: a.ptr(x86 ? 3 : 4),
-    tls: a.ptr(x86 ? 4 : 3),
-  });
-}, 'namespaces, CLONE_PIDFD and CLONE_PTRACE are reported as unsupported; CLONE_SYSVSEM and CLONE_IO are accepted (no SysV semaphores, no I/O contexts)');
 
 const ARCH_BY_MACHINE: Record<number, Arch> = { [x86_64.elfMachine]: x86_64, [arm64.elfMachine]: arm64 };
 const ALL_MACHINES: Record<number, string> = { [x86_64.elfMachine]: x86_64.name, [arm64.elfMachine]: arm64.name };
@@ -512,9 +498,7 @@ const EXEC_NOTE =
   'ETXTBSY for a file the guest has open for writing (while a description is open: a shared writable mapping left after close is not counted)';
 
 export const processDefs: Record<string, Def> = {
-  clone,
   // (strace decodes struct clone_args in full; it is only probed here, and shown by its address)
-  clone3: probe(['ptr', 'size'], 'glibc >= 2.34 tries clone3 first and falls back to clone on ENOSYS'),
   fork: supported([], (t) => doClone(t.kernel, t, { flags: SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
   vfork: supported([], (t) => doClone(t.kernel, t, { flags: CLONE.VM | CLONE.VFORK | SIG.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 })),
   execve: supported(['path', 'argv', 'envp'], (t, a) => execve(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0), EXEC_NOTE),

@@ -35,7 +35,7 @@ const IOPRIO_CLASS_BE = 2;
 const IOPRIO_CLASS_IDLE = 3;
 
 /** Linux's ioprio_check_cap: a known class, no level with IOPRIO_CLASS_NONE, CAP_SYS_NICE or CAP_SYS_ADMIN for real-time. */
-function checkIoprio(t: Task, ioprio: number): void {
+export function checkIoprio(t: Task, ioprio: number): void {
   const cls = (ioprio >> 13) & 7;
   const level = ioprio & 7;
   switch (cls) {

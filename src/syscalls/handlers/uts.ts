@@ -10,7 +10,7 @@ const CAP_SYS_ADMIN = 1n << 21n;
 
 function uname(t: Task, addr: number): number {
   t.mm.check(addr, UTS_LEN * 6, PROT_WRITE);
-  t.mm.write(addr, t.kernel.uts.bytes(t.arch.machine));
+  t.mm.write(addr, (t.proc.uts ?? t.kernel.uts).bytes(t.arch.machine));
   return 0;
 }
 
@@ -21,7 +21,7 @@ function setName(t: Task, addr: number, len: number, which: 'nodename' | 'domain
   const name = len > 0 ? t.mm.read(addr, len) : Buffer.alloc(0);
   // the name is the bytes given, up to a NUL among them
   const end = name.indexOf(0);
-  t.kernel.uts[which] = Buffer.from(end < 0 ? name : name.subarray(0, end));
+  (t.proc.uts ?? t.kernel.uts)[which] = Buffer.from(end < 0 ? name : name.subarray(0, end));
   return 0;
 }
 
