@@ -373,7 +373,6 @@ export class Cpu implements MemBackend {
       current = prev;
     }
   }
-
   running = false;
   /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
   preempted = false;

@@ -6,7 +6,7 @@ import type { WaitQueue } from '../ctx/waitq.js';
 import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_APPEND, O_NONBLOCK } from '../abi/fcntl.js';
+import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_APPEND, O_NONBLOCK, SEEK_CUR, SEEK_SET } from '../abi/fcntl.js';
 import { RLIM_INFINITY, RLIMIT_FSIZE } from '../abi/resource.js';
 import { SIG } from '../abi/signal.js';
 import { POLLIN, POLLOUT, POLLPRI } from '../abi/poll.js';
@@ -157,8 +157,15 @@ export class HostFile extends FileDescription {
     const h = t.mm.hostRange(addr, len, PROT_WRITE);
     if (h >= 0) return chk(host.getdents64(this.fd, h, len));
     const s = hostScratch();
+    // a buffer the guest cannot take leaves the directory's position where it was, as Linux's EFAULT does
+    const pos = host.lseek(this.fd, 0, SEEK_CUR);
     const n = chk(host.getdents64(this.fd, s.addr, Math.min(len, s.bytes.length)));
-    t.mm.write(addr, s.bytes.subarray(0, n));
+    try {
+      t.mm.write(addr, s.bytes.subarray(0, n));
+    } catch (err) {
+      if (pos >= 0) host.lseek(this.fd, pos, SEEK_SET);
+      throw err;
+    }
     return n;
   }
   override ioctl(t: IoContext, req: number, arg: number): number {

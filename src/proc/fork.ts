@@ -101,6 +101,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   let proc: Process;
   if (f & CLONE.THREAD) {
     proc = parent;
+    // CLONE_SYSVSEM makes the SEM_UNDO list (get_undo_list allocates it), which kcmp's KCMP_SYSVSEM tells from a fork child's none
+    if (f & CLONE.SYSVSEM) parent.semUndo ??= new SemUndoList();
   } else {
     const mm = f & CLONE.VM ? parent.mm : forkMm(k, parent.mm);
     if (f & CLONE.VM) mm.refs++;
@@ -149,6 +151,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.personality = t.personality;
   child.ioprio = t.ioprio;
   child.affinity = t.affinity;
+  child.seccomp = t.seccomp;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.
   child.ctx = t.cpu.saveContext(null);

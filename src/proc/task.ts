@@ -14,6 +14,7 @@ import type { Kernel } from './kernel.js';
 import type { Process, SigAction } from './process.js';
 import { Blocked, type BlockOptions, type WaitQueue } from '../ctx/waitq.js';
 import type { Cred } from '../ctx/cred.js';
+import type { SeccompState } from './seccomp.js';
 import type { IoContext, PendingSignals, TerminalControl } from '../fs/context.js';
 import { SYNCHRONOUS, takeSignal } from './signals.js';
 import { nowMs } from '../host/clock.js';
@@ -135,6 +136,8 @@ export class Task implements CpuClient, IoContext {
   restartState: number | null = null;
   timer: HostTimer | null = null;
 
+  /** seccomp's mode and filters (null: none; the dispatcher's only cost without them); fork and clone copy it, execve keeps it */
+  seccomp: SeccompState | null = null;
   /** sched_setaffinity's mask, when set (null: elfrun's own) */
   affinity: Uint8Array | null = null;
   clearChildTid = 0;

@@ -8,6 +8,8 @@ export interface ThreadView {
   readonly state: string;
   readonly pending: bigint;
   readonly sigmask: bigint;
+  /** seccomp's mode and the length of its filter chain */
+  readonly seccomp: { readonly mode: number; readonly filter: { readonly count: number } | null } | null;
 }
 
 /** A process, as stat and status show it. */
@@ -28,6 +30,7 @@ export interface ProcessView {
   readonly childrenCpuMs: number;
   /** signals pending for the whole process */
   readonly pending: bigint;
+  readonly noNewPrivs: boolean;
   readonly cred: { readonly ruid: number; readonly euid: number; readonly suid: number; readonly fsuid: number; readonly rgid: number; readonly egid: number; readonly sgid: number; readonly fsgid: number; readonly groups: readonly number[]; readonly caps: { readonly eff: bigint; readonly prm: bigint; readonly inh: bigint; readonly bnd: bigint; readonly amb: bigint } };
   readonly fs: { readonly umask: number };
   readonly sighand: { readonly actions: ReadonlyArray<{ readonly handler: number }> };
@@ -131,6 +134,9 @@ export function statusText(p: ProcessView, hostPpid: number, mem: StatusMemory |
     `CapEff:\t${sigmaskHex(c.caps.eff)}`,
     `CapBnd:\t${sigmaskHex(c.caps.bnd)}`,
     `CapAmb:\t${sigmaskHex(c.caps.amb)}`,
+    `NoNewPrivs:\t${p.noNewPrivs ? 1 : 0}`,
+    `Seccomp:\t${leader?.seccomp?.mode ?? 0}`,
+    `Seccomp_filters:\t${leader?.seccomp?.filter?.count ?? 0}`,
   ];
   return lines.join('\n') + '\n';
 }

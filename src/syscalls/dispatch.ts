@@ -12,6 +12,7 @@ import type { SyscallLayer } from '../proc/services.js';
 import { syscallTable } from './table.js';
 import type { Signature } from './signature.js';
 import { SyscallHooks, type SyscallHook, type SyscallImpl } from './hooks.js';
+import { seccompGate } from './handlers/seccomp.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -62,6 +63,7 @@ export class Syscalls implements SyscallLayer {
   dispatch(t: Task, a: Args): number {
     const tr = this.tracer;
     if (tr !== null && t.kernel.tracing(t)) return traced(this, tr, t, a);
+    if (t.seccomp !== null && !t.restarting) return this.call(t, a);
     return this.hooks === null ? untraced(this, t, a) : this.hooks.run(t, a, this.plain);
   }
 
@@ -70,6 +72,11 @@ export class Syscalls implements SyscallLayer {
 
   /** The hooked or plain path, below the tracer (which then shows what hooks did). */
   call(t: Task, a: Args): number {
+    // seccomp's filters run after the tracer saw the call's entry, as Linux's do (a retried call was filtered at its start)
+    if (t.seccomp !== null && !t.restarting) {
+      const r = seccompGate(t, a);
+      if (r !== null) return r;
+    }
     return this.hooks === null ? untraced(this, t, a) : this.hooks.run(t, a, this.plain);
   }
 

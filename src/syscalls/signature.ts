@@ -2,7 +2,7 @@
 // return value means, in the words strace uses to print them. Declared with
 // the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
 import { F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETPIPE_SZ, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW } from '../abi/fcntl.js';
-import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_SET_NAME, PR_SET_PDEATHSIG } from '../abi/prctl.js';
+import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_PDEATHSIG, PR_SET_SECCOMP } from '../abi/prctl.js';
 import { S_IFBLK, S_IFCHR, S_IFMT } from '../abi/stat.js';
 import type { Args } from '../cpu/args.js';
 import type { ArchName } from '../cpu/arch.js';
@@ -48,7 +48,11 @@ export type ArgKind =
   // structures the kernel writes (out)
   | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
-  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents';
+  | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
+  // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
+  | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
+  // kcmp's resource type; process_vm_readv/writev's iovecs of another process, and the local ones readv fills
+  | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */;
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =
@@ -173,7 +177,10 @@ export function prctlShape(a: Args): Shape {
       return { args: ['prctl', 'cap'], ret: 'int' };
     case PR_GET_DUMPABLE:
     case PR_GET_NO_NEW_PRIVS:
+    case PR_GET_SECCOMP:
       return { args: ['prctl'], ret: 'int' };
+    case PR_SET_SECCOMP:
+      return { args: a.u32(1) === 2 ? ['prctl', 'seccompmode', 'sockfprog'] : ['prctl', 'seccompmode'], ret: 'int' };
     default:
       return { args: ['prctl', 'hex', 'hex', 'hex', 'hex'], ret: 'int' };
   }
@@ -240,3 +247,10 @@ export function mremapShape(a: Args): Shape {
 
 /** arch_prctl: ARCH_GET_FS and ARCH_GET_GS write the base the argument points to. */
 export const archPrctlShape = (a: Args): Shape => ({ args: a.i32(0) === 0x1003 || a.i32(0) === 0x1004 ? ['archprctl', 'ptrout'] : ['archprctl', 'ptr'], ret: 'int' });
+
+/** kcmp: strace shows the two indexes only for the types that use them (both for an unknown type) */
+export function kcmpShape(a: Args): Shape {
+  const type = a.u32(2);
+  if (type === 7) return { args: ['int', 'int', 'kcmptype', 'uint', 'ptr'], ret: 'int' }; // KCMP_EPOLL_TFD
+  return { args: type >= 1 && type <= 6 ? ['int', 'int', 'kcmptype'] : ['int', 'int', 'kcmptype', 'uint', 'uint'], ret: 'int' };
+}

@@ -16,13 +16,14 @@ import {
 import { capDataText, capHeaderText, flockText, itimerspecText } from './trace-structs.js';
 import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
+import { PROC_KINDS } from './trace-proc.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
   rlimText, rusageText, siginfoText, sigactionText, sockaddrText, stackText, statfsText, statText, statxText, sysinfoText, tmsText, waitStatus,
 } from './trace-structs.js';
 
-interface KindDecoder {
+export interface KindDecoder {
   /** the argument at entry */
   in(c: DecodeCtx, a: Args, i: number): string;
   /** the argument after a successful return (the kernel wrote it); null: as at entry */
@@ -145,6 +146,7 @@ function sigeventText(c: DecodeCtx, p: number): string {
 const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`);
 
 const KINDS: Record<ArgKind, KindDecoder> = {
+  ...PROC_KINDS,
   int: { in: (_c, a, i) => String(a.i32(i)) },
   uint: { in: (_c, a, i) => String(a.u32(i)) },
   hex: { in: (_c, a, i) => hexNum(a.big(i)) },

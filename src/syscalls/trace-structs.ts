@@ -2,6 +2,7 @@
 // prints it. Where strace's full decoding is long (struct stat, statfs,
 // rusage) it shows the fields a reader looks at, then "...", as strace does
 // without -v.
+import { ARM64_SYSCALLS, X86_64_SYSCALLS } from '../abi/numbers.js';
 import {
   BUS_ADRALN,
   BUS_ADRERR,
@@ -126,6 +127,13 @@ export function siginfoBody(sig: number, info: Uint8Array): string {
   } else if (code === 0x80) {
     // a fault signal shows its si_addr even when the kernel sent it itself
     body += 'SI_KERNEL' + (FAULT_SIGNALS.has(sig) ? `, si_addr=${faultAddr()}` : '');
+  } else if (sig === SIG.SIGSYS && code === 1) {
+    // SYS_SECCOMP: the filter's data, the call's address, number and arch
+    const errno = dv.getInt32(4, true);
+    const arch = dv.getUint32(28, true);
+    const nr = dv.getInt32(24, true);
+    const name = (arch === 0xc000003e ? X86_64_SYSCALLS : arch === 0xc00000b7 ? ARM64_SYSCALLS : {})[nr];
+    body += `SYS_SECCOMP${errno !== 0 ? `, si_errno=${errno}` : ''}, si_call_addr=${faultAddr()}, si_syscall=${name !== undefined ? `__NR_${name}` : nr}, si_arch=${arch === 0xc000003e ? 'AUDIT_ARCH_X86_64' : arch === 0xc00000b7 ? 'AUDIT_ARCH_AARCH64' : hexNum(arch)}`;
   } else if (FAULT_SIGNALS.has(sig)) {
     body += `${FAULT_CODES[sig]?.[code] ?? code}, si_addr=${faultAddr()}`;
   } else body += SI_CODES[code] ?? String(code);

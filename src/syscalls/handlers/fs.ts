@@ -446,10 +446,6 @@ export const fsDefs: Record<string, Def> = {
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
-  getdents64: supported(['fd', 'dirents', 'size'], (t, a) => {
-    const f = t.fds.file(a.i32(0));
-    return f.getdents64(t, a.ptr(1), Math.min(a.size(2), 0x7fffffff));
-  }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
   ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +

@@ -10,6 +10,7 @@ import { host, hostProc } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, probe, supported, type Def } from './util.js';
+import { prctlSetSeccomp } from './seccomp.js';
 import { archPrctlShape, prctlShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';
 import { PRIO_PGRP, PRIO_PROCESS, PRIO_USER, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NICE, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD } from '../../abi/resource.js';
@@ -29,6 +30,8 @@ import {
   PR_SET_DUMPABLE,
   PR_SET_NAME,
   PR_SET_NO_NEW_PRIVS,
+  PR_GET_SECCOMP,
+  PR_SET_SECCOMP,
   PR_SET_PDEATHSIG,
   PR_GET_TSC,
   PR_SET_TSC,
@@ -240,6 +243,10 @@ function prctl(t: Task, a: Args): number {
       if (a.u64(1) !== 1 || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
       t.proc.noNewPrivs = true;
       return 0;
+    case PR_GET_SECCOMP:
+      return t.seccomp?.mode ?? 0;
+    case PR_SET_SECCOMP:
+      return prctlSetSeccomp(t, a.u64(1), a.ptr(2));
     case PR_GET_NO_NEW_PRIVS:
       if (a.u64(1) || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
       return t.proc.noNewPrivs ? 1 : 0;
@@ -473,7 +480,7 @@ function setgroups(t: Task, size: number, list: number): number {
 export const procDefs: Record<string, Def> = {
   sched_getaffinity: partial(['int', 'size', 'cpusetout'], (t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
   sched_setaffinity: partial(['int', 'size', 'cpuset'], (t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
-  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ (elfrun\'s own bounding set), PR_SET/GET_TSC; other options are reported as unsupported'),
+  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_SECCOMP (as seccomp(2)), PR_CAPBSET_READ (elfrun\'s own bounding set), PR_SET/GET_TSC; other options are reported as unsupported'),
   getpid: supported([], (t) => t.pid),
   getppid: supported([], (t) => t.ppid),
   gettid: supported([], (t) => t.tid),

@@ -9,6 +9,7 @@ import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { iovecs } from './fs.js';
 import { supported, partial, type Def } from './util.js';
+import { kcmpShape } from '../signature.js';
 
 const CAP_SYS_PTRACE = 1n << 19n;
 
@@ -144,7 +145,7 @@ function kcmp(t: Task, pid1: number, pid2: number, type: number, idx1: number, i
 }
 
 export const pvmDefs: Record<string, Def> = {
-  process_vm_readv: supported(['int', 'iovin', 'int', 'iovin', 'int', 'hex'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), false), 'from any guest process the caller may ptrace; stops at the first page it cannot read'),
-  process_vm_writev: supported(['int', 'iovin', 'int', 'iovin', 'int', 'hex'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), true), 'into any guest process the caller may ptrace; stops at the first page it cannot write (read-only memory too, as without FOLL_FORCE)'),
-  kcmp: partial(['int', 'int', 'int', 'hex', 'hex'], (t, a) => kcmp(t, a.i32(0), a.i32(1), a.i32(2), a.u64(3), a.u64(4)), 'KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND and KCMP_SYSVSEM; KCMP_IO and KCMP_EPOLL_TFD are reported as unsupported'),
+  process_vm_readv: supported(['int', 'localiovout', 'size', 'remoteiov', 'size', 'uint'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), false), 'from any guest process the caller may ptrace; stops at the first page it cannot read'),
+  process_vm_writev: supported(['int', 'iovin', 'size', 'remoteiov', 'size', 'uint'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), true), 'into any guest process the caller may ptrace; stops at the first page it cannot write (read-only memory too, as without FOLL_FORCE)'),
+  kcmp: partial(kcmpShape, (t, a) => kcmp(t, a.i32(0), a.i32(1), a.i32(2), a.u64(3), a.u64(4)), 'KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND and KCMP_SYSVSEM; KCMP_IO and KCMP_EPOLL_TFD are reported as unsupported'),
 };
