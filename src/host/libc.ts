@@ -51,6 +51,7 @@ const fsyncFn = libc.func('int fsync(int fd)');
 const faccessatFn = libc.func('int faccessat(int dirfd, const char *path, int mode, int flags)');
 const sendfileFn = libc.func('intptr_t sendfile64(int out, int in, _Inout_ int64_t *off, size_t n)');
 const sysinfoFn = libc.func('int sysinfo(intptr_t info)');
+const klogctlFn = libc.func('int klogctl(int type, intptr_t buf, int len)');
 const pollFn = libc.func('int poll(_Inout_ int16_t *fds, unsigned long n, int timeout)');
 const clockGettimeOutFn = libc.func('int clock_gettime(int clk, _Out_ int64_t *ts)');
 const getrandomFn = libc.func('intptr_t getrandom(intptr_t buf, size_t n, unsigned int flags)');
@@ -440,6 +441,8 @@ export const host = {
   /** off: null to use and move the file offset; else [offset], updated in place */
   sendfile: (out: number, inp: number, off: [number] | null, n: number): number => ret(sendfileFn(out, inp, off, n) as number),
   sysinfo: (buf: number): number => ret(sysinfoFn(buf) as number),
+  /** the host kernel log's size (klogctl SYSLOG_ACTION_SIZE_BUFFER) */
+  klogSize: (): number => ret(klogctlFn(10, 0, 0) as number),
   /** Is the host fd ready for these poll events now? (errors and hang-ups count as ready) */
   pollReady: (fd: number, events: number): boolean => {
     const pfd = new Int16Array([fd & 0xffff, fd >>> 16, events, 0]);

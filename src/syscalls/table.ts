@@ -36,6 +36,7 @@ import { mqueueDefs } from './handlers/mqueue.js';
 import { numaDefs } from './handlers/numa.js';
 import { cloneDefs } from './handlers/clone.js';
 import { pvmDefs } from './handlers/pvm.js';
+import { syslogDefs } from './handlers/syslog.js';
 import { aioDefs } from './handlers/aio.js';
 import { openDefs } from './handlers/open.js';
 import { seccompDefs } from './handlers/seccomp.js';
@@ -54,7 +55,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs, syslogDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {
