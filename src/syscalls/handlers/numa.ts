@@ -12,7 +12,7 @@ import { PAGE } from '../../mm/layout.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { touchedPages } from '../../host/libc.js';
-import { partial, supported, type Def } from './util.js';
+import { mayPtrace, partial, supported, type Def } from './util.js';
 
 const MPOL_DEFAULT = 0;
 const MPOL_PREFERRED = 1;
@@ -38,7 +38,6 @@ const MAX_NUMNODES = 1024;
 /** the nodes that exist and have memory */
 const ONLINE = 1n;
 const CAP_SYS_NICE = 1n << 23n;
-const CAP_SYS_PTRACE = 1n << 19n;
 
 export const DEFAULT_POLICY: MemPolicy = { mode: MPOL_DEFAULT, nodes: 0n, home: -1 };
 
@@ -179,12 +178,8 @@ function migratePages(t: Task, pid: number, maxnode: number, oldAddr: number, ne
   getNodes(t, oldAddr, maxnode);
   const want = getNodes(t, newAddr, maxnode);
   const p = target(t, pid);
-  const c = t.cred;
-  const o = p.cred;
-  // ptrace_may_access (PTRACE_MODE_READ_REALCREDS)
-  const sameIds = [o.euid, o.ruid, o.suid].every((u) => u === c.ruid) && [o.egid, o.rgid, o.sgid].every((g) => g === c.rgid);
-  if (!(c.caps.eff & CAP_SYS_PTRACE) && (!sameIds || p.dumpable !== 1)) fail(E.EPERM);
-  if (want & ~ONLINE && !(c.caps.eff & CAP_SYS_NICE)) fail(E.EPERM);
+  mayPtrace(t, p);
+  if (want & ~ONLINE && !(t.cred.caps.eff & CAP_SYS_NICE)) fail(E.EPERM);
   if ((want & ONLINE) === 0n) fail(E.EINVAL);
   // the pages that could not be moved: none (they are all on node 0 already)
   return 0;

@@ -7,7 +7,7 @@ import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { O_CLOEXEC, O_EXCL, O_NONBLOCK, O_RDWR } from '../../abi/fcntl.js';
 import { NSIG, SI_TKILL } from '../../abi/signal.js';
-import { partial, supported, type Def } from './util.js';
+import { mayPtrace, partial, supported, type Def } from './util.js';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
 /** a pidfd of one thread (Linux 6.9) */
@@ -15,7 +15,6 @@ const PIDFD_THREAD = O_EXCL;
 const PIDFD_SIGNAL_THREAD = 1;
 const PIDFD_SIGNAL_THREAD_GROUP = 2;
 const PIDFD_SIGNAL_PROCESS_GROUP = 4;
-const CAP_SYS_PTRACE = 1n << 19n;
 
 function pidfdOpen(t: Task, pid: number, flags: number): number {
   if (flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) || pid <= 0) fail(E.EINVAL);
@@ -78,10 +77,7 @@ function getfd(t: Task, fd: number, target: number, flags: number): number {
   if (flags !== 0) fail(E.EINVAL);
   const p = pidfdProc(t, fd);
   if (p.reaped) fail(E.ESRCH);
-  const c = t.cred;
-  const o = p.cred;
-  const sameIds = [o.euid, o.ruid, o.suid].every((u) => u === c.ruid) && [o.egid, o.rgid, o.sgid].every((g) => g === c.rgid);
-  if (!(c.caps.eff & CAP_SYS_PTRACE) && (!sameIds || p.dumpable !== 1)) fail(E.EPERM);
+  mayPtrace(t, p);
   if (p.exit !== null) fail(E.EBADF);
   const f = p.fds.file(target);
   f.refs++;

@@ -8,10 +8,8 @@ import { PROT_READ, PROT_WRITE } from '../../abi/mman.js';
 import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { iovecs } from './fs.js';
-import { supported, partial, type Def } from './util.js';
+import { mayPtrace, supported, partial, type Def } from './util.js';
 import { kcmpShape } from '../signature.js';
-
-const CAP_SYS_PTRACE = 1n << 19n;
 
 /** The process a pid or tid names (ESRCH). */
 function processOf(t: Task, pid: number): Process {
@@ -20,18 +18,9 @@ function processOf(t: Task, pid: number): Process {
   return task.proc;
 }
 
-/**
- * __ptrace_may_access with the caller's real ids: its own threads always;
- * else the target's real, effective and saved ids all the caller's real
- * ones and the target dumpable, or CAP_SYS_PTRACE (EPERM).
- */
+/** ptrace access, which a process always has to itself (same_thread_group) */
 function mayAccess(t: Task, p: Process): void {
-  if (p === t.proc) return;
-  const c = t.cred;
-  const o = p.cred;
-  if (c.caps.eff & CAP_SYS_PTRACE) return;
-  const sameIds = [o.euid, o.ruid, o.suid].every((u) => u === c.ruid) && [o.egid, o.rgid, o.sgid].every((g) => g === c.rgid);
-  if (!sameIds || p.dumpable !== 1) fail(E.EPERM);
+  if (p !== t.proc) mayPtrace(t, p);
 }
 
 /**

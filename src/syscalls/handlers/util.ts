@@ -1,5 +1,6 @@
 // Small helpers shared by handlers.
 import type { Task } from '../../proc/task.js';
+import type { Process } from '../../proc/process.js';
 import { PROT_WRITE } from '../../abi/mman.js';
 import { hostScratch } from '../../fs/transfer.js';
 import { E } from '../../abi/errno.js';
@@ -139,4 +140,19 @@ export function deadlineOf(t: Task, first: () => number): number {
     return d;
   }
   return t.restartState === -1 ? Infinity : t.restartState;
+}
+
+const CAP_SYS_PTRACE = 1n << 19n;
+
+/**
+ * __ptrace_may_access with the caller's real ids (PTRACE_MODE_REALCREDS):
+ * the target's real, effective and saved ids all the caller's real ones and
+ * the target dumpable, or CAP_SYS_PTRACE; else EPERM.
+ */
+export function mayPtrace(t: Task, p: Process): void {
+  const c = t.cred;
+  if (c.caps.eff & CAP_SYS_PTRACE) return;
+  const o = p.cred;
+  const sameIds = [o.euid, o.ruid, o.suid].every((u) => u === c.ruid) && [o.egid, o.rgid, o.sgid].every((g) => g === c.rgid);
+  if (!sameIds || p.dumpable !== 1) fail(E.EPERM);
 }
