@@ -3,18 +3,11 @@
 // stack and stack_size always, set_tid and cgroup when set, the bytes past
 // the struct elfrun knows; and on return what the kernel wrote
 // (=> {pidfd=[N], parent_tid=[N]}).
-import { sigName } from './trace-names.js';
+import { CLONEF, sigName } from './trace-names.js';
 import { type DecodeCtx, addr, at, i32, quote } from './trace-prim.js';
 
-/** strace's clone flag names, in value order (CLONE_DETACHED has none) */
-const FLAGS: Array<[bigint, string]> = [
-  [0x80n, 'CLONE_NEWTIME'], [0x100n, 'CLONE_VM'], [0x200n, 'CLONE_FS'], [0x400n, 'CLONE_FILES'], [0x800n, 'CLONE_SIGHAND'], [0x1000n, 'CLONE_PIDFD'],
-  [0x2000n, 'CLONE_PTRACE'], [0x4000n, 'CLONE_VFORK'], [0x8000n, 'CLONE_PARENT'], [0x10000n, 'CLONE_THREAD'], [0x20000n, 'CLONE_NEWNS'],
-  [0x40000n, 'CLONE_SYSVSEM'], [0x80000n, 'CLONE_SETTLS'], [0x100000n, 'CLONE_PARENT_SETTID'], [0x200000n, 'CLONE_CHILD_CLEARTID'],
-  [0x800000n, 'CLONE_UNTRACED'], [0x1000000n, 'CLONE_CHILD_SETTID'], [0x2000000n, 'CLONE_NEWCGROUP'], [0x4000000n, 'CLONE_NEWUTS'],
-  [0x8000000n, 'CLONE_NEWIPC'], [0x10000000n, 'CLONE_NEWUSER'], [0x20000000n, 'CLONE_NEWPID'], [0x40000000n, 'CLONE_NEWNET'], [0x80000000n, 'CLONE_IO'],
-  [0x100000000n, 'CLONE_CLEAR_SIGHAND'], [0x200000000n, 'CLONE_INTO_CGROUP'],
-];
+/** clone's flag names, and clone3's two past 32 bits */
+const FLAGS: Array<[bigint, string]> = [...CLONEF.map(([bit, name]): [bigint, string] => [BigInt(bit >>> 0), name]), [0x100000000n, 'CLONE_CLEAR_SIGHAND'], [0x200000000n, 'CLONE_INTO_CGROUP']];
 
 function flagsText(f: bigint): string {
   const out: string[] = [];

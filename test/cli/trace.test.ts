@@ -272,4 +272,14 @@ describe('elfrun trace: clone3', () => {
     expect(want).toContain('=> {parent_tid=[PID]}, 88) = PID');
     expect(lines(elfrunTrace(['-e', 'trace=clone3'], fixture('x86_64', 'nsclone-glibc'), []).trace)).toBe(want);
   });
+  it.skipIf(!root)('clone and unshare flags as strace names them (the namespaces too; unshare names only its own)', () => {
+    const file = join(dir, 'unshare.trace');
+    spawnSync('unshare', ['-u', 'strace', '-o', file, '-e', 'trace=unshare,clone', fixture('x86_64', 'nsclone')], { cwd: dir, env });
+    const lines = (s: string): string =>
+      s.split('\n').filter((l) => /^(unshare|clone)\(/.test(l)).map((l) => pids(l.replace(/0x[0-9a-f]{7,}/g, 'ADDR').replace(/\) +=/, ') ='))).join('\n');
+    const want = lines(readFileSync(file, 'utf8'));
+    expect(want).toContain('unshare(CLONE_NEWUTS) = 0');
+    expect(want).toContain('flags=CLONE_NEWUTS|SIGCHLD');
+    expect(lines(elfrunTrace(['-e', 'trace=unshare,clone'], fixture('x86_64', 'nsclone'), []).trace)).toBe(want);
+  });
 });

@@ -9,6 +9,7 @@ import { fail, Unsupported } from '../../abi/errors.js';
 import { cloneShape } from '../signature.js';
 import { partial, type Def } from './util.js';
 
+const CAP_SYS_ADMIN = 1n << 21n;
 const CLONE3_CLEAR_SIGHAND = 0x100000000n;
 const CLONE3_INTO_CGROUP = 0x200000000n;
 const CLONE_NOTE =
@@ -84,7 +85,7 @@ function unshare(t: Task, flags: number): number {
   if (f & (CLONE.SIGHAND | CLONE.VM) && p.sighand.refs > 1) fail(E.EINVAL);
   if (f & CLONE.VM && p.mm.refs > 1) fail(E.EINVAL);
   const other = f & (CLONE.NEWNS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWCGROUP | CLONE.NEWTIME);
-  if (f & (CLONE.NEWUTS | other) && !(f & CLONE.NEWUSER) && !(t.cred.caps.eff & (1n << 21n))) fail(E.EPERM);
+  if (f & (CLONE.NEWUTS | other) && !(f & CLONE.NEWUSER) && !(t.cred.caps.eff & CAP_SYS_ADMIN)) fail(E.EPERM);
   if (other) throw new Unsupported(`unshare of namespaces 0x${other.toString(16)} (only a UTS namespace can be a process's own)`, E.EPERM);
   if (f & CLONE.FS && p.fs.refs > 1) {
     p.fs.refs--;
@@ -106,5 +107,5 @@ function unshare(t: Task, flags: number): number {
 export const cloneDefs: Record<string, Def> = {
   clone,
   clone3: partial(['clone3args', 'size'], (t, a) => clone3(t, a.ptr(0), a.u64(1)), `${CLONE_NOTE}; set_tid and CLONE_INTO_CGROUP are reported as unsupported`),
-  unshare: partial(['cloneflags'], (t, a) => unshare(t, a.u32(0)), 'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM and CLONE_NEWUTS; the checks of CLONE_THREAD, CLONE_SIGHAND and CLONE_VM; other namespaces are reported as unsupported'),
+  unshare: partial(['unshareflags'], (t, a) => unshare(t, a.u32(0)), 'CLONE_FILES, CLONE_FS, CLONE_SYSVSEM and CLONE_NEWUTS; the checks of CLONE_THREAD, CLONE_SIGHAND and CLONE_VM; other namespaces are reported as unsupported'),
 };
