@@ -42,3 +42,11 @@ export const FUTEX_OP_CMP_LT = 2;
 export const FUTEX_OP_CMP_LE = 3;
 export const FUTEX_OP_CMP_GT = 4;
 export const FUTEX_OP_CMP_GE = 5;
+
+/** futex_waitv: at most this many words; each word's flags (futex2's) */
+export const FUTEX_WAITV_MAX = 128;
+export const FUTEX2_SIZE_U32 = 0x02;
+export const FUTEX2_SIZE_MASK = 0x03;
+export const FUTEX2_NUMA = 0x04;
+export const FUTEX2_MPOL = 0x08;
+export const FUTEX2_PRIVATE = FUTEX_PRIVATE_FLAG;

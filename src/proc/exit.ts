@@ -13,6 +13,7 @@ import { childSiginfo } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
+import { exitPi } from './futex-pi.js';
 
 export class Exit {
   constructor(private readonly k: Kernel) {}
@@ -91,6 +92,7 @@ export class Exit {
     t.state = 'dead';
     t.blockRegs = null;
     k.futex.exitRobustList(t);
+    exitPi(k, t);
     // CLONE_CHILD_CLEARTID: zero the tid word and wake one waiter (pthread_join).
     // The memory is still mapped here, even when the whole process is ending.
     if (t.clearChildTid !== 0) {

@@ -33,7 +33,7 @@ import { Scheduler } from './sched.js';
 import { SignalDelivery } from './deliver.js';
 import { JobControl } from './jobctl.js';
 import { Exit } from './exit.js';
-import { Futexes, type FutexQueue } from './futex.js';
+import { Futexes } from './futex.js';
 import { Itimers, type ItimerValue } from './itimer.js';
 import { HostPoller } from './hostpoll.js';
 import { Engines } from './engines.js';
@@ -333,18 +333,6 @@ export class Kernel {
 
   setItimer(p: Process, which: number, ms: number, interval: number): ItimerValue {
     return this.itimers.set(p, which, ms, interval);
-  }
-
-  futexQueue(mm: Mm, addr: number): FutexQueue {
-    return this.futex.queue(mm, addr);
-  }
-
-  futexWakeN(mm: Mm, addr: number, n: number, mask: number): number {
-    return this.futex.wake(mm, addr, n, mask);
-  }
-
-  futexRequeue(mm: Mm, from: number, to: number, n: number): number {
-    return this.futex.requeue(mm, from, to, n);
   }
 
   futexesMoved(moved: ReadonlyArray<readonly [from: number, to: number, size: number]>): void {

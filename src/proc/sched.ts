@@ -295,6 +295,7 @@ export class Scheduler {
   /** Forget a parked syscall (interrupted by a signal, or its task killed): the task is runnable, not queued. */
   unpark(t: Task): void {
     t.sigwait = 0n;
+    if (t.futexWait !== null) this.k.futex.leave(t);
     for (const q of t.blocked?.queues ?? []) q.remove(t);
     if (t.timer) {
       t.timer.clear();

@@ -18,6 +18,7 @@ import type { SeccompState } from './seccomp.js';
 import type { IoContext, PendingSignals, TerminalControl } from '../fs/context.js';
 import { SYNCHRONOUS, takeSignal } from './signals.js';
 import { nowMs } from '../host/clock.js';
+import type { FutexWait } from './futex.js';
 import { SS_DISABLE } from '../abi/signal.js';
 import { RLIM_INFINITY, RLIMIT_AS, RLIMIT_STACK } from '../abi/resource.js';
 
@@ -256,8 +257,8 @@ export class Task implements CpuClient, IoContext {
     throw new Blocked(queues, opts.deadline ?? Infinity, opts.restart ?? 'sys', opts.interruptible ?? true, opts.partial ?? null, opts.onInterrupt ?? null);
   }
 
-  /** set by a futex wake: the waiter's retry returns 0 */
-  futexWoken = false;
+  /** a futex wait going on (its queues, how it ended), null when none */
+  futexWait: FutexWait | null = null;
 
   wake(): void {
     if (this.state !== 'blocked') return;

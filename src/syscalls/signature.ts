@@ -28,7 +28,7 @@ export type ArgKind =
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'clone3args' | 'unshareflags' | 'mbindflags' | 'getmpolflags' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags' | 'inotifyflags' | 'inotifymask'
-  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
+  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'futexwakeop' | 'futexwaitv' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
   // System V IPC: keys, the get calls' flags and mode, shmat's flags, each family's commands, semop's operations, msgsnd/msgrcv flags
   | 'ipckey' | 'ipcflags' | 'shmatflags' | 'shmcmd' | 'semcmd' | 'msgcmd' | 'sembuf' | 'msgipcflags'
   // a struct msgbuf (mtype, then as many bytes of mtext as the next argument says): read at entry (msgsnd), written (msgrcv, out)
@@ -223,17 +223,27 @@ export function futexShape(a: Args): Shape {
     case 0: // FUTEX_WAIT
       return { args: [...head, 'ts'], ret: 'int' };
     case 1: // FUTEX_WAKE
+    case 2: // FUTEX_FD
+      return { args: head, ret: 'int' };
     case 7: // FUTEX_UNLOCK_PI
     case 8: // FUTEX_TRYLOCK_PI
-      return { args: head, ret: 'int' };
+      return { args: ['ptr', 'futexop'], ret: 'int' };
+    case 6: // FUTEX_LOCK_PI
+    case 13: // FUTEX_LOCK_PI2
+      return { args: ['ptr', 'futexop', 'ts'], ret: 'int' };
     case 3: // FUTEX_REQUEUE: val2 travels in the timeout's register
       return { args: [...head, 'uint', 'ptr'], ret: 'int' };
     case 4: // FUTEX_CMP_REQUEUE
+    case 12: // FUTEX_CMP_REQUEUE_PI
       return { args: [...head, 'uint', 'ptr', 'uint'], ret: 'int' };
+    case 5: // FUTEX_WAKE_OP
+      return { args: [...head, 'uint', 'ptr', 'futexwakeop'], ret: 'int' };
     case 9: // FUTEX_WAIT_BITSET
       return { args: [...head, 'ts', ['futexval3', 5]], ret: 'int' };
     case 10: // FUTEX_WAKE_BITSET
       return { args: [...head, ['futexval3', 5]], ret: 'int' };
+    case 11: // FUTEX_WAIT_REQUEUE_PI
+      return { args: [...head, 'ts', 'ptr'], ret: 'int' };
     default:
       return { args: [...head, 'ptr', 'ptr', 'hex'], ret: 'int' };
   }

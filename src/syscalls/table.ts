@@ -41,6 +41,7 @@ import { aioDefs } from './handlers/aio.js';
 import { openDefs } from './handlers/open.js';
 import { seccompDefs } from './handlers/seccomp.js';
 import { direntDefs } from './handlers/dirents.js';
+import { futexDefs } from './handlers/futex.js';
 
 /** The declarations of several modules as one map by name; a name declared twice is an error. */
 export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>): ReadonlyMap<string, Def> {
@@ -55,7 +56,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs, syslogDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs, syslogDefs, futexDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

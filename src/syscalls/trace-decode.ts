@@ -16,6 +16,7 @@ import {
 import { capDataText, capHeaderText, flockText, itimerspecText } from './trace-structs.js';
 import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
+import { waitvText, wakeOpText } from './trace-futex.js';
 import { PROC_KINDS } from './trace-proc.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
@@ -340,6 +341,8 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   capdata: { in: ptrIn, out: (c, a, i) => at(a.ptr(i), () => capDataText(c, a.ptr(i), a.ptr(i - 1))) },
   capdatain: { in: (c, a, i) => at(a.ptr(i), () => capDataText(c, a.ptr(i), a.ptr(i - 1))) },
   futexval3: { in: (_c, a, i) => (a.u32(i) === 0xffffffff ? 'FUTEX_BITSET_MATCH_ANY' : hexNum(a.u32(i))) },
+  futexwakeop: { in: (_c, a, i) => wakeOpText(a.u32(i)) },
+  futexwaitv: { in: (c, a, i) => waitvText(c, a.ptr(i), a.u32(i + 1)) },
   childstack: { in: (_c, a, i) => `child_stack=${ptrText(a, i)}` },
   // written by the kernel: shown at exit (strace decodes clone's tids and tls then)
   parenttid: {

@@ -1,5 +1,5 @@
 // Processes: clone/fork/vfork, execve, exit, wait, kill, process groups and
-// sessions, sigreturn/sigsuspend/pause, pipes, futexes, sleeping.
+// sessions, sigreturn/sigsuspend/pause, pipes, sleeping.
 import { TIMER_ABSTIME } from '../../abi/time.js';
 import { cpuNanosleep, nanosleepClock } from './timers.js';
 import { fileId, statFields } from '../../fs/stat.js';
@@ -18,7 +18,6 @@ import { x86_64 } from '../../cpu/x86_64.js';
 import { arm64 } from '../../cpu/arm64.js';
 import { SIG, NSIG, SI_TKILL, bit } from '../../abi/signal.js';
 import { P_ALL, P_PGID, P_PID, P_PIDFD, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD } from '../../abi/wait.js';
-import { FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET } from '../../abi/futex.js';
 import { ExecFormatError } from '../../loader/elf.js';
 import { makePipe } from '../../fs/pipe.js';
 import { OPEN_FLAGS } from '../../fs/flags.js';
@@ -38,7 +37,6 @@ import { E, errnoMessage } from '../../abi/errno.js';
 import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { NORETURN } from '../../cpu/args.js';
 import type { Args } from '../../cpu/args.js';
-import { futexShape } from '../signature.js';
 import { chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
 import { nowMs } from '../../host/clock.js';
 
@@ -403,60 +401,6 @@ function pipe2(t: Task, fdsAddr: number, flags: number): number {
   return 0;
 }
 
-// ---- futex ----------------------------------------------------------------------------
-
-function futex(t: Task, a: Args): number {
-  const addr = a.ptr(0);
-  const op = a.i32(1);
-  const cmd = op & FUTEX_CMD_MASK;
-  const val = a.u32(2);
-  const k = t.kernel;
-  const mm = t.proc.mm;
-  switch (cmd) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-      const mask = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : a.u32(5);
-      if (mask === 0) fail(E.EINVAL);
-      if (addr % 4 !== 0) fail(E.EINVAL);
-      if (t.restarting) {
-        if (t.futexWoken) {
-          t.futexWoken = false;
-          return 0;
-        }
-        const deadline = t.restartState ?? Infinity;
-        if (nowMs() >= deadline) fail(E.ETIMEDOUT);
-        k.futexQueue(mm, addr).add(t, mask);
-        t.block([], { deadline, restart: deadline === Infinity ? 'sys' : 'block' });
-      }
-      if (t.mm.u32(addr) !== val) fail(E.EAGAIN);
-      // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute, on CLOCK_REALTIME if asked
-      const clock = cmd === FUTEX_WAIT ? 'rel' : op & FUTEX_CLOCK_REALTIME ? 'abs-real' : 'abs-mono';
-      const deadline = timeDeadline(t, a.ptr(3), clock);
-      t.restartState = deadline === Infinity ? null : deadline;
-      t.futexWoken = false;
-      k.futexQueue(mm, addr).add(t, mask);
-      // futex_wait: ERESTARTSYS, or with a timeout resumed by restart_syscall (futex_wait_restart)
-      t.block([], { deadline, restart: deadline === Infinity ? 'sys' : 'block' });
-    }
-    // falls through: never reached (block throws)
-    case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET: {
-      const mask = cmd === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : a.u32(5);
-      if (mask === 0) fail(E.EINVAL);
-      return k.futexWakeN(mm, addr, val, mask);
-    }
-    case FUTEX_REQUEUE:
-    case FUTEX_CMP_REQUEUE: {
-      if (cmd === FUTEX_CMP_REQUEUE && t.mm.u32(addr) !== a.u32(5)) fail(E.EAGAIN);
-      const woken = k.futexWakeN(mm, addr, val, FUTEX_BITSET_MATCH_ANY);
-      const moved = k.futexRequeue(mm, addr, a.ptr(4), a.u32(3));
-      return cmd === FUTEX_CMP_REQUEUE ? woken + moved : woken;
-    }
-    default:
-      throw new Unsupported(`futex operation ${cmd}`, E.ENOSYS);
-  }
-}
-
 // ---- sleeping -----------------------------------------------------------------------------
 
 /**
@@ -531,7 +475,6 @@ export const processDefs: Record<string, Def> = {
   pause: supported([], (t) => t.block([], { restart: 'nohand' })),
   pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported; O_NOTIFICATION_PIPE gives ENOPKG, as a kernel built without watch queues (CONFIG_WATCH_QUEUE) answers'),
   pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
-  futex: partial(futexShape, futex, 'WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE on private memory; WAKE_OP and PI futexes are reported as unsupported'),
   nanosleep: supported(['ts', 'sleeprem'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel')),
   clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'sleeprem'], (t, a) => {
     const id = a.i32(0);
