@@ -283,7 +283,7 @@ function fsOptions(c: Command): Command {
     .option('--max-procs <n>', 'at most this many guest tasks (processes and threads) at once: fork and clone fail with EAGAIN past it')
     .option('--core-dir <dir>', 'write the core files of guests killed by a core-dumping signal (when their RLIMIT_CORE allows one) to this host directory, not their working directory')
     .option('--max-fds <n>', 'at most this many open fds per guest process (its fs.nr_open: RLIMIT_NOFILE is capped there and cannot be raised past it)')
-    .option('--max-memory <size>', 'at most this much private writable memory for all guest processes together (bytes, or with K, M, G): mmap, brk, mremap and fork fail with ENOMEM past it, as under strict overcommit; /proc/meminfo and sysinfo show it as the memory size');
+    .option('--max-memory <size>', 'at most this much memory for all guest processes together (bytes, or with K, M, G): private writable and shared anonymous mappings, tmpfs and memfd file data, System V segments; mmap, brk, mremap, fork, shmget, fallocate and writes to tmpfs fail with ENOMEM past it, as under strict overcommit; /proc/meminfo and sysinfo show it as the memory size');
 }
 
 /** --timeout's exit status, coreutils timeout's */

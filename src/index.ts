@@ -82,7 +82,7 @@ export interface MachineOptions {
   maxProcs?: number;
   /** the most fds one guest process may have open (its fs.nr_open) */
   maxFds?: number;
-  /** bytes of private writable memory all guest processes together may map (mmap, brk, fork fail with ENOMEM past it) */
+  /** bytes of memory all guest processes together may take: private writable and shared anonymous mappings, tmpfs and memfd data, System V segments (ENOMEM past it) */
   maxMemory?: number;
   /** seconds after which every guest process is killed (SIGKILL); `timedOut` then says so */
   timeout?: number;
@@ -267,6 +267,7 @@ export class Machine {
     const k = this.kernel;
     const rootFs = m.sandbox ? new TmpFs(0o755, k.uid, k.gid) : new HostFs(hostDir('--root', m.root ?? '/'));
     const vfs = (k.vfs = new Vfs(rootFs));
+    if (opts.maxMemory !== undefined) vfs.shmem.room = () => k.commitRoom();
     this.syscalls.beforeCall = () => vfs.lookups.newCall();
     // init starts as an empty process and execs the program, like Linux's init;
     // of the program's arch when it is known here, so that an arm64 run does

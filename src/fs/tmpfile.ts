@@ -68,9 +68,10 @@ export class TmpFile extends FileDescription {
       t.raise(SIG.SIGXFSZ);
       fail(E.EFBIG);
     }
-    len = Math.min(len, limit - off);
+    len = node.writable(off, Math.min(len, limit - off));
     const fd = node.fd();
     const n = transfer(t.mm, addr, len, PROT_READ, (h, k, done) => host.pwrite(fd, h, k, off + done));
+    node.remeasure();
     node.size = Math.max(node.size, off + n);
     node.mtime = node.ctime = nowTs();
     return n;
@@ -116,7 +117,9 @@ export class TmpFile extends FileDescription {
   override kwrite(_t: IoContext, s: Scratch, len: number): number {
     const node = this.node;
     if (this.flags & O_APPEND) this.pos = node.size;
+    len = node.writable(this.pos, len);
     const n = chk(host.pwrite(node.fd(), s.addr, len, this.pos));
+    node.remeasure();
     this.pos += n;
     node.size = Math.max(node.size, this.pos);
     node.mtime = node.ctime = nowTs();

@@ -82,6 +82,8 @@ export class TmpNode extends VNode {
   /** regular files: size, and the memfd holding the bytes (-1 until the first write) */
   size = 0;
   memfd = -1;
+  /** regular files: the host memory behind the data as last measured, charged to the file system's account (only under a memory cap) */
+  allocated = 0;
   /** open descriptions: the memfd is freed when no name and no open is left */
   opens = 0;
   /** an O_TMPFILE file opened without O_EXCL: linkat may give it a name */
@@ -377,6 +379,7 @@ export class TmpNode extends VNode {
     if (len !== this.size || this.memfd >= 0) {
       if (len > 0 || this.memfd >= 0) chk(host.ftruncate(this.fd(), len));
       this.size = len;
+      this.remeasure();
       sizeChanged(t);
     }
     this.mtime = this.ctime = nowTs();
@@ -385,7 +388,21 @@ export class TmpNode extends VNode {
     if (this.nlink === 0 && this.opens === 0 && this.memfd >= 0) {
       host.close(this.memfd);
       this.memfd = -1;
+      this.remeasure();
     }
+  }
+  /** After the data changed: its host memory measured again, the difference charged (under a memory cap). */
+  remeasure(): void {
+    const acct = this.fs.shmem;
+    if (acct === null || acct.room === null) return;
+    const now = acct.measure(this.memfd);
+    acct.bytes += now - this.allocated;
+    this.allocated = now;
+  }
+  /** How many bytes of a write at off the memory cap lets through (ENOMEM for none). */
+  writable(off: number, len: number): number {
+    const acct = this.fs.shmem;
+    return acct === null ? len : acct.writable(this.memfd, off, len);
   }
   /** relatime: a read updates atime when it is not newer than mtime or ctime, or a day old */
   touchAtime(): void {

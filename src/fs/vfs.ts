@@ -4,6 +4,7 @@
 // and climbs out of a mount through its mount point, symlinks (absolute ones
 // from the guest's root) are followed here and never by the host, so a guest
 // reaches a host file only through what is mounted.
+import { ShmemAccount } from './shmem.js';
 import { OpenWriters } from './hostfile.js';
 import { Fifos } from './pipe.js';
 import { LockTable } from './locks.js';
@@ -149,6 +150,7 @@ export abstract class VNode {
 export abstract class FileSystem {
   /** anonymous device number (major 0), as Linux gives tmpfs and procfs: given by the Vfs that mounts it */
   dev = 0;
+  shmem: ShmemAccount | null = null; // where a memory-backed one (tmpfs) charges its data: its Vfs's
   /** the host checks permissions itself (hostfs): the VFS must not check again */
   readonly hostChecked: boolean = false;
   /**
@@ -288,10 +290,7 @@ export class Vfs {
     return this.anonInos[kind]++;
   }
 
-  /**
-   * A file system the kernel uses without a place in the tree (Linux's
-   * kern_mount: the shm mount memfds live on): a mount of its own, not listed.
-   */
+  /** A file system the kernel uses with no place in the tree (kern_mount: memfds' shm mount): a mount of its own. */
   kernMount(fs: FileSystem): Mount {
     this.adopt(fs);
     return new Mount(this.nextMountId++, fs, null, '', '/', {});
@@ -299,10 +298,12 @@ export class Vfs {
   /** memfd_create's file system, once made (fs/memfd.ts) */
   shm: Mount | null = null;
 
-  /** A file system joins this tree: it gets its anonymous device number. */
+  /** A file system joins this tree: it gets its anonymous device number and the memory account. */
   private adopt(fs: FileSystem): void {
     if (fs.dev === 0) fs.dev = this.nextDev++;
+    fs.shmem ??= this.shmem;
   }
+  readonly shmem = new ShmemAccount(); // what tmpfs, memfds and System V segments take, for a memory cap
   /** mount points: mount id -> directory key -> name -> the mount there */
   private byPoint = new Map<number, Map<string, Map<string, Mount>>>();
   private rootMount!: Mount;

@@ -6,6 +6,7 @@
 // segment in every live address space, as Linux's vm_ops open/close do, and
 // shmdt finds what one shmat mapped. A segment removed with IPC_RMID while
 // attached (SHM_DEST) goes when its last mapping does.
+import type { ShmemAccount } from '../fs/shmem.js';
 import { E } from '../abi/errno.js';
 import { fail, Unsupported } from '../abi/errors.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
@@ -69,6 +70,8 @@ export class ShmSegment implements IpcObject {
   get pages(): number {
     return pageUp(this.size) / PAGE;
   }
+  /** the account its size is charged to (under a memory cap), until it is destroyed */
+  charged: ShmemAccount | null = null;
 }
 
 /** One shmat: the VMAs it made carry it. */
@@ -123,8 +126,17 @@ export class SharedMemory {
       host.close(fd);
       fail(r === -E.EFBIG ? E.ENOSPC : -r);
     }
+    try {
+      // under a memory cap the segment is charged whole (Linux's strict overcommit accounting of shmget)
+      t.vfs.shmem.chargeSegment(pageUp(size));
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
     this.tot += pages;
-    return new ShmSegment(key, flags & S_IRWXUGO, t.cred, t.pid, size, fd);
+    const seg = new ShmSegment(key, flags & S_IRWXUGO, t.cred, t.pid, size, fd);
+    seg.charged = t.vfs.shmem;
+    return seg;
   }
 
   /** shm_nattch: the VMAs over the segment in every live address space. */
@@ -142,6 +154,7 @@ export class SharedMemory {
   private destroy(s: ShmSegment): void {
     this.ids.remove(s);
     this.tot -= s.pages;
+    s.charged?.uncharge(pageUp(s.size));
     host.close(s.fd);
   }
 

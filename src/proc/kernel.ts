@@ -162,9 +162,10 @@ export class Kernel {
   }
 
   /**
-   * bytes of private writable memory mapped by the live guest processes, and
-   * of the shared anonymous memory they map (each object once, whole, however
-   * many map it: Linux accounts a shmem object from its creation to its end)
+   * bytes of private writable memory mapped by the live guest processes, of
+   * the shared anonymous memory they map (each object once, whole, however
+   * many map it: Linux accounts a shmem object from its creation to its end),
+   * and of the data in tmpfs and memfd files and System V segments
    */
   committedMemory(): number {
     const seen = new Set<Mm>();
@@ -177,7 +178,8 @@ export class Kernel {
       for (const v of p.mm.space.vmas) if (v.info.shared && v.info.name === SHARED_ANON_NAME) shared.add(v.chunk);
     }
     for (const c of shared) n += c.size;
-    return n;
+    // tmpfs and memfd data, System V segments
+    return n + this.vfs.shmem.bytes;
   }
 
   isHostPid(pid: number): boolean {

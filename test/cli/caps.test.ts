@@ -69,6 +69,27 @@ describe.skipIf(!haveFixtures())('elfrun-wide caps', () => {
       expect(native.stdout).toMatch(/^mapped and touched 256 MiB\n/);
       expect(run([fixture(arch, 'eatmem'), '256']).stdout).toBe(native.stdout);
     });
+
+    it(`--max-memory counts tmpfs and memfd data and System V segments (${arch})`, () => {
+      // 512 MiB asked of each under a 256 MiB cap: written data, not holes, takes memory; truncation and removal give it back
+      const r = run(['--max-memory', '256M', fixture(arch, 'shmemcap'), '512']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const enomem = '(?:Cannot allocate memory|Out of memory)';
+      const m = new RegExp(
+        `^memfd: (\\d+) MiB written, then (?:short write|${enomem})\noverwrite at 0: ok\nsparse ftruncate 1T: ok\nfallocate 1024 MiB: ${enomem}\n` +
+          `ftruncate 0: ok\nafter truncation: 64 MiB written\nshmget: (\\d+) MiB in segments, then ${enomem}\nshmget after removal: ok\n$`,
+      ).exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      // what the program has of its own (its buffer, stack) is the rest of the cap
+      expect(Number(m![1])).toBeGreaterThanOrEqual(256 - 16);
+      expect(Number(m![1])).toBeLessThan(256);
+      expect(Number(m![2])).toBeGreaterThanOrEqual(256 - 64 - 16);
+      // without the cap: as natively
+      const native = runLinux(arch, fixture(arch, 'shmemcap'), ['256']);
+      expect(native.stdout).toContain('memfd: 256 MiB written, then none\n');
+      expect(run([fixture(arch, 'shmemcap'), '256']).stdout).toBe(native.stdout);
+    });
   }
 
   it('a bad cap is one line and exit 1', () => {

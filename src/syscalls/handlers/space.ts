@@ -64,7 +64,10 @@ function fallocate(t: Task, fd: number, mode: number, off: bigint, len: bigint):
   if (!(f instanceof TmpFile)) fail(E.ENOTSUP);
   // tmpfs: the node's memfd is shmem on the host too; its size follows
   const node = f.node;
+  // allocating counts against a memory cap (ENOMEM past it, as shmem_fallocate's accounting fails); punching frees
+  if (!(mode & FALLOC_FL_PUNCH_HOLE) && off + len <= BigInt(Number.MAX_SAFE_INTEGER) && node.writable(Number(off), Number(len)) < Number(len)) fail(E.ENOMEM);
   chk(hostVec.fallocate(node.fd(), mode, off, len));
+  node.remeasure();
   const s = hostScratch();
   chk(host.fstat(node.memfd, s.addr));
   const size = Number(s.dv.getBigInt64(48, true));
