@@ -38,3 +38,20 @@ describe.skipIf(!canUnshare)('setns', () => {
     expect(calls(got.stderr)).toEqual(want);
   });
 });
+
+// util-linux's nsenter (setns by /proc/<pid>/ns/*) into the UTS namespace unshare(1) made, and into every
+// namespace of that process (the mount namespace's root becomes the cwd); the user namespace is the caller's own: EINVAL.
+const have = (p: string): boolean => spawnSync('test', ['-x', p]).status === 0;
+describe.runIf(canUnshare && have('/usr/bin/nsenter') && have('/usr/bin/unshare'))('util-linux unshare and nsenter', () => {
+  it('nsenter joins the namespaces of an unshare -u process as natively', () => {
+    const script =
+      '/usr/bin/unshare -u sh -c "hostname other-uts; echo ready; sleep 3" & sleep 1; /usr/bin/nsenter -t $! -u hostname; hostname | grep -c other-uts; ' +
+      '/usr/bin/nsenter -t $! -m -u -i -n -p -C -T sh -c "hostname; pwd"; echo rc $?; /usr/bin/nsenter -t $! -U true; echo rc $?; wait';
+    const bb = fixture('x86_64', 'busybox');
+    const want = spawnSync('unshare', ['-m', '-u', bb, 'sh', '-c', script], { encoding: 'latin1', cwd: '/tmp' });
+    const got = runElfrun(bb, ['sh', '-c', script], { cwd: '/tmp' });
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stdout).toContain('other-uts\n0\nother-uts\n/\n');
+    expect(got.stderr).toBe(want.stderr);
+  });
+});
