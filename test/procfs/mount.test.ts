@@ -73,6 +73,15 @@ const scripts: Array<[string, string]> = [
     ].join('\n'),
   ],
   [
+    'atime flags, nodiratime and nosymfollow, kept or changed by remounts',
+    [
+      'd=/tmp/mt.$$; mkdir -p $d; mount -t tmpfs -o noatime,nodiratime none $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6',
+      'mount -o remount,ro $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6-',
+      'mount -o remount,strictatime $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6',
+      'mount -o remount,relatime,nosymfollow $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6; stat -f -c %t $d; umount $d; rmdir $d',
+    ].join('\n'),
+  ],
+  [
     'umount with mounts below: EBUSY, and umount -l takes them along',
     [
       'mkdir -p /tmp/dt.$$/a; cd /tmp/dt.$$; mount -t tmpfs one a; mkdir a/s; mount -t tmpfs two a/s',

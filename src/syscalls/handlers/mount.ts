@@ -1,15 +1,18 @@
 // mount(2) and umount2(2) on the guest's own mount table (the Vfs's): new
-// tmpfs, proc, sysfs, cgroup2, devtmpfs and mqueue mounts, bind and recursive bind
-// mounts of what the guest can see, remounts that change the per-mount
-// flags (read-only is enforced: EROFS; nodev: EACCES on opening a device;
-// noexec: EACCES on execve), and the propagation flags, accepted (there is
-// one mount namespace, shared with nothing). The host's mounts are never
-// touched: a mount only changes what the guest's path walks find.
+// tmpfs, proc, sysfs, cgroup2, devtmpfs and mqueue mounts (through the
+// file-system contexts of fscontext.ts, as Linux's mount(2) makes them),
+// bind and recursive bind mounts of what the guest can see (copies of the
+// mount tree, fs/mounttree.ts), remounts that reconfigure the file system and
+// change the per-mount flags (read-only is enforced: EROFS; nodev: EACCES on
+// opening a device; noexec: EACCES on execve), moves, and the propagation
+// flags, accepted (there is one mount namespace, shared with nothing). The
+// host's mounts are never touched: a mount only changes what the guest's
+// path walks find. Helpers the new mount API (fsmount.ts) shares are here.
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { AT_FDCWD } from '../../abi/fcntl.js';
-import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
+import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RELATIME, MS_STRICTATIME, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
 import { S_IFDIR } from '../../abi/stat.js';
 import { HostFs, HostNode } from '../../fs/hostfs.js';
 import { attach, copyTree, inTable, type CopyOf } from '../../fs/mounttree.js';
@@ -33,9 +36,22 @@ export function strArg(t: Task, addr: number, max = 4096): string | null {
   return addr === 0 ? null : t.mm.cstring(addr, max).toString('latin1');
 }
 
-/** The per-mount flags mount(2)'s flags ask for. */
-function mountFlags(flags: number): Pick<MountOptions, 'readonly' | 'nosuid' | 'nodev' | 'noexec'> {
-  return { readonly: (flags & MS_RDONLY) !== 0, nosuid: (flags & MS_NOSUID) !== 0, nodev: (flags & MS_NODEV) !== 0, noexec: (flags & MS_NOEXEC) !== 0 };
+/**
+ * The per-mount flags mount(2)'s flags ask for (path_mount): relatime unless
+ * MS_NOATIME or MS_STRICTATIME; a remount that names no atime flag keeps the
+ * mount's atime mode and nodiratime.
+ */
+function mountFlags(flags: number, prev?: MountOptions): Pick<MountOptions, 'readonly' | 'nosuid' | 'nodev' | 'noexec' | 'atime' | 'nodiratime' | 'nosymfollow'> {
+  const keepAtime = prev !== undefined && (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) === 0;
+  return {
+    readonly: (flags & MS_RDONLY) !== 0,
+    nosuid: (flags & MS_NOSUID) !== 0,
+    nodev: (flags & MS_NODEV) !== 0,
+    noexec: (flags & MS_NOEXEC) !== 0,
+    nosymfollow: (flags & MS_NOSYMFOLLOW) !== 0,
+    atime: keepAtime ? prev.atime : flags & MS_STRICTATIME ? 'strictatime' : flags & MS_NOATIME ? 'noatime' : undefined,
+    nodiratime: keepAtime ? prev.nodiratime : (flags & MS_NODIRATIME) !== 0,
+  };
 }
 
 /** A new file system of `type` from mount(2)'s data, through a context as Linux's mount(2) makes one (EINVAL for a bad option, ENODEV for a type elfrun does not have). */
@@ -96,7 +112,7 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
       ctx.readonly = (flags & MS_RDONLY) !== 0;
       ctx.reconfigure(t);
     }
-    Object.assign(m.opts, mountFlags(flags));
+    Object.assign(m.opts, mountFlags(flags, m.opts));
     vfs.lookups.walk.epoch++;
     return 0;
   }
@@ -162,9 +178,9 @@ export const mountDefs: Record<string, Def> = {
   mount: partial(
     mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
-    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues); bind and recursive bind; ' +
-      'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
-      'MS_MOVE moves the mounts (they get new ids); other file system types ENODEV',
+    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues), their options parsed as fsconfig parameters (fscontext.ts); bind and recursive bind (the source\'s mount flags kept); ' +
+      'remount without MS_BIND reconfigures the file system (its options, read-only); MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW per mount (MS_NOSUID holds: exec ignores set-id bits), the atime flags shown; propagation flags accepted (every mount stays private); ' +
+      'MS_MOVE moves the mounts with their ids; other file system types ENODEV; a host file system\'s remount changes only the guest\'s mount',
   ),
   umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below (MNT_DETACH takes them along); open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
 };
