@@ -132,10 +132,15 @@ export class FsContext {
     this.phase = picked === null ? 'create-params' : 'reconf-params';
   }
 
+  /** a message for the log (Linux keeps the last 8) */
+  private logs(level: 'e' | 'w', msg: string, prefixed = true): void {
+    this.log.push(`${level} ${prefixed ? this.type + ': ' : ''}${msg}\n`);
+    if (this.log.length > 8) this.log.shift();
+  }
+
   /** log an error and fail with EINVAL (invalf) */
   private inval(msg: string, prefixed = true): never {
-    this.log.push(`e ${prefixed ? this.type + ': ' : ''}${msg}\n`);
-    if (this.log.length > 8) this.log.shift();
+    this.logs('e', msg, prefixed);
     return fail(E.EINVAL);
   }
 
@@ -160,13 +165,15 @@ export class FsContext {
 
   /** the file system's parse_param: true when it took the parameter */
   private ownParam(key: string, v: ParamValue): boolean {
-    if (this.type === 'tmpfs') {
+    // devtmpfs takes tmpfs's parameters, and ignores them: every mount shows the one devtmpfs
+    if (this.type === 'tmpfs' || this.type === 'devtmpfs') {
       if (TMPFS_FLAGS.includes(key)) {
         if (v.kind !== 'flag') this.inval(`Unexpected value for '${key}'`);
         if (key === 'noswap') this.tmpfs.noswap = true;
         else this.tmpfs.inode64 = key;
         return true;
       }
+      if (/^(usr|grp)?quota(_(block|inode)_hardlimit)?$/.test(key)) throw new Unsupported(`tmpfs's ${key} (no quotas)`, E.EINVAL);
       if (!TMPFS_STRINGS.includes(key)) return false;
       if (v.kind !== 'string' || v.s === '') return this.inval(`Bad value for '${key}'`);
       this.tmpfsParam(key, v.s);
@@ -221,9 +228,19 @@ export class FsContext {
     this.phase = 'reconf-params';
   }
 
-  /** FSCONFIG_CMD_CREATE: the new file system (vfs_get_tree). */
-  create(t: Task): FileSystem {
+  /**
+   * FSCONFIG_CMD_CREATE: the new file system (vfs_get_tree). `exclusive`
+   * (CMD_CREATE_EXCL) refuses the file systems whose one superblock every
+   * mount shares (sget_fc's "reusing existing filesystem"): sysfs (the
+   * network namespace's), cgroup2, mqueue (the IPC namespace's).
+   */
+  create(t: Task, exclusive = false): FileSystem {
     if (this.phase !== 'create-params') fail(E.EBUSY);
+    if (exclusive && (this.type === 'sysfs' || this.type === 'cgroup2' || this.type === 'mqueue')) {
+      this.logs('w', 'reusing existing filesystem not allowed');
+      this.phase = 'failed';
+      fail(E.EBUSY);
+    }
     try {
       this.fs = this.make(t);
     } catch (e) {

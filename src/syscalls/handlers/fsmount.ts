@@ -102,8 +102,7 @@ function fsconfig(t: Task, fd: number, cmd: number, keyAddr: number, valueAddr: 
   const ctx = contextOf(t, fd);
   if (cmd === FSCONFIG_CMD_CREATE || cmd === FSCONFIG_CMD_CREATE_EXCL) {
     needAdmin(t);
-    if (cmd === FSCONFIG_CMD_CREATE_EXCL && ctx.type !== 'tmpfs' && ctx.phase === 'create-params') throw new Unsupported(`FSCONFIG_CMD_CREATE_EXCL of ${ctx.type} (a superblock Linux shares)`, E.EBUSY);
-    ctx.create(t);
+    ctx.create(t, cmd === FSCONFIG_CMD_CREATE_EXCL);
     return 0;
   }
   if (cmd === FSCONFIG_CMD_RECONFIGURE) {
@@ -264,12 +263,12 @@ export const fsmountDefs: Record<string, Def> = {
   fsopen: partial(
     ['name', 'fsopenflags'],
     (t, a) => fsopen(t, a.ptr(0), a.u32(1)),
-    'tmpfs, proc, sysfs, cgroup2 (empty), devtmpfs, mqueue, as mount(2) makes them; a read of the fd gives the error log; tmpfs\'s mpol= and quotas, proc\'s gid=/hidepid=/subset= and the sync/dirsync/lazytime/mand superblock flags are reported as unsupported; devtmpfs takes no parameters; cgroup2\'s flags are taken and not shown',
+    'tmpfs, proc, sysfs, cgroup2 (empty), devtmpfs, mqueue, as mount(2) makes them; a read of the fd gives the error log; tmpfs\'s mpol= and quotas, proc\'s gid=/hidepid=/subset= and the sync/dirsync/lazytime/mand superblock flags are reported as unsupported; devtmpfs takes tmpfs\'s and ignores them, as Linux; cgroup2\'s flags are taken and not shown',
   ),
   fsconfig: partial(
     ['fd', 'fsconfigcmd', 'fsconfigkey', 'fsconfigvalue', 'fsconfigaux'],
     (t, a) => fsconfig(t, a.i32(0), a.u32(1), a.ptr(2), a.ptr(3), a.i32(4)),
-    'every command\'s checks and phases; CMD_RECONFIGURE changes tmpfs\'s size and inode count and the read-only flag; CMD_CREATE_EXCL only for tmpfs (the others\' shared superblocks are reported as unsupported)',
+    'every command\'s checks and phases; CMD_RECONFIGURE changes tmpfs\'s size and inode count and the read-only flag',
   ),
   fsmount: partial(
     ['fd', 'fsmountflags', 'mountattr'],
