@@ -34,7 +34,8 @@ describe.skipIf(!canUnshare || !haveStrace)('new mount API traces', () => {
         .filter((l) => new RegExp(`^(${names.replaceAll(',', '|')})\\(`).test(l));
     const nat = spawnSync('unshare', ['-m', '--propagation', 'private', 'strace', '-e', `trace=${names}`, prog], { encoding: 'latin1' });
     const got = spawnSync(ELFRUN, ['trace', prog], { encoding: 'latin1', env: { ...process.env, ELFRUN_QUIET_UNICORN: '1' } });
-    const want = calls(nat.stderr);
+    // Debian 12's strace (6.1) predates FSCONFIG_CMD_CREATE_EXCL (Linux 6.6), which later ones name
+    const want = calls(nat.stderr).map((l) => l.replace('0x8 /* FSCONFIG_??? */', 'FSCONFIG_CMD_CREATE_EXCL'));
     expect(want.length).toBeGreaterThan(100);
     expect(calls(got.stderr)).toEqual(want);
   });
