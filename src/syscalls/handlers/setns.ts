@@ -15,7 +15,7 @@ import { fail, Unsupported } from '../../abi/errors.js';
 import { CLONE } from '../../abi/sched.js';
 import { PidFd } from '../../proc/pidfd.js';
 import { NsFile, nsLink } from '../../procfs/pidinfo.js';
-import { mayPtrace, supported, type Def } from './util.js';
+import { mayPtrace, partial, type Def } from './util.js';
 
 const CAP_SYS_CHROOT = 1n << 18n;
 const CAP_SYS_ADMIN = 1n << 21n;
@@ -96,9 +96,9 @@ function setns(t: Task, fd: number, nstype: number): number {
 }
 
 export const setnsDefs: Record<string, Def> = {
-  setns: supported(
+  setns: partial(
     ['fd', 'nstype'],
     (t, a) => setns(t, a.i32(0), a.i32(1)),
-    'an fd of /proc/<pid>/ns/* or a pidfd; the UTS namespace another guest process has; every other kind is the caller\'s own (joining it: mnt resets root and cwd, ipc drops the semaphore undo list, user is EINVAL)',
+    'an fd of /proc/<pid>/ns/* or a pidfd; the UTS namespace another guest process has (elfrun keeps it per process: a thread\'s setns moves its whole thread group, where Linux moves the thread); every other kind is the caller\'s own (joining it: mnt resets root and cwd, ipc drops the semaphore undo list, user is EINVAL)',
   ),
 };
