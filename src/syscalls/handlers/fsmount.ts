@@ -24,14 +24,14 @@ import { attach, copyTree, detachedMount, detachedRoot, inTable, subtree } from 
 import { isRoot, type Loc, type Mount, type MountOptions } from '../../fs/vfs.js';
 import { NsFile } from '../../procfs/pidinfo.js';
 import { FS_TYPES, FsContext, FsContextFile, superOptions, type ParamValue } from './fscontext.js';
-import { copyOf, needAdmin, pointOf, strArg } from './mount.js';
+import { copyOf, needAdmin, pointOf } from './mount.js';
 import { hostUserNsIsInitial } from './setns.js';
 import { lookupAt, partial, pathArg, type Def } from './util.js';
 
-/** strndup_user(s, 256): EFAULT, and EINVAL for a longer string */
-function shortString(t: Task, addr: number): string {
+/** strndup_user(s, max): EFAULT, and EINVAL for a longer string */
+function shortString(t: Task, addr: number, max = 256): string {
   try {
-    return t.mm.cstring(addr, 256).toString('latin1');
+    return t.mm.cstring(addr, max).toString('latin1');
   } catch (e) {
     if (e instanceof SysError && e.errno === E.ENAMETOOLONG) fail(E.EINVAL);
     throw e;
@@ -54,7 +54,7 @@ function mountFd(t: Task, m: Mount, cloexec: boolean): number {
 function fsopen(t: Task, nameAddr: number, flags: number): number {
   needAdmin(t);
   if (flags & ~FSOPEN_CLOEXEC) fail(E.EINVAL);
-  const name = strArg(t, nameAddr) ?? fail(E.EFAULT);
+  const name = shortString(t, nameAddr, 4096);
   if (!FS_TYPES.includes(name)) fail(E.ENODEV);
   return t.fds.add(new FsContextFile(new FsContext(name), 0), (flags & FSOPEN_CLOEXEC) !== 0);
 }
