@@ -23,7 +23,7 @@ import { HostFs } from '../../fs/hostfs.js';
 import { attach, copyTree, detachedMount, detachedRoot, inTable, subtree } from '../../fs/mounttree.js';
 import { isRoot, type Loc, type Mount, type MountOptions } from '../../fs/vfs.js';
 import { NsFile } from '../../procfs/pidinfo.js';
-import { FS_TYPES, FsContext, FsContextFile, superOptions, type ParamValue } from './fscontext.js';
+import { FS_TYPES, FsContext, FsContextFile, SizedTmpFs, superOptions, type ParamValue } from './fscontext.js';
 import { copyOf, needAdmin, pointOf } from './mount.js';
 import { hostUserNsIsInitial } from './setns.js';
 import { lookupAt, partial, pathArg, type Def } from './util.js';
@@ -183,7 +183,8 @@ function moveMount(t: Task, fromDfd: number, fromAddr: number, toDfd: number, to
   if (to.mnt === old) fail(E.ELOOP);
   const { dir, name } = pointOf(t, to);
   attach(vfs, old, dir, name);
-  for (const m of subtree(vfs, old)) if (!(m.fs instanceof HostFs) && m.opts.bindRoot === undefined) m.opts.fsOpts = superOptions(m.fs);
+  // a tmpfs reconfigured while detached shows its options now (refreshOptions sees only the table)
+  for (const m of subtree(vfs, old)) if (m.fs instanceof SizedTmpFs) m.opts.fsOpts = superOptions(m.fs);
   // an fd of the moved mount's root now names its place in the tree (as d_path shows it)
   if (flags & MOVE_MOUNT_F_EMPTY_PATH && fromAddr !== 0 && fromDfd !== AT_FDCWD) {
     const f = t.fds.file(fromDfd);
