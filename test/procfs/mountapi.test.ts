@@ -40,3 +40,22 @@ describe.skipIf(!canUnshare || !haveStrace)('new mount API traces', () => {
     expect(calls(got.stderr)).toEqual(want);
   });
 });
+
+// What the new API mounted, as util-linux's findmnt and coreutils' df show it (dynamic Debian programs in
+// the guest), against the same script natively (Debian 12's mount(8), libmount 2.38, still uses mount(2)).
+const have = (p: string): boolean => spawnSync('test', ['-x', p]).status === 0;
+describe.runIf(canUnshare && have('/usr/bin/findmnt') && have('/usr/bin/df'))('findmnt and df of the new API mounts', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: a tmpfs attached with fsmount and a read-only clone of it`, () => {
+      const script = (m: string): string =>
+        `d=/tmp/fm.$$; mkdir -p $d/a $d/b; ${m} attach $d/a $d/b; echo rc $?; /usr/bin/findmnt -n -o TARGET,FSTYPE,SOURCE,OPTIONS,PROPAGATION $d/a | sed "s#$d#D#"; ` +
+        `/usr/bin/findmnt -n -o TARGET,FSTYPE,SOURCE,OPTIONS $d/b | sed "s#$d#D#"; /usr/bin/df -h $d/a | sed "s#$d#D#; s/  *0  */ USED /"; umount $d/b; umount $d/a; rmdir $d/a $d/b $d`;
+      const bb = fixture('x86_64', 'busybox');
+      const want = spawnSync('unshare', ['-m', '--propagation', 'private', bb, 'sh', '-c', script(fixture('x86_64', 'mountapi'))], { encoding: 'latin1' });
+      const got = runElfrun(fixture(arch, 'busybox'), ['sh', '-c', script(fixture(arch, 'mountapi'))]);
+      expect(got.stdout).toBe(want.stdout);
+      expect(got.stdout).toContain('ro,nosuid,nodev,noatime,size=1024k,mode=750');
+      expect(got.stderr).toBe(want.stderr);
+    });
+  }
+});
