@@ -10,6 +10,7 @@ export const MS_NODIRATIME = 2048;
 export const MS_BIND = 4096;
 export const MS_MOVE = 8192;
 export const MS_REC = 16384;
+export const MS_SILENT = 32768;
 export const MS_UNBINDABLE = 1 << 17;
 export const MS_PRIVATE = 1 << 18;
 export const MS_SLAVE = 1 << 19;

@@ -5,6 +5,7 @@
 // (attach_recursive_mnt), the mounts keeping their ids as Linux's do.
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
+import { MS_UNBINDABLE } from '../abi/mount.js';
 import { childPath, Mount, type FileSystem, type Loc, type MountOptions, type Vfs } from './vfs.js';
 
 /** p (a path under `from`) as the same place under `to` */
@@ -37,6 +38,22 @@ export function subtree(vfs: Vfs, m: Mount): Mount[] {
   const out = [m];
   for (const c of childMounts(vfs, m)) out.push(...subtree(vfs, c));
   return out;
+}
+
+/**
+ * The unbindable mounts (MS_UNBINDABLE, MOUNT_ATTR propagation): no bind
+ * mount or clone of one can be made (EINVAL), and recursive copies leave
+ * them out. Every other mount is private: elfrun has one mount namespace,
+ * shared with nothing, and no peer groups.
+ */
+export const unbindable = new WeakSet<Mount>();
+
+/** A propagation type (MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE) set on the mounts `ms`. */
+export function setPropagation(ms: Mount[], type: number): void {
+  for (const m of ms) {
+    if (type === MS_UNBINDABLE) unbindable.add(m);
+    else unbindable.delete(m);
+  }
 }
 
 /** Is m in the Vfs's own tree (not detached, not unmounted)? */
@@ -110,7 +127,7 @@ export type CopyOf = (l: Loc) => { fs: FileSystem; opts: MountOptions };
  * neither the table nor a detached tree (an unmounted mount).
  */
 export function copyTree(vfs: Vfs, src: Loc, recursive: boolean, copyOf: CopyOf): Mount {
-  if (!src.mnt.detached && !vfs.mounts.includes(src.mnt)) fail(E.EINVAL);
+  if ((!src.mnt.detached && !vfs.mounts.includes(src.mnt)) || unbindable.has(src.mnt)) fail(E.EINVAL);
   const { fs, opts } = copyOf(src);
   const root = detachedMount(vfs, fs, opts);
   if (!recursive) return root;
@@ -118,7 +135,8 @@ export function copyTree(vfs: Vfs, src: Loc, recursive: boolean, copyOf: CopyOf)
   for (const c of subtree(vfs, src.mnt).slice(1)) {
     const at = c.at!;
     const parent = copies.get(at.mnt);
-    if (parent === undefined || (at.mnt === src.mnt && !under(c.path, src.path))) continue;
+    // an unbindable mount is left out, with the mounts below it (copy_tree's skip_mnt_tree)
+    if (parent === undefined || (at.mnt === src.mnt && !under(c.path, src.path)) || unbindable.has(c)) continue;
     const copy = detachedMount(vfs, c.fs, { ...c.opts });
     link(vfs, copy, { mnt: parent, node: at.node, path: rebase(at.path, src.path, '/') }, c.name);
     copies.set(c, copy);

@@ -3,6 +3,7 @@
 // the host's mounts below it that no guest mount hides.
 import { readFileSync } from 'node:fs';
 import { HostFs } from '../fs/hostfs.js';
+import { unbindable } from '../fs/mounttree.js';
 import type { Mount, Vfs } from '../fs/vfs.js';
 
 interface MountLine {
@@ -130,7 +131,7 @@ export function mountinfoText(vfs: Vfs): Buffer {
   for (const m of mounts) {
     const parent = m.at?.mnt.id ?? rootId;
     if (!(m.fs instanceof HostFs)) {
-      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${mountOptions(m, false)} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${superOpts(m)}\n`);
+      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${mountOptions(m, false)}${unbindable.has(m) ? ' unbindable' : ''} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${superOpts(m)}\n`);
       continue;
     }
     const root = m.fs.hostRoot;

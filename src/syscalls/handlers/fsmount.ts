@@ -20,7 +20,7 @@ import {
 import { S_IFDIR } from '../../abi/stat.js';
 import { PathFile } from '../../fs/file.js';
 import { HostFs } from '../../fs/hostfs.js';
-import { attach, copyTree, detachedMount, detachedRoot, inTable, subtree } from '../../fs/mounttree.js';
+import { attach, copyTree, detachedMount, detachedRoot, inTable, setPropagation, subtree } from '../../fs/mounttree.js';
 import { isRoot, type Loc, type Mount, type MountOptions } from '../../fs/vfs.js';
 import { NsFile } from '../../procfs/pidinfo.js';
 import { FS_TYPES, FsContext, FsContextFile, SizedTmpFs, superOptions, type ParamValue } from './fscontext.js';
@@ -255,7 +255,8 @@ function mountSetattr(t: Task, dfd: number, pathAddr: number, flags: number, att
     }
     if (atime !== null) o.opts.atime = atime.v;
   }
-  // the propagation types hold trivially: every mount is private (one mount namespace, shared with nothing)
+  // shared and slave mounts have no peers (one mount namespace, shared with nothing); unbindable ones are kept
+  if (prop !== 0n) setPropagation(flags & AT_RECURSIVE ? subtree(vfs, m) : [m], Number(prop));
   vfs.lookups.walk.epoch++;
   return 0;
 }

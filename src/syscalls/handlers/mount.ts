@@ -12,10 +12,10 @@ import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { AT_FDCWD } from '../../abi/fcntl.js';
-import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RELATIME, MS_STRICTATIME, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
+import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RELATIME, MS_STRICTATIME, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
 import { S_IFDIR } from '../../abi/stat.js';
 import { HostFs, HostNode } from '../../fs/hostfs.js';
-import { attach, copyTree, inTable, type CopyOf } from '../../fs/mounttree.js';
+import { attach, copyTree, inTable, setPropagation, subtree, type CopyOf } from '../../fs/mounttree.js';
 import { isRoot, type FileSystem, type Loc, type Mount, type MountOptions } from '../../fs/vfs.js';
 import { FS_TYPES, FsContext, superOptions } from './fscontext.js';
 import type { Args } from '../../cpu/args.js';
@@ -127,8 +127,12 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
     return 0;
   }
   if (flags & MS_PROPAGATION) {
-    // one mount namespace, shared with nothing: every propagation type holds trivially
-    mountAt(target);
+    // do_change_type: one propagation type alone (MS_REC and MS_SILENT aside), on a mount's root; MS_REC for the mounts below too.
+    // One mount namespace, shared with nothing: shared and slave mounts have no peers; unbindable ones are kept
+    const type = flags & ~(MS_REC | MS_SILENT);
+    if (type & ~MS_PROPAGATION || (type & (type - 1)) !== 0) fail(E.EINVAL);
+    const m = mountAt(target);
+    setPropagation(flags & MS_REC ? subtree(vfs, m) : [m], type);
     return 0;
   }
   if (flags & MS_MOVE) {
