@@ -285,7 +285,7 @@ export const fsmountDefs: Record<string, Def> = {
   open_tree: partial(
     ['dirfd', 'path', 'opentreeflags'],
     (t, a) => openTree(t, a.i32(0), a.ptr(1), a.u32(2)),
-    'an O_PATH fd, or (OPEN_TREE_CLONE) a detached copy of the mount at the place, with the mounts below it under AT_RECURSIVE; no mount is unbindable (every one is private)',
+    'an O_PATH fd, or (OPEN_TREE_CLONE) a detached copy of the mount at the place, with the mounts below it under AT_RECURSIVE (unbindable ones left out; EINVAL for a clone of one)',
   ),
   fspick: partial(
     ['dirfd', 'path', 'fspickflags'],
@@ -295,6 +295,6 @@ export const fsmountDefs: Record<string, Def> = {
   mount_setattr: partial(
     ['dirfd', 'path', 'setattrflags', 'mountattrstruct', 'size'],
     (t, a) => mountSetattr(t, a.i32(0), a.ptr(1), a.u32(2), a.ptr(3), a.size(4)),
-    'MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NOSYMFOLLOW, the atime modes and NODIRATIME, AT_RECURSIVE; making a mount read-only does not wait for its writers (no EBUSY); propagation types are accepted, no mount joins a peer group; MOUNT_ATTR_IDMAP gives EPERM for the initial user namespace, other namespaces are reported as unsupported',
+    'MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NOSYMFOLLOW, the atime modes and NODIRATIME, AT_RECURSIVE; making a mount read-only does not wait for its writers (no EBUSY); MS_UNBINDABLE kept, MS_SHARED and MS_SLAVE accepted with no peer group (one mount namespace, shared with nothing); MOUNT_ATTR_IDMAP gives EPERM for the initial user namespace, other namespaces are reported as unsupported',
   ),
 };

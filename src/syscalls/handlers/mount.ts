@@ -183,7 +183,7 @@ export const mountDefs: Record<string, Def> = {
     mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
     'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues), their options parsed as fsconfig parameters (fscontext.ts); bind and recursive bind (the source\'s mount flags kept); ' +
-      'remount without MS_BIND reconfigures the file system (its options, read-only); MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW per mount (MS_NOSUID holds: exec ignores set-id bits), the atime flags shown; propagation flags accepted (every mount stays private); ' +
+      'remount without MS_BIND reconfigures the file system (its options, read-only); MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW per mount (MS_NOSUID holds: exec ignores set-id bits), the atime flags shown; MS_UNBINDABLE kept (no bind of the mount), MS_SHARED and MS_SLAVE accepted with no peer group; ' +
       'MS_MOVE moves the mounts with their ids; other file system types ENODEV; a host file system\'s remount changes only the guest\'s mount',
   ),
   umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below (MNT_DETACH takes them along); open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
