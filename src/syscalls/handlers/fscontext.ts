@@ -12,6 +12,7 @@ import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { O_RDWR } from '../../abi/fcntl.js';
 import { DevFs } from '../../fs/devfs.js';
 import { FileDescription } from '../../fs/file.js';
+import { hostStatBytes } from '../../fs/stat.js';
 import { TmpFs } from '../../fs/tmpfs.js';
 import type { FileSystem, Vfs } from '../../fs/vfs.js';
 import type { IoContext } from '../../fs/context.js';
@@ -336,5 +337,9 @@ export class FsContextFile extends FileDescription {
   }
   override write(): number {
     return fail(E.EINVAL);
+  }
+  /** the anonymous inode every fs-context fd shares (anon_inode_getfd's): root's, 0600, on the anon inode file system */
+  override statBytes(): Uint8Array {
+    return hostStatBytes({ dev: 0xd, ino: 900000, mode: 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 });
   }
 }
