@@ -19,15 +19,10 @@ import { hostRealtime } from '../host/libc.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, X_OK } from '../abi/stat.js';
 import { MAXSYMLINKS, NAME_MAX } from '../abi/limits.js';
 
-export interface Timespec {
-  sec: number;
-  nsec: number;
-}
+export type Timespec = { sec: number; nsec: number };
 
 /** The wall clock (the host's CLOCK_REALTIME), for file times. */
-export function nowTs(): Timespec {
-  return hostRealtime();
-}
+export const nowTs = (): Timespec => hostRealtime();
 
 /** What setattr may change (chmod, chown, utimensat, truncate). */
 export interface SetAttr {
@@ -161,6 +156,8 @@ export abstract class FileSystem {
   readonly walkCacheable: boolean = false;
   /** the host kernel reports changes to it to the host's inotify (hostfs): the VFS reports nothing itself */
   readonly hostNotified: boolean = false;
+  /** the file system itself is read-only (reconfigured with "ro": fspick, a remount without MS_BIND): EROFS on every mount of it */
+  sbReadonly = false;
   abstract readonly type: string;
   abstract root(): VNode;
   /** struct statfs (120 bytes, same on x86_64 and arm64) */
@@ -175,6 +172,10 @@ export interface MountOptions {
   nosuid?: boolean;
   nodev?: boolean;
   noexec?: boolean;
+  /** fsmount's and mount_setattr's other flags: the atime mode (relatime when unset), nodiratime, nosymfollow (ELOOP for a link on it) */
+  atime?: 'noatime' | 'strictatime';
+  nodiratime?: boolean;
+  nosymfollow?: boolean;
   /** a bind mount: the directory of the file system it shows, and that directory's path within it (mountinfo's root) */
   bindRoot?: VNode;
   bindPath?: string;
@@ -187,15 +188,17 @@ export class Mount {
     /** unique in its Vfs */
     readonly id: number,
     readonly fs: FileSystem,
-    /** the directory holding the mount point (null for the root mount) */
-    readonly at: Loc | null,
+    /** the directory holding the mount point (null for the root mount, or a detached tree's root); move_mount changes them */
+    public at: Loc | null,
     /** the mount point's name in `at` */
-    readonly name: string,
-    readonly path: string,
+    public name: string,
+    public path: string,
     readonly opts: MountOptions,
   ) {}
+  /** in a detached tree (fsmount, open_tree's clones): not in the Vfs's table, `..` at its root stays there */
+  detached = false;
   get readonly(): boolean {
-    return this.opts.readonly === true;
+    return this.opts.readonly === true || this.fs.sbReadonly;
   }
   /** the directory the mount shows: its file system's root, or a bind mount's directory */
   get top(): VNode {
@@ -212,10 +215,7 @@ export interface Loc {
 
 /** The path of `name` in the directory at `dir` (a guest or host path). */
 export const childPath = (dir: string, name: string): string => (dir === '/' ? '/' + name : dir + '/' + name);
-const dirname = (p: string): string => {
-  const i = p.lastIndexOf('/');
-  return i <= 0 ? '/' : p.slice(0, i);
-};
+const dirname = (p: string): string => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
 
 export const isDir = (l: Loc): boolean => l.node.type === S_IFDIR;
 export const isRoot = (l: Loc): boolean => l.node.key === l.mnt.top.key;
@@ -281,7 +281,8 @@ export class Vfs {
   /** inotify watches on in-memory inodes, and the events the VFS reports to them */
   readonly notify = new Notifier();
   private nextDev = 0x30;
-  private nextMountId = 1;
+  /** the next mount's id (fs/mounttree.ts makes mounts too) */
+  nextMountId = 1;
   /** inode numbers of files with no file system of their own (pipes, sockets, epoll instances) */
   private readonly anonInos = { pipe: 100000, socket: 200000, epoll: 300000, eventfd: 400000, timerfd: 500000, signalfd: 600000, inotify: 700000, pidfd: 800000 };
 
@@ -299,13 +300,13 @@ export class Vfs {
   shm: Mount | null = null;
 
   /** A file system joins this tree: it gets its anonymous device number and the memory account. */
-  private adopt(fs: FileSystem): void {
+  adopt(fs: FileSystem): void {
     if (fs.dev === 0) fs.dev = this.nextDev++;
     fs.shmem ??= this.shmem;
   }
   readonly shmem = new ShmemAccount(); // what tmpfs, memfds and System V segments take, for a memory cap
-  /** mount points: mount id -> directory key -> name -> the mount there */
-  private byPoint = new Map<number, Map<string, Map<string, Mount>>>();
+  /** mount points: mount id -> directory key -> name -> the mount there (fs/mounttree.ts reads and changes it too) */
+  readonly byPoint = new Map<number, Map<string, Map<string, Mount>>>();
   private rootMount!: Mount;
 
   /** Mount `fs` as the root of the tree. */
@@ -425,7 +426,7 @@ export class Vfs {
     }
     if (isRoot(l)) {
       if (scope !== undefined && scope.flags & RESOLVE_NO_XDEV) fail(E.EXDEV);
-      if (l.mnt.at === null) return root; // a root mount that was replaced: its old root leads to the new root
+      if (l.mnt.at === null) return l.mnt.detached ? l : root; // a root mount that was replaced: its old root leads to the new root
       return l.mnt.at;
     }
     return { mnt: l.mnt, node: l.node.parent(t), path: dirname(l.path) };
@@ -525,7 +526,7 @@ export class Vfs {
   jumpOf(t: IoContext, dir: Loc, link: Loc, links: Walk): Loc | null {
     if (++links.n > MAXSYMLINKS) fail(E.ELOOP);
     const sc = links.scope;
-    if (sc !== undefined && sc.flags & RESOLVE_NO_SYMLINKS) fail(E.ELOOP);
+    if ((sc !== undefined && sc.flags & RESOLVE_NO_SYMLINKS) || link.mnt.opts.nosymfollow === true) fail(E.ELOOP);
     const j = link.node.jump(t);
     if (j !== null) {
       if (sc !== undefined) {

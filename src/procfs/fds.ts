@@ -35,8 +35,8 @@ export function fdInfo(t: IoContext, f: FileDescription, cloexec: boolean, fds: 
   }
   // Linux prints "0%o"
   const flags = `0${(f.flags | (cloexec ? O_CLOEXEC : 0)).toString(8)}`;
-  // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does
-  const mnt = f.loc !== null && t.vfs.mounts.includes(f.loc.mnt) ? f.loc.mnt.id : 0;
+  // a file on a mount outside the tree (memfd's internal shm mount) shows mount id 0, as Linux's kern_mount does; a detached mount (fsmount's) its own
+  const mnt = f.loc !== null && (f.loc.mnt.detached || t.vfs.mounts.includes(f.loc.mnt)) ? f.loc.mnt.id : 0;
   // a unix socket's fds in flight: none can be, since its sendmsg refuses SCM_RIGHTS (net/unix.ts)
   const kind = f instanceof EpollFile ? epollInfo(t, f) : f instanceof UnixSocket ? 'scm_fds: 0\n' : f instanceof HostFile ? hostKindInfo(f.hostFd) : f.fdinfo();
   return Buffer.from(`pos:\t${pos}\nflags:\t${flags}\nmnt_id:\t${mnt}\nino:\t${ino}\n${kind}${t.vfs.locks.fdinfo(f, fds)}`);

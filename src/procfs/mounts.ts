@@ -3,6 +3,7 @@
 // the host's mounts below it that no guest mount hides.
 import { readFileSync } from 'node:fs';
 import { HostFs } from '../fs/hostfs.js';
+import { unbindable } from '../fs/mounttree.js';
 import type { Mount, Vfs } from '../fs/vfs.js';
 
 interface MountLine {
@@ -31,8 +32,21 @@ function hostMounts(): MountLine[] {
   }
 }
 
-/** the per-mount flags after rw/ro, as show_mnt_opts prints them */
-const mntFlags = (m: Mount): string => (m.opts.nosuid ? ',nosuid' : '') + (m.opts.nodev ? ',nodev' : '') + (m.opts.noexec ? ',noexec' : '');
+/**
+ * A mount's own options as show_mnt_opts prints them, after rw or ro: the
+ * mount's read-only flag (mountinfo), or the file system's too (/proc/mounts).
+ */
+export function mountOptions(m: Mount, withSuper: boolean): string {
+  const o = m.opts;
+  const ro = withSuper ? m.readonly : o.readonly === true;
+  const flags: Array<[boolean | undefined, string]> = [
+    [o.nosuid, 'nosuid'], [o.nodev, 'nodev'], [o.noexec, 'noexec'], [o.atime === 'noatime', 'noatime'], [o.nodiratime, 'nodiratime'], [o.atime === undefined, 'relatime'], [o.nosymfollow, 'nosymfollow'],
+  ];
+  return [ro ? 'ro' : 'rw', ...flags.filter(([on]) => on === true).map(([, n]) => n)].join(',');
+}
+
+/** the file system's options mountinfo shows: rw or ro as the file system is, then its own */
+const superOpts = (m: Mount): string => (m.fs.sbReadonly ? 'ro' : 'rw') + (m.opts.fsOpts ?? 'rw').replace(/^r[wo]/, '');
 
 /** a host mount's options with the guest mount's flags: ro for a read-only mount, nosuid/nodev/noexec added where missing */
 function withFlags(opts: string, m: Mount): string {
@@ -57,7 +71,7 @@ export function mountsText(vfs: Vfs): Buffer {
     if (!(m.fs instanceof HostFs)) {
       // /proc/mounts: the mount's flags, then the file system's options past rw
       const fsOpts = (m.opts.fsOpts ?? 'rw').split(',').slice(1);
-      add({ source: m.opts.source ?? m.fs.type, point: m.path, type: m.fs.type, opts: ['rw', 'relatime', ...fsOpts].join(',') }, m);
+      lines.push(`${escape(m.opts.source ?? m.fs.type)} ${escape(m.path)} ${m.fs.type} ${[mountOptions(m, true), ...fsOpts].join(',')} 0 0\n`);
       continue;
     }
     const root = m.fs.hostRoot;
@@ -117,7 +131,7 @@ export function mountinfoText(vfs: Vfs): Buffer {
   for (const m of mounts) {
     const parent = m.at?.mnt.id ?? rootId;
     if (!(m.fs instanceof HostFs)) {
-      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${withFlags('rw,relatime', m)} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${m.opts.fsOpts ?? 'rw'}\n`);
+      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${mountOptions(m, false)}${unbindable.has(m) ? ' unbindable' : ''} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${superOpts(m)}\n`);
       continue;
     }
     const root = m.fs.hostRoot;

@@ -5,6 +5,7 @@
 import { readlinkSync } from 'node:fs';
 import type { Process } from '../proc/process.js';
 import type { Task } from '../proc/task.js';
+import type { Uts } from '../proc/uts.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { DT_LNK, DT_REG, NSFS_MAGIC, S_IFREG, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
@@ -100,14 +101,18 @@ export function nsEntry(t: Task, p: Process, path: string, more: string[]): Proc
   if (more.length > 1) fail(E.ENOTDIR);
   const kind = more[0];
   if (!NS.includes(kind)) fail(E.ENOENT);
+  const target = (): string => nsLink(t, p, kind);
+  return { kind: 'link', name: path, target, jump: () => nsLoc(t, target(), kind === 'uts' ? (p.uts ?? t.kernel.uts) : null) };
+}
+
+/** What /proc/<pid>/ns/<kind> of p reads: the namespace's name and inode ("uts:[4026531838]") */
+export function nsLink(t: Task, p: Process, kind: string): string {
   const own = !t.kernel.hostProcesses && (kind === 'pid' || kind === 'pid_for_children');
   // --net none: the guest's network namespace is its own, numbered after the pid namespace
   const ownNet = kind === 'net' && t.kernel.net === 'none';
   // a UTS namespace the guest made (unshare, CLONE_NEWUTS): its own inode, numbered after those
   const ownUts = kind === 'uts' && p.uts !== null && p.uts.serial > 0 ? p.uts.serial : 0;
-  const target = (): string =>
-    own ? `pid:[${SANDBOX_PID_NS}]` : ownNet ? `net:[${SANDBOX_PID_NS + 1}]` : ownUts > 0 ? `uts:[${SANDBOX_PID_NS + 1 + ownUts}]` : hostLink(kind);
-  return { kind: 'link', name: path, target, jump: () => nsLoc(t, target()) };
+  return own ? `pid:[${SANDBOX_PID_NS}]` : ownNet ? `net:[${SANDBOX_PID_NS + 1}]` : ownUts > 0 ? `uts:[${SANDBOX_PID_NS + 1 + ownUts}]` : hostLink(kind);
 }
 
 /** /proc/<pid>/attr/: no security module, so every file's read and write is EINVAL, as Linux without an LSM answers. */
@@ -148,6 +153,8 @@ class NsNode extends VNode {
     readonly fs: NsFs,
     readonly key: string,
     readonly ino: number,
+    /** the UTS namespace it is (setns joins it) */
+    readonly uts: Uts | null = null,
   ) {
     super();
   }
@@ -167,11 +174,11 @@ class NsNode extends VNode {
   }
 }
 
-/** An open namespace: it can be fstat'ed (setns is not implemented); a read is EINVAL. */
-class NsFile extends FileDescription {
+/** An open namespace: it can be fstat'ed and given to setns; a read is EINVAL. */
+export class NsFile extends FileDescription {
   constructor(
     flags: number,
-    private readonly node: NsNode,
+    readonly node: NsNode,
   ) {
     super(flags);
   }
@@ -184,10 +191,10 @@ class NsFile extends FileDescription {
 const nsMounts = new WeakMap<Vfs, Mount>();
 
 /** Where /proc/<pid>/ns/<kind> leads: the namespace's inode, named by the link's text. */
-function nsLoc(t: Task, link: string): Loc {
+function nsLoc(t: Task, link: string, uts: Uts | null): Loc {
   const vfs = t.kernel.vfs;
   let m = nsMounts.get(vfs);
   if (m === undefined) nsMounts.set(vfs, (m = vfs.kernMount(new NsFs())));
   const ino = Number(/\[(\d+)\]$/.exec(link)?.[1] ?? 0);
-  return { mnt: m, node: new NsNode(m.fs as NsFs, link, ino), path: link };
+  return { mnt: m, node: new NsNode(m.fs as NsFs, link, ino, uts), path: link };
 }

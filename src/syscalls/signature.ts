@@ -52,7 +52,9 @@ export type ArgKind =
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
   | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
   // kcmp's resource type; process_vm_readv/writev's iovecs of another process, and the local ones readv fills
-  | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */;
+  | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */
+  // the new mount API's flags, fsconfig's command, key, value and aux, struct mount_attr (its size the next argument), setns's type
+  | 'fsopenflags' | 'fsmountflags' | 'fspickflags' | 'movemountflags' | 'opentreeflags' | 'mountattr' | 'setattrflags' | 'mountattrstruct' | 'fsconfigcmd' | 'fsconfigkey' | 'fsconfigvalue' | 'fsconfigaux' | 'nstype';
 
 /** How the return value is shown (an error is always "-1 EXXX (message)"). */
 export type RetKind =

@@ -18,6 +18,7 @@ import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
 import { waitvText, wakeOpText } from './trace-futex.js';
 import { PROC_KINDS } from './trace-proc.js';
+import { MOUNT_KINDS } from './trace-mount.js';
 import { type DecodeCtx, addr, arrayText, at, cstr, hexNum, i32, quote, sigset, str, timeText, u32, unum } from './trace-prim.js';
 import {
   argvText, bitsText, epollEventSize, epollEventText, fdsetText, iovText, itimervalText, makedev, modeText, msghdrText, nodemaskText, pollfdsText,
@@ -148,6 +149,7 @@ const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`)
 
 const KINDS: Record<ArgKind, KindDecoder> = {
   ...PROC_KINDS,
+  ...MOUNT_KINDS,
   int: { in: (_c, a, i) => String(a.i32(i)) },
   uint: { in: (_c, a, i) => String(a.u32(i)) },
   hex: { in: (_c, a, i) => hexNum(a.big(i)) },

@@ -73,6 +73,26 @@ const scripts: Array<[string, string]> = [
     ].join('\n'),
   ],
   [
+    'atime flags, nodiratime and nosymfollow, kept or changed by remounts',
+    [
+      'd=/tmp/mt.$$; mkdir -p $d; mount -t tmpfs -o noatime,nodiratime none $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6',
+      'mount -o remount,ro $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6-',
+      'mount -o remount,strictatime $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6',
+      'mount -o remount,relatime,nosymfollow $d; grep " $d " /proc/self/mountinfo | cut -d" " -f6; stat -f -c %t $d; umount $d; rmdir $d',
+    ].join('\n'),
+  ],
+  [
+    'unbindable mounts: no bind of one, left out of recursive binds, kept when moved; propagation types one at a time',
+    [
+      'd=/tmp/mt.$$; mkdir -p $d/a $d/b $d/c; cd $d; mount -t tmpfs one a; mkdir a/s a/t; mount -t tmpfs two a/s; mount -t tmpfs three a/t',
+      'mount --make-unbindable a/s; echo rc $?; grep " $PWD/" /proc/self/mountinfo | cut -d" " -f5- | sed "s#$PWD#D#"',
+      'mount --bind a/s b; echo rc $?; mount --rbind a b; echo rc $?; grep " $PWD/b" /proc/self/mountinfo | cut -d" " -f5- | sed "s#$PWD#D#"',
+      'mount --make-private a/s; mount --bind a/s c; echo rc $?; umount c; mount --make-runbindable a; grep -c unbindable /proc/self/mountinfo',
+      'mount --move a c; echo rc $?; grep " $PWD/" /proc/self/mountinfo | cut -d" " -f5- | sed "s#$PWD#D#"',
+      'umount b/t; umount b; umount c/s; umount c/t; umount c; cd /; rm -rf $d',
+    ].join('\n'),
+  ],
+  [
     'umount with mounts below: EBUSY, and umount -l takes them along',
     [
       'mkdir -p /tmp/dt.$$/a; cd /tmp/dt.$$; mount -t tmpfs one a; mkdir a/s; mount -t tmpfs two a/s',

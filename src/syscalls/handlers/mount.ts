@@ -1,24 +1,23 @@
 // mount(2) and umount2(2) on the guest's own mount table (the Vfs's): new
-// tmpfs, proc, sysfs, cgroup2, devtmpfs and mqueue mounts, bind and recursive bind
-// mounts of what the guest can see, remounts that change the per-mount
-// flags (read-only is enforced: EROFS; nodev: EACCES on opening a device;
-// noexec: EACCES on execve), and the propagation flags, accepted (there is
-// one mount namespace, shared with nothing). The host's mounts are never
-// touched: a mount only changes what the guest's path walks find.
+// tmpfs, proc, sysfs, cgroup2, devtmpfs and mqueue mounts (through the
+// file-system contexts of fscontext.ts, as Linux's mount(2) makes them),
+// bind and recursive bind mounts of what the guest can see (copies of the
+// mount tree, fs/mounttree.ts), remounts that reconfigure the file system and
+// change the per-mount flags (read-only is enforced: EROFS; nodev: EACCES on
+// opening a device; noexec: EACCES on execve), moves, and the propagation
+// flags, accepted (there is one mount namespace, shared with nothing). The
+// host's mounts are never touched: a mount only changes what the guest's
+// path walks find. Helpers the new mount API (fsmount.ts) shares are here.
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
-import { fail } from '../../abi/errors.js';
+import { fail, Unsupported } from '../../abi/errors.js';
 import { AT_FDCWD } from '../../abi/fcntl.js';
-import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
+import { MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RELATIME, MS_STRICTATIME, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW } from '../../abi/mount.js';
 import { S_IFDIR } from '../../abi/stat.js';
-import { DevFs } from '../../fs/devfs.js';
 import { HostFs, HostNode } from '../../fs/hostfs.js';
-import { TmpFs } from '../../fs/tmpfs.js';
+import { attach, copyTree, inTable, setPropagation, subtree, type CopyOf } from '../../fs/mounttree.js';
 import { isRoot, type FileSystem, type Loc, type Mount, type MountOptions } from '../../fs/vfs.js';
-import { ProcFs } from '../../procfs/procfs.js';
-import { SysFs } from '../../procfs/sysfs.js';
-import { host } from '../../host/libc.js';
-import { hostScratch } from '../../fs/transfer.js';
+import { FS_TYPES, FsContext, superOptions } from './fscontext.js';
 import type { Args } from '../../cpu/args.js';
 import type { Shape } from '../signature.js';
 import { lookupAt, partial, pathArg, type Def } from './util.js';
@@ -28,113 +27,45 @@ const MS_PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED;
 /** CAP_SYS_ADMIN: mount and umount need it (EPERM) */
 const CAP_SYS_ADMIN = 21n;
 
-function needAdmin(t: Task): void {
+export function needAdmin(t: Task): void {
   if ((t.cred.caps.eff & (1n << CAP_SYS_ADMIN)) === 0n) fail(E.EPERM);
 }
 
 /** A NUL-terminated string argument, or null for a NULL pointer. */
-function strArg(t: Task, addr: number, max = 4096): string | null {
+export function strArg(t: Task, addr: number, max = 4096): string | null {
   return addr === 0 ? null : t.mm.cstring(addr, max).toString('latin1');
 }
 
-/** The per-mount flags mount(2)'s flags ask for. */
-function mountFlags(flags: number): Pick<MountOptions, 'readonly' | 'nosuid' | 'nodev' | 'noexec'> {
-  return { readonly: (flags & MS_RDONLY) !== 0, nosuid: (flags & MS_NOSUID) !== 0, nodev: (flags & MS_NODEV) !== 0, noexec: (flags & MS_NOEXEC) !== 0 };
-}
-
-/** memparse's suffixes: k, m, g, t, p, e (either case) */
-const suffix = (c: string): number => 1024 ** Math.max(0, ' kmgtpe'.indexOf(c.toLowerCase()));
-
-/** the host's RAM in bytes (tmpfs's size=N% is a share of it) */
-function totalRam(): number {
-  const s = hostScratch();
-  host.sysinfo(s.addr);
-  return Number(s.dv.getBigUint64(32, true)) * s.dv.getUint32(104, true);
-}
-
 /**
- * A tmpfs mounted with size= or nr_inodes=: statfs reports that size (in
- * 4 KiB blocks) and inode count, all free (tmpfs keeps no usage count, and
- * does not refuse a write past the size).
+ * The per-mount flags mount(2)'s flags ask for (path_mount): relatime unless
+ * MS_NOATIME or MS_STRICTATIME; a remount that names no atime flag keeps the
+ * mount's atime mode and nodiratime.
  */
-class SizedTmpFs extends TmpFs {
-  constructor(
-    mode: number,
-    uid: number,
-    gid: number,
-    private readonly blocks: number | null,
-    private readonly inodes: number | null,
-  ) {
-    super(mode, uid, gid);
-  }
-  override statfs(): Uint8Array {
-    const b = Buffer.from(super.statfs());
-    if (this.blocks !== null) for (const off of [16, 24, 32]) b.writeBigUint64LE(BigInt(this.blocks), off);
-    if (this.inodes !== null) for (const off of [40, 48]) b.writeBigUint64LE(BigInt(this.inodes), off);
-    return b;
-  }
+function mountFlags(flags: number, prev?: MountOptions): Pick<MountOptions, 'readonly' | 'nosuid' | 'nodev' | 'noexec' | 'atime' | 'nodiratime' | 'nosymfollow'> {
+  const keepAtime = prev !== undefined && (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) === 0;
+  return {
+    readonly: (flags & MS_RDONLY) !== 0,
+    nosuid: (flags & MS_NOSUID) !== 0,
+    nodev: (flags & MS_NODEV) !== 0,
+    noexec: (flags & MS_NOEXEC) !== 0,
+    nosymfollow: (flags & MS_NOSYMFOLLOW) !== 0,
+    atime: keepAtime ? prev.atime : flags & MS_STRICTATIME ? 'strictatime' : flags & MS_NOATIME ? 'noatime' : undefined,
+    nodiratime: keepAtime ? prev.nodiratime : (flags & MS_NODIRATIME) !== 0,
+  };
 }
 
-/** A size as tmpfs's size= takes it: bytes with k, m, g suffixes, or a percentage of RAM. */
-function tmpfsOptions(data: string | null): { mode: number; uid: number; gid: number; fsOpts: string; blocks: number | null; inodes: number | null } {
-  let blocks: number | null = null;
-  let inodes: number | null = null;
-  let mode = 0o1777;
-  let uid = 0;
-  let gid = 0;
-  const shown: string[] = [];
-  for (const o of (data ?? '').split(',').filter(Boolean)) {
-    const [k, v = ''] = o.split('=');
-    const num = (s: string, base = 10): number => {
-      if (!/^\d+$/.test(s) && !(base === 8 && /^[0-7]+$/.test(s))) fail(E.EINVAL);
-      return parseInt(s, base);
-    };
-    if (k === 'mode') mode = num(v, 8) & 0o7777;
-    else if (k === 'uid') uid = num(v);
-    else if (k === 'gid') gid = num(v);
-    else if (k === 'size' || k === 'nr_blocks') {
-      // shown as Linux does: the size in pages, as kB
-      const m = /^(\d+)([kKmMgGtTpPeE%]?)$/.exec(v) ?? fail(E.EINVAL);
-      const n = Number(m[1]);
-      const bytes = m[2] === '%' ? (totalRam() * n) / 100 : k === 'nr_blocks' ? n * 4096 * suffix(m[2]) : n * suffix(m[2]);
-      blocks = Math.ceil(bytes / 4096);
-      shown.push(`size=${blocks * 4}k`);
-    } else if (k === 'nr_inodes') {
-      const m = /^(\d+)([kKmMgG]?)$/.exec(v) ?? fail(E.EINVAL);
-      inodes = Number(m[1]) * suffix(m[2]);
-      shown.push(`nr_inodes=${inodes}`);
-    } else if (k === 'huge' || k === 'mpol' || k === 'inode64' || k === 'inode32' || k === 'noswap') shown.push(o);
-    else fail(E.EINVAL);
-  }
-  const fsOpts = ['rw', ...shown, ...(mode !== 0o1777 ? [`mode=${mode.toString(8).padStart(3, '0')}`] : []), ...(uid ? [`uid=${uid}`] : []), ...(gid ? [`gid=${gid}`] : [])].join(',');
-  return { mode, uid, gid, fsOpts, blocks, inodes };
-}
-
-/** A new file system of `type`: ENODEV for one elfrun does not have (as a kernel without it). */
-function newFs(t: Task, type: string, data: string | null): { fs: FileSystem; fsOpts?: string } {
-  switch (type) {
-    case 'tmpfs': {
-      const o = tmpfsOptions(data);
-      return { fs: o.blocks === null && o.inodes === null ? new TmpFs(o.mode, o.uid, o.gid) : new SizedTmpFs(o.mode, o.uid, o.gid, o.blocks, o.inodes), fsOpts: o.fsOpts };
-    }
-    case 'proc':
-      return { fs: new ProcFs(t.kernel) };
-    case 'sysfs':
-      return { fs: new SysFs('sysfs') };
-    case 'cgroup2':
-      return { fs: new SysFs('cgroup2') };
-    case 'devtmpfs':
-      return { fs: new DevFs() };
-    // every mount of mqueue shows the IPC namespace's queues
-    case 'mqueue':
-      return { fs: t.kernel.ipc.mq.fs, fsOpts: 'rw' };
-    default:
-      return fail(E.ENODEV);
-  }
+/** A new file system of `type` from mount(2)'s data, through a context as Linux's mount(2) makes one (EINVAL for a bad option, ENODEV for a type elfrun does not have). */
+function newFs(t: Task, type: string, data: string | null, flags: number): { fs: FileSystem; source: string | null } {
+  if (!FS_TYPES.includes(type)) fail(E.ENODEV);
+  const ctx = new FsContext(type);
+  ctx.monolithic(data);
+  if (flags & MS_RDONLY) ctx.readonly = true;
+  const fs = ctx.create(t);
+  return { fs, source: ctx.source };
 }
 
 /** The mount whose root `loc` is (EINVAL for any other place). */
-function mountAt(loc: Loc): Mount {
+export function mountAt(loc: Loc): Mount {
   if (!isRoot(loc)) fail(E.EINVAL);
   return loc.mnt;
 }
@@ -147,12 +78,23 @@ function pathInFs(loc: Loc): string {
   return joined === '' ? '/' : joined;
 }
 
-/** A bind mount of the directory or file at `src` on `at` (a host one: a host file system rooted there). */
-function bind(t: Task, src: Loc, at: string, flags: number): void {
-  const vfs = t.kernel.vfs;
-  const opts: MountOptions = { ...mountFlags(flags), source: src.mnt.opts.source ?? src.mnt.fs.type, fsOpts: src.mnt.opts.fsOpts };
-  if (src.node instanceof HostNode) vfs.mount(t, at, new HostFs(src.node.path, src.node.fs.hp(src.node.path)), opts);
-  else vfs.mount(t, at, src.mnt.fs, { ...opts, bindRoot: src.node, bindPath: pathInFs(src) });
+/**
+ * How a copy of the place `src` mounts (a bind mount's, open_tree's clone):
+ * the mount's file system showing src's directory, with the mount's flags (a
+ * host directory: a host file system rooted there).
+ */
+export const copyOf: CopyOf = (src: Loc) => {
+  const o = src.mnt.opts;
+  const opts: MountOptions = { readonly: o.readonly, nosuid: o.nosuid, nodev: o.nodev, noexec: o.noexec, atime: o.atime, nodiratime: o.nodiratime, nosymfollow: o.nosymfollow, source: o.source ?? src.mnt.fs.type, fsOpts: o.fsOpts };
+  if (src.node instanceof HostNode) return { fs: new HostFs(src.node.path, src.node.fs.hp(src.node.path)), opts };
+  return { fs: src.mnt.fs, opts: { ...opts, bindRoot: src.node, bindPath: pathInFs(src) } };
+};
+
+/** Where a mount on the place `target` goes: the directory holding it and its name (EINVAL for the root, which elfrun does not stack on). */
+export function pointOf(t: Task, target: Loc): { dir: Loc; name: string } {
+  const { dir, name } = t.kernel.vfs.parent(t, t.kernel.vfs.root, target.path);
+  if (name === '') throw new Unsupported('a mount on top of the root', E.EINVAL);
+  return { dir, name };
 }
 
 function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number, rawFlags: number, dataAddr: number): number {
@@ -163,7 +105,14 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
   if (flags & MS_REMOUNT) {
     // the mount's own flags change (with MS_BIND) or the file system's, which elfrun keeps per mount too
     const m = mountAt(target);
-    Object.assign(m.opts, mountFlags(flags));
+    // without MS_BIND the file system is reconfigured too (do_remount): its options from the data, read-only or not
+    if (!(flags & MS_BIND) && !(m.fs instanceof HostFs)) {
+      const ctx = new FsContext(m.fs.type, m.fs);
+      ctx.monolithic(strArg(t, dataAddr));
+      ctx.readonly = (flags & MS_RDONLY) !== 0;
+      ctx.reconfigure(t);
+    }
+    Object.assign(m.opts, mountFlags(flags, m.opts));
     vfs.lookups.walk.epoch++;
     return 0;
   }
@@ -171,37 +120,38 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
     const src = lookupAt(t, AT_FDCWD, pathArg(t, sourceAddr), true);
     // a directory on a directory, a file on a file (graft_tree)
     if ((src.node.type === S_IFDIR) !== (target.node.type === S_IFDIR)) fail(E.ENOTDIR);
-    // the mounts below the source, found before the new one is added (binding a directory into itself is allowed)
-    const below = flags & MS_REC ? vfs.visibleMounts().filter((m) => m.path !== src.path && m.path.startsWith(src.path === '/' ? '/' : src.path + '/')) : [];
-    bind(t, src, target.path, 0);
-    for (const m of below) {
-      const at = target.path + (src.path === '/' ? m.path : m.path.slice(src.path.length));
-      vfs.mount(t, at, m.fs, { ...m.opts });
-    }
+    // a copy of the source's mount (and of those below it, MS_REC), made before it is attached: binding a directory into itself is allowed
+    const copy = copyTree(vfs, src, (flags & MS_REC) !== 0, copyOf);
+    const { dir, name } = pointOf(t, target);
+    attach(vfs, copy, dir, name);
     return 0;
   }
   if (flags & MS_PROPAGATION) {
-    // one mount namespace, shared with nothing: every propagation type holds trivially
-    mountAt(target);
+    // do_change_type: one propagation type alone (MS_REC and MS_SILENT aside), on a mount's root; MS_REC for the mounts below too.
+    // One mount namespace, shared with nothing: shared and slave mounts have no peers; unbindable ones are kept
+    const type = flags & ~(MS_REC | MS_SILENT);
+    if (type & ~MS_PROPAGATION || (type & (type - 1)) !== 0) fail(E.EINVAL);
+    const m = mountAt(target);
+    setPropagation(flags & MS_REC ? subtree(vfs, m) : [m], type);
     return 0;
   }
   if (flags & MS_MOVE) {
-    // the mount at the source, with the mounts below it, moves to the target (they come back with new ids)
+    // the mount at the source, with the mounts below it, moves to the target
     const src = lookupAt(t, AT_FDCWD, pathArg(t, sourceAddr), true);
     const m = mountAt(src);
     if (m.at === null) fail(E.EINVAL);
     if (target.path === m.path || target.path.startsWith(m.path + '/')) fail(E.ELOOP);
     if ((src.node.type === S_IFDIR) !== (target.node.type === S_IFDIR)) fail(E.ENOTDIR);
-    const moved = vfs.visibleMounts().filter((o) => o === m || o.path.startsWith(m.path + '/'));
-    for (const o of [...moved].reverse()) vfs.umount(o);
-    for (const o of moved) vfs.mount(t, target.path + o.path.slice(m.path.length), o.fs, { ...o.opts });
+    if (!inTable(vfs, m)) fail(E.EINVAL);
+    const { dir, name } = pointOf(t, target);
+    attach(vfs, m, dir, name);
     return 0;
   }
   if (target.node.type !== S_IFDIR) fail(E.ENOTDIR);
   const type = strArg(t, typeAddr, 256);
   if (type === null) fail(E.EINVAL);
-  const { fs, fsOpts } = newFs(t, type, strArg(t, dataAddr));
-  vfs.mount(t, target.path, fs, { ...mountFlags(flags), source: strArg(t, sourceAddr) ?? 'none', fsOpts });
+  const { fs } = newFs(t, type, strArg(t, dataAddr), flags);
+  vfs.mount(t, target.path, fs, { ...mountFlags(flags), source: strArg(t, sourceAddr) ?? 'none', fsOpts: superOptions(fs) });
   return 0;
 }
 
@@ -212,6 +162,8 @@ function umount2(t: Task, targetAddr: number, flags: number): number {
   if (flags & MNT_EXPIRE) fail(E.EAGAIN);
   const vfs = t.kernel.vfs;
   const m = mountAt(target);
+  // a mount outside the table (a detached tree reached through an fd): check_mnt's EINVAL
+  if (!inTable(vfs, m)) fail(E.EINVAL);
   // MNT_DETACH takes the mounts below along (the deepest first); without it they keep the mount busy
   if (flags & MNT_DETACH && m.at !== null) for (const o of vfs.visibleMounts().filter((o) => o.path.startsWith(m.path === '/' ? '/' : m.path + '/')).reverse()) vfs.umount(o);
   vfs.umount(m);
@@ -230,9 +182,9 @@ export const mountDefs: Record<string, Def> = {
   mount: partial(
     mountShape,
     (t, a) => mount(t, a.ptr(0), a.ptr(1), a.ptr(2), a.u32(3), a.ptr(4)),
-    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues); bind and recursive bind; ' +
-      'remount with MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC per mount (MS_NOSUID holds: exec ignores set-id bits); propagation flags accepted; ' +
-      'MS_MOVE moves the mounts (they get new ids); other file system types ENODEV',
+    'tmpfs (mode=, uid=, gid=; size= and nr_inodes= shown and given to statfs, not enforced: no ENOSPC, no usage count), proc, sysfs, cgroup2 (empty), devtmpfs, mqueue (the IPC namespace\'s queues), their options parsed as fsconfig parameters (fscontext.ts); bind and recursive bind (the source\'s mount flags kept); ' +
+      'remount without MS_BIND reconfigures the file system (its options, read-only); MS_RDONLY (EROFS), MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW per mount (MS_NOSUID holds: exec ignores set-id bits), the atime flags shown; MS_UNBINDABLE kept (no bind of the mount), MS_SHARED and MS_SLAVE accepted with no peer group; ' +
+      'MS_MOVE moves the mounts with their ids; other file system types ENODEV; a host file system\'s remount changes only the guest\'s mount',
   ),
   umount2: partial(['path', 'umountflags'], (t, a) => umount2(t, a.ptr(0), a.i32(1)), 'EBUSY while mounts sit below (MNT_DETACH takes them along); open files do not keep a mount busy (a lazy unmount, whatever the flags)'),
 };

@@ -1,6 +1,7 @@
 // Path syscalls that change the file system (create, remove, rename, link,
 // permissions, times), through the VFS: names are resolved in the guest's
 // tree, then the file system holding them makes the change.
+import { ST_NOATIME, ST_NODIRATIME, ST_NOSYMFOLLOW, ST_RELATIME } from '../../abi/mount.js';
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
@@ -219,11 +220,13 @@ function truncatePath(t: Task, addr: number, len: number): number {
   return setattr(t, loc, { size: len });
 }
 
-/** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC from the mount's flags. */
+/** struct statfs (120 bytes on both arches) of the file system holding loc; ST_RDONLY (the mount's or the file system's), ST_NOSUID... ST_NOSYMFOLLOW from the mount's flags. */
 function statfsOf(t: Task, loc: Loc, out: number): number {
   const b = Buffer.from(loc.mnt.fs.statfs(t, loc.node));
   const o = loc.mnt.opts;
-  const flags = (o.readonly ? ST_RDONLY : 0) | (o.nosuid ? ST_NOSUID : 0) | (o.nodev ? ST_NODEV : 0) | (o.noexec ? ST_NOEXEC : 0);
+  const flags =
+    (loc.mnt.readonly ? ST_RDONLY : 0) | (o.nosuid ? ST_NOSUID : 0) | (o.nodev ? ST_NODEV : 0) | (o.noexec ? ST_NOEXEC : 0) |
+    (o.atime === 'noatime' ? ST_NOATIME : o.atime === undefined ? ST_RELATIME : 0) | (o.nodiratime ? ST_NODIRATIME : 0) | (o.nosymfollow ? ST_NOSYMFOLLOW : 0);
   b.writeBigInt64LE(b.readBigInt64LE(80) | BigInt(flags), 80);
   t.mm.write(out, b);
   return 0;
