@@ -15,6 +15,11 @@
  * socket, a terminal, a host pipe) are ready, through a pipe Node's event
  * loop reads, so that a parked task wakes at once instead of at the next poll.
  *
+ * And while a run is going on, a host SIGBUS on a page past the end of a host
+ * file the guest has mapped (another host process truncated it) does not end
+ * elfrun: the page becomes a zero page, the access goes on, the run stops, and
+ * elfrun raises SIGBUS in the guest (elfrun_bus_take).
+ *
  * Built by scripts/build-trampoline.sh; elfrun works without it (slower, a
  * busy guest is not preempted, host fds are polled on a timer).
  */
@@ -22,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -228,22 +234,96 @@ void elfrun_set_slice(int32_t us) {
 }
 
 /*
- * uc_emu_start(uc, begin, forever) under the watchdog. Returns Unicorn's
- * error code, with ELFRUN_PREEMPTED added when the watchdog stopped the run.
+ * Host SIGBUS during a run. Guest memory includes host files mapped shared;
+ * when one shrinks under the guest, the host raises SIGBUS (BUS_ADRERR) at
+ * the access, in the engine or in elfrun copying guest memory for a syscall.
+ * The handler puts a private zero page over the faulting one (so the access
+ * completes), records the address and asks the engine to stop; elfrun_run
+ * reports ELFRUN_HOSTBUS and elfrun takes the addresses (elfrun_bus_take),
+ * puts the file's page back and raises SIGBUS in the guest. Other SIGBUSes
+ * (not during a run, or not past a file's end) go to the handler before.
  */
+#define BUS_MAX 16
+static struct sigaction bus_prev;
+static uc_engine *volatile bus_uc;
+static volatile sig_atomic_t bus_n;
+static uint64_t bus_addr[BUS_MAX];
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void bus_handler(int sig, siginfo_t *si, void *ctx) {
+  uc_engine *uc = bus_uc;
+  if (uc != NULL && si->si_code == BUS_ADRERR) {
+    uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)4095;
+    if (mmap((void *)page, 4096, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
+      if (bus_n < BUS_MAX) bus_addr[bus_n] = (uint64_t)(uintptr_t)si->si_addr;
+      bus_n++;
+      uc_emu_stop(uc);
+      return;
+    }
+  }
+  if (bus_prev.sa_flags & SA_SIGINFO) {
+    bus_prev.sa_sigaction(sig, si, ctx);
+  } else if (bus_prev.sa_handler != SIG_IGN && bus_prev.sa_handler != SIG_DFL) {
+    bus_prev.sa_handler(sig);
+  } else {
+    /* the default action: die of SIGBUS, as without this handler */
+    signal(SIGBUS, SIG_DFL);
+    raise(SIGBUS);
+  }
+}
+
+static void bus_install(void) {
+  struct sigaction sa;
+  sa.sa_sigaction = bus_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &bus_prev);
+}
+
+/*
+ * Install the SIGBUS handler; elfrun does it before it makes an engine, so
+ * that an engine's own handler (its direct window's, which runs a faulting
+ * access again through the TLB, at the guest memory's own host address)
+ * comes first and passes the faults that are not its own on to this one.
+ */
+void elfrun_bus_init(void) { pthread_once(&bus_once, bus_install); }
+
+/* The guest-memory addresses (host addresses) of the SIGBUSes of the last runs, at most max; their number. */
+int elfrun_bus_take(uint64_t *out, int32_t max) {
+  int n = bus_n;
+  for (int i = 0; i < n && i < max && i < BUS_MAX; i++) out[i] = bus_addr[i];
+  bus_n = 0;
+  return n < BUS_MAX ? n : BUS_MAX;
+}
+
 #define ELFRUN_PREEMPTED 0x10000
+#define ELFRUN_HOSTBUS 0x20000
+
+static int emu(uc_engine *uc, uint64_t begin) {
+  elfrun_bus_init();
+  bus_uc = uc;
+  int err = uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  bus_uc = NULL;
+  return err | (bus_n > 0 ? ELFRUN_HOSTBUS : 0);
+}
+
+/*
+ * uc_emu_start(uc, begin, forever) under the watchdog. Returns Unicorn's
+ * error code, with ELFRUN_PREEMPTED added when the watchdog stopped the run
+ * and ELFRUN_HOSTBUS when a host SIGBUS did.
+ */
 int elfrun_run(uc_engine *uc, uint64_t begin) {
   int fired, err;
-  if (pre_tick_ns == 0) return uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  if (pre_tick_ns == 0) return emu(uc, begin);
   pthread_once(&pre_once, pre_start);
-  if (!pre_ok) return uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  if (!pre_ok) return emu(uc, begin);
   pthread_mutex_lock(&pre_lock);
   pre_running = uc;
   pre_gen++;
   pre_fired = 0;
   if (pre_asleep) pthread_cond_signal(&pre_cond);
   pthread_mutex_unlock(&pre_lock);
-  err = uc_emu_start(uc, begin, UINT64_MAX, 0, 0);
+  err = emu(uc, begin);
   pthread_mutex_lock(&pre_lock);
   pre_running = NULL;
   fired = pre_fired;

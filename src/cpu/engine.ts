@@ -14,6 +14,7 @@ import {
   TRAMP_SIZE,
   loadTrampoline,
   PREEMPTED,
+  HOSTBUS,
   type TrampolineLib,
   UC_CTL_CPU_MODEL,
   UC_CTL_TCG_BUFFER_SIZE,
@@ -35,7 +36,7 @@ import { PAGE, type Layout } from '../mm/layout.js';
 import { SEGV_ACCERR, SEGV_MAPERR, SIG } from '../abi/signal.js';
 import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
-import { memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
+import { hostBusFault, memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
 import { cpuidProbe } from './x86_64.js';
 
@@ -68,11 +69,7 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
   return callbacks;
 }
 
-/**
- * Direct mode's window covers guest addresses below 2^DIRECT_BITS (16 TiB):
- * the host has room for it beside Node's own mappings, which a window the
- * size of a whole guest address space (2^47, 2^48) would not leave.
- */
+/** Direct mode's window: guest addresses below 2^DIRECT_BITS (16 TiB), room the host has beside Node's mappings (2^47 it has not). */
 const DIRECT_BITS = 44;
 
 /**
@@ -121,6 +118,7 @@ export class Cpu implements MemBackend {
     const h = arch.syscallHook;
     const tl = loadTrampoline();
     this.watchdogRun = tl?.run ?? null;
+    this.bus = tl?.busTake ?? null;
     if (tl !== null) {
       // the C trampoline reads the syscall registers and writes the result itself
       const t = new DataView(this.scratch.bytes.buffer, this.scratch.bytes.byteOffset + TRAMP_OFF, TRAMP_SIZE);
@@ -367,7 +365,8 @@ export class Cpu implements MemBackend {
       }
       const r = run(this.uc, this.pc);
       this.preempted = (r & PREEMPTED) !== 0;
-      return r & ~PREEMPTED;
+      if (r & HOSTBUS && this.active instanceof AddressSpace) hostBusFault(this.active, this.pc, this.bus?.() ?? [], (f) => this.client?.onFault(this, f));
+      return r & ~(PREEMPTED | HOSTBUS);
     } finally {
       this.running = false;
       current = prev;
@@ -376,8 +375,9 @@ export class Cpu implements MemBackend {
   running = false;
   /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
   preempted = false;
-  /** the trampoline's run under its watchdog, or null (no preemption) */
+  /** the trampoline's run under its watchdog, or null (no preemption); its host SIGBUSes */
   private readonly watchdogRun: TrampolineLib['run'];
+  private readonly bus: TrampolineLib['busTake'];
   /** does a spin-wait hint end a run (uc_elfrun_spin_yield; the scheduler's to set) */
   spinYield = false;
   /** Stop the engine if it is running this client now (a task killed from inside a hook). */

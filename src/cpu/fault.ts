@@ -2,6 +2,8 @@
 // task that runs in it. The page-fault details (x86's error code, the words
 // for each kind of access) come from Unicorn's memory-fault type.
 import type { Cpu } from './engine.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { BUS_ADRERR, SIG } from '../abi/signal.js';
 import {
   UC_MEM_FETCH_PROT,
   UC_MEM_FETCH_UNMAPPED,
@@ -66,4 +68,17 @@ export function memFaultWhat(type: number): string {
     default:
       return `memory fault ${type}`;
   }
+}
+
+/**
+ * A host SIGBUS stopped the run (a host process truncated a file the guest
+ * maps shared): the guest's SIGBUS, BUS_ADRERR at the address it touched, as
+ * Linux raises it, told to `raise`. The access itself completed (it read
+ * zeros, or its write went nowhere) and the pc is after it: the host signal
+ * came in the middle of the engine's block. Nothing is raised when no address
+ * was the guest's memory.
+ */
+export function hostBusFault(space: AddressSpace, pc: number, hostAddrs: readonly number[], raise: (f: Fault) => void): void {
+  const addr = space.hostBus(hostAddrs);
+  if (addr >= 0) raise({ signal: SIG.SIGBUS, code: BUS_ADRERR, addr, pc, what: 'access past the end of a mapped file a host process truncated', trapno: 14, err: 4, access: true });
 }

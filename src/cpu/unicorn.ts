@@ -321,6 +321,8 @@ export interface TrampolineLib {
    * int32 pairs to `out` (0, or -1); null: a trampoline built before it had one.
    */
   watchStart: ((ep: number, out: number) => number) | null;
+  /** the host addresses of the host SIGBUSes a run met (its result has HOSTBUS); null: a trampoline without the handler */
+  busTake: (() => number[]) | null;
 }
 
 /** the watchdog's tick: a run that lasts a whole tick is stopped at the next one */
@@ -328,6 +330,8 @@ const PREEMPT_TICK_US = 5000;
 
 /** In TrampolineLib.run's result: the watchdog stopped the run at a block boundary. */
 export const PREEMPTED = 0x10000;
+/** In TrampolineLib.run's result: a host SIGBUS on guest memory stopped it (a mapped host file shrank). */
+export const HOSTBUS = 0x20000;
 
 export const TrampolineCb = koffi.proto('void elfrun_tramp_cb(void)');
 /** sizeof(struct tramp) in trampoline.c */
@@ -385,7 +389,20 @@ export function loadTrampoline(): TrampolineLib | null {
     } catch {
       /* an older build: host fds are polled */
     }
-    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart };
+    let busTake: TrampolineLib['busTake'] = null;
+    try {
+      const b = lib.func('int elfrun_bus_take(void *out, int32_t max)');
+      // before any engine: an engine's own SIGBUS handler then comes first and passes on what is not its own
+      lib.func('void elfrun_bus_init(void)')();
+      const out = Buffer.alloc(16 * 8);
+      busTake = () => {
+        const n = b(out, 16) as number;
+        return Array.from({ length: n }, (_, i) => Number(out.readBigUInt64LE(8 * i)));
+      };
+    } catch {
+      /* an older build: no SIGBUS handler */
+    }
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart, busTake };
     // a run without syscalls is stopped after 5-10 ms: the others' turn, and Node's event loop's
     // (ELFRUN_PREEMPT=0 turns that off, to measure what it costs)
     setSlice?.(process.env.ELFRUN_PREEMPT === '0' ? 0 : PREEMPT_TICK_US);

@@ -208,6 +208,12 @@ export function hostMapShared(fd: number, offset: number, size: number, writable
   return { addr, size, ptr };
 }
 
+/** Map size bytes of host fd at offset MAP_SHARED over addr again (a page the SIGBUS handler replaced); 0 or -errno. */
+export function hostRemapShared(addr: number, fd: number, offset: number, size: number, writable: boolean): number {
+  const r = mmapFixedFn(addr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, fd, offset);
+  return Number(r) === addr ? 0 : -koffi.errno();
+}
+
 /**
  * Can the host map this fd privately at offset? 0, or the negative errno its
  * mmap gives (a file system with no mmap at all: ENODEV).

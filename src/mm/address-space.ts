@@ -11,7 +11,7 @@
 // memory to its heir, and destruction. Chunks are in chunk.ts, the host
 // memory pool in host-memory.ts, the /proc/<pid>/maps text in procfs.ts.
 import { PROT_EXEC, PROT_WRITE } from '../abi/mman.js';
-import { hostCopyOver, hostCopyResident } from '../host/libc.js';
+import { hostCopyOver, hostCopyResident, hostRemapShared } from '../host/libc.js';
 import type { MemBackend } from './backend.js';
 import { Chunk } from './chunk.js';
 import type { HostMemory } from './host-memory.js';
@@ -19,6 +19,7 @@ import type { Layout } from './layout.js';
 import { HEAP_RESERVE, Mappings } from './mapping.js';
 import { mapsLines } from './procfs.js';
 import { Vma } from './vma.js';
+import { PAGE } from './layout.js';
 
 
 /** The largest VMA a dying space gives its heir (AddressSpace.giveTo). */
@@ -185,6 +186,27 @@ export class AddressSpace extends Mappings {
   }
 
   /** /proc/self/maps lines, formatted as fs/proc/task_mmu.c does. */
+  /**
+   * The host raised SIGBUS at these host addresses while the engine ran (the
+   * trampoline put zero pages there): a host file mapped shared shrank under
+   * the guest. The file's pages go back in place, every shared file mapping
+   * is cut at its file's new end, and the guest address of the first is
+   * returned (-1 if none was this space's).
+   */
+  hostBus(hostAddrs: readonly number[]): number {
+    let guest = -1;
+    for (const h of hostAddrs) {
+      const page = h - (h % PAGE);
+      const v = this.vmas.find((v) => v.chunk.backing !== null && h >= v.chunk.addr + v.off && h < v.chunk.addr + v.off + v.size);
+      if (v === undefined) continue;
+      const c = v.chunk;
+      hostRemapShared(page, c.backing!.fd, c.backing!.offset + (page - c.addr), PAGE, !c.readOnly);
+      if (guest < 0) guest = v.start + (h - c.addr - v.off);
+    }
+    this.memory.refreshSharedFiles();
+    return guest;
+  }
+
   maps(): string[] {
     return mapsLines(this.vmas);
   }

@@ -300,8 +300,9 @@ export const mmDefs: Record<string, Def> = {
       '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
       '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
       '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
-      'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); a file mapped shared or private read-only ' +
-      '(programs, libraries) that a host process (not the guest) truncates can crash elfrun',
+      'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); when a host process (not the guest) truncates a file mapped ' +
+      'shared or private read-only, the access past its new end raises SIGBUS with its address, but after the access (which read zeros or wrote nowhere), ' +
+      'with the pc later in its block; a writable private mapping\'s copy keeps its pages (Linux: SIGBUS there too)',
   ),
   munmap: supported(['ptr', 'size'], munmap),
   mprotect: supported(['ptr', 'size', 'prot'], mprotect),
