@@ -57,6 +57,9 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
       vfs.writable(dir);
       if (!dir.node.fs.hostChecked) vfs.permission(t, dir, W_OK | X_OK);
       const made = dir.node.create(t, name, flags & ~O_CLOEXEC, mode & 0o7777 & ~t.umask, { mnt: dir.mnt, node: dir.node, path: childPath(dir.path, name) });
+      // the description's place is the new file's own, not its directory's (fchmodat2, fchownat, utimensat with
+      // AT_EMPTY_PATH, fchdir, inotify events all act on made.loc)
+      made.loc = vfs.tryChild(t, dir, name, links.scope) ?? made.loc;
       vfs.notify.created(dir, name, false);
       return made;
     }
