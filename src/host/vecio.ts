@@ -12,6 +12,7 @@ type Fns = {
   syncFileRange: (fd: number, off: bigint, len: bigint, flags: number) => number;
   readahead: (fd: number, off: bigint, len: number) => number;
   fadvise: (fd: number, off: bigint, len: bigint, advice: number) => number;
+  cachestat: (nr: number, fd: number, range: number, out: number, flags: number) => number;
 };
 let fns: Fns | null = null;
 function bind(): Fns {
@@ -26,6 +27,8 @@ function bind(): Fns {
     readahead: libc.func('intptr_t readahead(int fd, int64_t off, size_t len)') as Fns['readahead'],
     // posix_fadvise returns the error number itself
     fadvise: libc.func('int posix_fadvise64(int fd, int64_t off, int64_t len, int advice)') as Fns['fadvise'],
+    // no libc wrapper: syscall(2), with the arguments cachestat takes (all integers, so no variadic promotion matters)
+    cachestat: libc.func('intptr_t syscall(intptr_t nr, int fd, intptr_t range, intptr_t out, unsigned int flags)') as Fns['cachestat'],
   };
   return fns;
 }
@@ -43,4 +46,6 @@ export const hostVec = {
   syncFileRange: (fd: number, off: bigint, len: bigint, flags: number): number => ret(bind().syncFileRange(fd, off, len, flags)),
   readahead: (fd: number, off: bigint, len: number): number => ret(bind().readahead(fd, off, len)),
   fadvise: (fd: number, off: bigint, len: bigint, advice: number): number => -bind().fadvise(fd, off, len, advice),
+  /** cachestat(2) on the host (x86_64 number 451): range and out are host addresses */
+  cachestat: (fd: number, range: number, out: number): number => ret(bind().cachestat(451, fd, range, out, 0)),
 };

@@ -28,7 +28,7 @@ export type ArgKind =
   | 'clock' | 'itimer' | 'prio' | 'rusagewho' | 'fadvice' | 'mpolmode' | 'clone3args' | 'unshareflags' | 'mbindflags' | 'getmpolflags' | 'closerange' | 'renameflags' | 'mknodmode' | 'timerflags'
   | 'statxflags' | 'statxmask' | 'mremapflags' | 'rwflags' | 'spliceflags' | 'offptr' | 'sendoff' | 'fallocmode' | 'syncrangeflags' | 'schedpolicy' | 'schedparam'
   | 'sockfamily' | 'socktype' | 'sockflags' | 'sockproto' | 'msgflags' | 'shuthow' | 'sollevel' | 'sockopt' | 'epollflags' | 'epollop' | 'efdflags' | 'tfdflags' | 'tfdsetflags' | 'sfdflags' | 'inotifyflags' | 'inotifymask'
-  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'futexwakeop' | 'futexwaitv' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
+  | 'sig' | 'sighow' | 'cap' | 'futexval3' | 'futexwakeop' | 'futexwaitv' | 'futexwaitv2' | 'flockop' | 'leasetype' | 'seals' | 'mfdflags' | 'mountflags' | 'umountflags' | 'xattrflags'
   // System V IPC: keys, the get calls' flags and mode, shmat's flags, each family's commands, semop's operations, msgsnd/msgrcv flags
   | 'ipckey' | 'ipcflags' | 'shmatflags' | 'shmcmd' | 'semcmd' | 'msgcmd' | 'sembuf' | 'msgipcflags'
   // a struct msgbuf (mtype, then as many bytes of mtext as the next argument says): read at entry (msgsnd), written (msgrcv, out)

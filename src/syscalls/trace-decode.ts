@@ -345,6 +345,7 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   futexval3: { in: (_c, a, i) => (a.u32(i) === 0xffffffff ? 'FUTEX_BITSET_MATCH_ANY' : hexNum(a.u32(i))) },
   futexwakeop: { in: (_c, a, i) => wakeOpText(a.u32(i)) },
   futexwaitv: { in: (c, a, i) => waitvText(c, a.ptr(i), a.u32(i + 1)) },
+  futexwaitv2: { in: (c, a, i) => waitvText(c, a.ptr(i), 2) },
   childstack: { in: (_c, a, i) => `child_stack=${ptrText(a, i)}` },
   // written by the kernel: shown at exit (strace decodes clone's tids and tls then)
   parenttid: {

@@ -1,6 +1,7 @@
 // The futex operations beyond wait and wake (the futexpi fixture): FUTEX_WAKE_OP's
 // operations and comparisons, PI futexes (lock, trylock, unlock, hand-over, a
 // dying owner with and without a robust list), requeue-PI, futex_waitv, the
+// futex2 calls (futex_wait, futex_wake, futex_requeue), the
 // errors of each, and waiters that left a futex taking no later wake-up; the
 // C libraries' PI mutexes (pimutex);
 // against the native run and qemu-aarch64, and the calls' trace against strace's.
@@ -8,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ARCHES, ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
-const SECTIONS = ['wakeop', 'counts', 'left', 'pi', 'requeuepi', 'waitv'];
-// qemu-aarch64 7.2 has no futex_waitv and does not walk robust lists: for those
+const SECTIONS = ['wakeop', 'counts', 'left', 'pi', 'requeuepi', 'waitv', 'futex2'];
+// qemu-aarch64 7.2 has no futex_waitv or futex2 calls and does not walk robust lists: for those
 // sections the oracle is the x86_64 run (the output is the same on every arch)
-const QEMU_WRONG = new Set(['pi', 'waitv']);
+const QEMU_WRONG = new Set(['pi', 'waitv', 'futex2']);
 
 describe.skipIf(!haveFixtures())('futexpi fixture', () => {
   for (const arch of ARCHES) {

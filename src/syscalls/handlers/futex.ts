@@ -1,5 +1,6 @@
 // futex(2) with every operation Linux has (FUTEX_FD excepted: Linux removed
-// it, ENOSYS) and futex_waitv, with their checks in Linux's order. The queues
+// it, ENOSYS), futex_waitv and the futex2 calls futex_wait, futex_wake and
+// futex_requeue, with their checks in Linux's order. The queues
 // and the PI lock hand-over are the kernel's (proc/futex.ts, futex-pi.ts).
 import type { Task } from '../../proc/task.js';
 import type { Args } from '../../cpu/args.js';
@@ -232,6 +233,12 @@ function futex2Flags(flags: number): void {
   if (flags & ~FUTEX2_VALID || (flags & FUTEX2_SIZE_MASK) !== FUTEX2_SIZE_U32) fail(E.EINVAL);
 }
 
+/** A futex2 value or mask must fit the futex's 32 bits. */
+function fits(v: number): number {
+  if (!(v <= 0xffffffff)) fail(E.EINVAL);
+  return v;
+}
+
 /**
  * A futex2 word's address: aligned to its size (twice that with FUTEX2_NUMA,
  * whose node number follows the word: -1 asks for the caller's node, which
@@ -286,6 +293,45 @@ function futexWaitv(t: Task, a: Args): number {
   waitOn(t, words, FUTEX_BITSET_MATCH_ANY, deadline, 'sys');
 }
 
+/** futex_wait: a 32-bit value and mask, an absolute timeout on the clock given (ERESTARTSYS: no restart block, unlike FUTEX_WAIT). */
+function futex2Wait(t: Task, a: Args): number {
+  const r = resumeWait(t, 'sys');
+  if (r !== null) return 0;
+  const flags = a.u32(3);
+  futex2Flags(flags);
+  const val = fits(a.u64(1));
+  const mask = fits(a.u64(2));
+  const tsAddr = a.ptr(4);
+  const clock = futex2Clock(tsAddr, a.i32(5));
+  const deadline = waitDeadline(t, tsAddr, clock);
+  if (mask === 0) fail(E.EINVAL);
+  waitOn(t, [[futex2Addr(t, a.ptr(0), flags), val]], mask, deadline, 'sys');
+}
+
+/** futex_wake: as FUTEX_WAKE_BITSET, but a count of 0 wakes none (FLAGS_STRICT). */
+function futex2Wake(t: Task, a: Args): number {
+  const flags = a.u32(3);
+  futex2Flags(flags);
+  const mask = fits(a.u64(1));
+  if (mask === 0) fail(E.EINVAL);
+  const addr = futex2Addr(t, a.ptr(0), flags);
+  const key = wakeKey(t, addr, 4, (flags & FUTEX2_PRIVATE) === 0);
+  return key === null ? 0 : t.kernel.futex.wake(key, a.i32(2), mask, true);
+}
+
+/** futex_requeue: two struct futex_waitv (from, with the value to compare, and to), as FUTEX_CMP_REQUEUE. */
+function futex2Requeue(t: Task, a: Args): number {
+  if (a.u32(1) !== 0) fail(E.EINVAL);
+  const [from, to] = readWaitv(t, a.ptr(0), 2);
+  const nWake = a.i32(2);
+  const nRequeue = a.i32(3);
+  if (nWake < 0 || nRequeue < 0) fail(E.EINVAL);
+  const k1 = wakeKey(t, futex2Addr(t, from!.addr, from!.flags), 4, (from!.flags & FUTEX2_PRIVATE) === 0);
+  const k2 = wakeKey(t, futex2Addr(t, to!.addr, to!.flags), 4, true);
+  if (t.mm.u32(from!.addr) !== from!.val) fail(E.EAGAIN);
+  return k1 === null || k2 === null ? 0 : t.kernel.futex.requeue(k1, k2, nWake, nRequeue);
+}
+
 export const futexDefs: Record<string, Def> = {
   futex: supported(
     futexShape,
@@ -293,4 +339,7 @@ export const futexDefs: Record<string, Def> = {
     'every operation but FUTEX_FD (removed from Linux: ENOSYS); PI futexes hand the lock over as Linux does, with no priority boost (the scheduler has no priorities to lend)',
   ),
   futex_waitv: supported(['futexwaitv', 'uint', 'hex', 'ts', 'clock'], futexWaitv, '32-bit futexes, as Linux has; FUTEX2_NUMA on a machine of one node'),
+  futex_wait: supported(['ptr', 'hex', 'hex', 'hex', 'ts', 'clock'], futex2Wait, '32-bit futexes, as Linux has; FUTEX2_NUMA on a machine of one node'),
+  futex_wake: supported(['ptr', 'hex', 'int', 'hex'], futex2Wake, '32-bit futexes, as Linux has; FUTEX2_NUMA on a machine of one node'),
+  futex_requeue: supported(['futexwaitv2', 'hex', 'int', 'int'], futex2Requeue, '32-bit futexes, as Linux has'),
 };

@@ -263,6 +263,7 @@ export const pathDefs: Record<string, Def> = {
   linkat: supported(['dirfd', 'path', 'dirfd', 'path', 'atflags'], (t, a) => linkAt(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.i32(4))),
   link: supported(['path', 'path'], (t, a) => linkAt(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0)),
   fchmodat: supported(['dirfd', 'path', 'mode'], (t, a) => chmodAt(t, a.i32(0), a.ptr(1), a.u32(2), 0)),
+  fchmodat2: supported(['dirfd', 'path', 'mode', 'atflags'], (t, a) => chmodAt(t, a.i32(0), a.ptr(1), a.u32(2), a.i32(3))),
   chmod: supported(['path', 'mode'], (t, a) => chmodAt(t, AT_FDCWD, a.ptr(0), a.u32(1), 0)),
   fchmod: supported(['fd', 'mode'], (t, a) => t.fds.file(a.i32(0)).setattr(t, { mode: a.u32(1) & 0o7777 })),
   fchownat: supported(['dirfd', 'path', 'int', 'int', 'atflags'], (t, a) => chownAt(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3), a.i32(4))),

@@ -1,11 +1,14 @@
 // Small calls runtimes make at start-up or in their allocators:
-// personality, ioprio_get/ioprio_set, membarrier and mincore.
+// personality, ioprio_get/ioprio_set, membarrier and mincore; the shadow-stack
+// and uprobe calls, as a kernel whose CPU has neither.
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { touchedPages } from '../../host/libc.js';
 import { RLIMIT_MEMLOCK } from '../../abi/resource.js';
-import { partial, supported, type Def } from './util.js';
+import { SIG, SIG_DFL, SIG_IGN, SI_KERNEL } from '../../abi/signal.js';
+import { faultSiginfo } from '../../proc/signals.js';
+import { partial, probe, supported, type Def } from './util.js';
 
 const PAGE = 4096;
 const CAP_SYS_ADMIN = 1n << 21n;
@@ -258,7 +261,28 @@ function mincore(t: Task, addr: number, len: number, vecAddr: number): number {
 
 const MLOCK_NOTE = 'locks are kept per mapping (VmLck, smaps) and counted against RLIMIT_MEMLOCK; locked pages are faulted in on the host, not pinned there';
 
+/**
+ * uretprobe (x86_64): only a uretprobe's trampoline may call it, and elfrun
+ * places none, so every call is the one Linux punishes: a forced SIGILL
+ * (SI_KERNEL; unblocked and reset to the default action if blocked or
+ * ignored, as force_sig does), and -1.
+ */
+function uretprobe(t: Task): number {
+  const sig = SIG.SIGILL;
+  const bit = 1n << BigInt(sig - 1);
+  const act = t.sigactions[sig];
+  if (act.handler === SIG_IGN || (t.sigmask & bit) !== 0n) {
+    t.sigactions[sig] = { ...act, handler: SIG_DFL };
+    t.sigmask &= ~bit;
+  }
+  t.kernel.sendToTask(t, sig, faultSiginfo(sig, SI_KERNEL, 0));
+  return -1;
+}
+
 export const runtimeDefs: Record<string, Def> = {
+  map_shadow_stack: probe(['ptr', 'size', 'hex'], 'glibc >= 2.39 asks for a shadow stack when the program and CPU have one; the engines have no CET or GCS, so as a kernel built without shadow stacks: ENOSYS'),
+  uretprobe: supported([], uretprobe, 'no uretprobe trampoline exists: SIGILL, as Linux gives a call from anywhere else'),
+  uprobe: supported([], () => -E.ENXIO, 'no uprobe trampoline exists: ENXIO, as Linux gives a call from anywhere else'),
   personality: partial(['hex'], (t, a) => personality(t, a.u32(0)), 'the value is kept, inherited and reported (/proc/<pid>/personality); PER_LINUX32 on x86_64 does not make uname say i686 (arm64 refuses it, having no AArch32); of its flags only ADDR_NO_RANDOMIZE has its effect, trivially (elfrun never randomizes its layout): READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT, UNAME26, STICKY_TIMEOUTS, MMAP_PAGE_ZERO and the ADDR_LIMIT_* flags change nothing'),
   ioprio_set: partial(['int', 'int', 'hex'], (t, a) => ioprioSet(t, a.i32(0), a.i32(1), a.i32(2)), 'kept and checked as Linux checks them, inherited by fork; the host\'s I/O scheduler is not told'),
   ioprio_get: supported(['int', 'int'], (t, a) => ioprioGet(t, a.i32(0), a.i32(1))),

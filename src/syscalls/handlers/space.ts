@@ -1,5 +1,5 @@
 // A file's space and its page cache: fallocate, sync_file_range, readahead,
-// fadvise64, with Linux's checks in Linux's order. A host regular file gets
+// fadvise64, cachestat, with Linux's checks in Linux's order. A host regular file gets
 // the host kernel's own call, so the host file system decides which
 // fallocate modes it has; a tmpfs file's bytes are a host memfd, so the
 // host's shmem answers for it, as Linux's tmpfs would (the default mode,
@@ -115,6 +115,28 @@ function fadvise(t: Task, fd: number, off: bigint, len: bigint, advice: number):
   return 0;
 }
 
+/**
+ * cachestat: the page-cache state of a range of the file. A file with a host
+ * fd (a host file, a tmpfs file's memfd) gets the host's own answer; the
+ * others (pipes, sockets, elfrun's own files) have no cached pages, as on
+ * Linux where such an inode's mapping holds none.
+ */
+function cachestat(t: Task, fd: number, rangeAddr: number, outAddr: number, flags: number): number {
+  const f = t.fds.file(fd);
+  if (flags !== 0) fail(E.EINVAL);
+  const range = t.mm.read(rangeAddr, 16);
+  const stats = Buffer.alloc(40);
+  const hfd = f.hostFd;
+  if (hfd >= 0) {
+    const s = hostScratch();
+    s.bytes.set(range, 0);
+    chk(hostVec.cachestat(hfd, s.addr, s.addr + 16));
+    stats.set(s.bytes.subarray(16, 56));
+  }
+  t.mm.write(outAddr, stats);
+  return 0;
+}
+
 const i64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 export const spaceDefs: Record<string, Def> = {
@@ -122,4 +144,5 @@ export const spaceDefs: Record<string, Def> = {
   sync_file_range: supported(['fd', 'off', 'off', 'syncrangeflags'], (t, a) => syncFileRange(t, a.i32(0), i64(a.big(1)), i64(a.big(2)), a.u32(3))),
   readahead: supported(['fd', 'off', 'size'], (t, a) => readahead(t, a.i32(0), i64(a.big(1)), a.size(2))),
   fadvise64: supported(['fd', 'off', 'size', 'fadvice'], (t, a) => fadvise(t, a.i32(0), i64(a.big(1)), i64(a.big(2)), a.i32(3))),
+  cachestat: supported(['fd', 'ptr', 'ptr', 'hex'], (t, a) => cachestat(t, a.i32(0), a.ptr(1), a.ptr(2), a.u32(3)), 'host files and tmpfs files: the host page cache\'s counts; other files have none cached'),
 };
