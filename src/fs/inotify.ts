@@ -47,6 +47,7 @@ import { hostInotify } from '../host/inotify.js';
 import { host, Scratch } from '../host/libc.js';
 import { hostStatBytes } from './stat.js';
 import { FileDescription } from './file.js';
+import type { FasyncStyle } from './fasync.js';
 import type { IoContext } from './context.js';
 import type { Loc, SetAttr, VNode } from './vfs.js';
 
@@ -520,6 +521,10 @@ export class InotifyFile extends FileDescription {
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     if (!(events & (POLLIN | POLLRDNORM))) return [];
     return this.host >= 0 ? [this.readers, t.hostPollQueue(this.host, POLLIN)] : [this.readers];
+  }
+
+  override get fasyncStyle(): FasyncStyle {
+    return 'inotify';
   }
 
   override statBytes(t: IoContext): Uint8Array {

@@ -10,7 +10,7 @@ import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc } from '../../procfs/fds.js';
 import { HostNode } from '../../fs/hostfs.js';
 import type { Loc } from '../../fs/vfs.js';
-import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import { toHostOpenFlags } from '../../fs/flags.js';
 import {
   AT_EACCESS,
   AT_EMPTY_PATH,
@@ -20,29 +20,8 @@ import {
   AT_SYMLINK_NOFOLLOW,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
-  F_ADD_SEALS,
-  F_DUPFD,
-  F_DUPFD_CLOEXEC,
-  F_GET_SEALS,
-  F_GETFD,
-  F_GETFL,
-  F_GETLK,
-  F_GETLEASE,
-  F_GETPIPE_SZ,
-  F_OFD_GETLK,
-  F_OFD_SETLK,
-  F_OFD_SETLKW,
-  F_SETFD,
-  F_SETFL,
-  F_SETLK,
-  F_SETLEASE,
-  F_SETLKW,
-  F_SETPIPE_SZ,
-  FD_CLOEXEC,
   O_APPEND,
-  O_ASYNC,
   O_CLOEXEC,
-  O_NOATIME,
   O_NONBLOCK,
   SEEK_MAX,
 } from '../../abi/fcntl.js';
@@ -53,13 +32,12 @@ import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../ab
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
-import { fail, SysError, Unsupported } from '../../abi/errors.js';
+import { fail, SysError } from '../../abi/errors.js';
 import { SIG } from '../../abi/signal.js';
 import type { Args } from '../../cpu/args.js';
 import { chk, hostOut, lookupAt, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape } from '../signature.js';
-import { fcntlLock, getLease, setLease } from './locks.js';
-import { addSeals, getSeals } from '../../fs/memfd.js';
+import { asyncIoctl, fcntl } from './fcntl.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */
 const MAX_RW = MAX_RW_COUNT;
@@ -206,69 +184,12 @@ function faccessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags
   return 0;
 }
 
-function fcntl(t: Task, a: Args): number {
-  const fd = a.i32(0);
-  const cmd = a.i32(1);
-  const e = t.fds.get(fd);
-  switch (cmd) {
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-      const min = a.i32(2);
-      if (min < 0 || min >= t.fds.limit) fail(E.EINVAL);
-      e.file.refs++;
-      try {
-        return t.fds.add(e.file, cmd === F_DUPFD_CLOEXEC, min);
-      } catch (err) {
-        e.file.refs--;
-        throw err;
-      }
-    }
-    case F_GETFD:
-      return e.cloexec ? FD_CLOEXEC : 0;
-    case F_SETFD:
-      e.cloexec = (a.i32(2) & FD_CLOEXEC) !== 0;
-      return 0;
-    case F_GETFL:
-      return e.file.getFlags(t);
-    case F_SETFL: {
-      // only these status flags can change; the access mode and creation flags are ignored
-      const changeable = O_APPEND | O_NONBLOCK | O_ASYNC | OPEN_FLAGS[t.arch.name].O_DIRECT | O_NOATIME;
-      const want = a.i32(2);
-      const cur = e.file.getFlags(t);
-      e.file.setFlags(toHostOpenFlags(t.arch.name, (cur & ~changeable) | (want & changeable)));
-      e.file.flags = (e.file.flags & ~changeable) | (want & changeable);
-      return 0;
-    }
-    case F_GETPIPE_SZ:
-      return e.file.pipeSize(t);
-    case F_SETPIPE_SZ: {
-      // Linux takes the size as an unsigned int
-      return e.file.pipeSize(t, a.u32(2));
-    }
-    case F_GETLK:
-    case F_SETLK:
-    case F_SETLKW:
-    case F_OFD_GETLK:
-    case F_OFD_SETLK:
-    case F_OFD_SETLKW:
-      return fcntlLock(t, e.file, cmd, a.ptr(2));
-    case F_GETLEASE:
-      return getLease(e.file);
-    case F_SETLEASE:
-      return setLease(t, e.file, a.i32(2));
-    case F_ADD_SEALS:
-      return addSeals(e.file, a.i32(2));
-    case F_GET_SEALS:
-      return getSeals(e.file);
-    default:
-      throw new Unsupported(`fcntl command ${cmd}`, E.EINVAL);
-  }
-}
-
 function ioctl(t: Task, a: Args): number {
   const fd = a.i32(0);
   const req = a.u32(1);
   const e = t.fds.get(fd);
+  const r = asyncIoctl(t, e.file, fd, req, a.ptr(2));
+  if (r !== null) return r;
   switch (req) {
     case FIOCLEX:
       e.cloexec = true;
