@@ -1,6 +1,7 @@
 // Signal-driven I/O (O_ASYNC, F_SETOWN/F_SETOWN_EX/F_SETSIG, FIOASYNC and the
 // socket owner ioctls) over pipes, socketpairs, TCP, a pty, inotify and
-// eventfd, compared with Linux: native x86_64, qemu-aarch64 for arm64; the
+// eventfd, a FIFO, an AF_UNIX listener, a process group and sigio_perm,
+// compared with Linux: native x86_64, qemu-aarch64 for arm64; the
 // fcntl calls and the signals traced as strace -f shows them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,10 @@ describe('signal-driven I/O', () => {
       expect(runElfrun(fixture(arch, 'sigio'), [dir])).toEqual(want);
     });
   }
+  it('x86_64: the same in a tmpfs directory (inotify events, FIFO and socket of elfrun\'s own file system)', () => {
+    const want = runLinux('x86_64', fixture('x86_64', 'sigio'), [dir]);
+    expect(runElfrun(fixture('x86_64', 'sigio'), [dir], { flags: ['--tmpfs', dir] })).toEqual(want);
+  });
 });
 
 /** the distinct fcntl calls and O_ASYNC signals of a trace, pids as N */
