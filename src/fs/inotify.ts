@@ -465,6 +465,17 @@ export class InotifyFile extends FileDescription {
     }
   }
 
+  /** Take every queued event, the host's too, as elfrun's own reader (dnotify's instance) sees them. */
+  take(): Array<{ mask: number; cookie: number; named: boolean }> {
+    this.drain();
+    const out = this.queue.slice(this.head).map((e) => ({ mask: e.mask, cookie: e.cookie, named: e.name !== null }));
+    this.queue = [];
+    this.head = 0;
+    this.queued = 0;
+    this.overflowQueued = false;
+    return out;
+  }
+
   override read(t: IoContext, addr: number, len: number): number {
     this.drain();
     if (this.length === 0) {

@@ -7,6 +7,10 @@ import type { Task } from '../../proc/task.js';
 import type { FileDescription } from '../../fs/file.js';
 import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
 import { FOwner, setAsync, type OwnerType } from '../../fs/fasync.js';
+import { dnotify, dnotifyFlush } from '../../fs/dnotify.js';
+import { PathFile } from '../../fs/file.js';
+import { S_IFDIR, S_IFMT } from '../../abi/stat.js';
+import { statFields } from '../../fs/stat.js';
 import { ownerAlive, pidExists, sigioSender } from '../../proc/sigio.js';
 import {
   F_ADD_SEALS,
@@ -21,6 +25,7 @@ import {
   F_GETOWN_EX,
   F_GETPIPE_SZ,
   F_GETSIG,
+  F_NOTIFY,
   F_OFD_GETLK,
   F_OFD_SETLK,
   F_OFD_SETLKW,
@@ -37,6 +42,7 @@ import {
   F_SETPIPE_SZ,
   F_SETSIG,
   FD_CLOEXEC,
+  DN_MULTISHOT,
   O_APPEND,
   O_ASYNC,
   O_NOATIME,
@@ -110,6 +116,19 @@ function turnAsync(t: Task, f: FileDescription, fd: number, on: boolean): boolea
   return true;
 }
 
+/** fcntl_dirnotify: no events ends the registration (on any file); events need a directory, and make the caller the owner if there is none */
+function fNotify(t: Task, f: FileDescription, fd: number, arg: number): number {
+  if ((arg & ~DN_MULTISHOT) === 0) {
+    dnotifyFlush(f, t.fds);
+    return 0;
+  }
+  // the description's own file (a host file's loc may be where it was created)
+  if (f.loc === null || (statFields(f.statBytes(t)).mode & S_IFMT) !== S_IFDIR) fail(E.ENOTDIR);
+  if (f.owner === null || f.owner.pid === 0) setOwner(t, f, t.pid, 'pid');
+  dnotify(t, f, t.fds, fd, arg, sigioSender(t.kernel));
+  return 0;
+}
+
 /** The signal-driven I/O ioctls, answered for every file; null for other requests. */
 export function asyncIoctl(t: Task, f: FileDescription, fd: number, req: number, arg: number): number | null {
   switch (req) {
@@ -136,6 +155,8 @@ export function fcntl(t: Task, a: Args): number {
   const fd = a.i32(0);
   const cmd = a.i32(1);
   const e = t.fds.get(fd);
+  // an O_PATH fd takes only these (check_fcntl_cmd)
+  if (e.file instanceof PathFile && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) fail(E.EBADF);
   switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
@@ -187,6 +208,8 @@ export function fcntl(t: Task, a: Args): number {
       (e.file.owner ??= new FOwner()).signum = sig;
       return 0;
     }
+    case F_NOTIFY:
+      return fNotify(t, e.file, fd, a.u32(2));
     case F_GETPIPE_SZ:
       return e.file.pipeSize(t);
     case F_SETPIPE_SZ: {
