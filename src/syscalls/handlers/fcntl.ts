@@ -224,9 +224,11 @@ export function fcntl(t: Task, a: Args): number {
     case F_OFD_SETLKW:
       return fcntlLock(t, e.file, cmd, a.ptr(2));
     case F_GETLEASE:
-      return getLease(e.file);
+      return getLease(t, e.file);
     case F_SETLEASE:
-      return setLease(t, e.file, a.i32(2));
+      return setLease(t, e.file, fd, a.i32(2), () => {
+        if (e.file.owner === null || e.file.owner.pid === 0) setOwner(t, e.file, t.pid, 'pid');
+      });
     case F_ADD_SEALS:
       return addSeals(e.file, a.i32(2));
     case F_GET_SEALS:

@@ -368,12 +368,18 @@ export const fsDefs: Record<string, Def> = {
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
-  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC (files with Linux\'s ->fasync: pipes, sockets, ttys, inotify; ENOTTY elsewhere), FIOSETOWN/FIOGETOWN and SIOCSPGRP/SIOCGPGRP on sockets; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
-      'the guest\'s POSIX locks with l_pid -1); F_GETLEASE (always F_UNLCK) and F_SETLEASE F_UNLCK; leases (F_SETLEASE F_RDLCK/F_WRLCK), ' +
-      'F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); F_SETOWN/F_SETSIG, F_NOTIFY are reported as unsupported'),
+      'the guest\'s POSIX locks with l_pid -1); F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); ' +
+      'O_ASYNC with F_SETOWN/F_GETOWN, F_SETOWN_EX/F_GETOWN_EX, F_SETSIG/F_GETSIG on pipes, FIFOs, sockets (AF_UNIX, AF_INET: a host socket\'s readiness from a host epoll), ' +
+      'ptys, host terminals and inotify fds (a signal for each wake of the file\'s wait queues that leaves it ready, so not always one per Linux kill_fasync: ' +
+      'a socket\'s or pty\'s POLL_OUT only when room comes back; real-time queues overflow at 4096 per target, not RLIMIT_SIGPENDING); ' +
+      'F_NOTIFY (dnotify) on in-memory and host directories (host directories through the host\'s inotify, so host processes\' changes too); ' +
+      'leases F_SETLEASE/F_GETLEASE between the guest\'s processes (an open or truncate(2) by another description breaks them; lease-break-time is the host\'s; ' +
+      'no lease is taken on the host, so host processes\' opens neither break nor are refused by them, and descriptions held only by SCM_RIGHTS messages or mappings are not counted as opens); ' +
+      'other commands are reported as unsupported'),
   dup: supported({ args: ['fd'], ret: 'fd' }, (t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;
