@@ -176,7 +176,8 @@ export function fcntl(t: Task, a: Args): number {
       e.cloexec = (a.i32(2) & FD_CLOEXEC) !== 0;
       return 0;
     case F_GETFL:
-      return e.file.getFlags(t) | (e.file.flags & O_ASYNC);
+      // O_ASYNC is elfrun's, whatever a host fd says
+      return (e.file.getFlags(t) & ~O_ASYNC) | (e.file.flags & O_ASYNC);
     case F_SETFL: {
       // only these status flags can change; the access mode and creation flags are ignored
       const changeable = O_APPEND | O_NONBLOCK | OPEN_FLAGS[t.arch.name].O_DIRECT | O_NOATIME;
