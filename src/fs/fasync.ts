@@ -188,12 +188,8 @@ export class Fasync {
         if (m & POLLIN) reasons.push(POLL_IN);
         break;
     }
-    // a host queue reports once: hook again (also picks up queues the file has changed to)
-    if (this.hostEp >= 0 || h.queue.late) {
-      h.queue.remove(h);
-      this.hooks = this.hooks.filter((x) => x !== h);
-      this.arm();
-    }
+    // a host queue reports once: hook again (also the queues the file has changed to, and one that woke during the poll)
+    if (this.hostEp >= 0 || this.hooks.some((x) => x.queue.late)) this.arm();
     const owner = f.owner;
     if (owner === null || owner.pid === 0) return;
     for (const r of reasons) this.sender.sigio(owner, this.fd, r);
