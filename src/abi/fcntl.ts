@@ -68,6 +68,20 @@ export const F_SETOWN = 8;
 export const F_GETOWN = 9;
 export const F_SETSIG = 10;
 export const F_GETSIG = 11;
+export const F_SETOWN_EX = 15;
+export const F_GETOWN_EX = 16;
+/** struct f_owner_ex's type */
+export const F_OWNER_TID = 0;
+export const F_OWNER_PID = 1;
+export const F_OWNER_PGRP = 2;
+/** fcntl F_NOTIFY's events (dnotify) */
+export const DN_ACCESS = 0x1;
+export const DN_MODIFY = 0x2;
+export const DN_CREATE = 0x4;
+export const DN_DELETE = 0x8;
+export const DN_RENAME = 0x10;
+export const DN_ATTRIB = 0x20;
+export const DN_MULTISHOT = 0x80000000;
 export const F_OFD_GETLK = 36;
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;

@@ -18,6 +18,12 @@ export const TIOCNOTTY = 0x5422;
 export const TIOCGSID = 0x5429;
 export const FIONCLEX = 0x5450;
 export const FIOCLEX = 0x5451;
+export const FIOASYNC = 0x5452;
+/** the socket ioctls that set and get an O_ASYNC owner (sock_ioctl) */
+export const FIOSETOWN = 0x8901;
+export const SIOCSPGRP = 0x8902;
+export const FIOGETOWN = 0x8903;
+export const SIOCGPGRP = 0x8904;
 
 /** The kernel's struct termios: 4 tcflag_t, c_line, c_cc[NCCS = 19] (not glibc's larger one). */
 export const TERMIOS_SIZE = 36;

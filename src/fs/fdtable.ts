@@ -3,6 +3,7 @@ import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import type { FileDescription } from './file.js';
 import type { LockHolder, LockTable } from './locks.js';
+import { dnotifyFlush } from './dnotify.js';
 
 export interface FdEntry {
   file: FileDescription;
@@ -81,9 +82,10 @@ export class FdTable implements LockHolder {
     this.unref(e.file);
   }
 
-  /** An fd of this table closes: the process's POSIX locks on its file go, then the reference. */
+  /** An fd of this table closes: the process's POSIX locks on its file go, its F_NOTIFY registration, then the reference. */
   private unref(f: FileDescription): void {
     this.locks?.closed(this, f);
+    dnotifyFlush(f, this);
     f.unref();
   }
 

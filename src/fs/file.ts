@@ -13,6 +13,7 @@ import { guestStat } from './stat.js';
 import type { Loc, SetAttr, VNode } from './vfs.js';
 import type { LockTable } from './locks.js';
 import type { Notified } from './inotify.js';
+import type { Fasync, FasyncStyle, FOwner } from './fasync.js';
 
 export abstract class FileDescription {
   refs = 1;
@@ -122,10 +123,21 @@ export abstract class FileDescription {
   /** Drop one reference (a closed fd, a message that carried the file); the last releases it, and its flock and OFD locks. */
   unref(): void {
     if (--this.refs === 0) {
+      this.fasync?.stop();
+      this.fasync = null;
       if (this.notified !== null) this.notified.notifier.closed(this, this.notified);
       this.locks?.released(this);
       this.release();
     }
+  }
+
+  /** fcntl F_SETOWN/F_SETOWN_EX/F_SETSIG: whom O_ASYNC's signals go to, and which (Linux's f_owner); null until set */
+  owner: FOwner | null = null;
+  /** O_ASYNC's hook on the file's wait queues, while it is on */
+  fasync: Fasync | null = null;
+  /** how the file signals its O_ASYNC owner (Linux's ->fasync); null for files without it, whose O_ASYNC does nothing */
+  get fasyncStyle(): FasyncStyle | null {
+    return null;
   }
 
   /** opened on an in-memory file system: what its close reports to inotify watches (null: nothing) */

@@ -10,10 +10,11 @@ import { AT_FDCWD, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_APPEND, O_NON
 import { RLIM_INFINITY, RLIMIT_FSIZE } from '../abi/resource.js';
 import { SIG } from '../abi/signal.js';
 import { POLLIN, POLLOUT, POLLPRI } from '../abi/poll.js';
-import { S_IFBLK, S_IFDIR, S_IFMT, S_IFREG } from '../abi/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { host, type Scratch } from '../host/libc.js';
 import { fromHostOpenFlags } from './flags.js';
 import { FileDescription, sizeChanged } from './file.js';
+import type { FasyncStyle } from './fasync.js';
 import { fileId, HOST_STAT_SIZE, statFields } from './stat.js';
 import { writeTimes } from './times.js';
 import { chk, hostScratch, transfer } from './transfer.js';
@@ -84,6 +85,13 @@ export class HostFile extends FileDescription {
   override poll(_t: IoContext, events: number): number {
     if (!this.mayBlock()) return super.poll(_t, events);
     return host.pollEvents(this.fd, events & (POLLIN | POLLOUT | POLLPRI));
+  }
+
+  /** a host pipe, socket or terminal signals as Linux's of its kind; other host files have no ->fasync */
+  override get fasyncStyle(): FasyncStyle | null {
+    if (!this.mayBlock()) return null;
+    const type = hostFdType(this.fd);
+    return type === S_IFIFO ? 'pipe' : type === S_IFSOCK ? 'socket' : type === S_IFCHR && host.isatty(this.fd) ? 'tty' : null;
   }
 
   override hostEdgeFd(): number | null {

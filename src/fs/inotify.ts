@@ -47,6 +47,7 @@ import { hostInotify } from '../host/inotify.js';
 import { host, Scratch } from '../host/libc.js';
 import { hostStatBytes } from './stat.js';
 import { FileDescription } from './file.js';
+import type { FasyncStyle } from './fasync.js';
 import type { IoContext } from './context.js';
 import type { Loc, SetAttr, VNode } from './vfs.js';
 
@@ -464,6 +465,17 @@ export class InotifyFile extends FileDescription {
     }
   }
 
+  /** Take every queued event, the host's too, as elfrun's own reader (dnotify's instance) sees them. */
+  take(): Array<{ mask: number; cookie: number; named: boolean }> {
+    this.drain();
+    const out = this.queue.slice(this.head).map((e) => ({ mask: e.mask, cookie: e.cookie, named: e.name !== null }));
+    this.queue = [];
+    this.head = 0;
+    this.queued = 0;
+    this.overflowQueued = false;
+    return out;
+  }
+
   override read(t: IoContext, addr: number, len: number): number {
     this.drain();
     if (this.length === 0) {
@@ -520,6 +532,10 @@ export class InotifyFile extends FileDescription {
   override pollQueues(t: IoContext, events: number): WaitQueue[] {
     if (!(events & (POLLIN | POLLRDNORM))) return [];
     return this.host >= 0 ? [this.readers, t.hostPollQueue(this.host, POLLIN)] : [this.readers];
+  }
+
+  override get fasyncStyle(): FasyncStyle {
+    return 'inotify';
   }
 
   override statBytes(t: IoContext): Uint8Array {

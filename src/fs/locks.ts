@@ -18,6 +18,7 @@ import { nowMs } from '../host/clock.js';
 import type { FileDescription } from './file.js';
 import { statFields } from './stat.js';
 import { HostLocks } from './hostlocks.js';
+import { LeaseTable } from './leases.js';
 
 /** loff_t's largest value: a lock's end when it runs to EOF (l_len 0) */
 export const OFFSET_MAX = 0x7fffffffffffffffn;
@@ -86,6 +87,18 @@ export class LockTable {
   private readonly waits = new Map<IoContext, Wait>();
   private seq = 0;
   readonly host = new HostLocks();
+  /** the leases on the Machine's files (F_SETLEASE), by the same identities */
+  readonly leases = new LeaseTable();
+
+  /** f's file's identity in the tables ("dev:ino", from fstat, kept on the description); null if it has none. */
+  keyOf(t: IoContext | null, f: FileDescription): string | null {
+    if (f.lockKey === null) {
+      const id = f.identity() ?? (t !== null ? statFields(f.statBytes(t)) : null);
+      if (id === null) return null;
+      f.lockKey = `${id.dev}:${id.ino}`;
+    }
+    return f.lockKey;
+  }
 
   /** The locks of f's file; with create, made for it (the identity from fstat, kept on the description). */
   private fileOf(t: IoContext | null, f: FileDescription, create: boolean): FileLocks | null {
@@ -250,6 +263,7 @@ export class LockTable {
 
   /** The description's last reference went: its flock and OFD locks go (Linux's locks_remove_file). */
   released(f: FileDescription): void {
+    if (f.lockKey !== null && this.leases.count > 0) this.leases.released(f.lockKey, f);
     const fl = this.fileOf(null, f, false);
     if (fl !== null) this.drop(fl, (l) => l.cls !== 'posix' && l.owner === f, f);
     f.locks = null;

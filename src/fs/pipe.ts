@@ -12,6 +12,7 @@ import { PIPE_BUF } from '../abi/limits.js';
 import { S_IFIFO } from '../abi/stat.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/poll.js';
 import { FileDescription } from './file.js';
+import type { FasyncStyle } from './fasync.js';
 import { type IoContext } from './context.js';
 import { hostStatBytes, type StatFields } from './stat.js';
 
@@ -264,8 +265,13 @@ export class PipeEnd extends FileDescription {
     return r;
   }
 
-  override pollQueues(): WaitQueue[] {
+  override pollQueues(_t?: IoContext, events = POLLIN | POLLOUT): WaitQueue[] {
+    // an end open for both (a FIFO opened O_RDWR) waits on the side asked for
+    if (this.readable && this.writable) return events & POLLIN ? [this.pipe.readable] : [this.pipe.writable];
     return [this.readable ? this.pipe.readable : this.pipe.writable];
+  }
+  override get fasyncStyle(): FasyncStyle {
+    return 'pipe';
   }
 
   override ioctl(t: IoContext, req: number, arg: number): number {

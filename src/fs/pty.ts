@@ -33,6 +33,7 @@ function legacyTiocsti(): boolean {
   }
 }
 import { FileDescription } from './file.js';
+import type { FasyncStyle } from './fasync.js';
 import { LineDiscipline } from './ptyldisc.js';
 import { TtyCtrl } from './tty.js';
 import type { TmpNode } from './tmpfs.js';
@@ -292,6 +293,9 @@ export class PtyMaster extends FileDescription {
   override pollQueues(): WaitQueue[] {
     return [this.pty.masterQueue];
   }
+  override get fasyncStyle(): FasyncStyle {
+    return 'tty';
+  }
 
   override ioctl(t: IoContext, req: number, arg: number): number {
     const p = this.pty;
@@ -436,6 +440,9 @@ export class PtySlave extends FileDescription {
   }
   override pollQueues(): WaitQueue[] {
     return [this.pty.slaveQueue];
+  }
+  override get fasyncStyle(): FasyncStyle {
+    return 'tty';
   }
 
   override ioctl(t: IoContext, req: number, arg: number): number {

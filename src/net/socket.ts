@@ -18,6 +18,7 @@ import type { Restart } from '../abi/restart.js';
 import type { WaitQueue } from '../ctx/waitq.js';
 import type { IoContext } from '../fs/context.js';
 import { FileDescription } from '../fs/file.js';
+import type { FasyncStyle } from '../fs/fasync.js';
 import { nowMs } from '../host/clock.js';
 
 /** A range of guest memory (a decoded struct iovec). */
@@ -112,6 +113,10 @@ export abstract class Socket extends FileDescription {
    * must send all, a MSG_WAITALL receive). A call that is not a retry starts afresh.
    */
   private readonly ops = new Map<number, { deadline: number; done: number }>();
+  /** O_ASYNC: sock_fasync (data, connections to accept, room, the peer gone) */
+  override get fasyncStyle(): FasyncStyle {
+    return 'socket';
+  }
 
   constructor(
     readonly family: number,

@@ -1,7 +1,7 @@
 // A syscall's trace signature: what each argument register holds and what the
 // return value means, in the words strace uses to print them. Declared with
 // the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
-import { F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETPIPE_SZ, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW } from '../abi/fcntl.js';
+import { F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG, F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN_EX, F_SETSIG } from '../abi/fcntl.js';
 import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_PDEATHSIG, PR_SET_SECCOMP } from '../abi/prctl.js';
 import { S_IFBLK, S_IFCHR, S_IFMT } from '../abi/stat.js';
 import type { Args } from '../cpu/args.js';
@@ -44,9 +44,9 @@ export type ArgKind =
   // structures read at entry
   // sigsetsz: a sigset whose size is the next argument (shown by address unless 8, as strace does)
   | 'sigset' | 'sigsetsz' | 'sigact' | 'stackin' | 'ts' | 'tv' | 'utimens' | 'rlim' | 'itimerval' | 'sockaddr' | 'sockoptin' | 'siginfo'
-  | 'flock' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'sigevent' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
+  | 'flock' | 'fownerex' | 'dnflags' | 'pollfds' | 'epollev' | 'capheader' | 'capdatain' | 'itimerspec' | 'sigevent' | 'msghdrin' | 'gidsin' | 'cpuset' | 'nodemask' | 'dev' | 'fdset' | 'pselectmask'
   // structures the kernel writes (out)
-  | 'capdata' | 'flockout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
+  | 'capdata' | 'flockout' | 'fownerexout' | 'itimerspecout' | 'stat' | 'statx' | 'statfs' | 'sigactout' | 'stackout' | 'tsout' | 'sleeprem' | 'tvout' | 'rlimout' | 'wstatus' | 'siginfoout' | 'itimervalout' | 'rusage' | 'tms'
   | 'idout' | 'gidsout' | 'sigsetout' | 'cpusetout' | 'nodemaskout' | 'mpolout' | 'ptrout' | 'sizeout' | 'socklen'
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
@@ -157,10 +157,23 @@ export function fcntlShape(a: Args): Shape {
     case F_SETFD:
       return { args: ['fd', 'fcntl', 'fdflags'], ret: 'int' };
     case F_SETFL:
-      return { args: ['fd', 'fcntl', 'statusflags'], ret: 'int' };
+      // strace shows F_SETFL's flags with an access mode, as open's
+      return { args: ['fd', 'fcntl', 'oflags'], ret: 'int' };
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
       return { args: ['fd', 'fcntl', 'int'], ret: 'fd' };
+    case F_GETOWN:
+      return { args: ['fd', 'fcntl'], ret: 'int' };
+    case F_SETOWN_EX:
+      return { args: ['fd', 'fcntl', 'fownerex'], ret: 'int' };
+    case F_GETOWN_EX:
+      return { args: ['fd', 'fcntl', 'fownerexout'], ret: 'int' };
+    case F_SETSIG:
+      return { args: ['fd', 'fcntl', 'sig'], ret: 'int' };
+    case F_GETSIG:
+      return { args: ['fd', 'fcntl'], ret: 'sig' };
+    case F_NOTIFY:
+      return { args: ['fd', 'fcntl', 'dnflags'], ret: 'int' };
     default:
       return { args: ['fd', 'fcntl', 'int'], ret: 'int' };
   }

@@ -11,9 +11,9 @@ import {
   IPC_GET_FLAGS, SHMAT_FLAGS, MSG_IPC_FLAGS, SEM_FLAGS, SHM_CMDS, SEM_CMDS, MSG_CMDS,
   ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, UNSHAREF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, IN_FLAGS, IN_MASK, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
   ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
-  SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName,
+  SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName, DN_FLAGS,
 } from './trace-names.js';
-import { capDataText, capHeaderText, flockText, itimerspecText } from './trace-structs.js';
+import { capDataText, capHeaderText, flockText, fownerText, itimerspecText } from './trace-structs.js';
 import { cloneArgsOut, cloneArgsText } from './trace-clone.js';
 import { aioSigsetText, iocbsText, iocbText, ioEventsText } from './trace-aio.js';
 import { waitvText, wakeOpText } from './trace-futex.js';
@@ -228,6 +228,9 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   umountflags: bits(UMOUNTF),
   flock: { in: (c, a, i) => flockText(c, a.ptr(i), false) },
   flockout: outOf((c, p) => flockText(c, p, true)),
+  fownerex: { in: (c, a, i) => fownerText(c, a.ptr(i)) },
+  fownerexout: outOf((c, p) => fownerText(c, p)),
+  dnflags: bits(DN_FLAGS),
   prctl: named(PRCTL),
   archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
   rlimres: named(RLIM),
@@ -472,7 +475,7 @@ const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: nu
   flflags: (c, _a, r) => `${hexNum(r)} (flags ${oflags(c, r)})`,
   lease: (_c, _a, r) => `${hexNum(r)} (${LOCK_TYPES[r] ?? '???'})`,
   seals: (_c, _a, r) => (r === 0 ? '0' : `${hexNum(r)} (seals ${flagNames(r, SEALS)})`),
-  sig: (_c, _a, r) => `${r} (${sigName(r)})`,
+  sig: (_c, _a, r) => (r === 0 ? '0' : `${r} (${sigName(r)})`),
   time: (_c, _a, r) => `${r} (${isoLocal(r)})`,
   poll: (c, a, r) => pollRet(c, a, r, false),
   ppoll: (c, a, r) => pollRet(c, a, r, true),

@@ -38,6 +38,7 @@ import {
   SEGV_MTESERR,
   SEGV_PKUERR,
   SIG,
+  SIGRTMIN,
   TRAP_BRANCH,
   TRAP_BRKPT,
   TRAP_HWBKPT,
@@ -49,7 +50,7 @@ import {
   byValue,
   CAPS,
   CLD_CODES, EPOLL_EVENTS, FAMILIES, FAULT_SIGNALS, FS_MAGIC, MSG_FLAGS, POLL_EVENTS, S_IFMT, S_ISXXX, SAF, SI_CODES, SS_FLAGS, ST_FLAGS, STATX_ATTRS,
-  STATX_MASK, LOCK_TYPES, WHENCE, enumName, flagNames, sigName,
+  STATX_MASK, LOCK_TYPES, OWNER_TYPES, WHENCE, enumName, flagNames, sigName,
 } from './trace-names.js';
 import { type DecodeCtx, addr, arrayText, at, hexNum, i32, maskText, str, timeAt, u32, u64, unum } from './trace-prim.js';
 
@@ -105,6 +106,17 @@ const FAULT_CODES: Record<number, Record<number, string>> = {
   [SIG.SIGTRAP]: byValue({ TRAP_BRKPT, TRAP_TRACE, TRAP_BRANCH, TRAP_HWBKPT, TRAP_UNK, TRAP_PERF }),
 };
 
+const POLL_CODES = ['POLL_IN', 'POLL_OUT', 'POLL_MSG', 'POLL_ERR', 'POLL_PRI', 'POLL_HUP'];
+
+/** struct f_owner_ex (fcntl F_SETOWN_EX, F_GETOWN_EX) */
+export function fownerText(c: DecodeCtx, p: number): string {
+  return at(p, () => {
+    const b = c.mem.read(p, 8);
+    const type = b.readInt32LE(0);
+    return `{type=${OWNER_TYPES[type] ?? `${hexNum(type >>> 0)} /* F_OWNER_??? */`}, pid=${b.readInt32LE(4)}}`;
+  });
+}
+
 /** The fields of a siginfo_t (128 bytes, signal number `sig`) as strace prints them, without the braces. */
 export function siginfoBody(sig: number, info: Uint8Array): string {
   const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
@@ -136,6 +148,12 @@ export function siginfoBody(sig: number, info: Uint8Array): string {
     body += `SYS_SECCOMP${errno !== 0 ? `, si_errno=${errno}` : ''}, si_call_addr=${faultAddr()}, si_syscall=${name !== undefined ? `__NR_${name}` : nr}, si_arch=${arch === 0xc000003e ? 'AUDIT_ARCH_X86_64' : arch === 0xc00000b7 ? 'AUDIT_ARCH_AARCH64' : hexNum(arch)}`;
   } else if (FAULT_SIGNALS.has(sig)) {
     body += `${FAULT_CODES[sig]?.[code] ?? code}, si_addr=${faultAddr()}`;
+  } else if (sig === SIG.SIGIO && code >= 1 && code <= 6) {
+    // O_ASYNC's signal: the poll band and the fd
+    body += `${POLL_CODES[code - 1]}, si_band=${dv.getBigInt64(16, true)}, si_fd=${dv.getInt32(24, true)}`;
+  } else if (sig >= SIGRTMIN && code > 0 && code < 0x80) {
+    // a kernel code on a real-time signal (F_SETSIG's): strace reads it as a sigqueue's fields
+    body += `0x${code.toString(16)}${sender()}, si_int=${dv.getInt32(24, true)}, si_ptr=${addr(Number(dv.getBigUint64(24, true)))}`;
   } else body += SI_CODES[code] ?? String(code);
   return body;
 }

@@ -29,7 +29,9 @@ import { haveQemu } from '../helpers/oracle.js';
  */
 const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'TERMIOS_CC', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE', 'ALL_INOTIFY_BITS', 'INOTIFY_EVENT_SIZE', 'MAX_QUEUED_EVENTS',
   // linux/sem.h's and msg.h's limits, which glibc's sys/sem.h and sys/msg.h do not define (checked by the ipcids and sysv* fixtures' info output)
-  'SEMVMX', 'SEMAEM', 'SEMUSZ', 'SEMMNS', 'SEMOPM', 'MSGMNI', 'MSGMNB', 'MSGSSZ', 'MSGPOOL', 'MSGSEG']);
+  'SEMVMX', 'SEMAEM', 'SEMUSZ', 'SEMMNS', 'SEMOPM', 'MSGMNI', 'MSGMNB', 'MSGSSZ', 'MSGPOOL', 'MSGSEG',
+  // glibc's enum __pid_type, no macros (the sigio fixture prints the types F_GETOWN_EX gives)
+  'F_OWNER_TID', 'F_OWNER_PID', 'F_OWNER_PGRP']);
 
 const numbers = Object.entries({ ...fcntl, ...stat, ...poll, ...ioctl, ...socket, ...limits, ...eventfd, ...timerfd, ...signalfd, ...ipc, ...inotify }).filter((e): e is [string, number] => typeof e[1] === 'number' && !NOT_IN_C.has(e[0]));
 

@@ -10,7 +10,7 @@ import { PipeEnd } from '../../fs/pipe.js';
 import { fdLoc } from '../../procfs/fds.js';
 import { HostNode } from '../../fs/hostfs.js';
 import type { Loc } from '../../fs/vfs.js';
-import { OPEN_FLAGS, toHostOpenFlags } from '../../fs/flags.js';
+import { toHostOpenFlags } from '../../fs/flags.js';
 import {
   AT_EACCESS,
   AT_EMPTY_PATH,
@@ -20,29 +20,8 @@ import {
   AT_SYMLINK_NOFOLLOW,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
-  F_ADD_SEALS,
-  F_DUPFD,
-  F_DUPFD_CLOEXEC,
-  F_GET_SEALS,
-  F_GETFD,
-  F_GETFL,
-  F_GETLK,
-  F_GETLEASE,
-  F_GETPIPE_SZ,
-  F_OFD_GETLK,
-  F_OFD_SETLK,
-  F_OFD_SETLKW,
-  F_SETFD,
-  F_SETFL,
-  F_SETLK,
-  F_SETLEASE,
-  F_SETLKW,
-  F_SETPIPE_SZ,
-  FD_CLOEXEC,
   O_APPEND,
-  O_ASYNC,
   O_CLOEXEC,
-  O_NOATIME,
   O_NONBLOCK,
   SEEK_MAX,
 } from '../../abi/fcntl.js';
@@ -53,13 +32,12 @@ import { S_IFDIR, S_IFLNK, S_IFREG, STATX__RESERVED, W_OK, X_OK } from '../../ab
 import { guestStat, statSize, statxFromStat } from '../../fs/stat.js';
 import { host } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
-import { fail, SysError, Unsupported } from '../../abi/errors.js';
+import { fail, SysError } from '../../abi/errors.js';
 import { SIG } from '../../abi/signal.js';
 import type { Args } from '../../cpu/args.js';
 import { chk, hostOut, lookupAt, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape } from '../signature.js';
-import { fcntlLock, getLease, setLease } from './locks.js';
-import { addSeals, getSeals } from '../../fs/memfd.js';
+import { asyncIoctl, fcntl } from './fcntl.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */
 const MAX_RW = MAX_RW_COUNT;
@@ -206,69 +184,12 @@ function faccessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags
   return 0;
 }
 
-function fcntl(t: Task, a: Args): number {
-  const fd = a.i32(0);
-  const cmd = a.i32(1);
-  const e = t.fds.get(fd);
-  switch (cmd) {
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-      const min = a.i32(2);
-      if (min < 0 || min >= t.fds.limit) fail(E.EINVAL);
-      e.file.refs++;
-      try {
-        return t.fds.add(e.file, cmd === F_DUPFD_CLOEXEC, min);
-      } catch (err) {
-        e.file.refs--;
-        throw err;
-      }
-    }
-    case F_GETFD:
-      return e.cloexec ? FD_CLOEXEC : 0;
-    case F_SETFD:
-      e.cloexec = (a.i32(2) & FD_CLOEXEC) !== 0;
-      return 0;
-    case F_GETFL:
-      return e.file.getFlags(t);
-    case F_SETFL: {
-      // only these status flags can change; the access mode and creation flags are ignored
-      const changeable = O_APPEND | O_NONBLOCK | O_ASYNC | OPEN_FLAGS[t.arch.name].O_DIRECT | O_NOATIME;
-      const want = a.i32(2);
-      const cur = e.file.getFlags(t);
-      e.file.setFlags(toHostOpenFlags(t.arch.name, (cur & ~changeable) | (want & changeable)));
-      e.file.flags = (e.file.flags & ~changeable) | (want & changeable);
-      return 0;
-    }
-    case F_GETPIPE_SZ:
-      return e.file.pipeSize(t);
-    case F_SETPIPE_SZ: {
-      // Linux takes the size as an unsigned int
-      return e.file.pipeSize(t, a.u32(2));
-    }
-    case F_GETLK:
-    case F_SETLK:
-    case F_SETLKW:
-    case F_OFD_GETLK:
-    case F_OFD_SETLK:
-    case F_OFD_SETLKW:
-      return fcntlLock(t, e.file, cmd, a.ptr(2));
-    case F_GETLEASE:
-      return getLease(e.file);
-    case F_SETLEASE:
-      return setLease(t, e.file, a.i32(2));
-    case F_ADD_SEALS:
-      return addSeals(e.file, a.i32(2));
-    case F_GET_SEALS:
-      return getSeals(e.file);
-    default:
-      throw new Unsupported(`fcntl command ${cmd}`, E.EINVAL);
-  }
-}
-
 function ioctl(t: Task, a: Args): number {
   const fd = a.i32(0);
   const req = a.u32(1);
   const e = t.fds.get(fd);
+  const r = asyncIoctl(t, e.file, fd, req, a.ptr(2));
+  if (r !== null) return r;
   switch (req) {
     case FIOCLEX:
       e.cloexec = true;
@@ -447,12 +368,18 @@ export const fsDefs: Record<string, Def> = {
     return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
-  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
+  ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC (files with Linux\'s ->fasync: pipes, sockets, ttys, inotify; ENOTTY elsewhere), FIOSETOWN/FIOGETOWN and SIOCSPGRP/SIOCGPGRP on sockets; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
-      'the guest\'s POSIX locks with l_pid -1); F_GETLEASE (always F_UNLCK) and F_SETLEASE F_UNLCK; leases (F_SETLEASE F_RDLCK/F_WRLCK), ' +
-      'F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); F_SETOWN/F_SETSIG, F_NOTIFY are reported as unsupported'),
+      'the guest\'s POSIX locks with l_pid -1); F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); ' +
+      'O_ASYNC with F_SETOWN/F_GETOWN, F_SETOWN_EX/F_GETOWN_EX, F_SETSIG/F_GETSIG on pipes, FIFOs, sockets (AF_UNIX, AF_INET: a host socket\'s readiness from a host epoll), ' +
+      'ptys, host terminals and inotify fds (a signal for each wake of the file\'s wait queues that leaves it ready, so not always one per Linux kill_fasync: ' +
+      'a socket\'s or pty\'s POLL_OUT only when room comes back; real-time queues overflow at 4096 per target, not RLIMIT_SIGPENDING); ' +
+      'F_NOTIFY (dnotify) on in-memory and host directories (host directories through the host\'s inotify, so host processes\' changes too); ' +
+      'leases F_SETLEASE/F_GETLEASE between the guest\'s processes (an open or truncate(2) by another description breaks them; lease-break-time is the host\'s; ' +
+      'no lease is taken on the host, so host processes\' opens neither break nor are refused by them, and descriptions held only by SCM_RIGHTS messages or mappings are not counted as opens); ' +
+      'other commands are reported as unsupported'),
   dup: supported({ args: ['fd'], ret: 'fd' }, (t, a) => {
     const f = t.fds.file(a.i32(0));
     f.refs++;

@@ -1,9 +1,10 @@
 // File locks: flock(2), and fcntl's record-lock and lease commands (fcntl
-// itself is declared in fs.ts and hands these commands here). The locks are
-// the Machine's lock table's (fs/locks.ts).
+// itself is in fcntl.ts and hands these commands here), and the lease break
+// of an open or truncate. The locks and leases are the Machine's lock
+// table's (fs/locks.ts, fs/leases.ts).
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
-import { fail, Unsupported } from '../../abi/errors.js';
+import { fail } from '../../abi/errors.js';
 import {
   F_GETLK,
   F_OFD_GETLK,
@@ -25,6 +26,9 @@ import {
 import { S_IFMT, S_IFREG } from '../../abi/stat.js';
 import { PathFile, type FileDescription } from '../../fs/file.js';
 import { OFFSET_MAX, type LockRange } from '../../fs/locks.js';
+import type { OpenCounts } from '../../fs/leases.js';
+import type { Loc } from '../../fs/vfs.js';
+import { sigioSender } from '../../proc/sigio.js';
 import { statFields } from '../../fs/stat.js';
 import { supported, type Def } from './util.js';
 
@@ -110,23 +114,68 @@ export function fcntlLock(t: Task, f: FileDescription, cmd: number, addr: number
 const CAP_LEASE = 1n << 28n;
 
 /**
- * F_SETLEASE: the checks of Linux's generic_setlease (the file's owner or
- * CAP_LEASE, a regular file); F_UNLCK finds no lease to remove (EAGAIN).
+ * How many descriptions of the guest's processes have the file open, read
+ * only and for writing (Linux's i_readcount, i_writecount); descriptions no
+ * fd table holds (in flight in an SCM_RIGHTS message) are not seen.
  */
-export function setLease(t: Task, f: FileDescription, arg: number): number {
+function openCounts(t: Task, key: string): OpenCounts {
+  const locks = t.kernel.vfs.locks;
+  const seen = new Set<FileDescription>();
+  const counts = { readers: 0, writers: 0 };
+  for (const p of t.kernel.processes.values()) {
+    if (p.exit !== null) continue;
+    for (const [, e] of p.fds.entries()) {
+      const f = e.file;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      if (f.loc === null || f instanceof PathFile || locks.keyOf(t, f) !== key) continue;
+      if (f.writable) counts.writers++;
+      else if (f.readable) counts.readers++;
+    }
+  }
+  return counts;
+}
+
+/**
+ * F_SETLEASE: vfs_setlease's checks (the file's owner or CAP_LEASE, a
+ * regular file), then generic_setlease between the guest's descriptions
+ * (fs/leases.ts); a lease taken makes the caller the owner if there is none
+ * (lease_setup), for the signal of its break.
+ */
+export function setLease(t: Task, f: FileDescription, fd: number, arg: number, owner: () => void): number {
   if (f instanceof PathFile) fail(E.EBADF);
   const st = statFields(f.statBytes(t));
   if (st.uid !== t.cred.fsuid && !(t.cred.caps.eff & CAP_LEASE)) fail(E.EACCES);
   if ((st.mode & S_IFMT) !== S_IFREG) fail(E.EINVAL);
-  if (arg === F_UNLCK) fail(E.EAGAIN);
-  if (arg === F_RDLCK || arg === F_WRLCK) throw new Unsupported('fcntl F_SETLEASE with F_RDLCK/F_WRLCK (leases)', E.EINVAL);
-  return fail(E.EINVAL);
+  if (arg !== F_UNLCK && arg !== F_RDLCK && arg !== F_WRLCK) fail(E.EINVAL);
+  const locks = t.kernel.vfs.locks;
+  const key = locks.keyOf(t, f) ?? fail(E.EINVAL);
+  locks.leases.set(key, f, fd, arg, arg === F_UNLCK ? { readers: 0, writers: 0 } : openCounts(t, key), sigioSender(t.kernel));
+  // its lease goes when the description's last reference does
+  f.locks = locks;
+  if (arg !== F_UNLCK) owner();
+  return 0;
 }
 
-/** F_GETLEASE: no lease is ever held. */
-export function getLease(f: FileDescription): number {
+/** F_GETLEASE: the description's lease, or what its break is making it. */
+export function getLease(t: Task, f: FileDescription): number {
   if (f instanceof PathFile) fail(E.EBADF);
-  return F_UNLCK;
+  const locks = t.kernel.vfs.locks;
+  if (locks.leases.count === 0) return F_UNLCK;
+  const key = locks.keyOf(t, f);
+  return key === null ? F_UNLCK : locks.leases.get(key, f);
+}
+
+/**
+ * An open (flags: its O_ACCMODE and O_NONBLOCK) or truncate (a writer) of
+ * the regular file at loc breaks the leases it conflicts with, and waits
+ * for them (break_lease).
+ */
+export function breakLease(t: Task, loc: Loc, write: boolean, nonblock: boolean): void {
+  const leases = t.kernel.vfs.locks.leases;
+  if (leases.count === 0) return;
+  const st = statFields(loc.node.stat(t));
+  leases.breakFor(t, `${st.dev}:${st.ino}`, write, nonblock);
 }
 
 function flock(t: Task, fd: number, op: number): number {

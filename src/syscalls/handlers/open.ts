@@ -15,6 +15,7 @@ import {
 } from '../../abi/fcntl.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
+import { breakLease } from './locks.js';
 import { denyWriteIfRunning, lookupAt, pathArg, startLoc, supported, type Def } from './util.js';
 
 /** A name that open(O_CREAT) may not create: "/", "." and "..". */
@@ -86,6 +87,8 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
   if ((type === S_IFCHR || type === S_IFBLK) && loc.mnt.opts.nodev === true) fail(E.EACCES);
   if (wantWrite && (type === S_IFREG || type === S_IFDIR)) vfs.writable(loc);
   if (wantWrite && type === S_IFREG) denyWriteIfRunning(t, loc);
+  // a lease it conflicts with is broken first (break_lease)
+  if (type === S_IFREG) breakLease(t, loc, wantWrite, (flags & O_NONBLOCK) !== 0);
   const f = loc.node.open(t, flags & ~(O_CLOEXEC | O_CREAT | O_EXCL), loc);
   // an O_TRUNC open of an existing file reports a modification, as do_truncate's notify_change does
   if (flags & O_TRUNC && type === S_IFREG && wantWrite) vfs.notify.onFile(t, loc, IN_MODIFY);

@@ -22,6 +22,7 @@ import {
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, W_OK, X_OK } from '../../abi/stat.js';
 import { fdLoc } from '../../procfs/fds.js';
 import { HostNode } from '../../fs/hostfs.js';
+import { breakLease } from './locks.js';
 import { denyWriteIfRunning, lookupAt, parentAt, pathArg, supported, partial, type Def } from './util.js';
 import { mknodShape } from '../signature.js';
 
@@ -217,6 +218,7 @@ function truncatePath(t: Task, addr: number, len: number): number {
   if (loc.node.type !== S_IFREG) fail(E.EINVAL);
   if (!loc.node.fs.hostChecked) t.kernel.vfs.permission(t, loc, W_OK);
   denyWriteIfRunning(t, loc);
+  breakLease(t, loc, true, false);
   return setattr(t, loc, { size: len });
 }
 
