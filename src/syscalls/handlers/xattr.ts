@@ -135,7 +135,7 @@ const AT_XATTR_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH;
  * remove take only an open fd (AT_FDCWD is EBADF there). Without the flag an
  * empty path is ENOENT, a NULL one EFAULT.
  */
-function atPlace(t: Task, dfd: number, pathAddr: number, atFlags: number, emptyAtCwd: boolean): Loc {
+export function atPlace(t: Task, dfd: number, pathAddr: number, atFlags: number, emptyAtCwd: boolean): Loc {
   const follow = !(atFlags & AT_SYMLINK_NOFOLLOW);
   if (atFlags & AT_EMPTY_PATH) {
     const path = pathAddr === 0 ? null : pathArg(t, pathAddr);
