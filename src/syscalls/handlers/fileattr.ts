@@ -118,7 +118,7 @@ function fileSetattr(t: Task, dfd: number, pathAddr: number, addr: number, usize
 }
 
 const NOTE =
-  'host files: the host file system\'s struct fsxattr (FS_IOC_FSGETXATTR/FSSETXATTR), with the guest\'s owner and CAP_LINUX_IMMUTABLE checks; ' +
+  'host files: the host file system\'s struct fsxattr (FS_IOC_FSGETXATTR/FSSETXATTR on a read-only open of the file, so one elfrun itself may not read gives the host\'s EACCES), with the guest\'s owner and CAP_LINUX_IMMUTABLE checks; ' +
   'tmpfs: every attribute 0, and setting any is reported as unsupported (Linux\'s tmpfs keeps append-only, immutable, nodump, noatime); ' +
   'symlinks, special files and /proc, sysfs and the like: EOPNOTSUPP, as Linux';
 
