@@ -198,7 +198,9 @@ export class HostNode extends VNode {
     return this.openHost(t, this.path, flags & ~O_CREAT, 0, loc);
   }
   override create(t: IoContext, name: string, flags: number, mode: number, loc: Loc): FileDescription {
-    return this.openHost(t, this.sub(name), flags | O_CREAT, mode, loc);
+    // the new file's place names its own node (loc comes with the directory's), as tmpfs's create does
+    const p = this.sub(name);
+    return this.openHost(t, p, flags | O_CREAT, mode, { ...loc, node: new HostNode(this.fs, p, S_IFREG) });
   }
   override tmpfile(t: IoContext, flags: number, mode: number, dir: Loc): FileDescription {
     const h = toHostOpenFlags(t.arch.name, flags) | O_CLOEXEC;

@@ -94,8 +94,10 @@ interface InfoLine {
   root: string;
   point: string;
   opts: string;
-  /** the optional fields (shared:N, master:N...) with the separator's dash */
-  tail: string;
+  /** the file system's type, source and options (after the separator's dash) */
+  type: string;
+  source: string;
+  superOpts: string;
 }
 
 function hostMountinfo(): InfoLine[] {
@@ -106,7 +108,10 @@ function hostMountinfo(): InfoLine[] {
       .map((l) => {
         const f = l.split(' ');
         const dash = f.indexOf('-');
-        return { id: Number(f[0]), parent: Number(f[1]), dev: f[2], root: unescape(f[3]), point: unescape(f[4]), opts: f[5], tail: f.slice(dash).join(' ') };
+        return {
+          id: Number(f[0]), parent: Number(f[1]), dev: f[2], root: unescape(f[3]), point: unescape(f[4]), opts: f[5],
+          type: f[dash + 1], source: unescape(f[dash + 2]), superOpts: f[dash + 3],
+        };
       });
   } catch {
     return [];
@@ -117,32 +122,56 @@ function hostMountinfo(): InfoLine[] {
 const HOST_ID_BASE = 1000;
 
 /**
- * The text of /proc/<pid>/mountinfo for the tree `vfs`: the guest's mounts
- * with their ids, parents and anonymous devices; a host directory as the host
- * mount holding it (its root the directory within that mount), with the host
+ * One mount as mountinfo shows it (and statmount/listmount answer for it):
+ * its id and its parent's, the device, its root within the file system, its
+ * place, its own options, whether it is unbindable, the file system's type,
+ * source and options. `mount` is the guest mount it is, or (a host mount
+ * below a host directory) the one it is seen through.
+ */
+export interface MountEntry {
+  id: number;
+  parent: number;
+  dev: string;
+  root: string;
+  point: string;
+  opts: string;
+  unbindable: boolean;
+  type: string;
+  source: string;
+  superOpts: string;
+  mount: Mount;
+  /** a host mount shown below a guest mount of a host directory */
+  host: boolean;
+}
+
+/**
+ * The guest's mounts in mountinfo's order: the guest's mounts with their
+ * ids, parents and anonymous devices; a host directory as the host mount
+ * holding it (its root the directory within that mount), with the host
  * mounts below it that no guest mount hides.
  */
-export function mountinfoText(vfs: Vfs): Buffer {
+export function mountEntries(vfs: Vfs): MountEntry[] {
   const mounts = vfs.visibleMounts();
   const host = mounts.some((m) => m.fs instanceof HostFs) ? hostMountinfo() : [];
   const hidden = (guestPath: string, self: Mount): boolean => mounts.some((m) => m !== self && m.path !== '/' && under(guestPath, m.path) && !under(self.path, m.path));
-  const lines: string[] = [];
+  const out: MountEntry[] = [];
   const rootId = mounts[0]?.id ?? 1;
   for (const m of mounts) {
     const parent = m.at?.mnt.id ?? rootId;
+    const own = { id: m.id, parent, point: m.path, unbindable: unbindable.has(m), mount: m, host: false };
     if (!(m.fs instanceof HostFs)) {
-      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(m.opts.bindPath ?? '/')} ${escape(m.path)} ${mountOptions(m, false)}${unbindable.has(m) ? ' unbindable' : ''} - ${m.fs.type} ${escape(m.opts.source ?? m.fs.type)} ${superOpts(m)}\n`);
+      out.push({ ...own, dev: `0:${m.fs.dev}`, root: m.opts.bindPath ?? '/', opts: mountOptions(m, false), type: m.fs.type, source: m.opts.source ?? m.fs.type, superOpts: superOpts(m) });
       continue;
     }
     const root = m.fs.hostRoot;
     const base = host.filter((h) => under(root, h.point)).reduce<InfoLine | null>((best, h) => (best === null || h.point.length >= best.point.length ? h : best), null);
     if (base === null) {
-      lines.push(`${m.id} ${parent} 0:${m.fs.dev} ${escape(root)} ${escape(m.path)} ${withFlags('rw', m)} - hostfs ${escape(m.opts.source ?? root)} rw\n`);
+      out.push({ ...own, dev: `0:${m.fs.dev}`, root, opts: withFlags('rw', m), type: 'hostfs', source: m.opts.source ?? root, superOpts: 'rw' });
       continue;
     }
     const within = base.point === '/' ? root : root.slice(base.point.length) || '/';
     const baseRoot = base.root === '/' ? within : within === '/' ? base.root : base.root + within;
-    lines.push(`${m.id} ${parent} ${base.dev} ${escape(baseRoot)} ${escape(m.path)} ${withFlags(base.opts, m)} ${base.tail}\n`);
+    out.push({ ...own, dev: base.dev, root: baseRoot, opts: withFlags(base.opts, m), type: base.type, source: base.source, superOpts: base.superOpts });
     const shown = new Set<number>([base.id]);
     for (const h of host) {
       if (h.point === root || !under(h.point, root) || h.id === base.id) continue;
@@ -150,8 +179,16 @@ export function mountinfoText(vfs: Vfs): Buffer {
       if (hidden(g, m)) continue;
       const hp = shown.has(h.parent) ? (h.parent === base.id ? m.id : HOST_ID_BASE + h.parent) : m.id;
       shown.add(h.id);
-      lines.push(`${HOST_ID_BASE + h.id} ${hp} ${h.dev} ${escape(h.root)} ${escape(g)} ${withFlags(h.opts, m)} ${h.tail}\n`);
+      out.push({ id: HOST_ID_BASE + h.id, parent: hp, dev: h.dev, root: h.root, point: g, opts: withFlags(h.opts, m), unbindable: false, type: h.type, source: h.source, superOpts: h.superOpts, mount: m, host: true });
     }
   }
+  return out;
+}
+
+/** The text of /proc/<pid>/mountinfo for the tree `vfs`. */
+export function mountinfoText(vfs: Vfs): Buffer {
+  const lines = mountEntries(vfs).map(
+    (e) => `${e.id} ${e.parent} ${e.dev} ${escape(e.root)} ${escape(e.point)} ${e.opts}${e.unbindable ? ' unbindable' : ''} - ${e.type} ${escape(e.source)} ${e.superOpts}\n`,
+  );
   return Buffer.from(lines.join(''), 'latin1');
 }

@@ -32,6 +32,9 @@ import { spaceDefs } from './handlers/space.js';
 import { schedDefs } from './handlers/sched.js';
 import { mountDefs } from './handlers/mount.js';
 import { fsmountDefs } from './handlers/fsmount.js';
+import { statmountDefs } from './handlers/statmount.js';
+import { fileattrDefs } from './handlers/fileattr.js';
+import { lsmDefs } from './handlers/lsm.js';
 import { setnsDefs } from './handlers/setns.js';
 import { sysvipcDefs } from './handlers/sysvipc.js';
 import { mqueueDefs } from './handlers/mqueue.js';
@@ -58,7 +61,7 @@ export function assemble(modules: ReadonlyArray<Readonly<Record<string, Def>>>):
 }
 
 /** Every declared syscall: supported, partial and probed. */
-export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs, syslogDefs, fsmountDefs, setnsDefs, futexDefs]);
+export const DEFS = assemble([fsDefs, pathDefs, xattrDefs, mmDefs, procDefs, processDefs, signalDefs, timeDefs, pollDefs, epollDefs, netDefs, msgDefs, eventDefs, inotifyDefs, runtimeDefs, pidfdDefs, lockDefs, memfdDefs, timerDefs, ioDefs, spliceDefs, spaceDefs, schedDefs, mountDefs, utsDefs, sysvipcDefs, mqueueDefs, numaDefs, cloneDefs, pvmDefs, aioDefs, openDefs, seccompDefs, direntDefs, syslogDefs, fsmountDefs, setnsDefs, futexDefs, statmountDefs, fileattrDefs, lsmDefs]);
 
 /** One arch's table: every syscall it numbers, declared or absent. */
 export function buildTable(arch: ArchName, names: Readonly<Record<number, string>>, defs: ReadonlyMap<string, Def>): SyscallTable {

@@ -38,6 +38,7 @@ import type { Args } from '../../cpu/args.js';
 import { chk, hostOut, lookupAt, partial, pathArg, supported, type Def } from './util.js';
 import { fcntlShape } from '../signature.js';
 import { asyncIoctl, fcntl } from './fcntl.js';
+import { statxMountId } from './statmount.js';
 
 /** Linux caps one read/write at MAX_RW_COUNT */
 const MAX_RW = MAX_RW_COUNT;
@@ -354,18 +355,23 @@ export const fsDefs: Record<string, Def> = {
     // a host file: the host's own statx (birth time, attributes, mount id); elsewhere the basic fields
     let hostFd = -1;
     let hostP: Buffer | null = null;
+    // the mount id is the guest's (statmount's and mountinfo's numbering), not the host's
+    let loc: Loc | null;
     if (path.length === 0 && flags & AT_EMPTY_PATH && dirfd !== AT_FDCWD) {
       const f = t.fds.file(dirfd);
+      loc = f.loc;
       if (f instanceof HostFile) hostFd = f.hostFd;
       else if (f.loc?.node instanceof HostNode) hostP = f.loc.node.fs.hp(f.loc.node.path);
-      else return (t.mm.write(out, statxFromStat(f.statBytes(t))), 0);
+      else return (t.mm.write(out, statxFromStat(f.statBytes(t))), statxMountId(t, out, loc, mask), 0);
     } else {
-      const loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
-      if (!(loc.node instanceof HostNode)) return (t.mm.write(out, statxFromStat(loc.node.stat(t))), 0);
+      loc = lookupAt(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+      if (!(loc.node instanceof HostNode)) return (t.mm.write(out, statxFromStat(loc.node.stat(t))), statxMountId(t, out, loc, mask), 0);
       hostP = loc.node.fs.hp(loc.node.path);
     }
     const hf = hostP === null ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
-    return hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
+    hostOut(t, out, 256, (h) => chk(host.statx(hostP === null ? hostFd : AT_FDCWD, hostP ?? Buffer.from('\0'), hf | (flags & AT_STATX_SYNC_TYPE), mask, h)));
+    statxMountId(t, out, loc, mask);
+    return 0;
   }),
   // (strace decodes the terminal structures a successful TCGETS or TIOCGWINSZ returns; shown here by address, as strace shows them on ENOTTY)
   ioctl: partial(['fd', 'ioctl', 'ptr'], ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC (files with Linux\'s ->fasync: pipes, sockets, ttys, inotify; ENOTTY elsewhere), FIOSETOWN/FIOGETOWN and SIOCSPGRP/SIOCGPGRP on sockets; terminals: TCGETS, TCSETS/W/F, TIOCGWINSZ, TIOCSWINSZ, FIONREAD passed to the host tty, TIOCGPGRP/TIOCSPGRP/TIOCGSID/TIOCSCTTY/TIOCNOTTY answered with the guest\'s own foreground group, session and controlling terminal (background groups get SIGTTIN/SIGTTOU or EIO as Linux\'s tty_check_change decides); the guest\'s own ptys (/dev/ptmx, /dev/pts): TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT, TIOCSIG on the master, TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ (SIGWINCH), FIONREAD, TIOCOUTQ, TCFLSH, TCXONC, TCSBRK, TIOCSTI (the caller\'s controlling terminal or CAP_SYS_ADMIN, as the host\'s dev.tty.legacy_tiocsti allows) and the job-control requests on either side; other requests are reported as unsupported'),

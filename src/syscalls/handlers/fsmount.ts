@@ -2,9 +2,9 @@
 // file-system context fd, fsconfig sets its parameters and creates or
 // reconfigures the file system (fscontext.ts), fsmount makes a detached
 // mount of it (an O_PATH fd, usable for fstat and as a dirfd), open_tree an
-// O_PATH fd or a detached copy of a mount tree, move_mount attaches a
-// detached tree or moves an attached mount, mount_setattr changes mounts'
-// flags. Linux's argument checks and errors, in its order (fs/fsopen.c,
+// O_PATH fd or a detached copy of a mount tree (open_tree_attr with
+// attributes applied to it), move_mount attaches a detached tree or moves
+// an attached mount, mount_setattr changes mounts' flags. Linux's argument checks and errors, in its order (fs/fsopen.c,
 // fs/namespace.c).
 import type { Task } from '../../proc/task.js';
 import { E } from '../../abi/errno.js';
@@ -193,14 +193,41 @@ function moveMount(t: Task, fromDfd: number, fromAddr: number, toDfd: number, to
   return 0;
 }
 
-function openTree(t: Task, dfd: number, pathAddr: number, flags: number): number {
+/** vfs_open_tree: an O_PATH fd's place, or (OPEN_TREE_CLONE) the root of a detached copy of the mount there */
+function openTreeAt(t: Task, dfd: number, pathAddr: number, flags: number): { loc: Loc; clone: Mount | null } {
   if (flags & ~(AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) fail(E.EINVAL);
   if ((flags & (AT_RECURSIVE | OPEN_TREE_CLONE)) === AT_RECURSIVE) fail(E.EINVAL);
   if (flags & OPEN_TREE_CLONE) needAdmin(t);
   const loc = lookupAt(t, dfd, pathArg(t, pathAddr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  if (!(flags & OPEN_TREE_CLONE)) return { loc, clone: null };
+  const m = copyTree(t.kernel.vfs, loc, (flags & AT_RECURSIVE) !== 0, copyOf);
+  return { loc: { mnt: m, node: m.top, path: m.path }, clone: m };
+}
+
+function treeFd(t: Task, at: { loc: Loc; clone: Mount | null }, flags: number): number {
   const cloexec = (flags & OPEN_TREE_CLOEXEC) !== 0;
-  if (!(flags & OPEN_TREE_CLONE)) return t.fds.add(new PathFile(loc.node, O_PATH, loc), cloexec);
-  return mountFd(t, copyTree(t.kernel.vfs, loc, (flags & AT_RECURSIVE) !== 0, copyOf), cloexec);
+  return at.clone === null ? t.fds.add(new PathFile(at.loc.node, O_PATH, at.loc), cloexec) : mountFd(t, at.clone, cloexec);
+}
+
+function openTree(t: Task, dfd: number, pathAddr: number, flags: number): number {
+  return treeFd(t, openTreeAt(t, dfd, pathAddr, flags), flags);
+}
+
+/**
+ * open_tree_attr: open_tree, then (a struct mount_attr given) its
+ * attributes applied to what it opened, as mount_setattr applies them: the
+ * clone (with its mounts below under AT_RECURSIVE), or the attached mount
+ * whose root the place is. A NULL struct with a size is EINVAL; the struct
+ * is read after the tree is opened, and a failure drops the clone.
+ */
+function openTreeAttr(t: Task, dfd: number, pathAddr: number, flags: number, attrAddr: number, size: number): number {
+  if (attrAddr === 0 && size !== 0) fail(E.EINVAL);
+  const at = openTreeAt(t, dfd, pathAddr, flags);
+  if (attrAddr !== 0) {
+    const k = mountKattr(t, attrAddr, size);
+    if (k !== null) applyKattr(t, at.loc, (flags & AT_RECURSIVE) !== 0, k);
+  }
+  return treeFd(t, at, flags);
 }
 
 const PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED;
@@ -214,8 +241,21 @@ function idmapCheck(t: Task, fd: bigint): never {
   throw new Unsupported('idmapped mounts (MOUNT_ATTR_IDMAP)', E.EPERM);
 }
 
-function mountSetattr(t: Task, dfd: number, pathAddr: number, flags: number, attrAddr: number, size: number): number {
-  if (flags & ~(AT_EMPTY_PATH | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)) fail(E.EINVAL);
+/** what a struct mount_attr asks (build_mount_kattr): attributes to set and clear, an atime mode, a propagation type */
+interface MountKattr {
+  on: ReturnType<typeof attrFlags>;
+  off: ReturnType<typeof attrFlags>;
+  atime: { v: MountOptions['atime'] } | null;
+  prop: number;
+}
+
+/**
+ * struct mount_attr (wants_mount_setattr, build_mount_kattr): E2BIG past a
+ * page or for a non-zero tail, EINVAL below version 0, EPERM without
+ * CAP_SYS_ADMIN, EFAULT, EINVAL for what Linux does not accept; null when it
+ * asks for nothing.
+ */
+function mountKattr(t: Task, attrAddr: number, size: number): MountKattr | null {
   if (size > 4096) fail(E.E2BIG);
   if (size < MOUNT_ATTR_SIZE_VER0) fail(E.EINVAL);
   needAdmin(t);
@@ -225,7 +265,7 @@ function mountSetattr(t: Task, dfd: number, pathAddr: number, flags: number, att
   const set = b.readBigUInt64LE(0);
   const clr = b.readBigUInt64LE(8);
   const prop = b.readBigUInt64LE(16);
-  if (set === 0n && clr === 0n && prop === 0n) return 0;
+  if (set === 0n && clr === 0n && prop === 0n) return null;
   // build_mount_kattr: one propagation type at most, known attributes, the atime mode as an enumeration
   if (prop & ~BigInt(PROPAGATION) || (prop & (prop - 1n)) !== 0n) fail(E.EINVAL);
   if ((set | clr) & ~BigInt(SETATTR_VALID)) fail(E.EINVAL);
@@ -240,26 +280,38 @@ function mountSetattr(t: Task, dfd: number, pathAddr: number, flags: number, att
     if (c & MOUNT_ATTR_IDMAP) fail(E.EINVAL);
     idmapCheck(t, b.readBigUInt64LE(24));
   }
-  const loc = lookupAt(t, dfd, pathArg(t, pathAddr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
-  // do_mount_setattr: the root of a mount of the table, or of a detached tree
+  return { on: attrFlags(s), off: attrFlags(c), atime, prop: Number(prop) };
+}
+
+/** do_mount_setattr: the root of a mount of the table, or of a detached tree (EINVAL otherwise), and with AT_RECURSIVE the mounts below it */
+function applyKattr(t: Task, loc: Loc, recursive: boolean, k: MountKattr): void {
   if (!isRoot(loc)) fail(E.EINVAL);
   const vfs = t.kernel.vfs;
   const m = loc.mnt;
   if (!inTable(vfs, m) && detachedRoot(m) !== m) fail(E.EINVAL);
-  const on = attrFlags(s);
-  const off = attrFlags(c);
-  for (const o of flags & AT_RECURSIVE ? subtree(vfs, m) : [m]) {
-    for (const k of ['readonly', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'nosymfollow'] as const) {
-      if (off[k]) o.opts[k] = false;
-      if (on[k]) o.opts[k] = true;
+  for (const o of recursive ? subtree(vfs, m) : [m]) {
+    for (const key of ['readonly', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'nosymfollow'] as const) {
+      if (k.off[key]) o.opts[key] = false;
+      if (k.on[key]) o.opts[key] = true;
     }
-    if (atime !== null) o.opts.atime = atime.v;
+    if (k.atime !== null) o.opts.atime = k.atime.v;
   }
   // shared and slave mounts have no peers (one mount namespace, shared with nothing); unbindable ones are kept
-  if (prop !== 0n) setPropagation(flags & AT_RECURSIVE ? subtree(vfs, m) : [m], Number(prop));
+  if (k.prop !== 0) setPropagation(recursive ? subtree(vfs, m) : [m], k.prop);
   vfs.lookups.walk.epoch++;
+}
+
+function mountSetattr(t: Task, dfd: number, pathAddr: number, flags: number, attrAddr: number, size: number): number {
+  if (flags & ~(AT_EMPTY_PATH | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)) fail(E.EINVAL);
+  const k = mountKattr(t, attrAddr, size);
+  if (k === null) return 0;
+  const loc = lookupAt(t, dfd, pathArg(t, pathAddr), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  applyKattr(t, loc, (flags & AT_RECURSIVE) !== 0, k);
   return 0;
 }
+
+const SETATTR_NOTE =
+  'MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NOSYMFOLLOW, the atime modes and NODIRATIME, AT_RECURSIVE; making a mount read-only does not wait for its writers (no EBUSY); MS_UNBINDABLE kept, MS_SHARED and MS_SLAVE accepted with no peer group (one mount namespace, shared with nothing); MOUNT_ATTR_IDMAP gives EPERM for the initial user namespace, other namespaces are reported as unsupported';
 
 export const fsmountDefs: Record<string, Def> = {
   fsopen: partial(
@@ -295,6 +347,11 @@ export const fsmountDefs: Record<string, Def> = {
   mount_setattr: partial(
     ['dirfd', 'path', 'setattrflags', 'mountattrstruct', 'size'],
     (t, a) => mountSetattr(t, a.i32(0), a.ptr(1), a.u32(2), a.ptr(3), a.size(4)),
-    'MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NOSYMFOLLOW, the atime modes and NODIRATIME, AT_RECURSIVE; making a mount read-only does not wait for its writers (no EBUSY); MS_UNBINDABLE kept, MS_SHARED and MS_SLAVE accepted with no peer group (one mount namespace, shared with nothing); MOUNT_ATTR_IDMAP gives EPERM for the initial user namespace, other namespaces are reported as unsupported',
+    SETATTR_NOTE,
+  ),
+  open_tree_attr: partial(
+    ['dirfd', 'path', 'opentreeflags', 'mountattrstruct', 'size'],
+    (t, a) => openTreeAttr(t, a.i32(0), a.ptr(1), a.u32(2), a.ptr(3), a.size(4)),
+    'open_tree, then the struct mount_attr applied to the clone (or to the attached mount whose root the place is) as mount_setattr applies it: ' + SETATTR_NOTE,
   ),
 };
