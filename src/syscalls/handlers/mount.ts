@@ -120,7 +120,7 @@ function newFs(t: Task, type: string, data: string | null): { fs: FileSystem; fs
     case 'proc':
       return { fs: new ProcFs(t.kernel) };
     case 'sysfs':
-      return { fs: new SysFs('sysfs') };
+      return { fs: new SysFs('sysfs', t.kernel.net) };
     case 'cgroup2':
       return { fs: new SysFs('cgroup2') };
     case 'devtmpfs':
