@@ -70,6 +70,10 @@ export class LoopNet {
   readonly all = new Set<LoopSocket>();
   next = EPHEMERAL_LO + Math.floor(Math.random() * (EPHEMERAL_HI - EPHEMERAL_LO));
   readonly lo: LoCounters = { packets: 0, bytes: 0 };
+  /** closed TCP sockets whose connection lives on: orphaned in FIN_WAIT2, or in TIME_WAIT (tcpstate.ts) */
+  readonly closing = new Set<LoopSocket>();
+  /** the order FINs were sent in */
+  fins = 0;
   /** lo carries a packet of `bytes` (headers included) */
   carry(bytes: number): void {
     this.lo.packets++;
@@ -136,6 +140,14 @@ export class LoopSocket extends UnixSocket {
   active = false;
   /** the owner /proc/net shows: the creator's effective uid (an accepted socket's listener's) */
   uid = 0;
+  /** when this end sent its FIN (shutdown SHUT_WR or close): its order in the network and the time; 0 before */
+  fin = 0;
+  finMs = 0;
+  /** closed with unread data: the connection was reset (an RST, no FIN) */
+  reset = false;
+  /** a closed connection's peer and remote address, kept while it lingers (tcpstate.ts) */
+  lastPeer: LoopSocket | null = null;
+  lastRemote: InetAddr | null = null;
 
   constructor(
     family: number,
@@ -161,6 +173,10 @@ export class LoopSocket extends UnixSocket {
   }
   private get v6only(): boolean {
     return this.ipOpts.get(`${SOL_IPV6}:${IPV6_V6ONLY}`) === 1;
+  }
+  /** ipv6_only_sock: IPV6_V6ONLY, or bound to an IPv6 address that is not the wildcard nor v4-mapped (inet6_bind) */
+  get ipv6Only(): boolean {
+    return this.family === AF_INET6 && (this.v6only || (!isAny(this.local.ip) && !isMapped(this.local.ip)));
   }
   /** Does this socket take traffic for address `ip` (of either family)? */
   private accepts(ip: Buffer): boolean {
@@ -436,6 +452,13 @@ export class LoopSocket extends UnixSocket {
       fail(E.ENOTCONN);
     }
     super.shutdown(t, how);
+    if (this.type === SOCK_STREAM && this.state === 'connected' && (how === 1 || how === 2)) this.sendFin();
+  }
+  /** the FIN this end sends once (tcp_send_fin) */
+  private sendFin(): void {
+    if (this.fin !== 0) return;
+    this.fin = ++this.net.fins;
+    this.finMs = Date.now();
   }
 
   override getsockopt(t: IoContext, level: number, name: number, len: number): Buffer {
@@ -495,6 +518,17 @@ export class LoopSocket extends UnixSocket {
   }
 
   override release(): void {
+    const p = this.peer;
+    if (this.type === SOCK_STREAM && this.state === 'connected' && p instanceof LoopSocket) {
+      // tcp_close: unread data resets the connection; otherwise a FIN goes, and the connection lingers (FIN_WAIT2, TIME_WAIT)
+      if (this.queue.length > 0 || this.embryo) this.reset = true;
+      else {
+        this.sendFin();
+        this.lastPeer = p;
+        this.lastRemote = p.local;
+        this.net.closing.add(this);
+      }
+    }
     this.net.all.delete(this);
     this.ifq?.unref();
     this.ifq = null;
@@ -515,6 +549,11 @@ export function loopSocket(t: IoContext, family: number, type: number, protocol:
   const s = new LoopSocket(family, type, flags, t.vfs.anonIno('socket'), netOf(t.vfs));
   s.uid = t.cred.euid;
   return s;
+}
+
+/** A Machine's own network (--net none), once a socket of it was made. */
+export function loopNetOf(vfs: Vfs): LoopNet | null {
+  return nets.get(vfs) ?? null;
 }
 
 /** lo's counters in a Machine's own network (--net none): zero until a packet is sent. */

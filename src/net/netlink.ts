@@ -12,14 +12,18 @@
 //
 // A guest with a network of its own (--net none) has only `lo`: the host's
 // answers are read into elfrun first and only what concerns lo is passed on
-// (its link, its addresses, the routes through it), and sock_diag shows no
-// inet sockets, since the guest's are elfrun's (loop.ts), not the host's.
+// (its link, its addresses, the routes through it), and sock_diag shows none
+// of the host's inet sockets: SOCK_DIAG_BY_FAMILY for TCP and UDP is
+// answered by elfrun from the guest's own (loop.ts, tcpstate.ts: an
+// inet_diag_msg each, with INET_DIAG_SHUTDOWN and INET_DIAG_SKV6ONLY, no
+// other extensions; no bytecode filters: every socket of the states asked).
 // lo's own attributes are the host's lo's, but for its counters (IFLA_STATS,
 // IFLA_STATS64), which are those of elfrun's lo, as /proc/net/dev gives them.
 import { E } from '../abi/errno.js';
 import { fail, Unsupported } from '../abi/errors.js';
 import type { IoContext } from '../fs/context.js';
-import { AF_NETLINK } from '../abi/socket.js';
+import { AF_INET, AF_INET6, AF_NETLINK, IPPROTO_TCP, IPPROTO_UDP } from '../abi/socket.js';
+import { diagDump } from './tcpstate.js';
 import { HostSocket } from './host.js';
 import type { Received, RecvArgs, SendArgs } from './socket.js';
 import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from '../abi/socket.js';
@@ -49,6 +53,8 @@ const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NLMSG_ERROR = 2;
 const NLM_F_CAPPED = 0x100;
+const NLM_F_MULTI = 2;
+const NLMSG_DONE = 3;
 
 class NetlinkSocket extends HostSocket {
   /** datagrams elfrun answers itself, received before the host's */
@@ -62,10 +68,11 @@ class NetlinkSocket extends HostSocket {
     for (let off = 0; off + NLMSG_HDR <= bytes.length; ) {
       const len = bytes.readUInt32LE(off);
       const m = bytes.subarray(off, len < NLMSG_HDR ? bytes.length : Math.min(bytes.length, off + ((len + 3) & ~3)));
-      if (readOnly(this.protocol, bytes.readUInt16LE(off + 4))) reads.push(m);
+      const mine = readOnly(this.protocol, bytes.readUInt16LE(off + 4)) ? this.answer(t, m) : this.refusal(t, m);
+      if (mine === null) reads.push(m);
       else {
         refused = true;
-        this.ready.push(this.refusal(t, m));
+        this.ready.push(mine);
       }
       if (len < NLMSG_HDR) break;
       off += (len + 3) & ~3;
@@ -73,6 +80,28 @@ class NetlinkSocket extends HostSocket {
     if (!refused) return super.sendmsg(t, a);
     if (reads.length > 0) this.sendBytes(Buffer.concat(reads), a.flags);
     return this.settle(t, bytes.length);
+  }
+
+  /** elfrun's own answer to read-only request `m`, or null for the host's */
+  protected answer(_t: IoContext, _m: Buffer): Buffer | null {
+    return null;
+  }
+
+  /** netlink messages of `type` answering request `m` as a dump (NLM_F_MULTI), NLMSG_DONE last */
+  protected dump(t: IoContext, m: Buffer, type: number, bodies: Buffer[]): Buffer {
+    const seq = m.readUInt32LE(8);
+    const pid = this.sockName(t).readUInt32LE(4);
+    const head = (len: number, ty: number): Buffer => {
+      const h = Buffer.alloc(NLMSG_HDR);
+      h.writeUInt32LE(len, 0);
+      h.writeUInt16LE(ty, 4);
+      h.writeUInt16LE(NLM_F_MULTI, 6);
+      h.writeUInt32LE(seq, 8);
+      h.writeUInt32LE(pid, 12);
+      return h;
+    };
+    const parts = bodies.flatMap((b) => [head(NLMSG_HDR + b.length, type), b]);
+    return Buffer.concat([...parts, head(NLMSG_HDR + 4, NLMSG_DONE), Buffer.alloc(4)]);
   }
 
   /** netlink_ack of -EPERM for request `m`: the request whole, or only its header with NETLINK_CAP_ACK */
@@ -206,6 +235,15 @@ const LO_DATA = 128;
 
 /** A netlink socket of a guest whose network holds only lo (see the header). */
 class LoNetlinkSocket extends NetlinkSocket {
+  /** sock_diag of the guest's TCP and UDP sockets: elfrun's lo's (the host has none of them) */
+  protected override answer(t: IoContext, m: Buffer): Buffer | null {
+    if (this.protocol !== NETLINK_SOCK_DIAG || m.length < NLMSG_HDR + 8 || m.readUInt16LE(4) !== SOCK_DIAG_BY_FAMILY) return null;
+    const family = m[NLMSG_HDR];
+    const protocol = m[NLMSG_HDR + 1];
+    if ((family !== AF_INET && family !== AF_INET6) || (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP)) return null;
+    return this.dump(t, m, SOCK_DIAG_BY_FAMILY, diagDump(t.vfs, family, protocol, m.readUInt32LE(NLMSG_HDR + 4)));
+  }
+
   /** One host datagram, filtered; null when the host has none now (its errors thrown). */
   private pull(lo: LoCounters): Buffer | null {
     const s = (lbuf ??= new Scratch(65536));
