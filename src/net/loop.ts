@@ -27,9 +27,10 @@ import type { Vfs } from '../fs/vfs.js';
 import { ownCred, UnixSocket } from './unix.js';
 import { iovLen, Msg, RCV_SHUTDOWN, readIov, SEND_SHUTDOWN, SHUTDOWN_MASK } from './unix-queue.js';
 import type { Accepted, Received, RecvArgs, SendArgs, Socket } from './socket.js';
-import { keptFlag } from './unix-opts.js';
+import { inheritKept, keptFlag } from './unix-opts.js';
 import { HostSocket, IFREQ_GET, SIOCGIFCONF } from './host.js';
 import { recvStream } from './unix-io.js';
+import { finState } from './tcpfin.js';
 
 /** net.ipv4.ip_local_port_range's default */
 const EPHEMERAL_LO = 32768;
@@ -208,7 +209,11 @@ export class LoopSocket extends UnixSocket {
   private bindTo(ip: Buffer, port: number): void {
     if (!isAny(ip) && !isLoopback(ip)) fail(E.EADDRNOTAVAIL);
     if (this.local.port !== 0) fail(E.EINVAL);
-    const free = (p: number): boolean => !(this.net.ports.get(`${this.type}:${p}`) ?? []).some((o) => this.conflicts(o, ip));
+    // a closed connection that lingers (FIN_WAIT2, TIME_WAIT) keeps its port, as its bucket does in Linux's bind hash
+    const now = Date.now();
+    const lingers = (o: LoopSocket): boolean => o.lastPeer !== null && finState(o, o.lastPeer, true, now) !== null;
+    const closing = (p: number): LoopSocket[] => (this.type === SOCK_STREAM ? [...this.net.closing].filter((o) => o.local.port === p && lingers(o)) : []);
+    const free = (p: number): boolean => ![...(this.net.ports.get(`${this.type}:${p}`) ?? []), ...closing(p)].some((o) => this.conflicts(o, ip));
     if (port === 0) {
       const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
       for (let i = 0; i < span && port === 0; i++) {
@@ -314,6 +319,7 @@ export class LoopSocket extends UnixSocket {
     server.peerCred = ownCred(t);
     server.uid = other.uid;
     server.sndbuf = other.sndbuf;
+    inheritKept(other, server);
     server.rcvbuf = other.rcvbuf;
     this.peer = server;
     this.state = 'connected';

@@ -7,17 +7,14 @@
 // the other end is CLOSE, which no table lists (nor an unconnected socket).
 // A socket closed before its peer's FIN lingers orphaned in FIN_WAIT2 (60 s
 // at most), then in TIME_WAIT once the peer closes. A close with unread data
-// resets the connection: neither end lingers. A TIME_WAIT socket does not
-// hold its port against bind() in elfrun (Linux refuses the port without
-// SO_REUSEADDR).
+// resets the connection: neither end lingers. A lingering connection holds
+// its port against bind() as Linux's does (loop.ts).
 import { AF_INET, IPPROTO_TCP, SOCK_DGRAM, SOCK_STREAM } from '../abi/socket.js';
 import type { Vfs } from '../fs/vfs.js';
 import { loopNetOf, type InetAddr, type LoopSocket } from './loop.js';
+import { finState, TCP } from './tcpfin.js';
 
-/** tcp_states.h */
-export const TCP = { ESTABLISHED: 1, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LISTEN: 10 } as const;
-/** tcp_fin_timeout and TCP_TIMEWAIT_LEN */
-const LINGER_MS = 60_000;
+export { TCP };
 
 /** A row of the tables: a socket (or the connection a closed one left), its state and what the timers say. */
 export interface TcpRow {
@@ -35,19 +32,10 @@ function tcpRow(s: LoopSocket, now: number): TcpRow | null {
   const dead = s.dead;
   if (!dead && s.state === 'listening') return { s, state: TCP.LISTEN, remote: null, expires: null, timewait: false };
   const peer = dead ? s.lastPeer : s.state === 'connected' ? (s.peer as LoopSocket | null) : null;
-  if (peer === null || s.reset || peer.reset) return null;
-  const remote = dead ? s.lastRemote : s.remoteAddr;
-  const mine = s.fin;
-  const theirs = peer.fin;
-  if (mine === 0 && theirs === 0) return { s, state: TCP.ESTABLISHED, remote, expires: null, timewait: false };
-  if (mine !== 0 && theirs === 0) {
-    const left = dead ? s.finMs + LINGER_MS - now : null;
-    return left !== null && left <= 0 ? null : { s, state: TCP.FIN_WAIT2, remote, expires: left, timewait: false };
-  }
-  if (mine === 0) return { s, state: TCP.CLOSE_WAIT, remote, expires: null, timewait: false };
-  if (mine > theirs) return null; // the second to send its FIN: closed once it is acknowledged
-  const left = Math.max(s.finMs, peer.finMs) + LINGER_MS - now;
-  return left <= 0 ? null : { s, state: TCP.TIME_WAIT, remote, expires: left, timewait: true };
+  if (peer === null) return null;
+  const f = finState(s, peer, dead, now);
+  if (f === null) return null;
+  return { s, state: f.state, remote: dead ? s.lastRemote : s.remoteAddr, expires: f.expires, timewait: f.state === TCP.TIME_WAIT };
 }
 
 /** The TCP table of a network, live sockets first, in the order they were made; closed connections past their time are forgotten. */
