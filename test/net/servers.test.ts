@@ -238,6 +238,10 @@ class H(socketserver.StreamRequestHandler):
         self.wfile.write(data[::-1])
 cls = socketserver.ForkingTCPServer if sys.argv[1] == 'fork' else socketserver.ThreadingTCPServer
 cls.allow_reuse_address = True
+# a backlog for every client at once: with socketserver's 5, a server slower to accept than the
+# clients connect (elfrun's, or a native one made slow) overflows the host's listen queue and
+# SYN cookies reset some connections (ListenOverflows, SyncookiesFailed in nstat)
+cls.request_queue_size = 64
 with cls(('127.0.0.1', int(sys.argv[2])), H) as s:
     s.serve_forever()
 `;
