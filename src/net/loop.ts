@@ -75,6 +75,16 @@ export class LoopNet {
   readonly closing = new Set<LoopSocket>();
   /** the order FINs were sent in */
   fins = 0;
+  /** the size of `closing` at which the connections that no longer linger are dropped from it (doubling: amortized) */
+  private pruneAt = 64;
+  /** a closed connection that may linger */
+  linger(s: LoopSocket): void {
+    this.closing.add(s);
+    if (this.closing.size < this.pruneAt) return;
+    const now = Date.now();
+    for (const o of this.closing) if (o.lastPeer === null || finState(o, o.lastPeer, true, now) === null) this.closing.delete(o);
+    this.pruneAt = Math.max(64, 2 * this.closing.size);
+  }
   /** lo carries a packet of `bytes` (headers included) */
   carry(bytes: number): void {
     this.lo.packets++;
@@ -532,7 +542,7 @@ export class LoopSocket extends UnixSocket {
         this.sendFin();
         this.lastPeer = p;
         this.lastRemote = p.local;
-        this.net.closing.add(this);
+        this.net.linger(this);
       }
     }
     this.net.all.delete(this);
