@@ -302,7 +302,7 @@ export class Machine {
     }
     mount('/proc', new ProcFs(k), { source: 'proc' });
     // the guest's own /sys, read-only as in a container, with an empty cgroup2 hierarchy
-    mount('/sys', new SysFs('sysfs'), { readonly: true, source: 'sysfs' });
+    mount('/sys', new SysFs('sysfs', k.net), { readonly: true, source: 'sysfs' });
     mount('/sys/fs/cgroup', new SysFs('cgroup2'), { readonly: true, source: 'cgroup2' });
     mount('/dev', new DevFs(), { source: 'devtmpfs' });
     // shared memory is shared with the host, as for a native program (the sandbox keeps its own)

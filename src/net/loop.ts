@@ -10,6 +10,15 @@
 // (EINPROGRESS, then SO_ERROR), and a dual-stack AF_INET6 socket reached
 // by IPv4 under its v4-mapped address. Nothing here touches the host's
 // network.
+//
+// lo's counters (/proc/net/dev, netlink's link stats, /sys/class/net/lo/
+// statistics) are this network's own: every packet lo carries is both sent
+// and received, so rx equals tx. A UDP datagram is one packet of its payload
+// and its IP and UDP headers, as Linux counts it; for TCP elfrun keeps no
+// segments, so it counts what a connection on lo sends at the least: the
+// handshake's three segments (a refused one's SYN and RST), one segment per
+// send (its headers with the timestamp option), and no ACKs or FINs. A
+// datagram to a port nobody has bound brings back ICMP's port unreachable.
 import { E } from '../abi/errno.js';
 import { fail, Unsupported } from '../abi/errors.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_TCP, IPPROTO_UDP, MSG_OOB, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, SOL_TCP, SO_REUSEADDR, SO_REUSEPORT } from '../abi/socket.js';
@@ -18,9 +27,10 @@ import type { Vfs } from '../fs/vfs.js';
 import { ownCred, UnixSocket } from './unix.js';
 import { iovLen, Msg, RCV_SHUTDOWN, readIov, SEND_SHUTDOWN, SHUTDOWN_MASK } from './unix-queue.js';
 import type { Accepted, Received, RecvArgs, SendArgs, Socket } from './socket.js';
-import { keptFlag } from './unix-opts.js';
+import { inheritKept, keptFlag } from './unix-opts.js';
 import { HostSocket, IFREQ_GET, SIOCGIFCONF } from './host.js';
 import { recvStream } from './unix-io.js';
+import { finState } from './tcpfin.js';
 
 /** net.ipv4.ip_local_port_range's default */
 const EPHEMERAL_LO = 32768;
@@ -39,12 +49,47 @@ export interface InetAddr {
   port: number;
 }
 
-/** A guest network's bound sockets, by protocol and port. */
+/** IPv4 and IPv6 headers' sizes, and TCP's and UDP's (TCP's with the timestamp option, SYN's with its four options) */
+const IP4_HDR = 20;
+const IP6_HDR = 40;
+const UDP_HDR = 8;
+const ICMP_HDR = 8;
+const TCP_HDR = 32;
+const TCP_SYN_HDR = 40;
+const TCP_RST_HDR = 20;
+
+/** What lo has carried: packets and bytes (each received as it is sent). */
+export interface LoCounters {
+  packets: number;
+  bytes: number;
+}
+
+/** A guest network's bound sockets, by protocol and port, and lo's counters. */
 export class LoopNet {
   readonly ports = new Map<string, LoopSocket[]>();
   /** every socket of the network, for /proc/net */
   readonly all = new Set<LoopSocket>();
   next = EPHEMERAL_LO + Math.floor(Math.random() * (EPHEMERAL_HI - EPHEMERAL_LO));
+  readonly lo: LoCounters = { packets: 0, bytes: 0 };
+  /** closed TCP sockets whose connection lives on: orphaned in FIN_WAIT2, or in TIME_WAIT (tcpstate.ts) */
+  readonly closing = new Set<LoopSocket>();
+  /** the order FINs were sent in */
+  fins = 0;
+  /** the size of `closing` at which the connections that no longer linger are dropped from it (doubling: amortized) */
+  private pruneAt = 64;
+  /** a closed connection that may linger */
+  linger(s: LoopSocket): void {
+    this.closing.add(s);
+    if (this.closing.size < this.pruneAt) return;
+    const now = Date.now();
+    for (const o of this.closing) if (o.lastPeer === null || finState(o, o.lastPeer, true, now) === null) this.closing.delete(o);
+    this.pruneAt = Math.max(64, 2 * this.closing.size);
+  }
+  /** lo carries a packet of `bytes` (headers included) */
+  carry(bytes: number): void {
+    this.lo.packets++;
+    this.lo.bytes += bytes;
+  }
 }
 const nets = new WeakMap<Vfs, LoopNet>();
 const netOf = (vfs: Vfs): LoopNet => {
@@ -106,6 +151,14 @@ export class LoopSocket extends UnixSocket {
   active = false;
   /** the owner /proc/net shows: the creator's effective uid (an accepted socket's listener's) */
   uid = 0;
+  /** when this end sent its FIN (shutdown SHUT_WR or close): its order in the network and the time; 0 before */
+  fin = 0;
+  finMs = 0;
+  /** closed with unread data: the connection was reset (an RST, no FIN) */
+  reset = false;
+  /** a closed connection's peer and remote address, kept while it lingers (tcpstate.ts) */
+  lastPeer: LoopSocket | null = null;
+  lastRemote: InetAddr | null = null;
 
   constructor(
     family: number,
@@ -125,8 +178,16 @@ export class LoopSocket extends UnixSocket {
   private get key(): string {
     return `${this.type}:${this.local.port}`;
   }
+  /** the IP header of this socket's packets (an IPv6 socket's v4-mapped peer is reached over IPv4) */
+  private ipHdr(dst: Buffer): number {
+    return this.family === AF_INET || v4(dst) !== null ? IP4_HDR : IP6_HDR;
+  }
   private get v6only(): boolean {
     return this.ipOpts.get(`${SOL_IPV6}:${IPV6_V6ONLY}`) === 1;
+  }
+  /** ipv6_only_sock: IPV6_V6ONLY, or bound to an IPv6 address that is not the wildcard nor v4-mapped (inet6_bind) */
+  get ipv6Only(): boolean {
+    return this.family === AF_INET6 && (this.v6only || (!isAny(this.local.ip) && !isMapped(this.local.ip)));
   }
   /** Does this socket take traffic for address `ip` (of either family)? */
   private accepts(ip: Buffer): boolean {
@@ -158,7 +219,11 @@ export class LoopSocket extends UnixSocket {
   private bindTo(ip: Buffer, port: number): void {
     if (!isAny(ip) && !isLoopback(ip)) fail(E.EADDRNOTAVAIL);
     if (this.local.port !== 0) fail(E.EINVAL);
-    const free = (p: number): boolean => !(this.net.ports.get(`${this.type}:${p}`) ?? []).some((o) => this.conflicts(o, ip));
+    // a closed connection that lingers (FIN_WAIT2, TIME_WAIT) keeps its port, as its bucket does in Linux's bind hash
+    const now = Date.now();
+    const lingers = (o: LoopSocket): boolean => o.lastPeer !== null && finState(o, o.lastPeer, true, now) !== null;
+    const closing = (p: number): LoopSocket[] => (this.type === SOCK_STREAM ? [...this.net.closing].filter((o) => o.local.port === p && lingers(o)) : []);
+    const free = (p: number): boolean => ![...(this.net.ports.get(`${this.type}:${p}`) ?? []), ...closing(p)].some((o) => this.conflicts(o, ip));
     if (port === 0) {
       const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
       for (let i = 0; i < span && port === 0; i++) {
@@ -233,6 +298,8 @@ export class LoopSocket extends UnixSocket {
     const other = this.lookup(dst.ip, dst.port, true);
     if (other === null || other.shut & RCV_SHUTDOWN) {
       // refused by an RST at once: a non-blocking connect learns it through SO_ERROR
+      this.net.carry(this.ipHdr(dst.ip) + TCP_SYN_HDR);
+      this.net.carry(this.ipHdr(dst.ip) + TCP_RST_HDR);
       if (!nonblock) fail(E.ECONNREFUSED);
       this.ensureBound();
       // tcp_done: the reset socket is shut both ways
@@ -248,6 +315,11 @@ export class LoopSocket extends UnixSocket {
     }
     this.settle(t, 0);
     if (this.local.port === 0) this.bindTo(this.sourceFor(dst.ip), 0);
+    // SYN, SYN-ACK, ACK
+    const ip = this.ipHdr(dst.ip);
+    this.net.carry(ip + TCP_SYN_HDR);
+    this.net.carry(ip + TCP_SYN_HDR);
+    this.net.carry(ip + TCP_HDR);
     const server = new LoopSocket(other.family, SOCK_STREAM, 0, t.vfs.anonIno('socket'), this.net);
     server.local = { family: other.family, ip: asFamily(other.family, dst.ip), port: other.local.port };
     server.name = encodeInet(server.local);
@@ -257,6 +329,7 @@ export class LoopSocket extends UnixSocket {
     server.peerCred = ownCred(t);
     server.uid = other.uid;
     server.sndbuf = other.sndbuf;
+    inheritKept(other, server);
     server.rcvbuf = other.rcvbuf;
     this.peer = server;
     this.state = 'connected';
@@ -329,7 +402,9 @@ export class LoopSocket extends UnixSocket {
       this.err = E.EPIPE;
       return iovLen(a.iov);
     }
-    return super.sendmsg(t, { ...a, name: null, control: null });
+    const n = super.sendmsg(t, { ...a, name: null, control: null });
+    if (n > 0 && p instanceof LoopSocket) this.net.carry(this.ipHdr(p.local.ip) + TCP_HDR + n);
+    return n;
   }
 
   /** udp_sendmsg on `lo`: delivered to the socket bound there, else dropped (a connected socket then learns ECONNREFUSED). */
@@ -346,7 +421,11 @@ export class LoopSocket extends UnixSocket {
     if (this.shut & SEND_SHUTDOWN) fail(E.EPIPE);
     const other = this.lookup(dst.ip, dst.port, false);
     const src = asFamily(AF_INET6, this.sourceFor(dst.ip));
+    this.net.carry(this.ipHdr(dst.ip) + UDP_HDR + len);
     if (other === null) {
+      // the port unreachable error lo carries back: its headers and as much of the datagram as fits a minimal MTU (icmp_send, icmp6_send)
+      const ip = this.ipHdr(dst.ip);
+      this.net.carry(Math.min(ip + ICMP_HDR + ip + UDP_HDR + len, ip === IP4_HDR ? 576 : 1280));
       if (this.remote !== null && (a.name === null || a.name.length === 0)) this.err = E.ECONNREFUSED;
       return len;
     }
@@ -389,6 +468,13 @@ export class LoopSocket extends UnixSocket {
       fail(E.ENOTCONN);
     }
     super.shutdown(t, how);
+    if (this.type === SOCK_STREAM && this.state === 'connected' && (how === 1 || how === 2)) this.sendFin();
+  }
+  /** the FIN this end sends once (tcp_send_fin) */
+  private sendFin(): void {
+    if (this.fin !== 0) return;
+    this.fin = ++this.net.fins;
+    this.finMs = Date.now();
   }
 
   override getsockopt(t: IoContext, level: number, name: number, len: number): Buffer {
@@ -448,6 +534,17 @@ export class LoopSocket extends UnixSocket {
   }
 
   override release(): void {
+    const p = this.peer;
+    if (this.type === SOCK_STREAM && this.state === 'connected' && p instanceof LoopSocket) {
+      // tcp_close: unread data resets the connection; otherwise a FIN goes, and the connection lingers (FIN_WAIT2, TIME_WAIT)
+      if (this.queue.length > 0 || this.embryo) this.reset = true;
+      else {
+        this.sendFin();
+        this.lastPeer = p;
+        this.lastRemote = p.local;
+        this.net.linger(this);
+      }
+    }
     this.net.all.delete(this);
     this.ifq?.unref();
     this.ifq = null;
@@ -468,6 +565,16 @@ export function loopSocket(t: IoContext, family: number, type: number, protocol:
   const s = new LoopSocket(family, type, flags, t.vfs.anonIno('socket'), netOf(t.vfs));
   s.uid = t.cred.euid;
   return s;
+}
+
+/** A Machine's own network (--net none), once a socket of it was made. */
+export function loopNetOf(vfs: Vfs): LoopNet | null {
+  return nets.get(vfs) ?? null;
+}
+
+/** lo's counters in a Machine's own network (--net none): zero until a packet is sent. */
+export function loCounters(vfs: Vfs): LoCounters {
+  return nets.get(vfs)?.lo ?? { packets: 0, bytes: 0 };
 }
 
 /** The sockets of a Machine's own network (--net none), for /proc/net. */

@@ -30,6 +30,11 @@ function kept(s: UnixSocket): Map<number, number> {
   if (m === undefined) stored.set(s, (m = new Map([[SO_RCVLOWAT, 1]])));
   return m;
 }
+/** The kept options of a listener go to the socket it accepts (inet_csk_clone_lock copies the sock, sk_reuse and all). */
+export function inheritKept(from: UnixSocket, to: UnixSocket): void {
+  const m = stored.get(from);
+  if (m !== undefined) stored.set(to, new Map(m));
+}
 /** A kept SOL_SOCKET flag (SO_REUSEADDR, SO_REUSEPORT...): 0 or 1. */
 export function keptFlag(s: UnixSocket, name: number): number {
   return kept(s).get(name) ?? 0;

@@ -3,7 +3,7 @@
 // sockets are host sockets on the host's network, so the host's own files
 // are the truth for tcp, tcp6, udp, udp6, dev, if_inet6 and route. With
 // --net none they are made from elfrun's network (net/loop.ts): lo alone,
-// its counters zero (elfrun does not count lo's packets), no routes in the
+// with the counters of what elfrun's lo carried, no routes in the
 // main table, and the guest's TCP and UDP sockets. unix lists the guest's
 // bound AF_UNIX sockets (elfrun's own under either policy); unbound ones
 // (socketpair, a client's end) are not listed. Lines are in the order the
@@ -15,7 +15,8 @@ import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { DT_REG } from '../abi/stat.js';
 import { AF_INET, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM } from '../abi/socket.js';
-import { loopSockets, type InetAddr, type LoopSocket } from '../net/loop.js';
+import { loCounters, loopSockets, type InetAddr, type LoopSocket } from '../net/loop.js';
+import { TCP, tcpRows } from '../net/tcpstate.js';
 import { boundSockets } from '../net/unix-names.js';
 import { UnixSocket } from '../net/unix.js';
 import type { ProcNode } from './node.js';
@@ -42,32 +43,30 @@ function inFamily(family: number, a: InetAddr | null): Buffer {
 }
 const endpoint = (family: number, a: InetAddr | null): string => `${addrHex(inFamily(family, a))}:${hex(a?.port ?? 0, 4)}`;
 
-/** TCP states as tcp_states.h numbers them */
-const TCP_ESTABLISHED = 1;
-const TCP_CLOSE = 7;
-const TCP_LISTEN = 10;
-
-function tcpState(s: LoopSocket): number {
-  if (s.state === 'listening') return TCP_LISTEN;
-  if (s.state === 'connected') return TCP_ESTABLISHED;
-  return TCP_CLOSE;
-}
 const queued = (s: LoopSocket): number => s.queue.reduce((n, m) => n + m.left, 0);
 
-/** /proc/net/tcp and tcp6 (get_tcp4_sock, get_tcp6_sock) */
+/** /proc/net/tcp and tcp6 (get_tcp4_sock, get_tcp6_sock; get_timewait4_sock, get_timewait6_sock) */
 function tcpTable(t: Task, v6: boolean): string {
   const fam = v6 ? 10 : AF_INET;
-  const socks = loopSockets(t.kernel.vfs).filter((s) => s.type === SOCK_STREAM && s.family === fam && s.local.port !== 0);
   const head = v6
     ? '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
     : pad('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', 149);
-  const lines = socks.map((s, i) => {
-    const st = tcpState(s);
-    const rx = st === TCP_LISTEN ? s.pending.length : queued(s);
-    // rto, ato, quick acks and pingpong, cwnd, ssthresh: a listener's, or a fresh connection's on lo (elfrun keeps no TCP state to change them)
-    const tail = st === TCP_LISTEN ? '100 0 0 10 0' : '20 0 0 10 -1';
-    const refs = s.active && st === TCP_ESTABLISHED ? 2 : 1;
-    const line = `${String(i).padStart(4)}: ${endpoint(fam, s.local)} ${endpoint(fam, s.remoteAddr)} ${hex(st, 2)} ${hex(0, 8)}:${hex(rx, 8)} 00:00000000 00000000 ${String(s.uid).padStart(5)}        0 ${s.ino} ${refs} 0000000000000000 ${tail}`;
+  const lines = tcpRows(t.kernel.vfs, fam).map((r, i) => {
+    const { s, state: st } = r;
+    const ends = `${String(i).padStart(4)}: ${endpoint(fam, s.local)} ${endpoint(fam, r.remote)} ${hex(st, 2)}`;
+    let line: string;
+    if (r.timewait) {
+      // the timer in clock ticks (USER_HZ), three references, no owner or inode
+      line = `${ends} 00000000:00000000 03:${hex(Math.ceil((r.expires ?? 0) / 10), 8)} 00000000     0        0 0 3 0000000000000000`;
+    } else {
+      const rx = st === TCP.LISTEN ? s.pending.length : queued(s);
+      // rto, ato, quick acks and pingpong, cwnd, ssthresh: a listener's, or a fresh connection's on lo (elfrun keeps no TCP state to change them)
+      const tail = st === TCP.LISTEN ? '100 0 0 10 0' : '20 0 0 10 -1';
+      const refs = s.active && st === TCP.ESTABLISHED ? 2 : 1;
+      // an orphan (closed, in FIN_WAIT2) has no inode and its timer runs
+      const timer = r.expires !== null ? `01:${hex(Math.ceil(r.expires / 10), 8)}` : '00:00000000';
+      line = `${ends} ${hex(0, 8)}:${hex(rx, 8)} ${timer} 00000000 ${String(s.uid).padStart(5)}        0 ${s.dead ? 0 : s.ino} ${refs} 0000000000000000 ${tail}`;
+    }
     return v6 ? line + '\n' : pad(line, 149);
   });
   return head + lines.join('');
@@ -81,7 +80,7 @@ function udpTable(t: Task, v6: boolean): string {
     ? '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
     : pad('   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops', 127);
   const lines = socks.map((s, i) => {
-    const st = s.remoteAddr !== null ? TCP_ESTABLISHED : TCP_CLOSE;
+    const st = s.remoteAddr !== null ? TCP.ESTABLISHED : TCP.CLOSE;
     const rx = s.queue.reduce((n, m) => n + m.cost, 0);
     const line = `${String(i).padStart(5)}: ${endpoint(fam, s.local)} ${endpoint(fam, s.remoteAddr)} ${hex(st, 2)} ${hex(0, 8)}:${hex(rx, 8)} 00:00000000 00000000 ${String(s.uid).padStart(5)}        0 ${s.ino} 2 0000000000000000 0`;
     return v6 ? line + '\n' : pad(line, 127);
@@ -112,8 +111,10 @@ function unixTable(t: Task): string {
 function ownFile(t: Task, name: string): string {
   switch (name) {
     case 'dev': {
-      const z = (w: number): string => '0'.padStart(w);
-      const counters = [8, 7, 4, 4, 4, 5, 10, 9, 8, 7, 4, 4, 4, 5, 7, 10].map(z).join(' ');
+      // dev_seq_printf_stats: lo receives every packet it sends
+      const lo = loCounters(t.kernel.vfs);
+      const values = [lo.bytes, lo.packets, 0, 0, 0, 0, 0, 0, lo.bytes, lo.packets, 0, 0, 0, 0, 0, 0];
+      const counters = [8, 7, 4, 4, 4, 5, 10, 9, 8, 7, 4, 4, 4, 5, 7, 10].map((w, i) => String(values[i]).padStart(w)).join(' ');
       return (
         'Inter-|   Receive                                                |  Transmit\n' +
         ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n' +

@@ -4,14 +4,25 @@
 // online and topology, as the host has them, since guest threads run on the
 // host's processors), transparent huge pages' settings (kernel/mm/
 // transparent_hugepage, the host's: guest memory is host memory), an empty
-// block/ and class/, dev/block/ and dev/char/ (lsblk starts there), and fs/cgroup, where an empty cgroup2 file system
-// (also a SysFs) is mounted: the guest is in no cgroup it can see or change.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// block/, dev/block/ and dev/char/ (lsblk starts there), class/net (below),
+// and fs/cgroup, where an empty cgroup2 file system (also a SysFs) is
+// mounted: the guest is in no cgroup it can see or change.
+//
+// class/net holds a link per interface of the guest's network to its device
+// directory, as Linux's: with --net host the host's interfaces (those its
+// netlink shows the guest), each attribute and statistics/* read from the
+// host's file when read (its errors too: speed of lo is EINVAL); with --net
+// none lo alone, with the host's lo's attributes (lo is the same device in
+// every namespace) and statistics/ of elfrun's lo (net/loop.ts), the counters
+// /proc/net/dev and netlink give.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { IoContext } from '../fs/context.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
 import { NAME_MAX } from '../abi/limits.js';
-import { CGROUP2_SUPER_MAGIC, DT_DIR, DT_REG, S_IFDIR, SYSFS_MAGIC, S_IFREG, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
+import { CGROUP2_SUPER_MAGIC, DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, SYSFS_MAGIC, S_IFREG, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_VALID, W_OK, X_OK } from '../abi/stat.js';
+import type { Vfs } from '../fs/vfs.js';
+import { loCounters } from '../net/loop.js';
 import type { FileDescription } from '../fs/file.js';
 import { hostStatBytes, type StatFields } from '../fs/stat.js';
 import { FileSystem, VNode, type Loc } from '../fs/vfs.js';
@@ -19,8 +30,11 @@ import { ProcFile } from './file.js';
 import { procIno, type ProcNode } from './node.js';
 
 
-/** An entry: a directory, or a file read from the host's /sys at `host` (its mode kept). */
-type SysEntry = { kind: 'dir' } | { kind: 'file'; host: string; mode: number };
+/** An entry: a directory, a file read from the host's /sys at `host` (its mode kept), one elfrun makes, or a symlink. */
+type SysEntry = { kind: 'dir' } | { kind: 'file'; host: string; mode: number } | { kind: 'own'; mode: number; content: (vfs: Vfs) => string } | { kind: 'link'; target: string };
+
+/** The guest's network: the host's, or elfrun's own holding only lo. */
+export type SysNet = 'host' | 'none';
 
 /** The host's files under /sys/`dir` whose names match, as entries of the guest's /sys/`dir`. */
 function hostFiles(tree: Map<string, SysEntry>, dir: string, names: RegExp): void {
@@ -41,8 +55,53 @@ function hostFiles(tree: Map<string, SysEntry>, dir: string, names: RegExp): voi
   }
 }
 
+/** statistics/ of elfrun's lo: what it carried, each packet received as sent; no errors, drops or collisions */
+function ownLoStat(name: string): (vfs: Vfs) => string {
+  return (vfs) => {
+    const lo = loCounters(vfs);
+    return `${name.endsWith('_packets') ? lo.packets : name.endsWith('_bytes') ? lo.bytes : 0}\n`;
+  };
+}
+
+/** class/net and the device directories its links lead to (see the header). */
+function netTree(tree: Map<string, SysEntry>, dir: (p: string) => void, net: SysNet): void {
+  dir('class/net');
+  let names: string[] = [];
+  try {
+    names = readdirSync('/sys/class/net');
+  } catch {
+    /* no host sysfs: no interfaces listed */
+  }
+  for (const n of names) {
+    if (net === 'none' && n !== 'lo') continue;
+    let target: string;
+    try {
+      target = readlinkSync(`/sys/class/net/${n}`);
+    } catch {
+      continue;
+    }
+    // ../../devices/..., relative to class/net
+    if (!target.startsWith('../../devices/')) continue;
+    const dev = target.slice('../../'.length);
+    tree.set(`class/net/${n}`, { kind: 'link', target });
+    dir(dev);
+    dir(`${dev}/statistics`);
+    hostFiles(tree, dev, /./);
+    if (net === 'host') hostFiles(tree, `${dev}/statistics`, /./);
+    else {
+      let stats: string[] = [];
+      try {
+        stats = readdirSync(`/sys/class/net/${n}/statistics`);
+      } catch {
+        /* none listed */
+      }
+      for (const st of stats) tree.set(`${dev}/statistics/${st}`, { kind: 'own', mode: 0o444, content: ownLoStat(st) });
+    }
+  }
+}
+
 /** The tree of the guest's /sys: path below the mount ('' for its root) -> entry. */
-function sysTree(): Map<string, SysEntry> {
+function sysTree(net: SysNet): Map<string, SysEntry> {
   const tree = new Map<string, SysEntry>();
   const dir = (p: string): void => {
     const parts = p.split('/');
@@ -63,6 +122,7 @@ function sysTree(): Map<string, SysEntry> {
     hostFiles(tree, `devices/system/cpu/${c}/topology`, /./);
   }
   hostFiles(tree, 'kernel/mm/transparent_hugepage', /^(enabled|defrag|use_zero_page|hpage_pmd_size|shmem_enabled)$/);
+  netTree(tree, dir, net);
   return tree;
 }
 
@@ -70,11 +130,15 @@ function sysTree(): Map<string, SysEntry> {
 export class SysFs extends FileSystem {
   /** made when first walked (every run mounts /sys; few look in it) */
   private made: Map<string, SysEntry> | null = null;
-  constructor(readonly type: 'sysfs' | 'cgroup2' = 'sysfs') {
+  constructor(
+    readonly type: 'sysfs' | 'cgroup2' = 'sysfs',
+    /** the guest's network, whose interfaces class/net lists */
+    readonly net: SysNet = 'host',
+  ) {
     super();
   }
   private get tree(): Map<string, SysEntry> {
-    this.made ??= this.type === 'sysfs' ? sysTree() : new Map<string, SysEntry>([['', { kind: 'dir' }]]);
+    this.made ??= this.type === 'sysfs' ? sysTree(this.net) : new Map<string, SysEntry>([['', { kind: 'dir' }]]);
     return this.made;
   }
   private readonly rootNode = new SysNode(this, '');
@@ -88,7 +152,7 @@ export class SysFs extends FileSystem {
   list(path: string): Array<[string, number]> {
     const out: Array<[string, number]> = [];
     const prefix = path === '' ? '' : path + '/';
-    for (const [p, e] of this.tree) if (p !== path && p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) out.push([p.slice(prefix.length), e.kind === 'dir' ? DT_DIR : DT_REG]);
+    for (const [p, e] of this.tree) if (p !== path && p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) out.push([p.slice(prefix.length), e.kind === 'dir' ? DT_DIR : e.kind === 'link' ? DT_LNK : DT_REG]);
     return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
   statfs(): Uint8Array {
@@ -131,14 +195,16 @@ class SysNode extends VNode {
     return this.fs.entry(this.path) ?? fail(E.ENOENT);
   }
   get type(): number {
-    return this.e.kind === 'dir' ? S_IFDIR : S_IFREG;
+    const k = this.e.kind;
+    return k === 'dir' ? S_IFDIR : k === 'link' ? S_IFLNK : S_IFREG;
   }
   private fields(): StatFields {
     const e = this.e;
     const now = Date.now();
     // sysfs: files are 4096 bytes long whatever they hold, owned by root
-    const mode = e.kind === 'dir' ? S_IFDIR | 0o755 : S_IFREG | e.mode;
-    return { dev: this.fs.dev, ino: procIno(`${this.fs.type}:${this.path}`), mode, nlink: e.kind === 'dir' ? 2 : 1, uid: 0, gid: 0, rdev: 0, size: e.kind === 'dir' ? 0 : 4096, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
+    const mode = e.kind === 'dir' ? S_IFDIR | 0o755 : e.kind === 'link' ? S_IFLNK | 0o777 : S_IFREG | e.mode;
+    const size = e.kind === 'dir' || e.kind === 'link' ? 0 : 4096;
+    return { dev: this.fs.dev, ino: procIno(`${this.fs.type}:${this.path}`), mode, nlink: e.kind === 'dir' ? 2 : 1, uid: 0, gid: 0, rdev: 0, size, blksize: 4096, blocks: 0, atimeMs: now, mtimeMs: now, ctimeMs: now };
   }
   stat(): Uint8Array {
     return hostStatBytes(this.fields());
@@ -149,29 +215,38 @@ class SysNode extends VNode {
   parent(): VNode {
     return this.path === '' ? this : new SysNode(this.fs, this.path.includes('/') ? this.path.slice(0, this.path.lastIndexOf('/')) : '');
   }
+  override readlink(_t: IoContext): Buffer {
+    const e = this.e;
+    return e.kind === 'link' ? Buffer.from(e.target, 'latin1') : fail(E.EINVAL);
+  }
   override lookup(_t: IoContext, name: string): VNode {
     if (this.e.kind !== 'dir') fail(E.ENOTDIR);
     const p = this.path === '' ? name : `${this.path}/${name}`;
     if (this.fs.entry(p) === undefined) fail(E.ENOENT);
     return new SysNode(this.fs, p);
   }
-  open(_t: IoContext, flags: number, loc: Loc): FileDescription {
+  open(t: IoContext, flags: number, loc: Loc): FileDescription {
     const e = this.e;
     const name = `/sys/${this.path}`;
-    const node: ProcNode =
-      e.kind === 'dir'
-        ? { kind: 'dir', name, entries: () => this.fs.list(this.path) }
-        : {
-            kind: 'file',
-            name,
-            content: () => {
-              try {
-                return readFileSync(e.host);
-              } catch {
-                return fail(E.EIO);
-              }
-            },
-          };
+    const vfs = t.vfs;
+    let node: ProcNode;
+    if (e.kind === 'dir') node = { kind: 'dir', name, entries: () => this.fs.list(this.path) };
+    else if (e.kind === 'own') node = { kind: 'file', name, content: () => Buffer.from(e.content(vfs), 'latin1') };
+    else if (e.kind === 'file') {
+      node = {
+        kind: 'file',
+        name,
+        content: () => {
+          try {
+            return readFileSync(e.host);
+          } catch (err) {
+            // the host's error for reading it (an attribute a device does not have: EINVAL)
+            const code = (err as NodeJS.ErrnoException).code;
+            return fail((code !== undefined ? (E as Record<string, number>)[code] : undefined) ?? E.EIO);
+          }
+        },
+      };
+    } else return fail(E.ELOOP); // the VFS follows links before it opens
     const f = new SysFile(node, flags, this);
     f.loc = loc;
     return f;
@@ -179,6 +254,6 @@ class SysNode extends VNode {
   access(_t: IoContext, mode: number): void {
     const e = this.e;
     if (mode & W_OK) fail(E.EROFS);
-    if (mode & X_OK && e.kind === 'file') fail(E.EACCES);
+    if (mode & X_OK && (e.kind === 'file' || e.kind === 'own')) fail(E.EACCES);
   }
 }

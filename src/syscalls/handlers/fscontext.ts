@@ -268,7 +268,7 @@ export class FsContext {
       case 'proc':
         return new ProcFs(t.kernel);
       case 'sysfs':
-        return new SysFs('sysfs');
+        return new SysFs('sysfs', t.kernel.net);
       case 'cgroup2':
         return new SysFs('cgroup2');
       case 'devtmpfs':
