@@ -133,6 +133,15 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(got).toBe(want);
   });
 
+  it.skipIf(!haveGdbserver)('eflags at the first instruction and after it, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbprog');
+    const cmds = ['info registers eflags', 'stepi', 'info registers eflags', 'kill'];
+    const want = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds);
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    expect(want).toContain('eflags 0x202 [ IF ]');
+    expect(got).toBe(want);
+  });
+
   it.skipIf(!haveQemu())(`aarch64 target description: core and fpsimd as with qemu-user's stub, and tpidr`, { timeout: 120_000 }, async () => {
     const prog = fixture('arm64', 'gdbprog');
     const cmds = ['break gdbprog.c:18', 'continue', 'info locals', 'p n', 'bt', 'p $v1', 'p $d0', 'p $fpsr', 'info registers x0 pc', 'set var $x0 = 0x1234', 'p/x $x0', 'kill'];
@@ -202,7 +211,7 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(got).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in main \(\)/);
   });
 
-  it.skipIf(!haveGdbserver)('vFile: under --root, gdb reads the program and its libraries through the guest\'s view of files, as from gdbserver', { timeout: 120_000 }, async () => {
+  it.skipIf(!haveGdbserver)('vFile: under --root and --sandbox, gdb reads the program and its libraries through the guest\'s view of files, as from gdbserver', { timeout: 120_000 }, async () => {
     // a root holding the program at a path only it has, with the host's libc, ld.so and passwd
     const root = mkdtempSync(join(tmpdir(), 'elfrun-gdbroot-'));
     try {
@@ -242,6 +251,12 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       expect(noAddr(ioGot)).toBe(noAddr(ioWant));
       expect(readFileSync(join(root, 'got'), 'utf8')).toBe(readFileSync(join(root, 'want'), 'utf8'));
       expect(existsSync(join(root, name))).toBe(false);
+      // under --sandbox the guest has its program but not the host's /etc/passwd: gdb gets what the guest would
+      const stat = fixture('x86_64', 'gdbprog');
+      const sb = await session((port) => [ELFRUN, 'run', '--sandbox', '--gdb', `127.0.0.1:${port}`, stat], stat, [`remote get /etc/passwd ${join(root, 'passwd')}`, `remote get ${stat} ${join(root, 'prog')}`, 'kill']);
+      expect(sb).toContain('Remote I/O error: No such file or directory');
+      expect(existsSync(join(root, 'passwd'))).toBe(false);
+      expect(readFileSync(join(root, 'prog')).equals(readFileSync(stat))).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
