@@ -133,9 +133,10 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(got).toBe(want);
   });
 
-  it.skipIf(!haveGdbserver)('eflags at the first instruction and after it, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
+  it.skipIf(!haveGdbserver)('eflags at the first instruction, and single steps through a loop, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
     const prog = fixture('x86_64', 'gdbprog');
-    const cmds = ['info registers eflags', 'stepi', 'info registers eflags', 'kill'];
+    // then single steps through a loop: one ends after `mov -0xc(%rbp),%eax` (8b 45 f4), whose last byte is hlt's
+    const cmds = ['info registers eflags', 'stepi', 'info registers eflags', 'break gdbprog.c:17', 'continue', ...Array<string>(16).fill('stepi'), 'p $pc', 'kill'];
     const want = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds);
     const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
     expect(want).toContain('eflags 0x202 [ IF ]');
