@@ -6,13 +6,15 @@
 // when gdb resumes some processes only (vCont;c:pPID.-1, or Hc pPID.0 then
 // c: gdb's schedule-multiple off), the threads of the other debugged ones
 // are parked: taken out of the scheduler ('stopped') until gdb resumes them.
+import { E } from '../abi/errno.js';
+import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
 import { faultSiginfo } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
 import type { Task } from './task.js';
 import type { Breakpoints } from './gdb-bps.js';
-import { linuxSignal, parseSel, threadId, type RegSpec, type Sel } from './gdb-proto.js';
+import { linuxSignal, parseSel, readReg, threadId, writeReg, type RegSpec, type Sel } from './gdb-proto.js';
 
 /** What a resume does: the thread to step (null: none), the signal the stopped thread gets, the processes that run (null: all). */
 export interface Plan {
@@ -107,6 +109,8 @@ export interface Stop {
   sig: number;
   /** a fault that raised it, to deliver if gdb passes the signal on */
   fault: Fault | null;
+  /** a stop inside a syscall (x86_64's fork, vfork, exec events): orig_rax and rax as gdb sees them */
+  sys?: { orig_rax: bigint; rax: bigint };
 }
 
 /** The siginfo gdb's $_siginfo shows for a stop: the fault's, or the pending signal's queued one. */
@@ -134,4 +138,28 @@ export function gPacket(specs: RegSpec[], hex: string): Array<[RegSpec, Buffer]>
     at += 2 * s.size;
   }
   return vals;
+}
+
+/**
+ * At a fork, vfork or exec stop t is inside its syscall, as Linux stops it
+ * for ptrace's event: x86_64's orig_rax is the syscall's number and rax
+ * -ENOSYS, the result not stored yet. A write to either reads back, and is
+ * then lost: the kernel stores the result after. Elsewhere orig_rax reads -1.
+ */
+export function syscallRegs(t: Task): Stop['sys'] {
+  return t.arch.name === 'x86_64' ? { orig_rax: BigInt(t.args.nr), rax: BigInt(-E.ENOSYS) } : undefined;
+}
+
+const sysReg = (stop: Stop | undefined, s: RegSpec): 'rax' | 'orig_rax' | null => ((s.name === 'orig_rax' || s.name === 'rax') && stop?.sys !== undefined ? s.name : null);
+
+/** A register as gdb sees it at `stop` (the thread's stop, if any). */
+export function readStopReg(stop: Stop | undefined, cpu: Cpu, s: RegSpec): bigint | Buffer {
+  const r = sysReg(stop, s);
+  return r === null ? readReg(cpu, s) : stop!.sys![r];
+}
+
+export function writeStopReg(stop: Stop | undefined, cpu: Cpu, s: RegSpec, b: Buffer): void {
+  const r = sysReg(stop, s);
+  if (r === null) writeReg(cpu, s, b);
+  else stop!.sys![r] = b.readBigInt64LE(0);
 }

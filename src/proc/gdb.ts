@@ -26,10 +26,14 @@
 // D;PID; without them a forked child is not followed, and the breakpoints
 // it inherited are taken out of its memory when it reaches one. Every
 // signal a debugged process is about to take stops it first, but those gdb
-// passes (QPassSignals); gdb's C passes it on, c discards it. orig_rax
-// reads as -1 (every stop is at an instruction, none inside a system
-// call); writes to it, to the segment selectors and to the x87 pointer
-// registers are ignored. Thread names (qXfer:threads) are the process's
+// passes (QPassSignals); gdb's C passes it on, c discards it. The fork,
+// vfork and exec stops are inside the syscall, as Linux's ptrace events:
+// orig_rax is its number and rax -ENOSYS, and writes to them are lost
+// (gdb-procs.ts). Every other stop is at an instruction, where orig_rax
+// reads -1: there is no stop at a syscall's entry or exit (no catch
+// syscall), so `set $orig_rax = -1` has nothing to cancel. Writes to
+// orig_rax, the segment selectors and the x87 pointer registers are
+// ignored. Thread names (qXfer:threads) are the process's
 // comm: elfrun keeps one per process.
 import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
@@ -43,8 +47,8 @@ import { GdbFiles } from './gdb-files.js';
 import { Breakpoints, pokeText } from './gdb-bps.js';
 import { Wire } from './gdb-wire.js';
 import { Inferiors } from './gdb-procs.js';
-import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, parseSel, readReg, targetDescription, threadsXml, writeReg, xfer, type RegSpec, type Sel } from './gdb-proto.js';
-import { gPacket, nextSignal, stopSiginfo, type Stop } from './gdb-procs.js';
+import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, parseSel, targetDescription, threadsXml, xfer, type RegSpec, type Sel } from './gdb-proto.js';
+import { gPacket, nextSignal, readStopReg, stopSiginfo, syscallRegs, writeStopReg, type Stop } from './gdb-procs.js';
 
 export class GdbStub {
   private k: Kernel | null = null;
@@ -231,7 +235,7 @@ export class GdbStub {
     if (this.detached || b === undefined || !this.wants.has(vfork ? 'vfork-events' : 'fork-events')) return;
     this.procs.set(child.proc, b.fork(child.proc));
     if (vfork) this.vforks.set(t, child.proc);
-    this.stop(t, { sig: SIG.SIGTRAP, fault: null }, `${vfork ? 'vfork' : 'fork'}:${this.tid(child)};`);
+    this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `${vfork ? 'vfork' : 'fork'}:${this.tid(child)};`);
   }
 
   /** t's process runs a new program: its breakpoints went with the old memory; with exec events, t stops. */
@@ -241,7 +245,7 @@ export class GdbStub {
     b.bps.clear();
     b.hw.clear();
     if (t.proc === this.watchProc) this.watches.reset();
-    if (this.wants.has('exec-events')) this.stop(t, { sig: SIG.SIGTRAP, fault: null }, `exec:${Buffer.from(t.proc.exePath, 'utf8').toString('hex')};`);
+    if (this.wants.has('exec-events')) this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `exec:${Buffer.from(t.proc.exePath, 'utf8').toString('hex')};`);
   }
 
   /** The process ended: W (exit code) or X (signal), and the connection closes. */
@@ -370,7 +374,7 @@ export class GdbStub {
         const t = this.procs.thread(this.k!, this.gSel, this.current);
         const vals = gPacket(this.specs(t), p.slice(1));
         this.onCpu(t, (cpu) => {
-          for (const [s, b] of vals) writeReg(cpu, s, b);
+          for (const [s, b] of vals) writeStopReg(this.reported.get(t), cpu, s, b);
         });
         return 'OK';
       }
@@ -379,14 +383,14 @@ export class GdbStub {
         const t = this.procs.thread(this.k!, this.gSel, this.current);
         const spec = this.specs(t)[n];
         if (spec === undefined) return 'E01';
-        return le(this.onCpu(t, (cpu) => readReg(cpu, spec)), spec.size);
+        return le(this.onCpu(t, (cpu) => readStopReg(this.reported.get(t), cpu, spec)), spec.size);
       }
       case 'P': {
         const [n, v] = p.slice(1).split('=');
         const t = this.procs.thread(this.k!, this.gSel, this.current);
         const spec = this.specs(t)[parseInt(n, 16)];
         if (spec === undefined) return 'E01';
-        this.onCpu(t, (cpu) => writeReg(cpu, spec, Buffer.from(v, 'hex')));
+        this.onCpu(t, (cpu) => writeStopReg(this.reported.get(t), cpu, spec, Buffer.from(v, 'hex')));
         return 'OK';
       }
       case 'm': {
@@ -559,7 +563,7 @@ export class GdbStub {
   }
 
   private regs(t: Task): Array<[RegSpec, bigint | Buffer]> {
-    return this.onCpu(t, (cpu) => this.specs(t).map((s): [RegSpec, bigint | Buffer] => [s, readReg(cpu, s)]));
+    return this.onCpu(t, (cpu) => this.specs(t).map((s): [RegSpec, bigint | Buffer] => [s, readStopReg(this.reported.get(t), cpu, s)]));
   }
 
   /** fn with t's registers in the engine (another thread's are swapped in and back). */

@@ -266,12 +266,14 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
   const forkSessions = [
     ['catch fork', 'catch vfork', 'catch exec', 'continue', 'continue', 'continue', 'info inferiors'],
     ['set follow-fork-mode child', 'catch exec', 'break in_child', 'continue', 'bt', 'info inferiors', 'info threads', 'continue'],
-    ['set detach-on-fork off', 'set schedule-multiple on', 'catch exec', 'continue', 'info inferiors', 'inferior 1', 'continue', 'bt 1', 'info inferiors', 'continue', 'info inferiors'],
+    ['set detach-on-fork off', 'set schedule-multiple on', 'catch exec', 'continue', 'info inferiors', 'inferior 1', 'continue', 'bt 1', 'p $orig_rax', 'p $rax', 'info inferiors', 'continue', 'info inferiors'],
   ];
+  // the registers at a stop inside a syscall (the vfork parent; the exec'd child above): what ptrace shows there
+  const syscallRegs = [['catch vfork', 'continue', 'p $orig_rax', 'p $rax', 'set $rax = 5', 'p $rax', 'set $orig_rax = -1', 'p $orig_rax']];
 
   it.skipIf(!haveGdbserver)('fork, vfork and exec events: catch fork/vfork/exec, follow-fork-mode child, detach-on-fork off with inferiors, as under gdbserver (x86_64)', { timeout: 180_000 }, async () => {
     const prog = fixture('x86_64', 'gdbfork');
-    for (const cmds of forkSessions) {
+    for (const cmds of [...forkSessions, ...syscallRegs]) {
       const want = forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
       const got = forkNorm(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
       expect(want).toMatch(/\[Detaching after (v)?fork from (child|parent) process N\]|\[New inferior 2 \(TARGET\)\]/);
