@@ -351,7 +351,7 @@ fsOptions(program
   .option('--strace', 'trace syscalls like strace -f (on stderr; see elfrun trace for more options)')
   .option('--timeline <file.json>', 'write a Chrome/Perfetto trace-event timeline: a track per process and thread, a slice per syscall and per wait (open it in ui.perfetto.dev)')
   .option('--inject <spec>', INJECT_HELP, collect, [])
-  .option('--gdb <host:port>', 'wait for gdb (target remote HOST:PORT) before the first instruction, and let it debug the program: breakpoints, stepping, registers, memory, threads, signals')
+  .option('--gdb <host:port>', 'wait for gdb (target remote HOST:PORT) before the first instruction, and let it debug the program: breakpoints, stepping, registers, memory, threads, signals, forked and exec\'d processes (fork, vfork and exec events), files as the guest sees them (vFile)')
   .addHelpText('after', EXIT_HELP)
   .passThroughOptions()
   .action((prog: string, args: string[], o: RunOpts) => runCommand(prog, args, o.strace ? { ...o, follow: true } : o));

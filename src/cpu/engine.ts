@@ -354,14 +354,14 @@ export class Cpu implements MemBackend {
     try {
       const run = this.watchdogRun;
       if (run === null || steps > 0) {
-        this.preempted = false;
         const pc = this.pc;
         const r = this.lib.emuStart(this.uc, pc, UNTIL, 0, steps);
         // An instruction whose direct memory access faults is run again through
         // the TLB, and Unicorn's count then ends the run before it: it did
         // nothing (no fault, no stop, the same pc). Once more, counting it twice.
-        if (steps === 1 && r === 0 && !this.stopping && this.pc === pc) return this.lib.emuStart(this.uc, pc, UNTIL, 0, 2);
-        return r;
+        const r2 = steps === 1 && r === 0 && !this.stopping && this.pc === pc ? this.lib.emuStart(this.uc, pc, UNTIL, 0, 2) : r;
+        this.preempted = steps > 0 && r2 === 0 && !this.stopping; // the count ran out: not a halt
+        return r2;
       }
       const r = run(this.uc, this.pc);
       this.preempted = (r & PREEMPTED) !== 0;
@@ -373,7 +373,7 @@ export class Cpu implements MemBackend {
     }
   }
   running = false;
-  /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
+  /** the last run was ended by the watchdog (at a block boundary: the pc is exact), or by its step count */
   preempted = false;
   /** the trampoline's run under its watchdog, or null (no preemption); its host SIGBUSes */
   private readonly watchdogRun: TrampolineLib['run'];

@@ -208,4 +208,5 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   }
   t.stopReason = 'exec';
   k.events?.exec(t, p.exePath, req.args.argv.map((a) => a.toString('utf8')));
+  k.gdb?.execed(t);
 }

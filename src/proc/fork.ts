@@ -171,6 +171,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
 
   k.addTask(child);
   k.events?.clone(t, child, (f & CLONE.THREAD) !== 0);
+  // a debugger asked for fork events: it stops the parent here, the syscall done
+  if (!(f & CLONE.THREAD)) k.gdb?.forked(t, child, (f & CLONE.VFORK) !== 0);
   // the parent's memory is now the child's in the engine (forkMm): the child runs first
   if (!(f & CLONE.VM)) k.handOff(t, child);
   if (f & CLONE.VFORK) {

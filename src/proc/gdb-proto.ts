@@ -170,8 +170,13 @@ export function unescape(s: string): string {
 export function xfer(data: Buffer, range: string): string {
   const [off, len] = range.split(',').map((x) => parseInt(x, 16));
   const part = data.subarray(off, off + len);
-  let out = off + len < data.length ? 'm' : 'l';
-  for (const c of part) out += c === 0x23 || c === 0x24 || c === 0x7d || c === 0x2a ? `}${String.fromCharCode(c ^ 0x20)}` : String.fromCharCode(c);
+  return (off + len < data.length ? 'm' : 'l') + binary(part);
+}
+
+/** Bytes as a packet's binary data: '#', '$', '}' and '*' escaped ('}' then the byte ^ 0x20). */
+export function binary(data: Uint8Array): string {
+  let out = '';
+  for (const c of data) out += c === 0x23 || c === 0x24 || c === 0x7d || c === 0x2a ? `}${String.fromCharCode(c ^ 0x20)}` : String.fromCharCode(c);
   return out;
 }
 
@@ -264,4 +269,29 @@ export function librariesSvr4(p: Process, mem: { read(addr: number, len: number)
     // memory the list points to is not there (yet): what was read so far
   }
   return `<library-list-svr4 version="1.0"${mainLm !== 0 ? ` main-lm="${hex(mainLm)}"` : ''}>${out}</library-list-svr4>`;
+}
+
+/** A thread as gdb names one: [pid, tid], each 0 (any) or -1 (all) or a number. */
+export type Sel = [number, number];
+
+/** "pPID.TID", "pPID" (all its threads), "TID", "-1" or "0". */
+export function parseSel(s: string): Sel {
+  const num = (x: string): number => (x === '-1' ? -1 : parseInt(x, 16));
+  if (!s.startsWith('p')) return [0, num(s)];
+  const [pid, tid] = s.slice(1).split('.');
+  return [num(pid), tid === undefined ? -1 : num(tid)];
+}
+
+/** A thread id in a reply: pPID.TID with the multiprocess extensions, else TID. */
+export function threadId(multi: boolean, pid: number, tid: number): string {
+  return multi ? `p${pid.toString(16)}.${tid.toString(16)}` : tid.toString(16);
+}
+
+/**
+ * qXfer:threads:read's document, as gdbserver writes it: each thread's id and
+ * name (its comm: elfrun keeps one per process, so every thread has it).
+ */
+export function threadsXml(threads: Array<[string, string]>): string {
+  const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<?xml version="1.0"?>\n<threads>\n${threads.map(([id, name]) => `<thread id="${id}" core="0" name="${esc(name)}"/>\n`).join('')}</threads>\n`;
 }

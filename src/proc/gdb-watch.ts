@@ -62,6 +62,12 @@ export class Watchpoints {
     this.protect(mm);
   }
 
+  /** Forget every watchpoint without touching memory (the process's memory is gone: exec, exit). */
+  reset(): void {
+    this.list.length = 0;
+    this.pending = null;
+  }
+
   clear(mm: Mm): void {
     const regions = this.regionsOf(mm, this.list);
     this.list.length = 0;

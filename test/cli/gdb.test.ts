@@ -4,11 +4,18 @@
 // threads, memory, a signal stop, kill; registers by the target
 // description's names compared with Debian's gdbserver running the native
 // program (x86_64) and with qemu-aarch64 -g. A dynamic program's shared
-// libraries are compared with a native gdb session. Loopback only; every run is
+// libraries are compared with a native gdb session; under --root, gdb's
+// vFile reads of the program and its libraries, and remote put/get/delete,
+// with gdbserver's. Fork, vfork and exec events (catch, follow-fork-mode
+// child, detach-on-fork off with several inferiors) are compared with
+// gdbserver (x86_64; arm64: the same events). Loopback only; every run is
 // bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ELFRUN, ARCHES, fixture, haveFixtures, haveQemu } from '../helpers/oracle.js';
 
 const haveGdb = spawnSync('gdb-multiarch', ['--version']).status === 0;
@@ -26,7 +33,7 @@ function freePort(): Promise<number> {
 }
 
 /** A gdb batch session against a stub started by `server(port)`; gdb's output, normalized. */
-async function session(server: (port: number) => string[], prog: string, cmds: string[], pre: string[] = []): Promise<string> {
+async function session(server: (port: number) => string[], prog: string, cmds: string[], pre: string[] = [], quiet = true): Promise<string> {
   const port = await freePort();
   const [cmd, ...args] = server(port);
   const srv = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -44,7 +51,7 @@ async function session(server: (port: number) => string[], prog: string, cmds: s
     const ex = [...pre, `target remote 127.0.0.1:${port}`, ...cmds].flatMap((c) => ['-ex', c]);
     const r = await new Promise<string>((resolve) => {
       // one pipe for both streams, so that gdb's errors stay in order with the rest
-      const g = spawn('sh', ['-c', 'exec gdb-multiarch "$@" 2>&1', 'sh', '-batch', '-nx', ...ex, prog], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const g = spawn('sh', ['-c', 'exec gdb-multiarch "$@" 2>&1', 'sh', '-batch', '-nx', ...ex, ...(prog === '' ? [] : [prog])], { env, stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
       g.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const timer = setTimeout(() => g.kill('SIGKILL'), 60_000);
@@ -56,7 +63,7 @@ async function session(server: (port: number) => string[], prog: string, cmds: s
     return r
       .split('\n')
       // gdbserver offers files (vFile), the stubs do not: gdb says so or reads them
-      .filter((l) => !l.startsWith('warning: remote target does not support file transfer') && !l.startsWith('warning: File transfers from remote targets') && !/^Reading .* from remote target\.\.\.$/.test(l))
+      .filter((l) => !quiet || (!l.startsWith('warning: remote target does not support file transfer') && !l.startsWith('warning: File transfers from remote targets') && !/^Reading .* from remote target\.\.\.$/.test(l)))
       .map((l) =>
         l
           .replace(/Thread \d+(\.\d+)?/g, 'Thread N')
@@ -73,7 +80,18 @@ async function session(server: (port: number) => string[], prog: string, cmds: s
 }
 
 const qemuOf = (arch: string): string => (arch === 'x86_64' ? 'qemu-x86_64' : 'qemu-aarch64');
+// qemu-user's stub names no threads (qXfer:threads) and has no fork events: gdb shows neither
+const asQemu = (s: string): string => s.replace(/(Thread N) "[^"]*"/g, '$1').replace(/^\[Detaching after fork from child process \d+\]\n/gm, '');
 const haveGdbserver = spawnSync('gdbserver', ['--version']).status === 0;
+// Sessions with gdb's fork, vfork and exec events (gdbserver's and the stub's): pids and ports
+// differ, and so may where a process that was not the one that stopped has got to (the parent
+// of a child that exits first: racy natively too)
+const forkNorm = (s: string): string =>
+  s
+    .replace(/process \d+/g, 'process N')
+    .replace(/\(remote 127\.0\.0\.1:\d+\)/g, '(remote)')
+    .replace(/argv=0x[0-9a-f]+/g, 'argv=ADDR')
+    .replace(/(\[Switching to thread [^\n]*\]\n)#0 [^\n]*\n/g, '$1');
 
 describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
   for (const arch of ARCHES) {
@@ -81,7 +99,7 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       const prog = fixture(arch, 'coredump');
       const cmds = ['break crash_here', 'continue', 'bt', 'info threads', 'stepi', 'stepi', 'p $pc', 'continue', 'bt', 'info registers pc', 'p *(long*)&counter', 'x/s &message', 'kill'];
       const want = await session((port) => [qemuOf(arch), '-g', String(port), prog], prog, cmds);
-      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+      const got = asQemu(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds));
       expect(want).toContain('received signal SIGSEGV');
       expect(got).toBe(want);
     });
@@ -91,7 +109,7 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       const cmds = ['break middle', 'continue', 'delete 1', 'watch *(long*)&counter', 'continue', 'bt', 'kill'];
       const pre = ['set can-use-hw-watchpoints 0'];
       const want = await session((port) => [qemuOf(arch), '-g', String(port), prog], prog, cmds, pre);
-      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds, pre);
+      const got = asQemu(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds, pre));
       expect(want).toContain('Old value = 0\nNew value = 42');
       expect(got).toBe(want);
     });
@@ -115,6 +133,16 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(got).toBe(want);
   });
 
+  it.skipIf(!haveGdbserver)('eflags at the first instruction, and single steps through a loop, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbprog');
+    // then single steps through a loop: one ends after `mov -0xc(%rbp),%eax` (8b 45 f4), whose last byte is hlt's
+    const cmds = ['info registers eflags', 'stepi', 'info registers eflags', 'break gdbprog.c:17', 'continue', ...Array<string>(16).fill('stepi'), 'p $pc', 'kill'];
+    const want = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds);
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    expect(want).toContain('eflags 0x202 [ IF ]');
+    expect(got).toBe(want);
+  });
+
   it.skipIf(!haveQemu())(`aarch64 target description: core and fpsimd as with qemu-user's stub, and tpidr`, { timeout: 120_000 }, async () => {
     const prog = fixture('arm64', 'gdbprog');
     const cmds = ['break gdbprog.c:18', 'continue', 'info locals', 'p n', 'bt', 'p $v1', 'p $d0', 'p $fpsr', 'info registers x0 pc', 'set var $x0 = 0x1234', 'p/x $x0', 'kill'];
@@ -128,9 +156,6 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(tls).toMatch(/^cpsr 0x[0-9a-f]+ \[ EL=0 /m);
   });
 
-  // gdbserver follows fork events, which the stub does not offer: gdb says it let the child go
-  const noForkEvents = (s: string): string => s.replace(/^\[Detaching after fork from child process \d+\]\n/gm, '');
-
   it.skipIf(!haveGdbserver)('hardware breakpoints and watchpoints (watch, rwatch, awatch; a global and a local), signals by gdb\'s numbers as under gdbserver (x86_64)', { timeout: 120_000 }, async () => {
     const prog = fixture('x86_64', 'gdbprog');
     const sessions = [
@@ -139,8 +164,8 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       ['break gdbprog.c:17', 'continue', 'watch sum', 'continue', 'continue', 'continue', 'continue', 'continue', 'info watchpoints', 'continue', 'continue'],
     ];
     for (const cmds of sessions) {
-      const want = noForkEvents(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds));
-      const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+      const want = forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds));
+      const got = forkNorm(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds));
       expect(want).toMatch(/Hardware (read |access \(read\/write\) )?watchpoint 2: /);
       expect(want).toContain('Program received signal SIGUSR1');
       expect(got).toBe(want);
@@ -151,7 +176,7 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     const prog = fixture('arm64', 'gdbprog');
     const cmds = ['break work', 'continue', 'watch watched', 'continue', 'bt', 'continue', 'continue', 'continue'];
     const want = await session((port) => ['qemu-aarch64', '-g', String(port), prog], prog, cmds, ['set can-use-hw-watchpoints 0']);
-    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    const got = asQemu(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds));
     expect(want).toContain('Old value = 35\nNew value = 7');
     expect(got).toContain('Hardware watchpoint 2: watched');
     // the trap leaves the pc right after the store (a debug register's does too), which on arm64 is
@@ -178,12 +203,100 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     const cmds = ['break main', 'continue', 'bt', 'info sharedlibrary', 'continue'];
     const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
     const native = spawnSync('gdb-multiarch', ['-batch', '-nx', '-ex', 'break main', '-ex', 'run', '-ex', 'info sharedlibrary', '-ex', 'continue', prog], { encoding: 'utf8', timeout: 60_000 });
-    const libs = (s: string): string[] => [...s.matchAll(/ Yes( \(\*\))? +(\S+)$/gm)].map((m) => m[2]);
+    // gdb reads a remote target's libraries through it (vFile): their names say target:
+    const libs = (s: string): string[] => [...s.matchAll(/ Yes( \(\*\))? +(target:)?(\S+)$/gm)].map((m) => m[3]);
     expect(libs(got)).toEqual(libs(native.stdout));
     expect(libs(got).length).toBeGreaterThan(0);
     const code = (s: string): string | undefined => /exited (normally|with code \d+)/.exec(s)?.[0];
     expect(code(got)).toBe(code(native.stdout));
     expect(got).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in main \(\)/);
+  });
+
+  it.skipIf(!haveGdbserver)('vFile: under --root and --sandbox, gdb reads the program and its libraries through the guest\'s view of files, as from gdbserver', { timeout: 120_000 }, async () => {
+    // a root holding the program at a path only it has, with the host's libc, ld.so and passwd
+    const root = mkdtempSync(join(tmpdir(), 'elfrun-gdbroot-'));
+    try {
+      for (const [from, to] of [
+        [fixture('x86_64', 'hello-dyn'), 'opt/only-in-root/hello-dyn'],
+        ['/lib/x86_64-linux-gnu/libc.so.6', 'lib/x86_64-linux-gnu/libc.so.6'],
+        ['/lib64/ld-linux-x86-64.so.2', 'lib64/ld-linux-x86-64.so.2'],
+        ['/etc/passwd', 'etc/passwd'],
+        ['/etc/nsswitch.conf', 'etc/nsswitch.conf'],
+      ]) {
+        mkdirSync(dirname(join(root, to)), { recursive: true });
+        copyFileSync(from, join(root, to));
+      }
+      const prog = fixture('x86_64', 'hello-dyn');
+      // no program named to gdb: it takes the file the stub names (qXfer:exec-file), from the target
+      const cmds = ['break main', 'continue', 'break write', 'continue', 'bt 1', 'info sharedlibrary', 'kill'];
+      const pre = ['set sysroot target:'];
+      const raw = (s: string): string => s.replace(/0x[0-9a-f]+/g, '0xADDR').replace(/process \d+/g, 'process N');
+      const want = raw(await session((port) => ['gdbserver', `127.0.0.1:${port}`, join(root, 'opt/only-in-root/hello-dyn')], '', cmds, pre)).replaceAll(root, '');
+      const got = raw(await session((port) => [ELFRUN, 'run', '--root', root, '--gdb', `127.0.0.1:${port}`, '/opt/only-in-root/hello-dyn'], '', cmds, pre));
+      expect(want).toMatch(/Yes +target:\/lib\/x86_64-linux-gnu\/libc\.so\.6/);
+      expect(want).toContain('Reading symbols from target:/opt/only-in-root/hello-dyn');
+      expect(got).toBe(want);
+      // the transfers themselves: gdb says it read each file from the target
+      const files = await session((port) => [ELFRUN, 'run', '--root', root, '--gdb', `127.0.0.1:${port}`, '/opt/only-in-root/hello-dyn'], '', ['break write', 'continue', 'kill'], pre, false);
+      expect(files).toContain('Reading /opt/only-in-root/hello-dyn from remote target...');
+      expect(files).toContain('Reading /lib/x86_64-linux-gnu/libc.so.6 from remote target...');
+      // remote put/get/delete (vFile pwrite, unlink) and errors: the guest's /tmp is the root's
+      mkdirSync(join(root, 'tmp'));
+      writeFileSync(join(root, 'put-me'), 'some bytes $#}* to escape\n');
+      const name = `/tmp/elfrun-vfile-${process.pid}`;
+      const io = (out: string): string[] => [`remote put ${join(root, 'put-me')} ${name}`, `remote get ${name} ${out}`, `remote delete ${name}`, `remote delete ${name}`, 'remote get /nonexistent /dev/null', 'remote get /lib64 /dev/null', 'kill'];
+      const ioWant = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, io(join(root, 'want')));
+      const ioGot = await session((port) => [ELFRUN, 'run', '--root', root, '--gdb', `127.0.0.1:${port}`, '/opt/only-in-root/hello-dyn'], prog, io(join(root, 'got')));
+      const noAddr = (s: string): string => s.replace(/0x[0-9a-f]+/g, '0xADDR').replace(/\(TARGET\)/, '');
+      expect(ioWant).toContain('Remote I/O error: No such file or directory');
+      expect(noAddr(ioGot)).toBe(noAddr(ioWant));
+      expect(readFileSync(join(root, 'got'), 'utf8')).toBe(readFileSync(join(root, 'want'), 'utf8'));
+      expect(existsSync(join(root, name))).toBe(false);
+      // under --sandbox the guest has its program but not the host's /etc/passwd: gdb gets what the guest would
+      const stat = fixture('x86_64', 'gdbprog');
+      const sb = await session((port) => [ELFRUN, 'run', '--sandbox', '--gdb', `127.0.0.1:${port}`, stat], stat, [`remote get /etc/passwd ${join(root, 'passwd')}`, `remote get ${stat} ${join(root, 'prog')}`, 'kill']);
+      expect(sb).toContain('Remote I/O error: No such file or directory');
+      expect(existsSync(join(root, 'passwd'))).toBe(false);
+      expect(readFileSync(join(root, 'prog')).equals(readFileSync(stat))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  const forkSessions = [
+    ['catch fork', 'catch vfork', 'catch exec', 'continue', 'continue', 'continue', 'info inferiors'],
+    ['set follow-fork-mode child', 'catch exec', 'break in_child', 'continue', 'bt', 'info inferiors', 'info threads', 'continue'],
+    ['set detach-on-fork off', 'set schedule-multiple on', 'catch exec', 'continue', 'info inferiors', 'inferior 1', 'continue', 'bt 1', 'p $orig_rax', 'p $rax', 'info inferiors', 'continue', 'info inferiors'],
+  ];
+  // the registers at a stop inside a syscall (the vfork parent; the exec'd child above): what ptrace shows there
+  const syscallRegs = [['catch vfork', 'continue', 'p $orig_rax', 'p $rax', 'set $rax = 5', 'p $rax', 'set $orig_rax = -1', 'p $orig_rax']];
+
+  it.skipIf(!haveGdbserver)('fork, vfork and exec events: catch fork/vfork/exec, follow-fork-mode child, detach-on-fork off with inferiors, as under gdbserver (x86_64)', { timeout: 180_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbfork');
+    for (const cmds of [...forkSessions, ...syscallRegs]) {
+      const want = forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
+      const got = forkNorm(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
+      expect(want).toMatch(/\[Detaching after (v)?fork from (child|parent) process N\]|\[New inferior 2 \(TARGET\)\]/);
+      expect(got).toBe(want);
+    }
+  });
+
+  it.skipIf(!haveGdbserver || !ARCHES.includes('arm64'))('fork, vfork and exec events on arm64: the events gdbserver reports for the x86_64 build', { timeout: 180_000 }, async () => {
+    // what happens, not where: the event lines, without the function each stop is in
+    const events = (s: string, arch: string): string[] =>
+      forkNorm(s)
+        .replaceAll(`/fixtures/${arch}/`, '/fixtures/ARCH/')
+        .split('\n')
+        .filter((l) => /^(\[|Catchpoint \d+ \(|process N is executing)/.test(l) || l.includes(' hit '))
+        .map((l) => l.replace(/, (0x[0-9a-f]+ in )?[a-z_A-Z]+ \(.*$/, ''));
+    for (const cmds of [forkSessions[0], forkSessions[2]]) {
+      const x86 = fixture('x86_64', 'gdbfork');
+      const arm = fixture('arm64', 'gdbfork');
+      const want = events(await session((port) => ['gdbserver', `127.0.0.1:${port}`, x86], x86, [...cmds, 'kill']), 'x86_64');
+      const got = events(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, arm], arm, [...cmds, 'kill']), 'arm64');
+      expect(want.length).toBeGreaterThan(2);
+      expect(got).toEqual(want);
+    }
   });
 
   it('a bad --gdb is one line and exit 1', () => {
