@@ -28,7 +28,7 @@ import {
   type Engine,
   type UnicornLib,
 } from './unicorn.js';
-import { Scratch, hostAlloc, hostFree, hostViewAt, useSharedGuestMemory } from '../host/libc.js';
+import { Scratch, useSharedGuestMemory } from '../host/libc.js';
 import { AddressSpace } from '../mm/address-space.js';
 import type { MemBackend } from '../mm/backend.js';
 import { PAGE, type Layout } from '../mm/layout.js';
@@ -37,7 +37,7 @@ import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
 import { memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
-import { cpuidProbe } from './x86_64.js';
+import { nowMs } from '../host/clock.js';
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -121,6 +121,7 @@ export class Cpu implements MemBackend {
     const h = arch.syscallHook;
     const tl = loadTrampoline();
     this.watchdogRun = tl?.run ?? null;
+    this.sysTimed = tl?.sysTime === true;
     if (tl !== null) {
       // the C trampoline reads the syscall registers and writes the result itself
       const t = new DataView(this.scratch.bytes.buffer, this.scratch.bytes.byteOffset + TRAMP_OFF, TRAMP_SIZE);
@@ -374,6 +375,15 @@ export class Cpu implements MemBackend {
     }
   }
   running = false;
+  /**
+   * The time its syscalls took (µs, a uint32 that wraps; a difference of two
+   * reads is what one stretch spent): timed by the trampoline, or here.
+   */
+  sysMicros(): number {
+    return this.sysTimed ? this.tramp!.getUint32(52, true) : Math.floor(this.sysMs * 1000) % 2 ** 32;
+  }
+  private readonly sysTimed: boolean;
+  private sysMs = 0;
   /** the last run was ended by the watchdog (at a block boundary: the pc is exact) */
   preempted = false;
   /** the trampoline's run under its watchdog, or null (no preemption) */
@@ -481,33 +491,6 @@ export class Cpu implements MemBackend {
     this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
   }
 
-  /**
-   * Run CPUID on the emulated x86 CPU for each (leaf, subleaf), in one run
-   * (before the guest's memory is set up). Returns [eax, ebx, ecx, edx] for each.
-   */
-  cpuid(leaves: ReadonlyArray<readonly [number, number]>): number[][] {
-    const code = cpuidProbe(leaves);
-    // code and results on pages of their own: a store to the code's page would throw its translation away
-    const page = hostAlloc(2 * PAGE);
-    const at = 0x10000;
-    const out = at + PAGE;
-    if (code.length > PAGE || leaves.length * 16 > PAGE) throw new Error('cpuid probe: too many leaves');
-    const mem = new Uint8Array(hostViewAt(page.addr, 2 * PAGE));
-    mem.set(code);
-    this.map(at, PAGE, 5, page.addr);
-    this.map(out, PAGE, 3, page.addr + PAGE);
-    try {
-      this.setRegs([[39, out]]); // rdi
-      this.check(this.lib.emuStart(this.uc, at, BigInt(at + code.length), 0, 0), 'cpuid probe');
-      const dv = new DataView(mem.buffer, mem.byteOffset + PAGE, leaves.length * 16);
-      return leaves.map((_, i) => [0, 4, 8, 12].map((o) => dv.getUint32(i * 16 + o, true)));
-    } finally {
-      this.unmap(at, PAGE);
-      this.unmap(out, PAGE);
-      hostFree(page.addr, 2 * PAGE);
-    }
-  }
-
   // ---- hook entry points (called by the shared callbacks) ---------------------
 
   /** the trampoline's struct (null without it) */
@@ -524,6 +507,7 @@ export class Cpu implements MemBackend {
       return;
     }
     this.inTramp = true;
+    const t0 = this.sysTimed ? 0 : nowMs();
     try {
       this.client!.onSyscall(this, this.sys.vals);
     } catch (e) {
@@ -531,6 +515,7 @@ export class Cpu implements MemBackend {
       this.stop();
     } finally {
       this.inTramp = false;
+      if (!this.sysTimed) this.sysMs += nowMs() - t0;
     }
   }
 
@@ -545,6 +530,7 @@ export class Cpu implements MemBackend {
 
   syscallEntry(): void {
     const s = this.sys;
+    const t0 = nowMs();
     this.lib.regReadBatch(this.uc, s.idsAddr, s.ptrsAddr, s.count);
     try {
       this.client!.onSyscall(this, s.vals);
@@ -553,6 +539,7 @@ export class Cpu implements MemBackend {
       this.internalError = e as Error;
       this.stop();
     }
+    this.sysMs += nowMs() - t0;
   }
 
   internalError: Error | null = null;

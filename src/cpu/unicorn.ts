@@ -321,6 +321,8 @@ export interface TrampolineLib {
    * int32 pairs to `out` (0, or -1); null: a trampoline built before it had one.
    */
   watchStart: ((ep: number, out: number) => number) | null;
+  /** does it time its syscalls (struct tramp's sys_us, offset 52); false: a build before it did */
+  sysTime: boolean;
 }
 
 /** the watchdog's tick: a run that lasts a whole tick is stopped at the next one */
@@ -385,7 +387,13 @@ export function loadTrampoline(): TrampolineLib | null {
     } catch {
       /* an older build: host fds are polled */
     }
-    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart };
+    let sysTime = false;
+    try {
+      sysTime = lib.func('int elfrun_tramp_sys_time(void)')() === 1;
+    } catch {
+      /* an older build: elfrun times the syscalls itself */
+    }
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart, sysTime };
     // a run without syscalls is stopped after 5-10 ms: the others' turn, and Node's event loop's
     // (ELFRUN_PREEMPT=0 turns that off, to measure what it costs)
     setSlice?.(process.env.ELFRUN_PREEMPT === '0' ? 0 : PREEMPT_TICK_US);
