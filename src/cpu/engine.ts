@@ -38,6 +38,7 @@ import { Mirror } from './mirror.js';
 import { memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
 import { nowMs } from '../host/clock.js';
+import { abortEsr } from './arm64.js';
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -559,7 +560,8 @@ export class Cpu implements MemBackend {
     }
     const trap = this.arch.trapSignal(intno, (id) => this.reg(id));
     const addr = trap.access ?? (trap.addrIsPc ? pc : 0);
-    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr, pc, what: `exception ${intno}`, trapno: intno, err: 0, access: trap.access !== undefined });
+    const esr = trap.esr === undefined ? {} : { esr: trap.esr };
+    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr, pc, what: `exception ${intno}`, trapno: intno, err: 0, access: trap.access !== undefined, ...esr });
     this.stop();
   }
 
@@ -570,7 +572,7 @@ export class Cpu implements MemBackend {
       if (f === 'retry') return true;
       if (f === 'sigbus') {
         const err = pageFaultCode(type, true);
-        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true });
+        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true, ...this.esrOf(err) });
         return false;
       }
     }
@@ -580,8 +582,13 @@ export class Cpu implements MemBackend {
     const vma = this.active instanceof AddressSpace ? this.active.find(addr) : null;
     // the page is present where its mapping gives some access (PROT_NONE pages are not)
     const err = pageFaultCode(type, vma !== null && vma.prot !== 0);
-    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: vma !== null ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what, trapno: 14, err, access: true });
+    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: vma !== null ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what, trapno: 14, err, access: true, ...this.esrOf(err) });
     return false;
+  }
+
+  /** arm64: the ESR a page fault with x86's error code `err` (its present, write and fetch bits) would leave */
+  private esrOf(err: number): { esr?: number } {
+    return this.arch.name === 'arm64' ? { esr: abortEsr((err & 16) !== 0, (err & 2) !== 0, (err & 1) !== 0) } : {};
   }
 }
 

@@ -256,6 +256,8 @@ const FRAME = 4688; // sizeof(struct rt_sigframe), already a multiple of 16
 const UC = 128;
 const MC = UC + 176;
 const FPSIMD_MAGIC = 0x46508001;
+/** esr_context: the syndrome of the fault the thread last took (thread.fault_code), when it has one */
+const ESR_MAGIC = 0x45535201;
 const Q0 = 104;
 
 /** The page holding `mov x8, #139; svc #0` (Linux's vDSO sigtramp), if mapped. */
@@ -301,6 +303,12 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   fp.copy(b, r + 8, o[0], o[0] + 4); // fpsr
   fp.copy(b, r + 12, o[1], o[1] + 4); // fpcr
   fp.copy(b, r + 16, o[2], o[2] + 32 * 16); // q0-q31
+  // then the ESR record (setup_sigframe_layout: after fpsimd, when fault_code is set)
+  if (t.lastFault.esr !== 0) {
+    b.writeUInt32LE(ESR_MAGIC, r + 528);
+    b.writeUInt32LE(16, r + 532);
+    u64(b, r + 536, t.lastFault.esr);
+  }
   // a zero header ends the records (already zero)
   const record = Buffer.alloc(16);
   st.copy(record, 0, 8 * 29, 8 * 31); // x29, x30

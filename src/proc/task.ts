@@ -188,7 +188,7 @@ export class Task implements CpuClient, IoContext {
    * signal frame reports: x86's trap number, error code and cr2, arm64's
    * fault address (0 after a fault that is no memory access).
    */
-  lastFault = { trapno: 0, err: 0, cr2: 0, address: 0 };
+  lastFault = { trapno: 0, err: 0, cr2: 0, address: 0, esr: 0 };
 
   constructor(
     readonly kernel: Kernel,
