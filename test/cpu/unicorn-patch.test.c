@@ -50,6 +50,9 @@
  *       exception unmasked, the SSE division raises #XM (vector 19, through
  *       UC_HOOK_INTR) at the division with its destination unchanged, and
  *       the x87 one #MF (vector 16) at the next waiting instruction.
+ *   (n5) SSE's denormal flag: an addition with a denormal input sets
+ *       MXCSR.DE (and PE), a conversion of one to an integer only PE, and
+ *       with DAZ set the addition sets nothing.
  *   (o) the x87 last-instruction pointers: after fldl and fstp, fnstenv
  *       holds the fstp's opcode (FOP), address (FIP) and the fldl's operand
  *       (FDP); fxsave64 writes them as zeros (as AMD's does with no
@@ -1163,6 +1166,34 @@ static void fp_tests(void)
     uc_close(uc);
 }
 
+/* (n5): movsd (%rdi),%xmm0; addsd 8(%rdi),%xmm0; stmxcsr 0x10(%rdi); ldmxcsr 0x14(%rdi);
+ * cvtsd2si 8(%rdi),%rax; stmxcsr 0x18(%rdi); ldmxcsr 0x1c(%rdi); movsd (%rdi),%xmm0;
+ * addsd 8(%rdi),%xmm0; stmxcsr 0x20(%rdi) */
+static const uint8_t denormal_blob[] = {
+    0xf2, 0x0f, 0x10, 0x07, 0xf2, 0x0f, 0x58, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x10, 0x0f, 0xae, 0x57, 0x14,
+    0xf2, 0x48, 0x0f, 0x2d, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x18, 0x0f, 0xae, 0x57, 0x1c, 0xf2, 0x0f, 0x10,
+    0x07, 0xf2, 0x0f, 0x58, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x20,
+};
+
+static void denormal_tests(void)
+{
+    uc_engine *uc = open_engine();
+    struct {
+        double one, den;
+        uint32_t after_add, fresh, after_cvt, daz, after_daz;
+    } d = {1.0, 4.9e-324, 0, 0x1f80, 0, 0x1f80 | 0x40, 0};
+    MUST(uc_mem_write(uc, FP_AT, denormal_blob, sizeof denormal_blob));
+    MUST(uc_mem_write(uc, FP_DATA, &d, sizeof d));
+    uint32_t mxcsr = 0x1f80;
+    MUST(uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr));
+    uc_err e = run(uc, FP_AT, 0, sizeof denormal_blob, FP_DATA, 0);
+    MUST(uc_mem_read(uc, FP_DATA, &d, sizeof d));
+    CHECK(e == UC_ERR_OK && (d.after_add & 0x3f) == 0x22 && (d.after_cvt & 0x3f) == 0x20 && (d.after_daz & 0x3f) == 0,
+          "(n5) denormal inputs: addsd flags 0x%x (want DE|PE 0x22), cvtsd2si 0x%x (want PE 0x20), addsd with DAZ 0x%x (want 0)",
+          d.after_add & 0x3f, d.after_cvt & 0x3f, d.after_daz & 0x3f);
+    uc_close(uc);
+}
+
 /* (o): fldl (%rdi); fstp %st(0); fnstenv 0x40(%rdi); fxsave64 0x100(%rdi);
  * fldcw 0x10(%rdi); fld1; fdivl 8(%rdi); fxsave64 0x300(%rdi); fninit */
 static const uint8_t x87ptr_blob[] = {
@@ -1321,6 +1352,7 @@ static void all_checks(uint64_t iters)
     chain_tests();
     reg_ptr_tests();
     fp_tests();
+    denormal_tests();
     x87ptr_tests();
     priv_tests();
     tcg_buffer_test();
