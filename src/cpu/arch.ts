@@ -12,6 +12,8 @@ export interface Trap {
   addrIsPc: boolean;
   /** a memory access faulted here: si_addr, and the fault address the signal frame reports */
   access?: number;
+  /** arm64: the syndrome the signal frame's ESR record reports (0: none); absent: the last one stays */
+  esr?: number;
 }
 
 export interface Arch {

@@ -72,8 +72,8 @@ export const arm64: Arch = {
   // arch/arm64/kernel/traps.c and debug-monitors.c
   trapSignal(intno, reg) {
     switch (intno) {
-      case 1: // EXCP_UDEF: do_undefinstr
-        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
+      case 1: // EXCP_UDEF: do_undefinstr (arm64_notify_die: fault_code 0, no ESR record)
+        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true, esr: 0 };
       case 7: // EXCP_BKPT (brk): brk_handler
         return { signal: SIG.SIGTRAP, code: TRAP_BRKPT, addrIsPc: true };
       case 3: // EXCP_PREFETCH_ABORT
@@ -85,11 +85,24 @@ export const arm64: Arch = {
         if (esr === 0) return { signal: SIG.SIGSEGV, code: SEGV_MAPERR, addrIsPc: true }; // an engine without the patch
         const far = reg(A64.FAR_EL1);
         const fsc = esr & 0x3f;
-        if (fsc === 0x21) return { signal: SIG.SIGBUS, code: BUS_ADRALN, addrIsPc: false, access: far };
-        return { signal: SIG.SIGSEGV, code: fsc >= 0x0c && fsc <= 0x0f ? SEGV_ACCERR : SEGV_MAPERR, addrIsPc: false, access: far };
+        if (fsc === 0x21) return { signal: SIG.SIGBUS, code: BUS_ADRALN, addrIsPc: false, access: far, esr };
+        return { signal: SIG.SIGSEGV, code: fsc >= 0x0c && fsc <= 0x0f ? SEGV_ACCERR : SEGV_MAPERR, addrIsPc: false, access: far, esr };
       }
       default:
-        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true };
+        return { signal: SIG.SIGILL, code: ILL_ILLOPC, addrIsPc: true, esr: 0 };
     }
   },
 };
+
+/**
+ * The ESR_EL1 a data or instruction abort from EL0 leaves (set_thread_esr),
+ * for the faults the engine reports as invalid memory accesses: EC 0x24
+ * (data abort from a lower EL) or 0x20 (instruction abort), IL, WnR for a
+ * write, and a level-3 fault status: translation fault where no page is
+ * present (nothing mapped, or PROT_NONE, whose entries are not valid),
+ * permission fault where a page is but refuses the access.
+ */
+export function abortEsr(fetch: boolean, write: boolean, present: boolean): number {
+  const ec = fetch ? 0x20 : 0x24;
+  return ((ec << 26) | (1 << 25) | (write && !fetch ? 1 << 6 : 0) | (present ? 0x0f : 0x07)) >>> 0;
+}

@@ -29,7 +29,7 @@ import {
   type Engine,
   type UnicornLib,
 } from './unicorn.js';
-import { Scratch, hostAlloc, hostFree, hostViewAt, useSharedGuestMemory } from '../host/libc.js';
+import { Scratch, useSharedGuestMemory } from '../host/libc.js';
 import { AddressSpace } from '../mm/address-space.js';
 import type { MemBackend } from '../mm/backend.js';
 import { PAGE, type Layout } from '../mm/layout.js';
@@ -38,7 +38,8 @@ import { Panic } from '../abi/errors.js';
 import { Mirror } from './mirror.js';
 import { hostBusFault, memFaultWhat, pageFaultCode, type CpuClient, type Fault } from './fault.js';
 import { RegBatch, RegBlock } from './regs.js';
-import { cpuidProbe } from './x86_64.js';
+import { nowMs } from '../host/clock.js';
+import { abortEsr } from './arm64.js';
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -119,6 +120,7 @@ export class Cpu implements MemBackend {
     const tl = loadTrampoline();
     this.watchdogRun = tl?.run ?? null;
     this.bus = tl?.busTake ?? null;
+    this.sysTimed = tl?.sysTime === true;
     if (tl !== null) {
       // the C trampoline reads the syscall registers and writes the result itself
       const t = new DataView(this.scratch.bytes.buffer, this.scratch.bytes.byteOffset + TRAMP_OFF, TRAMP_SIZE);
@@ -373,6 +375,12 @@ export class Cpu implements MemBackend {
     }
   }
   running = false;
+  /** The time its syscalls took (µs, a uint32 that wraps; a difference of two reads is what one stretch spent): timed by the trampoline, or here. */
+  sysMicros(): number {
+    return this.sysTimed ? this.tramp!.getUint32(52, true) : Math.floor(this.sysMs * 1000) % 2 ** 32;
+  }
+  private readonly sysTimed: boolean;
+  private sysMs = 0;
   /** the last run was ended by the watchdog (at a block boundary: the pc is exact), or by its step count */
   preempted = false;
   /** the trampoline's run under its watchdog, or null (no preemption); its host SIGBUSes */
@@ -481,33 +489,6 @@ export class Cpu implements MemBackend {
     this.lib.regWriteBatch(this.uc, r.idsAddr, r.ptrsAddr, r.count);
   }
 
-  /**
-   * Run CPUID on the emulated x86 CPU for each (leaf, subleaf), in one run
-   * (before the guest's memory is set up). Returns [eax, ebx, ecx, edx] for each.
-   */
-  cpuid(leaves: ReadonlyArray<readonly [number, number]>): number[][] {
-    const code = cpuidProbe(leaves);
-    // code and results on pages of their own: a store to the code's page would throw its translation away
-    const page = hostAlloc(2 * PAGE);
-    const at = 0x10000;
-    const out = at + PAGE;
-    if (code.length > PAGE || leaves.length * 16 > PAGE) throw new Error('cpuid probe: too many leaves');
-    const mem = new Uint8Array(hostViewAt(page.addr, 2 * PAGE));
-    mem.set(code);
-    this.map(at, PAGE, 5, page.addr);
-    this.map(out, PAGE, 3, page.addr + PAGE);
-    try {
-      this.setRegs([[39, out]]); // rdi
-      this.check(this.lib.emuStart(this.uc, at, BigInt(at + code.length), 0, 0), 'cpuid probe');
-      const dv = new DataView(mem.buffer, mem.byteOffset + PAGE, leaves.length * 16);
-      return leaves.map((_, i) => [0, 4, 8, 12].map((o) => dv.getUint32(i * 16 + o, true)));
-    } finally {
-      this.unmap(at, PAGE);
-      this.unmap(out, PAGE);
-      hostFree(page.addr, 2 * PAGE);
-    }
-  }
-
   // ---- hook entry points (called by the shared callbacks) ---------------------
 
   /** the trampoline's struct (null without it) */
@@ -524,6 +505,7 @@ export class Cpu implements MemBackend {
       return;
     }
     this.inTramp = true;
+    const t0 = this.sysTimed ? 0 : nowMs();
     try {
       this.client!.onSyscall(this, this.sys.vals);
     } catch (e) {
@@ -531,6 +513,7 @@ export class Cpu implements MemBackend {
       this.stop();
     } finally {
       this.inTramp = false;
+      if (!this.sysTimed) this.sysMs += nowMs() - t0;
     }
   }
 
@@ -545,6 +528,7 @@ export class Cpu implements MemBackend {
 
   syscallEntry(): void {
     const s = this.sys;
+    const t0 = nowMs();
     this.lib.regReadBatch(this.uc, s.idsAddr, s.ptrsAddr, s.count);
     try {
       this.client!.onSyscall(this, s.vals);
@@ -553,6 +537,7 @@ export class Cpu implements MemBackend {
       this.internalError = e as Error;
       this.stop();
     }
+    this.sysMs += nowMs() - t0;
   }
 
   internalError: Error | null = null;
@@ -572,7 +557,8 @@ export class Cpu implements MemBackend {
     }
     const trap = this.arch.trapSignal(intno, (id) => this.reg(id));
     const addr = trap.access ?? (trap.addrIsPc ? pc : 0);
-    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr, pc, what: `exception ${intno}`, trapno: intno, err: 0, access: trap.access !== undefined });
+    const esr = trap.esr === undefined ? {} : { esr: trap.esr };
+    this.client!.onFault(this, { signal: trap.signal, code: trap.code, addr, pc, what: `exception ${intno}`, trapno: intno, err: 0, access: trap.access !== undefined, ...esr });
     this.stop();
   }
 
@@ -583,7 +569,7 @@ export class Cpu implements MemBackend {
       if (f === 'retry') return true;
       if (f === 'sigbus') {
         const err = pageFaultCode(type, true);
-        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true });
+        this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true, ...this.esrOf(err) });
         return false;
       }
     }
@@ -593,8 +579,13 @@ export class Cpu implements MemBackend {
     const vma = this.active instanceof AddressSpace ? this.active.find(addr) : null;
     // the page is present where its mapping gives some access (PROT_NONE pages are not)
     const err = pageFaultCode(type, vma !== null && vma.prot !== 0);
-    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: vma !== null ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what, trapno: 14, err, access: true });
+    this.client!.onFault(this, { signal: SIG.SIGSEGV, code: vma !== null ? SEGV_ACCERR : SEGV_MAPERR, addr, pc: this.pc, what, trapno: 14, err, access: true, ...this.esrOf(err) });
     return false;
+  }
+
+  /** arm64: the ESR a page fault with x86's error code `err` (its present, write and fetch bits) would leave */
+  private esrOf(err: number): { esr?: number } {
+    return this.arch.name === 'arm64' ? { esr: abortEsr((err & 16) !== 0, (err & 2) !== 0, (err & 1) !== 0) } : {};
   }
 }
 

@@ -27,6 +27,8 @@ export interface Fault {
   err?: number;
   /** a memory access faulted at addr (cr2 and arm64's fault_address hold it) */
   access?: boolean;
+  /** arm64: the syndrome (ESR_EL1) the fault leaves for the signal frame's esr_context (0: none); absent: the last one stays */
+  esr?: number;
 }
 
 /** The receiver of an engine's events: a task. */

@@ -323,6 +323,8 @@ export interface TrampolineLib {
   watchStart: ((ep: number, out: number) => number) | null;
   /** the host addresses of the host SIGBUSes a run met (its result has HOSTBUS); null: a trampoline without the handler */
   busTake: (() => number[]) | null;
+  /** does it time its syscalls (struct tramp's sys_us, offset 52); false: a build before it did */
+  sysTime: boolean;
 }
 
 /** the watchdog's tick: a run that lasts a whole tick is stopped at the next one */
@@ -402,7 +404,13 @@ export function loadTrampoline(): TrampolineLib | null {
     } catch {
       /* an older build: no SIGBUS handler */
     }
-    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart, busTake };
+    let sysTime = false;
+    try {
+      sysTime = lib.func('int elfrun_tramp_sys_time(void)')() === 1;
+    } catch {
+      /* an older build: elfrun times the syscalls itself */
+    }
+    tramp = { install: (uc, t, insn, svc, js) => install(uc, t, insn, svc, js) as number, run, setSlice, watchStart, busTake, sysTime };
     // a run without syscalls is stopped after 5-10 ms: the others' turn, and Node's event loop's
     // (ELFRUN_PREEMPT=0 turns that off, to measure what it costs)
     setSlice?.(process.env.ELFRUN_PREEMPT === '0' ? 0 : PREEMPT_TICK_US);

@@ -1,4 +1,7 @@
 import type { Arch } from './arch.js';
+import type { Cpu } from './engine.js';
+import { PAGE } from '../mm/layout.js';
+import { hostAlloc, hostFree, hostViewAt } from '../host/libc.js';
 import { UC_ARCH_X86, UC_MODE_64 } from './unicorn.js';
 import {
   BUS_ADRALN,
@@ -82,6 +85,34 @@ export function cpuidProbe(leaves: ReadonlyArray<readonly [number, number]>): nu
     code.push(0xb8, ...imm(leaf), 0xb9, ...imm(subleaf), 0x0f, 0xa2, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x4f, 0x08, 0x89, 0x57, 0x0c, 0x48, 0x83, 0xc7, 0x10);
   }
   return code;
+}
+
+/**
+ * Run CPUID on the emulated x86 CPU for each (leaf, subleaf), in one run
+ * (before the guest's memory is set up). Returns [eax, ebx, ecx, edx] for each.
+ */
+export function cpuidOf(cpu: Cpu, leaves: ReadonlyArray<readonly [number, number]>): number[][] {
+  const code = cpuidProbe(leaves);
+  // code and results on pages of their own: a store to the code's page would throw its translation away
+  const page = hostAlloc(2 * PAGE);
+  const at = 0x10000;
+  const out = at + PAGE;
+  if (code.length > PAGE || leaves.length * 16 > PAGE) throw new Error('cpuid probe: too many leaves');
+  const mem = new Uint8Array(hostViewAt(page.addr, 2 * PAGE));
+  mem.set(code);
+  cpu.map(at, PAGE, 5, page.addr);
+  cpu.map(out, PAGE, 3, page.addr + PAGE);
+  try {
+    cpu.setRegs([[39, out]]); // rdi
+    const err = cpu.lib.emuStart(cpu.uc, at, BigInt(at + code.length), 0, 0);
+    if (err !== 0) throw new Error(`cpuid probe: ${cpu.lib.strerror(err)}`);
+    const dv = new DataView(mem.buffer, mem.byteOffset + PAGE, leaves.length * 16);
+    return leaves.map((_, i) => [0, 4, 8, 12].map((o) => dv.getUint32(i * 16 + o, true)));
+  } finally {
+    cpu.unmap(at, PAGE);
+    cpu.unmap(out, PAGE);
+    hostFree(page.addr, 2 * PAGE);
+  }
 }
 
 /** the emulated CPU's answers for CPUID_LEAVES, by "leaf.subleaf" */

@@ -233,7 +233,12 @@ function prstatus(th: Task, sig: number, gregs: bigint[]): Buffer {
   b.writeInt32LE(p.parent?.pid ?? 0, 36);
   b.writeInt32LE(p.pgid, 40);
   b.writeInt32LE(p.sid, 44);
-  timeval(b, 48, p.cpuMs);
+  // pr_utime and pr_stime: the process's for its leader, a thread's own for the others (fill_prstatus); pr_cutime, pr_cstime
+  const leader = th.tid === p.pid;
+  timeval(b, 48, leader ? p.utimeMs : th.utimeNow);
+  timeval(b, 64, leader ? p.stimeMs : th.stimeNow);
+  timeval(b, 80, p.childrenUtimeMs);
+  timeval(b, 96, p.childrenStimeMs);
   gregs.forEach((v, i) => b.writeBigUInt64LE(BigInt.asUintN(64, v), 112 + 8 * i));
   b.writeInt32LE(1, 112 + 8 * nreg); // pr_fpvalid
   return b;

@@ -93,6 +93,7 @@ export class SignalDelivery {
       err: fault.err ?? 0,
       cr2: fault.access ? fault.addr : last.cr2,
       address: fault.access ? fault.addr : 0,
+      esr: fault.esr ?? last.esr,
     };
     const code = fault.code ?? (sig === SIG.SIGSEGV ? SEGV_MAPERR : sig === SIG.SIGILL ? ILL_ILLOPC : 0);
     const a = t.sigactions[sig];

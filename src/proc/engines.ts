@@ -5,7 +5,7 @@
 // the space most likely to run next (its heir).
 import type { Arch, ArchName } from '../cpu/arch.js';
 import { Cpu } from '../cpu/engine.js';
-import { CPUID_LEAVES, setX86Cpuid } from '../cpu/x86_64.js';
+import { CPUID_LEAVES, cpuidOf, setX86Cpuid } from '../cpu/x86_64.js';
 import type { Kernel } from './kernel.js';
 import type { Mm } from './process.js';
 
@@ -24,7 +24,7 @@ export class Engines {
     let cpu = this.engines.get(arch.name);
     if (!cpu) {
       cpu = new Cpu(arch);
-      if (arch.name === 'x86_64') setX86Cpuid(cpu.cpuid(CPUID_LEAVES));
+      if (arch.name === 'x86_64') setX86Cpuid(cpuidOf(cpu, CPUID_LEAVES));
       this.engines.set(arch.name, cpu);
     }
     return cpu;

@@ -172,6 +172,8 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   k.releaseMm(old, p.mm); // the new image may take the old one's memory (AddressSpace.giveTo)
   t.pendingRegs = built.regs;
   t.pendingFpuInit = true;
+  // arm64's start_thread forgets the last fault (its frames' fault_address and ESR record)
+  t.lastFault = { ...t.lastFault, address: 0, esr: 0 };
   p.cred.execCaps();
   if (p.fds.refs > 1) {
     p.fds.refs--;

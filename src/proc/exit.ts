@@ -88,7 +88,8 @@ export class Exit {
     if (t.state === 'dead') return;
     k.futex.forget(t);
     if (t.state === 'blocked') k.sched.unpark(t);
-    t.proc.deadThreadsCpuMs += t.cpuNow;
+    t.proc.deadUtimeMs += t.utimeNow;
+    t.proc.deadStimeMs += t.stimeNow;
     t.state = 'dead';
     t.blockRegs = null;
     k.futex.exitRobustList(t);
@@ -129,7 +130,10 @@ export class Exit {
   /** A zombie is waited for (or auto-reaped): it leaves the process table. */
   reap(p: Process): void {
     // the parent takes over its CPU time (and that of the children it reaped)
-    if (p.parent) p.parent.childrenCpuMs += p.deadThreadsCpuMs + p.childrenCpuMs;
+    if (p.parent) {
+      p.parent.childrenUtimeMs += p.deadUtimeMs + p.childrenUtimeMs;
+      p.parent.childrenStimeMs += p.deadStimeMs + p.childrenStimeMs;
+    }
     p.reaped = true;
     p.exitEvents.wake();
     p.parent?.children.delete(p);

@@ -1,8 +1,9 @@
 // The interval timers of each process and its CPU time limit.
 // ITIMER_REAL (alarm, setitimer) is a host timer that sends SIGALRM,
 // re-armed for its interval; armed, it counts among the host events the
-// scheduler waits for. ITIMER_VIRTUAL and ITIMER_PROF count the process's
-// CPU time, charged by the scheduler after each run of one of its threads
+// scheduler waits for. ITIMER_VIRTUAL counts the process's user time and
+// ITIMER_PROF its user and system time (Task.account keeps them apart),
+// charged by the scheduler after each turn of one of its threads
 // (runs last at most a time slice: the watchdog preempts a busy one), and
 // send SIGVTALRM and SIGPROF. RLIMIT_CPU is checked at the same place, as
 // Linux's check_process_timers does: SIGXCPU at the soft limit (which then
@@ -89,11 +90,16 @@ export class Itimers {
     this.k.signals.sendToProcess(p, sig, info);
   }
 
-  /** One of p's threads ran for `ms`: its CPU timers count down, and its CPU limit is checked. */
-  charge(p: Process, ms: number): void {
+  /**
+   * One of p's threads ran for `user` ms in the guest's code and `sys` ms in
+   * elfrun's service of it: ITIMER_VIRTUAL counts the user time, ITIMER_PROF
+   * both (as Linux's check_cpu_itimer does with utime and utime+stime), the
+   * POSIX CPU timers and RLIMIT_CPU both, and the CPU limit is checked.
+   */
+  charge(p: Process, user: number, sys: number): void {
     this.posix.charge(p);
-    if (p.vtimer !== null) p.vtimer = this.countDown(p, p.vtimer, ms, SIG.SIGVTALRM);
-    if (p.ptimer !== null) p.ptimer = this.countDown(p, p.ptimer, ms, SIG.SIGPROF);
+    if (p.vtimer !== null) p.vtimer = this.countDown(p, p.vtimer, user, SIG.SIGVTALRM);
+    if (p.ptimer !== null) p.ptimer = this.countDown(p, p.ptimer, user + sys, SIG.SIGPROF);
     const lim = p.rlimits[RLIMIT_CPU];
     if (lim === undefined || lim[0] === RLIM_INFINITY) return;
     const sec = BigInt(Math.floor(p.cpuMs / 1000));

@@ -133,12 +133,26 @@ export class Process {
   uts: Uts | null = null;
   /** its SEM_UNDO adjustments (its threads', and with CLONE_SYSVSEM another process's too), applied at its exit */
   semUndo: SemUndoList | null = null;
-  /** CPU time (ms) of threads that have ended, and of reaped children (with theirs) */
-  deadThreadsCpuMs = 0;
-  childrenCpuMs = 0;
-  /** CPU time of the whole thread group so far */
+  /** user and system CPU time (ms) of threads that have ended, and of reaped children (with theirs) */
+  deadUtimeMs = 0;
+  deadStimeMs = 0;
+  childrenUtimeMs = 0;
+  childrenStimeMs = 0;
+  /** user time of the whole thread group so far */
+  get utimeMs(): number {
+    let n = this.deadUtimeMs;
+    for (const t of this.threads) n += t.utimeNow;
+    return n;
+  }
+  /** system time of the whole thread group so far */
+  get stimeMs(): number {
+    let n = this.deadStimeMs;
+    for (const t of this.threads) n += t.stimeNow;
+    return n;
+  }
+  /** CPU time (user and system) of the whole thread group so far */
   get cpuMs(): number {
-    let n = this.deadThreadsCpuMs;
+    let n = this.deadUtimeMs + this.deadStimeMs;
     for (const t of this.threads) n += t.cpuNow;
     return n;
   }

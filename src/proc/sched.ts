@@ -142,6 +142,19 @@ export class Scheduler {
       t.state = 'stopped'; // until SIGCONT (a blocked call is retried then)
       return;
     }
+    // from here to the engine's run, elfrun works for t (a retried syscall,
+    // a signal's delivery): its system time, as is every syscall in the run
+    const u0 = t.utimeMs;
+    const s0 = t.stimeMs;
+    t.account(nowMs(), null);
+    this.runKernel(t);
+    t.account(nowMs(), undefined);
+    if (t.state !== 'dead') k.itimers.charge(t.proc, t.utimeMs - u0, t.stimeMs - s0);
+  }
+
+  /** t's turn: what the kernel does for it, then the engine running it until it stops. */
+  private runKernel(t: Task): void {
+    const k = this.k;
     this.switchTo(t);
     if (t.blockRegs !== null) {
       this.retry(t);
@@ -165,8 +178,9 @@ export class Scheduler {
     // (Task.onSyscall); one that computes without them is stopped by the
     // trampoline's watchdog at a block boundary (Unicorn's own timeout stops
     // anywhere and leaves a stale pc, unicorn issue #1105).
-    this.sliceEnd = nowMs() + SLICE_MS;
-    t.runStart = nowMs();
+    const start = nowMs();
+    this.sliceEnd = start + SLICE_MS;
+    t.account(start, cpu);
     // A spin-wait hint (x86 pause, arm64 yield/wfe) ends the run as a
     // preemption does while another task could run: a thread spinning for
     // another's flag or lock gives the engine up at its first hint instead of
@@ -177,10 +191,8 @@ export class Scheduler {
       cpu.lib.spinYield(cpu.uc, spin);
     }
     const err = cpu.run(k.gdb !== null && k.gdb.stepTask === t ? 1 : 0);
-    const ran = nowMs() - t.runStart;
-    t.cpuMs += ran;
-    t.runStart = -1;
-    if (t.state !== 'dead') k.itimers.charge(t.proc, ran);
+    // what follows the engine's stop (a fault's signal, a preemption) is the kernel's
+    t.account(nowMs(), null);
     const next = t.handOffTo;
     t.handOffTo = null;
     if (cpu.internalError !== null) {

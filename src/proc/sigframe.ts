@@ -56,6 +56,10 @@ const MXCSR = 249;
 const FPCW = 246;
 const FPTAG = 247;
 const FPSW = 31;
+/** the last non-control x87 instruction's address, its operand's, and its opcode */
+const FIP = 254;
+const FDP = 256;
+const FOP = 258;
 const FIX_EFLAGS = 0x50dd5n; // AC OF DF TF SF ZF AF PF CF RF
 const UC_SIZE = 304;
 
@@ -74,6 +78,9 @@ function x86Regs(): NonNullable<typeof x86Blocks> {
       [MXCSR, 4],
       ...Array.from({ length: 8 }, (_, i): [number, number] => [ST0 + i, 16]),
       ...Array.from({ length: 16 }, (_, i): [number, number] => [XMM0 + i, 16]),
+      [FOP, 2],
+      [FIP, 8],
+      [FDP, 8],
     ]),
     entry: new RegBlock([X86.RDI, X86.RSI, X86.RDX, X86.RAX, X86.RSP, X86.EFLAGS, X86.RIP].map((r): [number, number] => [r, 8])),
   });
@@ -102,6 +109,13 @@ function fxsaveFrom(fp: Buffer, o: readonly number[]): Buffer {
   fx.writeUInt32LE(0xffff, 28); // MXCSR_MASK
   for (let i = 0; i < 8; i++) fp.copy(fx, 32 + 16 * i, o[4 + i], o[4 + i] + 10);
   fp.copy(fx, 160, o[12], o[12] + 16 * 16);
+  // FOP, FIP and FDP while an exception is pending (the status word's ES), as
+  // AMD's XSAVE stores them (and the engine's fxsave); zeros otherwise
+  if (fx.readUInt16LE(2) & 0x80) {
+    fx.writeUInt16LE(fp.readUInt16LE(o[28]) & 0x7ff, 6);
+    fp.copy(fx, 8, o[29], o[29] + 8);
+    fp.copy(fx, 16, o[30], o[30] + 8);
+  }
   return fx;
 }
 
@@ -112,6 +126,9 @@ function fxsaveInto(fx: Buffer, fp: Buffer, o: readonly number[]): void {
   fp.writeUInt32LE(fx.readUInt32LE(24) & 0xffff, o[3]);
   for (let i = 0; i < 8; i++) fx.copy(fp, o[4 + i], 32 + 16 * i, 32 + 16 * i + 10);
   fx.copy(fp, o[12], 160, 160 + 16 * 16);
+  fp.writeUInt16LE(fx.readUInt16LE(6) & 0x7ff, o[28]);
+  fx.copy(fp, o[29], 8, 16);
+  fx.copy(fp, o[30], 16, 24);
 }
 
 /**
@@ -256,6 +273,8 @@ const FRAME = 4688; // sizeof(struct rt_sigframe), already a multiple of 16
 const UC = 128;
 const MC = UC + 176;
 const FPSIMD_MAGIC = 0x46508001;
+/** esr_context: the syndrome of the fault the thread last took (thread.fault_code), when it has one */
+const ESR_MAGIC = 0x45535201;
 const Q0 = 104;
 
 /** The page holding `mov x8, #139; svc #0` (Linux's vDSO sigtramp), if mapped. */
@@ -301,6 +320,12 @@ function a64Setup(t: Task, sig: number, act: SigAction, info: Buffer, oldMask: b
   fp.copy(b, r + 8, o[0], o[0] + 4); // fpsr
   fp.copy(b, r + 12, o[1], o[1] + 4); // fpcr
   fp.copy(b, r + 16, o[2], o[2] + 32 * 16); // q0-q31
+  // then the ESR record (setup_sigframe_layout: after fpsimd, when fault_code is set)
+  if (t.lastFault.esr !== 0) {
+    b.writeUInt32LE(ESR_MAGIC, r + 528);
+    b.writeUInt32LE(16, r + 532);
+    u64(b, r + 536, t.lastFault.esr);
+  }
   // a zero header ends the records (already zero)
   const record = Buffer.alloc(16);
   st.copy(record, 0, 8 * 29, 8 * 31); // x29, x30

@@ -86,12 +86,51 @@ export class Task implements CpuClient, IoContext {
   readonly args = new Args();
   private syscalls = 0;
   state: TaskState = 'runnable';
-  /** CPU time (ms) this task has spent in the emulator, syscalls included; and when its current run began */
-  cpuMs = 0;
+  /**
+   * CPU time (ms) as Linux splits it: user time is the engine running the
+   * guest's code, system time elfrun servicing it (syscalls, their retries,
+   * signal delivery). The engine's runs are timed as a whole, and the engine
+   * times the syscalls in them (Cpu.sysMicros: in the trampoline, without a
+   * clock read in JavaScript per syscall); the rest of a run is user time.
+   */
+  utimeMs = 0;
+  stimeMs = 0;
+  /** while elfrun works for the task (outside the engine) or the engine runs it: since when (ms; -1: neither) */
   runStart = -1;
-  /** CPU time so far, counting the run in progress */
+  /** the engine running it (null: elfrun works for it), and that engine's syscall time when the run began */
+  private runCpu: Cpu | null = null;
+  private runSys = 0;
+  /** the stretch in progress as [user, system] ms, up to `now` */
+  private stretch(now: number): [number, number] {
+    if (this.runStart < 0) return [0, 0];
+    const all = now - this.runStart;
+    if (this.runCpu === null) return [0, all];
+    const sys = Math.min(all, ((this.runCpu.sysMicros() - this.runSys) >>> 0) / 1000);
+    return [all - sys, sys];
+  }
+  /** user time so far, counting the stretch in progress */
+  get utimeNow(): number {
+    return this.utimeMs + this.stretch(nowMs())[0];
+  }
+  /** system time so far, counting the stretch in progress */
+  get stimeNow(): number {
+    return this.stimeMs + this.stretch(nowMs())[1];
+  }
+  /** CPU time so far (user and system), counting the stretch in progress */
   get cpuNow(): number {
-    return this.cpuMs + (this.runStart >= 0 ? nowMs() - this.runStart : 0);
+    return this.utimeMs + this.stimeMs + (this.runStart >= 0 ? nowMs() - this.runStart : 0);
+  }
+  /**
+   * Close the stretch in progress at `now` (ms) and begin another: the engine
+   * `cpu` running the task, elfrun working for it (null), or neither (undefined).
+   */
+  account(now: number, cpu: Cpu | null | undefined): void {
+    const [u, s] = this.stretch(now);
+    this.utimeMs += u;
+    this.stimeMs += s;
+    this.runStart = cpu === undefined ? -1 : now;
+    this.runCpu = cpu ?? null;
+    if (cpu) this.runSys = cpu.sysMicros();
   }
   /** why the engine was stopped from inside a hook, if it was */
   /** why the engine stopped: 'yield' gives the turn to others; the rest keep it */
@@ -150,7 +189,7 @@ export class Task implements CpuClient, IoContext {
    * signal frame reports: x86's trap number, error code and cr2, arm64's
    * fault address (0 after a fault that is no memory access).
    */
-  lastFault = { trapno: 0, err: 0, cr2: 0, address: 0 };
+  lastFault = { trapno: 0, err: 0, cr2: 0, address: 0, esr: 0 };
 
   constructor(
     readonly kernel: Kernel,

@@ -44,9 +44,10 @@ function mem(p: Process, start: number, end: number): Buffer {
 const FILES: Record<string, (e: PidEntry) => Buffer> = {
   cmdline: ({ p }) => (p.start ? mem(p, p.start.argStart, p.start.argEnd) : Buffer.alloc(0)),
   environ: ({ p }) => (p.start ? mem(p, p.start.envStart, p.start.envEnd) : Buffer.alloc(0)),
-  stat: ({ t, p }) => {
+  stat: ({ t, p, tid }) => {
     const k = t.kernel;
-    return Buffer.from(statText(p, { hostPpid: k.hostPpid, ttyNr: k.ttyNr, initSid: k.init?.sid ?? null, foreground: () => k.terminal.foreground() }, rssOf(p)));
+    const view = { hostPpid: k.hostPpid, ttyNr: k.ttyNr, initSid: k.init?.sid ?? null, foreground: () => k.terminal.foreground() };
+    return Buffer.from(statText(p, view, rssOf(p), tid === null ? null : thread(t, p, tid)));
   },
   status: ({ t, p }) => Buffer.from(statusText(p, t.kernel.hostPpid, memSummary(p))),
   maps: ({ p }) => Buffer.from(p.mm.space.maps().map((l) => l + '\n').join('')),

@@ -26,8 +26,11 @@ export interface ProcessView {
   readonly threads: ReadonlySet<ThreadView>;
   /** when it started, in ms on the monotonic clock (the boot-time clock of stat's starttime) */
   readonly startTime: number;
-  readonly cpuMs: number;
-  readonly childrenCpuMs: number;
+  /** user and system CPU time (ms) of the thread group, and of its reaped children */
+  readonly utimeMs: number;
+  readonly stimeMs: number;
+  readonly childrenUtimeMs: number;
+  readonly childrenStimeMs: number;
   /** signals pending for the whole process */
   readonly pending: bigint;
   readonly noNewPrivs: boolean;
@@ -85,15 +88,21 @@ const vmBytes = (p: ProcessView): number => p.mm.space.vmas.reduce((n, v) => n +
 /** stat's clock ticks: USER_HZ is 100 */
 const ticks = (ms: number): number => Math.floor(ms / 10);
 
-/** /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is not shown); those elfrun does not keep are 0. `rssPages`: the resident pages (memory.ts). */
-export function statText(p: ProcessView, k: StatKernelView, rssPages = 0): string {
+/**
+ * /proc/<pid>/stat: proc(5)'s fields up to env_end (the 52nd, exit_code, is
+ * not shown); those elfrun does not keep are 0. `rssPages`: the resident
+ * pages (memory.ts). `thread`: for /proc/<pid>/task/<tid>/stat, whose utime
+ * and stime are that thread's (cutime and cstime stay the process's, as
+ * Linux's do_task_stat shows them).
+ */
+export function statText(p: ProcessView, k: StatKernelView, rssPages = 0, thread: { readonly utimeNow: number; readonly stimeNow: number } | null = null): string {
   const pty = p.ctty?.pty === true ? p.ctty : null;
   const ctty = pty === null && k.ttyNr !== 0 && p.sid === (k.initSid ?? p.sid);
   const ttyNr = pty !== null ? pty.rdev : ctty ? k.ttyNr : 0;
   const tpgid = pty !== null ? (pty.pgrp ?? -1) : ctty ? k.foreground() : -1;
   const start = Math.round((p.startTime / 1000) * 100);
   // flags: PF_RANDOMIZE (0x400000); priority 20, nice 0; rsslim RLIM_INFINITY; exit_signal SIGCHLD (17)
-  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ttyNr, tpgid, 0x400000, 0, 0, 0, 0, ticks(p.cpuMs), 0, ticks(p.childrenCpuMs), 0, 20, 0, p.threads.size, 0, start, vmBytes(p), rssPages, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const f = [p.pid, `(${p.comm})`, stateChar(p), p.ppid || k.hostPpid, p.pgid, p.sid, ttyNr, tpgid, 0x400000, 0, 0, 0, 0, ticks(thread?.utimeNow ?? p.utimeMs), ticks(thread?.stimeNow ?? p.stimeMs), ticks(p.childrenUtimeMs), ticks(p.childrenStimeMs), 20, 0, p.threads.size, 0, start, vmBytes(p), rssPages, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   return f.join(' ') + '\n';
 }
 

@@ -50,6 +50,14 @@
  *       exception unmasked, the SSE division raises #XM (vector 19, through
  *       UC_HOOK_INTR) at the division with its destination unchanged, and
  *       the x87 one #MF (vector 16) at the next waiting instruction.
+ *   (n5) SSE's denormal flag: an addition with a denormal input sets
+ *       MXCSR.DE (and PE), a conversion of one to an integer only PE, and
+ *       with DAZ set the addition sets nothing.
+ *   (o) the x87 last-instruction pointers: after fldl and fstp, fnstenv
+ *       holds the fstp's opcode (FOP), address (FIP) and the fldl's operand
+ *       (FDP); fxsave64 writes them as zeros (as AMD's does with no
+ *       exception pending), and with an unmasked divide by zero pending
+ *       writes the division's opcode, address and operand.
  *   (p) user mode: 64-bit code runs at CPL 3 with IOPL 0, so privileged
  *       instructions (cli, in, mov from %cr0, hlt, wrmsr, rdpmc without
  *       CR4.PCE) raise #GP (vector 13, through UC_HOOK_INTR) at the
@@ -1158,6 +1166,80 @@ static void fp_tests(void)
     uc_close(uc);
 }
 
+/* (n5): movsd (%rdi),%xmm0; addsd 8(%rdi),%xmm0; stmxcsr 0x10(%rdi); ldmxcsr 0x14(%rdi);
+ * cvtsd2si 8(%rdi),%rax; stmxcsr 0x18(%rdi); ldmxcsr 0x1c(%rdi); movsd (%rdi),%xmm0;
+ * addsd 8(%rdi),%xmm0; stmxcsr 0x20(%rdi) */
+static const uint8_t denormal_blob[] = {
+    0xf2, 0x0f, 0x10, 0x07, 0xf2, 0x0f, 0x58, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x10, 0x0f, 0xae, 0x57, 0x14,
+    0xf2, 0x48, 0x0f, 0x2d, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x18, 0x0f, 0xae, 0x57, 0x1c, 0xf2, 0x0f, 0x10,
+    0x07, 0xf2, 0x0f, 0x58, 0x47, 0x08, 0x0f, 0xae, 0x5f, 0x20,
+};
+
+static void denormal_tests(void)
+{
+    uc_engine *uc = open_engine();
+    struct {
+        double one, den;
+        uint32_t after_add, fresh, after_cvt, daz, after_daz;
+    } d = {1.0, 4.9e-324, 0, 0x1f80, 0, 0x1f80 | 0x40, 0};
+    MUST(uc_mem_write(uc, FP_AT, denormal_blob, sizeof denormal_blob));
+    MUST(uc_mem_write(uc, FP_DATA, &d, sizeof d));
+    uint32_t mxcsr = 0x1f80;
+    MUST(uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr));
+    uc_err e = run(uc, FP_AT, 0, sizeof denormal_blob, FP_DATA, 0);
+    MUST(uc_mem_read(uc, FP_DATA, &d, sizeof d));
+    CHECK(e == UC_ERR_OK && (d.after_add & 0x3f) == 0x22 && (d.after_cvt & 0x3f) == 0x20 && (d.after_daz & 0x3f) == 0,
+          "(n5) denormal inputs: addsd flags 0x%x (want DE|PE 0x22), cvtsd2si 0x%x (want PE 0x20), addsd with DAZ 0x%x (want 0)",
+          d.after_add & 0x3f, d.after_cvt & 0x3f, d.after_daz & 0x3f);
+    uc_close(uc);
+}
+
+/* (o): fldl (%rdi); fstp %st(0); fnstenv 0x40(%rdi); fxsave64 0x100(%rdi);
+ * fldcw 0x10(%rdi); fld1; fdivl 8(%rdi); fxsave64 0x300(%rdi); fninit */
+static const uint8_t x87ptr_blob[] = {
+    0xdd, 0x07, 0xdd, 0xd8, 0xd9, 0x77, 0x40, 0x48, 0x0f, 0xae, 0x87, 0x00, 0x01, 0x00, 0x00,
+    0xd9, 0x6f, 0x10, 0xd9, 0xe8, 0xdc, 0x77, 0x08, 0x48, 0x0f, 0xae, 0x87, 0x00, 0x03, 0x00, 0x00,
+    0xdb, 0xe3,
+};
+
+static void x87ptr_tests(void)
+{
+    uc_engine *uc = open_engine();
+    uint8_t d[0x500];
+    memset(d, 0xaa, sizeof d);
+    double v[2] = {1.5, 0.0};
+    uint16_t cw = 0x37f & ~0x4; /* divide by zero unmasked */
+    memcpy(d, v, sizeof v);
+    memcpy(d + 0x10, &cw, 2);
+    MUST(uc_mem_write(uc, FP_AT, x87ptr_blob, sizeof x87ptr_blob));
+    MUST(uc_mem_write(uc, FP_DATA, d, sizeof d));
+    uint16_t fcw = 0x37f, fsw = 0;
+    MUST(uc_reg_write(uc, UC_X86_REG_FPCW, &fcw));
+    MUST(uc_reg_write(uc, UC_X86_REG_FPSW, &fsw));
+    uc_err e = run(uc, FP_AT, 0, sizeof x87ptr_blob, FP_DATA, 0);
+    MUST(uc_mem_read(uc, FP_DATA, d, sizeof d));
+    uint32_t env[7];
+    memcpy(env, d + 0x40, sizeof env);
+    CHECK(e == UC_ERR_OK && env[3] == (uint32_t)(FP_AT + 2) && (env[4] >> 16 & 0x7ff) == 0x5d8 && env[5] == (uint32_t)FP_DATA,
+          "(o1) fnstenv after fldl; fstp: FIP 0x%x (want 0x%x), FOP 0x%x (want 0x5d8), FDP 0x%x (want 0x%x)",
+          env[3], (unsigned)(FP_AT + 2), env[4] >> 16 & 0x7ff, env[5], (unsigned)FP_DATA);
+    uint16_t fop;
+    uint64_t fip, fdp;
+    memcpy(&fop, d + 0x106, 2);
+    memcpy(&fip, d + 0x108, 8);
+    memcpy(&fdp, d + 0x110, 8);
+    CHECK(fop == 0 && fip == 0 && fdp == 0, "(o2) fxsave64, no exception pending: FOP 0x%x, FIP 0x%llx, FDP 0x%llx (want zeros)",
+          fop, (unsigned long long)fip, (unsigned long long)fdp);
+    memcpy(&fop, d + 0x306, 2);
+    memcpy(&fip, d + 0x308, 8);
+    memcpy(&fdp, d + 0x310, 8);
+    CHECK(fop == 0x477 && fip == FP_AT + 0x14 && fdp == FP_DATA + 8,
+          "(o3) fxsave64, a divide by zero pending: FOP 0x%x (want 0x477), FIP 0x%llx (want 0x%llx), FDP 0x%llx (want 0x%llx)",
+          fop, (unsigned long long)fip, (unsigned long long)(FP_AT + 0x14), (unsigned long long)fdp,
+          (unsigned long long)(FP_DATA + 8));
+    uc_close(uc);
+}
+
 /* (p): one privileged instruction each, then a nop; rdtsc last, which runs */
 static const uint8_t priv_blob[] = {
     0xfa, 0x90,                   /* 0: cli */
@@ -1270,6 +1352,8 @@ static void all_checks(uint64_t iters)
     chain_tests();
     reg_ptr_tests();
     fp_tests();
+    denormal_tests();
+    x87ptr_tests();
     priv_tests();
     tcg_buffer_test();
 }

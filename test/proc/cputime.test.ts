@@ -1,5 +1,5 @@
 // CPU time: what getrusage, times, wait4's rusage and /proc/<pid>/stat report
-// is the guest's own time in the emulator (values differ from a native run,
+// is the guest's own time in the emulator, user and system apart (values differ from a native run,
 // so the checks are on shape and consistency, the formats on Linux's).
 import { describe, expect, it } from 'vitest';
 import { ARCHES, fixture, runElfrun, runLinux } from '../helpers/oracle.js';
@@ -24,7 +24,8 @@ describe('CPU time accounting', () => {
       const t = runElfrun(bb, ['time', '-f', '%U %S %e', bb, 'sh', '-c', LOOP]);
       const [user, sys, real] = t.stderr.trim().split(' ').map(Number);
       expect(user).toBeGreaterThan(0);
-      expect(sys).toBe(0);
+      // a shell loop of builtins makes few syscalls: mostly user time, as natively
+      expect(sys).toBeLessThan(user);
       expect(user).toBeLessThanOrEqual(real + 0.02);
     });
   }

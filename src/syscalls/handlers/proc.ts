@@ -382,30 +382,34 @@ function schedSetaffinity(t: Task, pid: number, len: number, addr: number): numb
   return 0;
 }
 
-/** struct rusage (144 bytes on both arches): user time; system time, memory and counts are 0 */
-export function rusageBytes(userMs: number): Buffer {
+/** struct rusage (144 bytes on both arches): ru_utime and ru_stime (timevals); memory and counts are 0 */
+export function rusageBytes(userMs: number, sysMs: number): Buffer {
   const b = Buffer.alloc(144);
-  const us = Math.round(userMs * 1000);
-  b.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 0);
-  b.writeBigInt64LE(BigInt(us % 1e6), 8);
+  [userMs, sysMs].forEach((ms, i) => {
+    const us = Math.round(ms * 1000);
+    b.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 16 * i);
+    b.writeBigInt64LE(BigInt(us % 1e6), 16 * i + 8);
+  });
   return b;
 }
 
 function getrusage(t: Task, who: number, addr: number): number {
-  const ms = who === RUSAGE_SELF ? t.proc.cpuMs : who === RUSAGE_CHILDREN ? t.proc.childrenCpuMs : who === RUSAGE_THREAD ? t.cpuNow : fail(E.EINVAL);
-  t.mm.write(addr, rusageBytes(ms));
+  const p = t.proc;
+  const [u, s] =
+    who === RUSAGE_SELF ? [p.utimeMs, p.stimeMs] : who === RUSAGE_CHILDREN ? [p.childrenUtimeMs, p.childrenStimeMs] : who === RUSAGE_THREAD ? [t.utimeNow, t.stimeNow] : fail(E.EINVAL);
+  t.mm.write(addr, rusageBytes(u, s));
   return 0;
 }
 
 const CLK_TCK = 100;
 
-/** times(2): the process's and its reaped children's CPU time in clock ticks; returns ticks since boot. */
+/** times(2): the process's and its reaped children's user and system time in clock ticks; returns ticks since boot. */
 function times(t: Task, addr: number): number {
   const ticks = (ms: number): bigint => BigInt(Math.floor((ms * CLK_TCK) / 1000));
   if (addr !== 0) {
+    const p = t.proc;
     const b = Buffer.alloc(32);
-    b.writeBigInt64LE(ticks(t.proc.cpuMs), 0);
-    b.writeBigInt64LE(ticks(t.proc.childrenCpuMs), 16);
+    [p.utimeMs, p.stimeMs, p.childrenUtimeMs, p.childrenStimeMs].forEach((ms, i) => b.writeBigInt64LE(ticks(ms), 8 * i));
     t.mm.write(addr, b);
   }
   const s = hostScratch();
@@ -413,7 +417,7 @@ function times(t: Task, addr: number): number {
   return Number(s.dv.getBigInt64(0, true)) * CLK_TCK + Math.floor(Number(s.dv.getBigInt64(8, true)) / (1e9 / CLK_TCK));
 }
 
-const CPU_NOTE = 'user time is the time the guest spent in the emulator (its syscalls included); system time, memory and fault counts are 0';
+const CPU_NOTE = 'ru_utime and ru_stime are kept (user: the engine running the guest; system: elfrun servicing its syscalls); memory and fault counts (ru_maxrss, ru_minflt...) are 0';
 
 /** The processes a (which, who) pair of get/setpriority names; ESRCH if none. */
 function prioTargets(t: Task, which: number, who: number): Process[] {
@@ -502,7 +506,7 @@ export const procDefs: Record<string, Def> = {
   getpriority: partial(['prio', 'int'], (t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   setpriority: partial(['prio', 'int', 'int'], (t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   getrusage: partial(['rusagewho', 'rusage'], (t, a) => getrusage(t, a.i32(0), a.ptr(1)), CPU_NOTE),
-  times: partial(['tms'], (t, a) => times(t, a.ptr(0)), CPU_NOTE),
+  times: supported(['tms'], (t, a) => times(t, a.ptr(0))),
   setgroups: partial(['int', 'gidsin'], (t, a) => setgroups(t, a.i32(0), a.ptr(1)), CRED_NOTE),
   set_tid_address: supported(['ptr'], (t, a) => {
     t.clearChildTid = a.ptr(0);

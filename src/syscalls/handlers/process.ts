@@ -229,7 +229,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
   // a stop is (sig << 8) | 0x7f, a continue 0xffff
   const status = e.what === 'exit' ? waitStatus(e.c.exit!) : e.what === 'continued' ? 0xffff : (e.what.stopped << 8) | 0x7f;
   if (statusAddr !== 0) t.mm.setI32(statusAddr, status);
-  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.cpuMs + e.c.childrenCpuMs));
+  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.utimeMs + e.c.childrenUtimeMs, e.c.stimeMs + e.c.childrenStimeMs));
   consume(t, e);
   return e.c.pid;
 }
@@ -262,7 +262,7 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
   }
   // waitid: si_signo is always SIGCHLD
   if (infop !== 0) t.mm.write(infop, t.kernel.childInfo(e.c, SIG.SIGCHLD, e.what === 'exit' ? null : e.what));
-  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.cpuMs + e.c.childrenCpuMs));
+  if (rusage !== 0) t.mm.write(rusage, rusageBytes(e.c.utimeMs + e.c.childrenUtimeMs, e.c.stimeMs + e.c.childrenStimeMs));
   if (!(options & WNOWAIT)) consume(t, e);
   return 0;
 }
@@ -455,8 +455,8 @@ export const processDefs: Record<string, Def> = {
     t.kernel.exitGroup(t.proc, { kind: 'exited', code: a.i32(0) & 0xff });
     return NORETURN;
   }),
-  wait4: partial(['int', 'wstatus', 'wopts', 'ptr'], (t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user time only (see getrusage)'),
-  waitid: partial(['idtype', 'int', 'siginfoout', 'wopts', 'ptr'], (t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'rusage: user time only (see getrusage)'),
+  wait4: partial(['int', 'wstatus', 'wopts', 'ptr'], (t, a) => wait4(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3)), 'rusage: user and system time; memory and fault counts are 0 (see getrusage)'),
+  waitid: partial(['idtype', 'int', 'siginfoout', 'wopts', 'ptr'], (t, a) => waitid(t, a.i32(0), a.i32(1), a.ptr(2), a.i32(3), a.ptr(4)), 'rusage: user and system time; memory and fault counts are 0 (see getrusage)'),
   kill: partial(['int', 'sig'], (t, a) => kill(t, a.i32(0), a.i32(1)), "a host process's pid reaches it through the host; pid -1 and process groups reach guest processes only"),
   tgkill: supported(['int', 'int', 'sig'], (t, a) => tgkill(t, a.i32(0), a.i32(1), a.i32(2))),
   tkill: supported(['int', 'sig'], (t, a) => tgkill(t, -1, a.i32(0), a.i32(1))),
