@@ -67,7 +67,7 @@ export class Exit {
         return;
       }
     }
-    if (p.exitSignal > 0) k.signals.sendToProcess(parent, p.exitSignal, childSiginfo(p, p.exitSignal, null));
+    if (p.exitSignal > 0) k.signals.sendToProcess(parent, p.exitSignal, childSiginfo(p, p.exitSignal, null, { utimeMs: p.utimeMs, stimeMs: p.stimeMs }));
     parent.childEvents.wake();
   }
 

@@ -118,7 +118,10 @@ export class JobControl {
     const parent = p.parent;
     if (parent === null) return;
     const a = parent.sighand.actions[SIG.SIGCHLD];
-    if (!(a.flags & SA_NOCLDSTOP)) this.k.signals.sendToProcess(parent, SIG.SIGCHLD, childSiginfo(p, SIG.SIGCHLD, event));
+    // the times of a thread of the group (Linux's do_notify_parent_cldstop gives the stopping thread's own)
+    const t = p.threads.values().next().value;
+    const times = t === undefined ? null : { utimeMs: t.utimeNow, stimeMs: t.stimeNow };
+    if (!(a.flags & SA_NOCLDSTOP)) this.k.signals.sendToProcess(parent, SIG.SIGCHLD, childSiginfo(p, SIG.SIGCHLD, event, times));
     parent.childEvents.wake();
   }
 

@@ -123,13 +123,20 @@ export type ChildEvent = { stopped: number } | 'continued';
 
 /**
  * The CLD_* siginfo of a child (signo: its exit signal, or SIGCHLD for
- * waitid): ended, or `event` stopped by a signal / continued.
+ * waitid): ended, or `event` stopped by a signal / continued. The signal to
+ * the parent carries the CPU times Linux puts in it (the whole group's at an
+ * exit, the stopping thread's at a stop); waitid's has none.
  */
-export function childSiginfo(p: Process, signo: number, event: ChildEvent | null): Buffer {
+export function childSiginfo(p: Process, signo: number, event: ChildEvent | null, times: { utimeMs: number; stimeMs: number } | null = null): Buffer {
   const b = Buffer.alloc(128);
   b.writeInt32LE(signo, 0);
   b.writeInt32LE(p.pid, 16);
   b.writeUInt32LE(p.cred.ruid, 20);
+  if (times !== null) {
+    // si_utime and si_stime, in clock ticks (USER_HZ 100), as do_notify_parent's nsec_to_clock_t makes them
+    b.writeBigInt64LE(BigInt(Math.floor(times.utimeMs / 10)), 32);
+    b.writeBigInt64LE(BigInt(Math.floor(times.stimeMs / 10)), 40);
+  }
   if (event === 'continued') {
     b.writeInt32LE(CLD_CONTINUED, 8);
     b.writeInt32LE(SIG.SIGCONT, 24);

@@ -130,7 +130,12 @@ export function siginfoBody(sig: number, info: Uint8Array): string {
   if (sig === SIG.SIGCHLD && code >= 1 && code <= 6) {
     body += CLD_CODES[code];
     const status = dv.getInt32(24, true);
-    body += `${sender()}, si_status=${code === 1 ? status : sigName(status)}, si_utime=0, si_stime=0`;
+    // clock ticks, with strace's comment in seconds (USER_HZ 100) when not 0
+    const ticks = (o: number): string => {
+      const v = dv.getBigInt64(o, true);
+      return v === 0n ? '0' : `${v} /* ${v / 100n}.${String(v % 100n).padStart(2, '0')} s */`;
+    };
+    body += `${sender()}, si_status=${code === 1 ? status : sigName(status)}, si_utime=${ticks(32)}, si_stime=${ticks(40)}`;
   } else if (code === 0 || code === -6) {
     body += SI_CODES[code] + sender();
   } else if (code === -1) {
