@@ -231,6 +231,17 @@ export class Mappings extends GuestMemory {
     );
   }
 
+  /** mseal: the VMAs over [start, end) (all mapped) become sealed, split at either end. */
+  seal(start: number, end: number): void {
+    this.changeRange(start, end, (v) => v.info.sealed === true, (mid) => (mid.info.sealed = true));
+  }
+
+  /** The first sealed VMA's start within [start, end), or -1 (Linux's vma_is_sealed over the range). */
+  sealedIn(start: number, end: number): number {
+    for (const v of this.vmas) if (v.info.sealed && v.start < end && v.end > start) return Math.max(v.start, start);
+    return -1;
+  }
+
   /**
    * Change an attribute of the VMAs over [start, end): those for which
    * `same` holds stay as they are; the others are cut at start and end and

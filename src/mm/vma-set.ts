@@ -234,6 +234,7 @@ export class VmaSet implements ChunkUser {
         a.info.dev === b.info.dev &&
         (a.info.locked ?? 0) === (b.info.locked ?? 0) &&
         samePolicy(a.info.policy, b.info.policy) &&
+        (a.info.sealed ?? false) === (b.info.sealed ?? false) &&
         // two pieces of a file merge only if they map contiguous file offsets (as on Linux)
         (isAnon(a.info) || a.info.offset + a.size === b.info.offset)
       ) {

@@ -16,6 +16,8 @@ export interface VmaInfo {
   owner?: VmaOwner;
   /** mbind's NUMA policy for the mapping (absent: none, the thread's applies); copied by splits, fork and mremap */
   policy?: MemPolicy;
+  /** mseal's VM_SEALED: no unmapping, remapping, protection change or discarding advice; kept by splits and fork */
+  sealed?: boolean;
 }
 
 /** A NUMA memory policy (Linux's struct mempolicy, as far as a one-node machine shows it). */

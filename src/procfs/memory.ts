@@ -159,7 +159,7 @@ function body(s: Sums, rollup: boolean): string {
   );
 }
 
-/** smaps's VmFlags: access, may-access, sharing, stack, accounted */
+/** smaps's VmFlags: access, may-access, sharing, stack, locked, accounted, sealed */
 function vmFlags(v: Vma): string {
   const f: string[] = [];
   if (v.prot & PROT_READ) f.push('rd');
@@ -171,6 +171,7 @@ function vmFlags(v: Vma): string {
   if (v.info.name === '[stack]') f.push('gd');
   if ((v.info.locked ?? 0) & 1) f.push('lo');
   if (!v.info.shared && v.prot & PROT_WRITE) f.push('ac');
+  if (v.info.sealed) f.push('sl');
   return f.map((x) => x + ' ').join('');
 }
 

@@ -1,5 +1,6 @@
 // Calls Linux added after 6.1 that elfrun answers itself (fixture newcalls:
-// fchmodat2, cachestat, map_shadow_stack, x86_64's uretprobe and uprobe), and
+// fchmodat2, cachestat, map_shadow_stack, x86_64's uretprobe and uprobe;
+// fixture mseal: mseal and what sealed mappings refuse), and
 // AT_EMPTY_PATH calls on the file an fd names however the fd was made (fixture
 // emptypath: a just-created file's fd once named its directory). Against the
 // native run; qemu-aarch64 7.2 has none of the new calls, so arm64 is held to
@@ -29,6 +30,12 @@ describe.skipIf(!haveFixtures())('calls added after Linux 6.1', () => {
       const got = scratch((d) => runElfrun(fixture(arch, 'newcalls'), [d]));
       const expected = arch === 'x86_64' ? want.stdout : want.stdout.split('\n').filter((l) => !x86only.test(l)).join('\n');
       expect(got).toEqual({ ...want, stdout: expected });
+    });
+
+    it(`${arch}: mseal, and what a sealed mapping refuses, as Linux 6.18`, () => {
+      const native = runLinux('x86_64', fixture('x86_64', 'mseal'), []);
+      expect(native.stdout).toContain('munmap 0-8: EPERM; page 0 r--, page 7 rw-');
+      expect(runElfrun(fixture(arch, 'mseal'), [])).toEqual(native);
     });
 
     it(`${arch}: AT_EMPTY_PATH acts on the fd's own file, on a host directory and on tmpfs`, () => {

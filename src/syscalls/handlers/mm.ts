@@ -7,7 +7,7 @@ import { Chunk } from '../../mm/chunk.js';
 import { PAGE, pageUp } from '../../mm/layout.js';
 import type { VmLimits } from '../../mm/mapping.js';
 import { RLIM_INFINITY, RLIMIT_AS, RLIMIT_DATA } from '../../abi/resource.js';
-import { SHARED_ANON_NAME, Vma, anon, type VmaInfo } from '../../mm/vma.js';
+import { SHARED_ANON_NAME, Vma, anon, isAnon, type VmaInfo } from '../../mm/vma.js';
 import {
   MADV_DONTNEED,
   MADV_FREE,
@@ -128,6 +128,8 @@ function mmap(t: Task, a: Args): number {
   // --max-memory, shared anonymous memory is committed too (shmem_zero_setup's shmem_acct_size)
   const data = !shared && (prot & PROT_WRITE) !== 0;
   if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
+  // MAP_FIXED would unmap what it replaces: not a sealed mapping (mseal)
+  if (flags & MAP_FIXED && t.mm.sealedIn(start, start + size) >= 0) fail(E.EPERM);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
   if (f !== null && !(prot & PROT_WRITE) && isRegularHostFile(f)) {
     // Private and read-only (a library's code and constants): the file's own
@@ -221,6 +223,8 @@ function munmap(t: Task, a: Args): number {
   if (addr % PAGE !== 0 || len === 0) fail(E.EINVAL);
   const end = addr + pageUp(len);
   if (!Number.isFinite(end) || end > t.mm.layout.taskSize) fail(E.EINVAL);
+  // a sealed mapping in the range: nothing is unmapped
+  if (t.mm.sealedIn(addr, end) >= 0) fail(E.EPERM);
   t.mm.removeRange(addr, end);
   return 0;
 }
@@ -234,6 +238,12 @@ function mprotect(t: Task, a: Args): number {
   if (len === 0) return 0;
   const end = addr + pageUp(len);
   if (!Number.isFinite(end) || end > t.mm.layout.taskSize) fail(E.ENOMEM);
+  // the mappings before a sealed one change, then EPERM (Linux 6.12's mprotect_fixup checks each in turn)
+  const sealed = t.mm.sealedIn(addr, end);
+  if (sealed >= 0) {
+    if (sealed > addr) t.mm.protect(addr, sealed, prot & PROT_MASK, vmLimits(t));
+    fail(E.EPERM);
+  }
   t.mm.protect(addr, end, prot & PROT_MASK, vmLimits(t));
   return 0;
 }
@@ -255,7 +265,36 @@ function mremap(t: Task, a: Args): number {
     if (newAddr < old + oldLen && old < newAddr + newLen) fail(E.EINVAL);
     fixedAt = newAddr;
   }
+  // neither a sealed mapping nor a place over one moves or changes size
+  if (t.mm.sealedIn(old, old + Math.max(oldLen, PAGE)) >= 0 || (fixedAt !== null && t.mm.sealedIn(fixedAt, fixedAt + newLen) >= 0)) fail(E.EPERM);
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, fixedAt, vmLimits(t));
+}
+
+/** the advice mseal refuses on sealed read-only anonymous memory: FREE, DONTNEED, REMOVE, DONTFORK, WIPEONFORK, DONTNEED_LOCKED, GUARD_INSTALL */
+const DISCARDING = new Set([8, 4, 9, 10, 18, 24, 102]);
+
+/**
+ * mseal(2): seal the mappings of [addr, addr + len) against munmap, mremap,
+ * mprotect, MAP_FIXED over them and discarding advice (EPERM), as Linux 6.10
+ * and later; fork keeps the seals, execve ends them with the address space.
+ */
+function mseal(t: Task, a: Args): number {
+  const addr = a.ptr(0);
+  const lenIn = a.u64(1);
+  if (a.u64(2) !== 0) fail(E.EINVAL);
+  if (addr % PAGE !== 0) fail(E.EINVAL);
+  const len = pageUp(lenIn);
+  if (!Number.isFinite(len) || (lenIn !== 0 && len === 0)) fail(E.EINVAL);
+  const end = addr + len;
+  if (!(end <= 2 ** 64) || end < addr) fail(E.EINVAL);
+  if (end === addr) return 0;
+  for (let p = addr; p < end; ) {
+    const v = t.mm.find(p);
+    if (v === null) fail(E.ENOMEM);
+    p = v.end;
+  }
+  t.mm.seal(addr, end);
+  return 0;
 }
 
 function madvise(t: Task, a: Args): number {
@@ -270,8 +309,15 @@ function madvise(t: Task, a: Args): number {
     if (v === null) fail(E.ENOMEM);
     p = v.end;
   }
-  if (advice === MADV_DONTNEED) t.mm.zeroPages(addr, end);
-  else if (advice === MADV_REMOVE) t.mm.removePages(addr, end);
+  // a discarding advice stops at a sealed, read-only, private anonymous mapping (mseal's can_madvise_modify): EPERM
+  let stop = end;
+  if (DISCARDING.has(advice)) {
+    const v = t.mm.vmas.find((v) => v.info.sealed && v.start < end && v.end > addr && isAnon(v.info) && !v.info.shared && !(v.prot & PROT_WRITE));
+    if (v !== undefined) stop = Math.max(v.start, addr);
+  }
+  if (advice === MADV_DONTNEED) t.mm.zeroPages(addr, stop);
+  else if (advice === MADV_REMOVE) t.mm.removePages(addr, stop);
+  if (stop < end) fail(E.EPERM);
   // MADV_FREE and the hints (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, HUGEPAGE, DONTDUMP...) change no content.
   void MADV_FREE;
   return 0;
@@ -292,6 +338,7 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
+  mseal: partial(['ptr', 'size', 'hex'], mseal, 'sealed mappings refuse munmap, mremap, mprotect/pkey_mprotect, mmap MAP_FIXED over them and discarding madvise as Linux 6.18 does; brk shrinking over a sealed heap and shmdt of a sealed attach are not refused'),
   brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => brkLocked(t, () => t.mm.brk(a.ptr(0), vmLimits(t)))),
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
