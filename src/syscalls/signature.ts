@@ -52,7 +52,7 @@ export type ArgKind =
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
   | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
   // kcmp's resource type; process_vm_readv/writev's iovecs of another process, and the local ones readv fills
-  | 'kcmptype' | 'remoteiov' | 'localiovout' /* (out) */
+  | 'kcmptype' | 'kcmpslot' | 'remoteiov' | 'localiovout' /* (out) */
   // the new mount API's flags, fsconfig's command, key, value and aux, struct mount_attr (its size the next argument), setns's type
   | 'fsopenflags' | 'fsmountflags' | 'fspickflags' | 'movemountflags' | 'opentreeflags' | 'mountattr' | 'setattrflags' | 'mountattrstruct' | 'fsconfigcmd' | 'fsconfigkey' | 'fsconfigvalue' | 'fsconfigaux' | 'nstype';
 
@@ -276,6 +276,6 @@ export const archPrctlShape = (a: Args): Shape => ({ args: a.i32(0) === 0x1003 |
 /** kcmp: strace shows the two indexes only for the types that use them (both for an unknown type) */
 export function kcmpShape(a: Args): Shape {
   const type = a.u32(2);
-  if (type === 7) return { args: ['int', 'int', 'kcmptype', 'uint', 'ptr'], ret: 'int' }; // KCMP_EPOLL_TFD
+  if (type === 7) return { args: ['int', 'int', 'kcmptype', 'uint', 'kcmpslot'], ret: 'int' }; // KCMP_EPOLL_TFD
   return { args: type >= 1 && type <= 6 ? ['int', 'int', 'kcmptype'] : ['int', 'int', 'kcmptype', 'uint', 'uint'], ret: 'int' };
 }

@@ -83,4 +83,12 @@ export const PROC_KINDS = {
   seccompmode: { in: (_c, a, i) => MODES[a.u32(i)] ?? String(a.u32(i)) },
   sockfprog: { in: fprogText },
   kcmptype: { in: (_c, a, i) => KCMP[a.u32(i)] ?? `${hexNum(a.u32(i))} /* KCMP_??? */` },
+  // KCMP_EPOLL_TFD's struct kcmp_epoll_slot
+  kcmpslot: {
+    in: (c, a, i) =>
+      at(a.ptr(i), () => {
+        const b = c.mem.read(a.ptr(i), 12);
+        return `{efd=${b.readUInt32LE(0)}, tfd=${b.readUInt32LE(4)}, toff=${b.readUInt32LE(8)}}`;
+      }),
+  },
 } satisfies Record<string, KindDecoder>;

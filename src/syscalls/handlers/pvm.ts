@@ -10,6 +10,7 @@ import { fail, Unsupported } from '../../abi/errors.js';
 import { iovecs } from './fs.js';
 import { mayPtrace, supported, partial, type Def } from './util.js';
 import { kcmpShape } from '../signature.js';
+import { EpollFile } from '../../fs/epoll.js';
 
 /** The process a pid or tid names (ESRCH). */
 function processOf(t: Task, pid: number): Process {
@@ -123,8 +124,22 @@ function kcmp(t: Task, pid1: number, pid2: number, type: number, idx1: number, i
       break;
     case KCMP_IO:
       throw new Unsupported('kcmp KCMP_IO (I/O contexts)', E.EINVAL);
-    case KCMP_EPOLL_TFD:
-      throw new Unsupported('kcmp KCMP_EPOLL_TFD', E.EINVAL);
+    case KCMP_EPOLL_TFD: {
+      // idx2 points at struct kcmp_epoll_slot {efd, tfd, toff}: the file p2's epoll efd watches as fd tfd
+      // (the toff-th such registration), against p1's fd idx1
+      const slot = t.mm.read(idx2, 12);
+      if (!p1.fds.has(idx1)) fail(E.EBADF);
+      a = p1.fds.file(idx1);
+      const efd = slot.readInt32LE(0);
+      if (!p2.fds.has(efd)) fail(E.EBADF);
+      const ep = p2.fds.file(efd);
+      if (!(ep instanceof EpollFile)) fail(E.EINVAL);
+      const tfd = slot.readUInt32LE(4);
+      const hit = ep.interestList().filter((i) => i.fd === tfd)[slot.readUInt32LE(8)];
+      if (hit === undefined) fail(E.ENOENT);
+      b = hit.file;
+      break;
+    }
     default:
       return fail(E.EINVAL);
   }
@@ -136,5 +151,5 @@ function kcmp(t: Task, pid1: number, pid2: number, type: number, idx1: number, i
 export const pvmDefs: Record<string, Def> = {
   process_vm_readv: supported(['int', 'localiovout', 'size', 'remoteiov', 'size', 'uint'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), false), 'from any guest process the caller may ptrace; stops at the first page it cannot read'),
   process_vm_writev: supported(['int', 'iovin', 'size', 'remoteiov', 'size', 'uint'], (t, a) => processVm(t, a.i32(0), a.ptr(1), a.u64(2), a.ptr(3), a.u64(4), a.u64(5), true), 'into any guest process the caller may ptrace; stops at the first page it cannot write (read-only memory too, as without FOLL_FORCE)'),
-  kcmp: partial(kcmpShape, (t, a) => kcmp(t, a.i32(0), a.i32(1), a.i32(2), a.u64(3), a.u64(4)), 'KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND and KCMP_SYSVSEM; KCMP_IO and KCMP_EPOLL_TFD are reported as unsupported'),
+  kcmp: partial(kcmpShape, (t, a) => kcmp(t, a.i32(0), a.i32(1), a.i32(2), a.u64(3), a.u64(4)), 'KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND, KCMP_SYSVSEM and KCMP_EPOLL_TFD; KCMP_IO is reported as unsupported'),
 };
