@@ -70,7 +70,7 @@ export function lockPi(k: Kernel, t: Task, addr: number, trylock: boolean): bool
 function handTo(k: Kernel, key: number, w: Task, extra: number): void {
   const e = k.futex.existing(key)!.waiters.get(w)!;
   w.mm.setU32(e.addr, (FUTEX_WAITERS | w.tid | extra) >>> 0);
-  k.futex.release(w, 0, true);
+  k.futex.release(w, 0);
   const q = k.futex.existing(key);
   if (q !== null) q.piOwner = w;
 }
@@ -155,7 +155,7 @@ export function cmpRequeuePi(k: Kernel, t: Task, addr: number, nWake: number, nR
   if (!valid(first)) fail(E.EINVAL);
   // the proxy trylock: the word is read and written through the waker's space
   if (piAcquire(k, t, addr2, key2, first, nRequeue > 0)) {
-    f.release(first, 0, true);
+    f.release(first, 0);
     count = 1;
   }
   const holder = k.tasks.get(t.mm.u32(addr2) & FUTEX_TID_MASK) ?? null;

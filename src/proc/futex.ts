@@ -43,10 +43,8 @@ export class FutexQueue {
 /** A task's futex wait, from the call that starts it until it ends. */
 export class FutexWait {
   readonly queues: FutexQueue[] = [];
-  /** the index of the word that woke it, -1 while none has */
+  /** the index of the word that woke it, -1 while none has; a PI waiter is woken only when the lock is handed to it (unlock, a dying owner, requeue-PI's proxy lock) */
   woken = -1;
-  /** PI: the lock was handed to it (unlock, a dying owner, requeue-PI's proxy lock) */
-  acquired = false;
   /** requeue-PI: moved onto its PI futex, where it now waits for the lock */
   requeued = false;
   constructor(
@@ -110,12 +108,11 @@ export class Futexes {
     if (q.waiters.size === 0 && this.queues.get(q.key) === q) this.queues.delete(q.key);
   }
 
-  /** End t's wait as woken by its word `index` (or with the PI lock), and make it run. */
-  release(t: Task, index: number, acquired = false): void {
+  /** End t's wait as woken by its word `index` (a PI waiter: with the lock), and make it run. */
+  release(t: Task, index: number): void {
     const w = t.futexWait!;
     this.leave(t);
     w.woken = index;
-    w.acquired = acquired;
     // the retry of its parked call reads how the wait ended
     t.futexWait = w;
     w.queues.length = 0;

@@ -128,17 +128,8 @@ const HOST_ID_BASE = 1000;
  * source and options. `mount` is the guest mount it is, or (a host mount
  * below a host directory) the one it is seen through.
  */
-export interface MountEntry {
-  id: number;
-  parent: number;
-  dev: string;
-  root: string;
-  point: string;
-  opts: string;
+export interface MountEntry extends InfoLine {
   unbindable: boolean;
-  type: string;
-  source: string;
-  superOpts: string;
   mount: Mount;
   /** a host mount shown below a guest mount of a host directory */
   host: boolean;

@@ -13,6 +13,7 @@ import {
 } from '../../abi/futex.js';
 import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../../abi/time.js';
 import { FutexWait } from '../../proc/futex.js';
+import type { BlockOptions } from '../../ctx/waitq.js';
 import { cmpRequeuePi, lockPi, unlockPi, waitRequeuePi } from '../../proc/futex-pi.js';
 import { nowMs } from '../../host/clock.js';
 import type { Restart } from '../../abi/restart.js';
@@ -30,11 +31,12 @@ function wakeKey(t: Task, addr: number, align: number, shared: boolean): number 
 
 /**
  * The retry of a parked futex wait: 0 (or the index futex_waitv reports)
- * once woken, ETIMEDOUT after its deadline, otherwise it parks again. null
- * when t has no wait going on (a fresh call, or one resumed after a stop,
- * which starts over with what is left of its timeout).
+ * once woken (a PI waiter: once the lock is its), ETIMEDOUT after its
+ * deadline, otherwise it parks again, as `restart` says for the wait as it
+ * now is. null when t has no wait going on (a fresh call, or one resumed
+ * after a stop, which starts over with what is left of its timeout).
  */
-function resumeWait(t: Task, restart: Restart): number | null {
+function resumeWait(t: Task, restart: Restart | ((w: FutexWait) => Pick<BlockOptions, 'restart' | 'onInterrupt'>)): number | null {
   const w = t.futexWait;
   if (!t.restarting || w === null) return null;
   if (w.woken >= 0) {
@@ -46,7 +48,7 @@ function resumeWait(t: Task, restart: Restart): number | null {
     t.kernel.futex.leave(t);
     fail(E.ETIMEDOUT);
   }
-  t.block([], { deadline, restart });
+  t.block([], { deadline, ...(typeof restart === 'string' ? { restart } : restart(w)) });
 }
 
 /** The deadline of a wait: read from the guest on a fresh call, kept across its retries. */
@@ -120,19 +122,7 @@ function wakeOp(t: Task, addr2: number, encoded: number): boolean {
 
 /** LOCK_PI, LOCK_PI2 and TRYLOCK_PI: a signal never ends them (ERESTARTNOINTR); the timeout is absolute. */
 function futexLockPi(t: Task, addr: number, tsAddr: number, clock: Clock, trylock: boolean): number {
-  const w = t.futexWait;
-  if (t.restarting && w !== null) {
-    if (w.acquired) {
-      t.futexWait = null;
-      return 0;
-    }
-    const deadline = t.restartState ?? Infinity;
-    if (nowMs() >= deadline) {
-      t.kernel.futex.leave(t);
-      fail(E.ETIMEDOUT);
-    }
-    t.block([], { deadline, restart: 'noint' });
-  }
+  if (resumeWait(t, 'noint') !== null) return 0;
   const deadline = trylock ? Infinity : waitDeadline(t, tsAddr, clock);
   if (lockPi(t.kernel, t, addr, trylock)) return 0;
   t.block([], { deadline, restart: 'noint' });
@@ -140,20 +130,7 @@ function futexLockPi(t: Task, addr: number, tsAddr: number, clock: Clock, tryloc
 
 /** FUTEX_WAIT_REQUEUE_PI: before its requeue a signal restarts it; after, it ends with EAGAIN (Linux saves the restart). */
 function futexWaitRequeuePi(t: Task, addr: number, val: number, tsAddr: number, clock: Clock, addr2: number): number {
-  const w = t.futexWait;
-  if (t.restarting && w !== null) {
-    if (w.acquired) {
-      t.futexWait = null;
-      return 0;
-    }
-    const deadline = t.restartState ?? Infinity;
-    if (nowMs() >= deadline) {
-      t.kernel.futex.leave(t);
-      fail(E.ETIMEDOUT);
-    }
-    if (w.requeued) t.block([], { deadline, restart: 'intr', onInterrupt: () => -E.EAGAIN });
-    t.block([], { deadline, restart: 'noint' });
-  }
+  if (resumeWait(t, (w) => (w.requeued ? { restart: 'intr', onInterrupt: () => -E.EAGAIN } : { restart: 'noint' })) !== null) return 0;
   const deadline = waitDeadline(t, tsAddr, clock);
   waitRequeuePi(t.kernel, t, addr, val, addr2);
   t.block([], { deadline, restart: 'noint' });
