@@ -40,6 +40,7 @@ import { hostBusFault, memFaultWhat, pageFaultCode, type CpuClient, type Fault }
 import { RegBatch, RegBlock } from './regs.js';
 import { nowMs } from '../host/clock.js';
 import { abortEsr } from './arm64.js';
+import { DIRECT_BITS, WindowSlots, directLayout } from './windows.js';
 
 const UNTIL = 0xffffffffffffffffn;
 const BUS_ADRERR = 2;
@@ -68,24 +69,6 @@ function sharedCallbacks(): { insn: unknown; intr: unknown; mem: unknown; tramp:
     ),
   };
   return callbacks;
-}
-
-/** Direct mode's window: guest addresses below 2^DIRECT_BITS (16 TiB), room the host has beside Node's mappings (2^47 it has not). */
-const DIRECT_BITS = 44;
-
-/**
- * A layout whose stack, mmap area and PIE base are in the window, the same
- * distances apart as in Linux's. Above it memory is still the guest's (a
- * hint or MAP_FIXED there works, through the TLB), up to the same TASK_SIZE.
- */
-function directLayout(l: Layout): Layout {
-  const top = 2 ** DIRECT_BITS;
-  return {
-    taskSize: l.taskSize,
-    stackTop: top,
-    mmapBase: top - (l.stackTop - l.mmapBase),
-    etDynBase: Math.floor((top / 3) * 2 / PAGE) * PAGE,
-  };
 }
 
 export class Cpu implements MemBackend {
@@ -143,7 +126,10 @@ export class Cpu implements MemBackend {
     if (this.lib.direct !== null && process.env.ELFRUN_DIRECT !== '0') {
       // guest memory must be shared for the window to map it too
       useSharedGuestMemory();
-      if (this.lib.direct(this.uc, DIRECT_BITS) === 0) this.layout = directLayout(arch.layout);
+      if (this.lib.direct(this.uc, DIRECT_BITS) === 0) {
+        this.layout = directLayout(arch.layout);
+        this.windows = WindowSlots.open(this.lib, this.uc);
+      }
     }
   }
 
@@ -173,6 +159,8 @@ export class Cpu implements MemBackend {
   readonly regions = new Map<number, { end: number; prot: number; host: number }>();
   /** the address space whose mappings the engine holds */
   active: object | null = null;
+  /** direct mode's window slots, one per recently run space (null: one window, remapped at each switch) */
+  private windows: WindowSlots | null = null;
   /** the task whose registers the engine holds */
   owner: CpuClient | null = null;
 
@@ -190,6 +178,7 @@ export class Cpu implements MemBackend {
    * memory map, and are now 8 rebases that drop only those pages' TLB entries.
    */
   activate(space: object, want: Array<{ start: number; end: number; prot: number; host: number }>): void {
+    const held = this.windows?.begin(space, this.regions, want) === true;
     const keep = new Set<number>();
     const rebase: Array<{ start: number; end: number; host: number }> = [];
     const canRebase = this.lib.memRebase !== null;
@@ -205,7 +194,14 @@ export class Cpu implements MemBackend {
     for (const [start, r] of [...this.regions]) if (!keep.has(start)) this.unmap(start, r.end - start);
     for (const w of rebase) this.rebase(w.start, w.end - w.start, w.host);
     for (const w of want) if (!keep.has(w.start)) this.map(w.start, w.end - w.start, w.prot, w.host);
+    if (held) this.windows!.finish(want);
     this.active = space;
+  }
+
+  /** A fork gave the memory the engine maps to `child` (see deactivate). */
+  handOver(parent: object, child: object): void {
+    this.deactivate(parent);
+    this.windows?.handOver(parent, child);
   }
 
   /**
@@ -234,6 +230,7 @@ export class Cpu implements MemBackend {
    * marked dangling when no space is active (see releaseRegion).
    */
   releaseHost(start: number, size: number, hostAddr: number): void {
+    this.windows?.releaseHost(hostAddr, size);
     for (const [s, r] of [...this.regions]) {
       if (s < start + size && r.end > start && r.host - s === hostAddr - start) this.releaseRegion(s, r);
     }
@@ -241,6 +238,7 @@ export class Cpu implements MemBackend {
 
   /** Host memory [hostAddr, hostAddr+size) is being freed: as releaseHost, for every region that points into it. */
   releaseHostRange(hostAddr: number, size: number): void {
+    this.windows?.releaseHost(hostAddr, size);
     for (const [s, r] of [...this.regions]) {
       if (r.host !== DANGLING && r.host < hostAddr + size && r.host + (r.end - s) > hostAddr) this.releaseRegion(s, r);
     }
@@ -261,6 +259,12 @@ export class Cpu implements MemBackend {
    */
   deactivate(space: object): void {
     if (this.active === space) this.active = null;
+  }
+
+  /** The space is destroyed: as deactivate, and its window slot is no longer kept for it. */
+  forget(space: object): void {
+    this.deactivate(space);
+    this.windows?.forget(space);
   }
 
   map(start: number, size: number, prot: number, hostAddr: number): void {

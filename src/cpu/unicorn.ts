@@ -89,6 +89,16 @@ export interface UnicornLib {
    * no such call.
    */
   spinYield: ((uc: Engine, on: boolean) => number) | null;
+  /** elfrun's patch: how many window slots direct mode has (uc_elfrun_window_slots; see src/cpu/windows.ts), or null */
+  windowSlots: ((uc: Engine) => number) | null;
+  /** make a slot current and hold the window: 1 if it still shows this engine's map as it was, 0 if it is rebuilt, -1 if the engine cannot switch now */
+  windowSelect: ((uc: Engine, slot: number) => number) | null;
+  /** while held: the current slot follows the engine's map over [addr, addr+size) */
+  windowRefresh: ((uc: Engine, addr: number, size: number) => number) | null;
+  /** the window follows the engine's map again */
+  windowSettle: ((uc: Engine) => number) | null;
+  /** empty a slot that is not the current one */
+  windowClear: ((uc: Engine, slot: number) => number) | null;
   memProtect(uc: Engine, addr: number, size: number, perms: number): number;
   regRead(uc: Engine, reg: number, out: Buffer | Uint8Array): number;
   regWrite(uc: Engine, reg: number, val: Buffer | Uint8Array): number;
@@ -227,6 +237,23 @@ function optional(lib: ReturnType<typeof koffi.load>, decl: string): unknown {
   }
 }
 
+/** The window-slot calls (uc_elfrun_window_*), or nulls for a library without them. */
+function windowFns(lib: ReturnType<typeof koffi.load>): Pick<UnicornLib, 'windowSlots' | 'windowSelect' | 'windowRefresh' | 'windowSettle' | 'windowClear'> {
+  const slots = optional(lib, 'int uc_elfrun_window_slots(void *uc, _Out_ int *n)') as ((uc: Engine, n: number[]) => number) | null;
+  const select = optional(lib, 'int uc_elfrun_window_select(void *uc, int slot, _Out_ int *kept)') as ((uc: Engine, slot: number, kept: number[]) => number) | null;
+  const refresh = optional(lib, 'int uc_elfrun_window_refresh(void *uc, uint64_t address, uint64_t size)') as UnicornLib['windowRefresh'];
+  const settle = optional(lib, 'int uc_elfrun_window_settle(void *uc)') as UnicornLib['windowSettle'];
+  const clear = optional(lib, 'int uc_elfrun_window_clear(void *uc, int slot)') as UnicornLib['windowClear'];
+  const out = [0];
+  return {
+    windowSlots: slots === null ? null : (uc) => (slots(uc, out) === 0 ? out[0] : 0),
+    windowSelect: select === null ? null : (uc, slot) => (select(uc, slot, out) === 0 ? out[0] : -1),
+    windowRefresh: refresh,
+    windowSettle: settle,
+    windowClear: clear,
+  };
+}
+
 function bind(path: string): UnicornLib {
   const lib = koffi.load(path);
   const versionFn = lib.func('unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)');
@@ -275,6 +302,7 @@ function bind(path: string): UnicornLib {
     memRebase,
     direct: optional(lib, 'int uc_elfrun_direct(void *uc, int bits)') as UnicornLib['direct'],
     spinYield: optional(lib, 'int uc_elfrun_spin_yield(void *uc, bool on)') as UnicornLib['spinYield'],
+    ...windowFns(lib),
     memProtect: fns.memProtect as UnicornLib['memProtect'],
     regRead: fns.regRead as UnicornLib['regRead'],
     regWrite: fns.regWrite as UnicornLib['regWrite'],

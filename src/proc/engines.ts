@@ -46,7 +46,7 @@ export class Engines {
       if (heir !== null && heir.refs > 0) this.k.futex.moved(mm.space.giveTo(heir.space, (s, e, h) => mm.cpu.holds(s, e, h)));
       // Leave the engine's mappings alone: the next activation keeps what the
       // next space shares with this one (its text, and the translations of it).
-      mm.cpu.deactivate(mm.space);
+      mm.cpu.forget(mm.space);
       mm.space.destroy();
     }
     this.graveyard = [];

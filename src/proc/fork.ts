@@ -38,7 +38,7 @@ export interface CloneArgs {
 function forkMm(k: Kernel, parent: Mm): Mm {
   const space = new AddressSpace(parent.cpu.mirror(), parent.space.layout, k.memory);
   const moved = parent.space.forkInto(space, true);
-  parent.cpu.deactivate(parent.space);
+  parent.cpu.handOver(parent.space, space);
   k.futexesMoved(moved);
   return new Mm(parent.cpu, space);
 }

@@ -954,6 +954,62 @@ static void direct_tests(void)
           first, second, reg(uc, UC_X86_REG_RBX), reg(uc, UC_X86_REG_RAX));
     uc_close(uc);
 
+    /* (l8) window slots: one engine, two address spaces that differ in one
+       region (a fork's parent and child), each kept in its own slot. The
+       switch back to a slot that still shows its space remaps nothing and
+       reads and writes that space's memory; a slot refreshed over the
+       region that differs does too. */
+    typedef uc_err (*slots_fn)(uc_engine *, int *);
+    typedef uc_err (*select_fn)(uc_engine *, int, int *);
+    typedef uc_err (*range_fn)(uc_engine *, uint64_t, uint64_t);
+    typedef uc_err (*settle_fn)(uc_engine *);
+    slots_fn nslots = (slots_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_window_slots");
+    select_fn sel = (select_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_window_select");
+    range_fn refresh = (range_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_window_refresh");
+    settle_fn settle = (settle_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_window_settle");
+    rebase_fn rebase = (rebase_fn)dlsym(RTLD_DEFAULT, "uc_elfrun_mem_rebase");
+    int n = 0;
+    if (nslots == NULL || sel == NULL || refresh == NULL || settle == NULL || rebase == NULL ||
+        nslots(uc = open_engine(), &n) != UC_ERR_OK || n < 2) {
+        printf("skip (l8) window slots: not in this library (or one slot)\n");
+    } else {
+        void *pa = shared(0x1000), *pb = shared(0x1000);
+        uint64_t wa = 0xa1a1, wb = 0xb2b2;
+        int k0 = -1, k1 = -1, k2 = -1, k3 = -1;
+        map(uc, REBASE, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
+        MUST(rebase(uc, REBASE, 0x1000, pa));
+        MUST(sel(uc, 0, &k0));          /* space A into slot 0 (new: rebuilt) */
+        MUST(settle(uc));
+        memcpy(pa, &wa, 8);
+        r1 = load_at(uc, REBASE, &e);
+        MUST(sel(uc, 1, &k1));          /* space B into slot 1 (new) */
+        MUST(rebase(uc, REBASE, 0x1000, pb));
+        MUST(settle(uc));
+        memcpy(pb, &wb, 8);
+        r2 = load_at(uc, REBASE, &e2);
+        MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, REBASE + 8, 0));
+        MUST(sel(uc, 0, &k2));          /* back to A: slot 0 still shows it */
+        MUST(rebase(uc, REBASE, 0x1000, pa));
+        MUST(settle(uc));
+        r3 = load_at(uc, REBASE, &e2);
+        MUST(run(uc, CODE, ONE_STORE, ONE_STORE_END, REBASE + 16, 0));
+        uint64_t b8, a8, a16, b16;
+        memcpy(&b8, (uint8_t *)pb + 8, 8);
+        memcpy(&a8, (uint8_t *)pa + 8, 8);
+        memcpy(&a16, (uint8_t *)pa + 16, 8);
+        memcpy(&b16, (uint8_t *)pb + 16, 8);
+        /* slot 1 kept, but it is refreshed for C (A's memory in that region) */
+        MUST(sel(uc, 1, &k3));
+        MUST(refresh(uc, REBASE, 0x1000));
+        MUST(settle(uc));
+        uint64_t r4 = load_at(uc, REBASE, &e2);
+        CHECK(e == UC_ERR_OK && e2 == UC_ERR_OK && r1 == wa && r2 == wb && r3 == wa && r4 == wa &&
+                  b8 == 0x1234 && a8 == 0 && a16 == 0x1234 && b16 == 0 && k0 == 0 && k1 == 0 && k2 == 1 && k3 == 1,
+              "(l8) slots: A 0x%" PRIx64 ", B 0x%" PRIx64 ", A again 0x%" PRIx64 ", refreshed 0x%" PRIx64 " (want 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "); stores: B+8 0x%" PRIx64 " A+8 0x%" PRIx64 " A+16 0x%" PRIx64 " B+16 0x%" PRIx64 "; kept %d %d %d %d (want 0 0 1 1)",
+              r1, r2, r3, r4, wa, wb, wa, wa, b8, a8, a16, b16, k0, k1, k2, k3);
+    }
+    uc_close(uc);
+
     /* (l6) a host fault that is not the engine's still kills (the handler
        passes it on to the default action) */
     fflush(stdout);
