@@ -212,10 +212,10 @@ export class Cpu implements MemBackend {
   private dangling = 0;
 
   /** The engine's region at start no longer has host memory behind it. */
-  private releaseRegion(start: number, r: { end: number; host: number }): void {
+  private releaseRegion(start: number, r: { end: number; prot: number; host: number }): void {
     if (this.active === null && this.lib.memRebase !== null) {
       if (r.host !== DANGLING) this.dangling++;
-      r.host = DANGLING;
+      this.regions.set(start, { ...r, host: DANGLING });
     } else this.unmap(start, r.end - start);
   }
 
@@ -280,7 +280,7 @@ export class Cpu implements MemBackend {
   private rebase(start: number, size: number, hostAddr: number): void {
     const r = this.regions.get(start)!;
     if (r.host === DANGLING) this.dangling--;
-    r.host = hostAddr;
+    this.regions.set(start, { ...r, host: hostAddr });
     this.check(this.lib.memRebase!(this.uc, start, size, hostAddr), `uc_elfrun_mem_rebase(0x${start.toString(16)}, 0x${size.toString(16)})`);
   }
   /**

@@ -80,7 +80,8 @@ export class WindowSlots {
    * changes leave it alone. finish() then refreshes what differs.
    */
   begin(space: object, now: Map<number, WindowRegion>, want: ReadonlyArray<{ start: number; end: number; prot: number; host: number }>): boolean {
-    if (this.current >= 0) this.slots[this.current].shows = new Map([...now].map(([s, r]) => [s, { ...r }]));
+    // the engine replaces a region's record when it changes: a copy of the map is a snapshot
+    if (this.current >= 0) this.slots[this.current].shows = new Map(now);
     let best = -1;
     let bestCost = Infinity;
     for (let i = 0; i < this.slots.length; i++) {

@@ -73,6 +73,8 @@ export class LoopNet {
   readonly lo: LoCounters = { packets: 0, bytes: 0 };
   /** closed TCP sockets whose connection lives on: orphaned in FIN_WAIT2, or in TIME_WAIT (tcpstate.ts) */
   readonly closing = new Set<LoopSocket>();
+  /** the same, by local port: bind looks a port's up at each ephemeral try */
+  private readonly closingAt = new Map<number, Set<LoopSocket>>();
   /** the order FINs were sent in */
   fins = 0;
   /** the size of `closing` at which the connections that no longer linger are dropped from it (doubling: amortized) */
@@ -80,10 +82,23 @@ export class LoopNet {
   /** a closed connection that may linger */
   linger(s: LoopSocket): void {
     this.closing.add(s);
+    const at = this.closingAt.get(s.local.port);
+    if (at === undefined) this.closingAt.set(s.local.port, new Set([s]));
+    else at.add(s);
     if (this.closing.size < this.pruneAt) return;
     const now = Date.now();
-    for (const o of this.closing) if (o.lastPeer === null || finState(o, o.lastPeer, true, now) === null) this.closing.delete(o);
+    for (const o of this.closing) if (o.lastPeer === null || finState(o, o.lastPeer, true, now) === null) this.unlinger(o);
     this.pruneAt = Math.max(64, 2 * this.closing.size);
+  }
+  /** a closed connection that no longer lingers */
+  unlinger(s: LoopSocket): void {
+    this.closing.delete(s);
+    const at = this.closingAt.get(s.local.port);
+    if (at !== undefined && at.delete(s) && at.size === 0) this.closingAt.delete(s.local.port);
+  }
+  /** the closed connections on a local port that may still linger */
+  closingOn(port: number): Iterable<LoopSocket> {
+    return this.closingAt.get(port) ?? [];
   }
   /** lo carries a packet of `bytes` (headers included) */
   carry(bytes: number): void {
@@ -222,8 +237,11 @@ export class LoopSocket extends UnixSocket {
     // a closed connection that lingers (FIN_WAIT2, TIME_WAIT) keeps its port, as its bucket does in Linux's bind hash
     const now = Date.now();
     const lingers = (o: LoopSocket): boolean => o.lastPeer !== null && finState(o, o.lastPeer, true, now) !== null;
-    const closing = (p: number): LoopSocket[] => (this.type === SOCK_STREAM ? [...this.net.closing].filter((o) => o.local.port === p && lingers(o)) : []);
-    const free = (p: number): boolean => ![...(this.net.ports.get(`${this.type}:${p}`) ?? []), ...closing(p)].some((o) => this.conflicts(o, ip));
+    const free = (p: number): boolean => {
+      for (const o of this.net.ports.get(`${this.type}:${p}`) ?? []) if (this.conflicts(o, ip)) return false;
+      if (this.type === SOCK_STREAM) for (const o of this.net.closingOn(p)) if (lingers(o) && this.conflicts(o, ip)) return false;
+      return true;
+    };
     if (port === 0) {
       const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
       for (let i = 0; i < span && port === 0; i++) {

@@ -51,7 +51,7 @@ export function tcpRows(vfs: Vfs, family?: number): TcpRow[] {
   }
   for (const s of net.closing) {
     const r = tcpRow(s, now);
-    if (r === null) net.closing.delete(s);
+    if (r === null) net.unlinger(s);
     else if (family === undefined || s.family === family) rows.push(r);
   }
   return rows;

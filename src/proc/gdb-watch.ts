@@ -173,5 +173,5 @@ function protectRegion(mm: Mm, start: number, prot: number): void {
   const r = mm.cpu.regions.get(start);
   if (r === undefined || r.prot === prot) return;
   mm.cpu.protect(start, r.end - start, prot);
-  r.prot = prot;
+  mm.cpu.regions.set(start, { ...r, prot });
 }
