@@ -90,6 +90,12 @@ export class HostPoller {
   private polls = new Map<number, { queue: WaitQueue; events: number }>();
   /** fds the watcher reports (the others are polled) */
   private watched = new Set<number>();
+  /**
+   * fds waited on since the scheduler last went idle: armed in the watcher
+   * only then (most waits on loopback end in pollBriefly, and an fd armed
+   * and reported for nothing cost an epoll_ctl and a wake of Node's loop)
+   */
+  private unarmed = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private delay = 1;
   private watcher: Watcher | null | undefined;
@@ -109,15 +115,27 @@ export class HostPoller {
     // armed on every wait: a one-shot report may have been spent by a waiter
     // that left, and the fd number may now be another host file's
     e.events = e.queue.waiters.size > 0 ? e.events | events : events;
-    if (this.watcher === undefined) this.watcher = Watcher.start((ready) => this.ready(ready));
-    if (this.watcher?.watch(fd, e.events)) this.watched.add(fd);
-    else this.watched.delete(fd);
+    this.unarmed.add(fd);
     return e.queue;
+  }
+
+  /** Arm the fds waited on since the last time in the watcher (or leave them to the polling timer). */
+  private arm(): void {
+    if (this.unarmed.size === 0) return;
+    if (this.watcher === undefined) this.watcher = Watcher.start((ready) => this.ready(ready));
+    for (const fd of this.unarmed) {
+      const e = this.polls.get(fd);
+      if (e === undefined || e.queue.waiters.size === 0) continue;
+      if (this.watcher?.watch(fd, e.events)) this.watched.add(fd);
+      else this.watched.delete(fd);
+    }
+    this.unarmed.clear();
   }
 
   /** The watcher says fd is ready: its waiters retry. */
   private ready(fd: number): void {
     this.watched.delete(fd);
+    this.unarmed.delete(fd);
     const e = this.polls.get(fd);
     if (e === undefined) return;
     this.polls.delete(fd);
@@ -151,8 +169,12 @@ export class HostPoller {
     return true;
   }
 
-  /** Start polling the fds the watcher does not report (the scheduler has nothing to run). */
+  /**
+   * The scheduler has nothing to run, or gives Node's loop a turn: the fds
+   * waited on are armed in the watcher, and those it cannot report polled.
+   */
   start(): void {
+    this.arm();
     for (const fd of this.polls.keys()) {
       if (!this.watched.has(fd)) {
         this.schedule(0);

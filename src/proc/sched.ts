@@ -80,6 +80,8 @@ export class Scheduler {
       this.runTask(t);
       k.engines.bury();
       if (nowMs() - sinceYield > 20) {
+        // host fds waited on meanwhile are watched while Node's loop turns
+        k.hostPoll.start();
         await yieldToEventLoop();
         sinceYield = nowMs();
       }
