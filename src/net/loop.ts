@@ -73,8 +73,7 @@ export class LoopNet {
   readonly lo: LoCounters = { packets: 0, bytes: 0 };
   /** closed TCP sockets whose connection lives on: orphaned in FIN_WAIT2, or in TIME_WAIT (tcpstate.ts) */
   readonly closing = new Set<LoopSocket>();
-  /** the same, by local port: bind looks a port's up at each ephemeral try */
-  private readonly closingAt = new Map<number, Set<LoopSocket>>();
+  private readonly closingAt = new Map<number, Set<LoopSocket>>(); // the same by local port, for bind
   /** the order FINs were sent in */
   fins = 0;
   /** the size of `closing` at which the connections that no longer linger are dropped from it (doubling: amortized) */
@@ -96,7 +95,7 @@ export class LoopNet {
     const at = this.closingAt.get(s.local.port);
     if (at !== undefined && at.delete(s) && at.size === 0) this.closingAt.delete(s.local.port);
   }
-  /** the closed connections on a local port that may still linger */
+  /** the closed connections on a local port that may linger */
   closingOn(port: number): Iterable<LoopSocket> {
     return this.closingAt.get(port) ?? [];
   }

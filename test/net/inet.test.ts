@@ -52,6 +52,21 @@ function listening(port: number, ms = 15_000): Promise<void> {
   });
 }
 
+/**
+ * Resolves once the host's /proc/net/tcp or tcp6 shows a listener on the
+ * port, without connecting (a connection would be nc -l's only one).
+ */
+async function listensOn(port: number, ms = 15_000): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const end = Date.now() + ms;
+  for (;;) {
+    const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map((f) => (existsSync(f) ? readFileSync(f, 'latin1') : ''));
+    if (tables.some((t) => t.split('\n').some((l) => l.split(/\s+/)[2]?.endsWith(hex.trim()) && l.split(/\s+/)[4] === '0A'))) return;
+    if (Date.now() > end) throw new Error(`nothing listens on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A server in the background (killed at the end of the file). */
 function background(cmd: string, args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): ChildProcess {
   const p = spawn(cmd, args, { env, stdio: [stdin, 'pipe', 'pipe'] });
@@ -136,7 +151,7 @@ for (const arch of ARCHES) {
         const got: Buffer[] = [];
         srv.stdout!.on('data', (d: Buffer) => got.push(d));
         const done = new Promise<void>((resolve) => srv.stdout!.on('end', () => resolve()));
-        await new Promise((r) => setTimeout(r, 300));
+        await listensOn(port);
         const c = await run(client === ELFRUN ? ELFRUN : hostNc, cArgs, data);
         expect(c.status).toBe(0);
         await done;

@@ -76,9 +76,10 @@ for (const arch of ARCHES) {
       writeFileSync(file, data);
       // each listener's or client's stdin stays open a while (nc shuts its sending side down at EOF)
       const script = [
-        `sleep 4 | nc -l -p 9100 > ${file}.up & sleep 0.5`,
+        // a listener is waited for in netstat (a probe connection would be nc -l's only one)
+        `sleep 4 | nc -l -p 9100 > ${file}.up & until netstat -tln | grep -q ':9100 '; do sleep 0.1; done`,
         `nc 127.0.0.1 9100 < ${file}; wait`,
-        `nc -l -p 9101 < ${file} & sleep 0.5`,
+        `nc -l -p 9101 < ${file} & until netstat -tln | grep -q ':9101 '; do sleep 0.1; done`,
         `sleep 4 | nc 127.0.0.1 9101 > ${file}.down; wait`,
         `md5sum ${file}.up ${file}.down | cut -d' ' -f1`,
       ].join('\n');
