@@ -126,6 +126,8 @@ function mmap(t: Task, a: Args): number {
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
   // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory; under
   // --max-memory, shared anonymous memory is committed too (shmem_zero_setup's shmem_acct_size)
+  // memory-deny-write-execute (prctl PR_SET_MDWE): never writable and executable at once (mmap_region)
+  if (t.proc.mm.flags.mdwe && prot & PROT_WRITE && prot & PROT_EXEC) fail(E.EACCES);
   const data = !shared && (prot & PROT_WRITE) !== 0;
   if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
   // MAP_FIXED would unmap what it replaces: not a sealed mapping (mseal)
@@ -238,7 +240,15 @@ function mprotect(t: Task, a: Args): number {
   if (len === 0) return 0;
   const end = addr + pageUp(len);
   if (!Number.isFinite(end) || end > t.mm.layout.taskSize) fail(E.ENOMEM);
-  // the mappings before a sealed one change, then EPERM (Linux 6.12's mprotect_fixup checks each in turn)
+  // memory-deny-write-execute: no mapping becomes writable and executable, none gains execute;
+  // the mappings before the first refused one change (do_mprotect_pkey checks each in turn)
+  if (t.proc.mm.flags.mdwe && prot & PROT_EXEC) {
+    const bad = t.proc.mm.space.vmas.find((v) => v.end > addr && v.start < end && (prot & PROT_WRITE || !(v.prot & PROT_EXEC)));
+    if (bad !== undefined) {
+      if (bad.start > addr) t.mm.protect(addr, bad.start, prot & PROT_MASK, vmLimits(t));
+      fail(E.EACCES);
+    }
+  }
   const sealed = t.mm.sealedIn(addr, end);
   if (sealed >= 0) {
     if (sealed > addr) t.mm.protect(addr, sealed, prot & PROT_MASK, vmLimits(t));
