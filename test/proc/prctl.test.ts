@@ -9,9 +9,10 @@
 // is held to the native x86_64 run, and the arm64-only answers to the
 // kernel's arm64 code for the CPU the engine models (a Cortex-A72: no SVE,
 // SME, PAC, MTE; arm64 has no GENERIC_ENTRY, hence no syscall user
-// dispatch; AT_VECTOR_SIZE_ARCH 2).
+// dispatch; AT_VECTOR_SIZE_ARCH 2). The x86_64 trace is held to strace -f's.
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
+import { spawnSync } from 'node:child_process';
+import { ELFRUN, fixture, haveFixtures, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
 const root = process.getuid?.() === 0;
 /** the program's own path (argv[0], in cmdline) differs by arch */
@@ -88,5 +89,17 @@ describe.skipIf(!haveFixtures() || !root)('prctl fixture', () => {
     const want = arm(neutral(native)).map((l) => (l.startsWith('blocked close:') ? 'blocked close: SIGSYS no, si_code 0, si_syscall is close: no, si_errno 0, returned something else' : l));
     expect(neutral(got.stdout).split('\n')).toEqual(want);
     expect(section(got.stdout, 'dispatch')).toContain('close after OFF = -1 EBADF');
+  });
+
+  it.skipIf(spawnSync('strace', ['-V']).status !== 0)('x86_64: traced as strace -f traces it', () => {
+    const prog = fixture('x86_64', 'prctl');
+    // addresses (stack, heap, mappings) differ from run to run; the order of lines between processes too
+    const calls = (s: string): string[] =>
+      s.split('\n').map((l) => l.replace(/^\[pid +\d+\] /, '').replace(/0x[0-9a-f]{6,}/g, 'ADDR').replace(/ +/g, ' ')).filter((l) => l.startsWith('prctl(')).sort();
+    const st = spawnSync('strace', ['-f', '-e', 'trace=prctl', prog], { encoding: 'latin1' });
+    const el = spawnSync(ELFRUN, ['trace', '-f', '-e', 'trace=prctl', prog], { encoding: 'latin1' });
+    const want = calls(st.stderr);
+    expect(want.length).toBeGreaterThan(150);
+    expect(calls(el.stderr)).toEqual(want);
   });
 });

@@ -17,7 +17,7 @@ import { CR4_TSD, X86 } from '../../cpu/x86_64.js';
 import { prctlSetSeccomp, trapSyscall } from './seccomp.js';
 import { NORETURN } from '../../cpu/args.js';
 import { SIG } from '../../abi/signal.js';
-import { prctlShape } from '../signature.js';
+import { prctlShape } from '../trace-prctl.js';
 import { partial, type Def } from './util.js';
 import { prctlMm } from './prctl-mm.js';
 
