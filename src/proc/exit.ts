@@ -67,6 +67,7 @@ export class Exit {
     }
     this.killTask(t);
     p.threads.delete(t);
+    p.exitEvents.wake(); // PIDFD_THREAD pidfds of the thread
     // the children this thread made pass to another thread of its process (Linux's
     // find_alive_thread), which stays their parent; their parent-death signal fires
     const heir = [...p.threads][0] ?? null;

@@ -245,7 +245,8 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
     const f = t.fds.file(id);
     if (!(f instanceof PidFd)) fail(E.EBADF);
     idtype = 'pid';
-    id = f.proc.pid;
+    // a PIDFD_THREAD pidfd waits for the thread's id: only a child's leader is a child
+    id = f.task?.tid ?? f.proc.pid;
     nonblock = (f.flags & O_NONBLOCK) !== 0;
   }
   if (idtype === null) fail(E.EINVAL);
