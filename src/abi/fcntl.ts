@@ -94,6 +94,12 @@ export const F_SETPIPE_SZ = F_LINUX_SPECIFIC_BASE + 7;
 export const F_GETPIPE_SZ = F_LINUX_SPECIFIC_BASE + 8;
 export const F_ADD_SEALS = F_LINUX_SPECIFIC_BASE + 9;
 export const F_GET_SEALS = F_LINUX_SPECIFIC_BASE + 10;
+/** Linux 6.10: do two fds share one open file description */
+export const F_DUPFD_QUERY = F_LINUX_SPECIFIC_BASE + 3;
+/** Linux 6.12: did the open that made this description create the file */
+export const F_CREATED_QUERY = F_LINUX_SPECIFIC_BASE + 4;
+export const F_GET_RW_HINT = F_LINUX_SPECIFIC_BASE + 11;
+export const F_SET_RW_HINT = F_LINUX_SPECIFIC_BASE + 12;
 /** F_GETFD/F_SETFD's flag */
 export const FD_CLOEXEC = 1;
 /** record lock types (struct flock's l_type) */

@@ -1,7 +1,6 @@
 // prctl(2) options (linux/prctl.h, the same on x86_64 and arm64) and
 // arch_prctl(2)'s codes (x86_64's asm/prctl.h; arm64 has no arch_prctl).
-// Sub-options of a few prctls (PR_MCE_KILL_*, PR_SVE_*, PR_MTE_*...) are
-// left out until a handler needs them.
+// Sub-options follow their option where a handler uses them.
 
 export const PR_SET_PDEATHSIG = 1;
 export const PR_GET_PDEATHSIG = 2;
@@ -66,7 +65,86 @@ export const PR_PAC_GET_ENABLED_KEYS = 61;
 export const PR_SCHED_CORE = 62;
 export const PR_SME_SET_VL = 63;
 export const PR_SME_GET_VL = 64;
+export const PR_SET_MDWE = 65;
+export const PR_GET_MDWE = 66;
+export const PR_MDWE_REFUSE_EXEC_GAIN = 1;
+export const PR_MDWE_NO_INHERIT = 2;
+export const PR_SET_MEMORY_MERGE = 67;
+export const PR_GET_MEMORY_MERGE = 68;
+export const PR_RISCV_V_SET_CONTROL = 69;
+export const PR_RISCV_V_GET_CONTROL = 70;
+export const PR_RISCV_SET_ICACHE_FLUSH_CTX = 71;
+export const PR_PPC_GET_DEXCR = 72;
+export const PR_PPC_SET_DEXCR = 73;
+export const PR_GET_SHADOW_STACK_STATUS = 74;
+export const PR_SET_SHADOW_STACK_STATUS = 75;
+export const PR_LOCK_SHADOW_STACK_STATUS = 76;
+export const PR_TIMER_CREATE_RESTORE_IDS = 77;
+export const PR_FUTEX_HASH = 78;
 export const PR_SET_VMA = 0x53564d41;
+export const PR_SET_VMA_ANON_NAME = 0;
+export const PR_GET_AUXV = 0x41555856;
+export const PR_SET_PTRACER_ANY = -1;
+
+// PR_MCE_KILL's operations and policies
+export const PR_MCE_KILL_CLEAR = 0;
+export const PR_MCE_KILL_SET = 1;
+export const PR_MCE_KILL_LATE = 0;
+export const PR_MCE_KILL_EARLY = 1;
+export const PR_MCE_KILL_DEFAULT = 2;
+
+// PR_SET_MM's fields
+export const PR_SET_MM_START_CODE = 1;
+export const PR_SET_MM_END_CODE = 2;
+export const PR_SET_MM_START_DATA = 3;
+export const PR_SET_MM_END_DATA = 4;
+export const PR_SET_MM_START_STACK = 5;
+export const PR_SET_MM_START_BRK = 6;
+export const PR_SET_MM_BRK = 7;
+export const PR_SET_MM_ARG_START = 8;
+export const PR_SET_MM_ARG_END = 9;
+export const PR_SET_MM_ENV_START = 10;
+export const PR_SET_MM_ENV_END = 11;
+export const PR_SET_MM_AUXV = 12;
+export const PR_SET_MM_EXE_FILE = 13;
+export const PR_SET_MM_MAP = 14;
+export const PR_SET_MM_MAP_SIZE = 15;
+/** sizeof(struct prctl_mm_map) */
+export const PRCTL_MM_MAP_SIZE = 104;
+
+// PR_CAP_AMBIENT's operations
+export const PR_CAP_AMBIENT_IS_SET = 1;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_LOWER = 3;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// PR_{GET,SET}_SPECULATION_CTRL's features and states
+export const PR_SPEC_STORE_BYPASS = 0;
+export const PR_SPEC_INDIRECT_BRANCH = 1;
+export const PR_SPEC_L1D_FLUSH = 2;
+export const PR_SPEC_NOT_AFFECTED = 0;
+export const PR_SPEC_PRCTL = 1;
+export const PR_SPEC_ENABLE = 2;
+export const PR_SPEC_DISABLE = 4;
+export const PR_SPEC_FORCE_DISABLE = 8;
+export const PR_SPEC_DISABLE_NOEXEC = 16;
+
+// PR_SET_SYSCALL_USER_DISPATCH's modes and selector values; SIGSYS's si_code for it
+export const PR_SYS_DISPATCH_OFF = 0;
+export const PR_SYS_DISPATCH_ON = 1;
+export const SYSCALL_DISPATCH_FILTER_ALLOW = 0;
+export const SYSCALL_DISPATCH_FILTER_BLOCK = 1;
+export const SYS_USER_DISPATCH = 2;
+
+// securebits (linux/securebits.h): each bit, and its lock one above it
+export const SECURE_NOROOT = 0x1;
+export const SECURE_NO_SETUID_FIXUP = 0x4;
+export const SECURE_KEEP_CAPS = 0x10;
+export const SECURE_KEEP_CAPS_LOCKED = 0x20;
+export const SECURE_NO_CAP_AMBIENT_RAISE = 0x40;
+/** NOROOT, NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE, EXEC_RESTRICT_FILE, EXEC_DENY_INTERACTIVE */
+export const SECURE_ALL_BITS = 0x155;
+export const SECURE_ALL_LOCKS = SECURE_ALL_BITS << 1;
 
 // ---- arch_prctl (x86_64) ----
 export const ARCH_SET_GS = 0x1001;

@@ -3,12 +3,14 @@
 // Linux's rules (an effective uid of 0 stands for CAP_SETUID/CAP_SETGID).
 // The capability sets follow the uids as Linux's commoncap does (a process
 // that leaves uid 0 loses them, exec gives root the bounding set) and are
-// what capget and /proc/<pid>/status report; permission checks go by the
+// what capget and /proc/<pid>/status report, under the securebits
+// (KEEP_CAPS, NO_SETUID_FIXUP, NOROOT); permission checks go by the
 // effective uid.
 import { readFileSync } from 'node:fs';
 import koffi from '../host/ffi.js';
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
+import { SECURE_KEEP_CAPS as SECBIT_KEEP_CAPS, SECURE_NO_SETUID_FIXUP as SECBIT_NO_SETUID_FIXUP, SECURE_NOROOT as SECBIT_NOROOT } from '../abi/prctl.js';
 
 // Node's process.getgroups() adds the effective gid; the guest must see the list itself
 const getgroupsFn = koffi.load('libc.so.6').func('int getgroups(int size, _Out_ uint32_t *list)');
@@ -63,6 +65,8 @@ export class Cred {
   fsgid: number;
   groups: number[];
   caps: CapSets = { eff: 0n, prm: 0n, inh: 0n, bnd: 0n, amb: 0n };
+  /** securebits (linux/securebits.h: NOROOT 0x1, NO_SETUID_FIXUP 0x4, KEEP_CAPS 0x10, ... each with its lock bit above) */
+  securebits = 0;
 
   constructor(uid: number, euid: number, gid: number, egid: number, groups: number[]) {
     this.ruid = uid;
@@ -93,21 +97,27 @@ export class Cred {
    * leaving uid 0 in all of real, effective and saved drops the permitted,
    * effective and ambient sets; an effective uid leaving 0 drops the
    * effective set, one becoming 0 raises it to the permitted; the
-   * file-system uid carries the file-system capabilities.
+   * file-system uid carries the file-system capabilities. KEEP_CAPS keeps
+   * the permitted set (not the effective one); NO_SETUID_FIXUP keeps all.
    */
   private uidsChanged(r: number, e: number, s: number): void {
     const c = this.caps;
-    if ((r === 0 || e === 0 || s === 0) && this.ruid !== 0 && this.euid !== 0 && this.suid !== 0) c.prm = c.eff = c.amb = 0n;
+    if (this.securebits & SECBIT_NO_SETUID_FIXUP) return;
+    if ((r === 0 || e === 0 || s === 0) && this.ruid !== 0 && this.euid !== 0 && this.suid !== 0) {
+      if (!(this.securebits & SECBIT_KEEP_CAPS)) c.prm = c.eff = 0n;
+      c.amb = 0n;
+    }
     if (e === 0 && this.euid !== 0) c.eff = 0n;
     if (e !== 0 && this.euid === 0) c.eff = c.prm;
   }
 
-  /** The capabilities a program gets at exec (no file capabilities, no set-id bits): cap_bprm_creds_from_file. */
+  /** The capabilities a program gets at exec (no file capabilities, no set-id bits): cap_bprm_creds_from_file; SECURE_NOROOT gives root nothing, KEEP_CAPS ends. */
   execCaps(): void {
     const c = this.caps;
-    const root = this.euid === 0 || this.ruid === 0;
+    const root = (this.euid === 0 || this.ruid === 0) && !(this.securebits & SECBIT_NOROOT);
+    this.securebits &= ~SECBIT_KEEP_CAPS;
     c.prm = root ? c.bnd | c.inh | c.amb : c.amb;
-    c.eff = this.euid === 0 ? c.prm : c.amb;
+    c.eff = this.euid === 0 && root ? c.prm : c.amb;
   }
 
   /**
@@ -210,6 +220,7 @@ export class Cred {
     if (uid !== UNCHANGED && (this.privileged || [...this.uids(), this.fsuid].includes(uid))) this.fsuid = uid;
     // the file-system capabilities follow the file-system uid (cap_task_fix_setuid)
     const c = this.caps;
+    if (this.securebits & SECBIT_NO_SETUID_FIXUP) return old;
     if (old === 0 && this.fsuid !== 0) c.eff &= ~CAP_FS_MASK;
     if (old !== 0 && this.fsuid === 0) c.eff |= c.prm & CAP_FS_MASK;
     return old;

@@ -19,6 +19,8 @@ export abstract class FileDescription {
   refs = 1;
   /** where the file was opened in the guest's tree (null for pipes, sockets, inherited host fds) */
   loc: Loc | null = null;
+  /** made by the open that created its file (FMODE_CREATED: fcntl F_CREATED_QUERY) */
+  createdFile = false;
   /** mmap of it gives anonymous memory (/dev/zero) */
   get mapsAsAnonymous(): boolean {
     return false;

@@ -1,6 +1,10 @@
 // Pipes: a 64 KiB ring in JS memory between two open-file descriptions.
 // Readers and writers park on the pipe's queues; EOF when no writer is left,
-// EPIPE (and SIGPIPE) for a write with no reader left.
+// EPIPE (and SIGPIPE) for a write with no reader left. A writer opened with
+// O_DIRECT (pipe2's packet mode) writes packets of at most a page, each in
+// a slot of its own as Linux's pipe buffers are: a read takes at most one
+// packet and discards what of it does not fit, and the pipe is full when
+// its pages' worth of slots are taken.
 import { WaitQueue } from '../ctx/waitq.js';
 import type { Scratch } from '../host/libc.js';
 import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
@@ -32,6 +36,8 @@ export class Pipe {
   private buf = new Uint8Array(DEFAULT_CAPACITY);
   private head = 0; // read position
   size = 0;
+  /** once a packet was written: the data as segments in order, packets (one slot each) and byte runs; null: all bytes */
+  private segs: Array<{ len: number; packet: boolean }> | null = null;
   readers = 0;
   writers = 0;
   readonly readable = new WaitQueue('pipe read');
@@ -49,6 +55,67 @@ export class Pipe {
 
   get space(): number {
     return this.buf.length - this.size;
+  }
+
+  /** pipe_full: no free slot (with packets, each takes one; a byte run its pages) */
+  get full(): boolean {
+    if (this.segs === null) return this.space === 0;
+    let slots = 0;
+    for (const s of this.segs) slots += s.packet ? 1 : Math.ceil(s.len / PAGE);
+    return slots >= this.buf.length / PAGE || this.space === 0;
+  }
+
+  /** n bytes just went in: a packet of its own, or onto the last byte run */
+  private appended(n: number, packet: boolean): void {
+    if (this.segs === null) {
+      if (!packet) return;
+      this.segs = this.size > n ? [{ len: this.size - n, packet: false }] : [];
+    }
+    const last = this.segs[this.segs.length - 1];
+    if (!packet && last !== undefined && !last.packet) last.len += n;
+    else this.segs.push({ len: n, packet });
+  }
+
+  /** room in the last buffer for a merge: the unfilled rest of a byte run's last page (0 after a packet, or when empty) */
+  mergeRoom(): number {
+    if (this.size === 0) return 0;
+    const last = this.segs?.[this.segs.length - 1] ?? { len: this.size, packet: false };
+    if (last.packet) return 0;
+    const fill = last.len % PAGE;
+    return fill === 0 ? 0 : Math.min(PAGE - fill, this.space);
+  }
+
+  /** n bytes left from the front */
+  private consumed(n: number): void {
+    const s = this.segs;
+    if (s === null) return;
+    while (n > 0 && s.length > 0) {
+      const k = Math.min(n, s[0].len);
+      s[0].len -= k;
+      n -= k;
+      if (s[0].len === 0) s.shift();
+    }
+    if (s.length === 0) this.segs = null;
+  }
+
+  /** A read of len: how many bytes it takes (up to the end of the first packet it reaches) and how many of that packet it drops. */
+  readSpan(len: number): { n: number; drop: number } {
+    if (this.segs === null) return { n: Math.min(len, this.size), drop: 0 };
+    let n = 0;
+    for (const s of this.segs) {
+      const k = Math.min(s.len, len - n);
+      n += k;
+      if (s.packet) return { n, drop: s.len - k };
+      if (n === len) break;
+    }
+    return { n, drop: 0 };
+  }
+
+  /** Drop n bytes from the front (the rest of a packet a read took the start of). */
+  drop(n: number): void {
+    this.head = (this.head + n) % this.buf.length;
+    this.size -= n;
+    this.consumed(n);
   }
 
   /**
@@ -91,12 +158,13 @@ export class Pipe {
     if (!peek) {
       this.head = head;
       this.size -= done;
+      this.consumed(done);
     }
     return done;
   }
 
-  /** Copy n bytes in from guest memory at addr (n <= space). */
-  put(t: IoContext, addr: number, n: number): void {
+  /** Copy n bytes in from guest memory at addr (n <= space); as one packet if asked. */
+  put(t: IoContext, addr: number, n: number, packet = false): void {
     let done = 0;
     while (done < n) {
       const tail = (this.head + this.size) % this.buf.length;
@@ -105,6 +173,7 @@ export class Pipe {
       this.size += chunk;
       done += chunk;
     }
+    this.appended(n, packet);
   }
 
   /** Append bytes from elfrun's own memory (n <= space). */
@@ -117,6 +186,7 @@ export class Pipe {
       this.size += chunk;
       done += chunk;
     }
+    this.appended(src.length, false);
     this.readable.wake();
   }
 
@@ -131,6 +201,7 @@ export class Pipe {
       this.size -= chunk;
       done += chunk;
     }
+    this.consumed(n);
     this.writable.wake();
     return n;
   }
@@ -161,6 +232,8 @@ export class PipeEnd extends FileDescription {
   constructor(
     readonly pipe: Pipe,
     flags: number,
+    /** this arch's O_DIRECT: set in the flags, the end writes packets */
+    private readonly directFlag = 0,
   ) {
     super(flags);
     if (this.readable) pipe.readers++;
@@ -193,10 +266,42 @@ export class PipeEnd extends FileDescription {
     const p = this.pipe;
     if (len === 0) return 0;
     if (!this.waitForData(t)) return 0;
-    t.mm.check(addr, Math.min(len, p.size), PROT_WRITE);
-    const n = p.take(t, addr, len);
+    const span = p.readSpan(len);
+    t.mm.check(addr, span.n, PROT_WRITE);
+    const n = p.take(t, addr, span.n);
+    if (span.drop > 0) p.drop(span.drop);
     p.writable.wake();
     return n;
+  }
+
+  /** O_DIRECT: each page (or less) of the write a packet in a slot of its own; at most PIPE_BUF bytes wait for one slot whole */
+  private writePackets(t: IoContext, addr: number, len: number, done: number): number {
+    const p = this.pipe;
+    let written = done;
+    // pipe_write first merges the part past whole pages into the last buffer when it can take it:
+    // a byte run's last page, never a packet
+    const head = len % PAGE;
+    if (written === 0 && head > 0 && p.mergeRoom() >= head) {
+      p.put(t, addr, head);
+      written = head;
+      p.readable.wake();
+    }
+    while (written < len) {
+      if (p.full || p.space < Math.min(len - written, PAGE)) {
+        if (this.flags & O_NONBLOCK) {
+          if (written > 0) return written;
+          fail(E.EAGAIN);
+        }
+        t.restartState = written;
+        p.readable.wake();
+        t.block([p.writable], { partial: written > 0 ? written : undefined });
+      }
+      const n = Math.min(len - written, PAGE);
+      p.put(t, addr + written, n, true);
+      written += n;
+      p.readable.wake();
+    }
+    return written;
   }
 
   override write(t: IoContext, addr: number, len: number): number {
@@ -209,6 +314,7 @@ export class PipeEnd extends FileDescription {
     }
     if (len === 0) return 0;
     t.mm.check(addr, len, PROT_READ);
+    if (this.directFlag !== 0 && this.flags & this.directFlag) return this.writePackets(t, addr, len, done);
     let written = done;
     // writes of at most PIPE_BUF bytes are atomic: all or wait
     if (len <= PIPE_BUF && p.space < len) {
@@ -260,7 +366,7 @@ export class PipeEnd extends FileDescription {
     }
     if (this.writable) {
       if (p.readers === 0) r |= POLLERR;
-      else if (p.space >= PIPE_BUF) r |= POLLOUT | POLLWRNORM;
+      else if (p.space >= PIPE_BUF && !p.full) r |= POLLOUT | POLLWRNORM;
     }
     return r;
   }
@@ -290,9 +396,10 @@ export class PipeEnd extends FileDescription {
   }
 }
 
-export function makePipe(extraFlags: number, ino: number): [PipeEnd, PipeEnd] {
+/** A pipe's two ends; `direct`: this arch's O_DIRECT bit (in extraFlags too for pipe2's packet mode) */
+export function makePipe(extraFlags: number, ino: number, direct = 0): [PipeEnd, PipeEnd] {
   const p = new Pipe(ino);
-  return [new PipeEnd(p, O_RDONLY | extraFlags), new PipeEnd(p, O_WRONLY | extraFlags)];
+  return [new PipeEnd(p, O_RDONLY | extraFlags, direct), new PipeEnd(p, O_WRONLY | extraFlags, direct)];
 }
 
 /** Named pipes (FIFOs) of every file system of a Machine, by node identity: the guest's processes meet here. */

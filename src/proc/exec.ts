@@ -167,6 +167,8 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   // an exec into the other arch leaves its old engine: that engine must not
   // save its registers into this task's (new engine's) context later
   if (old.cpu !== built.mm.cpu && old.cpu.owner === t) old.cpu.owner = null;
+  // mm flags survive exec as fork's copy keeps them (PR_MDWE_NO_INHERIT drops MDWE)
+  built.mm.flags = { ...old.flags, mdwe: old.flags.mdwe & 2 ? 0 : old.flags.mdwe };
   p.mm = built.mm;
   if (old.refs === 1) k.ipc.shm.leaving(old.space, p.pid);
   k.releaseMm(old, p.mm); // the new image may take the old one's memory (AddressSpace.giveTo)
@@ -175,6 +177,9 @@ export function execInto(k: Kernel, t: Task, req: ExecRequest): void {
   // arm64's start_thread forgets the last fault (its frames' fault_address and ESR record)
   t.lastFault = { ...t.lastFault, address: 0, esr: 0 };
   p.cred.execCaps();
+  // begin_new_exec: dumpable again unless the ids differ (then suid_dumpable, 0 by default); syscall user dispatch ends
+  p.dumpable = p.cred.euid === p.cred.ruid && p.cred.egid === p.cred.rgid ? 1 : 0;
+  t.userDispatch = null;
   if (p.fds.refs > 1) {
     p.fds.refs--;
     p.fds = p.fds.clone();

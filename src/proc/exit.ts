@@ -6,7 +6,8 @@
 // and leaves a zombie (which keeps its group and session) for its parent,
 // which hears its exit signal; a SIGCHLD the parent ignores (or
 // SA_NOCLDWAIT) reaps it at once. A thread's end clears its
-// clear_child_tid word and releases its robust futexes.
+// clear_child_tid word and releases its robust futexes, and hands the
+// children it forked to another thread (their parent-death signal fires).
 import { ITIMER_REAL } from '../abi/time.js';
 import { SA_NOCLDWAIT, SIG, SIG_IGN } from '../abi/signal.js';
 import { childSiginfo } from './signals.js';
@@ -41,34 +42,20 @@ export class Exit {
       p.vforkParent = null;
       p.parent?.vforkDone.wake();
     }
-    // orphans go to init (or die with it)
+    // orphans go to the nearest living subreaper ancestor, else init (or die with it)
+    const reaper = this.newReaper(p);
     for (const c of [...p.children]) {
       p.children.delete(c);
-      if (c.pdeathsig) k.signals.sendToProcess(c, c.pdeathsig, k.userInfo(c.pdeathsig, p.pid));
-      if (p === k.init || k.init === null || k.init.exit !== null) {
+      this.parentDeath(c, p);
+      if (reaper === null) {
         if (c.exit === null) this.group(c, { kind: 'signaled', signal: SIG.SIGKILL });
         continue;
       }
-      c.parent = k.init;
-      c.adopted = true;
-      k.init.children.add(c);
-      if (c.exit !== null) k.init.childEvents.wake();
-      k.jobs.orphaning(c, p);
+      this.adopt(c, reaper, p);
     }
     // its own group may be orphaned by its end
     if (p !== k.init) k.jobs.orphaning(p, null);
-    const parent = p.parent;
-    if (parent === null) return;
-    if (p.exitSignal === SIG.SIGCHLD) {
-      const a = parent.sighand.actions[SIG.SIGCHLD];
-      if (a.handler === SIG_IGN || a.flags & SA_NOCLDWAIT) {
-        this.reap(p); // auto-reaped: no zombie
-        parent.childEvents.wake();
-        return;
-      }
-    }
-    if (p.exitSignal > 0) k.signals.sendToProcess(parent, p.exitSignal, childSiginfo(p, p.exitSignal, null, { utimeMs: p.utimeMs, stimeMs: p.stimeMs }));
-    parent.childEvents.wake();
+    if (p.parent !== null) this.notifyParent(p, p.parent);
   }
 
   /** exit(2): one thread ends; the last one ends the process. */
@@ -80,6 +67,62 @@ export class Exit {
     }
     this.killTask(t);
     p.threads.delete(t);
+    p.exitEvents.wake(); // PIDFD_THREAD pidfds of the thread
+    // the children this thread made pass to another thread of its process (Linux's
+    // find_alive_thread), which stays their parent; their parent-death signal fires
+    const heir = [...p.threads][0] ?? null;
+    for (const c of p.children) {
+      if (c.parentThread !== t) continue;
+      c.parentThread = heir;
+      this.parentDeath(c, p);
+    }
+  }
+
+  /**
+   * find_new_reaper for p's orphans: with a subreaper among p's ancestors, the
+   * nearest one still alive; else init; null when init is gone or is p (they die).
+   */
+  private newReaper(p: Process): Process | null {
+    const k = this.k;
+    if (p.hasChildSubreaper) {
+      for (let a = p.parent; a !== null && a !== k.init; a = a.parent) if (a.subreaper && a.exit === null && a.exiting === null && a.threads.size > 0) return a;
+    }
+    if (p === k.init || k.init === null || k.init.exit !== null) return null;
+    return k.init;
+  }
+
+  /** The parent-death signal of each of c's threads that asked for one, to c, from the ending parent (SEND_SIG_NOINFO: SI_USER, its pid). */
+  private parentDeath(c: Process, father: Process): void {
+    const k = this.k;
+    for (const t of c.threads) if (t.pdeathsig) k.signals.sendToProcess(c, t.pdeathsig, k.userInfo(t.pdeathsig, father.pid));
+  }
+
+  /** reparent_leader: c goes to its new parent with SIGCHLD as its exit signal; a zombie is announced to it (or reaped at once). */
+  private adopt(c: Process, reaper: Process, father: Process): void {
+    const k = this.k;
+    c.parent = reaper;
+    c.parentThread = [...reaper.threads][0] ?? null;
+    // outside its old session the new parent no longer keeps its group from being orphaned (pid 1's case)
+    c.adopted = reaper === k.init;
+    c.exitSignal = SIG.SIGCHLD;
+    reaper.children.add(c);
+    if (c.exit !== null && !c.reaped) this.notifyParent(c, reaper);
+    k.jobs.orphaning(c, father);
+  }
+
+  /** do_notify_parent for a zombie: SIGCHLD to its parent, or reaped at once when the parent ignores it (or SA_NOCLDWAIT). */
+  private notifyParent(p: Process, parent: Process): void {
+    const k = this.k;
+    if (p.exitSignal === SIG.SIGCHLD) {
+      const a = parent.sighand.actions[SIG.SIGCHLD];
+      if (a.handler === SIG_IGN || a.flags & SA_NOCLDWAIT) {
+        this.reap(p); // auto-reaped: no zombie
+        parent.childEvents.wake();
+        return;
+      }
+    }
+    if (p.exitSignal > 0) k.signals.sendToProcess(parent, p.exitSignal, childSiginfo(p, p.exitSignal, null, { utimeMs: p.utimeMs, stimeMs: p.stimeMs }));
+    parent.childEvents.wake();
   }
 
   /** A thread ends: off the futexes and wait queues, its robust futexes and clear_child_tid released, off the engine. */

@@ -40,7 +40,10 @@ function forkMm(k: Kernel, parent: Mm): Mm {
   const moved = parent.space.forkInto(space, true);
   parent.cpu.handOver(parent.space, space);
   k.futexesMoved(moved);
-  return new Mm(parent.cpu, space);
+  const mm = new Mm(parent.cpu, space);
+  // mm flags are inherited; PR_MDWE_NO_INHERIT drops MDWE (mmf_init_flags)
+  mm.flags = { ...parent.flags, mdwe: parent.flags.mdwe & 2 ? 0 : parent.flags.mdwe };
+  return mm;
 }
 
 /** clone(2): returns the child's tid to the parent. The child returns 0. */
@@ -118,6 +121,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
     proc = new Process(tid, parent.arch, mm, fds, fs, sighand);
     proc.parent = f & CLONE.PARENT ? parent.parent : parent;
     if (proc.parent === null) proc.parent = parent;
+    proc.parentThread = f & CLONE.PARENT && proc.parent !== parent ? parent.parentThread : t;
+    proc.hasChildSubreaper = proc.parent.hasChildSubreaper || proc.parent.subreaper;
     proc.parent.children.add(proc);
     proc.pgid = parent.pgid;
     proc.sid = parent.sid;
@@ -152,6 +157,10 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   child.ioprio = t.ioprio;
   child.affinity = t.affinity;
   child.seccomp = t.seccomp;
+  child.mceKill = t.mceKill;
+  child.ioFlusher = t.ioFlusher;
+  child.taggedAddr = t.taggedAddr;
+  child.specForceDisabled = t.specForceDisabled;
   child.altstack = f & CLONE.VM && !(f & CLONE.VFORK) ? { sp: 0, flags: SS_DISABLE, size: 0 } : { ...t.altstack };
   // The child starts from the parent's registers at this syscall, returning 0 after it.
   child.ctx = t.cpu.saveContext(null);

@@ -57,6 +57,12 @@ export class FsState {
 /** An address space (shared by CLONE_VM), run on its arch's shared engine. */
 export class Mm {
   refs = 1;
+  /**
+   * Linux's mm flags that prctl sets: PR_SET_THP_DISABLE (1, or 3 with PR_THP_DISABLE_EXCEPT_ADVISED), PR_SET_MEMORY_MERGE
+   * (KSM's merge-any), PR_SET_MDWE's bits. fork and exec keep them, but
+   * for MDWE with PR_MDWE_NO_INHERIT.
+   */
+  flags = { thpDisable: 0, mergeAny: false, mdwe: 0 };
   constructor(
     readonly cpu: Cpu,
     readonly space: AddressSpace,
@@ -117,7 +123,12 @@ export class Process {
   comm = '';
   start: StartInfo | null = null;
   rlimits: Array<[bigint, bigint]> = [];
-  pdeathsig = 0;
+  /** prctl PR_SET_CHILD_SUBREAPER: orphans below it come to it instead of init (not inherited) */
+  subreaper = false;
+  /** an ancestor is (or was) a subreaper: an orphan's new parent is looked for among the ancestors (Linux's has_child_subreaper) */
+  hasChildSubreaper = false;
+  /** the thread of the parent that created it (Linux's real_parent): when that thread ends, the children it made go to another and get their parent-death signal */
+  parentThread: Task | null = null;
   /**
    * What procfs keeps per process: oom_score_adj (-1000..1000) and the floor
    * an unprivileged write may not lower it below (set by privileged writes,

@@ -181,6 +181,18 @@ export class Task implements CpuClient, IoContext {
   /** sched_setaffinity's mask, when set (null: elfrun's own) */
   affinity: Uint8Array | null = null;
   clearChildTid = 0;
+  /** prctl PR_SET_PDEATHSIG: the signal this thread's process gets when this thread's parent thread ends (a fork starts with 0) */
+  pdeathsig = 0;
+  /** prctl PR_MCE_KILL: the memory-error kill policy (PR_MCE_KILL_DEFAULT 2, EARLY 1, LATE 0); a fork keeps it */
+  mceKill = 2;
+  /** prctl PR_SET_IO_FLUSHER (PF_MEMALLOC_NOIO|PF_LOCAL_THROTTLE); a fork keeps it */
+  ioFlusher = false;
+  /** prctl PR_SET_SYSCALL_USER_DISPATCH: the range whose syscalls always run, and the selector byte's address; fork and exec end it */
+  userDispatch: { offset: bigint; len: bigint; selector: number } | null = null;
+  /** arm64 prctl PR_SET_TAGGED_ADDR_CTRL's PR_TAGGED_ADDR_ENABLE (TIF_TAGGED_ADDR); a fork keeps it */
+  taggedAddr = false;
+  /** arm64 prctl PR_SET_SPECULATION_CTRL(PR_SPEC_FORCE_DISABLE) of speculative store bypass, which cannot be undone; a fork keeps it */
+  specForceDisabled = false;
   robustList = 0;
   robustListLen = 0;
   fault: Fault | null = null;

@@ -37,7 +37,7 @@ export interface ProcessView {
   readonly cred: { readonly ruid: number; readonly euid: number; readonly suid: number; readonly fsuid: number; readonly rgid: number; readonly egid: number; readonly sgid: number; readonly fsgid: number; readonly groups: readonly number[]; readonly caps: { readonly eff: bigint; readonly prm: bigint; readonly inh: bigint; readonly bnd: bigint; readonly amb: bigint } };
   readonly fs: { readonly umask: number };
   readonly sighand: { readonly actions: ReadonlyArray<{ readonly handler: number }> };
-  readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }>; lockedBytes(): number } };
+  readonly mm: { readonly space: { readonly vmas: ReadonlyArray<{ readonly size: number }>; lockedBytes(): number }; readonly flags?: { readonly thpDisable: number } };
   readonly fds: { entries(): ReadonlyArray<readonly [number, unknown]> };
   /** its controlling terminal (a guest pty's has its device number and foreground group) */
   readonly ctty: { readonly pty: boolean; readonly rdev: number; readonly pgrp: number | null } | null;
@@ -132,6 +132,8 @@ export function statusText(p: ProcessView, hostPpid: number, mem: StatusMemory |
     ...(mem === null
       ? []
       : [kb('VmRSS', mem.rss), kb('RssAnon', mem.rssAnon), kb('RssFile', mem.rssFile), kb('RssShmem', mem.rssShmem), kb('VmData', mem.data), kb('VmStk', mem.stk), kb('VmExe', mem.exe), kb('VmLib', mem.lib)]),
+    // transparent huge pages, unless prctl PR_SET_THP_DISABLE turned them off wholly
+    `THP_enabled:\t${p.mm.flags?.thpDisable === 1 ? 0 : 1}`,
     `Threads:\t${p.threads.size}`,
     `SigPnd:\t${sigmaskHex(leader?.pending ?? 0n)}`,
     `ShdPnd:\t${sigmaskHex(p.pending)}`,

@@ -13,6 +13,7 @@ import { syscallTable } from './table.js';
 import type { Signature } from './signature.js';
 import { SyscallHooks, type SyscallHook, type SyscallImpl } from './hooks.js';
 import { seccompGate } from './handlers/seccomp.js';
+import { userDispatchGate } from './handlers/prctl.js';
 
 export type Status = 'supported' | 'partial' | 'probe';
 
@@ -61,6 +62,11 @@ export class Syscalls implements SyscallLayer {
   hooks: SyscallHooks | null = null;
 
   dispatch(t: Task, a: Args): number {
+    // syscall user dispatch comes first: a call it stops is never seen by a tracer or seccomp
+    if (t.userDispatch !== null && !t.restarting) {
+      const r = userDispatchGate(t, a);
+      if (r !== null) return r;
+    }
     const tr = this.tracer;
     if (tr !== null && t.kernel.tracing(t)) return traced(this, tr, t, a);
     if (t.seccomp !== null && !t.restarting) return this.call(t, a);

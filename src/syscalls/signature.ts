@@ -2,7 +2,6 @@
 // return value means, in the words strace uses to print them. Declared with
 // the handler (handlers/*.ts); the tracer decodes from it (trace-decode.ts).
 import { F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG, F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN_EX, F_SETSIG } from '../abi/fcntl.js';
-import { PR_CAPBSET_READ, PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_PDEATHSIG, PR_SET_SECCOMP } from '../abi/prctl.js';
 import { S_IFBLK, S_IFCHR, S_IFMT } from '../abi/stat.js';
 import type { Args } from '../cpu/args.js';
 import type { ArchName } from '../cpu/arch.js';
@@ -51,6 +50,8 @@ export type ArgKind =
   | 'sockaddrout' | 'sockoptout' | 'msghdrout' | 'epollevs' | 'aioctxout' | 'ioevents' | 'nameout' | 'secsout' | 'utsname' | 'sysinfo' | 'dirents'
   // seccomp(2)'s operation, flags and argument (by the operation), prctl's seccomp mode and struct sock_fprog
   | 'seccompop' | 'seccompflags' | 'seccompargs' | 'seccompmode' | 'sockfprog'
+  // prctl's other arguments, each decoded by the option (trace-prctl.ts)
+  | 'prarg'
   // kcmp's resource type; process_vm_readv/writev's iovecs of another process, and the local ones readv fills
   | 'kcmptype' | 'kcmpslot' | 'remoteiov' | 'localiovout' /* (out) */
   // the new mount API's flags, fsconfig's command, key, value and aux, struct mount_attr (its size the next argument), setns's type
@@ -78,7 +79,9 @@ export type RetKind =
   | 'ppoll'
   /** select (timeval) and pselect6 (timespec): the sets that are ready and the time left */
   | 'select'
-  | 'pselect6';
+  | 'pselect6'
+  /** prctl: by the option ("1 (SUID_DUMP_USER)", "0x10 (SECBIT_KEEP_CAPS)") */
+  | 'prctl';
 
 /** One argument: a kind (decoding the register of its position), or a kind and the register it decodes. */
 export type ArgSpec = ArgKind | readonly [ArgKind, number];
@@ -178,29 +181,6 @@ export function fcntlShape(a: Args): Shape {
       return { args: ['fd', 'fcntl', 'int'], ret: 'int' };
   }
 }
-
-/** prctl: as many arguments as the option uses. */
-export function prctlShape(a: Args): Shape {
-  switch (a.i32(0)) {
-    case PR_SET_NAME:
-      return { args: ['prctl', 'path'], ret: 'int' };
-    case PR_GET_NAME:
-      return { args: ['prctl', 'nameout'], ret: 'int' };
-    case PR_SET_PDEATHSIG:
-      return { args: ['prctl', 'sig'], ret: 'int' };
-    case PR_CAPBSET_READ:
-      return { args: ['prctl', 'cap'], ret: 'int' };
-    case PR_GET_DUMPABLE:
-    case PR_GET_NO_NEW_PRIVS:
-    case PR_GET_SECCOMP:
-      return { args: ['prctl'], ret: 'int' };
-    case PR_SET_SECCOMP:
-      return { args: a.u32(1) === 2 ? ['prctl', 'seccompmode', 'sockfprog'] : ['prctl', 'seccompmode'], ret: 'int' };
-    default:
-      return { args: ['prctl', 'hex', 'hex', 'hex', 'hex'], ret: 'int' };
-  }
-}
-
 
 /** mknod/mknodat: the device number only for a device node. */
 export const mknodShape =

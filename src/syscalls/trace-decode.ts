@@ -5,12 +5,13 @@ import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, isR
 import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Args } from '../cpu/args.js';
 import type { ArgKind, ArgSpec, RetKind, Shape } from './signature.js';
+import { PRCTL_KINDS, prctlRet } from './trace-prctl.js';
 import { E, errnoMessage, errnoName } from '../abi/errno.js';
 import { OPEN_FLAGS } from '../fs/flags.js';
 import {
   IPC_GET_FLAGS, SHMAT_FLAGS, MSG_IPC_FLAGS, SEM_FLAGS, SHM_CMDS, SEM_CMDS, MSG_CMDS,
   ACCESS, ACCMODE, ARCHP, FLOCK_OPS, LOCK_TYPES, MFD_FLAGS, MOUNTF, UMOUNTF, SEALS, ATF, XATTRF, CAPS, CLOCKS, CLONEF, UNSHAREF, CLOSE_RANGE, EFD_FLAGS, SFD_FLAGS, IN_FLAGS, IN_MASK, TFD_FLAGS, TFD_SET_FLAGS, EPOLL_CREATE, EPOLL_CTL, FADV, FAMILIES, FCNTL, FUTEX, GRND, IDTYPE, IOCTLS,
-  ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRCTL, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
+  ITIMERS, MADV, MAP_TYPE, MAPF, MREMAPF, MPOL, MPOL_FLAGS, MSF, MSG_FLAGS, POLL_EVENTS, PRIO_WHICH, PROT, RENAMEF, RLIM, RUSAGE_WHO, SHUT, SIGHOW, SO,
   SOCK_FLAGS, SOCKTYPES, SOL, TCP_OPTS, IP_OPTS, IPV6_OPTS, IPPROTOS, NETLINK_PROTOS, STATX_MASK, STATX_SYNC, TIMER_FLAGS, WHENCE, WOPT, enumName, flagNames, openFlagBits, sigName, DN_FLAGS,
 } from './trace-names.js';
 import { capDataText, capHeaderText, flockText, fownerText, itimerspecText } from './trace-structs.js';
@@ -149,6 +150,7 @@ const intIn = (c: DecodeCtx, p: number): string => at(p, () => `[${i32(c, p)}]`)
 
 const KINDS: Record<ArgKind, KindDecoder> = {
   ...PROC_KINDS,
+  ...PRCTL_KINDS,
   ...MOUNT_KINDS,
   int: { in: (_c, a, i) => String(a.i32(i)) },
   uint: { in: (_c, a, i) => String(a.u32(i)) },
@@ -231,7 +233,6 @@ const KINDS: Record<ArgKind, KindDecoder> = {
   fownerex: { in: (c, a, i) => fownerText(c, a.ptr(i)) },
   fownerexout: outOf((c, p) => fownerText(c, p)),
   dnflags: bits(DN_FLAGS),
-  prctl: named(PRCTL),
   archprctl: { in: (_c, a, i) => enumName(a.u32(i), ARCHP, true) },
   rlimres: named(RLIM),
   // an unknown id (a CPU clock by pid, an fd clock) in hex, as strace prints it
@@ -481,6 +482,7 @@ const RETS: Record<Exclude<RetKind, 'int' | 'fd'>, (c: DecodeCtx, a: Args, r: nu
   ppoll: (c, a, r) => pollRet(c, a, r, true),
   select: (c, a, r) => selectRet(c, a, r, true),
   pselect6: (c, a, r) => selectRet(c, a, r, false),
+  prctl: prctlRet,
 };
 
 /** "0 (Timeout)", or the fds that are ready: "1 ([{fd=3, revents=POLLIN}])", with ppoll's time left. */

@@ -25,9 +25,10 @@ import { haveQemu } from '../helpers/oracle.js';
 /**
  * Not C macros (elfrun's own names, struct sizes, the kernel's internal
  * values) or not in glibc's headers (O_NOTIFICATION_PIPE is in
- * linux/watch_queue.h, which cannot be included beside glibc's fcntl.h).
+ * linux/watch_queue.h, which cannot be included beside glibc's fcntl.h;
+ * F_DUPFD_QUERY and F_CREATED_QUERY, Linux 6.10's and 6.12's, are newer).
  */
-const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'TERMIOS_CC', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE', 'ALL_INOTIFY_BITS', 'INOTIFY_EVENT_SIZE', 'MAX_QUEUED_EVENTS',
+const NOT_IN_C = new Set(['O_NOTIFICATION_PIPE', 'F_DUPFD_QUERY', 'F_CREATED_QUERY', 'O_TMPFILE_BASE', 'TERMIOS_SIZE', 'TERMIOS_CC', 'WINSIZE_SIZE', 'SOCKADDR_UN_SIZE', 'MAX_RW_COUNT', 'MAXSYMLINKS', 'S_IALLUGO', 'SOCK_TYPE_MASK', 'IOV_MAX', 'ST_VALID', 'SEEK_MAX', 'EPOLLNVAL', 'MFD_NOEXEC_SEAL', 'MFD_EXEC', 'F_SEAL_EXEC', 'SIGNALFD_SIGINFO_SIZE', 'ALL_INOTIFY_BITS', 'INOTIFY_EVENT_SIZE', 'MAX_QUEUED_EVENTS',
   // linux/sem.h's and msg.h's limits, which glibc's sys/sem.h and sys/msg.h do not define (checked by the ipcids and sysv* fixtures' info output)
   'SEMVMX', 'SEMAEM', 'SEMUSZ', 'SEMMNS', 'SEMOPM', 'MSGMNI', 'MSGMNB', 'MSGSSZ', 'MSGPOOL', 'MSGSEG',
   // glibc's enum __pid_type, no macros (the sigio fixture prints the types F_GETOWN_EX gives)

@@ -14,6 +14,10 @@ import { statFields } from '../../fs/stat.js';
 import { ownerAlive, pidExists, sigioSender } from '../../proc/sigio.js';
 import {
   F_ADD_SEALS,
+  F_CREATED_QUERY,
+  F_DUPFD_QUERY,
+  F_GET_RW_HINT,
+  F_SET_RW_HINT,
   F_DUPFD,
   F_DUPFD_CLOEXEC,
   F_GET_SEALS,
@@ -51,7 +55,7 @@ import {
 import { FIOASYNC, FIOGETOWN, FIOSETOWN, SIOCGPGRP, SIOCSPGRP } from '../../abi/ioctl.js';
 import { PROT_WRITE } from '../../abi/mman.js';
 import { E } from '../../abi/errno.js';
-import { fail, Unsupported } from '../../abi/errors.js';
+import { fail } from '../../abi/errors.js';
 import type { Args } from '../../cpu/args.js';
 import { fcntlLock, getLease, setLease } from './locks.js';
 import { addSeals, getSeals } from '../../fs/memfd.js';
@@ -234,7 +238,36 @@ export function fcntl(t: Task, a: Args): number {
       return addSeals(e.file, a.i32(2));
     case F_GET_SEALS:
       return getSeals(e.file);
+    case F_DUPFD_QUERY:
+      // the same open file description (the other fd must be open: EBADF)
+      return t.fds.file(a.i32(2)) === e.file ? 1 : 0;
+    case F_CREATED_QUERY:
+      return e.file.createdFile ? 1 : 0;
+    case F_GET_RW_HINT:
+    case F_SET_RW_HINT:
+      return rwHint(t, e.file, cmd === F_SET_RW_HINT, a.ptr(2));
     default:
-      throw new Unsupported(`fcntl command ${cmd}`, E.EINVAL);
+      // F_GET/SET_FILE_RW_HINT (gone since 6.9) and unknown commands
+      return fail(E.EINVAL);
   }
+}
+
+/** the inodes' write-lifetime hints (RWH_WRITE_LIFE_*), by machine and dev:ino; none set reads as RWH_WRITE_LIFE_NOT_SET (0) */
+const hints = new WeakMap<object, Map<string, bigint>>();
+
+/** F_GET_RW_HINT / F_SET_RW_HINT: the inode's hint; setting it needs the file's owner (or CAP_FOWNER), a hint up to RWH_WRITE_LIFE_EXTREME (5). */
+function rwHint(t: Task, f: FileDescription, set: boolean, addr: number): number {
+  const st = statFields(f.statBytes(t));
+  const key = `${st.dev}:${st.ino}`;
+  let m = hints.get(t.kernel);
+  if (m === undefined) hints.set(t.kernel, (m = new Map()));
+  if (!set) {
+    t.mm.setU64(addr, Number(m.get(key) ?? 0n));
+    return 0;
+  }
+  if (t.cred.fsuid !== st.uid && !(t.cred.caps.eff & (1n << 3n))) fail(E.EPERM);
+  const h = t.mm.u64(addr); // Infinity past 2^53: invalid too
+  if (!(h <= 5)) fail(E.EINVAL);
+  m.set(key, BigInt(h));
+  return 0;
 }

@@ -378,7 +378,7 @@ export const fsDefs: Record<string, Def> = {
   fcntl: partial(fcntlShape, fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ (no per-user pipe page limits); ' +
       'record locks F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW between the guest\'s processes (EDEADLK between them), ' +
       'on host files as host OFD locks too (a host process\'s lock is waited for by asking the host again every 20 ms; a host process\'s F_GETLK sees ' +
-      'the guest\'s POSIX locks with l_pid -1); F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); ' +
+      'the guest\'s POSIX locks with l_pid -1); F_ADD_SEALS/F_GET_SEALS (memfds and tmpfs files; a host file\'s are the host\'s); F_DUPFD_QUERY, F_CREATED_QUERY, F_GET_RW_HINT/F_SET_RW_HINT (kept per inode: a hint for storage, which elfrun has none of); ' +
       'O_ASYNC with F_SETOWN/F_GETOWN, F_SETOWN_EX/F_GETOWN_EX, F_SETSIG/F_GETSIG on pipes, FIFOs, sockets (AF_UNIX, AF_INET: a host socket\'s readiness from a host epoll), ' +
       'ptys, host terminals and inotify fds (a signal for each wake of the file\'s wait queues that leaves it ready, so not always one per Linux kill_fasync: ' +
       'a socket\'s or pty\'s POLL_OUT only when room comes back; real-time queues overflow at 4096 per target, not RLIMIT_SIGPENDING); ' +

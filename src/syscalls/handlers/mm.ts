@@ -126,6 +126,8 @@ function mmap(t: Task, a: Args): number {
   const start = fixed ? addr : t.mm.findFree(size, addr < 0x10000 ? 0 : addr);
   // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory; under
   // --max-memory, shared anonymous memory is committed too (shmem_zero_setup's shmem_acct_size)
+  // memory-deny-write-execute (prctl PR_SET_MDWE): never writable and executable at once (mmap_region)
+  if (t.proc.mm.flags.mdwe && prot & PROT_WRITE && prot & PROT_EXEC) fail(E.EACCES);
   const data = !shared && (prot & PROT_WRITE) !== 0;
   if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
   // MAP_FIXED would unmap what it replaces: not a sealed mapping (mseal)
@@ -238,7 +240,15 @@ function mprotect(t: Task, a: Args): number {
   if (len === 0) return 0;
   const end = addr + pageUp(len);
   if (!Number.isFinite(end) || end > t.mm.layout.taskSize) fail(E.ENOMEM);
-  // the mappings before a sealed one change, then EPERM (Linux 6.12's mprotect_fixup checks each in turn)
+  // memory-deny-write-execute: no mapping becomes writable and executable, none gains execute;
+  // the mappings before the first refused one change (do_mprotect_pkey checks each in turn)
+  if (t.proc.mm.flags.mdwe && prot & PROT_EXEC) {
+    const bad = t.proc.mm.space.vmas.find((v) => v.end > addr && v.start < end && (prot & PROT_WRITE || !(v.prot & PROT_EXEC)));
+    if (bad !== undefined) {
+      if (bad.start > addr) t.mm.protect(addr, bad.start, prot & PROT_MASK, vmLimits(t));
+      fail(E.EACCES);
+    }
+  }
   const sealed = t.mm.sealedIn(addr, end);
   if (sealed >= 0) {
     if (sealed > addr) t.mm.protect(addr, sealed, prot & PROT_MASK, vmLimits(t));
@@ -257,7 +267,8 @@ function mremap(t: Task, a: Args): number {
   if (old % PAGE !== 0) fail(E.EINVAL);
   if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) fail(E.EINVAL);
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(E.EINVAL);
-  if (flags & MREMAP_DONTUNMAP) throw new Unsupported('mremap flag MREMAP_DONTUNMAP', E.EINVAL);
+  // MREMAP_DONTUNMAP moves without changing the size (check_mremap_params)
+  if (flags & MREMAP_DONTUNMAP && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) fail(E.EINVAL);
   if (newLen === 0 || !Number.isFinite(newLen)) fail(E.EINVAL);
   let fixedAt: number | null = null;
   if (flags & MREMAP_FIXED) {
@@ -267,7 +278,30 @@ function mremap(t: Task, a: Args): number {
   }
   // neither a sealed mapping nor a place over one moves or changes size
   if (t.mm.sealedIn(old, old + Math.max(oldLen, PAGE)) >= 0 || (fixedAt !== null && t.mm.sealedIn(fixedAt, fixedAt + newLen) >= 0)) fail(E.EPERM);
+  if (flags & MREMAP_DONTUNMAP) return remapDontUnmap(t, old, oldLen, fixedAt);
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, fixedAt, vmLimits(t));
+}
+
+/**
+ * MREMAP_DONTUNMAP: the pages move to a new place (MREMAP_FIXED's, or a free
+ * one), and the old range stays mapped with the same protection, empty:
+ * private anonymous memory reads as zeros there again. The old range keeps
+ * its VMA but not its mlock (Linux clears VM_LOCKED on it). Shared and file
+ * mappings, whose old range would fault their object back in, are reported
+ * as unsupported.
+ */
+function remapDontUnmap(t: Task, old: number, len: number, fixedAt: number | null): number {
+  const v = t.mm.find(old);
+  if (v === null || old + len > v.end) fail(E.EFAULT);
+  if (v.info.shared || v.info.ino !== 0 || v.chunk.source !== null || v.chunk.backing !== null) throw new Unsupported('mremap flag MREMAP_DONTUNMAP on a shared or file mapping', E.EINVAL);
+  // the moved pages are new memory; the old range stays
+  if (!t.mm.mayExpand(vmLimits(t), len, (v.prot & PROT_WRITE) !== 0)) fail(E.ENOMEM);
+  const dest = fixedAt ?? t.mm.findFree(len);
+  const info = { ...v.info, locked: 0 };
+  const prot = v.prot;
+  const moved = t.mm.remap(old, len, len, true, dest, vmLimits(t));
+  t.mm.mapAnon(old, len, prot, info);
+  return moved;
 }
 
 /** the advice mseal refuses on sealed read-only anonymous memory: FREE, DONTNEED, REMOVE, DONTFORK, WIPEONFORK, DONTNEED_LOCKED, GUARD_INSTALL */
@@ -359,7 +393,7 @@ export const mmDefs: Record<string, Def> = {
   pkey_alloc: supported(['hex', 'hex'], () => fail(E.EINVAL)),
   pkey_free: supported(['int'], () => fail(E.EINVAL)),
   pkey_mprotect: supported(['ptr', 'size', 'prot', 'int'], (t, a) => (a.i32(3) === -1 ? mprotect(t, a) : fail(E.EINVAL))),
-  mremap: partial(mremapShape, mremap, 'MREMAP_DONTUNMAP is reported as unsupported'),
+  mremap: partial(mremapShape, mremap, 'MREMAP_DONTUNMAP of shared and file mappings is reported as unsupported (of private anonymous memory it is as Linux)'),
   madvise: partial(
     ['ptr', 'size', 'madvise'],
     madvise,

@@ -61,6 +61,7 @@ function openFile(t: Task, dirfd: number, path: Buffer, flags: number, mode: num
       // the description's place is the new file's own, not its directory's (fchmodat2, fchownat, utimensat with
       // AT_EMPTY_PATH, fchdir, inotify events all act on made.loc)
       made.loc = vfs.tryChild(t, dir, name, links.scope) ?? made.loc;
+      made.createdFile = true;
       vfs.notify.created(dir, name, false);
       return made;
     }

@@ -4,7 +4,7 @@ import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PidFd } from '../../proc/pidfd.js';
 import { E } from '../../abi/errno.js';
-import { fail, Unsupported } from '../../abi/errors.js';
+import { fail } from '../../abi/errors.js';
 import { O_CLOEXEC, O_EXCL, O_NONBLOCK, O_RDWR } from '../../abi/fcntl.js';
 import { NSIG, SI_TKILL } from '../../abi/signal.js';
 import { mayPtrace, partial, supported, type Def } from './util.js';
@@ -18,12 +18,17 @@ const PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 function pidfdOpen(t: Task, pid: number, flags: number): number {
   if (flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) || pid <= 0) fail(E.EINVAL);
-  if (flags & PIDFD_THREAD) throw new Unsupported('pidfd_open flag PIDFD_THREAD', E.EINVAL);
+  if (flags & PIDFD_THREAD) {
+    // any thread, by its tid; the file keeps the flag (F_GETFL shows O_EXCL)
+    const th = t.kernel.tasks.get(pid);
+    if (th === undefined || th.state === 'dead') fail(E.ESRCH);
+    return t.fds.add(new PidFd(th.proc, O_RDWR | (flags & (PIDFD_NONBLOCK | PIDFD_THREAD)), t.vfs.anonIno('pidfd'), th), true);
+  }
   const p = t.kernel.processes.get(pid);
   if (p === undefined) {
-    // a thread's id names no process without PIDFD_THREAD
+    // a thread's id names no process without PIDFD_THREAD: ENOENT since Linux 6.9 (EINVAL before)
     const th = t.kernel.tasks.get(pid);
-    return fail(th !== undefined && th.state !== 'dead' ? E.EINVAL : E.ESRCH);
+    return fail(th !== undefined && th.state !== 'dead' ? E.ENOENT : E.ESRCH);
   }
   // pidfds are always close-on-exec
   return t.fds.add(new PidFd(p, O_RDWR | (flags & PIDFD_NONBLOCK), t.vfs.anonIno('pidfd')), true);
@@ -31,16 +36,22 @@ function pidfdOpen(t: Task, pid: number, flags: number): number {
 
 /** The process a pidfd names: EBADF for another kind of file. */
 function pidfdProc(t: Task, fd: number): Process {
+  return pidfdOf(t, fd).proc;
+}
+function pidfdOf(t: Task, fd: number): PidFd {
   const f = t.fds.file(fd);
   if (!(f instanceof PidFd)) fail(E.EBADF);
-  return f.proc;
+  return f;
 }
 
 /** Linux's pidfd_send_signal: one scope flag at most; a siginfo of the caller's own only with a negative si_code other than SI_TKILL, unless to itself. */
 function sendSignal(t: Task, fd: number, sig: number, infoAddr: number, flags: number): number {
   const scopes = flags & (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP);
   if (flags !== scopes || (scopes & (scopes - 1)) !== 0) fail(E.EINVAL);
-  const p = pidfdProc(t, fd);
+  const pf = pidfdOf(t, fd);
+  const p = pf.proc;
+  // no scope given: a PIDFD_THREAD pidfd's thread, else its process
+  if (scopes === 0 && pf.task !== null) return signalThread(t, pf.task, sig, infoAddr);
   const k = t.kernel;
   let info: Buffer;
   if (infoAddr !== 0) {
@@ -72,6 +83,24 @@ function sendSignal(t: Task, fd: number, sig: number, infoAddr: number, flags: n
   return 0;
 }
 
+/** A thread pidfd's default scope: the thread (SI_TKILL when no siginfo is given), ESRCH once it is gone. */
+function signalThread(t: Task, th: Task, sig: number, infoAddr: number): number {
+  let info: Buffer;
+  if (infoAddr !== 0) {
+    info = Buffer.from(t.mm.read(infoAddr, 128));
+    if (info.readInt32LE(0) !== sig) fail(E.EINVAL);
+    const code = info.readInt32LE(8);
+    if (t !== th && (code >= 0 || code === SI_TKILL)) fail(E.EPERM);
+  } else {
+    info = t.kernel.userInfo(sig, t.pid);
+    info.writeInt32LE(SI_TKILL, 8);
+  }
+  if (sig < 0 || sig > NSIG) fail(E.EINVAL);
+  if (th.state === 'dead') fail(E.ESRCH);
+  if (sig !== 0 && th.proc.exit === null) t.kernel.sendToTask(th, sig, info);
+  return 0;
+}
+
 /** pidfd_getfd: a duplicate of the process's fd, close-on-exec, if the caller may ptrace it (its ids all the caller's, or CAP_SYS_PTRACE). */
 function getfd(t: Task, fd: number, target: number, flags: number): number {
   if (flags !== 0) fail(E.EINVAL);
@@ -90,7 +119,7 @@ function getfd(t: Task, fd: number, target: number, flags: number): number {
 }
 
 export const pidfdDefs: Record<string, Def> = {
-  pidfd_open: partial({ args: ['int', 'hex'], ret: 'fd' }, (t, a) => pidfdOpen(t, a.i32(0), a.u32(1)), 'PIDFD_THREAD is reported as unsupported; the host\'s processes (when the guest sees them) have no pidfds (ESRCH)'),
+  pidfd_open: partial({ args: ['int', 'hex'], ret: 'fd' }, (t, a) => pidfdOpen(t, a.i32(0), a.u32(1)), 'the host\'s processes (when the guest sees them) have no pidfds (ESRCH)'),
   pidfd_send_signal: supported(['fd', 'sig', 'siginfo', 'hex'], (t, a) => sendSignal(t, a.i32(0), a.i32(1), a.ptr(2), a.u32(3))),
   pidfd_getfd: supported({ args: ['fd', 'int', 'hex'], ret: 'fd' }, (t, a) => getfd(t, a.i32(0), a.i32(1), a.u32(2))),
 };

@@ -10,8 +10,8 @@ import { host, hostProc } from '../../host/libc.js';
 import { E } from '../../abi/errno.js';
 import { fail, SysError, Unsupported } from '../../abi/errors.js';
 import { chk, hostOut, partial, probe, supported, type Def } from './util.js';
-import { prctlSetSeccomp } from './seccomp.js';
-import { archPrctlShape, prctlShape } from '../signature.js';
+import { capLastCap, prctlDef } from './prctl.js';
+import { archPrctlShape } from '../signature.js';
 import type { Args } from '../../cpu/args.js';
 import { PRIO_PGRP, PRIO_PROCESS, PRIO_USER, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NICE, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD } from '../../abi/resource.js';
 import {
@@ -22,21 +22,6 @@ import {
   ARCH_SET_CPUID,
   ARCH_SET_FS,
   ARCH_SET_GS,
-  PR_CAPBSET_READ,
-  PR_GET_DUMPABLE,
-  PR_GET_NAME,
-  PR_GET_NO_NEW_PRIVS,
-  PR_GET_PDEATHSIG,
-  PR_SET_DUMPABLE,
-  PR_SET_NAME,
-  PR_SET_NO_NEW_PRIVS,
-  PR_GET_SECCOMP,
-  PR_SET_SECCOMP,
-  PR_SET_PDEATHSIG,
-  PR_GET_TSC,
-  PR_SET_TSC,
-  PR_TSC_ENABLE,
-  PR_TSC_SIGSEGV,
 } from '../../abi/prctl.js';
 import { CR4_TSD, MSR_MISC_FEATURES_ENABLES, X86 } from '../../cpu/x86_64.js';
 import type { Cpu } from '../../cpu/engine.js';
@@ -99,20 +84,6 @@ function cpuidFaulting(cpu: Cpu): boolean {
     faulting.set(cpu, ok);
   }
   return ok;
-}
-
-/** PR_GET_TSC/PR_SET_TSC (x86 only): CR4.TSD of the thread's CPU state, which makes rdtsc fault (SIGSEGV). */
-function tscMode(t: Task, set: boolean, arg: Args): number {
-  if (t.arch.name !== 'x86_64') fail(E.EINVAL);
-  const cr4 = t.cpu.regBig(X86.CR4);
-  if (!set) {
-    t.mm.setU32(arg.ptr(1), cr4 & BigInt(CR4_TSD) ? PR_TSC_SIGSEGV : PR_TSC_ENABLE);
-    return 0;
-  }
-  const v = arg.u32(1);
-  if (v !== PR_TSC_ENABLE && v !== PR_TSC_SIGSEGV) fail(E.EINVAL);
-  t.cpu.setReg(X86.CR4, v === PR_TSC_SIGSEGV ? cr4 | BigInt(CR4_TSD) : cr4 & ~BigInt(CR4_TSD));
-  return 0;
 }
 
 /** fs.nr_open, or elfrun's --max-fds cap below it */
@@ -185,93 +156,6 @@ function sysinfo(t: Task, addr: number): number {
   b.fill(0, 48, 80);
   t.mm.write(addr, b);
   return 0;
-}
-
-/** Up to max bytes of a string, stopping at its NUL or at the first unreadable byte after the first. */
-function readUpTo(t: Task, addr: number, max: number): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < max; i++) {
-    let c: number;
-    try {
-      c = t.mm.u8(addr + i);
-    } catch (e) {
-      if (i === 0) throw e;
-      break;
-    }
-    if (c === 0) break;
-    out.push(c);
-  }
-  return Buffer.from(out);
-}
-
-function prctl(t: Task, a: Args): number {
-  const op = a.i32(0);
-  switch (op) {
-    case PR_SET_NAME: {
-      // Linux copies at most 15 bytes (strncpy_from_user into a 16-byte comm)
-      const name = t.mm.read(a.ptr(1), 1)[0] === 0 ? Buffer.alloc(0) : readUpTo(t, a.ptr(1), 15);
-      t.proc.comm = name.toString('latin1');
-      return 0;
-    }
-    case PR_GET_NAME: {
-      const b = Buffer.alloc(16);
-      b.write(t.proc.comm, 0, 15, 'latin1');
-      t.mm.write(a.ptr(1), b);
-      return 0;
-    }
-    case PR_SET_PDEATHSIG: {
-      const sig = a.u64(1);
-      if (sig > 64) fail(E.EINVAL);
-      t.proc.pdeathsig = sig;
-      return 0;
-    }
-    case PR_GET_PDEATHSIG:
-      t.mm.setI32(a.ptr(1), t.proc.pdeathsig);
-      return 0;
-    case PR_GET_TSC:
-    case PR_SET_TSC:
-      return tscMode(t, op === PR_SET_TSC, a);
-    case PR_GET_DUMPABLE:
-      return t.proc.dumpable;
-    case PR_SET_DUMPABLE: {
-      const v = a.u64(1);
-      if (v !== 0 && v !== 1) fail(E.EINVAL);
-      t.proc.dumpable = v;
-      return 0;
-    }
-    case PR_SET_NO_NEW_PRIVS:
-      if (a.u64(1) !== 1 || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
-      t.proc.noNewPrivs = true;
-      return 0;
-    case PR_GET_SECCOMP:
-      return t.seccomp?.mode ?? 0;
-    case PR_SET_SECCOMP:
-      return prctlSetSeccomp(t, a.u64(1), a.ptr(2));
-    case PR_GET_NO_NEW_PRIVS:
-      if (a.u64(1) || a.u64(2) || a.u64(3) || a.u64(4)) fail(E.EINVAL);
-      return t.proc.noNewPrivs ? 1 : 0;
-    case PR_CAPBSET_READ: {
-      // the capability bounding set: elfrun's own, which its guest inherits
-      const cap = a.u64(1);
-      if (cap > capLastCap()) fail(E.EINVAL);
-      return (t.cred.caps.bnd >> BigInt(cap)) & 1n ? 1 : 0;
-    }
-    default:
-      throw new Unsupported(`prctl option ${op}`, E.EINVAL);
-  }
-}
-
-/** The host kernel's CAP_LAST_CAP: the same for every Machine, read once. */
-let lastCap = -1;
-function capLastCap(): number {
-  if (lastCap < 0) {
-    try {
-      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'latin1').trim());
-    } catch {
-      lastCap = 40;
-    }
-  }
-  return lastCap;
 }
 
 // ---- capget, capset ---------------------------------------------------------------
@@ -481,10 +365,27 @@ function setgroups(t: Task, size: number, list: number): number {
   return 0;
 }
 
+/**
+ * commit_creds' side effects: when the effective or file-system ids change,
+ * or the permitted capabilities gain one, the process stops being dumpable
+ * (fs.suid_dumpable, 0 by default) and the calling thread's parent-death
+ * signal is cleared.
+ */
+function commitCreds(t: Task, change: () => number): number {
+  const c = t.proc.cred;
+  const [euid, egid, fsuid, fsgid, prm] = [c.euid, c.egid, c.fsuid, c.fsgid, c.caps.prm];
+  const r = change();
+  if (c.euid !== euid || c.egid !== egid || c.fsuid !== fsuid || c.fsgid !== fsgid || (c.caps.prm & ~prm) !== 0n) {
+    t.proc.dumpable = 0;
+    t.pdeathsig = 0;
+  }
+  return r;
+}
+
 export const procDefs: Record<string, Def> = {
   sched_getaffinity: partial(['int', 'size', 'cpusetout'], (t, a) => schedGetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'elfrun\'s own CPUs (as a native process inherits them); a mask set is recorded, but guest tasks run one at a time whatever it says'),
   sched_setaffinity: partial(['int', 'size', 'cpuset'], (t, a) => schedSetaffinity(t, a.i32(0), a.size(1), a.ptr(2)), 'the mask is recorded (limited to elfrun\'s CPUs); guest tasks run one at a time whatever it says'),
-  prctl: partial(prctlShape, prctl, 'PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG (recorded), PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_SECCOMP (as seccomp(2)), PR_CAPBSET_READ (elfrun\'s own bounding set), PR_SET/GET_TSC; other options are reported as unsupported'),
+  prctl: prctlDef,
   getpid: supported([], (t) => t.pid),
   getppid: supported([], (t) => t.ppid),
   gettid: supported([], (t) => t.tid),
@@ -494,14 +395,14 @@ export const procDefs: Record<string, Def> = {
   getegid: supported([], (t) => t.proc.cred.egid),
   getresuid: supported(['idout', 'idout', 'idout'], (t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.ruid, t.proc.cred.euid, t.proc.cred.suid])),
   getresgid: supported(['idout', 'idout', 'idout'], (t, a) => putIds(t, [a.ptr(0), a.ptr(1), a.ptr(2)], [t.proc.cred.rgid, t.proc.cred.egid, t.proc.cred.sgid])),
-  setuid: partial(['int'], (t, a) => (t.proc.cred.setuid(a.u32(0)), 0), CRED_NOTE),
-  setgid: partial(['int'], (t, a) => (t.proc.cred.setgid(a.u32(0)), 0), CRED_NOTE),
-  setreuid: partial(['int', 'int'], (t, a) => (t.proc.cred.setreuid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
-  setregid: partial(['int', 'int'], (t, a) => (t.proc.cred.setregid(a.u32(0), a.u32(1)), 0), CRED_NOTE),
-  setresuid: partial(['int', 'int', 'int'], (t, a) => (t.proc.cred.setresuid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
-  setresgid: partial(['int', 'int', 'int'], (t, a) => (t.proc.cred.setresgid(a.u32(0), a.u32(1), a.u32(2)), 0), CRED_NOTE),
-  setfsuid: partial(['int'], (t, a) => t.proc.cred.setfsuid(a.u32(0)), CRED_NOTE),
-  setfsgid: partial(['int'], (t, a) => t.proc.cred.setfsgid(a.u32(0)), CRED_NOTE),
+  setuid: partial(['int'], (t, a) => commitCreds(t, () => (t.proc.cred.setuid(a.u32(0)), 0)), CRED_NOTE),
+  setgid: partial(['int'], (t, a) => commitCreds(t, () => (t.proc.cred.setgid(a.u32(0)), 0)), CRED_NOTE),
+  setreuid: partial(['int', 'int'], (t, a) => commitCreds(t, () => (t.proc.cred.setreuid(a.u32(0), a.u32(1)), 0)), CRED_NOTE),
+  setregid: partial(['int', 'int'], (t, a) => commitCreds(t, () => (t.proc.cred.setregid(a.u32(0), a.u32(1)), 0)), CRED_NOTE),
+  setresuid: partial(['int', 'int', 'int'], (t, a) => commitCreds(t, () => (t.proc.cred.setresuid(a.u32(0), a.u32(1), a.u32(2)), 0)), CRED_NOTE),
+  setresgid: partial(['int', 'int', 'int'], (t, a) => commitCreds(t, () => (t.proc.cred.setresgid(a.u32(0), a.u32(1), a.u32(2)), 0)), CRED_NOTE),
+  setfsuid: partial(['int'], (t, a) => commitCreds(t, () => t.proc.cred.setfsuid(a.u32(0))), CRED_NOTE),
+  setfsgid: partial(['int'], (t, a) => commitCreds(t, () => t.proc.cred.setfsgid(a.u32(0))), CRED_NOTE),
   getgroups: supported(['int', 'gidsout'], (t, a) => getgroups(t, a.i32(0), a.ptr(1))),
   getpriority: partial(['prio', 'int'], (t, a) => getpriority(t, a.i32(0), a.i32(1)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),
   setpriority: partial(['prio', 'int', 'int'], (t, a) => setpriority(t, a.i32(0), a.i32(1), a.i32(2)), 'nice values are recorded and reported; guest tasks run one at a time whatever they are'),

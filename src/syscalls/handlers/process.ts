@@ -34,7 +34,7 @@ import {
 import { PROT_WRITE } from '../../abi/mman.js';
 import { host, hostProc } from '../../host/libc.js';
 import { E, errnoMessage } from '../../abi/errno.js';
-import { fail, SysError, Unsupported } from '../../abi/errors.js';
+import { fail, SysError } from '../../abi/errors.js';
 import { NORETURN } from '../../cpu/args.js';
 import type { Args } from '../../cpu/args.js';
 import { chk, lookupAt, partial, pathArg, probe, supported, timeDeadline, type Def } from './util.js';
@@ -245,7 +245,8 @@ function waitid(t: Task, idtypeArg: number, id: number, infop: number, options: 
     const f = t.fds.file(id);
     if (!(f instanceof PidFd)) fail(E.EBADF);
     idtype = 'pid';
-    id = f.proc.pid;
+    // a PIDFD_THREAD pidfd waits for the thread's id: only a child's leader is a child
+    id = f.task?.tid ?? f.proc.pid;
     nonblock = (f.flags & O_NONBLOCK) !== 0;
   }
   if (idtype === null) fail(E.EINVAL);
@@ -380,9 +381,8 @@ function pipe2(t: Task, fdsAddr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | direct | O_NOTIFICATION_PIPE)) fail(E.EINVAL);
   // no watch queues: Linux built without CONFIG_WATCH_QUEUE answers so
   if (flags & O_NOTIFICATION_PIPE) fail(E.ENOPKG);
-  if (flags & direct) throw new Unsupported('pipe2 flag O_DIRECT (packet mode)', E.EINVAL);
   t.mm.check(fdsAddr, 8, PROT_WRITE);
-  const [r, w] = makePipe(flags & O_NONBLOCK, t.vfs.anonIno('pipe'));
+  const [r, w] = makePipe(flags & (O_NONBLOCK | direct), t.vfs.anonIno('pipe'), direct);
   const cloexec = (flags & O_CLOEXEC) !== 0;
   let rfd = -1;
   try {
@@ -473,7 +473,7 @@ export const processDefs: Record<string, Def> = {
   }),
   rt_sigsuspend: supported(['sigset', 'size'], (t, a) => rtSigsuspend(t, a.ptr(0), a.u64(1))),
   pause: supported([], (t) => t.block([], { restart: 'nohand' })),
-  pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) is reported as unsupported; O_NOTIFICATION_PIPE gives ENOPKG, as a kernel built without watch queues (CONFIG_WATCH_QUEUE) answers'),
+  pipe2: partial(['fds2', 'statusflags'], (t, a) => pipe2(t, a.ptr(0), a.i32(1)), 'O_DIRECT (packet mode) as Linux\'s, for pipes (F_SETFL\'s O_DIRECT on a FIFO does not make it write packets); O_NOTIFICATION_PIPE gives ENOPKG, as a kernel built without watch queues (CONFIG_WATCH_QUEUE) answers'),
   pipe: supported(['fds2'], (t, a) => pipe2(t, a.ptr(0), 0)),
   nanosleep: supported(['ts', 'sleeprem'], (t, a) => nanosleep(t, a.ptr(0), a.ptr(1), 'rel')),
   clock_nanosleep: partial(['clock', 'timerflags', 'ts', 'sleeprem'], (t, a) => {

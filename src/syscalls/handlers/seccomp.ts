@@ -134,11 +134,11 @@ function killThread(t: Task, sig: number): void {
 }
 
 /** SIGSYS's siginfo for a seccomp action: SYS_SECCOMP, the call's address, number and arch, the filter's data as si_errno */
-function sigsysInfo(t: Task, nr: number, errno: number): Buffer {
+function sigsysInfo(t: Task, nr: number, errno: number, code = SYS_SECCOMP): Buffer {
   const info = Buffer.alloc(128);
   info.writeInt32LE(SIG.SIGSYS, 0);
   info.writeInt32LE(errno, 4);
-  info.writeInt32LE(SYS_SECCOMP, 8);
+  info.writeInt32LE(code, 8);
   const [lo, hi] = callAddr(t, t.args.regs);
   info.writeUInt32LE(lo, 16);
   info.writeUInt32LE(hi, 20);
@@ -152,7 +152,7 @@ function sigsysInfo(t: Task, nr: number, errno: number): Buffer {
  * ignored, its action becomes SIG_DFL and it is unblocked. It is delivered
  * when the call returns.
  */
-function forceSigsys(t: Task, nr: number, errno: number): void {
+function forceSigsys(t: Task, nr: number, errno: number, code = SYS_SECCOMP): void {
   const b = bit(SIG.SIGSYS);
   const act = t.sigactions[SIG.SIGSYS];
   if ((t.sigmask & b) !== 0n || act.handler === SIG_IGN) {
@@ -160,7 +160,13 @@ function forceSigsys(t: Task, nr: number, errno: number): void {
     t.sigmask &= ~b;
   }
   t.pending |= b;
-  t.siginfo.set(SIG.SIGSYS, [sigsysInfo(t, nr, errno)]);
+  t.siginfo.set(SIG.SIGSYS, [sigsysInfo(t, nr, errno, code)]);
+}
+
+/** A syscall stopped before it ran with a forced SIGSYS of this si_code (syscall user dispatch's trigger_sigsys): what the call returns. */
+export function trapSyscall(t: Task, a: Args, code: number): number {
+  forceSigsys(t, a.regs[0], 0, code);
+  return rolledBack(t, a);
 }
 
 /**
