@@ -77,10 +77,11 @@ export interface MachineOptions {
    * What the processes the first one leaves behind (a daemon it forked) do
    * when it ends: 'die' (the default) are killed with it, and run() resolves
    * with its exit state; 'live' go on, their parent a host process outside
-   * the guest (getppid() says elfrun's parent: pid 1 or a subreaper, as for a
-   * native daemon), and run() resolves with the first one's exit state once
-   * the last guest process has ended. The `initExit` event says when the
-   * first one ended while others live on.
+   * the guest (getppid() says kernel.hostPpid: the Node process's parent,
+   * which the CLI sets to the host process that adopted its worker, pid 1 or
+   * a subreaper, as for a native daemon), and run() resolves with the first
+   * one's exit state once the last guest process has ended. The `initExit`
+   * event says when the first one ended while others live on.
    */
   orphans?: 'die' | 'live';
   debug?: boolean;

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES, ELFRUN, ROOT, fixture, haveFixtures } from '../helpers/oracle.js';
+import { Machine } from '../../src/index.js';
 
 const haveFront = existsSync(join(ROOT, 'dist/native/elfrun-front'));
 const dir = mkdtempSync(join(tmpdir(), 'elfrun-detach-'));
@@ -134,5 +135,33 @@ describe.skipIf(!haveFront || !haveFixtures())('daemons outlive elfrun run', () 
     expect(r.stderr).toMatch(/^elfrun: no front \(dist\/native\/elfrun-front/);
     await sleep(800);
     expect(read(f)).toBeNull();
+  });
+});
+
+describe.skipIf(!haveFixtures())('the library: MachineOptions.orphans', () => {
+  const script = (f: string): string => `(sleep 0.3; echo "late $PPID" > ${f}) & echo first; exit 4`;
+  it("'live': run() resolves with the first process's state once the last one ended; initExit names those left", async () => {
+    const f = join(dir, 'lib-live');
+    const m = new Machine({ program: bbNative, argv: ['sh', '-c', script(f)], env: [], orphans: 'live', stdio: { stdout: 'buffer' } });
+    const told: Array<{ pid: number; state: unknown; live: number[] }> = [];
+    m.on('initExit', (e) => told.push(e));
+    const state = await m.run();
+    expect(state).toEqual({ kind: 'exited', code: 4 });
+    expect(m.stdout!.toString()).toBe('first\n');
+    expect(told).toHaveLength(1);
+    expect(told[0].pid).toBe(m.task.pid);
+    expect(told[0].state).toEqual({ kind: 'exited', code: 4 });
+    expect(told[0].live.length).toBeGreaterThan(0);
+    expect(read(f)).toMatch(/^late \d+\n$/);
+  });
+  it("'die' (the default): they end with it, as before", async () => {
+    const f = join(dir, 'lib-die');
+    const m = new Machine({ program: bbNative, argv: ['sh', '-c', script(f)], env: [], stdio: { stdout: 'buffer' } });
+    let told = 0;
+    m.on('initExit', () => told++);
+    expect(await m.run()).toEqual({ kind: 'exited', code: 4 });
+    await sleep(600);
+    expect(read(f)).toBeNull();
+    expect(told).toBe(0);
   });
 });
