@@ -117,6 +117,22 @@ describe.skipIf(!haveFront || !haveFixtures())('daemons outlive elfrun run', () 
     });
   }
 
+  // bash's job control on a pty: the job is the front, which stops as the guest stops and continues it on fg
+  it('^Z in an interactive bash stops the job (jobs says Stopped), fg continues it, ^C ends it with 130, as natively', () => {
+    const session = (run: string): string => {
+      const r = spawnSync('python3', [
+        join(ROOT, 'test/helpers/ptydrive.py'),
+        'e:$ ', 'w:$R sleep 3\\n', 's:1', 'w:\\x1a', 'e:$ ', 'w:jobs\\n', 'e:$ ', 'w:fg\\n', 's:0.5', 'w:\\x03', 'e:$ ', 'w:echo st=$?\\n', 'e:$ ', 'w:exit\\n',
+        '--', 'env', 'PS1=$ ', `R=${run}`, 'bash', '--norc', '-i',
+      ], { cwd: ROOT, env: { ...env, TERM: 'dumb' }, timeout: 90_000 });
+      return r.stdout.toString('latin1');
+    };
+    const want = session(bbNative);
+    expect(want).toContain('Stopped                 $R sleep 3');
+    expect(want).toContain('st=130');
+    expect(session(`${ELFRUN} run ${bbNative}`)).toBe(want);
+  });
+
   it('a front killed by SIGKILL while the first process lives takes the worker with it', async () => {
     const front = spawn(ELFRUN, ['run', bbNative, 'sleep', '30'], { env, stdio: 'ignore' });
     const worker = (): number[] => spawnSync('pgrep', ['-P', String(front.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
