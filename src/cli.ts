@@ -362,7 +362,7 @@ program
 
 fsOptions(program
   .command('run'))
-  .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals')
+  .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals; it returns as the program ends, and the processes the program leaves behind (daemons) run on (README: Daemons)')
   .argument('<program>', 'the ELF executable (a name without "/" is looked up in PATH)')
   .argument('[args...]', 'arguments for the program')
   .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
