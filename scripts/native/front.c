@@ -93,8 +93,14 @@ static void stop_self(int sig) {
   sigaddset(&one, sig);
   signal(sig, SIG_DFL);
   raise(sig);
-  sigprocmask(SIG_UNBLOCK, &one, NULL); /* delivered: stops (discarded in an orphaned group, as Linux does) */
+  sigprocmask(SIG_UNBLOCK, &one, NULL); /* delivered: stops, unless the group is orphaned */
   sigprocmask(SIG_BLOCK, &one, NULL);
+  /* a stop that happened was ended by a SIGCONT, pending now (blocked, for
+   * the signalfd); without one, Linux discarded the signal (an orphaned
+   * group), and the worker, stopped, must still stop the front */
+  sigset_t pending;
+  sigpending(&pending);
+  if (!sigismember(&pending, SIGCONT)) raise(SIGSTOP);
 }
 
 /** Read the worker's messages; on end of file stop reading. */
