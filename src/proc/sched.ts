@@ -56,11 +56,14 @@ export class Scheduler {
     this.runq.push(t);
   }
 
-  /** Run tasks until init ends or elfrun fails; then every process is killed and the engines closed. */
+  /**
+   * Run tasks until init ends (with Kernel.orphansLive: until every process
+   * has ended) or elfrun fails; then every process is killed and the engines closed.
+   */
   async loop(init: Process): Promise<ExitState> {
     const k = this.k;
     let sinceYield = nowMs();
-    while (init.exit === null && k.fatal === null) {
+    while ((init.exit === null || k.outlived()) && k.fatal === null) {
       // a debugger holding the guest: nothing runs until it resumes it
       const held = k.gdb?.gate();
       if (held) {
