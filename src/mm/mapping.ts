@@ -304,6 +304,8 @@ export class Mappings extends GuestMemory {
         this.mergeAround(oldTop, newTop);
       }
     } else if (newTop < oldTop) {
+      // the unmap is refused whole when a sealed VMA lies in it (mseal): brk stays
+      if (this.sealedIn(newTop, oldTop) >= 0) return this.brkCur;
       this.removeRange(newTop, oldTop);
     }
     this.brkCur = want;

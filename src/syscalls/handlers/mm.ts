@@ -338,7 +338,7 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
-  mseal: partial(['ptr', 'size', 'hex'], mseal, 'sealed mappings refuse munmap, mremap, mprotect/pkey_mprotect, mmap MAP_FIXED over them and discarding madvise as Linux 6.18 does; brk shrinking over a sealed heap and shmdt of a sealed attach are not refused'),
+  mseal: supported(['ptr', 'size', 'hex'], mseal),
   brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => brkLocked(t, () => t.mm.brk(a.ptr(0), vmLimits(t)))),
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
