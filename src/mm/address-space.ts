@@ -95,6 +95,16 @@ export class AddressSpace extends Mappings {
         chunk = child.heap;
         off = v.off;
         chunk.commit(off, v.size);
+      } else if (v.chunk.lazy !== null) {
+        // memory charged as touched: the child's copy at the same offsets, so
+        // that it has the same pieces touched (the kernel charges them once the
+        // child is in its tables: the copy is made now, where Linux copies
+        // and charges each page at its copy-on-write)
+        off = v.off;
+        chunk = Chunk.alloc(this.memory, off + v.size);
+        const lazy = (chunk.lazy = v.chunk.lazy.copy());
+        lazy.clearWithin(0, off);
+        lazy.clearWithin(off + v.size, lazy.size - off - v.size);
       } else chunk = Chunk.alloc(this.memory, v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       if (chunk !== child.heap) chunk.inheritSource(v.chunk, v.off);

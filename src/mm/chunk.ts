@@ -20,6 +20,7 @@ import {
 } from '../host/libc.js';
 import type { MemBackend } from './backend.js';
 import type { ChunkWindow, HostMemory } from './host-memory.js';
+import type { LazyPages } from './lazy.js';
 import { pageUp } from './layout.js';
 
 /** Largest piece of host memory one Chunk may view (see Chunk.alloc). */
@@ -149,6 +150,11 @@ export class Chunk {
     this.valid = valid;
     for (const s of users) s.mapChunk(this);
   }
+  /**
+   * Memory charged to --max-memory as it is touched (lazy.ts): the pieces
+   * touched, which alone the engine maps. null: all of it is mapped.
+   */
+  lazy: LazyPages | null = null;
   /** ranges (offset, length) already given back to the host */
   private freed: Array<[number, number]> = [];
   private freedBytes = 0;
@@ -170,6 +176,7 @@ export class Chunk {
   free(off: number, len: number): void {
     if (len <= 0) return;
     hostFree(this.addr + off, len);
+    this.lazy?.clearWithin(off, len);
     this.freed.push([off, len]);
     this.freedBytes += len;
   }
@@ -224,6 +231,7 @@ export class Chunk {
    */
   recycle(): void {
     this.dropSource();
+    this.lazy = null;
     if (this.backing === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
       const window = this.wbytes === null ? null : { lo: this.wlo, bytes: this.wbytes, dv: this.wdv! };
@@ -264,6 +272,7 @@ export class Chunk {
    */
   freeAll(): void {
     this.dropSource();
+    this.lazy = null;
     if (this.backing !== null) {
       this.memory.dropSharedFile(this);
       host.close(this.backing.fd);

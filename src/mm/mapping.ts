@@ -9,6 +9,7 @@ import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } 
 import { GuestMemory } from './access.js';
 import { Chunk, MAX_CHUNK } from './chunk.js';
 import { PAGE, pageDown, pageUp } from './layout.js';
+import { LAZY_GRAIN } from './lazy.js';
 import { Vma, anon, isAnon, mappedEnd, samePolicy, type MemPolicy } from './vma.js';
 
 /** RLIMIT_AS and RLIMIT_DATA soft limits in bytes (Infinity: none), as the caller's process has them. */
@@ -64,7 +65,23 @@ export class Mappings extends GuestMemory {
 
   /** private writable memory (the stack too): what strict overcommit accounting counts */
   isCommitted(v: Vma): boolean {
-    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared;
+    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared && v.chunk.lazy === null;
+  }
+
+  /**
+   * The bytes of lazy chunks (lazy.ts) this space has touched, each chunk
+   * counted once over all calls with the same `seen`: what --max-memory
+   * charges of its MAP_NORESERVE memory.
+   */
+  touched(seen = new Set<Chunk>()): number {
+    let n = 0;
+    for (const v of this.vmas) {
+      const lazy = v.chunk.lazy;
+      if (lazy === null || seen.has(v.chunk)) continue;
+      seen.add(v.chunk);
+      n += lazy.count * LAZY_GRAIN;
+    }
+    return n;
   }
 
   /** the bytes of this address space that --max-memory counts */
@@ -323,6 +340,9 @@ export class Mappings extends GuestMemory {
     if (oldLen === 0 && !v.info.shared) fail(E.EINVAL);
     // vma_to_resize: may_expand_vm for what the mapping gains
     if (newLen > oldLen && !this.mayExpand(lim, newLen - oldLen, this.isData(v))) fail(E.ENOMEM);
+    // memory charged as touched (MAP_NORESERVE) that is moved or grown becomes
+    // ordinary memory, committed whole: all of it must fit under --max-memory
+    if (v.chunk.lazy !== null && (newLen > oldLen || fixedAt !== null) && !this.mayExpand({ ...NO_LIMITS, commit: lim.commit }, newLen, false, null, true)) fail(E.ENOMEM);
     if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);

@@ -127,7 +127,11 @@ function mmap(t: Task, a: Args): number {
   // mmap_region's may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable memory; under
   // --max-memory, shared anonymous memory is committed too (shmem_zero_setup's shmem_acct_size)
   const data = !shared && (prot & PROT_WRITE) !== 0;
-  if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
+  const lim = vmLimits(t);
+  // private writable MAP_NORESERVE memory is charged as it is touched, as Linux's default
+  // overcommit leaves it unaccounted (VM_NORESERVE): the OOM killer acts past the cap
+  const lazy = data && f === null && (flags & MAP_NORESERVE) !== 0 && lim.commit !== Infinity;
+  if (!t.mm.mayExpand(lim, size, data, flags & MAP_FIXED ? { start, end: start + size } : null, (data && !lazy) || (shared && f === null))) fail(E.ENOMEM);
   // MAP_FIXED would unmap what it replaces: not a sealed mapping (mseal)
   if (flags & MAP_FIXED && t.mm.sealedIn(start, start + size) >= 0) fail(E.EPERM);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
@@ -152,7 +156,7 @@ function mmap(t: Task, a: Args): number {
     }
   }
   // Other private mappings are copies: fill fresh memory, then map it with the requested protection.
-  const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''));
+  const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''), lazy);
   if (f !== null) {
     const h = vma.hostAddr(start);
     let done = 0;
@@ -343,7 +347,7 @@ export const mmDefs: Record<string, Def> = {
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
     (t, a) => mmapLocked(t, (a.i32(3) & MAP_LOCKED) !== 0, a.size(1), () => mmap(t, a)),
-    'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
+    'MAP_HUGETLB is reported as unsupported; under --max-memory private writable memory is committed at mmap, MAP_NORESERVE memory charged as touched in 1 MiB pieces (the OOM killer past the cap); a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
       '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
       '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
       '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
