@@ -5,7 +5,8 @@
 // elfrun's stderr in the kernel's words; a fork's copy of such memory too (the
 // child, the later of two equals, goes). Natively the oracle is a memory
 // cgroup with the same limit, when this machine lets the test make one: there
-// the same programs are killed with SIGKILL (Linux overcommits malloc too).
+// the same programs are killed with SIGKILL (Linux overcommits malloc too),
+// and oom_score_adj chooses the same victim.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,8 @@ function memcg(): { dir: string; join: string; done: () => void } | null {
   return null;
 }
 
+const ADJ_OUT = "child oom_score_adj set\nparent touched 248 MiB\nchild killed by signal 9\n";
+
 const OOM_LINE = /^elfrun: Memory cgroup out of memory \(--max-memory\): Killed process \d+ \(oomtouch[-a-z]*\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:\d+kB, shmem-rss:0kB, UID:\d+ pgtables:0kB oom_score_adj:0\n$/;
 
 describe.skipIf(!haveFixtures())('--max-memory: touching more than the cap', () => {
@@ -76,6 +79,8 @@ describe.skipIf(!haveFixtures())('--max-memory: touching more than the cap', () 
         const n = run([fixture('x86_64', name), 'noreserve', '1024'], cg.join);
         expect(n.stdout).toMatch(/^mmap MAP_NORESERVE: ok\n/);
         expect(n.signal, name).toBe('SIGKILL');
+        // oom_score_adj 1000 makes a 20 MiB child the victim of its parent's 248 MiB
+        expect(run([fixture('x86_64', name), 'adj', '248'], cg.join).stdout).toBe(ADJ_OUT);
         // fork: one of the two is killed (which one, each run decides)
         const f = run([fixture('x86_64', name), 'fork', '150', 'noreserve'], cg.join);
         expect(f.stdout.includes('child killed by signal 9') || f.signal === 'SIGKILL', JSON.stringify(f)).toBe(true);
@@ -113,6 +118,13 @@ describe.skipIf(!haveFixtures())('--max-memory: touching more than the cap', () 
           expect(r.stdout).toBe('parent filled 150 MiB\nchild killed by signal 9\nparent wrote all 150 MiB again\n');
           expect(r.status).toBe(0);
           expect(r.stderr).toMatch(OOM_LINE);
+        });
+
+        it('oom_score_adj 1000 makes a child of 20 MiB the victim of its parent\'s touching', () => {
+          const r = elfrun(arch, ['adj', '248'], name);
+          expect(r.stdout).toBe(ADJ_OUT);
+          expect(r.status).toBe(0);
+          expect(r.stderr).toMatch(/^elfrun: Memory cgroup out of memory \(--max-memory\): Killed process \d+ \(oomtouch[-a-z]*\) total-vm:\d+kB, anon-rss:2\d{4}kB, .* oom_score_adj:1000\n$/);
         });
 
         it('a fork of 150 MiB of malloc memory: fork fails with ENOMEM (its copy is committed)', () => {
