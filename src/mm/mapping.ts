@@ -500,6 +500,14 @@ export class Mappings extends GuestMemory {
       } else if (v.chunk.privateFile !== null) {
         // a file's private mapping: the written copies go, the file's pages show again (the host's own MADV_DONTNEED)
         hostMadvise(v.hostAddr(a), e - a, MADV_DONTNEED);
+      } else if (v.chunk.lazy !== null) {
+        // memory charged as touched: the pieces wholly discarded are no longer
+        // charged (Linux's RSS drops) and leave the engine until touched again
+        const c = v.chunk;
+        hostZeroPages(v.hostAddr(a), e - a);
+        this.unmapChunk(c);
+        c.lazy!.clearWithin(v.off + (a - v.start), e - a);
+        this.mapChunk(c);
       } else hostZeroPages(v.hostAddr(a), e - a);
       a = e;
     }

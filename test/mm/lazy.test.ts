@@ -1,8 +1,8 @@
 // Memory charged as it is touched (MAP_NORESERVE under --max-memory): the
 // engine maps only the pieces touched; a first touch (a fault, or a store by
 // the kernel) charges its piece through HostMemory.charge and maps it; a
-// fork's copy has the same pieces touched; an unmap stops charging what it
-// removes wholly. The OOM kill on top is test/mm/oom.test.ts.
+// fork's copy has the same pieces touched; an unmap or MADV_DONTNEED stops
+// charging what it removes wholly. The OOM kill on top is test/mm/oom.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostMemory } from '../../src/mm/host-memory.js';
 import { LAZY_GRAIN } from '../../src/mm/lazy.js';
@@ -69,6 +69,19 @@ describe('lazy chunks', () => {
     child.write(A + 2 * G, Buffer.from('y'));
     expect(as.read(A + 2 * G, 1).toString()).toBe('x');
     expect(charged).toEqual([G]);
+  });
+
+  it('MADV_DONTNEED stops charging the pieces it discards wholly; the next touch charges again', () => {
+    const { as, be, charged } = lazySpace();
+    as.mapAnon(A, 4 * G, RW, anon(''), true);
+    as.write(A, Buffer.alloc(4 * G, 7));
+    expect(as.touched()).toBe(4 * G);
+    as.zeroPages(A + G, A + 3 * G);
+    expect(as.touched()).toBe(2 * G);
+    expect(engine(be)).toEqual([[0, G], [3 * G, G]]);
+    expect(as.read(A + G, 4).equals(Buffer.alloc(4))).toBe(true);
+    expect(as.lazyFault(A + G, 2)).toBe(true);
+    expect(charged).toEqual([4 * G, G]);
   });
 
   it('an unmap stops charging the pieces it removes wholly', () => {
