@@ -5,7 +5,11 @@
 //    with random arguments in children a watchdog restarts, under
 //    --on-missing=enosys, until N calls per arch have been made;
 //  - elf: busybox with 1-3 random bytes changed in its ELF and program
-//    headers, N files per arch, each run as `busybox echo ok`.
+//    headers, N files per arch, each run as `busybox echo ok`: ELF_BATCH at
+//    a time through execve in one guest (fixtures/<arch>/elfexec, our own),
+//    which costs a fork and an exec each instead of a new elfrun; a batch
+//    whose elfrun misbehaves, or a file that hangs there, is run again on
+//    its own, each file by `elfrun run`, to tell which one and why.
 // elfrun must never fail itself: no exit 124 (its internal-error status), no
 // JS stack or engine notice on stderr, no hang past the time limit. A guest
 // may crash or be refused: that is the guest's business. Every failure is
@@ -137,6 +141,86 @@ function hangsNatively(arch: FuzzArch, path: string, limitMs: number): Promise<b
   });
 }
 
+/** damaged files run by one elfrun (fixtures/<arch>/elfexec) */
+export const ELF_BATCH = 250;
+
+export interface ElfTally {
+  failed: number;
+  refused: number;
+  ok: number;
+  other: number;
+  hangs: number;
+}
+
+/**
+ * One damaged file on its own through `elfrun run` (and natively, if it
+ * hangs): counted in `seen`; what went wrong, or null.
+ */
+async function elfAlone(arch: FuzzArch, path: string, seen: ElfTally): Promise<string | null> {
+  let o = await runElfrun(['--argv0', 'busybox', path, 'echo', 'ok'], 30_000);
+  if (o.timedOut) {
+    // a program that computes for long natively too (qemu-aarch64 runs at
+    // elfrun's speed): it is given that time and more, for a loaded machine
+    const t0 = Date.now();
+    if (!(await hangsNatively(arch, path, 120_000))) o = await runElfrun(['--argv0', 'busybox', path, 'echo', 'ok'], 60_000 + 5 * (Date.now() - t0));
+  }
+  const why = internalFailure(o);
+  // a damaged program may loop forever natively too: then the hang is the guest's
+  if (o.timedOut && (await hangsNatively(arch, path, 30_000))) seen.hangs++;
+  else if (why !== null) {
+    seen.failed++;
+    return why;
+  } else if ((o.status === 126 || o.status === 127) && /^elfrun: [^\n]*\n$/.test(o.stderr)) seen.refused++;
+  else if (o.status === 0 && o.stdout === 'ok\n') seen.ok++;
+  else seen.other++;
+  return null;
+}
+
+/**
+ * Damaged files `paths` run in one guest by elfexec; each counted in `seen`.
+ * Returns the failures: [path, why]. When elfrun itself fails in a batch,
+ * the first file elfexec did not report is the one it was running: it is run
+ * again alone in elfexec to confirm it, then the batch goes on after it. A
+ * file that hung in the guest is run on its own too (elfAlone), which tells
+ * a hang of elfrun's from a program that hangs natively as well.
+ */
+export async function elfBatch(arch: FuzzArch, paths: string[], seen: ElfTally): Promise<Array<[string, string]>> {
+  const bad: Array<[string, string]> = [];
+  const exec = join(ROOT, 'fixtures', arch, 'elfexec');
+  for (let from = 0; from < paths.length; ) {
+    const batch = paths.slice(from);
+    // elfexec's own watchdog ends a hung program after 20 s
+    const o = await runElfrun([exec, ...batch], 60_000 + 25_000 * 4);
+    const lines = o.stdout.split('\n').filter((l) => l !== '');
+    for (const [i, line] of lines.entries()) {
+      if (i >= batch.length) break;
+      const path = batch[i]!;
+      const [n, what] = line.split(' ');
+      if (Number(n) !== i + 1) bad.push([path, `elfexec reported ${JSON.stringify(line)} for file ${i + 1}`]);
+      else if (what === 'exec') seen.refused++;
+      else if (line.endsWith(' exit 0')) seen.ok++;
+      else if (what === 'hung') {
+        const why = await elfAlone(arch, path, seen);
+        if (why !== null) bad.push([path, why]);
+      } else seen.other++;
+    }
+    from += lines.length;
+    const why = internalFailure(o) ?? (o.status !== 0 ? `exit status ${o.status}` : o.stderr !== '' ? `stderr ${JSON.stringify(o.stderr.slice(0, 400))}` : null);
+    if (why === null && lines.length === batch.length) break;
+    if (from >= paths.length) {
+      bad.push([paths[paths.length - 1]!, `after the last file: ${why ?? 'no report'}`]);
+      break;
+    }
+    // the file elfrun was running when it failed
+    const culprit = paths[from]!;
+    const alone = await runElfrun([exec, culprit], 60_000);
+    seen.failed++;
+    bad.push([culprit, internalFailure(alone) ?? `in a batch: ${why ?? 'no report'}; alone: exit ${alone.status}, ${JSON.stringify(alone.stdout + alone.stderr)}`]);
+    from++;
+  }
+  return bad;
+}
+
 /** Runs `n` tasks, `jobs` at a time. */
 async function pool(n: number, jobs: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -184,30 +268,27 @@ async function main(): Promise<number> {
 
       const busybox = readFileSync(join(ROOT, 'fixtures', arch, 'busybox'));
       const t1 = Date.now();
-      const seen = { failed: 0, refused: 0, ok: 0, other: 0, hangs: 0 };
-      await pool(elfs, jobs, async (i) => {
-        const seed = seed0 + i;
-        const path = join(dir, `${arch}-${seed}`);
-        writeFileSync(path, damagedElf(busybox, seed));
-        chmodSync(path, 0o755);
-        const o = await runElfrun(['--argv0', 'busybox', path, 'echo', 'ok'], 30_000);
-        const why = internalFailure(o);
-        // a damaged program may loop forever natively too: then the hang is the guest's
-        if (o.timedOut && (await hangsNatively(arch, path, 30_000))) {
-          seen.hangs++;
-        } else if (why !== null) {
-          seen.failed++;
-          const keep = join(dir, `keep-${arch}-${seed}`);
+      const seen: ElfTally = { failed: 0, refused: 0, ok: 0, other: 0, hangs: 0 };
+      let elfBad = 0;
+      await pool(Math.ceil(elfs / ELF_BATCH), jobs, async (b) => {
+        const paths: string[] = [];
+        for (let i = b * ELF_BATCH; i < Math.min(elfs, (b + 1) * ELF_BATCH); i++) {
+          const path = join(dir, `${arch}-${seed0 + i}`);
+          writeFileSync(path, damagedElf(busybox, seed0 + i));
+          chmodSync(path, 0o755);
+          paths.push(path);
+        }
+        for (const [path, why] of await elfBatch(arch, paths, seen)) {
+          elfBad++;
+          const keep = join(dir, `keep-${path.slice(dir.length + 1)}`);
           writeFileSync(keep, readFileSync(path));
-          console.log(`elf ${arch} seed ${seed}: ${why}\n  file kept: ${keep}`);
-        } else if ((o.status === 126 || o.status === 127) && /^elfrun: [^\n]*\n$/.test(o.stderr)) seen.refused++;
-        else if (o.status === 0 && o.stdout === 'ok\n') seen.ok++;
-        else seen.other++;
-        rmSync(path, { force: true });
+          console.log(`elf ${arch} seed ${path.slice(path.lastIndexOf('-') + 1)}: ${why}\n  file kept: ${keep}`);
+        }
+        for (const path of paths) rmSync(path, { force: true });
       });
       if (elfs > 0)
-        console.log(`elf ${arch}: ${elfs} damaged files (seeds ${seed0}..${seed0 + elfs - 1}): ${seen.refused} refused, ${seen.ok} ran, ${seen.other} crashed as guests, ${seen.hangs} hung as natively, ${seen.failed} internal failures, ${((Date.now() - t1) / 1000).toFixed(0)} s`);
-      failures += seen.failed;
+        console.log(`elf ${arch}: ${elfs} damaged files (seeds ${seed0}..${seed0 + elfs - 1}): ${seen.refused} refused, ${seen.ok} ran, ${seen.other} crashed as guests, ${seen.hangs} hung as natively, ${elfBad} internal failures, ${((Date.now() - t1) / 1000).toFixed(0)} s`);
+      failures += elfBad;
     }
   } finally {
     // files that showed a failure are kept for reproduction

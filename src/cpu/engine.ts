@@ -576,6 +576,8 @@ export class Cpu implements MemBackend {
         this.client!.onFault(this, { signal: SIG.SIGBUS, addr, pc: this.pc, what: 'access past the end of a mapped file', code: BUS_ADRERR, trapno: 14, err, access: true, ...this.esrOf(err) });
         return false;
       }
+      // a first touch of memory charged as touched (MAP_NORESERVE under --max-memory)
+      if (this.client!.touchLazy?.(addr, type === UC_MEM_WRITE_UNMAPPED ? 2 : type === UC_MEM_FETCH_UNMAPPED ? 4 : 1)) return true;
     }
     if ((type === UC_MEM_READ_UNMAPPED || type === UC_MEM_WRITE_UNMAPPED) && this.client!.growStack?.(addr)) return true;
     const what = memFaultWhat(type);

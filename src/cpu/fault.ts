@@ -39,6 +39,8 @@ export interface CpuClient {
   onFault(cpu: Cpu, fault: Fault): void;
   /** An access just below the stack: grow it (true: the access is retried). */
   growStack?(addr: number): boolean;
+  /** An access (PROT_READ, PROT_WRITE or PROT_EXEC) to memory charged as it is touched, not yet touched: charge it (true: the access is retried). */
+  touchLazy?(addr: number, prot: number): boolean;
 }
 
 /**

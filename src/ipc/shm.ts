@@ -189,6 +189,8 @@ export class SharedMemory {
       if (!(flags & SHM_REMAP) && !mm.isFree(addr, size)) fail(E.EINVAL);
       if (addr + size > mm.layout.taskSize) fail(E.ENOMEM);
       if (addr < MMAP_MIN_ADDR) fail(E.EPERM);
+      // SHM_REMAP's MAP_FIXED would unmap what is there: not a sealed mapping (mseal)
+      if (mm.sealedIn(addr, addr + size) >= 0) fail(E.EPERM);
     }
     const start = fixed ? addr : mm.findFree(size, 0);
     if (!mm.mayExpand(lim, size, false, fixed ? { start, end: start + size } : null)) fail(E.ENOMEM);
@@ -219,7 +221,9 @@ export class SharedMemory {
     const owner = first.info.owner as ShmAttach;
     const end = addr + pageUp(owner.seg.size);
     const gone = mm.vmas.filter((v) => v === first || (v.start >= first.start && v.end <= end && v.info.owner === owner && fits(v)));
-    for (const v of gone) mm.removeRange(v.start, v.end);
+    // each VMA is unmapped on its own and a sealed one (mseal) stays: Linux's
+    // shmdt ignores what its munmap of a VMA returns
+    for (const v of gone) if (v.info.sealed !== true) mm.removeRange(v.start, v.end);
     owner.seg.dtime = nowSec();
     owner.seg.lpid = t.pid;
     this.reap();

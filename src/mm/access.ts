@@ -63,6 +63,8 @@ export class GuestMemory extends VmaSet {
       // pages of a shared file mapping past EOF: the kernel's own access gets EFAULT
       a = pastEof ? Math.max(a, Math.min(e, mappedEnd(v, v.chunk.valid))) : e;
       if (prot & PROT_WRITE && v.prot & PROT_EXEC && a > from) this.backend.codeWrite?.(from, a - from);
+      // the kernel's store is a first touch too (charged under --max-memory)
+      if (prot & PROT_WRITE && v.chunk.lazy !== null && a > from) this.touchLazy(v, from, a - from);
       if (pastEof) break;
     }
     return a - addr;
@@ -101,6 +103,7 @@ export class GuestMemory extends VmaSet {
     if (v === null || addr + len > v.end || (v.prot & prot) !== prot) return null;
     if (v.off + (addr + len - v.start) > v.chunk.valid && this.pastEof(v, addr + len)) return null;
     if (prot & PROT_WRITE && v.prot & PROT_EXEC) this.backend.codeWrite?.(addr, len);
+    if (prot & PROT_WRITE && v.chunk.lazy !== null && len > 0) this.touchLazy(v, addr, len);
     return v;
   }
 

@@ -11,7 +11,7 @@
 // memory to its heir, and destruction. Chunks are in chunk.ts, the host
 // memory pool in host-memory.ts, the /proc/<pid>/maps text in procfs.ts.
 import { PROT_EXEC, PROT_WRITE } from '../abi/mman.js';
-import { hostCopyOver, hostCopyResident, hostRemapShared } from '../host/libc.js';
+import { hostCopyOver, hostCopyResident, hostRemapPrivateFile, hostRemapShared } from '../host/libc.js';
 import type { MemBackend } from './backend.js';
 import { Chunk } from './chunk.js';
 import type { HostMemory } from './host-memory.js';
@@ -95,6 +95,16 @@ export class AddressSpace extends Mappings {
         chunk = child.heap;
         off = v.off;
         chunk.commit(off, v.size);
+      } else if (v.chunk.lazy !== null) {
+        // memory charged as touched: the child's copy at the same offsets, so
+        // that it has the same pieces touched (the kernel charges them once the
+        // child is in its tables: the copy is made now, where Linux copies
+        // and charges each page at its copy-on-write)
+        off = v.off;
+        chunk = Chunk.alloc(this.memory, off + v.size);
+        const lazy = (chunk.lazy = v.chunk.lazy.copy());
+        lazy.clearWithin(0, off);
+        lazy.clearWithin(off + v.size, lazy.size - off - v.size);
       } else chunk = Chunk.alloc(this.memory, v.size);
       hostCopyResident(chunk.addr + off, v.hostAddr(v.start), v.size);
       if (chunk !== child.heap) chunk.inheritSource(v.chunk, v.off);
@@ -123,7 +133,7 @@ export class AddressSpace extends Mappings {
     const moved: Array<[number, number, number]> = [];
     /** v's memory is private anonymous memory, and v the only VMA over it in `space` */
     const alone = (v: Vma, space: AddressSpace): boolean =>
-      v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
+      v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && v.chunk.privateFile === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
     for (const mine of this.vmas) {
       // code translated from these pages would outlive the copy over them;
       // past GIVE_MAX the copy (all the heir's touched pages) may cost more
@@ -197,13 +207,17 @@ export class AddressSpace extends Mappings {
     let guest = -1;
     for (const h of hostAddrs) {
       const page = h - (h % PAGE);
-      const v = this.vmas.find((v) => v.chunk.backing !== null && h >= v.chunk.addr + v.off && h < v.chunk.addr + v.off + v.size);
+      const v = this.vmas.find((v) => (v.chunk.backing !== null || v.chunk.privateFile !== null) && h >= v.chunk.addr + v.off && h < v.chunk.addr + v.off + v.size);
       if (v === undefined) continue;
       const c = v.chunk;
-      hostRemapShared(page, c.backing!.fd, c.backing!.offset + (page - c.addr), PAGE, !c.readOnly);
+      // a private mapping's page that faulted was never written: the file's page goes back too
+      if (c.privateFile !== null) hostRemapPrivateFile(page, c.privateFile.fd, c.privateFile.offset + (page - c.addr), PAGE);
+      else hostRemapShared(page, c.backing!.fd, c.backing!.offset + (page - c.addr), PAGE, !c.readOnly);
       if (guest < 0) guest = v.start + (h - c.addr - v.off);
     }
     this.memory.refreshSharedFiles();
+    // this space's private file mappings follow their files' size too
+    for (const c of new Set(this.vmas.map((v) => v.chunk))) if (c.privateFile !== null) this.followPrivateFile(c);
     return guest;
   }
 

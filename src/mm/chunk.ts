@@ -12,6 +12,7 @@ import {
   hostAllocAt,
   hostFileInfo,
   hostMapShared,
+  hostMapPrivateFile,
   hostReserve,
   hostFree,
   hostViewAt,
@@ -20,6 +21,7 @@ import {
 } from '../host/libc.js';
 import type { MemBackend } from './backend.js';
 import type { ChunkWindow, HostMemory } from './host-memory.js';
+import type { LazyPages } from './lazy.js';
 import { pageUp } from './layout.js';
 
 /** Largest piece of host memory one Chunk may view (see Chunk.alloc). */
@@ -86,6 +88,14 @@ export class Chunk {
    */
   source: { fd: number; offset: number } | null = null;
   /**
+   * A host MAP_PRIVATE mapping of a regular file (a writable MAP_PRIVATE
+   * mapping of the guest's): a host fd of its own and the offset of the
+   * chunk's first byte. The host keeps Linux's semantics: a page not yet
+   * written shows the file, and faults past its end (SIGBUS, also after a
+   * host process truncates it); a written one is the writer's copy.
+   */
+  privateFile: { fd: number; offset: number } | null = null;
+  /**
    * Bytes from offset 0 that may be touched: all of it, except for shared
    * mappings of files, where pages wholly past EOF are neither mapped in the
    * engine (an access faults: SIGBUS) nor touched by JS (EFAULT).
@@ -132,8 +142,39 @@ export class Chunk {
     return c;
   }
 
+  /** A writable MAP_PRIVATE host mapping of `size` bytes of regular file `fd` from `offset` (Chunk.privateFile); ENOMEM, or the host's errno. */
+  static mapPrivateFile(memory: HostMemory, fd: number, offset: number, size: number): Chunk {
+    if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
+    const block = hostMapPrivateFile(fd, offset, size);
+    if (typeof block === 'number') return fail(-block);
+    const keep = host.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (keep < 0) {
+      hostFree(block.addr, block.size);
+      fail(-keep);
+    }
+    const c = new Chunk(memory, block);
+    c.privateFile = { fd: keep, offset };
+    const info = hostFileInfo(keep);
+    // pages wholly past EOF raise SIGBUS: the engine does not map them (as for shared mappings)
+    if (typeof info !== 'number') c.valid = c.validFor(info.size);
+    return c;
+  }
+
+  /** A file's private mapping (privateFile): its `valid` bytes follow the file's size again; true if they changed. */
+  lookAtPrivateFile(): boolean {
+    const f = this.privateFile;
+    if (f === null) return false;
+    const info = hostFileInfo(f.fd);
+    if (typeof info === 'number') return false;
+    const valid = this.validFor(info.size);
+    if (valid === this.valid) return false;
+    this.valid = valid;
+    return true;
+  }
+
   private validFor(fileSize: number): number {
-    return Math.max(0, Math.min(this.size, pageUp(fileSize) - this.backing!.offset));
+    const offset = this.backing?.offset ?? this.privateFile?.offset ?? 0;
+    return Math.max(0, Math.min(this.size, pageUp(fileSize) - offset));
   }
 
   /** A shared file chunk: look at the file's size again; the mappings of every user follow it. */
@@ -149,6 +190,11 @@ export class Chunk {
     this.valid = valid;
     for (const s of users) s.mapChunk(this);
   }
+  /**
+   * Memory charged to --max-memory as it is touched (lazy.ts): the pieces
+   * touched, which alone the engine maps. null: all of it is mapped.
+   */
+  lazy: LazyPages | null = null;
   /** ranges (offset, length) already given back to the host */
   private freed: Array<[number, number]> = [];
   private freedBytes = 0;
@@ -170,8 +216,13 @@ export class Chunk {
   free(off: number, len: number): void {
     if (len <= 0) return;
     hostFree(this.addr + off, len);
+    this.lazy?.clearWithin(off, len);
     this.freed.push([off, len]);
     this.freedBytes += len;
+    if (this.gone && this.privateFile !== null) {
+      host.close(this.privateFile.fd);
+      this.privateFile = null;
+    }
   }
 
   /**
@@ -224,7 +275,9 @@ export class Chunk {
    */
   recycle(): void {
     this.dropSource();
-    if (this.backing === null && this.freed.length === 0 && !swapOn()) {
+    this.lazy = null;
+    // (a file's private mapping holds the file's pages: not memory to hand out again)
+    if (this.backing === null && this.privateFile === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
       const window = this.wbytes === null ? null : { lo: this.wlo, bytes: this.wbytes, dv: this.wdv! };
       if (this.memory.put({ addr: this.addr, size: this.size, used, from: Math.min(this.dataFrom, used), reservation: this.reservation, window })) {
@@ -245,9 +298,10 @@ export class Chunk {
     this.valid = Math.max(0, Math.min(this.size, valid));
   }
 
-  /** Be the copy of `from`'s bytes from offset `at` on: of its file too, if it is a copy of one (Chunk.source). */
+  /** Be the copy of `from`'s bytes from offset `at` on: of its file too, if it is a copy or private mapping of one (Chunk.source, privateFile). */
   inheritSource(from: Chunk, at: number): void {
-    if (from.source !== null) this.copyOf(from.source.fd, from.source.offset + at, from.valid - at);
+    const s = from.source ?? from.privateFile;
+    if (s !== null) this.copyOf(s.fd, s.offset + at, from.valid - at);
   }
 
   private dropSource(): void {
@@ -264,6 +318,11 @@ export class Chunk {
    */
   freeAll(): void {
     this.dropSource();
+    this.lazy = null;
+    if (this.privateFile !== null) {
+      host.close(this.privateFile.fd);
+      this.privateFile = null;
+    }
     if (this.backing !== null) {
       this.memory.dropSharedFile(this);
       host.close(this.backing.fd);

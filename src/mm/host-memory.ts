@@ -61,6 +61,12 @@ export class HostMemory {
    * and exec. A chunk leaves when its last user frees it.
    */
   readonly images = new Map<string, Chunk>();
+  /**
+   * Under --max-memory, the kernel's charge of the memory an address space
+   * touches first in a lazy chunk (lazy.ts); its OOM killer may act then.
+   * null: no cap, and no chunk is lazy.
+   */
+  charge: ((space: object, bytes: number) => void) | null = null;
 
   /** Keep a dead chunk's memory for reuse; false if it is too large to keep (the caller frees it). */
   put(e: Pooled): boolean {

@@ -4,11 +4,12 @@
 // (brk), mremap.c, msync.c and madvise.c decide, over the VMA set.
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_REMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { MADV_DONTNEED, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_REMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } from '../host/libc.js';
 import { GuestMemory } from './access.js';
 import { Chunk, MAX_CHUNK } from './chunk.js';
 import { PAGE, pageDown, pageUp } from './layout.js';
+import { LAZY_GRAIN } from './lazy.js';
 import { Vma, anon, isAnon, mappedEnd, samePolicy, type MemPolicy } from './vma.js';
 
 /** RLIMIT_AS and RLIMIT_DATA soft limits in bytes (Infinity: none), as the caller's process has them. */
@@ -64,7 +65,23 @@ export class Mappings extends GuestMemory {
 
   /** private writable memory (the stack too): what strict overcommit accounting counts */
   isCommitted(v: Vma): boolean {
-    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared;
+    return (v.prot & PROT_WRITE) !== 0 && !v.info.shared && v.chunk.lazy === null;
+  }
+
+  /**
+   * The bytes of lazy chunks (lazy.ts) this space has touched, each chunk
+   * counted once over all calls with the same `seen`: what --max-memory
+   * charges of its MAP_NORESERVE memory.
+   */
+  touched(seen = new Set<Chunk>()): number {
+    let n = 0;
+    for (const v of this.vmas) {
+      const lazy = v.chunk.lazy;
+      if (lazy === null || seen.has(v.chunk)) continue;
+      seen.add(v.chunk);
+      n += lazy.count * LAZY_GRAIN;
+    }
+    return n;
   }
 
   /** the bytes of this address space that --max-memory counts */
@@ -304,6 +321,8 @@ export class Mappings extends GuestMemory {
         this.mergeAround(oldTop, newTop);
       }
     } else if (newTop < oldTop) {
+      // the unmap is refused whole when a sealed VMA lies in it (mseal): brk stays
+      if (this.sealedIn(newTop, oldTop) >= 0) return this.brkCur;
       this.removeRange(newTop, oldTop);
     }
     this.brkCur = want;
@@ -321,6 +340,9 @@ export class Mappings extends GuestMemory {
     if (oldLen === 0 && !v.info.shared) fail(E.EINVAL);
     // vma_to_resize: may_expand_vm for what the mapping gains
     if (newLen > oldLen && !this.mayExpand(lim, newLen - oldLen, this.isData(v))) fail(E.ENOMEM);
+    // memory charged as touched (MAP_NORESERVE) that is moved or grown becomes
+    // ordinary memory, committed whole: all of it must fit under --max-memory
+    if (v.chunk.lazy !== null && (newLen > oldLen || fixedAt !== null) && !this.mayExpand({ ...NO_LIMITS, commit: lim.commit }, newLen, false, null, true)) fail(E.ENOMEM);
     if (v.chunk.backing !== null) return this.remapShared(v, old, oldLen, newLen, mayMove, fixedAt);
     if (fixedAt === null && newLen <= oldLen) {
       if (newLen < oldLen) this.removeRange(old + newLen, old + oldLen);
@@ -475,6 +497,17 @@ export class Mappings extends GuestMemory {
       } else if (v.chunk.users !== null && v.chunk.users.size > 1) {
         // shared with another process: give this one fresh zero pages instead
         this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });
+      } else if (v.chunk.privateFile !== null) {
+        // a file's private mapping: the written copies go, the file's pages show again (the host's own MADV_DONTNEED)
+        hostMadvise(v.hostAddr(a), e - a, MADV_DONTNEED);
+      } else if (v.chunk.lazy !== null) {
+        // memory charged as touched: the pieces wholly discarded are no longer
+        // charged (Linux's RSS drops) and leave the engine until touched again
+        const c = v.chunk;
+        hostZeroPages(v.hostAddr(a), e - a);
+        this.unmapChunk(c);
+        c.lazy!.clearWithin(v.off + (a - v.start), e - a);
+        this.mapChunk(c);
       } else hostZeroPages(v.hostAddr(a), e - a);
       a = e;
     }

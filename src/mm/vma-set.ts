@@ -10,6 +10,7 @@ import { fail } from '../abi/errors.js';
 import type { MemBackend } from './backend.js';
 import { Chunk, type ChunkUser } from './chunk.js';
 import type { HostMemory } from './host-memory.js';
+import { LAZY_GRAIN, LazyPages } from './lazy.js';
 import { PAGE, pageDown, pageUp, type Layout } from './layout.js';
 import { Vma, anon, isAnon, mappedEnd, samePolicy, type VmaInfo } from './vma.js';
 
@@ -31,11 +32,17 @@ export class VmaSet implements ChunkUser {
   /** The regions an engine must hold to run in this space. */
   regions(): Array<{ start: number; end: number; prot: number; host: number }> {
     const out: Array<{ start: number; end: number; prot: number; host: number }> = [];
-    for (const v of this.vmas) {
-      const end = mappedEnd(v, v.chunk.valid);
-      if (end > v.start) out.push({ start: v.start, end, prot: v.prot, host: v.hostAddr(v.start) });
-    }
+    for (const v of this.vmas) this.mappedRuns(v, (start, end) => out.push({ start, end, prot: v.prot, host: v.hostAddr(start) }));
     return out;
+  }
+
+  /** fn(start, end) for each range of v the engine maps: all of it but a file's pages past EOF, and a lazy chunk's untouched pieces. */
+  private mappedRuns(v: Vma, fn: (start: number, end: number) => void): void {
+    const end = mappedEnd(v, v.chunk.valid);
+    if (end <= v.start) return;
+    const lazy = v.chunk.lazy;
+    if (lazy === null) fn(v.start, end);
+    else lazy.runs(v.off, v.off + (end - v.start), (from, to) => fn(v.start + (from - v.off), v.start + (to - v.off)));
   }
 
   // ---- the engine's view of a VMA ---------------------------------------------
@@ -44,13 +51,41 @@ export class VmaSet implements ChunkUser {
   // pages wholly past EOF (an access there faults, and becomes SIGBUS).
 
   protected mapV(v: Vma): void {
-    const end = mappedEnd(v, v.chunk.valid);
-    if (end > v.start) this.backend.map(v.start, end - v.start, v.prot, v.hostAddr(v.start));
+    this.mappedRuns(v, (start, end) => this.backend.map(start, end - start, v.prot, v.hostAddr(start)));
   }
 
   protected unmapV(v: Vma): void {
-    const end = mappedEnd(v, v.chunk.valid);
-    if (end > v.start) this.backend.unmap(v.start, end - v.start);
+    this.mappedRuns(v, (start, end) => this.backend.unmap(start, end - start));
+  }
+
+  /**
+   * A first touch of [addr, addr+len) (all in VMA v) of a lazy chunk: its
+   * untouched pieces are charged to --max-memory (HostMemory.charge) and
+   * mapped in the engine. False if no piece was untouched.
+   */
+  touchLazy(v: Vma, addr: number, len: number): boolean {
+    const lazy = v.chunk.lazy;
+    if (lazy === null) return false;
+    const fresh = lazy.untouched(v.off + (addr - v.start), len);
+    if (fresh.length === 0) return false;
+    let bytes = 0;
+    for (const off of fresh) bytes += Math.min(lazy.size, off + LAZY_GRAIN) - off;
+    this.memory.charge?.(this, bytes);
+    // every VMA over the chunk maps the pieces it now has (an mprotect may have split it)
+    this.unmapChunk(v.chunk);
+    for (const off of fresh) lazy.set(off);
+    this.mapChunk(v.chunk);
+    return true;
+  }
+
+  /**
+   * A fault at an address the engine does not map: inside a lazy chunk's
+   * untouched piece, an access the VMA allows touches it (true: retry).
+   */
+  lazyFault(addr: number, prot: number): boolean {
+    const v = this.find(addr);
+    if (v === null || v.chunk.lazy === null || (v.prot & prot) !== prot) return false;
+    return this.touchLazy(v, addr, 1);
   }
 
   /** The engine drops this chunk's VMAs (its `valid` is about to change). */
@@ -70,7 +105,7 @@ export class VmaSet implements ChunkUser {
    */
   fileFault(addr: number): 'retry' | 'sigbus' | null {
     const v = this.find(addr);
-    if (v === null || (v.chunk.backing === null && v.chunk.source === null) || addr < mappedEnd(v, v.chunk.valid)) return null;
+    if (v === null || (v.chunk.backing === null && v.chunk.source === null && v.chunk.privateFile === null) || addr < mappedEnd(v, v.chunk.valid)) return null;
     this.lookAtFile(v);
     return addr < mappedEnd(v, v.chunk.valid) ? 'retry' : 'sigbus';
   }
@@ -85,6 +120,10 @@ export class VmaSet implements ChunkUser {
   /** The file behind v's chunk may have changed size: a shared mapping follows it; a private copy takes in what it gained. */
   private lookAtFile(v: Vma): void {
     const c = v.chunk;
+    if (c.privateFile !== null) {
+      this.followPrivateFile(c);
+      return;
+    }
     const s = c.source;
     if (s === null) {
       c.refresh();
@@ -102,6 +141,17 @@ export class VmaSet implements ChunkUser {
     }
     this.unmapChunk(c);
     c.valid = valid;
+    this.mapChunk(c);
+  }
+
+  /** A file's private mapping (Chunk.privateFile): the engine maps what the file's size now allows. */
+  protected followPrivateFile(c: Chunk): void {
+    const old = c.valid;
+    if (!c.lookAtPrivateFile()) return;
+    const now = c.valid;
+    c.valid = old;
+    this.unmapChunk(c);
+    c.valid = now;
     this.mapChunk(c);
   }
 
@@ -142,8 +192,10 @@ export class VmaSet implements ChunkUser {
   // ---- inserting and removing ranges ------------------------------------------
 
   /** Map fresh zeroed anonymous memory at [start, start+len), replacing what was there. */
-  mapAnon(start: number, len: number, prot: number, info: VmaInfo = anon()): Vma {
+  mapAnon(start: number, len: number, prot: number, info: VmaInfo = anon(), lazy = false): Vma {
     const chunk = Chunk.alloc(this.memory, len);
+    // charged to --max-memory as touched: no piece is mapped in the engine yet
+    if (lazy) chunk.lazy = new LazyPages(len);
     return this.insert(new Vma(start, start + len, prot, chunk, 0, info));
   }
 

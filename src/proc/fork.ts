@@ -179,6 +179,8 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   if (f & CLONE.CHILD_CLEARTID) child.clearChildTid = a.childTid;
 
   k.addTask(child);
+  // the child's copy of memory charged as touched (MAP_NORESERVE) may pass --max-memory: the OOM killer
+  if (!(f & CLONE.VM)) k.oom.charge(0);
   k.events?.clone(t, child, (f & CLONE.THREAD) !== 0);
   // a debugger asked for fork events: it stops the parent here, the syscall done
   if (!(f & CLONE.THREAD)) k.gdb?.forked(t, child, (f & CLONE.VFORK) !== 0);

@@ -38,6 +38,7 @@ import { Itimers, type ItimerValue } from './itimer.js';
 import { HostPoller } from './hostpoll.js';
 import { Engines } from './engines.js';
 import { forwardHostSignals } from './hostsig.js';
+import { OomKiller } from './oom.js';
 import { ExeCache } from './exec.js';
 import { childSiginfo, userSiginfo, type ChildEvent } from './signals.js';
 import { SI_KERNEL, SIG } from '../abi/signal.js';
@@ -86,6 +87,8 @@ export class Kernel {
   readonly itimers = new Itimers(this);
   readonly hostPoll = new HostPoller();
   readonly engines = new Engines(this);
+  /** --max-memory's OOM killer */
+  readonly oom = new OomKiller(this);
   /** The controlling terminal's job control: its foreground process group */
   readonly terminal = new Terminal(this);
   /** the programs execve opened last (a shell runs the same few over and over) */
@@ -105,6 +108,7 @@ export class Kernel {
     readonly syscalls: SyscallLayer,
   ) {
     if (syscalls.tracer !== null) syscalls.tracer.live = () => this.tasks.size;
+    this.oom.install();
   }
 
   /** who is told of signals and exits (the syscall layer's strace-style tracer), when asked for */
@@ -179,11 +183,13 @@ export class Kernel {
   committedMemory(): number {
     const seen = new Set<Mm>();
     const shared = new Set<Chunk>();
+    const lazy = new Set<Chunk>();
     let n = 0;
     for (const p of this.processes.values()) {
       if (p.exit !== null || seen.has(p.mm)) continue;
       seen.add(p.mm);
-      n += p.mm.space.committed();
+      // what is committed at mmap, and the memory charged as touched (MAP_NORESERVE)
+      n += p.mm.space.committed() + p.mm.space.touched(lazy);
       for (const v of p.mm.space.vmas) if (v.info.shared && v.info.name === SHARED_ANON_NAME) shared.add(v.chunk);
     }
     for (const c of shared) n += c.size;

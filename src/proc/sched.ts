@@ -81,6 +81,7 @@ export class Scheduler {
       }
       if (t.state !== 'runnable') continue;
       this.runTask(t);
+      k.oom.killPending(); // (between runs: no engine runs, no syscall is half done)
       k.engines.bury();
       if (nowMs() - sinceYield > 20) {
         // host fds waited on meanwhile are watched while Node's loop turns

@@ -294,6 +294,10 @@ export class Task implements CpuClient, IoContext {
     this.fault ??= fault;
   }
 
+  touchLazy(addr: number, prot: number): boolean {
+    return this.mm.lazyFault(addr, prot);
+  }
+
   growStack(addr: number): boolean {
     const limit = this.rlimits[RLIMIT_STACK]?.[0] ?? 8n << 20n;
     const as = this.rlimits[RLIMIT_AS]?.[0] ?? RLIM_INFINITY;

@@ -134,6 +134,28 @@ describe('refused programs', () => {
   });
 });
 
+// A program the loader parses but cannot lay out, exec'd by a guest (fixture
+// elfexec): Linux finds that past execve's point of no return and kills the
+// process with SIGSEGV; elfrun failed internally (exit 124) until it did so
+// too. The ELF fuzzer's batches found it (their programs are exec'd by a guest).
+describe('execve of a program that cannot be laid out', () => {
+  const bad: Array<[string, (machine: number | undefined) => Buffer]> = [
+    ['an entry point above the user address space', (machine) => elf64({ machine, entry: 0x7ffffffff000 })],
+  ];
+  for (const [what, make] of bad)
+    for (const [arch, machine] of [['x86_64', undefined], ['arm64', EM_AARCH64]] as const)
+      it(`${arch}: ${what}: SIGSEGV, as natively`, () => {
+        const p = write(`unlaid-${arch}-${what.length}`, make(machine));
+        const o = elfrun([join(ROOT, 'fixtures', arch, 'elfexec'), p]);
+        expectNoInternalError(what, o);
+        expect(o.stdout).toBe('1 signal 11\n');
+        if (arch === 'x86_64' && process.arch === 'x64') {
+          const native = spawnSync(join(ROOT, 'fixtures', arch, 'elfexec'), [p], { timeout: TIMEOUT });
+          expect(native.stdout.toString()).toBe(o.stdout);
+        }
+      });
+});
+
 describe('synthetic programs that are fine', () => {
   it.each([
     ['x86_64', undefined],

@@ -32,9 +32,12 @@ describe.skipIf(!haveFixtures())('calls added after Linux 6.1', () => {
       expect(got).toEqual({ ...want, stdout: expected });
     });
 
-    it(`${arch}: mseal, and what a sealed mapping refuses, as Linux 6.18`, () => {
+    it(`${arch}: mseal, and what a sealed mapping refuses (brk, shmdt and SHM_REMAP too), as Linux 6.18`, () => {
       const native = runLinux('x86_64', fixture('x86_64', 'mseal'), []);
       expect(native.stdout).toContain('munmap 0-8: EPERM; page 0 r--, page 7 rw-');
+      // brk leaves a sealed heap as it is; shmdt returns 0 but leaves a sealed attach
+      expect(native.stdout).toContain('brk shrink to 0 (over the seal): 3 pages; page 0 rw-, page 1 rw-, page 2 rw-');
+      expect(native.stdout).toContain('shmdt half sealed: 0; page 0 none, page 1 rw-');
       expect(runElfrun(fixture(arch, 'mseal'), [])).toEqual(native);
     });
 

@@ -129,7 +129,11 @@ function mmap(t: Task, a: Args): number {
   // memory-deny-write-execute (prctl PR_SET_MDWE): never writable and executable at once (mmap_region)
   if (t.proc.mm.flags.mdwe && prot & PROT_WRITE && prot & PROT_EXEC) fail(E.EACCES);
   const data = !shared && (prot & PROT_WRITE) !== 0;
-  if (!t.mm.mayExpand(vmLimits(t), size, data, flags & MAP_FIXED ? { start, end: start + size } : null, data || (shared && f === null))) fail(E.ENOMEM);
+  const lim = vmLimits(t);
+  // private writable MAP_NORESERVE memory is charged as it is touched, as Linux's default
+  // overcommit leaves it unaccounted (VM_NORESERVE): the OOM killer acts past the cap
+  const lazy = data && f === null && (flags & MAP_NORESERVE) !== 0 && lim.commit !== Infinity;
+  if (!t.mm.mayExpand(lim, size, data, flags & MAP_FIXED ? { start, end: start + size } : null, (data && !lazy) || (shared && f === null))) fail(E.ENOMEM);
   // MAP_FIXED would unmap what it replaces: not a sealed mapping (mseal)
   if (flags & MAP_FIXED && t.mm.sealedIn(start, start + size) >= 0) fail(E.EPERM);
   if (shared) return mapShared(t, f, start, size, prot & PROT_MASK, off);
@@ -153,8 +157,24 @@ function mmap(t: Task, a: Args): number {
       return start;
     }
   }
+  if (f !== null && prot & PROT_WRITE && isRegularHostFile(f)) {
+    // Private and writable: a host MAP_PRIVATE mapping of the file, so that
+    // the host gives Linux's semantics: pages not yet written are the file's
+    // (its later changes show; past its end, also after another host process
+    // truncated it, SIGBUS), written ones the guest's own copies.
+    let chunk: Chunk | null = null;
+    try {
+      chunk = Chunk.mapPrivateFile(t.mm.memory, f.hostFd, off, size);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e; // (what the host cannot map so gets the copy below)
+    }
+    if (chunk !== null) {
+      t.mm.insert(new Vma(start, start + size, prot & PROT_MASK, chunk, 0, fileInfo(t, f, off, false)));
+      return start;
+    }
+  }
   // Other private mappings are copies: fill fresh memory, then map it with the requested protection.
-  const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''));
+  const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''), lazy);
   if (f !== null) {
     const h = vma.hostAddr(start);
     let done = 0;
@@ -372,18 +392,18 @@ function msync(t: Task, a: Args): number {
 }
 
 export const mmDefs: Record<string, Def> = {
-  mseal: partial(['ptr', 'size', 'hex'], mseal, 'sealed mappings refuse munmap, mremap, mprotect/pkey_mprotect, mmap MAP_FIXED over them and discarding madvise as Linux 6.18 does; brk shrinking over a sealed heap and shmdt of a sealed attach are not refused'),
+  mseal: supported(['ptr', 'size', 'hex'], mseal),
   brk: supported({ args: ['ptr'], ret: 'hex' }, (t, a) => brkLocked(t, () => t.mm.brk(a.ptr(0), vmLimits(t)))),
   mmap: partial(
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
     (t, a) => mmapLocked(t, (a.i32(3) & MAP_LOCKED) !== 0, a.size(1), () => mmap(t, a)),
-    'MAP_HUGETLB is reported as unsupported; a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
-      '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
-      '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
+    'MAP_HUGETLB is reported as unsupported; under --max-memory private writable memory is committed at mmap, MAP_NORESERVE memory charged as touched in 1 MiB pieces (the OOM killer past the cap); a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
+      '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private mappings of regular host files are host MAP_PRIVATE mappings ' +
+      '(pages not yet written follow the file, SIGBUS past EOF; a fork\'s or mremap\'s copy of them is plain memory, no longer the file\'s); other writable private file mappings are copies made at mmap time; ' +
       '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
       'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); when a host process (not the guest) truncates a file mapped ' +
-      'shared or private read-only, the access past its new end raises SIGBUS with its address, but after the access (which read zeros or wrote nowhere), ' +
-      'with the pc later in its block; a writable private mapping\'s copy keeps its pages (Linux: SIGBUS there too)',
+      '(shared or private, written pages too, as Linux), the access past its new end raises SIGBUS with its address, but after the access (which read zeros or wrote nowhere), ' +
+      'with the pc later in its block',
   ),
   munmap: supported(['ptr', 'size'], munmap),
   mprotect: supported(['ptr', 'size', 'prot'], mprotect),
@@ -397,8 +417,7 @@ export const mmDefs: Record<string, Def> = {
   madvise: partial(
     ['ptr', 'size', 'madvise'],
     madvise,
-    'MADV_DONTNEED zeroes private pages, also those of writable private file mappings made by mmap (Linux reads them from the file again; ' +
-      "read-only private file mappings and an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
+    'MADV_DONTNEED zeroes private anonymous pages; private file mappings (and an executable\'s unmodified pages) read the file again, as on Linux; shared ones keep their pages; ' +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
   msync: partial(['ptr', 'size', 'msflags'], msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE drops no cached pages (EBUSY over locked memory, as Linux)'),

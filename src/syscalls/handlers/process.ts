@@ -170,7 +170,16 @@ function execve(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envp
   const envp = stringArray(t, envpAddr, total);
   // either arch elfrun runs: a guest's exec of a program of the other arch runs it
   // emulated too, as binfmt_misc with qemu-user would (and as qemu-user's own exec does)
-  execInto(t.kernel, t, prepareExec(t, dirfd, path, argv, envp, flags, ALL_MACHINES));
+  const req = prepareExec(t, dirfd, path, argv, envp, flags, ALL_MACHINES);
+  try {
+    execInto(t.kernel, t, req);
+  } catch (e) {
+    if (!(e instanceof ExecFormatError)) throw e;
+    // an image that parses but cannot be laid out (its entry point or a segment
+    // outside the user address space): Linux finds that past the point of no
+    // return, and bprm_execve kills the process with SIGSEGV
+    t.kernel.exitGroup(t.proc, { kind: 'signaled', signal: SIG.SIGSEGV });
+  }
   return NORETURN;
 }
 
