@@ -216,8 +216,6 @@ export class AddressSpace extends Mappings {
       if (guest < 0) guest = v.start + (h - c.addr - v.off);
     }
     this.memory.refreshSharedFiles();
-    // this space's private file mappings follow their files' size too
-    for (const c of new Set(this.vmas.map((v) => v.chunk))) if (c.privateFile !== null) this.followPrivateFile(c);
     return guest;
   }
 

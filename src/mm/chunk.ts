@@ -154,27 +154,11 @@ export class Chunk {
     }
     const c = new Chunk(memory, block);
     c.privateFile = { fd: keep, offset };
-    const info = hostFileInfo(keep);
-    // pages wholly past EOF raise SIGBUS: the engine does not map them (as for shared mappings)
-    if (typeof info !== 'number') c.valid = c.validFor(info.size);
     return c;
   }
 
-  /** A file's private mapping (privateFile): its `valid` bytes follow the file's size again; true if they changed. */
-  lookAtPrivateFile(): boolean {
-    const f = this.privateFile;
-    if (f === null) return false;
-    const info = hostFileInfo(f.fd);
-    if (typeof info === 'number') return false;
-    const valid = this.validFor(info.size);
-    if (valid === this.valid) return false;
-    this.valid = valid;
-    return true;
-  }
-
   private validFor(fileSize: number): number {
-    const offset = this.backing?.offset ?? this.privateFile?.offset ?? 0;
-    return Math.max(0, Math.min(this.size, pageUp(fileSize) - offset));
+    return Math.max(0, Math.min(this.size, pageUp(fileSize) - this.backing!.offset));
   }
 
   /** A shared file chunk: look at the file's size again; the mappings of every user follow it. */
@@ -298,10 +282,9 @@ export class Chunk {
     this.valid = Math.max(0, Math.min(this.size, valid));
   }
 
-  /** Be the copy of `from`'s bytes from offset `at` on: of its file too, if it is a copy or private mapping of one (Chunk.source, privateFile). */
+  /** Be the copy of `from`'s bytes from offset `at` on: of its file too, if it is a copy of one (Chunk.source). */
   inheritSource(from: Chunk, at: number): void {
-    const s = from.source ?? from.privateFile;
-    if (s !== null) this.copyOf(s.fd, s.offset + at, from.valid - at);
+    if (from.source !== null) this.copyOf(from.source.fd, from.source.offset + at, from.valid - at);
   }
 
   private dropSource(): void {

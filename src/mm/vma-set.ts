@@ -105,7 +105,7 @@ export class VmaSet implements ChunkUser {
    */
   fileFault(addr: number): 'retry' | 'sigbus' | null {
     const v = this.find(addr);
-    if (v === null || (v.chunk.backing === null && v.chunk.source === null && v.chunk.privateFile === null) || addr < mappedEnd(v, v.chunk.valid)) return null;
+    if (v === null || (v.chunk.backing === null && v.chunk.source === null) || addr < mappedEnd(v, v.chunk.valid)) return null;
     this.lookAtFile(v);
     return addr < mappedEnd(v, v.chunk.valid) ? 'retry' : 'sigbus';
   }
@@ -120,10 +120,6 @@ export class VmaSet implements ChunkUser {
   /** The file behind v's chunk may have changed size: a shared mapping follows it; a private copy takes in what it gained. */
   private lookAtFile(v: Vma): void {
     const c = v.chunk;
-    if (c.privateFile !== null) {
-      this.followPrivateFile(c);
-      return;
-    }
     const s = c.source;
     if (s === null) {
       c.refresh();
@@ -141,17 +137,6 @@ export class VmaSet implements ChunkUser {
     }
     this.unmapChunk(c);
     c.valid = valid;
-    this.mapChunk(c);
-  }
-
-  /** A file's private mapping (Chunk.privateFile): the engine maps what the file's size now allows. */
-  protected followPrivateFile(c: Chunk): void {
-    const old = c.valid;
-    if (!c.lookAtPrivateFile()) return;
-    const now = c.valid;
-    c.valid = old;
-    this.unmapChunk(c);
-    c.valid = now;
     this.mapChunk(c);
   }
 
