@@ -208,24 +208,6 @@ export function hostMapShared(fd: number, offset: number, size: number, writable
   return { addr, size, ptr };
 }
 
-/**
- * A writable MAP_PRIVATE mapping of host fd: the file's pages until written,
- * then the writer's copies, as Linux gives a guest's private file mapping
- * (pages not yet written follow the file, and fault past its end).
- */
-export function hostMapPrivateFile(fd: number, offset: number, size: number): HostBlock | number {
-  const ptr = mmapFn(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, offset);
-  const addr = mapped(ptr);
-  if (addr === -1) return -koffi.errno();
-  return { addr, size, ptr };
-}
-
-/** Map size bytes of host fd at offset MAP_PRIVATE over addr again (a page the SIGBUS handler replaced, never written); 0 or -errno. */
-export function hostRemapPrivateFile(addr: number, fd: number, offset: number, size: number): number {
-  const r = mmapFixedFn(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, offset);
-  return Number(r) === addr ? 0 : -koffi.errno();
-}
-
 /** Map size bytes of host fd at offset MAP_SHARED over addr again (a page the SIGBUS handler replaced); 0 or -errno. */
 export function hostRemapShared(addr: number, fd: number, offset: number, size: number, writable: boolean): number {
   const r = mmapFixedFn(addr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, fd, offset);

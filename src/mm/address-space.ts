@@ -11,7 +11,7 @@
 // memory to its heir, and destruction. Chunks are in chunk.ts, the host
 // memory pool in host-memory.ts, the /proc/<pid>/maps text in procfs.ts.
 import { PROT_EXEC, PROT_WRITE } from '../abi/mman.js';
-import { hostCopyOver, hostCopyResident, hostRemapPrivateFile, hostRemapShared } from '../host/libc.js';
+import { hostCopyOver, hostCopyResident, hostRemapShared } from '../host/libc.js';
 import type { MemBackend } from './backend.js';
 import { Chunk } from './chunk.js';
 import type { HostMemory } from './host-memory.js';
@@ -133,7 +133,7 @@ export class AddressSpace extends Mappings {
     const moved: Array<[number, number, number]> = [];
     /** v's memory is private anonymous memory, and v the only VMA over it in `space` */
     const alone = (v: Vma, space: AddressSpace): boolean =>
-      v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && v.chunk.privateFile === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
+      v.chunk.users === null && v.chunk.backing === null && v.chunk.source === null && !space.vmas.some((o) => o !== v && o.chunk === v.chunk);
     for (const mine of this.vmas) {
       // code translated from these pages would outlive the copy over them;
       // past GIVE_MAX the copy (all the heir's touched pages) may cost more
@@ -207,12 +207,10 @@ export class AddressSpace extends Mappings {
     let guest = -1;
     for (const h of hostAddrs) {
       const page = h - (h % PAGE);
-      const v = this.vmas.find((v) => (v.chunk.backing !== null || v.chunk.privateFile !== null) && h >= v.chunk.addr + v.off && h < v.chunk.addr + v.off + v.size);
+      const v = this.vmas.find((v) => v.chunk.backing !== null && h >= v.chunk.addr + v.off && h < v.chunk.addr + v.off + v.size);
       if (v === undefined) continue;
       const c = v.chunk;
-      // a private mapping's page that faulted was never written: the file's page goes back too
-      if (c.privateFile !== null) hostRemapPrivateFile(page, c.privateFile.fd, c.privateFile.offset + (page - c.addr), PAGE);
-      else hostRemapShared(page, c.backing!.fd, c.backing!.offset + (page - c.addr), PAGE, !c.readOnly);
+      hostRemapShared(page, c.backing!.fd, c.backing!.offset + (page - c.addr), PAGE, !c.readOnly);
       if (guest < 0) guest = v.start + (h - c.addr - v.off);
     }
     this.memory.refreshSharedFiles();

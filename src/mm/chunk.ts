@@ -12,7 +12,6 @@ import {
   hostAllocAt,
   hostFileInfo,
   hostMapShared,
-  hostMapPrivateFile,
   hostReserve,
   hostFree,
   hostViewAt,
@@ -88,14 +87,6 @@ export class Chunk {
    */
   source: { fd: number; offset: number } | null = null;
   /**
-   * A host MAP_PRIVATE mapping of a regular file (a writable MAP_PRIVATE
-   * mapping of the guest's): a host fd of its own and the offset of the
-   * chunk's first byte. The host keeps Linux's semantics: a page not yet
-   * written shows the file, and faults past its end (SIGBUS, also after a
-   * host process truncates it); a written one is the writer's copy.
-   */
-  privateFile: { fd: number; offset: number } | null = null;
-  /**
    * Bytes from offset 0 that may be touched: all of it, except for shared
    * mappings of files, where pages wholly past EOF are neither mapped in the
    * engine (an access faults: SIGBUS) nor touched by JS (EFAULT).
@@ -139,21 +130,6 @@ export class Chunk {
       c.valid = c.validFor(info.size);
       if (!own) memory.addSharedFile(c);
     }
-    return c;
-  }
-
-  /** A writable MAP_PRIVATE host mapping of `size` bytes of regular file `fd` from `offset` (Chunk.privateFile); ENOMEM, or the host's errno. */
-  static mapPrivateFile(memory: HostMemory, fd: number, offset: number, size: number): Chunk {
-    if (!(size > 0 && size <= MAX_CHUNK)) fail(E.ENOMEM);
-    const block = hostMapPrivateFile(fd, offset, size);
-    if (typeof block === 'number') return fail(-block);
-    const keep = host.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (keep < 0) {
-      hostFree(block.addr, block.size);
-      fail(-keep);
-    }
-    const c = new Chunk(memory, block);
-    c.privateFile = { fd: keep, offset };
     return c;
   }
 
@@ -203,10 +179,6 @@ export class Chunk {
     this.lazy?.clearWithin(off, len);
     this.freed.push([off, len]);
     this.freedBytes += len;
-    if (this.gone && this.privateFile !== null) {
-      host.close(this.privateFile.fd);
-      this.privateFile = null;
-    }
   }
 
   /**
@@ -260,8 +232,7 @@ export class Chunk {
   recycle(): void {
     this.dropSource();
     this.lazy = null;
-    // (a file's private mapping holds the file's pages: not memory to hand out again)
-    if (this.backing === null && this.privateFile === null && this.freed.length === 0 && !swapOn()) {
+    if (this.backing === null && this.freed.length === 0 && !swapOn()) {
       const used = this.reservation ? this.committed : this.size;
       const window = this.wbytes === null ? null : { lo: this.wlo, bytes: this.wbytes, dv: this.wdv! };
       if (this.memory.put({ addr: this.addr, size: this.size, used, from: Math.min(this.dataFrom, used), reservation: this.reservation, window })) {
@@ -302,10 +273,6 @@ export class Chunk {
   freeAll(): void {
     this.dropSource();
     this.lazy = null;
-    if (this.privateFile !== null) {
-      host.close(this.privateFile.fd);
-      this.privateFile = null;
-    }
     if (this.backing !== null) {
       this.memory.dropSharedFile(this);
       host.close(this.backing.fd);

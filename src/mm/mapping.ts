@@ -4,7 +4,7 @@
 // (brk), mremap.c, msync.c and madvise.c decide, over the VMA set.
 import { E } from '../abi/errno.js';
 import { fail } from '../abi/errors.js';
-import { MADV_DONTNEED, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_REMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_REMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { hostCopyResident, hostMadvise, hostMemmove, hostMsync, hostZeroPages } from '../host/libc.js';
 import { GuestMemory } from './access.js';
 import { Chunk, MAX_CHUNK } from './chunk.js';
@@ -497,9 +497,6 @@ export class Mappings extends GuestMemory {
       } else if (v.chunk.users !== null && v.chunk.users.size > 1) {
         // shared with another process: give this one fresh zero pages instead
         this.mapAnon(a, e - a, v.prot, { ...v.info, offset: v.info.offset + (a - v.start) });
-      } else if (v.chunk.privateFile !== null) {
-        // a file's private mapping: the written copies go, the file's pages show again (the host's own MADV_DONTNEED)
-        hostMadvise(v.hostAddr(a), e - a, MADV_DONTNEED);
       } else if (v.chunk.lazy !== null) {
         // memory charged as touched: the pieces wholly discarded are no longer
         // charged (Linux's RSS drops) and leave the engine until touched again

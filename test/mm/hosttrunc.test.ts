@@ -58,19 +58,5 @@ describe.skipIf(!haveFixtures())('a shared file mapping truncated by the host', 
       expect(await drive([ELFRUN, 'run', prog, file], file, { ...process.env, ELFRUN_DIRECT: '0' })).toBe(want);
     }, 120_000);
   }
-  for (const arch of ARCHES) {
-    it.skipIf(arch === 'arm64' && !haveQemu())(`${arch}: MAP_PRIVATE, writable: the pages past the new end raise SIGBUS, a written one too, as Linux`, async () => {
-      const prog = fixture(arch, 'hosttrunc');
-      const want = await drive(arch === 'x86_64' ? [prog, file, 'private'] : ['qemu-aarch64', prog, file, 'private'], file);
-      // page 3 was written before the truncation: the truncation drops its copy too (even_cows), the file's new bytes show after
-      expect(want).toContain('write page 3 (its private copy) at 8193: ok (119)\n');
-      expect(want).toContain('read page 3 at 8193: SIGBUS code 2 at offset 8193\n');
-      expect(want).toContain('write page 4 at 12295: SIGBUS code 2 at offset 12295\n');
-      expect(want).toContain('read page 3 after it grew at 8193: ok (90)\n');
-      expect(want).toMatch(/exit 0 null\n$/);
-      expect(await drive([ELFRUN, 'run', prog, file, 'private'], file)).toBe(want);
-      expect(await drive([ELFRUN, 'run', prog, file, 'private'], file, { ...process.env, ELFRUN_DIRECT: '0' })).toBe(want);
-    }, 120_000);
-  }
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
 });

@@ -157,22 +157,6 @@ function mmap(t: Task, a: Args): number {
       return start;
     }
   }
-  if (f !== null && prot & PROT_WRITE && isRegularHostFile(f)) {
-    // Private and writable: a host MAP_PRIVATE mapping of the file, so that
-    // the host gives Linux's semantics: pages not yet written are the file's
-    // (its later changes show; past its end, also after another host process
-    // truncated it, SIGBUS), written ones the guest's own copies.
-    let chunk: Chunk | null = null;
-    try {
-      chunk = Chunk.mapPrivateFile(t.mm.memory, f.hostFd, off, size);
-    } catch (e) {
-      if (!(e instanceof SysError)) throw e; // (what the host cannot map so gets the copy below)
-    }
-    if (chunk !== null) {
-      t.mm.insert(new Vma(start, start + size, prot & PROT_MASK, chunk, 0, fileInfo(t, f, off, false)));
-      return start;
-    }
-  }
   // Other private mappings are copies: fill fresh memory, then map it with the requested protection.
   const vma = t.mm.mapAnon(start, size, prot & PROT_MASK, anon(''), lazy);
   if (f !== null) {
@@ -398,12 +382,12 @@ export const mmDefs: Record<string, Def> = {
     { args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], ret: 'hex' },
     (t, a) => mmapLocked(t, (a.i32(3) & MAP_LOCKED) !== 0, a.size(1), () => mmap(t, a)),
     'MAP_HUGETLB is reported as unsupported; under --max-memory private writable memory is committed at mmap, MAP_NORESERVE memory charged as touched in 1 MiB pieces (the OOM killer past the cap); a private read-only mapping of a regular file maps the file\'s own pages, as Linux does until a page is written ' +
-      '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private mappings of regular host files are host MAP_PRIVATE mappings ' +
-      '(pages not yet written follow the file, SIGBUS past EOF; a fork\'s or mremap\'s copy of them is plain memory, no longer the file\'s); other writable private file mappings are copies made at mmap time; ' +
+      '(later writes to the file show, SIGBUS past EOF; mprotect to writable makes a private copy); writable private file mappings are copies made at mmap time ' +
+      '(later writes to the file do not show through pages the guest has not written; a page past EOF raises SIGBUS until the file grows to it, then reads the file); ' +
       '/dev/zero maps as anonymous memory; other files with no host fd (procfs, other devices) give ENODEV; ' +
       'MAP_SHARED maps the host file MAP_SHARED (coherent with read/write, shared across fork, SIGBUS past EOF); when a host process (not the guest) truncates a file mapped ' +
-      '(shared or private, written pages too, as Linux), the access past its new end raises SIGBUS with its address, but after the access (which read zeros or wrote nowhere), ' +
-      'with the pc later in its block',
+      'shared or private read-only, the access past its new end raises SIGBUS with its address, but after the access (which read zeros or wrote nowhere), ' +
+      'with the pc later in its block; a writable private mapping\'s copy keeps its pages (Linux: SIGBUS there too)',
   ),
   munmap: supported(['ptr', 'size'], munmap),
   mprotect: supported(['ptr', 'size', 'prot'], mprotect),
@@ -417,7 +401,8 @@ export const mmDefs: Record<string, Def> = {
   madvise: partial(
     ['ptr', 'size', 'madvise'],
     madvise,
-    'MADV_DONTNEED zeroes private anonymous pages; private file mappings (and an executable\'s unmodified pages) read the file again, as on Linux; shared ones keep their pages; ' +
+    'MADV_DONTNEED zeroes private pages, also those of writable private file mappings made by mmap (Linux reads them from the file again; ' +
+      "read-only private file mappings and an executable's unmodified pages do keep the file's content), and keeps shared ones; " +
       'MADV_REMOVE punches holes in shared file mappings; hints change nothing, as on Linux',
   ),
   msync: partial(['ptr', 'size', 'msflags'], msync, 'MS_SYNC writes back shared file mappings through the host; MS_INVALIDATE drops no cached pages (EBUSY over locked memory, as Linux)'),
