@@ -11,7 +11,7 @@
 // gdbserver (x86_64; arm64: the same events). Loopback only; every run is
 // bounded in time.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,22 +32,57 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Is something listening on port (any local address: the kernel's socket tables, looking does not connect)? */
+function listening(port: number): boolean {
+  const local = new RegExp(`^ *\\d+: [0-9A-F]+:${port.toString(16).toUpperCase().padStart(4, '0')} [0-9A-F]+:0000 0A `, 'm');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => local.test(readFileSync(f, 'utf8')));
+}
+
+/**
+ * Start a stub and wait until it listens; its port. elfrun and gdbserver are given port 0
+ * and say which port they got ("waiting for gdb on HOST:PORT", "Listening on port PORT"), so
+ * no other program can take it meanwhile; qemu-user says nothing: its port is a free one,
+ * waited for in the socket table. A stub that ends or takes a minute fails the test.
+ */
+async function startStub(server: (port: number) => string[]): Promise<{ srv: ChildProcess; port: number }> {
+  const qemu = server(0)[0].startsWith('qemu-');
+  const want = qemu ? await freePort() : 0;
+  const [cmd, ...args] = server(want);
+  const srv = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const fail = (why: string): void => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      srv.kill('SIGKILL');
+      reject(new Error(`${cmd} ${why}: ${err}`));
+    };
+    const timer = setTimeout(() => fail('did not listen within 60 s'), 60_000);
+    const poll = setInterval(() => {
+      if (qemu && listening(want)) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(want);
+      }
+    }, 20);
+    srv.on('exit', () => fail('ended before gdb connected'));
+    srv.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /waiting for gdb on .*:(\d+)\n|Listening on port (\d+)\n/.exec(err);
+      if (m !== null) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(Number(m[1] ?? m[2]));
+      }
+    });
+  });
+  return { srv, port };
+}
+
 /** A gdb batch session against a stub started by `server(port)`; gdb's output, normalized. */
 async function session(server: (port: number) => string[], prog: string, cmds: string[], pre: string[] = [], quiet = true): Promise<string> {
-  const port = await freePort();
-  const [cmd, ...args] = server(port);
-  const srv = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const { srv, port } = await startStub(server);
   try {
-    // the stub listens once it has printed its line (elfrun) or after a moment (qemu)
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1500);
-      srv.stderr.on('data', (d: Buffer) => {
-        if (d.toString().includes('waiting for gdb')) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
     const ex = [...pre, `target remote 127.0.0.1:${port}`, ...cmds].flatMap((c) => ['-ex', c]);
     const r = await new Promise<string>((resolve) => {
       // one pipe for both streams, so that gdb's errors stay in order with the rest
