@@ -109,8 +109,8 @@ export interface Stop {
   sig: number;
   /** a fault that raised it, to deliver if gdb passes the signal on */
   fault: Fault | null;
-  /** a stop inside a syscall (x86_64's fork, vfork, exec events): orig_rax and rax as gdb sees them */
-  sys?: { orig_rax: bigint; rax: bigint };
+  /** a stop inside a syscall (fork, vfork and exec events, syscall stops): the registers that read otherwise there, by name */
+  sys?: Record<string, bigint>;
 }
 
 /** The siginfo gdb's $_siginfo shows for a stop: the fault's, or the pending signal's queued one. */
@@ -150,7 +150,7 @@ export function syscallRegs(t: Task): Stop['sys'] {
   return t.arch.name === 'x86_64' ? { orig_rax: BigInt(t.args.nr), rax: BigInt(-E.ENOSYS) } : undefined;
 }
 
-const sysReg = (stop: Stop | undefined, s: RegSpec): 'rax' | 'orig_rax' | null => ((s.name === 'orig_rax' || s.name === 'rax') && stop?.sys !== undefined ? s.name : null);
+const sysReg = (stop: Stop | undefined, s: RegSpec): string | null => (stop?.sys?.[s.name] !== undefined ? s.name : null);
 
 /** A register as gdb sees it at `stop` (the thread's stop, if any). */
 export function readStopReg(stop: Stop | undefined, cpu: Cpu, s: RegSpec): bigint | Buffer {

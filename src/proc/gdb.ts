@@ -27,14 +27,11 @@
 // it inherited are taken out of its memory when it reaches one. Every
 // signal a debugged process is about to take stops it first, but those gdb
 // passes (QPassSignals); gdb's C passes it on, c discards it. The fork,
-// vfork and exec stops are inside the syscall, as Linux's ptrace events:
-// orig_rax is its number and rax -ENOSYS, and writes to them are lost
-// (gdb-procs.ts). Every other stop is at an instruction, where orig_rax
-// reads -1: there is no stop at a syscall's entry or exit (no catch
-// syscall), so `set $orig_rax = -1` has nothing to cancel. Writes to
-// orig_rax, the segment selectors and the x87 pointer registers are
-// ignored. Thread names (qXfer:threads) are the process's
-// comm: elfrun keeps one per process.
+// vfork and exec stops are inside the syscall, as Linux's ptrace events
+// (orig_rax its number, rax -ENOSYS: gdb-procs.ts); so are syscall
+// catchpoints' stops (QCatchSyscalls, gdb-sys.ts). Elsewhere orig_rax reads
+// -1; writes to it there, to the segment selectors and to the x87 pointer
+// registers are ignored. Thread names (qXfer:threads) are the process's comm.
 import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
@@ -47,6 +44,7 @@ import { GdbFiles } from './gdb-files.js';
 import { Breakpoints, pokeText } from './gdb-bps.js';
 import { Wire } from './gdb-wire.js';
 import { Inferiors } from './gdb-procs.js';
+import { SyscallStops, type SyscallStop } from './gdb-sys.js';
 import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, parseSel, targetDescription, threadsXml, xfer, type RegSpec, type Sel } from './gdb-proto.js';
 import { gPacket, nextSignal, readStopReg, stopSiginfo, syscallRegs, writeStopReg, type Stop } from './gdb-procs.js';
 
@@ -82,6 +80,9 @@ export class GdbStub {
   /** the process whose memory has the watchpoints */
   private watchProc: Process | null = null;
   private files: GdbFiles | null = null;
+  /** syscall catchpoints (QCatchSyscalls) and the stops at syscalls' entries and exits */
+  private readonly sysStops = new SyscallStops();
+  private readonly sysStop: SyscallStop = (t, why, sys) => this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys }, why);
 
   private constructor(private readonly wire: Wire) {
     wire.serve({ packet: (p) => this.handle(p), interrupt: () => this.onInterrupt(), closed: () => this.detach() });
@@ -154,6 +155,7 @@ export class GdbStub {
     if (this.detached || !this.procs.has(t.proc)) return false;
     if (this.procs.park(t)) return false; // not resumed by gdb: out of the run queue until it is
     if (this.watches.stepping === t) return false; // the instruction runs first: signals come after it
+    if (this.sysStops.check(t, true, this.sysStop)) return true;
     if (this.watches.size > 0 && t.proc === this.watchProc) this.watches.protect(t.proc.mm);
     if (this.interrupt) {
       this.interrupt = false;
@@ -188,6 +190,7 @@ export class GdbStub {
         return true;
       }
     }
+    if (fault === null && !this.halted && this.sysStops.check(t, false, this.sysStop)) return true;
     const trap = fault !== null && fault.signal === SIG.SIGTRAP;
     const own = this.procs.get(t.proc);
     if (own === undefined) {
@@ -236,6 +239,16 @@ export class GdbStub {
     this.procs.set(child.proc, b.fork(child.proc));
     if (vfork) this.vforks.set(t, child.proc);
     this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `${vfork ? 'vfork' : 'fork'}:${this.tid(child)};`);
+  }
+
+  /** t's syscall hook, before the call: true when it does not run now (a syscall catchpoint's entry stop). */
+  syscallEntry(t: Task, cpu: Cpu, regs: Uint32Array): boolean {
+    return !this.detached && this.procs.has(t.proc) && this.sysStops.enter(t, cpu, regs, this.stepTask === t);
+  }
+
+  /** t's call returned: with syscall catchpoints, it stops at the exit. */
+  syscallDone(t: Task, cpu: Cpu): void {
+    if (!this.detached) this.sysStops.returned(t, cpu);
   }
 
   /** t's process runs a new program: its breakpoints went with the old memory; with exec events, t stops. */
@@ -316,6 +329,7 @@ export class GdbStub {
       this.reported.delete(t);
       this.passing.delete(t);
       this.vforks.delete(t);
+      this.sysStops.forget(t);
       if (this.stepTask === t) this.stepTask = null;
     }
     const next = this.procs.keys().next().value;
@@ -474,6 +488,7 @@ export class GdbStub {
           this.pass = new Set(p.slice(13).split(';').filter((x) => x !== '').map((x) => parseInt(x, 16)));
           return 'OK';
         }
+        if (p.startsWith('QCatchSyscalls:')) return this.sysStops.packet(p.slice(15));
         if (p === 'QStartNoAckMode') {
           this.send('OK');
           this.wire.noAck = true;
@@ -509,7 +524,7 @@ export class GdbStub {
       const ours = ['multiprocess', 'fork-events', 'vfork-events', 'exec-events'].filter((f) => offered.includes(f));
       for (const f of ours) this.wants.add(f);
       this.procs.multi = this.wants.has('multiprocess');
-      return `PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;qXfer:threads:read+;QPassSignals+;${ours.map((f) => `${f}+`).join(';')}`;
+      return `PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;qXfer:threads:read+;QPassSignals+;QCatchSyscalls+;${ours.map((f) => `${f}+`).join(';')}`;
     }
     if (p.startsWith('qXfer:siginfo:read::')) {
       const t = this.procs.thread(this.k!, this.gSel, this.current);
@@ -537,14 +552,7 @@ export class GdbStub {
     }
     if (p.startsWith('qXfer:libraries-svr4:read::')) return xfer(Buffer.from(librariesSvr4(this.proc, this.bpsOf(this.proc)), 'latin1'), p.slice(27));
     if (p.startsWith('qXfer:auxv:read::')) return xfer(auxvBytes(this.proc), p.slice('qXfer:auxv:read::'.length));
-    if (p.startsWith('qXfer:exec-file:read:')) {
-      // the annex: a pid (none: the selected thread's process)
-      const rest = p.slice('qXfer:exec-file:read:'.length);
-      const annex = rest.slice(0, rest.indexOf(':'));
-      const x = annex === '' ? this.proc : this.k!.processes.get(parseInt(annex, 16));
-      if (x === undefined) return 'E01';
-      return xfer(Buffer.from(x.exePath, 'utf8'), rest.slice(rest.indexOf(':') + 1));
-    }
+    if (p.startsWith('qXfer:exec-file:read:')) return this.files!.execFile(p.slice('qXfer:exec-file:read:'.length));
     if (p === 'qSymbol::') return 'OK';
     return '';
   }

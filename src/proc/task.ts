@@ -261,6 +261,9 @@ export class Task implements CpuClient, IoContext {
 
   onSyscall(cpu: Cpu, regs: Uint32Array): void {
     this.args.regs = regs;
+    // a debugger's syscall catchpoint stops the call at its entry (it runs once gdb resumes) and exit
+    const gdb = this.kernel.gdb;
+    if (gdb !== null && gdb.syscallEntry(this, cpu, regs)) return;
     const r = this.kernel.syscalls.dispatch(this, this.args);
     if (r === NORETURN) {
       // parked with a signal already pending: wake at once, the retry is interrupted by it
@@ -269,6 +272,7 @@ export class Task implements CpuClient, IoContext {
       return;
     }
     cpu.setReturn(r);
+    gdb?.syscallDone(this, cpu);
     if (this.stopReason !== null || this.kernel.signals.pending(this)) {
       this.stopReason ??= 'signal';
       cpu.stop();
