@@ -31,7 +31,7 @@
 // (orig_rax its number, rax -ENOSYS: gdb-procs.ts); so are syscall
 // catchpoints' stops (QCatchSyscalls, gdb-sys.ts). Elsewhere orig_rax reads
 // -1; writes to it there, to the segment selectors and to the x87 pointer
-// registers are ignored. Thread names (qXfer:threads) are the process's comm.
+// registers are ignored. Thread names (qXfer:threads) are each thread's comm.
 import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
@@ -542,7 +542,7 @@ export class GdbStub {
     }
     if (p === 'qsThreadInfo') return this.moreThreads();
     if (p.startsWith('qXfer:threads:read::')) {
-      return xfer(Buffer.from(threadsXml(this.procs.threads().map((t) => [this.tid(t), t.proc.comm])), 'latin1'), p.slice('qXfer:threads:read::'.length));
+      return xfer(Buffer.from(threadsXml(this.procs.threads().map((t) => [this.tid(t), t.comm])), 'latin1'), p.slice('qXfer:threads:read::'.length));
     }
     if (p.startsWith('qXfer:features:read:')) {
       const rest = p.slice('qXfer:features:read:'.length);

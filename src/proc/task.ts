@@ -198,6 +198,17 @@ export class Task implements CpuClient, IoContext {
     readonly opts: TaskOptions,
   ) {}
 
+  /** the name of a thread that is not its process's leader (the leader's is Process.comm) */
+  private threadComm = '';
+  /** this thread's name (comm: prctl PR_SET_NAME, gdb's thread names); the leader's is its process's */
+  get comm(): string {
+    return this.tid === this.proc.pid ? this.proc.comm : this.threadComm;
+  }
+  set comm(v: string) {
+    if (this.tid === this.proc.pid) this.proc.comm = v;
+    else this.threadComm = v;
+  }
+
   // ---- what the process shares, as handlers see it --------------------------
   get arch(): Arch {
     return this.proc.arch;

@@ -10,7 +10,7 @@
 // child, detach-on-fork off with several inferiors) are compared with
 // gdbserver (x86_64; arm64: the same events), and so are syscall
 // catchpoints (entry and exit stops, a call changed, skipped or its result
-// changed). Loopback only; every run is bounded in time.
+// changed), and the threads' names (pthread_setname_np). Loopback only; every run is bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -378,6 +378,23 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(regs).toMatch(/\$1 = 173\n\$2 = 0\n[^$]*returned from syscall getppid[^$]*\$3 = 173\n\$4 = 1\n/);
     // close(42): EBADF, then 0 as gdb set it
     expect(regs).toMatch(/\$5 = -9\n[^$]*\$6 = 0/);
+  });
+
+  // where each waiting thread is differs from run to run (natively too): the names, not the frames
+  const threadNames = (s: string): string[] => s.split('\n').filter((l) => /^(\* )?\d+ Thread N "|^Thread N "/.test(l)).map((l) => l.replace(/^(\* )?(\d+ Thread N "[^"]*").*$/, '$1$2'));
+
+  it.skipIf(!haveGdbserver)('thread names: each thread\'s own (pthread_setname_np in it), as gdbserver shows them in info threads (x86_64; arm64: the same names)', { timeout: 120_000 }, async () => {
+    const cmds = ['break all_named', 'continue', 'info threads', 'kill'];
+    const x86 = fixture('x86_64', 'gdbthreads');
+    const want = threadNames(await session((port) => ['gdbserver', `127.0.0.1:${port}`, x86], x86, cmds));
+    expect(want).toEqual(['Thread N "gdbthreads" hit Breakpoint 1, all_named () at ' + join(dirname(dirname(x86)), 'src/gdbthreads.c') + ':13', '* 1 Thread N "gdbthreads"', '2 Thread N "worker-one"', '3 Thread N "worker-two"']);
+    for (const arch of ARCHES) {
+      const prog = fixture(arch, 'gdbthreads');
+      expect(threadNames(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds))).toEqual(want);
+    }
+    // and the program, as natively: main's own name is its program's, whatever its threads call themselves
+    const r = spawnSync(ELFRUN, ['run', x86], { env, encoding: 'utf8' });
+    expect(r.stdout).toBe(spawnSync(x86, { encoding: 'utf8' }).stdout);
   });
 
   it('a bad --gdb is one line and exit 1', () => {
