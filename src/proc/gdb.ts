@@ -14,7 +14,7 @@
 // stub's breakpoints), Z0/Z1 breakpoints (the trap instruction, int3 or brk
 // #0, for both: gdb-bps.ts, one set per process), Z2/Z3/Z4 watchpoints of
 // any length (gdb-watch.ts: page protection, stops after the access with
-// watch:/rwatch:/awatch:; in one process at a time), c/C/s/S, vCont (c, C,
+// watch:/rwatch:/awatch:; each process its own), c/C/s/S, vCont (c, C,
 // s, S), H, T, qfThreadInfo/qsThreadInfo, qC, qAttached, ^C, D, D;PID, k,
 // vKill;PID, and vFile (gdb-files.ts: the guest's view of files, so
 // target: sysroots work under --root and --sandbox). Thread ids are
@@ -39,7 +39,6 @@ import { dropSignals } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
-import { Watchpoints } from './gdb-watch.js';
 import { GdbFiles } from './gdb-files.js';
 import { Breakpoints, pokeText } from './gdb-bps.js';
 import { Wire } from './gdb-wire.js';
@@ -61,7 +60,6 @@ export class GdbStub {
   private readonly vforks = new Map<Task, Process>();
   /** the signals gdb lets through without a stop (QPassSignals), in gdb's numbering */
   private pass = new Set<number>();
-  private readonly watches = new Watchpoints();
   /** a watched page's instruction is being run alone: whether gdb had asked for a step then */
   private stepAfterWatch = false;
   /** the thread for g/G/p/P/m/M (Hg) and for s/c (Hc): [pid, tid]; 0 or -1: any */
@@ -77,8 +75,6 @@ export class GdbStub {
   private interrupt = false;
   private detached = false;
   private threadList: string[] = [];
-  /** the process whose memory has the watchpoints */
-  private watchProc: Process | null = null;
   private files: GdbFiles | null = null;
   /** syscall catchpoints (QCatchSyscalls) and the stops at syscalls' entries and exits */
   private readonly sysStops = new SyscallStops();
@@ -154,9 +150,10 @@ export class GdbStub {
   beforeRun(t: Task): boolean {
     if (this.detached || !this.procs.has(t.proc)) return false;
     if (this.procs.park(t)) return false; // not resumed by gdb: out of the run queue until it is
-    if (this.watches.stepping === t) return false; // the instruction runs first: signals come after it
+    const w = this.procs.get(t.proc)!.watches;
+    if (w.stepping === t) return false; // the instruction runs first: signals come after it
     if (this.sysStops.check(t, true, this.sysStop)) return true;
-    if (this.watches.size > 0 && t.proc === this.watchProc) this.watches.protect(t.proc.mm);
+    if (w.size > 0) w.protect(t.proc.mm);
     if (this.interrupt) {
       this.interrupt = false;
       this.stop(t, { sig: SIG.SIGINT, fault: null });
@@ -181,10 +178,11 @@ export class GdbStub {
     if (this.detached) return false;
     let stepped = this.stepTask === t;
     this.stepTask = null;
-    if (this.watches.stepping === t) {
+    const w = this.procs.get(t.proc)?.watches;
+    if (w !== undefined && w.stepping === t) {
       // the instruction that met a watched page ran: a hit stops after it, as a debug trap does
       stepped = this.stepAfterWatch;
-      const hit = this.watches.stepped(t);
+      const hit = w.stepped(t);
       if (hit !== null && t.state !== 'dead' && fault === null) {
         this.stop(t, { sig: SIG.SIGTRAP, fault: null }, `${hit.kind}:${hit.addr.toString(16)};`);
         return true;
@@ -212,7 +210,7 @@ export class GdbStub {
       this.stop(t, { sig: SIG.SIGTRAP, fault: null }, own.hw.has(bp) ? 'hwbreak:;' : 'swbreak:;');
       return true;
     }
-    if (fault !== null && t.proc === this.watchProc && this.watches.faulted(t, fault)) {
+    if (fault !== null && own.watches.faulted(t, fault)) {
       this.stepAfterWatch = stepped;
       this.stepTask = t;
       return true;
@@ -257,7 +255,7 @@ export class GdbStub {
     if (this.detached || b === undefined) return;
     b.bps.clear();
     b.hw.clear();
-    if (t.proc === this.watchProc) this.watches.reset();
+    b.watches.reset();
     if (this.wants.has('exec-events')) this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `exec:${Buffer.from(t.proc.exePath, 'utf8').toString('hex')};`);
   }
 
@@ -316,15 +314,16 @@ export class GdbStub {
 
   /** p is no longer debugged: its breakpoints and watchpoints out of its memory, its stops forgotten. */
   private forget(p: Process): void {
+    const w = this.procs.get(p)?.watches;
+    if (w !== undefined && w.size > 0) {
+      if (p.threads.size > 0) {
+        this.active(p);
+        w.clear(p.mm);
+      } else w.reset();
+    }
     this.procs.get(p)?.clear();
     this.procs.delete(p);
     this.procs.release(this.k!, p);
-    if (p === this.watchProc && this.watches.size > 0) {
-      if (p.threads.size > 0) {
-        this.active(p);
-        this.watches.clear(p.mm);
-      } else this.watches.reset();
-    }
     for (const t of p.threads) {
       this.reported.delete(t);
       this.passing.delete(t);
@@ -428,13 +427,12 @@ export class GdbStub {
         const [type, a, l] = p.slice(1).split(/[,;]/);
         const addr = parseInt(a, 16);
         if (type === '2' || type === '3' || type === '4') {
-          // watchpoints are in one process's memory at a time
+          // each process's own (Hg's), as debug registers are per thread of it
           const wp = this.proc;
-          if (this.watches.size > 0 && wp !== this.watchProc) return 'E01';
-          this.watchProc = wp;
+          const w = this.bpsOf(wp).watches;
           this.active(wp); // the engine's protection is that of the process whose memory it has
-          if (p[0] === 'Z') this.watches.insert(wp.mm, Number(type), addr, parseInt(l, 16));
-          else this.watches.remove(wp.mm, Number(type), addr, parseInt(l, 16));
+          if (p[0] === 'Z') w.insert(wp.mm, Number(type), addr, parseInt(l, 16));
+          else w.remove(wp.mm, Number(type), addr, parseInt(l, 16));
           return 'OK';
         }
         if (type !== '0' && type !== '1') return '';

@@ -10,7 +10,8 @@
 // child, detach-on-fork off with several inferiors) are compared with
 // gdbserver (x86_64; arm64: the same events), and so are syscall
 // catchpoints (entry and exit stops, a call changed, skipped or its result
-// changed), and the threads' names (pthread_setname_np). Loopback only; every run is bounded in time.
+// changed), watchpoints in forked processes, and the threads' names
+// (pthread_setname_np). Loopback only; every run is bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -395,6 +396,29 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     // and the program, as natively: main's own name is its program's, whatever its threads call themselves
     const r = spawnSync(ELFRUN, ['run', x86], { env, encoding: 'utf8' });
     expect(r.stdout).toBe(spawnSync(x86, { encoding: 'utf8' }).stdout);
+  });
+
+  // watchpoints in a forked child: followed alone, set in the child only (so not hit by the parent's
+  // writes), and one in each process at once, each hit by its own process's writes
+  const watchForks = [
+    ['set follow-fork-mode child', 'break bump', 'continue', 'delete 1', 'watch counter', 'continue', 'continue', 'continue', 'continue'],
+    ['set detach-on-fork off', 'break bump', 'continue', 'delete 1', 'inferior 2', 'watch counter', 'continue', 'continue', 'continue', 'info inferiors', 'inferior 1', 'p counter', 'continue'],
+    ['set detach-on-fork off', 'break bump', 'continue', 'delete 1', 'watch counter', 'inferior 2', 'watch counter', 'continue', 'continue', 'continue', 'inferior 1', 'continue', 'continue', 'continue'],
+  ];
+
+  it.skipIf(!haveGdbserver)('watchpoints in a forked child, and in parent and child at once, hit in their own process only, as under gdbserver (x86_64; arm64: the same hits)', { timeout: 180_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbwfork');
+    const arm = fixture('arm64', 'gdbwfork');
+    // what each watchpoint saw, in order
+    const hits = (s: string): string => [...s.matchAll(/hit Hardware watchpoint (\d+): counter\n\nOld value = (\d+)\nNew value = (\d+)/g)].map((m) => `${m[1]}: ${m[2]} -> ${m[3]}`).join('; ');
+    for (const cmds of watchForks) {
+      const want = forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
+      const got = forkNorm(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, [...cmds, 'kill']));
+      expect(want).toContain('New value = 10');
+      expect(got).toBe(want);
+      if (ARCHES.includes('arm64')) expect(hits(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, arm], arm, [...cmds, 'kill']))).toBe(hits(want));
+    }
+    expect(hits(forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...watchForks[2], 'kill'])))).toBe('3: 0 -> 10; 3: 10 -> 11; 2: 0 -> 20; 2: 20 -> 21');
   });
 
   it('a bad --gdb is one line and exit 1', () => {
