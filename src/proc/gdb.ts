@@ -14,7 +14,8 @@
 // stub's breakpoints), Z0/Z1 breakpoints (the trap instruction, int3 or brk
 // #0, for both: gdb-bps.ts, one set per process), Z2/Z3/Z4 watchpoints of
 // any length (gdb-watch.ts: page protection, stops after the access with
-// watch:/rwatch:/awatch:; each process its own), c/C/s/S, vCont (c, C,
+// watch:/rwatch:/awatch:; each process its own), c/C/s/S (a step over a rep
+// string instruction is one iteration: gdb-rep.ts), vCont (c, C,
 // s, S), H, T, qfThreadInfo/qsThreadInfo, qC, qAttached, ^C, D, D;PID, k,
 // vKill;PID, and vFile (gdb-files.ts: the guest's view of files, so
 // target: sysroots work under --root and --sandbox). Thread ids are
@@ -44,6 +45,7 @@ import { Breakpoints, pokeText } from './gdb-bps.js';
 import { Wire } from './gdb-wire.js';
 import { Inferiors } from './gdb-procs.js';
 import { SyscallStops, type SyscallStop } from './gdb-sys.js';
+import { RepSteps } from './gdb-rep.js';
 import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, parseSel, targetDescription, threadsXml, xfer, type RegSpec, type Sel } from './gdb-proto.js';
 import { gPacket, nextSignal, readStopReg, stopSiginfo, syscallRegs, writeStopReg, type Stop } from './gdb-procs.js';
 
@@ -76,8 +78,8 @@ export class GdbStub {
   private detached = false;
   private threadList: string[] = [];
   private files: GdbFiles | null = null;
-  /** syscall catchpoints (QCatchSyscalls) and the stops at syscalls' entries and exits */
-  private readonly sysStops = new SyscallStops();
+  private readonly sysStops = new SyscallStops(); // syscall catchpoints: stops at entries and exits
+  private readonly reps = new RepSteps(); // a step over a rep string instruction: one iteration
   private readonly sysStop: SyscallStop = (t, why, sys) => this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys }, why);
 
   private constructor(private readonly wire: Wire) {
@@ -170,6 +172,7 @@ export class GdbStub {
       this.stop(t, { sig, fault: null });
       return true;
     }
+    if (sig === 0 && this.stepTask === t) this.reps.before(t, (a) => this.bpsOf(t.proc).bps.has(a));
     return false;
   }
 
@@ -178,6 +181,7 @@ export class GdbStub {
     if (this.detached) return false;
     let stepped = this.stepTask === t;
     this.stepTask = null;
+    if (stepped) fault = this.reps.after(t, fault);
     const w = this.procs.get(t.proc)?.watches;
     if (w !== undefined && w.stepping === t) {
       // the instruction that met a watched page ran: a hit stops after it, as a debug trap does

@@ -10,8 +10,8 @@
 // child, detach-on-fork off with several inferiors) are compared with
 // gdbserver (x86_64; arm64: the same events), and so are syscall
 // catchpoints (entry and exit stops, a call changed, skipped or its result
-// changed), watchpoints in forked processes, and the threads' names
-// (pthread_setname_np). Loopback only; every run is bounded in time.
+// changed), watchpoints in forked processes, the threads' names
+// (pthread_setname_np), and stepi over rep string instructions. Loopback only; every run is bounded in time.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -419,6 +419,18 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
       if (ARCHES.includes('arm64')) expect(hits(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, arm], arm, [...cmds, 'kill']))).toBe(hits(want));
     }
     expect(hits(forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...watchForks[2], 'kill'])))).toBe('3: 0 -> 10; 3: 10 -> 11; 2: 0 -> 20; 2: 20 -> 21');
+  });
+
+  it.skipIf(!haveGdbserver)('stepi over rep movsb, rep stosb and repe cmpsb: one iteration a step, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
+    const prog = fixture('x86_64', 'gdbrep-x86');
+    const regs = 'info registers rcx rip';
+    const cmds = ['break *rep_copy', 'continue', 'delete', regs, 'stepi', regs, 'stepi', 'stepi', regs, 'stepi', regs, 'x/s &dst', 'break *rep_set', 'continue', 'delete', 'stepi 2', regs, 'x/s &fill', 'stepi 2', regs, 'break *rep_compare', 'continue', 'delete', 'stepi', regs, 'stepi', regs, 'stepi', regs, 'stepi', regs, 'kill'];
+    const want = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, cmds);
+    const got = await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, cmds);
+    // the count goes down a step at a time with the pc at the instruction; cmpsb ends at the difference
+    expect(want).toMatch(/^rcx 0x2 2\nrip (0x[0-9a-f]+) \1 <copy\+/m);
+    expect(want).toMatch(/<fill>: "zz"$/m);
+    expect(got).toBe(want);
   });
 
   it('a bad --gdb is one line and exit 1', () => {
