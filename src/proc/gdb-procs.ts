@@ -7,6 +7,7 @@
 // c: gdb's schedule-multiple off), the threads of the other debugged ones
 // are parked: taken out of the scheduler ('stopped') until gdb resumes them.
 import { E } from '../abi/errno.js';
+import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
 import { faultSiginfo } from './signals.js';
@@ -89,6 +90,11 @@ export class Inferiors extends Map<Process, Breakpoints> {
     t.state = 'stopped';
     this.parked.add(t);
     return true;
+  }
+
+  /** k (gdb's k, vKill): SIGKILL to every thread of p. */
+  kill(k: Kernel, p: Process): void {
+    for (const t of p.threads) k.signals.sendToTask(t, SIG.SIGKILL, k.userInfo(SIG.SIGKILL, 0));
   }
 
   /** p is no longer debugged: its parked threads run. */

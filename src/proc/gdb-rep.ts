@@ -10,8 +10,10 @@
 // leaves them: the count less one, and the pc back at the instruction
 // unless that was the last iteration (the count ran out, or repe's or
 // repne's comparison ended it). An iteration that did not run (a fault in
-// it) leaves the registers as they were. An address-size prefix (ecx as
-// the count) is stepped whole.
+// it) leaves the registers as they were. A watchpoint's step over one (the
+// instruction that met a watched page) is such a step too, so a watch hits
+// after each iteration that writes the watched bytes, as a debug register's
+// does. An address-size prefix (ecx as the count) is stepped whole.
 import { X86 } from '../cpu/x86_64.js';
 import type { Fault } from '../cpu/fault.js';
 import type { Task } from './task.js';

@@ -122,7 +122,7 @@ export class GdbStub {
         if (p.exit !== null && p !== this.k!.init) {
           this.forget(p);
           this.halted = true;
-          this.send(p.exit.kind === 'exited' ? `W${hex8(p.exit.code)};process:${p.pid.toString(16)}` : `X${hex8(gdbSignal(p.exit.signal))};process:${p.pid.toString(16)}`);
+          this.wire.send(p.exit.kind === 'exited' ? `W${hex8(p.exit.code)};process:${p.pid.toString(16)}` : `X${hex8(gdbSignal(p.exit.signal))};process:${p.pid.toString(16)}`);
           if (this.procs.size === 0) {
             // the last debugged process: the rest runs on without gdb, as gdbserver leaves
             this.detach();
@@ -153,7 +153,8 @@ export class GdbStub {
     if (this.detached || !this.procs.has(t.proc)) return false;
     if (this.procs.park(t)) return false; // not resumed by gdb: out of the run queue until it is
     const w = this.procs.get(t.proc)!.watches;
-    if (w.stepping === t) return false; // the instruction runs first: signals come after it
+    // the instruction runs first (one iteration of a rep one): signals come after it
+    if (w.stepping === t) return this.repStep(t);
     if (this.sysStops.check(t, true, this.sysStop)) return true;
     if (w.size > 0) w.protect(t.proc.mm);
     if (this.interrupt) {
@@ -172,7 +173,12 @@ export class GdbStub {
       this.stop(t, { sig, fault: null });
       return true;
     }
-    if (sig === 0 && this.stepTask === t) this.reps.before(t, (a) => this.bpsOf(t.proc).bps.has(a));
+    return sig === 0 && this.stepTask === t ? this.repStep(t) : false;
+  }
+
+  /** t steps one instruction, or one iteration of a rep string instruction: it runs (false). */
+  private repStep(t: Task): false {
+    this.reps.before(t, (a) => this.bpsOf(t.proc).bps.has(a));
     return false;
   }
 
@@ -181,6 +187,8 @@ export class GdbStub {
     if (this.detached) return false;
     let stepped = this.stepTask === t;
     this.stepTask = null;
+    // a rep instruction's step stops at an int3 of its own: handled (true), not the program's trap
+    const trapped = fault;
     if (stepped) fault = this.reps.after(t, fault);
     const w = this.procs.get(t.proc)?.watches;
     if (w !== undefined && w.stepping === t) {
@@ -227,7 +235,7 @@ export class GdbStub {
       this.stop(t, { sig: SIG.SIGTRAP, fault: null });
       return true;
     }
-    return false;
+    return fault !== trapped;
   }
 
   /**
@@ -267,7 +275,7 @@ export class GdbStub {
   exited(state: ExitState): void {
     if (this.detached) return;
     const who = this.procs.multi ? `;process:${this.k!.init!.pid.toString(16)}` : '';
-    if (this.procs.has(this.k!.init!)) this.send(state.kind === 'exited' ? `W${hex8(state.code)}${who}` : `X${hex8(gdbSignal(state.signal))}${who}`);
+    if (this.procs.has(this.k!.init!)) this.wire.send(state.kind === 'exited' ? `W${hex8(state.code)}${who}` : `X${hex8(gdbSignal(state.signal))}${who}`);
     this.detached = true;
     this.wire.end();
   }
@@ -280,7 +288,7 @@ export class GdbStub {
     this.current = t;
     this.gSel = this.cSel = [t.proc.pid, t.tid];
     this.reported.set(t, s);
-    this.send(`T${hex8(gdbSignal(s.sig))}${why}thread:${this.tid(t)};`);
+    this.wire.send(`T${hex8(gdbSignal(s.sig))}${why}thread:${this.tid(t)};`);
   }
 
   /** c/C/s/S: Hc's thread steps (s/S), Hc's process alone runs if it names one. */
@@ -351,20 +359,12 @@ export class GdbStub {
     this.k?.sched.kick();
   }
 
-  private kill(p: Process): void {
-    const k = this.k!;
-    for (const t of p.threads) k.signals.sendToTask(t, SIG.SIGKILL, k.userInfo(SIG.SIGKILL, 0));
-  }
   // ---- the protocol -------------------------------------------------------------
 
   private onInterrupt(): void {
     if (this.halted) return;
     this.interrupt = true;
     this.k?.sched.kick();
-  }
-
-  private send(body: string): void {
-    this.wire.send(body);
   }
 
   /** One packet: its reply, or null when the reply is a later stop. */
@@ -474,13 +474,13 @@ export class GdbStub {
         const pid = p[1] === ';' ? parseInt(p.slice(2), 16) : 0;
         const one = this.procs.byPid(pid);
         if (pid !== 0 && one === undefined) return 'E01';
-        this.send('OK');
+        this.wire.send('OK');
         if (one !== undefined && this.procs.size > 1) this.forget(one);
         else this.detach();
         return null;
       }
       case 'k':
-        for (const x of this.procs.keys()) this.kill(x);
+        for (const x of this.procs.keys()) this.procs.kill(k, x);
         this.detach();
         return null;
       case 'q':
@@ -492,7 +492,7 @@ export class GdbStub {
         }
         if (p.startsWith('QCatchSyscalls:')) return this.sysStops.packet(p.slice(15));
         if (p === 'QStartNoAckMode') {
-          this.send('OK');
+          this.wire.send('OK');
           this.wire.noAck = true;
           return null;
         }
@@ -508,7 +508,7 @@ export class GdbStub {
         if (p.startsWith('vKill;')) {
           const one = this.procs.byPid(parseInt(p.slice(6), 16));
           if (one === undefined) return 'E01';
-          this.kill(one);
+          this.procs.kill(k, one);
           if (this.procs.size > 1) this.forget(one);
           else this.detach();
           return 'OK';

@@ -421,7 +421,7 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(hits(forkNorm(await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, [...watchForks[2], 'kill'])))).toBe('3: 0 -> 10; 3: 10 -> 11; 2: 0 -> 20; 2: 20 -> 21');
   });
 
-  it.skipIf(!haveGdbserver)('stepi over rep movsb, rep stosb and repe cmpsb: one iteration a step, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
+  it.skipIf(!haveGdbserver)('stepi over rep movsb, rep stosb and repe cmpsb: one iteration a step, and a watchpoint hit per iteration, as under gdbserver (x86_64)', { timeout: 60_000 }, async () => {
     const prog = fixture('x86_64', 'gdbrep-x86');
     const regs = 'info registers rcx rip';
     const cmds = ['break *rep_copy', 'continue', 'delete', regs, 'stepi', regs, 'stepi', 'stepi', regs, 'stepi', regs, 'x/s &dst', 'break *rep_set', 'continue', 'delete', 'stepi 2', regs, 'x/s &fill', 'stepi 2', regs, 'break *rep_compare', 'continue', 'delete', 'stepi', regs, 'stepi', regs, 'stepi', regs, 'stepi', regs, 'kill'];
@@ -431,6 +431,11 @@ describe.skipIf(!haveGdb || !haveFixtures())('elfrun run --gdb', () => {
     expect(want).toMatch(/^rcx 0x2 2\nrip (0x[0-9a-f]+) \1 <copy\+/m);
     expect(want).toMatch(/<fill>: "zz"$/m);
     expect(got).toBe(want);
+    // a watchpoint stops after each iteration that writes the watched bytes, and not for those that do not (fill shares dst's page)
+    const watch = ['break copy', 'continue', 'watch dst', 'continue', regs, 'continue', regs, 'continue', regs, 'continue', 'kill'];
+    const wantWatch = await session((port) => ['gdbserver', `127.0.0.1:${port}`, prog], prog, watch);
+    expect(wantWatch).toContain('Old value = "a\\000\\000"\nNew value = "ab\\000"');
+    expect(await session((port) => [ELFRUN, 'run', '--gdb', `127.0.0.1:${port}`, prog], prog, watch)).toBe(wantWatch);
   });
 
   it('a bad --gdb is one line and exit 1', () => {
