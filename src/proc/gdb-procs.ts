@@ -84,6 +84,11 @@ export class Inferiors extends Map<Process, Breakpoints> {
     this.parked.clear();
   }
 
+  /** Did gdb's last resume let p run? */
+  resumed(p: Process): boolean {
+    return this.only === null || this.only.has(p);
+  }
+
   /** Before t (debugged) runs: true when gdb did not resume its process (it is parked). */
   park(t: Task): boolean {
     if (this.only === null || this.only.has(t.proc) || ![...this.only].some((x) => this.has(x))) return false;

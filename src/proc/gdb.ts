@@ -133,7 +133,7 @@ export class GdbStub {
         }
     }
     for (const [t, child] of this.vforks)
-      if (!this.halted && child.vforkParent === null) {
+      if (!this.halted && child.vforkParent === null && this.procs.resumed(t.proc)) {
         // the vfork child exec'd or ended: the parent's wait is over
         this.vforks.delete(t);
         this.stop(t, { sig: SIG.SIGTRAP, fault: null }, 'vforkdone:;');
