@@ -48,8 +48,8 @@ for src in "$root"/fixtures/src/*.c; do
     [ "$out" -nt "$src" ] && continue
     case $arch:$name in
       arm64:*-x86) continue ;; # x86_64 instructions only
-      x86_64:gdbprog | x86_64:gdbfork) musl-gcc -static -g -O0 -Wall -o "$out" "$src" ;; # debug info for gdb sessions
-      arm64:gdbprog | arm64:gdbfork) aarch64-linux-gnu-gcc -static -g -O0 -Wall -o "$out" "$src" ;;
+      x86_64:gdb*) musl-gcc -static -g -O0 -Wall -pthread -o "$out" "$src" ;; # debug info for gdb sessions
+      arm64:gdb*) aarch64-linux-gnu-gcc -static -g -O0 -Wall -pthread -o "$out" "$src" ;;
       x86_64:*-dyn) gcc -O2 -Wall -o "$out" "$src" -lm ;;
       arm64:*-dyn) aarch64-linux-gnu-gcc -O2 -Wall -o "$out" "$src" -lm ;;
       x86_64:*) musl-gcc -static -O2 -Wall -pthread -o "$out" "$src" -lm ;;

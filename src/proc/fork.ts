@@ -150,6 +150,7 @@ export function doClone(k: Kernel, t: Task, a: CloneArgs): number {
   }
 
   const child = new Task(k, tid, proc, t.opts);
+  child.comm = t.comm; // the creating thread's name, as Linux copies it
   child.sigmask = t.sigmask;
   child.lastFault = { ...t.lastFault }; // the thread struct is copied
   child.mempolicy = { ...t.mempolicy };

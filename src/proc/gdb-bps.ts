@@ -9,12 +9,15 @@ import { PROT_WRITE } from '../abi/mman.js';
 import { PAGE } from '../mm/layout.js';
 import type { Process } from './process.js';
 import type { Task } from './task.js';
+import { Watchpoints } from './gdb-watch.js';
 
 export class Breakpoints {
   /** address -> the bytes the breakpoint instruction replaced */
   readonly bps = new Map<number, Buffer>();
   /** the breakpoints of those that gdb asked for as hardware ones (Z1) */
   readonly hw = new Set<number>();
+  /** its watchpoints (a forked child starts with none: gdb inserts the ones it wants there) */
+  readonly watches = new Watchpoints();
 
   constructor(
     readonly proc: Process,

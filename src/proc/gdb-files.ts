@@ -16,7 +16,7 @@ import { childPath, type Loc } from '../fs/vfs.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
 import type { Task } from './task.js';
-import { binary } from './gdb-proto.js';
+import { binary, xfer } from './gdb-proto.js';
 
 /** Linux errnos gdb's protocol has a number for (the same numbers), and the two it numbers otherwise. */
 const GDB_ERRNO = new Set<number>([E.EPERM, E.ENOENT, E.EINTR, E.EBADF, E.EACCES, E.EFAULT, E.EBUSY, E.EEXIST, E.ENODEV, E.ENOTDIR, E.EISDIR, E.EINVAL, E.ENFILE, E.EMFILE, E.EFBIG, E.ENOSPC, E.ESPIPE, E.EROFS]);
@@ -64,6 +64,13 @@ export class GdbFiles {
     /** the process a pid names (0: the debugged one), or null */
     private readonly procOf: (pid: number) => Process | null,
   ) {}
+
+  /** qXfer:exec-file:read:ANNEX:OFFSET,LENGTH: the program of the process ANNEX names (none: the debugged one). */
+  execFile(args: string): string {
+    const colon = args.indexOf(':');
+    const p = this.procOf(args.slice(0, colon) === '' ? 0 : parseInt(args.slice(0, colon), 16));
+    return p === null ? 'E01' : xfer(Buffer.from(p.exePath, 'utf8'), args.slice(colon + 1));
+  }
 
   /** A thread of the process whose view of files is used: its credentials, root and cwd. */
   private task(): Task {

@@ -7,6 +7,7 @@
 // c: gdb's schedule-multiple off), the threads of the other debugged ones
 // are parked: taken out of the scheduler ('stopped') until gdb resumes them.
 import { E } from '../abi/errno.js';
+import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
 import { faultSiginfo } from './signals.js';
@@ -83,12 +84,22 @@ export class Inferiors extends Map<Process, Breakpoints> {
     this.parked.clear();
   }
 
+  /** Did gdb's last resume let p run? */
+  resumed(p: Process): boolean {
+    return this.only === null || this.only.has(p);
+  }
+
   /** Before t (debugged) runs: true when gdb did not resume its process (it is parked). */
   park(t: Task): boolean {
     if (this.only === null || this.only.has(t.proc) || ![...this.only].some((x) => this.has(x))) return false;
     t.state = 'stopped';
     this.parked.add(t);
     return true;
+  }
+
+  /** k (gdb's k, vKill): SIGKILL to every thread of p. */
+  kill(k: Kernel, p: Process): void {
+    for (const t of p.threads) k.signals.sendToTask(t, SIG.SIGKILL, k.userInfo(SIG.SIGKILL, 0));
   }
 
   /** p is no longer debugged: its parked threads run. */
@@ -109,8 +120,8 @@ export interface Stop {
   sig: number;
   /** a fault that raised it, to deliver if gdb passes the signal on */
   fault: Fault | null;
-  /** a stop inside a syscall (x86_64's fork, vfork, exec events): orig_rax and rax as gdb sees them */
-  sys?: { orig_rax: bigint; rax: bigint };
+  /** a stop inside a syscall (fork, vfork and exec events, syscall stops): the registers that read otherwise there, by name */
+  sys?: Record<string, bigint>;
 }
 
 /** The siginfo gdb's $_siginfo shows for a stop: the fault's, or the pending signal's queued one. */
@@ -150,7 +161,7 @@ export function syscallRegs(t: Task): Stop['sys'] {
   return t.arch.name === 'x86_64' ? { orig_rax: BigInt(t.args.nr), rax: BigInt(-E.ENOSYS) } : undefined;
 }
 
-const sysReg = (stop: Stop | undefined, s: RegSpec): 'rax' | 'orig_rax' | null => ((s.name === 'orig_rax' || s.name === 'rax') && stop?.sys !== undefined ? s.name : null);
+const sysReg = (stop: Stop | undefined, s: RegSpec): string | null => (stop?.sys?.[s.name] !== undefined ? s.name : null);
 
 /** A register as gdb sees it at `stop` (the thread's stop, if any). */
 export function readStopReg(stop: Stop | undefined, cpu: Cpu, s: RegSpec): bigint | Buffer {

@@ -14,7 +14,8 @@
 // stub's breakpoints), Z0/Z1 breakpoints (the trap instruction, int3 or brk
 // #0, for both: gdb-bps.ts, one set per process), Z2/Z3/Z4 watchpoints of
 // any length (gdb-watch.ts: page protection, stops after the access with
-// watch:/rwatch:/awatch:; in one process at a time), c/C/s/S, vCont (c, C,
+// watch:/rwatch:/awatch:; each process its own), c/C/s/S (a step over a rep
+// string instruction is one iteration: gdb-rep.ts), vCont (c, C,
 // s, S), H, T, qfThreadInfo/qsThreadInfo, qC, qAttached, ^C, D, D;PID, k,
 // vKill;PID, and vFile (gdb-files.ts: the guest's view of files, so
 // target: sysroots work under --root and --sandbox). Thread ids are
@@ -27,14 +28,11 @@
 // it inherited are taken out of its memory when it reaches one. Every
 // signal a debugged process is about to take stops it first, but those gdb
 // passes (QPassSignals); gdb's C passes it on, c discards it. The fork,
-// vfork and exec stops are inside the syscall, as Linux's ptrace events:
-// orig_rax is its number and rax -ENOSYS, and writes to them are lost
-// (gdb-procs.ts). Every other stop is at an instruction, where orig_rax
-// reads -1: there is no stop at a syscall's entry or exit (no catch
-// syscall), so `set $orig_rax = -1` has nothing to cancel. Writes to
-// orig_rax, the segment selectors and the x87 pointer registers are
-// ignored. Thread names (qXfer:threads) are the process's
-// comm: elfrun keeps one per process.
+// vfork and exec stops are inside the syscall, as Linux's ptrace events
+// (orig_rax its number, rax -ENOSYS: gdb-procs.ts); so are syscall
+// catchpoints' stops (QCatchSyscalls, gdb-sys.ts). Elsewhere orig_rax reads
+// -1; writes to it there, to the segment selectors and to the x87 pointer
+// registers are ignored. Thread names (qXfer:threads) are each thread's comm.
 import { SIG } from '../abi/signal.js';
 import type { Cpu } from '../cpu/engine.js';
 import type { Fault } from '../cpu/fault.js';
@@ -42,11 +40,12 @@ import { dropSignals } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitState, Process } from './process.js';
 import type { Task } from './task.js';
-import { Watchpoints } from './gdb-watch.js';
 import { GdbFiles } from './gdb-files.js';
 import { Breakpoints, pokeText } from './gdb-bps.js';
 import { Wire } from './gdb-wire.js';
 import { Inferiors } from './gdb-procs.js';
+import { SyscallStops, type SyscallStop } from './gdb-sys.js';
+import { RepSteps } from './gdb-rep.js';
 import { A64_REGS, X86_REGS, auxvBytes, gdbSignal, hex8, le, librariesSvr4, linuxSignal, parseSel, targetDescription, threadsXml, xfer, type RegSpec, type Sel } from './gdb-proto.js';
 import { gPacket, nextSignal, readStopReg, stopSiginfo, syscallRegs, writeStopReg, type Stop } from './gdb-procs.js';
 
@@ -63,7 +62,6 @@ export class GdbStub {
   private readonly vforks = new Map<Task, Process>();
   /** the signals gdb lets through without a stop (QPassSignals), in gdb's numbering */
   private pass = new Set<number>();
-  private readonly watches = new Watchpoints();
   /** a watched page's instruction is being run alone: whether gdb had asked for a step then */
   private stepAfterWatch = false;
   /** the thread for g/G/p/P/m/M (Hg) and for s/c (Hc): [pid, tid]; 0 or -1: any */
@@ -79,9 +77,10 @@ export class GdbStub {
   private interrupt = false;
   private detached = false;
   private threadList: string[] = [];
-  /** the process whose memory has the watchpoints */
-  private watchProc: Process | null = null;
   private files: GdbFiles | null = null;
+  private readonly sysStops = new SyscallStops(); // syscall catchpoints: stops at entries and exits
+  private readonly reps = new RepSteps(); // a step over a rep string instruction: one iteration
+  private readonly sysStop: SyscallStop = (t, why, sys) => this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys }, why);
 
   private constructor(private readonly wire: Wire) {
     wire.serve({ packet: (p) => this.handle(p), interrupt: () => this.onInterrupt(), closed: () => this.detach() });
@@ -123,7 +122,7 @@ export class GdbStub {
         if (p.exit !== null && p !== this.k!.init) {
           this.forget(p);
           this.halted = true;
-          this.send(p.exit.kind === 'exited' ? `W${hex8(p.exit.code)};process:${p.pid.toString(16)}` : `X${hex8(gdbSignal(p.exit.signal))};process:${p.pid.toString(16)}`);
+          this.wire.send(p.exit.kind === 'exited' ? `W${hex8(p.exit.code)};process:${p.pid.toString(16)}` : `X${hex8(gdbSignal(p.exit.signal))};process:${p.pid.toString(16)}`);
           if (this.procs.size === 0) {
             // the last debugged process: the rest runs on without gdb, as gdbserver leaves
             this.detach();
@@ -134,7 +133,7 @@ export class GdbStub {
         }
     }
     for (const [t, child] of this.vforks)
-      if (!this.halted && child.vforkParent === null) {
+      if (!this.halted && child.vforkParent === null && this.procs.resumed(t.proc)) {
         // the vfork child exec'd or ended: the parent's wait is over
         this.vforks.delete(t);
         this.stop(t, { sig: SIG.SIGTRAP, fault: null }, 'vforkdone:;');
@@ -153,8 +152,11 @@ export class GdbStub {
   beforeRun(t: Task): boolean {
     if (this.detached || !this.procs.has(t.proc)) return false;
     if (this.procs.park(t)) return false; // not resumed by gdb: out of the run queue until it is
-    if (this.watches.stepping === t) return false; // the instruction runs first: signals come after it
-    if (this.watches.size > 0 && t.proc === this.watchProc) this.watches.protect(t.proc.mm);
+    const w = this.procs.get(t.proc)!.watches;
+    // the instruction runs first (one iteration of a rep one): signals come after it
+    if (w.stepping === t) return this.repStep(t);
+    if (this.sysStops.check(t, true, this.sysStop)) return true;
+    if (w.size > 0) w.protect(t.proc.mm);
     if (this.interrupt) {
       this.interrupt = false;
       this.stop(t, { sig: SIG.SIGINT, fault: null });
@@ -171,6 +173,12 @@ export class GdbStub {
       this.stop(t, { sig, fault: null });
       return true;
     }
+    return sig === 0 && this.stepTask === t ? this.repStep(t) : false;
+  }
+
+  /** t steps one instruction, or one iteration of a rep string instruction: it runs (false). */
+  private repStep(t: Task): false {
+    this.reps.before(t, (a) => this.bpsOf(t.proc).bps.has(a));
     return false;
   }
 
@@ -179,15 +187,20 @@ export class GdbStub {
     if (this.detached) return false;
     let stepped = this.stepTask === t;
     this.stepTask = null;
-    if (this.watches.stepping === t) {
+    // a rep instruction's step stops at an int3 of its own: handled (true), not the program's trap
+    const trapped = fault;
+    if (stepped) fault = this.reps.after(t, fault);
+    const w = this.procs.get(t.proc)?.watches;
+    if (w !== undefined && w.stepping === t) {
       // the instruction that met a watched page ran: a hit stops after it, as a debug trap does
       stepped = this.stepAfterWatch;
-      const hit = this.watches.stepped(t);
+      const hit = w.stepped(t);
       if (hit !== null && t.state !== 'dead' && fault === null) {
         this.stop(t, { sig: SIG.SIGTRAP, fault: null }, `${hit.kind}:${hit.addr.toString(16)};`);
         return true;
       }
     }
+    if (fault === null && !this.halted && this.sysStops.check(t, false, this.sysStop)) return true;
     const trap = fault !== null && fault.signal === SIG.SIGTRAP;
     const own = this.procs.get(t.proc);
     if (own === undefined) {
@@ -209,7 +222,7 @@ export class GdbStub {
       this.stop(t, { sig: SIG.SIGTRAP, fault: null }, own.hw.has(bp) ? 'hwbreak:;' : 'swbreak:;');
       return true;
     }
-    if (fault !== null && t.proc === this.watchProc && this.watches.faulted(t, fault)) {
+    if (fault !== null && own.watches.faulted(t, fault)) {
       this.stepAfterWatch = stepped;
       this.stepTask = t;
       return true;
@@ -222,7 +235,7 @@ export class GdbStub {
       this.stop(t, { sig: SIG.SIGTRAP, fault: null });
       return true;
     }
-    return false;
+    return fault !== trapped;
   }
 
   /**
@@ -238,13 +251,23 @@ export class GdbStub {
     this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `${vfork ? 'vfork' : 'fork'}:${this.tid(child)};`);
   }
 
+  /** t's syscall hook, before the call: true when it does not run now (a syscall catchpoint's entry stop). */
+  syscallEntry(t: Task, cpu: Cpu, regs: Uint32Array): boolean {
+    return !this.detached && this.procs.has(t.proc) && this.sysStops.enter(t, cpu, regs, this.stepTask === t);
+  }
+
+  /** t's call returned: with syscall catchpoints, it stops at the exit. */
+  syscallDone(t: Task, cpu: Cpu): void {
+    if (!this.detached) this.sysStops.returned(t, cpu);
+  }
+
   /** t's process runs a new program: its breakpoints went with the old memory; with exec events, t stops. */
   execed(t: Task): void {
     const b = this.procs.get(t.proc);
     if (this.detached || b === undefined) return;
     b.bps.clear();
     b.hw.clear();
-    if (t.proc === this.watchProc) this.watches.reset();
+    b.watches.reset();
     if (this.wants.has('exec-events')) this.stop(t, { sig: SIG.SIGTRAP, fault: null, sys: syscallRegs(t) }, `exec:${Buffer.from(t.proc.exePath, 'utf8').toString('hex')};`);
   }
 
@@ -252,7 +275,7 @@ export class GdbStub {
   exited(state: ExitState): void {
     if (this.detached) return;
     const who = this.procs.multi ? `;process:${this.k!.init!.pid.toString(16)}` : '';
-    if (this.procs.has(this.k!.init!)) this.send(state.kind === 'exited' ? `W${hex8(state.code)}${who}` : `X${hex8(gdbSignal(state.signal))}${who}`);
+    if (this.procs.has(this.k!.init!)) this.wire.send(state.kind === 'exited' ? `W${hex8(state.code)}${who}` : `X${hex8(gdbSignal(state.signal))}${who}`);
     this.detached = true;
     this.wire.end();
   }
@@ -265,7 +288,7 @@ export class GdbStub {
     this.current = t;
     this.gSel = this.cSel = [t.proc.pid, t.tid];
     this.reported.set(t, s);
-    this.send(`T${hex8(gdbSignal(s.sig))}${why}thread:${this.tid(t)};`);
+    this.wire.send(`T${hex8(gdbSignal(s.sig))}${why}thread:${this.tid(t)};`);
   }
 
   /** c/C/s/S: Hc's thread steps (s/S), Hc's process alone runs if it names one. */
@@ -303,19 +326,21 @@ export class GdbStub {
 
   /** p is no longer debugged: its breakpoints and watchpoints out of its memory, its stops forgotten. */
   private forget(p: Process): void {
+    const w = this.procs.get(p)?.watches;
+    if (w !== undefined && w.size > 0) {
+      if (p.threads.size > 0) {
+        this.active(p);
+        w.clear(p.mm);
+      } else w.reset();
+    }
     this.procs.get(p)?.clear();
     this.procs.delete(p);
     this.procs.release(this.k!, p);
-    if (p === this.watchProc && this.watches.size > 0) {
-      if (p.threads.size > 0) {
-        this.active(p);
-        this.watches.clear(p.mm);
-      } else this.watches.reset();
-    }
     for (const t of p.threads) {
       this.reported.delete(t);
       this.passing.delete(t);
       this.vforks.delete(t);
+      this.sysStops.forget(t);
       if (this.stepTask === t) this.stepTask = null;
     }
     const next = this.procs.keys().next().value;
@@ -334,20 +359,12 @@ export class GdbStub {
     this.k?.sched.kick();
   }
 
-  private kill(p: Process): void {
-    const k = this.k!;
-    for (const t of p.threads) k.signals.sendToTask(t, SIG.SIGKILL, k.userInfo(SIG.SIGKILL, 0));
-  }
   // ---- the protocol -------------------------------------------------------------
 
   private onInterrupt(): void {
     if (this.halted) return;
     this.interrupt = true;
     this.k?.sched.kick();
-  }
-
-  private send(body: string): void {
-    this.wire.send(body);
   }
 
   /** One packet: its reply, or null when the reply is a later stop. */
@@ -414,13 +431,12 @@ export class GdbStub {
         const [type, a, l] = p.slice(1).split(/[,;]/);
         const addr = parseInt(a, 16);
         if (type === '2' || type === '3' || type === '4') {
-          // watchpoints are in one process's memory at a time
+          // each process's own (Hg's), as debug registers are per thread of it
           const wp = this.proc;
-          if (this.watches.size > 0 && wp !== this.watchProc) return 'E01';
-          this.watchProc = wp;
+          const w = this.bpsOf(wp).watches;
           this.active(wp); // the engine's protection is that of the process whose memory it has
-          if (p[0] === 'Z') this.watches.insert(wp.mm, Number(type), addr, parseInt(l, 16));
-          else this.watches.remove(wp.mm, Number(type), addr, parseInt(l, 16));
+          if (p[0] === 'Z') w.insert(wp.mm, Number(type), addr, parseInt(l, 16));
+          else w.remove(wp.mm, Number(type), addr, parseInt(l, 16));
           return 'OK';
         }
         if (type !== '0' && type !== '1') return '';
@@ -458,13 +474,13 @@ export class GdbStub {
         const pid = p[1] === ';' ? parseInt(p.slice(2), 16) : 0;
         const one = this.procs.byPid(pid);
         if (pid !== 0 && one === undefined) return 'E01';
-        this.send('OK');
+        this.wire.send('OK');
         if (one !== undefined && this.procs.size > 1) this.forget(one);
         else this.detach();
         return null;
       }
       case 'k':
-        for (const x of this.procs.keys()) this.kill(x);
+        for (const x of this.procs.keys()) this.procs.kill(k, x);
         this.detach();
         return null;
       case 'q':
@@ -474,8 +490,9 @@ export class GdbStub {
           this.pass = new Set(p.slice(13).split(';').filter((x) => x !== '').map((x) => parseInt(x, 16)));
           return 'OK';
         }
+        if (p.startsWith('QCatchSyscalls:')) return this.sysStops.packet(p.slice(15));
         if (p === 'QStartNoAckMode') {
-          this.send('OK');
+          this.wire.send('OK');
           this.wire.noAck = true;
           return null;
         }
@@ -491,7 +508,7 @@ export class GdbStub {
         if (p.startsWith('vKill;')) {
           const one = this.procs.byPid(parseInt(p.slice(6), 16));
           if (one === undefined) return 'E01';
-          this.kill(one);
+          this.procs.kill(k, one);
           if (this.procs.size > 1) this.forget(one);
           else this.detach();
           return 'OK';
@@ -509,7 +526,7 @@ export class GdbStub {
       const ours = ['multiprocess', 'fork-events', 'vfork-events', 'exec-events'].filter((f) => offered.includes(f));
       for (const f of ours) this.wants.add(f);
       this.procs.multi = this.wants.has('multiprocess');
-      return `PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;qXfer:threads:read+;QPassSignals+;${ours.map((f) => `${f}+`).join(';')}`;
+      return `PacketSize=4000;QStartNoAckMode+;swbreak+;hwbreak+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;qXfer:threads:read+;QPassSignals+;QCatchSyscalls+;${ours.map((f) => `${f}+`).join(';')}`;
     }
     if (p.startsWith('qXfer:siginfo:read::')) {
       const t = this.procs.thread(this.k!, this.gSel, this.current);
@@ -527,7 +544,7 @@ export class GdbStub {
     }
     if (p === 'qsThreadInfo') return this.moreThreads();
     if (p.startsWith('qXfer:threads:read::')) {
-      return xfer(Buffer.from(threadsXml(this.procs.threads().map((t) => [this.tid(t), t.proc.comm])), 'latin1'), p.slice('qXfer:threads:read::'.length));
+      return xfer(Buffer.from(threadsXml(this.procs.threads().map((t) => [this.tid(t), t.comm])), 'latin1'), p.slice('qXfer:threads:read::'.length));
     }
     if (p.startsWith('qXfer:features:read:')) {
       const rest = p.slice('qXfer:features:read:'.length);
@@ -537,14 +554,7 @@ export class GdbStub {
     }
     if (p.startsWith('qXfer:libraries-svr4:read::')) return xfer(Buffer.from(librariesSvr4(this.proc, this.bpsOf(this.proc)), 'latin1'), p.slice(27));
     if (p.startsWith('qXfer:auxv:read::')) return xfer(auxvBytes(this.proc), p.slice('qXfer:auxv:read::'.length));
-    if (p.startsWith('qXfer:exec-file:read:')) {
-      // the annex: a pid (none: the selected thread's process)
-      const rest = p.slice('qXfer:exec-file:read:'.length);
-      const annex = rest.slice(0, rest.indexOf(':'));
-      const x = annex === '' ? this.proc : this.k!.processes.get(parseInt(annex, 16));
-      if (x === undefined) return 'E01';
-      return xfer(Buffer.from(x.exePath, 'utf8'), rest.slice(rest.indexOf(':') + 1));
-    }
+    if (p.startsWith('qXfer:exec-file:read:')) return this.files!.execFile(p.slice('qXfer:exec-file:read:'.length));
     if (p === 'qSymbol::') return 'OK';
     return '';
   }

@@ -210,6 +210,17 @@ export class Task implements CpuClient, IoContext {
     readonly opts: TaskOptions,
   ) {}
 
+  /** the name of a thread that is not its process's leader (the leader's is Process.comm) */
+  private threadComm = '';
+  /** this thread's name (comm: prctl PR_SET_NAME, gdb's thread names); the leader's is its process's */
+  get comm(): string {
+    return this.tid === this.proc.pid ? this.proc.comm : this.threadComm;
+  }
+  set comm(v: string) {
+    if (this.tid === this.proc.pid) this.proc.comm = v;
+    else this.threadComm = v;
+  }
+
   // ---- what the process shares, as handlers see it --------------------------
   get arch(): Arch {
     return this.proc.arch;
@@ -273,6 +284,9 @@ export class Task implements CpuClient, IoContext {
 
   onSyscall(cpu: Cpu, regs: Uint32Array): void {
     this.args.regs = regs;
+    // a debugger's syscall catchpoint stops the call at its entry (it runs once gdb resumes) and exit
+    const gdb = this.kernel.gdb;
+    if (gdb !== null && gdb.syscallEntry(this, cpu, regs)) return;
     const r = this.kernel.syscalls.dispatch(this, this.args);
     if (r === NORETURN) {
       // parked with a signal already pending: wake at once, the retry is interrupted by it
@@ -281,6 +295,7 @@ export class Task implements CpuClient, IoContext {
       return;
     }
     cpu.setReturn(r);
+    gdb?.syscallDone(this, cpu);
     if (this.stopReason !== null || this.kernel.signals.pending(this)) {
       this.stopReason ??= 'signal';
       cpu.stop();

@@ -330,12 +330,12 @@ function prctl(t: Task, a: Args): number {
     case PR.PR_SET_NAME: {
       // Linux copies at most 15 bytes (strncpy_from_user into a 16-byte comm)
       const name = t.mm.read(a.ptr(1), 1)[0] === 0 ? Buffer.alloc(0) : readUpTo(t, a.ptr(1), 15);
-      p.comm = name.toString('latin1');
+      t.comm = name.toString('latin1'); // the calling thread's name
       return 0;
     }
     case PR.PR_GET_NAME: {
       const b = Buffer.alloc(16);
-      b.write(p.comm, 0, 15, 'latin1');
+      b.write(t.comm, 0, 15, 'latin1');
       t.mm.write(a.ptr(1), b);
       return 0;
     }
