@@ -5,7 +5,7 @@
 // at the next waiting instruction with the registers, condition codes and
 // stack as the stopped instruction left them).
 import { describe, expect, it } from 'vitest';
-import { fixture, runElfrun, runLinux } from '../helpers/oracle.js';
+import { fixture, haveQemu, runElfrun, runLinux } from '../helpers/oracle.js';
 
 describe('denormal flags', () => {
   for (const name of ['denormal-x86', 'denormal-x86-glibc']) {
@@ -19,4 +19,19 @@ describe('denormal flags', () => {
       expect(got.status).toBe(want.status);
     });
   }
+});
+
+describe('arm64 input-denormal flag (FPSR.IDC)', () => {
+  it('x86_64: the fixture says it has nothing to show, as natively', () => {
+    const want = runLinux('x86_64', fixture('x86_64', 'denormal-a64'), []);
+    expect(runElfrun(fixture('x86_64', 'denormal-a64'), []).stdout).toBe(want.stdout);
+  });
+
+  it.skipIf(!haveQemu())('arm64: FPSR after each instruction is qemu-aarch64\'s', () => {
+    const want = runLinux('arm64', fixture('arm64', 'denormal-a64'), []);
+    expect(want.stdout).toMatch(/fz 1 fadd d den\+1: fpsr 0x80 /);
+    const got = runElfrun(fixture('arm64', 'denormal-a64'), []);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.status).toBe(want.status);
+  });
 });
