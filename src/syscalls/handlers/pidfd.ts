@@ -3,6 +3,7 @@
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PidFd } from '../../proc/pidfd.js';
+import { ProcFile } from '../../procfs/file.js';
 import { E } from '../../abi/errno.js';
 import { fail, Unsupported } from '../../abi/errors.js';
 import { O_CLOEXEC, O_EXCL, O_NONBLOCK, O_RDWR } from '../../abi/fcntl.js';
@@ -36,11 +37,18 @@ function pidfdProc(t: Task, fd: number): Process {
   return f.proc;
 }
 
+/** The process pidfd_send_signal's fd names: a pidfd's, or that of an open /proc/<pid> directory (not a task/<tid> one); EBADF for another file. */
+function signalTarget(t: Task, fd: number): Process {
+  const f = t.fds.file(fd);
+  if (f instanceof ProcFile && f.node.tgid !== undefined) return f.node.tgid;
+  return pidfdProc(t, fd);
+}
+
 /** Linux's pidfd_send_signal: one scope flag at most; a siginfo of the caller's own only with a negative si_code other than SI_TKILL, unless to itself. */
 function sendSignal(t: Task, fd: number, sig: number, infoAddr: number, flags: number): number {
   const scopes = flags & (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP);
   if (flags !== scopes || (scopes & (scopes - 1)) !== 0) fail(E.EINVAL);
-  const p = pidfdProc(t, fd);
+  const p = signalTarget(t, fd);
   const k = t.kernel;
   let info: Buffer;
   if (infoAddr !== 0) {
