@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 
-pkgs=(libunicorn2 qemu-user musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross strace cmake ninja-build pkg-config patch curl python3 gdb-multiarch gdbserver fio file nginx lighttpd socat wget openssl iproute2)
+pkgs=(libunicorn2 qemu-user musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross strace cmake ninja-build pkg-config patch curl python3 gdb-multiarch gdbserver fio file nginx lighttpd socat wget openssl iproute2 libpython3.11-testsuite)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -6,6 +6,7 @@ import { S_IFDIR, S_IFLNK, S_IFREG } from '../abi/stat.js';
 import type { IoContext } from '../fs/context.js';
 import type { StatFields } from '../fs/stat.js';
 import type { Loc } from '../fs/vfs.js';
+import type { Process } from '../proc/process.js';
 
 export type ProcNode = (
   | {
@@ -24,6 +25,8 @@ export type ProcNode = (
 ) & {
   /** who owns it: a process's entries are its effective ids (root's while it is not dumpable); else the caller's */
   owner?: { uid: number; gid: number };
+  /** the process whose /proc/<pid> directory this is (pidfd_send_signal takes an fd of it as a pidfd) */
+  tgid?: Process;
 };
 
 /** procfs's device number as Linux reports it (anonymous, major 0) */

@@ -202,7 +202,7 @@ export function pidNode(t: Task, p: Process, rest: string[], path: string, tid: 
 }
 
 function entryNode(t: Task, p: Process, rest: string[], path: string, tid: number | null): ProcNode {
-  if (rest.length === 0) return pidDir(path, tid !== null);
+  if (rest.length === 0) return tid === null ? { ...pidDir(path, false), tgid: p } : pidDir(path, true);
   const [first, ...more] = rest;
   const e: PidEntry = { t, p, path, tid };
   const dir = Object.hasOwn(DIRS, first) && !(tid !== null && first === 'task') ? DIRS[first] : undefined;

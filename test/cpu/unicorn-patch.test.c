@@ -53,6 +53,10 @@
  *   (n5) SSE's denormal flag: an addition with a denormal input sets
  *       MXCSR.DE (and PE), a conversion of one to an integer only PE, and
  *       with DAZ set the addition sets nothing.
+ *   (n6) x87's denormal flag: fldl of a float64 denormal sets the status
+ *       word's DE; with DE unmasked, fmull of one raises #MF (vector 16) at
+ *       the next waiting instruction, with DE alone set (no PE) and ST0
+ *       unchanged.
  *   (o) the x87 last-instruction pointers: after fldl and fstp, fnstenv
  *       holds the fstp's opcode (FOP), address (FIP) and the fldl's operand
  *       (FDP); fxsave64 writes them as zeros (as AMD's does with no
@@ -1250,6 +1254,45 @@ static void denormal_tests(void)
     uc_close(uc);
 }
 
+/* (n6): fninit; fldl 8(%rdi); fnstsw 0x10(%rdi); fninit; fldcw 0x12(%rdi); fld1;
+ * fmull 8(%rdi); fwait */
+static const uint8_t x87_denormal_blob[] = {
+    0xdb, 0xe3, 0xdd, 0x47, 0x08, 0xdd, 0x7f, 0x10, 0xdb, 0xe3, 0xd9, 0x6f,
+    0x12, 0xd9, 0xe8, 0xdc, 0x4f, 0x08, 0x9b,
+};
+#define X87_DEN_WAIT 0x12
+
+static void x87_denormal_tests(void)
+{
+    uc_engine *uc = open_engine();
+    struct {
+        double one, den;
+        uint16_t fsw_load, fcw;
+    } d = {1.0, 4.9e-324, 0, 0x37f & ~0x2};
+    MUST(uc_mem_write(uc, FP_AT, x87_denormal_blob, sizeof x87_denormal_blob));
+    MUST(uc_mem_write(uc, FP_DATA, &d, sizeof d));
+    uc_hook h;
+    MUST(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr, NULL, 1, 0));
+    intr_no = -1;
+    uc_err e = run(uc, FP_AT, 0, sizeof x87_denormal_blob, FP_DATA, 0);
+    MUST(uc_mem_read(uc, FP_DATA, &d, sizeof d));
+    uint16_t sw = 0;
+    uint8_t st0[10] = {0};
+    MUST(uc_reg_read(uc, UC_X86_REG_FPSW, &sw));
+    MUST(uc_reg_read(uc, UC_X86_REG_ST0, st0));
+    uint64_t mant;
+    uint16_t se;
+    memcpy(&mant, st0, 8);
+    memcpy(&se, st0 + 8, 2);
+    CHECK(e == UC_ERR_OK && (d.fsw_load & 0xff) == 0x02 && intr_no == 16 && intr_rip == FP_AT + X87_DEN_WAIT &&
+              (sw & 0xff) == 0x82 && mant == 0x8000000000000000ULL && se == 0x3fff,
+          "(n6) x87 denormal: fldl flags 0x%x (want DE 0x02); unmasked fmull: interrupt %d at +0x%llx (want 16 at +0x%x), "
+          "FPSW 0x%x (want 0x82), ST0 0x%04x:%016llx (want 1.0 unchanged)",
+          d.fsw_load & 0xff, intr_no, (unsigned long long)(intr_rip - FP_AT), X87_DEN_WAIT, sw & 0xff, se,
+          (unsigned long long)mant);
+    uc_close(uc);
+}
+
 /* (o): fldl (%rdi); fstp %st(0); fnstenv 0x40(%rdi); fxsave64 0x100(%rdi);
  * fldcw 0x10(%rdi); fld1; fdivl 8(%rdi); fxsave64 0x300(%rdi); fninit */
 static const uint8_t x87ptr_blob[] = {
@@ -1409,6 +1452,7 @@ static void all_checks(uint64_t iters)
     reg_ptr_tests();
     fp_tests();
     denormal_tests();
+    x87_denormal_tests();
     x87ptr_tests();
     priv_tests();
     tcg_buffer_test();

@@ -3,6 +3,7 @@
 import type { Task } from '../../proc/task.js';
 import type { Process } from '../../proc/process.js';
 import { PidFd } from '../../proc/pidfd.js';
+import { ProcFile } from '../../procfs/file.js';
 import { E } from '../../abi/errno.js';
 import { fail } from '../../abi/errors.js';
 import { O_CLOEXEC, O_EXCL, O_NONBLOCK, O_RDWR } from '../../abi/fcntl.js';
@@ -44,14 +45,23 @@ function pidfdOf(t: Task, fd: number): PidFd {
   return f;
 }
 
+/** The process pidfd_send_signal's fd names: a pidfd's, or that of an open /proc/<pid> directory (not a task/<tid> one); EBADF for another file. */
+function signalTarget(t: Task, fd: number): Process {
+  const f = t.fds.file(fd);
+  if (f instanceof ProcFile && f.node.tgid !== undefined) return f.node.tgid;
+  return pidfdProc(t, fd);
+}
+
 /** Linux's pidfd_send_signal: one scope flag at most; a siginfo of the caller's own only with a negative si_code other than SI_TKILL, unless to itself. */
 function sendSignal(t: Task, fd: number, sig: number, infoAddr: number, flags: number): number {
   const scopes = flags & (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP);
   if (flags !== scopes || (scopes & (scopes - 1)) !== 0) fail(E.EINVAL);
-  const pf = pidfdOf(t, fd);
-  const p = pf.proc;
+  const f = t.fds.file(fd);
+  // an open /proc/<pid> directory names its process too
+  const pf = f instanceof ProcFile && f.node.tgid !== undefined ? null : pidfdOf(t, fd);
+  const p = pf === null ? signalTarget(t, fd) : pf.proc;
   // no scope given: a PIDFD_THREAD pidfd's thread, else its process
-  if (scopes === 0 && pf.task !== null) return signalThread(t, pf.task, sig, infoAddr);
+  if (scopes === 0 && pf !== null && pf.task !== null) return signalThread(t, pf.task, sig, infoAddr);
   const k = t.kernel;
   let info: Buffer;
   if (infoAddr !== 0) {
