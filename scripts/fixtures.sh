@@ -59,11 +59,7 @@ for src in "$root"/fixtures/src/*.c; do
 done
 # The CPU-contract programs for x86_64 with glibc as well (static, NAME-glibc):
 # glibc's floating point, sleeps, selects and signal frames take other paths than musl's.
-<<<<<<< HEAD
-for name in fenv restart faultcodes faultctx cpuinfo longwait preempt spinwait cputime posixtimer ptys nsclone pimutex oomtouch; do
-=======
-for name in fenv restart faultcodes faultctx cpuinfo longwait preempt spinwait cputime posixtimer ptys nsclone pimutex denormal-x86; do
->>>>>>> x87de
+for name in fenv restart faultcodes faultctx cpuinfo longwait preempt spinwait cputime posixtimer ptys nsclone pimutex oomtouch denormal-x86; do
   src="$root/fixtures/src/$name.c"; out="$root/fixtures/x86_64/$name-glibc"
   [ "$out" -nt "$src" ] && continue
   gcc -static -O2 -Wall -pthread -o "$out" "$src" -lm
