@@ -3,8 +3,6 @@ import { Command, Option } from 'commander';
 import { accessSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import koffi from './host/ffi.js';
-// first: it takes the front's variable out of the environment the guest gets
-import { detachFromFront, front } from './host/front.js';
 import { RLIMIT_CORE } from './abi/resource.js';
 import { SIG_DFL } from './abi/signal.js';
 
@@ -125,10 +123,6 @@ function exitLike(state: { kind: 'exited'; code: number } | { kind: 'signaled'; 
 async function runCommand(program: string, args: string[], o: RunOpts, report?: MissingOpts): Promise<never> {
   const { Machine, NotFoundError, ExecFormatError, Panic, SetupError, engineNotice } = await import('./index.js');
   const path = o.root ? program : findProgram(program);
-  // with a front, the processes the program leaves behind (daemons) outlive
-  // it in this process, and the shell goes on as the program ends; traces,
-  // reports and gdb still end with the program, as they end today
-  const live = front !== null && !o.strace && !o.timeline && o.gdb === undefined && report === undefined;
   let machine;
   let timeline: import('./syscalls/timeline.js').Timeline | undefined;
   try {
@@ -157,10 +151,7 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
       };
       if (timeline) trace.follow = true; // the timeline shows every process
     }
-    if (!live && front === null && o.debug && report === undefined && !o.strace)
-      process.stderr.write('elfrun: no front (dist/native/elfrun-front, built by scripts/setup.sh): the processes the program leaves behind end with it\n');
     machine = new Machine({
-      orphans: live ? 'live' : 'die',
       program: path,
       argv: [o.argv0 ?? program, ...args],
       env: buildEnv(o.env, o.unset, o.clearEnv ?? false),
@@ -184,27 +175,6 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     if (e instanceof ExecFormatError) die(EXIT.CANNOT_EXEC, `${program}: cannot execute: ${e.message}`);
     if (o.debug) throw e;
     die(EXIT.INTERNAL, `${program}: ${(e as Error).message}`);
-  }
-  /** what a failed guest's end says on stderr: a fallback or stale engine, the fault of a crash (--debug) */
-  const ended = (state: import('./index.js').ExitState): void => {
-    // a fallback or stale engine explains a failure; a successful guest's output stays its own
-    if (o.debug || state.kind !== 'exited' || state.code !== 0) engineWarning(engineNotice);
-    if (state.kind === 'signaled' && o.debug && state.fault) {
-      const f = state.fault;
-      process.stderr.write(`elfrun: guest killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
-    }
-  };
-  let detached = false;
-  if (live) {
-    const m = machine;
-    m.on('initExit', ({ state }) => {
-      if (m.timedOut) return; // all of them are being killed: the front ends as this process does
-      ended(state);
-      const ppid = detachFromFront(state);
-      if (ppid === null) return;
-      detached = true;
-      m.kernel.hostPpid = ppid;
-    });
   }
   let state;
   try {
@@ -242,10 +212,13 @@ async function runCommand(program: string, args: string[], o: RunOpts, report?: 
     else process.stderr.write(text);
     if (rows.length > 0) process.exit(EXIT.UNIMPLEMENTED);
   }
-  // the front ended as the program did; the last of the processes it left has ended now
-  if (detached) process.exit(0);
   if (machine.timedOut) exitLike({ kind: 'exited', code: EXIT_TIMEOUT });
-  ended(state);
+  // a fallback or stale engine explains a failure; a successful guest's output stays its own
+  if (o.debug || state.kind !== 'exited' || state.code !== 0) engineWarning(engineNotice);
+  if (state.kind === 'signaled' && o.debug && state.fault) {
+    const f = state.fault;
+    process.stderr.write(`elfrun: guest killed by signal ${state.signal}: ${f.what} at 0x${f.addr.toString(16)} (pc 0x${f.pc.toString(16)})\n`);
+  }
   exitLike(state);
 }
 
@@ -362,7 +335,7 @@ program
 
 fsOptions(program
   .command('run'))
-  .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals; it returns as the program ends, and the processes the program leaves behind (daemons) run on (README: Daemons)')
+  .description('run a program as Linux would: same stdin/stdout/stderr, exit status and signals')
   .argument('<program>', 'the ELF executable (a name without "/" is looked up in PATH)')
   .argument('[args...]', 'arguments for the program')
   .option('-E, --env <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])

@@ -73,17 +73,6 @@ export interface MachineOptions {
    */
   net?: 'host' | 'none';
   onMissing?: 'panic' | 'enosys';
-  /**
-   * What the processes the first one leaves behind (a daemon it forked) do
-   * when it ends: 'die' (the default) are killed with it, and run() resolves
-   * with its exit state; 'live' go on, their parent a host process outside
-   * the guest (getppid() says kernel.hostPpid: the Node process's parent,
-   * which the CLI sets to the host process that adopted its worker, pid 1 or
-   * a subreaper, as for a native daemon), and run() resolves with the first
-   * one's exit state once the last guest process has ended. The `initExit`
-   * event says when the first one ended while others live on.
-   */
-  orphans?: 'die' | 'live';
   debug?: boolean;
   /** strace-style tracing of the guest's syscalls */
   trace?: TraceOptions;
@@ -212,19 +201,17 @@ export interface MachineEvents {
   exit: { pid: number; state: ExitState };
   /** a signal is acted on: its handler runs, or its default action is taken */
   signal: { pid: number; tid: number; signal: number; action: 'handler' | 'terminate' | 'core' | 'stop' };
-  /** with orphans 'live': the first process ended (`state`, what its parent's wait reports) while these processes live on */
-  initExit: { pid: number; state: ExitState; live: number[] };
 }
 
 type Listeners = { [K in keyof MachineEvents]: Array<(e: MachineEvents[K]) => void> };
 
 export class Machine {
-  private readonly listeners: Listeners = { exec: [], clone: [], exit: [], signal: [], initExit: [] };
+  private readonly listeners: Listeners = { exec: [], clone: [], exit: [], signal: [] };
 
-  /** Be told of exec, clone, exit, signal and initExit events; returns a function that stops it. A listener that throws ends the run with its error. */
+  /** Be told of exec, clone, exit and signal events; returns a function that stops it. A listener that throws ends the run with its error. */
   on<K extends keyof MachineEvents>(event: K, fn: (e: MachineEvents[K]) => void): () => void {
     const list = this.listeners[event] as Array<(e: MachineEvents[K]) => void>;
-    if (list === undefined) throw new Error(`no Machine event ${String(event)} (exec, clone, exit, signal, initExit)`);
+    if (list === undefined) throw new Error(`no Machine event ${String(event)} (exec, clone, exit, signal)`);
     list.push(fn);
     const emit = <E extends keyof MachineEvents>(name: E, e: MachineEvents[E]): void => {
       for (const l of [...(this.listeners[name] as Array<(e: MachineEvents[E]) => void>)]) l(e);
@@ -234,7 +221,6 @@ export class Machine {
       clone: (t, child, thread) => emit('clone', { parent: t.tid, tid: child.tid, pid: child.pid, thread }),
       exit: (p, state) => emit('exit', { pid: p.pid, state }),
       signal: (t, sig, action) => emit('signal', { pid: t.pid, tid: t.tid, signal: sig, action }),
-      initExit: (state, live) => emit('initExit', { pid: this.task.pid, state, live }),
     };
     return () => {
       const i = list.indexOf(fn);
@@ -276,8 +262,6 @@ export class Machine {
       },
       this.syscalls,
     );
-    if (opts.orphans !== undefined && opts.orphans !== 'die' && opts.orphans !== 'live') throw new SetupError(`orphans must be 'die' or 'live'`);
-    this.kernel.orphansLive = opts.orphans === 'live';
     if (opts.debug) SysError.stacks = true;
     if (opts.coreDir !== undefined) this.kernel.coreDir = hostDir('--core-dir', opts.coreDir);
     const k = this.kernel;

@@ -1,8 +1,7 @@
 // Exit and reaping. exit_group ends every thread of a process, releases what
 // it held (fds, cwd, handlers, its address space once no hook is on the
 // stack), hangs up its terminal's foreground group if it led its session,
-// hands its children to init (or kills them with it, or after init with
-// Kernel.orphansLive to the host process outside), sends SIGHUP and
+// hands its children to init (or kills them with it), sends SIGHUP and
 // SIGCONT to a process group its end orphans while a member is stopped,
 // and leaves a zombie (which keeps its group and session) for its parent,
 // which hears its exit signal; a SIGCHLD the parent ignores (or
@@ -49,10 +48,6 @@ export class Exit {
       p.children.delete(c);
       this.parentDeath(c, p);
       if (reaper === null) {
-        if (k.orphansLive) {
-          this.outside(c, p);
-          continue;
-        }
         if (c.exit === null) this.group(c, { kind: 'signaled', signal: SIG.SIGKILL });
         continue;
       }
@@ -61,20 +56,6 @@ export class Exit {
     // its own group may be orphaned by its end
     if (p !== k.init) k.jobs.orphaning(p, null);
     if (p.parent !== null) this.notifyParent(p, p.parent);
-    // reaped outside the guest: init by elfrun's parent, an orphan by the host process that adopted it
-    else if (k.orphansLive && (p === k.init || p.adopted)) this.reap(p);
-  }
-
-  /**
-   * An orphan once init has gone (Kernel.orphansLive): its parent is a host
-   * process outside the guest (pid 1 or a subreaper, Kernel.hostPpid), which
-   * reaps it; no guest process hears of its end.
-   */
-  private outside(c: Process, father: Process): void {
-    c.parent = null;
-    c.adopted = true;
-    if (c.exit !== null) this.reap(c);
-    this.k.jobs.orphaning(c, father);
   }
 
   /** exit(2): one thread ends; the last one ends the process. */

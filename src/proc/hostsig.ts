@@ -1,7 +1,6 @@
 // Host signals reach the guest while it runs: ^C and ^\ (SIGINT, SIGQUIT),
 // ^Z and fg (SIGTSTP, SIGCONT) go to its foreground process group, SIGTERM
-// and SIGHUP to its init, each with si_code SI_KERNEL. After init has ended
-// (Kernel.orphansLive), each of them goes to every guest process left.
+// and SIGHUP to its init, each with si_code SI_KERNEL.
 import { SI_KERNEL, SIG } from '../abi/signal.js';
 import type { Kernel } from './kernel.js';
 
@@ -14,8 +13,7 @@ export function forwardHostSignals(k: Kernel): () => void {
       const info = k.userInfo(sig, 0);
       info.writeInt32LE(SI_KERNEL, 8);
       const fg = k.terminal.foreground();
-      // once init has ended (its orphans live on), every live process: elfrun stands for them all
-      for (const p of [...k.processes.values()]) if (p.exit === null && (init.exit !== null || (group ? p.pgid === fg : p === init))) k.signals.sendToProcess(p, sig, info);
+      for (const p of [...k.processes.values()]) if (p.exit === null && (group ? p.pgid === fg : p === init)) k.signals.sendToProcess(p, sig, info);
       k.sched.kick();
     };
     process.on(name, h);

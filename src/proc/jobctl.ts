@@ -4,7 +4,6 @@
 // stops elfrun itself, so the shell that started elfrun sees a stopped job.
 import { SA_NOCLDSTOP, SI_KERNEL, SIG } from '../abi/signal.js';
 import { hostProc } from '../host/libc.js';
-import { frontStops } from '../host/front.js';
 import { STOP_SIGNALS, childSiginfo, dropSignals, type ChildEvent } from './signals.js';
 import type { Kernel } from './kernel.js';
 import type { Process } from './process.js';
@@ -141,10 +140,7 @@ export class JobControl {
   /** elfrun's own process stops (its parent shell sees it stopped); on SIGCONT the guest's init continues. */
   private stopSelf(): void {
     setImmediate(() => {
-      if (!this.allStopped()) return;
-      // a front (host/front.ts) stops with init's stop signal, so that the shell sees the job stopped
-      frontStops(this.k.init!.stopReport ?? SIG.SIGSTOP);
-      process.kill(process.pid, 'SIGSTOP');
+      if (this.allStopped()) process.kill(process.pid, 'SIGSTOP');
     });
   }
 }

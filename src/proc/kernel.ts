@@ -43,7 +43,6 @@ import { ExeCache } from './exec.js';
 import { childSiginfo, userSiginfo, type ChildEvent } from './signals.js';
 import { SI_KERNEL, SIG } from '../abi/signal.js';
 import { nowMs } from '../host/clock.js';
-import { front } from '../host/front.js';
 
 /** Field 7 of the host's /proc/self/stat: elfrun's controlling terminal. */
 function hostTtyNr(): number {
@@ -59,18 +58,10 @@ export class Kernel {
   readonly processes = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   init: Process | null = null;
-  /**
-   * The host parent of the guest's parentless processes: the first one's
-   * (elfrun's parent, or its front's), and after a detach (the first one
-   * ended, its orphans live on) the host process that adopted elfrun
-   */
-  hostPpid = front?.ppid ?? process.ppid;
-  /** the processes the first one leaves behind live on after it (MachineOptions.orphans 'live'); else they die with it */
-  orphansLive = false;
-  private initExitTold = false;
+  readonly hostPpid = process.ppid;
   /** elfrun's controlling terminal (tty_nr of /proc/<pid>/stat; 0 for none): the guest's session shares it */
   readonly ttyNr = hostTtyNr();
-  private nextPid = front?.pid ?? process.pid;
+  private nextPid = process.pid;
   fatal: Error | null = null;
   readonly uid = process.getuid!();
   readonly gid = process.getgid!();
@@ -202,16 +193,13 @@ export class Kernel {
     return hostProc.exists(pid) && !existsSync(`/proc/self/task/${pid}`);
   }
 
-  /**
-   * The first process: its exit ends the run (unless orphansLive). It is
-   * elfrun's own host process, pid and all, or the front's that started elfrun.
-   */
+  /** The first process: its exit ends the run. It is elfrun's own host process, pid and all. */
   createInit(arch: Arch, mm: Mm, cwd: Loc, umask: number): Task {
-    const pid = front?.pid ?? process.pid;
+    const pid = process.pid;
     this.nextPid = pid + 1;
     const p = new Process(pid, arch, mm, new FdTable(), new FsState(cwd, umask), new SigHand());
-    // like any process, the first one is in elfrun's own process group (its front's) and session
-    p.pgid = front?.pgid ?? host.getpgrp();
+    // like any process, the first one is in elfrun's own process group and session
+    p.pgid = host.getpgrp();
     p.sid = host.getsid();
     this.terminal.attachInit(p);
     const t = new Task(this, pid, p, this.opts);
@@ -280,28 +268,6 @@ export class Kernel {
       if (timer !== null) clearTimeout(timer);
       unforward();
     }
-  }
-
-  /**
-   * After init's end: do guest processes it left behind still run
-   * (orphansLive)? The first time they do, the listener hears of it.
-   */
-  outlived(): boolean {
-    if (!this.orphansLive || this.fatal !== null) return false;
-    let any = false;
-    for (const p of this.processes.values()) if (p.exit === null) { any = true; break; }
-    if (!any) return false;
-    if (!this.initExitTold) {
-      this.initExitTold = true;
-      const live = [...this.processes.values()].filter((p) => p.exit === null).map((p) => p.pid);
-      try {
-        this.events?.initExit?.(this.init!.exit!, live);
-      } catch (e) {
-        this.fatal = e as Error; // a listener's error ends the run with it
-        return false;
-      }
-    }
-    return true;
   }
 
   /** the run's --timeout passed: every guest process was killed */

@@ -56,14 +56,11 @@ export class Scheduler {
     this.runq.push(t);
   }
 
-  /**
-   * Run tasks until init ends (with Kernel.orphansLive: until every process
-   * has ended) or elfrun fails; then every process is killed and the engines closed.
-   */
+  /** Run tasks until init ends or elfrun fails; then every process is killed and the engines closed. */
   async loop(init: Process): Promise<ExitState> {
     const k = this.k;
     let sinceYield = nowMs();
-    while ((init.exit === null || k.outlived()) && k.fatal === null) {
+    while (init.exit === null && k.fatal === null) {
       // a debugger holding the guest: nothing runs until it resumes it
       const held = k.gdb?.gate();
       if (held) {

@@ -43,6 +43,4 @@ export interface ProcessEvents {
   exit(p: import('./process.js').Process, state: ExitState): void;
   /** a signal is acted on for t: its handler runs, or its default action (terminate, core, stop) is taken */
   signal(t: Task, sig: number, action: 'handler' | 'terminate' | 'core' | 'stop'): void;
-  /** the first process ended (`state`) while these live on (Kernel.orphansLive) */
-  initExit?(state: ExitState, live: number[]): void;
 }
