@@ -117,18 +117,19 @@ export class WindowSlots {
     if (f.kept) {
       if (f.shows === null) this.lib.windowRefresh(this.uc, 0, 2 ** 63);
       else {
-        const wanted = new Set<number>();
+        // what the slot showed and the map no longer has exactly goes (a
+        // region that differs only in its end leaves its tail too), and
+        // what the map has that the slot did not show comes
+        const same = new Set<number>();
         for (const w of want) {
-          wanted.add(w.start);
           const r = f.shows.get(w.start);
           // a page that may be written and executed is read-only while it
           // holds translated code: code translated meanwhile through another
           // slot is not known here, so such a region is refreshed every time
-          if (r === undefined || r.end !== w.end || r.prot !== w.prot || r.host !== w.host || (w.prot & WX) === WX) {
-            this.lib.windowRefresh(this.uc, w.start, w.end - w.start);
-          }
+          if (r !== undefined && sameRegion(r, w) && (w.prot & WX) !== WX) same.add(w.start);
+          else this.lib.windowRefresh(this.uc, w.start, w.end - w.start);
         }
-        for (const [s, r] of f.shows) if (!wanted.has(s)) this.lib.windowRefresh(this.uc, s, r.end - s);
+        for (const [s, r] of f.shows) if (!same.has(s)) this.lib.windowRefresh(this.uc, s, r.end - s);
       }
     }
     this.lib.windowSettle(this.uc);
@@ -171,8 +172,13 @@ function diffCount(shows: Map<number, WindowRegion>, want: ReadonlyArray<{ start
   let matched = 0;
   for (const w of want) {
     const r = shows.get(w.start);
-    if (r !== undefined && r.end === w.end && r.prot === w.prot && r.host === w.host) matched++;
+    if (r !== undefined && sameRegion(r, w)) matched++;
     else n++;
   }
   return n + (shows.size - matched);
+}
+
+/** Does the slot show this region of the map as it is (the same range, rights and host memory)? */
+function sameRegion(r: WindowRegion, w: { end: number; prot: number; host: number }): boolean {
+  return r.end === w.end && r.prot === w.prot && r.host === w.host;
 }

@@ -112,8 +112,8 @@ export class HostPoller {
       e = { queue: new WaitQueue(`host fd ${fd}`, true), events: 0 };
       this.polls.set(fd, e);
     }
-    // armed on every wait: a one-shot report may have been spent by a waiter
-    // that left, and the fd number may now be another host file's
+    // armed again after every wait (see arm): a one-shot report may have been
+    // spent by a waiter that left, and the fd number may now be another host file's
     e.events = e.queue.waiters.size > 0 ? e.events | events : events;
     this.unarmed.add(fd);
     return e.queue;
